@@ -1,0 +1,35 @@
+/* frontend.h — reading models into the IR.
+ *
+ * Each frontend builds core ops (ir/ops.def) with the ir_* builders; nothing of the
+ * source format survives into the graph but node names, groups and source locations. */
+#ifndef DLC_FRONTEND_H
+#define DLC_FRONTEND_H
+
+#include "ir.h"
+
+#define LOAD_MAX_BIND 16
+
+/* How symbolic dimensions are bound: code is specialised to static shapes. */
+typedef struct LoadOptions {
+  int64_t batch; /* --batch N: binds the dimension named `batch`; 0 leaves it at 1 */
+  int ndims;     /* --dim NAME=V */
+  struct {
+    const char *name;
+    int64_t value;
+  } dims[LOAD_MAX_BIND];
+  int nshapes;   /* --shape INPUT=1x3x224x224: replaces an input's whole shape */
+  struct {
+    const char *input;
+    Shape shape;
+  } shapes[LOAD_MAX_BIND];
+} LoadOptions;
+
+/* Reads a model by its extension (.dlc; .onnx when that frontend is built).
+ * NULL with e set to one line naming the file (and line:col or node). */
+Graph *frontend_load(const char *path, const LoadOptions *o, DlcErr *e);
+
+/* The native text format (frontend/txt_*.c, docs/FORMAT.md).  `file` names the source
+ * in diagnostics: "file:line:col: message". */
+Graph *txt_parse(const char *src, size_t len, const char *file, const LoadOptions *o, DlcErr *e);
+
+#endif

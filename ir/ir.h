@@ -1,0 +1,271 @@
+/* ir.h — dlc's one intermediate representation.
+ *
+ * Sections, in order: memory (Arena), dtypes, shapes, the op table, attributes,
+ * initializers, nodes and graphs, building, checking (verifier), printing,
+ * the reference interpreter.
+ *
+ * A Graph is a list of nodes in topological order.  A node is an SSA value: one op,
+ * its operands (ids of earlier nodes), its attributes, its dtype and static shape.
+ * Everything a compilation allocates lives in the graph's arena and is freed at once.
+ */
+#ifndef DLC_IR_H
+#define DLC_IR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dlc_err.h"
+
+/* ---- memory ------------------------------------------------------------------ */
+
+typedef struct Arena Arena;
+Arena *arena_new(void);
+void *arena_alloc(Arena *a, size_t n); /* zeroed, 16-byte aligned; aborts when out of memory */
+char *arena_strdup(Arena *a, const char *s);
+void *arena_memdup(Arena *a, const void *p, size_t n);
+void arena_free(Arena *a);
+
+/* ---- dtypes -------------------------------------------------------------------- */
+
+/*        ID    name    C type      bytes */
+#define DLC_DTYPES(X)             \
+  X(F32, "f32", "float", 4)       \
+  X(F64, "f64", "double", 8)      \
+  X(I8, "i8", "int8_t", 1)        \
+  X(I16, "i16", "int16_t", 2)     \
+  X(I32, "i32", "int32_t", 4)     \
+  X(I64, "i64", "int64_t", 8)     \
+  X(U8, "u8", "uint8_t", 1)       \
+  X(BOOL, "bool", "uint8_t", 1)
+
+typedef enum {
+#define X(id, name, ctype, size) DT_##id,
+  DLC_DTYPES(X)
+#undef X
+  DT_COUNT
+} DType;
+
+const char *dtype_name(DType t);
+const char *dtype_ctype(DType t);
+int dtype_size(DType t);
+bool dtype_is_float(DType t);
+bool dtype_is_int(DType t);                         /* integers, not bool */
+int dtype_parse(const char *s, size_t n, DType *t); /* 0, or -1 if unknown */
+double dtype_lowest(DType t);                       /* -inf for floats */
+double dtype_highest(DType t);                      /* +inf for floats */
+double dtype_round(DType t, double v);              /* v as stored in t (f32 rounding, int wrap, bool 0/1) */
+double dtype_load(DType t, const void *p, int64_t i);
+void dtype_store(DType t, void *p, int64_t i, double v);
+
+/* ---- shapes -------------------------------------------------------------------- */
+
+#define IR_MAX_RANK 8
+
+typedef struct Shape {
+  int rank;
+  int64_t d[IR_MAX_RANK];
+} Shape;
+
+int64_t shape_numel(const Shape *s);
+bool shape_eq(const Shape *a, const Shape *b);
+Shape shape_make(int rank, const int64_t *d);
+int shape_str(const Shape *s, char *buf, size_t n); /* "[1,784]" */
+void shape_strides(const Shape *s, int64_t *strides); /* row-major element strides */
+
+/* ---- the op table (ops.def) ------------------------------------------------------ */
+
+typedef enum {
+#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr) OP_##id,
+#include "ops.def"
+#undef OP
+  OP_COUNT
+} Op;
+
+typedef enum { T_ANY, T_NUM, T_FLOAT, T_BOOL } OpTypes;
+typedef enum { R_SAME, R_BOOL, R_I64, R_ATTR } OpResult;
+
+typedef struct Graph Graph;
+typedef struct Node Node;
+
+typedef double (*ScalarFn)(const double *x); /* x[0..nin-1] -> y; see ir/scalar.c */
+
+typedef struct OpInfo {
+  const char *name;
+  int nin;           /* -1: one or more */
+  const char *impl;  /* family, e.g. "binary" */
+  OpTypes types;
+  OpResult result;
+  const char *attrs; /* schema, see ops.def */
+  ScalarFn scalar;
+  const char *cexpr;
+  int (*shape)(Graph *g, Node *n); /* sets n->dtype and n->shape; -1 with g->err on bad input */
+} OpInfo;
+
+extern const OpInfo ir_ops[OP_COUNT];
+int op_parse(const char *s, size_t n); /* Op, or -1 */
+bool op_is_elementwise(Op op);         /* unary, binary, select, cast */
+
+/* ---- attributes ------------------------------------------------------------------ */
+
+#define DLC_ATTRS(X)                                                                 \
+  X(AXES, "axes") X(KEEPDIMS, "keepdims") X(AXIS, "axis") X(TO, "to") X(SHAPE, "shape") \
+  X(PERM, "perm") X(STARTS, "starts") X(ENDS, "ends") X(STEPS, "steps") X(PADS, "pads") \
+  X(VALUE, "value") X(TRANS_A, "trans_a") X(TRANS_B, "trans_b") X(STRIDES, "strides")  \
+  X(DILATIONS, "dilations") X(GROUPS, "groups") X(KERNEL, "kernel")                     \
+  X(COUNT_PAD, "count_pad") X(DTYPE, "dtype")
+
+typedef enum {
+#define X(id, name) A_##id,
+  DLC_ATTRS(X)
+#undef X
+  A_COUNT
+} AttrKey;
+
+typedef enum { AK_INT, AK_INTS, AK_FLOAT, AK_DTYPE } AttrKind;
+
+typedef struct Attr {
+  AttrKey key;
+  AttrKind kind;
+  int n;          /* AK_INTS: count */
+  int64_t *ints;  /* AK_INTS */
+  int64_t i;      /* AK_INT; AK_DTYPE (the DType) */
+  double f;       /* AK_FLOAT */
+} Attr;
+
+const char *attr_name(AttrKey k);
+int attr_parse(const char *s, size_t n); /* AttrKey, or -1 */
+
+/* One entry of an op's attribute schema. */
+typedef struct AttrSpec {
+  AttrKey key;
+  AttrKind kind;
+  bool optional;    /* "?" or has a default */
+  bool has_default;
+  double def;       /* the default, for int and float */
+} AttrSpec;
+int op_attr_specs(Op op, AttrSpec *out, int max); /* count of the op's attributes */
+
+/* Building attribute values (the arrays are copied when the node is made). */
+Attr attr_int(AttrKey k, int64_t v);
+Attr attr_ints(AttrKey k, const int64_t *v, int n);
+Attr attr_float(AttrKey k, double v);
+Attr attr_dtype(AttrKey k, DType t);
+
+const Attr *node_attr(const Node *n, AttrKey k); /* NULL if absent */
+int64_t node_int(const Node *n, AttrKey k);      /* asserts presence */
+const int64_t *node_ints(const Node *n, AttrKey k, int *count);
+double node_float(const Node *n, AttrKey k);
+
+/* ---- initializers (PARAM) --------------------------------------------------------- */
+
+/*           ID       name       args */
+#define DLC_INITS(X)                                                                   \
+  X(ZEROS, "zeros")     /* 0 */                                                        \
+  X(ONES, "ones")       /* 1 */                                                        \
+  X(FILL, "fill")       /* value=a */                                                  \
+  X(NORMAL, "normal")   /* mean=a, std=b */                                            \
+  X(UNIFORM, "uniform") /* low=a, high=b */                                            \
+  X(XAVIER, "xavier")   /* uniform, limit sqrt(6 / (fan_in + fan_out)) */              \
+  X(HE, "he")           /* normal, std sqrt(2 / fan_in) */                             \
+  X(DATA, "data")       /* explicit values (from a file or another format) */
+
+typedef enum {
+#define X(id, name) INIT_##id,
+  DLC_INITS(X)
+#undef X
+  INIT_COUNT
+} InitKind;
+
+typedef struct Init {
+  InitKind kind;
+  double a, b;
+  uint64_t seed;
+} Init;
+
+const char *init_name(InitKind k);
+int init_parse(const char *s, size_t n); /* InitKind, or -1 */
+/* Fan-in/out of a weight: rank 2 is [in, out] (dense); rank > 2 is [out, in, k...] (conv). */
+void init_fans(const Shape *s, double *fan_in, double *fan_out);
+/* Fills data (numel values of dtype t) deterministically from the initializer. */
+void init_fill(const Init *in, DType t, const Shape *s, void *data);
+
+/* ---- nodes and graphs ------------------------------------------------------------- */
+
+struct Node {
+  int id;            /* index in g->nodes */
+  Op op;
+  DType dtype;
+  Shape shape;
+  int nin;
+  int *in;           /* operand node ids, each < id */
+  int nattr;
+  Attr *attr;
+  const char *name;  /* INPUT, PARAM, CONST: their name; others: a name for printing, or NULL */
+  void *data;        /* CONST, PARAM: numel values of dtype */
+  Init init;         /* PARAM: how data was made */
+  int group;         /* the source layer or operator this node was built for (-1: none) */
+  const char *where; /* where it came from, for diagnostics ("model.dlc:12"), or NULL */
+};
+
+struct Graph {
+  Arena *arena;
+  const char *name;   /* model name: a C identifier */
+  const char *file;   /* the file it was read from, or NULL */
+  Node **nodes;
+  int n, cap;
+  int nout;
+  int *out;           /* output node ids */
+  const char **out_name;
+  int outcap;
+  int group;          /* builders stamp new nodes with this */
+  const char *where;  /* builders stamp new nodes with this */
+  DlcErr err;         /* the last builder error */
+};
+
+Graph *ir_graph_new(const char *name);
+void ir_graph_free(Graph *g);
+static inline Node *ir_node(const Graph *g, int id) { return g->nodes[id]; }
+int ir_num_inputs(const Graph *g);
+int ir_input_id(const Graph *g, int i); /* id of the i-th INPUT node */
+int ir_find(const Graph *g, const char *name); /* INPUT, PARAM or CONST by name, or -1 */
+
+/* ---- building --------------------------------------------------------------------- */
+
+/* Adds a node, runs its op's shape rule.  Returns its id, or -1 with g->err set
+ * (e.g. "matmul: inner dimensions differ: [1,784] x [512,10]"). */
+int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr);
+int ir_input(Graph *g, const char *name, DType t, Shape s);
+int ir_param(Graph *g, const char *name, DType t, Shape s, Init init); /* fills data */
+int ir_param_data(Graph *g, const char *name, DType t, Shape s, const void *data);
+int ir_const(Graph *g, const char *name, DType t, Shape s, const void *data); /* name may be NULL */
+int ir_scalar(Graph *g, DType t, double v);  /* rank-0 CONST */
+int ir_output(Graph *g, int id, const char *name);
+
+/* Short forms for frontends; each returns the new id or -1 like ir_add. */
+int ir_unary(Graph *g, Op op, int x);
+int ir_binary(Graph *g, Op op, int a, int b);
+int ir_select(Graph *g, int cond, int a, int b);
+int ir_cast(Graph *g, int x, DType to);
+int ir_reduce(Graph *g, Op op, int x, const int64_t *axes, int naxes, bool keepdims);
+int ir_reshape(Graph *g, int x, const int64_t *shape, int rank);
+int ir_transpose(Graph *g, int x, const int64_t *perm);
+int ir_matmul(Graph *g, int a, int b, bool trans_a, bool trans_b);
+
+/* ---- checking, printing ------------------------------------------------------------- */
+
+/* Types, shapes (re-derived), operand order, names, outputs.  0 or -1 with e set. */
+int ir_verify(const Graph *g, DlcErr *e);
+/* Writes g in the native text format; the output parses back to the same graph. */
+void ir_print(FILE *f, const Graph *g);
+
+/* ---- the reference interpreter (ir/interp.c) ------------------------------------------ */
+
+/* Runs g in double precision.  inputs[i] holds the i-th INPUT's values, outputs[j] gets
+ * the j-th output's values (caller-allocated, numel each).  Each node's result is
+ * rounded to its dtype, so integer and comparison ops agree with compiled code.
+ * 0, or -1 with e set (e.g. an index out of range). */
+int interp_run(const Graph *g, const double *const *inputs, double *const *outputs, DlcErr *e);
+
+#endif

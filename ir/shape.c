@@ -1,0 +1,408 @@
+/* shape.c — the shape rule of each op family: from the operands and attributes, the
+ * result's dtype and shape.  Rules also normalise attributes in place (negative axes
+ * become positive, a -1 in reshape is resolved, absent strides/pads/dilations are
+ * filled in), so that every later stage sees one canonical form. */
+#include <string.h>
+
+#include "shape.h"
+
+static int fail(Graph *g, Node *n, const char *fmt, ...) DLC_PRINTF(3, 4);
+static int fail(Graph *g, Node *n, const char *fmt, ...) {
+  char msg[DLC_ERR_MAX - 64];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return dlc_errf(&g->err, "%s: %s", ir_ops[n->op].name, msg);
+}
+
+static const Node *arg(const Graph *g, const Node *n, int i) { return g->nodes[n->in[i]]; }
+
+static DType result_dtype(const Graph *g, const Node *n) {
+  switch (ir_ops[n->op].result) {
+  case R_SAME: return arg(g, n, n->op == OP_SELECT ? 1 : 0)->dtype;
+  case R_BOOL: return DT_BOOL;
+  case R_I64: return DT_I64;
+  case R_ATTR: return (DType)node_int(n, n->op == OP_CAST ? A_TO : A_DTYPE);
+  }
+  return DT_F32;
+}
+
+/* Normalises an axis into [0, rank); -1 if out of range. */
+static int axis_norm(int64_t *a, int rank) {
+  if (*a < 0) *a += rank;
+  return *a >= 0 && *a < rank ? 0 : -1;
+}
+
+static const char *shp(const Shape *s, char *buf) {
+  shape_str(s, buf, 128);
+  return buf;
+}
+
+/* Sets (or adds) an ints attribute on a node being built. */
+static void set_ints(Graph *g, Node *n, AttrKey k, const int64_t *v, int count) {
+  for (int i = 0; i < n->nattr; i++)
+    if (n->attr[i].key == k) {
+      n->attr[i] = attr_ints(k, arena_memdup(g->arena, v, sizeof(int64_t) * (size_t)count), count);
+      return;
+    }
+  Attr *a = arena_alloc(g->arena, sizeof(Attr) * (size_t)(n->nattr + 1));
+  memcpy(a, n->attr, sizeof(Attr) * (size_t)n->nattr);
+  a[n->nattr] = attr_ints(k, arena_memdup(g->arena, v, sizeof(int64_t) * (size_t)count), count);
+  n->attr = a;
+  n->nattr++;
+}
+
+int shape_source(Graph *g, Node *n) {
+  return fail(g, n, "is made with its own builder, not as an operation");
+}
+
+int shape_iota(Graph *g, Node *n) {
+  int r;
+  const int64_t *d = node_ints(n, A_SHAPE, &r);
+  if (r > IR_MAX_RANK) return fail(g, n, "rank %d is over %d", r, IR_MAX_RANK);
+  for (int i = 0; i < r; i++)
+    if (d[i] <= 0) return fail(g, n, "dimensions must be positive");
+  n->shape = shape_make(r, d);
+  Attr *ax = (Attr *)node_attr(n, A_AXIS);
+  if (axis_norm(&ax->i, r)) return fail(g, n, "axis is out of range for rank %d", r);
+  n->dtype = result_dtype(g, n);
+  return 0;
+}
+
+int shape_broadcast2(const Shape *a, const Shape *b, Shape *out) {
+  int r = a->rank > b->rank ? a->rank : b->rank;
+  Shape s = {.rank = r};
+  for (int i = 0; i < r; i++) {
+    int ia = i - (r - a->rank), ib = i - (r - b->rank);
+    int64_t da = ia >= 0 ? a->d[ia] : 1, db = ib >= 0 ? b->d[ib] : 1;
+    if (da != db && da != 1 && db != 1) return -1;
+    s.d[i] = da == 1 ? db : da;
+  }
+  *out = s;
+  return 0;
+}
+
+int shape_unary(Graph *g, Node *n) {
+  n->dtype = result_dtype(g, n);
+  n->shape = arg(g, n, 0)->shape;
+  return 0;
+}
+
+int shape_cast(Graph *g, Node *n) { return shape_unary(g, n); }
+
+static int broadcast_all(Graph *g, Node *n, int first) {
+  Shape s = arg(g, n, first)->shape;
+  for (int i = first + 1; i < n->nin; i++) {
+    char b1[128], b2[128];
+    if (shape_broadcast2(&s, &arg(g, n, i)->shape, &s))
+      return fail(g, n, "shapes %s and %s do not broadcast", shp(&arg(g, n, first)->shape, b1),
+                  shp(&arg(g, n, i)->shape, b2));
+  }
+  n->shape = s;
+  return 0;
+}
+
+int shape_binary(Graph *g, Node *n) {
+  if (arg(g, n, 0)->dtype != arg(g, n, 1)->dtype)
+    return fail(g, n, "operands differ in dtype (%s and %s)", dtype_name(arg(g, n, 0)->dtype),
+                dtype_name(arg(g, n, 1)->dtype));
+  n->dtype = result_dtype(g, n);
+  return broadcast_all(g, n, 0);
+}
+
+int shape_select(Graph *g, Node *n) {
+  if (arg(g, n, 0)->dtype != DT_BOOL)
+    return fail(g, n, "the condition is %s, not bool", dtype_name(arg(g, n, 0)->dtype));
+  if (arg(g, n, 1)->dtype != arg(g, n, 2)->dtype)
+    return fail(g, n, "the two branches differ in dtype (%s and %s)",
+                dtype_name(arg(g, n, 1)->dtype), dtype_name(arg(g, n, 2)->dtype));
+  n->dtype = result_dtype(g, n);
+  return broadcast_all(g, n, 0);
+}
+
+/* Reduced axes: normalised, sorted, unique. */
+static int axes_norm(Graph *g, Node *n, int64_t *ax, int na, int rank) {
+  for (int i = 0; i < na; i++)
+    if (axis_norm(&ax[i], rank)) return fail(g, n, "axis %lld is out of range for rank %d",
+                                             (long long)ax[i], rank);
+  for (int i = 1; i < na; i++)
+    for (int j = i; j > 0 && ax[j - 1] > ax[j]; j--) {
+      int64_t t = ax[j];
+      ax[j] = ax[j - 1], ax[j - 1] = t;
+    }
+  for (int i = 1; i < na; i++)
+    if (ax[i] == ax[i - 1]) return fail(g, n, "axis %lld is listed twice", (long long)ax[i]);
+  return 0;
+}
+
+static Shape reduced(const Shape *x, const int64_t *ax, int na, bool keep) {
+  Shape s = {0};
+  for (int i = 0, k = 0; i < x->rank; i++) {
+    bool red = k < na && ax[k] == i;
+    if (red) k++;
+    if (!red) s.d[s.rank++] = x->d[i];
+    else if (keep) s.d[s.rank++] = 1;
+  }
+  return s;
+}
+
+int shape_reduce(Graph *g, Node *n) {
+  const Shape *x = &arg(g, n, 0)->shape;
+  int na;
+  int64_t *ax = (int64_t *)node_ints(n, A_AXES, &na);
+  if (axes_norm(g, n, ax, na, x->rank)) return -1;
+  n->dtype = result_dtype(g, n);
+  n->shape = reduced(x, ax, na, node_int(n, A_KEEPDIMS) != 0);
+  return 0;
+}
+
+int shape_arg(Graph *g, Node *n) {
+  const Shape *x = &arg(g, n, 0)->shape;
+  Attr *ax = (Attr *)node_attr(n, A_AXIS);
+  if (axis_norm(&ax->i, x->rank))
+    return fail(g, n, "axis %lld is out of range for rank %d", (long long)ax->i, x->rank);
+  if (x->d[ax->i] == 0) return fail(g, n, "the axis is empty");
+  n->dtype = result_dtype(g, n);
+  n->shape = reduced(x, &ax->i, 1, node_int(n, A_KEEPDIMS) != 0);
+  return 0;
+}
+
+int shape_reshape(Graph *g, Node *n) {
+  const Shape *x = &arg(g, n, 0)->shape;
+  int r;
+  int64_t *d = (int64_t *)node_ints(n, A_SHAPE, &r);
+  if (r > IR_MAX_RANK) return fail(g, n, "rank %d is over %d", r, IR_MAX_RANK);
+  int infer = -1;
+  int64_t known = 1;
+  for (int i = 0; i < r; i++) {
+    if (d[i] == -1) {
+      if (infer >= 0) return fail(g, n, "more than one -1 in the shape");
+      infer = i;
+    } else if (d[i] <= 0) return fail(g, n, "dimension %lld is not positive", (long long)d[i]);
+    else known *= d[i];
+  }
+  int64_t total = shape_numel(x);
+  if (infer >= 0) {
+    if (known == 0 || total % known) return fail(g, n, "cannot infer the -1 dimension");
+    d[infer] = total / known;
+    known *= d[infer];
+  }
+  char b1[128];
+  if (known != total)
+    return fail(g, n, "%s has %lld elements, the new shape %lld", shp(x, b1), (long long)total,
+                (long long)known);
+  n->dtype = result_dtype(g, n);
+  n->shape = shape_make(r, d);
+  return 0;
+}
+
+int shape_transpose(Graph *g, Node *n) {
+  const Shape *x = &arg(g, n, 0)->shape;
+  int r;
+  const int64_t *p = node_ints(n, A_PERM, &r);
+  if (r != x->rank) return fail(g, n, "perm has %d entries for rank %d", r, x->rank);
+  bool seen[IR_MAX_RANK] = {0};
+  Shape s = {.rank = r};
+  for (int i = 0; i < r; i++) {
+    if (p[i] < 0 || p[i] >= r || seen[p[i]]) return fail(g, n, "perm is not a permutation");
+    seen[p[i]] = true;
+    s.d[i] = x->d[p[i]];
+  }
+  n->dtype = result_dtype(g, n);
+  n->shape = s;
+  return 0;
+}
+
+int shape_broadcast(Graph *g, Node *n) {
+  const Shape *x = &arg(g, n, 0)->shape;
+  int r;
+  const int64_t *d = node_ints(n, A_SHAPE, &r);
+  if (r > IR_MAX_RANK || r < x->rank) return fail(g, n, "target rank %d is below rank %d", r, x->rank);
+  Shape t = shape_make(r, d), s;
+  char b1[128], b2[128];
+  if (shape_broadcast2(x, &t, &s) || !shape_eq(&s, &t))
+    return fail(g, n, "%s does not broadcast to %s", shp(x, b1), shp(&t, b2));
+  n->dtype = result_dtype(g, n);
+  n->shape = t;
+  return 0;
+}
+
+int shape_slice(Graph *g, Node *n) {
+  const Shape *x = &arg(g, n, 0)->shape;
+  int ns, ne, nt;
+  const int64_t *st = node_ints(n, A_STARTS, &ns), *en = node_ints(n, A_ENDS, &ne),
+                *sp = node_ints(n, A_STEPS, &nt);
+  if (ns != x->rank || ne != x->rank || nt != x->rank)
+    return fail(g, n, "starts, ends and steps need one entry per dimension (%d)", x->rank);
+  Shape s = {.rank = x->rank};
+  for (int i = 0; i < x->rank; i++) {
+    int64_t d = x->d[i];
+    if (sp[i] == 0) return fail(g, n, "step %d is zero", i);
+    bool fwd = sp[i] > 0;
+    if (st[i] < 0 || st[i] > d || (!fwd && st[i] >= d))
+      return fail(g, n, "start %lld is out of range for dimension %d of size %lld",
+                  (long long)st[i], i, (long long)d);
+    if (en[i] < -1 || en[i] > d || (fwd && en[i] < 0))
+      return fail(g, n, "end %lld is out of range for dimension %d of size %lld",
+                  (long long)en[i], i, (long long)d);
+    int64_t len = fwd ? (en[i] - st[i] + sp[i] - 1) / sp[i] : (st[i] - en[i] - sp[i] - 1) / -sp[i];
+    s.d[i] = len > 0 ? len : 0;
+  }
+  n->dtype = result_dtype(g, n);
+  n->shape = s;
+  return 0;
+}
+
+int shape_pad(Graph *g, Node *n) {
+  const Shape *x = &arg(g, n, 0)->shape;
+  int np;
+  const int64_t *p = node_ints(n, A_PADS, &np);
+  if (np != 2 * x->rank) return fail(g, n, "pads needs %d entries (begins, then ends)", 2 * x->rank);
+  Shape s = {.rank = x->rank};
+  for (int i = 0; i < x->rank; i++) {
+    s.d[i] = x->d[i] + p[i] + p[i + x->rank];
+    if (s.d[i] < 0) return fail(g, n, "dimension %d would be negative", i);
+  }
+  n->dtype = result_dtype(g, n);
+  n->shape = s;
+  return 0;
+}
+
+int shape_concat(Graph *g, Node *n) {
+  const Node *a = arg(g, n, 0);
+  Attr *ax = (Attr *)node_attr(n, A_AXIS);
+  if (axis_norm(&ax->i, a->shape.rank))
+    return fail(g, n, "axis %lld is out of range for rank %d", (long long)ax->i, a->shape.rank);
+  Shape s = a->shape;
+  s.d[ax->i] = 0;
+  for (int i = 0; i < n->nin; i++) {
+    const Node *b = arg(g, n, i);
+    char b1[128], b2[128];
+    if (b->dtype != a->dtype) return fail(g, n, "operands differ in dtype");
+    bool ok = b->shape.rank == a->shape.rank;
+    for (int k = 0; ok && k < s.rank; k++) ok = k == ax->i || b->shape.d[k] == a->shape.d[k];
+    if (!ok)
+      return fail(g, n, "%s and %s differ outside axis %lld", shp(&a->shape, b1), shp(&b->shape, b2),
+                  (long long)ax->i);
+    s.d[ax->i] += b->shape.d[ax->i];
+  }
+  n->dtype = result_dtype(g, n);
+  n->shape = s;
+  return 0;
+}
+
+int shape_gather(Graph *g, Node *n) {
+  const Shape *x = &arg(g, n, 0)->shape, *ix = &arg(g, n, 1)->shape;
+  if (!dtype_is_int(arg(g, n, 1)->dtype)) return fail(g, n, "indices must be integers");
+  Attr *ax = (Attr *)node_attr(n, A_AXIS);
+  if (axis_norm(&ax->i, x->rank))
+    return fail(g, n, "axis %lld is out of range for rank %d", (long long)ax->i, x->rank);
+  int r = x->rank - 1 + ix->rank;
+  if (r > IR_MAX_RANK) return fail(g, n, "result rank %d is over %d", r, IR_MAX_RANK);
+  Shape s = {.rank = r};
+  int k = 0;
+  for (int i = 0; i < ax->i; i++) s.d[k++] = x->d[i];
+  for (int i = 0; i < ix->rank; i++) s.d[k++] = ix->d[i];
+  for (int i = (int)ax->i + 1; i < x->rank; i++) s.d[k++] = x->d[i];
+  n->dtype = result_dtype(g, n);
+  n->shape = s;
+  return 0;
+}
+
+int shape_matmul(Graph *g, Node *n) {
+  const Shape *a = &arg(g, n, 0)->shape, *b = &arg(g, n, 1)->shape;
+  char b1[128], b2[128];
+  if (arg(g, n, 0)->dtype != arg(g, n, 1)->dtype) return fail(g, n, "operands differ in dtype");
+  if (a->rank < 2 || b->rank < 2) return fail(g, n, "operands need rank 2 or more");
+  bool ta = node_int(n, A_TRANS_A), tb = node_int(n, A_TRANS_B);
+  int64_t m = a->d[a->rank - 2 + ta], k = a->d[a->rank - 1 - ta];
+  int64_t k2 = b->d[b->rank - 2 + tb], nn = b->d[b->rank - 1 - tb];
+  if (k != k2) return fail(g, n, "inner dimensions differ: %s x %s", shp(a, b1), shp(b, b2));
+  Shape ba = shape_make(a->rank - 2, a->d), bb = shape_make(b->rank - 2, b->d), s;
+  if (shape_broadcast2(&ba, &bb, &s))
+    return fail(g, n, "batch dimensions of %s and %s do not broadcast", shp(a, b1), shp(b, b2));
+  s.d[s.rank++] = m;
+  s.d[s.rank++] = nn;
+  n->dtype = result_dtype(g, n);
+  n->shape = s;
+  return 0;
+}
+
+/* strides, pads, dilations: filled with 1, 0, 1 when absent; checked for length. */
+static int window_attrs(Graph *g, Node *n, int nsp) {
+  static const struct { AttrKey k; int mul; int64_t def; } w[3] = {
+      {A_STRIDES, 1, 1}, {A_PADS, 2, 0}, {A_DILATIONS, 1, 1}};
+  for (int i = 0; i < 3; i++) {
+    const Attr *a = node_attr(n, w[i].k);
+    if (!a) {
+      int64_t v[2 * IR_MAX_RANK];
+      for (int j = 0; j < w[i].mul * nsp; j++) v[j] = w[i].def;
+      set_ints(g, n, w[i].k, v, w[i].mul * nsp);
+    } else if (a->n != w[i].mul * nsp)
+      return fail(g, n, "%s needs %d entries", attr_name(w[i].k), w[i].mul * nsp);
+  }
+  const int64_t *st = node_ints(n, A_STRIDES, NULL), *p = node_ints(n, A_PADS, NULL),
+                *dl = node_ints(n, A_DILATIONS, NULL);
+  for (int i = 0; i < nsp; i++) {
+    if (st[i] < 1 || dl[i] < 1) return fail(g, n, "strides and dilations must be 1 or more");
+    if (p[i] < 0 || p[i + nsp] < 0) return fail(g, n, "pads must not be negative");
+  }
+  return 0;
+}
+
+/* out = floor((in + pads - dilation*(k-1) - 1) / stride) + 1 */
+static int window_out(Graph *g, Node *n, const Shape *x, const int64_t *k, Shape *s) {
+  int nsp = x->rank - 2;
+  const int64_t *st = node_ints(n, A_STRIDES, NULL), *p = node_ints(n, A_PADS, NULL),
+                *dl = node_ints(n, A_DILATIONS, NULL);
+  for (int i = 0; i < nsp; i++) {
+    int64_t span = dl[i] * (k[i] - 1) + 1, in = x->d[2 + i] + p[i] + p[i + nsp];
+    if (k[i] < 1) return fail(g, n, "kernel sizes must be 1 or more");
+    if (in < span)
+      return fail(g, n, "the window (%lld) is larger than the padded input (%lld) in dimension %d",
+                  (long long)span, (long long)in, 2 + i);
+    s->d[2 + i] = (in - span) / st[i] + 1;
+  }
+  return 0;
+}
+
+int shape_conv(Graph *g, Node *n) {
+  const Shape *x = &arg(g, n, 0)->shape, *w = &arg(g, n, 1)->shape;
+  char b1[128], b2[128];
+  if (arg(g, n, 0)->dtype != arg(g, n, 1)->dtype) return fail(g, n, "operands differ in dtype");
+  if (x->rank < 3 || w->rank != x->rank)
+    return fail(g, n, "input %s and weight %s need the same rank, 3 or more", shp(x, b1), shp(w, b2));
+  int64_t groups = node_int(n, A_GROUPS);
+  if (groups < 1 || x->d[1] % groups || w->d[0] % groups || w->d[1] * groups != x->d[1])
+    return fail(g, n, "input %s and weight %s disagree on channels for %lld group(s)", shp(x, b1),
+                shp(w, b2), (long long)groups);
+  if (window_attrs(g, n, x->rank - 2)) return -1;
+  Shape s = {.rank = x->rank};
+  s.d[0] = x->d[0];
+  s.d[1] = w->d[0];
+  if (window_out(g, n, x, w->d + 2, &s)) return -1;
+  n->dtype = result_dtype(g, n);
+  n->shape = s;
+  return 0;
+}
+
+int shape_pool(Graph *g, Node *n) {
+  const Shape *x = &arg(g, n, 0)->shape;
+  int nk;
+  const int64_t *k = node_ints(n, A_KERNEL, &nk);
+  if (x->rank < 3) return fail(g, n, "input needs rank 3 or more ([N, C, spatial...])");
+  if (nk != x->rank - 2) return fail(g, n, "kernel needs %d entries", x->rank - 2);
+  if (window_attrs(g, n, x->rank - 2)) return -1;
+  const int64_t *p = node_ints(n, A_PADS, NULL);
+  for (int i = 0; i < nk; i++)
+    if (p[i] >= k[i] || p[i + nk] >= k[i])
+      return fail(g, n, "pads must be smaller than the kernel");
+  Shape s = {.rank = x->rank};
+  s.d[0] = x->d[0];
+  s.d[1] = x->d[1];
+  if (window_out(g, n, x, k, &s)) return -1;
+  n->dtype = result_dtype(g, n);
+  n->shape = s;
+  return 0;
+}

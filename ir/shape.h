@@ -1,0 +1,15 @@
+/* shape.h — the shape rules, one per IMPL family of ops.def (shape.c). */
+#ifndef DLC_SHAPE_H
+#define DLC_SHAPE_H
+
+#include "ir.h"
+
+#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr) \
+  int shape_##impl(Graph *g, Node *n);
+#include "ops.def"
+#undef OP
+
+/* numpy broadcasting of a and b into out; -1 if they do not broadcast */
+int shape_broadcast2(const Shape *a, const Shape *b, Shape *out);
+
+#endif

@@ -1,0 +1,30 @@
+/* dlc_err.h — the one error type shared by the compiler and the runtime.
+ *
+ * Library code never exits: a function that can fail returns -1 (or NULL) and
+ * writes one line into a DlcErr the caller passed.  The CLI prints that line. */
+#ifndef DLC_ERR_H
+#define DLC_ERR_H
+
+#include <stdarg.h>
+
+#define DLC_ERR_MAX 768
+
+typedef struct DlcErr {
+  char msg[DLC_ERR_MAX];
+} DlcErr;
+
+#if defined(__GNUC__)
+#define DLC_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define DLC_PRINTF(f, a)
+#endif
+
+/* Formats into e (which may be NULL) and returns -1, so `return dlc_errf(...)` reads well. */
+int dlc_errf(DlcErr *e, const char *fmt, ...) DLC_PRINTF(2, 3);
+int dlc_verrf(DlcErr *e, const char *fmt, va_list ap);
+
+/* Internal invariants: abort with the file and line.  Never for user errors. */
+#define DLC_ASSERT(c) ((c) ? (void)0 : dlc_assert_fail(#c, __FILE__, __LINE__))
+_Noreturn void dlc_assert_fail(const char *expr, const char *file, int line);
+
+#endif
