@@ -1,0 +1,27 @@
+/* jit.h — build generated C into a shared object, load it, run it.
+ *
+ * What `dlc run`, `dlc bench` and the end-to-end tests share: the graph goes through the
+ * default pipeline (schedule, plan), cgen_c writes model.c/model.h (and model.weights
+ * when large) into a fresh private temporary folder, $CC (else cc) builds a shared
+ * object from them, and dlopen loads it. */
+#ifndef DLC_JIT_H
+#define DLC_JIT_H
+
+#include "ir.h"
+
+typedef struct JitModel JitModel;
+
+typedef struct JitOptions {
+  const char *cflags;      /* extra compiler flags, e.g. "-O3 -march=native"; NULL: "-O2" */
+  int64_t embed_max_bytes; /* as CgenOptions; 0: CGEN_EMBED_DEFAULT */
+  bool keep;               /* keep the temporary folder (its path in jit_dir) */
+} JitOptions;
+
+/* NULL with e set ("cc failed: <first line of its output>") on failure. */
+JitModel *jit_build(const Graph *g, const JitOptions *o, DlcErr *e);
+/* inputs[i]: the i-th INPUT's data in its dtype; outputs[j]: buffers for the j-th output. */
+int jit_run(JitModel *m, const void *const *inputs, void *const *outputs, DlcErr *e);
+const char *jit_dir(const JitModel *m);
+void jit_free(JitModel *m); /* unloads, removes the folder unless kept */
+
+#endif
