@@ -18,7 +18,7 @@ typedef struct JitOptions {
 } JitOptions;
 
 /* NULL with e set ("cc failed: <first line of its output>") on failure. */
-JitModel *jit_build(const Graph *g, const JitOptions *o, DlcErr *e);
+JitModel *jit_build(Graph *g, const JitOptions *o, DlcErr *e);
 /* inputs[i]: the i-th INPUT's data in its dtype; outputs[j]: buffers for the j-th output. */
 int jit_run(JitModel *m, const void *const *inputs, void *const *outputs, DlcErr *e);
 const char *jit_dir(const JitModel *m);
