@@ -38,6 +38,8 @@ typedef struct Loc {
 typedef struct Plan {
   Loc *loc;             /* per node id */
   int64_t arena_bytes;  /* workspace size */
+  int64_t total_bytes;  /* all arena values side by side: what no reuse would cost */
+  int64_t peak_bytes;   /* most bytes live at once: no plan can do better */
   int64_t weight_bytes; /* size of all PARAM and CONST data */
   int ncopy;            /* outputs that are not written in place are copied at the end */
   int *copy_out;        /* output indices to copy (from the node's location) */
