@@ -38,7 +38,7 @@ static int check_shape(const Node *n, const Graph *cg, DlcErr *e) {
   DlcErr saved = g->err;
   int rc = ir_ops[n->op].shape(g, &copy);
   char msg[DLC_ERR_MAX];
-  snprintf(msg, sizeof msg, "its shape rule fails: %s", g->err.msg);
+  snprintf(msg, sizeof msg, "its shape rule fails: %.600s", g->err.msg);
   g->err = saved;
   if (rc) return fail_node(e, g, n, msg);
   if (copy.dtype != n->dtype) return fail_node(e, g, n, "its dtype is not what its op gives");
