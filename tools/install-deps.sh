@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs what dlc needs to build and test, on Debian 12 (as root; uses sudo otherwise).
+# Installs only what is missing, so it is quick to run again.
+set -eu
+
+pkgs="build-essential cmake clang ca-certificates"
+
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+as_root=""
+[ "$(id -u)" -eq 0 ] || as_root="sudo"
+echo "dlc: installing:$missing"
+$as_root apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
