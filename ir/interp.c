@@ -1,0 +1,482 @@
+/* interp.c — the reference interpreter: every op as plain loops over doubles.
+ *
+ * It is the oracle the passes and backends are tested against, so it favours loops
+ * that are obviously right over fast ones; the only concession to speed is that no
+ * inner loop divides to find an index (broadcasting, transposes, slices and
+ * reductions walk their operands with strides, conv and pool precompute their taps).
+ *
+ * Each node gets one heap array of numel doubles.  Every value, sources included, is
+ * rounded to its node's dtype after it is made, so f32 graphs see f32 rounding and
+ * integer ops wrap as they do in compiled code. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+#include "scalar.h"
+
+typedef struct Interp {
+  const Graph *g;
+  double **val;                /* per node id: its values, NULL until it has run */
+  const double *const *inputs; /* the caller's, in the order of the INPUT nodes */
+  int next_input;
+  DlcErr *e;
+} Interp;
+
+typedef int (*EvalFn)(Interp *it, const Node *n, double *y);
+
+static const Node *in_node(const Interp *it, const Node *n, int i) {
+  return it->g->nodes[n->in[i]];
+}
+
+static const double *in_val(const Interp *it, const Node *n, int i) { return it->val[n->in[i]]; }
+
+/* ---- walking shapes ---- */
+
+/* Row-major walk over a shape that carries, beside the multi-index, the offsets of up
+ * to three strided operands.  A stride of 0 repeats an element (broadcasting), a
+ * permuted stride transposes, a scaled one slices. */
+typedef struct Walk {
+  Shape s;
+  int nop;
+  int64_t idx[IR_MAX_RANK];
+  int64_t st[3][IR_MAX_RANK];
+  int64_t off[3];
+} Walk;
+
+static Walk walk_new(const Shape *s, int nop) {
+  Walk w = {.s = *s, .nop = nop};
+  return w;
+}
+
+static void walk_next(Walk *w) {
+  for (int d = w->s.rank - 1; d >= 0; d--) {
+    w->idx[d]++;
+    for (int k = 0; k < w->nop; k++) w->off[k] += w->st[k][d];
+    if (w->idx[d] < w->s.d[d]) return;
+    for (int k = 0; k < w->nop; k++) w->off[k] -= w->st[k][d] * w->s.d[d];
+    w->idx[d] = 0;
+  }
+}
+
+/* Strides that read x as if broadcast to `out` (numpy: align right, size-1 dims repeat). */
+static void bcast_strides(const Shape *x, const Shape *out, int64_t *st) {
+  int64_t xs[IR_MAX_RANK];
+  shape_strides(x, xs);
+  int lead = out->rank - x->rank;
+  DLC_ASSERT(lead >= 0);
+  for (int d = 0; d < out->rank; d++)
+    st[d] = d < lead || x->d[d - lead] == 1 ? 0 : xs[d - lead];
+}
+
+/* y[i] = x[base + idx(i) . st], for i over the shape of y. */
+static void view_copy(const double *x, int64_t base, const int64_t *st, const Shape *ys,
+                      double *y) {
+  Walk w = walk_new(ys, 1);
+  memcpy(w.st[0], st, sizeof(int64_t) * (size_t)ys->rank);
+  w.off[0] = base;
+  int64_t n = shape_numel(ys);
+  for (int64_t i = 0; i < n; i++, walk_next(&w)) y[i] = x[w.off[0]];
+}
+
+/* Product of dims [from, to). */
+static int64_t dims_prod(const Shape *s, int from, int to) {
+  int64_t p = 1;
+  for (int d = from; d < to; d++) p *= s->d[d];
+  return p;
+}
+
+/* ---- sources ---- */
+
+static int eval_source(Interp *it, const Node *n, double *y) {
+  int64_t m = shape_numel(&n->shape);
+  if (n->op == OP_INPUT) {
+    const double *x = it->inputs[it->next_input++];
+    memcpy(y, x, sizeof(double) * (size_t)m);
+    return 0;
+  }
+  DLC_ASSERT(n->data);
+  for (int64_t i = 0; i < m; i++) y[i] = dtype_load(n->dtype, n->data, i);
+  return 0;
+}
+
+static int eval_iota(Interp *it, const Node *n, double *y) {
+  (void)it;
+  int64_t st[IR_MAX_RANK], ax = node_int(n, A_AXIS), m = shape_numel(&n->shape);
+  shape_strides(&n->shape, st);
+  for (int64_t i = 0; i < m; i++) y[i] = (double)(i / st[ax] % n->shape.d[ax]);
+  return 0;
+}
+
+/* ---- elementwise ---- */
+
+static double sc_idiv2(const double *x) { return sc_idiv(x[0], x[1]); }
+static double sc_imod2(const double *x) { return sc_imod(x[0], x[1]); }
+
+/* Where an op computes differently on integers (truncating, and 0 where C is undefined). */
+static const ScalarFn int_scalar[OP_COUNT] = {[OP_DIV] = sc_idiv2, [OP_MOD] = sc_imod2};
+
+static ScalarFn scalar_for(const Node *n, DType operand) {
+  if (dtype_is_int(operand) && int_scalar[n->op]) return int_scalar[n->op];
+  DLC_ASSERT(ir_ops[n->op].scalar);
+  return ir_ops[n->op].scalar;
+}
+
+static int eval_unary(Interp *it, const Node *n, double *y) {
+  ScalarFn f = scalar_for(n, in_node(it, n, 0)->dtype);
+  const double *x = in_val(it, n, 0);
+  int64_t m = shape_numel(&n->shape);
+  for (int64_t i = 0; i < m; i++) y[i] = f(&x[i]);
+  return 0;
+}
+
+/* binary and select: operands broadcast to the result, f applied elementwise. */
+static int eval_nary(Interp *it, const Node *n, double *y) {
+  DLC_ASSERT(n->nin <= 3);
+  ScalarFn f = scalar_for(n, in_node(it, n, n->nin - 1)->dtype);
+  Walk w = walk_new(&n->shape, n->nin);
+  for (int k = 0; k < n->nin; k++) bcast_strides(&in_node(it, n, k)->shape, &n->shape, w.st[k]);
+  int64_t m = shape_numel(&n->shape);
+  for (int64_t i = 0; i < m; i++, walk_next(&w)) {
+    double a[3];
+    for (int k = 0; k < n->nin; k++) a[k] = in_val(it, n, k)[w.off[k]];
+    y[i] = f(a);
+  }
+  return 0;
+}
+
+static int eval_binary(Interp *it, const Node *n, double *y) { return eval_nary(it, n, y); }
+static int eval_select(Interp *it, const Node *n, double *y) { return eval_nary(it, n, y); }
+
+/* Float to integer saturates (NaN gives 0) and truncates; everything else is left to
+ * the result's rounding (integers wrap, bool is v != 0). */
+static double cast_one(DType from, DType to, double v) {
+  if (!dtype_is_float(from) || !dtype_is_int(to)) return v;
+  if (v != v) return 0;
+  if (v < dtype_lowest(to)) return dtype_lowest(to);
+  if (v > dtype_highest(to)) return dtype_highest(to);
+  return trunc(v);
+}
+
+static int eval_cast(Interp *it, const Node *n, double *y) {
+  DType from = in_node(it, n, 0)->dtype;
+  const double *x = in_val(it, n, 0);
+  int64_t m = shape_numel(&n->shape);
+  for (int64_t i = 0; i < m; i++) y[i] = cast_one(from, n->dtype, x[i]);
+  return 0;
+}
+
+/* ---- reductions ---- */
+
+/* The identity named by the text before ';' in the cexpr column. */
+static double reduce_identity(const Node *n) {
+  const char *c = ir_ops[n->op].cexpr;
+  size_t len = strcspn(c, ";");
+  if (len == 6 && !strncmp(c, "LOWEST", 6)) return dtype_lowest(n->dtype);
+  if (len == 7 && !strncmp(c, "HIGHEST", 7)) return dtype_highest(n->dtype);
+  if (len == 1 && c[0] == '1') return 1;
+  DLC_ASSERT(len == 1 && c[0] == '0');
+  return 0;
+}
+
+/* Walks x in row-major order, so each result combines its elements in that order. */
+static int eval_reduce(Interp *it, const Node *n, double *y) {
+  const Shape *xs = &in_node(it, n, 0)->shape;
+  int na;
+  const int64_t *ax = node_ints(n, A_AXES, &na);
+  Shape kept = *xs; /* the result with keepdims: reduced dims are 1 */
+  for (int k = 0; k < na; k++) kept.d[ax[k]] = 1;
+  Walk w = walk_new(xs, 1);
+  bcast_strides(&kept, xs, w.st[0]);
+  int64_t m = shape_numel(&n->shape), nx = shape_numel(xs);
+  double id = reduce_identity(n);
+  for (int64_t i = 0; i < m; i++) y[i] = id;
+  ScalarFn f = ir_ops[n->op].scalar;
+  const double *x = in_val(it, n, 0);
+  for (int64_t i = 0; i < nx; i++, walk_next(&w)) {
+    double a[2] = {y[w.off[0]], x[i]};
+    y[w.off[0]] = f(a);
+  }
+  return 0;
+}
+
+/* argmax, argmin: the first index of the extreme, so ties (and NaNs after the first
+ * element) never move it. */
+static int eval_arg(Interp *it, const Node *n, double *y) {
+  const Shape *xs = &in_node(it, n, 0)->shape;
+  int ax = (int)node_int(n, A_AXIS);
+  int64_t outer = dims_prod(xs, 0, ax), len = xs->d[ax], inner = dims_prod(xs, ax + 1, xs->rank);
+  const double *x = in_val(it, n, 0);
+  double sign = n->op == OP_ARGMAX ? 1 : -1;
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < inner; j++) {
+      const double *row = x + o * len * inner + j;
+      int64_t best = 0;
+      for (int64_t k = 1; k < len; k++)
+        if (sign * row[k * inner] > sign * row[best * inner]) best = k;
+      y[o * inner + j] = (double)best;
+    }
+  return 0;
+}
+
+/* ---- movement ---- */
+
+static int eval_reshape(Interp *it, const Node *n, double *y) {
+  memcpy(y, in_val(it, n, 0), sizeof(double) * (size_t)shape_numel(&n->shape));
+  return 0;
+}
+
+static int eval_transpose(Interp *it, const Node *n, double *y) {
+  const int64_t *perm = node_ints(n, A_PERM, NULL);
+  int64_t xs[IR_MAX_RANK], st[IR_MAX_RANK];
+  shape_strides(&in_node(it, n, 0)->shape, xs);
+  for (int d = 0; d < n->shape.rank; d++) st[d] = xs[perm[d]];
+  view_copy(in_val(it, n, 0), 0, st, &n->shape, y);
+  return 0;
+}
+
+static int eval_broadcast(Interp *it, const Node *n, double *y) {
+  int64_t st[IR_MAX_RANK];
+  bcast_strides(&in_node(it, n, 0)->shape, &n->shape, st);
+  view_copy(in_val(it, n, 0), 0, st, &n->shape, y);
+  return 0;
+}
+
+static int eval_slice(Interp *it, const Node *n, double *y) {
+  const int64_t *start = node_ints(n, A_STARTS, NULL), *step = node_ints(n, A_STEPS, NULL);
+  int64_t xs[IR_MAX_RANK], st[IR_MAX_RANK], base = 0;
+  shape_strides(&in_node(it, n, 0)->shape, xs);
+  for (int d = 0; d < n->shape.rank; d++) {
+    base += start[d] * xs[d];
+    st[d] = step[d] * xs[d];
+  }
+  view_copy(in_val(it, n, 0), base, st, &n->shape, y);
+  return 0;
+}
+
+/* out[o] = x[o - begin] where that is inside x, else the pad value. */
+static int eval_pad(Interp *it, const Node *n, double *y) {
+  const Shape *xs = &in_node(it, n, 0)->shape;
+  const int64_t *pads = node_ints(n, A_PADS, NULL);
+  double value = node_float(n, A_VALUE);
+  Walk w = walk_new(&n->shape, 1);
+  shape_strides(xs, w.st[0]);
+  for (int d = 0; d < xs->rank; d++) w.off[0] -= pads[d] * w.st[0][d];
+  const double *x = in_val(it, n, 0);
+  int64_t m = shape_numel(&n->shape);
+  for (int64_t i = 0; i < m; i++, walk_next(&w)) {
+    bool inside = true;
+    for (int d = 0; d < xs->rank && inside; d++) {
+      int64_t src = w.idx[d] - pads[d];
+      inside = src >= 0 && src < xs->d[d];
+    }
+    y[i] = inside ? x[w.off[0]] : value;
+  }
+  return 0;
+}
+
+static int eval_concat(Interp *it, const Node *n, double *y) {
+  int ax = (int)node_int(n, A_AXIS);
+  int64_t outer = dims_prod(&n->shape, 0, ax), inner = dims_prod(&n->shape, ax + 1, n->shape.rank);
+  for (int64_t o = 0; o < outer; o++)
+    for (int k = 0; k < n->nin; k++) {
+      int64_t len = in_node(it, n, k)->shape.d[ax] * inner;
+      memcpy(y, in_val(it, n, k) + o * len, sizeof(double) * (size_t)len);
+      y += len;
+    }
+  return 0;
+}
+
+static int eval_gather(Interp *it, const Node *n, double *y) {
+  const Shape *xs = &in_node(it, n, 0)->shape;
+  int ax = (int)node_int(n, A_AXIS);
+  int64_t outer = dims_prod(xs, 0, ax), dim = xs->d[ax], inner = dims_prod(xs, ax + 1, xs->rank);
+  int64_t nidx = shape_numel(&in_node(it, n, 1)->shape);
+  const double *x = in_val(it, n, 0), *idx = in_val(it, n, 1);
+  for (int64_t j = 0; j < nidx; j++)
+    if (idx[j] < -(double)dim || idx[j] >= (double)dim)
+      return dlc_errf(it->e, "gather: index %lld is out of range for dimension of size %lld",
+                      (long long)idx[j], (long long)dim);
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < nidx; j++) {
+      int64_t k = (int64_t)idx[j] + (idx[j] < 0 ? dim : 0);
+      memcpy(y, x + (o * dim + k) * inner, sizeof(double) * (size_t)inner);
+      y += inner;
+    }
+  return 0;
+}
+
+/* ---- matmul ---- */
+
+/* One [M,K] x [K,N] product; (rs, cs) are the row and column strides of each operand,
+ * which is how trans_a and trans_b are read. */
+typedef struct MatDims {
+  int64_t m, k, n;
+  int64_t a_rs, a_cs, b_rs, b_cs;
+} MatDims;
+
+static void matmul_one(const MatDims *d, const double *a, const double *b, double *y) {
+  for (int64_t i = 0; i < d->m; i++)
+    for (int64_t j = 0; j < d->n; j++) {
+      double acc = 0;
+      for (int64_t p = 0; p < d->k; p++) acc += a[i * d->a_rs + p * d->a_cs] * b[p * d->b_rs + j * d->b_cs];
+      y[i * d->n + j] = acc;
+    }
+}
+
+static Shape batch_of(const Shape *s) { return shape_make(s->rank - 2, s->d); }
+
+static int eval_matmul(Interp *it, const Node *n, double *y) {
+  const Shape *as = &in_node(it, n, 0)->shape, *bs = &in_node(it, n, 1)->shape;
+  bool ta = node_int(n, A_TRANS_A), tb = node_int(n, A_TRANS_B);
+  int64_t ar = as->d[as->rank - 2], ac = as->d[as->rank - 1];
+  int64_t br = bs->d[bs->rank - 2], bc = bs->d[bs->rank - 1];
+  MatDims d = {.m = ta ? ac : ar, .k = ta ? ar : ac, .n = tb ? br : bc,
+               .a_rs = ta ? 1 : ac, .a_cs = ta ? ac : 1,
+               .b_rs = tb ? 1 : bc, .b_cs = tb ? bc : 1};
+  Shape ab = batch_of(as), bb = batch_of(bs), yb = batch_of(&n->shape);
+  Walk w = walk_new(&yb, 2);
+  bcast_strides(&ab, &yb, w.st[0]);
+  bcast_strides(&bb, &yb, w.st[1]);
+  const double *a = in_val(it, n, 0), *b = in_val(it, n, 1);
+  int64_t nb = shape_numel(&yb);
+  for (int64_t i = 0; i < nb; i++, walk_next(&w))
+    matmul_one(&d, a + w.off[0] * ar * ac, b + w.off[1] * br * bc, y + i * d.m * d.n);
+  return 0;
+}
+
+/* ---- windows: conv and pool ---- */
+
+/* The sliding window over x's spatial dims: where each output position's taps land.
+ * Tap t of output position q reads x at q*stride - pad_begin + kpos[t]*dilation. */
+typedef struct Window {
+  int nsp;                        /* spatial dims */
+  const int64_t *in;              /* x's spatial sizes */
+  const int64_t *stride, *pad, *dil;
+  int64_t in_st[IR_MAX_RANK];     /* element strides of x's spatial dims within a plane */
+  int64_t ntap;                   /* product of the kernel sizes */
+  int64_t *kpos;                  /* [ntap][nsp] kernel positions, row-major */
+} Window;
+
+static int window_init(Window *w, const Node *n, const Shape *xs, const int64_t *kernel,
+                       DlcErr *e) {
+  w->nsp = xs->rank - 2;
+  w->in = xs->d + 2;
+  w->stride = node_ints(n, A_STRIDES, NULL);
+  w->pad = node_ints(n, A_PADS, NULL);
+  w->dil = node_ints(n, A_DILATIONS, NULL);
+  Shape sp = shape_make(w->nsp, xs->d + 2), ks = shape_make(w->nsp, kernel);
+  shape_strides(&sp, w->in_st);
+  w->ntap = shape_numel(&ks);
+  w->kpos = malloc(sizeof(int64_t) * (size_t)(w->ntap * w->nsp + 1));
+  if (!w->kpos) return dlc_errf(e, "interp: out of memory");
+  Walk k = walk_new(&ks, 0);
+  for (int64_t t = 0; t < w->ntap; t++, walk_next(&k))
+    memcpy(w->kpos + t * w->nsp, k.idx, sizeof(int64_t) * (size_t)w->nsp);
+  return 0;
+}
+
+/* Offset within a plane of x of tap t for output position q; false if it is padding. */
+static bool window_tap(const Window *w, const int64_t *q, int64_t t, int64_t *off) {
+  const int64_t *kp = w->kpos + t * w->nsp;
+  *off = 0;
+  for (int d = 0; d < w->nsp; d++) {
+    int64_t p = q[d] * w->stride[d] - w->pad[d] + kp[d] * w->dil[d];
+    if (p < 0 || p >= w->in[d]) return false;
+    *off += p * w->in_st[d];
+  }
+  return true;
+}
+
+/* x [N, C, S..], w [O, C/groups, K..] -> y [N, O, Q..]; zero padding. */
+static int eval_conv(Interp *it, const Node *n, double *y) {
+  const Shape *xs = &in_node(it, n, 0)->shape, *ws = &in_node(it, n, 1)->shape;
+  Window win;
+  if (window_init(&win, n, xs, ws->d + 2, it->e)) return -1;
+  int64_t groups = node_int(n, A_GROUPS), cg = ws->d[1], og = ws->d[0] / groups;
+  int64_t plane = dims_prod(xs, 2, xs->rank);
+  Shape qs = shape_make(win.nsp, n->shape.d + 2);
+  int64_t nq = shape_numel(&qs);
+  const double *x = in_val(it, n, 0), *wt = in_val(it, n, 1);
+  for (int64_t b = 0; b < xs->d[0]; b++)
+    for (int64_t o = 0; o < ws->d[0]; o++) {
+      const double *xg = x + (b * xs->d[1] + o / og * cg) * plane, *wo = wt + o * cg * win.ntap;
+      Walk q = walk_new(&qs, 0);
+      for (int64_t i = 0; i < nq; i++, walk_next(&q)) {
+        double acc = 0;
+        for (int64_t t = 0; t < win.ntap; t++) {
+          int64_t off;
+          if (!window_tap(&win, q.idx, t, &off)) continue;
+          for (int64_t c = 0; c < cg; c++) acc += xg[c * plane + off] * wo[c * win.ntap + t];
+        }
+        *y++ = acc;
+      }
+    }
+  free(win.kpos);
+  return 0;
+}
+
+/* pool_max ignores padding; pool_avg divides by the in-bounds count, or by the kernel
+ * size with count_pad.  A window that falls wholly in padding (possible with dilation)
+ * gives -inf for max and 0 for an average over in-bounds elements. */
+static int eval_pool(Interp *it, const Node *n, double *y) {
+  const Shape *xs = &in_node(it, n, 0)->shape;
+  Window win;
+  if (window_init(&win, n, xs, node_ints(n, A_KERNEL, NULL), it->e)) return -1;
+  bool is_max = n->op == OP_POOL_MAX;
+  bool count_pad = !is_max && node_int(n, A_COUNT_PAD);
+  int64_t plane = dims_prod(xs, 2, xs->rank), planes = xs->d[0] * xs->d[1];
+  Shape qs = shape_make(win.nsp, n->shape.d + 2);
+  int64_t nq = shape_numel(&qs);
+  for (int64_t p = 0; p < planes; p++) {
+    const double *x = in_val(it, n, 0) + p * plane;
+    Walk q = walk_new(&qs, 0);
+    for (int64_t i = 0; i < nq; i++, walk_next(&q)) {
+      double acc = is_max ? -INFINITY : 0;
+      int64_t count = 0, off;
+      for (int64_t t = 0; t < win.ntap; t++) {
+        if (!window_tap(&win, q.idx, t, &off)) continue;
+        acc = is_max ? (acc < x[off] ? x[off] : acc) : acc + x[off];
+        count++;
+      }
+      if (!is_max) acc /= (double)(count_pad ? win.ntap : count ? count : 1);
+      *y++ = acc;
+    }
+  }
+  free(win.kpos);
+  return 0;
+}
+
+/* ---- running ---- */
+
+static const EvalFn eval_fns[OP_COUNT] = {
+#define OP(id, name, nin, impl, ...) [OP_##id] = eval_##impl,
+#include "ops.def"
+#undef OP
+};
+
+static int run_node(Interp *it, const Node *n) {
+  int64_t m = shape_numel(&n->shape);
+  double *y = malloc(sizeof(double) * (size_t)(m ? m : 1));
+  if (!y) return dlc_errf(it->e, "interp: out of memory for %s (%lld values)",
+                          ir_ops[n->op].name, (long long)m);
+  it->val[n->id] = y;
+  if (eval_fns[n->op](it, n, y)) return -1;
+  for (int64_t i = 0; i < m; i++) y[i] = dtype_round(n->dtype, y[i]);
+  return 0;
+}
+
+int interp_run(const Graph *g, const double *const *inputs, double *const *outputs, DlcErr *e) {
+  Interp it = {.g = g, .inputs = inputs, .e = e};
+  it.val = calloc((size_t)(g->n ? g->n : 1), sizeof(double *));
+  if (!it.val) return dlc_errf(e, "interp: out of memory");
+  int rc = 0;
+  for (int i = 0; i < g->n && !rc; i++) rc = run_node(&it, g->nodes[i]);
+  for (int j = 0; j < g->nout && !rc; j++) {
+    const Node *o = g->nodes[g->out[j]];
+    memcpy(outputs[j], it.val[o->id], sizeof(double) * (size_t)shape_numel(&o->shape));
+  }
+  for (int i = 0; i < g->n; i++) free(it.val[i]);
+  free(it.val);
+  return rc;
+}
