@@ -253,6 +253,10 @@ int ir_reshape(Graph *g, int x, const int64_t *shape, int rank);
 int ir_transpose(Graph *g, int x, const int64_t *perm);
 int ir_matmul(Graph *g, int a, int b, bool trans_a, bool trans_b);
 
+/* If every operand of node `id` is a CONST, evaluates it and turns it into a CONST in
+ * place (ir/fold.c).  1 if folded, 0 if not foldable, -1 with e set. */
+int ir_fold_node(Graph *g, int id, DlcErr *e);
+
 /* ---- checking, printing ------------------------------------------------------------- */
 
 /* Types, shapes (re-derived), operand order, names, outputs.  0 or -1 with e set. */
