@@ -1,0 +1,92 @@
+/* dlcrt.h — libdlcrt, the small dependency-free runtime that tools and generated
+ * programs share.
+ *
+ * Sections: errors (dlc_err.h), random numbers (dlc_rng.h), tensors, .npy files,
+ * IDX files, timers.  Every function that can fail returns -1 and writes one line
+ * into a DlcErr that names the file; nothing here exits or prints.
+ */
+#ifndef DLCRT_H
+#define DLCRT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dlc_err.h"
+#include "dlc_rng.h"
+
+/* ---- errors: one code per kind of failure, one message per code (rt_status.c) ---- */
+
+typedef enum {
+  RT_OK,
+  RT_E_OPEN,     /* the file cannot be opened or created */
+  RT_E_IO,       /* a read or write failed part way */
+  RT_E_FORMAT,   /* not the format it claims to be */
+  RT_E_DTYPE,    /* an element type the runtime does not handle */
+  RT_E_ORDER,    /* Fortran order or big-endian data */
+  RT_E_TRUNC,    /* fewer bytes than the header promises */
+  RT_E_NOMEM,    /* out of memory */
+  RT_E_NOZLIB,   /* gzip input but libdlcrt was built without zlib */
+  RT_STATUS_COUNT
+} RtStatus;
+
+const char *rt_status_msg(RtStatus s);
+/* Writes "PATH: <message of s>[: detail]" into e and returns -1. */
+int rt_fail(DlcErr *e, RtStatus s, const char *path, const char *detail_fmt, ...)
+    DLC_PRINTF(4, 5);
+
+/* ---- tensors: a dense C-order array the runtime reads and writes ---------------- */
+
+/* Same names and order as the IR's dtypes, so tools map one to the other by name. */
+#define RT_DTYPES(X) \
+  X(F32, "f32", 4)   \
+  X(F64, "f64", 8)   \
+  X(I8, "i8", 1)     \
+  X(I16, "i16", 2)   \
+  X(I32, "i32", 4)   \
+  X(I64, "i64", 8)   \
+  X(U8, "u8", 1)     \
+  X(BOOL, "bool", 1)
+
+typedef enum {
+#define X(id, name, size) RT_##id,
+  RT_DTYPES(X)
+#undef X
+  RT_DTYPE_COUNT
+} RtDType;
+
+#define RT_MAX_RANK 8
+
+typedef struct RtTensor {
+  RtDType dtype;
+  int rank;
+  int64_t dims[RT_MAX_RANK];
+  void *data; /* numel elements, owned (malloc) when read by the runtime */
+} RtTensor;
+
+const char *rt_dtype_name(RtDType t);
+int rt_dtype_size(RtDType t);
+int rt_dtype_parse(const char *name, RtDType *t); /* 0, or -1 if unknown */
+int64_t rt_tensor_numel(const RtTensor *t);
+int64_t rt_tensor_bytes(const RtTensor *t);
+void rt_tensor_free(RtTensor *t); /* frees data; t itself is the caller's */
+int rt_shape_str(int rank, const int64_t *dims, char *buf, size_t n); /* "[2,3]" */
+
+/* ---- .npy (NumPy format 1.0/2.0/3.0; little-endian, C order) --------------------- */
+
+/* Reads path into t (t->data malloc'd; free with rt_tensor_free).  0 or -1. */
+int rt_npy_read(const char *path, RtTensor *t, DlcErr *e);
+/* Writes t as version 1.0 (2.0 when the header needs it).  0 or -1. */
+int rt_npy_write(const char *path, const RtTensor *t, DlcErr *e);
+
+/* ---- IDX (the MNIST family's format; gzip-compressed too when built with zlib) ---- */
+
+/* Reads an IDX file of unsigned bytes into t (dtype RT_U8, dims from the file). */
+int rt_idx_read(const char *path, RtTensor *t, DlcErr *e);
+bool rt_idx_has_gzip(void);
+
+/* ---- timers -------------------------------------------------------------------- */
+
+uint64_t rt_now_ns(void); /* monotonic nanoseconds, for differences only */
+
+#endif

@@ -1,0 +1,256 @@
+/* rt_npy.c — NumPy's .npy files (numpy/lib/format.py, versions 1.0, 2.0 and 3.0).
+ *
+ * A file is the magic "\x93NUMPY", a version, the header length, a Python dict literal
+ * {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } padded with spaces to a
+ * 64-byte boundary and ended by '\n', then the raw elements.  Only little-endian,
+ * C-order data of the runtime's dtypes is accepted; anything else is an error that
+ * names the file, never a guess.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dlcrt.h"
+
+#define NPY_MAGIC "\x93NUMPY"
+#define NPY_MAGIC_LEN 6
+#define NPY_MAX_HEADER (1 << 20)
+
+/* descr strings, indexed by RtDType; '<' for multi-byte, '|' for single bytes */
+static const char *const npy_descr[RT_DTYPE_COUNT] = {
+    [RT_F32] = "<f4", [RT_F64] = "<f8", [RT_I8] = "|i1", [RT_I16] = "<i2",
+    [RT_I32] = "<i4", [RT_I64] = "<i8", [RT_U8] = "|u1", [RT_BOOL] = "|b1",
+};
+
+/* ---- reading the header dict ---- */
+
+typedef struct NpyHeader {
+  const char *p, *end;
+  char descr[16];
+  int fortran;  /* -1 until seen */
+  int rank;     /* -1 until seen */
+  int64_t dims[RT_MAX_RANK];
+} NpyHeader;
+
+static void skip_space(NpyHeader *h) {
+  while (h->p < h->end && (*h->p == ' ' || *h->p == '\t' || *h->p == '\n')) h->p++;
+}
+
+static bool eat(NpyHeader *h, char c) {
+  skip_space(h);
+  if (h->p < h->end && *h->p == c) return h->p++, true;
+  return false;
+}
+
+static bool eat_word(NpyHeader *h, const char *w) {
+  size_t n = strlen(w);
+  skip_space(h);
+  if ((size_t)(h->end - h->p) >= n && !memcmp(h->p, w, n)) return h->p += n, true;
+  return false;
+}
+
+/* A quoted Python string into buf (no escapes: npy keys and descrs never need them). */
+static bool read_str(NpyHeader *h, char *buf, size_t n) {
+  skip_space(h);
+  if (h->p >= h->end || (*h->p != '\'' && *h->p != '"')) return false;
+  char q = *h->p++;
+  size_t k = 0;
+  while (h->p < h->end && *h->p != q) {
+    if (k + 1 >= n) return false;
+    buf[k++] = *h->p++;
+  }
+  buf[k] = 0;
+  return h->p < h->end && *h->p++ == q;
+}
+
+static bool read_dim(NpyHeader *h, int64_t *v) {
+  skip_space(h);
+  if (h->p >= h->end || *h->p < '0' || *h->p > '9') return false;
+  int64_t x = 0;
+  while (h->p < h->end && *h->p >= '0' && *h->p <= '9') {
+    if (x > (INT64_MAX - 9) / 10) return false;
+    x = x * 10 + (*h->p++ - '0');
+  }
+  if (h->p < h->end && *h->p == 'L') h->p++; /* Python 2 longs */
+  *v = x;
+  return true;
+}
+
+/* (), (5,), (2, 3) */
+static const char *read_shape(NpyHeader *h) {
+  if (!eat(h, '(')) return "shape is not a tuple";
+  h->rank = 0;
+  while (!eat(h, ')')) {
+    if (h->rank == RT_MAX_RANK) return "more than 8 dimensions";
+    if (!read_dim(h, &h->dims[h->rank++])) return "shape holds something other than a size";
+    if (!eat(h, ',') && !(skip_space(h), h->p < h->end && *h->p == ')'))
+      return "shape tuple is malformed";
+  }
+  return NULL;
+}
+
+static const char *read_entry(NpyHeader *h) {
+  char key[32];
+  if (!read_str(h, key, sizeof key)) return "expected a quoted key";
+  if (!eat(h, ':')) return "expected ':' after a key";
+  if (!strcmp(key, "descr"))
+    return read_str(h, h->descr, sizeof h->descr) ? NULL : "descr is not a simple type string";
+  if (!strcmp(key, "fortran_order")) {
+    if (eat_word(h, "True")) h->fortran = 1;
+    else if (eat_word(h, "False")) h->fortran = 0;
+    else return "fortran_order is not True or False";
+    return NULL;
+  }
+  if (!strcmp(key, "shape")) return read_shape(h);
+  return "unknown key in header";
+}
+
+static const char *parse_dict(NpyHeader *h) {
+  h->fortran = h->rank = -1;
+  if (!eat(h, '{')) return "header is not a dict";
+  while (!eat(h, '}')) {
+    const char *why = read_entry(h);
+    if (why) return why;
+    if (!eat(h, ',') && !(skip_space(h), h->p < h->end && *h->p == '}'))
+      return "expected ',' or '}' in header";
+  }
+  if (!h->descr[0] || h->fortran < 0 || h->rank < 0)
+    return "header lacks descr, fortran_order or shape";
+  return NULL;
+}
+
+/* ---- mapping descr to a dtype ---- */
+
+static int descr_dtype(const char *path, const char *d, RtDType *t, DlcErr *e) {
+  if (strlen(d) != 3) return rt_fail(e, RT_E_DTYPE, path, "'%s'", d);
+  char order = d[0];
+  int single = d[2] == '1';
+  if (order == '>' && !single)
+    return rt_fail(e, RT_E_ORDER, path, "big-endian data ('%s'); save it little-endian", d);
+  if (order != '<' && order != '|' && order != '=' && !(order == '>' && single))
+    return rt_fail(e, RT_E_DTYPE, path, "'%s'", d);
+  for (int i = 0; i < RT_DTYPE_COUNT; i++)
+    if (!strcmp(npy_descr[i] + 1, d + 1)) {
+      *t = (RtDType)i;
+      return 0;
+    }
+  return rt_fail(e, RT_E_DTYPE, path, "'%s' (dlc reads f4 f8 i1 i2 i4 i8 u1 b1)", d);
+}
+
+/* ---- reading ---- */
+
+static uint32_t le_u32(const unsigned char *b, int n) {
+  uint32_t v = 0;
+  for (int i = n - 1; i >= 0; i--) v = v << 8 | b[i];
+  return v;
+}
+
+/* Reads the preamble and header text; *hdr is malloc'd. */
+static int read_header_text(FILE *f, const char *path, char **hdr, uint32_t *len, DlcErr *e) {
+  unsigned char pre[12];
+  if (fread(pre, 1, 10, f) != 10 || memcmp(pre, NPY_MAGIC, NPY_MAGIC_LEN))
+    return rt_fail(e, RT_E_FORMAT, path, "not a .npy file (no \\x93NUMPY magic)");
+  int major = pre[6], lenbytes = major == 1 ? 2 : 4;
+  if (major < 1 || major > 3)
+    return rt_fail(e, RT_E_FORMAT, path, "unknown .npy version %d.%d", major, pre[7]);
+  if (lenbytes == 4 && fread(pre + 10, 1, 2, f) != 2)
+    return rt_fail(e, RT_E_TRUNC, path, "header length is cut short");
+  *len = le_u32(pre + 8, lenbytes);
+  if (*len > NPY_MAX_HEADER) return rt_fail(e, RT_E_FORMAT, path, "header is too long");
+  *hdr = malloc(*len + 1);
+  if (!*hdr) return rt_fail(e, RT_E_NOMEM, path, NULL);
+  if (fread(*hdr, 1, *len, f) != *len) {
+    free(*hdr);
+    return rt_fail(e, RT_E_TRUNC, path, "header is cut short");
+  }
+  (*hdr)[*len] = 0;
+  return 0;
+}
+
+static int read_header(FILE *f, const char *path, RtTensor *t, DlcErr *e) {
+  char *text;
+  uint32_t len;
+  if (read_header_text(f, path, &text, &len, e)) return -1;
+  NpyHeader h = {.p = text, .end = text + len};
+  const char *why = parse_dict(&h);
+  char descr[sizeof h.descr];
+  memcpy(descr, h.descr, sizeof descr);
+  free(text);
+  if (why) return rt_fail(e, RT_E_FORMAT, path, "%s", why);
+  if (h.fortran)
+    return rt_fail(e, RT_E_ORDER, path, "Fortran-order array; save it in C order");
+  if (descr_dtype(path, descr, &t->dtype, e)) return -1;
+  t->rank = h.rank;
+  memcpy(t->dims, h.dims, sizeof t->dims);
+  return 0;
+}
+
+static int read_data(FILE *f, const char *path, RtTensor *t, DlcErr *e) {
+  int64_t numel = 1;
+  for (int i = 0; i < t->rank; i++) {
+    if (t->dims[i] && numel > INT64_MAX / 16 / t->dims[i])
+      return rt_fail(e, RT_E_FORMAT, path, "shape is too large");
+    numel *= t->dims[i];
+  }
+  size_t bytes = (size_t)(numel * rt_dtype_size(t->dtype));
+  t->data = malloc(bytes ? bytes : 1);
+  if (!t->data) return rt_fail(e, RT_E_NOMEM, path, NULL);
+  size_t got = fread(t->data, 1, bytes, f);
+  if (got != bytes) {
+    rt_tensor_free(t);
+    return rt_fail(e, RT_E_TRUNC, path, "expected %zu data bytes, found %zu", bytes, got);
+  }
+  if (t->dtype == RT_BOOL) /* numpy stores 0/1, but normalise anything else */
+    for (size_t i = 0; i < bytes; i++) ((unsigned char *)t->data)[i] = ((unsigned char *)t->data)[i] != 0;
+  return 0;
+}
+
+int rt_npy_read(const char *path, RtTensor *t, DlcErr *e) {
+  memset(t, 0, sizeof *t);
+  FILE *f = fopen(path, "rb");
+  if (!f) return rt_fail(e, RT_E_OPEN, path, "%s", strerror(errno));
+  int r = read_header(f, path, t, e);
+  if (!r) r = read_data(f, path, t, e);
+  fclose(f);
+  return r;
+}
+
+/* ---- writing ---- */
+
+/* The dict, padded so that the data starts on a 64-byte boundary. */
+static int format_header(const RtTensor *t, char *buf, size_t n, int *major) {
+  int k = snprintf(buf, n, "{'descr': '%s', 'fortran_order': False, 'shape': (",
+                   npy_descr[t->dtype]);
+  for (int i = 0; i < t->rank; i++)
+    k += snprintf(buf + k, n - (size_t)k, "%s%lld", i ? ", " : "", (long long)t->dims[i]);
+  k += snprintf(buf + k, n - (size_t)k, "%s), }", t->rank == 1 ? "," : "");
+  *major = k + 1 + 10 > 65535 ? 2 : 1;
+  int pre = *major == 1 ? 10 : 12;
+  while ((pre + k + 1) % 64) buf[k++] = ' ';
+  buf[k++] = '\n';
+  return k;
+}
+
+static int write_all(FILE *f, const RtTensor *t) {
+  char hdr[512];
+  int major, len = format_header(t, hdr, sizeof hdr, &major);
+  unsigned char pre[12];
+  memcpy(pre, NPY_MAGIC, NPY_MAGIC_LEN);
+  pre[6] = (unsigned char)major, pre[7] = 0;
+  int lenbytes = major == 1 ? 2 : 4;
+  for (int i = 0; i < lenbytes; i++) pre[8 + i] = (unsigned char)(len >> (8 * i));
+  size_t bytes = (size_t)rt_tensor_bytes(t);
+  if (fwrite(pre, 1, (size_t)(8 + lenbytes), f) != (size_t)(8 + lenbytes)) return -1;
+  if (fwrite(hdr, 1, (size_t)len, f) != (size_t)len) return -1;
+  return bytes && fwrite(t->data, 1, bytes, f) != bytes ? -1 : 0;
+}
+
+int rt_npy_write(const char *path, const RtTensor *t, DlcErr *e) {
+  DLC_ASSERT(t->rank >= 0 && t->rank <= RT_MAX_RANK);
+  FILE *f = fopen(path, "wb");
+  if (!f) return rt_fail(e, RT_E_OPEN, path, "%s", strerror(errno));
+  int r = write_all(f, t);
+  if (fclose(f) || r) return rt_fail(e, RT_E_IO, path, "%s", strerror(errno));
+  return 0;
+}
