@@ -233,7 +233,8 @@ static Node *node_new(Graph *g, Op op, const int *in, int nin, const Attr *attrs
   n->id = g->n;
   n->op = op;
   n->nin = nin;
-  n->in = arena_memdup(g->arena, in, sizeof(int) * (size_t)(nin ? nin : 1));
+  n->in = arena_alloc(g->arena, sizeof(int) * (size_t)(nin ? nin : 1)); /* sources pass in = NULL */
+  if (nin) memcpy(n->in, in, sizeof(int) * (size_t)nin);
   n->nattr = nattr;
   n->attr = arena_alloc(g->arena, sizeof(Attr) * (size_t)(nattr ? nattr : 1));
   for (int i = 0; i < nattr; i++) n->attr[i] = attr_copy(g->arena, &attrs[i]);
