@@ -1,0 +1,85 @@
+/* cmd.h — the dlc command's parts, private to tools/.
+ *
+ * Sections: the parsed command line (cmd_args.c), loading a model (cmd_load.c), the
+ * commands (cmd_compile.c, cmd_run.c, cmd_dump.c), inputs and outputs of `run`
+ * (cmd_io.c), the comparison with the interpreter (cmd_check.c).
+ *
+ * Every command returns the process's exit status; a user error is reported by
+ * cmd_fail as one line, "dlc: error: ...", and gives 1.
+ */
+#ifndef DLC_CMD_H
+#define DLC_CMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dlc_err.h"
+#include "frontend.h"
+
+/* ---- the command line (cmd_args.c) ------------------------------------------------ */
+
+/* Which commands an option belongs to. */
+enum { CMD_COMPILE = 1, CMD_RUN = 2, CMD_DUMP = 4 };
+
+typedef struct CmdInput { /* --input NAME=FILE.npy */
+  const char *name;
+  const char *path;
+} CmdInput;
+
+typedef struct CmdArgs {
+  const char *cmd;       /* "compile", "run", "dump" */
+  unsigned which;        /* CMD_* of cmd */
+  const char *model;     /* the one positional argument; "-" is stdin */
+  LoadOptions load;      /* --batch, --dim, --shape */
+  /* compile */
+  const char *out;       /* -o OUT.c */
+  const char *name;      /* --name */
+  int64_t embed_max;     /* --embed-max, else CGEN_EMBED_DEFAULT */
+  bool stats;            /* --stats */
+  /* run */
+  int ninputs;
+  CmdInput inputs[LOAD_MAX_BIND];
+  const char *output_dir; /* --output DIR */
+  uint64_t seed;          /* --seed */
+  bool check;             /* --check */
+  const char *cflags;     /* --cflags */
+  bool keep;              /* --keep: keep the jit folder */
+  bool help;              /* --help was given: print it and stop */
+  char pool[4096];        /* the names inside NAME=VALUE options */
+  size_t npool;
+} CmdArgs;
+
+/* Parses argv (after the command word).  0, or 1 after printing the error. */
+int cmd_parse(CmdArgs *a, const char *cmd, unsigned which, int argc, char **argv);
+void cmd_help(const char *cmd, unsigned which, const char *usage, const char *what);
+
+/* Prints "dlc: error: <msg>" as one line and returns 1, the exit status. */
+int cmd_fail(const char *fmt, ...) DLC_PRINTF(1, 2);
+
+/* ---- loading (cmd_load.c) ---------------------------------------------------------- */
+
+/* Reads and verifies the model a names; NULL with e set. */
+Graph *cmd_load(const CmdArgs *a, DlcErr *e);
+
+/* ---- commands ------------------------------------------------------------------------ */
+
+int cmd_compile(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+
+/* ---- run's inputs and outputs (cmd_io.c) ---------------------------------------------- */
+
+/* Buffers for the graph's inputs, from --input files or seeded random values. */
+int cmd_inputs(const Graph *g, const CmdArgs *a, void **bufs, DlcErr *e);
+void *cmd_alloc_value(const Node *n); /* numel elements of n's dtype, zeroed */
+void cmd_print_output(const char *name, const Node *n, const void *data);
+int cmd_save_outputs(const Graph *g, const char *dir, void *const *outs, DlcErr *e);
+const char *cmd_output_name(const Graph *g, int j, char *buf, size_t n);
+
+/* ---- comparing with the reference interpreter (cmd_check.c) ---------------------------- */
+
+/* Runs interp_run on the same inputs and compares; 0 if every output agrees, 1 if one
+ * does not (after printing the report), -1 with e set if the interpreter failed. */
+int cmd_check(const Graph *g, void *const *inputs, void *const *outputs, DlcErr *e);
+
+#endif

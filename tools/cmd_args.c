@@ -1,0 +1,215 @@
+/* cmd_args.c — the command line: one table of options, read in any order.
+ *
+ * Each option names the commands it belongs to, its value's placeholder (NULL for a
+ * flag), its help line and the function that stores it; --help is printed from the
+ * same table, so the two never disagree.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgen.h"
+#include "cmd.h"
+
+int cmd_fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("dlc: error: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return 1;
+}
+
+/* ---- values ---- */
+
+/* A whole decimal integer in [lo, hi]. */
+static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *v) {
+  char *end;
+  errno = 0;
+  long long x = strtoll(s, &end, 10);
+  if (!*s || *end || errno || x < lo || x > hi) return -1;
+  *v = x;
+  return 0;
+}
+
+/* "NAME=REST": NAME non-empty; returns REST or NULL. */
+static const char *split_eq(const char *s) {
+  const char *eq = strchr(s, '=');
+  return eq && eq != s ? eq + 1 : NULL;
+}
+
+/* A copy of s[0..n) in a's string pool, so nothing needs freeing; NULL when full. */
+static const char *keep_name(CmdArgs *a, const char *s, size_t n) {
+  if (a->npool + n + 1 > sizeof a->pool) return NULL;
+  char *p = a->pool + a->npool;
+  memcpy(p, s, n);
+  p[n] = 0;
+  a->npool += n + 1;
+  return p;
+}
+
+/* 1x3x224x224 */
+static int parse_dims(const char *s, Shape *sh) {
+  sh->rank = 0;
+  char buf[256];
+  if (!*s || strlen(s) >= sizeof buf) return -1;
+  snprintf(buf, sizeof buf, "%s", s);
+  for (char *tok = buf, *next; tok; tok = next) {
+    next = strchr(tok, 'x');
+    if (next) *next++ = 0;
+    if (sh->rank == IR_MAX_RANK || parse_int(tok, 0, INT32_MAX, &sh->d[sh->rank++])) return -1;
+  }
+  return 0;
+}
+
+/* ---- storing each option ---- */
+
+typedef int (*SetFn)(CmdArgs *a, const char *opt, const char *v);
+
+static int set_out(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->out = v; return 0; }
+static int set_name(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->name = v; return 0; }
+static int set_output(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->output_dir = v; return 0; }
+static int set_cflags(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->cflags = v; return 0; }
+static int set_stats(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->stats = true; return 0; }
+static int set_check(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->check = true; return 0; }
+static int set_keep(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->keep = true; return 0; }
+
+static int set_batch(CmdArgs *a, const char *opt, const char *v) {
+  if (parse_int(v, 1, INT32_MAX, &a->load.batch))
+    return cmd_fail("%s '%s': expected a positive integer", opt, v);
+  return 0;
+}
+
+static int set_embed(CmdArgs *a, const char *opt, const char *v) {
+  if (parse_int(v, 0, INT64_MAX, &a->embed_max))
+    return cmd_fail("%s '%s': expected a size in bytes", opt, v);
+  return 0;
+}
+
+static int set_seed(CmdArgs *a, const char *opt, const char *v) {
+  int64_t s;
+  if (parse_int(v, 0, INT64_MAX, &s)) return cmd_fail("%s '%s': expected a non-negative integer", opt, v);
+  a->seed = (uint64_t)s;
+  return 0;
+}
+
+static int set_dim(CmdArgs *a, const char *opt, const char *v) {
+  const char *val = split_eq(v);
+  int64_t x;
+  if (!val || parse_int(val, 1, INT32_MAX, &x))
+    return cmd_fail("%s '%s': expected NAME=SIZE, e.g. seq=128", opt, v);
+  if (a->load.ndims == LOAD_MAX_BIND) return cmd_fail("too many %s (at most %d)", opt, LOAD_MAX_BIND);
+  a->load.dims[a->load.ndims].name = keep_name(a, v, (size_t)(val - 1 - v));
+  if (!a->load.dims[a->load.ndims].name) return cmd_fail("%s '%s': name too long", opt, v);
+  a->load.dims[a->load.ndims++].value = x;
+  return 0;
+}
+
+static int set_shape(CmdArgs *a, const char *opt, const char *v) {
+  const char *val = split_eq(v);
+  Shape s;
+  if (!val || parse_dims(val, &s))
+    return cmd_fail("%s '%s': expected INPUT=D1xD2x..., e.g. x=1x784", opt, v);
+  if (a->load.nshapes == LOAD_MAX_BIND) return cmd_fail("too many %s (at most %d)", opt, LOAD_MAX_BIND);
+  a->load.shapes[a->load.nshapes].input = keep_name(a, v, (size_t)(val - 1 - v));
+  if (!a->load.shapes[a->load.nshapes].input) return cmd_fail("%s '%s': name too long", opt, v);
+  a->load.shapes[a->load.nshapes++].shape = s;
+  return 0;
+}
+
+static int set_input(CmdArgs *a, const char *opt, const char *v) {
+  const char *val = split_eq(v);
+  if (!val || !*val) return cmd_fail("%s '%s': expected NAME=FILE.npy", opt, v);
+  if (a->ninputs == LOAD_MAX_BIND) return cmd_fail("too many %s (at most %d)", opt, LOAD_MAX_BIND);
+  a->inputs[a->ninputs].name = keep_name(a, v, (size_t)(val - 1 - v));
+  if (!a->inputs[a->ninputs].name) return cmd_fail("%s '%s': name too long", opt, v);
+  a->inputs[a->ninputs++].path = val;
+  return 0;
+}
+
+/* ---- the table ---- */
+
+typedef struct CmdOpt {
+  const char *name;
+  const char *meta; /* NULL: a flag */
+  unsigned cmds;
+  SetFn set;
+  const char *help;
+} CmdOpt;
+
+#define ALL (CMD_COMPILE | CMD_RUN | CMD_DUMP)
+
+static const CmdOpt opts[] = {
+    {"-o", "OUT.c", CMD_COMPILE, set_out, "write OUT.c and OUT.h (and OUT.weights for large models)"},
+    {"--name", "N", CMD_COMPILE, set_name, "prefix of the generated symbols (default: the model's name)"},
+    {"--embed-max", "BYTES", CMD_COMPILE, set_embed, "embed weights up to this size, else write OUT.weights"},
+    {"--stats", NULL, CMD_COMPILE, set_stats, "print kernels, arena bytes and weight bytes"},
+    {"--input", "NAME=FILE.npy", CMD_RUN, set_input, "an input's values (others are seeded random)"},
+    {"--output", "DIR", CMD_RUN, set_output, "write each output as DIR/NAME.npy"},
+    {"--seed", "S", CMD_RUN, set_seed, "seed of the random inputs (default 0)"},
+    {"--check", NULL, CMD_RUN, set_check, "compare with the reference interpreter; exit 1 if they differ"},
+    {"--cflags", "FLAGS", CMD_RUN, set_cflags, "flags for the C compiler (default -O2)"},
+    {"--keep", NULL, CMD_RUN, set_keep, "keep the folder of the generated code and say where it is"},
+    {"--batch", "N", ALL, set_batch, "bind the dimension named batch"},
+    {"--dim", "NAME=V", ALL, set_dim, "bind a symbolic dimension"},
+    {"--shape", "INPUT=1x784", ALL, set_shape, "set an input's whole shape"},
+};
+
+void cmd_help(const char *cmd, unsigned which, const char *usage, const char *what) {
+  printf("usage: dlc %s %s\n\n%s\n\noptions:\n", cmd, usage, what);
+  for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+    if (!(opts[i].cmds & which)) continue;
+    char left[64];
+    snprintf(left, sizeof left, "%s%s%s", opts[i].name, opts[i].meta ? " " : "",
+             opts[i].meta ? opts[i].meta : "");
+    printf("  %-26s %s\n", left, opts[i].help);
+  }
+  printf("  %-26s %s\n", "-h, --help", "show this help");
+}
+
+static const CmdOpt *find_opt(const char *arg, size_t n) {
+  for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+    if (strlen(opts[i].name) == n && !strncmp(opts[i].name, arg, n)) return &opts[i];
+  return NULL;
+}
+
+/* One option at argv[*i]: "--opt value" or "--opt=value". */
+static int parse_opt(CmdArgs *a, int argc, char **argv, int *i) {
+  const char *arg = argv[*i], *eq = strchr(arg, '=');
+  size_t n = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
+  const CmdOpt *o = find_opt(arg, n);
+  if (!o || !(o->cmds & a->which))
+    return cmd_fail("unknown option '%.*s' for 'dlc %s' (see 'dlc %s --help')", (int)n, arg, a->cmd, a->cmd);
+  if (!o->meta) {
+    if (n != strlen(arg)) return cmd_fail("option '%s' takes no value", o->name);
+    return o->set(a, o->name, NULL);
+  }
+  const char *v = n != strlen(arg) ? arg + n + 1 : NULL;
+  if (!v && *i + 1 < argc) v = argv[++*i];
+  if (!v) return cmd_fail("option '%s' needs a value %s (see 'dlc %s --help')", o->name, o->meta, a->cmd);
+  return o->set(a, o->name, v);
+}
+
+int cmd_parse(CmdArgs *a, const char *cmd, unsigned which, int argc, char **argv) {
+  memset(a, 0, sizeof *a);
+  a->cmd = cmd, a->which = which, a->embed_max = CGEN_EMBED_DEFAULT;
+  for (int i = 0; i < argc; i++) {
+    const char *arg = argv[i];
+    if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+      a->help = true;
+      return 0;
+    }
+    if (arg[0] == '-' && arg[1]) {
+      if (parse_opt(a, argc, argv, &i)) return 1;
+    } else if (a->model) {
+      return cmd_fail("unexpected argument '%s': one model at a time (see 'dlc %s --help')", arg, cmd);
+    } else {
+      a->model = arg;
+    }
+  }
+  if (!a->model) return cmd_fail("'dlc %s' needs a model file (see 'dlc %s --help')", cmd, cmd);
+  return 0;
+}

@@ -1,0 +1,148 @@
+/* cmd_compile.c — `dlc compile MODEL -o OUT.c`: OUT.c, OUT.h and, for large models,
+ * OUT.weights.
+ *
+ * Each file is written under a temporary name in its final folder and renamed into
+ * place only when all of them are complete, so a failure never leaves a half-written
+ * file nor clobbers an earlier good one.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgen.h"
+#include "cmd.h"
+#include "passes.h"
+
+enum { OUT_C, OUT_H, OUT_W, OUT_COUNT };
+
+typedef struct OutFile {
+  char path[4096]; /* final name */
+  char tmp[4200];  /* where it is written first */
+  FILE *f;
+} OutFile;
+
+/* ---- names ---- */
+
+/* The graph's name as a C identifier: other characters become '_'. */
+static void c_identifier(const char *s, char *buf, size_t n) {
+  size_t k = 0;
+  if (!isalpha((unsigned char)*s) && *s != '_') buf[k++] = '_';
+  for (; *s && k + 1 < n; s++) buf[k++] = isalnum((unsigned char)*s) ? *s : '_';
+  buf[k] = 0;
+}
+
+static bool is_c_identifier(const char *s) {
+  if (!isalpha((unsigned char)*s) && *s != '_') return false;
+  for (; *s; s++)
+    if (!isalnum((unsigned char)*s) && *s != '_') return false;
+  return true;
+}
+
+/* OUT.c -> OUT.h, OUT.weights */
+static int out_paths(const char *out, OutFile *o) {
+  size_t n = strlen(out);
+  if (n < 3 || strcmp(out + n - 2, ".c") || out[n - 3] == '/' || n + 16 > sizeof o->path)
+    return cmd_fail("-o '%s': the output must be a file name ending in .c", out);
+  snprintf(o[OUT_C].path, sizeof o->path, "%s", out);
+  snprintf(o[OUT_H].path, sizeof o->path, "%.*s.h", (int)(n - 2), out);
+  snprintf(o[OUT_W].path, sizeof o->path, "%.*s.weights", (int)(n - 2), out);
+  return 0;
+}
+
+/* ---- temporary files ---- */
+
+static int open_tmp(OutFile *o, DlcErr *e) {
+  snprintf(o->tmp, sizeof o->tmp, "%s.tmpXXXXXX", o->path);
+  int fd = mkstemp(o->tmp);
+  if (fd < 0) return o->tmp[0] = 0, dlc_errf(e, "cannot create '%s': %s", o->path, strerror(errno));
+  mode_t mask = umask(0); /* mkstemp makes 0600; give the usual permissions */
+  umask(mask);
+  if (fchmod(fd, 0666 & ~mask) || !(o->f = fdopen(fd, "w"))) {
+    close(fd);
+    return dlc_errf(e, "cannot write '%s': %s", o->tmp, strerror(errno));
+  }
+  return 0;
+}
+
+static int close_tmp(OutFile *o, int r, DlcErr *e) {
+  if (o->f && fclose(o->f) && !r) r = dlc_errf(e, "cannot write '%s': %s", o->path, strerror(errno));
+  o->f = NULL;
+  return r;
+}
+
+static void discard(OutFile *o) {
+  for (int i = 0; i < OUT_COUNT; i++)
+    if (o[i].tmp[0]) unlink(o[i].tmp);
+}
+
+/* The header and code are renamed last, so OUT.c never refers to a missing file. */
+static int commit(OutFile *o, bool weights, DlcErr *e) {
+  static const int order[] = {OUT_W, OUT_H, OUT_C};
+  for (int i = 0; i < 3; i++) {
+    OutFile *f = &o[order[i]];
+    if (order[i] == OUT_W && !weights) continue;
+    if (rename(f->tmp, f->path)) return dlc_errf(e, "cannot write '%s': %s", f->path, strerror(errno));
+    f->tmp[0] = 0;
+  }
+  return 0;
+}
+
+/* ---- compiling ---- */
+
+static int generate(Graph *g, const CgenOptions *co, bool stats, OutFile *o, DlcErr *e) {
+  Schedule *s = pass_schedule(g);
+  Plan *p = pass_plan(g, s);
+  if (plan_check(g, s, p, e)) return -1;
+  bool weights = cgen_c_needs_weights_file(g, p, co);
+  int r = open_tmp(&o[OUT_C], e);
+  if (!r) r = open_tmp(&o[OUT_H], e);
+  if (!r && weights) r = open_tmp(&o[OUT_W], e);
+  if (!r) r = cgen_c(g, s, p, co, o[OUT_C].f, o[OUT_H].f, o[OUT_W].f, e);
+  for (int i = 0; i < OUT_COUNT; i++) r = close_tmp(&o[i], r, e);
+  if (!r) r = commit(o, weights, e);
+  if (!r && stats)
+    printf("kernels %d, arena %lld bytes, weights %lld bytes%s\n", s->nk, (long long)p->arena_bytes,
+           (long long)p->weight_bytes, weights ? " (in a weights file)" : " (embedded)");
+  return r;
+}
+
+static int compile_model(const CmdArgs *a, OutFile *o) {
+  DlcErr e;
+  Graph *g = cmd_load(a, &e);
+  if (!g) return cmd_fail("%s", e.msg);
+  char name[128];
+  c_identifier(a->name ? a->name : g->name ? g->name : "model", name, sizeof name);
+  const char *slash = strrchr(o[OUT_H].path, '/');
+  CgenOptions co = {.name = name, .header_name = slash ? slash + 1 : o[OUT_H].path,
+                    .embed_max_bytes = a->embed_max};
+  int r = generate(g, &co, a->stats, o, &e);
+  ir_graph_free(g);
+  if (r) {
+    discard(o);
+    return cmd_fail("%s", e.msg);
+  }
+  return 0;
+}
+
+int cmd_compile(int argc, char **argv) {
+  CmdArgs a;
+  if (cmd_parse(&a, "compile", CMD_COMPILE, argc, argv)) return 1;
+  if (a.help) {
+    cmd_help("compile", CMD_COMPILE, "MODEL -o OUT.c [options]",
+             "Compile a model to C: OUT.c and OUT.h, and OUT.weights when the weights are\n"
+             "larger than --embed-max.");
+    return 0;
+  }
+  if (!a.out) return cmd_fail("'dlc compile' needs -o OUT.c (see 'dlc compile --help')");
+  if (a.name && !is_c_identifier(a.name))
+    return cmd_fail("--name '%s': not a C identifier", a.name);
+  OutFile *o = calloc(OUT_COUNT, sizeof *o);
+  if (!o) return cmd_fail("out of memory");
+  int r = out_paths(a.out, o) ? 1 : compile_model(&a, o);
+  free(o);
+  return r;
+}

@@ -1,0 +1,166 @@
+/* cmd_io.c — what `dlc run` feeds a model and what it shows of the results: inputs
+ * from .npy files (checked against the model) or seeded random values, a one-line
+ * summary per output, and outputs saved as .npy. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd.h"
+#include "dlcrt.h"
+
+/* Integers are drawn from [0, INT_RANGE): small enough to be valid indices for the
+ * gathers and embeddings that integer inputs usually feed. */
+#define INT_RANGE 4
+
+void *cmd_alloc_value(const Node *n) {
+  int64_t numel = shape_numel(&n->shape);
+  return calloc((size_t)(numel ? numel : 1), (size_t)dtype_size(n->dtype));
+}
+
+/* ---- inputs ---- */
+
+static const CmdInput *given_input(const CmdArgs *a, const char *name) {
+  for (int i = 0; i < a->ninputs; i++)
+    if (!strcmp(a->inputs[i].name, name)) return &a->inputs[i];
+  return NULL;
+}
+
+/* Every --input must name an input of the model. */
+static int check_names(const Graph *g, const CmdArgs *a, DlcErr *e) {
+  for (int i = 0; i < a->ninputs; i++) {
+    int id = ir_find(g, a->inputs[i].name);
+    if (id < 0 || ir_node(g, id)->op != OP_INPUT)
+      return dlc_errf(e, "--input %s=%s: the model has no input named '%s'", a->inputs[i].name,
+                      a->inputs[i].path, a->inputs[i].name);
+  }
+  return 0;
+}
+
+static int load_npy(const Node *n, const char *path, void *buf, DlcErr *e) {
+  RtTensor t;
+  if (rt_npy_read(path, &t, e)) return -1;
+  Shape got = shape_make(t.rank, t.dims);
+  char want_s[128], got_s[128];
+  bool same_type = !strcmp(rt_dtype_name(t.dtype), dtype_name(n->dtype));
+  if (!same_type || !shape_eq(&got, &n->shape)) {
+    shape_str(&n->shape, want_s, sizeof want_s);
+    shape_str(&got, got_s, sizeof got_s);
+    dlc_errf(e, "%s: input '%s' expects %s%s, got %s%s", path, n->name, dtype_name(n->dtype), want_s,
+             rt_dtype_name(t.dtype), got_s);
+    rt_tensor_free(&t);
+    return -1;
+  }
+  memcpy(buf, t.data, (size_t)rt_tensor_bytes(&t));
+  rt_tensor_free(&t);
+  return 0;
+}
+
+/* Floats uniform in [-1, 1), integers in [0, INT_RANGE), bools 0/1; one stream across
+ * all inputs, so each seed names one set of inputs. */
+static void fill_random(const Node *n, uint64_t seed, uint64_t *ctr, void *buf) {
+  int64_t numel = shape_numel(&n->shape);
+  for (int64_t i = 0; i < numel; i++) {
+    double u = rt_rand_uniform(seed, (*ctr)++), v;
+    if (dtype_is_float(n->dtype)) v = 2 * u - 1;
+    else if (n->dtype == DT_BOOL) v = u < 0.5;
+    else v = floor(u * INT_RANGE);
+    dtype_store(n->dtype, buf, i, v);
+  }
+}
+
+static void note_random(const Graph *g, const CmdArgs *a, int nrandom) {
+  if (!nrandom) return;
+  fprintf(stderr, "dlc: note: %d input%s filled with random values (seed %llu): floats in [-1, 1), "
+          "integers in [0, %d), bools 0/1:", nrandom, nrandom == 1 ? "" : "s",
+          (unsigned long long)a->seed, INT_RANGE);
+  for (int i = 0; i < ir_num_inputs(g); i++) {
+    const Node *n = ir_node(g, ir_input_id(g, i));
+    if (!given_input(a, n->name)) fprintf(stderr, " %s", n->name);
+  }
+  fputc('\n', stderr);
+}
+
+int cmd_inputs(const Graph *g, const CmdArgs *a, void **bufs, DlcErr *e) {
+  if (check_names(g, a, e)) return -1;
+  uint64_t ctr = 0;
+  int nrandom = 0;
+  for (int i = 0; i < ir_num_inputs(g); i++) {
+    const Node *n = ir_node(g, ir_input_id(g, i));
+    const CmdInput *in = given_input(a, n->name);
+    if (in && load_npy(n, in->path, bufs[i], e)) return -1;
+    if (!in) fill_random(n, a->seed, &ctr, bufs[i]), nrandom++;
+  }
+  note_random(g, a, nrandom);
+  return 0;
+}
+
+/* ---- outputs ---- */
+
+const char *cmd_output_name(const Graph *g, int j, char *buf, size_t n) {
+  const char *name = g->out_name && g->out_name[j] ? g->out_name[j] : NULL;
+  if (name) snprintf(buf, n, "%s", name);
+  else snprintf(buf, n, "output%d", j);
+  return buf;
+}
+
+#define SHOW_FIRST 6
+
+void cmd_print_output(const char *name, const Node *n, const void *data) {
+  char s[128];
+  shape_str(&n->shape, s, sizeof s);
+  int64_t numel = shape_numel(&n->shape);
+  printf("%s: %s%s = [", name, dtype_name(n->dtype), s);
+  double lo = INFINITY, hi = -INFINITY, sum = 0;
+  for (int64_t i = 0; i < numel; i++) {
+    double v = dtype_load(n->dtype, data, i);
+    if (i < SHOW_FIRST) printf("%s%.6g", i ? ", " : "", v);
+    lo = fmin(lo, v), hi = fmax(hi, v), sum += v;
+  }
+  printf("%s]", numel > SHOW_FIRST ? ", ..." : "");
+  if (numel) printf("  min %.6g  max %.6g  mean %.6g", lo, hi, sum / (double)numel);
+  putchar('\n');
+}
+
+/* Creates dir and its missing parents. */
+static int make_dirs(const char *dir, DlcErr *e) {
+  char p[4096];
+  snprintf(p, sizeof p, "%s", dir);
+  for (char *s = p + 1;; s++) {
+    char c = *s;
+    if (c != '/' && c) continue;
+    *s = 0;
+    if (mkdir(p, 0777) && errno != EEXIST)
+      return dlc_errf(e, "cannot create folder '%s': %s", p, strerror(errno));
+    *s = c;
+    if (!c) break;
+  }
+  struct stat st;
+  if (stat(p, &st) || !S_ISDIR(st.st_mode)) return dlc_errf(e, "'%s' is not a folder", dir);
+  return 0;
+}
+
+/* An output name as a file name: path separators and dots at the start would escape
+ * or hide the file, so they become '_'. */
+static void file_name(const char *name, char *buf, size_t n) {
+  size_t k = 0;
+  for (; *name && k + 1 < n; name++, k++) buf[k] = *name == '/' || (!k && *name == '.') ? '_' : *name;
+  buf[k] = 0;
+}
+
+int cmd_save_outputs(const Graph *g, const char *dir, void *const *outs, DlcErr *e) {
+  if (make_dirs(dir, e)) return -1;
+  for (int j = 0; j < g->nout; j++) {
+    const Node *n = ir_node(g, g->out[j]);
+    char name[256], file[256], path[4600];
+    file_name(cmd_output_name(g, j, name, sizeof name), file, sizeof file);
+    snprintf(path, sizeof path, "%s/%s.npy", dir, file);
+    RtTensor t = {.rank = n->shape.rank, .data = outs[j]};
+    if (rt_dtype_parse(dtype_name(n->dtype), &t.dtype)) return dlc_errf(e, "%s: no .npy type for %s", path, dtype_name(n->dtype));
+    memcpy(t.dims, n->shape.d, sizeof(int64_t) * (size_t)n->shape.rank);
+    if (rt_npy_write(path, &t, e)) return -1;
+  }
+  return 0;
+}

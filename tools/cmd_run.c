@@ -1,0 +1,77 @@
+/* cmd_run.c — `dlc run MODEL`: compile through the jit, run once on given or random
+ * inputs, show (and save) the outputs; with --check, compare them with the reference
+ * interpreter. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "jit.h"
+
+/* The input and output buffers of one run. */
+typedef struct RunBufs {
+  int ni, no;
+  void **in, **out;
+} RunBufs;
+
+static void bufs_free(RunBufs *b) {
+  for (int i = 0; b->in && i < b->ni; i++) free(b->in[i]);
+  for (int j = 0; b->out && j < b->no; j++) free(b->out[j]);
+  free(b->in);
+  free(b->out);
+}
+
+static void bufs_alloc(const Graph *g, RunBufs *b) {
+  b->ni = ir_num_inputs(g), b->no = g->nout;
+  b->in = calloc((size_t)(b->ni ? b->ni : 1), sizeof(void *));
+  b->out = calloc((size_t)(b->no ? b->no : 1), sizeof(void *));
+  DLC_ASSERT(b->in && b->out);
+  for (int i = 0; i < b->ni; i++) DLC_ASSERT((b->in[i] = cmd_alloc_value(ir_node(g, ir_input_id(g, i)))));
+  for (int j = 0; j < b->no; j++) DLC_ASSERT((b->out[j] = cmd_alloc_value(ir_node(g, g->out[j]))));
+}
+
+static int execute(Graph *g, const CmdArgs *a, RunBufs *b, DlcErr *e) {
+  JitOptions jo = {.cflags = a->cflags, .keep = a->keep};
+  JitModel *m = jit_build(g, &jo, e);
+  if (!m) return -1;
+  if (a->keep) fprintf(stderr, "dlc: note: generated code kept in %s\n", jit_dir(m));
+  int r = jit_run(m, (const void *const *)b->in, b->out, e);
+  jit_free(m);
+  return r;
+}
+
+static void show(const Graph *g, const RunBufs *b) {
+  for (int j = 0; j < g->nout; j++) {
+    char name[256];
+    cmd_print_output(cmd_output_name(g, j, name, sizeof name), ir_node(g, g->out[j]), b->out[j]);
+  }
+}
+
+static int run_model(Graph *g, const CmdArgs *a) {
+  RunBufs b = {0};
+  bufs_alloc(g, &b);
+  DlcErr e;
+  int r = cmd_inputs(g, a, b.in, &e) || execute(g, a, &b, &e) ? -1 : 0;
+  if (!r) show(g, &b);
+  if (!r && a->output_dir) r = cmd_save_outputs(g, a->output_dir, b.out, &e);
+  if (!r && a->check) r = cmd_check(g, b.in, b.out, &e);
+  bufs_free(&b);
+  if (r == 1) return cmd_fail("--check: the compiled model differs from the reference interpreter");
+  return r ? cmd_fail("%s", e.msg) : 0;
+}
+
+int cmd_run(int argc, char **argv) {
+  CmdArgs a;
+  if (cmd_parse(&a, "run", CMD_RUN, argc, argv)) return 1;
+  if (a.help) {
+    cmd_help("run", CMD_RUN, "MODEL [options]",
+             "Compile a model with $CC (else cc), run it once and print each output.\n"
+             "Inputs not given with --input get seeded random values.");
+    return 0;
+  }
+  DlcErr e;
+  Graph *g = cmd_load(&a, &e);
+  if (!g) return cmd_fail("%s", e.msg);
+  int r = run_model(g, &a);
+  ir_graph_free(g);
+  return r;
+}
