@@ -32,4 +32,8 @@ Graph *frontend_load(const char *path, const LoadOptions *o, DlcErr *e);
  * in diagnostics: "file:line:col: message". */
 Graph *txt_parse(const char *src, size_t len, const char *file, const LoadOptions *o, DlcErr *e);
 
+/* ONNX (frontend/onnx/, built when protobuf-c and onnx.proto are found): "FILE: node
+ * 'NAME' (OP, opset N): message" on errors. */
+Graph *onnx_load(const char *path, const LoadOptions *o, DlcErr *e);
+
 #endif

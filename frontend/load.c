@@ -54,6 +54,13 @@ Graph *frontend_load(const char *path, const LoadOptions *o, DlcErr *e) {
   const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
   if (dot && slash && dot < slash) dot = NULL;
   if (dot && !strcmp(dot, ".dlc")) return load_dlc(path, o, e);
+#ifdef DLC_HAVE_ONNX
+  if (dot && !strcmp(dot, ".onnx")) return onnx_load(path, o, e);
+  dlc_errf(e, "%s: unknown model format '%s' (expected .dlc or .onnx)", path, dot ? dot : "");
+#else
+  if (dot && !strcmp(dot, ".onnx"))
+    return dlc_errf(e, "%s: this dlc was built without the ONNX frontend (needs protobuf-c)", path), NULL;
   dlc_errf(e, "%s: unknown model format '%s' (expected .dlc)", path, dot ? dot : "");
+#endif
   return NULL;
 }

@@ -73,6 +73,7 @@ bool shape_eq(const Shape *a, const Shape *b);
 Shape shape_make(int rank, const int64_t *d);
 int shape_str(const Shape *s, char *buf, size_t n); /* "[1,784]" */
 void shape_strides(const Shape *s, int64_t *strides); /* row-major element strides */
+int shape_broadcast2(const Shape *a, const Shape *b, Shape *out); /* numpy rules; -1 if not */
 
 /* ---- the op table (ops.def) ------------------------------------------------------ */
 

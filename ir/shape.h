@@ -9,7 +9,5 @@
 #include "ops.def"
 #undef OP
 
-/* numpy broadcasting of a and b into out; -1 if they do not broadcast */
-int shape_broadcast2(const Shape *a, const Shape *b, Shape *out);
 
 #endif

@@ -1,0 +1,303 @@
+/* onnx_load.c — reading an ONNX model into the IR.
+ *
+ * Needs: a ModelProto whose nodes are in topological order (as the ONNX spec demands).
+ * Gives: a verified graph with static shapes; symbolic dimensions bound by the load
+ * options; float initializers as PARAMs (trainable), other initializers and Constant
+ * nodes as CONSTs; shape arithmetic folded into constants as it is read. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "onnx_fe.h"
+
+#define ONNX_MAX_BYTES ((size_t)2 << 30) /* protobuf's own limit */
+
+int onnx_fail(OnnxCtx *c, const OnnxNode *n, const char *fmt, ...) {
+  char msg[DLC_ERR_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (!n) return dlc_errf(c->e, "%s: %.600s", c->file, msg);
+  const Onnx__NodeProto *p = n->p;
+  const char *name = p->name && *p->name ? p->name : (p->n_output ? p->output[0] : "?");
+  return dlc_errf(c->e, "%s: node '%.100s' (%.60s, opset %lld): %.500s", c->file, name, p->op_type,
+                  (long long)c->opset, msg);
+}
+
+int onnx_fail_ir(OnnxCtx *c, const OnnxNode *n) { return onnx_fail(c, n, "%s", c->g->err.msg); }
+
+/* ---- value names ---- */
+
+static uint64_t hash(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+static int slot(const OnnxCtx *c, const char *name) {
+  int i = (int)(hash(name) & (uint64_t)(c->nslot - 1));
+  while (c->key[i] && strcmp(c->key[i], name)) i = (i + 1) & (c->nslot - 1);
+  return i;
+}
+
+int onnx_value(OnnxCtx *c, const char *name) {
+  int i = slot(c, name);
+  return c->key[i] ? c->val[i] : -1;
+}
+
+void onnx_bind(OnnxCtx *c, const char *name, int id) {
+  if (2 * (c->nvals + 1) > c->nslot) {
+    const char **key = c->key;
+    int *val = c->val, n = c->nslot;
+    c->nslot = n ? 2 * n : 256;
+    c->key = arena_alloc(c->g->arena, sizeof(char *) * (size_t)c->nslot);
+    c->val = arena_alloc(c->g->arena, sizeof(int) * (size_t)c->nslot);
+    for (int i = 0; i < n; i++)
+      if (key[i]) {
+        int s = slot(c, key[i]);
+        c->key[s] = key[i], c->val[s] = val[i];
+      }
+  }
+  int i = slot(c, name);
+  if (!c->key[i]) c->nvals++;
+  c->key[i] = name;
+  c->val[i] = id;
+}
+
+/* ONNX names may hold any character; IR names are identifiers of the text format. */
+static const char *ident(OnnxCtx *c, const char *s) {
+  size_t n = strlen(s);
+  char *d = arena_alloc(c->g->arena, n + 2), *q = d;
+  if (!n || (s[0] >= '0' && s[0] <= '9') || s[0] == '.') *q++ = '_';
+  for (size_t i = 0; i < n; i++) {
+    char ch = s[i];
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '.';
+    *q++ = ok ? ch : '_';
+  }
+  return d;
+}
+
+/* ---- the file ---- */
+
+static unsigned char *read_all(OnnxCtx *c, size_t *len) {
+  FILE *f = fopen(c->file, "rb");
+  if (!f) {
+    onnx_fail(c, NULL, "cannot open: %s", strerror(errno));
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || (size_t)st.st_size > ONNX_MAX_BYTES) {
+    onnx_fail(c, NULL, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file under 2 GiB");
+    fclose(f);
+    return NULL;
+  }
+  *len = (size_t)st.st_size;
+  unsigned char *buf = malloc(*len ? *len : 1);
+  DLC_ASSERT(buf);
+  if (fread(buf, 1, *len, f) != *len) {
+    onnx_fail(c, NULL, "read failed: %s", strerror(errno));
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  return buf;
+}
+
+static int find_opset(OnnxCtx *c, const Onnx__ModelProto *m) {
+  for (size_t i = 0; i < m->n_opset_import; i++) {
+    const char *d = m->opset_import[i]->domain;
+    if (!d || !*d || !strcmp(d, "ai.onnx")) c->opset = m->opset_import[i]->version;
+  }
+  if (!c->opset) return onnx_fail(c, NULL, "the model imports no opset of the default ONNX domain");
+  return 0;
+}
+
+/* ---- inputs ---- */
+
+static int bind_dim(OnnxCtx *c, const char *input, int k, const Onnx__TensorShapeProto__Dimension *d,
+                    int64_t *out) {
+  const char *sym = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM ? d->dim_param : "";
+  if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value > 0) {
+    *out = d->dim_value;
+    return 0;
+  }
+  for (int i = 0; sym && *sym && i < c->opts->ndims; i++)
+    if (!strcmp(c->opts->dims[i].name, sym)) {
+      *out = c->opts->dims[i].value;
+      return 0;
+    }
+  if (k == 0) {
+    *out = c->opts->batch > 0 ? c->opts->batch : 1;
+    return 0;
+  }
+  return onnx_fail(c, NULL,
+                   "input '%s': dimension %d ('%s') is not fixed; bind it with --dim %s=N or --shape %s=...",
+                   input, k, sym && *sym ? sym : "?", sym && *sym ? sym : "NAME", input);
+}
+
+static int make_input(OnnxCtx *c, const Onnx__ValueInfoProto *v) {
+  const Onnx__TypeProto *t = v->type;
+  if (!t || t->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !t->tensor_type)
+    return onnx_fail(c, NULL, "input '%s' is not a tensor (sequences, maps and optionals are not supported)", v->name);
+  DType dt;
+  if (onnx_dtype(t->tensor_type->elem_type, &dt))
+    return onnx_fail(c, NULL, "input '%s' has dtype %s, which dlc does not support", v->name,
+                     onnx_dtype_name(t->tensor_type->elem_type));
+  Shape s = {0};
+  bool given = false;
+  for (int i = 0; i < c->opts->nshapes; i++)
+    if (!strcmp(c->opts->shapes[i].input, v->name)) s = c->opts->shapes[i].shape, given = true;
+  const Onnx__TensorShapeProto *sp = t->tensor_type->shape;
+  if (!given && !sp) return onnx_fail(c, NULL, "input '%s' has no shape; give one with --shape %s=...", v->name, v->name);
+  if (!given) {
+    if (sp->n_dim > IR_MAX_RANK) return onnx_fail(c, NULL, "input '%s' has rank %zu, over %d", v->name, sp->n_dim, IR_MAX_RANK);
+    s.rank = (int)sp->n_dim;
+    for (int k = 0; k < s.rank; k++)
+      if (bind_dim(c, v->name, k, sp->dim[k], &s.d[k])) return -1;
+  }
+  int id = ir_input(c->g, ident(c, v->name), dt, s);
+  if (id < 0) return onnx_fail(c, NULL, "%s", c->g->err.msg);
+  onnx_bind(c, v->name, id);
+  return 0;
+}
+
+static bool is_initializer(const Onnx__GraphProto *gp, const char *name) {
+  for (size_t i = 0; i < gp->n_initializer; i++)
+    if (gp->initializer[i]->name && !strcmp(gp->initializer[i]->name, name)) return true;
+  return false;
+}
+
+static int make_sources(OnnxCtx *c, const Onnx__GraphProto *gp) {
+  for (size_t i = 0; i < gp->n_initializer; i++) {
+    const Onnx__TensorProto *t = gp->initializer[i];
+    if (!t->name || !*t->name) return onnx_fail(c, NULL, "initializer %zu has no name", i);
+    int id = onnx_tensor_node(c, t, ident(c, t->name), true);
+    if (id < 0) return -1;
+    onnx_bind(c, t->name, id);
+  }
+  for (size_t i = 0; i < gp->n_input; i++) {
+    const Onnx__ValueInfoProto *v = gp->input[i];
+    if (!v->name || !*v->name) return onnx_fail(c, NULL, "graph input %zu has no name", i);
+    if (!is_initializer(gp, v->name) && make_input(c, v)) return -1;
+  }
+  for (int i = 0; i < c->opts->nshapes; i++)
+    if (onnx_value(c, c->opts->shapes[i].input) < 0 ||
+        c->g->nodes[onnx_value(c, c->opts->shapes[i].input)]->op != OP_INPUT)
+      return onnx_fail(c, NULL, "--shape names '%s', which is not an input of the model", c->opts->shapes[i].input);
+  return 0;
+}
+
+/* ---- nodes ---- */
+
+static int wire(OnnxCtx *c, OnnxNode *n) {
+  const Onnx__NodeProto *p = n->p;
+  if (p->n_input > ONNX_MAX_IO || p->n_output > ONNX_MAX_IO)
+    return onnx_fail(c, n, "more than %d inputs or outputs", ONNX_MAX_IO);
+  n->nin = (int)p->n_input;
+  n->nout = (int)p->n_output;
+  for (int i = 0; i < n->nin; i++) {
+    n->in[i] = -1;
+    if (!p->input[i] || !*p->input[i]) continue;
+    n->in[i] = onnx_value(c, p->input[i]);
+    if (n->in[i] < 0)
+      return onnx_fail(c, n, "input '%s' is not produced by any earlier node (a dangling name, or a cycle)", p->input[i]);
+  }
+  for (int i = 0; i < n->nout; i++) n->out[i] = -1;
+  return 0;
+}
+
+static int build_node(OnnxCtx *c, const Onnx__NodeProto *p, int index) {
+  OnnxNode n = {.p = p};
+  if (!p->op_type || !*p->op_type) return onnx_fail(c, &n, "the node has no op_type");
+  if (p->domain && *p->domain && strcmp(p->domain, "ai.onnx"))
+    return onnx_fail(c, &n, "operator domain '%s' is not supported (only the default ONNX domain)", p->domain);
+  if (wire(c, &n)) return -1;
+  const OnnxOpInfo *op = onnx_op_find(p->op_type, c->opset);
+  if (!op) return onnx_fail(c, &n, "unsupported operator %s at opset %lld (dlc compile --list-ops shows what is supported)",
+                            p->op_type, (long long)c->opset);
+  int mark = c->g->n;
+  c->g->group = index;
+  if (op->build(c, &n)) return -1;
+  for (int i = 0; i < n.nout; i++) {
+    if (n.out[i] < 0 || !p->output[i] || !*p->output[i]) continue;
+    Node *v = c->g->nodes[n.out[i]];
+    if (v->id >= mark && !v->name) v->name = ident(c, p->output[i]);
+    onnx_bind(c, p->output[i], n.out[i]);
+  }
+  return onnx_fold_from(c, &n, mark);
+}
+
+int onnx_fold_from(OnnxCtx *c, const OnnxNode *n, int first) {
+  for (int id = first; id < c->g->n; id++) {
+    DlcErr e;
+    if (ir_fold_node(c->g, id, &e) < 0) return onnx_fail(c, n, "%s", e.msg);
+  }
+  return 0;
+}
+
+static int make_outputs(OnnxCtx *c, const Onnx__GraphProto *gp) {
+  if (!gp->n_output) return onnx_fail(c, NULL, "the graph has no outputs");
+  for (size_t i = 0; i < gp->n_output; i++) {
+    const char *name = gp->output[i]->name;
+    int id = name ? onnx_value(c, name) : -1;
+    if (id < 0) return onnx_fail(c, NULL, "graph output '%s' is produced by no node", name ? name : "");
+    if (ir_output(c->g, id, ident(c, name)) < 0) return onnx_fail(c, NULL, "%s", c->g->err.msg);
+  }
+  return 0;
+}
+
+static const char *model_name(const char *path, Arena *a) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  char *s = arena_strdup(a, base), *dot = strrchr(s, '.');
+  if (dot && dot != s) *dot = 0;
+  for (char *q = s; *q; q++)
+    if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9'))) *q = '_';
+  return s;
+}
+
+static char *dir_of(const char *path, Arena *a) {
+  char *d = arena_strdup(a, path), *slash = strrchr(d, '/');
+  if (!slash) return arena_strdup(a, ".");
+  if (slash == d) slash[1] = 0;
+  else *slash = 0;
+  return d;
+}
+
+static int load_graph(OnnxCtx *c, const Onnx__ModelProto *m) {
+  if (find_opset(c, m)) return -1;
+  const Onnx__GraphProto *gp = m->graph;
+  if (!gp) return onnx_fail(c, NULL, "the model has no graph");
+  if (make_sources(c, gp)) return -1;
+  for (size_t i = 0; i < gp->n_node; i++)
+    if (build_node(c, gp->node[i], (int)i)) return -1;
+  if (make_outputs(c, gp)) return -1;
+  c->g->group = -1;
+  return 0;
+}
+
+Graph *onnx_load(const char *path, const LoadOptions *o, DlcErr *e) {
+  static const LoadOptions none;
+  Graph *g = ir_graph_new("model");
+  OnnxCtx c = {.g = g, .file = path, .opts = o ? o : &none, .e = e};
+  g->name = model_name(path, g->arena);
+  g->file = arena_strdup(g->arena, path);
+  c.dir = dir_of(path, g->arena);
+  size_t len = 0;
+  unsigned char *buf = read_all(&c, &len);
+  Onnx__ModelProto *m = buf ? onnx__model_proto__unpack(NULL, len, buf) : NULL;
+  if (buf && !m) onnx_fail(&c, NULL, "not a valid ONNX model (the protobuf does not parse)");
+  int rc = m ? load_graph(&c, m) : -1;
+  if (m) onnx__model_proto__free_unpacked(m, NULL);
+  free(buf);
+  if (!rc && ir_verify(g, e)) rc = -1;
+  if (rc) {
+    ir_graph_free(g);
+    return NULL;
+  }
+  return g;
+}

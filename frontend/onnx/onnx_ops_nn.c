@@ -1,0 +1,108 @@
+/* onnx_ops_nn.c — matrix products and row-wise normalisations. */
+#include "onnx_fe.h"
+
+static int need(OnnxCtx *c, OnnxNode *n, int k) {
+  for (int i = 0; i < k; i++)
+    if (i >= n->nin || n->in[i] < 0) return onnx_fail(c, n, "needs %d input%s", k, k == 1 ? "" : "s");
+  return 0;
+}
+
+static const Shape *shape_of(OnnxCtx *c, int id) { return &c->g->nodes[id]->shape; }
+
+/* numpy matmul: a 1-D operand gains a unit dimension that the result then drops. */
+int onnx_MatMul(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 2)) return -1;
+  int a = n->in[0], b = n->in[1];
+  Shape sa = *shape_of(c, a), sb = *shape_of(c, b);
+  if (sa.rank == 0 || sb.rank == 0) return onnx_fail(c, n, "operands must not be scalars");
+  if (sa.rank == 1) {
+    int64_t d[2] = {1, sa.d[0]};
+    ONNX_TRY(c, n, a = ir_reshape(c->g, a, d, 2));
+  }
+  if (sb.rank == 1) {
+    int64_t d[2] = {sb.d[0], 1};
+    ONNX_TRY(c, n, b = ir_reshape(c->g, b, d, 2));
+  }
+  int y;
+  ONNX_TRY(c, n, y = ir_matmul(c->g, a, b, false, false));
+  if (sa.rank == 1 || sb.rank == 1) {
+    Shape s = *shape_of(c, y);
+    int64_t d[IR_MAX_RANK];
+    int r = 0;
+    for (int i = 0; i < s.rank; i++) {
+      bool drop = (sa.rank == 1 && i == s.rank - 2) || (sb.rank == 1 && i == s.rank - 1);
+      if (!drop) d[r++] = s.d[i];
+    }
+    ONNX_TRY(c, n, y = ir_reshape(c->g, y, d, r));
+  }
+  n->out[0] = y;
+  return 0;
+}
+
+/* Y = alpha * A' B' + beta * C */
+int onnx_Gemm(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 2)) return -1;
+  double alpha = onnx_attr_float(n, "alpha", 1), beta = onnx_attr_float(n, "beta", 1);
+  bool ta = onnx_attr_int(n, "transA", 0), tb = onnx_attr_int(n, "transB", 0);
+  if (shape_of(c, n->in[0])->rank != 2 || shape_of(c, n->in[1])->rank != 2)
+    return onnx_fail(c, n, "A and B must be matrices");
+  int y;
+  ONNX_TRY(c, n, y = ir_matmul(c->g, n->in[0], n->in[1], ta, tb));
+  if (alpha != 1) ONNX_TRY(c, n, y = ir_binary(c->g, OP_MUL, y, onnx_scalar_like(c, y, alpha)));
+  if (n->nin > 2 && n->in[2] >= 0 && beta != 0) {
+    int cc = n->in[2];
+    if (beta != 1) ONNX_TRY(c, n, cc = ir_binary(c->g, OP_MUL, cc, onnx_scalar_like(c, cc, beta)));
+    ONNX_TRY(c, n, y = ir_binary(c->g, OP_ADD, y, cc));
+  }
+  n->out[0] = y;
+  return 0;
+}
+
+typedef enum { SM_SOFTMAX, SM_LOGSOFTMAX, SM_HARDMAX } SoftKind;
+
+/* Along one axis: m = max, e = exp(x - m), softmax = e / sum(e),
+ * log_softmax = (x - m) - log(sum(e)), hardmax = one-hot of the first argmax. */
+static int soft_axis(OnnxCtx *c, int x, int64_t axis, SoftKind kind) {
+  Graph *g = c->g;
+  if (kind == SM_HARDMAX) {
+    Attr a[2] = {attr_int(A_AXIS, axis), attr_int(A_KEEPDIMS, 1)};
+    int am = ir_add(g, OP_ARGMAX, &x, 1, a, 2);
+    if (am < 0) return -1;
+    Attr io[3] = {attr_ints(A_SHAPE, g->nodes[x]->shape.d, g->nodes[x]->shape.rank), attr_int(A_AXIS, axis),
+                  attr_dtype(A_DTYPE, DT_I64)};
+    int idx = ir_add(g, OP_IOTA, NULL, 0, io, 3);
+    int hit = idx < 0 ? -1 : ir_binary(g, OP_EQ, idx, am);
+    return hit < 0 ? -1 : ir_cast(g, hit, g->nodes[x]->dtype);
+  }
+  int m = ir_reduce(g, OP_REDUCE_MAX, x, &axis, 1, true);
+  int d = m < 0 ? -1 : ir_binary(g, OP_SUB, x, m);
+  int e = d < 0 ? -1 : ir_unary(g, OP_EXP, d);
+  int s = e < 0 ? -1 : ir_reduce(g, OP_REDUCE_SUM, e, &axis, 1, true);
+  if (s < 0) return -1;
+  if (kind == SM_SOFTMAX) return ir_binary(g, OP_DIV, e, s);
+  int l = ir_unary(g, OP_LOG, s);
+  return l < 0 ? -1 : ir_binary(g, OP_SUB, d, l);
+}
+
+/* Before opset 13 the input is seen as a matrix [prod(d[:axis]), prod(d[axis:])]. */
+static int soft(OnnxCtx *c, OnnxNode *n, SoftKind kind) {
+  if (need(c, n, 1)) return -1;
+  const Shape *x = shape_of(c, n->in[0]);
+  int64_t axis;
+  if (onnx_axis(c, n, onnx_attr_int(n, "axis", c->opset < 13 ? 1 : -1), x->rank, &axis)) return -1;
+  if (c->opset >= 13) {
+    ONNX_TRY(c, n, n->out[0] = soft_axis(c, n->in[0], axis, kind));
+    return 0;
+  }
+  int64_t d[2] = {1, 1};
+  for (int i = 0; i < x->rank; i++) d[i >= axis] *= x->d[i];
+  int y;
+  ONNX_TRY(c, n, y = ir_reshape(c->g, n->in[0], d, 2));
+  ONNX_TRY(c, n, y = soft_axis(c, y, 1, kind));
+  ONNX_TRY(c, n, n->out[0] = ir_reshape(c->g, y, x->d, x->rank));
+  return 0;
+}
+
+int onnx_Softmax(OnnxCtx *c, OnnxNode *n) { return soft(c, n, SM_SOFTMAX); }
+int onnx_LogSoftmax(OnnxCtx *c, OnnxNode *n) { return soft(c, n, SM_LOGSOFTMAX); }
+int onnx_Hardmax(OnnxCtx *c, OnnxNode *n) { return soft(c, n, SM_HARDMAX); }

@@ -1,0 +1,146 @@
+/* onnx_tensor.c — TensorProto to IR data: dtypes, the typed fields, raw_data and
+ * external data files (confined to the model's folder). */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onnx_fe.h"
+
+typedef struct {
+  int32_t onnx;
+  const char *name;
+  int dt; /* DType, or -1 */
+} OnnxType;
+
+static const OnnxType types[] = {
+    {ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, "float", DT_F32},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, "uint8", DT_U8},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__INT8, "int8", DT_I8},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__UINT16, "uint16", -1},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__INT16, "int16", DT_I16},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__INT32, "int32", DT_I32},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__INT64, "int64", DT_I64},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__STRING, "string", -1},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__BOOL, "bool", DT_BOOL},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16, "float16", -1},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE, "double", DT_F64},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__UINT32, "uint32", -1},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__UINT64, "uint64", -1},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX64, "complex64", -1},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX128, "complex128", -1},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16, "bfloat16", -1},
+};
+
+int onnx_dtype(int32_t onnx_type, DType *t) {
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+    if (types[i].onnx == onnx_type && types[i].dt >= 0) {
+      *t = (DType)types[i].dt;
+      return 0;
+    }
+  return -1;
+}
+
+const char *onnx_dtype_name(int32_t onnx_type) {
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+    if (types[i].onnx == onnx_type) return types[i].name;
+  return "an unknown type";
+}
+
+/* external_data: location (relative to the model), offset, length. */
+static int read_external(OnnxCtx *c, const Onnx__TensorProto *t, void *dst, size_t bytes) {
+  const char *loc = NULL;
+  long long off = 0, len = -1;
+  for (size_t i = 0; i < t->n_external_data; i++) {
+    const Onnx__StringStringEntryProto *kv = t->external_data[i];
+    if (!kv->key || !kv->value) continue;
+    if (!strcmp(kv->key, "location")) loc = kv->value;
+    else if (!strcmp(kv->key, "offset")) off = strtoll(kv->value, NULL, 10);
+    else if (!strcmp(kv->key, "length")) len = strtoll(kv->value, NULL, 10);
+  }
+  const char *name = t->name ? t->name : "?";
+  if (!loc || !*loc) return onnx_fail(c, NULL, "tensor '%s': external data without a location", name);
+  if (loc[0] == '/' || strstr(loc, ".."))
+    return onnx_fail(c, NULL, "tensor '%s': external data path '%s' leaves the model's folder", name, loc);
+  char path[PATH_MAX], real[PATH_MAX], realdir[PATH_MAX];
+  snprintf(path, sizeof path, "%s/%s", c->dir, loc);
+  if (!realpath(path, real) || !realpath(c->dir, realdir))
+    return onnx_fail(c, NULL, "tensor '%s': external data file '%s': %s", name, loc, strerror(errno));
+  size_t nd = strlen(realdir);
+  if (strncmp(real, realdir, nd) || (real[nd] != '/' && nd > 1))
+    return onnx_fail(c, NULL, "tensor '%s': external data path '%s' leaves the model's folder", name, loc);
+  if (off < 0 || (len >= 0 && (size_t)len != bytes))
+    return onnx_fail(c, NULL, "tensor '%s': external data length %lld, expected %zu bytes", name, len, bytes);
+  FILE *f = fopen(real, "rb");
+  if (!f) return onnx_fail(c, NULL, "tensor '%s': cannot open '%s': %s", name, loc, strerror(errno));
+  bool ok = !fseek(f, off, SEEK_SET) && fread(dst, 1, bytes, f) == bytes;
+  fclose(f);
+  if (!ok) return onnx_fail(c, NULL, "tensor '%s': external data file '%s' is too short", name, loc);
+  return 0;
+}
+
+/* Copies the typed repeated field that holds t's values, converting to dt. */
+static int read_typed(OnnxCtx *c, const Onnx__TensorProto *t, DType dt, void *dst, int64_t n) {
+  size_t have = dt == DT_F32 ? t->n_float_data
+              : dt == DT_F64 ? t->n_double_data
+              : dt == DT_I64 ? t->n_int64_data
+                             : t->n_int32_data;
+  if ((int64_t)have != n)
+    return onnx_fail(c, NULL, "tensor '%s': %zu values for %lld elements", t->name ? t->name : "?", have,
+                     (long long)n);
+  for (int64_t i = 0; i < n; i++) {
+    double v = dt == DT_F32 ? t->float_data[i]
+             : dt == DT_F64 ? t->double_data[i]
+             : dt == DT_I64 ? (double)t->int64_data[i]
+                            : t->int32_data[i];
+    if (dt == DT_I64) ((int64_t *)dst)[i] = t->int64_data[i]; /* exact beyond 2^53 */
+    else dtype_store(dt, dst, i, v);
+  }
+  return 0;
+}
+
+static int check_dims(OnnxCtx *c, const Onnx__TensorProto *t, Shape *s) {
+  const char *name = t->name ? t->name : "?";
+  if (t->n_dims > IR_MAX_RANK) return onnx_fail(c, NULL, "tensor '%s' has rank %zu, over %d", name, t->n_dims, IR_MAX_RANK);
+  s->rank = (int)t->n_dims;
+  double total = 1;
+  for (int i = 0; i < s->rank; i++) {
+    if (t->dims[i] < 0) return onnx_fail(c, NULL, "tensor '%s' has a negative dimension", name);
+    s->d[i] = t->dims[i];
+    total *= (double)t->dims[i];
+  }
+  if (total > (double)(1LL << 34)) return onnx_fail(c, NULL, "tensor '%s' has %.0f elements, too many", name, total);
+  return 0;
+}
+
+int onnx_tensor_node(OnnxCtx *c, const Onnx__TensorProto *t, const char *name, bool trainable) {
+  const char *tn = t->name && *t->name ? t->name : "(unnamed)";
+  DType dt;
+  if (onnx_dtype(t->data_type, &dt))
+    return onnx_fail(c, NULL, "tensor '%s' has dtype %s, which dlc does not support", tn, onnx_dtype_name(t->data_type));
+  Shape s;
+  if (check_dims(c, t, &s)) return -1;
+  int64_t n = shape_numel(&s);
+  size_t bytes = (size_t)n * (size_t)dtype_size(dt);
+  void *data = calloc(1, bytes ? bytes : 1);
+  DLC_ASSERT(data);
+  int rc = 0;
+  if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+    rc = read_external(c, t, data, bytes);
+  else if (t->has_raw_data) {
+    if (t->raw_data.len != bytes)
+      rc = onnx_fail(c, NULL, "tensor '%s': raw_data has %zu bytes, expected %zu", tn, t->raw_data.len, bytes);
+    else memcpy(data, t->raw_data.data, bytes); /* little-endian, as the hosts dlc runs on */
+  } else rc = read_typed(c, t, dt, data, n);
+  if (!rc && dt == DT_BOOL)
+    for (size_t i = 0; i < bytes; i++) ((uint8_t *)data)[i] = ((uint8_t *)data)[i] != 0;
+  int id = -1;
+  if (!rc) {
+    id = trainable && dtype_is_float(dt) && n > 0 ? ir_param_data(c->g, name, dt, s, data)
+                                         : ir_const(c->g, name, dt, s, data);
+    if (id < 0) onnx_fail(c, NULL, "tensor '%s': %s", tn, c->g->err.msg);
+  }
+  free(data);
+  return id;
+}
