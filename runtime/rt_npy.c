@@ -169,8 +169,8 @@ static int read_header_text(FILE *f, const char *path, char **hdr, uint32_t *len
 }
 
 static int read_header(FILE *f, const char *path, RtTensor *t, DlcErr *e) {
-  char *text;
-  uint32_t len;
+  char *text = NULL;
+  uint32_t len = 0;
   if (read_header_text(f, path, &text, &len, e)) return -1;
   NpyHeader h = {.p = text, .end = text + len};
   const char *why = parse_dict(&h);
@@ -218,7 +218,8 @@ int rt_npy_read(const char *path, RtTensor *t, DlcErr *e) {
 
 /* ---- writing ---- */
 
-/* The dict, padded so that the data starts on a 64-byte boundary. */
+/* The dict, padded so that the data starts on a 64-byte boundary.  n is large enough
+ * for 8 dimensions of 20 digits and the padding (asserted). */
 static int format_header(const RtTensor *t, char *buf, size_t n, int *major) {
   int k = snprintf(buf, n, "{'descr': '%s', 'fortran_order': False, 'shape': (",
                    npy_descr[t->dtype]);
@@ -227,7 +228,8 @@ static int format_header(const RtTensor *t, char *buf, size_t n, int *major) {
   k += snprintf(buf + k, n - (size_t)k, "%s), }", t->rank == 1 ? "," : "");
   *major = k + 1 + 10 > 65535 ? 2 : 1;
   int pre = *major == 1 ? 10 : 12;
-  while ((pre + k + 1) % 64) buf[k++] = ' ';
+  DLC_ASSERT((size_t)k + 64 < n);
+  while ((pre + k + 1) % 64 && (size_t)k + 1 < n) buf[k++] = ' ';
   buf[k++] = '\n';
   return k;
 }
