@@ -56,6 +56,7 @@ typedef struct Txt {
   bool seed_locked;      /* a parameter exists: `seed` may no longer change */
   int layer_count[32];   /* per layer kind, for default layer names */
   bool shape_used[LOAD_MAX_BIND];
+  int depth;             /* of nested calls */
 } Txt;
 
 int txt_err(Txt *p, const Tok *at, const char *fmt, ...) DLC_PRINTF(3, 4);
@@ -111,9 +112,11 @@ typedef struct TxtCall {
   TxtKw kw[TXT_MAX_ARGS];
 } TxtCall;
 
-int txt_call(Txt *p, TxtCall *c); /* NAME ( args ) */
-int txt_core_op(Txt *p, TxtCall *c, int op); /* node id or -1 */
-int txt_layer(Txt *p, TxtCall *c);           /* node id, -1 on error, -2 if not a layer */
+#define TXT_MAX_DEPTH 64
+
+int txt_call(Txt *p, TxtCall *c);  /* NAME ( args ), nested calls built on the way */
+int txt_eval(Txt *p);              /* reads and builds a call: node id or -1 */
+int txt_layer(Txt *p, TxtCall *c); /* node id, -1 on error, -2 if not a layer */
 int txt_build_fail(Txt *p, const Tok *at);   /* reports g->err at `at` */
 /* Moves to a keyword's value; reads one value of each kind. */
 void txt_seek(Txt *p, int pos);

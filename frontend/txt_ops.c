@@ -56,9 +56,9 @@ static int call_operand(Txt *p, TxtCall *c) {
   a->id = -1;
   if (txt_at_number(p)) return txt_number(p, &a->num);
   if (!txt_is_name(t))
-    return txt_err(p, t, "expected an operand (a name or a number), found %s",
+    return txt_err(p, t, "expected an operand (a name, a number or a call), found %s",
                    txt_describe(t, buf, sizeof buf));
-  a->id = txt_lookup(p, txt_next(p));
+  a->id = txt_is(txt_peek(p, 1), '(') ? txt_eval(p) : txt_lookup(p, txt_next(p));
   return a->id < 0 ? -1 : 0;
 }
 
@@ -189,7 +189,7 @@ static int operands(Txt *p, const TxtCall *c, Op op, int *in) {
   return 0;
 }
 
-int txt_core_op(Txt *p, TxtCall *c, int op) {
+static int core_op(Txt *p, TxtCall *c, int op) {
   const OpInfo *info = &ir_ops[op];
   int in[TXT_MAX_ARGS];
   Attr attrs[TXT_MAX_ARGS];
@@ -201,4 +201,21 @@ int txt_core_op(Txt *p, TxtCall *c, int op) {
   if (core_attrs(p, c, (Op)op, attrs) || operands(p, c, (Op)op, in)) return -1;
   int id = ir_add(p->g, (Op)op, in, c->nargs, attrs, c->nkw);
   return id < 0 ? txt_build_fail(p, c->fn) : id;
+}
+
+/* A call, nested ones first: a layer if one has the name, else a core op. */
+int txt_eval(Txt *p) {
+  if (p->depth == TXT_MAX_DEPTH) return txt_err(p, txt_peek(p, 0), "calls nest too deeply");
+  TxtCall *c = arena_alloc(p->g->arena, sizeof *c);
+  p->depth++;
+  int r = txt_call(p, c);
+  p->depth--;
+  if (r) return -1;
+  int id = txt_layer(p, c);
+  if (id != -2) return id;
+  int op = op_parse(c->fn->s, (size_t)c->fn->len);
+  if (op < 0 || op == OP_INPUT || op == OP_PARAM || op == OP_CONST)
+    return txt_err(p, c->fn, "unknown operation '%.*s'", c->fn->len > 60 ? 60 : c->fn->len,
+                   c->fn->s);
+  return core_op(p, c, op);
 }

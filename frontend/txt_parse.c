@@ -213,19 +213,7 @@ static int stmt_assign(Txt *p, Tok *target) {
   if (!txt_is_name(t))
     return txt_err(p, t, "expected an operation or a name after '=', found %s",
                    txt_describe(t, buf, sizeof buf));
-  if (!txt_is(txt_peek(p, 1), '(')) id = txt_lookup(p, txt_next(p));
-  else {
-    TxtCall *c = arena_alloc(p->g->arena, sizeof *c);
-    if (txt_call(p, c)) return -1;
-    id = txt_layer(p, c);
-    if (id == -2) {
-      int op = op_parse(c->fn->s, (size_t)c->fn->len);
-      if (op < 0 || op == OP_INPUT || op == OP_PARAM || op == OP_CONST)
-        return txt_err(p, c->fn, "unknown operation '%.*s'", c->fn->len > 60 ? 60 : c->fn->len,
-                       c->fn->s);
-      id = txt_core_op(p, c, op);
-    }
-  }
+  id = txt_is(txt_peek(p, 1), '(') ? txt_eval(p) : txt_lookup(p, txt_next(p));
   if (id < 0) return -1;
   char *name = txt_text(p, target);
   if (id >= mark) p->g->nodes[id]->name = name;

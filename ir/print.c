@@ -3,9 +3,9 @@
  * Only core ops, every attribute explicit, nodes in id order, values exact (floats as
  * the shortest decimal that reads back to the same bits, parameter data as %a), so the
  * text parses back to the same graph and printing that again gives the same text.
- * Names: a node keeps its own name when it is a plain identifier not used before;
- * otherwise t<id> (c<id> for constants), made unique; sources keep their names,
- * quoted when they are not identifiers. */
+ * Names: sources keep theirs, quoted when they are not identifiers; another node keeps
+ * its own name when it is a plain identifier that no later node holds; the rest are
+ * t<id> (c<id> for constants), made unique. */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -74,12 +74,15 @@ static void names_assign(Names *nm, const Graph *g) {
   DLC_ASSERT(nm->table && nm->name);
   for (int i = 0; i < g->n; i++) /* sources first: their names must survive */
     if (is_source(g->nodes[i])) nm->name[i] = take(nm, g->nodes[i]->name);
-  for (int i = 0; i < g->n; i++) {
+  /* A rebound name (h = tanh(h)) goes to its last value, which is what the source
+   * meant by it from then on, and usually what it outputs. */
+  for (int i = g->n - 1; i >= 0; i--) {
     const Node *n = g->nodes[i];
-    if (is_source(n)) continue;
-    bool own = plain_ident(n->name) && !taken(nm, n->name);
-    nm->name[i] = own ? take(nm, n->name) : fresh(nm, n->op == OP_CONST ? 'c' : 't', i);
+    if (!is_source(n) && plain_ident(n->name) && !taken(nm, n->name))
+      nm->name[i] = take(nm, n->name);
   }
+  for (int i = 0; i < g->n; i++)
+    if (!nm->name[i]) nm->name[i] = fresh(nm, g->nodes[i]->op == OP_CONST ? 'c' : 't', i);
 }
 
 static void names_free(Names *nm) {
