@@ -1,0 +1,188 @@
+/* api.c — the generated entry points: NAME_run walks the kernel schedule with the
+ * plan's buffers and copies the outputs the plan could not place; NAME_infer is its
+ * typed face; NAME_init makes the one arena (and reads the weights file), so nothing
+ * on the inference path allocates. */
+#include <string.h>
+
+#include "cgen_c.h"
+
+bool cgen_same_buffer(const CEmit *ce, int a, int b) {
+  const Loc *x = &ce->p->loc[a], *y = &ce->p->loc[b];
+  if (x->kind != y->kind) return false;
+  if (x->kind == LOC_INPUT || x->kind == LOC_OUTPUT) return x->index == y->index;
+  return x->kind != LOC_NONE && x->offset == y->offset;
+}
+
+bool cgen_is_used(const CEmit *ce, int id) {
+  for (int t = 0; t < ce->s->nk; t++)
+    for (int j = 0; j < ce->s->k[t].n; j++) {
+      const Node *n = ce->g->nodes[ce->s->k[t].nodes[j]];
+      for (int i = 0; i < n->nin; i++)
+        if (n->in[i] == id) return true;
+    }
+  for (int c = 0; c < ce->p->ncopy; c++)
+    if (ce->g->out[ce->p->copy_out[c]] == id) return true;
+  return false;
+}
+
+void cgen_loc_expr(const CEmit *ce, int id, bool writable, char *buf, size_t n) {
+  const Node *nd = ce->g->nodes[id];
+  const Loc *l = &ce->p->loc[id];
+  const char *q = writable ? "" : "const ", *t = cgen_ctype(nd);
+  char w[32];
+  switch (l->kind) {
+  case LOC_INPUT: snprintf(buf, n, "(const %s *)in[%d]", t, l->index); return;
+  case LOC_OUTPUT: snprintf(buf, n, "(%s *)out[%d]", t, l->index); return;
+  case LOC_WEIGHT:
+    if (ce->embedded) snprintf(buf, n, "%s", cgen_weight_name(nd, w, sizeof w));
+    else snprintf(buf, n, "(const %s *)(m->weights + %lld)", t, (long long)l->offset);
+    return;
+  case LOC_ARENA: snprintf(buf, n, "(%s%s *)(m->arena + %lld)", q, t, (long long)l->offset); return;
+  case LOC_NONE: break;
+  }
+  DLC_ASSERT(!"a buffer the plan did not place");
+}
+
+/* Whether NAME_run touches its model, inputs and outputs (unused parameters warn). */
+static void run_uses(const CEmit *ce, bool *uses) {
+  for (int i = 0; i < ce->g->n; i++) {
+    const Loc *l = &ce->p->loc[i];
+    if (l->kind == LOC_OUTPUT) uses[LOC_OUTPUT] = true;
+    if (l->kind == LOC_ARENA || (l->kind != LOC_OUTPUT && cgen_is_used(ce, i))) uses[l->kind] = true;
+  }
+  if (ce->p->ncopy) uses[LOC_OUTPUT] = true;
+}
+
+static void kernel_call(CEmit *ce, const Kernel *k) {
+  const Node *n = ce->g->nodes[k->nodes[k->n - 1]];
+  char buf[256];
+  cgen_printf(ce, "  %sk%d_%s(", cgen_kernel_can_fail(ce, k) ? "if (" : "", n->id,
+              ir_ops[n->op].name);
+  for (int i = 0; i < n->nin; i++) {
+    cgen_loc_expr(ce, n->in[i], false, buf, sizeof buf);
+    cgen_printf(ce, "%s, ", buf);
+  }
+  cgen_loc_expr(ce, n->id, true, buf, sizeof buf);
+  if (cgen_kernel_can_fail(ce, k)) cgen_printf(ce, "%s)) return %s_ERR_INDEX;\n", buf, ce->uname);
+  else cgen_printf(ce, "%s);\n", buf);
+}
+
+static void copy_out(CEmit *ce, int j) {
+  const Node *n = ce->g->nodes[ce->g->out[j]];
+  char src[256];
+  cgen_loc_expr(ce, n->id, false, src, sizeof src);
+  cgen_line(ce, 1, "memcpy(out[%d], %s, %lld);", j, src,
+            (long long)(shape_numel(&n->shape) * dtype_size(n->dtype)));
+}
+
+static void emit_run(CEmit *ce) {
+  const char *nm = ce->o->name;
+  bool uses[LOC_ARENA + 1] = {0};
+  run_uses(ce, uses);
+  cgen_printf(ce, "\nint %s_run(%s *m, const void *const *in, void *const *out) {\n", nm, nm);
+  if (!uses[LOC_ARENA] && (ce->embedded || !uses[LOC_WEIGHT])) cgen_line(ce, 1, "(void)m;");
+  if (!uses[LOC_INPUT]) cgen_line(ce, 1, "(void)in;");
+  if (!uses[LOC_OUTPUT]) cgen_line(ce, 1, "(void)out;");
+  for (int t = 0; t < ce->s->nk; t++) kernel_call(ce, &ce->s->k[t]);
+  for (int c = 0; c < ce->p->ncopy; c++) copy_out(ce, ce->p->copy_out[c]);
+  cgen_line(ce, 1, "return %s_OK;", ce->uname);
+  cgen_printf(ce, "}\n");
+}
+
+static void emit_infer(CEmit *ce) {
+  const char *nm = ce->o->name;
+  int ni = ir_num_inputs(ce->g), no = ce->g->nout;
+  cgen_printf(ce, "\nint %s_infer(%s *m", nm, nm);
+  cgen_typed_params(ce);
+  cgen_printf(ce, ") {\n");
+  if (ni) cgen_line(ce, 1, "const void *in[%d];", ni);
+  if (no) cgen_line(ce, 1, "void *out[%d];", no);
+  for (int out = 0; out < 2; out++)
+    for (int i = 0; i < (out ? no : ni); i++) {
+      char p[300];
+      cgen_param_name(ce, i, out, p, sizeof p);
+      cgen_line(ce, 1, "%s[%d] = %s;", out ? "out" : "in", i, p);
+    }
+  cgen_line(ce, 1, "return %s_run(m, %s, %s);", nm, ni ? "in" : "NULL", no ? "out" : "NULL");
+  cgen_printf(ce, "}\n");
+}
+
+static void emit_load_weights(CEmit *ce) {
+  const char *nm = ce->o->name, *u = ce->uname;
+  cgen_printf(ce, "\nstatic int dlc_load_weights(%s *m, const char *path) {\n", nm);
+  cgen_line(ce, 1, "FILE *f;");
+  cgen_line(ce, 1, "int st;");
+  cgen_line(ce, 1, "m->weight_block = malloc((size_t)%s_WEIGHT_BYTES + 64);", u);
+  cgen_line(ce, 1, "if (!m->weight_block) return %s_ERR_NOMEM;", u);
+  cgen_line(ce, 1, "m->weights = dlc_align64(m->weight_block);");
+  cgen_line(ce, 1, "f = fopen(path, \"rb\");");
+  cgen_line(ce, 1, "if (!f) return %s_ERR_WEIGHTS_OPEN;", u);
+  cgen_line(ce, 1, "st = dlc_read_weights(f, m->weights);");
+  cgen_line(ce, 1, "fclose(f);");
+  cgen_line(ce, 1, "return st;");
+  cgen_printf(ce, "}\n");
+}
+
+static void emit_init(CEmit *ce) {
+  const char *nm = ce->o->name, *u = ce->uname;
+  if (!ce->embedded) emit_load_weights(ce);
+  cgen_printf(ce, "\nint %s_init(%s **mp, const char *weights) {\n", nm, nm);
+  cgen_line(ce, 1, "%s *m;", nm);
+  cgen_line(ce, 1, "*mp = NULL;");
+  cgen_line(ce, 1, "if (%sweights) return %s_ERR_WEIGHTS_ARG;", ce->embedded ? "" : "!", u);
+  cgen_line(ce, 1, "m = (%s *)calloc(1, sizeof *m);", nm);
+  cgen_line(ce, 1, "if (!m) return %s_ERR_NOMEM;", u);
+  cgen_line(ce, 1, "m->arena_block = malloc((size_t)%s_ARENA_BYTES + 64);", u);
+  cgen_line(ce, 1, "if (!m->arena_block) {");
+  cgen_line(ce, 2, "free(m);");
+  cgen_line(ce, 2, "return %s_ERR_NOMEM;", u);
+  cgen_line(ce, 1, "}");
+  cgen_line(ce, 1, "m->arena = dlc_align64(m->arena_block);");
+  if (!ce->embedded) {
+    cgen_line(ce, 1, "{");
+    cgen_line(ce, 2, "int st = dlc_load_weights(m, weights);");
+    cgen_line(ce, 2, "if (st) {");
+    cgen_line(ce, 3, "%s_free(m);", nm);
+    cgen_line(ce, 3, "return st;");
+    cgen_line(ce, 2, "}");
+    cgen_line(ce, 1, "}");
+  }
+  cgen_line(ce, 1, "*mp = m;");
+  cgen_line(ce, 1, "return %s_OK;", u);
+  cgen_printf(ce, "}\n");
+}
+
+static void emit_free(CEmit *ce) {
+  const char *nm = ce->o->name;
+  cgen_printf(ce, "\nvoid %s_free(%s *m) {\n", nm, nm);
+  cgen_line(ce, 1, "if (!m) return;");
+  cgen_line(ce, 1, "free(m->arena_block);");
+  if (!ce->embedded) cgen_line(ce, 1, "free(m->weight_block);");
+  cgen_line(ce, 1, "free(m);");
+  cgen_printf(ce, "}\n");
+}
+
+static void emit_strerror(CEmit *ce) {
+  static const char *const msg[][2] = {
+      {"OK", "ok"},
+      {"ERR_NOMEM", "out of memory"},
+      {"ERR_WEIGHTS_OPEN", "the weights file is missing or unreadable"},
+      {"ERR_WEIGHTS_BAD", "the weights file has the wrong size, format or hash"},
+      {"ERR_WEIGHTS_ARG", "a weights file was given for embedded weights, or none for a model "
+                          "that needs one"},
+      {"ERR_INDEX", "a gather index is out of range"},
+  };
+  cgen_printf(ce, "\nconst char *%s_strerror(int status) {\n  switch (status) {\n", ce->o->name);
+  for (size_t i = 0; i < sizeof msg / sizeof msg[0]; i++)
+    cgen_line(ce, 1, "case %s_%s: return \"%s\";", ce->uname, msg[i][0], msg[i][1]);
+  cgen_line(ce, 1, "default: return \"unknown status\";");
+  cgen_printf(ce, "  }\n}\n");
+}
+
+void cgen_c_api(CEmit *ce) {
+  emit_run(ce);
+  emit_infer(ce);
+  emit_init(ce);
+  emit_free(ce);
+  emit_strerror(ce);
+}

@@ -1,0 +1,119 @@
+/* cgen_c.h — the C backend's private interface.
+ *
+ * Sections, in order: the emitter state, writing text, loops and index expressions,
+ * literals and names, the parts of the generated file (one file each), and the kernel
+ * emitters (one per IMPL family of ops.def, one file per family or two).
+ *
+ * A kernel emitter writes the body of one kernel function.  Inside it, operand i is
+ * the pointer `a<i>` and the result is `y`; shapes and dtypes are baked in as
+ * constants.  Elementwise families also expose their expression (cgen_elem_expr) so
+ * that a fused kernel can chain them in one loop. */
+#ifndef DLC_CGEN_C_H
+#define DLC_CGEN_C_H
+
+#include <stdbool.h>
+
+#include "cgen.h"
+
+/* ---- the emitter state ---------------------------------------------------------- */
+
+typedef struct CEmit {
+  const Graph *g;
+  const Schedule *s;
+  const Plan *p;
+  const CgenOptions *o;
+  FILE *f;            /* where text goes: the .c, or the header while it is written */
+  DlcErr *e;
+  bool embedded;      /* weights as static arrays; else read from a file by NAME_init */
+  char uname[128];    /* o->name in upper case: the prefix of macros and status codes */
+} CEmit;
+
+#define CGEN_EXPR_MAX 1024
+
+/* ---- writing text (text.c) ------------------------------------------------------ */
+
+void cgen_printf(CEmit *ce, const char *fmt, ...) DLC_PRINTF(2, 3);
+/* One line indented by `depth` levels; the newline is added. */
+void cgen_line(CEmit *ce, int depth, const char *fmt, ...) DLC_PRINTF(3, 4);
+const char *cgen_shape(const Shape *s, char *buf, size_t n); /* "[2,3]" */
+/* A name made safe inside a C comment (no "*" "/", no control characters). */
+const char *cgen_comment_name(const char *name, char *buf, size_t n);
+/* `name` as a C identifier: other characters become '_'; upper-cased when asked. */
+void cgen_ident(const char *name, bool upper, char *buf, size_t n);
+const Node *cgen_in(const CEmit *ce, const Node *n, int i);
+const char *cgen_ctype(const Node *n);
+
+/* ---- loops and index expressions (loops.c) -------------------------------------- */
+
+/* Opens one `for` per dimension of s, variables <var>0, <var>1, ...; returns the depth
+ * inside them.  cgen_loops_close closes what cgen_loops_open opened. */
+int cgen_loops_open(CEmit *ce, const Shape *s, const char *var, int depth);
+void cgen_loops_close(CEmit *ce, int rank, int depth);
+
+/* A sum of constant-strided loop variables: "i0 * 12 + i1 * 4 + 7". */
+typedef struct CgenIndex {
+  char s[CGEN_EXPR_MAX];
+  int64_t base;
+} CgenIndex;
+void cgen_index_init(CgenIndex *ix, int64_t base);
+void cgen_index_add(CgenIndex *ix, const char *var, const int64_t *st, int rank);
+const char *cgen_index_str(CgenIndex *ix); /* "0" when empty */
+
+/* Strides that read `in` as if broadcast to `out` (numpy: align right, size-1 dims
+ * repeat with stride 0). */
+void cgen_bcast_strides(const Shape *in, const Shape *out, int64_t *st);
+
+/* ---- literals (literal.c) ------------------------------------------------------- */
+
+/* v, a value of dtype t, as an exact C literal: hex floats, NAN/INFINITY, integers
+ * that survive -pedantic (INT64_MIN is written as an expression). */
+void cgen_literal(DType t, double v, char *buf, size_t n);
+void cgen_literal_i64(int64_t v, char *buf, size_t n); /* exact beyond 2^53 */
+
+/* ---- the parts of the generated files ------------------------------------------- */
+
+int cgen_c_header(CEmit *ce);                   /* header.c: the user interface */
+const Node *cgen_io_node(const CEmit *ce, int which, bool output);
+const char *cgen_io_name(const CEmit *ce, int which, bool output);
+void cgen_param_name(const CEmit *ce, int which, bool output, char *buf, size_t n);
+void cgen_typed_params(CEmit *ce); /* ", const float *x, float *y" */
+void cgen_c_prelude(CEmit *ce);                 /* prelude.c: includes, helpers */
+int cgen_c_weights(CEmit *ce, FILE *weights);   /* weights.c: arrays or the file */
+const char *cgen_weight_name(const Node *n, char *buf, size_t n_buf);
+uint64_t cgen_fnv1a(const unsigned char *p, size_t n, uint64_t h);
+int cgen_c_kernels(CEmit *ce);                  /* kernel.c: one function per kernel */
+void cgen_c_api(CEmit *ce);                     /* api.c: run, infer, init, free */
+/* The C expression for node id's buffer inside NAME_run, cast to its pointer type. */
+void cgen_loc_expr(const CEmit *ce, int id, bool writable, char *buf, size_t n);
+bool cgen_is_used(const CEmit *ce, int id);     /* read by a kernel or copied out */
+bool cgen_kernel_can_fail(const CEmit *ce, const Kernel *k);
+bool cgen_same_buffer(const CEmit *ce, int a, int b);
+
+/* ---- kernel emitters ------------------------------------------------------------ */
+
+/* One per IMPL family: writes the body of node n's kernel.  0, or -1 with ce->e set. */
+#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr) \
+  int cgen_##impl(CEmit *ce, const Node *n);
+#include "ops.def"
+#undef OP
+
+/* The C expression of an elementwise node with its operands' expressions in `opnd`. */
+void cgen_elem_expr(const CEmit *ce, const Node *n, const char *const *opnd, char *buf,
+                    size_t size);
+/* The sliding window of conv and pool (conv.c): spatial sizes, attributes, strides. */
+typedef struct Win {
+  int nsp;
+  const int64_t *in, *k, *out; /* spatial sizes of x, the kernel, y */
+  const int64_t *stride, *pad, *dil;
+  int64_t in_st[IR_MAX_RANK], k_st[IR_MAX_RANK], out_st[IR_MAX_RANK];
+  int64_t in_plane, k_plane, out_plane;
+} Win;
+Win cgen_window(const Node *n, const Shape *x, const int64_t *kernel);
+/* Opens one loop per tap dimension (k<d>), computing p<d> from q<d> and skipping taps
+ * in the padding; returns the depth inside.  Close with cgen_loops_close(nsp). */
+int cgen_window_taps(CEmit *ce, const Win *w, int depth);
+
+/* The saturating float to integer helper for dtype t, e.g. "dlc_sat_i32". */
+const char *cgen_sat_name(DType t);
+
+#endif

@@ -1,0 +1,102 @@
+/* elementwise.c — unary, binary, select and cast: the cexpr column of ops.def applied
+ * to each element.  Operands whose shape is the result's (or a single element) are
+ * read with the flat index; the others are broadcast through strides inside a loop
+ * nest whose inner loop is still contiguous in the result. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cgen_c.h"
+
+static void put(char *buf, size_t size, size_t *k, const char *s) {
+  size_t len = strlen(s);
+  DLC_ASSERT(*k + len < size);
+  memcpy(buf + *k, s, len + 1);
+  *k += len;
+}
+
+/* Picks the "float form|integer form" by the operand dtype, then fills in $ (the f32
+ * suffix of libm), %T (the result's C type) and %0 %1 %2 (the operands). */
+static void expand(const char *tpl, DType opd, DType res, const char *const *opnd, char *buf,
+                   size_t size) {
+  const char *start = tpl, *end = tpl + strlen(tpl), *bar = strchr(tpl, '|');
+  if (bar && dtype_is_float(opd)) end = bar;
+  else if (bar) start = bar + 1;
+  size_t k = 0;
+  buf[0] = 0;
+  for (const char *p = start; p < end; p++) {
+    char one[2] = {*p, 0};
+    if (*p == '$') put(buf, size, &k, opd == DT_F32 ? "f" : "");
+    else if (*p == '%' && p[1] == 'T') put(buf, size, &k, dtype_ctype(res)), p++;
+    else if (*p == '%' && isdigit((unsigned char)p[1])) put(buf, size, &k, opnd[p[1] - '0']), p++;
+    else put(buf, size, &k, one);
+  }
+}
+
+/* cast has no cexpr: float to integer saturates, anything to bool tests for nonzero. */
+static const char *cast_template(DType from, DType to, char *buf, size_t size) {
+  if (to == DT_BOOL) snprintf(buf, size, "(%%0 != 0)");
+  else if (dtype_is_float(from) && dtype_is_int(to)) snprintf(buf, size, "%s(%%0)", cgen_sat_name(to));
+  else snprintf(buf, size, "(%%T)%%0");
+  return buf;
+}
+
+void cgen_elem_expr(const CEmit *ce, const Node *n, const char *const *opnd, char *buf,
+                    size_t size) {
+  /* the last operand carries the operand dtype: select's condition is bool */
+  DType opd = cgen_in(ce, n, n->nin - 1)->dtype;
+  char tpl[64];
+  const char *t = n->op == OP_CAST ? cast_template(opd, n->dtype, tpl, sizeof tpl) : ir_ops[n->op].cexpr;
+  expand(t, opd, n->dtype, opnd, buf, size);
+}
+
+static bool flat_operand(const Node *a, const Node *n) {
+  return shape_eq(&a->shape, &n->shape) || shape_numel(&a->shape) == 1;
+}
+
+static void flat_loop(CEmit *ce, const Node *n) {
+  char opnd[3][32], expr[CGEN_EXPR_MAX];
+  const char *ops[3];
+  for (int i = 0; i < n->nin; i++) {
+    bool whole = shape_eq(&cgen_in(ce, n, i)->shape, &n->shape);
+    snprintf(opnd[i], sizeof opnd[i], "a%d[%s]", i, whole ? "i" : "0");
+    ops[i] = opnd[i];
+  }
+  cgen_elem_expr(ce, n, ops, expr, sizeof expr);
+  cgen_line(ce, 1, "for (int64_t i = 0; i < %" PRId64 "; i++) y[i] = %s;", shape_numel(&n->shape),
+            expr);
+}
+
+static void broadcast_loop(CEmit *ce, const Node *n) {
+  char opnd[3][CGEN_EXPR_MAX + 8], expr[4 * CGEN_EXPR_MAX];
+  const char *ops[3];
+  int64_t st[IR_MAX_RANK];
+  CgenIndex ix;
+  for (int i = 0; i < n->nin; i++) {
+    cgen_bcast_strides(&cgen_in(ce, n, i)->shape, &n->shape, st);
+    cgen_index_init(&ix, 0);
+    cgen_index_add(&ix, "i", st, n->shape.rank);
+    snprintf(opnd[i], sizeof opnd[i], "a%d[%s]", i, cgen_index_str(&ix));
+    ops[i] = opnd[i];
+  }
+  cgen_elem_expr(ce, n, ops, expr, sizeof expr);
+  shape_strides(&n->shape, st);
+  cgen_index_init(&ix, 0);
+  cgen_index_add(&ix, "i", st, n->shape.rank);
+  int depth = cgen_loops_open(ce, &n->shape, "i", 1);
+  cgen_line(ce, depth, "y[%s] = %s;", cgen_index_str(&ix), expr);
+  cgen_loops_close(ce, n->shape.rank, 1);
+}
+
+static int elementwise(CEmit *ce, const Node *n) {
+  bool flat = true;
+  for (int i = 0; i < n->nin; i++) flat &= flat_operand(cgen_in(ce, n, i), n);
+  if (flat) flat_loop(ce, n);
+  else broadcast_loop(ce, n);
+  return 0;
+}
+
+int cgen_unary(CEmit *ce, const Node *n) { return elementwise(ce, n); }
+int cgen_binary(CEmit *ce, const Node *n) { return elementwise(ce, n); }
+int cgen_select(CEmit *ce, const Node *n) { return elementwise(ce, n); }
+int cgen_cast(CEmit *ce, const Node *n) { return elementwise(ce, n); }

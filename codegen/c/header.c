@@ -1,0 +1,127 @@
+/* header.c — the generated header: the model's whole user interface.  Sizes as
+ * macros, status codes, and the typed and untyped entry points. */
+#include <string.h>
+
+#include "cgen_c.h"
+
+/* Parameter names must not be keywords (or `m`, the model), nor start with a digit. */
+static bool reserved(const char *s) {
+  static const char *const words[] = {
+      "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+      "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+      "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
+      "typedef", "union", "unsigned", "void", "volatile", "while", "m", "in", "out"};
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (!strcmp(s, words[i])) return true;
+  return !s[0] || (s[0] >= '0' && s[0] <= '9') || s[0] == '_';
+}
+
+const Node *cgen_io_node(const CEmit *ce, int which, bool output) {
+  return ce->g->nodes[output ? ce->g->out[which] : ir_input_id(ce->g, which)];
+}
+
+const char *cgen_io_name(const CEmit *ce, int which, bool output) {
+  return output ? ce->g->out_name[which] : cgen_io_node(ce, which, false)->name;
+}
+
+void cgen_param_name(const CEmit *ce, int which, bool output, char *buf, size_t n) {
+  char id[160];
+  cgen_ident(cgen_io_name(ce, which, output), false, id, sizeof id);
+  snprintf(buf, n, "%s%s", reserved(id) ? "v_" : "", id);
+}
+
+static void size_macro(const CEmit *ce, int which, bool output, char *buf, size_t n) {
+  char id[160];
+  cgen_ident(cgen_io_name(ce, which, output), true, id, sizeof id);
+  snprintf(buf, n, "%s_%s_SIZE", ce->uname, id);
+}
+
+/* Two inputs or outputs whose names differ only in characters C cannot spell would
+ * define one macro twice. */
+static int check_names(CEmit *ce) {
+  int ni = ir_num_inputs(ce->g), total = ni + ce->g->nout;
+  for (int a = 0; a < total; a++)
+    for (int b = a + 1; b < total; b++) {
+      char ma[300], mb[300], pa[300], pb[300];
+      size_macro(ce, a < ni ? a : a - ni, a >= ni, ma, sizeof ma);
+      size_macro(ce, b < ni ? b : b - ni, b >= ni, mb, sizeof mb);
+      cgen_param_name(ce, a < ni ? a : a - ni, a >= ni, pa, sizeof pa);
+      cgen_param_name(ce, b < ni ? b : b - ni, b >= ni, pb, sizeof pb);
+      if (!strcmp(ma, mb) || !strcmp(pa, pb))
+        return dlc_errf(ce->e, "cgen: inputs and outputs '%s' and '%s' map to one C name (%s)",
+                        cgen_io_name(ce, a < ni ? a : a - ni, a >= ni),
+                        cgen_io_name(ce, b < ni ? b : b - ni, b >= ni), pa);
+    }
+  return 0;
+}
+
+static void io_macros(CEmit *ce, bool output) {
+  int count = output ? ce->g->nout : ir_num_inputs(ce->g);
+  for (int i = 0; i < count; i++) {
+    const Node *n = cgen_io_node(ce, i, output);
+    char mac[300], name[256], shp[160];
+    size_macro(ce, i, output, mac, sizeof mac);
+    cgen_printf(ce, "/* %s '%s': %s %s */\n#define %s %lld\n", output ? "output" : "input",
+                cgen_comment_name(cgen_io_name(ce, i, output), name, sizeof name),
+                dtype_name(n->dtype), cgen_shape(&n->shape, shp, sizeof shp), mac,
+                (long long)shape_numel(&n->shape));
+  }
+}
+
+void cgen_typed_params(CEmit *ce) {
+  for (int out = 0; out < 2; out++) {
+    int count = out ? ce->g->nout : ir_num_inputs(ce->g);
+    for (int i = 0; i < count; i++) {
+      char p[300];
+      cgen_param_name(ce, i, out, p, sizeof p);
+      cgen_printf(ce, ", %s%s *%s", out ? "" : "const ", dtype_ctype(cgen_io_node(ce, i, out)->dtype), p);
+    }
+  }
+}
+
+static void status_codes(CEmit *ce) {
+  const char *u = ce->uname;
+  cgen_printf(ce, "\n/* Status codes of %s_init, %s_infer and %s_run; %s_strerror words them. */\n",
+              ce->o->name, ce->o->name, ce->o->name, ce->o->name);
+  cgen_printf(ce, "enum {\n  %s_OK = 0,\n", u);
+  cgen_printf(ce, "  %s_ERR_NOMEM = 1,        /* out of memory */\n", u);
+  cgen_printf(ce, "  %s_ERR_WEIGHTS_OPEN = 2, /* the weights file is missing or unreadable */\n", u);
+  cgen_printf(ce, "  %s_ERR_WEIGHTS_BAD = 3,  /* the weights file has the wrong size, format or hash */\n", u);
+  cgen_printf(ce, "  %s_ERR_WEIGHTS_ARG = 4,  /* a weights file given when embedded, or none when not */\n", u);
+  cgen_printf(ce, "  %s_ERR_INDEX = 5         /* a gather index is out of range */\n};\n", u);
+}
+
+static void prototypes(CEmit *ce) {
+  const char *nm = ce->o->name;
+  cgen_printf(ce, "\n/* weights: the path of the weights file, or NULL when the weights are embedded"
+                  "\n * (for this model they are %s). */\n",
+              ce->embedded ? "embedded: pass NULL" : "in a file: pass its path");
+  cgen_printf(ce, "int %s_init(%s **m, const char *weights);\n", nm, nm);
+  cgen_printf(ce, "/* One const pointer per input in order, then one pointer per output. */\n");
+  cgen_printf(ce, "int %s_infer(%s *m", nm, nm);
+  cgen_typed_params(ce);
+  cgen_printf(ce, ");\n/* The same, untyped, for drivers. */\n");
+  cgen_printf(ce, "int %s_run(%s *m, const void *const *inputs, void *const *outputs);\n", nm, nm);
+  cgen_printf(ce, "void %s_free(%s *m);\nconst char *%s_strerror(int status);\n", nm, nm, nm);
+}
+
+int cgen_c_header(CEmit *ce) {
+  if (check_names(ce)) return -1;
+  char name[256];
+  cgen_printf(ce, "/* %s — generated by dlc from graph '%s': the model's whole interface. */\n",
+              ce->o->header_name, cgen_comment_name(ce->g->name, name, sizeof name));
+  cgen_printf(ce, "#ifndef %s_H_INCLUDED\n#define %s_H_INCLUDED\n\n#include <stdint.h>\n\n",
+              ce->uname, ce->uname);
+  cgen_printf(ce, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+  cgen_printf(ce, "typedef struct %s %s;\n\n", ce->o->name, ce->o->name);
+  cgen_printf(ce, "enum { %s_NUM_INPUTS = %d, %s_NUM_OUTPUTS = %d };\n\n", ce->uname,
+              ir_num_inputs(ce->g), ce->uname, ce->g->nout);
+  io_macros(ce, false);
+  io_macros(ce, true);
+  cgen_printf(ce, "#define %s_ARENA_BYTES %lld\n#define %s_WEIGHT_BYTES %lld\n", ce->uname,
+              (long long)ce->p->arena_bytes, ce->uname, (long long)ce->p->weight_bytes);
+  status_codes(ce);
+  prototypes(ce);
+  cgen_printf(ce, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
+  return 0;
+}
