@@ -69,6 +69,7 @@ bool txt_word(const Tok *t, const char *w);
 int txt_expect(Txt *p, char c, const char *what);
 int txt_lookup(Txt *p, const Tok *name); /* node id, or -1 with "undefined name" */
 int txt_bind(Txt *p, const char *name, int id);
+int txt_fresh(Txt *p, const Tok *at, const char *name);           /* -1 if bound */
 int txt_declare(Txt *p, const Tok *at, const char *name, int id); /* error if bound */
 bool txt_is_name(const Tok *t); /* an identifier or a quoted name */
 

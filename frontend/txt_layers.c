@@ -96,6 +96,7 @@ static int param(Layer *l, const char *pname, InitKind k, Shape s) {
   size_t n = strlen(l->name) + strlen(pname) + 2;
   char *name = arena_alloc(p->g->arena, n);
   snprintf(name, n, "%s.%s", l->name, pname);
+  if (txt_fresh(p, l->c->fn, name)) return -1;
   p->seed_locked = true;
   Init in = {.kind = k, .seed = txt_default_seed(p, name)};
   int id = txt_param(p, l->c->fn, name, l->p->g->nodes[l->x]->dtype, s, in);

@@ -99,10 +99,14 @@ int txt_bind(Txt *p, const char *name, int id) {
   return 0;
 }
 
-int txt_declare(Txt *p, const Tok *at, const char *name, int id) {
+int txt_fresh(Txt *p, const Tok *at, const char *name) {
   if (p->capnames && slot(p, name, strlen(name))->name)
     return txt_err(p, at, "name '%s' is already defined", name);
-  return txt_bind(p, name, id);
+  return 0;
+}
+
+int txt_declare(Txt *p, const Tok *at, const char *name, int id) {
+  return txt_fresh(p, at, name) ? -1 : txt_bind(p, name, id);
 }
 
 int txt_lookup(Txt *p, const Tok *t) {
@@ -152,6 +156,7 @@ static int stmt_input(Txt *p) {
   if (name_tok(p, "the input's name", &nt) || txt_expect(p, ':', "after the input's name"))
     return -1;
   char *name = txt_text(p, nt);
+  if (txt_fresh(p, nt, name)) return -1;
   if (txt_type(p, name, &t, &s)) return -1;
   int id = ir_input(p->g, name, t, s);
   if (id < 0) return txt_build_fail(p, nt);
@@ -165,6 +170,7 @@ static int stmt_param(Txt *p) {
   if (name_tok(p, "the parameter's name", &nt) || txt_expect(p, ':', "after the parameter's name"))
     return -1;
   char *name = txt_text(p, nt);
+  if (txt_fresh(p, nt, name)) return -1;
   if (txt_type(p, NULL, &t, &s) || txt_expect(p, '=', "and an initializer after the type"))
     return -1;
   p->seed_locked = true;
@@ -181,6 +187,7 @@ static int stmt_const(Txt *p) {
   if (name_tok(p, "the constant's name", &nt) || txt_expect(p, ':', "after the constant's name"))
     return -1;
   char *name = txt_text(p, nt);
+  if (txt_fresh(p, nt, name)) return -1;
   if (txt_type(p, NULL, &t, &s) || txt_expect(p, '=', "and the values after the type") ||
       txt_literal(p, t, &s, &data))
     return -1;
