@@ -189,7 +189,7 @@ static int parse_opt(CmdArgs *a, int argc, char **argv, int *i) {
   }
   const char *v = n != strlen(arg) ? arg + n + 1 : NULL;
   if (!v && *i + 1 < argc) v = argv[++*i];
-  if (!v) return cmd_fail("option '%s' needs a value %s (see 'dlc %s --help')", o->name, o->meta, a->cmd);
+  if (!v) return cmd_fail("option '%s' needs a value (%s) (see 'dlc %s --help')", o->name, o->meta, a->cmd);
   return o->set(a, o->name, v);
 }
 
