@@ -91,7 +91,8 @@ static int64_t dims_prod(const Shape *s, int from, int to) {
 static int eval_source(Interp *it, const Node *n, double *y) {
   int64_t m = shape_numel(&n->shape);
   if (n->op == OP_INPUT) {
-    const double *x = it->inputs[it->next_input++];
+    const double *x = it->inputs ? it->inputs[it->next_input++] : NULL;
+    if (!x) return dlc_errf(it->e, "interp: no values given for input '%s'", n->name ? n->name : "?");
     memcpy(y, x, sizeof(double) * (size_t)m);
     return 0;
   }
@@ -466,17 +467,40 @@ static int run_node(Interp *it, const Node *n) {
   return 0;
 }
 
+/* For each value, the last node that reads it; outputs are read at the end (g->n). */
+static int *last_uses(const Graph *g) {
+  int *last = malloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
+  if (!last) return NULL;
+  for (int i = 0; i < g->n; i++) {
+    last[i] = i;
+    for (int k = 0; k < g->nodes[i]->nin; k++) last[g->nodes[i]->in[k]] = i;
+  }
+  for (int j = 0; j < g->nout; j++) last[g->out[j]] = g->n;
+  return last;
+}
+
+/* Frees the values whose last reader was n, so memory follows the live set. */
+static void release_dead(Interp *it, const Node *n, const int *last) {
+  for (int k = 0; k < n->nin; k++)
+    if (last[n->in[k]] == n->id) free(it->val[n->in[k]]), it->val[n->in[k]] = NULL;
+  if (last[n->id] == n->id) free(it->val[n->id]), it->val[n->id] = NULL;
+}
+
 int interp_run(const Graph *g, const double *const *inputs, double *const *outputs, DlcErr *e) {
   Interp it = {.g = g, .inputs = inputs, .e = e};
   it.val = calloc((size_t)(g->n ? g->n : 1), sizeof(double *));
-  if (!it.val) return dlc_errf(e, "interp: out of memory");
-  int rc = 0;
-  for (int i = 0; i < g->n && !rc; i++) rc = run_node(&it, g->nodes[i]);
+  int *last = last_uses(g), rc = 0;
+  if (!it.val || !last) rc = dlc_errf(e, "interp: out of memory");
+  for (int i = 0; i < g->n && !rc; i++) {
+    rc = run_node(&it, g->nodes[i]);
+    release_dead(&it, g->nodes[i], last);
+  }
   for (int j = 0; j < g->nout && !rc; j++) {
     const Node *o = g->nodes[g->out[j]];
     memcpy(outputs[j], it.val[o->id], sizeof(double) * (size_t)shape_numel(&o->shape));
   }
-  for (int i = 0; i < g->n; i++) free(it.val[i]);
+  for (int i = 0; it.val && i < g->n; i++) free(it.val[i]);
   free(it.val);
+  free(last);
   return rc;
 }

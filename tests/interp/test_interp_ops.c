@@ -352,6 +352,28 @@ static void test_inputs_and_outputs(void) {
   ir_graph_free(g);
 }
 
+/* Values freed after their last reader must not be outputs, nor read again later. */
+static void test_liveness(void) {
+  Graph *g = ir_graph_new("t");
+  int x = ir_input(g, "x", DT_F64, SHP(3));
+  int a = ir_unary(g, OP_NEG, x);
+  ir_unary(g, OP_EXP, x); /* read by nobody */
+  int b = ir_binary(g, OP_ADD, a, a);
+  int c = ir_binary(g, OP_MUL, b, x);
+  ir_output(g, a, "a");
+  ir_output(g, c, "c");
+  ir_output(g, a, "a_again");
+  double in[3] = {1, -2, 0.5}, ya[3], yc[3], ya2[3];
+  DlcErr e = {{0}};
+  CHECK(interp_run(g, (const double *const[]){in}, (double *const[]){ya, yc, ya2}, &e) == 0);
+  check_values(ya, (double[]){-1, 2, -0.5}, 3, "intermediate output");
+  check_values(ya2, (double[]){-1, 2, -0.5}, 3, "the same node as a second output");
+  check_values(yc, (double[]){-2, -8, -0.5}, 3, "(-x + -x) * x");
+  CHECK(interp_run(g, NULL, (double *const[]){ya, yc, ya2}, &e) == -1);
+  CHECK(strstr(e.msg, "no values given for input 'x'") != NULL);
+  ir_graph_free(g);
+}
+
 int main(void) {
   for (int i = 0; i < 64; i++) arange[i] = i;
   test_binary_broadcast();
@@ -372,5 +394,6 @@ int main(void) {
   test_concat();
   test_gather();
   test_inputs_and_outputs();
+  test_liveness();
   return check_report("test_interp_ops");
 }
