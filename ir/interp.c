@@ -296,8 +296,8 @@ static int eval_gather(Interp *it, const Node *n, double *y) {
   const double *x = in_val(it, n, 0), *idx = in_val(it, n, 1);
   for (int64_t j = 0; j < nidx; j++)
     if (idx[j] < -(double)dim || idx[j] >= (double)dim)
-      return dlc_errf(it->e, "gather: index %lld is out of range for dimension of size %lld",
-                      (long long)idx[j], (long long)dim);
+      return dlc_errf(it->e, "gather: index %.0f is out of range for dimension of size %lld",
+                      idx[j], (long long)dim);
   for (int64_t o = 0; o < outer; o++)
     for (int64_t j = 0; j < nidx; j++) {
       int64_t k = (int64_t)idx[j] + (idx[j] < 0 ? dim : 0);

@@ -374,6 +374,23 @@ static void test_liveness(void) {
   ir_graph_free(g);
 }
 
+/* An empty slice reduces to the identity: 0 for a sum, -inf for a float max. */
+static void test_empty(void) {
+  Graph *g = ir_graph_new("t");
+  int ix = tconst(g, DT_F32, SHP(2, 3), arange);
+  int e = slice(g, ix, (int64_t[]){0, 2}, (int64_t[]){2, 2}, (int64_t[]){1, 1}, 2);
+  CHECK_SHAPE(g, e, 2, 0);
+  int64_t ax[1] = {1};
+  int s = ir_reduce(g, OP_REDUCE_SUM, e, ax, 1, false), m = ir_reduce(g, OP_REDUCE_MAX, e, ax, 1, false);
+  int p = ir_reduce(g, OP_REDUCE_PROD, e, ax, 1, false);
+  double *ys = eval1(g, s, NULL), *ym = eval1(g, m, NULL), *yp = eval1(g, p, NULL);
+  check_values(ys, (double[]){0, 0}, 2, "sum over nothing");
+  check_values(ym, (double[]){-INFINITY, -INFINITY}, 2, "max over nothing");
+  check_values(yp, (double[]){1, 1}, 2, "prod over nothing");
+  free(ys), free(ym), free(yp);
+  ir_graph_free(g);
+}
+
 int main(void) {
   for (int i = 0; i < 64; i++) arange[i] = i;
   test_binary_broadcast();
@@ -395,5 +412,6 @@ int main(void) {
   test_gather();
   test_inputs_and_outputs();
   test_liveness();
+  test_empty();
   return check_report("test_interp_ops");
 }
