@@ -30,8 +30,10 @@ static DType result_dtype(const Graph *g, const Node *n) {
 
 /* Normalises an axis into [0, rank); -1 if out of range. */
 static int axis_norm(int64_t *a, int rank) {
-  if (*a < 0) *a += rank;
-  return *a >= 0 && *a < rank ? 0 : -1;
+  int64_t v = *a < 0 ? *a + rank : *a;
+  if (v < 0 || v >= rank) return -1; /* left as it was, for the message */
+  *a = v;
+  return 0;
 }
 
 static const char *shp(const Shape *s, char *buf) {
