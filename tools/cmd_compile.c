@@ -27,15 +27,29 @@ typedef struct OutFile {
 
 /* ---- names ---- */
 
-/* The graph's name as a C identifier: other characters become '_'. */
+static bool is_c_keyword(const char *s) {
+  static const char *const words[] = {
+      "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+      "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+      "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
+      "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool", "_Complex"};
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (!strcmp(s, words[i])) return true;
+  return false;
+}
+
+/* The graph's name as a C identifier: other characters become '_', and a keyword
+ * (a model named `int`) gets a suffix, since it names the generated struct. */
 static void c_identifier(const char *s, char *buf, size_t n) {
   size_t k = 0;
   if (!isalpha((unsigned char)*s) && *s != '_') buf[k++] = '_';
-  for (; *s && k + 1 < n; s++) buf[k++] = isalnum((unsigned char)*s) ? *s : '_';
+  for (; *s && k + 8 < n; s++) buf[k++] = isalnum((unsigned char)*s) ? *s : '_';
   buf[k] = 0;
+  if (is_c_keyword(buf)) strcat(buf, "_model");
 }
 
 static bool is_c_identifier(const char *s) {
+  if (is_c_keyword(s)) return false;
   if (!isalpha((unsigned char)*s) && *s != '_') return false;
   for (; *s; s++)
     if (!isalnum((unsigned char)*s) && *s != '_') return false;

@@ -28,13 +28,15 @@ static const CmdInput *given_input(const CmdArgs *a, const char *name) {
   return NULL;
 }
 
-/* Every --input must name an input of the model. */
+/* Every --input must name an input of the model, once. */
 static int check_names(const Graph *g, const CmdArgs *a, DlcErr *e) {
   for (int i = 0; i < a->ninputs; i++) {
-    int id = ir_find(g, a->inputs[i].name);
+    const CmdInput *in = &a->inputs[i];
+    int id = ir_find(g, in->name);
     if (id < 0 || ir_node(g, id)->op != OP_INPUT)
-      return dlc_errf(e, "--input %s=%s: the model has no input named '%s'", a->inputs[i].name,
-                      a->inputs[i].path, a->inputs[i].name);
+      return dlc_errf(e, "--input %s=%s: the model has no input named '%s'", in->name, in->path,
+                      in->name);
+    if (given_input(a, in->name) != in) return dlc_errf(e, "--input '%s' given twice", in->name);
   }
   return 0;
 }

@@ -42,6 +42,9 @@ input_shape)
 input_dtype)
   npy "$t/x.npy" '<f8' '(1, 784)' 6272
   expect_error "expects f32[1,784], got f64[1,784]" "$dlc" run "$model" --input x="$t/x.npy" ;;
+input_twice)
+  npy "$t/x.npy" '<f4' '(1, 784)' 3136
+  expect_error "given twice" "$dlc" run "$model" --input x="$t/x.npy" --input x="$t/x.npy" ;;
 input_missing) expect_error "$t/none.npy" "$dlc" run "$model" --input x="$t/none.npy" ;;
 input_truncated)
   npy "$t/x.npy" '<f4' '(1, 784)' 100
