@@ -119,11 +119,13 @@ static void first_error_line(const JitModel *m, char *line, size_t n) {
   line[0] = 0;
   while (f && fgets(buf, sizeof buf, f)) {
     buf[strcspn(buf, "\n")] = 0;
-    if (!line[0] && buf[0]) snprintf(line, n, "%s", buf);
-    if (strstr(buf, "error")) {
-      snprintf(line, n, "%s", buf);
-      break;
+    bool error = strstr(buf, "error") != NULL;
+    if (error || (!line[0] && buf[0])) {
+      size_t k = strlen(buf) < n - 1 ? strlen(buf) : n - 1; /* long lines are cut */
+      memcpy(line, buf, k);
+      line[k] = 0;
     }
+    if (error) break;
   }
   if (f) fclose(f);
 }
