@@ -15,11 +15,18 @@ static void put(char *buf, size_t size, size_t *k, const char *s) {
   *k += len;
 }
 
+/* The '|' between the float and integer forms: a single one, not half of "||". */
+static const char *form_bar(const char *tpl) {
+  for (const char *p = tpl; *p; p++)
+    if (p[0] == '|' && p[1] != '|' && (p == tpl || p[-1] != '|')) return p;
+  return NULL;
+}
+
 /* Picks the "float form|integer form" by the operand dtype, then fills in $ (the f32
  * suffix of libm), %T (the result's C type) and %0 %1 %2 (the operands). */
 static void expand(const char *tpl, DType opd, DType res, const char *const *opnd, char *buf,
                    size_t size) {
-  const char *start = tpl, *end = tpl + strlen(tpl), *bar = strchr(tpl, '|');
+  const char *start = tpl, *end = tpl + strlen(tpl), *bar = form_bar(tpl);
   if (bar && dtype_is_float(opd)) end = bar;
   else if (bar) start = bar + 1;
   size_t k = 0;

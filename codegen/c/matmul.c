@@ -51,13 +51,20 @@ static int batch_open(CEmit *ce, const Node *n, const Shape *as, const Shape *bs
   return depth;
 }
 
+/* A(i, k): "i * K + k", or "k * M + i" when a is transposed. */
+static const char *a_at(const Mat *d, char *buf, size_t n) {
+  if (d->a_cs == 1) snprintf(buf, n, "i * %" PRId64 " + k", d->a_rs);
+  else snprintf(buf, n, "k * %" PRId64 " + i", d->a_cs);
+  return buf;
+}
+
 static void rows_ikj(CEmit *ce, const Mat *d, const char *t, int depth) {
   cgen_line(ce, depth, "for (int64_t i = 0; i < %" PRId64 "; i++) {", d->m);
   cgen_line(ce, depth + 1, "%s *restrict yr = Y + i * %" PRId64 ";", t, d->n);
   cgen_line(ce, depth + 1, "for (int64_t j = 0; j < %" PRId64 "; j++) yr[j] = 0;", d->n);
   cgen_line(ce, depth + 1, "for (int64_t k = 0; k < %" PRId64 "; k++) {", d->k);
-  cgen_line(ce, depth + 2, "const %s aik = A[i * %" PRId64 " + k * %" PRId64 "];", t, d->a_rs,
-            d->a_cs);
+  char at[96];
+  cgen_line(ce, depth + 2, "const %s aik = A[%s];", t, a_at(d, at, sizeof at));
   cgen_line(ce, depth + 2, "const %s *restrict br = B + k * %" PRId64 ";", t, d->n);
   cgen_line(ce, depth + 2, "for (int64_t j = 0; j < %" PRId64 "; j++) yr[j] += aik * br[j];", d->n);
   cgen_line(ce, depth + 1, "}");
@@ -65,13 +72,13 @@ static void rows_ikj(CEmit *ce, const Mat *d, const char *t, int depth) {
 }
 
 static void rows_dot(CEmit *ce, const Mat *d, const char *t, int depth) {
+  char at[96];
   cgen_line(ce, depth, "for (int64_t i = 0; i < %" PRId64 "; i++)", d->m);
   cgen_line(ce, depth + 1, "for (int64_t j = 0; j < %" PRId64 "; j++) {", d->n);
   cgen_line(ce, depth + 2, "const %s *restrict bj = B + j * %" PRId64 ";", t, d->k);
   cgen_line(ce, depth + 2, "%s acc = 0;", t);
-  cgen_line(ce, depth + 2, "for (int64_t k = 0; k < %" PRId64 "; k++) acc += A[i * %" PRId64
-                           " + k * %" PRId64 "] * bj[k];",
-            d->k, d->a_rs, d->a_cs);
+  cgen_line(ce, depth + 2, "for (int64_t k = 0; k < %" PRId64 "; k++) acc += A[%s] * bj[k];", d->k,
+            a_at(d, at, sizeof at));
   cgen_line(ce, depth + 2, "Y[i * %" PRId64 " + j] = acc;", d->n);
   cgen_line(ce, depth + 1, "}");
 }
