@@ -96,8 +96,12 @@ int txt_number(Txt *p, TxtNum *v) {
   Tok *t = txt_next(p);
   char buf[64];
   *v = (TxtNum){0};
-  if (t->kind == TK_INT && t->big)
+  if (t->kind == TK_INT && t->big && !(neg && (uint64_t)t->i == (uint64_t)1 << 63))
     return txt_err(p, t, "integer %.*s is too large", t->len, t->s);
+  if (t->kind == TK_INT && t->big) { /* -2^63, the one negative int64 without a positive */
+    *v = (TxtNum){.is_int = true, .i = INT64_MIN, .f = -t->f};
+    return 0;
+  }
   if (t->kind == TK_INT) *v = (TxtNum){.is_int = true, .i = neg ? -t->i : t->i, .f = neg ? -t->f : t->f};
   else if (t->kind == TK_FLOAT) v->f = neg ? -t->f : t->f;
   else if (txt_word(t, "nan")) v->f = neg ? -NAN : NAN;
@@ -130,10 +134,13 @@ int txt_store(Txt *p, const Tok *at, DType t, void *data, int64_t i, TxtNum v) {
 
 /* ---- literal tensors ---- */
 
+/* Counted in double: eight dimensions of up to 2^40 overflow int64_t. */
 static int too_big(Txt *p, const Tok *at, const Shape *s) {
-  if (shape_numel(s) <= TXT_MAX_ELEMS) return 0;
-  return txt_err(p, at, "%lld elements is more than a .dlc file may spell out or initialize (%lld)",
-                 (long long)shape_numel(s), (long long)TXT_MAX_ELEMS);
+  double n = 1;
+  for (int i = 0; i < s->rank; i++) n *= (double)s->d[i];
+  if (n <= (double)TXT_MAX_ELEMS) return 0;
+  return txt_err(p, at, "%.0f elements is more than a .dlc file may spell out or initialize (%lld)",
+                 n, (long long)TXT_MAX_ELEMS);
 }
 
 /* Row-major values, as a list "[v, v, ...]" or, for one element, a bare value. */
