@@ -79,7 +79,7 @@ static int set_keep(CmdArgs *a, const char *opt, const char *v) { (void)opt, (vo
 
 static int set_batch(CmdArgs *a, const char *opt, const char *v) {
   if (parse_int(v, 1, INT32_MAX, &a->load.batch))
-    return cmd_fail("%s '%s': expected a positive integer", opt, v);
+    return cmd_fail("%s '%s': expected an integer from 1 to %d", opt, v, INT32_MAX);
   return 0;
 }
 
@@ -100,7 +100,7 @@ static int set_dim(CmdArgs *a, const char *opt, const char *v) {
   const char *val = split_eq(v);
   int64_t x;
   if (!val || parse_int(val, 1, INT32_MAX, &x))
-    return cmd_fail("%s '%s': expected NAME=SIZE, e.g. seq=128", opt, v);
+    return cmd_fail("%s '%s': expected NAME=SIZE with SIZE from 1 to %d, e.g. seq=128", opt, v, INT32_MAX);
   if (a->load.ndims == LOAD_MAX_BIND) return cmd_fail("too many %s (at most %d)", opt, LOAD_MAX_BIND);
   a->load.dims[a->load.ndims].name = keep_name(a, v, (size_t)(val - 1 - v));
   if (!a->load.dims[a->load.ndims].name) return cmd_fail("%s '%s': name too long", opt, v);

@@ -30,7 +30,7 @@ unknown_extension)
   cp "$model" "$t/model.txt"
   expect_error "model.txt" "$dlc" dump "$t/model.txt" ;;
 bad_shape) expect_error "x=1y784" "$dlc" run "$model" --shape x=1y784 ;;
-bad_batch) expect_error "--batch '-2'" "$dlc" run "$model" --batch -2 ;;
+bad_batch) expect_error "--batch '-2': expected an integer" "$dlc" run "$model" --batch -2 ;;
 bad_dim) expect_error "NAME=SIZE" "$dlc" dump "$model" --dim batch ;;
 bad_seed) expect_error "--seed 'x'" "$dlc" run "$model" --seed x ;;
 input_unknown)
