@@ -5,6 +5,7 @@
  * $CC, dlopens it and initialises the model.  Everything on disk lives in that folder,
  * so concurrent builds (ctest -j) never meet.
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -45,8 +46,6 @@ struct JitModel {
   StrerrorFn strerror_fn;
 };
 
-static const char *const jit_files[] = {"model.c", "model.h", "model.weights", "model.so", "cc.log"};
-
 static void jit_path(const JitModel *m, const char *file, char *buf, size_t n) {
   snprintf(buf, n, "%s/%s", m->dir, file);
 }
@@ -58,12 +57,17 @@ static int make_dir(JitModel *m, DlcErr *e) {
   return 0;
 }
 
+/* The folder is private to this model (mkdtemp), so every file in it is ours: also
+ * those a caller added beside the generated ones, such as another compiler's log. */
 static void remove_dir(const JitModel *m) {
-  char p[PATH_MAX + 32];
-  for (size_t i = 0; i < sizeof jit_files / sizeof jit_files[0]; i++) {
-    jit_path(m, jit_files[i], p, sizeof p);
+  DIR *d = opendir(m->dir);
+  for (struct dirent *de; d && (de = readdir(d));) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    char p[PATH_MAX + 256];
+    jit_path(m, de->d_name, p, sizeof p);
     unlink(p);
   }
+  if (d) closedir(d);
   rmdir(m->dir);
 }
 

@@ -66,6 +66,19 @@ input_given)
     fail "dlc run with a good --input: $(cat "$t/stderr")"
   [ ! -s "$t/stderr" ] || fail "unexpected stderr: $(cat "$t/stderr")"
   [ -f "$t/out/probs.npy" ] || fail "no out/probs.npy" ;;
+cc_missing)
+  npy "$t/x.npy" '<f4' '(1, 784)' 3136
+  CC="$t/no-such-cc" expect_error "cc failed: " "$dlc" run "$model" --input x="$t/x.npy" ;;
+cc_error)
+  npy "$t/x.npy" '<f4' '(1, 784)' 3136
+  expect_error "cc failed: " "$dlc" run "$model" --input x="$t/x.npy" --cflags "-include $t/missing.h"
+  case $msg in *missing.h*) ;; *) fail "the compiler's first error line is not shown: $msg" ;; esac
+  [ -z "$(ls -A "$t" | grep dlc-jit)" ] || fail "the jit folder was left behind" ;;
+keep)
+  npy "$t/x.npy" '<f4' '(1, 784)' 3136
+  "$dlc" run "$model" --input x="$t/x.npy" --keep >/dev/null 2>"$t/stderr" || fail "dlc run --keep"
+  dir=$(sed -n 's/^dlc: note: generated code kept in //p' "$t/stderr")
+  [ -f "$dir/model.c" ] && [ -f "$dir/model.h" ] || fail "--keep: no model.c/model.h in '$dir'" ;;
 help)
   "$dlc" --help | grep -q compile || fail "dlc --help lists no commands"
   for c in compile run dump; do "$dlc" $c --help | grep -q -- --shape || fail "dlc $c --help"; done
