@@ -5,6 +5,7 @@
  * characters; that rejects "1.2.3" and "0x" instead of silently reading a prefix. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,9 +24,13 @@ typedef struct Lex {
 
 static int col(const Lex *l, const char *at) { return (int)(at - l->line_start) + 1; }
 
-static int lex_err(Lex *l, const char *at, const char *fmt, const char *arg) {
+static int lex_err(Lex *l, const char *at, const char *fmt, ...) DLC_PRINTF(3, 4);
+static int lex_err(Lex *l, const char *at, const char *fmt, ...) {
   char msg[256];
-  snprintf(msg, sizeof msg, fmt, arg);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
   return dlc_errf(l->e, "%s:%d:%d: %s", l->file, l->line, col(l, at), msg);
 }
 
@@ -95,15 +100,15 @@ static int lex_string(Lex *l) {
     if (c == '\n' || c == '\0') break;
     if (c == '\\') {
       if (l->p + 1 >= l->end || (l->p[1] != '"' && l->p[1] != '\\'))
-        return lex_err(l, l->p, "unknown escape in a quoted name%s", "");
+        return lex_err(l, l->p, "unknown escape in a quoted name");
       c = *++l->p;
     }
     buf[n++] = c;
     l->p++;
   }
-  if (l->p >= l->end || *l->p != '"') return lex_err(l, s, "unterminated quoted name%s", "");
+  if (l->p >= l->end || *l->p != '"') return lex_err(l, s, "unterminated quoted name");
   l->p++;
-  if (n == 0) return lex_err(l, s, "empty quoted name%s", "");
+  if (n == 0) return lex_err(l, s, "empty quoted name");
   Tok *t = push(l, TK_STRING, buf, n);
   t->col = col(l, s);
   return 0;

@@ -283,10 +283,10 @@ static char *model_name(Arena *a, const char *file) {
   base = base ? base + 1 : file;
   const char *dot = strrchr(base, '.');
   size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+  if (n == 0) return arena_strdup(a, "model");
   char *s = arena_alloc(a, n + 2), *q = s;
-  if (n == 0 || isdigit((unsigned char)base[0])) *q++ = n ? '_' : 'm';
+  if (isdigit((unsigned char)base[0])) *q++ = '_';
   for (size_t i = 0; i < n; i++) *q++ = isalnum((unsigned char)base[i]) ? base[i] : '_';
-  if (q == s + 1 && s[0] == 'm') strcpy(s, "model");
   return s;
 }
 
