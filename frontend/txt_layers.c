@@ -13,6 +13,7 @@ typedef struct Layer {
   TxtCall *c;
   const char *name; /* of this layer instance: prefix of its parameters */
   int x;            /* the first operand */
+  DType dtype;      /* of its parameters: x's, but f32 for embedding's integer x */
 } Layer;
 
 typedef int (*LayerFn)(Layer *l);
@@ -99,7 +100,7 @@ static int param(Layer *l, const char *pname, InitKind k, Shape s) {
   if (txt_fresh(p, l->c->fn, name)) return -1;
   p->seed_locked = true;
   Init in = {.kind = k, .seed = txt_default_seed(p, name)};
-  int id = txt_param(p, l->c->fn, name, l->p->g->nodes[l->x]->dtype, s, in);
+  int id = txt_param(p, l->c->fn, name, l->dtype, s, in);
   if (id < 0 || txt_declare(p, l->c->fn, name, id)) return -1;
   return id;
 }
@@ -117,8 +118,7 @@ static int init_kind(Layer *l, InitKind def, InitKind *k) {
 }
 
 static const Shape *xshape(const Layer *l) { return &l->p->g->nodes[l->x]->shape; }
-static DType xtype(const Layer *l) { return l->p->g->nodes[l->x]->dtype; }
-static int scalar(Layer *l, double v) { return check(l, ir_scalar(l->p->g, xtype(l), v)); }
+static int scalar(Layer *l, double v) { return check(l, ir_scalar(l->p->g, l->dtype, v)); }
 
 /* [C] -> a shape of x's rank with C at axis, 1 elsewhere, so it broadcasts along axis. */
 static int along(Layer *l, int v, int axis) {
@@ -337,6 +337,45 @@ static int layer_gelu(Layer *l) {
   return s < 0 ? -1 : check(l, ir_binary(g, OP_MUL, h, s));
 }
 
+/* d = x - mean(x); v = mean(d * d); (d * rsqrt(v + eps)) * gamma + beta, means over axis */
+static int layer_layernorm(Layer *l) {
+  int64_t axis;
+  double eps;
+  Graph *g = l->p->g;
+  if (arg_float(l, "eps", 1e-5, &eps) || axis_arg(l, -1, &axis, 0)) return -1;
+  Shape c = shape_make(1, &xshape(l)->d[axis]);
+  int gamma = param(l, "gamma", INIT_ONES, c), beta = gamma < 0 ? -1 : param(l, "beta", INIT_ZEROS, c);
+  int n = beta < 0 ? -1 : scalar(l, (double)c.d[0]), e = n < 0 ? -1 : scalar(l, eps);
+  int s = e < 0 ? -1 : check(l, ir_reduce(g, OP_REDUCE_SUM, l->x, &axis, 1, true));
+  int m = s < 0 ? -1 : check(l, ir_binary(g, OP_DIV, s, n));
+  int d = m < 0 ? -1 : check(l, ir_binary(g, OP_SUB, l->x, m));
+  int d2 = d < 0 ? -1 : check(l, ir_binary(g, OP_MUL, d, d));
+  int vs = d2 < 0 ? -1 : check(l, ir_reduce(g, OP_REDUCE_SUM, d2, &axis, 1, true));
+  int v = vs < 0 ? -1 : check(l, ir_binary(g, OP_DIV, vs, n));
+  int ve = v < 0 ? -1 : check(l, ir_binary(g, OP_ADD, v, e));
+  int r = ve < 0 ? -1 : check(l, ir_unary(g, OP_RSQRT, ve));
+  int xn = r < 0 ? -1 : check(l, ir_binary(g, OP_MUL, d, r));
+  int gr = xn < 0 ? -1 : along(l, gamma, (int)axis);
+  int y = gr < 0 ? -1 : check(l, ir_binary(g, OP_MUL, xn, gr));
+  int br = y < 0 ? -1 : along(l, beta, (int)axis);
+  return br < 0 ? -1 : check(l, ir_binary(g, OP_ADD, y, br));
+}
+
+/* ids (integers) -> gather(w[vocab, dim], ids, axis=0): [..., dim] */
+static int layer_embedding(Layer *l) {
+  int64_t vocab, dim;
+  InitKind k;
+  l->dtype = DT_F32;
+  if (arg_int(l, 1, "vocab", 0, false, &vocab) || arg_int(l, 2, "dim", 0, false, &dim) ||
+      init_kind(l, INIT_XAVIER, &k))
+    return -1;
+  if (vocab < 1 || dim < 1) return txt_err(l->p, l->c->fn, "embedding: vocab and dim must be 1 or more");
+  int w = param(l, "w", k, shape_make(2, (int64_t[]){vocab, dim}));
+  if (w < 0) return -1;
+  Attr a = attr_int(A_AXIS, 0);
+  return check(l, ir_add(l->p->g, OP_GATHER, (int[]){w, l->x}, 2, &a, 1));
+}
+
 /* ---- the table ---- */
 
 static const struct {
@@ -352,6 +391,8 @@ static const struct {
     {"flatten", layer_flatten, 1, " axis "},
     {"dropout", layer_dropout, 1, " rate "},
     {"batchnorm", layer_batchnorm, 1, " eps axis "},
+    {"layernorm", layer_layernorm, 1, " eps axis "},
+    {"embedding", layer_embedding, 3, " vocab dim init "},
     {"relu", layer_relu, 1, " "},
     {"sigmoid", layer_sigmoid, 1, " "},
     {"softmax", layer_softmax, 1, " axis "},
@@ -407,6 +448,7 @@ int txt_layer(Txt *p, TxtCall *c) {
     Layer l = {.p = p, .c = c};
     if (check_args(p, c, li) || layer_name(p, c, li, &l.name)) return -1;
     l.x = c->args[0].id;
+    l.dtype = p->g->nodes[l.x]->dtype;
     return layers[li].fn(&l);
   }
   return -2;

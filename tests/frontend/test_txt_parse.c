@@ -311,6 +311,14 @@ static void test_activations(void) {
   double *b = run1("input x: f32[1, 2, 3]\ny = batchnorm(x, eps=0.25)\noutput y\n", z);
   for (int i = 0; b && i < 6; i++) CHECK_NEAR(b[i], z[i] / sqrt(1.25), 1e-6);
   free(b);
+  /* layernorm over the last axis, initial gamma 1 and beta 0: (x - mean) / sqrt(var + eps) */
+  double *ln = run1("input x: f32[2, 3]\ny = layernorm(x, eps=0.01)\noutput y\n", z);
+  for (int r = 0; ln && r < 2; r++) {
+    double m = (z[3 * r] + z[3 * r + 1] + z[3 * r + 2]) / 3, v = 0;
+    for (int j = 0; j < 3; j++) v += (z[3 * r + j] - m) * (z[3 * r + j] - m) / 3;
+    for (int j = 0; j < 3; j++) CHECK_NEAR(ln[3 * r + j], (z[3 * r + j] - m) / sqrt(v + 0.01), 1e-6);
+  }
+  free(ln);
   double *d = run1("input x: f32[2, 3]\ny = dropout(x, rate=0.3)\noutput y\n", z);
   for (int i = 0; d && i < 6; i++) CHECK(d[i] == z[i]);
   free(d);
@@ -323,6 +331,28 @@ static void test_batchnorm_axis(void) {
   CHECK_SHAPE(g, ir_find(g, "batchnorm1.gamma"), 4);
   CHECK_SHAPE(g, ir_find(g, "batchnorm1.var"), 4);
   CHECK_SHAPE(g, g->out[0], 2, 3, 4);
+  ir_graph_free(g);
+}
+
+static void test_embedding(void) {
+  Graph *g = parse("input ids: i64[2, 3]\ne = embedding(ids, 10, 4)\noutput e\n");
+  if (!g) return;
+  int w = ir_find(g, "embedding1.w");
+  CHECK_SHAPE(g, w, 10, 4);
+  CHECK(w >= 0 && g->nodes[w]->dtype == DT_F32);
+  CHECK_SHAPE(g, g->out[0], 2, 3, 4);
+  /* row k of the result is row ids[k] of the table (ids -1 wraps to the last) */
+  const double ids[6] = {0, 9, 3, 3, -1, 5};
+  double *y = malloc(sizeof(double) * 24);
+  const double *in[1] = {ids};
+  DlcErr e = {{0}};
+  CHECK(interp_run(g, in, &y, &e) == 0);
+  const float *tab = w >= 0 ? g->nodes[w]->data : NULL;
+  for (int k = 0; tab && k < 6; k++) {
+    int row = ids[k] < 0 ? 9 : (int)ids[k];
+    for (int j = 0; j < 4; j++) CHECK(y[4 * k + j] == tab[4 * row + j]);
+  }
+  free(y);
   ir_graph_free(g);
 }
 
@@ -417,6 +447,7 @@ int main(int argc, char **argv) {
   test_seeds();
   test_activations();
   test_batchnorm_axis();
+  test_embedding();
   test_load();
   test_print_names();
   test_errors();
