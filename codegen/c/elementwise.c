@@ -48,13 +48,28 @@ static const char *cast_template(DType from, DType to, char *buf, size_t size) {
   return buf;
 }
 
+/* i32 arithmetic overflows int, which C leaves undefined; in int64_t it cannot (the
+ * store narrows it, wrapping as the interpreter does).  Narrower types already
+ * promote to int, and i64 has nothing wider. */
+static void widen(const CEmit *ce, const Node *n, const char *const *opnd, char (*w)[CGEN_EXPR_MAX + 16],
+                  const char **out) {
+  for (int i = 0; i < n->nin; i++) {
+    bool i32 = cgen_in(ce, n, i)->dtype == DT_I32;
+    snprintf(w[i], CGEN_EXPR_MAX + 16, "%s%s", i32 ? "(int64_t)" : "", opnd[i]);
+    out[i] = w[i];
+  }
+}
+
 void cgen_elem_expr(const CEmit *ce, const Node *n, const char *const *opnd, char *buf,
                     size_t size) {
   /* the last operand carries the operand dtype: select's condition is bool */
   DType opd = cgen_in(ce, n, n->nin - 1)->dtype;
-  char tpl[64];
+  char tpl[64], w[3][CGEN_EXPR_MAX + 16];
+  const char *wide[3];
   const char *t = n->op == OP_CAST ? cast_template(opd, n->dtype, tpl, sizeof tpl) : ir_ops[n->op].cexpr;
-  expand(t, opd, n->dtype, opnd, buf, size);
+  DLC_ASSERT(n->nin <= 3);
+  widen(ce, n, opnd, w, wide);
+  expand(t, opd, n->dtype, wide, buf, size);
 }
 
 static bool flat_operand(const Node *a, const Node *n) {

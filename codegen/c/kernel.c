@@ -43,17 +43,27 @@ static void attr_text(CEmit *ce, const Attr *a) {
   }
 }
 
+/* An operand as the text format would name it: sources by name, results by id. */
+static void operand_text(CEmit *ce, const Node *a) {
+  char name[160];
+  if (a->name && *a->name && (a->op == OP_INPUT || a->op == OP_PARAM || a->op == OP_CONST))
+    cgen_printf(ce, "%s", cgen_comment_name(a->name, name, sizeof name));
+  else cgen_printf(ce, "%%%d", a->id);
+}
+
+/* The node in the native text format's shape: "%7 = reduce_sum(%6, axes=[1])  # f32[4,1]". */
 static void node_comment(CEmit *ce, const Node *n) {
   char shp[160];
   cgen_printf(ce, "\n/* %%%d = %s(", n->id, ir_ops[n->op].name);
-  for (int i = 0; i < n->nin; i++) cgen_printf(ce, "%s%%%d", i ? ", " : "", n->in[i]);
-  cgen_printf(ce, ")");
+  for (int i = 0; i < n->nin; i++) {
+    cgen_printf(ce, "%s", i ? ", " : "");
+    operand_text(ce, cgen_in(ce, n, i));
+  }
   for (int i = 0; i < n->nattr; i++) {
-    cgen_printf(ce, "%s", i ? ", " : " {");
+    cgen_printf(ce, "%s", i || n->nin ? ", " : "");
     attr_text(ce, &n->attr[i]);
   }
-  cgen_printf(ce, "%s\n * -> %s %s */\n", n->nattr ? "}" : "", dtype_name(n->dtype),
-              cgen_shape(&n->shape, shp, sizeof shp));
+  cgen_printf(ce, ")  # %s%s */\n", dtype_name(n->dtype), cgen_shape(&n->shape, shp, sizeof shp));
 }
 
 /* ---- the function ---- */

@@ -39,11 +39,9 @@ static void embed_one(CEmit *ce, const Node *n) {
   char name[256], shp[160], w[32], lit[64];
   int64_t count = shape_numel(&n->shape);
   int per_line = dtype_is_float(n->dtype) ? 6 : 12;
-  cgen_printf(ce, "\n/* %%%d = %s%s%s%s: %s %s */\nstatic const %s %s[%lld] = {", n->id,
-              ir_ops[n->op].name, n->name && *n->name ? " '" : "",
-              n->name && *n->name ? cgen_comment_name(n->name, name, sizeof name) : "",
-              n->name && *n->name ? "'" : "", dtype_name(n->dtype),
-              cgen_shape(&n->shape, shp, sizeof shp), cgen_ctype(n),
+  cgen_printf(ce, "\n/* %s %s: %s%s */\nstatic const %s %s[%lld] = {", ir_ops[n->op].name,
+              n->name && *n->name ? cgen_comment_name(n->name, name, sizeof name) : "(unnamed)",
+              dtype_name(n->dtype), cgen_shape(&n->shape, shp, sizeof shp), cgen_ctype(n),
               cgen_weight_name(n, w, sizeof w), (long long)count);
   for (int64_t i = 0; i < count; i++) {
     value_literal(n, i, lit, sizeof lit);

@@ -72,6 +72,24 @@ static void int_division(void) {
   ir_graph_free(g);
 }
 
+/* i32 results that overflow wrap, as the interpreter's do, with no undefined
+ * behaviour on the way (the sanitizer build watches). */
+static void int32_wrap(void) {
+  Graph *g = ir_graph_new("wrap");
+  int a = ir_input(g, "a", DT_I32, SHP(4, 16)), b = ir_input(g, "b", DT_I32, SHP(16));
+  int32_t mn[2] = {INT32_MIN, INT32_MAX};
+  int c = ir_const(g, "c", DT_I32, SHP(2), mn);
+  int64_t ax = 0;
+  cg_out(g, ir_binary(g, OP_ADD, a, b));
+  cg_out(g, ir_binary(g, OP_SUB, a, b));
+  cg_out(g, ir_unary(g, OP_NEG, c));
+  cg_out(g, ir_unary(g, OP_ABS, c));
+  cg_out(g, ir_binary(g, OP_SUB, c, ir_scalar(g, DT_I32, 1)));
+  cg_out(g, ir_reduce(g, OP_REDUCE_SUM, a, &ax, 1, false));
+  cg_check(g, "i32 wraps", F, (Range){-2e9, 2e9}, 15);
+  ir_graph_free(g);
+}
+
 static void selects(void) {
   Graph *g = ir_graph_new("select");
   int c = ir_input(g, "c", DT_BOOL, SHP(3, 1)), a = ir_input(g, "a", DT_F32, SHP(3, 4));
@@ -325,6 +343,7 @@ int main(void) {
   unary_ops(DT_BOOL, F, "unary bool");
   binary_all();
   int_division();
+  int32_wrap();
   selects();
   casts();
   reductions(DT_F32, (Range){0.5, 1.5});
