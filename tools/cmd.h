@@ -71,6 +71,9 @@ int cmd_dump(int argc, char **argv);
 
 /* Buffers for the graph's inputs, from --input files or seeded random values. */
 int cmd_inputs(const Graph *g, const CmdArgs *a, void **bufs, DlcErr *e);
+/* One line on stderr saying which inputs were random, after a successful run, so that
+ * a failing run still prints one line only. */
+void cmd_note_random(const Graph *g, const CmdArgs *a);
 void *cmd_alloc_value(const Node *n); /* numel elements of n's dtype, zeroed */
 void cmd_print_output(const char *name, const Node *n, const void *data);
 int cmd_save_outputs(const Graph *g, const char *dir, void *const *outs, DlcErr *e);

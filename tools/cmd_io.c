@@ -73,7 +73,8 @@ static void fill_random(const Node *n, uint64_t seed, uint64_t *ctr, void *buf) 
   }
 }
 
-static void note_random(const Graph *g, const CmdArgs *a, int nrandom) {
+void cmd_note_random(const Graph *g, const CmdArgs *a) {
+  int nrandom = ir_num_inputs(g) - a->ninputs;
   if (!nrandom) return;
   fprintf(stderr, "dlc: note: %d input%s filled with random values (seed %llu): floats in [-1, 1), "
           "integers in [0, %d), bools 0/1:", nrandom, nrandom == 1 ? "" : "s",
@@ -88,14 +89,12 @@ static void note_random(const Graph *g, const CmdArgs *a, int nrandom) {
 int cmd_inputs(const Graph *g, const CmdArgs *a, void **bufs, DlcErr *e) {
   if (check_names(g, a, e)) return -1;
   uint64_t ctr = 0;
-  int nrandom = 0;
   for (int i = 0; i < ir_num_inputs(g); i++) {
     const Node *n = ir_node(g, ir_input_id(g, i));
     const CmdInput *in = given_input(a, n->name);
     if (in && load_npy(n, in->path, bufs[i], e)) return -1;
-    if (!in) fill_random(n, a->seed, &ctr, bufs[i]), nrandom++;
+    if (!in) fill_random(n, a->seed, &ctr, bufs[i]);
   }
-  note_random(g, a, nrandom);
   return 0;
 }
 

@@ -51,6 +51,7 @@ static int run_model(Graph *g, const CmdArgs *a) {
   bufs_alloc(g, &b);
   DlcErr e;
   int r = cmd_inputs(g, a, b.in, &e) || execute(g, a, &b, &e) ? -1 : 0;
+  if (!r) cmd_note_random(g, a);
   if (!r) show(g, &b);
   if (!r && a->output_dir) r = cmd_save_outputs(g, a->output_dir, b.out, &e);
   if (!r && a->check) r = cmd_check(g, b.in, b.out, &e);
