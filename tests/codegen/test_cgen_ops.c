@@ -333,7 +333,28 @@ static void network(void) {
   ir_graph_free(g);
 }
 
+/* Empty results, an output given twice, an input and a constant as outputs. */
+static void edges(void) {
+  Graph *g = ir_graph_new("edges");
+  int x = ir_input(g, "x", DT_F32, SHP(3, 4));
+  int64_t st[2] = {1, 0}, en[2] = {1, 4}, sp[2] = {1, 1};
+  int empty = slice(g, x, st, en, sp, 2);
+  int two[2] = {empty, x};
+  Attr a = attr_int(A_AXIS, 0);
+  int e = ir_unary(g, OP_EXP, x);
+  cg_out(g, empty);
+  cg_out(g, ir_unary(g, OP_NEG, empty));
+  cg_out(g, ir_add(g, OP_CONCAT, two, 2, &a, 1));
+  cg_out(g, e);
+  cg_out(g, e);
+  cg_out(g, x);
+  cg_out(g, ir_scalar(g, DT_I8, -7));
+  cg_check(g, "edge cases", F, I, 16);
+  ir_graph_free(g);
+}
+
 int main(void) {
+  edges();
   unary_ops(DT_F32, F, "unary f32");
   unary_ops(DT_F32, (Range){0.05, 4}, "unary f32 positive");
   unary_ops(DT_F64, F, "unary f64");
