@@ -139,9 +139,10 @@ static int compile(JitModel *m, const char *cflags, DlcErr *e) {
   char cmd[8192] = "cd ";
   shell_quote(cmd, sizeof cmd, m->dir);
   size_t k = strlen(cmd);
-  snprintf(cmd + k, sizeof cmd - k,
-           " && %s -shared -fPIC -std=c99 %s %s model.c -o model.so -lm >cc.log 2>&1",
-           cc && *cc ? cc : DLC_JIT_CC, cflags ? cflags : "-O2", DLC_JIT_SANITIZE);
+  int len = snprintf(cmd + k, sizeof cmd - k,
+                     " && %s -shared -fPIC -std=c99 %s %s model.c -o model.so -lm >cc.log 2>&1",
+                     cc && *cc ? cc : DLC_JIT_CC, cflags ? cflags : "-O2", DLC_JIT_SANITIZE);
+  if (len < 0 || (size_t)len >= sizeof cmd - k) return dlc_errf(e, "the compiler command is too long");
   int st = system(cmd);
   if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
   char line[600];
