@@ -11,8 +11,9 @@
 #include "check.h"
 #include "jit.h"
 
-/* What the generated code must pass: the pedantic C99 the backend promises. */
-#define CGEN_STRICT "-O2 -Wall -Wextra -Werror -pedantic"
+/* What the generated code must pass: the pedantic C99 the backend promises, and no
+ * shadowed names, so users who build with -Wshadow stay quiet. */
+#define CGEN_STRICT "-O2 -Wall -Wextra -Wshadow -Werror -pedantic"
 
 typedef struct Range {
   double lo, hi;
@@ -80,7 +81,7 @@ static inline void cg_clang(const char *dir, const char *what) {
   if (!CGEN_CLANG[0]) return;
   char cmd[8192];
   int len = snprintf(cmd, sizeof cmd,
-           "cd '%s' && '%s' -std=c99 -Wall -Wextra -Werror -pedantic -fsyntax-only model.c "
+           "cd '%s' && '%s' -std=c99 -Wall -Wextra -Wshadow -Werror -pedantic -fsyntax-only model.c "
            ">clang.log 2>&1",
            dir, CGEN_CLANG);
   if (len < 0 || (size_t)len >= sizeof cmd || system(cmd)) {
