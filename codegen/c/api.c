@@ -70,9 +70,10 @@ static void kernel_call(CEmit *ce, const Kernel *k) {
 static void copy_out(CEmit *ce, int j) {
   const Node *n = ce->g->nodes[ce->g->out[j]];
   char src[256];
+  int64_t bytes = shape_numel(&n->shape) * dtype_size(n->dtype);
   cgen_loc_expr(ce, n->id, false, src, sizeof src);
-  cgen_line(ce, 1, "memcpy(out[%d], %s, %lld);", j, src,
-            (long long)(shape_numel(&n->shape) * dtype_size(n->dtype)));
+  if (bytes) cgen_line(ce, 1, "memcpy(out[%d], %s, %lld);", j, src, (long long)bytes);
+  else cgen_line(ce, 1, "/* output %d is empty */", j);
 }
 
 static void emit_run(CEmit *ce) {

@@ -24,8 +24,8 @@ static int64_t bytes_of(const Node *n) { return shape_numel(&n->shape) * dtype_s
 /* The same elements in the same order: a copy, or nothing when the plan already put
  * the result in the operand's buffer. */
 int cgen_reshape(CEmit *ce, const Node *n) {
-  if (cgen_same_buffer(ce, n->in[0], n->id)) {
-    cgen_line(ce, 1, "(void)a0; /* the plan put y in a0's buffer: nothing moves */");
+  if (cgen_same_buffer(ce, n->in[0], n->id) || !bytes_of(n)) {
+    cgen_line(ce, 1, "(void)a0; /* empty, or the plan put y in a0's buffer: nothing moves */");
     cgen_line(ce, 1, "(void)y;");
   } else
     cgen_line(ce, 1, "memcpy(y, a0, %" PRId64 ");", bytes_of(n));

@@ -42,7 +42,9 @@ static void embed_one(CEmit *ce, const Node *n) {
   cgen_printf(ce, "\n/* %s %s: %s%s */\nstatic const %s %s[%lld] = {", ir_ops[n->op].name,
               n->name && *n->name ? cgen_comment_name(n->name, name, sizeof name) : "(unnamed)",
               dtype_name(n->dtype), cgen_shape(&n->shape, shp, sizeof shp), cgen_ctype(n),
-              cgen_weight_name(n, w, sizeof w), (long long)count);
+              cgen_weight_name(n, w, sizeof w), (long long)(count ? count : 1));
+  if (!count) /* C has no empty arrays: one element that no kernel reads */
+    cgen_printf(ce, "\n  0");
   for (int64_t i = 0; i < count; i++) {
     value_literal(n, i, lit, sizeof lit);
     cgen_printf(ce, "%s%s%s", i % per_line ? " " : "\n  ", lit, i + 1 < count ? "," : "");

@@ -333,7 +333,8 @@ static void network(void) {
   ir_graph_free(g);
 }
 
-/* Empty results, an output given twice, an input and a constant as outputs. */
+/* Empty results and constants, an output given twice, an input and a constant as
+ * outputs. */
 static void edges(void) {
   Graph *g = ir_graph_new("edges");
   int x = ir_input(g, "x", DT_F32, SHP(3, 4));
@@ -349,6 +350,11 @@ static void edges(void) {
   cg_out(g, e);
   cg_out(g, x);
   cg_out(g, ir_scalar(g, DT_I8, -7));
+  int none = ir_const(g, "none", DT_F32, SHP(0, 4), NULL);
+  int withnone[2] = {x, none};
+  cg_out(g, ir_add(g, OP_CONCAT, withnone, 2, &a, 1));
+  cg_out(g, ir_unary(g, OP_ABS, none));
+  cg_out(g, none);
   cg_check(g, "edge cases", F, I, 16);
   ir_graph_free(g);
 }
