@@ -22,6 +22,12 @@ typedef struct LoadOptions {
     const char *input;
     Shape shape;
   } shapes[LOAD_MAX_BIND];
+  int nconsts;   /* --const-input INPUT=FILE.npy: the input becomes a constant, so that
+                    shape-like inputs (a Reshape's target shape) are known at compile time */
+  struct {
+    const char *input;
+    const char *path;
+  } consts[LOAD_MAX_BIND];
 } LoadOptions;
 
 /* Reads a model by its extension (.dlc; .onnx when that frontend is built).

@@ -53,7 +53,11 @@ static Graph *load_dlc(const char *path, const LoadOptions *o, DlcErr *e) {
 Graph *frontend_load(const char *path, const LoadOptions *o, DlcErr *e) {
   const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
   if (dot && slash && dot < slash) dot = NULL;
-  if (dot && !strcmp(dot, ".dlc")) return load_dlc(path, o, e);
+  if (dot && !strcmp(dot, ".dlc")) {
+    if (o && o->nconsts)
+      return dlc_errf(e, "%s: --const-input applies to ONNX models; a .dlc file declares its constants", path), NULL;
+    return load_dlc(path, o, e);
+  }
 #ifdef DLC_HAVE_ONNX
   if (dot && !strcmp(dot, ".onnx")) return onnx_load(path, o, e);
   dlc_errf(e, "%s: unknown model format '%s' (expected .dlc or .onnx)", path, dot ? dot : "");

@@ -130,6 +130,16 @@ static int set_input(CmdArgs *a, const char *opt, const char *v) {
   return 0;
 }
 
+static int set_const_input(CmdArgs *a, const char *opt, const char *v) {
+  const char *val = split_eq(v);
+  if (!val || !*val) return cmd_fail("%s '%s': expected INPUT=FILE.npy", opt, v);
+  if (a->load.nconsts == LOAD_MAX_BIND) return cmd_fail("too many %s (at most %d)", opt, LOAD_MAX_BIND);
+  a->load.consts[a->load.nconsts].input = keep_name(a, v, (size_t)(val - 1 - v));
+  if (!a->load.consts[a->load.nconsts].input) return cmd_fail("%s '%s': name too long", opt, v);
+  a->load.consts[a->load.nconsts++].path = val;
+  return 0;
+}
+
 /* ---- the table ---- */
 
 typedef struct CmdOpt {
@@ -156,6 +166,8 @@ static const CmdOpt opts[] = {
     {"--batch", "N", ALL, set_batch, "bind the dimension named batch"},
     {"--dim", "NAME=V", ALL, set_dim, "bind a symbolic dimension"},
     {"--shape", "INPUT=1x784", ALL, set_shape, "set an input's whole shape"},
+    {"--const-input", "INPUT=FILE.npy", ALL, set_const_input,
+     "make an input a constant with these values (ONNX; e.g. a shape tensor)"},
 };
 
 void cmd_help(const char *cmd, unsigned which, const char *usage, const char *what) {

@@ -3,7 +3,10 @@
 # Installs only what is missing, so it is quick to run again.
 set -eu
 
-pkgs="build-essential cmake clang ca-certificates"
+# the compilers and CMake; protobuf-c and the ONNX schema for the ONNX frontend; zlib for
+# gzipped datasets; python3-venv for the test tooling (tools/pyenv.sh)
+pkgs="build-essential cmake clang ca-certificates protobuf-c-compiler libprotobuf-c-dev libonnx-dev
+      zlib1g-dev python3 python3-venv"
 
 missing=""
 for p in $pkgs; do

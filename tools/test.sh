@@ -5,6 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 sh tools/install-deps.sh
+sh tools/pyenv.sh
 jobs=$(nproc)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dlcrt.h"
 #include "onnx_fe.h"
 
 #define ONNX_MAX_BYTES ((size_t)2 << 30) /* protobuf's own limit */
@@ -139,6 +140,24 @@ static int bind_dim(OnnxCtx *c, const char *input, int k, const Onnx__TensorShap
                    input, k, sym && *sym ? sym : "?", sym && *sym ? sym : "NAME", input);
 }
 
+/* --const-input: the values of a .npy file stand for the input, as a constant. */
+static int const_input(OnnxCtx *c, const Onnx__ValueInfoProto *v, DType dt, const char *path) {
+  RtTensor t;
+  DlcErr e;
+  if (rt_npy_read(path, &t, &e)) return onnx_fail(c, NULL, "--const-input %s: %s", v->name, e.msg);
+  int rc = -1;
+  if (strcmp(rt_dtype_name(t.dtype), dtype_name(dt)))
+    onnx_fail(c, NULL, "--const-input %s: %s holds %s, the input is %s", v->name, path,
+              rt_dtype_name(t.dtype), dtype_name(dt));
+  else {
+    int id = ir_const(c->g, ident(c, v->name), dt, shape_make(t.rank, t.dims), t.data);
+    if (id < 0) onnx_fail(c, NULL, "--const-input %s: %s", v->name, c->g->err.msg);
+    else onnx_bind(c, v->name, id), rc = 0;
+  }
+  rt_tensor_free(&t);
+  return rc;
+}
+
 static int make_input(OnnxCtx *c, const Onnx__ValueInfoProto *v) {
   const Onnx__TypeProto *t = v->type;
   if (!t || t->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !t->tensor_type)
@@ -147,6 +166,8 @@ static int make_input(OnnxCtx *c, const Onnx__ValueInfoProto *v) {
   if (onnx_dtype(t->tensor_type->elem_type, &dt))
     return onnx_fail(c, NULL, "input '%s' has dtype %s, which dlc does not support", v->name,
                      onnx_dtype_name(t->tensor_type->elem_type));
+  for (int i = 0; i < c->opts->nconsts; i++)
+    if (!strcmp(c->opts->consts[i].input, v->name)) return const_input(c, v, dt, c->opts->consts[i].path);
   Shape s = {0};
   bool given = false;
   for (int i = 0; i < c->opts->nshapes; i++)
@@ -184,10 +205,16 @@ static int make_sources(OnnxCtx *c, const Onnx__GraphProto *gp) {
     if (!v->name || !*v->name) return onnx_fail(c, NULL, "graph input %zu has no name", i);
     if (!is_initializer(gp, v->name) && make_input(c, v)) return -1;
   }
-  for (int i = 0; i < c->opts->nshapes; i++)
-    if (onnx_value(c, c->opts->shapes[i].input) < 0 ||
-        c->g->nodes[onnx_value(c, c->opts->shapes[i].input)]->op != OP_INPUT)
+  for (int i = 0; i < c->opts->nshapes; i++) {
+    int id = onnx_value(c, c->opts->shapes[i].input);
+    if (id < 0 || c->g->nodes[id]->op != OP_INPUT)
       return onnx_fail(c, NULL, "--shape names '%s', which is not an input of the model", c->opts->shapes[i].input);
+  }
+  for (int i = 0; i < c->opts->nconsts; i++) {
+    int id = onnx_value(c, c->opts->consts[i].input);
+    if (id < 0 || c->g->nodes[id]->op != OP_CONST)
+      return onnx_fail(c, NULL, "--const-input names '%s', which is not an input of the model", c->opts->consts[i].input);
+  }
   return 0;
 }
 
