@@ -16,6 +16,15 @@ double sc_tanh(const double *x) { return tanh(x[0]); }
 double sc_erf(const double *x) { return erf(x[0]); }
 double sc_sin(const double *x) { return sin(x[0]); }
 double sc_cos(const double *x) { return cos(x[0]); }
+double sc_tan(const double *x) { return tan(x[0]); }
+double sc_asin(const double *x) { return asin(x[0]); }
+double sc_acos(const double *x) { return acos(x[0]); }
+double sc_atan(const double *x) { return atan(x[0]); }
+double sc_sinh(const double *x) { return sinh(x[0]); }
+double sc_cosh(const double *x) { return cosh(x[0]); }
+double sc_asinh(const double *x) { return asinh(x[0]); }
+double sc_acosh(const double *x) { return acosh(x[0]); }
+double sc_atanh(const double *x) { return atanh(x[0]); }
 double sc_floor(const double *x) { return floor(x[0]); }
 double sc_ceil(const double *x) { return ceil(x[0]); }
 double sc_round(const double *x) { return nearbyint(x[0]); }

@@ -37,6 +37,15 @@ UNARY(Tanh, OP_TANH)
 UNARY(Erf, OP_ERF)
 UNARY(Sin, OP_SIN)
 UNARY(Cos, OP_COS)
+UNARY(Tan, OP_TAN)
+UNARY(Asin, OP_ASIN)
+UNARY(Acos, OP_ACOS)
+UNARY(Atan, OP_ATAN)
+UNARY(Sinh, OP_SINH)
+UNARY(Cosh, OP_COSH)
+UNARY(Asinh, OP_ASINH)
+UNARY(Acosh, OP_ACOSH)
+UNARY(Atanh, OP_ATANH)
 UNARY(Floor, OP_FLOOR)
 UNARY(Ceil, OP_CEIL)
 UNARY(Round, OP_ROUND)
@@ -188,13 +197,6 @@ int onnx_Gelu(OnnxCtx *c, OnnxNode *n) {
     inner = un(c, OP_ERF, mul(c, x, k(c, x, 0.70710678118654752440)));
   } else return onnx_fail(c, n, "approximate='%s' is not one of none, tanh", approx);
   ONNX_TRY(c, n, n->out[0] = mul(c, mul(c, k(c, x, 0.5), x), add(c, k(c, x, 1), inner)));
-  return 0;
-}
-
-int onnx_Tan(OnnxCtx *c, OnnxNode *n) {
-  if (need(c, n, 1)) return -1;
-  int x = n->in[0];
-  ONNX_TRY(c, n, n->out[0] = dv(c, un(c, OP_SIN, x), un(c, OP_COS, x)));
   return 0;
 }
 
