@@ -12,7 +12,7 @@
 /* ---- the op table ---- */
 
 const OpInfo ir_ops[OP_COUNT] = {
-#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr) \
+#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr, grad) \
   [OP_##id] = {name, nin, #impl, types, result, attrs, scalar, cexpr, shape_##impl},
 #include "ops.def"
 #undef OP

@@ -78,7 +78,7 @@ int shape_broadcast2(const Shape *a, const Shape *b, Shape *out); /* numpy rules
 /* ---- the op table (ops.def) ------------------------------------------------------ */
 
 typedef enum {
-#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr) OP_##id,
+#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr, grad) OP_##id,
 #include "ops.def"
 #undef OP
   OP_COUNT

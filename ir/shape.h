@@ -4,7 +4,7 @@
 
 #include "ir.h"
 
-#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr) \
+#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr, grad) \
   int shape_##impl(Graph *g, Node *n);
 #include "ops.def"
 #undef OP

@@ -92,7 +92,7 @@ bool cgen_same_buffer(const CEmit *ce, int a, int b);
 /* ---- kernel emitters ------------------------------------------------------------ */
 
 /* One per IMPL family: writes the body of node n's kernel.  0, or -1 with ce->e set. */
-#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr) \
+#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr, grad) \
   int cgen_##impl(CEmit *ce, const Node *n);
 #include "ops.def"
 #undef OP

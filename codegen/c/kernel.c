@@ -12,7 +12,7 @@
 typedef int (*CgenFn)(CEmit *ce, const Node *n);
 
 static const CgenFn cgen_table[OP_COUNT] = {
-#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr) [OP_##id] = cgen_##impl,
+#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr, grad) [OP_##id] = cgen_##impl,
 #include "ops.def"
 #undef OP
 };
