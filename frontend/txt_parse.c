@@ -150,7 +150,7 @@ static int stmt_seed(Txt *p, const Tok *kw) {
 }
 
 static int stmt_input(Txt *p) {
-  Tok *nt;
+  Tok *nt = NULL;
   DType t;
   Shape s;
   if (name_tok(p, "the input's name", &nt) || txt_expect(p, ':', "after the input's name"))
@@ -164,7 +164,7 @@ static int stmt_input(Txt *p) {
 }
 
 static int stmt_param(Txt *p) {
-  Tok *nt;
+  Tok *nt = NULL;
   DType t;
   Shape s;
   if (name_tok(p, "the parameter's name", &nt) || txt_expect(p, ':', "after the parameter's name"))
@@ -180,7 +180,7 @@ static int stmt_param(Txt *p) {
 }
 
 static int stmt_const(Txt *p) {
-  Tok *nt;
+  Tok *nt = NULL;
   DType t;
   Shape s;
   void *data;

@@ -170,7 +170,7 @@ static int load(JitModel *m, bool weights, DlcErr *e) {
   jit_path(m, "model.weights", w, sizeof w);
   m->so = dlopen(so, RTLD_NOW | RTLD_LOCAL);
   if (!m->so) return dlc_errf(e, "cannot load generated code: %s", dlerror());
-  InitFn init;
+  InitFn init = NULL;
   if (sym(m, "init", &init, sizeof init, e) || sym(m, "run", &m->run, sizeof m->run, e) ||
       sym(m, "free", &m->free_model, sizeof m->free_model, e) ||
       sym(m, "strerror", &m->strerror_fn, sizeof m->strerror_fn, e))
