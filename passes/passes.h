@@ -5,9 +5,19 @@
 
 #include "ir.h"
 
-/* A kernel: nodes that run as one generated function, in order.  Its last node is the
- * value the kernel produces; the others are intermediate (fusion puts several here). */
+/* How a kernel's nodes run.  The fuse pass decides; each backend has one emitter per
+ * kind.  A kernel's last node is the value it produces. */
+typedef enum {
+  KERNEL_SINGLE,   /* one node */
+  KERNEL_ELEMWISE, /* elementwise nodes over the last node's index space, as one loop */
+  KERNEL_EPILOGUE, /* a matmul or conv, then elementwise nodes applied to each output */
+  KERNEL_REDUCE,   /* elementwise nodes feeding the last node, a reduction (a prologue) */
+  KERNEL_ROW,      /* a row-wise pattern (softmax, log-softmax, layernorm, cross-entropy) */
+  KERNEL_SEQ,      /* nodes run one after another in one function (--fuse=op fallback) */
+} KernelKind;
+
 typedef struct Kernel {
+  KernelKind kind;
   int n;
   int *nodes;
 } Kernel;
