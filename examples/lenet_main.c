@@ -9,7 +9,7 @@
 
 int main(void) {
   static float image[LENET_X_SIZE];
-  static float scores[LENET_Y_SIZE];
+  static float scores[LENET_PROBS_SIZE];
   for (int r = 0; r < 28; r++)
     for (int c = 0; c < 28; c++) {
       double d = sqrt((r - 13.5) * (r - 13.5) + (c - 13.5) * (c - 13.5));
@@ -29,7 +29,7 @@ int main(void) {
     return 1;
   }
   int best = 0;
-  for (int k = 0; k < LENET_Y_SIZE; k++) {
+  for (int k = 0; k < LENET_PROBS_SIZE; k++) {
     printf("class %d: %.6f\n", k, scores[k]);
     if (scores[k] > scores[best]) best = k;
   }

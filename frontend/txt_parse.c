@@ -197,7 +197,7 @@ static int stmt_const(Txt *p) {
 }
 
 static int stmt_output(Txt *p) {
-  Tok *nt, *vt;
+  Tok *nt = NULL, *vt = NULL;
   if (name_tok(p, "the output's name", &nt)) return -1;
   vt = nt;
   if (txt_is(txt_peek(p, 0), '=')) {
