@@ -60,4 +60,47 @@ Plan *pass_plan(Graph *g, const Schedule *s);
 /* Proves no two buffers that are live at once overlap; 0 or -1 with e set. */
 int plan_check(const Graph *g, const Schedule *s, const Plan *p, DlcErr *e);
 
+/* ---- the pass pipeline (pipeline.c) and the graph-cleaning passes -------------------- */
+
+/* How far fusion goes: one kernel per core op, per source operator, or across them. */
+typedef enum { FUSE_NONE, FUSE_OP, FUSE_ALL } FuseMode;
+
+typedef struct PassOptions {
+  int opt_level;           /* 0: only what correctness needs; 1: fold, cse, dce; 2: all */
+  FuseMode fuse;           /* pass_options gives none at -O0 and -O1, all at -O2 */
+  bool training;           /* a training step: parameters change, so bnfold stays off */
+  bool verify;             /* ir_verify after every pass (debug builds and tests) */
+  const char *print_after; /* a pass name (pass_known): print the graph after it */
+  FILE *print_to;          /* where print_after prints; NULL: stderr */
+  FILE *stats_to;          /* one line per pass run, with node counts; NULL: none */
+} PassOptions;
+
+/* The defaults of a level: fusion as above, verify unless NDEBUG. */
+PassOptions pass_options(int opt_level);
+/* Whether name is a pass of the pipeline ("fold", "cse", "dce", "bnfold", "fuse", "plan"). */
+bool pass_known(const char *name);
+
+/* The whole list: fold, cse, dce, bnfold (-O2, inference only), then fuse (the
+ * schedule) and plan.  *g may be replaced by a rebuilt graph (the old one is freed);
+ * *s and *p live in the final graph's arena.  0, or -1 with e set. */
+int pass_pipeline(Graph **g, const PassOptions *o, Schedule **s, Plan **p, DlcErr *e);
+
+/* Each graph-cleaning pass may replace *g by a rebuilt graph (nodes renumbered, ids
+ * equal to indices; inputs, params, outputs and their names kept) and frees the old
+ * one.  0, or -1 with e set.  What each needs and gives: the comment atop its file. */
+int pass_fold(Graph **g, DlcErr *e);   /* constants and exact algebraic identities */
+int pass_cse(Graph **g, DlcErr *e);    /* equal nodes merged */
+int pass_dce(Graph **g, DlcErr *e);    /* nodes no output needs removed */
+int pass_bnfold(Graph **g, DlcErr *e); /* per-channel affine after conv/matmul into weights */
+
+/* A copy of g in a new arena: same nodes, ids, names, data and outputs. */
+Graph *pass_clone(const Graph *g);
+/* The graph that uses node repl[i] wherever g used node i (repl[i] == i: kept), holding
+ * every node an output needs plus every INPUT and PARAM, in topological order (dce.c).
+ * g is freed.  NULL repl: no replacements. */
+Graph *pass_rebuild(Graph *g, const int *repl);
+
+/* The fuse pass (fuse.c): partitions the graph into kernels. */
+Schedule *pass_fuse(Graph *g, FuseMode mode);
+
 #endif
