@@ -60,6 +60,22 @@ Plan *pass_plan(Graph *g, const Schedule *s);
 /* Proves no two buffers that are live at once overlap; 0 or -1 with e set. */
 int plan_check(const Graph *g, const Schedule *s, const Plan *p, DlcErr *e);
 
+/* ---- autodiff (passes/autodiff.c, rules in passes/grad_*.c) ----------------------- */
+
+/* Appends to g the reverse-mode gradient of the node `loss` (float, one element) with
+ * respect to each of params[0..np) (any float node: PARAM, INPUT, or a computed value).
+ * grads[i] gets the id of d loss / d params[i], of the same shape and dtype, or of a zero
+ * constant broadcast to that shape when loss does not depend on it.  Gradients flow
+ * through float values only; each op's rule is named in the grad column of ops.def.
+ * Adds no outputs and leaves the forward nodes untouched.  0, or -1 with e set (loss
+ * not a float scalar, a parameter that is not float, an op on the path without a rule). */
+int pass_autodiff(Graph *g, int loss, const int *params, int np, int *grads, DlcErr *e);
+
+/* Sums gradient gy (the shape an operand was broadcast to) back to shape `to`: over
+ * the leading axes it gained and the axes where `to` has 1, then reshaped.  Returns gy
+ * itself when the shapes agree; -1 with g->err set on failure. */
+int grad_unbroadcast(Graph *g, int gy, const Shape *to);
+
 /* ---- the pass pipeline (pipeline.c) and the graph-cleaning passes -------------------- */
 
 /* How far fusion goes: one kernel per core op, per source operator, or across them. */
