@@ -1,5 +1,6 @@
-/* onnx_ops_reduce.c — ONNX reductions: the Reduce* family, ArgMax/ArgMin and CumSum,
- * built from the core reductions, elementwise ops, slices and pads. */
+/* onnx_ops_reduce.c — ONNX reductions and contractions: the Reduce* family,
+ * ArgMax/ArgMin, CumSum and Einsum, built from the core reductions, elementwise ops,
+ * slices, pads, transposes and matmul. */
 #include <math.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ static int sel(OnnxCtx *c, int q, int a, int b) { return q < 0 || a < 0 || b < 0
 static int cast(OnnxCtx *c, int x, DType t) {
   return x < 0 ? -1 : dtype_of(c, x) == t ? x : ir_cast(c->g, x, t);
 }
+static int reshape(OnnxCtx *c, int x, const int64_t *d, int r) { return x < 0 ? -1 : ir_reshape(c->g, x, d, r); }
 static int reduce(OnnxCtx *c, Op op, int x, const int64_t *ax, int na) {
   return x < 0 ? -1 : na ? ir_reduce(c->g, op, x, ax, na, true) : x;
 }
@@ -222,5 +224,293 @@ int onnx_CumSum(OnnxCtx *c, OnnxNode *n) {
   ONNX_TRY(c, n, x = prefix_sum(c, x, axis));
   if (rev) ONNX_TRY(c, n, x = reverse(c, x, axis));
   n->out[0] = x;
+  return 0;
+}
+
+/* ---- Einsum ------------------------------------------------------------------------ */
+
+/* Labels: 'A'-'Z' are 0-25 and 'a'-'z' 26-51 (so that sorting labels sorts letters as
+ * ONNX's implicit output does), then one label per dimension an ellipsis stands for,
+ * right-aligned across the operands as broadcasting aligns them. */
+#define EIN_LETTERS 52
+#define EIN_LABELS (EIN_LETTERS + IR_MAX_RANK)
+
+typedef struct EinTerm {
+  int v;                 /* value id */
+  int rank;
+  int lab[IR_MAX_RANK];  /* the label of each dimension */
+} EinTerm;
+
+typedef struct Einsum {
+  int nt;                /* terms still to combine */
+  EinTerm t[ONNX_MAX_IO];
+  int nout;
+  int out[IR_MAX_RANK];  /* the result's labels */
+  int64_t size[EIN_LABELS];
+} Einsum;
+
+static int ein_letter(char ch) {
+  if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+  if (ch >= 'a' && ch <= 'z') return 26 + ch - 'a';
+  return -1;
+}
+
+/* One side's subscripts (spaces dropped): labels into lab, ellipsis dims expanded to
+ * `ell` labels ending at the last ellipsis label `top`.  Count, or -1 if malformed. */
+static int ein_subscripts(const char *s, size_t len, int ell, int top, int *lab, bool *has_ell) {
+  int r = 0;
+  *has_ell = false;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == ' ') continue;
+    if (s[i] == '.') {
+      if (*has_ell || i + 2 >= len || s[i + 1] != '.' || s[i + 2] != '.') return -1;
+      *has_ell = true, i += 2;
+      for (int e = 0; e < ell; e++) {
+        if (r >= IR_MAX_RANK) return -1;
+        lab[r++] = EIN_LETTERS + top - ell + e;
+      }
+      continue;
+    }
+    int l = ein_letter(s[i]);
+    if (l < 0 || r >= IR_MAX_RANK) return -1;
+    lab[r++] = l;
+  }
+  return r;
+}
+
+/* Letters in a subscript, not counting an ellipsis. */
+static int ein_count_letters(const char *s, size_t len) {
+  int cnt = 0;
+  for (size_t i = 0; i < len; i++) cnt += ein_letter(s[i]) >= 0;
+  return cnt;
+}
+
+/* Reads the equation: each operand's labels, the result's labels (explicit after "->",
+ * or the ellipsis then the letters used once, in order), each label's size. */
+static int ein_parse(OnnxCtx *c, OnnxNode *n, const char *eq, Einsum *e) {
+  const char *arrow = strstr(eq, "->"), *end = arrow ? arrow : eq + strlen(eq);
+  const char *start[ONNX_MAX_IO];
+  size_t len[ONNX_MAX_IO];
+  int nt = 0;
+  for (const char *p = eq;; nt++) {
+    const char *comma = memchr(p, ',', (size_t)(end - p));
+    if (nt >= n->nin) return onnx_fail(c, n, "equation '%s' has more operands than the node's %d inputs", eq, n->nin);
+    start[nt] = p, len[nt] = (size_t)((comma ? comma : end) - p);
+    if (!comma) break;
+    p = comma + 1;
+  }
+  if (++nt != n->nin) return onnx_fail(c, n, "equation '%s' has %d operands for %d inputs", eq, nt, n->nin);
+  int ell = 0;
+  for (int i = 0; i < nt; i++) {
+    int extra = shape_of(c, n->in[i])->rank - ein_count_letters(start[i], len[i]);
+    ell = extra > ell ? extra : ell;
+  }
+  memset(e, 0, sizeof *e);
+  e->nt = nt;
+  bool any_ell = false, has_ell;
+  int uses[EIN_LABELS] = {0};
+  for (int i = 0; i < nt; i++) {
+    EinTerm *t = &e->t[i];
+    const Shape *s = shape_of(c, n->in[i]);
+    int extra = s->rank - ein_count_letters(start[i], len[i]);
+    t->v = n->in[i];
+    t->rank = ein_subscripts(start[i], len[i], extra, ell, t->lab, &has_ell);
+    any_ell |= has_ell;
+    if (t->rank != s->rank) return onnx_fail(c, n, "operand %d of '%s' does not match its rank %d", i + 1, eq, s->rank);
+    for (int d = 0; d < t->rank; d++) {
+      int64_t *sz = &e->size[t->lab[d]];
+      if (*sz > 1 && s->d[d] != 1 && s->d[d] != *sz)
+        return onnx_fail(c, n, "subscript sizes differ in '%s' (%lld and %lld)", eq, (long long)*sz, (long long)s->d[d]);
+      if (s->d[d] > *sz || *sz == 0) *sz = s->d[d];
+      uses[t->lab[d]]++;
+    }
+  }
+  if (arrow) {
+    e->nout = ein_subscripts(arrow + 2, strlen(arrow + 2), ell, ell, e->out, &has_ell);
+    if (e->nout < 0) return onnx_fail(c, n, "cannot read the result subscripts of '%s'", eq);
+    for (int i = 0; i < e->nout; i++) {
+      if (!uses[e->out[i]]) return onnx_fail(c, n, "result subscript %d of '%s' is not in any operand", i, eq);
+      for (int j = 0; j < i; j++)
+        if (e->out[j] == e->out[i]) return onnx_fail(c, n, "result subscripts of '%s' repeat", eq);
+    }
+    return 0;
+  }
+  for (int l = EIN_LETTERS; any_ell && l < EIN_LETTERS + ell; l++) e->out[e->nout++] = l;
+  for (int l = 0; l < EIN_LETTERS; l++)
+    if (uses[l] == 1) {
+      if (e->nout >= IR_MAX_RANK) return onnx_fail(c, n, "result of '%s' has rank over %d", eq, IR_MAX_RANK);
+      e->out[e->nout++] = l;
+    }
+  return 0;
+}
+
+static bool ein_has(const int *lab, int cnt, int l) {
+  for (int i = 0; i < cnt; i++)
+    if (lab[i] == l) return true;
+  return false;
+}
+
+static int ein_find(const EinTerm *t, int l) {
+  for (int i = 0; i < t->rank; i++)
+    if (t->lab[i] == l) return i;
+  return -1;
+}
+
+/* Reorders a term's dimensions to the given labels (a permutation of its own). */
+static int ein_transpose(OnnxCtx *c, EinTerm *t, const int *lab) {
+  int64_t perm[IR_MAX_RANK];
+  bool same = true;
+  for (int i = 0; i < t->rank; i++) perm[i] = ein_find(t, lab[i]), same &= perm[i] == i;
+  if (!same && (t->v = ir_transpose(c->g, t->v, perm)) < 0) return -1;
+  memcpy(t->lab, lab, sizeof(int) * (size_t)t->rank);
+  return 0;
+}
+
+/* A label repeated within one term: the diagonal of the two dimensions, which become one
+ * (moved last, seen as [..., n*n] and sliced with step n + 1). */
+static int ein_diagonal(OnnxCtx *c, EinTerm *t, int p, int q) {
+  int lab[IR_MAX_RANK], r = 0, l = t->lab[p];
+  for (int i = 0; i < t->rank; i++)
+    if (i != p && i != q) lab[r++] = t->lab[i];
+  lab[r] = lab[r + 1] = l;
+  int64_t perm[IR_MAX_RANK];
+  for (int i = 0, j = 0; i < t->rank; i++)
+    if (i != p && i != q) perm[j++] = i;
+  perm[r] = p, perm[r + 1] = q;
+  const Shape s = *shape_of(c, t->v);
+  int64_t dn = s.d[p], d[IR_MAX_RANK], st[IR_MAX_RANK], en[IR_MAX_RANK], sp[IR_MAX_RANK];
+  int x = ir_transpose(c->g, t->v, perm);
+  for (int i = 0; i < r; i++) d[i] = s.d[perm[i]], st[i] = 0, en[i] = d[i], sp[i] = 1;
+  d[r] = dn * dn, st[r] = 0, en[r] = dn * dn, sp[r] = dn + 1;
+  x = reshape(c, x, d, r + 1);
+  Attr a[3] = {attr_ints(A_STARTS, st, r + 1), attr_ints(A_ENDS, en, r + 1), attr_ints(A_STEPS, sp, r + 1)};
+  t->v = x < 0 ? -1 : ir_add(c->g, OP_SLICE, &x, 1, a, 3);
+  t->rank = r + 1;
+  memcpy(t->lab, lab, sizeof(int) * (size_t)(r + 1));
+  return t->v < 0 ? -1 : 0;
+}
+
+/* Sums out the term's labels that are not in `keep`, and takes diagonals of repeats. */
+static int ein_reduce(OnnxCtx *c, EinTerm *t, const int *keep, int nkeep) {
+  for (int p = 0; p < t->rank; p++)
+    for (int q = p + 1; q < t->rank; q++)
+      if (t->lab[p] == t->lab[q]) {
+        if (ein_diagonal(c, t, p, q)) return -1;
+        p = -1;
+        break;
+      }
+  int64_t ax[IR_MAX_RANK];
+  int na = 0, r = 0;
+  for (int i = 0; i < t->rank; i++) {
+    if (ein_has(keep, nkeep, t->lab[i])) t->lab[r++] = t->lab[i];
+    else ax[na++] = i;
+  }
+  if (!na) return 0;
+  t->rank = r;
+  return (t->v = ir_reduce(c->g, OP_REDUCE_SUM, t->v, ax, na, false)) < 0 ? -1 : 0;
+}
+
+/* The labels that the result and every term but a and b use: what a and b must keep. */
+static int ein_needed(const Einsum *e, int a, int b, int *keep) {
+  int nk = 0;
+  for (int i = 0; i < e->nout; i++) keep[nk++] = e->out[i];
+  for (int i = 0; i < e->nt; i++)
+    for (int d = 0; i != a && i != b && d < e->t[i].rank; d++)
+      if (!ein_has(keep, nk, e->t[i].lab[d])) keep[nk++] = e->t[i].lab[d];
+  return nk;
+}
+
+/* The term broadcast where one of its batch or contracted dimensions is 1 and the
+ * label's size is not, then seen as a 3-D [x, y, z] with dimensions grouped as given. */
+static int ein_as3(OnnxCtx *c, const Einsum *e, EinTerm *t, int nx, int ny, bool y_own) {
+  const Shape s = *shape_of(c, t->v);
+  int64_t want[IR_MAX_RANK], d3[3] = {1, 1, 1};
+  bool expand = false;
+  for (int i = 0; i < t->rank; i++) {
+    int group = i < nx ? 0 : i < nx + ny ? 1 : 2;
+    bool own = group == 1 ? y_own : group == 2 ? !y_own : false;
+    want[i] = own ? s.d[i] : e->size[t->lab[i]];
+    expand |= want[i] != s.d[i];
+    d3[group] *= want[i];
+  }
+  int x = t->v;
+  if (expand) {
+    Attr a = attr_ints(A_SHAPE, want, t->rank);
+    x = ir_add(c->g, OP_BROADCAST, &x, 1, &a, 1);
+  }
+  return reshape(c, x, d3, 3);
+}
+
+/* a and b into one term.  Labels in both that are still needed are batch dimensions,
+ * labels in both that are not are contracted, the rest are a's rows and b's columns:
+ * a as [batch, rows, k] times b as [batch, k, cols], by matmul (floats) or by a
+ * broadcast product summed over k (integers, exactly). */
+static int ein_contract(OnnxCtx *c, const Einsum *e, EinTerm *a, EinTerm *b, const int *keep, int nkeep) {
+  int bat[IR_MAX_RANK], con[IR_MAX_RANK], af[IR_MAX_RANK], bf[IR_MAX_RANK], nb = 0, nc = 0, na = 0, nf = 0;
+  for (int i = 0; i < a->rank; i++) {
+    int l = a->lab[i];
+    if (ein_find(b, l) < 0) af[na++] = l;
+    else if (ein_has(keep, nkeep, l)) bat[nb++] = l;
+    else con[nc++] = l;
+  }
+  for (int i = 0; i < b->rank; i++)
+    if (ein_find(a, b->lab[i]) < 0) bf[nf++] = b->lab[i];
+  int la[IR_MAX_RANK], lb[IR_MAX_RANK], lr[3 * IR_MAX_RANK];
+  memcpy(la, bat, sizeof(int) * (size_t)nb), memcpy(la + nb, af, sizeof(int) * (size_t)na), memcpy(la + nb + na, con, sizeof(int) * (size_t)nc);
+  memcpy(lb, bat, sizeof(int) * (size_t)nb), memcpy(lb + nb, con, sizeof(int) * (size_t)nc), memcpy(lb + nb + nc, bf, sizeof(int) * (size_t)nf);
+  if (ein_transpose(c, a, la) || ein_transpose(c, b, lb)) return -1;
+  int64_t rd[IR_MAX_RANK];
+  int rr = 0;
+  if (nb + na + nf > IR_MAX_RANK) return -1;
+  for (int i = 0; i < nb + na; i++) rd[rr] = i < nb ? e->size[la[i]] : shape_of(c, a->v)->d[i], lr[rr++] = la[i];
+  for (int i = nb + nc; i < b->rank; i++) rd[rr] = shape_of(c, b->v)->d[i], lr[rr++] = lb[i];
+  int x = ein_as3(c, e, a, nb, na, true), y = ein_as3(c, e, b, nb, nc, false), z;
+  if (x < 0 || y < 0) return -1;
+  if (dtype_is_float(dtype_of(c, x))) {
+    z = ir_matmul(c->g, x, y, false, false);
+  } else {
+    const Shape *sx = shape_of(c, x), *sy = shape_of(c, y);
+    int64_t dx[4] = {sx->d[0], sx->d[1], sx->d[2], 1}, dy[4] = {sy->d[0], 1, sy->d[1], sy->d[2]}, two = 2;
+    z = bin(c, OP_MUL, reshape(c, x, dx, 4), reshape(c, y, dy, 4));
+    z = z < 0 ? -1 : ir_reduce(c->g, OP_REDUCE_SUM, z, &two, 1, false);
+  }
+  a->v = reshape(c, z, rd, rr);
+  a->rank = rr;
+  memcpy(a->lab, lr, sizeof(int) * (size_t)rr);
+  return a->v < 0 ? -1 : 0;
+}
+
+/* Operands combined left to right; each first loses the labels nothing later needs. */
+static int ein_run(OnnxCtx *c, Einsum *e) {
+  int keep[EIN_LABELS];
+  while (e->nt > 1) {
+    EinTerm *a = &e->t[0], *b = &e->t[1];
+    int nk = ein_needed(e, 0, 1, keep), na = nk, nb = nk;
+    int ka[EIN_LABELS + IR_MAX_RANK], kb[EIN_LABELS + IR_MAX_RANK];
+    memcpy(ka, keep, sizeof(int) * (size_t)nk), memcpy(kb, keep, sizeof(int) * (size_t)nk);
+    for (int i = 0; i < b->rank; i++) ka[na++] = b->lab[i];
+    for (int i = 0; i < a->rank; i++) kb[nb++] = a->lab[i];
+    if (ein_reduce(c, a, ka, na) || ein_reduce(c, b, kb, nb) || ein_contract(c, e, a, b, keep, nk)) return -1;
+    memmove(&e->t[1], &e->t[2], sizeof(EinTerm) * (size_t)(e->nt - 2));
+    e->nt--;
+  }
+  EinTerm *t = &e->t[0];
+  if (ein_reduce(c, t, e->out, e->nout)) return -1;
+  return ein_transpose(c, t, e->out);
+}
+
+int onnx_Einsum(OnnxCtx *c, OnnxNode *n) {
+  if (n->nin < 1) return onnx_fail(c, n, "needs at least one input");
+  for (int i = 0; i < n->nin; i++)
+    if (n->in[i] < 0) return onnx_fail(c, n, "input %d is absent", i + 1);
+  const char *eq = onnx_attr_str(c, n, "equation", NULL);
+  if (!eq) return onnx_fail(c, n, "needs attribute 'equation'");
+  Einsum *e = arena_alloc(c->g->arena, sizeof *e);
+  if (ein_parse(c, n, eq, e)) return -1;
+  if (ein_run(c, e)) {
+    if (c->g->err.msg[0]) return onnx_fail_ir(c, n);
+    return onnx_fail(c, n, "equation '%s' is not supported (a result of rank over %d)", eq, IR_MAX_RANK);
+  }
+  n->out[0] = e->t[0].v;
   return 0;
 }
