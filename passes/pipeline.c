@@ -1,0 +1,63 @@
+/* pipeline.c — the pass pipeline: which passes run, in what order, at each level.
+ *
+ * Needs: a verified graph.  Gives: a graph the verifier accepts after every pass (checked
+ * when o->verify), its kernel schedule and its memory plan.  -O0 runs only what
+ * correctness needs (schedule, plan); -O1 cleans the graph (fold, cse, dce); -O2 also
+ * folds batchnorm-like affine steps into conv/matmul weights when the graph is not a
+ * training step.  Fusion is chosen apart from the level (o->fuse).
+ */
+#include <string.h>
+
+#include "passes.h"
+
+typedef int (*GraphPass)(Graph **g, DlcErr *e);
+
+static const char *const pass_names[] = {"fold", "cse", "dce", "bnfold", "fuse", "plan"};
+
+bool pass_known(const char *name) {
+  for (size_t i = 0; i < sizeof pass_names / sizeof pass_names[0]; i++)
+    if (!strcmp(pass_names[i], name)) return true;
+  return false;
+}
+
+PassOptions pass_options(int opt_level) {
+  PassOptions o = {.opt_level = opt_level, .fuse = opt_level >= 2 ? FUSE_ALL : FUSE_NONE};
+#ifndef NDEBUG
+  o.verify = true;
+#endif
+  return o;
+}
+
+/* What follows every pass: its stats line, the graph when asked, the verifier. */
+static int after(const Graph *g, const PassOptions *o, const char *name, int before, DlcErr *e) {
+  if (o->stats_to) fprintf(o->stats_to, "pass %-7s %5d -> %5d nodes\n", name, before, g->n);
+  if (o->print_after && !strcmp(o->print_after, name)) ir_print(o->print_to ? o->print_to : stderr, g);
+  if (!o->verify) return 0;
+  DlcErr v;
+  if (ir_verify(g, &v)) return dlc_errf(e, "after pass %s: %s", name, v.msg);
+  return 0;
+}
+
+static int run(Graph **g, const PassOptions *o, const char *name, GraphPass pass, DlcErr *e) {
+  int before = (*g)->n;
+  DlcErr pe;
+  if (pass(g, &pe)) return dlc_errf(e, "%s: %s", name, pe.msg);
+  return after(*g, o, name, before, e);
+}
+
+static int plan(Graph *g, const PassOptions *o, const Schedule *s, Plan **p, DlcErr *e) {
+  *p = pass_plan(g, s);
+  if (o->verify && plan_check(g, s, *p, e)) return -1;
+  return after(g, o, "plan", g->n, e);
+}
+
+int pass_pipeline(Graph **g, const PassOptions *o, Schedule **s, Plan **p, DlcErr *e) {
+  int level = o->opt_level;
+  if (level >= 1 && run(g, o, "fold", pass_fold, e)) return -1;
+  if (level >= 1 && run(g, o, "cse", pass_cse, e)) return -1;
+  if (level >= 1 && run(g, o, "dce", pass_dce, e)) return -1;
+  if (level >= 2 && !o->training && run(g, o, "bnfold", pass_bnfold, e)) return -1;
+  *s = pass_schedule(*g); /* pass_fuse(*g, o->fuse) once the fuse pass lands */
+  if (after(*g, o, "fuse", (*g)->n, e)) return -1;
+  return plan(*g, o, *s, p, e);
+}
