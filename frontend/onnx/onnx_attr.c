@@ -1,6 +1,8 @@
 /* onnx_attr.c — reading a node's attributes, and the compile-time values of operands. */
 #include <string.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "onnx_fe.h"
 
 const Onnx__AttributeProto *onnx_attr(const OnnxNode *n, const char *name) {
@@ -11,35 +13,52 @@ const Onnx__AttributeProto *onnx_attr(const OnnxNode *n, const char *name) {
   return NULL;
 }
 
-int64_t onnx_attr_int(const OnnxNode *n, const char *name, int64_t def) {
+const char *onnx_attr_type_name(int type) {
+  const ProtobufCEnumValue *v =
+      protobuf_c_enum_descriptor_get_value(&onnx__attribute_proto__attribute_type__descriptor, type);
+  return v ? v->name : "UNKNOWN";
+}
+
+/* The attribute if it has type `want` (or `also`), else NULL; one of another type is
+ * recorded for the loader to report.  UNDEFINED (an old writer) passes. */
+static const Onnx__AttributeProto *typed(OnnxNode *n, const char *name, int want, int also) {
   const Onnx__AttributeProto *a = onnx_attr(n, name);
+  int t = a ? (int)a->type : 0;
+  if (!a || t == want || t == also || t == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED) return a;
+  if (!n->bad_attr) n->bad_attr = a, n->bad_attr_want = want;
+  return NULL;
+}
+
+int64_t onnx_attr_int(OnnxNode *n, const char *name, int64_t def) {
+  const Onnx__AttributeProto *a = typed(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT, -1);
   return a && a->has_i ? a->i : def;
 }
 
-double onnx_attr_float(const OnnxNode *n, const char *name, double def) {
-  const Onnx__AttributeProto *a = onnx_attr(n, name);
+double onnx_attr_float(OnnxNode *n, const char *name, double def) {
+  const Onnx__AttributeProto *a =
+      typed(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
   if (!a) return def;
   if (a->has_f) return a->f;
   if (a->has_i) return (double)a->i;
   return def;
 }
 
-int onnx_attr_ints(const OnnxNode *n, const char *name, int64_t *out, int max) {
-  const Onnx__AttributeProto *a = onnx_attr(n, name);
+int onnx_attr_ints(OnnxNode *n, const char *name, int64_t *out, int max) {
+  const Onnx__AttributeProto *a = typed(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS, -1);
   if (!a) return -1;
   for (size_t i = 0; i < a->n_ints && (int)i < max; i++) out[i] = a->ints[i];
   return (int)a->n_ints;
 }
 
-int onnx_attr_floats(const OnnxNode *n, const char *name, double *out, int max) {
-  const Onnx__AttributeProto *a = onnx_attr(n, name);
+int onnx_attr_floats(OnnxNode *n, const char *name, double *out, int max) {
+  const Onnx__AttributeProto *a = typed(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS, -1);
   if (!a) return -1;
   for (size_t i = 0; i < a->n_floats && (int)i < max; i++) out[i] = a->floats[i];
   return (int)a->n_floats;
 }
 
-const char *onnx_attr_str(OnnxCtx *c, const OnnxNode *n, const char *name, const char *def) {
-  const Onnx__AttributeProto *a = onnx_attr(n, name);
+const char *onnx_attr_str(OnnxCtx *c, OnnxNode *n, const char *name, const char *def) {
+  const Onnx__AttributeProto *a = typed(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING, -1);
   if (!a || !a->has_s) return def;
   char *s = arena_alloc(c->g->arena, a->s.len + 1);
   memcpy(s, a->s.data, a->s.len);

@@ -32,6 +32,8 @@ typedef struct OnnxNode {
   int nin, nout;
   int in[ONNX_MAX_IO];   /* operand ids; -1 where an optional input is absent */
   int out[ONNX_MAX_IO];  /* set by the builder; -1 for an output it does not produce */
+  const Onnx__AttributeProto *bad_attr; /* one a getter found of another type than it reads, */
+  int bad_attr_want;                    /* and the type it reads (onnx_attr.c) */
 } OnnxNode;
 
 typedef int (*OnnxBuild)(OnnxCtx *c, OnnxNode *n);
@@ -60,15 +62,17 @@ int onnx_tensor_node(OnnxCtx *c, const Onnx__TensorProto *t, const char *name, b
 int onnx_dtype(int32_t onnx_type, DType *t); /* -1 if dlc has no such dtype */
 const char *onnx_dtype_name(int32_t onnx_type);
 
-/* Attributes (onnx_attr.c). */
+/* Attributes (onnx_attr.c).  A getter treats an attribute of another type as absent
+ * and records it in n->bad_attr; the loader then fails the node, naming it. */
 const Onnx__AttributeProto *onnx_attr(const OnnxNode *n, const char *name);
-int64_t onnx_attr_int(const OnnxNode *n, const char *name, int64_t def);
-double onnx_attr_float(const OnnxNode *n, const char *name, double def);
+int64_t onnx_attr_int(OnnxNode *n, const char *name, int64_t def);
+double onnx_attr_float(OnnxNode *n, const char *name, double def); /* an INT is accepted too */
 /* Returns the count (or -1 when absent) and copies up to max values. */
-int onnx_attr_ints(const OnnxNode *n, const char *name, int64_t *out, int max);
-int onnx_attr_floats(const OnnxNode *n, const char *name, double *out, int max);
+int onnx_attr_ints(OnnxNode *n, const char *name, int64_t *out, int max);
+int onnx_attr_floats(OnnxNode *n, const char *name, double *out, int max);
 /* The string, or def when absent. */
-const char *onnx_attr_str(OnnxCtx *c, const OnnxNode *n, const char *name, const char *def);
+const char *onnx_attr_str(OnnxCtx *c, OnnxNode *n, const char *name, const char *def);
+const char *onnx_attr_type_name(int type);
 
 /* Compile-time values of operands (folded shape arithmetic, initializers). */
 bool onnx_is_const(OnnxCtx *c, int id);

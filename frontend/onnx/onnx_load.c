@@ -45,6 +45,7 @@ static int slot(const OnnxCtx *c, const char *name) {
 }
 
 int onnx_value(OnnxCtx *c, const char *name) {
+  if (!c->nslot) return -1; /* nothing bound yet: no table */
   int i = slot(c, name);
   return c->key[i] ? c->val[i] : -1;
 }
@@ -126,6 +127,8 @@ static int bind_dim(OnnxCtx *c, const char *input, int k, const Onnx__TensorShap
     *out = d->dim_value;
     return 0;
   }
+  if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value < 0)
+    return onnx_fail(c, NULL, "input '%s': dimension %d is negative (%lld)", input, k, (long long)d->dim_value);
   for (int i = 0; sym && *sym && i < c->opts->ndims; i++)
     if (!strcmp(c->opts->dims[i].name, sym)) {
       *out = c->opts->dims[i].value;
@@ -233,7 +236,13 @@ static int wire(OnnxCtx *c, OnnxNode *n) {
     if (n->in[i] < 0)
       return onnx_fail(c, n, "input '%s' is not produced by any earlier node (a dangling name, or a cycle)", p->input[i]);
   }
-  for (int i = 0; i < n->nout; i++) n->out[i] = -1;
+  for (int i = 0; i < n->nout; i++) {
+    n->out[i] = -1;
+    const char *o = p->output[i];
+    bool twice = o && *o && onnx_value(c, o) >= 0;
+    for (int j = 0; o && *o && j < i; j++) twice |= !strcmp(p->output[j], o);
+    if (twice) return onnx_fail(c, n, "output '%s' is already defined (each name has one producer)", o);
+  }
   return 0;
 }
 
@@ -248,7 +257,11 @@ static int build_node(OnnxCtx *c, const Onnx__NodeProto *p, int index) {
                             p->op_type, (long long)c->opset);
   int mark = c->g->n;
   c->g->group = index;
-  if (op->build(c, &n)) return -1;
+  int rc = op->build(c, &n);
+  if (n.bad_attr) /* the root cause of whatever the builder made of it */
+    return onnx_fail(c, &n, "attribute '%s' is %s, the operator reads %s", n.bad_attr->name,
+                     onnx_attr_type_name(n.bad_attr->type), onnx_attr_type_name(n.bad_attr_want));
+  if (rc) return -1;
   for (int i = 0; i < n.nout; i++) {
     if (n.out[i] < 0 || !p->output[i] || !*p->output[i]) continue;
     Node *v = c->g->nodes[n.out[i]];

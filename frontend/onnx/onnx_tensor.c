@@ -70,7 +70,8 @@ static int read_external(OnnxCtx *c, const Onnx__TensorProto *t, void *dst, size
   size_t nd = strlen(realdir);
   if (strncmp(real, realdir, nd) || (real[nd] != '/' && nd > 1))
     return onnx_fail(c, NULL, "tensor '%s': external data path '%s' leaves the model's folder", name, loc);
-  if (off < 0 || (len >= 0 && (size_t)len != bytes))
+  if (off < 0) return onnx_fail(c, NULL, "tensor '%s': external data offset %lld is negative", name, off);
+  if (len >= 0 && (size_t)len != bytes)
     return onnx_fail(c, NULL, "tensor '%s': external data length %lld, expected %zu bytes", name, len, bytes);
   FILE *f = fopen(real, "rb");
   if (!f) return onnx_fail(c, NULL, "tensor '%s': cannot open '%s': %s", name, loc, strerror(errno));
