@@ -1,0 +1,62 @@
+#!/bin/sh
+# tests/fuzz/run.sh [SECONDS]: builds the libFuzzer targets with clang (ASan + UBSan +
+# coverage, in build-fuzz/ or $DLC_FUZZ_BUILD) and runs each for SECONDS (default 20, or
+# $DLC_FUZZ_SECONDS) from a seed corpus of models/, tests/frontend/{ok,bad}/,
+# tests/onnx/bad/ and tests/fuzz/regress/.  Exits non-zero if a target crashes, leaks,
+# hangs or runs out of memory, and prints the path of the input that did it; keep such
+# an input (after the fix) in tests/fuzz/regress/<target>/ so the suite replays it.
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+secs=${1:-${DLC_FUZZ_SECONDS:-20}}
+build=${DLC_FUZZ_BUILD:-$root/build-fuzz}
+cc=${DLC_FUZZ_CC:-clang}
+max_len=300000
+command -v "$cc" >/dev/null || { echo "run.sh: needs clang with libFuzzer ($cc not found)" >&2; exit 2; }
+gen=
+command -v ninja >/dev/null && gen="-G Ninja"
+
+# shellcheck disable=SC2086
+cmake -S "$root" -B "$build" $gen -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DDLC_SANITIZE=ON -DDLC_FUZZ=ON -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link >/dev/null
+cmake --build "$build" --target fuzz_txt fuzz_onnx -j "$(nproc)" >/dev/null
+
+# seeds TARGET DIR...: the files of DIRs up to max_len bytes, copied into one folder.
+seeds() {
+  t=$1
+  shift
+  s=$build/fuzz/seed-$t
+  rm -rf "$s" && mkdir -p "$s"
+  for d in "$@"; do
+    [ -d "$d" ] || continue
+    for f in "$d"/*; do
+      [ -f "$f" ] && [ "$(wc -c <"$f")" -le $max_len ] && cp "$f" "$s/$(basename "$d")_$(basename "$f")"
+    done
+  done
+  echo "$s"
+}
+
+status=0
+run() {
+  t=$1
+  shift
+  corpus=$build/fuzz/corpus-$t art=$build/fuzz/artifacts-$t
+  mkdir -p "$corpus"
+  rm -rf "$art" && mkdir -p "$art"
+  seed=$(seeds "$t" "$@" "$root/tests/fuzz/regress/$t")
+  echo "fuzz_$t: $secs s from $(ls "$seed" | wc -l) seeds"
+  rc=0
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+    "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+    -max_len=$max_len -artifact_prefix="$art/" -print_final_stats=1 "$corpus" "$seed" \
+    >"$build/fuzz/log-$t" 2>&1 || rc=$?
+  tail -n 12 "$build/fuzz/log-$t" | grep -E "^(stat::number_of_executed_units|Done|SUMMARY|==[0-9]+==ERROR)" || true
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    echo "run.sh: fuzz_$t failed (exit $rc); log: $build/fuzz/log-$t" >&2
+    for f in "$art"/*; do [ -e "$f" ] && echo "run.sh: crashing input: $f" >&2; done
+  fi
+}
+
+run txt "$root/models" "$root/tests/frontend/ok" "$root/tests/frontend/bad"
+run onnx "$root/models" "$root/tests/onnx/bad"
+exit $status

@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Writes the malformed-ONNX corpus of tests/onnx/bad/ and its manifest EXPECT.
+
+    .venv/bin/python tests/onnx/make_bad.py        # needs numpy and onnx (tools/pyenv.sh)
+
+Every file is a small model that dlc must refuse with one clear line.  EXPECT lists,
+per file, a substring that the error must contain (the error also names the file).
+The output is reproducible: the same onnx package writes the same bytes, and the random
+bytes come from a fixed seed.  Files are built from one valid model (x[batch, 4] @ W +
+b -> relu -> y) by breaking one thing at a time; a few are written byte by byte where
+the onnx package would refuse to make them.
+"""
+import os
+import random
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bad")
+OPSET = 13
+EXPECT = []  # (file, substring)
+
+
+def tensor(name, arr):
+    return numpy_helper.from_array(np.asarray(arr), name)
+
+
+def raw_tensor(name, dtype, dims, raw=b""):
+    """A TensorProto built field by field: onnx.helper checks what these files break."""
+    t = TensorProto(name=name, data_type=dtype, dims=dims)
+    t.raw_data = raw
+    return t
+
+
+def valid_graph(nodes=None, inits=None, inputs=None, outputs=None):
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((4, 3)).astype(np.float32)
+    b = np.zeros(3, np.float32)
+    nodes = nodes if nodes is not None else [
+        helper.make_node("MatMul", ["x", "W"], ["h"], name="mm"),
+        helper.make_node("Add", ["h", "b"], ["hb"], name="bias"),
+        helper.make_node("Relu", ["hb"], ["y"], name="act"),
+    ]
+    inits = inits if inits is not None else [tensor("W", w), tensor("b", b)]
+    inputs = inputs if inputs is not None else [
+        helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])]
+    outputs = outputs if outputs is not None else [
+        helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])]
+    return helper.make_graph(nodes, "g", inputs, outputs, inits)
+
+
+def model(graph, opset=OPSET):
+    imports = [helper.make_opsetid("", opset)] if opset else []
+    m = helper.make_model(graph, opset_imports=imports, producer_name="make_bad")
+    m.ir_version = 8
+    return m
+
+
+def write_bytes(name, data, want):
+    with open(os.path.join(HERE, name), "wb") as f:
+        f.write(data)
+    EXPECT.append((name, want))
+
+
+def write(name, m, want):
+    write_bytes(name, m.SerializeToString(), want)
+
+
+# ---- hand-made protobuf, for what onnx.helper will not build ----
+
+def varint(v):
+    v &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        byte = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def field(num, wire, payload):
+    key = varint(num << 3 | wire)
+    if wire == 0:
+        return key + varint(payload)
+    if wire == 2:
+        return key + varint(len(payload)) + payload
+    if wire == 5:
+        return key + payload
+    raise ValueError(wire)
+
+
+# ---- the corpus ----
+
+def files():
+    base = model(valid_graph())
+    good = base.SerializeToString()
+
+    # The file as a whole.
+    write_bytes("empty.onnx", b"", "imports no opset")
+    write_bytes("truncated.onnx", good[: len(good) // 2], "does not parse")
+    write_bytes("random.onnx", bytes(random.Random(1).getrandbits(8) for _ in range(512)), "does not parse")
+    # A GraphProto where a ModelProto belongs: its field 1 (node, a message) meets
+    # ModelProto's field 1 (ir_version, a varint).
+    write_bytes("wrong_message.onnx", valid_graph().SerializeToString(), "does not parse")
+    # ModelProto.graph (field 7) written as a varint.
+    write_bytes("graph_as_varint.onnx", field(1, 0, 8) + field(7, 0, 5) +
+                field(8, 2, field(2, 0, OPSET)), "does not parse")
+    # ModelProto.ir_version (field 1) written as a string.
+    write_bytes("ir_version_as_string.onnx", field(1, 2, b"eight") + good, "does not parse")
+    # A length prefix that runs past the end.
+    write_bytes("length_overrun.onnx", field(1, 0, 8) + varint(7 << 3 | 2) + varint(1 << 30) + b"\0" * 8,
+                "does not parse")
+    write("no_graph.onnx", onnx.ModelProto(ir_version=8, opset_import=[helper.make_opsetid("", OPSET)]),
+          "has no graph")
+    write("no_opset.onnx", model(valid_graph(), opset=0), "imports no opset")
+    m = model(valid_graph())
+    m.opset_import[0].domain = "com.example"
+    write("other_domain_opset.onnx", m, "imports no opset")
+
+    # Shapes and dimensions.
+    big = raw_tensor("W", TensorProto.FLOAT, [1 << 20, 1 << 20])
+    write("huge_initializer.onnx", model(valid_graph(inits=[big, tensor("b", np.zeros(3, np.float32))])),
+          "too many")
+    write("huge_input.onnx", model(valid_graph(
+        inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, [1 << 20, 1 << 20, 4])],
+        nodes=[helper.make_node("Relu", ["x"], ["y"], name="act")], inits=[])), "x")
+    neg = raw_tensor("W", TensorProto.FLOAT, [4, -3])
+    write("negative_dim_initializer.onnx", model(valid_graph(inits=[neg, tensor("b", np.zeros(3, np.float32))])),
+          "negative dimension")
+    write("negative_dim_input.onnx", model(valid_graph(
+        inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", -4])])), "dimension 1 is negative")
+    write("unbound_dim.onnx", model(valid_graph(
+        inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "width"])])),
+          "--dim width=N")
+    write("rank_too_high.onnx", model(valid_graph(
+        inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, [1] * 12)],
+        nodes=[helper.make_node("Relu", ["x"], ["y"], name="act")], inits=[])), "rank 12")
+    write("input_no_shape.onnx", model(valid_graph(
+        inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, None)])), "has no shape")
+    seq = helper.make_value_info("x", helper.make_sequence_type_proto(
+        helper.make_tensor_type_proto(TensorProto.FLOAT, [4])))
+    write("input_sequence.onnx", model(valid_graph(inputs=[seq])), "is not a tensor")
+
+    # Wiring.
+    write("dangling_input.onnx", model(valid_graph(nodes=[
+        helper.make_node("MatMul", ["x", "W"], ["h"], name="mm"),
+        helper.make_node("Add", ["h", "nowhere"], ["y"], name="bias")])), "'nowhere'")
+    write("dangling_no_sources.onnx", model(valid_graph(nodes=[
+        helper.make_node("Relu", ["ghost"], ["y"], name="act")], inputs=[], inits=[])), "'ghost'")
+    write("cycle.onnx", model(valid_graph(nodes=[
+        helper.make_node("Add", ["x", "t2"], ["t1"], name="first"),
+        helper.make_node("Relu", ["t1"], ["t2"], name="second"),
+        helper.make_node("Relu", ["t2"], ["y"], name="third")])), "cycle")
+    write("out_of_order.onnx", model(valid_graph(nodes=[
+        helper.make_node("Relu", ["hb"], ["y"], name="act"),
+        helper.make_node("MatMul", ["x", "W"], ["h"], name="mm"),
+        helper.make_node("Add", ["h", "b"], ["hb"], name="bias")])), "'hb'")
+    write("duplicate_graph_output.onnx", model(valid_graph(outputs=[
+        helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3]),
+        helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])])), "'y'")
+    write("duplicate_node_output.onnx", model(valid_graph(nodes=[
+        helper.make_node("MatMul", ["x", "W"], ["h"], name="mm"),
+        helper.make_node("Add", ["h", "b"], ["y"], name="bias"),
+        helper.make_node("Relu", ["x"], ["y"], name="again")])), "output 'y' is already defined")
+    write("duplicate_initializer.onnx", model(valid_graph(inits=[
+        tensor("W", np.zeros((4, 3), np.float32)), tensor("W", np.ones((4, 3), np.float32)),
+        tensor("b", np.zeros(3, np.float32))])), "'W'")
+    write("no_outputs.onnx", model(valid_graph(outputs=[])), "no outputs")
+    write("output_not_produced.onnx", model(valid_graph(outputs=[
+        helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", 3])])), "'z'")
+    write("node_no_op_type.onnx", model(valid_graph(nodes=[
+        helper.make_node("", ["x"], ["y"], name="blank")])), "no op_type")
+    write("unnamed_initializer.onnx", model(valid_graph(inits=[
+        tensor("", np.zeros((4, 3), np.float32)), tensor("b", np.zeros(3, np.float32))])), "no name")
+    write("too_many_inputs.onnx", model(valid_graph(nodes=[
+        helper.make_node("Sum", ["x"] * 100, ["y"], name="wide")])), "more than")
+
+    # Operators.
+    write("unsupported_op.onnx", model(valid_graph(nodes=[
+        helper.make_node("FancyOp", ["x"], ["y"], name="fancy")])), "unsupported operator FancyOp")
+    write("unsupported_domain.onnx", model(valid_graph(nodes=[
+        helper.make_node("Relu", ["x"], ["y"], name="act", domain="com.example")])), "'com.example'")
+    write("transpose_perm_float.onnx", model(valid_graph(nodes=[
+        helper.make_node("Transpose", ["x"], ["t"], name="tr", perm=1.0),
+        helper.make_node("Relu", ["t"], ["y"], name="act")],
+        outputs=[helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, "batch"])])), "attribute 'perm' is FLOAT")
+    write("transpose_perm_bad.onnx", model(valid_graph(nodes=[
+        helper.make_node("Transpose", ["x"], ["y"], name="tr", perm=[0, 0])])), "tr")
+    write("reshape_count.onnx", model(valid_graph(nodes=[
+        helper.make_node("Reshape", ["x", "shape"], ["y"], name="rs")],
+        inits=[tensor("shape", np.array([5, 5], np.int64))])), "rs")
+    write("reshape_shape_not_const.onnx", model(valid_graph(nodes=[
+        helper.make_node("Reshape", ["x", "x"], ["y"], name="rs")])), "constant")
+    write("matmul_mismatch.onnx", model(valid_graph(inits=[
+        tensor("W", np.zeros((5, 3), np.float32)), tensor("b", np.zeros(3, np.float32))])), "mm")
+    write("missing_operand.onnx", model(valid_graph(nodes=[
+        helper.make_node("MatMul", ["x"], ["y"], name="mm")])), "mm")
+
+    # Dtypes and tensor data.
+    write("unsupported_input_dtype.onnx", model(valid_graph(
+        inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT16, ["batch", 4])])), "float16")
+    write("string_initializer.onnx", model(valid_graph(inits=[
+        helper.make_tensor("W", TensorProto.STRING, [1], [b"w"]), tensor("b", np.zeros(3, np.float32))])),
+          "string")
+    write("unknown_dtype.onnx", model(valid_graph(
+        inputs=[helper.make_tensor_value_info("x", 99, ["batch", 4])])), "x")
+    raw = raw_tensor("W", TensorProto.FLOAT, [4, 3], b"\0" * 44)
+    write("raw_data_size.onnx", model(valid_graph(inits=[raw, tensor("b", np.zeros(3, np.float32))])),
+          "raw_data has 44 bytes")
+    few = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[4, 3], float_data=[1.0] * 5)
+    write("typed_data_count.onnx", model(valid_graph(inits=[few, tensor("b", np.zeros(3, np.float32))])),
+          "5 values for 12")
+
+    # External data: the location must stay inside the model's folder and hold the bytes.
+    with open(os.path.join(HERE, "short.bin"), "wb") as f:
+        f.write(b"\0" * 20)
+    for name, loc, want in [
+        ("external_parent.onnx", "../make_bad.py", "leaves the model's folder"),
+        ("external_absolute.onnx", "/etc/passwd", "leaves the model's folder"),
+        ("external_symlink.onnx", "escape.bin", "leaves the model's folder"),
+        ("external_missing.onnx", "missing.bin", "missing.bin"),
+        ("external_short.onnx", "short.bin", "too short"),
+        ("external_no_location.onnx", None, "without a location"),
+    ]:
+        t = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[4, 3])
+        t.data_location = TensorProto.EXTERNAL
+        if loc is not None:
+            t.external_data.add(key="location", value=loc)
+        else:
+            t.external_data.add(key="length", value="48")
+        write(name, model(valid_graph(inits=[t, tensor("b", np.zeros(3, np.float32))])), want)
+    t = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[4, 3])
+    t.data_location = TensorProto.EXTERNAL
+    t.external_data.add(key="location", value="short.bin")
+    t.external_data.add(key="offset", value="-8")
+    write("external_negative_offset.onnx", model(valid_graph(inits=[t, tensor("b", np.zeros(3, np.float32))])),
+          "offset -8 is negative")
+    link = os.path.join(HERE, "escape.bin")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink("../make_bad.py", link)
+
+
+def main():
+    os.makedirs(HERE, exist_ok=True)
+    for f in os.listdir(HERE):
+        if f.endswith(".onnx"):
+            os.remove(os.path.join(HERE, f))
+    files()
+    names = [n for n, _ in EXPECT]
+    if len(names) != len(set(names)):
+        sys.exit("make_bad.py: a file name is used twice")
+    with open(os.path.join(HERE, "EXPECT"), "w") as f:
+        f.write("# Written by tests/onnx/make_bad.py: FILE, a tab, and a substring that dlc's one-line\n"
+                "# error about FILE must contain.  Regenerate rather than edit.\n")
+        for name, want in EXPECT:
+            f.write(f"{name}\t{want}\n")
+    print(f"{len(EXPECT)} files in {HERE}")
+
+
+if __name__ == "__main__":
+    main()
