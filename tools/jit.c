@@ -1,6 +1,7 @@
 /* jit.c — generated C to a loaded shared object (tools/jit.h).
  *
- * Needs: a verified graph.  Runs the default pipeline (schedule, plan), writes
+ * Needs: a verified graph, which it leaves as it is.  Runs the pass pipeline on a copy
+ * (o->passes; by default -O0 without fusion), writes
  * model.c/model.h (and model.weights) into a fresh private folder, builds model.so with
  * $CC, dlopens it and initialises the model.  Everything on disk lives in that folder,
  * so concurrent builds (ctest -j) never meet.
@@ -86,11 +87,19 @@ static int close_out(FILE *f, int r, DlcErr *e) {
   return r;
 }
 
-/* Schedules, plans and generates; *weights says whether model.weights was written. */
-static int write_code(JitModel *m, Graph *g, int64_t embed_max, bool *weights, DlcErr *e) {
-  Schedule *s = pass_schedule(g);
-  Plan *p = pass_plan(g, s);
-  if (plan_check(g, s, p, e)) return -1;
+/* A copy of g through the pipeline, with its schedule and plan; NULL with e set. */
+static Graph *optimise(const Graph *g, const JitOptions *o, Schedule **s, Plan **p, DlcErr *e) {
+  PassOptions plain = pass_options(0);
+  Graph *c = pass_clone(g);
+  if (!pass_pipeline(&c, o && o->passes ? o->passes : &plain, s, p, e) && !plan_check(c, *s, *p, e))
+    return c;
+  ir_graph_free(c);
+  return NULL;
+}
+
+/* Generates the code; *weights says whether model.weights was written. */
+static int write_code(JitModel *m, Graph *g, const Schedule *s, const Plan *p, int64_t embed_max,
+                      bool *weights, DlcErr *e) {
   CgenOptions co = {.name = JIT_NAME, .header_name = "model.h", .embed_max_bytes = embed_max};
   *weights = cgen_c_needs_weights_file(g, p, &co);
   FILE *c = open_out(m, "model.c", e), *h = c ? open_out(m, "model.h", e) : NULL;
@@ -187,8 +196,12 @@ JitModel *jit_build(Graph *g, const JitOptions *o, DlcErr *e) {
   if (make_dir(m, e)) return free(m), NULL;
   int64_t embed = o && o->embed_max_bytes ? o->embed_max_bytes : CGEN_EMBED_DEFAULT;
   bool weights = false;
-  if (write_code(m, g, embed, &weights, e) || compile(m, o ? o->cflags : NULL, e) ||
-      load(m, weights, e)) {
+  Schedule *s = NULL;
+  Plan *p = NULL;
+  Graph *opt = optimise(g, o, &s, &p, e);
+  int r = !opt || write_code(m, opt, s, p, embed, &weights, e);
+  ir_graph_free(opt);
+  if (r || compile(m, o ? o->cflags : NULL, e) || load(m, weights, e)) {
     jit_free(m);
     return NULL;
   }

@@ -1,13 +1,14 @@
 /* jit.h — build generated C into a shared object, load it, run it.
  *
- * What `dlc run`, `dlc bench` and the end-to-end tests share: the graph goes through the
- * default pipeline (schedule, plan), cgen_c writes model.c/model.h (and model.weights
+ * What `dlc run`, `dlc bench` and the end-to-end tests share: a copy of the graph goes
+ * through the pass pipeline (passes.h), cgen_c writes model.c/model.h (and model.weights
  * when large) into a fresh private temporary folder, $CC (else cc) builds a shared
  * object from them, and dlopen loads it. */
 #ifndef DLC_JIT_H
 #define DLC_JIT_H
 
 #include "ir.h"
+#include "passes.h"
 
 typedef struct JitModel JitModel;
 
@@ -15,6 +16,7 @@ typedef struct JitOptions {
   const char *cflags;      /* extra compiler flags, e.g. "-O3 -march=native"; NULL: "-O2" */
   int64_t embed_max_bytes; /* as CgenOptions; 0: CGEN_EMBED_DEFAULT */
   bool keep;               /* keep the temporary folder (its path in jit_dir) */
+  const PassOptions *passes; /* NULL: -O0 without fusion, the graph exactly as given */
 } JitOptions;
 
 /* NULL with e set ("cc failed: <first line of its output>") on failure. */
