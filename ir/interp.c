@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dlc_rng.h"
 #include "ir.h"
 #include "scalar.h"
 
@@ -445,6 +446,154 @@ static int eval_pool(Interp *it, const Node *n, double *y) {
     }
   }
   free(win.kpos);
+  return 0;
+}
+
+/* ---- gradients and randomness (autodiff) ---- */
+
+/* updates [.., J, ..], indices [J] -> y of shape with y[o, idx[j], i] += u[o, j, i]; in
+ * that order, so sums are made as the generated code makes them. */
+static int eval_scatter(Interp *it, const Node *n, double *y) {
+  int ax = (int)node_int(n, A_AXIS);
+  int64_t outer = dims_prod(&n->shape, 0, ax), dim = n->shape.d[ax];
+  int64_t inner = dims_prod(&n->shape, ax + 1, n->shape.rank);
+  int64_t nidx = shape_numel(&in_node(it, n, 1)->shape);
+  const double *u = in_val(it, n, 0), *idx = in_val(it, n, 1);
+  for (int64_t j = 0; j < nidx; j++)
+    if (idx[j] < -(double)dim || idx[j] >= (double)dim)
+      return dlc_errf(it->e, "scatter_add: index %.0f is out of range for dimension of size %lld",
+                      idx[j], (long long)dim);
+  memset(y, 0, sizeof(double) * (size_t)shape_numel(&n->shape));
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < nidx; j++) {
+      int64_t k = (int64_t)idx[j] + (idx[j] < 0 ? dim : 0);
+      for (int64_t i = 0; i < inner; i++) y[(o * dim + k) * inner + i] += *u++;
+    }
+  return 0;
+}
+
+/* The loops of conv and its two gradients: for each output position q of (b, o) and
+ * each in-bounds tap t of input channel c, f(x index, w index, y index). */
+typedef struct ConvIdx {
+  int64_t x, w, y;
+} ConvIdx;
+
+typedef void (*ConvVisit)(void *ctx, ConvIdx i);
+
+static int conv_visit(Interp *it, const Node *n, const Shape *xs, const Shape *ws,
+                      const Shape *ys, ConvVisit f, void *ctx) {
+  Window win;
+  if (window_init(&win, n, xs, ws->d + 2, it->e)) return -1;
+  int64_t groups = node_int(n, A_GROUPS), cg = ws->d[1], og = ws->d[0] / groups;
+  int64_t plane = dims_prod(xs, 2, xs->rank);
+  Shape qs = shape_make(win.nsp, ys->d + 2);
+  int64_t nq = shape_numel(&qs), yi = 0;
+  for (int64_t b = 0; b < xs->d[0]; b++)
+    for (int64_t o = 0; o < ws->d[0]; o++) {
+      int64_t xg = (b * xs->d[1] + o / og * cg) * plane, wo = o * cg * win.ntap;
+      Walk q = walk_new(&qs, 0);
+      for (int64_t i = 0; i < nq; i++, walk_next(&q), yi++)
+        for (int64_t t = 0; t < win.ntap; t++) {
+          int64_t off;
+          if (!window_tap(&win, q.idx, t, &off)) continue;
+          for (int64_t c = 0; c < cg; c++)
+            f(ctx, (ConvIdx){xg + c * plane + off, wo + c * win.ntap + t, yi});
+        }
+    }
+  free(win.kpos);
+  return 0;
+}
+
+typedef struct ConvAcc {
+  const double *a, *b; /* the two operands read */
+  double *y;           /* the one accumulated */
+} ConvAcc;
+
+static void acc_grad_input(void *ctx, ConvIdx i) {
+  ConvAcc *c = ctx;
+  c->y[i.x] += c->a[i.y] * c->b[i.w];
+}
+
+static void acc_grad_weight(void *ctx, ConvIdx i) {
+  ConvAcc *c = ctx;
+  c->y[i.w] += c->a[i.x] * c->b[i.y];
+}
+
+/* gy [N,O,Q..], w [O,C/g,K..] -> gx: every product gy * w lands where conv read x. */
+static int eval_conv_grad_input(Interp *it, const Node *n, double *y) {
+  memset(y, 0, sizeof(double) * (size_t)shape_numel(&n->shape));
+  ConvAcc c = {in_val(it, n, 0), in_val(it, n, 1), y};
+  return conv_visit(it, n, &n->shape, &in_node(it, n, 1)->shape, &in_node(it, n, 0)->shape,
+                    acc_grad_input, &c);
+}
+
+/* x [N,C,S..], gy [N,O,Q..] -> gw: the correlation of x with gy. */
+static int eval_conv_grad_weight(Interp *it, const Node *n, double *y) {
+  memset(y, 0, sizeof(double) * (size_t)shape_numel(&n->shape));
+  ConvAcc c = {in_val(it, n, 0), in_val(it, n, 1), y};
+  return conv_visit(it, n, &in_node(it, n, 0)->shape, &n->shape, &in_node(it, n, 1)->shape,
+                    acc_grad_weight, &c);
+}
+
+/* Each window's gradient goes to the tap pool_max took: the first maximum, found with
+ * the forward op's comparison (a window with no number above -inf gets none). */
+static int eval_pool_max_grad(Interp *it, const Node *n, double *y) {
+  const Shape *xs = &n->shape, *gs = &in_node(it, n, 1)->shape;
+  Window win;
+  if (window_init(&win, n, xs, node_ints(n, A_KERNEL, NULL), it->e)) return -1;
+  int64_t plane = dims_prod(xs, 2, xs->rank), planes = xs->d[0] * xs->d[1];
+  Shape qs = shape_make(win.nsp, gs->d + 2);
+  int64_t nq = shape_numel(&qs);
+  const double *gy = in_val(it, n, 1);
+  memset(y, 0, sizeof(double) * (size_t)shape_numel(xs));
+  for (int64_t p = 0; p < planes; p++) {
+    const double *x = in_val(it, n, 0) + p * plane;
+    Walk q = walk_new(&qs, 0);
+    for (int64_t i = 0; i < nq; i++, walk_next(&q), gy++) {
+      double acc = -INFINITY;
+      int64_t best = -1, off;
+      for (int64_t t = 0; t < win.ntap; t++)
+        if (window_tap(&win, q.idx, t, &off) && acc < x[off]) acc = x[off], best = off;
+      if (best >= 0) y[p * plane + best] += *gy;
+    }
+  }
+  free(win.kpos);
+  return 0;
+}
+
+/* Each window's gradient spread over its taps, divided as pool_avg divided. */
+static int eval_pool_avg_grad(Interp *it, const Node *n, double *y) {
+  const Shape *xs = &n->shape, *gs = &in_node(it, n, 0)->shape;
+  Window win;
+  if (window_init(&win, n, xs, node_ints(n, A_KERNEL, NULL), it->e)) return -1;
+  bool count_pad = node_int(n, A_COUNT_PAD);
+  int64_t plane = dims_prod(xs, 2, xs->rank), planes = xs->d[0] * xs->d[1];
+  Shape qs = shape_make(win.nsp, gs->d + 2);
+  int64_t nq = shape_numel(&qs), off;
+  const double *gy = in_val(it, n, 0);
+  memset(y, 0, sizeof(double) * (size_t)shape_numel(xs));
+  for (int64_t p = 0; p < planes; p++, y += plane) {
+    Walk q = walk_new(&qs, 0);
+    for (int64_t i = 0; i < nq; i++, walk_next(&q), gy++) {
+      int64_t count = 0;
+      for (int64_t t = 0; t < win.ntap; t++) count += window_tap(&win, q.idx, t, &off);
+      double share = *gy / (double)(count_pad ? win.ntap : count ? count : 1);
+      for (int64_t t = 0; t < win.ntap; t++)
+        if (window_tap(&win, q.idx, t, &off)) y[off] += share;
+    }
+  }
+  free(win.kpos);
+  return 0;
+}
+
+/* Element i of step s is number s * numel + i of stream seed: each step continues the
+ * stream where the last one stopped. */
+static int eval_rng(Interp *it, const Node *n, double *y) {
+  uint64_t seed = (uint64_t)node_int(n, A_SEED), m = (uint64_t)shape_numel(&n->shape);
+  uint64_t base = (uint64_t)(int64_t)in_val(it, n, 0)[0] * m;
+  bool normal = n->op == OP_RNG_NORMAL;
+  for (uint64_t i = 0; i < m; i++)
+    y[i] = normal ? rt_rand_normal(seed, base + i) : rt_rand_uniform(seed, base + i);
   return 0;
 }
 

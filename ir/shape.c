@@ -408,3 +408,129 @@ int shape_pool(Graph *g, Node *n) {
   n->shape = s;
   return 0;
 }
+
+/* ---- gradients and randomness (autodiff) ---- */
+
+/* A `shape` attribute as a Shape: rank and dimensions checked. */
+static int shape_attr(Graph *g, Node *n, Shape *s) {
+  int r;
+  const int64_t *d = node_ints(n, A_SHAPE, &r);
+  if (r > IR_MAX_RANK) return fail(g, n, "rank %d is over %d", r, IR_MAX_RANK);
+  for (int i = 0; i < r; i++)
+    if (d[i] <= 0) return fail(g, n, "dimensions of shape must be positive");
+  *s = shape_make(r, d);
+  return 0;
+}
+
+/* updates, indices: updates must have the shape gather(zeros(shape), indices) has. */
+int shape_scatter(Graph *g, Node *n) {
+  const Shape *u = &arg(g, n, 0)->shape, *ix = &arg(g, n, 1)->shape;
+  Shape x, want = {0};
+  char b1[128], b2[128];
+  if (shape_attr(g, n, &x)) return -1;
+  if (!dtype_is_int(arg(g, n, 1)->dtype)) return fail(g, n, "indices must be integers");
+  Attr *ax = (Attr *)node_attr(n, A_AXIS);
+  if (axis_norm(&ax->i, x.rank))
+    return fail(g, n, "axis %lld is out of range for rank %d", (long long)ax->i, x.rank);
+  if (x.rank - 1 + ix->rank > IR_MAX_RANK) return fail(g, n, "updates would have rank over %d", IR_MAX_RANK);
+  for (int i = 0; i < ax->i; i++) want.d[want.rank++] = x.d[i];
+  for (int i = 0; i < ix->rank; i++) want.d[want.rank++] = ix->d[i];
+  for (int i = (int)ax->i + 1; i < x.rank; i++) want.d[want.rank++] = x.d[i];
+  if (!shape_eq(u, &want))
+    return fail(g, n, "updates are %s, the indices want %s", shp(u, b1), shp(&want, b2));
+  n->dtype = result_dtype(g, n);
+  n->shape = x;
+  return 0;
+}
+
+/* The conv that x [N,C,S..] and w [O,C/g,K..] make must give y: the operands of both
+ * conv gradients are checked against the conv they undo. */
+static int conv_check(Graph *g, Node *n, const Shape *x, const Shape *w, const Shape *y) {
+  char b1[128], b2[128], b3[128], b4[128];
+  int64_t groups = node_int(n, A_GROUPS);
+  if (x->rank < 3 || w->rank != x->rank || y->rank != x->rank)
+    return fail(g, n, "input %s, weight %s and result %s need one rank, 3 or more", shp(x, b1),
+                shp(w, b2), shp(y, b3));
+  if (groups < 1 || x->d[1] % groups || w->d[0] % groups || w->d[1] * groups != x->d[1])
+    return fail(g, n, "input %s and weight %s disagree on channels for %lld group(s)", shp(x, b1),
+                shp(w, b2), (long long)groups);
+  if (window_attrs(g, n, x->rank - 2)) return -1;
+  Shape s = {.rank = x->rank};
+  s.d[0] = x->d[0];
+  s.d[1] = w->d[0];
+  if (window_out(g, n, x, w->d + 2, &s)) return -1;
+  if (!shape_eq(&s, y))
+    return fail(g, n, "the gradient is %s, but the conv of %s by %s gives %s", shp(y, b1),
+                shp(x, b2), shp(w, b3), shp(&s, b4));
+  return 0;
+}
+
+static int same_dtype(Graph *g, Node *n) {
+  if (arg(g, n, 0)->dtype != arg(g, n, 1)->dtype) return fail(g, n, "operands differ in dtype");
+  n->dtype = result_dtype(g, n);
+  return 0;
+}
+
+int shape_conv_grad_input(Graph *g, Node *n) {
+  Shape x;
+  if (shape_attr(g, n, &x) || same_dtype(g, n)) return -1;
+  if (conv_check(g, n, &x, &arg(g, n, 1)->shape, &arg(g, n, 0)->shape)) return -1;
+  n->shape = x;
+  return 0;
+}
+
+int shape_conv_grad_weight(Graph *g, Node *n) {
+  Shape w;
+  if (shape_attr(g, n, &w) || same_dtype(g, n)) return -1;
+  if (conv_check(g, n, &arg(g, n, 0)->shape, &w, &arg(g, n, 1)->shape)) return -1;
+  n->shape = w;
+  return 0;
+}
+
+/* The pool of x (its shape) must give gy's shape. */
+static int pool_check(Graph *g, Node *n, const Shape *x, const Shape *gy) {
+  char b1[128], b2[128], b3[128];
+  int nk;
+  const int64_t *k = node_ints(n, A_KERNEL, &nk);
+  if (x->rank < 3) return fail(g, n, "input needs rank 3 or more ([N, C, spatial...])");
+  if (nk != x->rank - 2) return fail(g, n, "kernel needs %d entries", x->rank - 2);
+  if (window_attrs(g, n, x->rank - 2)) return -1;
+  const int64_t *p = node_ints(n, A_PADS, NULL);
+  for (int i = 0; i < nk; i++)
+    if (p[i] >= k[i] || p[i + nk] >= k[i]) return fail(g, n, "pads must be smaller than the kernel");
+  Shape s = {.rank = x->rank};
+  s.d[0] = x->d[0];
+  s.d[1] = x->d[1];
+  if (window_out(g, n, x, k, &s)) return -1;
+  if (!shape_eq(&s, gy))
+    return fail(g, n, "the gradient is %s, but pooling %s gives %s", shp(gy, b1), shp(x, b2),
+                shp(&s, b3));
+  return 0;
+}
+
+int shape_pool_max_grad(Graph *g, Node *n) {
+  if (same_dtype(g, n) || pool_check(g, n, &arg(g, n, 0)->shape, &arg(g, n, 1)->shape)) return -1;
+  n->shape = arg(g, n, 0)->shape;
+  return 0;
+}
+
+int shape_pool_avg_grad(Graph *g, Node *n) {
+  Shape x;
+  if (shape_attr(g, n, &x) || pool_check(g, n, &x, &arg(g, n, 0)->shape)) return -1;
+  n->dtype = result_dtype(g, n);
+  n->shape = x;
+  return 0;
+}
+
+/* step: one integer; the result a float of the attribute's shape. */
+int shape_rng(Graph *g, Node *n) {
+  const Node *step = arg(g, n, 0);
+  Shape s;
+  if (shape_attr(g, n, &s)) return -1;
+  if (!dtype_is_int(step->dtype) || shape_numel(&step->shape) != 1)
+    return fail(g, n, "the step must be one integer");
+  n->dtype = result_dtype(g, n);
+  if (!dtype_is_float(n->dtype)) return fail(g, n, "dtype must be a float type");
+  n->shape = s;
+  return 0;
+}

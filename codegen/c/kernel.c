@@ -23,7 +23,8 @@ int cgen_source(CEmit *ce, const Node *n) {
 
 bool cgen_kernel_can_fail(const CEmit *ce, const Kernel *k) {
   for (int j = 0; j < k->n; j++)
-    if (ce->g->nodes[k->nodes[j]]->op == OP_GATHER) return true;
+    if (ce->g->nodes[k->nodes[j]]->op == OP_GATHER || ce->g->nodes[k->nodes[j]]->op == OP_SCATTER_ADD)
+      return true;
   return false;
 }
 
