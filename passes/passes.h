@@ -6,14 +6,41 @@
 #include "ir.h"
 
 /* How a kernel's nodes run.  The fuse pass decides; each backend has one emitter per
- * kind.  A kernel's last node is the value it produces. */
+ * kind.  A kernel lists its nodes in an order that runs them (operands first); the last
+ * node is its result.  In every kind but SINGLE and SEQ the other nodes are internal:
+ * all their users are in the kernel, none is a graph output, and the plan gives them no
+ * buffer (LOC_NONE).  Those kinds may also hold views: a RESHAPE whose operand is
+ * outside the kernel, read from that operand's buffer through the reshape's shape (same
+ * elements, same order).  Operands from outside are read with numpy broadcasting onto
+ * the shape of the node that uses them.
+ *
+ *   SINGLE    one node, any op.
+ *   ELEMWISE  elementwise nodes, each of the last node's shape, and views: one loop over
+ *             that shape computes every node at each index.
+ *   EPILOGUE  nodes[0], the head, is a matmul or conv whose operands come from outside
+ *             and whose result only the kernel uses; the rest are elementwise nodes of the
+ *             head's shape and views: the product's elements, then the elementwise tail
+ *             at each index (bias, activation, residual).
+ *   REDUCE    the last node is a reduction (sum, prod, max, min); the others are
+ *             elementwise nodes of its operand's shape and views: the reduction's loop
+ *             computes its operand's elements on the fly.
+ *   ROW       a row domain vec = [P.., C], C >= 2, and sc = [P.., 1]: elementwise nodes of
+ *             shape vec (row vectors) or sc (per-row scalars), reductions of the last axis
+ *             of a vec-shaped value with keepdims (per-row scalars), and views.  The last
+ *             node is a row vector, a per-row scalar, or a reduction of the last axis
+ *             (keepdims or not).  Each row is done alone: one pass over it per reduction,
+ *             one more to write a row-vector result (softmax, layernorm, log-softmax,
+ *             cross-entropy).
+ *   SEQ       any nodes, one after another in one function; each has its own buffer (none
+ *             is internal), so any of them may be used outside.
+ */
 typedef enum {
-  KERNEL_SINGLE,   /* one node */
-  KERNEL_ELEMWISE, /* elementwise nodes over the last node's index space, as one loop */
-  KERNEL_EPILOGUE, /* a matmul or conv, then elementwise nodes applied to each output */
-  KERNEL_REDUCE,   /* elementwise nodes feeding the last node, a reduction (a prologue) */
-  KERNEL_ROW,      /* a row-wise pattern (softmax, log-softmax, layernorm, cross-entropy) */
-  KERNEL_SEQ,      /* nodes run one after another in one function (--fuse=op fallback) */
+  KERNEL_SINGLE,
+  KERNEL_ELEMWISE,
+  KERNEL_EPILOGUE,
+  KERNEL_REDUCE,
+  KERNEL_ROW,
+  KERNEL_SEQ,
 } KernelKind;
 
 typedef struct Kernel {
@@ -27,8 +54,11 @@ typedef struct Schedule {
   Kernel *k;
 } Schedule;
 
-/* One kernel per computing node (INPUT, PARAM, CONST are not kernels). */
+/* One kernel per computing node (INPUT, PARAM, CONST are not kernels): FUSE_NONE. */
 Schedule *pass_schedule(Graph *g);
+/* Proves s partitions g's computing nodes into kernels in a valid order that keep the
+ * contracts above; 0, or -1 with e set. */
+int schedule_check(const Graph *g, const Schedule *s, DlcErr *e);
 
 /* Where each value lives while the model runs. */
 typedef enum {
@@ -45,6 +75,12 @@ typedef struct Loc {
   int64_t offset;
 } Loc;
 
+/* A buffer holds several values when their lifetimes (the kernel that writes one to
+ * the last kernel that reads it) do not overlap, and in two cases where they touch:
+ * in place, a kernel of kind ELEMWISE or ROW (or a SINGLE elementwise node) writes its
+ * result over an arena operand that dies there and that it reads at the very index it
+ * writes (same shape, same element size); and a SINGLE reshape of an arena value
+ * aliases it (the kernel moves nothing).  Emitters drop `restrict` where buffers meet. */
 typedef struct Plan {
   Loc *loc;             /* per node id */
   int64_t arena_bytes;  /* workspace size */
@@ -95,6 +131,8 @@ typedef struct PassOptions {
 PassOptions pass_options(int opt_level);
 /* Whether name is a pass of the pipeline ("fold", "cse", "dce", "bnfold", "fuse", "plan"). */
 bool pass_known(const char *name);
+/* Whether the pipeline runs that pass under o. */
+bool pass_runs(const PassOptions *o, const char *name);
 
 /* The whole list: fold, cse, dce, bnfold (-O2, inference only), then fuse (the
  * schedule) and plan.  *g may be replaced by a rebuilt graph (the old one is freed);

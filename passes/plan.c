@@ -1,13 +1,20 @@
 /* plan.c — memory planning: where every value lives while the model runs.
  *
- * Needs: a schedule.  Gives: a location for every node.  Inputs stay in the caller's
- * buffers, weights in one block, a computed output is written straight into the
- * caller's output buffer, and every other value gets an offset in one arena.  Values
- * whose lifetimes (first kernel that writes them .. last kernel that reads them) do
- * not overlap may share bytes; offsets are chosen largest value first, each at the
- * lowest offset clear of every placed value it overlaps in time (best fit by size).
- * A value a kernel reads is never reused for what the same kernel writes (in-place
- * reuse comes with fusion). */
+ * Needs: a schedule that keeps the kernel contracts (passes.h).  Gives: a location for
+ * every node.  Inputs stay in the caller's buffers, weights in one block, a computed
+ * output is written straight into the caller's output buffer, values internal to a
+ * loop-fused kernel get none (LOC_NONE), and every other value gets an offset in one
+ * arena.
+ *
+ * Values are gathered into buffers, walking the kernels in order: a SINGLE reshape of
+ * an arena value aliases it; a kernel that computes in place (passes.h) takes the
+ * buffer of an operand that dies there; any other value opens a buffer of its own.  A
+ * buffer lives from the kernel that first writes it to the last kernel that reads any
+ * of its values.  Buffers are then placed best-fit: each, in turn, into the smallest gap
+ * left by the placed buffers it overlaps in time.  Several orders are tried and the
+ * smallest arena kept.  The plan reports the arena, the sum of all arena values, and the
+ * peak of bytes live at once over the buffers (a lower bound for any placement).
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,25 +26,35 @@ static int64_t align_up(int64_t v) { return (v + ALIGN - 1) / ALIGN * ALIGN; }
 
 static int64_t node_bytes(const Node *n) { return shape_numel(&n->shape) * dtype_size(n->dtype); }
 
-typedef struct Life {
-  int id;
-  int first, last; /* kernel indices */
-  int64_t bytes;
-} Life;
+static int *ints(Graph *g, int fill) {
+  int *v = arena_alloc(g->arena, sizeof(int) * (size_t)(g->n ? g->n : 1));
+  for (int i = 0; i < g->n; i++) v[i] = fill;
+  return v;
+}
+
+/* ---- what both the planner and the checker derive from the schedule ---- */
 
 /* The kernel that computes each node; -1 for data. */
 static int *kernel_of(Graph *g, const Schedule *s) {
-  int *k = arena_alloc(g->arena, sizeof(int) * (size_t)(g->n ? g->n : 1));
-  for (int i = 0; i < g->n; i++) k[i] = -1;
+  int *k = ints(g, -1);
   for (int t = 0; t < s->nk; t++)
     for (int j = 0; j < s->k[t].n; j++) k[s->k[t].nodes[j]] = t;
   return k;
 }
 
+static bool loop_fused(KernelKind k) { return k != KERNEL_SINGLE && k != KERNEL_SEQ; }
+
+/* Nodes of a loop-fused kernel other than its result: they need no buffer. */
+static bool *internal_nodes(Graph *g, const Schedule *s) {
+  bool *in = arena_alloc(g->arena, sizeof(bool) * (size_t)(g->n ? g->n : 1));
+  for (int t = 0; t < s->nk; t++)
+    for (int j = 0; loop_fused(s->k[t].kind) && j + 1 < s->k[t].n; j++) in[s->k[t].nodes[j]] = true;
+  return in;
+}
+
 /* Last kernel that reads each node; nk for values copied to an output at the end. */
 static int *last_use(Graph *g, const Schedule *s, const Plan *p, const int *kof) {
-  int *last = arena_alloc(g->arena, sizeof(int) * (size_t)(g->n ? g->n : 1));
-  for (int i = 0; i < g->n; i++) last[i] = kof[i];
+  int *last = arena_memdup(g->arena, kof, sizeof(int) * (size_t)(g->n ? g->n : 1));
   for (int i = 0; i < g->n; i++)
     for (int j = 0; j < g->nodes[i]->nin; j++) {
       int a = g->nodes[i]->in[j];
@@ -47,7 +64,32 @@ static int *last_use(Graph *g, const Schedule *s, const Plan *p, const int *kof)
   return last;
 }
 
-static void place_io(Graph *g, Plan *p, const int *kof) {
+/* Whether kernel k may write its result y over value a, which it reads: at y's own
+ * index (same shape, same dtype), never through a view, in a kind that reads
+ * every element before it writes it. */
+static bool in_place_ok(const Graph *g, const Kernel *k, int a, int y) {
+  const Node *an = g->nodes[a], *yn = g->nodes[y];
+  bool kind = k->kind == KERNEL_ELEMWISE || k->kind == KERNEL_ROW ||
+              (k->kind == KERNEL_SINGLE && op_is_elementwise(yn->op));
+  if (!kind || y != k->nodes[k->n - 1] || !shape_eq(&an->shape, &yn->shape) ||
+      an->dtype != yn->dtype)
+    return false;
+  for (int j = 0; j < k->n; j++) {
+    const Node *n = g->nodes[k->nodes[j]];
+    for (int i = 0; i < n->nin; i++)
+      if (n->in[i] == a && n->op == OP_RESHAPE) return false;
+  }
+  return true;
+}
+
+/* A SINGLE reshape: its result may share its operand's bytes. */
+static bool is_alias_kernel(const Graph *g, const Kernel *k) {
+  return k->kind == KERNEL_SINGLE && g->nodes[k->nodes[0]]->op == OP_RESHAPE;
+}
+
+/* ---- inputs, weights, outputs ---- */
+
+static void place_io(Graph *g, Plan *p, const int *kof, const bool *internal) {
   int input = 0;
   int64_t w = 0;
   p->copy_out = arena_alloc(g->arena, sizeof(int) * (size_t)(g->nout ? g->nout : 1));
@@ -64,97 +106,274 @@ static void place_io(Graph *g, Plan *p, const int *kof) {
     int id = g->out[j];
     bool once = true;
     for (int k = 0; k < j; k++) once &= g->out[k] != id;
-    if (kof[id] >= 0 && once) p->loc[id] = (Loc){LOC_OUTPUT, j, 0};
+    if (kof[id] >= 0 && once && !internal[id]) p->loc[id] = (Loc){LOC_OUTPUT, j, 0};
     else p->copy_out[p->ncopy++] = j;
   }
 }
 
-static int by_size(const void *a, const void *b) {
-  const Life *x = a, *y = b;
-  if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
-  return x->id - y->id;
+/* ---- buffers ---- */
+
+typedef struct Buf {
+  int first, last; /* kernel interval */
+  int64_t bytes;
+  int64_t off;
+} Buf;
+
+typedef struct Planner {
+  Graph *g;
+  const Schedule *s;
+  Plan *p;
+  int *kof, *last;
+  bool *internal;
+  int *buf;  /* buffer of each arena value, -1 for the others */
+  Buf *b;
+  int nb;
+} Planner;
+
+static bool in_arena(const Planner *pl, int id) {
+  return pl->kof[id] >= 0 && !pl->internal[id] && pl->p->loc[id].kind == LOC_NONE;
 }
 
-static bool overlap_time(const Life *a, const Life *b) {
-  return a->first <= b->last && b->first <= a->last;
+static void join(Planner *pl, int id, int b) {
+  pl->buf[id] = b;
+  if (pl->last[id] > pl->b[b].last) pl->b[b].last = pl->last[id];
 }
 
-/* Lowest offset where `v` fits clear of every placed value live at the same time. */
-static int64_t fit(const Life *v, const Life *placed, const int64_t *off, int np) {
-  int64_t at = 0;
-  for (bool moved = true; moved;) {
-    moved = false;
-    for (int i = 0; i < np; i++) {
-      if (!overlap_time(v, &placed[i])) continue;
-      if (at < off[i] + placed[i].bytes && off[i] < at + v->bytes) {
-        at = align_up(off[i] + placed[i].bytes);
-        moved = true;
-      }
+/* Every value of buffer b that kernel t reads may be overwritten in place by y. */
+static bool whole_buffer_ok(const Planner *pl, const Kernel *k, int b, int y) {
+  for (int j = 0; j < k->n; j++) {
+    const Node *n = pl->g->nodes[k->nodes[j]];
+    for (int i = 0; i < n->nin; i++)
+      if (pl->buf[n->in[i]] == b && !in_place_ok(pl->g, k, n->in[i], y)) return false;
+  }
+  return true;
+}
+
+/* The buffer of an operand of kernel t that t may take over for its result y. */
+static int reusable(const Planner *pl, int t, int y) {
+  const Kernel *k = &pl->s->k[t];
+  int64_t bytes = align_up(node_bytes(pl->g->nodes[y]));
+  for (int j = 0; j < k->n; j++) {
+    const Node *n = pl->g->nodes[k->nodes[j]];
+    for (int i = 0; i < n->nin; i++) {
+      int b = pl->buf[n->in[i]];
+      if (b < 0 || pl->kof[n->in[i]] == t || pl->b[b].last != t || pl->b[b].bytes != bytes) continue;
+      if (whole_buffer_ok(pl, k, b, y)) return b;
     }
   }
-  return at;
+  return -1;
 }
 
-static void place_arena(Graph *g, const Schedule *s, Plan *p, const int *kof, const int *last) {
-  Life *v = malloc(sizeof(Life) * (size_t)(g->n ? g->n : 1));
-  int64_t *off = malloc(sizeof(int64_t) * (size_t)(g->n ? g->n : 1));
-  int nv = 0;
-  DLC_ASSERT(v && off);
-  for (int i = 0; i < g->n; i++)
-    if (kof[i] >= 0 && p->loc[i].kind == LOC_NONE)
-      v[nv++] = (Life){i, kof[i], last[i], align_up(node_bytes(g->nodes[i]))};
-  qsort(v, (size_t)nv, sizeof *v, by_size);
-  for (int i = 0; i < nv; i++) {
-    off[i] = fit(&v[i], v, off, i);
-    p->loc[v[i].id] = (Loc){LOC_ARENA, 0, off[i]};
-    if (off[i] + v[i].bytes > p->arena_bytes) p->arena_bytes = off[i] + v[i].bytes;
-    p->total_bytes += v[i].bytes;
+static void open_buffer(Planner *pl, int t, int y) {
+  pl->b[pl->nb] = (Buf){t, pl->last[y], align_up(node_bytes(pl->g->nodes[y])), 0};
+  join(pl, y, pl->nb++);
+}
+
+static void gather(Planner *pl) {
+  for (int t = 0; t < pl->s->nk; t++) {
+    const Kernel *k = &pl->s->k[t];
+    for (int j = 0; j < k->n; j++) {
+      int y = k->nodes[j];
+      if (!in_arena(pl, y)) continue;
+      bool alias = is_alias_kernel(pl->g, k) && pl->buf[pl->g->nodes[y]->in[0]] >= 0;
+      int b = alias ? pl->buf[pl->g->nodes[y]->in[0]] : reusable(pl, t, y);
+      if (b >= 0) join(pl, y, b);
+      else open_buffer(pl, t, y);
+    }
   }
-  for (int t = 0; t <= s->nk; t++) {
+}
+
+/* ---- placement ---- */
+
+static bool overlap_time(const Buf *a, const Buf *b) { return a->first <= b->last && b->first <= a->last; }
+
+typedef struct Span {
+  int64_t lo, hi;
+} Span;
+
+static int by_lo(const void *a, const void *b) {
+  const Span *x = a, *y = b;
+  return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The offset of the smallest gap that holds v among placed buffers live with it. */
+static int64_t best_fit(const Buf *b, const int *order, int np, const Buf *v, Span *sp) {
+  int n = 0;
+  for (int i = 0; i < np; i++) {
+    const Buf *o = &b[order[i]];
+    if (overlap_time(o, v)) sp[n++] = (Span){o->off, o->off + o->bytes};
+  }
+  qsort(sp, (size_t)n, sizeof *sp, by_lo);
+  int64_t at = 0, best = -1, best_gap = 0, end = 0;
+  for (int i = 0; i <= n; i++) {
+    int64_t lo = i < n ? sp[i].lo : INT64_MAX;
+    int64_t gap = lo - at;
+    if (gap >= v->bytes && (best < 0 || gap < best_gap)) best = at, best_gap = gap;
+    if (i < n && sp[i].hi > at) at = align_up(sp[i].hi);
+    if (i < n && sp[i].hi > end) end = sp[i].hi;
+  }
+  return best >= 0 ? best : align_up(end);
+}
+
+static int64_t place_in_order(Buf *b, const int *order, int nb, Span *sp) {
+  int64_t arena = 0;
+  for (int i = 0; i < nb; i++) {
+    Buf *v = &b[order[i]];
+    v->off = best_fit(b, order, i, v, sp);
+    if (v->off + v->bytes > arena) arena = v->off + v->bytes;
+  }
+  return arena;
+}
+
+/* Orders tried: largest first, longest-lived first, earliest first. */
+typedef struct Rank {
+  int64_t key;
+  int idx;
+} Rank;
+
+static int64_t rank_key(const Buf *x, int order) {
+  if (order == 0) return x->bytes;
+  if (order == 1) return (int64_t)(x->last - x->first) * 1000003 + x->bytes / ALIGN;
+  return -(int64_t)x->first;
+}
+
+static int by_rank(const void *a, const void *b) {
+  const Rank *x = a, *y = b;
+  if (x->key != y->key) return x->key < y->key ? 1 : -1;
+  return x->idx - y->idx;
+}
+
+static void place(Planner *pl) {
+  int nb = pl->nb;
+  size_t n = (size_t)(nb ? nb : 1);
+  int *order = malloc(sizeof(int) * n);
+  int64_t *best = malloc(sizeof(int64_t) * n);
+  Span *sp = malloc(sizeof(Span) * n);
+  Rank *rk = malloc(sizeof(Rank) * n);
+  DLC_ASSERT(order && best && sp && rk);
+  int64_t best_arena = -1;
+  for (int o = 0; o < 3; o++) {
+    for (int i = 0; i < nb; i++) rk[i] = (Rank){rank_key(&pl->b[i], o), i};
+    qsort(rk, (size_t)nb, sizeof *rk, by_rank);
+    for (int i = 0; i < nb; i++) order[i] = rk[i].idx;
+    int64_t arena = place_in_order(pl->b, order, nb, sp);
+    if (best_arena >= 0 && arena >= best_arena) continue;
+    best_arena = arena;
+    for (int i = 0; i < nb; i++) best[i] = pl->b[i].off;
+  }
+  for (int i = 0; i < nb; i++) pl->b[i].off = best[i];
+  pl->p->arena_bytes = best_arena > 0 ? best_arena : 0;
+  free(order), free(best), free(sp), free(rk);
+}
+
+static void report(Planner *pl) {
+  for (int i = 0; i < pl->g->n; i++) {
+    if (pl->buf[i] < 0) continue;
+    pl->p->loc[i] = (Loc){LOC_ARENA, 0, pl->b[pl->buf[i]].off};
+    pl->p->total_bytes += align_up(node_bytes(pl->g->nodes[i]));
+  }
+  for (int t = 0; t <= pl->s->nk; t++) {
     int64_t live = 0;
-    for (int i = 0; i < nv; i++) live += v[i].first <= t && t <= v[i].last ? v[i].bytes : 0;
-    if (live > p->peak_bytes) p->peak_bytes = live;
+    for (int i = 0; i < pl->nb; i++) live += pl->b[i].first <= t && t <= pl->b[i].last ? pl->b[i].bytes : 0;
+    if (live > pl->p->peak_bytes) pl->p->peak_bytes = live;
   }
-  free(v);
-  free(off);
 }
 
 Plan *pass_plan(Graph *g, const Schedule *s) {
   Plan *p = arena_alloc(g->arena, sizeof *p);
   p->loc = arena_alloc(g->arena, sizeof(Loc) * (size_t)(g->n ? g->n : 1));
-  int *kof = kernel_of(g, s);
-  place_io(g, p, kof);
-  int *last = last_use(g, s, p, kof);
-  place_arena(g, s, p, kof, last);
+  Planner pl = {.g = g, .s = s, .p = p, .kof = kernel_of(g, s), .internal = internal_nodes(g, s),
+                .buf = ints(g, -1)};
+  place_io(g, p, pl.kof, pl.internal);
+  pl.last = last_use(g, s, p, pl.kof);
+  pl.b = arena_alloc(g->arena, sizeof(Buf) * (size_t)(g->n ? g->n : 1));
+  gather(&pl);
+  place(&pl);
+  report(&pl);
   return p;
 }
 
-/* The checker recomputes lifetimes from the graph and schedule alone and tests every
- * pair of arena values, so it does not trust the planner's bookkeeping. */
+/* ---- the checker ----
+ *
+ * It recomputes lifetimes from the graph and schedule alone and tests every pair of
+ * arena values, so it does not trust the planner's bookkeeping.  Values are first
+ * grouped into alias classes (a SINGLE reshape placed on its operand: one value under
+ * two names); two classes may share bytes while both live only where one dies in the
+ * kernel that writes the other in place. */
+
+typedef struct Checker {
+  const Graph *g;
+  const Schedule *s;
+  const Plan *p;
+  int *kof, *last, *cls;
+  bool *internal;
+  int *cfirst, *clast; /* per class root */
+  DlcErr *e;
+} Checker;
+
+static int check_loc(const Checker *c, int i) {
+  const Loc *a = &c->p->loc[i];
+  const Graph *g = c->g;
+  if (c->kof[i] < 0) return 0;
+  if (c->internal[i] != (a->kind == LOC_NONE))
+    return dlc_errf(c->e, "plan: node %d %s", i,
+                    c->internal[i] ? "is internal to a fused kernel but has a buffer" : "has no location");
+  if (a->kind == LOC_OUTPUT && (a->index < 0 || a->index >= g->nout || g->out[a->index] != i))
+    return dlc_errf(c->e, "plan: node %d is placed in output %d, which is another value", i, a->index);
+  if (a->kind == LOC_ARENA &&
+      (a->offset % ALIGN || a->offset < 0 || a->offset + node_bytes(g->nodes[i]) > c->p->arena_bytes))
+    return dlc_errf(c->e, "plan: node %d lies outside the arena or is misaligned", i);
+  if (a->kind == LOC_INPUT || a->kind == LOC_WEIGHT)
+    return dlc_errf(c->e, "plan: computed node %d is placed in an input or the weights", i);
+  return 0;
+}
+
+static void alias_classes(Checker *c) {
+  for (int i = 0; i < c->g->n; i++) c->cls[i] = i;
+  for (int t = 0; t < c->s->nk; t++) {
+    const Kernel *k = &c->s->k[t];
+    if (!is_alias_kernel(c->g, k)) continue;
+    int y = k->nodes[0], a = c->g->nodes[y]->in[0];
+    const Loc *ly = &c->p->loc[y], *la = &c->p->loc[a];
+    if (ly->kind == LOC_ARENA && la->kind == LOC_ARENA && ly->offset == la->offset) c->cls[y] = c->cls[a];
+  }
+  for (int i = 0; i < c->g->n; i++) c->cfirst[i] = c->kof[i], c->clast[i] = -1;
+  for (int i = 0; i < c->g->n; i++)
+    if (c->last[i] > c->clast[c->cls[i]]) c->clast[c->cls[i]] = c->last[i];
+}
+
+/* Class x dies in kernel t, which writes class y (its root) over it in place. */
+static bool in_place_pair(const Checker *c, int x, int y) {
+  int t = c->kof[y];
+  if (c->clast[x] != t || c->p->loc[x].offset != c->p->loc[y].offset) return false;
+  if (align_up(node_bytes(c->g->nodes[x])) != align_up(node_bytes(c->g->nodes[y]))) return false;
+  for (int m = 0; m < c->g->n; m++)
+    if (c->cls[m] == x && c->last[m] == t && !in_place_ok(c->g, &c->s->k[t], m, y)) return false;
+  return true;
+}
+
+static int check_pair(const Checker *c, int i, int j) {
+  const Loc *a = &c->p->loc[i], *b = &c->p->loc[j];
+  int x = c->cls[i], y = c->cls[j];
+  if (a->kind != LOC_ARENA || b->kind != LOC_ARENA || x == y) return 0;
+  bool live = c->cfirst[x] <= c->clast[y] && c->cfirst[y] <= c->clast[x];
+  bool bytes = a->offset < b->offset + node_bytes(c->g->nodes[j]) &&
+               b->offset < a->offset + node_bytes(c->g->nodes[i]);
+  if (!live || !bytes) return 0;
+  if (c->cfirst[x] < c->cfirst[y] ? in_place_pair(c, x, y) : in_place_pair(c, y, x)) return 0;
+  return dlc_errf(c->e, "plan: nodes %d and %d are live at once and overlap in the arena", i, j);
+}
+
 int plan_check(const Graph *cg, const Schedule *s, const Plan *p, DlcErr *e) {
   Graph *g = (Graph *)cg;
-  int *kof = kernel_of(g, s);
-  int *last = last_use(g, s, p, kof);
-  for (int i = 0; i < g->n; i++) {
-    const Loc *a = &p->loc[i];
-    if (kof[i] >= 0 && a->kind == LOC_NONE) {
-      bool internal = false; /* inside a fused kernel, not its result */
-      for (int t = 0; t < s->nk; t++)
-        for (int j = 0; j + 1 < s->k[t].n; j++) internal |= s->k[t].nodes[j] == i;
-      if (!internal) return dlc_errf(e, "plan: node %d has no location", i);
-    }
-    if (a->kind != LOC_ARENA) continue;
-    if (a->offset % ALIGN || a->offset < 0 || a->offset + node_bytes(g->nodes[i]) > p->arena_bytes)
-      return dlc_errf(e, "plan: node %d lies outside the arena or is misaligned", i);
-    for (int j = i + 1; j < g->n; j++) {
-      const Loc *b = &p->loc[j];
-      if (b->kind != LOC_ARENA) continue;
-      bool live = kof[i] <= last[j] && kof[j] <= last[i];
-      bool bytes = a->offset < b->offset + node_bytes(g->nodes[j]) &&
-                   b->offset < a->offset + node_bytes(g->nodes[i]);
-      if (live && bytes)
-        return dlc_errf(e, "plan: nodes %d and %d are live at once and overlap in the arena", i, j);
-    }
-  }
+  Checker c = {.g = g, .s = s, .p = p, .e = e, .kof = kernel_of(g, s), .internal = internal_nodes(g, s),
+               .cls = ints(g, 0), .cfirst = ints(g, 0), .clast = ints(g, 0)};
+  c.last = last_use(g, s, p, c.kof);
+  for (int i = 0; i < g->n; i++)
+    if (check_loc(&c, i)) return -1;
+  alias_classes(&c);
+  for (int i = 0; i < g->n; i++)
+    for (int j = i + 1; j < g->n; j++)
+      if (check_pair(&c, i, j)) return -1;
   return 0;
 }

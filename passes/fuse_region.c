@@ -1,0 +1,166 @@
+/* fuse_region.c — one fused region: a sink and the producers it swallows.
+ *
+ * Needs: the users of every node (fuse_uses).  Gives: the nodes of one kernel and its
+ * kind, per the contracts in passes.h.  A producer joins when every one of its uses is
+ * already in the region, it is not a graph output, and the region's shape rules admit
+ * it.  Candidates are tried highest id first: a node's users all have higher ids, so
+ * when a node is tried every user that will ever join has already joined, and one pass
+ * over the candidates decides each of them for good.
+ *
+ * Shape rules.  An elementwise region computes every member at the sink's index
+ * (`out`); a member of another shape would be recomputed, so it stays outside.  A
+ * reduction over the last axis (keepdims) turns the region into a row region over
+ * vec = [P.., C]: members are then row vectors (shape vec) or per-row scalars (shape
+ * sc = [P.., 1]).  A reshape whose operand stays outside is a view: read in place
+ * through its own shape.  A matmul or conv whose only users are an elementwise region
+ * of its own shape heads an epilogue.
+ */
+#include <string.h>
+
+#include "fuse.h"
+
+/* Epilogues need the backend's matmul/conv emitters to apply the elementwise tail
+ * (KERNEL_EPILOGUE in passes.h); they are formed once those emitters exist. */
+static const bool fuse_epilogues = false;
+
+typedef struct Region {
+  Graph *g;
+  FuseUses *u;
+  const int *owner;
+  const bool *allowed;
+  int root, stamp, lo; /* lo: the lowest candidate id */
+  Shape out;           /* the elementwise index space (before a row domain exists) */
+  bool row;            /* a row domain: vec and sc below are set */
+  Shape vec, sc;
+  bool reduce_root;    /* the sink reduces over axes other than just the last */
+  bool row_parts;      /* per-row scalars or inner reductions: a ROW kernel */
+  bool elem_only;      /* every member so far is elementwise or a view */
+  int head;            /* the matmul or conv of an epilogue, or -1 */
+} Region;
+
+static bool is_reduce(const Node *n) { return !strcmp(ir_ops[n->op].impl, "reduce"); }
+static bool is_heavy(const Node *n) { return n->op == OP_MATMUL || n->op == OP_CONV; }
+static const Node *in0(const Region *r, const Node *n) { return r->g->nodes[n->in[0]]; }
+
+/* Reduces the last axis alone, of length 2 or more. */
+static bool is_row_reduce(const Region *r, const Node *n) {
+  int na;
+  if (!is_reduce(n)) return false;
+  const int64_t *ax = node_ints(n, A_AXES, &na);
+  const Shape *x = &in0(r, n)->shape;
+  return na == 1 && x->rank >= 1 && ax[0] == x->rank - 1 && x->d[x->rank - 1] > 1;
+}
+
+static Shape last_to_one(Shape s) {
+  s.d[s.rank - 1] = 1;
+  return s;
+}
+
+static void set_row(Region *r, const Shape *vec) {
+  r->row = true;
+  r->vec = *vec;
+  r->sc = last_to_one(*vec);
+}
+
+static void push_operands(Region *r, const Node *n, bool as_buffers) {
+  for (int i = 0; i < n->nin; i++) {
+    int a = n->in[i];
+    if (as_buffers) r->u->blocked[a] = r->stamp;
+    else r->u->cand[a] = r->stamp;
+    if (!as_buffers && a < r->lo) r->lo = a;
+  }
+}
+
+/* Every use of p lies in the region, and none of them reads p as a whole buffer. */
+static bool uses_inside(const Region *r, int p) {
+  for (int j = r->u->start[p]; j < r->u->start[p + 1]; j++) {
+    int user = r->u->user[j];
+    if (r->u->member[user] != r->stamp || user == r->head) return false;
+  }
+  return true;
+}
+
+static bool admit_elementwise(Region *r, const Node *n) {
+  if (!r->row) return shape_eq(&n->shape, &r->out);
+  if (shape_eq(&n->shape, &r->vec)) return true;
+  if (!shape_eq(&n->shape, &r->sc)) return false;
+  r->row_parts = true;
+  return true;
+}
+
+/* An inner reduction over the last axis, kept as a per-row scalar. */
+static bool admit_reduce(Region *r, const Node *n) {
+  if (r->head >= 0 || r->reduce_root || !is_row_reduce(r, n) || !node_int(n, A_KEEPDIMS))
+    return false;
+  const Shape *x = &in0(r, n)->shape;
+  if (r->row) return shape_eq(x, &r->vec);
+  if (shape_eq(&n->shape, &r->out)) set_row(r, x); /* the members so far are per-row scalars */
+  else if (shape_eq(x, &r->out)) set_row(r, &r->out);
+  else return false;
+  r->row_parts = true;
+  return true;
+}
+
+static bool admit_head(Region *r, const Node *n) {
+  if (!fuse_epilogues || r->head >= 0 || r->row || r->reduce_root || !r->elem_only) return false;
+  if (!op_is_elementwise(r->g->nodes[r->root]->op) || !shape_eq(&n->shape, &r->out)) return false;
+  r->head = n->id;
+  return true;
+}
+
+/* Tries candidate p; on success it joins and its operands become candidates (or, for
+ * what reads them as buffers, are kept out). */
+static void try_join(Region *r, int p) {
+  const Node *n = r->g->nodes[p];
+  if (fuse_is_data(n) || r->owner[p] >= 0 || (r->allowed && !r->allowed[p])) return;
+  if (r->u->blocked[p] == r->stamp || r->u->output[p] || !uses_inside(r, p)) return;
+  bool view = n->op == OP_RESHAPE, head = false;
+  if (op_is_elementwise(n->op)) {
+    if (!admit_elementwise(r, n)) return;
+  } else if (is_reduce(n)) {
+    if (!admit_reduce(r, n)) return;
+    r->elem_only = false;
+  } else if (is_heavy(n)) {
+    if (!(head = admit_head(r, n))) return;
+  } else if (!view) return;
+  r->u->member[p] = r->stamp;
+  push_operands(r, n, view || head);
+}
+
+/* The sink decides the index space; nodes other than elementwise ops and reductions
+ * stand alone. */
+static bool start(Region *r) {
+  const Node *n = r->g->nodes[r->root];
+  r->out = n->shape;
+  if (is_reduce(n) && is_row_reduce(r, n)) set_row(r, &in0(r, n)->shape);
+  else if (is_reduce(n)) r->reduce_root = true, r->out = in0(r, n)->shape;
+  else if (!op_is_elementwise(n->op)) return false;
+  r->elem_only = !is_reduce(n);
+  return true;
+}
+
+static KernelKind region_kind(const Region *r) {
+  if (r->head >= 0) return KERNEL_EPILOGUE;
+  if (r->reduce_root) return KERNEL_REDUCE;
+  if (is_reduce(r->g->nodes[r->root])) return r->row_parts ? KERNEL_ROW : KERNEL_REDUCE;
+  return r->row ? KERNEL_ROW : KERNEL_ELEMWISE;
+}
+
+int fuse_region(Graph *g, FuseUses *u, int root, int *owner, const bool *allowed, int *nodes,
+                KernelKind *kind) {
+  Region r = {.g = g, .u = u, .owner = owner, .allowed = allowed, .root = root,
+              .stamp = root + 1, .lo = root, .head = -1};
+  u->member[root] = r.stamp;
+  if (start(&r)) {
+    push_operands(&r, g->nodes[root], false);
+    for (int p = root - 1; p >= r.lo; p--)
+      if (u->cand[p] == r.stamp) try_join(&r, p);
+  }
+  int n = 0;
+  if (r.head >= 0) nodes[n++] = r.head;
+  for (int p = r.lo; p <= root; p++)
+    if (u->member[p] == r.stamp && p != r.head) nodes[n++] = p;
+  for (int j = 0; j < n; j++) owner[nodes[j]] = root;
+  *kind = region_kind(&r);
+  return n;
+}
