@@ -20,6 +20,12 @@ bool pass_known(const char *name) {
   return false;
 }
 
+bool pass_runs(const PassOptions *o, const char *name) {
+  if (!strcmp(name, "bnfold")) return o->opt_level >= 2 && !o->training;
+  if (!strcmp(name, "fuse") || !strcmp(name, "plan")) return true;
+  return o->opt_level >= 1 && pass_known(name);
+}
+
 PassOptions pass_options(int opt_level) {
   PassOptions o = {.opt_level = opt_level, .fuse = opt_level >= 2 ? FUSE_ALL : FUSE_NONE};
 #ifndef NDEBUG
@@ -38,7 +44,9 @@ static int after(const Graph *g, const PassOptions *o, const char *name, int bef
   return 0;
 }
 
+/* Runs the pass when o asks for it. */
 static int run(Graph **g, const PassOptions *o, const char *name, GraphPass pass, DlcErr *e) {
+  if (!pass_runs(o, name)) return 0;
   int before = (*g)->n;
   DlcErr pe;
   if (pass(g, &pe)) return dlc_errf(e, "%s: %s", name, pe.msg);
@@ -52,11 +60,10 @@ static int plan(Graph *g, const PassOptions *o, const Schedule *s, Plan **p, Dlc
 }
 
 int pass_pipeline(Graph **g, const PassOptions *o, Schedule **s, Plan **p, DlcErr *e) {
-  int level = o->opt_level;
-  if (level >= 1 && run(g, o, "fold", pass_fold, e)) return -1;
-  if (level >= 1 && run(g, o, "cse", pass_cse, e)) return -1;
-  if (level >= 1 && run(g, o, "dce", pass_dce, e)) return -1;
-  if (level >= 2 && !o->training && run(g, o, "bnfold", pass_bnfold, e)) return -1;
+  if (run(g, o, "fold", pass_fold, e)) return -1;
+  if (run(g, o, "cse", pass_cse, e)) return -1;
+  if (run(g, o, "dce", pass_dce, e)) return -1;
+  if (run(g, o, "bnfold", pass_bnfold, e)) return -1;
   *s = pass_schedule(*g); /* pass_fuse(*g, o->fuse) once the fuse pass lands */
   if (after(*g, o, "fuse", (*g)->n, e)) return -1;
   return plan(*g, o, *s, p, e);

@@ -15,6 +15,7 @@
 
 #include "dlc_err.h"
 #include "frontend.h"
+#include "passes.h"
 
 /* ---- the command line (cmd_args.c) ------------------------------------------------ */
 
@@ -31,6 +32,9 @@ typedef struct CmdArgs {
   unsigned which;        /* CMD_* of cmd */
   const char *model;     /* the one positional argument; "-" is stdin */
   LoadOptions load;      /* --batch, --dim, --shape */
+  PassOptions passes;    /* -O0/-O1/-O2, --fuse, --no-fuse, --print-after */
+  bool fuse_given;       /* --fuse or --no-fuse: else the level's default */
+  const char *after;     /* dump --after PASS */
   /* compile */
   const char *out;       /* -o OUT.c */
   const char *name;      /* --name */

@@ -77,6 +77,44 @@ static int set_stats(CmdArgs *a, const char *opt, const char *v) { (void)opt, (v
 static int set_check(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->check = true; return 0; }
 static int set_keep(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->keep = true; return 0; }
 
+/* -O0, -O1, -O2: the digit is the level */
+static int set_level(CmdArgs *a, const char *opt, const char *v) {
+  (void)v;
+  a->passes.opt_level = opt[2] - '0';
+  return 0;
+}
+
+static int set_fuse(CmdArgs *a, const char *opt, const char *v) {
+  static const char *const modes[] = {[FUSE_NONE] = "none", [FUSE_OP] = "op", [FUSE_ALL] = "all"};
+  for (int m = FUSE_NONE; m <= FUSE_ALL; m++)
+    if (!strcmp(v, modes[m])) {
+      a->passes.fuse = (FuseMode)m, a->fuse_given = true;
+      return 0;
+    }
+  return cmd_fail("%s '%s': expected none, op or all", opt, v);
+}
+
+static int set_no_fuse(CmdArgs *a, const char *opt, const char *v) {
+  (void)opt, (void)v;
+  a->passes.fuse = FUSE_NONE, a->fuse_given = true;
+  return 0;
+}
+
+static int pass_name(const char *opt, const char *v) {
+  if (pass_known(v)) return 0;
+  return cmd_fail("%s '%s': not a pass (fold, cse, dce, bnfold, fuse, plan)", opt, v);
+}
+
+static int set_print_after(CmdArgs *a, const char *opt, const char *v) {
+  a->passes.print_after = v;
+  return pass_name(opt, v);
+}
+
+static int set_after(CmdArgs *a, const char *opt, const char *v) {
+  a->after = v;
+  return pass_name(opt, v);
+}
+
 static int set_batch(CmdArgs *a, const char *opt, const char *v) {
   if (parse_int(v, 1, INT32_MAX, &a->load.batch))
     return cmd_fail("%s '%s': expected an integer from 1 to %d", opt, v, INT32_MAX);
@@ -156,13 +194,20 @@ static const CmdOpt opts[] = {
     {"-o", "OUT.c", CMD_COMPILE, set_out, "write OUT.c and OUT.h (and OUT.weights for large models)"},
     {"--name", "N", CMD_COMPILE, set_name, "prefix of the generated symbols (default: the model's name)"},
     {"--embed-max", "BYTES", CMD_COMPILE, set_embed, "embed weights up to this size, else write OUT.weights"},
-    {"--stats", NULL, CMD_COMPILE, set_stats, "print kernels, arena bytes and weight bytes"},
+    {"--stats", NULL, CMD_COMPILE, set_stats, "print each pass with node counts, then kernels, arena and weight bytes"},
     {"--input", "NAME=FILE.npy", CMD_RUN, set_input, "an input's values (others are seeded random)"},
     {"--output", "DIR", CMD_RUN, set_output, "write each output as DIR/NAME.npy"},
     {"--seed", "S", CMD_RUN, set_seed, "seed of the random inputs (default 0)"},
     {"--check", NULL, CMD_RUN, set_check, "compare with the reference interpreter; exit 1 if they differ"},
     {"--cflags", "FLAGS", CMD_RUN, set_cflags, "flags for the C compiler (default -O2)"},
     {"--keep", NULL, CMD_RUN, set_keep, "keep the folder of the generated code and say where it is"},
+    {"-O0", NULL, ALL, set_level, "only what correctness needs: no graph passes, no fusion"},
+    {"-O1", NULL, ALL, set_level, "fold constants and identities, merge equal nodes, drop dead ones"},
+    {"-O2", NULL, ALL, set_level, "-O1, batchnorm folded into weights, fusion across operators (default)"},
+    {"--fuse", "none|op|all", ALL, set_fuse, "kernels per core op, per source operator, or fused across"},
+    {"--no-fuse", NULL, ALL, set_no_fuse, "the same as --fuse=none"},
+    {"--print-after", "PASS", ALL, set_print_after, "print the graph to stderr after PASS (fold, cse, dce, bnfold, fuse, plan)"},
+    {"--after", "PASS", CMD_DUMP, set_after, "print the graph after PASS instead of as loaded"},
     {"--batch", "N", ALL, set_batch, "bind the dimension named batch"},
     {"--dim", "NAME=V", ALL, set_dim, "bind a symbolic dimension"},
     {"--shape", "INPUT=1x784", ALL, set_shape, "set an input's whole shape"},
@@ -208,6 +253,7 @@ static int parse_opt(CmdArgs *a, int argc, char **argv, int *i) {
 int cmd_parse(CmdArgs *a, const char *cmd, unsigned which, int argc, char **argv) {
   memset(a, 0, sizeof *a);
   a->cmd = cmd, a->which = which, a->embed_max = CGEN_EMBED_DEFAULT;
+  a->passes = pass_options(2);
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i];
     if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
@@ -223,5 +269,6 @@ int cmd_parse(CmdArgs *a, const char *cmd, unsigned which, int argc, char **argv
     }
   }
   if (!a->model) return cmd_fail("'dlc %s' needs a model file (see 'dlc %s --help')", cmd, cmd);
+  if (!a->fuse_given) a->passes.fuse = pass_options(a->passes.opt_level).fuse;
   return 0;
 }

@@ -107,10 +107,13 @@ static int commit(OutFile *o, bool weights, DlcErr *e) {
 
 /* ---- compiling ---- */
 
-static int generate(Graph *g, const CgenOptions *co, bool stats, OutFile *o, DlcErr *e) {
-  Schedule *s = pass_schedule(g);
-  Plan *p = pass_plan(g, s);
-  if (plan_check(g, s, p, e)) return -1;
+static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile *o, DlcErr *e) {
+  Schedule *s;
+  Plan *p;
+  PassOptions po = a->passes;
+  if (a->stats) po.stats_to = stdout;
+  if (pass_pipeline(gp, &po, &s, &p, e) || plan_check(*gp, s, p, e)) return -1;
+  Graph *g = *gp;
   bool weights = cgen_c_needs_weights_file(g, p, co);
   int r = open_tmp(&o[OUT_C], e);
   if (!r) r = open_tmp(&o[OUT_H], e);
@@ -118,7 +121,7 @@ static int generate(Graph *g, const CgenOptions *co, bool stats, OutFile *o, Dlc
   if (!r) r = cgen_c(g, s, p, co, o[OUT_C].f, o[OUT_H].f, o[OUT_W].f, e);
   for (int i = 0; i < OUT_COUNT; i++) r = close_tmp(&o[i], r, e);
   if (!r) r = commit(o, weights, e);
-  if (!r && stats)
+  if (!r && a->stats)
     printf("kernels %d, arena %lld bytes, weights %lld bytes%s\n", s->nk, (long long)p->arena_bytes,
            (long long)p->weight_bytes, weights ? " (in a weights file)" : " (embedded)");
   return r;
@@ -133,7 +136,7 @@ static int compile_model(const CmdArgs *a, OutFile *o) {
   const char *slash = strrchr(o[OUT_H].path, '/');
   CgenOptions co = {.name = name, .header_name = slash ? slash + 1 : o[OUT_H].path,
                     .embed_max_bytes = a->embed_max};
-  int r = generate(g, &co, a->stats, o, &e);
+  int r = generate(&g, &co, a, o, &e);
   ir_graph_free(g);
   if (r) {
     discard(o);
