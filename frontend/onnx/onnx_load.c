@@ -15,17 +15,28 @@
 
 #define ONNX_MAX_BYTES ((size_t)2 << 30) /* protobuf's own limit */
 
+/* Names in a model may hold any byte; an error stays one line. */
+static int one_line(DlcErr *e) {
+  for (char *s = e ? e->msg : NULL; s && *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+  return -1;
+}
+
 int onnx_fail(OnnxCtx *c, const OnnxNode *n, const char *fmt, ...) {
   char msg[DLC_ERR_MAX];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  if (!n) return dlc_errf(c->e, "%s: %.600s", c->file, msg);
+  if (!n) {
+    dlc_errf(c->e, "%s: %.600s", c->file, msg);
+    return one_line(c->e);
+  }
   const Onnx__NodeProto *p = n->p;
   const char *name = p->name && *p->name ? p->name : (p->n_output ? p->output[0] : "?");
-  return dlc_errf(c->e, "%s: node '%.100s' (%.60s, opset %lld): %.500s", c->file, name, p->op_type,
-                  (long long)c->opset, msg);
+  dlc_errf(c->e, "%s: node '%.100s' (%.60s, opset %lld): %.500s", c->file, name, p->op_type,
+           (long long)c->opset, msg);
+  return one_line(c->e);
 }
 
 int onnx_fail_ir(OnnxCtx *c, const OnnxNode *n) { return onnx_fail(c, n, "%s", c->g->err.msg); }
