@@ -97,6 +97,10 @@ bool cgen_same_buffer(const CEmit *ce, int a, int b);
 #include "ops.def"
 #undef OP
 
+/* What a kernel needs at file scope before its function: the FMA macro and the
+ * weights packed in panels of a tiled matmul or conv (pack.c). */
+int cgen_before_kernel(CEmit *ce, const Kernel *k);
+
 /* The C expression of an elementwise node with its operands' expressions in `opnd`. */
 void cgen_elem_expr(const CEmit *ce, const Node *n, const char *const *opnd, char *buf,
                     size_t size);

@@ -1,12 +1,18 @@
 /* conv.c — N-d convolution: x [N, C, S..] with w [O, C/groups, K..] gives
  * y [N, O, Q..], with strides, zero padding, dilations and groups.
  *
- * Direct loops: per output position, the taps of each input channel of its group.
- * Input position p = q * stride - pad_begin + k * dilation; a dimension whose taps
- * can fall in the padding skips them with a bounds test at its own loop level. */
+ * As a product per image and group: Y[o, q] = sum_k W[o, k] * col[k, q], where k runs
+ * over the group's channels and the kernel's taps and col is the im2col of x.  The
+ * columns go panel by panel (NR output positions): the panel of col is gathered into a
+ * local array [K][NR], zero where a tap falls in the padding, then the register tile
+ * (tile.h) runs the group's output channels over it, reading W's rows in place.
+ * Input position p = q * stride - pad_begin + k * dilation.
+ *
+ * A panel too deep for the stack falls back to direct loops: per output position, the
+ * taps of each input channel of its group, skipping taps in the padding. */
 #include <inttypes.h>
 
-#include "cgen_c.h"
+#include "tile.h"
 
 Win cgen_window(const Node *n, const Shape *x, const int64_t *kernel) {
   Win w = {.nsp = x->rank - 2, .in = x->d + 2, .k = kernel, .out = n->shape.d + 2};
@@ -38,34 +44,142 @@ int cgen_window_taps(CEmit *ce, const Win *w, int depth) {
   return depth + w->nsp;
 }
 
-int cgen_conv(CEmit *ce, const Node *n) {
+typedef struct Conv {
+  const Node *n;
+  const Epi *ep;
+  const char *t;
+  Win w;
+  int64_t groups, cg, og; /* groups, input and output channels per group */
+  int64_t depth;          /* K = cg * taps */
+  int64_t q;              /* output positions per channel */
+  int nr;
+} Conv;
+
+static Conv conv_dims(const CEmit *ce, const Node *n, const Epi *ep) {
   const Node *x = cgen_in(ce, n, 0), *wt = cgen_in(ce, n, 1);
-  Win w = cgen_window(n, &x->shape, wt->shape.d + 2);
-  int64_t groups = node_int(n, A_GROUPS), cg = wt->shape.d[1], og = wt->shape.d[0] / groups;
-  Shape q = shape_make(w.nsp, w.out);
-  CgenIndex xi, wi, yi;
-  cgen_index_init(&xi, 0), cgen_index_add(&xi, "p", w.in_st, w.nsp);
-  cgen_index_init(&wi, 0), cgen_index_add(&wi, "k", w.k_st, w.nsp);
-  cgen_index_init(&yi, 0), cgen_index_add(&yi, "q", w.out_st, w.nsp);
-  const char *t = cgen_ctype(n);
-  cgen_line(ce, 1, "for (int64_t b = 0; b < %" PRId64 "; b++)", x->shape.d[0]);
-  cgen_line(ce, 2, "for (int64_t o = 0; o < %" PRId64 "; o++) {", wt->shape.d[0]);
-  cgen_line(ce, 3, "const %s *xg = a0 + (b * %" PRId64 " + o / %" PRId64 " * %" PRId64 ") * %" PRId64
-                   "; /* the group's channels */",
-            t, x->shape.d[1], og, cg, w.in_plane);
-  cgen_line(ce, 3, "const %s *wo = a1 + o * %" PRId64 ";", t, cg * w.k_plane);
-  cgen_line(ce, 3, "%s *yo = y + (b * %" PRId64 " + o) * %" PRId64 ";", t, wt->shape.d[0],
-            w.out_plane);
-  int depth = cgen_loops_open(ce, &q, "q", 3);
-  cgen_line(ce, depth, "%s acc = 0;", t);
-  cgen_line(ce, depth, "for (int64_t c = 0; c < %" PRId64 "; c++) {", cg);
-  int inner = cgen_window_taps(ce, &w, depth + 1);
-  cgen_line(ce, inner, "acc += xg[c * %" PRId64 " + %s] * wo[c * %" PRId64 " + %s];", w.in_plane,
-            cgen_index_str(&xi), w.k_plane, cgen_index_str(&wi));
-  cgen_loops_close(ce, w.nsp, depth + 1);
+  Conv c = {.n = n, .ep = ep, .t = cgen_ctype(n), .w = cgen_window(n, &x->shape, wt->shape.d + 2),
+            .groups = node_int(n, A_GROUPS), .cg = wt->shape.d[1], .nr = tile_nr(n->dtype)};
+  c.og = wt->shape.d[0] / c.groups;
+  c.depth = c.cg * c.w.k_plane;
+  c.q = c.w.out_plane;
+  return c;
+}
+
+/* ---- the tiled product ---- */
+
+/* "p0 >= 0 && p0 < 28 && ..." over the dimensions whose taps can leave x; "" if none. */
+static void inside(const Win *w, char *buf, size_t n) {
+  size_t k = 0;
+  buf[0] = 0;
+  for (int d = 0; d < w->nsp; d++)
+    if (can_leave(w, d))
+      k += (size_t)snprintf(buf + k, n - k, "%sp%d >= 0 && p%d < %" PRId64, k ? " && " : "", d, d,
+                            w->in[d]);
+}
+
+/* bp[k][j] = col[k, col0 + j] for j < cols, zero after. */
+static void im2col(CEmit *ce, const Conv *c, const char *col0, int64_t cols, int depth) {
+  const Win *w = &c->w;
+  char cond[512];
+  CgenIndex xi, ki;
+  cgen_index_init(&xi, 0), cgen_index_add(&xi, "p", w->in_st, w->nsp);
+  cgen_index_init(&ki, 0), cgen_index_add(&ki, "k", w->k_st, w->nsp);
+  inside(w, cond, sizeof cond);
+  cgen_line(ce, depth, "for (int64_t jj = 0; jj < %" PRId64 "; jj++) {", cols);
+  for (int d = 0; d < w->nsp; d++)
+    cgen_line(ce, depth + 1, "const int64_t q%d = (%s + jj) / %" PRId64 " %% %" PRId64 ";", d, col0,
+              w->out_st[d], w->out[d]);
+  cgen_line(ce, depth + 1, "for (int64_t ci = 0; ci < %" PRId64 "; ci++) {", c->cg);
+  int in = depth + 2;
+  for (int d = 0; d < w->nsp; d++, in++) {
+    cgen_line(ce, in, "for (int64_t k%d = 0; k%d < %" PRId64 "; k%d++) {", d, d, w->k[d], d);
+    cgen_line(ce, in + 1, "const int64_t p%d = q%d * %" PRId64 " - %" PRId64 " + k%d * %" PRId64 ";", d,
+              d, w->stride[d], w->pad[d], d, w->dil[d]);
+  }
+  const char *kx = cgen_index_str(&ki), *xx = cgen_index_str(&xi);
+  if (cond[0])
+    cgen_line(ce, in, "bp[(ci * %" PRId64 " + %s) * %d + jj] = %s ? X[ci * %" PRId64 " + %s] : 0;",
+              w->k_plane, kx, c->nr, cond, w->in_plane, xx);
+  else
+    cgen_line(ce, in, "bp[(ci * %" PRId64 " + %s) * %d + jj] = X[ci * %" PRId64 " + %s];", w->k_plane,
+              kx, c->nr, w->in_plane, xx);
+  cgen_loops_close(ce, w->nsp, depth + 2);
+  cgen_line(ce, depth + 1, "}");
   cgen_line(ce, depth, "}");
-  cgen_line(ce, depth, "yo[%s] = acc;", cgen_index_str(&yi));
-  cgen_loops_close(ce, q.rank, 3);
+  if (cols < c->nr) {
+    cgen_line(ce, depth, "for (int64_t kk = 0; kk < %" PRId64 "; kk++)", c->depth);
+    cgen_line(ce, depth + 1, "for (int64_t jj = %" PRId64 "; jj < %d; jj++) bp[kk * %d + jj] = 0;",
+              cols, c->nr, c->nr);
+  }
+}
+
+static void tiled(CEmit *ce, const Conv *c, const char *wt, int depth) {
+  int64_t npf = c->q / c->nr, nrem = c->q % c->nr, ofull = c->og - c->og % TILE_MR;
+  char begin[64], end[96], col0[32], jcol[32];
+  snprintf(begin, sizeof begin, "g * %" PRId64, c->og);
+  snprintf(end, sizeof end, "g * %" PRId64 " + %" PRId64, c->og, ofull);
+  snprintf(jcol, sizeof jcol, "jp * %d", c->nr);
+  Rows r = {.begin = begin, .end = end, .rem = c->og % TILE_MR, .rem_at = c->og % TILE_MR ? end : NULL};
+  Tile t = {.t = c->t, .nr = c->nr, .depth = c->depth, .a = wt, .a_rs = c->depth, .a_cs = 1,
+            .panel = "bp"};
+  cgen_line(ce, depth, "%s bp[%" PRId64 "]; /* one panel of im2col(x): [K][NR] */", c->t,
+            c->depth * c->nr);
+  if (npf) {
+    cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
+    im2col(ce, c, jcol, c->nr, depth + 1);
+    t.col0 = jcol, t.nstore = c->nr;
+    tile_rows(ce, &t, &r, c->ep, depth + 1);
+    cgen_line(ce, depth, "}");
+  }
+  if (nrem) {
+    snprintf(col0, sizeof col0, "%" PRId64, npf * c->nr);
+    im2col(ce, c, col0, nrem, depth);
+    t.col0 = col0, t.nstore = (int)nrem;
+    tile_rows(ce, &t, &r, c->ep, depth);
+  }
+}
+
+/* ---- direct loops ---- */
+
+static void direct(CEmit *ce, const Conv *c, const char *wt, int depth) {
+  const Win *w = &c->w;
+  Shape q = shape_make(w->nsp, w->out);
+  CgenIndex xi, wi, yi;
+  cgen_index_init(&xi, 0), cgen_index_add(&xi, "p", w->in_st, w->nsp);
+  cgen_index_init(&wi, 0), cgen_index_add(&wi, "k", w->k_st, w->nsp);
+  cgen_index_init(&yi, 0), cgen_index_add(&yi, "q", w->out_st, w->nsp);
+  cgen_line(ce, depth, "for (int64_t o = g * %" PRId64 "; o < (g + 1) * %" PRId64 "; o++) {", c->og, c->og);
+  cgen_line(ce, depth + 1, "const %s *wo = %s + o * %" PRId64 ";", c->t, wt, c->depth);
+  int in = cgen_loops_open(ce, &q, "q", depth + 1);
+  cgen_line(ce, in, "%s acc = 0;", c->t);
+  cgen_line(ce, in, "for (int64_t ci = 0; ci < %" PRId64 "; ci++) {", c->cg);
+  int inner = cgen_window_taps(ce, w, in + 1);
+  cgen_line(ce, inner, "acc += X[ci * %" PRId64 " + %s] * wo[ci * %" PRId64 " + %s];", w->in_plane,
+            cgen_index_str(&xi), w->k_plane, cgen_index_str(&wi));
+  cgen_loops_close(ce, w->nsp, in + 1);
+  cgen_line(ce, in, "}");
+  epi_store(ce, c->ep, in, "acc", "o", cgen_index_str(&yi));
+  cgen_loops_close(ce, q.rank, depth + 1);
+  cgen_line(ce, depth, "}");
+}
+
+int conv_emit(CEmit *ce, const Node *n, const Epi *ep, const char *x, const char *wt) {
+  Conv c = conv_dims(ce, n, ep);
+  const Node *xn = cgen_in(ce, n, 0);
+  cgen_line(ce, 1, "(void)%s, (void)%s;", x, wt);
+  if (!shape_numel(&n->shape)) return 0;
+  cgen_line(ce, 1, "for (int64_t b0 = 0; b0 < %" PRId64 "; b0++)", xn->shape.d[0]);
+  cgen_line(ce, 2, "for (int64_t g = 0; g < %" PRId64 "; g++) {", c.groups);
+  cgen_line(ce, 3, "const %s *restrict X = %s + (b0 * %" PRId64 " + g * %" PRId64 ") * %" PRId64
+                   "; /* the group's channels */",
+            c.t, x, xn->shape.d[1], c.cg, c.w.in_plane);
+  if (c.depth && c.depth * c.nr * dtype_size(n->dtype) <= TILE_PANEL_MAX_BYTES) tiled(ce, &c, wt, 3);
+  else direct(ce, &c, wt, 3);
   cgen_line(ce, 2, "}");
   return 0;
+}
+
+int cgen_conv(CEmit *ce, const Node *n) {
+  Epi ep = epi_plain(n);
+  return conv_emit(ce, n, &ep, "a0", "a1");
 }

@@ -95,6 +95,7 @@ static void signature(CEmit *ce, const Kernel *k, const Node *n) {
 static int kernel(CEmit *ce, const Kernel *k) {
   DLC_ASSERT(k->n == 1); /* fusion comes later: see the top of this file */
   const Node *n = ce->g->nodes[k->nodes[0]];
+  if (cgen_before_kernel(ce, k)) return -1;
   node_comment(ce, n);
   signature(ce, k, n);
   if (cgen_table[n->op](ce, n)) return -1;

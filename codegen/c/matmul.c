@@ -1,95 +1,176 @@
 /* matmul.c — batched matrix products [.., M, K] x [.., K, N] with broadcast batch
- * dimensions and transposed operands.
+ * dimensions and transposed operands, through the register tile (tile.h).
  *
- * One row of the result at a time, in i-k-j order: the inner loop adds a scaled row of
- * b to the row of y, contiguous in both, so it vectorizes.  With trans_b, b's rows are
- * y's columns and the inner loop is a dot product over contiguous k instead.  A
- * blocked, register-tiled kernel will replace this file. */
+ * Per matrix of the batch, the product runs panel by panel over N: each panel is NR
+ * columns of B laid out [K][NR], either baked into the code (a weight, pack.c) or
+ * copied while the kernel runs into a local array.  With a baked panel the rows go in
+ * blocks of MC, so one block of A stays in cache while every panel passes over it;
+ * with a copied panel, each panel is copied once and every row of A passes over it.
+ * Rows left over after the last full tile, and columns after the last full panel, get
+ * their own smaller tile and shorter store.  A product with no depth, or a copied
+ * panel too deep for the stack, is computed one sum at a time. */
 #include <inttypes.h>
 
-#include "cgen_c.h"
+#include "tile.h"
 
 typedef struct Mat {
-  int64_t m, k, n;
+  const Node *n;
+  const Epi *ep;
+  const char *t;      /* C type */
+  int64_t m, k, nn;   /* the product's M, K, N */
   int64_t a_rs, a_cs; /* a's row and column strides, as read by the product */
   bool trans_b;
+  bool packed;        /* B baked in panels (pack.c) */
+  int nr;
 } Mat;
 
-static Mat mat_dims(const Node *n, const Shape *as, const Shape *bs) {
+static Mat mat_dims(const CEmit *ce, const Node *n, const Epi *ep) {
+  const Shape *as = &cgen_in(ce, n, 0)->shape, *bs = &cgen_in(ce, n, 1)->shape;
   bool ta = node_int(n, A_TRANS_A), tb = node_int(n, A_TRANS_B);
   int64_t ar = as->d[as->rank - 2], ac = as->d[as->rank - 1];
   int64_t br = bs->d[bs->rank - 2], bc = bs->d[bs->rank - 1];
-  return (Mat){.m = ta ? ac : ar, .k = ta ? ar : ac, .n = tb ? br : bc,
-               .a_rs = ta ? 1 : ac, .a_cs = ta ? ac : 1, .trans_b = tb};
+  return (Mat){.n = n, .ep = ep, .t = cgen_ctype(n), .m = ta ? ac : ar, .k = ta ? ar : ac,
+               .nn = tb ? br : bc, .a_rs = ta ? 1 : ac, .a_cs = ta ? ac : 1, .trans_b = tb,
+               .packed = pack_b_wanted(ce, n), .nr = tile_nr(n->dtype)};
 }
 
-/* Pointers A, B, Y to the current batch's matrices. */
-static int batch_open(CEmit *ce, const Node *n, const Shape *as, const Shape *bs, const Mat *d) {
+/* One loop per batch dimension of the result (b0, b1, ..), and A and B pointing at the
+ * current matrices (B at its panels when packed). */
+static int batch_open(CEmit *ce, const Mat *d, const char *a, const char *b) {
+  const Shape *as = &cgen_in(ce, d->n, 0)->shape, *bs = &cgen_in(ce, d->n, 1)->shape;
   Shape ab = shape_make(as->rank - 2, as->d), bb = shape_make(bs->rank - 2, bs->d);
-  Shape yb = shape_make(n->shape.rank - 2, n->shape.d);
-  int64_t ast[IR_MAX_RANK], bst[IR_MAX_RANK], yst[IR_MAX_RANK];
+  Shape yb = shape_make(d->n->shape.rank - 2, d->n->shape.d);
+  int64_t ast[IR_MAX_RANK], bst[IR_MAX_RANK];
+  int64_t np = (d->nn + d->nr - 1) / d->nr, bmat = d->packed ? np * d->k * d->nr : d->k * d->nn;
   cgen_bcast_strides(&ab, &yb, ast);
   cgen_bcast_strides(&bb, &yb, bst);
-  shape_strides(&yb, yst);
-  for (int i = 0; i < yb.rank; i++) {
-    ast[i] *= d->m * d->k;
-    bst[i] *= d->k * d->n;
-    yst[i] *= d->m * d->n;
-  }
-  CgenIndex ai, bi, yi;
+  for (int i = 0; i < yb.rank; i++) ast[i] *= d->m * d->k, bst[i] *= bmat;
+  CgenIndex ai, bi;
   cgen_index_init(&ai, 0), cgen_index_add(&ai, "b", ast, yb.rank);
   cgen_index_init(&bi, 0), cgen_index_add(&bi, "b", bst, yb.rank);
-  cgen_index_init(&yi, 0), cgen_index_add(&yi, "b", yst, yb.rank);
+  char pk[32];
+  pack_b_name(d->n, pk, sizeof pk);
   int depth = cgen_loops_open(ce, &yb, "b", 1);
-  const char *t = cgen_ctype(n);
-  cgen_line(ce, depth, "const %s *restrict A = a0 + %s; /* [%" PRId64 ",%" PRId64 "] */", t,
-            cgen_index_str(&ai), as->d[as->rank - 2], as->d[as->rank - 1]);
-  cgen_line(ce, depth, "const %s *restrict B = a1 + %s; /* [%" PRId64 ",%" PRId64 "] */", t,
-            cgen_index_str(&bi), bs->d[bs->rank - 2], bs->d[bs->rank - 1]);
-  cgen_line(ce, depth, "%s *restrict Y = y + %s; /* [%" PRId64 ",%" PRId64 "] */", t,
-            cgen_index_str(&yi), d->m, d->n);
+  cgen_line(ce, depth, "const %s *restrict A = %s + %s;", d->t, a, cgen_index_str(&ai));
+  cgen_line(ce, depth, "const %s *restrict B = %s + %s;", d->t, d->packed ? pk : b, cgen_index_str(&bi));
   return depth;
 }
 
-/* A(i, k): "i * K + k", or "k * M + i" when a is transposed. */
-static const char *a_at(const Mat *d, char *buf, size_t n) {
-  if (d->a_cs == 1) snprintf(buf, n, "i * %" PRId64 " + k", d->a_rs);
-  else snprintf(buf, n, "k * %" PRId64 " + i", d->a_cs);
-  return buf;
+static Tile tile_proto(const Mat *d) {
+  return (Tile){.t = d->t, .nr = d->nr, .depth = d->k, .a = "A", .a_rs = d->a_rs, .a_cs = d->a_cs};
 }
 
-static void rows_ikj(CEmit *ce, const Mat *d, const char *t, int depth) {
-  cgen_line(ce, depth, "for (int64_t i = 0; i < %" PRId64 "; i++) {", d->m);
-  cgen_line(ce, depth + 1, "%s *restrict yr = Y + i * %" PRId64 ";", t, d->n);
-  cgen_line(ce, depth + 1, "for (int64_t j = 0; j < %" PRId64 "; j++) yr[j] = 0;", d->n);
-  cgen_line(ce, depth + 1, "for (int64_t k = 0; k < %" PRId64 "; k++) {", d->k);
-  char at[96];
-  cgen_line(ce, depth + 2, "const %s aik = A[%s];", t, a_at(d, at, sizeof at));
-  cgen_line(ce, depth + 2, "const %s *restrict br = B + k * %" PRId64 ";", t, d->n);
-  cgen_line(ce, depth + 2, "for (int64_t j = 0; j < %" PRId64 "; j++) yr[j] += aik * br[j];", d->n);
-  cgen_line(ce, depth + 1, "}");
-  cgen_line(ce, depth, "}");
+/* ---- B baked in panels ---- */
+
+/* The rows [begin, end) in full tiles, for every panel; the short last panel apart. */
+static void panels(CEmit *ce, const Mat *d, const Rows *r, int depth) {
+  int64_t npf = d->nn / d->nr, nrem = d->nn % d->nr;
+  char panel[96], col0[64];
+  Tile t = tile_proto(d);
+  if (npf) {
+    cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
+    snprintf(panel, sizeof panel, "B + jp * %" PRId64, d->k * d->nr);
+    snprintf(col0, sizeof col0, "jp * %d", d->nr);
+    t.panel = panel, t.col0 = col0, t.nstore = d->nr;
+    tile_rows(ce, &t, r, d->ep, depth + 1);
+    cgen_line(ce, depth, "}");
+  }
+  if (nrem) {
+    snprintf(panel, sizeof panel, "B + %" PRId64, npf * d->k * d->nr);
+    snprintf(col0, sizeof col0, "%" PRId64, npf * d->nr);
+    t.panel = panel, t.col0 = col0, t.nstore = (int)nrem;
+    tile_rows(ce, &t, r, d->ep, depth);
+  }
 }
 
-static void rows_dot(CEmit *ce, const Mat *d, const char *t, int depth) {
-  char at[96];
+static void product_packed(CEmit *ce, const Mat *d, int depth) {
+  int64_t mfull = d->m - d->m % TILE_MR, mrem = d->m % TILE_MR;
+  char end[128], at[32];
+  if (mfull) {
+    cgen_line(ce, depth, "for (int64_t ic = 0; ic < %" PRId64 "; ic += %d) {", mfull, TILE_MC);
+    snprintf(end, sizeof end, "(ic + %d < %" PRId64 " ? ic + %d : %" PRId64 ")", TILE_MC, mfull,
+             TILE_MC, mfull);
+    panels(ce, d, &(Rows){.begin = "ic", .end = end}, depth + 1);
+    cgen_line(ce, depth, "}");
+  }
+  if (mrem) {
+    snprintf(at, sizeof at, "%" PRId64, mfull);
+    panels(ce, d, &(Rows){.begin = "0", .end = "0", .rem = mrem, .rem_at = at}, depth);
+  }
+}
+
+/* ---- B copied panel by panel ---- */
+
+/* bp[k][j] = B(k, col0 + j) for j < cols, zero after. */
+static void copy_panel(CEmit *ce, const Mat *d, const char *col0, int64_t cols, int depth) {
+  if (d->trans_b) { /* B is [N, K]: read along k */
+    cgen_line(ce, depth, "for (int64_t jj = 0; jj < %" PRId64 "; jj++)", cols);
+    cgen_line(ce, depth + 1, "for (int64_t kk = 0; kk < %" PRId64 "; kk++) bp[kk * %d + jj] = B[(%s + jj) * %" PRId64 " + kk];",
+              d->k, d->nr, col0, d->k);
+  } else {
+    cgen_line(ce, depth, "for (int64_t kk = 0; kk < %" PRId64 "; kk++)", d->k);
+    cgen_line(ce, depth + 1, "for (int64_t jj = 0; jj < %" PRId64 "; jj++) bp[kk * %d + jj] = B[kk * %" PRId64 " + %s + jj];",
+              cols, d->nr, d->nn, col0);
+  }
+  if (cols < d->nr) {
+    cgen_line(ce, depth, "for (int64_t kk = 0; kk < %" PRId64 "; kk++)", d->k);
+    cgen_line(ce, depth + 1, "for (int64_t jj = %" PRId64 "; jj < %d; jj++) bp[kk * %d + jj] = 0;", cols,
+              d->nr, d->nr);
+  }
+}
+
+static void product_copied(CEmit *ce, const Mat *d, int depth) {
+  int64_t npf = d->nn / d->nr, nrem = d->nn % d->nr, mfull = d->m - d->m % TILE_MR;
+  char end[32], col0[32], jcol[32];
+  snprintf(end, sizeof end, "%" PRId64, mfull);
+  snprintf(jcol, sizeof jcol, "jp * %d", d->nr);
+  Rows r = {.begin = "0", .end = end, .rem = d->m % TILE_MR, .rem_at = d->m % TILE_MR ? end : NULL};
+  Tile t = tile_proto(d);
+  t.panel = "bp";
+  cgen_line(ce, depth, "%s bp[%" PRId64 "]; /* one panel of B: [K][NR] */", d->t, d->k * d->nr);
+  if (npf) {
+    cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
+    copy_panel(ce, d, jcol, d->nr, depth + 1);
+    t.col0 = jcol, t.nstore = d->nr;
+    tile_rows(ce, &t, &r, d->ep, depth + 1);
+    cgen_line(ce, depth, "}");
+  }
+  if (nrem) {
+    snprintf(col0, sizeof col0, "%" PRId64, npf * d->nr);
+    copy_panel(ce, d, col0, nrem, depth);
+    t.col0 = col0, t.nstore = (int)nrem;
+    tile_rows(ce, &t, &r, d->ep, depth);
+  }
+}
+
+/* ---- one sum at a time ---- */
+
+static void product_plain(CEmit *ce, const Mat *d, int depth) {
+  char bkj[96];
+  if (d->trans_b) snprintf(bkj, sizeof bkj, "B[j * %" PRId64 " + k]", d->k);
+  else snprintf(bkj, sizeof bkj, "B[k * %" PRId64 " + j]", d->nn);
   cgen_line(ce, depth, "for (int64_t i = 0; i < %" PRId64 "; i++)", d->m);
-  cgen_line(ce, depth + 1, "for (int64_t j = 0; j < %" PRId64 "; j++) {", d->n);
-  cgen_line(ce, depth + 2, "const %s *restrict bj = B + j * %" PRId64 ";", t, d->k);
-  cgen_line(ce, depth + 2, "%s acc = 0;", t);
-  cgen_line(ce, depth + 2, "for (int64_t k = 0; k < %" PRId64 "; k++) acc += A[%s] * bj[k];", d->k,
-            a_at(d, at, sizeof at));
-  cgen_line(ce, depth + 2, "Y[i * %" PRId64 " + j] = acc;", d->n);
+  cgen_line(ce, depth + 1, "for (int64_t j = 0; j < %" PRId64 "; j++) {", d->nn);
+  cgen_line(ce, depth + 2, "%s acc = 0;", d->t);
+  cgen_line(ce, depth + 2, "for (int64_t k = 0; k < %" PRId64 "; k++) acc += A[i * %" PRId64 " + k * %" PRId64 "] * %s;",
+            d->k, d->a_rs, d->a_cs, bkj);
+  epi_store(ce, d->ep, depth + 2, "acc", "i", "j");
   cgen_line(ce, depth + 1, "}");
+}
+
+int matmul_emit(CEmit *ce, const Node *n, const Epi *ep, const char *a, const char *b) {
+  Mat d = mat_dims(ce, n, ep);
+  cgen_line(ce, 1, "(void)%s, (void)%s;", a, b);
+  if (!shape_numel(&n->shape)) return 0;
+  int nb = n->shape.rank - 2, depth = batch_open(ce, &d, a, b);
+  if (d.packed) product_packed(ce, &d, depth);
+  else if (d.k && d.k * d.nr * dtype_size(n->dtype) <= TILE_PANEL_MAX_BYTES) product_copied(ce, &d, depth);
+  else product_plain(ce, &d, depth);
+  cgen_loops_close(ce, nb, 1);
+  return 0;
 }
 
 int cgen_matmul(CEmit *ce, const Node *n) {
-  const Shape *as = &cgen_in(ce, n, 0)->shape, *bs = &cgen_in(ce, n, 1)->shape;
-  Mat d = mat_dims(n, as, bs);
-  int nb = n->shape.rank - 2;
-  int depth = batch_open(ce, n, as, bs, &d);
-  if (d.trans_b) rows_dot(ce, &d, cgen_ctype(n), depth);
-  else rows_ikj(ce, &d, cgen_ctype(n), depth);
-  cgen_loops_close(ce, nb, 1);
-  return 0;
+  Epi ep = epi_plain(n);
+  return matmul_emit(ce, n, &ep, "a0", "a1");
 }

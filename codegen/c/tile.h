@@ -1,0 +1,91 @@
+/* tile.h — the register-tiled product that matmul and conv share (private to
+ * codegen/c: tile.c, pack.c, store.c, epilogue.c, matmul.c, conv.c).
+ *
+ * Both heavy ops become Y[i, j] = sum_k A(i, k) * P[k, j] over a packed panel P of NR
+ * columns: matmul's B (packed when the model is compiled, if it is a weight, else per
+ * panel while it runs), or conv's im2col of the input (per panel while it runs).  A
+ * tile keeps MR x NR sums in local arrays, runs k outermost over the whole depth, and
+ * hands each finished sum to a store: a plain store, or the elementwise tail of a
+ * KERNEL_EPILOGUE applied while the sum is still in a register.
+ *
+ * Every element is one chain of multiply-adds over k = 0..K-1 in order, whatever the
+ * tile, panel or thread that computes it, so results are deterministic. */
+#ifndef DLC_TILE_H
+#define DLC_TILE_H
+
+#include "cgen_c.h"
+
+/* Register tile: MR rows of NR columns.  NR * sizeof(T) is one 64-byte vector. */
+#define TILE_MR 8
+#define TILE_MC 64 /* rows of A a block of tiles reuses one B panel for */
+/* Panels whose depth needs more than this many bytes of stack go the plain way. */
+#define TILE_PANEL_MAX_BYTES (128 * 1024)
+
+int tile_nr(DType t); /* 16 for f32, 8 for f64 */
+
+/* Where the elementwise tail reads its operands and where the result goes (epilogue.c).
+ * The head's result is indexed [outer.., row, col..]: matmul's batch dims, M and N;
+ * conv's batch, channel and spatial dims.  Emitted expressions use the driver's loop
+ * variables: b<d> for outer dims, the row and column expressions given to the store. */
+typedef struct Epi {
+  const Kernel *k;        /* NULL: no tail, a plain store into y */
+  const Node *head;       /* the matmul or conv */
+  const Node *res;        /* the kernel's result (the head itself when no tail) */
+  const int *inputs;      /* the kernel's parameters a0, a1, ..: node ids */
+  int ninputs;
+  int nouter;             /* dims before the row dim */
+  int ncol;               /* dims after it (flattened into one column index) */
+} Epi;
+
+Epi epi_plain(const Node *head); /* a single matmul or conv: a0, a1, a plain store */
+/* Writes the statements that finish element (row, col) of value `v` (a C expression):
+ * the tail, then the store. */
+void epi_store(CEmit *ce, const Epi *ep, int depth, const char *v, const char *row, const char *col);
+/* The C name of the kernel parameter holding node id: "a<i>". */
+void epi_input(const Epi *ep, int id, char *buf, size_t n);
+
+/* One tile: rows row0 .. row0+mr-1, columns col0 .. col0+nstore-1 of the product. */
+typedef struct Tile {
+  const char *t;       /* C type of the sums */
+  int nr;              /* panel width */
+  int mr;              /* rows computed */
+  int nstore;          /* columns kept (the panel may be padded) */
+  int64_t depth;       /* K */
+  const char *a;       /* A's base pointer */
+  int64_t a_rs, a_cs;  /* A(i, k) = a[i * a_rs + k * a_cs], i from row0 */
+  const char *row0;    /* expression of the tile's first row */
+  const char *panel;   /* the packed panel: P[k, j] = panel[k * nr + j] */
+  const char *col0;    /* expression of the panel's first column */
+} Tile;
+
+void tile_emit(CEmit *ce, const Tile *t, const Epi *ep, int depth);
+
+/* The rows rows_begin..rows_end (expressions) of one panel: full MR tiles, then the
+ * rows left over (rem, a constant) as one smaller tile. */
+typedef struct Rows {
+  const char *begin, *end; /* loop bounds over full tiles, expressions */
+  int64_t rem;             /* rows after the last full tile, when `rem_at` is non-NULL */
+  const char *rem_at;      /* expression of the first leftover row */
+} Rows;
+void tile_rows(CEmit *ce, const Tile *proto, const Rows *r, const Epi *ep, int depth);
+
+/* The FMA macro the tiles use, once per file before the first tile kernel. */
+void tile_prelude(CEmit *ce);
+
+/* ---- packing (pack.c) ---- */
+
+/* Whether matmul n's B operand is a weight whose values the code may bake in. */
+bool pack_b_constant(const CEmit *ce, const Node *mm);
+/* Constant, and a product with something to compute: the kernel reads pack_b_name. */
+bool pack_b_wanted(const CEmit *ce, const Node *mm);
+/* The static array name of matmul n's packed B. */
+void pack_b_name(const Node *mm, char *buf, size_t n);
+/* Emits the packed copy of a constant B: per batch matrix of B, per panel, [K][NR]. */
+int pack_b_emit(CEmit *ce, const Node *mm);
+
+
+/* Emitters with a tail (matmul.c, conv.c). */
+int matmul_emit(CEmit *ce, const Node *n, const Epi *ep, const char *a, const char *b);
+int conv_emit(CEmit *ce, const Node *n, const Epi *ep, const char *x, const char *w);
+
+#endif
