@@ -2,6 +2,7 @@
  * plan's buffers and copies the outputs the plan could not place; NAME_infer is its
  * typed face; NAME_init makes the one arena (and reads the weights file), so nothing
  * on the inference path allocates. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cgen_c.h"
@@ -54,17 +55,25 @@ static void run_uses(const CEmit *ce, bool *uses) {
 }
 
 static void kernel_call(CEmit *ce, const Kernel *k) {
-  const Node *n = ce->g->nodes[k->nodes[k->n - 1]];
-  char buf[256];
-  cgen_printf(ce, "  %sk%d_%s(", cgen_kernel_can_fail(ce, k) ? "if (" : "", n->id,
-              ir_ops[n->op].name);
-  for (int i = 0; i < n->nin; i++) {
-    cgen_loc_expr(ce, n->in[i], false, buf, sizeof buf);
+  char buf[256], name[96];
+  int max = 0;
+  for (int j = 0; j < k->n; j++) max += ce->g->nodes[k->nodes[j]]->nin;
+  int *in = malloc(sizeof(int) * (size_t)(max ? max : 1));
+  DLC_ASSERT(in);
+  int nin = cgen_kernel_inputs(ce, k, in);
+  cgen_kernel_name(ce, k, name, sizeof name);
+  cgen_printf(ce, "  %s%s(", cgen_kernel_can_fail(ce, k) ? "if (" : "", name);
+  for (int i = 0; i < nin; i++) {
+    cgen_loc_expr(ce, in[i], false, buf, sizeof buf);
     cgen_printf(ce, "%s, ", buf);
   }
-  cgen_loc_expr(ce, n->id, true, buf, sizeof buf);
-  if (cgen_kernel_can_fail(ce, k)) cgen_printf(ce, "%s)) return %s_ERR_INDEX;\n", buf, ce->uname);
-  else cgen_printf(ce, "%s);\n", buf);
+  free(in);
+  for (int j = k->kind == KERNEL_SEQ ? 0 : k->n - 1; j < k->n; j++) {
+    cgen_loc_expr(ce, k->nodes[j], true, buf, sizeof buf);
+    cgen_printf(ce, "%s%s", buf, j < k->n - 1 ? ", " : "");
+  }
+  if (cgen_kernel_can_fail(ce, k)) cgen_printf(ce, ")) return %s_ERR_INDEX;\n", ce->uname);
+  else cgen_printf(ce, ");\n");
 }
 
 static void copy_out(CEmit *ce, int j) {

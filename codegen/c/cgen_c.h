@@ -120,4 +120,47 @@ int cgen_window_taps(CEmit *ce, const Win *w, int depth);
 /* The saturating float to integer helper for dtype t, e.g. "dlc_sat_i32". */
 const char *cgen_sat_name(DType t);
 
+/* ---- kernels of several nodes (fused*.c) ------------------------------------------ */
+
+/* The values kernel k reads from outside, in the order its function takes them (a0,
+ * a1.., or x0.. for SEQ): for SINGLE, its node's operands as they are; for the other
+ * kinds each value once, in order of first use, a view's operand standing for the
+ * view.  ids has room for every operand slot of k's nodes.  Returns the count. */
+int cgen_kernel_inputs(const CEmit *ce, const Kernel *k, int *ids);
+int cgen_kernel_input_index(const CEmit *ce, const Kernel *k, int id); /* -1: not read */
+/* A RESHAPE of a loop-fused kernel, not its result, whose operand is outside k. */
+bool cgen_is_view(const CEmit *ce, const Kernel *k, int id);
+/* "k12_max" for SINGLE (k<result id>_<op>), "k12_row" (k<result id>_<kind>) else. */
+void cgen_kernel_name(const CEmit *ce, const Kernel *k, char *buf, size_t n);
+/* The body of a single node's kernel: its IMPL family's emitter (kernel.c). */
+int cgen_node_body(CEmit *ce, const Node *n);
+
+/* The index space a fused loop walks: `shape`, with loop variables <var>0, <var>1..,
+ * or one flat variable <var> when every read covers the whole space or one element. */
+typedef struct CgenSpace {
+  const Shape *shape;
+  const char *var;
+  bool flat;
+} CgenSpace;
+/* The index of a read of shape s broadcast onto the space. */
+void cgen_space_index(const CgenSpace *sp, const Shape *s, char *buf, size_t size);
+/* Operand i of node n of kernel k, at the space's current index: "v<id>" for a value
+ * of the kernel, "a<i>[index]" for one from outside (through a view's shape). */
+void cgen_fused_operand(const CEmit *ce, const Kernel *k, const Node *n, int i, const CgenSpace *sp,
+                        char *buf, size_t size);
+/* "const T v<id> = expr;" for elementwise node n of kernel k. */
+void cgen_fused_value(CEmit *ce, const Kernel *k, const Node *n, const CgenSpace *sp, int depth);
+/* A reduction's accumulator start (a literal of the accumulator type: double for
+ * floats, int64_t else) and "acc" combined with x (fused_reduce.c). */
+const char *cgen_fused_acc_type(DType t);
+void cgen_fused_acc_identity(const Node *red, char *buf, size_t size);
+void cgen_fused_acc_combine(const Node *red, const char *x, char *buf, size_t size);
+
+/* Bodies of the loop-fused kinds and of SEQ (fused.c, fused_reduce.c, fused_row.c,
+ * fused_seq.c); KERNEL_EPILOGUE belongs to the matmul and conv emitters. */
+int cgen_fused_elemwise(CEmit *ce, const Kernel *k);
+int cgen_fused_reduce(CEmit *ce, const Kernel *k);
+int cgen_fused_row(CEmit *ce, const Kernel *k);
+int cgen_fused_seq(CEmit *ce, const Kernel *k);
+
 #endif

@@ -1,10 +1,10 @@
 /* kernel.c — one static function per kernel of the schedule, named k<id>_<op> after
  * the node it computes, its body written by the emitter of the node's IMPL family.
  *
- * Kernels hold one node today (DLC_ASSERT(k->n == 1)); a fused kernel will loop once
- * over its result and chain the elementwise expressions of its nodes (cgen_elem_expr)
- * in that loop. */
+ * A kernel of several nodes is named after its kind (k<id>_row) and its body comes
+ * from that kind's emitter (fused*.c; epilogues from the matmul and conv emitters). */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cgen_c.h"
@@ -53,9 +53,9 @@ static void operand_text(CEmit *ce, const Node *a) {
 }
 
 /* The node in the native text format's shape: "%7 = reduce_sum(%6, axes=[1])  # f32[4,1]". */
-static void node_comment(CEmit *ce, const Node *n) {
+static void node_comment(CEmit *ce, const Node *n, bool more) {
   char shp[160];
-  cgen_printf(ce, "\n/* %%%d = %s(", n->id, ir_ops[n->op].name);
+  cgen_printf(ce, "%s/* %%%d = %s(", more ? "" : "\n", n->id, ir_ops[n->op].name);
   for (int i = 0; i < n->nin; i++) {
     cgen_printf(ce, "%s", i ? ", " : "");
     operand_text(ce, cgen_in(ce, n, i));
@@ -69,36 +69,69 @@ static void node_comment(CEmit *ce, const Node *n) {
 
 /* ---- the function ---- */
 
-/* restrict promises the compiler that the result never aliases an operand; a plan
- * that computes in place breaks that promise, so such a kernel goes without. */
-static bool in_place(const CEmit *ce, const Node *n) {
-  for (int i = 0; i < n->nin; i++)
-    if (cgen_same_buffer(ce, n->in[i], n->id)) return true;
+/* restrict promises the compiler that no two buffers of the kernel meet; a plan that
+ * computes in place breaks that promise, so such a kernel goes without. */
+static bool in_place(const CEmit *ce, const Kernel *k, const int *in, int nin) {
+  for (int j = 0; j < k->n; j++)
+    for (int i = 0; i < nin; i++)
+      if (cgen_same_buffer(ce, in[i], k->nodes[j])) return true;
   return false;
 }
 
-static void signature(CEmit *ce, const Kernel *k, const Node *n) {
-  char shp[160], head[128];
-  const char *r = in_place(ce, n) ? "" : "restrict ";
-  int len = snprintf(head, sizeof head, "static %s k%d_%s(", cgen_kernel_can_fail(ce, k) ? "int" : "void",
-                     n->id, ir_ops[n->op].name);
+static void param(CEmit *ce, const char *c, const Node *a, const char *r, const char *name, int len,
+                  bool last) {
+  char shp[160];
+  cgen_printf(ce, "%s%s *%s%s /* %s %s */%s", c, cgen_ctype(a), r, name, dtype_name(a->dtype),
+              cgen_shape(&a->shape, shp, sizeof shp), last ? ") {\n" : ",\n");
+  if (!last) cgen_printf(ce, "%*s", len, "");
+}
+
+/* Inputs a0.. (x0.. for SEQ, whose blocks name theirs a0..), then the result y, or
+ * every node's buffer y0.. for SEQ. */
+static void signature(CEmit *ce, const Kernel *k, const int *in, int nin) {
+  char head[160], kname[96], name[32];
+  bool seq = k->kind == KERNEL_SEQ;
+  const char *r = in_place(ce, k, in, nin) ? "" : "restrict ";
+  cgen_kernel_name(ce, k, kname, sizeof kname);
+  int len = snprintf(head, sizeof head, "static %s %s(", cgen_kernel_can_fail(ce, k) ? "int" : "void", kname);
   cgen_printf(ce, "%s", head);
-  for (int i = 0; i < n->nin; i++) {
-    const Node *a = cgen_in(ce, n, i);
-    cgen_printf(ce, "const %s *%sa%d /* %s %s */,\n%*s", cgen_ctype(a), r, i, dtype_name(a->dtype),
-                cgen_shape(&a->shape, shp, sizeof shp), len, "");
+  for (int i = 0; i < nin; i++) {
+    snprintf(name, sizeof name, "%s%d", seq ? "x" : "a", i);
+    param(ce, "const ", ce->g->nodes[in[i]], r, name, len, false);
   }
-  cgen_printf(ce, "%s *%sy /* %s %s */) {\n", cgen_ctype(n), r, dtype_name(n->dtype),
-              cgen_shape(&n->shape, shp, sizeof shp));
+  for (int j = seq ? 0 : k->n - 1; j < k->n; j++) {
+    if (seq) snprintf(name, sizeof name, "y%d", j);
+    else snprintf(name, sizeof name, "y");
+    param(ce, "", ce->g->nodes[k->nodes[j]], r, name, len, j == k->n - 1);
+  }
+}
+
+int cgen_node_body(CEmit *ce, const Node *n) { return cgen_table[n->op](ce, n); }
+
+static int body(CEmit *ce, const Kernel *k) {
+  switch (k->kind) {
+  case KERNEL_SINGLE: return cgen_node_body(ce, ce->g->nodes[k->nodes[0]]);
+  case KERNEL_ELEMWISE: return cgen_fused_elemwise(ce, k);
+  case KERNEL_REDUCE: return cgen_fused_reduce(ce, k);
+  case KERNEL_ROW: return cgen_fused_row(ce, k);
+  case KERNEL_SEQ: return cgen_fused_seq(ce, k);
+  case KERNEL_EPILOGUE: break;
+  }
+  return dlc_errf(ce->e, "cgen: no C emitter for kernel kind %d", (int)k->kind);
 }
 
 static int kernel(CEmit *ce, const Kernel *k) {
-  DLC_ASSERT(k->n == 1); /* fusion comes later: see the top of this file */
-  const Node *n = ce->g->nodes[k->nodes[0]];
   if (cgen_before_kernel(ce, k)) return -1;
-  node_comment(ce, n);
-  signature(ce, k, n);
-  if (cgen_table[n->op](ce, n)) return -1;
+  int max = 0;
+  for (int j = 0; j < k->n; j++) max += ce->g->nodes[k->nodes[j]]->nin;
+  int *in = malloc(sizeof(int) * (size_t)(max ? max : 1));
+  DLC_ASSERT(in);
+  int nin = cgen_kernel_inputs(ce, k, in);
+  if (k->n > 1) cgen_printf(ce, "\n/* one kernel of %d nodes: */\n", k->n);
+  for (int j = 0; j < k->n; j++) node_comment(ce, ce->g->nodes[k->nodes[j]], k->n > 1);
+  signature(ce, k, in, nin);
+  free(in);
+  if (body(ce, k)) return -1;
   if (cgen_kernel_can_fail(ce, k)) cgen_line(ce, 1, "return 0;");
   cgen_printf(ce, "}\n");
   return 0;

@@ -1,0 +1,90 @@
+/* fused_reduce.c — KERNEL_REDUCE: a reduction whose loop computes its operand's
+ * elements on the fly from the elementwise nodes that feed it (a prologue), so the
+ * operand is never stored.
+ *
+ * Needs: the REDUCE contract of passes.h.  The loops walk the operand's shape with one
+ * variable per dimension, x<d> for dimension d: kept dimensions outside, reduced ones
+ * inside, so each result element folds its elements in row-major order as the
+ * interpreter does.  Floats accumulate in double, integers in int64_t. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cgen_c.h"
+
+static void open_dims(CEmit *ce, const Shape *x, const bool *reduced, bool want, int *depth) {
+  for (int d = 0; d < x->rank; d++)
+    if (reduced[d] == want)
+      cgen_line(ce, (*depth)++, "for (int64_t x%d = 0; x%d < %" PRId64 "; x%d++) {", d, d, x->d[d], d);
+}
+
+static void close_dims(CEmit *ce, int count, int *depth) {
+  while (count--) cgen_line(ce, --*depth, "}");
+}
+
+/* y's index: the kept dimensions, row-major in their order. */
+static void result_index(const Shape *x, const bool *reduced, char *buf, size_t size) {
+  int64_t st = 1, strides[IR_MAX_RANK] = {0};
+  for (int d = x->rank - 1; d >= 0; d--)
+    if (!reduced[d]) strides[d] = st, st *= x->d[d];
+  CgenIndex ix;
+  cgen_index_init(&ix, 0);
+  cgen_index_add(&ix, "x", strides, x->rank);
+  snprintf(buf, size, "%s", cgen_index_str(&ix));
+}
+
+int cgen_fused_reduce(CEmit *ce, const Kernel *k) {
+  const Node *red = ce->g->nodes[k->nodes[k->n - 1]];
+  const Shape *x = &cgen_in(ce, red, 0)->shape;
+  bool reduced[IR_MAX_RANK] = {0};
+  int na, depth = 1, nred = 0;
+  const int64_t *ax = node_ints(red, A_AXES, &na);
+  for (int i = 0; i < na; i++) reduced[ax[i]] = true;
+  for (int d = 0; d < x->rank; d++) nred += reduced[d];
+  char id[64], elem[CGEN_EXPR_MAX + 32], comb[3 * CGEN_EXPR_MAX], yi[CGEN_EXPR_MAX];
+  CgenSpace sp = {x, "x", false};
+  cgen_fused_acc_identity(red, id, sizeof id);
+  open_dims(ce, x, reduced, false, &depth);
+  cgen_line(ce, depth, "%s acc = %s;", cgen_fused_acc_type(red->dtype), id);
+  open_dims(ce, x, reduced, true, &depth);
+  for (int j = 0; j + 1 < k->n; j++)
+    if (!cgen_is_view(ce, k, k->nodes[j])) cgen_fused_value(ce, k, ce->g->nodes[k->nodes[j]], &sp, depth);
+  cgen_fused_operand(ce, k, red, 0, &sp, elem, sizeof elem);
+  cgen_fused_acc_combine(red, elem, comb, sizeof comb);
+  cgen_line(ce, depth, "acc = %s;", comb);
+  close_dims(ce, nred, &depth);
+  result_index(x, reduced, yi, sizeof yi);
+  cgen_line(ce, depth, "y[%s] = (%s)acc;", yi, cgen_ctype(red));
+  close_dims(ce, x->rank - nred, &depth);
+  return 0;
+}
+
+/* ---- accumulators ---- */
+
+const char *cgen_fused_acc_type(DType t) { return dtype_is_float(t) ? "double" : "int64_t"; }
+
+/* The identity named before ';' in the cexpr column, as a literal of the accumulator. */
+void cgen_fused_acc_identity(const Node *red, char *buf, size_t size) {
+  const char *c = ir_ops[red->op].cexpr;
+  size_t len = strcspn(c, ";");
+  double v = len == 6 && !strncmp(c, "LOWEST", 6)    ? dtype_lowest(red->dtype)
+             : len == 7 && !strncmp(c, "HIGHEST", 7) ? dtype_highest(red->dtype)
+                                                     : (double)(c[0] - '0');
+  DLC_ASSERT(len != 1 || c[0] == '0' || c[0] == '1');
+  cgen_literal(dtype_is_float(red->dtype) ? DT_F64 : red->dtype, v, buf, size);
+}
+
+/* The combine after ';' with %0 the accumulator `acc` and %1 the element x. */
+void cgen_fused_acc_combine(const Node *red, const char *x, char *buf, size_t size) {
+  const char *c = strchr(ir_ops[red->op].cexpr, ';');
+  size_t k = 0;
+  DLC_ASSERT(c);
+  for (c++; *c; c++) {
+    const char *ins = c[0] == '%' && c[1] == '0' ? "acc" : c[0] == '%' && c[1] == '1' ? x : NULL;
+    size_t len = ins ? strlen(ins) : 1;
+    DLC_ASSERT(k + len + 1 < size);
+    memcpy(buf + k, ins ? ins : c, len);
+    k += len;
+    c += ins != NULL;
+  }
+  buf[k] = 0;
+}

@@ -1,0 +1,191 @@
+/* fused_row.c — KERNEL_ROW: a row-wise pattern (softmax, log-softmax, layernorm,
+ * cross-entropy) as one kernel that finishes each row before the next.
+ *
+ * Needs: the ROW contract of passes.h.  The row domain is vec = [P.., C]; the row
+ * loops walk P with i0.., and each pass over a row walks C with the last variable.
+ * Per-row scalars (shape sc = [P.., 1]) are locals computed once per row; each
+ * reduction is one pass that computes the row vectors it needs on the fly; a
+ * row-vector result gets one more pass that stores it.  A row vector needed by two
+ * passes is kept in a row buffer on the stack (when the row is small enough) instead
+ * of being computed twice: softmax's exp runs once per element. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgen_c.h"
+
+/* Row buffers larger than this are recomputed instead. */
+#define ROW_BUF_MAX_BYTES (16 << 10)
+
+typedef struct Row {
+  CEmit *ce;
+  const Kernel *k;
+  Shape vec, sc;
+  int r;          /* rank of vec; variable i<r-1> walks a row */
+  int64_t c;      /* row length */
+  bool *buffered; /* per position in k */
+  int *need;      /* per position, in one pass: 0 no, 1 compute, 2 load from its buffer */
+  int *first;     /* per position: the pass that first computed it, or -1 */
+  int *computed;  /* per position: passes that compute it */
+} Row;
+
+static const Node *at(const Row *w, int j) { return w->ce->g->nodes[w->k->nodes[j]]; }
+static bool is_reduce(const Node *n) { return !strcmp(ir_ops[n->op].impl, "reduce"); }
+
+static int pos_of(const Row *w, int id) {
+  for (int j = 0; j < w->k->n; j++)
+    if (w->k->nodes[j] == id) return j;
+  return -1;
+}
+
+static bool is_vec(const Row *w, int j) {
+  const Node *n = at(w, j);
+  return op_is_elementwise(n->op) && shape_eq(&n->shape, &w->vec) && !cgen_is_view(w->ce, w->k, n->id);
+}
+
+/* Marks the row vectors pass p needs to compute value id; a buffered one computed in
+ * an earlier pass is loaded instead. */
+static void cone(Row *w, int id, int p) {
+  int j = pos_of(w, id);
+  if (j < 0 || !is_vec(w, j) || w->need[j]) return;
+  if (w->buffered[j] && w->first[j] >= 0 && w->first[j] < p) {
+    w->need[j] = 2;
+    return;
+  }
+  w->need[j] = 1;
+  for (int i = 0; i < at(w, j)->nin; i++) cone(w, at(w, j)->in[i], p);
+}
+
+/* The value pass p works toward: a reduction's operand, or the row-vector result. */
+static int pass_target(const Row *w, int p, const Node **red) {
+  int q = 0;
+  *red = NULL;
+  for (int j = 0; j < w->k->n; j++) {
+    if (!is_reduce(at(w, j))) continue;
+    if (q++ == p) return *red = at(w, j), at(w, j)->in[0];
+  }
+  return w->k->nodes[w->k->n - 1];
+}
+
+static int npasses(const Row *w) {
+  int n = 0;
+  for (int j = 0; j < w->k->n; j++) n += is_reduce(at(w, j));
+  return n + is_vec(w, w->k->n - 1);
+}
+
+/* Runs pass p's cone; the first pass to compute a node is noted. */
+static void pass_cone(Row *w, int p) {
+  const Node *red;
+  memset(w->need, 0, sizeof(int) * (size_t)w->k->n);
+  cone(w, pass_target(w, p, &red), p);
+  for (int j = 0; j < w->k->n; j++)
+    if (w->need[j] == 1 && w->first[j] < 0) w->first[j] = p;
+}
+
+static void simulate(Row *w) {
+  int np = npasses(w);
+  for (int j = 0; j < w->k->n; j++) w->first[j] = -1, w->computed[j] = 0;
+  for (int p = 0; p < np; p++) {
+    pass_cone(w, p);
+    for (int j = 0; j < w->k->n; j++) w->computed[j] += w->need[j] == 1;
+  }
+}
+
+/* Buffers, highest node first, each row vector still computed by two passes, while
+ * they fit in ROW_BUF_MAX_BYTES together. */
+static void choose_buffers(Row *w) {
+  int64_t room = ROW_BUF_MAX_BYTES;
+  simulate(w);
+  for (int j = w->k->n - 1; j >= 0; j--) {
+    int64_t bytes = w->c * dtype_size(at(w, j)->dtype);
+    if (!is_vec(w, j) || w->computed[j] < 2 || bytes > room) continue;
+    room -= bytes;
+    w->buffered[j] = true;
+    simulate(w);
+  }
+  for (int j = 0; j < w->k->n; j++) w->first[j] = -1;
+}
+
+static void row_values(Row *w, int depth) {
+  char ix[16];
+  CgenSpace sp = {&w->vec, "i", false};
+  snprintf(ix, sizeof ix, "i%d", w->r - 1);
+  for (int j = 0; j < w->k->n; j++) {
+    const Node *n = at(w, j);
+    if (w->need[j] == 2) cgen_line(w->ce, depth, "const %s v%d = rb%d[%s];", cgen_ctype(n), n->id, n->id, ix);
+    if (w->need[j] != 1) continue;
+    cgen_fused_value(w->ce, w->k, n, &sp, depth);
+    if (w->buffered[j]) cgen_line(w->ce, depth, "rb%d[%s] = v%d;", n->id, ix, n->id);
+  }
+}
+
+/* One pass over the row: a reduction into v<id>, or the store of the result. */
+static void emit_pass(Row *w, int p, int depth) {
+  const Node *red, *y = at(w, w->k->n - 1);
+  char id[64], x[CGEN_EXPR_MAX + 32], comb[3 * CGEN_EXPR_MAX], yi[CGEN_EXPR_MAX];
+  CgenSpace sp = {&w->vec, "i", false};
+  pass_cone(w, p);
+  pass_target(w, p, &red);
+  if (red) {
+    cgen_fused_acc_identity(red, id, sizeof id);
+    cgen_line(w->ce, depth, "%s v%d;", cgen_ctype(red), red->id);
+    cgen_line(w->ce, depth, "{");
+    cgen_line(w->ce, ++depth, "%s acc = %s;", cgen_fused_acc_type(red->dtype), id);
+  }
+  cgen_line(w->ce, depth, "for (int64_t i%d = 0; i%d < %" PRId64 "; i%d++) {", w->r - 1, w->r - 1, w->c, w->r - 1);
+  row_values(w, depth + 1);
+  if (red) {
+    cgen_fused_operand(w->ce, w->k, red, 0, &sp, x, sizeof x);
+    cgen_fused_acc_combine(red, x, comb, sizeof comb);
+    cgen_line(w->ce, depth + 1, "acc = %s;", comb);
+  } else {
+    cgen_space_index(&sp, &w->vec, yi, sizeof yi);
+    cgen_line(w->ce, depth + 1, "y[%s] = v%d;", yi, y->id);
+  }
+  cgen_line(w->ce, depth, "}");
+  if (!red) return;
+  cgen_line(w->ce, depth, "v%d = (%s)acc;", red->id, cgen_ctype(red));
+  cgen_line(w->ce, depth - 1, "}");
+}
+
+/* The body inside the row loops: per-row scalars in order, a pass per reduction. */
+static void row_body(Row *w, int depth) {
+  CgenSpace sc = {&w->sc, "i", false};
+  int p = 0;
+  for (int j = 0; j < w->k->n; j++) {
+    const Node *n = at(w, j);
+    if (is_reduce(n)) emit_pass(w, p++, depth);
+    else if (!is_vec(w, j) && !cgen_is_view(w->ce, w->k, n->id)) cgen_fused_value(w->ce, w->k, n, &sc, depth);
+  }
+  if (is_vec(w, w->k->n - 1)) {
+    emit_pass(w, p, depth);
+    return;
+  }
+  char yi[CGEN_EXPR_MAX];
+  cgen_space_index(&sc, &w->sc, yi, sizeof yi);
+  cgen_line(w->ce, depth, "y[%s] = v%d;", yi, w->k->nodes[w->k->n - 1]);
+}
+
+static Shape row_domain(const CEmit *ce, const Kernel *k) {
+  for (int j = 0; j < k->n; j++)
+    if (is_reduce(ce->g->nodes[k->nodes[j]])) return cgen_in(ce, ce->g->nodes[k->nodes[j]], 0)->shape;
+  DLC_ASSERT(!"a row kernel without a reduction");
+  return (Shape){0};
+}
+
+int cgen_fused_row(CEmit *ce, const Kernel *k) {
+  size_t n = (size_t)k->n;
+  Row w = {.ce = ce, .k = k, .vec = row_domain(ce, k), .buffered = calloc(n, sizeof(bool)),
+           .need = calloc(n, sizeof(int)), .first = calloc(n, sizeof(int)), .computed = calloc(n, sizeof(int))};
+  DLC_ASSERT(w.buffered && w.need && w.first && w.computed);
+  w.r = w.vec.rank, w.c = w.vec.d[w.r - 1], w.sc = w.vec, w.sc.d[w.r - 1] = 1;
+  choose_buffers(&w);
+  for (int j = 0; j < k->n; j++)
+    if (w.buffered[j]) cgen_line(ce, 1, "%s rb%d[%" PRId64 "];", cgen_ctype(at(&w, j)), k->nodes[j], w.c);
+  Shape rows = shape_make(w.r - 1, w.vec.d);
+  int depth = cgen_loops_open(ce, &rows, "i", 1);
+  row_body(&w, depth);
+  cgen_loops_close(ce, rows.rank, 1);
+  free(w.buffered), free(w.need), free(w.first), free(w.computed);
+  return 0;
+}
