@@ -138,9 +138,10 @@ static inline bool pt_check_pipeline(const Graph *orig, PassOptions o, const PtV
 
 typedef int (*PtPass)(Graph **g, DlcErr *e);
 
-/* A copy of orig through one pass; the verifier and the interpreter then check it. */
+/* A copy of orig through one pass; the verifier and the interpreter then check it.
+ * *nodes (when not NULL) gets the node count after the pass. */
 static inline bool pt_check_pass(const Graph *orig, PtPass pass, const PtVals *in, const PtVals *want,
-                                 const char *what) {
+                                 const char *what, int *nodes) {
   Graph *g = pass_clone(orig);
   DlcErr e;
   bool ok = false;
@@ -150,6 +151,7 @@ static inline bool pt_check_pass(const Graph *orig, PtPass pass, const PtVals *i
   } else {
     ok = pt_check_graph(g, in, want, what);
   }
+  if (nodes) *nodes = g->n;
   ir_graph_free(g);
   return ok;
 }

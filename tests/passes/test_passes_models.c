@@ -77,7 +77,7 @@ static void check_model(const char *path, bool jit) {
   char what[600];
   for (size_t i = 0; i < sizeof passes / sizeof passes[0]; i++) {
     snprintf(what, sizeof what, "%.400s: %s alone", path, passes[i].name);
-    pt_check_pass(g, passes[i].pass, &in, &want, what);
+    pt_check_pass(g, passes[i].pass, &in, &want, what, NULL);
   }
   for (int level = 0; level <= 2; level++)
     for (int f = FUSE_NONE; f <= FUSE_ALL; f++) {

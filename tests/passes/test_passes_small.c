@@ -16,7 +16,7 @@ static Graph *after(const Graph *g, PtPass pass, const char *what) {
   PtVals in = pt_inputs(g, 1), want;
   DlcErr e;
   CHECK(!pt_interp(g, &in, &want, &e));
-  pt_check_pass(g, pass, &in, &want, what);
+  pt_check_pass(g, pass, &in, &want, what, NULL);
   Graph *c = pass_clone(g);
   CHECK(!pass(&c, &e) && !ir_verify(c, &e));
   pt_free(&in), pt_free(&want);
@@ -178,14 +178,15 @@ static void cse_basic(void) {
   int a2 = ir_binary(g, OP_ADD, e2, ir_scalar(g, DT_F32, 2));
   int w1 = ir_param(g, "w1", DT_F32, SHP(3), (Init){.kind = INIT_ONES});
   int w2 = ir_param(g, "w2", DT_F32, SHP(3), (Init){.kind = INIT_ONES});
-  int s0 = ir_reduce(g, OP_REDUCE_SUM, x, (int64_t[]){0}, 1, false);
-  int s1 = ir_reduce(g, OP_REDUCE_SUM, x, (int64_t[]){1}, 1, false);
+  int sq = ir_input(g, "sq", DT_F32, SHP(3, 3)); /* sums over either axis: same shape, not equal */
+  int s0 = ir_reduce(g, OP_REDUCE_SUM, sq, (int64_t[]){0}, 1, false);
+  int s1 = ir_reduce(g, OP_REDUCE_SUM, sq, (int64_t[]){1}, 1, false);
   ir_output(g, ir_binary(g, OP_MUL, a1, a2), "y");
   ir_output(g, ir_binary(g, OP_ADD, w1, w2), "w");
   ir_output(g, s0, "s0"), ir_output(g, s1, "s1");
   Graph *f = after(g, pass_cse, "cse");
-  /* x, exp, 2, add, mul; w1, w2, add; two different sums */
-  CHECK(f->n == 10 && count_op(f, OP_EXP) == 1 && count_op(f, OP_PARAM) == 2 && count_op(f, OP_CONST) == 1);
+  /* x, exp, 2, add, mul; w1, w2, add; sq and two different sums */
+  CHECK(f->n == 11 && count_op(f, OP_EXP) == 1 && count_op(f, OP_PARAM) == 2 && count_op(f, OP_CONST) == 1);
   CHECK(count_op(f, OP_REDUCE_SUM) == 2);
   const Node *y = out_node(f, 0);
   CHECK(y->in[0] == y->in[1]);
