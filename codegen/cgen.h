@@ -24,4 +24,20 @@ int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *
 /* Whether cgen_c would write a weights file for g under o. */
 int cgen_c_needs_weights_file(const Graph *g, const Plan *p, const CgenOptions *o);
 
+/* ---- CUDA (codegen/cuda, docs/CUDA.md) ---- */
+
+typedef struct CudaOptions {
+  const char *aot_arch; /* "sm_90": compile the kernels to PTX now (NVRTC) and embed it;
+                           NULL: embed the CUDA C, compiled by NVRTC in NAME_init */
+} CudaOptions;
+
+/* The same files as cgen_c, same header interface (plus NAME_ERR_DEVICE and
+ * NAME_device_error): host C that runs the kernels on a GPU through libdlcrt's CUDA
+ * loader.  0, or -1 with e set (an op without a CUDA kernel names the op). */
+int cgen_cuda(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o,
+              const CudaOptions *cu, FILE *c, FILE *h, FILE *weights, DlcErr *e);
+/* The kernels alone, as the CUDA C that NVRTC compiles (malloc'd into *src). */
+int cgen_cuda_source(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o,
+                     char **src, DlcErr *e);
+
 #endif

@@ -99,7 +99,7 @@ static void emit_run(CEmit *ce) {
   cgen_printf(ce, "}\n");
 }
 
-static void emit_infer(CEmit *ce) {
+void cgen_c_infer(CEmit *ce) {
   const char *nm = ce->o->name;
   int ni = ir_num_inputs(ce->g), no = ce->g->nout;
   cgen_printf(ce, "\nint %s_infer(%s *m", nm, nm);
@@ -191,7 +191,7 @@ static void emit_strerror(CEmit *ce) {
 
 void cgen_c_api(CEmit *ce) {
   emit_run(ce);
-  emit_infer(ce);
+  cgen_c_infer(ce);
   emit_init(ce);
   emit_free(ce);
   emit_strerror(ce);

@@ -25,6 +25,7 @@ typedef struct CEmit {
   FILE *f;            /* where text goes: the .c, or the header while it is written */
   DlcErr *e;
   bool embedded;      /* weights as static arrays; else read from a file by NAME_init */
+  bool device;        /* a device backend (CUDA): NAME_ERR_DEVICE and NAME_device_error */
   char uname[128];    /* o->name in upper case: the prefix of macros and status codes */
 } CEmit;
 
@@ -83,6 +84,7 @@ const char *cgen_weight_name(const Node *n, char *buf, size_t n_buf);
 uint64_t cgen_fnv1a(const unsigned char *p, size_t n, uint64_t h);
 int cgen_c_kernels(CEmit *ce);                  /* kernel.c: one function per kernel */
 void cgen_c_api(CEmit *ce);                     /* api.c: run, infer, init, free */
+void cgen_c_infer(CEmit *ce); /* NAME_infer: the typed face of NAME_run (api.c) */
 /* The C expression for node id's buffer inside NAME_run, cast to its pointer type. */
 void cgen_loc_expr(const CEmit *ce, int id, bool writable, char *buf, size_t n);
 bool cgen_is_used(const CEmit *ce, int id);     /* read by a kernel or copied out */
@@ -116,6 +118,11 @@ Win cgen_window(const Node *n, const Shape *x, const int64_t *kernel);
 /* Opens one loop per tap dimension (k<d>), computing p<d> from q<d> and skipping taps
  * in the padding; returns the depth inside.  Close with cgen_loops_close(nsp). */
 int cgen_window_taps(CEmit *ce, const Win *w, int depth);
+
+/* A reduction's accumulator start (the cexpr column before ';', as a literal of the
+ * accumulator type) and its combine with the accumulator `acc` and element x. */
+void cgen_reduce_identity(const Node *n, char *buf, size_t size);
+void cgen_reduce_combine(const Node *n, const char *x, char *buf, size_t size);
 
 /* The saturating float to integer helper for dtype t, e.g. "dlc_sat_i32". */
 const char *cgen_sat_name(DType t);

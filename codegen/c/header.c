@@ -88,7 +88,12 @@ static void status_codes(CEmit *ce) {
   cgen_printf(ce, "  %s_ERR_WEIGHTS_OPEN = 2, /* the weights file is missing or unreadable */\n", u);
   cgen_printf(ce, "  %s_ERR_WEIGHTS_BAD = 3,  /* the weights file has the wrong size, format or hash */\n", u);
   cgen_printf(ce, "  %s_ERR_WEIGHTS_ARG = 4,  /* a weights file given when embedded, or none when not */\n", u);
-  cgen_printf(ce, "  %s_ERR_INDEX = 5         /* a gather index is out of range */\n};\n", u);
+  cgen_printf(ce, "  %s_ERR_INDEX = 5%s        /* a gather index is out of range */\n", u,
+              ce->device ? "," : " ");
+  if (ce->device)
+    cgen_printf(ce, "  %s_ERR_DEVICE = 6        /* the GPU, its driver or NVRTC failed: see %s_device_error */\n",
+                u, ce->o->name);
+  cgen_printf(ce, "};\n");
 }
 
 static void prototypes(CEmit *ce) {
@@ -103,6 +108,9 @@ static void prototypes(CEmit *ce) {
   cgen_printf(ce, ");\n/* The same, untyped, for drivers. */\n");
   cgen_printf(ce, "int %s_run(%s *m, const void *const *inputs, void *const *outputs);\n", nm, nm);
   cgen_printf(ce, "void %s_free(%s *m);\nconst char *%s_strerror(int status);\n", nm, nm, nm);
+  if (ce->device)
+    cgen_printf(ce, "/* After %s_ERR_DEVICE: what failed, as one line (the call, its status, the kernel). */\n"
+                    "const char *%s_device_error(void);\n", ce->uname, nm);
 }
 
 int cgen_c_header(CEmit *ce) {

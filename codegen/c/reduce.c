@@ -31,7 +31,7 @@ static Split split(const Shape *x, const bool *reduced) {
 static const char *acc_type(DType t) { return dtype_is_float(t) ? "double" : "int64_t"; }
 
 /* The identity named before ';' in the cexpr column, as a literal. */
-static void identity(const Node *n, char *buf, size_t size) {
+void cgen_reduce_identity(const Node *n, char *buf, size_t size) {
   const char *c = ir_ops[n->op].cexpr;
   size_t len = strcspn(c, ";");
   double v = len == 6 && !strncmp(c, "LOWEST", 6)    ? dtype_lowest(n->dtype)
@@ -42,7 +42,7 @@ static void identity(const Node *n, char *buf, size_t size) {
 }
 
 /* The combine after ';' with %0 the accumulator and %1 the element. */
-static void combine(const Node *n, const char *x, char *buf, size_t size) {
+void cgen_reduce_combine(const Node *n, const char *x, char *buf, size_t size) {
   const char *c = strchr(ir_ops[n->op].cexpr, ';');
   DLC_ASSERT(c);
   size_t k = 0;
@@ -78,9 +78,9 @@ int cgen_reduce(CEmit *ce, const Node *n) {
   cgen_index_init(&yi, 0);
   cgen_index_add(&yi, "i", yst, s.kept.rank);
   char id[64], elem[CGEN_EXPR_MAX + 8], comb[3 * CGEN_EXPR_MAX];
-  identity(n, id, sizeof id);
+  cgen_reduce_identity(n, id, sizeof id);
   snprintf(elem, sizeof elem, "a0[%s]", cgen_index_str(&xi));
-  combine(n, elem, comb, sizeof comb);
+  cgen_reduce_combine(n, elem, comb, sizeof comb);
   int depth = cgen_loops_open(ce, &s.kept, "i", 1);
   cgen_line(ce, depth, "%s acc = %s;", acc_type(n->dtype), id);
   int inner = cgen_loops_open(ce, &s.red, "r", depth);

@@ -1,0 +1,105 @@
+/* emit.c — cgen_cuda: the CUDA backend's entry point.
+ *
+ * Needs: a graph, its kernel schedule and its memory plan, like cgen_c; reads nothing
+ * else and changes nothing.  Gives: the C backend's header (plus NAME_ERR_DEVICE and
+ * NAME_device_error), host C that compiles warning-free under -Wall -Wextra -pedantic
+ * -std=c99, and, for large weights, the C backend's weights file.  The kernels are
+ * CUDA C that NVRTC compiles without warnings for sm_80 and later; with aot_arch they
+ * are compiled now and the host C carries their PTX instead.
+ *
+ * The .c reads top to bottom as: the loader's declarations and the kernels as strings
+ * (host.c), the weights (the C backend's weights.c), the entry points (api.c). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda.h"
+#include "rt_cuda.h"
+
+static int check_options(const CgenOptions *o, DlcErr *e) {
+  const char *s = o->name;
+  bool ok = s && (isalpha((unsigned char)*s) || *s == '_') && strlen(s) <= 100;
+  for (; ok && *s; s++) ok = isalnum((unsigned char)*s) || *s == '_';
+  if (!ok) return dlc_errf(e, "cgen: model name '%s' is not a C identifier (of 100 characters at most)",
+                           o->name ? o->name : "");
+  const char *h = o->header_name;
+  if (!h || !*h || strpbrk(h, "\"\n\\"))
+    return dlc_errf(e, "cgen: header name '%s' cannot be #included", h ? h : "");
+  return 0;
+}
+
+static int emitter_init(CuEmit *ce, const Graph *g, const Schedule *s, const Plan *p,
+                        const CgenOptions *o, const CudaOptions *cu, DlcErr *e) {
+  static const CudaOptions none = {0};
+  memset(ce, 0, sizeof *ce);
+  ce->c = (CEmit){.g = g, .s = s, .p = p, .o = o, .e = e, .device = true,
+                  .embedded = !cgen_c_needs_weights_file(g, p, o)};
+  ce->opt = cu ? cu : &none;
+  ce->it = "int";
+  cgen_ident(o->name, true, ce->c.uname, sizeof ce->c.uname);
+  ce->scratch = malloc(sizeof(int64_t) * (size_t)(g->n ? g->n : 1));
+  if (!ce->scratch) return dlc_errf(e, "cuda: out of memory");
+  for (int i = 0; i < g->n; i++) ce->scratch[i] = -1;
+  return 0;
+}
+
+static void emitter_free(CuEmit *ce) {
+  for (int i = 0; i < ce->nl; i++) free(ce->l[i].args);
+  free(ce->l);
+  free(ce->scratch);
+}
+
+/* The kernels' CUDA C, into a string (malloc'd). */
+static int device_source(CuEmit *ce, char **src) {
+  size_t size = 0;
+  FILE *f = open_memstream(src, &size);
+  if (!f) return dlc_errf(ce->c.e, "cuda: out of memory");
+  ce->c.f = f;
+  cuda_device_prelude(ce);
+  int r = cuda_kernels(ce);
+  if (fclose(f) && !r) r = dlc_errf(ce->c.e, "cuda: out of memory for the kernels' source");
+  ce->c.f = NULL;
+  if (r) free(*src), *src = NULL;
+  return r;
+}
+
+int cgen_cuda_source(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, char **src,
+                     DlcErr *e) {
+  CuEmit ce;
+  memset(&ce, 0, sizeof ce);
+  *src = NULL;
+  int r = check_options(o, e) || emitter_init(&ce, g, s, p, o, NULL, e) ? -1 : device_source(&ce, src);
+  emitter_free(&ce);
+  return r;
+}
+
+/* With aot_arch, the PTX of the source in place of the source. */
+static int kernel_text(CuEmit *ce, char **src) {
+  if (device_source(ce, src)) return -1;
+  if (!ce->opt->aot_arch) return 0;
+  char *ptx = NULL;
+  if (rt_nvrtc_compile(*src, ce->opt->aot_arch, 1, &ptx, NULL, ce->c.e)) return free(*src), *src = NULL, -1;
+  free(*src);
+  *src = ptx;
+  return 0;
+}
+
+int cgen_cuda(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, const CudaOptions *cu,
+              FILE *c, FILE *h, FILE *weights, DlcErr *e) {
+  CuEmit ce;
+  char *text = NULL;
+  memset(&ce, 0, sizeof ce);
+  if (check_options(o, e) || emitter_init(&ce, g, s, p, o, cu, e)) return emitter_free(&ce), -1;
+  ce.c.f = h;
+  int r = cgen_c_header(&ce.c) || kernel_text(&ce, &text) ? -1 : 0;
+  if (!r) {
+    ce.c.f = c;
+    cuda_host_prelude(&ce, text);
+    r = cgen_c_weights(&ce.c, weights);
+  }
+  if (!r) cuda_host_api(&ce);
+  free(text);
+  emitter_free(&ce);
+  if (!r && (ferror(c) || ferror(h))) return dlc_errf(e, "cgen: writing the generated code failed");
+  return r;
+}
