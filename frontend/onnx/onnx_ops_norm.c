@@ -15,7 +15,7 @@ static int need(OnnxCtx *c, OnnxNode *n, int k) {
 static const Shape *shape_of(OnnxCtx *c, int id) { return &c->g->nodes[id]->shape; }
 static DType dtype_of(OnnxCtx *c, int id) { return c->g->nodes[id]->dtype; }
 static bool has_in(const OnnxNode *n, int i) { return i < n->nin && n->in[i] >= 0; }
-static bool wants_out(const OnnxNode *n, int i) { return i < n->nout; }
+static bool wants_out(const OnnxNode *n, int i) { return i < n->nout && n->p->output[i] && *n->p->output[i]; }
 
 /* Short names for composing: each returns an id or -1 (checked by the callers). */
 static int k(OnnxCtx *c, int like, double v) { return like < 0 ? -1 : onnx_scalar_like(c, like, v); }
@@ -103,7 +103,7 @@ int onnx_BatchNormalization(OnnxCtx *c, OnnxNode *n) {
   if (onnx_attr(n, "spatial") && !onnx_attr_int(n, "spatial", 1))
     return onnx_fail(c, n, "spatial=0 (per-activation statistics) is not supported");
   double eps = onnx_attr_float(n, "epsilon", 1e-5);
-  bool train = c->opset >= 14 ? onnx_attr_int(n, "training_mode", 0) != 0 : n->nout > 1;
+  bool train = c->opset >= 14 ? onnx_attr_int(n, "training_mode", 0) != 0 : wants_out(n, 1) || wants_out(n, 2);
   if (c->opset < 14 && train) return onnx_fail(c, n, "training outputs before opset 14 are not supported");
   int mean = n->in[3], var = n->in[4];
   if (train && batchnorm_train(c, n, x, &mean, &var)) return -1;
