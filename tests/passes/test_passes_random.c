@@ -136,7 +136,7 @@ static int affine_tail(Gen *q, int y, int axis) {
   Shape c = {.rank = s->rank - axis};
   for (int i = 0; i < c.rank; i++) c.d[i] = i ? 1 : s->d[axis];
   static const Op ops[] = {OP_MUL, OP_ADD, OP_SUB, OP_DIV};
-  for (int k = rnd(q, 4); k > 0 && y >= 0; k--) {
+  for (int k = 1 + rnd(q, 3); k > 0 && y >= 0; k--) {
     Op op = ops[rnd(q, 4)];
     int cv = op == OP_DIV ? konst(q, c, 2.5) : rnd(q, 2) ? param(q, c) : konst(q, c, NAN);
     y = op == OP_SUB && rnd(q, 2) ? ir_binary(q->g, op, cv, y) : ir_binary(q->g, op, y, cv);
@@ -245,16 +245,17 @@ static int st_salt(Gen *q) {
 
 typedef int (*StepFn)(Gen *q);
 static const StepFn steps[] = {st_unary, st_binary, st_binary, st_div, st_reduce, st_reshape,
-                               st_transpose, st_matmul, st_matmul, st_conv, st_concat, st_slice,
+                               st_transpose, st_matmul, st_matmul, st_conv, st_conv, st_concat, st_slice,
                                st_pad, st_broadcast, st_cast, st_select, st_salt, st_salt};
 
 /* Values are kept small: a step that would make more than 512 elements is dropped. */
 static Graph *random_graph(uint64_t seed) {
   Gen q = {.g = ir_graph_new("random"), .s = seed * 0x9E3779B97F4A7C15ull + 1};
   int ni = 1 + rnd(&q, 2);
+  bool image = rnd(&q, 3) == 0; /* the first input [N, C, H, W], for conv */
   for (int i = 0; i < ni; i++) {
-    Shape s = {.rank = 1 + rnd(&q, 4)};
-    for (int k = 0; k < s.rank; k++) s.d[k] = 1 + rnd(&q, 4);
+    Shape s = {.rank = image && !i ? 4 : 1 + rnd(&q, 4)};
+    for (int k = 0; k < s.rank; k++) s.d[k] = 1 + rnd(&q, 4) + (image && !i && k >= 2);
     char name[16];
     snprintf(name, sizeof name, "x%d", i);
     keep(&q, ir_input(q.g, name, DT_F32, s));

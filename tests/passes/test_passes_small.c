@@ -214,6 +214,18 @@ static void dce_basic(void) {
   ir_graph_free(f), ir_graph_free(g);
 }
 
+/* Nodes keep their relative order: the rebuild does not reorder what needs no reordering. */
+static void dce_keeps_order(void) {
+  int x;
+  Graph *g = vec_graph(&x);
+  int b = ir_unary(g, OP_TANH, x), a = ir_unary(g, OP_EXP, x);
+  ir_unary(g, OP_SIN, x); /* dead */
+  ir_output(g, ir_binary(g, OP_ADD, ir_unary(g, OP_NEG, b), a), "y");
+  Graph *f = after(g, pass_dce, "dce order");
+  CHECK(f->n == 5 && f->nodes[1]->op == OP_TANH && f->nodes[2]->op == OP_EXP && f->nodes[3]->op == OP_NEG);
+  ir_graph_free(f), ir_graph_free(g);
+}
+
 /* A replacement node appended after the users of what it replaces is put before them. */
 static void rebuild_reorders(void) {
   int x;
@@ -272,6 +284,7 @@ static Graph *dense_bn(bool trans_b) {
   int b = ir_param(g, "b", DT_F32, SHP(3), rnd(4, -1, 1));
   y = ir_binary(g, OP_ADD, y, b);
   y = ir_binary(g, OP_MUL, y, ir_scalar(g, DT_F32, 3)); /* a scalar factor counts too */
+  y = ir_binary(g, OP_SUB, ir_param(g, "c", DT_F32, SHP(3), rnd(5, -1, 1)), y); /* c - y */
   ir_output(g, batchnorm(g, y, 1, "bn"), "y");
   return g;
 }
@@ -367,6 +380,7 @@ int main(void) {
   fold_select_relu();
   cse_basic();
   dce_basic();
+  dce_keeps_order();
   rebuild_reorders();
   bnfold_all();
   bnfold_training();
