@@ -169,5 +169,8 @@ int cgen_fused_elemwise(CEmit *ce, const Kernel *k);
 int cgen_fused_reduce(CEmit *ce, const Kernel *k);
 int cgen_fused_row(CEmit *ce, const Kernel *k);
 int cgen_fused_seq(CEmit *ce, const Kernel *k);
+/* KERNEL_EPILOGUE: the matmul or conv tile with the elementwise tail applied to each
+ * sum before it is stored (epilogue.c). */
+int cgen_epilogue(CEmit *ce, const Kernel *k);
 
 #endif

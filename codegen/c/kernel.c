@@ -115,7 +115,7 @@ static int body(CEmit *ce, const Kernel *k) {
   case KERNEL_REDUCE: return cgen_fused_reduce(ce, k);
   case KERNEL_ROW: return cgen_fused_row(ce, k);
   case KERNEL_SEQ: return cgen_fused_seq(ce, k);
-  case KERNEL_EPILOGUE: break;
+  case KERNEL_EPILOGUE: return cgen_epilogue(ce, k);
   }
   return dlc_errf(ce->e, "cgen: no C emitter for kernel kind %d", (int)k->kind);
 }
