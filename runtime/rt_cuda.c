@@ -50,6 +50,16 @@ static int cu_check(const RtCuLib *cu, CUresult r, const char *call, const char 
 
 /* ---- opening ---- */
 
+int rt_cuda_probe(DlcErr *e) {
+  const RtCuLib *cu = rt_cu_lib(e);
+  int count = 0;
+  if (!cu) return -1;
+  RtCuda probe = {.cu = cu};
+  if (CU_CHECK(&probe, Init(0), "starting the CUDA driver") || CU_CHECK(&probe, DeviceGetCount(&count), NULL))
+    return rt_cuda_fail(e, "%s", last_error);
+  return count > 0 ? 0 : rt_cuda_fail(e, "no CUDA device: the driver reports none");
+}
+
 static int pick_device(RtCuda *c) {
   const char *env = getenv("DLC_CUDA_DEVICE");
   int count = 0, ordinal = env && *env ? atoi(env) : 0;

@@ -40,6 +40,10 @@ int rt_nvrtc_compile(const char *src, const char *arch, int use_cache, char **pt
 
 /* ---- a device context, for generated code -------------------------------------- */
 
+/* Whether a CUDA driver and at least one device are there; 0, or -1 with e saying
+ * what is missing ("no CUDA driver (tried libcuda.so.1, ...)", "no CUDA device"). */
+int rt_cuda_probe(DlcErr *e);
+
 typedef struct RtCuda RtCuda;
 
 /* Opens the CUDA driver and device $DLC_CUDA_DEVICE (default 0), and loads one module:

@@ -40,6 +40,10 @@ typedef struct CmdArgs {
   const char *name;      /* --name */
   int64_t embed_max;     /* --embed-max, else CGEN_EMBED_DEFAULT */
   bool stats;            /* --stats */
+  /* compile, run */
+  bool cuda;             /* --target cuda (else c) */
+  const char *cuda_arch; /* --cuda-arch sm_XY: the PTX of --cuda-aot (default sm_80) */
+  bool cuda_aot;         /* --cuda-aot: PTX compiled now and embedded */
   /* run */
   int ninputs;
   CmdInput inputs[LOAD_MAX_BIND];

@@ -115,6 +115,21 @@ static int set_after(CmdArgs *a, const char *opt, const char *v) {
   return pass_name(opt, v);
 }
 
+static int set_target(CmdArgs *a, const char *opt, const char *v) {
+  if (strcmp(v, "c") && strcmp(v, "cuda")) return cmd_fail("%s '%s': expected c or cuda", opt, v);
+  a->cuda = !strcmp(v, "cuda");
+  return 0;
+}
+
+static int set_cuda_arch(CmdArgs *a, const char *opt, const char *v) {
+  if (strncmp(v, "sm_", 3) || strlen(v) < 5 || strspn(v + 3, "0123456789") < 2)
+    return cmd_fail("%s '%s': expected an architecture such as sm_80 or sm_90", opt, v);
+  a->cuda_arch = v;
+  return 0;
+}
+
+static int set_cuda_aot(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->cuda_aot = true; return 0; }
+
 static int set_batch(CmdArgs *a, const char *opt, const char *v) {
   if (parse_int(v, 1, INT32_MAX, &a->load.batch))
     return cmd_fail("%s '%s': expected an integer from 1 to %d", opt, v, INT32_MAX);
@@ -195,6 +210,9 @@ static const CmdOpt opts[] = {
     {"--name", "N", CMD_COMPILE, set_name, "prefix of the generated symbols (default: the model's name)"},
     {"--embed-max", "BYTES", CMD_COMPILE, set_embed, "embed weights up to this size, else write OUT.weights"},
     {"--stats", NULL, CMD_COMPILE, set_stats, "print each pass with node counts, then kernels, arena and weight bytes"},
+    {"--target", "c|cuda", CMD_COMPILE | CMD_RUN, set_target, "generate C for the CPU (default) or CUDA for a GPU"},
+    {"--cuda-arch", "SM", CMD_COMPILE, set_cuda_arch, "with --cuda-aot: the PTX's architecture (default sm_80)"},
+    {"--cuda-aot", NULL, CMD_COMPILE, set_cuda_aot, "compile the kernels to PTX now (NVRTC) and embed it"},
     {"--input", "NAME=FILE.npy", CMD_RUN, set_input, "an input's values (others are seeded random)"},
     {"--output", "DIR", CMD_RUN, set_output, "write each output as DIR/NAME.npy"},
     {"--seed", "S", CMD_RUN, set_seed, "seed of the random inputs (default 0)"},

@@ -107,6 +107,14 @@ static int commit(OutFile *o, bool weights, DlcErr *e) {
 
 /* ---- compiling ---- */
 
+/* The code for the target: C, or CUDA (with --cuda-aot, its PTX for --cuda-arch). */
+static int emit(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *co,
+               const CmdArgs *a, OutFile *o, DlcErr *e) {
+  if (!a->cuda) return cgen_c(g, s, p, co, o[OUT_C].f, o[OUT_H].f, o[OUT_W].f, e);
+  CudaOptions cu = {.aot_arch = a->cuda_aot ? (a->cuda_arch ? a->cuda_arch : "sm_80") : NULL};
+  return cgen_cuda(g, s, p, co, &cu, o[OUT_C].f, o[OUT_H].f, o[OUT_W].f, e);
+}
+
 static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile *o, DlcErr *e) {
   Schedule *s;
   Plan *p;
@@ -118,7 +126,7 @@ static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile
   int r = open_tmp(&o[OUT_C], e);
   if (!r) r = open_tmp(&o[OUT_H], e);
   if (!r && weights) r = open_tmp(&o[OUT_W], e);
-  if (!r) r = cgen_c(g, s, p, co, o[OUT_C].f, o[OUT_H].f, o[OUT_W].f, e);
+  if (!r) r = emit(g, s, p, co, a, o, e);
   for (int i = 0; i < OUT_COUNT; i++) r = close_tmp(&o[i], r, e);
   if (!r) r = commit(o, weights, e);
   if (!r && a->stats)
@@ -151,10 +159,14 @@ int cmd_compile(int argc, char **argv) {
   if (a.help) {
     cmd_help("compile", CMD_COMPILE, "MODEL -o OUT.c [options]",
              "Compile a model to C: OUT.c and OUT.h, and OUT.weights when the weights are\n"
-             "larger than --embed-max.");
+             "larger than --embed-max.  With --target cuda, OUT.c is host C that runs the\n"
+             "kernels on a GPU (build: cc OUT.c -ldlcrt -ldl; see docs/CUDA.md).");
     return 0;
   }
   if (!a.out) return cmd_fail("'dlc compile' needs -o OUT.c (see 'dlc compile --help')");
+  if ((a.cuda_aot || a.cuda_arch) && !a.cuda)
+    return cmd_fail("--cuda-aot and --cuda-arch need --target cuda");
+  if (a.cuda_arch && !a.cuda_aot) return cmd_fail("--cuda-arch is the architecture of --cuda-aot's PTX; add --cuda-aot");
   if (a.name && !is_c_identifier(a.name))
     return cmd_fail("--name '%s': not a C identifier", a.name);
   OutFile *o = calloc(OUT_COUNT, sizeof *o);

@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "jit.h"
+#include "rt_cuda.h"
 
 /* The input and output buffers of one run. */
 typedef struct RunBufs {
@@ -30,7 +31,7 @@ static void bufs_alloc(const Graph *g, RunBufs *b) {
 }
 
 static int execute(Graph *g, const CmdArgs *a, RunBufs *b, DlcErr *e) {
-  JitOptions jo = {.cflags = a->cflags, .keep = a->keep, .passes = &a->passes};
+  JitOptions jo = {.cflags = a->cflags, .keep = a->keep, .passes = &a->passes, .cuda = a->cuda};
   JitModel *m = jit_build(g, &jo, e);
   if (!m) return -1;
   if (a->keep) fprintf(stderr, "dlc: note: generated code kept in %s\n", jit_dir(m));
@@ -66,10 +67,12 @@ int cmd_run(int argc, char **argv) {
   if (a.help) {
     cmd_help("run", CMD_RUN, "MODEL [options]",
              "Compile a model with $CC (else cc), run it once and print each output.\n"
-             "Inputs not given with --input get seeded random values.");
+             "Inputs not given with --input get seeded random values.  With --target cuda\n"
+             "the model runs on the GPU (device $DLC_CUDA_DEVICE, default 0).");
     return 0;
   }
   DlcErr e;
+  if (a.cuda && rt_cuda_probe(&e)) return cmd_fail("--target cuda: %s", e.msg);
   Graph *g = cmd_load(&a, &e);
   if (!g) return cmd_fail("%s", e.msg);
   int r = run_model(g, &a);

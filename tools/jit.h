@@ -16,6 +16,7 @@ typedef struct JitOptions {
   const char *cflags;      /* extra compiler flags, e.g. "-O3 -march=native"; NULL: "-O2" */
   int64_t embed_max_bytes; /* as CgenOptions; 0: CGEN_EMBED_DEFAULT */
   bool keep;               /* keep the temporary folder (its path in jit_dir) */
+  bool cuda;               /* generate CUDA (cgen_cuda) and link libdlcrt's loader; run on the GPU */
   const PassOptions *passes; /* NULL: -O0 without fusion, the graph exactly as given */
 } JitOptions;
 
