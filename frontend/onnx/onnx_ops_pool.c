@@ -103,10 +103,11 @@ static int tap_offsets(OnnxCtx *c, const Taps *tp, int64_t t, int *valid) {
   for (int64_t j = 0; j < cnt; j++) {
     ok[j] = tap_pos(tp, q, t, pos);
     off[j] = 0;
-    for (int i = 0, mul = 1; i < p->nsp; i++) {
+    int64_t mul = 1;
+    for (int i = 0; i < p->nsp; i++) {
       int d = tp->colmajor ? i : p->nsp - 1 - i;
       off[j] += pos[d] * mul;
-      mul *= (int)tp->x->d[2 + d];
+      mul *= tp->x->d[2 + d];
     }
     for (int i = p->nsp - 1; i >= 0 && ++q[i] == os.d[i]; i--) q[i] = 0;
   }
