@@ -20,7 +20,7 @@
 /* ---- the command line (cmd_args.c) ------------------------------------------------ */
 
 /* Which commands an option belongs to. */
-enum { CMD_COMPILE = 1, CMD_RUN = 2, CMD_DUMP = 4 };
+enum { CMD_COMPILE = 1, CMD_RUN = 2, CMD_DUMP = 4, CMD_BENCH = 8 };
 
 typedef struct CmdInput { /* --input NAME=FILE.npy */
   const char *name;
@@ -52,6 +52,10 @@ typedef struct CmdArgs {
   bool check;             /* --check */
   const char *cflags;     /* --cflags */
   bool keep;              /* --keep: keep the jit folder */
+  /* bench */
+  const char *compare;    /* --compare fused,unfused (variants) */
+  int runs, warmup;       /* --runs, --warmup */
+  bool json;              /* --json */
   bool help;              /* --help was given: print it and stop */
   char pool[4096];        /* the names inside NAME=VALUE options */
   size_t npool;
@@ -74,6 +78,7 @@ Graph *cmd_load(const CmdArgs *a, DlcErr *e);
 int cmd_compile(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_bench(int argc, char **argv); /* cmd_bench.c */
 
 /* ---- run's inputs and outputs (cmd_io.c) ---------------------------------------------- */
 

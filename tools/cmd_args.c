@@ -76,6 +76,17 @@ static int set_cflags(CmdArgs *a, const char *opt, const char *v) { (void)opt; a
 static int set_stats(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->stats = true; return 0; }
 static int set_check(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->check = true; return 0; }
 static int set_keep(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->keep = true; return 0; }
+static int set_compare(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->compare = v; return 0; }
+static int set_json(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->json = true; return 0; }
+
+static int set_count(CmdArgs *a, const char *opt, const char *v) {
+  int64_t x;
+  bool runs = !strcmp(opt, "--runs");
+  if (parse_int(v, runs ? 1 : 0, 1000000, &x)) return cmd_fail("%s '%s': expected an integer from %d to 1000000", opt, v, runs);
+  if (runs) a->runs = (int)x;
+  else a->warmup = (int)x;
+  return 0;
+}
 
 /* -O0, -O1, -O2: the digit is the level */
 static int set_level(CmdArgs *a, const char *opt, const char *v) {
@@ -203,7 +214,7 @@ typedef struct CmdOpt {
   const char *help;
 } CmdOpt;
 
-#define ALL (CMD_COMPILE | CMD_RUN | CMD_DUMP)
+#define ALL (CMD_COMPILE | CMD_RUN | CMD_DUMP | CMD_BENCH)
 
 static const CmdOpt opts[] = {
     {"-o", "OUT.c", CMD_COMPILE, set_out, "write OUT.c and OUT.h (and OUT.weights for large models)"},
@@ -213,12 +224,16 @@ static const CmdOpt opts[] = {
     {"--target", "c|cuda", CMD_COMPILE | CMD_RUN, set_target, "generate C for the CPU (default) or CUDA for a GPU"},
     {"--cuda-arch", "SM", CMD_COMPILE, set_cuda_arch, "with --cuda-aot: the PTX's architecture (default sm_80)"},
     {"--cuda-aot", NULL, CMD_COMPILE, set_cuda_aot, "compile the kernels to PTX now (NVRTC) and embed it"},
-    {"--input", "NAME=FILE.npy", CMD_RUN, set_input, "an input's values (others are seeded random)"},
+    {"--input", "NAME=FILE.npy", CMD_RUN | CMD_BENCH, set_input, "an input's values (others are seeded random)"},
     {"--output", "DIR", CMD_RUN, set_output, "write each output as DIR/NAME.npy"},
-    {"--seed", "S", CMD_RUN, set_seed, "seed of the random inputs (default 0)"},
+    {"--seed", "S", CMD_RUN | CMD_BENCH, set_seed, "seed of the random inputs (default 0)"},
     {"--check", NULL, CMD_RUN, set_check, "compare with the reference interpreter; exit 1 if they differ"},
-    {"--cflags", "FLAGS", CMD_RUN, set_cflags, "flags for the C compiler (default -O2)"},
-    {"--keep", NULL, CMD_RUN, set_keep, "keep the folder of the generated code and say where it is"},
+    {"--cflags", "FLAGS", CMD_RUN | CMD_BENCH, set_cflags, "flags for the C compiler (default -O2; bench: -O3 -march=native)"},
+    {"--compare", "V1,V2..", CMD_BENCH, set_compare, "variants: fused (the pipeline), unfused, none, op, all (default fused,unfused)"},
+    {"--runs", "R", CMD_BENCH, set_count, "timed runs of each variant (default 50)"},
+    {"--warmup", "W", CMD_BENCH, set_count, "untimed runs first (default 5)"},
+    {"--json", NULL, CMD_BENCH, set_json, "print a JSON array, one object per variant"},
+    {"--keep", NULL, CMD_RUN | CMD_BENCH, set_keep, "keep the folder of the generated code and say where it is"},
     {"-O0", NULL, ALL, set_level, "only what correctness needs: no graph passes, no fusion"},
     {"-O1", NULL, ALL, set_level, "fold constants and identities, merge equal nodes, drop dead ones"},
     {"-O2", NULL, ALL, set_level, "-O1, batchnorm folded into weights, fusion across operators (default)"},
@@ -272,6 +287,7 @@ int cmd_parse(CmdArgs *a, const char *cmd, unsigned which, int argc, char **argv
   memset(a, 0, sizeof *a);
   a->cmd = cmd, a->which = which, a->embed_max = CGEN_EMBED_DEFAULT;
   a->passes = pass_options(2);
+  a->runs = 50, a->warmup = 5;
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i];
     if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {

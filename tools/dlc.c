@@ -15,6 +15,7 @@ static const Command commands[] = {
     {"compile", cmd_compile, "compile a model to C (OUT.c, OUT.h)"},
     {"run", cmd_run, "compile, build and run a model once; --check compares with the interpreter"},
     {"dump", cmd_dump, "print a model's IR in the native text format"},
+    {"bench", cmd_bench, "time a model's variants side by side (--compare fused,unfused)"},
 };
 
 static void usage(void) {

@@ -105,7 +105,7 @@ static Graph *optimise(const Graph *g, const JitOptions *o, Schedule **s, Plan *
 }
 
 /* Generates the code; *weights says whether model.weights was written. */
-static int write_code(JitModel *m, Graph *g, const Schedule *s, const Plan *p, int64_t embed_max,
+static int write_code(JitModel *m, const Graph *g, const Schedule *s, const Plan *p, int64_t embed_max,
                       bool *weights, DlcErr *e) {
   CgenOptions co = {.name = JIT_NAME, .header_name = "model.h", .embed_max_bytes = embed_max};
   *weights = cgen_c_needs_weights_file(g, p, &co);
@@ -202,20 +202,43 @@ static int load(JitModel *m, bool weights, DlcErr *e) {
   return 0;
 }
 
-JitModel *jit_build(Graph *g, const JitOptions *o, DlcErr *e) {
+/* Writes, builds and loads the code of g with schedule s and plan p into m. */
+static int build(JitModel *m, const Graph *g, const Schedule *s, const Plan *p, const JitOptions *o,
+                 DlcErr *e) {
+  int64_t embed = o && o->embed_max_bytes ? o->embed_max_bytes : CGEN_EMBED_DEFAULT;
+  bool weights = false;
+  if (write_code(m, g, s, p, embed, &weights, e)) return -1;
+  return compile(m, o ? o->cflags : NULL, e) || load(m, weights, e) ? -1 : 0;
+}
+
+static JitModel *model_new(const JitOptions *o, DlcErr *e) {
   JitModel *m = calloc(1, sizeof *m);
   if (!m) return dlc_errf(e, "out of memory"), NULL;
   m->keep = o && o->keep;
   m->cuda = o && o->cuda;
   if (make_dir(m, e)) return free(m), NULL;
-  int64_t embed = o && o->embed_max_bytes ? o->embed_max_bytes : CGEN_EMBED_DEFAULT;
-  bool weights = false;
+  return m;
+}
+
+JitModel *jit_build(Graph *g, const JitOptions *o, DlcErr *e) {
+  JitModel *m = model_new(o, e);
+  if (!m) return NULL;
   Schedule *s = NULL;
   Plan *p = NULL;
   Graph *opt = optimise(g, o, &s, &p, e);
-  int r = !opt || write_code(m, opt, s, p, embed, &weights, e);
+  int r = !opt || build(m, opt, s, p, o, e);
   ir_graph_free(opt);
-  if (r || compile(m, o ? o->cflags : NULL, e) || load(m, weights, e)) {
+  if (r) {
+    jit_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+JitModel *jit_build_plan(const Graph *g, const Schedule *s, const Plan *p, const JitOptions *o,
+                         DlcErr *e) {
+  JitModel *m = model_new(o, e);
+  if (m && build(m, g, s, p, o, e)) {
     jit_free(m);
     return NULL;
   }

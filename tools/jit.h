@@ -22,6 +22,10 @@ typedef struct JitOptions {
 
 /* NULL with e set ("cc failed: <first line of its output>") on failure. */
 JitModel *jit_build(Graph *g, const JitOptions *o, DlcErr *e);
+/* Builds g exactly as scheduled and planned, no passes run (tests of hand-made kernels). */
+JitModel *jit_build_plan(const Graph *g, const Schedule *s, const Plan *p, const JitOptions *o,
+                         DlcErr *e);
+
 /* inputs[i]: the i-th INPUT's data in its dtype; outputs[j]: buffers for the j-th output. */
 int jit_run(JitModel *m, const void *const *inputs, void *const *outputs, DlcErr *e);
 const char *jit_dir(const JitModel *m);

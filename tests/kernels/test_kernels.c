@@ -1,0 +1,203 @@
+/* test_kernels.c — the tiled matmul and conv kernels and their epilogues against the
+ * reference interpreter: shapes at and around the tile sizes (edge rows and columns),
+ * transposes, broadcast batches, weights baked into the code or read at run time or
+ * from a weights file, depths too large for a panel on the stack, and convolutions
+ * with strides, asymmetric padding, dilations, groups and 1 to 3 spatial dimensions.
+ * Epilogue kernels are made by hand here (ku_schedule), so they are tested whatever
+ * the fuse pass chooses to form. */
+#include "kern_util.h"
+
+static uint64_t seed = 11;
+
+static int param(KCase *c, DType t, Shape s) {
+  char name[32];
+  snprintf(name, sizeof name, "w%d", c->g->n);
+  return ir_param(c->g, name, t, s, (Init){INIT_UNIFORM, -1, 1, seed++});
+}
+
+static int input(KCase *c, DType t, Shape s) {
+  char name[32];
+  snprintf(name, sizeof name, "x%d", c->g->n);
+  return ir_input(c->g, name, t, s);
+}
+
+static int matmul(KCase *c, int a, int b, bool ta, bool tb) {
+  const Shape *as = &c->g->nodes[a]->shape;
+  int64_t k = as->d[as->rank - 1 - ta];
+  if (k > c->depth) c->depth = k;
+  return ir_matmul(c->g, a, b, ta, tb);
+}
+
+typedef struct ConvAttrs {
+  int nsp;
+  int64_t strides[3], pads[6], dil[3], groups;
+} ConvAttrs;
+
+static int conv(KCase *c, int x, int w, const ConvAttrs *a) {
+  const Shape *ws = &c->g->nodes[w]->shape;
+  Attr at[4] = {attr_ints(A_STRIDES, a->strides, a->nsp), attr_ints(A_PADS, a->pads, 2 * a->nsp),
+                attr_ints(A_DILATIONS, a->dil, a->nsp), attr_int(A_GROUPS, a->groups)};
+  int in[2] = {x, w};
+  int64_t k = shape_numel(ws) / ws->d[0];
+  if (k > c->depth) c->depth = k;
+  return ir_add(c->g, OP_CONV, in, 2, at, 4);
+}
+
+/* ---- matmul ---- */
+
+static const int64_t mnk[][3] = {{1, 1, 1},   {1, 5, 16},  {2, 3, 17},  {7, 16, 15}, {8, 9, 16},
+                                 {9, 17, 33}, {16, 37, 32}, {17, 64, 40}, {67, 20, 70}};
+
+/* Every shape of mnk under every transpose, B a weight or an input. */
+static void matmul_shapes(DType t, bool weight_b, int64_t embed_max, const char *what) {
+  KCase c = ku_new("mm");
+  for (size_t s = 0; s < sizeof mnk / sizeof mnk[0]; s++)
+    for (int tr = 0; tr < 4; tr++) {
+      bool ta = tr & 1, tb = tr & 2;
+      int64_t m = mnk[s][0], k = mnk[s][1], n = mnk[s][2];
+      int a = input(&c, t, ta ? SHP(k, m) : SHP(m, k));
+      Shape bs = tb ? SHP(n, k) : SHP(k, n);
+      int b = weight_b ? param(&c, t, bs) : input(&c, t, bs);
+      cg_out(c.g, matmul(&c, a, b, ta, tb));
+    }
+  ku_check_embed(&c, what, embed_max);
+}
+
+static void matmul_batches(bool weight_b, const char *what) {
+  KCase c = ku_new("mmb");
+  int (*b_of)(KCase *, DType, Shape) = weight_b ? param : input;
+  cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(2, 3, 9, 5)), b_of(&c, DT_F32, SHP(3, 5, 18)), false, false));
+  cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(9, 5)), b_of(&c, DT_F32, SHP(4, 5, 18)), false, false));
+  cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(2, 1, 5, 11)), b_of(&c, DT_F32, SHP(1, 3, 17, 5)), true, true));
+  cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(3, 10, 4)), b_of(&c, DT_F32, SHP(4, 33)), false, false));
+  ku_check(&c, what);
+}
+
+/* Depths whose panel would not fit on the stack. */
+static void matmul_corners(void) {
+  KCase c = ku_new("mmc");
+  cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(2, 2100)), input(&c, DT_F32, SHP(2100, 3)), false, false));
+  cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(2, 2100)), input(&c, DT_F32, SHP(19, 2100)), false, true));
+  ku_check(&c, "matmul corners");
+}
+
+/* ---- conv ---- */
+
+static const struct {
+  int64_t x[5], w[5];
+  ConvAttrs a;
+} convs[] = {
+    {{2, 3, 9, 11}, {5, 3, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
+    {{1, 4, 13, 10}, {11, 4, 3, 2}, {2, {2, 1}, {0, 1, 2, 0}, {2, 1}, 1}},
+    {{1, 4, 8, 8}, {6, 2, 3, 3}, {2, {1, 2}, {1, 0, 1, 1}, {1, 1}, 2}},
+    {{2, 6, 7, 7}, {6, 1, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 6}},
+    {{3, 2, 20}, {9, 2, 4}, {1, {3}, {2, 1}, {1}, 1}},
+    {{1, 2, 5, 6, 4}, {3, 2, 2, 3, 2}, {3, {1, 2, 1}, {1, 0, 1, 1, 1, 0}, {2, 1, 1}, 1}},
+    {{2, 1, 28, 28}, {6, 1, 5, 5}, {2, {1, 1}, {2, 2, 2, 2}, {1, 1}, 1}},
+    {{2, 6, 14, 14}, {16, 6, 5, 5}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
+    {{1, 3, 6, 6}, {17, 3, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
+    {{1, 240, 4, 4}, {2, 240, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
+};
+
+static void conv_shapes(DType t, const char *what) {
+  KCase c = ku_new("conv");
+  for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) {
+    int r = convs[i].a.nsp + 2;
+    int x = input(&c, t, shape_make(r, convs[i].x)), w = param(&c, t, shape_make(r, convs[i].w));
+    cg_out(c.g, conv(&c, x, w, &convs[i].a));
+  }
+  ku_check(&c, what);
+}
+
+/* ---- epilogues ---- */
+
+static int scalar(KCase *c, double v) { return ir_scalar(c->g, DT_F32, v); }
+
+/* relu(x W + b), then a second layer on it (the first result lives in the arena). */
+static void epi_dense(KCase *c) {
+  int x = input(c, DT_F32, SHP(13, 20)), w = param(c, DT_F32, SHP(20, 37)), b = param(c, DT_F32, SHP(37));
+  int mm = matmul(c, x, w, false, false), add = ir_binary(c->g, OP_ADD, mm, b);
+  int relu = ir_binary(c->g, OP_MAX, add, scalar(c, 0));
+  ku_epilogue(c, (int[]){mm, add, relu}, 3);
+  int mm2 = matmul(c, relu, param(c, DT_F32, SHP(37, 9)), false, false);
+  int t = ir_unary(c->g, OP_TANH, mm2);
+  ku_epilogue(c, (int[]){mm2, t}, 2);
+  cg_out(c->g, t);
+}
+
+/* tanh(x y^T + r): runtime B, transposed, and a residual of the result's shape. */
+static void epi_residual(KCase *c) {
+  int x = input(c, DT_F32, SHP(10, 24)), y = input(c, DT_F32, SHP(21, 24)), r = input(c, DT_F32, SHP(10, 21));
+  int mm = matmul(c, x, y, false, true), add = ir_binary(c->g, OP_ADD, r, mm);
+  int t = ir_unary(c->g, OP_TANH, add);
+  ku_epilogue(c, (int[]){mm, add, t}, 3);
+  cg_out(c->g, t);
+}
+
+/* A batched product plus an operand broadcast over rows and the leading batch, then a
+ * leaky relu that uses the value three times (gt, mul, select). */
+static void epi_batched(KCase *c) {
+  int x = input(c, DT_F32, SHP(2, 3, 5, 8)), w = param(c, DT_F32, SHP(8, 19)), b = param(c, DT_F32, SHP(3, 1, 19));
+  int mm = matmul(c, x, w, false, false), add = ir_binary(c->g, OP_ADD, mm, b);
+  int pos = ir_binary(c->g, OP_GT, add, scalar(c, 0)), small = ir_binary(c->g, OP_MUL, add, scalar(c, 0.1));
+  int sel = ir_select(c->g, pos, add, small);
+  ku_epilogue(c, (int[]){mm, add, pos, small, sel}, 5);
+  cg_out(c->g, sel);
+}
+
+/* conv + bias through a view ([O] read as [1, O, 1, 1]) + relu. */
+static void epi_conv_bias(KCase *c) {
+  int x = input(c, DT_F32, SHP(2, 3, 10, 9)), w = param(c, DT_F32, SHP(10, 3, 3, 3)), b = param(c, DT_F32, SHP(10));
+  ConvAttrs a = {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1};
+  int cv = conv(c, x, w, &a);
+  int view = ir_reshape(c->g, b, (int64_t[]){1, 10, 1, 1}, 4);
+  int add = ir_binary(c->g, OP_ADD, cv, view), relu = ir_binary(c->g, OP_MAX, add, scalar(c, 0));
+  ku_epilogue(c, (int[]){cv, view, add, relu}, 4);
+  cg_out(c->g, relu);
+}
+
+/* conv + an operand that varies along one spatial dimension only ([1, 1, H, 1]). */
+static void epi_conv_partial(KCase *c) {
+  int x = input(c, DT_F32, SHP(1, 4, 7, 6)), w = param(c, DT_F32, SHP(10, 2, 2, 2)), r = input(c, DT_F32, SHP(1, 1, 6, 1));
+  ConvAttrs a = {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 2};
+  int cv = conv(c, x, w, &a), add = ir_binary(c->g, OP_ADD, cv, r);
+  int mul = ir_binary(c->g, OP_MUL, add, add);
+  ku_epilogue(c, (int[]){cv, add, mul}, 3);
+  cg_out(c->g, mul);
+}
+
+static void epilogues(void) {
+  KCase c = ku_new("epi");
+  epi_dense(&c);
+  epi_residual(&c);
+  epi_batched(&c);
+  epi_conv_bias(&c);
+  epi_conv_partial(&c);
+  ku_check(&c, "epilogues");
+}
+
+/* The same products in f64: a different panel width (8). */
+static void epilogue_f64(void) {
+  KCase c = ku_new("epi64");
+  int x = input(&c, DT_F64, SHP(11, 6)), w = param(&c, DT_F64, SHP(6, 13)), b = param(&c, DT_F64, SHP(13));
+  int mm = matmul(&c, x, w, false, false), add = ir_binary(c.g, OP_ADD, mm, b);
+  int e = ir_unary(c.g, OP_EXP, add);
+  ku_epilogue(&c, (int[]){mm, add, e}, 3);
+  cg_out(c.g, e);
+  ku_check(&c, "epilogue f64");
+}
+
+int main(void) {
+  matmul_shapes(DT_F32, true, 0, "matmul f32, B baked in panels");
+  matmul_shapes(DT_F32, false, 0, "matmul f32, B at run time");
+  matmul_shapes(DT_F32, true, 1, "matmul f32, B from a weights file");
+  matmul_shapes(DT_F64, true, 0, "matmul f64");
+  matmul_batches(true, "matmul batches, B baked");
+  matmul_batches(false, "matmul batches, B at run time");
+  matmul_corners();
+  conv_shapes(DT_F32, "conv f32");
+  conv_shapes(DT_F64, "conv f64");
+  epilogues();
+  epilogue_f64();
+  return check_report("test_kernels");
+}

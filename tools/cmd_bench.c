@@ -1,0 +1,236 @@
+/* cmd_bench.c — `dlc bench MODEL`: builds each variant of a model (a fusion mode of the
+ * pass pipeline), then times NAME_run of all of them side by side: the warm-up runs,
+ * then rounds in which every variant runs once, so that a machine that speeds up or
+ * slows down during the benchmark treats every variant alike.  Prints per variant the
+ * median, min and max microseconds, the kernels, the arena bytes and the bytes its
+ * kernels read and write per run (estimated from the schedule: each kernel reads what
+ * it takes from outside and writes its result), as a table or as JSON.
+ *
+ * A benchmark measures; it asserts nothing about speed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "dlcrt.h"
+#include "jit.h"
+
+#define BENCH_MAX_VARIANTS 8
+#define BENCH_CFLAGS "-O3 -march=native"
+
+typedef struct Variant {
+  char name[16];
+  PassOptions po;
+  Graph *g; /* the optimised copy; the schedule and plan live in its arena */
+  Schedule *s;
+  Plan *p;
+  JitModel *m;
+  double *us; /* one time per round */
+  int64_t moved;
+} Variant;
+
+/* ---- the variants ---- */
+
+/* "fused": the pipeline as the options give it; "unfused": the same with --fuse=none;
+ * "none", "op", "all": that fusion mode. */
+static int variant_options(const CmdArgs *a, const char *name, PassOptions *po) {
+  static const char *const modes[] = {"none", "op", "all"};
+  *po = a->passes;
+  if (!strcmp(name, "fused")) return 0;
+  if (!strcmp(name, "unfused")) return po->fuse = FUSE_NONE, 0;
+  for (int m = 0; m < 3; m++)
+    if (!strcmp(name, modes[m])) return po->fuse = (FuseMode)m, 0;
+  return -1;
+}
+
+static int parse_variants(const CmdArgs *a, Variant *v, int *nv) {
+  char list[256];
+  snprintf(list, sizeof list, "%s", a->compare ? a->compare : "fused,unfused");
+  *nv = 0;
+  for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+    if (*nv == BENCH_MAX_VARIANTS) return cmd_fail("--compare: at most %d variants", BENCH_MAX_VARIANTS);
+    if (variant_options(a, tok, &v[*nv].po) || strlen(tok) >= sizeof v->name)
+      return cmd_fail("--compare: unknown variant '%s' (fused, unfused, none, op, all)", tok);
+    snprintf(v[(*nv)++].name, sizeof v->name, "%s", tok);
+  }
+  return *nv ? 0 : cmd_fail("--compare: no variant given");
+}
+
+/* ---- what the plan says ---- */
+
+static bool in_kernel(const Kernel *k, int id) {
+  for (int j = 0; j < k->n; j++)
+    if (k->nodes[j] == id) return true;
+  return false;
+}
+
+static int64_t value_bytes(const Graph *g, int id) {
+  const Node *n = g->nodes[id];
+  return shape_numel(&n->shape) * dtype_size(n->dtype);
+}
+
+/* What kernel k reads from outside (each value once) and writes. */
+static int64_t kernel_bytes(const Graph *g, const Kernel *k) {
+  int64_t bytes = k->kind == KERNEL_SEQ ? 0 : value_bytes(g, k->nodes[k->n - 1]);
+  for (int j = 0; j < k->n; j++) {
+    const Node *n = g->nodes[k->nodes[j]];
+    if (k->kind == KERNEL_SEQ) bytes += value_bytes(g, n->id);
+    for (int i = 0; i < n->nin; i++) {
+      bool seen = in_kernel(k, n->in[i]);
+      for (int jj = 0; jj <= j && !seen; jj++) {
+        const Node *m = g->nodes[k->nodes[jj]];
+        for (int ii = 0; ii < (jj < j ? m->nin : i) && !seen; ii++) seen = m->in[ii] == n->in[i];
+      }
+      if (!seen) bytes += value_bytes(g, n->in[i]);
+    }
+  }
+  return bytes;
+}
+
+static int64_t moved_bytes(const Graph *g, const Schedule *s) {
+  int64_t b = 0;
+  for (int t = 0; t < s->nk; t++) b += kernel_bytes(g, &s->k[t]);
+  return b;
+}
+
+/* ---- building and timing ---- */
+
+static int build(const Graph *g, const CmdArgs *a, Variant *v, DlcErr *e) {
+  v->g = pass_clone(g);
+  if (pass_pipeline(&v->g, &v->po, &v->s, &v->p, e) || plan_check(v->g, v->s, v->p, e)) return -1;
+  JitOptions jo = {.cflags = a->cflags ? a->cflags : BENCH_CFLAGS, .keep = a->keep};
+  v->m = jit_build_plan(v->g, v->s, v->p, &jo, e);
+  if (!v->m) return -1;
+  if (a->keep) fprintf(stderr, "dlc: note: %s: generated code kept in %s\n", v->name, jit_dir(v->m));
+  v->moved = moved_bytes(v->g, v->s);
+  v->us = calloc((size_t)a->runs, sizeof(double));
+  return v->us ? 0 : dlc_errf(e, "out of memory");
+}
+
+static int time_one(Variant *v, void **in, void **out, double *us, DlcErr *e) {
+  uint64_t t0 = rt_now_ns();
+  int r = jit_run(v->m, (const void *const *)in, out, e);
+  *us = (double)(rt_now_ns() - t0) / 1e3;
+  return r;
+}
+
+static int measure(Variant *v, int nv, const CmdArgs *a, void **in, void **out, DlcErr *e) {
+  double us;
+  for (int w = 0; w < a->warmup; w++)
+    for (int i = 0; i < nv; i++)
+      if (time_one(&v[i], in, out, &us, e)) return -1;
+  for (int r = 0; r < a->runs; r++)
+    for (int i = 0; i < nv; i++)
+      if (time_one(&v[i], in, out, &v[i].us[r], e)) return -1;
+  return 0;
+}
+
+/* ---- reporting ---- */
+
+static int cmp_double(const void *x, const void *y) {
+  double a = *(const double *)x, b = *(const double *)y;
+  return (a > b) - (a < b);
+}
+
+typedef struct Summary {
+  double median, min, max;
+} Summary;
+
+static Summary summarise(double *us, int n) {
+  qsort(us, (size_t)n, sizeof *us, cmp_double);
+  double med = n % 2 ? us[n / 2] : (us[n / 2 - 1] + us[n / 2]) / 2;
+  return (Summary){med, us[0], us[n - 1]};
+}
+
+static void report_table(const Variant *v, const Summary *s, int nv, const CmdArgs *a) {
+  printf("%s: batch %lld, %d runs after %d warm-up, cflags '%s'\n", a->model,
+         (long long)(a->load.batch ? a->load.batch : 1), a->runs, a->warmup,
+         a->cflags ? a->cflags : BENCH_CFLAGS);
+  printf("%-9s %12s %12s %12s %8s %8s %14s %14s\n", "variant", "median_us", "min_us", "max_us",
+         "ratio", "kernels", "arena_bytes", "bytes_moved");
+  for (int i = 0; i < nv; i++)
+    printf("%-9s %12.1f %12.1f %12.1f %8.2f %8d %14lld %14lld\n", v[i].name, s[i].median, s[i].min,
+           s[i].max, s[i].median / s[0].median, v[i].s->nk, (long long)v[i].p->arena_bytes,
+           (long long)v[i].moved);
+}
+
+static void report_json(const Variant *v, const Summary *s, int nv, const CmdArgs *a) {
+  printf("[\n");
+  for (int i = 0; i < nv; i++)
+    printf("  {\"variant\": \"%s\", \"median_us\": %.3f, \"min_us\": %.3f, \"max_us\": %.3f, "
+           "\"kernels\": %d, \"arena_bytes\": %lld, \"bytes_moved\": %lld, \"runs\": %d, "
+           "\"batch\": %lld}%s\n",
+           v[i].name, s[i].median, s[i].min, s[i].max, v[i].s->nk, (long long)v[i].p->arena_bytes,
+           (long long)v[i].moved, a->runs, (long long)(a->load.batch ? a->load.batch : 1),
+           i + 1 < nv ? "," : "");
+  printf("]\n");
+}
+
+/* ---- the command ---- */
+
+typedef struct Bench {
+  Variant v[BENCH_MAX_VARIANTS];
+  int nv;
+  void **in, **out;
+  int ni, no;
+} Bench;
+
+static void bench_free(Bench *b) {
+  for (int i = 0; i < b->nv; i++) {
+    jit_free(b->v[i].m);
+    ir_graph_free(b->v[i].g);
+    free(b->v[i].us);
+  }
+  for (int i = 0; b->in && i < b->ni; i++) free(b->in[i]);
+  for (int j = 0; b->out && j < b->no; j++) free(b->out[j]);
+  free(b->in);
+  free(b->out);
+}
+
+static int buffers(const Graph *g, const CmdArgs *a, Bench *b, DlcErr *e) {
+  b->ni = ir_num_inputs(g), b->no = g->nout;
+  b->in = calloc((size_t)b->ni + 1, sizeof(void *));
+  b->out = calloc((size_t)b->no + 1, sizeof(void *));
+  if (!b->in || !b->out) return dlc_errf(e, "out of memory");
+  for (int i = 0; i < b->ni; i++)
+    if (!(b->in[i] = cmd_alloc_value(ir_node(g, ir_input_id(g, i))))) return dlc_errf(e, "out of memory");
+  for (int j = 0; j < b->no; j++)
+    if (!(b->out[j] = cmd_alloc_value(ir_node(g, g->out[j])))) return dlc_errf(e, "out of memory");
+  return cmd_inputs(g, a, b->in, e);
+}
+
+static int bench_model(const Graph *g, const CmdArgs *a, Bench *b) {
+  DlcErr e;
+  if (parse_variants(a, b->v, &b->nv)) return 1;
+  int nv = b->nv;
+  for (int i = 0; i < nv; i++) {
+    b->nv = i + 1; /* what bench_free releases */
+    if (build(g, a, &b->v[i], &e)) return cmd_fail("%s: %s", b->v[i].name, e.msg);
+  }
+  if (buffers(g, a, b, &e) || measure(b->v, nv, a, b->in, b->out, &e)) return cmd_fail("%s", e.msg);
+  Summary s[BENCH_MAX_VARIANTS];
+  for (int i = 0; i < nv; i++) s[i] = summarise(b->v[i].us, a->runs);
+  if (a->json) report_json(b->v, s, nv, a);
+  else report_table(b->v, s, nv, a);
+  return 0;
+}
+
+int cmd_bench(int argc, char **argv) {
+  CmdArgs a;
+  if (cmd_parse(&a, "bench", CMD_BENCH, argc, argv)) return 1;
+  if (a.help) {
+    cmd_help("bench", CMD_BENCH, "MODEL [options]",
+             "Build each variant of a model and time its runs side by side on seeded random\n"
+             "inputs: median, min and max microseconds per run, kernels, arena bytes and the\n"
+             "bytes the kernels move per run.");
+    return 0;
+  }
+  DlcErr e;
+  Graph *g = cmd_load(&a, &e);
+  if (!g) return cmd_fail("%s", e.msg);
+  Bench b = {0};
+  int r = bench_model(g, &a, &b);
+  bench_free(&b);
+  ir_graph_free(g);
+  return r;
+}
