@@ -73,7 +73,7 @@ static double jit_compare(Graph *g, const PassOptions *o, const char *what, doub
   io_make(&io, g);
   DlcErr e = {{0}};
   double worst = INFINITY;
-  JitOptions jo = {.cflags = STRICT, .passes = o};
+  JitOptions jo = {.cflags = STRICT, .passes = o, .embed_max_bytes = 4096}; /* big weights: a file */
   JitModel *m = NULL;
   if (interp_run(g, (const double *const *)io.din, io.dout, &e)) fprintf(stderr, "%s: interp: %s\n", what, e.msg);
   else if (!(m = jit_build(g, &jo, &e))) fprintf(stderr, "%s: jit: %s\n", what, e.msg);
