@@ -22,16 +22,17 @@ static const GradFn rules[OP_COUNT] = {
 
 typedef struct Ad {
   Graph *g;
-  int n0;      /* nodes before autodiff */
-  bool *need;  /* per forward node: on a path from a parameter to the loss */
-  int *grad;   /* per forward node: its gradient so far, or -1 */
+  int n0;     /* nodes before autodiff */
+  bool *need; /* per forward node: on a path from a parameter to the loss */
+  int *grad;  /* per forward node: its gradient so far, or -1 */
 } Ad;
 
 static int check_args(const Graph *g, int loss, const int *params, int np, DlcErr *e) {
   if (loss < 0 || loss >= g->n) return dlc_errf(e, "autodiff: the loss %d is not a node", loss);
   const Node *l = g->nodes[loss];
   if (!dtype_is_float(l->dtype) || shape_numel(&l->shape) != 1)
-    return dlc_errf(e, "autodiff: the loss (%%%d, %s) must be a float scalar", loss, ir_ops[l->op].name);
+    return dlc_errf(e, "autodiff: the loss (%%%d, %s) must be a float scalar", loss,
+                    ir_ops[l->op].name);
   for (int i = 0; i < np; i++) {
     if (params[i] < 0 || params[i] >= g->n)
       return dlc_errf(e, "autodiff: parameter %d (%d) is not a node", i, params[i]);

@@ -20,7 +20,7 @@
 
 typedef int (*GradFn)(Graph *g, const Node *n, int gy, int *gin);
 
-#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr, grad) \
+#define OP(id, name, nin, impl, types, result, attrs, scalar, cexpr, grad)                         \
   int grad(Graph *g, const Node *n, int gy, int *gin);
 #include "ops.def"
 #undef OP
@@ -28,15 +28,14 @@ typedef int (*GradFn)(Graph *g, const Node *n, int gy, int *gin);
 static inline bool grad_wants(const int *gin, int i) { return gin[i] >= 0; }
 
 /* Builders that return a node id or -1 with g->err set, like ir_add. */
-int grad_const(Graph *g, DType t, double v);             /* a rank-0 constant */
-int grad_zeros(Graph *g, DType t, const Shape *s);       /* 0 broadcast to s */
-int grad_scale(Graph *g, int x, double v);               /* x * v */
-int grad_mul(Graph *g, int a, int b);
-int grad_div(Graph *g, int a, int b);
+int grad_const(Graph *g, DType t, double v);       /* a rank-0 constant */
+int grad_zeros(Graph *g, DType t, const Shape *s); /* 0 broadcast to s */
+int grad_un(Graph *g, Op op, int a);               /* ir_unary */
+int grad_bin(Graph *g, Op op, int a, int b);       /* ir_binary */
+int grad_select(Graph *g, int c, int a, int b);    /* ir_select */
 int grad_reshape(Graph *g, int x, const Shape *s);
 int grad_broadcast(Graph *g, int x, const Shape *s);
-int grad_slice(Graph *g, int x, const int64_t *starts, const int64_t *ends,
-               const int64_t *steps);
+int grad_slice(Graph *g, int x, const int64_t *starts, const int64_t *ends, const int64_t *steps);
 int grad_pad(Graph *g, int x, const int64_t *pads);
 /* Gradient of a reduction's result (shape of n) spread back over x's shape: the
  * reduced axes are put back as 1 (keepdims) and broadcast. */

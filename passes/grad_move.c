@@ -53,7 +53,8 @@ static int reverse(Graph *g, int v, const bool *neg) {
 static int spread(Graph *g, int v, int d, int64_t step) {
   if (v < 0 || step == 1) return v;
   Shape s = *shape_of(g, v), wide = {.rank = s.rank + 1};
-  if (wide.rank > IR_MAX_RANK) return dlc_errf(&g->err, "a stepped slice of rank %d has no gradient", s.rank);
+  if (wide.rank > IR_MAX_RANK)
+    return dlc_errf(&g->err, "a stepped slice of rank %d has no gradient", s.rank);
   for (int i = 0, k = 0; i < s.rank; i++) {
     wide.d[k++] = s.d[i];
     if (i == d) wide.d[k++] = 1;

@@ -11,16 +11,12 @@
  *         nothing equals it and no gradient flows. */
 #include "grad.h"
 
-static int bin(Graph *g, Op op, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(g, op, a, b); }
-
 /* op over n's axes of x, keeping them as 1 */
 static int reduce_kept(Graph *g, const Node *n, Op op, int x) {
   int na;
   const int64_t *ax = node_ints(n, A_AXES, &na);
   return x < 0 ? -1 : ir_reduce(g, op, x, ax, na, true);
 }
-
-static int sel(Graph *g, int c, int a, int b) { return c < 0 || a < 0 || b < 0 ? -1 : ir_select(g, c, a, b); }
 
 static int done(int *gin, int v) {
   gin[0] = v;
@@ -35,26 +31,26 @@ int g_reduce_prod(Graph *g, const Node *n, int gy, int *gin) {
   int x = n->in[0];
   DType t = n->dtype;
   int zero = grad_const(g, t, 0), one = grad_const(g, t, 1);
-  int is0 = bin(g, OP_EQ, x, zero);
+  int is0 = grad_bin(g, OP_EQ, x, zero);
   int zeros = reduce_kept(g, n, OP_REDUCE_SUM, is0 < 0 ? -1 : ir_cast(g, is0, t));
-  int xnz = sel(g, is0, one, x);                     /* x with its zeros as 1 */
+  int xnz = grad_select(g, is0, one, x);             /* x with its zeros as 1 */
   int rest = reduce_kept(g, n, OP_REDUCE_PROD, xnz); /* the product of the nonzeros */
   const Shape *xs = &g->nodes[x]->shape;
-  int gk = bin(g, OP_MUL, grad_unreduce(g, n, gy, xs), grad_broadcast(g, rest, xs));
-  int each = bin(g, OP_DIV, gk, xnz);
-  int none = bin(g, OP_EQ, zeros, zero), one_zero = bin(g, OP_EQ, zeros, one);
-  int keep = bin(g, OP_OR, none, bin(g, OP_AND, one_zero, is0));
-  return done(gin, grad_broadcast(g, sel(g, keep, each, zero), xs));
+  int gk = grad_bin(g, OP_MUL, grad_unreduce(g, n, gy, xs), grad_broadcast(g, rest, xs));
+  int each = grad_bin(g, OP_DIV, gk, xnz);
+  int none = grad_bin(g, OP_EQ, zeros, zero), one_zero = grad_bin(g, OP_EQ, zeros, one);
+  int keep = grad_bin(g, OP_OR, none, grad_bin(g, OP_AND, one_zero, is0));
+  return done(gin, grad_broadcast(g, grad_select(g, keep, each, zero), xs));
 }
 
 /* max and min: the mask of elements equal to the result, gy shared among them. */
 static int g_extreme(Graph *g, const Node *n, int gy, int *gin) {
   int x = n->in[0];
   const Shape *xs = &g->nodes[x]->shape;
-  int hit = bin(g, OP_EQ, x, grad_unreduce(g, n, n->id, xs));
+  int hit = grad_bin(g, OP_EQ, x, grad_unreduce(g, n, n->id, xs));
   int count = reduce_kept(g, n, OP_REDUCE_SUM, hit < 0 ? -1 : ir_cast(g, hit, n->dtype));
-  int share = bin(g, OP_DIV, grad_unreduce(g, n, gy, xs), grad_broadcast(g, count, xs));
-  return done(gin, sel(g, hit, share, grad_const(g, n->dtype, 0)));
+  int share = grad_bin(g, OP_DIV, grad_unreduce(g, n, gy, xs), grad_broadcast(g, count, xs));
+  return done(gin, grad_select(g, hit, share, grad_const(g, n->dtype, 0)));
 }
 
 int g_reduce_max(Graph *g, const Node *n, int gy, int *gin) { return g_extreme(g, n, gy, gin); }

@@ -20,12 +20,12 @@ int grad_zeros(Graph *g, DType t, const Shape *s) {
   return grad_broadcast(g, grad_const(g, t, 0), s);
 }
 
-int grad_mul(Graph *g, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(g, OP_MUL, a, b); }
+int grad_un(Graph *g, Op op, int a) { return a < 0 ? -1 : ir_unary(g, op, a); }
 
-int grad_div(Graph *g, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(g, OP_DIV, a, b); }
+int grad_bin(Graph *g, Op op, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(g, op, a, b); }
 
-int grad_scale(Graph *g, int x, double v) {
-  return x < 0 ? -1 : grad_mul(g, x, grad_const(g, g->nodes[x]->dtype, v));
+int grad_select(Graph *g, int c, int a, int b) {
+  return c < 0 || a < 0 || b < 0 ? -1 : ir_select(g, c, a, b);
 }
 
 int grad_reshape(Graph *g, int x, const Shape *s) {
@@ -39,8 +39,7 @@ int grad_broadcast(Graph *g, int x, const Shape *s) {
   return ir_add(g, OP_BROADCAST, &x, 1, &a, 1);
 }
 
-int grad_slice(Graph *g, int x, const int64_t *starts, const int64_t *ends,
-               const int64_t *steps) {
+int grad_slice(Graph *g, int x, const int64_t *starts, const int64_t *ends, const int64_t *steps) {
   if (x < 0) return -1;
   int r = g->nodes[x]->shape.rank;
   Attr a[3] = {attr_ints(A_STARTS, starts, r), attr_ints(A_ENDS, ends, r),

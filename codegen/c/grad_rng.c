@@ -15,7 +15,8 @@ static void philox(CEmit *ce, uint64_t seed, int depth) {
   cgen_line(ce, depth, "uint32_t k0 = 0x%08" PRIx32 "u, k1 = 0x%08" PRIx32 "u;", (uint32_t)seed,
             (uint32_t)(seed >> 32));
   cgen_line(ce, depth, "for (int r = 0; r < 10; r++) {");
-  cgen_line(ce, depth + 1, "const uint64_t m0 = (uint64_t)0xD2511F53u * c0, m1 = (uint64_t)0xCD9E8D57u * c2;");
+  cgen_line(ce, depth + 1,
+            "const uint64_t m0 = (uint64_t)0xD2511F53u * c0, m1 = (uint64_t)0xCD9E8D57u * c2;");
   cgen_line(ce, depth + 1, "c0 = (uint32_t)(m1 >> 32) ^ c1 ^ k0;");
   cgen_line(ce, depth + 1, "c1 = (uint32_t)m1;");
   cgen_line(ce, depth + 1, "c2 = (uint32_t)(m0 >> 32) ^ c3 ^ k1;");

@@ -28,8 +28,10 @@ int cgen_scatter(CEmit *ce, const Node *n) {
   cgen_line(ce, 3, "for (int64_t i = 0; i < %" PRId64 "; i++) {", inner);
   cgen_line(ce, 4, "%s *dst = &y[(o * %" PRId64 " + k) * %" PRId64 " + i];", t, dim, inner);
   cgen_line(ce, 4, "const %s src = a0[(o * %" PRId64 " + j) * %" PRId64 " + i];", t, nidx, inner);
-  if (flt) cgen_line(ce, 4, "*dst += src;");
-  else cgen_line(ce, 4, "*dst = (%s)((uint64_t)*dst + (uint64_t)src);", t);
+  if (flt)
+    cgen_line(ce, 4, "*dst += src;");
+  else
+    cgen_line(ce, 4, "*dst = (%s)((uint64_t)*dst + (uint64_t)src);", t);
   cgen_line(ce, 3, "}");
   cgen_line(ce, 2, "}");
   return 0;

@@ -50,7 +50,8 @@ static int conv_open(CEmit *ce, const Win *w, const Shape *x, const Shape *wt, C
   int64_t cg = wt->d[1], og = wt->d[0] / groups;
   cgen_line(ce, 1, "for (int64_t b = 0; b < %" PRId64 "; b++)", x->d[0]);
   cgen_line(ce, 2, "for (int64_t o = 0; o < %" PRId64 "; o++) {", wt->d[0]);
-  cgen_line(ce, 3, "%s%s *xg = %s + (b * %" PRId64 " + o / %" PRId64 " * %" PRId64 ") * %" PRId64 ";",
+  cgen_line(ce, 3,
+            "%s%s *xg = %s + (b * %" PRId64 " + o / %" PRId64 " * %" PRId64 ") * %" PRId64 ";",
             qual(a.x), t, a.x, x->d[1], og, cg, w->in_plane);
   cgen_line(ce, 3, "%s%s *wo = %s + o * %" PRId64 ";", qual(a.w), t, a.w, cg * w->k_plane);
   cgen_line(ce, 3, "%s%s *go = %s + (b * %" PRId64 " + o) * %" PRId64 ";", qual(a.gy), t, a.gy,
@@ -147,8 +148,9 @@ static void in_bounds_count(CEmit *ce, const Win *w, int depth) {
     cgen_line(ce, depth, "{");
     cgen_line(ce, depth + 1, "int64_t inside = 0;");
     cgen_line(ce, depth + 1, "for (int64_t k%d = 0; k%d < %" PRId64 "; k%d++) {", d, d, w->k[d], d);
-    cgen_line(ce, depth + 2, "const int64_t p%d = q%d * %" PRId64 " - %" PRId64 " + k%d * %" PRId64 ";",
-              d, d, w->stride[d], w->pad[d], d, w->dil[d]);
+    cgen_line(ce, depth + 2,
+              "const int64_t p%d = q%d * %" PRId64 " - %" PRId64 " + k%d * %" PRId64 ";", d, d,
+              w->stride[d], w->pad[d], d, w->dil[d]);
     cgen_line(ce, depth + 2, "inside += p%d >= 0 && p%d < %" PRId64 ";", d, d, w->in[d]);
     cgen_line(ce, depth + 1, "}");
     cgen_line(ce, depth + 1, "count *= inside;");
@@ -167,7 +169,8 @@ int cgen_pool_avg_grad(CEmit *ce, const Node *n) {
   zero(ce, n);
   int depth = pool_open(ce, n, &w, "a0", false);
   if (node_int(n, A_COUNT_PAD)) {
-    cgen_line(ce, depth, "const %s share = gc[%s] / %" PRId64 ";", t, cgen_index_str(&ix.y), w.k_plane);
+    cgen_line(ce, depth, "const %s share = gc[%s] / %" PRId64 ";", t, cgen_index_str(&ix.y),
+              w.k_plane);
   } else {
     in_bounds_count(ce, &w, depth);
     cgen_line(ce, depth, "const %s share = gc[%s] / (%s)(count ? count : 1);", t,

@@ -29,7 +29,7 @@ typedef struct Range {
 
 typedef struct Case {
   Graph *g;
-  uint64_t rng;      /* shapes, constants: the same sequence for both builds */
+  uint64_t rng; /* shapes, constants: the same sequence for both builds */
   int nin;
   int in[GRAD_MAX_IN];
   Range r[GRAD_MAX_IN];
@@ -177,7 +177,8 @@ static inline double gc_check(GradBuild b, Op op, uint64_t seed, double h, const
   uint64_t vals = gc_seed(~seed);
   for (int i = 0; i < c.nin; i++) {
     int64_t n = shape_numel(&c.g->nodes[c.in[i]]->shape);
-    x[i] = malloc(sizeof(double) * (size_t)(n + 1)), ga[i] = malloc(sizeof(double) * (size_t)(n + 1));
+    x[i] = malloc(sizeof(double) * (size_t)(n + 1)),
+    ga[i] = malloc(sizeof(double) * (size_t)(n + 1));
     for (int64_t j = 0; j < n; j++) x[i][j] = gc_draw(&vals, c.r[i]);
   }
   if (interp_run(c.g, (const double *const *)x, ga, &e)) {
@@ -186,7 +187,8 @@ static inline double gc_check(GradBuild b, Op op, uint64_t seed, double h, const
   }
   worst = 0;
   for (int i = 0; i < c.nin; i++) {
-    double w = gc_compare(f.g, x, ga[i], shape_numel(&c.g->nodes[c.in[i]]->shape), i, h, &vals, what);
+    double w =
+        gc_compare(f.g, x, ga[i], shape_numel(&c.g->nodes[c.in[i]]->shape), i, h, &vals, what);
     if (!(w <= worst)) worst = w;
   }
 out:

@@ -73,16 +73,21 @@ static double jit_compare(Graph *g, const PassOptions *o, const char *what, doub
   io_make(&io, g);
   DlcErr e = {{0}};
   double worst = INFINITY;
-  JitOptions jo = {.cflags = STRICT, .passes = o, .embed_max_bytes = 4096}; /* big weights: a file */
+  JitOptions jo = {
+      .cflags = STRICT, .passes = o, .embed_max_bytes = 4096}; /* big weights: a file */
   JitModel *m = NULL;
-  if (interp_run(g, (const double *const *)io.din, io.dout, &e)) fprintf(stderr, "%s: interp: %s\n", what, e.msg);
-  else if (!(m = jit_build(g, &jo, &e))) fprintf(stderr, "%s: jit: %s\n", what, e.msg);
-  else if (jit_run(m, (const void *const *)io.in, io.out, &e)) fprintf(stderr, "%s: run: %s\n", what, e.msg);
+  if (interp_run(g, (const double *const *)io.din, io.dout, &e))
+    fprintf(stderr, "%s: interp: %s\n", what, e.msg);
+  else if (!(m = jit_build(g, &jo, &e)))
+    fprintf(stderr, "%s: jit: %s\n", what, e.msg);
+  else if (jit_run(m, (const void *const *)io.in, io.out, &e))
+    fprintf(stderr, "%s: run: %s\n", what, e.msg);
   else {
     worst = 0;
     for (int j = 0; j < io.no; j++) {
       double err = out_error(g, &io, j);
-      if (!(err <= tol)) fprintf(stderr, "%s: output %s differs by %.3g\n", what, g->out_name[j], err);
+      if (!(err <= tol))
+        fprintf(stderr, "%s: output %s differs by %.3g\n", what, g->out_name[j], err);
       worst = fmax(worst, err);
     }
   }
@@ -130,7 +135,8 @@ static void check_both(Graph *g, const char *what) {
   double e0 = jit_compare(g, NULL, w, 1e-5);
   snprintf(w, sizeof w, "%s -O2", what);
   double e2 = jit_compare(g, &o2, w, 1e-5);
-  printf("%s: generated C against the interpreter: largest error %.2g (-O0), %.2g (-O2)\n", what, e0, e2);
+  printf("%s: generated C against the interpreter: largest error %.2g (-O0), %.2g (-O2)\n", what,
+         e0, e2);
   CHECK(e0 <= 1e-5);
   CHECK(e2 <= 1e-5);
 }
@@ -157,30 +163,33 @@ static void check_ops(void) {
   Graph *g = ir_graph_new("ops");
   int x = ir_input(g, "x", DT_F32, SHP(2, 4, 9, 8));
   int step = ir_input(g, "step", DT_I64, (Shape){0});
-  int w = ir_param(g, "w", DT_F32, SHP(6, 2, 3, 2), (Init){.kind = INIT_NORMAL, .b = 0.5, .seed = 3});
-  int64_t st[2] = {2, 1}, pads[4] = {1, 0, 2, 1}, ppads[4] = {1, 0, 1, 1}, dil[2] = {1, 2}, k[2] = {2, 2},
-          one[2] = {1, 1};
-  Attr ca[4] = {attr_ints(A_STRIDES, st, 2), attr_ints(A_PADS, pads, 4), attr_ints(A_DILATIONS, dil, 2),
-                attr_int(A_GROUPS, 2)};
-  int in[2] = {x, w}, c = ir_add(g, OP_CONV, in, 2, ca, 4);                   /* [2,6,5,7] */
-  Attr pa[4] = {attr_ints(A_KERNEL, k, 2), attr_ints(A_STRIDES, one, 2), attr_ints(A_PADS, ppads, 4),
-                attr_int(A_COUNT_PAD, 1)};
-  int p = ir_add(g, OP_POOL_AVG, &c, 1, pa, 4);                               /* [2,6,6,7] */
+  int w =
+      ir_param(g, "w", DT_F32, SHP(6, 2, 3, 2), (Init){.kind = INIT_NORMAL, .b = 0.5, .seed = 3});
+  int64_t st[2] = {2, 1}, pads[4] = {1, 0, 2, 1}, ppads[4] = {1, 0, 1, 1}, dil[2] = {1, 2},
+          k[2] = {2, 2}, one[2] = {1, 1};
+  Attr ca[4] = {attr_ints(A_STRIDES, st, 2), attr_ints(A_PADS, pads, 4),
+                attr_ints(A_DILATIONS, dil, 2), attr_int(A_GROUPS, 2)};
+  int in[2] = {x, w}, c = ir_add(g, OP_CONV, in, 2, ca, 4); /* [2,6,5,7] */
+  Attr pa[4] = {attr_ints(A_KERNEL, k, 2), attr_ints(A_STRIDES, one, 2),
+                attr_ints(A_PADS, ppads, 4), attr_int(A_COUNT_PAD, 1)};
+  int p = ir_add(g, OP_POOL_AVG, &c, 1, pa, 4); /* [2,6,6,7] */
   int mx = ir_add(g, OP_POOL_MAX, &c, 1, pa, 3);
   int64_t idx[5] = {0, 2, -1, 2, 4};
   int ic = ir_const(g, "idx", DT_I64, SHP(5), idx);
   Attr ga = attr_int(A_AXIS, 2);
-  int gin[2] = {p, ic}, gt = ir_add(g, OP_GATHER, gin, 2, &ga, 1);            /* [2,6,5,7] */
+  int gin[2] = {p, ic}, gt = ir_add(g, OP_GATHER, gin, 2, &ga, 1); /* [2,6,5,7] */
   int64_t ss[4] = {1, 5, 0, 6}, se[4] = {2, -1, 5, -1}, sp[4] = {1, -2, 1, -3};
   Attr sa[3] = {attr_ints(A_STARTS, ss, 4), attr_ints(A_ENDS, se, 4), attr_ints(A_STEPS, sp, 4)};
-  int sl = ir_add(g, OP_SLICE, &gt, 1, sa, 3);                                /* [1,3,5,3] */
+  int sl = ir_add(g, OP_SLICE, &gt, 1, sa, 3); /* [1,3,5,3] */
   int64_t shp[4] = {1, 3, 5, 3};
   Attr ra[3] = {attr_ints(A_SHAPE, shp, 4), attr_int(A_SEED, 11), attr_dtype(A_DTYPE, DT_F32)};
-  int keep = ir_binary(g, OP_LT, ir_add(g, OP_RNG_UNIFORM, &step, 1, ra, 3), ir_scalar(g, DT_F32, 0.7));
-  int drop = ir_select(g, keep, ir_binary(g, OP_MUL, sl, ir_scalar(g, DT_F32, 1 / 0.7)), ir_scalar(g, DT_F32, 0));
+  int keep =
+      ir_binary(g, OP_LT, ir_add(g, OP_RNG_UNIFORM, &step, 1, ra, 3), ir_scalar(g, DT_F32, 0.7));
+  int drop = ir_select(g, keep, ir_binary(g, OP_MUL, sl, ir_scalar(g, DT_F32, 1 / 0.7)),
+                       ir_scalar(g, DT_F32, 0));
   int64_t pp[8] = {0, 0, 1, 0, 0, 0, 0, 2};
   Attr pda = attr_ints(A_PADS, pp, 8);
-  int pd = ir_add(g, OP_PAD, &drop, 1, &pda, 1);                              /* [1,3,6,5] */
+  int pd = ir_add(g, OP_PAD, &drop, 1, &pda, 1); /* [1,3,6,5] */
   int64_t ms[4] = {0, 0, 0, 0}, me[4] = {1, 3, 6, 5}, m1[4] = {1, 1, 1, 1};
   Attr ma[3] = {attr_ints(A_STARTS, ms, 4), attr_ints(A_ENDS, me, 4), attr_ints(A_STEPS, m1, 4)};
   int mxs = ir_add(g, OP_SLICE, &mx, 1, ma, 3);
@@ -224,7 +233,8 @@ static void check_rng(void) {
   CHECK(fabs(mean - 0.5) < 0.05 && fabs(nmean) < 0.15 && fabs(nvar - 1) < 0.15);
   /* the generated code draws exactly the interpreter's numbers */
   CHECK(jit_compare(g, NULL, "rng", 0) == 0);
-  printf("rng: interpreter = runtime Philox = generated C; uniform mean %.3f, normal mean %.3f var %.3f\n",
+  printf("rng: interpreter = runtime Philox = generated C; uniform mean %.3f, normal mean %.3f var "
+         "%.3f\n",
          mean, nmean, nvar);
   free(u), free(nrm);
   ir_graph_free(g);

@@ -86,7 +86,8 @@ static void check_model(const char *root, const char *model, int64_t batch) {
   if (!src) return;
   LoadOptions o = {.batch = batch};
   DlcErr e = {{0}};
-  Graph *g = txt_parse(src, strlen(src), model, &o, &e), *fwd = txt_parse(src, strlen(src), model, &o, &e);
+  Graph *g = txt_parse(src, strlen(src), model, &o, &e),
+        *fwd = txt_parse(src, strlen(src), model, &o, &e);
   free(src);
   if (!g || !fwd) fprintf(stderr, "%s: %s\n", model, e.msg);
   CHECK(g && fwd);
@@ -108,7 +109,8 @@ static void check_model(const char *root, const char *model, int64_t batch) {
   rng_state = 7;
   for (int64_t i = 0; i < nx; i++) x[i] = rnd();
   const double *xs[1] = {x};
-  for (int i = 0; i < np; i++) ga[i] = malloc(sizeof(double) * (size_t)shape_numel(&g->nodes[p[i]]->shape));
+  for (int i = 0; i < np; i++)
+    ga[i] = malloc(sizeof(double) * (size_t)shape_numel(&g->nodes[p[i]]->shape));
   if (!rc && (rc = interp_run(g, xs, ga, &e))) fprintf(stderr, "%s: backward: %s\n", model, e.msg);
   CHECK(rc == 0);
   double worst = 0;
@@ -116,10 +118,11 @@ static void check_model(const char *root, const char *model, int64_t batch) {
     int64_t n = shape_numel(&g->nodes[p[i]]->shape);
     for (int k = 0; k < SAMPLES; k++) {
       int64_t j = (int64_t)((rnd() + 1) / 2 * (double)n);
-      double num = numeric(fwd, p[i], j, xs), err = fabs(ga[i][j] - num) / fmax(1, fmax(fabs(num), fabs(ga[i][j])));
+      double num = numeric(fwd, p[i], j, xs),
+             err = fabs(ga[i][j] - num) / fmax(1, fmax(fabs(num), fabs(ga[i][j])));
       if (!(err <= TOL))
-        fprintf(stderr, "%s: d loss / d %s[%lld]: autodiff %.12g, finite differences %.12g\n", model,
-                g->nodes[p[i]]->name, (long long)j, ga[i][j], num);
+        fprintf(stderr, "%s: d loss / d %s[%lld]: autodiff %.12g, finite differences %.12g\n",
+                model, g->nodes[p[i]]->name, (long long)j, ga[i][j], num);
       CHECK(err <= TOL);
       worst = fmax(worst, err);
     }

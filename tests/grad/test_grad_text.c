@@ -37,7 +37,8 @@ static Graph *training_graph(int *loss, int *grads, int *np) {
   Attr ga = attr_int(A_AXIS, 3);
   int gt = ir_add(g, OP_GATHER, gi, 2, &ga, 1);
   Attr ua[3] = {attr_ints(A_SHAPE, shp, 4), attr_int(A_SEED, 9), attr_dtype(A_DTYPE, DT_F64)};
-  int mask = ir_add(g, OP_RNG_UNIFORM, &step, 1, ua, 3), noise = ir_add(g, OP_RNG_NORMAL, &step, 1, ua, 3);
+  int mask = ir_add(g, OP_RNG_UNIFORM, &step, 1, ua, 3),
+      noise = ir_add(g, OP_RNG_NORMAL, &step, 1, ua, 3);
   int y = ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, gt, mask), noise);
   int64_t ax[4] = {0, 1, 2, 3};
   *loss = ir_reduce(g, OP_REDUCE_SUM, ir_binary(g, OP_MUL, y, y), ax, 4, false);
@@ -72,7 +73,8 @@ static void same_values(const Graph *a, const Graph *b) {
   for (int j = 0; j < 3; j++)
     for (int64_t i = 0; i < shape_numel(&a->nodes[a->out[j]]->shape); i++)
       if (out[0][j][i] != out[1][j][i]) {
-        fprintf(stderr, "output %d [%lld]: %.17g, after the round trip %.17g\n", j, (long long)i, out[0][j][i], out[1][j][i]);
+        fprintf(stderr, "output %d [%lld]: %.17g, after the round trip %.17g\n", j, (long long)i,
+                out[0][j][i], out[1][j][i]);
         check_failures++;
         return;
       }
@@ -84,7 +86,8 @@ static void roundtrip(void) {
   CHECK(g != NULL);
   if (!g) return;
   static const Op added[] = {OP_CONV_GRAD_INPUT, OP_CONV_GRAD_WEIGHT, OP_POOL_MAX_GRAD,
-                             OP_POOL_AVG_GRAD, OP_SCATTER_ADD, OP_RNG_UNIFORM, OP_RNG_NORMAL};
+                             OP_POOL_AVG_GRAD,   OP_SCATTER_ADD,      OP_RNG_UNIFORM,
+                             OP_RNG_NORMAL};
   for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) CHECK(uses(g, added[i]));
   DlcErr e = {{0}};
   CHECK(ir_verify(g, &e) == 0);
@@ -109,7 +112,8 @@ static void refuses(Graph *g, int loss, int param, const char *msg) {
   DlcErr e = {{0}};
   int grad;
   int rc = pass_autodiff(g, loss, &param, 1, &grad, &e);
-  if (rc != -1 || !strstr(e.msg, msg)) fprintf(stderr, "wanted an error with '%s', got %d '%s'\n", msg, rc, e.msg);
+  if (rc != -1 || !strstr(e.msg, msg))
+    fprintf(stderr, "wanted an error with '%s', got %d '%s'\n", msg, rc, e.msg);
   CHECK(rc == -1 && strstr(e.msg, msg));
 }
 
