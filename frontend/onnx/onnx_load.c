@@ -282,8 +282,13 @@ static int build_node(OnnxCtx *c, const Onnx__NodeProto *p, int index) {
   return onnx_fold_from(c, &n, mark);
 }
 
+/* Folding is for shape arithmetic and small tables: a larger constant-valued result
+ * stays a computation, so a few bytes of model cannot make the loader work for hours. */
+#define ONNX_FOLD_MAX ((int64_t)1 << 22)
+
 int onnx_fold_from(OnnxCtx *c, const OnnxNode *n, int first) {
   for (int id = first; id < c->g->n; id++) {
+    if (shape_numel(&c->g->nodes[id]->shape) > ONNX_FOLD_MAX) continue;
     DlcErr e;
     if (ir_fold_node(c->g, id, &e) < 0) return onnx_fail(c, n, "%s", e.msg);
   }

@@ -321,26 +321,22 @@ int onnx_Tile(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
+/* A broadcast scalar: the loader folds it into a constant when it is small. */
 int onnx_ConstantOfShape(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   int64_t d[IR_MAX_RANK];
   int r = const_ints(c, n, 0, "shape", d, IR_MAX_RANK);
   if (r < 0) return -1;
-  DType t = DT_F32;
-  double v = 0;
+  int v;
   const Onnx__AttributeProto *a = onnx_attr(n, "value");
   if (a && a->t) {
     int one = onnx_tensor_node(c, a->t, NULL, false);
     if (one < 0) return -1;
-    t = c->g->nodes[one]->dtype;
-    v = dtype_load(t, c->g->nodes[one]->data, 0);
-  }
-  Shape s = shape_make(r, d);
-  int64_t cnt = shape_numel(&s);
-  void *data = arena_alloc(c->g->arena, (size_t)(cnt * dtype_size(t)) + 1);
-  if (t == DT_I64) for (int64_t i = 0; i < cnt; i++) ((int64_t *)data)[i] = (int64_t)v;
-  else for (int64_t i = 0; i < cnt; i++) dtype_store(t, data, i, v);
-  ONNX_TRY(c, n, n->out[0] = ir_const(c->g, NULL, t, s, data));
+    if (shape_numel(shape_of(c, one)) != 1) return onnx_fail(c, n, "value must hold one element");
+    ONNX_TRY(c, n, v = ir_reshape(c->g, one, d, 0));
+  } else ONNX_TRY(c, n, v = ir_scalar(c->g, DT_F32, 0));
+  Attr at = attr_ints(A_SHAPE, d, r);
+  ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_BROADCAST, &v, 1, &at, 1));
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "onnx_fe.h"
 
@@ -48,8 +49,16 @@ const char *onnx_dtype_name(int32_t onnx_type) {
   return "an unknown type";
 }
 
+/* The buffer for a tensor's values, made only once its source is known to hold them all
+ * (a few bytes of model must not make dlc allocate gigabytes). */
+static void *data_alloc(size_t bytes) {
+  void *p = calloc(1, bytes ? bytes : 1);
+  DLC_ASSERT(p);
+  return p;
+}
+
 /* external_data: location (relative to the model), offset, length. */
-static int read_external(OnnxCtx *c, const Onnx__TensorProto *t, void *dst, size_t bytes) {
+static int read_external(OnnxCtx *c, const Onnx__TensorProto *t, void **dst, size_t bytes) {
   const char *loc = NULL;
   long long off = 0, len = -1;
   for (size_t i = 0; i < t->n_external_data; i++) {
@@ -75,14 +84,17 @@ static int read_external(OnnxCtx *c, const Onnx__TensorProto *t, void *dst, size
     return onnx_fail(c, NULL, "tensor '%s': external data length %lld, expected %zu bytes", name, len, bytes);
   FILE *f = fopen(real, "rb");
   if (!f) return onnx_fail(c, NULL, "tensor '%s': cannot open '%s': %s", name, loc, strerror(errno));
-  bool ok = !fseek(f, off, SEEK_SET) && fread(dst, 1, bytes, f) == bytes;
+  struct stat st;
+  bool ok = !fstat(fileno(f), &st) && st.st_size >= off && (uint64_t)(st.st_size - off) >= bytes;
+  if (ok) *dst = data_alloc(bytes);
+  ok = ok && !fseek(f, off, SEEK_SET) && fread(*dst, 1, bytes, f) == bytes;
   fclose(f);
   if (!ok) return onnx_fail(c, NULL, "tensor '%s': external data file '%s' is too short", name, loc);
   return 0;
 }
 
 /* Copies the typed repeated field that holds t's values, converting to dt. */
-static int read_typed(OnnxCtx *c, const Onnx__TensorProto *t, DType dt, void *dst, int64_t n) {
+static int read_typed(OnnxCtx *c, const Onnx__TensorProto *t, DType dt, void **data, int64_t n) {
   size_t have = dt == DT_F32 ? t->n_float_data
               : dt == DT_F64 ? t->n_double_data
               : dt == DT_I64 ? t->n_int64_data
@@ -90,6 +102,7 @@ static int read_typed(OnnxCtx *c, const Onnx__TensorProto *t, DType dt, void *ds
   if ((int64_t)have != n)
     return onnx_fail(c, NULL, "tensor '%s': %zu values for %lld elements", t->name ? t->name : "?", have,
                      (long long)n);
+  void *dst = *data = data_alloc((size_t)n * (size_t)dtype_size(dt));
   for (int64_t i = 0; i < n; i++) {
     double v = dt == DT_F32 ? t->float_data[i]
              : dt == DT_F64 ? t->double_data[i]
@@ -124,16 +137,16 @@ int onnx_tensor_node(OnnxCtx *c, const Onnx__TensorProto *t, const char *name, b
   if (check_dims(c, t, &s)) return -1;
   int64_t n = shape_numel(&s);
   size_t bytes = (size_t)n * (size_t)dtype_size(dt);
-  void *data = calloc(1, bytes ? bytes : 1);
-  DLC_ASSERT(data);
+  void *data = NULL;
   int rc = 0;
   if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
-    rc = read_external(c, t, data, bytes);
+    rc = read_external(c, t, &data, bytes);
   else if (t->has_raw_data) {
     if (t->raw_data.len != bytes)
       rc = onnx_fail(c, NULL, "tensor '%s': raw_data has %zu bytes, expected %zu", tn, t->raw_data.len, bytes);
-    else memcpy(data, t->raw_data.data, bytes); /* little-endian, as the hosts dlc runs on */
-  } else rc = read_typed(c, t, dt, data, n);
+    else if ((data = data_alloc(bytes)) && bytes) /* raw_data of no bytes may be NULL */
+      memcpy(data, t->raw_data.data, bytes); /* little-endian, as the hosts dlc runs on */
+  } else rc = read_typed(c, t, dt, &data, n);
   if (!rc && dt == DT_BOOL)
     for (size_t i = 0; i < bytes; i++) ((uint8_t *)data)[i] = ((uint8_t *)data)[i] != 0;
   int id = -1;
