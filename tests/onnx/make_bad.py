@@ -129,6 +129,13 @@ def files():
     write("huge_input.onnx", model(valid_graph(
         inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, [1 << 20, 1 << 20, 4])],
         nodes=[helper.make_node("Relu", ["x"], ["y"], name="act")], inits=[])), "x")
+    # Declared huge, holding a few bytes: refused before anything of that size is made.
+    write("huge_initializer_raw.onnx", model(valid_graph(inits=[
+        raw_tensor("W", TensorProto.FLOAT, [1 << 31, 4], b"\0" * 16), tensor("b", np.zeros(3, np.float32))])),
+          "raw_data has 16 bytes")
+    write("huge_initializer_typed.onnx", model(valid_graph(inits=[
+        TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[1 << 31, 4], float_data=[1.0] * 5),
+        tensor("b", np.zeros(3, np.float32))])), "5 values for 8589934592")
     neg = raw_tensor("W", TensorProto.FLOAT, [4, -3])
     write("negative_dim_initializer.onnx", model(valid_graph(inits=[neg, tensor("b", np.zeros(3, np.float32))])),
           "negative dimension")
@@ -198,6 +205,13 @@ def files():
         inits=[tensor("shape", np.array([5, 5], np.int64))])), "rs")
     write("reshape_shape_not_const.onnx", model(valid_graph(nodes=[
         helper.make_node("Reshape", ["x", "x"], ["y"], name="rs")])), "constant")
+    shape = tensor("shape", np.array([-5, 3], np.int64))
+    write("constant_of_shape_negative.onnx", model(valid_graph(nodes=[
+        helper.make_node("ConstantOfShape", ["shape"], ["y"], name="cos")], inits=[shape])), "negative dimension")
+    shape = tensor("shape", np.array([2, 3], np.int64))
+    write("constant_of_shape_empty_value.onnx", model(valid_graph(nodes=[
+        helper.make_node("ConstantOfShape", ["shape"], ["y"], name="cos", value=tensor("v", np.zeros(0, np.float32)))],
+        inits=[shape])), "one element")
     write("matmul_mismatch.onnx", model(valid_graph(inits=[
         tensor("W", np.zeros((5, 3), np.float32)), tensor("b", np.zeros(3, np.float32))])), "mm")
     write("missing_operand.onnx", model(valid_graph(nodes=[
@@ -236,6 +250,10 @@ def files():
         else:
             t.external_data.add(key="length", value="48")
         write(name, model(valid_graph(inits=[t, tensor("b", np.zeros(3, np.float32))])), want)
+    t = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[1 << 31, 4])
+    t.data_location = TensorProto.EXTERNAL
+    t.external_data.add(key="location", value="short.bin")
+    write("external_huge.onnx", model(valid_graph(inits=[t, tensor("b", np.zeros(3, np.float32))])), "too short")
     t = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[4, 3])
     t.data_location = TensorProto.EXTERNAL
     t.external_data.add(key="location", value="short.bin")
