@@ -193,10 +193,14 @@ static int scatter_reduction(OnnxCtx *c, OnnxNode *n, ScatterRed *r) {
  * hit [P, T] says which updates land on which row.  With no reduction the last update
  * to a row wins (as the specification's loop does); otherwise the updates landing on a
  * row are reduced over T and combined with the data. */
-static int scatter_rows(OnnxCtx *c, OnnxNode *n, int data, int f, int upd, ScatterRed red) {
+static int scatter_fits(OnnxCtx *c, OnnxNode *n, int64_t p, int64_t t, int64_t r, ScatterRed red) {
+  if ((double)p * (double)t * (double)(red == SC_NONE ? 1 : r) <= (double)SCATTER_MAX_MASK) return 0;
+  return onnx_fail(c, n, "%lld updates into %lld rows is too large for dlc's masked scatter", (long long)t, (long long)p);
+}
+
+static int scatter_rows(OnnxCtx *c, int data, int f, int upd, ScatterRed red) {
+  if (data < 0 || f < 0 || upd < 0) return -1;
   int64_t p = shape_of(c, data)->d[0], r = shape_of(c, data)->d[1], t = shape_of(c, upd)->d[0];
-  if ((double)p * (double)t * (double)(red == SC_NONE ? 1 : r) > (double)SCATTER_MAX_MASK)
-    return onnx_fail(c, n, "%lld updates into %lld rows is too large for dlc's masked scatter", (long long)t, (long long)p);
   int64_t pt[2] = {p, t}, t1[2] = {1, t}, p1[2] = {p, 1};
   int hit = bin(c, OP_EQ, iota(c, pt, 2, 0), reshape(c, f, t1, 2));
   if (red == SC_NONE) {
@@ -227,7 +231,8 @@ static int scatter_elements(OnnxCtx *c, OnnxNode *n, bool reductions) {
   int f = element_offsets(c, n, data, n->in[1], axis);
   if (f < 0) return -1;
   int64_t pr[2] = {shape_numel(&ds), 1}, tr[2] = {shape_numel(shape_of(c, upd)), 1};
-  int y = scatter_rows(c, n, reshape(c, data, pr, 2), flatten(c, f), reshape(c, upd, tr, 2), red);
+  if (scatter_fits(c, n, pr[0], tr[0], 1, red)) return -1;
+  int y = scatter_rows(c, reshape(c, data, pr, 2), flatten(c, f), reshape(c, upd, tr, 2), red);
   ONNX_TRY(c, n, n->out[0] = reshape(c, y, ds.d, ds.rank));
   return 0;
 }
@@ -249,7 +254,8 @@ int onnx_ScatterND(OnnxCtx *c, OnnxNode *n) {
   for (int i = 0; i < m; i++) rows *= ds.d[i];
   int64_t pr[2] = {rows, shape_numel(&ds) / rows}, tr[2] = {t, pr[1]};
   if (shape_numel(shape_of(c, upd)) != t * pr[1]) return onnx_fail(c, n, "updates do not have the shape indices and data call for");
-  int y = scatter_rows(c, n, reshape(c, data, pr, 2), flatten(c, f), reshape(c, upd, tr, 2), red);
+  if (scatter_fits(c, n, pr[0], t, pr[1], red)) return -1;
+  int y = scatter_rows(c, reshape(c, data, pr, 2), flatten(c, f), reshape(c, upd, tr, 2), red);
   ONNX_TRY(c, n, n->out[0] = reshape(c, y, ds.d, ds.rank));
   return 0;
 }

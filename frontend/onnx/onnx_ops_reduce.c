@@ -316,7 +316,9 @@ static int ein_parse(OnnxCtx *c, OnnxNode *n, const char *eq, Einsum *e) {
     t->v = n->in[i];
     t->rank = ein_subscripts(start[i], len[i], extra, ell, t->lab, &has_ell);
     any_ell |= has_ell;
-    if (t->rank != s->rank) return onnx_fail(c, n, "operand %d of '%s' does not match its rank %d", i + 1, eq, s->rank);
+    if (t->rank < 0) return onnx_fail(c, n, "cannot read the subscripts of operand %d in '%s'", i + 1, eq);
+    if (t->rank != s->rank)
+      return onnx_fail(c, n, "operand %d of '%s' has %d subscripts for rank %d", i + 1, eq, t->rank, s->rank);
     for (int d = 0; d < t->rank; d++) {
       int64_t *sz = &e->size[t->lab[d]];
       if (*sz > 1 && s->d[d] != 1 && s->d[d] != *sz)
