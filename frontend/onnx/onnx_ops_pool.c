@@ -93,7 +93,8 @@ static bool tap_pos(const Taps *tp, const int64_t *q, int64_t t, int64_t *pos) {
   return true;
 }
 
-/* For tap t: offsets [O...] of each output's source within its plane (-1: padding). */
+/* For tap t: the offset [O...] of each output's source within its plane, and `valid`, false
+ * where the source lies in padding. */
 static int tap_offsets(OnnxCtx *c, const Taps *tp, int64_t t, int *valid) {
   const Pool *p = tp->p;
   Shape os = shape_make(p->nsp, tp->y->d + 2);
