@@ -19,9 +19,9 @@
 
 #include "fuse.h"
 
-/* Epilogues need the backend's matmul/conv emitters to apply the elementwise tail
- * (KERNEL_EPILOGUE in passes.h); they are formed once those emitters exist. */
-static const bool fuse_epilogues = false;
+/* Epilogues rely on the backends' matmul and conv emitters applying the elementwise
+ * tail (KERNEL_EPILOGUE in passes.h); false leaves every matmul and conv alone. */
+static const bool fuse_epilogues = true;
 
 typedef struct Region {
   Graph *g;

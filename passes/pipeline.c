@@ -64,7 +64,7 @@ int pass_pipeline(Graph **g, const PassOptions *o, Schedule **s, Plan **p, DlcEr
   if (run(g, o, "cse", pass_cse, e)) return -1;
   if (run(g, o, "dce", pass_dce, e)) return -1;
   if (run(g, o, "bnfold", pass_bnfold, e)) return -1;
-  *s = pass_schedule(*g); /* pass_fuse(*g, o->fuse) once the fuse pass lands */
+  *s = pass_fuse(*g, o->fuse);
   if (after(*g, o, "fuse", (*g)->n, e)) return -1;
   return plan(*g, o, *s, p, e);
 }
