@@ -242,6 +242,7 @@ typedef struct EinTerm {
 } EinTerm;
 
 typedef struct Einsum {
+  const char *eq;        /* the equation, for messages */
   int nt;                /* terms still to combine */
   EinTerm t[ONNX_MAX_IO];
   int nout;
@@ -285,48 +286,32 @@ static int ein_count_letters(const char *s, size_t len) {
   return cnt;
 }
 
-/* Reads the equation: each operand's labels, the result's labels (explicit after "->",
- * or the ellipsis then the letters used once, in order), each label's size. */
-static int ein_parse(OnnxCtx *c, OnnxNode *n, const char *eq, Einsum *e) {
-  const char *arrow = strstr(eq, "->"), *end = arrow ? arrow : eq + strlen(eq);
-  const char *start[ONNX_MAX_IO];
-  size_t len[ONNX_MAX_IO];
-  int nt = 0;
-  for (const char *p = eq;; nt++) {
-    const char *comma = memchr(p, ',', (size_t)(end - p));
-    if (nt >= n->nin) return onnx_fail(c, n, "equation '%s' has more operands than the node's %d inputs", eq, n->nin);
-    start[nt] = p, len[nt] = (size_t)((comma ? comma : end) - p);
-    if (!comma) break;
-    p = comma + 1;
+/* Operand i's labels from its subscripts, and the sizes its dimensions give them. */
+static int ein_operand(OnnxCtx *c, OnnxNode *n, Einsum *e, int i, const char *sub, size_t len, int ell, int *uses) {
+  const char *eq = e->eq;
+  EinTerm *t = &e->t[i];
+  const Shape *s = shape_of(c, n->in[i]);
+  bool has_ell;
+  t->v = n->in[i];
+  t->rank = ein_subscripts(sub, len, s->rank - ein_count_letters(sub, len), ell, t->lab, &has_ell);
+  if (t->rank < 0) return onnx_fail(c, n, "cannot read the subscripts of operand %d in '%s'", i + 1, eq);
+  if (t->rank != s->rank)
+    return onnx_fail(c, n, "operand %d of '%s' has %d subscripts for rank %d", i + 1, eq, t->rank, s->rank);
+  for (int d = 0; d < t->rank; d++) {
+    int64_t *sz = &e->size[t->lab[d]];
+    if (*sz > 1 && s->d[d] != 1 && s->d[d] != *sz)
+      return onnx_fail(c, n, "subscript sizes differ in '%s' (%lld and %lld)", eq, (long long)*sz, (long long)s->d[d]);
+    if (s->d[d] > *sz || *sz == 0) *sz = s->d[d];
+    uses[t->lab[d]]++;
   }
-  if (++nt != n->nin) return onnx_fail(c, n, "equation '%s' has %d operands for %d inputs", eq, nt, n->nin);
-  int ell = 0;
-  for (int i = 0; i < nt; i++) {
-    int extra = shape_of(c, n->in[i])->rank - ein_count_letters(start[i], len[i]);
-    ell = extra > ell ? extra : ell;
-  }
-  memset(e, 0, sizeof *e);
-  e->nt = nt;
-  bool any_ell = false, has_ell;
-  int uses[EIN_LABELS] = {0};
-  for (int i = 0; i < nt; i++) {
-    EinTerm *t = &e->t[i];
-    const Shape *s = shape_of(c, n->in[i]);
-    int extra = s->rank - ein_count_letters(start[i], len[i]);
-    t->v = n->in[i];
-    t->rank = ein_subscripts(start[i], len[i], extra, ell, t->lab, &has_ell);
-    any_ell |= has_ell;
-    if (t->rank < 0) return onnx_fail(c, n, "cannot read the subscripts of operand %d in '%s'", i + 1, eq);
-    if (t->rank != s->rank)
-      return onnx_fail(c, n, "operand %d of '%s' has %d subscripts for rank %d", i + 1, eq, t->rank, s->rank);
-    for (int d = 0; d < t->rank; d++) {
-      int64_t *sz = &e->size[t->lab[d]];
-      if (*sz > 1 && s->d[d] != 1 && s->d[d] != *sz)
-        return onnx_fail(c, n, "subscript sizes differ in '%s' (%lld and %lld)", eq, (long long)*sz, (long long)s->d[d]);
-      if (s->d[d] > *sz || *sz == 0) *sz = s->d[d];
-      uses[t->lab[d]]++;
-    }
-  }
+  return 0;
+}
+
+/* The result's labels: explicit after "->", or else the ellipsis, then the letters used
+ * exactly once, in alphabetical order. */
+static int ein_result(OnnxCtx *c, OnnxNode *n, Einsum *e, const char *arrow, int ell, bool any_ell, const int *uses) {
+  const char *eq = e->eq;
+  bool has_ell;
   if (arrow) {
     e->nout = ein_subscripts(arrow + 2, strlen(arrow + 2), ell, ell, e->out, &has_ell);
     if (e->nout < 0) return onnx_fail(c, n, "cannot read the result subscripts of '%s'", eq);
@@ -344,6 +329,35 @@ static int ein_parse(OnnxCtx *c, OnnxNode *n, const char *eq, Einsum *e) {
       e->out[e->nout++] = l;
     }
   return 0;
+}
+
+/* Reads the equation into e: the operands' labels, the result's, each label's size.
+ * The ellipsis spans as many dimensions as the largest rank minus letters asks for. */
+static int ein_parse(OnnxCtx *c, OnnxNode *n, const char *eq, Einsum *e) {
+  const char *arrow = strstr(eq, "->"), *end = arrow ? arrow : eq + strlen(eq);
+  const char *start[ONNX_MAX_IO];
+  size_t len[ONNX_MAX_IO];
+  int nt = 0;
+  for (const char *p = eq;; nt++) {
+    const char *comma = memchr(p, ',', (size_t)(end - p));
+    if (nt >= n->nin) return onnx_fail(c, n, "equation '%s' has more operands than the node's %d inputs", eq, n->nin);
+    start[nt] = p, len[nt] = (size_t)((comma ? comma : end) - p);
+    if (!comma) break;
+    p = comma + 1;
+  }
+  if (++nt != n->nin) return onnx_fail(c, n, "equation '%s' has %d operands for %d inputs", eq, nt, n->nin);
+  int ell = 0, uses[EIN_LABELS] = {0};
+  bool any_ell = false;
+  for (int i = 0; i < nt; i++) {
+    int extra = shape_of(c, n->in[i])->rank - ein_count_letters(start[i], len[i]);
+    ell = extra > ell ? extra : ell;
+    any_ell |= memchr(start[i], '.', len[i]) != NULL;
+  }
+  memset(e, 0, sizeof *e);
+  e->eq = eq, e->nt = nt;
+  for (int i = 0; i < nt; i++)
+    if (ein_operand(c, n, e, i, start[i], len[i], ell, uses)) return -1;
+  return ein_result(c, n, e, arrow, ell, any_ell, uses);
 }
 
 static bool ein_has(const int *lab, int cnt, int l) {
