@@ -141,7 +141,8 @@ int rt_cuda_alloc(RtCuda *c, size_t bytes, unsigned long long *ptr) {
   }
   if (bind(c) || CU_CHECK(c, MemAlloc(ptr, bytes ? bytes : 1), NULL)) return -1;
   c->mem[c->nmem++] = *ptr;
-  return rt_cuda_memset(c, *ptr, 0, bytes);
+  const char *poison = getenv("DLC_CUDA_POISON");
+  return rt_cuda_memset(c, *ptr, poison && *poison && strcmp(poison, "0") ? 0xff : 0, bytes);
 }
 
 int rt_cuda_upload(RtCuda *c, unsigned long long dst, const void *src, size_t bytes) {

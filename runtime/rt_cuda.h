@@ -54,7 +54,8 @@ typedef struct RtCuda RtCuda;
 RtCuda *rt_cuda_open(const char *const *src, int src_lines, const char *const *ptx, int ptx_lines,
                      const char *const *kernels, int nk);
 
-/* Device memory, zeroed; freed by rt_cuda_close.  0, or -1 (see rt_cuda_last_error). */
+/* Device memory, zeroed (DLC_CUDA_POISON=1: filled with 0xff bytes, so that what a
+ * kernel leaves unwritten shows as NaN); freed by rt_cuda_close.  0, or -1. */
 int rt_cuda_alloc(RtCuda *c, size_t bytes, unsigned long long *ptr);
 /* Copies queued on the context's stream; 0 or -1. */
 int rt_cuda_upload(RtCuda *c, unsigned long long dst, const void *src, size_t bytes);

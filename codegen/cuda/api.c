@@ -102,7 +102,8 @@ static void emit_alloc(CuEmit *ce) {
     cgen_line(c, 1, "if (rt_cuda_alloc(m->cu, %" PRId64 ", &m->in[%d])) return -1;", bytes_of(cgen_io_node(c, i, false)), i);
   for (int j = 0; j < no; j++)
     cgen_line(c, 1, "if (rt_cuda_alloc(m->cu, %" PRId64 ", &m->out[%d])) return -1;", bytes_of(cgen_io_node(c, j, true)), j);
-  if (cuda_has_err(ce)) cgen_line(c, 1, "if (rt_cuda_alloc(m->cu, sizeof(int), &m->err)) return -1;");
+  if (cuda_has_err(ce))
+    cgen_line(c, 1, "if (rt_cuda_alloc(m->cu, sizeof(int), &m->err) || rt_cuda_memset(m->cu, m->err, 0, sizeof(int))) return -1;");
   cgen_line(c, 1, "return 0;");
   cgen_printf(c, "}\n");
 }
