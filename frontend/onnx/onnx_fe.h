@@ -93,4 +93,9 @@ int onnx_fold_from(OnnxCtx *c, const OnnxNode *n, int first);
 int onnx_scalar_like(OnnxCtx *c, int like, double v);   /* rank-0 const of like's dtype */
 int onnx_axis(OnnxCtx *c, const OnnxNode *n, int64_t axis, int rank, int64_t *out); /* normalise */
 
+/* Strides, dilations and pads of a sliding window with auto_pad resolved; conv and the
+ * pools share it (onnx_ops_conv.c). */
+int onnx_window(OnnxCtx *c, OnnxNode *n, const Shape *x, const int64_t *k, int64_t *strides,
+                int64_t *dil, int64_t *pads);
+
 #endif

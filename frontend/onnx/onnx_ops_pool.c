@@ -9,9 +9,6 @@
 
 #include "onnx_fe.h"
 
-/* Strides, dilations and pads with auto_pad resolved (defined in onnx_ops_conv.c). */
-int onnx_window(OnnxCtx *c, OnnxNode *n, const Shape *x, const int64_t *k, int64_t *strides,
-                int64_t *dil, int64_t *pads);
 
 static int need(OnnxCtx *c, OnnxNode *n, int k) {
   for (int i = 0; i < k; i++)

@@ -56,8 +56,8 @@ def run_case(dlc, model, inputs, out_names, case, work, cflags):
     """None if dlc's outputs match the case's, else the reason.
 
     Every input's shape comes from the test data (--shape), as a user binds symbolic
-    dimensions.  When dlc needs an integer input at compile time (a Reshape's target
-    shape, a Slice's bounds), the run is repeated with the integer inputs bound as
+    dimensions.  When dlc needs an input at compile time (a Reshape's target shape, a
+    Slice's bounds, a Resize's scales), the run is repeated with such inputs bound as
     constants (--const-input): the model is then specialised to those values, which is
     what dlc does with shape tensors."""
     feeds = []
@@ -74,8 +74,11 @@ def run_case(dlc, model, inputs, out_names, case, work, cflags):
 
 def run_dlc(dlc, model, feeds, out_names, case, work, cflags, const_ints):
     args = [dlc, "run", model, "--output", work, "--cflags", cflags]
-    for name, arr, npy in feeds:
-        if const_ints and arr.dtype.kind in "iub":
+    for k, (name, arr, npy) in enumerate(feeds):
+        # operands that parametrise the operator rather than being its data: integer
+        # tensors (shapes, axes, indices) and small vectors after the first input
+        # (Resize's scales and roi)
+        if const_ints and (arr.dtype.kind in "iub" or (k > 0 and arr.ndim <= 1)):
             args += ["--const-input", "%s=%s" % (name, npy)]
             continue
         if arr.ndim:
@@ -144,6 +147,50 @@ def run_test(dlc, folder, cflags):
         shutil.rmtree(work, ignore_errors=True)
 
 
+SUBGRAPH_OPS = {"If", "Loop", "Scan", "SequenceMap"}
+
+
+def cause(reason):
+    """The failure's cause, for the breakdown in docs/ONNX.md."""
+    m = re.search(r"unsupported operator (\w+)", reason)
+    if m:
+        return ("subgraph" if m.group(1) in SUBGRAPH_OPS else "operator missing", m.group(1))
+    if re.search(r"dtype|cast to|not a tensor|cannot read the test data|float8|float16|string", reason):
+        return ("dtype", "")
+    if "sequence" in reason or "optional" in reason:
+        return ("sequence/optional", "")
+    return ("other", "")
+
+
+def write_report(path, tests, results, seconds):
+    import collections
+    by_cause = collections.Counter()
+    missing = collections.Counter()
+    other = []
+    for t in tests:
+        if not results[t]:
+            continue
+        c, op = cause(results[t])
+        by_cause[c] += 1
+        if op and c == "operator missing":
+            missing[op] += 1
+        if c == "other":
+            other.append((t, results[t]))
+    passed = sum(1 for t in tests if not results[t])
+    with open(path, "w") as f:
+        f.write("| | tests |\n|---|---|\n")
+        f.write("| passed | %d of %d (%.1f%%) |\n" % (passed, len(tests), 100.0 * passed / len(tests)))
+        for c in ("operator missing", "dtype", "subgraph", "sequence/optional", "other"):
+            f.write("| failed: %s | %d |\n" % (c, by_cause[c]))
+        f.write("\nrun time: %.0f s with onnx %s\n\n" % (seconds, onnx.__version__))
+        f.write("Operators missing (tests):\n\n")
+        f.write(", ".join("%s (%d)" % kv for kv in sorted(missing.items(), key=lambda kv: (-kv[1], kv[0]))) + "\n\n")
+        f.write("Other failures:\n\n")
+        for t, why in other:
+            why = re.sub(r"\S*/node/", "", why)
+            f.write("- %s: %s\n" % (t, why.replace("|", "\\|")))
+
+
 def node_dir():
     return os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "node")
 
@@ -157,6 +204,7 @@ def main():
     ap.add_argument("--expected", help="file of test names that must pass")
     ap.add_argument("--write-expected", help="write the passing test names here")
     ap.add_argument("--quiet", action="store_true", help="no line per failing test")
+    ap.add_argument("--report", help="write a markdown breakdown of the failures by cause here")
     a = ap.parse_args()
 
     tests = sorted(d for d in os.listdir(node_dir()) if re.search(a.filter, d))
@@ -174,6 +222,8 @@ def main():
     if a.write_expected:
         with open(a.write_expected, "w") as f:
             f.write("".join(t + "\n" for t in passed))
+    if a.report:
+        write_report(a.report, tests, results, time.time() - start)
     rc = 0
     if a.expected:
         with open(a.expected) as f:
