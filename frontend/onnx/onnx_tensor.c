@@ -145,7 +145,7 @@ int onnx_tensor_node(OnnxCtx *c, const Onnx__TensorProto *t, const char *name, b
     if (t->raw_data.len != bytes)
       rc = onnx_fail(c, NULL, "tensor '%s': raw_data has %zu bytes, expected %zu", tn, t->raw_data.len, bytes);
     else if ((data = data_alloc(bytes)) && bytes) /* raw_data of no bytes may be NULL */
-      if (bytes) memcpy(data, t->raw_data.data, bytes); /* little-endian, as dlc's hosts */
+      memcpy(data, t->raw_data.data, bytes); /* little-endian, as the hosts dlc runs on */
   } else rc = read_typed(c, t, dt, &data, n);
   if (!rc && dt == DT_BOOL)
     for (size_t i = 0; i < bytes; i++) ((uint8_t *)data)[i] = ((uint8_t *)data)[i] != 0;
