@@ -41,6 +41,8 @@ typedef struct CuEmit {
   int64_t *scratch;        /* per node id: offset in the scratch buffer, or -1 (the plan's place) */
   int64_t scratch_bytes;   /* the largest scratch a kernel run as a sequence needs */
   const char *it;          /* the index type of the kernel being written */
+  const int *kids;         /* the nodes of the schedule kernel being written */
+  int kn;
 } CuEmit;
 
 /* A new launch named after node n, with room for nargs arguments (kernels.c). */
@@ -70,16 +72,28 @@ int cuda_block_loop(CuEmit *ce, CuLaunch *l, const char *var, int64_t count, int
 void cuda_unravel(CuEmit *ce, const Shape *s, const char *flat, const char *var, const bool *need,
                   int depth);
 
-/* Evaluates the elementwise nodes ids[0..n) at one element of `space` whose flat
- * index is `flat`, as `const T v<id> = ...;` lines.  Operands that are among ids, or
- * equal to `known` (a value the caller put in v<known>), are read from registers;
- * the others are loaded from their buffers, broadcast to space.  Opens no scope:
- * call it once per scope with a distinct var prefix. */
-void cuda_chain(CuEmit *ce, const int *ids, int n, int known, const Shape *space, const char *flat,
-                const char *var, int depth);
-/* The load of node id (not in a chain) at the element `flat` of space. */
-void cuda_load(CuEmit *ce, int id, const Shape *space, const char *flat, const char *var,
-               char *buf, size_t size);
+/* A chain: the kernel's nodes ids[0..n) evaluated in order at one element, each as
+ * `const T v<id> = ...;`, reading operands among them, or among known[0..nknown) (values
+ * the caller already put in v<id>), from registers. */
+typedef struct CuRegs {
+  const int *ids;
+  int n;
+  const int *known;
+  int nknown;
+} CuRegs;
+
+/* Writes the chain at the element of `space` whose flat index is `flat`; loads from
+ * memory are broadcast onto space through coordinates <var><d>, unravelled as needed.
+ * Views (cuda_is_view) are never computed: a use reads the viewed buffer in place.
+ * Opens no scope: once per scope, or with a distinct var prefix. */
+void cuda_chain(CuEmit *ce, const CuRegs *r, const Shape *space, const char *flat, const char *var,
+                int depth);
+/* The expression of operand a at that element: a register, or a load (a view's reads
+ * its operand's buffer through the view's own shape). */
+void cuda_operand(CuEmit *ce, int a, const CuRegs *regs, const Shape *space, const char *flat,
+                  const char *var, char *buf, size_t size);
+/* A RESHAPE of the current kernel whose operand is outside it (passes.h: views). */
+bool cuda_is_view(const CuEmit *ce, int id);
 
 /* ---- kernel emitters ------------------------------------------------------------------ */
 

@@ -14,7 +14,8 @@ int cuda_elementwise(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch 
   for (int j = 1; j < count; j++) ids[j] = epi->ids[j - 1];
   const Node *out = ce->c.g->nodes[ids[count - 1]];
   int depth = cuda_grid_loop(ce, l, "i", shape_numel(&out->shape), 1);
-  cuda_chain(ce, ids, count, -1, &out->shape, "i", "s", depth);
+  CuRegs r = {ids, count, NULL, 0};
+  cuda_chain(ce, &r, &out->shape, "i", "s", depth);
   cgen_line(&ce->c, depth, "p%d[i] = v%d;", out->id, out->id);
   cgen_line(&ce->c, 1, "}");
   free(ids);

@@ -51,8 +51,13 @@ void cuda_unravel(CuEmit *ce, const Shape *s, const char *flat, const char *var,
 
 static bool in_list(const int *ids, int n, int id) {
   for (int i = 0; i < n; i++)
-    if (ids[i] == id) return true;
+    if (ids && ids[i] == id) return true;
   return false;
+}
+
+bool cuda_is_view(const CuEmit *ce, int id) {
+  const Node *x = ce->c.g->nodes[id];
+  return x->op == OP_RESHAPE && in_list(ce->kids, ce->kn, id) && !in_list(ce->kids, ce->kn, x->in[0]);
 }
 
 /* Strides that read node a broadcast to space; whether any is needed at all. */
@@ -62,47 +67,58 @@ static bool load_strides(const Node *a, const Shape *space, int64_t *st) {
   return true;
 }
 
-void cuda_load(CuEmit *ce, int id, const Shape *space, const char *flat, const char *var,
-               char *buf, size_t size) {
-  const Node *a = ce->c.g->nodes[id];
+/* p<buf>[...]: the buffer of node `shape_of`, read broadcast onto space. */
+static void load(CuEmit *ce, int buf, int shape_of, const Shape *space, const char *flat, const char *var,
+                 char *out, size_t size) {
+  const Node *a = ce->c.g->nodes[shape_of];
   int64_t st[IR_MAX_RANK];
   if (!load_strides(a, space, st)) {
-    snprintf(buf, size, "p%d[%s]", id, shape_numel(&a->shape) == 1 ? "0" : flat);
+    snprintf(out, size, "p%d[%s]", buf, shape_numel(&a->shape) == 1 ? "0" : flat);
     return;
   }
   CgenIndex ix;
   cgen_index_init(&ix, 0);
   cgen_index_add(&ix, var, st, space->rank);
-  snprintf(buf, size, "p%d[%s]", id, cgen_index_str(&ix));
+  snprintf(out, size, "p%d[%s]", buf, cgen_index_str(&ix));
+}
+
+void cuda_operand(CuEmit *ce, int a, const CuRegs *regs, const Shape *space, const char *flat,
+                  const char *var, char *buf, size_t size) {
+  if (cuda_is_view(ce, a)) load(ce, ce->c.g->nodes[a]->in[0], a, space, flat, var, buf, size);
+  else if (regs && (in_list(regs->ids, regs->n, a) || in_list(regs->known, regs->nknown, a)))
+    snprintf(buf, size, "v%d", a);
+  else load(ce, a, a, space, flat, var, buf, size);
 }
 
 /* The coordinates of space that the chain's loads from memory need. */
-static void chain_needs(CuEmit *ce, const int *ids, int n, int known, const Shape *space, bool *need) {
-  for (int j = 0; j < n; j++) {
-    const Node *x = ce->c.g->nodes[ids[j]];
+static void chain_needs(CuEmit *ce, const CuRegs *r, const Shape *space, bool *need) {
+  for (int j = 0; j < r->n; j++) {
+    const Node *x = ce->c.g->nodes[r->ids[j]];
+    if (cuda_is_view(ce, x->id)) continue;
     for (int i = 0; i < x->nin; i++) {
       int64_t st[IR_MAX_RANK];
-      if (in_list(ids, j, x->in[i]) || x->in[i] == known) continue;
-      if (!load_strides(ce->c.g->nodes[x->in[i]], space, st)) continue;
+      int a = x->in[i];
+      bool reg = !cuda_is_view(ce, a) && (in_list(r->ids, j, a) || in_list(r->known, r->nknown, a));
+      if (reg || !load_strides(ce->c.g->nodes[a], space, st)) continue;
       for (int d = 0; d < space->rank; d++) need[d] |= st[d] != 0;
     }
   }
 }
 
-void cuda_chain(CuEmit *ce, const int *ids, int n, int known, const Shape *space, const char *flat,
-                const char *var, int depth) {
+void cuda_chain(CuEmit *ce, const CuRegs *r, const Shape *space, const char *flat, const char *var,
+                int depth) {
   bool need[IR_MAX_RANK] = {0};
-  chain_needs(ce, ids, n, known, space, need);
+  chain_needs(ce, r, space, need);
   cuda_unravel(ce, space, flat, var, need, depth);
-  for (int j = 0; j < n; j++) {
-    const Node *x = ce->c.g->nodes[ids[j]];
+  for (int j = 0; j < r->n; j++) {
+    const Node *x = ce->c.g->nodes[r->ids[j]];
     char opnd[3][CGEN_EXPR_MAX], expr[4 * CGEN_EXPR_MAX];
     const char *ops[3];
+    if (cuda_is_view(ce, x->id)) continue; /* read in place where it is used */
     DLC_ASSERT(x->nin <= 3);
+    CuRegs before = {r->ids, j, r->known, r->nknown};
     for (int i = 0; i < x->nin; i++) {
-      int a = x->in[i];
-      if (in_list(ids, j, a) || a == known) snprintf(opnd[i], sizeof opnd[i], "v%d", a);
-      else cuda_load(ce, a, space, flat, var, opnd[i], sizeof opnd[i]);
+      cuda_operand(ce, x->in[i], &before, space, flat, var, opnd[i], sizeof opnd[i]);
       ops[i] = opnd[i];
     }
     cgen_elem_expr(&ce->c, x, ops, expr, sizeof expr);
@@ -115,6 +131,7 @@ void cuda_store(CuEmit *ce, const Node *n, const CuEpilogue *epi, const char *fl
     cgen_line(&ce->c, depth, "p%d[%s] = v%d;", n->id, flat, n->id);
     return;
   }
-  cuda_chain(ce, epi->ids, epi->n, n->id, &n->shape, flat, "e", depth);
+  CuRegs r = {epi->ids, epi->n, &n->id, 1};
+  cuda_chain(ce, &r, &n->shape, flat, "e", depth);
   cgen_line(&ce->c, depth, "p%d[%s] = v%d;", epi->out, flat, epi->out);
 }

@@ -153,10 +153,10 @@ static bool nothing_to_do(const CuEmit *ce, const Node *n, int out) {
   return n->op == OP_RESHAPE && n->id == out && cuda_same_buffer(ce, n->in[0], n->id);
 }
 
-/* Node ids[0] by its family's emitter, with ids[1..n) as its epilogue. */
-static int emit(CuEmit *ce, const int *ids, int n) {
+/* Node ids[0] by fn (NULL: its family's emitter), with ids[1..n) as its epilogue. */
+static int emit(CuEmit *ce, const int *ids, int n, CudaFn fn) {
   const Node *first = ce->c.g->nodes[ids[0]];
-  CudaFn fn = family_of(first);
+  fn = fn ? fn : family_of(first);
   if (!fn)
     return dlc_errf(ce->c.e, "cuda: no CUDA kernel for op '%s' (family %s) yet", ir_ops[first->op].name,
                     ir_ops[first->op].impl);
@@ -181,14 +181,16 @@ static int sequence(CuEmit *ce, const Kernel *k) {
     off += align64(shape_numel(&x->shape) * dtype_size(x->dtype));
   }
   ce->scratch_bytes = off > ce->scratch_bytes ? off : ce->scratch_bytes;
+  ce->kids = NULL, ce->kn = 0; /* every node has a buffer: none is a view */
   for (int j = 0; j < k->n; j++)
-    if (emit(ce, &k->nodes[j], 1)) return -1;
+    if (emit(ce, &k->nodes[j], 1, NULL)) return -1;
   return 0;
 }
 
+/* Elementwise nodes and views (passes.h): what a chain evaluates at one element. */
 static bool all_elementwise(const CuEmit *ce, const int *ids, int n) {
   for (int j = 0; j < n; j++)
-    if (!op_is_elementwise(ce->c.g->nodes[ids[j]]->op)) return false;
+    if (!op_is_elementwise(ce->c.g->nodes[ids[j]]->op) && !cuda_is_view(ce, ids[j])) return false;
   return true;
 }
 
@@ -198,7 +200,7 @@ static int epilogue(CuEmit *ce, const Kernel *k) {
   const Node *first = ce->c.g->nodes[k->nodes[0]], *last = ce->c.g->nodes[k->nodes[k->n - 1]];
   if (!all_elementwise(ce, k->nodes + 1, k->n - 1) || !shape_eq(&first->shape, &last->shape))
     return sequence(ce, k);
-  return emit(ce, k->nodes, k->n);
+  return emit(ce, k->nodes, k->n, NULL);
 }
 
 static int fused_or_sequence(CuEmit *ce, const Kernel *k, int r) {
@@ -206,10 +208,12 @@ static int fused_or_sequence(CuEmit *ce, const Kernel *k, int r) {
 }
 
 static int kernel(CuEmit *ce, const Kernel *k) {
+  bool fused = k->kind != KERNEL_SINGLE && k->kind != KERNEL_SEQ;
+  ce->kids = fused ? k->nodes : NULL, ce->kn = fused ? k->n : 0;
   switch (k->kind) {
-  case KERNEL_SINGLE: return emit(ce, k->nodes, k->n);
+  case KERNEL_SINGLE: return emit(ce, k->nodes, k->n, NULL);
   case KERNEL_ELEMWISE:
-    return all_elementwise(ce, k->nodes, k->n) ? emit(ce, k->nodes, k->n) : sequence(ce, k);
+    return all_elementwise(ce, k->nodes, k->n) ? emit(ce, k->nodes, k->n, cuda_elementwise) : sequence(ce, k);
   case KERNEL_EPILOGUE: return epilogue(ce, k);
   case KERNEL_REDUCE:
     if (!all_elementwise(ce, k->nodes, k->n - 1)) return sequence(ce, k);

@@ -43,12 +43,9 @@ typedef struct Prologue {
 static void value_at(CuEmit *ce, const Node *red, const Prologue *pro, const char *flat, int depth,
                      char *val, size_t size) {
   const Node *x = cgen_in(&ce->c, red, 0);
-  if (!pro->n) {
-    snprintf(val, size, "p%d[%s]", x->id, flat);
-    return;
-  }
-  cuda_chain(ce, pro->ids, pro->n, -1, &x->shape, flat, "s", depth);
-  snprintf(val, size, "v%d", x->id);
+  CuRegs r = {pro->ids, pro->n, NULL, 0};
+  if (pro->n) cuda_chain(ce, &r, &x->shape, flat, "s", depth);
+  cuda_operand(ce, x->id, &r, &x->shape, flat, "s", val, size);
 }
 
 static bool *only_wide(const Shape *s, bool *need) {

@@ -192,6 +192,7 @@ int main(int argc, char **argv) {
   check_folder("models", ".dlc");
   if (onnx) check_folder("models", ".onnx");
   check_folder("tests/frontend/ok", ".dlc");
+  check_folder("tests/cuda/graphs", ".dlc");
   check_aot();
   printf("%d kernels compiled by NVRTC for sm_80 and sm_90\n", kernels_compiled);
   return check_report("test_cuda_nvrtc");

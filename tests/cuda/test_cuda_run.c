@@ -184,6 +184,7 @@ int main(int argc, char **argv) {
   check_folder("models", ".dlc");
   if (onnx) check_folder("models", ".onnx");
   check_folder("tests/frontend/ok", ".dlc");
+  check_folder("tests/cuda/graphs", ".dlc");
   printf("%d model runs compared with the C backend\n", runs);
   return check_report("test_cuda_run");
 }
