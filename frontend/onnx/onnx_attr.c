@@ -61,7 +61,8 @@ const char *onnx_attr_str(OnnxCtx *c, OnnxNode *n, const char *name, const char 
   const Onnx__AttributeProto *a = typed(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING, -1);
   if (!a || !a->has_s) return def;
   char *s = arena_alloc(c->g->arena, a->s.len + 1);
-  memcpy(s, a->s.data, a->s.len);
+  if (a->s.len) memcpy(s, a->s.data, a->s.len); /* an empty string's data may be NULL */
+  s[a->s.len] = 0;
   return s;
 }
 

@@ -57,6 +57,7 @@ static int standardize(OnnxCtx *c, int x, const int64_t *ax, int na, double eps,
 
 /* A per-channel vector [C] shaped [C, 1, ...] to broadcast against [N, C, D1, ...]. */
 static int per_channel(OnnxCtx *c, int v, int rank) {
+  if (v < 0) return -1;
   int64_t d[IR_MAX_RANK];
   d[0] = shape_numel(shape_of(c, v));
   for (int i = 1; i < rank - 1; i++) d[i] = 1;
