@@ -139,6 +139,133 @@ static void tiled(CEmit *ce, const Conv *c, const char *wt, int depth) {
   }
 }
 
+/* ---- the tiled product over blocks of whole output rows ---- */
+
+/* Output positions are [outer, W]: W the last spatial dimension, outer the others
+ * flattened.  A block is `rows` outer positions, all their W columns: the im2col of
+ * a block is [K][cols] with cols rounded up to whole panels, and each of its rows is
+ * a few contiguous runs of x (stride 1) with zeros where the taps fall in the padding,
+ * so it is gathered a run at a time instead of an element at a time. */
+typedef struct Block {
+  int64_t w, outer;     /* W, and outer positions in all */
+  int64_t rows;         /* outer positions per full block */
+} Block;
+
+static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+static Block block_of(const Conv *c) {
+  Block b = {.w = c->w.out[c->w.nsp - 1]};
+  b.outer = c->q / b.w;
+  int64_t row_bytes = c->depth * dtype_size(c->n->dtype);
+  while (b.rows < b.outer && row_bytes * round_up((b.rows + 1) * b.w, c->nr) <= TILE_PANEL_MAX_BYTES)
+    b.rows++;
+  return b;
+}
+
+/* The input coordinates of the outer dimensions (p<d>) at outer position `ob + o`, and
+ * whether all of them are inside x; returns the condition ("" when none can leave). */
+static void outer_coords(CEmit *ce, const Conv *c, const Block *b, int depth, char *cond, size_t n) {
+  const Win *w = &c->w;
+  size_t k = 0;
+  cond[0] = 0;
+  for (int d = 0; d < w->nsp - 1; d++) {
+    cgen_line(ce, depth, "const int64_t p%d = (ob + o) / %" PRId64 " %% %" PRId64 " * %" PRId64 " - %" PRId64 " + k%d * %" PRId64 ";",
+              d, w->out_st[d] / b->w, w->out[d], w->stride[d], w->pad[d], d, w->dil[d]);
+    if (can_leave(w, d))
+      k += (size_t)snprintf(cond + k, n - k, "%sp%d >= 0 && p%d < %" PRId64, k ? " && " : "", d, d, w->in[d]);
+  }
+}
+
+/* Columns [lo, hi) of the last dimension whose tap kL stays inside x. */
+static void last_range(CEmit *ce, const Conv *c, int depth) {
+  const Win *w = &c->w;
+  int L = w->nsp - 1;
+  int64_t s = w->stride[L], wo = w->out[L];
+  cgen_line(ce, depth, "const int64_t lo_n = %" PRId64 " - k%d * %" PRId64 ", hi_n = %" PRId64 " - k%d * %" PRId64 ";",
+            w->pad[L], L, w->dil[L], w->in[L] + w->pad[L], L, w->dil[L]);
+  cgen_line(ce, depth, "const int64_t lo0 = lo_n > 0 ? (lo_n + %" PRId64 ") / %" PRId64 " : 0, hi0 = hi_n > 0 ? (hi_n + %" PRId64 ") / %" PRId64 " : 0;",
+            s - 1, s, s - 1, s);
+  cgen_line(ce, depth, "const int64_t lo = lo0 < %" PRId64 " ? lo0 : %" PRId64 ";", wo, wo);
+  cgen_line(ce, depth, "const int64_t hi = hi0 < lo ? lo : hi0 < %" PRId64 " ? hi0 : %" PRId64 ";", wo, wo);
+}
+
+/* col[k][o * W + j] for the block's `rows` outer positions from ob; zero columns up to
+ * `cols` (whole panels). */
+static void im2col_rows(CEmit *ce, const Conv *c, const Block *b, int64_t rows, int64_t cols, int depth) {
+  const Win *w = &c->w;
+  int L = w->nsp - 1;
+  char cond[512];
+  CgenIndex ki, xi;
+  cgen_index_init(&ki, 0), cgen_index_add(&ki, "k", w->k_st, w->nsp);
+  cgen_index_init(&xi, 0), cgen_index_add(&xi, "p", w->in_st, L);
+  const char *kx = cgen_index_str(&ki);
+  if (cols > rows * b->w)
+    cgen_line(ce, depth, "for (int64_t kk = 0; kk < %" PRId64 "; kk++) for (int64_t jj = %" PRId64 "; jj < %" PRId64 "; jj++) col[kk * %" PRId64 " + jj] = 0;",
+              c->depth, rows * b->w, cols, cols);
+  cgen_line(ce, depth, "for (int64_t ci = 0; ci < %" PRId64 "; ci++) {", c->cg);
+  int in = depth + 1;
+  for (int d = 0; d < w->nsp; d++, in++)
+    cgen_line(ce, in, "for (int64_t k%d = 0; k%d < %" PRId64 "; k%d++) {", d, d, w->k[d], d);
+  last_range(ce, c, in);
+  cgen_line(ce, in, "for (int64_t o = 0; o < %" PRId64 "; o++) {", rows);
+  outer_coords(ce, c, b, in + 1, cond, sizeof cond);
+  cgen_line(ce, in + 1, "%s *restrict dst = col + (ci * %" PRId64 " + %s) * %" PRId64 " + o * %" PRId64 ";", c->t,
+            w->k_plane, kx, cols, b->w);
+  cgen_line(ce, in + 1, "const int64_t base = ci * %" PRId64 " + %s + k%d * %" PRId64 " - %" PRId64 ";", w->in_plane,
+            cgen_index_str(&xi), L, w->dil[L], w->pad[L]);
+  if (cond[0]) cgen_line(ce, in + 1, "const int64_t lo_o = %s ? lo : %" PRId64 ", hi_o = %s ? hi : lo_o;", cond, b->w, cond);
+  else cgen_line(ce, in + 1, "const int64_t lo_o = lo, hi_o = hi;");
+  cgen_line(ce, in + 1, "for (int64_t j = 0; j < lo_o; j++) dst[j] = 0;");
+  cgen_line(ce, in + 1, "for (int64_t j = lo_o; j < hi_o; j++) dst[j] = X[base + j * %" PRId64 "];", w->stride[L]);
+  cgen_line(ce, in + 1, "for (int64_t j = hi_o; j < %" PRId64 "; j++) dst[j] = 0;", b->w);
+  cgen_line(ce, in, "}");
+  cgen_loops_close(ce, w->nsp, depth + 1);
+  cgen_line(ce, depth, "}");
+}
+
+/* One block: its im2col, then every panel of it under the register tiles. */
+static void block_product(CEmit *ce, const Conv *c, const Block *b, int64_t rows, const Rows *r,
+                          const char *wt, int depth) {
+  int64_t cols = round_up(rows * b->w, c->nr), npf = rows * b->w / c->nr, nrem = rows * b->w % c->nr;
+  char panel[64], col0[96];
+  Tile t = {.t = c->t, .nr = c->nr, .depth = c->depth, .a = wt, .a_rs = c->depth, .a_cs = 1,
+            .panel = panel, .pstride = cols, .col0 = col0};
+  im2col_rows(ce, c, b, rows, cols, depth);
+  if (npf) {
+    cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
+    snprintf(panel, sizeof panel, "col + jp * %d", c->nr);
+    snprintf(col0, sizeof col0, "ob * %" PRId64 " + jp * %d", b->w, c->nr);
+    t.nstore = c->nr;
+    tile_rows(ce, &t, r, c->ep, depth + 1);
+    cgen_line(ce, depth, "}");
+  }
+  if (nrem) {
+    snprintf(panel, sizeof panel, "col + %" PRId64, npf * c->nr);
+    snprintf(col0, sizeof col0, "ob * %" PRId64 " + %" PRId64, b->w, npf * c->nr);
+    t.nstore = (int)nrem;
+    tile_rows(ce, &t, r, c->ep, depth);
+  }
+}
+
+static void tiled_rows(CEmit *ce, const Conv *c, const Block *b, const char *wt, int depth) {
+  int64_t full = b->outer / b->rows, rest = b->outer % b->rows, ofull = c->og - c->og % TILE_MR;
+  char begin[64], end[96], at[32];
+  snprintf(begin, sizeof begin, "g * %" PRId64, c->og);
+  snprintf(end, sizeof end, "g * %" PRId64 " + %" PRId64, c->og, ofull);
+  Rows r = {.begin = begin, .end = end, .rem = c->og % TILE_MR, .rem_at = c->og % TILE_MR ? end : NULL};
+  cgen_line(ce, depth, "%s col[%" PRId64 "]; /* im2col(x) of a block of output rows: [K][cols] */", c->t,
+            c->depth * round_up(b->rows * b->w, c->nr));
+  cgen_line(ce, depth, "for (int64_t ob = 0; ob < %" PRId64 "; ob += %" PRId64 ") {", full * b->rows, b->rows);
+  block_product(ce, c, b, b->rows, &r, wt, depth + 1);
+  cgen_line(ce, depth, "}");
+  if (!rest) return;
+  snprintf(at, sizeof at, "%" PRId64, full * b->rows);
+  cgen_line(ce, depth, "{");
+  cgen_line(ce, depth + 1, "const int64_t ob = %s;", at);
+  block_product(ce, c, b, rest, &r, wt, depth + 1);
+  cgen_line(ce, depth, "}");
+}
+
 /* ---- direct loops ---- */
 
 static void direct(CEmit *ce, const Conv *c, const char *wt, int depth) {
@@ -173,7 +300,9 @@ int conv_emit(CEmit *ce, const Node *n, const Epi *ep, const char *x, const char
   cgen_line(ce, 3, "const %s *restrict X = %s + (b0 * %" PRId64 " + g * %" PRId64 ") * %" PRId64
                    "; /* the group's channels */",
             c.t, x, xn->shape.d[1], c.cg, c.w.in_plane);
-  if (c.depth && c.depth * c.nr * dtype_size(n->dtype) <= TILE_PANEL_MAX_BYTES) tiled(ce, &c, wt, 3);
+  Block b = block_of(&c);
+  if (c.depth && b.rows) tiled_rows(ce, &c, &b, wt, 3);
+  else if (c.depth && c.depth * c.nr * dtype_size(n->dtype) <= TILE_PANEL_MAX_BYTES) tiled(ce, &c, wt, 3);
   else direct(ce, &c, wt, 3);
   cgen_line(ce, 2, "}");
   return 0;

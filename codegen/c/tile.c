@@ -64,7 +64,8 @@ static void k_loop(CEmit *ce, const Tile *t, int d) {
   const char *fma = !strcmp(t->t, "float") ? "DLC_FMAF" : "DLC_FMA";
   char a[600];
   cgen_line(ce, d, "for (tk = 0; tk < %" PRId64 "; tk++) {", t->depth);
-  cgen_line(ce, d + 1, "const %s *restrict pk = %s + tk * %d;", t->t, t->panel, t->nr);
+  cgen_line(ce, d + 1, "const %s *restrict pk = %s + tk * %" PRId64 ";", t->t, t->panel,
+            t->pstride ? t->pstride : t->nr);
   for (int r = 0; r < t->mr; r++) {
     a_at(t, r, a, sizeof a);
     cgen_line(ce, d + 1, "const %s x%d = %s;", t->t, r, a);
@@ -77,7 +78,7 @@ static void k_loop(CEmit *ce, const Tile *t, int d) {
 }
 
 static void store(CEmit *ce, const Tile *t, const Epi *ep, int d) {
-  char v[16], row[160], col[160];
+  char v[32], row[160], col[160];
   snprintf(col, sizeof col, "%s + tj", t->col0);
   cgen_line(ce, d, "for (tj = 0; tj < %d; tj++) {", t->nstore);
   for (int r = 0; r < t->mr; r++) {

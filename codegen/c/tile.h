@@ -54,7 +54,8 @@ typedef struct Tile {
   const char *a;       /* A's base pointer */
   int64_t a_rs, a_cs;  /* A(i, k) = a[i * a_rs + k * a_cs], i from row0 */
   const char *row0;    /* expression of the tile's first row */
-  const char *panel;   /* the packed panel: P[k, j] = panel[k * nr + j] */
+  const char *panel;   /* the packed panel: P[k, j] = panel[k * pstride + j] */
+  int64_t pstride;     /* 0: nr (a panel of its own) */
   const char *col0;    /* expression of the panel's first column */
 } Tile;
 

@@ -2,7 +2,8 @@
  * reference interpreter: shapes at and around the tile sizes (edge rows and columns),
  * transposes, broadcast batches, weights baked into the code or read at run time or
  * from a weights file, depths too large for a panel on the stack, and convolutions
- * with strides, asymmetric padding, dilations, groups and 1 to 3 spatial dimensions.
+ * with strides, asymmetric padding, dilations, groups and 1 to 3 spatial dimensions
+ * through each of conv's three ways (blocks of rows, single panels, direct loops).
  * Epilogue kernels are made by hand here (ku_schedule), so they are tested whatever
  * the fuse pass chooses to form. */
 #include "kern_util.h"
@@ -48,37 +49,45 @@ static int conv(KCase *c, int x, int w, const ConvAttrs *a) {
 static const int64_t mnk[][3] = {{1, 1, 1},   {1, 5, 16},  {2, 3, 17},  {7, 16, 15}, {8, 9, 16},
                                  {9, 17, 33}, {16, 37, 32}, {17, 64, 40}, {67, 20, 70}};
 
-/* Every shape of mnk under every transpose, B a weight or an input. */
-static void matmul_shapes(DType t, bool weight_b, int64_t embed_max, const char *what) {
+/* The shapes of mnk from `first` on, every other one under each transpose in turn. */
+static void matmul_shapes(KCase *c, DType t, bool weight_b, size_t first) {
+  for (size_t s = first; s < sizeof mnk / sizeof mnk[0]; s++) {
+    bool ta = s & 1, tb = s & 2;
+    int64_t m = mnk[s][0], k = mnk[s][1], n = mnk[s][2];
+    int a = input(c, t, ta ? SHP(k, m) : SHP(m, k));
+    Shape bs = tb ? SHP(n, k) : SHP(k, n);
+    int b = weight_b ? param(c, t, bs) : input(c, t, bs);
+    cg_out(c->g, matmul(c, a, b, ta, tb));
+  }
+}
+
+/* Every shape, B baked or at run time, in f32 and f64 (panels of 16 and 8). */
+static void matmuls(void) {
   KCase c = ku_new("mm");
-  for (size_t s = 0; s < sizeof mnk / sizeof mnk[0]; s++)
-    for (int tr = 0; tr < 4; tr++) {
-      bool ta = tr & 1, tb = tr & 2;
-      int64_t m = mnk[s][0], k = mnk[s][1], n = mnk[s][2];
-      int a = input(&c, t, ta ? SHP(k, m) : SHP(m, k));
-      Shape bs = tb ? SHP(n, k) : SHP(k, n);
-      int b = weight_b ? param(&c, t, bs) : input(&c, t, bs);
-      cg_out(c.g, matmul(&c, a, b, ta, tb));
-    }
-  ku_check_embed(&c, what, embed_max);
+  matmul_shapes(&c, DT_F32, true, 0);
+  matmul_shapes(&c, DT_F32, false, 0);
+  matmul_shapes(&c, DT_F64, true, 0);
+  matmul_shapes(&c, DT_F64, false, 4);
+  ku_check(&c, "matmul, B baked and at run time");
+  KCase f = ku_new("mmfile");
+  matmul_shapes(&f, DT_F32, true, 5);
+  ku_check_embed(&f, "matmul, B from a weights file", 1);
 }
 
-static void matmul_batches(bool weight_b, const char *what) {
+/* Broadcast batches, B baked or at run time; and depths whose panel would not fit on
+ * the stack (one sum at a time). */
+static void matmul_batches(void) {
   KCase c = ku_new("mmb");
-  int (*b_of)(KCase *, DType, Shape) = weight_b ? param : input;
-  cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(2, 3, 9, 5)), b_of(&c, DT_F32, SHP(3, 5, 18)), false, false));
-  cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(9, 5)), b_of(&c, DT_F32, SHP(4, 5, 18)), false, false));
-  cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(2, 1, 5, 11)), b_of(&c, DT_F32, SHP(1, 3, 17, 5)), true, true));
-  cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(3, 10, 4)), b_of(&c, DT_F32, SHP(4, 33)), false, false));
-  ku_check(&c, what);
-}
-
-/* Depths whose panel would not fit on the stack. */
-static void matmul_corners(void) {
-  KCase c = ku_new("mmc");
+  for (int w = 0; w < 2; w++) {
+    int (*b_of)(KCase *, DType, Shape) = w ? param : input;
+    cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(2, 3, 9, 5)), b_of(&c, DT_F32, SHP(3, 5, 18)), false, false));
+    cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(9, 5)), b_of(&c, DT_F32, SHP(4, 5, 18)), false, false));
+    cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(2, 1, 5, 11)), b_of(&c, DT_F32, SHP(1, 3, 17, 5)), true, true));
+    cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(3, 10, 4)), b_of(&c, DT_F32, SHP(4, 33)), false, false));
+  }
   cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(2, 2100)), input(&c, DT_F32, SHP(2100, 3)), false, false));
   cg_out(c.g, matmul(&c, input(&c, DT_F32, SHP(2, 2100)), input(&c, DT_F32, SHP(19, 2100)), false, true));
-  ku_check(&c, "matmul corners");
+  ku_check(&c, "matmul batches and deep products");
 }
 
 /* ---- conv ---- */
@@ -88,6 +97,7 @@ static const struct {
   ConvAttrs a;
 } convs[] = {
     {{2, 3, 9, 11}, {5, 3, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
+    {{1, 24, 5, 64}, {3, 24, 5, 5}, {2, {1, 1}, {2, 2, 2, 2}, {1, 1}, 1}}, /* rows too wide: per panel */
     {{1, 4, 13, 10}, {11, 4, 3, 2}, {2, {2, 1}, {0, 1, 2, 0}, {2, 1}, 1}},
     {{1, 4, 8, 8}, {6, 2, 3, 3}, {2, {1, 2}, {1, 0, 1, 1}, {1, 1}, 2}},
     {{2, 6, 7, 7}, {6, 1, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 6}},
@@ -99,14 +109,13 @@ static const struct {
     {{1, 240, 4, 4}, {2, 240, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
 };
 
-static void conv_shapes(DType t, const char *what) {
-  KCase c = ku_new("conv");
-  for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) {
+/* Every convolution of convs in f32, and from `first` on in f64 too. */
+static void conv_shapes(KCase *c, DType t, size_t first) {
+  for (size_t i = first; i < sizeof convs / sizeof convs[0]; i++) {
     int r = convs[i].a.nsp + 2;
-    int x = input(&c, t, shape_make(r, convs[i].x)), w = param(&c, t, shape_make(r, convs[i].w));
-    cg_out(c.g, conv(&c, x, w, &convs[i].a));
+    int x = input(c, t, shape_make(r, convs[i].x)), w = param(c, t, shape_make(r, convs[i].w));
+    cg_out(c->g, conv(c, x, w, &convs[i].a));
   }
-  ku_check(&c, what);
 }
 
 /* ---- epilogues ---- */
@@ -166,38 +175,31 @@ static void epi_conv_partial(KCase *c) {
   cg_out(c->g, mul);
 }
 
-static void epilogues(void) {
+/* An f64 product: a different panel width (8). */
+static void epi_f64(KCase *c) {
+  int x = input(c, DT_F64, SHP(11, 6)), w = param(c, DT_F64, SHP(6, 13)), b = param(c, DT_F64, SHP(13));
+  int mm = matmul(c, x, w, false, false), add = ir_binary(c->g, OP_ADD, mm, b);
+  int e = ir_unary(c->g, OP_EXP, add);
+  ku_epilogue(c, (int[]){mm, add, e}, 3);
+  cg_out(c->g, e);
+}
+
+static void convs_and_epilogues(void) {
   KCase c = ku_new("epi");
+  conv_shapes(&c, DT_F32, 0);
+  conv_shapes(&c, DT_F64, 6);
   epi_dense(&c);
   epi_residual(&c);
   epi_batched(&c);
   epi_conv_bias(&c);
   epi_conv_partial(&c);
-  ku_check(&c, "epilogues");
-}
-
-/* The same products in f64: a different panel width (8). */
-static void epilogue_f64(void) {
-  KCase c = ku_new("epi64");
-  int x = input(&c, DT_F64, SHP(11, 6)), w = param(&c, DT_F64, SHP(6, 13)), b = param(&c, DT_F64, SHP(13));
-  int mm = matmul(&c, x, w, false, false), add = ir_binary(c.g, OP_ADD, mm, b);
-  int e = ir_unary(c.g, OP_EXP, add);
-  ku_epilogue(&c, (int[]){mm, add, e}, 3);
-  cg_out(c.g, e);
-  ku_check(&c, "epilogue f64");
+  epi_f64(&c);
+  ku_check(&c, "convolutions and epilogues");
 }
 
 int main(void) {
-  matmul_shapes(DT_F32, true, 0, "matmul f32, B baked in panels");
-  matmul_shapes(DT_F32, false, 0, "matmul f32, B at run time");
-  matmul_shapes(DT_F32, true, 1, "matmul f32, B from a weights file");
-  matmul_shapes(DT_F64, true, 0, "matmul f64");
-  matmul_batches(true, "matmul batches, B baked");
-  matmul_batches(false, "matmul batches, B at run time");
-  matmul_corners();
-  conv_shapes(DT_F32, "conv f32");
-  conv_shapes(DT_F64, "conv f64");
-  epilogues();
-  epilogue_f64();
+  matmuls();
+  matmul_batches();
+  convs_and_epilogues();
   return check_report("test_kernels");
 }
