@@ -80,8 +80,16 @@ static bool uses_inside(const Region *r, int p) {
   return true;
 }
 
+static bool can_open_row(const Region *r) {
+  return !r->row && r->head < 0 && !r->reduce_root && r->out.rank >= 1 && r->out.d[r->out.rank - 1] > 1;
+}
+
+/* Before a row domain exists, a per-row scalar of the sink's row shape opens one. */
 static bool admit_elementwise(Region *r, const Node *n) {
-  if (!r->row) return shape_eq(&n->shape, &r->out);
+  if (!r->row && shape_eq(&n->shape, &r->out)) return true;
+  Shape sc = r->out.rank ? last_to_one(r->out) : r->out;
+  if (can_open_row(r) && shape_eq(&n->shape, &sc)) set_row(r, &r->out);
+  if (!r->row) return false;
   if (shape_eq(&n->shape, &r->vec)) return true;
   if (!shape_eq(&n->shape, &r->sc)) return false;
   r->row_parts = true;

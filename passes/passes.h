@@ -24,13 +24,14 @@
  *   REDUCE    the last node is a reduction (sum, prod, max, min); the others are
  *             elementwise nodes of its operand's shape and views: the reduction's loop
  *             computes its operand's elements on the fly.
- *   ROW       a row domain vec = [P.., C], C >= 2, and sc = [P.., 1]: elementwise nodes of
- *             shape vec (row vectors) or sc (per-row scalars), reductions of the last axis
- *             of a vec-shaped value with keepdims (per-row scalars), and views.  The last
- *             node is a row vector, a per-row scalar, or a reduction of the last axis
- *             (keepdims or not).  Each row is done alone: one pass over it per reduction,
- *             one more to write a row-vector result (softmax, layernorm, log-softmax,
- *             cross-entropy).
+ *   ROW       a row domain vec = [P.., C], C >= 2 (the operand of the first reduction,
+ *             else the last node's shape), and sc = [P.., 1]: elementwise nodes of shape
+ *             vec (row vectors) or sc (per-row scalars), reductions of the last axis of a
+ *             vec-shaped value with keepdims (per-row scalars), and views.  The last node
+ *             is a row vector, a per-row scalar, or a reduction of the last axis (keepdims
+ *             or not).  Each row is done alone: per-row scalars once, one pass over the
+ *             row per reduction, one more to write a row-vector result (softmax,
+ *             layernorm, log-softmax, cross-entropy).
  *   SEQ       any nodes, one after another in one function; each has its own buffer (none
  *             is internal), so any of them may be used outside.
  */

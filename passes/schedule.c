@@ -123,27 +123,29 @@ static bool node_fits(const Check *c, const Kernel *k, int j, const Shape *vec, 
   return false;
 }
 
-/* The row domain of a ROW kernel: the operand of its first reduction. */
+/* The row domain of a ROW kernel: the operand of its first reduction, else its result. */
 static int row_domain(const Check *c, const Kernel *k, Shape *vec, Shape *sc) {
+  *vec = c->g->nodes[k->nodes[k->n - 1]]->shape;
   for (int j = 0; j < k->n; j++) {
     const Node *n = c->g->nodes[k->nodes[j]];
     int na;
     if (!is_reduce(n)) continue;
     *vec = c->g->nodes[n->in[0]]->shape;
     const int64_t *ax = node_ints(n, A_AXES, &na);
-    if (vec->rank < 1 || na != 1 || ax[0] != vec->rank - 1 || vec->d[vec->rank - 1] < 2) break;
-    *sc = *vec;
-    sc->d[sc->rank - 1] = 1;
-    return 0;
+    if (na != 1 || ax[0] != vec->rank - 1) return -1;
+    break;
   }
-  return -1;
+  if (vec->rank < 1 || vec->d[vec->rank - 1] < 2) return -1;
+  *sc = *vec;
+  sc->d[sc->rank - 1] = 1;
+  return 0;
 }
 
 static int kernel_fits(Check *c, int t) {
   const Kernel *k = &c->s->k[t];
   Shape vec = {0}, sc = {0};
   if (k->kind == KERNEL_ROW && row_domain(c, k, &vec, &sc))
-    return dlc_errf(c->e, "schedule: row kernel %d has no reduction of a last axis", t);
+    return dlc_errf(c->e, "schedule: row kernel %d has no row domain (a last axis of 2 or more)", t);
   for (int j = 0; j < k->n; j++) {
     int id = k->nodes[j];
     if (ordered(c, id)) return -1;
