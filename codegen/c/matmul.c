@@ -83,6 +83,34 @@ static void panels(CEmit *ce, const Mat *d, const Rows *r, int depth) {
   }
 }
 
+/* The rows after the last full tile, `rows` of them from row `at`: too few to keep
+ * enough sums in flight over one panel, so TILE_MR / rows panels go side by side. */
+static void few_rows(CEmit *ce, const Mat *d, int64_t rows, const char *at, int depth) {
+  int wide = (int)(TILE_MR / rows);
+  int64_t npf = d->nn / d->nr, nwide = wide > 1 ? npf / wide * wide : 0, nrem = d->nn % d->nr;
+  char panel[96], col0[64];
+  Tile t = tile_proto(d);
+  t.mr = (int)rows, t.row0 = at, t.panel = panel, t.col0 = col0, t.nstore = d->nr;
+  snprintf(panel, sizeof panel, "B + jp * %" PRId64, d->k * d->nr);
+  snprintf(col0, sizeof col0, "jp * %d", d->nr);
+  if (nwide) {
+    cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp += %d)", nwide, wide);
+    t.np = wide, t.pnext = d->k * d->nr;
+    tile_emit(ce, &t, d->ep, depth + 1);
+    t.np = 0;
+  }
+  if (npf > nwide) {
+    cgen_line(ce, depth, "for (int64_t jp = %" PRId64 "; jp < %" PRId64 "; jp++)", nwide, npf);
+    tile_emit(ce, &t, d->ep, depth + 1);
+  }
+  if (nrem) {
+    snprintf(panel, sizeof panel, "B + %" PRId64, npf * d->k * d->nr);
+    snprintf(col0, sizeof col0, "%" PRId64, npf * d->nr);
+    t.nstore = (int)nrem;
+    tile_emit(ce, &t, d->ep, depth);
+  }
+}
+
 static void product_packed(CEmit *ce, const Mat *d, int depth) {
   int64_t mfull = d->m - d->m % TILE_MR, mrem = d->m % TILE_MR;
   char end[128], at[32];
@@ -95,7 +123,7 @@ static void product_packed(CEmit *ce, const Mat *d, int depth) {
   }
   if (mrem) {
     snprintf(at, sizeof at, "%" PRId64, mfull);
-    panels(ce, d, &(Rows){.begin = "0", .end = "0", .rem = mrem, .rem_at = at}, depth);
+    few_rows(ce, d, mrem, at, depth);
   }
 }
 

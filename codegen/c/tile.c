@@ -54,45 +54,53 @@ static void a_at(const Tile *t, int r, char *buf, size_t n) {
   snprintf(buf, n, "%s[%s]", t->a, idx[0] ? idx : "0");
 }
 
+/* Sums c<r * np + p>: row r of the tile, panel p of its panels. */
+static int panels_of(const Tile *t) { return t->np ? t->np : 1; }
+
 static void zero_sums(CEmit *ce, const Tile *t, int d) {
   cgen_printf(ce, "%*sfor (tj = 0; tj < %d; tj++) {", 2 * d, "", t->nr);
-  for (int r = 0; r < t->mr; r++) cgen_printf(ce, " c%d[tj] = 0;", r);
+  for (int s = 0; s < t->mr * panels_of(t); s++) cgen_printf(ce, " c%d[tj] = 0;", s);
   cgen_printf(ce, " }\n");
 }
 
 static void k_loop(CEmit *ce, const Tile *t, int d) {
   const char *fma = !strcmp(t->t, "float") ? "DLC_FMAF" : "DLC_FMA";
+  int np = panels_of(t);
   char a[600];
   cgen_line(ce, d, "for (tk = 0; tk < %" PRId64 "; tk++) {", t->depth);
-  cgen_line(ce, d + 1, "const %s *restrict pk = %s + tk * %" PRId64 ";", t->t, t->panel,
-            t->pstride ? t->pstride : t->nr);
+  for (int p = 0; p < np; p++)
+    cgen_line(ce, d + 1, "const %s *restrict pk%d = %s + %" PRId64 " + tk * %" PRId64 ";", t->t, p, t->panel,
+              p * t->pnext, t->pstride ? t->pstride : t->nr);
   for (int r = 0; r < t->mr; r++) {
     a_at(t, r, a, sizeof a);
     cgen_line(ce, d + 1, "const %s x%d = %s;", t->t, r, a);
   }
   cgen_line(ce, d + 1, "for (tj = 0; tj < %d; tj++) {", t->nr);
   for (int r = 0; r < t->mr; r++)
-    cgen_line(ce, d + 2, "c%d[tj] = %s(x%d, pk[tj], c%d[tj]);", r, fma, r, r);
+    for (int p = 0; p < np; p++)
+      cgen_line(ce, d + 2, "c%d[tj] = %s(x%d, pk%d[tj], c%d[tj]);", r * np + p, fma, r, p, r * np + p);
   cgen_line(ce, d + 1, "}");
   cgen_line(ce, d, "}");
 }
 
 static void store(CEmit *ce, const Tile *t, const Epi *ep, int d) {
-  char v[32], row[160], col[160];
-  snprintf(col, sizeof col, "%s + tj", t->col0);
+  char v[32], row[160], col[200];
+  int np = panels_of(t);
   cgen_line(ce, d, "for (tj = 0; tj < %d; tj++) {", t->nstore);
-  for (int r = 0; r < t->mr; r++) {
-    snprintf(v, sizeof v, "c%d[tj]", r);
-    snprintf(row, sizeof row, r ? "%s + %d" : "%s", t->row0, r);
-    epi_store(ce, ep, d + 1, v, row, col);
-  }
+  for (int r = 0; r < t->mr; r++)
+    for (int p = 0; p < np; p++) {
+      snprintf(v, sizeof v, "c%d[tj]", r * np + p);
+      snprintf(row, sizeof row, r ? "%s + %d" : "%s", t->row0, r);
+      snprintf(col, sizeof col, p ? "%s + %d + tj" : "%s + tj", t->col0, p * t->nr);
+      epi_store(ce, ep, d + 1, v, row, col);
+    }
   cgen_line(ce, d, "}");
 }
 
 void tile_emit(CEmit *ce, const Tile *t, const Epi *ep, int d) {
   cgen_line(ce, d, "{");
   cgen_printf(ce, "%*s%s", 2 * (d + 1), "", t->t);
-  for (int r = 0; r < t->mr; r++) cgen_printf(ce, "%s c%d[%d]", r ? "," : "", r, t->nr);
+  for (int s = 0; s < t->mr * panels_of(t); s++) cgen_printf(ce, "%s c%d[%d]", s ? "," : "", s, t->nr);
   cgen_printf(ce, ";\n");
   cgen_line(ce, d + 1, "int64_t tj, tk;");
   zero_sums(ce, t, d + 1);

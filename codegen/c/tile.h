@@ -56,6 +56,8 @@ typedef struct Tile {
   const char *row0;    /* expression of the tile's first row */
   const char *panel;   /* the packed panel: P[k, j] = panel[k * pstride + j] */
   int64_t pstride;     /* 0: nr (a panel of its own) */
+  int np;              /* panels side by side (0: 1), each pnext values after the last; */
+  int64_t pnext;       /* for few rows, so that enough sums are in flight */
   const char *col0;    /* expression of the panel's first column */
 } Tile;
 
