@@ -31,10 +31,10 @@ int cuda_conv(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l) {
   cgen_line(&ce->c, depth, "const %s b = i / %" PRId64 ", o = i / %" PRId64 " %% %" PRId64 ";", ce->it,
             oc * w.out_plane, w.out_plane, oc);
   positions(ce, &w, depth);
-  cgen_line(&ce->c, depth, "const %s *xg = p%d + (b * %" PRId64 " + o / %" PRId64 " * %" PRId64 ") * %" PRId64
+  cgen_line(&ce->c, depth, "const %s *xg = buf%d + (b * %" PRId64 " + o / %" PRId64 " * %" PRId64 ") * %" PRId64
                            "; /* the group's channels */",
             t, x->id, x->shape.d[1], og, cg, w.in_plane);
-  cgen_line(&ce->c, depth, "const %s *wo = p%d + o * %" PRId64 ";", t, wt->id, cg * w.k_plane);
+  cgen_line(&ce->c, depth, "const %s *wo = buf%d + o * %" PRId64 ";", t, wt->id, cg * w.k_plane);
   cgen_line(&ce->c, depth, "%s acc = 0;", t);
   cgen_line(&ce->c, depth, "for (int64_t c = 0; c < %" PRId64 "; c++) {", cg);
   int inner = cgen_window_taps(&ce->c, &w, depth + 1);
@@ -56,7 +56,7 @@ int cuda_pool(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l) {
   cgen_index_init(&xi, 0), cgen_index_add(&xi, "p", w.in_st, w.nsp);
   const char *t = cgen_ctype(n);
   int depth = cuda_grid_loop(ce, l, "i", shape_numel(&n->shape), 1);
-  cgen_line(&ce->c, depth, "const %s *xc = p%d + i / %" PRId64 " * %" PRId64 ";", t, x->id, w.out_plane,
+  cgen_line(&ce->c, depth, "const %s *xc = buf%d + i / %" PRId64 " * %" PRId64 ";", t, x->id, w.out_plane,
             w.in_plane);
   positions(ce, &w, depth);
   cgen_line(&ce->c, depth, "%s acc = %s;", t, is_max ? "-INFINITY" : "0");

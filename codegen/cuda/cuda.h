@@ -9,7 +9,7 @@
  * the schedule walk (kernels.c), indices and fused element chains (index.c), the
  * kernel emitters (one per IMPL family of ops.def), the host code (host.c, api.c).
  *
- * Inside a kernel the device buffer of node <id> is the parameter p<id>, an element
+ * Inside a kernel the device buffer of node <id> is the parameter buf<id>, an element
  * value computed in registers is v<id>, and `IT` stands for the index type the
  * kernel's sizes need (ce->it: "int", or "int64_t" past 2^31 elements). */
 #ifndef DLC_CUDA_H
@@ -99,7 +99,7 @@ bool cuda_is_view(const CuEmit *ce, int id);
 
 /* A family's emitter: writes the body of node n's kernel after the signature and
  * sets l's grid and block.  `epi` is the kernel's elementwise epilogue (KERNEL_EPILOGUE,
- * else n_epi == 0), applied to each result before it is stored into p<last>.  0, or -1
+ * else n_epi == 0), applied to each result before it is stored into buf<last>.  0, or -1
  * with ce->c.e set. */
 typedef struct CuEpilogue {
   const int *ids; /* the elementwise nodes after the heavy one */
@@ -125,6 +125,12 @@ int cuda_gather(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_matmul(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_conv(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_pool(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
+int cuda_scatter(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);          /* grad.c */
+int cuda_conv_grad_input(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
+int cuda_conv_grad_weight(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
+int cuda_pool_max_grad(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
+int cuda_pool_avg_grad(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
+int cuda_rng(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);              /* rng.c */
 
 /* A REDUCE kernel: the reduction (last of ids) reads its operand through the
  * elementwise prologue ids[0..n-1).  1 when the shape does not suit (the caller runs

@@ -16,7 +16,7 @@ int cuda_elementwise(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch 
   int depth = cuda_grid_loop(ce, l, "i", shape_numel(&out->shape), 1);
   CuRegs r = {ids, count, NULL, 0};
   cuda_chain(ce, &r, &out->shape, "i", "s", depth);
-  cgen_line(&ce->c, depth, "p%d[i] = v%d;", out->id, out->id);
+  cgen_line(&ce->c, depth, "buf%d[i] = v%d;", out->id, out->id);
   cgen_line(&ce->c, 1, "}");
   free(ids);
   return 0;

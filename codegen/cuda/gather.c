@@ -18,11 +18,11 @@ int cuda_gather(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l) {
   cgen_line(&ce->c, depth, "const %s o = i / %" PRId64 ", j = i / %" PRId64 " %% %" PRId64
                            ", e = i %% %" PRId64 ";",
             ce->it, nidx * inner, inner, nidx, inner);
-  cgen_line(&ce->c, depth, "int64_t k = (int64_t)p%d[j];", n->in[1]);
+  cgen_line(&ce->c, depth, "int64_t k = (int64_t)buf%d[j];", n->in[1]);
   cgen_line(&ce->c, depth, "if (k < 0) k += %" PRId64 ";", dim);
   cgen_line(&ce->c, depth, "%s v%d = 0;", cgen_ctype(n), n->id);
   cgen_line(&ce->c, depth, "if (k < 0 || k >= %" PRId64 ") *err = 1;", dim);
-  cgen_line(&ce->c, depth, "else v%d = p%d[(o * %" PRId64 " + k) * %" PRId64 " + e];", n->id, n->in[0],
+  cgen_line(&ce->c, depth, "else v%d = buf%d[(o * %" PRId64 " + k) * %" PRId64 " + e];", n->id, n->in[0],
             dim, inner);
   cuda_store(ce, n, epi, "i", depth);
   cgen_line(&ce->c, 1, "}");

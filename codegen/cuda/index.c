@@ -67,19 +67,19 @@ static bool load_strides(const Node *a, const Shape *space, int64_t *st) {
   return true;
 }
 
-/* p<buf>[...]: the buffer of node `shape_of`, read broadcast onto space. */
+/* buf<buf>[...]: the buffer of node `shape_of`, read broadcast onto space. */
 static void load(CuEmit *ce, int buf, int shape_of, const Shape *space, const char *flat, const char *var,
                  char *out, size_t size) {
   const Node *a = ce->c.g->nodes[shape_of];
   int64_t st[IR_MAX_RANK];
   if (!load_strides(a, space, st)) {
-    snprintf(out, size, "p%d[%s]", buf, shape_numel(&a->shape) == 1 ? "0" : flat);
+    snprintf(out, size, "buf%d[%s]", buf, shape_numel(&a->shape) == 1 ? "0" : flat);
     return;
   }
   CgenIndex ix;
   cgen_index_init(&ix, 0);
   cgen_index_add(&ix, var, st, space->rank);
-  snprintf(out, size, "p%d[%s]", buf, cgen_index_str(&ix));
+  snprintf(out, size, "buf%d[%s]", buf, cgen_index_str(&ix));
 }
 
 void cuda_operand(CuEmit *ce, int a, const CuRegs *regs, const Shape *space, const char *flat,
@@ -128,10 +128,10 @@ void cuda_chain(CuEmit *ce, const CuRegs *r, const Shape *space, const char *fla
 
 void cuda_store(CuEmit *ce, const Node *n, const CuEpilogue *epi, const char *flat, int depth) {
   if (!epi || !epi->n) {
-    cgen_line(&ce->c, depth, "p%d[%s] = v%d;", n->id, flat, n->id);
+    cgen_line(&ce->c, depth, "buf%d[%s] = v%d;", n->id, flat, n->id);
     return;
   }
   CuRegs r = {epi->ids, epi->n, &n->id, 1};
   cuda_chain(ce, &r, &n->shape, flat, "e", depth);
-  cgen_line(&ce->c, depth, "p%d[%s] = v%d;", epi->out, flat, epi->out);
+  cgen_line(&ce->c, depth, "buf%d[%s] = v%d;", epi->out, flat, epi->out);
 }

@@ -28,7 +28,10 @@ static const Family families[] = {
     {"reshape", cuda_reshape},   {"transpose", cuda_transpose}, {"broadcast", cuda_broadcast},
     {"slice", cuda_slice},       {"pad", cuda_pad},             {"concat", cuda_concat},
     {"iota", cuda_iota},         {"gather", cuda_gather},       {"matmul", cuda_matmul},
-    {"conv", cuda_conv},         {"pool", cuda_pool},
+    {"conv", cuda_conv},         {"pool", cuda_pool},           {"scatter", cuda_scatter},
+    {"conv_grad_input", cuda_conv_grad_input}, {"conv_grad_weight", cuda_conv_grad_weight},
+    {"pool_max_grad", cuda_pool_max_grad},     {"pool_avg_grad", cuda_pool_avg_grad},
+    {"rng", cuda_rng},
 };
 
 static CudaFn family_of(const Node *n) {
@@ -68,7 +71,7 @@ static CuLaunch *launch_for(CuEmit *ce, const int *ids, int n, int out) {
   bool fails = false;
   for (int j = 0; j < n; j++) {
     const Node *x = ce->c.g->nodes[ids[j]];
-    fails |= x->op == OP_GATHER;
+    fails |= x->op == OP_GATHER || x->op == OP_SCATTER_ADD; /* indices from the caller */
     for (int i = 0; i < x->nin; i++)
       if (!in_list(ids, n, x->in[i]) && !in_list(l->args, l->nargs, x->in[i])) l->args[l->nargs++] = x->in[i];
   }
@@ -132,7 +135,7 @@ static void signature(CuEmit *ce, const CuLaunch *l, const int *nodes, int n) {
       continue;
     }
     const Node *a = ce->c.g->nodes[l->args[i]];
-    cgen_printf(&ce->c, "%*s%s%s *%sp%d /* %s%s */%s", i ? len : 0, "", i == out ? "" : "const ",
+    cgen_printf(&ce->c, "%*s%s%s *%sbuf%d /* %s%s */%s", i ? len : 0, "", i == out ? "" : "const ",
                 cgen_ctype(a), r, a->id, dtype_name(a->dtype), cgen_shape(&a->shape, shp, sizeof shp), sep);
   }
 }

@@ -48,7 +48,7 @@ static Mat mat_dims(const CuEmit *ce, const Node *n) {
   return d;
 }
 
-/* const T *A = p<a> + ..., *B = p<b> + ...; for batch index `b`. */
+/* const T *A = buf<a> + ..., *B = buf<b> + ...; for batch index `b`. */
 static void batch_pointers(CuEmit *ce, const Node *n, const Mat *d, int depth) {
   bool need[IR_MAX_RANK];
   for (int i = 0; i < d->yb.rank; i++) need[i] = d->ast[i] || d->bst[i];
@@ -57,8 +57,8 @@ static void batch_pointers(CuEmit *ce, const Node *n, const Mat *d, int depth) {
   cgen_index_init(&ai, 0), cgen_index_add(&ai, "z", d->ast, d->yb.rank);
   cgen_index_init(&bi, 0), cgen_index_add(&bi, "z", d->bst, d->yb.rank);
   const char *t = cgen_ctype(n);
-  cgen_line(&ce->c, depth, "const %s *A = p%d + %s;", t, n->in[0], cgen_index_str(&ai));
-  cgen_line(&ce->c, depth, "const %s *B = p%d + %s;", t, n->in[1], cgen_index_str(&bi));
+  cgen_line(&ce->c, depth, "const %s *A = buf%d + %s;", t, n->in[0], cgen_index_str(&ai));
+  cgen_line(&ce->c, depth, "const %s *B = buf%d + %s;", t, n->in[1], cgen_index_str(&bi));
 }
 
 /* Stores acc (the result at row i, column j of batch b) through the epilogue. */

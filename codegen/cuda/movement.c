@@ -6,7 +6,7 @@
 
 #include "cuda.h"
 
-/* v<n> = p<x>[base + coordinates . st], stored through the epilogue. */
+/* v<n> = buf<x>[base + coordinates . st], stored through the epilogue. */
 static void strided_copy(CuEmit *ce, const Node *n, int64_t base, const int64_t *st_in,
                          const CuEpilogue *epi, CuLaunch *l) {
   int64_t st[IR_MAX_RANK];
@@ -20,7 +20,7 @@ static void strided_copy(CuEmit *ce, const Node *n, int64_t base, const int64_t 
   cgen_index_add(&xi, "s", st, n->shape.rank);
   int depth = cuda_grid_loop(ce, l, "i", shape_numel(&n->shape), 1);
   cuda_unravel(ce, &n->shape, "i", "s", need, depth);
-  cgen_line(&ce->c, depth, "const %s v%d = p%d[%s];", cgen_ctype(n), n->id, n->in[0], cgen_index_str(&xi));
+  cgen_line(&ce->c, depth, "const %s v%d = buf%d[%s];", cgen_ctype(n), n->id, n->in[0], cgen_index_str(&xi));
   cuda_store(ce, n, epi, "i", depth);
   cgen_line(&ce->c, 1, "}");
 }
@@ -101,7 +101,7 @@ int cuda_pad(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l) {
   cgen_index_add(&xi, "s", xs, x->rank);
   int depth = cuda_grid_loop(ce, l, "i", shape_numel(&n->shape), 1);
   cuda_unravel(ce, &n->shape, "i", "s", need, depth);
-  cgen_line(&ce->c, depth, "const %s v%d = %s ? p%d[%s] : (%s)%s;", cgen_ctype(n), n->id, cond, n->in[0],
+  cgen_line(&ce->c, depth, "const %s v%d = %s ? buf%d[%s] : (%s)%s;", cgen_ctype(n), n->id, cond, n->in[0],
             cgen_index_str(&xi), cgen_ctype(n), value);
   cuda_store(ce, n, epi, "i", depth);
   cgen_line(&ce->c, 1, "}");
@@ -121,7 +121,7 @@ int cuda_concat(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l) {
   for (int i = 0; i < n->nin; i++) {
     int64_t len = cgen_in(&ce->c, n, i)->shape.d[ax] * inner;
     if (!len) continue;
-    cgen_line(&ce->c, depth, "%sif (j < %" PRId64 ") v%d = p%d[o * %" PRId64 " + j - %" PRId64 "];",
+    cgen_line(&ce->c, depth, "%sif (j < %" PRId64 ") v%d = buf%d[o * %" PRId64 " + j - %" PRId64 "];",
               first ? "" : "else ", at + len, n->id, n->in[i], len, at);
     first = false;
     at += len;

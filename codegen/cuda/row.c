@@ -139,12 +139,12 @@ static void scalar(CuEmit *ce, Row *r, const Node *x, int depth) {
 
 static void store_last(CuEmit *ce, Row *r, const Node *last, int depth) {
   if (listed(r->scalars, r->nscalars, last->id)) {
-    cgen_line(&ce->c, depth, "if (threadIdx.x == 0) p%d[row] = v%d;", last->id, last->id);
+    cgen_line(&ce->c, depth, "if (threadIdx.x == 0) buf%d[row] = v%d;", last->id, last->id);
     return;
   }
   CuRegs regs;
   int inner = column_pass(ce, r, last->id, &regs, depth);
-  cgen_line(&ce->c, inner, "p%d[at] = v%d;", last->id, last->id);
+  cgen_line(&ce->c, inner, "buf%d[at] = v%d;", last->id, last->id);
   cgen_line(&ce->c, depth, "}");
 }
 
