@@ -34,9 +34,10 @@ PassOptions pass_options(int opt_level) {
   return o;
 }
 
-/* What follows every pass: its stats line, the graph when asked, the verifier. */
-static int after(const Graph *g, const PassOptions *o, const char *name, int before, DlcErr *e) {
-  if (o->stats_to) fprintf(o->stats_to, "pass %-7s %5d -> %5d nodes\n", name, before, g->n);
+/* What follows every pass: its stats line (what `stat` says), the graph when asked, the
+ * verifier. */
+static int after(const Graph *g, const PassOptions *o, const char *name, const char *stat, DlcErr *e) {
+  if (o->stats_to) fprintf(o->stats_to, "pass %-7s %s\n", name, stat);
   if (o->print_after && !strcmp(o->print_after, name)) ir_print(o->print_to ? o->print_to : stderr, g);
   if (!o->verify) return 0;
   DlcErr v;
@@ -50,13 +51,25 @@ static int run(Graph **g, const PassOptions *o, const char *name, GraphPass pass
   int before = (*g)->n;
   DlcErr pe;
   if (pass(g, &pe)) return dlc_errf(e, "%s: %s", name, pe.msg);
-  return after(*g, o, name, before, e);
+  char stat[64];
+  snprintf(stat, sizeof stat, "%5d -> %5d nodes", before, (*g)->n);
+  return after(*g, o, name, stat, e);
+}
+
+static int fuse(Graph *g, const PassOptions *o, Schedule **s, DlcErr *e) {
+  *s = pass_fuse(g, o->fuse);
+  char stat[64];
+  snprintf(stat, sizeof stat, "%5d nodes in %d kernels", g->n, (*s)->nk);
+  return after(g, o, "fuse", stat, e);
 }
 
 static int plan(Graph *g, const PassOptions *o, const Schedule *s, Plan **p, DlcErr *e) {
   *p = pass_plan(g, s);
   if (o->verify && plan_check(g, s, *p, e)) return -1;
-  return after(g, o, "plan", g->n, e);
+  char stat[128];
+  snprintf(stat, sizeof stat, "arena %lld bytes (live peak %lld, without reuse %lld)",
+           (long long)(*p)->arena_bytes, (long long)(*p)->peak_bytes, (long long)(*p)->total_bytes);
+  return after(g, o, "plan", stat, e);
 }
 
 int pass_pipeline(Graph **g, const PassOptions *o, Schedule **s, Plan **p, DlcErr *e) {
@@ -64,7 +77,6 @@ int pass_pipeline(Graph **g, const PassOptions *o, Schedule **s, Plan **p, DlcEr
   if (run(g, o, "cse", pass_cse, e)) return -1;
   if (run(g, o, "dce", pass_dce, e)) return -1;
   if (run(g, o, "bnfold", pass_bnfold, e)) return -1;
-  *s = pass_fuse(*g, o->fuse);
-  if (after(*g, o, "fuse", (*g)->n, e)) return -1;
+  if (fuse(*g, o, s, e)) return -1;
   return plan(*g, o, *s, p, e);
 }
