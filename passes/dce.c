@@ -128,9 +128,16 @@ static void emit(Rebuild *r, int i) {
   r->order[r->norder++] = n;
 }
 
-/* newid of every node, replaced ones included, for renaming operands. */
+/* newid of every node, replaced ones included, for renaming operands.  INPUTs keep
+ * their order: the caller passes their buffers by position. */
 static void resolve_ids(Rebuild *r, int *ids) {
-  for (int i = 0; i < r->g->n; i++) ids[i] = r->newid[find(r, i)];
+  int last_input = -1;
+  for (int i = 0; i < r->g->n; i++) {
+    ids[i] = r->newid[find(r, i)];
+    if (r->g->nodes[i]->op != OP_INPUT) continue;
+    DLC_ASSERT(ids[i] > last_input);
+    last_input = ids[i];
+  }
 }
 
 Graph *pass_rebuild(Graph *g, const int *repl) {
