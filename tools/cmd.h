@@ -56,6 +56,7 @@ typedef struct CmdArgs {
   const char *compare;    /* --compare fused,unfused (variants) */
   int runs, warmup;       /* --runs, --warmup */
   bool json;              /* --json */
+  bool cpu_clock;         /* --clock cpu: the thread's CPU time, else wall time */
   bool help;              /* --help was given: print it and stop */
   char pool[4096];        /* the names inside NAME=VALUE options */
   size_t npool;

@@ -79,6 +79,12 @@ static int set_keep(CmdArgs *a, const char *opt, const char *v) { (void)opt, (vo
 static int set_compare(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->compare = v; return 0; }
 static int set_json(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->json = true; return 0; }
 
+static int set_clock(CmdArgs *a, const char *opt, const char *v) {
+  if (strcmp(v, "wall") && strcmp(v, "cpu")) return cmd_fail("%s '%s': expected wall or cpu", opt, v);
+  a->cpu_clock = !strcmp(v, "cpu");
+  return 0;
+}
+
 static int set_count(CmdArgs *a, const char *opt, const char *v) {
   int64_t x;
   bool runs = !strcmp(opt, "--runs");
@@ -233,6 +239,7 @@ static const CmdOpt opts[] = {
     {"--runs", "R", CMD_BENCH, set_count, "timed runs of each variant (default 50)"},
     {"--warmup", "W", CMD_BENCH, set_count, "untimed runs first (default 5)"},
     {"--json", NULL, CMD_BENCH, set_json, "print a JSON array, one object per variant"},
+    {"--clock", "wall|cpu", CMD_BENCH, set_clock, "time by the wall clock (default) or the thread's CPU time"},
     {"--keep", NULL, CMD_RUN | CMD_BENCH, set_keep, "keep the folder of the generated code and say where it is"},
     {"-O0", NULL, ALL, set_level, "only what correctness needs: no graph passes, no fusion"},
     {"-O1", NULL, ALL, set_level, "fold constants and identities, merge equal nodes, drop dead ones"},
