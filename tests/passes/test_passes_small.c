@@ -313,7 +313,7 @@ static void bnfold_all(void) {
 static void bnfold_training(void) {
   Graph *g = conv_bn(true, false);
   PassOptions o = pass_options(2);
-  o.training = true;
+  o.training = true, o.verify = true;
   Schedule *s;
   Plan *p;
   DlcErr e;
@@ -337,6 +337,7 @@ static void pipeline_levels(void) {
     pt_check_pipeline(g, pass_options(level), &in, &want, what);
     Graph *c = pass_clone(g);
     PassOptions o = pass_options(level);
+    o.verify = true;
     Schedule *s;
     Plan *p;
     CHECK(!pass_pipeline(&c, &o, &s, &p, &e));
@@ -354,7 +355,7 @@ static void pipeline_print(void) {
   ir_output(g, ir_binary(g, OP_ADD, ir_unary(g, OP_EXP, x), ir_scalar(g, DT_F32, 0)), "y");
   FILE *pf = tmpfile(), *sf = tmpfile();
   PassOptions o = pass_options(2);
-  o.print_after = "cse", o.print_to = pf, o.stats_to = sf;
+  o.print_after = "cse", o.print_to = pf, o.stats_to = sf, o.verify = true;
   Schedule *s;
   Plan *p;
   DlcErr e;
