@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Structured fuzzing of the ONNX operator builders: one-node models with random shapes,
 dtypes, attributes and constant operands, drawn from each operator's schema in the onnx
-package, fed to `dlc compile`.
+package, fed to `dlc dump` (or, with --cmd compile, `dlc compile`).
 
     .venv/bin/python tests/fuzz/op_fuzz.py --dlc build-asan/tools/dlc [--seconds 60] [--seed 1]
 
@@ -130,12 +130,12 @@ def supported_ops():
         return re.findall(r"ONNX_OP\((\w+),", f.read())
 
 
-def check(dlc, path, timeout):
+def check(dlc, cmd, path, timeout):
     env = dict(os.environ, ASAN_OPTIONS="exitcode=86:detect_leaks=1", UBSAN_OPTIONS="exitcode=87")
     with tempfile.TemporaryDirectory(prefix="dlc-opfuzz-") as tmp:
+        argv = [dlc, "dump", path] if cmd == "dump" else [dlc, "compile", path, "-o", os.path.join(tmp, "m.c")]
         try:
-            p = subprocess.run([dlc, "compile", path, "-o", os.path.join(tmp, "m.c")], capture_output=True,
-                               text=True, errors="replace", timeout=timeout, env=env)
+            p = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=timeout, env=env)
         except subprocess.TimeoutExpired:
             return f"no answer in {timeout} s"
     err = p.stderr.splitlines()
@@ -155,6 +155,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=30)
     ap.add_argument("--ops", default="", help="comma-separated operators (default: all dlc supports)")
     ap.add_argument("--out", default="")
+    ap.add_argument("--cmd", choices=["dump", "compile"], default="dump",
+                    help="dump: the frontend alone (default); compile: also the passes and the C backend")
     args = ap.parse_args()
     ops = args.ops.split(",") if args.ops else supported_ops()
     out = args.out or tempfile.mkdtemp(prefix="dlc-opfuzz-found-")
@@ -180,7 +182,7 @@ def main():
                 n += 1
                 with open(path, "wb") as f:
                     f.write(m.SerializeToString())
-                batch.append((path, pool.submit(check, args.dlc, path, args.timeout)))
+                batch.append((path, pool.submit(check, args.dlc, args.cmd, path, args.timeout)))
             for path, fut in batch:
                 why = fut.result()
                 if why:
