@@ -249,10 +249,11 @@ static int reduction_of(OnnxCtx *c, OnnxNode *n, Reduction *r) {
 
 /* Sum over every axis, to a scalar. */
 static int sum_all(OnnxCtx *c, int x) {
+  if (x < 0) return -1;
   int64_t ax[IR_MAX_RANK];
   int r = shape_of(c, x)->rank;
   for (int i = 0; i < r; i++) ax[i] = i;
-  return x < 0 ? -1 : ir_reduce(c->g, OP_REDUCE_SUM, x, ax, r, false);
+  return ir_reduce(c->g, OP_REDUCE_SUM, x, ax, r, false);
 }
 
 /* What both losses share: x [N, C, D...] of log-probabilities, target [N, D...] of class
