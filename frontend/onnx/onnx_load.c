@@ -125,7 +125,11 @@ static int find_opset(OnnxCtx *c, const Onnx__ModelProto *m) {
     const char *d = m->opset_import[i]->domain;
     if (!d || !*d || !strcmp(d, "ai.onnx")) c->opset = m->opset_import[i]->version;
   }
-  if (!c->opset) return onnx_fail(c, NULL, "the model imports no opset of the default ONNX domain");
+  if (!c->opset) {
+    const char *other = m->n_opset_import && m->opset_import[0]->domain ? m->opset_import[0]->domain : "";
+    return onnx_fail(c, NULL, "the model imports no opset of the default ONNX domain%s%s%s (dlc builds only that domain's operators)",
+                     *other ? ", only '" : "", other, *other ? "'" : "");
+  }
   return 0;
 }
 

@@ -35,6 +35,17 @@ int onnx_Identity(OnnxCtx *c, OnnxNode *n) {
 
 int onnx_Dropout(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
+  /* training_mode (opset 12 on) would draw a random mask; dlc compiles inference here */
+  double training = 0;
+  if (n->nin > 2 && n->in[2] >= 0 && onnx_const_doubles(c, n->in[2], &training, 1) != 1)
+    return onnx_fail(c, n, "training_mode must be a constant known at compile time");
+  double ratio = onnx_attr_float(n, "ratio", 0.5);
+  if (n->nin > 1 && n->in[1] >= 0 && onnx_const_doubles(c, n->in[1], &ratio, 1) != 1)
+    return onnx_fail(c, n, "ratio must be a constant known at compile time");
+  /* Before opset 7, is_test=0 also asked for training; like other inference runtimes, dlc
+   * reads those old models as inference graphs. */
+  if (training != 0 && ratio != 0)
+    return onnx_fail(c, n, "training mode is not supported: dlc builds Dropout for inference (the identity)");
   n->out[0] = n->in[0]; /* inference: the identity */
   if (n->nout > 1) {
     const Node *x = c->g->nodes[n->in[0]];
@@ -120,9 +131,15 @@ int onnx_Flatten(OnnxCtx *c, OnnxNode *n) {
 }
 
 /* Axes from the attribute (before opset 13) or the second input. */
+/* Axes from the attribute (before opset 13) or the second input: the count, AXES_ABSENT,
+ * or -1 after an error (a second input that is not a compile-time constant). */
+#define AXES_ABSENT (-2)
 static int axes_of(OnnxCtx *c, OnnxNode *n, int64_t *ax, int max) {
-  if (c->opset < 13) return onnx_attr_ints(n, "axes", ax, max);
-  if (n->nin < 2 || n->in[1] < 0) return -1;
+  if (c->opset < 13) {
+    int k = onnx_attr_ints(n, "axes", ax, max);
+    return k < 0 ? AXES_ABSENT : k;
+  }
+  if (n->nin < 2 || n->in[1] < 0) return AXES_ABSENT;
   return const_ints(c, n, 1, "axes", ax, max);
 }
 
@@ -131,8 +148,9 @@ int onnx_Squeeze(OnnxCtx *c, OnnxNode *n) {
   const Shape *x = shape_of(c, n->in[0]);
   int64_t ax[IR_MAX_RANK];
   int na = axes_of(c, n, ax, IR_MAX_RANK);
+  if (na == -1) return -1;
   bool drop[IR_MAX_RANK] = {0};
-  if (na < 0)
+  if (na == AXES_ABSENT)
     for (int i = 0; i < x->rank; i++) drop[i] = x->d[i] == 1;
   for (int i = 0; i < na; i++) {
     int64_t a;
@@ -153,7 +171,8 @@ int onnx_Unsqueeze(OnnxCtx *c, OnnxNode *n) {
   const Shape *x = shape_of(c, n->in[0]);
   int64_t ax[IR_MAX_RANK];
   int na = axes_of(c, n, ax, IR_MAX_RANK);
-  if (na < 0) return onnx_fail(c, n, "needs axes");
+  if (na == -1) return -1;
+  if (na == AXES_ABSENT) return onnx_fail(c, n, "needs axes");
   int r = x->rank + na;
   if (r > IR_MAX_RANK) return onnx_fail(c, n, "rank %d is over %d", r, IR_MAX_RANK);
   bool ins[IR_MAX_RANK] = {0};
@@ -345,7 +364,7 @@ int onnx_Range(OnnxCtx *c, OnnxNode *n) {
   double v[3];
   for (int i = 0; i < 3; i++)
     if (onnx_const_doubles(c, n->in[i], &v[i], 1) != 1)
-      return onnx_fail(c, n, "start, limit and delta must be scalar constants");
+      return onnx_fail(c, n, "start, limit and delta must be scalars, each a constant known at compile time");
   if (v[2] == 0) return onnx_fail(c, n, "delta is 0");
   double cnt = ceil((v[1] - v[0]) / v[2]);
   int64_t len = cnt > 0 ? (int64_t)cnt : 0;

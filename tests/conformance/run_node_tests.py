@@ -48,7 +48,7 @@ def read_pb(path):
 def first_line(text):
     for line in text.splitlines():
         if line.strip():
-            return line.strip()[:300]
+            return line.strip()[:2000]
     return "(no output)"
 
 
@@ -67,7 +67,7 @@ def run_case(dlc, model, inputs, out_names, case, work, cflags):
         np.save(npy, arr)
         feeds.append((name, arr, npy))
     why = run_dlc(dlc, model, feeds, out_names, case, work, cflags, const_ints=False)
-    if why and "must be a constant known at compile time" in why:
+    if why and ("constant known at compile time" in why or "dimensions must be positive" in why):
         why = run_dlc(dlc, model, feeds, out_names, case, work, cflags, const_ints=True)
     return why
 
@@ -78,7 +78,7 @@ def run_dlc(dlc, model, feeds, out_names, case, work, cflags, const_ints):
         # operands that parametrise the operator rather than being its data: integer
         # tensors (shapes, axes, indices) and small vectors after the first input
         # (Resize's scales and roi)
-        if const_ints and (arr.dtype.kind in "iub" or (k > 0 and arr.ndim <= 1)):
+        if const_ints and (arr.dtype.kind in "iub" or arr.ndim == 0 or (k > 0 and arr.ndim <= 1)):
             args += ["--const-input", "%s=%s" % (name, npy)]
             continue
         if arr.ndim:
