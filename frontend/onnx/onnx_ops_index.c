@@ -252,6 +252,11 @@ int onnx_ScatterND(OnnxCtx *c, OnnxNode *n) {
   int m = (int)is->d[is->rank - 1];
   int64_t t = shape_numel(shape_of(c, f)), rows = 1;
   for (int i = 0; i < m; i++) rows *= ds.d[i];
+  if (rows == 0) { /* empty data: only an empty set of indices fits */
+    if (t) return onnx_fail(c, n, "indices point into empty data");
+    n->out[0] = data;
+    return 0;
+  }
   int64_t pr[2] = {rows, shape_numel(&ds) / rows}, tr[2] = {t, pr[1]};
   if (shape_numel(shape_of(c, upd)) != t * pr[1]) return onnx_fail(c, n, "updates do not have the shape indices and data call for");
   if (scatter_fits(c, n, pr[0], t, pr[1], red)) return -1;
