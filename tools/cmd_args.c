@@ -227,7 +227,7 @@ static const CmdOpt opts[] = {
     {"--name", "N", CMD_COMPILE, set_name, "prefix of the generated symbols (default: the model's name)"},
     {"--embed-max", "BYTES", CMD_COMPILE, set_embed, "embed weights up to this size, else write OUT.weights"},
     {"--stats", NULL, CMD_COMPILE, set_stats, "print each pass with node counts, then kernels, arena and weight bytes"},
-    {"--target", "c|cuda", CMD_COMPILE | CMD_RUN, set_target, "generate C for the CPU (default) or CUDA for a GPU"},
+    {"--target", "c|cuda", CMD_COMPILE | CMD_RUN | CMD_BENCH, set_target, "generate C for the CPU (default) or CUDA for a GPU"},
     {"--cuda-arch", "SM", CMD_COMPILE, set_cuda_arch, "with --cuda-aot: the PTX's architecture (default sm_80)"},
     {"--cuda-aot", NULL, CMD_COMPILE, set_cuda_aot, "compile the kernels to PTX now (NVRTC) and embed it"},
     {"--input", "NAME=FILE.npy", CMD_RUN | CMD_BENCH, set_input, "an input's values (others are seeded random)"},

@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "dlcrt.h"
 #include "jit.h"
+#include "rt_cuda.h"
 
 #define BENCH_MAX_VARIANTS 8
 #define BENCH_CFLAGS "-O3 -march=native"
@@ -103,7 +104,7 @@ static int64_t moved_bytes(const Graph *g, const Schedule *s) {
 static int build(const Graph *g, const CmdArgs *a, Variant *v, DlcErr *e) {
   v->g = pass_clone(g);
   if (pass_pipeline(&v->g, &v->po, &v->s, &v->p, e) || plan_check(v->g, v->s, v->p, e)) return -1;
-  JitOptions jo = {.cflags = a->cflags ? a->cflags : BENCH_CFLAGS, .keep = a->keep};
+  JitOptions jo = {.cflags = a->cflags ? a->cflags : BENCH_CFLAGS, .keep = a->keep, .cuda = a->cuda};
   v->m = jit_build_plan(v->g, v->s, v->p, &jo, e);
   if (!v->m) return -1;
   if (a->keep) fprintf(stderr, "dlc: note: %s: generated code kept in %s\n", v->name, jit_dir(v->m));
@@ -237,6 +238,7 @@ int cmd_bench(int argc, char **argv) {
     return 0;
   }
   DlcErr e;
+  if (a.cuda && rt_cuda_probe(&e)) return cmd_fail("--target cuda: %s", e.msg);
   Graph *g = cmd_load(&a, &e);
   if (!g) return cmd_fail("%s", e.msg);
   Bench b = {0};
