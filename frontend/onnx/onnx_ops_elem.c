@@ -308,3 +308,13 @@ int onnx_IsInf(OnnxCtx *c, OnnxNode *n) {
   ONNX_TRY(c, n, n->out[0] = y);
   return 0;
 }
+
+/* x < -lambd: x + bias; x > lambd: x - bias; else 0. */
+int onnx_Shrink(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 1)) return -1;
+  int x = n->in[0];
+  double lambd = onnx_attr_float(n, "lambd", 0.5), bias = onnx_attr_float(n, "bias", 0);
+  int lo = sel(c, cmp(c, OP_LT, x, k(c, x, -lambd)), add(c, x, k(c, x, bias)), k(c, x, 0));
+  ONNX_TRY(c, n, n->out[0] = sel(c, cmp(c, OP_GT, x, k(c, x, lambd)), sub(c, x, k(c, x, bias)), lo));
+  return 0;
+}

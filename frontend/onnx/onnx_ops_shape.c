@@ -380,6 +380,56 @@ int onnx_Range(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
+/* A slice of x along one axis: start, end (exclusive; -1 runs to 0 backwards), step. */
+static int slice_axis(OnnxCtx *c, int x, int axis, int64_t start, int64_t end, int64_t step) {
+  const Shape *s = shape_of(c, x);
+  int64_t st[IR_MAX_RANK], en[IR_MAX_RANK], sp[IR_MAX_RANK];
+  for (int d = 0; d < s->rank; d++) st[d] = 0, en[d] = s->d[d], sp[d] = 1;
+  st[axis] = start, en[axis] = end, sp[axis] = step;
+  return slice(c, x, st, en, sp);
+}
+
+/* The pieces edge, reflect and wrap padding put before (b) and after (e) x along axis. */
+static int pad_piece(OnnxCtx *c, int x, int axis, int64_t count, bool before, const char *mode) {
+  int64_t d = shape_of(c, x)->d[axis];
+  if (!strcmp(mode, "wrap"))
+    return before ? slice_axis(c, x, axis, d - count, d, 1) : slice_axis(c, x, axis, 0, count, 1);
+  if (!strcmp(mode, "reflect"))
+    return before ? slice_axis(c, x, axis, count, 0, -1)
+                  : slice_axis(c, x, axis, d - 2, d - 2 - count, -1);
+  int one = before ? slice_axis(c, x, axis, 0, 1, 1) : slice_axis(c, x, axis, d - 1, d, 1); /* edge */
+  if (one < 0) return -1;
+  Shape t = *shape_of(c, one);
+  t.d[axis] = count;
+  Attr a = attr_ints(A_SHAPE, t.d, t.rank);
+  return ir_add(c->g, OP_BROADCAST, &one, 1, &a, 1);
+}
+
+/* Edge, reflect and wrap padding, one axis at a time as numpy does: crops first, then
+ * the pieces concatenated around x. */
+static int pad_mode(OnnxCtx *c, OnnxNode *n, int x, const int64_t *full, const char *mode) {
+  int r = shape_of(c, x)->rank;
+  for (int a = 0; a < r; a++) {
+    int64_t b = full[a], e = full[a + r], d = shape_of(c, x)->d[a];
+    if (b < 0 || e < 0) ONNX_TRY(c, n, x = slice_axis(c, x, a, b < 0 ? -b : 0, e < 0 ? d + e : d, 1));
+    d = shape_of(c, x)->d[a];
+    b = b > 0 ? b : 0, e = e > 0 ? e : 0;
+    int64_t most = !strcmp(mode, "reflect") ? d - 1 : !strcmp(mode, "wrap") ? d : INT64_MAX;
+    if (b > most || e > most)
+      return onnx_fail(c, n, "%s padding of %lld along axis %d of size %lld is not supported", mode,
+                       (long long)(b > e ? b : e), a, (long long)d);
+    int parts[3], k = 0;
+    if (b) ONNX_TRY(c, n, parts[k++] = pad_piece(c, x, a, b, true, mode));
+    parts[k++] = x;
+    if (e) ONNX_TRY(c, n, parts[k++] = pad_piece(c, x, a, e, false, mode));
+    if (k > 1) {
+      Attr ax = attr_int(A_AXIS, a);
+      ONNX_TRY(c, n, x = ir_add(c->g, OP_CONCAT, parts, k, &ax, 1));
+    }
+  }
+  return x;
+}
+
 int onnx_Pad(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   const Shape *x = shape_of(c, n->in[0]);
@@ -387,14 +437,15 @@ int onnx_Pad(OnnxCtx *c, OnnxNode *n) {
   int np, na = -1;
   double value = 0;
   const char *mode = onnx_attr_str(c, n, "mode", "constant");
-  if (strcmp(mode, "constant")) return onnx_fail(c, n, "mode '%s' is not supported (only constant)", mode);
+  if (strcmp(mode, "constant") && strcmp(mode, "edge") && strcmp(mode, "reflect") && strcmp(mode, "wrap"))
+    return onnx_fail(c, n, "mode '%s' is not one of constant, edge, reflect, wrap", mode);
   if (c->opset < 11) {
     np = onnx_attr_ints(n, "pads", pads, 2 * IR_MAX_RANK);
     value = onnx_attr_float(n, "value", 0);
   } else {
     if ((np = const_ints(c, n, 1, "pads", pads, 2 * IR_MAX_RANK)) < 0) return -1;
     if (n->nin > 2 && n->in[2] >= 0 && onnx_const_doubles(c, n->in[2], &value, 1) < 0)
-      return onnx_fail(c, n, "constant_value must be a constant");
+      return onnx_fail(c, n, "constant_value must be a constant known at compile time");
     if (n->nin > 3 && n->in[3] >= 0 && (na = const_ints(c, n, 3, "axes", axes, IR_MAX_RANK)) < 0) return -1;
   }
   int cnt = na >= 0 ? na : x->rank;
@@ -405,7 +456,64 @@ int onnx_Pad(OnnxCtx *c, OnnxNode *n) {
     if (na >= 0 && onnx_axis(c, n, axes[i], x->rank, &a)) return -1;
     full[a] = pads[i], full[a + x->rank] = pads[i + cnt];
   }
+  if (strcmp(mode, "constant")) {
+    int y = pad_mode(c, n, n->in[0], full, mode);
+    if (y < 0) return -1;
+    n->out[0] = y;
+    return 0;
+  }
   Attr at[2] = {attr_ints(A_PADS, full, 2 * x->rank), attr_float(A_VALUE, value)};
   ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_PAD, &n->in[0], 1, at, 2));
+  return 0;
+}
+
+/* Crops (centred, the odd element at the end) or zero-pads (centred, the odd element at
+ * the end) each listed axis to the target size. */
+int onnx_CenterCropPad(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 2)) return -1;
+  const Shape *x = shape_of(c, n->in[0]);
+  int64_t target[IR_MAX_RANK], axes[IR_MAX_RANK];
+  int nt = const_ints(c, n, 1, "shape", target, IR_MAX_RANK);
+  if (nt < 0) return -1;
+  int na = onnx_attr_ints(n, "axes", axes, IR_MAX_RANK);
+  if (na < 0)
+    for (na = 0; na < x->rank; na++) axes[na] = na;
+  if (na != nt) return onnx_fail(c, n, "shape has %d entries for %d axes", nt, na);
+  int y = n->in[0];
+  for (int i = 0; i < na; i++) {
+    int64_t a;
+    if (onnx_axis(c, n, axes[i], x->rank, &a)) return -1;
+    int64_t d = shape_of(c, y)->d[a], t = target[i];
+    if (t < 1) return onnx_fail(c, n, "target size %lld is not positive", (long long)t);
+    if (d > t) ONNX_TRY(c, n, y = slice_axis(c, y, (int)a, (d - t) / 2, (d - t) / 2 + t, 1));
+    if (d < t) {
+      int64_t p[2 * IR_MAX_RANK] = {0};
+      int r = shape_of(c, y)->rank;
+      p[a] = (t - d) / 2, p[a + r] = t - d - (t - d) / 2;
+      Attr at[2] = {attr_ints(A_PADS, p, 2 * r), attr_float(A_VALUE, 0)};
+      ONNX_TRY(c, n, y = ir_add(c->g, OP_PAD, &y, 1, at, 2));
+    }
+  }
+  n->out[0] = y;
+  return 0;
+}
+
+/* Ones where column - row == k, in the input's shape (a matrix), of dtype (or the input's). */
+int onnx_EyeLike(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 1)) return -1;
+  const Node *x = c->g->nodes[n->in[0]];
+  if (x->shape.rank != 2) return onnx_fail(c, n, "the input must be a matrix");
+  DType t = x->dtype;
+  int64_t dt = onnx_attr_int(n, "dtype", -1);
+  if (dt >= 0 && onnx_dtype((int32_t)dt, &t)) return onnx_fail(c, n, "dtype %s is not supported", onnx_dtype_name((int32_t)dt));
+  int64_t k = onnx_attr_int(n, "k", 0);
+  Attr r[3] = {attr_ints(A_SHAPE, x->shape.d, 2), attr_int(A_AXIS, 0), attr_dtype(A_DTYPE, DT_I64)};
+  Attr col[3] = {attr_ints(A_SHAPE, x->shape.d, 2), attr_int(A_AXIS, 1), attr_dtype(A_DTYPE, DT_I64)};
+  int ri, ci, diff, hit;
+  ONNX_TRY(c, n, ri = ir_add(c->g, OP_IOTA, NULL, 0, r, 3));
+  ONNX_TRY(c, n, ci = ir_add(c->g, OP_IOTA, NULL, 0, col, 3));
+  ONNX_TRY(c, n, diff = ir_binary(c->g, OP_SUB, ci, ri));
+  ONNX_TRY(c, n, hit = ir_binary(c->g, OP_EQ, diff, ir_scalar(c->g, DT_I64, (double)k)));
+  ONNX_TRY(c, n, n->out[0] = ir_cast(c->g, hit, t));
   return 0;
 }
