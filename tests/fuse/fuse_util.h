@@ -1,7 +1,8 @@
 /* fuse_util.h — what the fusion tests share: a graph through the pipeline at one fusion
  * mode (schedule_check and plan_check on the result), then through the jit with every
- * warning an error (weights over 64 KiB in a file, which keeps the C small), run on seeded inputs and compared with the reference interpreter
- * on the original graph; the generated code also passes clang -fsyntax-only. */
+ * warning an error (weights over 64 KiB go to a file, which keeps the C small), run on
+ * seeded inputs and compared with the reference interpreter on the original graph; the
+ * generated code also passes clang -fsyntax-only. */
 #ifndef DLC_TEST_FUSE_UTIL_H
 #define DLC_TEST_FUSE_UTIL_H
 
