@@ -21,8 +21,16 @@ typedef struct Mat {
   int64_t a_rs, a_cs; /* a's row and column strides, as read by the product */
   bool trans_b;
   bool packed;        /* B baked in panels (pack.c) */
+  int64_t batch;      /* matrices of the result */
   int nr;
 } Mat;
+
+/* One B for the whole batch and A read as is: the batch is more rows of one product. */
+static bool batch_folds(const CEmit *ce, const Node *n) {
+  const Shape *bs = &cgen_in(ce, n, 1)->shape;
+  Shape bb = shape_make(bs->rank - 2, bs->d);
+  return n->shape.rank > 2 && !node_int(n, A_TRANS_A) && shape_numel(&bb) == 1;
+}
 
 static Mat mat_dims(const CEmit *ce, const Node *n, const Epi *ep) {
   const Shape *as = &cgen_in(ce, n, 0)->shape, *bs = &cgen_in(ce, n, 1)->shape;
@@ -186,14 +194,32 @@ static void product_plain(CEmit *ce, const Mat *d, int depth) {
   cgen_line(ce, depth + 1, "}");
 }
 
+static void product(CEmit *ce, const Mat *d, int depth) {
+  if (d->packed) product_packed(ce, d, depth);
+  else if (d->k && d->k * d->nr * dtype_size(d->n->dtype) <= TILE_PANEL_MAX_BYTES) product_copied(ce, d, depth);
+  else product_plain(ce, d, depth);
+}
+
 int matmul_emit(CEmit *ce, const Node *n, const Epi *ep, const char *a, const char *b) {
+  char folded_name[32];
   Mat d = mat_dims(ce, n, ep);
   cgen_line(ce, 1, "(void)%s, (void)%s;", a, b);
   if (!shape_numel(&n->shape)) return 0;
+  Epi folded = *ep;
+  if (batch_folds(ce, n)) { /* [.., M, K] x [K, N] is [.. * M, K] x [K, N] */
+    folded.fold_m = d.m;
+    d.m *= shape_numel(&n->shape) / (d.m * d.nn);
+    d.ep = &folded;
+    cgen_line(ce, 1, "{");
+    cgen_line(ce, 2, "const %s *restrict A = %s;", d.t, a);
+    if (d.packed) pack_b_name(n, folded_name, sizeof folded_name);
+    cgen_line(ce, 2, "const %s *restrict B = %s;", d.t, d.packed ? folded_name : b);
+    product(ce, &d, 2);
+    cgen_line(ce, 1, "}");
+    return 0;
+  }
   int nb = n->shape.rank - 2, depth = batch_open(ce, &d, a, b);
-  if (d.packed) product_packed(ce, &d, depth);
-  else if (d.k && d.k * d.nr * dtype_size(n->dtype) <= TILE_PANEL_MAX_BYTES) product_copied(ce, &d, depth);
-  else product_plain(ce, &d, depth);
+  product(ce, &d, depth);
   cgen_loops_close(ce, nb, 1);
   return 0;
 }

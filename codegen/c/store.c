@@ -25,6 +25,26 @@ void epi_input(const Epi *ep, int id, char *buf, size_t n) {
   snprintf(buf, n, "a%d", i);
 }
 
+/* The outer dims and the row of a product whose batch was folded into its rows
+ * (row = outer position * fold_m + i): "row * st_row" when the strides allow, else each
+ * coordinate recovered by division. */
+static size_t folded_rows(const Epi *ep, const int64_t *st, const int64_t *hst, const char *row,
+                          char *s, size_t n) {
+  const Shape *h = &ep->head->shape;
+  int64_t sm = st[ep->nouter], cols = hst[ep->nouter];
+  bool linear = true;
+  size_t k = 0;
+  for (int d = 0; d < ep->nouter; d++) linear &= st[d] == hst[d] / cols * sm;
+  if (linear) return sm ? (size_t)snprintf(s, n, "(%s) * %" PRId64, row, sm) : 0;
+  for (int d = 0; d < ep->nouter; d++)
+    if (st[d])
+      k += (size_t)snprintf(s + k, n - k, "%s(%s) / %" PRId64 " %% %" PRId64 " * %" PRId64, k ? " + " : "",
+                            row, hst[d] / cols, h->d[d], st[d]);
+  if (sm)
+    k += (size_t)snprintf(s + k, n - k, "%s(%s) %% %" PRId64 " * %" PRId64, k ? " + " : "", row, ep->fold_m, sm);
+  return k;
+}
+
 /* The flat index into a buffer of shape `s` read as if broadcast onto the head's shape,
  * at element (b<d>.., row, col). */
 static void bcast_index(const Epi *ep, const Shape *s, const char *row, const char *col, char *buf,
@@ -35,9 +55,10 @@ static void bcast_index(const Epi *ep, const Shape *s, const char *row, const ch
   shape_strides(h, hst);
   CgenIndex ix;
   cgen_index_init(&ix, 0);
-  cgen_index_add(&ix, "b", st, ep->nouter);
-  size_t k = strlen(ix.s);
-  if (st[ep->nouter])
+  size_t k = 0;
+  if (ep->fold_m) k = folded_rows(ep, st, hst, row, ix.s, sizeof ix.s);
+  else cgen_index_add(&ix, "b", st, ep->nouter), k = strlen(ix.s);
+  if (st[ep->nouter] && !ep->fold_m)
     k += (size_t)snprintf(ix.s + k, sizeof ix.s - k, "%s(%s) * %" PRId64, k ? " + " : "", row,
                           st[ep->nouter]);
   bool same = true, none = true;

@@ -34,6 +34,7 @@ typedef struct Epi {
   const int *inputs;      /* the kernel's parameters a0, a1, ..: node ids */
   int ninputs;
   int nouter;             /* dims before the row dim */
+  int64_t fold_m;         /* a matmul whose batch is folded into its rows: M (else 0) */
   int ncol;               /* dims after it (flattened into one column index) */
 } Epi;
 

@@ -146,15 +146,17 @@ static void epi_residual(KCase *c) {
   cg_out(c->g, t);
 }
 
-/* A batched product plus an operand broadcast over rows and the leading batch, then a
- * leaky relu that uses the value three times (gt, mul, select). */
+/* A batched product (its batch folded into rows: one B) plus an operand broadcast over
+ * rows and the leading batch, a leaky relu that uses the value three times (gt, mul,
+ * select), and a residual of the whole shape. */
 static void epi_batched(KCase *c) {
   int x = input(c, DT_F32, SHP(2, 3, 5, 8)), w = param(c, DT_F32, SHP(8, 19)), b = param(c, DT_F32, SHP(3, 1, 19));
+  int r = input(c, DT_F32, SHP(2, 3, 5, 19));
   int mm = matmul(c, x, w, false, false), add = ir_binary(c->g, OP_ADD, mm, b);
   int pos = ir_binary(c->g, OP_GT, add, scalar(c, 0)), small = ir_binary(c->g, OP_MUL, add, scalar(c, 0.1));
-  int sel = ir_select(c->g, pos, add, small);
-  ku_epilogue(c, (int[]){mm, add, pos, small, sel}, 5);
-  cg_out(c->g, sel);
+  int sel = ir_select(c->g, pos, add, small), res = ir_binary(c->g, OP_ADD, sel, r);
+  ku_epilogue(c, (int[]){mm, add, pos, small, sel, res}, 6);
+  cg_out(c->g, res);
 }
 
 /* conv + bias through a view ([O] read as [1, O, 1, 1]) + relu. */
