@@ -105,6 +105,18 @@ static void row_patterns(void) {
   ir_graph_free(g);
 }
 
+/* Cross-entropy: log-softmax, the label mask and the per-row sum are one row kernel. */
+static void cross_entropy(void) {
+  Graph *g = parse("model t\ninput x: f32[4, 10]\ninput t: f32[4, 10]\nl = log_softmax(x)\n"
+                   "r = reduce_sum(mul(l, t), axes=[1])\ny = neg(reduce_sum(r, axes=[0]))\noutput y\n");
+  if (!g) return;
+  Schedule *s = fuse(g, FUSE_ALL);
+  const Kernel *k = kernel_of(s, named(g, "r"));
+  CHECK(k && k->kind == KERNEL_ROW && k->n == 8);
+  runs(g, "cross-entropy");
+  ir_graph_free(g);
+}
+
 /* A node with two users in different kernels, or that is an output, stays apart. */
 static void used_twice(void) {
   Graph *g = parse("model t\ninput x: f32[4, 8]\ne = exp(x)\ny1 = add(e, 1)\ny2 = mul(e, 2)\n"
@@ -185,6 +197,7 @@ int main(void) {
   elementwise_chain();
   dense_epilogue();
   row_patterns();
+  cross_entropy();
   used_twice();
   reduce_prologue();
   seq_fallback();
