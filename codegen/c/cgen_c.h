@@ -143,11 +143,17 @@ void cgen_kernel_name(const CEmit *ce, const Kernel *k, char *buf, size_t n);
 int cgen_node_body(CEmit *ce, const Node *n);
 
 /* The index space a fused loop walks: `shape`, with loop variables <var>0, <var>1..,
- * or one flat variable <var> when every read covers the whole space or one element. */
+ * or one flat variable <var> when every read covers the whole space or one element.
+ * With nloop > 0 the loops are merged dimensions instead: loop j walks the run of
+ * dimensions that ends at dimension last[j] (size loops.d[j]), which every read walks
+ * with one constant stride. */
 typedef struct CgenSpace {
   const Shape *shape;
   const char *var;
   bool flat;
+  int nloop;
+  int last[IR_MAX_RANK];
+  Shape loops;
 } CgenSpace;
 /* The index of a read of shape s broadcast onto the space. */
 void cgen_space_index(const CgenSpace *sp, const Shape *s, char *buf, size_t size);

@@ -7,9 +7,10 @@
  * shape the loops walk, and a view reads its operand's buffer through its own shape.
  *
  * KERNEL_ELEMWISE is one loop over the result: flat when every read from outside is
- * the whole index space or a single element, else one `for` per dimension with
- * constant-strided reads.  Either way the innermost loop is contiguous in y, so the
- * compiler can vectorize it. */
+ * the whole index space or a single element, else a loop nest with constant-strided
+ * reads, one `for` per run of dimensions that every read walks contiguously (a bias
+ * [1,C,1,1] on [N,C,H,W] gives loops N, C, H*W).  Either way the innermost loop is
+ * contiguous in y, so the compiler can vectorize it. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,11 +68,13 @@ void cgen_space_index(const CgenSpace *sp, const Shape *s, char *buf, size_t siz
     snprintf(buf, size, "%s", numel == 1 ? "0" : sp->var);
     return;
   }
-  int64_t st[IR_MAX_RANK];
+  int64_t st[IR_MAX_RANK], merged[IR_MAX_RANK];
   CgenIndex ix;
   cgen_bcast_strides(s, sp->shape, st);
+  for (int j = 0; j < sp->nloop; j++) merged[j] = st[sp->last[j]];
   cgen_index_init(&ix, 0);
-  cgen_index_add(&ix, sp->var, st, sp->shape->rank);
+  if (sp->nloop) cgen_index_add(&ix, sp->var, merged, sp->nloop);
+  else cgen_index_add(&ix, sp->var, st, sp->shape->rank);
   snprintf(buf, size, "%s", cgen_index_str(&ix));
 }
 
@@ -101,6 +104,10 @@ void cgen_fused_value(CEmit *ce, const Kernel *k, const Node *n, const CgenSpace
   cgen_line(ce, depth, "const %s v%d = %s;", cgen_ctype(n), n->id, expr);
 }
 
+static bool outside_read(const CEmit *ce, const Kernel *k, const Node *a) {
+  return !in_kernel(k, a->id) || cgen_is_view(ce, k, a->id);
+}
+
 /* Every read from outside covers the whole space or one element. */
 static bool flat_reads(const CEmit *ce, const Kernel *k, const Shape *space) {
   int64_t numel = shape_numel(space);
@@ -109,25 +116,58 @@ static bool flat_reads(const CEmit *ce, const Kernel *k, const Shape *space) {
     for (int i = 0; i < n->nin && !cgen_is_view(ce, k, n->id); i++) {
       const Node *a = cgen_in(ce, n, i);
       int64_t c = shape_numel(&a->shape);
-      if ((!in_kernel(k, a->id) || cgen_is_view(ce, k, a->id)) && c != numel && c != 1) return false;
+      if (outside_read(ce, k, a) && c != numel && c != 1) return false;
     }
   }
   return true;
 }
 
+/* Whether every read (and the store) walks dimension d right after dimension p (the
+ * previous one longer than 1) contiguously: stride(p) = stride(d) * size(d). */
+static bool mergeable(const CEmit *ce, const Kernel *k, const Shape *space, int p, int d) {
+  int64_t st[IR_MAX_RANK];
+  shape_strides(space, st);
+  if (st[p] != st[d] * space->d[d]) return false;
+  for (int j = 0; j < k->n; j++) {
+    const Node *n = ce->g->nodes[k->nodes[j]];
+    for (int i = 0; i < n->nin && !cgen_is_view(ce, k, n->id); i++) {
+      const Node *a = cgen_in(ce, n, i);
+      if (!outside_read(ce, k, a)) continue;
+      cgen_bcast_strides(&a->shape, space, st);
+      if (st[p] != st[d] * space->d[d]) return false;
+    }
+  }
+  return true;
+}
+
+/* Drops dimensions of size 1 and merges runs that every read walks contiguously, so
+ * the innermost loop is as long as the broadcasts allow. */
+static void merge_loops(const CEmit *ce, const Kernel *k, CgenSpace *sp) {
+  const Shape *s = sp->shape;
+  int p = -1;
+  for (int d = 0; d < s->rank; d++) {
+    if (s->d[d] == 1) continue;
+    if (p >= 0 && mergeable(ce, k, s, p, d)) sp->loops.d[sp->nloop - 1] *= s->d[d];
+    else sp->loops.d[sp->nloop++] = s->d[d];
+    sp->last[sp->nloop - 1] = p = d;
+  }
+  sp->loops.rank = sp->nloop;
+}
+
 int cgen_fused_elemwise(CEmit *ce, const Kernel *k) {
   const Node *y = ce->g->nodes[k->nodes[k->n - 1]];
-  CgenSpace sp = {&y->shape, "i", flat_reads(ce, k, &y->shape)};
+  CgenSpace sp = {.shape = &y->shape, .var = "i", .flat = flat_reads(ce, k, &y->shape)};
   int depth = 2;
+  if (!sp.flat) merge_loops(ce, k, &sp);
   if (sp.flat)
     cgen_line(ce, 1, "for (int64_t i = 0; i < %" PRId64 "; i++) {", shape_numel(&y->shape));
-  else depth = cgen_loops_open(ce, &y->shape, "i", 1);
+  else depth = cgen_loops_open(ce, &sp.loops, "i", 1);
   for (int j = 0; j < k->n; j++)
     if (!cgen_is_view(ce, k, k->nodes[j])) cgen_fused_value(ce, k, ce->g->nodes[k->nodes[j]], &sp, depth);
   char idx[CGEN_EXPR_MAX] = "i";
   if (!sp.flat) cgen_space_index(&sp, &y->shape, idx, sizeof idx);
   cgen_line(ce, depth, "y[%s] = v%d;", idx, y->id);
   if (sp.flat) cgen_line(ce, 1, "}");
-  else cgen_loops_close(ce, y->shape.rank, 1);
+  else cgen_loops_close(ce, sp.loops.rank, 1);
   return 0;
 }

@@ -41,7 +41,7 @@ int cgen_fused_reduce(CEmit *ce, const Kernel *k) {
   for (int i = 0; i < na; i++) reduced[ax[i]] = true;
   for (int d = 0; d < x->rank; d++) nred += reduced[d];
   char id[64], elem[CGEN_EXPR_MAX + 32], comb[3 * CGEN_EXPR_MAX], yi[CGEN_EXPR_MAX];
-  CgenSpace sp = {x, "x", false};
+  CgenSpace sp = {.shape = x, .var = "x"};
   cgen_fused_acc_identity(red, id, sizeof id);
   open_dims(ce, x, reduced, false, &depth);
   cgen_line(ce, depth, "%s acc = %s;", cgen_fused_acc_type(red->dtype), id);

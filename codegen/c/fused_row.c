@@ -108,7 +108,7 @@ static void choose_buffers(Row *w) {
 
 static void row_values(Row *w, int depth) {
   char ix[16];
-  CgenSpace sp = {&w->vec, "i", false};
+  CgenSpace sp = {.shape = &w->vec, .var = "i"};
   snprintf(ix, sizeof ix, "i%d", w->r - 1);
   for (int j = 0; j < w->k->n; j++) {
     const Node *n = at(w, j);
@@ -123,7 +123,7 @@ static void row_values(Row *w, int depth) {
 static void emit_pass(Row *w, int p, int depth) {
   const Node *red, *y = at(w, w->k->n - 1);
   char id[64], x[CGEN_EXPR_MAX + 32], comb[3 * CGEN_EXPR_MAX], yi[CGEN_EXPR_MAX];
-  CgenSpace sp = {&w->vec, "i", false};
+  CgenSpace sp = {.shape = &w->vec, .var = "i"};
   pass_cone(w, p);
   pass_target(w, p, &red);
   if (red) {
@@ -150,7 +150,7 @@ static void emit_pass(Row *w, int p, int depth) {
 
 /* The body inside the row loops: per-row scalars in order, a pass per reduction. */
 static void row_body(Row *w, int depth) {
-  CgenSpace sc = {&w->sc, "i", false};
+  CgenSpace sc = {.shape = &w->sc, .var = "i"};
   int p = 0;
   for (int j = 0; j < w->k->n; j++) {
     const Node *n = at(w, j);
