@@ -408,6 +408,7 @@ static int blocks(OnnxCtx *c, OnnxNode *n, const Shape **x, int64_t *b) {
   *b = onnx_attr_int(n, "blocksize", 0);
   if ((*x)->rank != 4) return onnx_fail(c, n, "X must have rank 4 ([N, C, H, W])");
   if (*b < 1) return onnx_fail(c, n, "blocksize must be 1 or more");
+  if (*b > 4096) return onnx_fail(c, n, "blocksize %lld is over 4096", (long long)*b); /* b² must not overflow */
   return 0;
 }
 
