@@ -125,4 +125,36 @@ int txt_int_value(Txt *p, int64_t *v);
 int txt_ints_value(Txt *p, int64_t *v, int max, int *n); /* [a, b] or a single int */
 int txt_float_value(Txt *p, double *v);
 
+/* ---- layer sugar (txt_layers.c: the table and these helpers; more layers in
+ *      txt_layers_rnn.c and txt_layers_more.c) ----------------------------------- */
+
+typedef struct Layer {
+  Txt *p;
+  TxtCall *c;
+  const char *name; /* of this layer instance: prefix of its parameters */
+  int x;            /* the first operand */
+  DType dtype;      /* of its parameters: x's, but f32 for embedding's integer x */
+} Layer;
+
+typedef int (*LayerFn)(Layer *l);
+
+int txt_kw(const Layer *l, const char *key); /* index of key= in the call, or -1 */
+/* An integer: positional argument `pos` (-1: keyword only) or key=, else def
+ * (an error naming key if !has_def). */
+int txt_arg_int(Layer *l, int pos, const char *key, int64_t def, bool has_def, int64_t *v);
+int txt_arg_float(Layer *l, const char *key, double def, double *v);
+int txt_arg_pair(Layer *l, const char *key, int64_t def, int64_t v[2]); /* k or [a, b], >= 1 */
+Tok *txt_arg_word(Layer *l, const char *key); /* key=WORD, else NULL */
+int txt_layer_fail(Layer *l); /* reports g->err at the layer's name */
+/* Declares the parameter "<layer>.<pname>" of the layer's dtype, initialized by `in`
+ * (kind, a, b) with the default seed of its name. */
+int txt_layer_param(Layer *l, const char *pname, Init in, Shape s);
+
+/* Layers defined outside txt_layers.c, for its table. */
+int txt_layer_rnn(Layer *l);
+int txt_layer_lstm(Layer *l);
+int txt_layer_gru(Layer *l);
+int txt_layer_conv_transpose2d(Layer *l);
+int txt_layer_attention(Layer *l);
+
 #endif

@@ -8,29 +8,19 @@
 
 #include "txt.h"
 
-typedef struct Layer {
-  Txt *p;
-  TxtCall *c;
-  const char *name; /* of this layer instance: prefix of its parameters */
-  int x;            /* the first operand */
-  DType dtype;      /* of its parameters: x's, but f32 for embedding's integer x */
-} Layer;
-
-typedef int (*LayerFn)(Layer *l);
-
 /* ---- reading the layer's arguments ---- */
 
 /* The keyword `key`, or else positional argument `pos` (-1: keyword only). */
-static int find_kw(const Layer *l, const char *key) {
+int txt_kw(const Layer *l, const char *key) {
   for (int i = 0; i < l->c->nkw; i++)
     if (txt_word(l->c->kw[i].key, key)) return i;
   return -1;
 }
 
 /* An integer argument: positional `pos` or key=, else def (required if !has_def). */
-static int arg_int(Layer *l, int pos, const char *key, int64_t def, bool has_def, int64_t *v) {
+int txt_arg_int(Layer *l, int pos, const char *key, int64_t def, bool has_def, int64_t *v) {
   Txt *p = l->p;
-  int k = find_kw(l, key);
+  int k = txt_kw(l, key);
   *v = def;
   if (pos > 0 && pos < l->c->nargs) {
     const TxtArg *a = &l->c->args[pos];
@@ -48,8 +38,8 @@ static int arg_int(Layer *l, int pos, const char *key, int64_t def, bool has_def
   return r;
 }
 
-static int arg_float(Layer *l, const char *key, double def, double *v) {
-  int k = find_kw(l, key);
+int txt_arg_float(Layer *l, const char *key, double def, double *v) {
+  int k = txt_kw(l, key);
   *v = def;
   if (k < 0) return 0;
   int end = l->p->pos;
@@ -60,8 +50,8 @@ static int arg_float(Layer *l, const char *key, double def, double *v) {
 }
 
 /* key=int or key=[a, b] for the two spatial dimensions. */
-static int arg_pair(Layer *l, const char *key, int64_t def, int64_t v[2]) {
-  int k = find_kw(l, key), n;
+int txt_arg_pair(Layer *l, const char *key, int64_t def, int64_t v[2]) {
+  int k = txt_kw(l, key), n;
   int64_t t[4];
   v[0] = v[1] = def;
   if (k < 0) return 0;
@@ -79,8 +69,8 @@ static int arg_pair(Layer *l, const char *key, int64_t def, int64_t v[2]) {
 }
 
 /* A word argument (init=he, padding=same); NULL token if absent. */
-static Tok *arg_word(Layer *l, const char *key) {
-  int k = find_kw(l, key);
+Tok *txt_arg_word(Layer *l, const char *key) {
+  int k = txt_kw(l, key);
   if (k < 0) return NULL;
   Tok *t = &l->p->t[l->c->kw[k].val];
   return t->kind == TK_IDENT ? t : NULL;
@@ -88,30 +78,34 @@ static Tok *arg_word(Layer *l, const char *key) {
 
 /* ---- building ---- */
 
-static int fail(Layer *l) { return txt_build_fail(l->p, l->c->fn); }
+int txt_layer_fail(Layer *l) { return txt_build_fail(l->p, l->c->fn); }
 
-static int check(Layer *l, int id) { return id < 0 ? fail(l) : id; }
+static int check(Layer *l, int id) { return id < 0 ? txt_layer_fail(l) : id; }
 
-static int param(Layer *l, const char *pname, InitKind k, Shape s) {
+int txt_layer_param(Layer *l, const char *pname, Init in, Shape s) {
   Txt *p = l->p;
   size_t n = strlen(l->name) + strlen(pname) + 2;
   char *name = arena_alloc(p->g->arena, n);
   snprintf(name, n, "%s.%s", l->name, pname);
   if (txt_fresh(p, l->c->fn, name)) return -1;
   p->seed_locked = true;
-  Init in = {.kind = k, .seed = txt_default_seed(p, name)};
+  in.seed = txt_default_seed(p, name);
   int id = txt_param(p, l->c->fn, name, l->dtype, s, in);
   if (id < 0 || txt_declare(p, l->c->fn, name, id)) return -1;
   return id;
 }
 
+static int param(Layer *l, const char *pname, InitKind k, Shape s) {
+  return txt_layer_param(l, pname, (Init){.kind = k}, s);
+}
+
 static int init_kind(Layer *l, InitKind def, InitKind *k) {
-  Tok *t = arg_word(l, "init");
+  Tok *t = txt_arg_word(l, "init");
   *k = def;
-  if (find_kw(l, "init") < 0) return 0;
+  if (txt_kw(l, "init") < 0) return 0;
   int i = t ? init_parse(t->s, (size_t)t->len) : -1;
   if (i < 0 || i == INIT_DATA || i == INIT_FILL || i == INIT_NORMAL || i == INIT_UNIFORM)
-    return txt_err(l->p, &l->p->t[l->c->kw[find_kw(l, "init")].val],
+    return txt_err(l->p, &l->p->t[l->c->kw[txt_kw(l, "init")].val],
                    "init wants zeros, ones, xavier or he (declare a param for others)");
   *k = (InitKind)i;
   return 0;
@@ -128,7 +122,7 @@ static int along(Layer *l, int v, int axis) {
 }
 
 static int axis_arg(Layer *l, int64_t def, int64_t *axis, int extra) {
-  if (arg_int(l, -1, "axis", def, true, axis)) return -1;
+  if (txt_arg_int(l, -1, "axis", def, true, axis)) return -1;
   int r = xshape(l)->rank + extra;
   if (*axis < 0) *axis += r;
   if (*axis < 0 || *axis >= r)
@@ -144,7 +138,7 @@ static int axis_arg(Layer *l, int64_t def, int64_t *axis, int extra) {
 static int layer_dense(Layer *l) {
   int64_t units, bias;
   InitKind k;
-  if (arg_int(l, 1, "units", 0, false, &units) || arg_int(l, -1, "bias", 1, true, &bias) ||
+  if (txt_arg_int(l, 1, "units", 0, false, &units) || txt_arg_int(l, -1, "bias", 1, true, &bias) ||
       init_kind(l, INIT_XAVIER, &k))
     return -1;
   if (units < 1) return txt_err(l->p, l->c->fn, "dense: units must be 1 or more");
@@ -162,7 +156,7 @@ static int layer_dense(Layer *l) {
  * [top, left, bottom, right]; same pads so that out = ceil(in / stride). */
 static int padding(Layer *l, const int64_t *k, const int64_t *st, const int64_t *dil, int64_t *pads) {
   Txt *p = l->p;
-  int kw = find_kw(l, "padding"), n;
+  int kw = txt_kw(l, "padding"), n;
   int64_t v[4];
   memset(pads, 0, 4 * sizeof *pads);
   if (kw < 0) return 0;
@@ -200,9 +194,9 @@ static int want_nchw(Layer *l) {
 static int layer_conv2d(Layer *l) {
   int64_t f, groups, bias, k[2], st[2], dil[2], pads[4];
   InitKind ik;
-  if (arg_int(l, 1, "filters", 0, false, &f) || arg_pair(l, "kernel", 3, k) ||
-      arg_pair(l, "stride", 1, st) || arg_pair(l, "dilation", 1, dil) ||
-      arg_int(l, -1, "groups", 1, true, &groups) || arg_int(l, -1, "bias", 1, true, &bias) ||
+  if (txt_arg_int(l, 1, "filters", 0, false, &f) || txt_arg_pair(l, "kernel", 3, k) ||
+      txt_arg_pair(l, "stride", 1, st) || txt_arg_pair(l, "dilation", 1, dil) ||
+      txt_arg_int(l, -1, "groups", 1, true, &groups) || txt_arg_int(l, -1, "bias", 1, true, &bias) ||
       init_kind(l, INIT_HE, &ik) || want_nchw(l) || padding(l, k, st, dil, pads))
     return -1;
   int64_t c = xshape(l)->d[1];
@@ -223,8 +217,8 @@ static int layer_conv2d(Layer *l) {
 
 static int pool(Layer *l, Op op) {
   int64_t k[2], st[2], dil[2] = {1, 1}, pads[4];
-  if (arg_pair(l, "kernel", 2, k) || arg_pair(l, "stride", 0, st) || want_nchw(l)) return -1;
-  if (find_kw(l, "stride") < 0) st[0] = k[0], st[1] = k[1];
+  if (txt_arg_pair(l, "kernel", 2, k) || txt_arg_pair(l, "stride", 0, st) || want_nchw(l)) return -1;
+  if (txt_kw(l, "stride") < 0) st[0] = k[0], st[1] = k[1];
   if (padding(l, k, st, dil, pads)) return -1;
   Attr a[3] = {attr_ints(A_KERNEL, k, 2), attr_ints(A_STRIDES, st, 2), attr_ints(A_PADS, pads, 4)};
   return check(l, ir_add(l->p->g, op, &l->x, 1, a, 3));
@@ -244,7 +238,7 @@ static int layer_flatten(Layer *l) {
 /* Inference only: the identity.  Training builds its mask elsewhere. */
 static int layer_dropout(Layer *l) {
   double rate;
-  if (arg_float(l, "rate", 0.5, &rate)) return -1;
+  if (txt_arg_float(l, "rate", 0.5, &rate)) return -1;
   if (!(rate >= 0 && rate < 1)) return txt_err(l->p, l->c->fn, "dropout: rate must be in [0, 1)");
   return l->x;
 }
@@ -254,7 +248,7 @@ static int layer_batchnorm(Layer *l) {
   int64_t axis;
   double eps;
   Graph *g = l->p->g;
-  if (arg_float(l, "eps", 1e-5, &eps) || axis_arg(l, 1, &axis, 0)) return -1;
+  if (txt_arg_float(l, "eps", 1e-5, &eps) || axis_arg(l, 1, &axis, 0)) return -1;
   Shape c = shape_make(1, &xshape(l)->d[axis]);
   int gamma = param(l, "gamma", INIT_ONES, c), beta = gamma < 0 ? -1 : param(l, "beta", INIT_ZEROS, c);
   int mean = beta < 0 ? -1 : param(l, "mean", INIT_ZEROS, c);
@@ -318,7 +312,7 @@ static int layer_log_softmax(Layer *l) {
 static int layer_leaky_relu(Layer *l) {
   double alpha;
   Graph *g = l->p->g;
-  if (arg_float(l, "alpha", 0.01, &alpha)) return -1;
+  if (txt_arg_float(l, "alpha", 0.01, &alpha)) return -1;
   int z = scalar(l, 0), pos = z < 0 ? -1 : check(l, ir_binary(g, OP_GT, l->x, z));
   int a = pos < 0 ? -1 : scalar(l, alpha);
   int neg = a < 0 ? -1 : check(l, ir_binary(g, OP_MUL, l->x, a));
@@ -342,7 +336,7 @@ static int layer_layernorm(Layer *l) {
   int64_t axis;
   double eps;
   Graph *g = l->p->g;
-  if (arg_float(l, "eps", 1e-5, &eps) || axis_arg(l, -1, &axis, 0)) return -1;
+  if (txt_arg_float(l, "eps", 1e-5, &eps) || axis_arg(l, -1, &axis, 0)) return -1;
   Shape c = shape_make(1, &xshape(l)->d[axis]);
   int gamma = param(l, "gamma", INIT_ONES, c), beta = gamma < 0 ? -1 : param(l, "beta", INIT_ZEROS, c);
   int n = beta < 0 ? -1 : scalar(l, (double)c.d[0]), e = n < 0 ? -1 : scalar(l, eps);
@@ -366,7 +360,7 @@ static int layer_embedding(Layer *l) {
   int64_t vocab, dim;
   InitKind k;
   l->dtype = DT_F32;
-  if (arg_int(l, 1, "vocab", 0, false, &vocab) || arg_int(l, 2, "dim", 0, false, &dim) ||
+  if (txt_arg_int(l, 1, "vocab", 0, false, &vocab) || txt_arg_int(l, 2, "dim", 0, false, &dim) ||
       init_kind(l, INIT_XAVIER, &k))
     return -1;
   if (vocab < 1 || dim < 1) return txt_err(l->p, l->c->fn, "embedding: vocab and dim must be 1 or more");
@@ -399,6 +393,12 @@ static const struct {
     {"log_softmax", layer_log_softmax, 1, " axis "},
     {"leaky_relu", layer_leaky_relu, 1, " alpha "},
     {"gelu", layer_gelu, 1, " "},
+    {"rnn", txt_layer_rnn, 2, " units return_sequences bidirectional init "},
+    {"lstm", txt_layer_lstm, 2, " units return_sequences bidirectional init "},
+    {"gru", txt_layer_gru, 2, " units return_sequences bidirectional init "},
+    {"conv_transpose2d", txt_layer_conv_transpose2d, 2,
+     " filters kernel stride padding output_padding dilation groups bias init "},
+    {"attention", txt_layer_attention, 2, " heads mask bias init "},
 };
 
 _Static_assert(sizeof layers / sizeof layers[0] <= 32, "Txt.layer_count is too small");
