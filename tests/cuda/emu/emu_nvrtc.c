@@ -93,7 +93,7 @@ int nvrtcCompileProgram(void *p, int n, const char *const *opts) {
   fputs(g->src, f);
   fclose(f);
   const char *cxx = getenv("DLC_EMU_CXX");
-  snprintf(cmd, sizeof cmd, "cd %s && %s -std=c++17 -O1 -w -shared -fPIC -include '%s' -x c++ k.cu -o k.so >log 2>&1",
+  snprintf(cmd, sizeof cmd, "cd %s && %s -std=c++17 -O0 -w -shared -fPIC -include '%s' -x c++ k.cu -o k.so >log 2>&1",
            dir, cxx && *cxx ? cxx : "c++", EMU_KERNEL_H);
   int st = system(cmd);
   snprintf(path, sizeof path, "%s/log", dir);
