@@ -98,9 +98,9 @@ bool cuda_is_view(const CuEmit *ce, int id);
 /* ---- kernel emitters ------------------------------------------------------------------ */
 
 /* A family's emitter: writes the body of node n's kernel after the signature and
- * sets l's grid and block.  `epi` is the kernel's elementwise epilogue (KERNEL_EPILOGUE,
- * else n_epi == 0), applied to each result before it is stored into buf<last>.  0, or -1
- * with ce->c.e set. */
+ * sets l's grid and block.  `epi` is the kernel's elementwise tail (KERNEL_EPILOGUE; for
+ * other kernels epi->n is 0), applied to each result before it is stored into buf<out>.
+ * 0, or -1 with ce->c.e set. */
 typedef struct CuEpilogue {
   const int *ids; /* the elementwise nodes after the heavy one */
   int n;
