@@ -107,6 +107,7 @@ static int element_offsets(OnnxCtx *c, OnnxNode *n, int data, int indices, int64
 }
 
 static int flatten(OnnxCtx *c, int x) {
+  if (x < 0) return -1;
   int64_t all = shape_numel(shape_of(c, x));
   return reshape(c, x, &all, 1);
 }

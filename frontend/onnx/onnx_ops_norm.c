@@ -39,6 +39,7 @@ static double count(OnnxCtx *c, int x, const int64_t *ax, int na) {
 
 /* Mean and (population) variance over the axes, both in keepdims form; *centered is x - mean. */
 static int moments(OnnxCtx *c, int x, const int64_t *ax, int na, int *mean, int *centered) {
+  if (x < 0) return *mean = *centered = -1;
   double cnt = count(c, x, ax, na);
   *mean = bin(c, OP_DIV, sum_keep(c, x, ax, na), k(c, x, cnt));
   *centered = bin(c, OP_SUB, x, *mean);
@@ -204,30 +205,35 @@ int onnx_LayerNormalization(OnnxCtx *c, OnnxNode *n) {
 
 /* ---- LRN ------------------------------------------------------------------------- */
 
-/* y = x / (bias + alpha / size * sum of x^2 over a window of `size` channels around
- * each channel)^beta.  The window sum adds `size` shifted slices of x^2 padded along C. */
+/* y[c] = x[c + d] along axis 1, zeros where c + d falls outside: one pad that crops d
+ * on one side and adds d on the other. */
+static int shift_channels(OnnxCtx *c, int x, int64_t d) {
+  if (x < 0) return -1;
+  int r = shape_of(c, x)->rank;
+  int64_t pads[2 * IR_MAX_RANK] = {0};
+  pads[1] = -d, pads[1 + r] = d;
+  Attr a[2] = {attr_ints(A_PADS, pads, 2 * r), attr_float(A_VALUE, 0)};
+  return d ? ir_add(c->g, OP_PAD, &x, 1, a, 2) : x;
+}
+
+/* y = x / (bias + alpha / size * sum of x^2 over the channels c - floor((size-1)/2) ..
+ * c + ceil((size-1)/2))^beta.  The window sum adds shifted copies of x^2; offsets past
+ * the channel count add only zeros and are left out, so a huge size costs nothing. */
 int onnx_LRN(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   int x = n->in[0];
   if (need_nc(c, n, x)) return -1;
-  const Shape xs = *shape_of(c, x);
-  int64_t size = onnx_attr_int(n, "size", 0);
+  int64_t size = onnx_attr_int(n, "size", 0), ch = shape_of(c, x)->d[1];
   if (size < 1) return onnx_fail(c, n, "needs a positive attribute 'size'");
   double alpha = onnx_attr_float(n, "alpha", 1e-4), beta = onnx_attr_float(n, "beta", 0.75),
          bias = onnx_attr_float(n, "bias", 1.0);
-  int64_t pads[2 * IR_MAX_RANK] = {0};
-  pads[1] = (size - 1) / 2, pads[1 + xs.rank] = size / 2;
-  Attr pa[2] = {attr_ints(A_PADS, pads, 2 * xs.rank), attr_float(A_VALUE, 0)};
-  int sq = bin(c, OP_MUL, x, x), p, sum = -1;
-  ONNX_TRY(c, n, p = ir_add(c->g, OP_PAD, &sq, 1, pa, 2));
-  for (int64_t j = 0; j < size; j++) {
-    int64_t st[IR_MAX_RANK], en[IR_MAX_RANK], sp[IR_MAX_RANK];
-    for (int d = 0; d < xs.rank; d++) st[d] = 0, en[d] = xs.d[d], sp[d] = 1;
-    st[1] = j, en[1] = j + xs.d[1];
-    Attr sa[3] = {attr_ints(A_STARTS, st, xs.rank), attr_ints(A_ENDS, en, xs.rank), attr_ints(A_STEPS, sp, xs.rank)};
-    int s;
-    ONNX_TRY(c, n, s = ir_add(c->g, OP_SLICE, &p, 1, sa, 3));
-    sum = sum < 0 ? s : bin(c, OP_ADD, sum, s);
+  int64_t lo = (size - 1) / 2, hi = size / 2;
+  lo = lo < ch - 1 ? lo : ch - 1, hi = hi < ch - 1 ? hi : ch - 1;
+  int sq, sum = -1;
+  ONNX_TRY(c, n, sq = bin(c, OP_MUL, x, x));
+  for (int64_t d = -lo; d <= hi; d++) {
+    int s = shift_channels(c, sq, d);
+    ONNX_TRY(c, n, sum = sum < 0 ? s : bin(c, OP_ADD, sum, s));
   }
   int den = bin(c, OP_ADD, k(c, x, bias), bin(c, OP_MUL, k(c, x, alpha / (double)size), sum));
   ONNX_TRY(c, n, n->out[0] = bin(c, OP_DIV, x, bin(c, OP_POW, den, k(c, x, beta))));

@@ -90,7 +90,7 @@ static int reduce_kind(OnnxCtx *c, const ReduceKind *rk, int x, const int64_t *a
   int y = reduce(c, rk->op, x, ax, na);
   if (rk->post == POST_SQRT) return un(c, OP_SQRT, y);
   if (rk->post == POST_LOG) return un(c, OP_LOG, y);
-  if (rk->post == POST_MEAN) {
+  if (rk->post == POST_MEAN && x >= 0) {
     double cnt = 1;
     for (int i = 0; i < na; i++) cnt *= (double)shape_of(c, x)->d[ax[i]];
     return bin(c, OP_DIV, y, k(c, y, cnt));
@@ -190,11 +190,12 @@ int onnx_ArgMin(OnnxCtx *c, OnnxNode *n) { return arg_op(c, n, OP_ARGMIN); }
 
 /* y[i] = x[i - s] along axis, zeros in front: one pad that adds s before and crops s after. */
 static int shift(OnnxCtx *c, int x, int64_t axis, int64_t s) {
+  if (x < 0) return -1;
   int r = shape_of(c, x)->rank;
   int64_t pads[2 * IR_MAX_RANK] = {0};
   pads[axis] = s, pads[axis + r] = -s;
   Attr a[2] = {attr_ints(A_PADS, pads, 2 * r), attr_float(A_VALUE, 0)};
-  return x < 0 ? -1 : ir_add(c->g, OP_PAD, &x, 1, a, 2);
+  return ir_add(c->g, OP_PAD, &x, 1, a, 2);
 }
 
 /* Inclusive prefix sums by doubling (Hillis-Steele): after the step with shift s every
