@@ -33,6 +33,23 @@ static const char *arch_digits(const char *arch) {
   return arch;
 }
 
+/* A device newer than this NVRTC knows gets PTX for the newest architecture NVRTC has
+ * below it, which the driver compiles for the device (PTX runs on later devices). */
+static const char *clamp_arch(const RtNvrtcLib *lib, const char *digits, char *buf, size_t n) {
+  int count = 0, want = atoi(digits), best = -1;
+  if (digits[strspn(digits, "0123456789")] || lib->GetNumSupportedArchs(&count) || count <= 0 || count > 256)
+    return digits; /* a suffixed architecture (90a) is taken as asked */
+  int archs[256];
+  if (lib->GetSupportedArchs(archs)) return digits;
+  for (int i = 0; i < count; i++) {
+    if (archs[i] == want) return digits;
+    if (archs[i] < want && archs[i] > best) best = archs[i];
+  }
+  if (best < 0) return digits; /* older than any: NVRTC says so when it compiles */
+  snprintf(buf, n, "%d", best);
+  return buf;
+}
+
 static unsigned long long cache_key(const RtNvrtcLib *lib, const char *src, const char *digits) {
   int major = 0, minor = 0;
   lib->Version(&major, &minor);
@@ -91,6 +108,8 @@ int rt_nvrtc_compile(const char *src, const char *arch, int use_cache, char **pt
   if (log) *log = NULL;
   if (!lib) return -1;
   if (!digits) return rt_cuda_fail(e, "nvrtc: '%s' is not an architecture like sm_90", arch ? arch : "");
+  char clamped[16];
+  digits = clamp_arch(lib, digits, clamped, sizeof clamped);
   unsigned long long key = cache_key(lib, src, digits);
   if (use_cache && (*ptx = rt_cuda_cache_get(key))) {
     if (log && !(*log = calloc(1, 1))) return free(*ptx), *ptx = NULL, rt_cuda_fail(e, "out of memory");

@@ -1,5 +1,6 @@
 /* test_rt_cuda.c — libdlcrt's CUDA loader where no GPU is needed: NVRTC's errors carry
- * the call and the program log, a bad architecture is refused, the PTX cache stores,
+ * the call and the program log, a bad architecture is refused, one newer than NVRTC
+ * knows falls back to the newest it has, the PTX cache stores,
  * serves, survives a corrupt entry and an unusable folder, and can be turned off.
  *
  * Skips (exit 77) when libnvrtc cannot be opened, unless told it must be (require).
@@ -34,7 +35,10 @@ static void check_errors(void) {
   CHECK(rt_nvrtc_compile(good, "sm_x", 0, &ptx, NULL, &e) == -1 && strstr(e.msg, "not an architecture"));
   CHECK(rt_nvrtc_compile(good, "compute_80", 0, &ptx, &log, &e) == 0 && ptx && strstr(ptx, ".target sm_80"));
   CHECK(log && !log[0]);
-  free(ptx), free(log);
+  free(ptx), free(log), ptx = NULL;
+  /* a device newer than NVRTC knows: PTX for the newest architecture it has */
+  CHECK(rt_nvrtc_compile(good, "sm_990", 0, &ptx, NULL, &e) == 0 && ptx && strstr(ptx, ".target sm_"));
+  free(ptx);
 }
 
 static void check_cache(void) {
