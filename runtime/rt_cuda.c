@@ -30,10 +30,12 @@ static _Thread_local char last_error[DLC_ERR_MAX];
 const char *rt_cuda_last_error(void) { return last_error; }
 
 int rt_cuda_fail(DlcErr *e, const char *fmt, ...) {
+  char msg[DLC_ERR_MAX]; /* an argument may be last_error itself */
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  memcpy(last_error, msg, sizeof msg);
   if (e) snprintf(e->msg, sizeof e->msg, "%s", last_error);
   return -1;
 }
@@ -99,7 +101,13 @@ static char *module_ptx(RtCuda *c, const char *const *src, int src_lines, const 
 }
 
 static int load_module(RtCuda *c, const char *ptx) {
-  if (CU_CHECK(c, ModuleLoadData(&c->module, ptx), "loading the kernels' PTX")) return c->module = NULL, -1;
+  if (CU_CHECK(c, ModuleLoadData(&c->module, ptx), "loading the kernels' PTX")) {
+    c->module = NULL;
+    if (strstr(last_error, "UNSUPPORTED_PTX_VERSION")) /* NVRTC newer than the driver */
+      rt_cuda_fail(NULL, "%.600s; the driver is older than the NVRTC that made the PTX: update the driver, "
+                         "or point DLC_NVRTC at an NVRTC no newer than it", last_error);
+    return -1;
+  }
   c->fn = calloc((size_t)(c->nk ? c->nk : 1), sizeof *c->fn);
   if (!c->fn) return rt_cuda_fail(NULL, "out of memory");
   for (int k = 0; k < c->nk; k++)
@@ -119,7 +127,7 @@ RtCuda *rt_cuda_open(const char *const *src, int src_lines, const char *const *p
   free(text);
   if (st) {
     char keep[DLC_ERR_MAX];
-    snprintf(keep, sizeof keep, "%s", last_error); /* closing must not hide the cause */
+    memcpy(keep, last_error, sizeof keep); /* closing must not hide the cause */
     rt_cuda_close(c);
     rt_cuda_fail(NULL, "%s", keep);
     return NULL;

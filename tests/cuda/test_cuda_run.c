@@ -63,9 +63,11 @@ static void compare(const Graph *g, void **gpu, void **cpu, const char *what) {
   }
 }
 
-/* Builds g for the target and runs it on ins into fresh buffers; NULL on failure. */
-static void **run(const Graph *g, const PassOptions *po, bool cuda, void **ins, const char *what) {
-  JitOptions jo = {.passes = po, .cuda = cuda};
+/* Builds g for the target and runs it on ins into fresh buffers; NULL on failure.
+ * Weights larger than embed_max (0: the default) go to a weights file. */
+static void **run(const Graph *g, const PassOptions *po, bool cuda, int64_t embed_max, void **ins,
+                  const char *what) {
+  JitOptions jo = {.passes = po, .cuda = cuda, .embed_max_bytes = embed_max};
   DlcErr e;
   JitModel *m = jit_build((Graph *)g, &jo, &e);
   void **outs = calloc((size_t)g->nout + 1, sizeof(void *));
@@ -84,17 +86,18 @@ static void **run(const Graph *g, const PassOptions *po, bool cuda, void **ins, 
   return NULL;
 }
 
-static void check_level(const Graph *g, int level, FuseMode fuse, const char *path) {
+static void check_level(const Graph *g, int level, FuseMode fuse, int64_t embed_max, const char *path) {
   static const char *const fuse_names[] = {"none", "op", "all"};
   char what[700];
-  snprintf(what, sizeof what, "%s -O%d --fuse=%s", path, level, fuse_names[fuse]);
+  snprintf(what, sizeof what, "%s -O%d --fuse=%s%s", path, level, fuse_names[fuse],
+           embed_max ? " (weights file)" : "");
   PassOptions po = pass_options(level);
   po.fuse = fuse;
   int ni = ir_num_inputs(g);
   void **ins = calloc((size_t)ni + 1, sizeof(void *));
   uint64_t seed = 88172645463325252ull;
   for (int i = 0; i < ni; i++) ins[i] = seeded(ir_node(g, ir_input_id(g, i)), &seed);
-  void **cpu = run(g, &po, false, ins, what), **gpu = cpu ? run(g, &po, true, ins, what) : NULL;
+  void **cpu = run(g, &po, false, 0, ins, what), **gpu = cpu ? run(g, &po, true, embed_max, ins, what) : NULL;
   if (cpu && gpu) compare(g, gpu, cpu, what), runs++;
   for (int j = 0; j < g->nout; j++) {
     if (cpu) free(cpu[j]);
@@ -113,9 +116,10 @@ static void check_model(const char *path) {
     fprintf(stderr, "%s: %s\n", path, e.msg);
     return;
   }
-  check_level(g, 0, FUSE_NONE, path);
-  check_level(g, 2, FUSE_OP, path);
-  check_level(g, 2, FUSE_ALL, path);
+  check_level(g, 0, FUSE_NONE, 0, path);
+  check_level(g, 2, FUSE_OP, 0, path);
+  check_level(g, 2, FUSE_ALL, 0, path);
+  if (strstr(path, "lenet")) check_level(g, 2, FUSE_ALL, 1024, path); /* NAME_init reads the file */
   ir_graph_free(g);
 }
 
