@@ -261,6 +261,17 @@ static int wire(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
+/* Folding is for shape arithmetic and small tables: a larger constant-valued result
+ * stays a computation, so a few bytes of model cannot make the loader work for hours. */
+#define ONNX_FOLD_MAX ((double)(1 << 22))
+#define ONNX_MAX_ELEMENTS ((double)(1LL << 40)) /* as for the graph's sources (ir/graph.c) */
+
+static double elements(const Shape *s) {
+  double n = 1; /* in double: a shape may hold more elements than int64 counts */
+  for (int i = 0; i < s->rank; i++) n *= (double)s->d[i];
+  return n;
+}
+
 static int build_node(OnnxCtx *c, const Onnx__NodeProto *p, int index) {
   OnnxNode n = {.p = p};
   if (!p->op_type || !*p->op_type) return onnx_fail(c, &n, "the node has no op_type");
@@ -277,6 +288,9 @@ static int build_node(OnnxCtx *c, const Onnx__NodeProto *p, int index) {
     return onnx_fail(c, &n, "attribute '%s' is %s, the operator reads %s", n.bad_attr->name,
                      onnx_attr_type_name(n.bad_attr->type), onnx_attr_type_name(n.bad_attr_want));
   if (rc) return -1;
+  for (int id = mark; id < c->g->n; id++)
+    if (elements(&c->g->nodes[id]->shape) > ONNX_MAX_ELEMENTS)
+      return onnx_fail(c, &n, "a result of %.0f elements is more than dlc supports", elements(&c->g->nodes[id]->shape));
   for (int i = 0; i < n.nout; i++) {
     if (n.out[i] < 0 || !p->output[i] || !*p->output[i]) continue;
     Node *v = c->g->nodes[n.out[i]];
@@ -286,13 +300,9 @@ static int build_node(OnnxCtx *c, const Onnx__NodeProto *p, int index) {
   return onnx_fold_from(c, &n, mark);
 }
 
-/* Folding is for shape arithmetic and small tables: a larger constant-valued result
- * stays a computation, so a few bytes of model cannot make the loader work for hours. */
-#define ONNX_FOLD_MAX ((int64_t)1 << 22)
-
 int onnx_fold_from(OnnxCtx *c, const OnnxNode *n, int first) {
   for (int id = first; id < c->g->n; id++) {
-    if (shape_numel(&c->g->nodes[id]->shape) > ONNX_FOLD_MAX) continue;
+    if (elements(&c->g->nodes[id]->shape) > ONNX_FOLD_MAX) continue;
     DlcErr e;
     if (ir_fold_node(c->g, id, &e) < 0) return onnx_fail(c, n, "%s", e.msg);
   }
