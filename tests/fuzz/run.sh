@@ -2,9 +2,12 @@
 # tests/fuzz/run.sh [SECONDS]: builds the libFuzzer targets with clang (ASan + UBSan +
 # coverage, in build-fuzz/ or $DLC_FUZZ_BUILD) and runs each for SECONDS (default 20, or
 # $DLC_FUZZ_SECONDS) from a seed corpus of models/, tests/frontend/{ok,bad}/,
-# tests/onnx/bad/ and tests/fuzz/regress/.  Exits non-zero if a target crashes, leaks,
-# hangs or runs out of memory, and prints the path of the input that did it; keep such
-# an input (after the fix) in tests/fuzz/regress/<target>/ so the suite replays it.
+# tests/onnx/bad/ and tests/fuzz/regress/.  Then, when .venv (tools/pyenv.sh) or
+# $DLC_PYTHON has the onnx package, op_fuzz.py runs that build's dlc on random one-node
+# models for SECONDS more (seed $DLC_FUZZ_SEED, else the time; it is printed).
+# Exits non-zero if anything crashes, leaks, hangs or runs out of memory, and prints the
+# path of the input that did it; keep such an input (after the fix) in
+# tests/fuzz/regress/<target>/ so the suite replays it.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-${DLC_FUZZ_SECONDS:-20}}
@@ -15,10 +18,16 @@ command -v "$cc" >/dev/null || { echo "run.sh: needs clang with libFuzzer ($cc n
 gen=
 command -v ninja >/dev/null && gen="-G Ninja"
 
+mkdir -p "$build/fuzz"
 # shellcheck disable=SC2086
-cmake -S "$root" -B "$build" $gen -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DDLC_SANITIZE=ON -DDLC_FUZZ=ON -DDLC_ONNX_TESTS=OFF -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link >/dev/null
-cmake --build "$build" --target fuzz_txt fuzz_onnx -j "$(nproc)" >/dev/null
+if ! cmake -S "$root" -B "$build" $gen -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DDLC_SANITIZE=ON -DDLC_FUZZ=ON -DDLC_ONNX_TESTS=OFF -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link \
+  >"$build/fuzz/build.log" 2>&1 ||
+  ! cmake --build "$build" --target fuzz_txt fuzz_onnx dlc -j "$(nproc)" >>"$build/fuzz/build.log" 2>&1; then
+  tail -n 20 "$build/fuzz/build.log" >&2
+  echo "run.sh: the fuzz build failed; log: $build/fuzz/build.log" >&2
+  exit 2
+fi
 
 # seeds TARGET DIR...: the files of DIRs up to max_len bytes, copied into one folder.
 seeds() {
@@ -59,4 +68,14 @@ run() {
 
 run txt "$root/models" "$root/tests/frontend/ok" "$root/tests/frontend/bad"
 run onnx "$root/models" "$root/tests/onnx/bad"
+
+py=${DLC_PYTHON:-$root/.venv/bin/python}
+if [ -x "$py" ] && "$py" -c "import onnx, numpy" 2>/dev/null; then
+  seed=${DLC_FUZZ_SEED:-$(date +%s)}
+  echo "op_fuzz: $secs s, seed $seed"
+  "$py" "$root/tests/fuzz/op_fuzz.py" --dlc "$build/tools/dlc" --seconds "$secs" --seed "$seed" \
+    --out "$build/fuzz/op_fuzz-found" || status=1
+else
+  echo "op_fuzz: skipped ($py lacks onnx; tools/pyenv.sh makes .venv)"
+fi
 exit $status

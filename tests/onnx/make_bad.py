@@ -205,6 +205,9 @@ def files():
         inits=[tensor("shape", np.array([5, 5], np.int64))])), "rs")
     write("reshape_shape_not_const.onnx", model(valid_graph(nodes=[
         helper.make_node("Reshape", ["x", "x"], ["y"], name="rs")])), "constant")
+    write("expand_huge.onnx", model(valid_graph(nodes=[
+        helper.make_node("Expand", ["x", "shape"], ["y"], name="ex")],
+        inits=[tensor("shape", np.array([1 << 40, 1 << 40, 4], np.int64))])), "more than dlc supports")
     shape = tensor("shape", np.array([-5, 3], np.int64))
     write("constant_of_shape_negative.onnx", model(valid_graph(nodes=[
         helper.make_node("ConstantOfShape", ["shape"], ["y"], name="cos")], inits=[shape])), "negative dimension")
