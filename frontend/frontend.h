@@ -28,6 +28,7 @@ typedef struct LoadOptions {
     const char *input;
     const char *path;
   } consts[LOAD_MAX_BIND];
+  bool train;    /* read the training section of a .dlc (docs/TRAINING.md); else it is skipped */
 } LoadOptions;
 
 /* Reads a model by its extension (.dlc; .onnx when that frontend is built).

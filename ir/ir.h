@@ -210,6 +210,62 @@ struct Node {
   const char *where; /* where it came from, for diagnostics ("model.dlc:12"), or NULL */
 };
 
+/* ---- training records (ir/train.c; built by the frontend and passes/train.c) ------ */
+
+typedef enum { OPT_SGD, OPT_ADAM, OPT_ADAMW } OptKind;
+typedef enum { LR_CONSTANT, LR_STEP, LR_COSINE } LrKind;
+
+/* An optimizer and its learning-rate schedule, PyTorch's conventions (docs/TRAINING.md). */
+typedef struct Optim {
+  OptKind kind;
+  double lr;
+  double momentum;      /* SGD: 0 is plain SGD */
+  bool nesterov;        /* SGD with momentum */
+  double beta1, beta2, eps; /* Adam, AdamW */
+  double weight_decay;  /* SGD, Adam: added to the gradient; AdamW: decoupled */
+  LrKind sched;
+  int64_t sched_steps;  /* LR_STEP: steps between decays; LR_COSINE: steps to reach lr_min */
+  double gamma;         /* LR_STEP: the factor of each decay */
+  double lr_min;        /* LR_COSINE */
+} Optim;
+
+Optim optim_default(OptKind k); /* lr 1e-3 (SGD 1e-2), betas 0.9/0.999, eps 1e-8, AdamW wd 1e-2 */
+/* The defaults of an optimizer by name: sgd, momentum (SGD, 0.9), nesterov, adam, adamw. */
+int optim_named(const char *name, Optim *o);    /* 0, or -1 if unknown */
+int optim_schedule(const char *name, Optim *o); /* constant, step, cosine; 0 or -1 */
+/* One setting by name (lr=, beta1=, ..., the schedule's steps=, every=, gamma=, lr_min=),
+ * checked against its range; 0, or -1 with e set. */
+int optim_set(Optim *o, const char *key, double v, DlcErr *e);
+
+/* A training statement as read: what pass_train turns into a step. */
+typedef struct TrainSpec {
+  const char *name;   /* the step's name (a C identifier): NAME_<name>_step */
+  int loss;           /* a float scalar node */
+  int npat;           /* which PARAMs it trains: names, "layer" (its parameters "layer.*"), */
+  const char **pat;   /* or globs with '*'; none: every float PARAM the loss depends on */
+  Optim opt;
+  const char *where;  /* "file:line", or NULL */
+} TrainSpec;
+
+/* A training step as built (pass_train).  Its outputs are g->out[out0] (the loss) and
+ * g->out[out0 + 1 + i], the value PARAM target[i] (a weight or optimizer state) takes
+ * when the step has run: the step writes it back in place. */
+typedef struct GraphStep {
+  const char *name;
+  int out0;
+  int nupd;
+  int *target; /* PARAM node ids */
+} GraphStep;
+
+int ir_add_spec(Graph *g, const TrainSpec *s);  /* copies s into g; its index */
+int ir_add_step(Graph *g, const char *name, int out0, int nupd, const int *target);
+/* Outputs before the first step's: the model's own (all outputs when there is no step). */
+int ir_num_model_outputs(const Graph *g);
+/* The PARAM output j writes back into, or -1 (a model output or a loss). */
+int ir_update_target(const Graph *g, int j);
+/* dst's steps are src's, their targets renamed through newid (pass_rebuild, pass_clone). */
+void ir_copy_steps(Graph *dst, const Graph *src, const int *newid);
+
 struct Graph {
   Arena *arena;
   const char *name;   /* model name: a C identifier */
@@ -223,6 +279,10 @@ struct Graph {
   int group;          /* builders stamp new nodes with this */
   const char *where;  /* builders stamp new nodes with this */
   DlcErr err;         /* the last builder error */
+  TrainSpec *spec;    /* training statements not built yet (dropped by pass_rebuild) */
+  int nspec, speccap;
+  GraphStep *step;    /* training steps built by pass_train */
+  int nstep, stepcap;
 };
 
 Graph *ir_graph_new(const char *name);
@@ -253,6 +313,15 @@ int ir_reduce(Graph *g, Op op, int x, const int64_t *axes, int naxes, bool keepd
 int ir_reshape(Graph *g, int x, const int64_t *shape, int rank);
 int ir_transpose(Graph *g, int x, const int64_t *perm);
 int ir_matmul(Graph *g, int a, int b, bool trans_a, bool trans_b);
+
+/* Losses, compositions of core ops (ir/loss.c, docs/TRAINING.md): each the mean over
+ * the batch (the leading dimension), a float scalar.  CE: pred holds logits [N, K] (or
+ * [N, K, ...] classes on axis 1), target integer class ids [N] (or [N, ...]) or float
+ * probabilities of pred's shape; BCE: pred logits, target probabilities broadcast to
+ * pred; MSE, L1: elementwise against target broadcast to pred.  -1 with g->err set. */
+typedef enum { LOSS_CE, LOSS_BCE, LOSS_MSE, LOSS_L1 } LossKind;
+int ir_loss(Graph *g, LossKind k, int pred, int target);
+int loss_parse(const char *s, LossKind *k); /* ce|cross_entropy, bce, mse, l1; 0 or -1 */
 
 /* If every operand of node `id` is a CONST, evaluates it and turns it into a CONST in
  * place (ir/fold.c).  1 if folded, 0 if not foldable, -1 with e set. */

@@ -7,7 +7,8 @@
  * Gives: a new graph, in a new arena, holding exactly the nodes some output needs plus
  * every INPUT (they are the interface: the caller passes one buffer per input, in
  * order) and every PARAM (the weight layout and training refer to them by name even
- * where this graph no longer reads them).  Nodes keep their relative order wherever
+ * where this graph no longer reads them).  Training steps survive with their targets
+ * renamed; training statements not built yet (TrainSpec) do not.  Nodes keep their relative order wherever
  * the replacements allow it, and are renumbered so that ids equal indices; names, data,
  * attributes and the outputs with their names survive.  The old graph is freed.
  */
@@ -72,6 +73,8 @@ Graph *pass_clone(const Graph *g) {
   for (int i = 0; i < g->n; i++) id[i] = i;
   for (int i = 0; i < g->n; i++) push(d, copy_node(d, g->nodes[i], id));
   copy_outputs(d, g, id);
+  ir_copy_steps(d, g, id);
+  for (int i = 0; i < g->nspec; i++) ir_add_spec(d, &g->spec[i]);
   free(id);
   return d;
 }
@@ -158,6 +161,7 @@ Graph *pass_rebuild(Graph *g, const int *repl) {
   resolve_ids(&r, ids);
   for (int k = 0; k < r.norder; k++) push(r.d, copy_node(r.d, r.order[k], ids));
   copy_outputs(r.d, g, ids);
+  ir_copy_steps(r.d, g, ids);
   Graph *d = r.d;
   free(r.need), free(r.newid), free(r.stack), free(r.order), free(ids);
   ir_graph_free(g);

@@ -113,6 +113,24 @@ int pass_autodiff(Graph *g, int loss, const int *params, int np, int *grads, Dlc
  * itself when the shapes agree; -1 with g->err set on failure. */
 int grad_unbroadcast(Graph *g, int gy, const Shape *to);
 
+/* ---- training (passes/train*.c, docs/TRAINING.md) ---------------------------------- */
+
+/* Builds each training statement of g (g->spec) into a training step: the backward
+ * graph, the optimizer's update, and a GraphStep whose outputs, appended after the
+ * model's, are the loss and the new values of the trained parameters and the
+ * optimizer's state.  Empties g->spec.  0, or -1 with e set. */
+int pass_train(Graph *g, DlcErr *e);
+/* The statement of a model without one: loss k on its single output against a new
+ * INPUT "label" (class ids for ce, else the output's shape), optimizer o, every float
+ * parameter trained; a softmax or sigmoid output is trained through its logits.
+ * Appends it to g->spec.  0, or -1 with e set. */
+int train_default_spec(Graph *g, LossKind k, const Optim *o, const char *name, DlcErr *e);
+/* Whether the plan may put update value v (an output of a step, the new value of PARAM
+ * target) in target's own weight slot: every read of target's old value is in an
+ * earlier kernel, or in v's kernel at the index it writes; target is no output.
+ * kof[i]: the kernel that computes node i, -1 for data. */
+bool plan_update_in_place(const Graph *g, const Schedule *s, const int *kof, int v, int target);
+
 /* ---- the pass pipeline (pipeline.c) and the graph-cleaning passes -------------------- */
 
 /* How far fusion goes: one kernel per core op, per source operator, or across them. */

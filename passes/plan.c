@@ -4,7 +4,9 @@
  * every node.  Inputs stay in the caller's buffers, weights in one block, a computed
  * output is written straight into the caller's output buffer, values internal to a
  * loop-fused kernel get none (LOC_NONE), and every other value gets an offset in one
- * arena.
+ * arena.  The new value of a parameter that a training step computes (an update
+ * output, ir_update_target) goes over the parameter's own weight slot when nothing
+ * reads the old value afterwards (plan_update_in_place), else it is copied there.
  *
  * Values are gathered into buffers, walking the kernels in order: a SINGLE reshape of
  * an arena value aliases it; a kernel that computes in place (passes.h) takes the
@@ -89,7 +91,17 @@ static bool is_alias_kernel(const Graph *g, const Kernel *k) {
 
 /* ---- inputs, weights, outputs ---- */
 
-static void place_io(Graph *g, Plan *p, const int *kof, const bool *internal) {
+/* A step's new value of a parameter goes over the old one when that is sound
+ * (plan_update_in_place); else into the arena, copied over the old one at the end. */
+static bool place_update(Graph *g, const Schedule *s, Plan *p, const int *kof, int j) {
+  int v = g->out[j], t = ir_update_target(g, j);
+  if (t < 0) return false;
+  if (p->loc[v].kind == LOC_NONE && plan_update_in_place(g, s, kof, v, t)) p->loc[v] = p->loc[t];
+  else p->copy_out[p->ncopy++] = j;
+  return true;
+}
+
+static void place_io(Graph *g, const Schedule *s, Plan *p, const int *kof, const bool *internal) {
   int input = 0;
   int64_t w = 0;
   p->copy_out = arena_alloc(g->arena, sizeof(int) * (size_t)(g->nout ? g->nout : 1));
@@ -104,6 +116,7 @@ static void place_io(Graph *g, Plan *p, const int *kof, const bool *internal) {
   p->weight_bytes = w;
   for (int j = 0; j < g->nout; j++) {
     int id = g->out[j];
+    if (place_update(g, s, p, kof, j)) continue;
     bool once = true;
     for (int k = 0; k < j; k++) once &= g->out[k] != id;
     if (kof[id] >= 0 && once && !internal[id]) p->loc[id] = (Loc){LOC_OUTPUT, j, 0};
@@ -284,7 +297,7 @@ Plan *pass_plan(Graph *g, const Schedule *s) {
   p->loc = arena_alloc(g->arena, sizeof(Loc) * (size_t)(g->n ? g->n : 1));
   Planner pl = {.g = g, .s = s, .p = p, .kof = kernel_of(g, s), .internal = internal_nodes(g, s),
                 .buf = ints(g, -1)};
-  place_io(g, p, pl.kof, pl.internal);
+  place_io(g, s, p, pl.kof, pl.internal);
   pl.last = last_use(g, s, p, pl.kof);
   pl.b = arena_alloc(g->arena, sizeof(Buf) * (size_t)(g->n ? g->n : 1));
   gather(&pl);
@@ -311,6 +324,17 @@ typedef struct Checker {
   DlcErr *e;
 } Checker;
 
+/* Node i is a step's new value of a parameter, placed over it where that is sound. */
+static bool update_in_place(const Checker *c, int i) {
+  for (int j = 0; j < c->g->nout; j++) {
+    int t = ir_update_target(c->g, j);
+    if (c->g->out[j] == i && t >= 0 && c->p->loc[t].kind == LOC_WEIGHT &&
+        c->p->loc[t].offset == c->p->loc[i].offset && plan_update_in_place(c->g, c->s, c->kof, i, t))
+      return true;
+  }
+  return false;
+}
+
 static int check_loc(const Checker *c, int i) {
   const Loc *a = &c->p->loc[i];
   const Graph *g = c->g;
@@ -323,6 +347,7 @@ static int check_loc(const Checker *c, int i) {
   if (a->kind == LOC_ARENA &&
       (a->offset % ALIGN || a->offset < 0 || a->offset + node_bytes(g->nodes[i]) > c->p->arena_bytes))
     return dlc_errf(c->e, "plan: node %d lies outside the arena or is misaligned", i);
+  if (a->kind == LOC_WEIGHT && update_in_place(c, i)) return 0;
   if (a->kind == LOC_INPUT || a->kind == LOC_WEIGHT)
     return dlc_errf(c->e, "plan: computed node %d is placed in an input or the weights", i);
   return 0;

@@ -20,7 +20,7 @@
 /* ---- the command line (cmd_args.c) ------------------------------------------------ */
 
 /* Which commands an option belongs to. */
-enum { CMD_COMPILE = 1, CMD_RUN = 2, CMD_DUMP = 4, CMD_BENCH = 8 };
+enum { CMD_COMPILE = 1, CMD_RUN = 2, CMD_DUMP = 4, CMD_BENCH = 8, CMD_TRAIN = 16 };
 
 typedef struct CmdInput { /* --input NAME=FILE.npy */
   const char *name;
@@ -57,6 +57,17 @@ typedef struct CmdArgs {
   int runs, warmup;       /* --runs, --warmup */
   bool json;              /* --json */
   bool cpu_clock;         /* --clock cpu: the thread's CPU time, else wall time */
+  /* compile --train, train (docs/TRAINING.md) */
+  bool train;             /* --train */
+  LossKind loss;          /* --loss (default ce) */
+  bool loss_given;
+  Optim optim;            /* --optimizer NAME:k=v,.. (default adam), --schedule */
+  bool optim_given, sched_given;
+  double lr;              /* --lr, else 0: the optimizer's */
+  const char *data;       /* --data fashion-mnist */
+  int epochs;             /* --epochs (default 5) */
+  int64_t limit;          /* --limit N: train on the first N samples of each epoch's order */
+  const char *out_dir;    /* --out DIR */
   bool help;              /* --help was given: print it and stop */
   char pool[4096];        /* the names inside NAME=VALUE options */
   size_t npool;
@@ -80,6 +91,15 @@ int cmd_compile(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_bench(int argc, char **argv); /* cmd_bench.c */
+int cmd_train(int argc, char **argv); /* cmd_train.c */
+
+/* ---- training steps (cmd_train_graph.c) ---------------------------------------------- */
+
+/* The training steps of a model loaded with a->load.train: its own training statements,
+ * else the default of --loss and --optimizer; --optimizer, --lr and --schedule applied
+ * to every statement (a schedule without steps= runs over `steps`, the run's steps,
+ * when known); then pass_train.  0, or -1 with e set. */
+int cmd_train_graph(Graph *g, const CmdArgs *a, int64_t steps, DlcErr *e);
 
 /* ---- run's inputs and outputs (cmd_io.c) ---------------------------------------------- */
 

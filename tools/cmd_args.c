@@ -210,6 +210,75 @@ static int set_const_input(CmdArgs *a, const char *opt, const char *v) {
   return 0;
 }
 
+/* ---- training ---- */
+
+static int set_train(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->train = true; return 0; }
+static int set_data(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->data = v; return 0; }
+static int set_out_dir(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->out_dir = v; return 0; }
+
+static int set_loss(CmdArgs *a, const char *opt, const char *v) {
+  if (loss_parse(v, &a->loss)) return cmd_fail("%s '%s': expected ce, bce, mse or l1", opt, v);
+  a->loss_given = true;
+  return 0;
+}
+
+static int set_epochs(CmdArgs *a, const char *opt, const char *v) {
+  int64_t x;
+  bool limit = !strcmp(opt, "--limit");
+  if (parse_int(v, 1, limit ? INT64_MAX : 100000, &x))
+    return cmd_fail("%s '%s': expected a positive integer%s", opt, v, limit ? "" : " up to 100000");
+  if (limit) a->limit = x;
+  else a->epochs = (int)x;
+  return 0;
+}
+
+static int set_lr(CmdArgs *a, const char *opt, const char *v) {
+  char *end;
+  errno = 0;
+  double x = strtod(v, &end);
+  if (!*v || *end || errno || !(x > 0 && x < 1e9)) return cmd_fail("%s '%s': expected a positive number", opt, v);
+  a->lr = x;
+  return 0;
+}
+
+/* "k=v,k=v" after the name: each setting through optim_set. */
+static int optim_settings(CmdArgs *a, const char *opt, const char *v, const char *s) {
+  while (*s) {
+    size_t n = strcspn(s, ",");
+    char kv[128], *end;
+    if (n >= sizeof kv) return cmd_fail("%s '%s': a setting is too long", opt, v);
+    memcpy(kv, s, n), kv[n] = 0;
+    s += n + (s[n] == ',');
+    char *eq = strchr(kv, '=');
+    if (!eq) return cmd_fail("%s '%s': expected KEY=VALUE settings, found '%s'", opt, v, kv);
+    *eq = 0;
+    errno = 0;
+    double x = strtod(eq + 1, &end);
+    DlcErr e;
+    if (!eq[1] || *end || errno) return cmd_fail("%s '%s': '%s' is not a number", opt, v, eq + 1);
+    if (optim_set(&a->optim, kv, x, &e)) return cmd_fail("%s '%s': %s", opt, v, e.msg);
+  }
+  return 0;
+}
+
+/* --optimizer adam:lr=1e-3,beta1=0.9 and --schedule cosine:steps=1000 */
+static int set_optim(CmdArgs *a, const char *opt, const char *v) {
+  bool sched = !strcmp(opt, "--schedule");
+  const char *colon = strchr(v, ':');
+  char name[32];
+  snprintf(name, sizeof name, "%.*s", colon ? (int)(colon - v) : (int)strlen(v), v);
+  Optim keep = a->optim;
+  int bad = sched ? optim_schedule(name, &a->optim) : optim_named(name, &a->optim);
+  if (bad) return cmd_fail("%s '%s': expected %s", opt, v, sched ? "constant, step or cosine" : "sgd, momentum, nesterov, adam or adamw");
+  if (sched) {
+    a->sched_given = true;
+  } else {
+    a->optim.sched = keep.sched, a->optim.sched_steps = keep.sched_steps, a->optim.gamma = keep.gamma;
+    a->optim.lr_min = keep.lr_min, a->optim_given = true;
+  }
+  return colon ? optim_settings(a, opt, v, colon + 1) : 0;
+}
+
 /* ---- the table ---- */
 
 typedef struct CmdOpt {
@@ -220,7 +289,7 @@ typedef struct CmdOpt {
   const char *help;
 } CmdOpt;
 
-#define ALL (CMD_COMPILE | CMD_RUN | CMD_DUMP | CMD_BENCH)
+#define ALL (CMD_COMPILE | CMD_RUN | CMD_DUMP | CMD_BENCH | CMD_TRAIN)
 
 static const CmdOpt opts[] = {
     {"-o", "OUT.c", CMD_COMPILE, set_out, "write OUT.c and OUT.h (and OUT.weights for large models)"},
@@ -232,15 +301,26 @@ static const CmdOpt opts[] = {
     {"--cuda-aot", NULL, CMD_COMPILE, set_cuda_aot, "compile the kernels to PTX now (NVRTC) and embed it"},
     {"--input", "NAME=FILE.npy", CMD_RUN | CMD_BENCH, set_input, "an input's values (others are seeded random)"},
     {"--output", "DIR", CMD_RUN, set_output, "write each output as DIR/NAME.npy"},
-    {"--seed", "S", CMD_RUN | CMD_BENCH, set_seed, "seed of the random inputs (default 0)"},
+    {"--seed", "S", CMD_RUN | CMD_BENCH | CMD_TRAIN, set_seed, "seed of the random inputs (train: of the shuffles; default 0)"},
     {"--check", NULL, CMD_RUN, set_check, "compare with the reference interpreter; exit 1 if they differ"},
-    {"--cflags", "FLAGS", CMD_RUN | CMD_BENCH, set_cflags, "flags for the C compiler (default -O2; bench: -O3 -march=native)"},
+    {"--cflags", "FLAGS", CMD_RUN | CMD_BENCH | CMD_TRAIN, set_cflags, "flags for the C compiler (default -O2; bench: -O3 -march=native)"},
     {"--compare", "V1,V2..", CMD_BENCH, set_compare, "variants: fused (the pipeline), unfused, none, op, all (default fused,unfused)"},
     {"--runs", "R", CMD_BENCH, set_count, "timed runs of each variant (default 50)"},
     {"--warmup", "W", CMD_BENCH, set_count, "untimed runs first (default 5)"},
     {"--json", NULL, CMD_BENCH, set_json, "print a JSON array, one object per variant"},
     {"--clock", "wall|cpu", CMD_BENCH, set_clock, "time by the wall clock (default) or the thread's CPU time"},
-    {"--keep", NULL, CMD_RUN | CMD_BENCH, set_keep, "keep the folder of the generated code and say where it is"},
+    {"--keep", NULL, CMD_RUN | CMD_BENCH | CMD_TRAIN, set_keep, "keep the folder of the generated code and say where it is"},
+    {"--train", NULL, CMD_COMPILE, set_train, "also generate the training steps (NAME_<step>_step, NAME_save, NAME_load)"},
+    {"--loss", "ce|bce|mse|l1", CMD_COMPILE | CMD_TRAIN, set_loss, "the loss of a model without a training statement (default ce)"},
+    {"--optimizer", "NAME:K=V,..", CMD_COMPILE | CMD_TRAIN, set_optim,
+     "sgd, momentum, nesterov, adam (default), adamw, e.g. adam:lr=1e-3,weight_decay=1e-4"},
+    {"--schedule", "NAME:K=V,..", CMD_COMPILE | CMD_TRAIN, set_optim,
+     "learning rate: constant, step:every=N,gamma=G, cosine:steps=T,lr_min=M"},
+    {"--lr", "LR", CMD_COMPILE | CMD_TRAIN, set_lr, "the learning rate of every step (overrides the model's)"},
+    {"--data", "SET", CMD_TRAIN, set_data, "the dataset: fashion-mnist (/usr/share/datasets/fashion-mnist)"},
+    {"--epochs", "E", CMD_TRAIN, set_epochs, "passes over the training set (default 5)"},
+    {"--limit", "N", CMD_TRAIN, set_epochs, "train on N samples per epoch (a quick run)"},
+    {"--out", "DIR", CMD_TRAIN, set_out_dir, "write the loss curve (CSV, SVG) and the parameters there"},
     {"-O0", NULL, ALL, set_level, "only what correctness needs: no graph passes, no fusion"},
     {"-O1", NULL, ALL, set_level, "fold constants and identities, merge equal nodes, drop dead ones"},
     {"-O2", NULL, ALL, set_level, "-O1, batchnorm folded into weights, fusion across operators (default)"},
@@ -294,7 +374,8 @@ int cmd_parse(CmdArgs *a, const char *cmd, unsigned which, int argc, char **argv
   memset(a, 0, sizeof *a);
   a->cmd = cmd, a->which = which, a->embed_max = CGEN_EMBED_DEFAULT;
   a->passes = pass_options(2);
-  a->runs = 50, a->warmup = 5;
+  a->runs = 50, a->warmup = 5, a->epochs = 5;
+  optim_named("adam", &a->optim);
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i];
     if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {

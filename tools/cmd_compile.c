@@ -119,6 +119,7 @@ static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile
   Schedule *s;
   Plan *p;
   PassOptions po = a->passes;
+  po.training = a->train;
   if (a->stats) po.stats_to = stdout;
   if (pass_pipeline(gp, &po, &s, &p, e) || plan_check(*gp, s, p, e)) return -1;
   Graph *g = *gp;
@@ -139,6 +140,10 @@ static int compile_model(const CmdArgs *a, OutFile *o) {
   DlcErr e;
   Graph *g = cmd_load(a, &e);
   if (!g) return cmd_fail("%s", e.msg);
+  if (a->train && cmd_train_graph(g, a, 0, &e)) {
+    ir_graph_free(g);
+    return cmd_fail("%s", e.msg);
+  }
   char name[128];
   c_identifier(a->name ? a->name : g->name ? g->name : "model", name, sizeof name);
   const char *slash = strrchr(o[OUT_H].path, '/');
@@ -156,6 +161,7 @@ static int compile_model(const CmdArgs *a, OutFile *o) {
 int cmd_compile(int argc, char **argv) {
   CmdArgs a;
   if (cmd_parse(&a, "compile", CMD_COMPILE, argc, argv)) return 1;
+  a.load.train = a.train;
   if (a.help) {
     cmd_help("compile", CMD_COMPILE, "MODEL -o OUT.c [options]",
              "Compile a model to C: OUT.c and OUT.h, and OUT.weights when the weights are\n"
@@ -167,6 +173,9 @@ int cmd_compile(int argc, char **argv) {
   if ((a.cuda_aot || a.cuda_arch) && !a.cuda)
     return cmd_fail("--cuda-aot and --cuda-arch need --target cuda");
   if (a.cuda_arch && !a.cuda_aot) return cmd_fail("--cuda-arch is the architecture of --cuda-aot's PTX; add --cuda-aot");
+  if (!a.train && (a.loss_given || a.optim_given || a.sched_given || a.lr > 0))
+    return cmd_fail("--loss, --optimizer, --schedule and --lr need --train");
+  if (a.train && a.cuda) return cmd_fail("--train generates C for the CPU; drop --target cuda");
   if (a.name && !is_c_identifier(a.name))
     return cmd_fail("--name '%s': not a C identifier", a.name);
   OutFile *o = calloc(OUT_COUNT, sizeof *o);

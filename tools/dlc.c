@@ -16,6 +16,7 @@ static const Command commands[] = {
     {"run", cmd_run, "compile, build and run a model once; --check compares with the interpreter"},
     {"dump", cmd_dump, "print a model's IR in the native text format"},
     {"bench", cmd_bench, "time a model's variants side by side (--compare fused,unfused)"},
+    {"train", cmd_train, "train a model on a dataset with its generated training step"},
 };
 
 static void usage(void) {

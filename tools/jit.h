@@ -29,6 +29,18 @@ JitModel *jit_build_plan(const Graph *g, const Schedule *s, const Plan *p, const
 /* inputs[i]: the i-th INPUT's data in its dtype; outputs[j]: buffers for the j-th output. */
 int jit_run(JitModel *m, const void *const *inputs, void *const *outputs, DlcErr *e);
 const char *jit_dir(const JitModel *m);
+
+/* A graph with training steps (pass_train) also has these (the generated NAME_step,
+ * NAME_save, NAME_load, NAME_param; docs/TRAINING.md).  jit_steps is 0 otherwise. */
+int jit_steps(const JitModel *m);
+const char *jit_step_name(const JitModel *m, int step);
+/* Step `step` on inputs (every INPUT by position; NULL where the step reads none):
+ * with update, forward, backward and the optimizer, the weights updated in place;
+ * without, the loss alone.  *loss (may be NULL) gets the loss before the update. */
+int jit_step(JitModel *m, int step, bool update, const void *const *inputs, float *loss, DlcErr *e);
+int jit_save(JitModel *m, const char *path, DlcErr *e); /* parameters and optimizer state */
+int jit_load(JitModel *m, const char *path, DlcErr *e);
+void *jit_param(JitModel *m, const char *name); /* a parameter's values in the model, or NULL */
 void jit_free(JitModel *m); /* unloads, removes the folder unless kept */
 
 #endif

@@ -35,8 +35,9 @@ void cgen_loc_expr(const CEmit *ce, int id, bool writable, char *buf, size_t n) 
   case LOC_INPUT: snprintf(buf, n, "(const %s *)in[%d]", t, l->index); return;
   case LOC_OUTPUT: snprintf(buf, n, "(%s *)out[%d]", t, l->index); return;
   case LOC_WEIGHT:
-    if (ce->embedded) snprintf(buf, n, "%s", cgen_weight_name(nd, w, sizeof w));
-    else snprintf(buf, n, "(const %s *)(m->weights + %lld)", t, (long long)l->offset);
+    if (ce->embedded && !ce->mutable_weights) snprintf(buf, n, "%s", cgen_weight_name(nd, w, sizeof w));
+    else snprintf(buf, n, "(%s%s *)(m->weights + %lld)", ce->mutable_weights ? q : "const ", t,
+                  (long long)l->offset);
     return;
   case LOC_ARENA: snprintf(buf, n, "(%s%s *)(m->arena + %lld)", q, t, (long long)l->offset); return;
   case LOC_NONE: break;
@@ -54,7 +55,7 @@ static void run_uses(const CEmit *ce, bool *uses) {
   if (ce->p->ncopy) uses[LOC_OUTPUT] = true;
 }
 
-static void kernel_call(CEmit *ce, const Kernel *k) {
+void cgen_kernel_call(CEmit *ce, const Kernel *k) {
   char buf[256], name[96];
   int max = 0;
   for (int j = 0; j < k->n; j++) max += ce->g->nodes[k->nodes[j]]->nin;
@@ -85,23 +86,29 @@ static void copy_out(CEmit *ce, int j) {
   else cgen_line(ce, 1, "/* output %d is empty */", j);
 }
 
+/* A model with training steps runs only the kernels its own outputs need: never a
+ * step's update. */
 static void emit_run(CEmit *ce) {
   const char *nm = ce->o->name;
   bool uses[LOC_ARENA + 1] = {0};
   run_uses(ce, uses);
   cgen_printf(ce, "\nint %s_run(%s *m, const void *const *in, void *const *out) {\n", nm, nm);
-  if (!uses[LOC_ARENA] && (ce->embedded || !uses[LOC_WEIGHT])) cgen_line(ce, 1, "(void)m;");
-  if (!uses[LOC_INPUT]) cgen_line(ce, 1, "(void)in;");
-  if (!uses[LOC_OUTPUT]) cgen_line(ce, 1, "(void)out;");
-  for (int t = 0; t < ce->s->nk; t++) kernel_call(ce, &ce->s->k[t]);
-  for (int c = 0; c < ce->p->ncopy; c++) copy_out(ce, ce->p->copy_out[c]);
+  bool all = !ce->mutable_weights, *need = all ? NULL : cgen_needed_kernels(ce, ce->g->out, ir_num_model_outputs(ce->g));
+  if (!all || (!uses[LOC_ARENA] && (ce->embedded || !uses[LOC_WEIGHT]))) cgen_line(ce, 1, "(void)m;");
+  if (!all || !uses[LOC_INPUT]) cgen_line(ce, 1, "(void)in;");
+  if (!all || !uses[LOC_OUTPUT]) cgen_line(ce, 1, "(void)out;");
+  for (int t = 0; t < ce->s->nk; t++)
+    if (all || need[t]) cgen_kernel_call(ce, &ce->s->k[t]);
+  for (int c = 0; c < ce->p->ncopy; c++)
+    if (ce->p->copy_out[c] < ir_num_model_outputs(ce->g)) copy_out(ce, ce->p->copy_out[c]);
+  free(need);
   cgen_line(ce, 1, "return %s_OK;", ce->uname);
   cgen_printf(ce, "}\n");
 }
 
 void cgen_c_infer(CEmit *ce) {
   const char *nm = ce->o->name;
-  int ni = ir_num_inputs(ce->g), no = ce->g->nout;
+  int ni = ir_num_inputs(ce->g), no = ir_num_model_outputs(ce->g);
   cgen_printf(ce, "\nint %s_infer(%s *m", nm, nm);
   cgen_typed_params(ce);
   cgen_printf(ce, ") {\n");
@@ -111,7 +118,7 @@ void cgen_c_infer(CEmit *ce) {
     for (int i = 0; i < (out ? no : ni); i++) {
       char p[300];
       cgen_param_name(ce, i, out, p, sizeof p);
-      cgen_line(ce, 1, "%s[%d] = %s;", out ? "out" : "in", i, p);
+      cgen_line(ce, 1, "%s[%d] = %s;", out ? "out" : "in", i, out || cgen_infer_input(ce, i) ? p : "NULL");
     }
   cgen_line(ce, 1, "return %s_run(m, %s, %s);", nm, ni ? "in" : "NULL", no ? "out" : "NULL");
   cgen_printf(ce, "}\n");
@@ -136,6 +143,7 @@ static void emit_load_weights(CEmit *ce) {
 static void emit_init(CEmit *ce) {
   const char *nm = ce->o->name, *u = ce->uname;
   if (!ce->embedded) emit_load_weights(ce);
+  if (ce->mutable_weights) cgen_c_train_init(ce);
   cgen_printf(ce, "\nint %s_init(%s **mp, const char *weights) {\n", nm, nm);
   cgen_line(ce, 1, "%s *m;", nm);
   cgen_line(ce, 1, "*mp = NULL;");
@@ -148,9 +156,10 @@ static void emit_init(CEmit *ce) {
   cgen_line(ce, 2, "return %s_ERR_NOMEM;", u);
   cgen_line(ce, 1, "}");
   cgen_line(ce, 1, "m->arena = dlc_align64(m->arena_block);");
-  if (!ce->embedded) {
+  if (!ce->embedded || ce->mutable_weights) {
     cgen_line(ce, 1, "{");
-    cgen_line(ce, 2, "int st = dlc_load_weights(m, weights);");
+    cgen_line(ce, 2, "int st = %s;", ce->embedded ? "dlc_train_init(m)" : "dlc_load_weights(m, weights)");
+    if (!ce->embedded && ce->mutable_weights) cgen_line(ce, 2, "if (!st) st = dlc_train_init(m);");
     cgen_line(ce, 2, "if (st) {");
     cgen_line(ce, 3, "%s_free(m);", nm);
     cgen_line(ce, 3, "return st;");
@@ -167,7 +176,8 @@ static void emit_free(CEmit *ce) {
   cgen_printf(ce, "\nvoid %s_free(%s *m) {\n", nm, nm);
   cgen_line(ce, 1, "if (!m) return;");
   cgen_line(ce, 1, "free(m->arena_block);");
-  if (!ce->embedded) cgen_line(ce, 1, "free(m->weight_block);");
+  if (!ce->embedded || ce->mutable_weights) cgen_line(ce, 1, "free(m->weight_block);");
+  if (ce->mutable_weights) cgen_line(ce, 1, "free(m->scratch_block);");
   cgen_line(ce, 1, "free(m);");
   cgen_printf(ce, "}\n");
 }

@@ -26,6 +26,8 @@ typedef struct CEmit {
   DlcErr *e;
   bool embedded;      /* weights as static arrays; else read from a file by NAME_init */
   bool device;        /* a device backend (CUDA): NAME_ERR_DEVICE and NAME_device_error */
+  bool mutable_weights; /* the graph has training steps: the weights live in m->weights,
+                           which the steps update (embedded arrays are copied there) */
   char uname[128];    /* o->name in upper case: the prefix of macros and status codes */
 } CEmit;
 
@@ -90,6 +92,24 @@ void cgen_loc_expr(const CEmit *ce, int id, bool writable, char *buf, size_t n);
 bool cgen_is_used(const CEmit *ce, int id);     /* read by a kernel or copied out */
 bool cgen_kernel_can_fail(const CEmit *ce, const Kernel *k);
 bool cgen_same_buffer(const CEmit *ce, int a, int b);
+void cgen_kernel_call(CEmit *ce, const Kernel *k); /* "  kname(a, b, y);" (api.c) */
+
+/* ---- training steps (train_step.c, train_params.c) -------------------------------- */
+
+/* Whether NAME_infer takes input `which`: every input, or, in a graph with training
+ * steps, those the model's own outputs read. */
+bool cgen_infer_input(const CEmit *ce, int which);
+/* Per kernel: whether it computes something that outputs[0..n) need (malloc'd). */
+bool *cgen_needed_kernels(const CEmit *ce, const int *outputs, int n);
+void cgen_c_train_header(CEmit *ce); /* the steps' and parameters' prototypes */
+void cgen_c_train(CEmit *ce);        /* the step functions (train_step.c) */
+void cgen_c_train_params(CEmit *ce); /* NAME_save, NAME_load, NAME_param (train_params.c) */
+/* Copies the embedded weights into m->weights and makes the outputs' scratch:
+ * `static int dlc_train_init(NAME *m)`, emitted before NAME_init. */
+void cgen_c_train_init(CEmit *ce);
+/* Whether a training model embeds node n's values as an array, which dlc_train_init
+ * copies into m->weights: every PARAM and CONST but those of zeros (calloc's). */
+bool cgen_train_embeds(const CEmit *ce, const Node *n);
 
 /* ---- kernel emitters ------------------------------------------------------------ */
 

@@ -39,13 +39,14 @@ int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *
            FILE *h, FILE *weights, DlcErr *e) {
   if (check_options(o, e)) return -1;
   CEmit ce = {.g = g, .s = s, .p = p, .o = o, .f = h, .e = e,
-              .embedded = !cgen_c_needs_weights_file(g, p, o)};
+              .embedded = !cgen_c_needs_weights_file(g, p, o), .mutable_weights = g->nstep > 0};
   cgen_ident(o->name, true, ce.uname, sizeof ce.uname);
   if (cgen_c_header(&ce)) return -1;
   ce.f = c;
   cgen_c_prelude(&ce);
   if (cgen_c_weights(&ce, weights) || cgen_c_kernels(&ce)) return -1;
   cgen_c_api(&ce);
+  if (ce.mutable_weights) cgen_c_train(&ce);
   if (ferror(c) || ferror(h)) return dlc_errf(e, "cgen: writing the generated code failed");
   return 0;
 }

@@ -39,7 +39,7 @@ static void size_macro(const CEmit *ce, int which, bool output, char *buf, size_
 /* Two inputs or outputs whose names differ only in characters C cannot spell would
  * define one macro twice. */
 static int check_names(CEmit *ce) {
-  int ni = ir_num_inputs(ce->g), total = ni + ce->g->nout;
+  int ni = ir_num_inputs(ce->g), total = ni + ir_num_model_outputs(ce->g);
   for (int a = 0; a < total; a++)
     for (int b = a + 1; b < total; b++) {
       char ma[300], mb[300], pa[300], pb[300];
@@ -56,7 +56,7 @@ static int check_names(CEmit *ce) {
 }
 
 static void io_macros(CEmit *ce, bool output) {
-  int count = output ? ce->g->nout : ir_num_inputs(ce->g);
+  int count = output ? ir_num_model_outputs(ce->g) : ir_num_inputs(ce->g);
   for (int i = 0; i < count; i++) {
     const Node *n = cgen_io_node(ce, i, output);
     char mac[300], name[256], shp[160];
@@ -70,9 +70,10 @@ static void io_macros(CEmit *ce, bool output) {
 
 void cgen_typed_params(CEmit *ce) {
   for (int out = 0; out < 2; out++) {
-    int count = out ? ce->g->nout : ir_num_inputs(ce->g);
+    int count = out ? ir_num_model_outputs(ce->g) : ir_num_inputs(ce->g);
     for (int i = 0; i < count; i++) {
       char p[300];
+      if (!out && !cgen_infer_input(ce, i)) continue;
       cgen_param_name(ce, i, out, p, sizeof p);
       cgen_printf(ce, ", %s%s *%s", out ? "" : "const ", dtype_ctype(cgen_io_node(ce, i, out)->dtype), p);
     }
@@ -105,12 +106,15 @@ static void prototypes(CEmit *ce) {
   cgen_printf(ce, "/* One const pointer per input in order, then one pointer per output. */\n");
   cgen_printf(ce, "int %s_infer(%s *m", nm, nm);
   cgen_typed_params(ce);
-  cgen_printf(ce, ");\n/* The same, untyped, for drivers. */\n");
+  cgen_printf(ce, ");\n/* The same, untyped, for drivers%s. */\n",
+              ce->mutable_weights ? ": every input by position (those infer does not take may be NULL), "
+                                    "the model's outputs" : "");
   cgen_printf(ce, "int %s_run(%s *m, const void *const *inputs, void *const *outputs);\n", nm, nm);
   cgen_printf(ce, "void %s_free(%s *m);\nconst char *%s_strerror(int status);\n", nm, nm, nm);
   if (ce->device)
     cgen_printf(ce, "/* After %s_ERR_DEVICE: what failed, as one line (the call, its status, the kernel). */\n"
                     "const char *%s_device_error(void);\n", ce->uname, nm);
+  if (ce->mutable_weights) cgen_c_train_header(ce);
 }
 
 int cgen_c_header(CEmit *ce) {
@@ -123,7 +127,7 @@ int cgen_c_header(CEmit *ce) {
   cgen_printf(ce, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
   cgen_printf(ce, "typedef struct %s %s;\n\n", ce->o->name, ce->o->name);
   cgen_printf(ce, "enum { %s_NUM_INPUTS = %d, %s_NUM_OUTPUTS = %d };\n\n", ce->uname,
-              ir_num_inputs(ce->g), ce->uname, ce->g->nout);
+              ir_num_inputs(ce->g), ce->uname, ir_num_model_outputs(ce->g));
   io_macros(ce, false);
   io_macros(ce, true);
   cgen_printf(ce, "#define %s_ARENA_BYTES %lld\n#define %s_WEIGHT_BYTES %lld\n", ce->uname,

@@ -14,7 +14,8 @@
 
 bool pack_b_constant(const CEmit *ce, const Node *mm) {
   const Node *b = cgen_in(ce, mm, 1);
-  return ce->embedded && (b->op == OP_PARAM || b->op == OP_CONST) && b->data &&
+  bool fixed = b->op == OP_CONST || (b->op == OP_PARAM && !ce->mutable_weights); /* steps update PARAMs */
+  return ce->embedded && fixed && b->data &&
          ce->p->loc[b->id].kind == LOC_WEIGHT;
 }
 

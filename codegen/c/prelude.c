@@ -58,10 +58,14 @@ static void model_struct(CEmit *ce) {
   cgen_printf(ce, "\nstruct %s {\n", ce->o->name);
   cgen_line(ce, 1, "void *arena_block;      /* as allocated */");
   cgen_line(ce, 1, "unsigned char *arena;   /* %s_ARENA_BYTES, 64-byte aligned */", ce->uname);
-  if (!ce->embedded) {
+  if (!ce->embedded || ce->mutable_weights) {
     cgen_line(ce, 1, "void *weight_block;     /* as allocated */");
-    cgen_line(ce, 1, "unsigned char *weights; /* %s_WEIGHT_BYTES from the weights file */",
-              ce->uname);
+    cgen_line(ce, 1, "unsigned char *weights; /* %s_WEIGHT_BYTES %s */", ce->uname,
+              ce->embedded ? "from the embedded arrays, updated by the steps" : "from the weights file");
+  }
+  if (ce->mutable_weights) {
+    cgen_line(ce, 1, "void *scratch_block;    /* as allocated */");
+    cgen_line(ce, 1, "unsigned char *scratch; /* the model's outputs when a step computes them */");
   }
   cgen_printf(ce, "};\n");
 }

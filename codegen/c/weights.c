@@ -32,6 +32,7 @@ static bool is_weight(const CEmit *ce, const Node *n) {
 
 static void value_literal(const Node *n, int64_t i, char *buf, size_t size) {
   if (n->dtype == DT_I64) cgen_literal_i64(((const int64_t *)n->data)[i], buf, size);
+  else if (n->dtype == DT_U64) snprintf(buf, size, "UINT64_C(%" PRIu64 ")", ((const uint64_t *)n->data)[i]);
   else cgen_literal(n->dtype, dtype_load(n->dtype, n->data, i), buf, size);
 }
 
@@ -133,6 +134,8 @@ static int write_file(CEmit *ce, FILE *wf) {
 int cgen_c_weights(CEmit *ce, FILE *wf) {
   if (!ce->embedded) return write_file(ce, wf);
   for (int i = 0; i < ce->g->n; i++)
-    if (is_weight(ce, ce->g->nodes[i]) && cgen_is_used(ce, i)) embed_one(ce, ce->g->nodes[i]);
+    if (ce->mutable_weights ? cgen_train_embeds(ce, ce->g->nodes[i])
+                            : is_weight(ce, ce->g->nodes[i]) && cgen_is_used(ce, i))
+      embed_one(ce, ce->g->nodes[i]);
   return 0;
 }

@@ -1,0 +1,36 @@
+/* cmd_train_graph.c — the training steps `dlc compile --train` and `dlc train` build:
+ * the model's own training statements, or the one --loss and --optimizer describe,
+ * with the command line's settings applied, then pass_train. */
+#include <string.h>
+
+#include "cmd.h"
+
+/* What the command line says about every statement's optimizer. */
+static int apply_options(TrainSpec *s, const CmdArgs *a, int64_t steps, DlcErr *e) {
+  if (a->optim_given) {
+    LrKind k = s->opt.sched;
+    Optim keep = s->opt;
+    s->opt = a->optim;
+    if (!a->sched_given) s->opt.sched = k, s->opt.sched_steps = keep.sched_steps, s->opt.gamma = keep.gamma, s->opt.lr_min = keep.lr_min;
+  } else if (a->sched_given) {
+    s->opt.sched = a->optim.sched, s->opt.sched_steps = a->optim.sched_steps;
+    s->opt.gamma = a->optim.gamma, s->opt.lr_min = a->optim.lr_min;
+  }
+  if (a->lr > 0) s->opt.lr = a->lr;
+  if (s->opt.sched != LR_CONSTANT && !s->opt.sched_steps) {
+    if (!steps) return dlc_errf(e, "train %s: the %s schedule needs steps= (every= for step)", s->name,
+                                s->opt.sched == LR_STEP ? "step" : "cosine");
+    s->opt.sched_steps = s->opt.sched == LR_COSINE ? steps : (steps + 2) / 3;
+  }
+  return 0;
+}
+
+int cmd_train_graph(Graph *g, const CmdArgs *a, int64_t steps, DlcErr *e) {
+  if (!g->nspec && train_default_spec(g, a->loss, &a->optim, "train", e)) return -1;
+  else if (g->nspec && a->loss_given)
+    return dlc_errf(e, "%s: --loss is for models without a training statement; this one has %d",
+                    g->file ? g->file : "the model", g->nspec);
+  for (int k = 0; k < g->nspec; k++)
+    if (apply_options(&g->spec[k], a, steps, e)) return -1;
+  return pass_train(g, e);
+}
