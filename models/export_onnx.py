@@ -20,6 +20,15 @@ which needs LayerNormalization (opset 17).
                                      feed-forward 128 with relu, LayerNorm after each
                                      residual; attention written with Linear, matmul
                                      and softmax (no fused MultiheadAttention)
+    autoencoder x[batch, 1, 28, 28] -> conv3(16, stride 2, same) relu -> conv3(32, stride 2,
+                                     same) relu -> convT3(16, stride 2, pad 1, out pad 1)
+                                     relu -> convT3(1, same) -> sigmoid; `same` padding
+                                     is Keras' (the odd row and column at the end)
+    rnn, lstm, gru x[batch, 28, 28] -> nn.RNN / LSTM / GRU(28, 128) over the 28 rows, the
+                                     last state -> Linear(128, 10) -> softmax
+    gpt      x[batch, 16] int64   -> token + position embeddings, two pre-norm blocks of
+             (ids in [0, 64))        causal attention (4 heads) and gelu feed-forward 256,
+                                     LayerNorm, Linear(64, 64) -> softmax: y[batch, 16, 64]
 """
 import argparse
 import math
@@ -97,12 +106,93 @@ class Encoder(nn.Module):
         return self.ln2(h + self.ff2(torch.relu(self.ff1(h))))
 
 
-# name: (module, example input shape, opset)
+class Autoencoder(nn.Module):
+    """The convolutional autoencoder of autoencoder.dlc."""
+
+    def __init__(self):
+        super().__init__()
+        same = nn.ZeroPad2d((0, 1, 0, 1))  # k3 stride 2 on an even size: pad right, bottom
+        self.enc = nn.Sequential(same, nn.Conv2d(1, 16, 3, stride=2), nn.ReLU(),
+                                 same, nn.Conv2d(16, 32, 3, stride=2), nn.ReLU())
+        self.dec = nn.Sequential(nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1),
+                                 nn.ReLU(),
+                                 nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1))
+
+    def forward(self, x):  # [N, 1, 28, 28]
+        return torch.sigmoid(self.dec(self.enc(x)))
+
+
+class RowClassifier(nn.Module):
+    """rnn.dlc, lstm.dlc, gru.dlc: a recurrent layer over the image's rows, then dense."""
+
+    def __init__(self, cell, units=128):
+        super().__init__()
+        self.cell = cell(28, units, batch_first=True)
+        self.dense = nn.Linear(units, 10)
+
+    def forward(self, x):  # [N, 28 rows, 28 pixels]
+        _, h = self.cell(x)
+        h = h[0] if isinstance(h, tuple) else h  # LSTM: (h, c)
+        return torch.softmax(self.dense(h[-1]), dim=-1)
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, d, heads, seq):
+        super().__init__()
+        self.d, self.heads = d, heads
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+        self.register_buffer("allowed", torch.tril(torch.ones(seq, seq, dtype=torch.bool)))
+
+    def split(self, t):  # [N, S, d] -> [N, H, S, d/H]
+        n, s, _ = t.shape
+        return t.reshape(n, s, self.heads, self.d // self.heads).transpose(1, 2)
+
+    def forward(self, x):
+        n, s, _ = x.shape
+        q, k, v = self.split(self.q(x)), self.split(self.k(x)), self.split(self.v(x))
+        att = q @ k.transpose(-2, -1) / math.sqrt(self.d // self.heads)
+        att = torch.softmax(att.masked_fill(~self.allowed, float("-inf")), dim=-1)
+        return self.o((att @ v).transpose(1, 2).reshape(n, s, self.d))
+
+
+class GPT(nn.Module):
+    """gpt.dlc: a tiny decoder, pre-norm blocks, vocabulary 64, width 64, sequence 16."""
+
+    def __init__(self, vocab=64, d=64, heads=4, seq=16, ff=256, blocks=2):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, d)
+        self.pos = nn.Embedding(seq, d)
+        self.blocks = nn.ModuleList()
+        for _ in range(blocks):
+            self.blocks.append(nn.ModuleDict({
+                "ln1": nn.LayerNorm(d), "att": CausalSelfAttention(d, heads, seq),
+                "ln2": nn.LayerNorm(d), "ff": nn.Sequential(nn.Linear(d, ff), nn.GELU(), nn.Linear(ff, d))}))
+        self.lnf = nn.LayerNorm(d)
+        self.head = nn.Linear(d, vocab)
+
+    def forward(self, ids):  # [N, S] int64
+        h = self.tok(ids) + self.pos(torch.arange(ids.shape[1]))
+        for b in self.blocks:
+            h = h + b["att"](b["ln1"](h))
+            h = h + b["ff"](b["ln2"](h))
+        return torch.softmax(self.head(self.lnf(h)), dim=-1)
+
+
+def example_ids(*shape):
+    return torch.randint(0, 64, shape)
+
+
+# name: (module, example input shape or a function making the input, opset)
 MODELS = {
     "logreg": (LogReg, (2, 784), 13),
     "mlp": (MLP, (2, 784), 13),
     "lenet": (LeNet, (2, 1, 28, 28), 13),
     "encoder": (Encoder, (2, 16, 64), 17),
+    "autoencoder": (Autoencoder, (2, 1, 28, 28), 13),
+    "rnn": (lambda: RowClassifier(nn.RNN), (2, 28, 28), 13),
+    "lstm": (lambda: RowClassifier(nn.LSTM), (2, 28, 28), 13),
+    "gru": (lambda: RowClassifier(nn.GRU), (2, 28, 28), 13),
+    "gpt": (GPT, lambda: example_ids(2, 16), 17),
 }
 
 
@@ -110,7 +200,7 @@ def export(name, out_dir):
     cls, shape, opset = MODELS[name]
     torch.manual_seed(SEED)
     model = cls().eval()
-    x = torch.randn(*shape)
+    x = shape() if callable(shape) else torch.randn(*shape)
     path = os.path.join(out_dir, name + ".onnx")
     with torch.no_grad():
         torch.onnx.export(model, (x,), path, input_names=["x"], output_names=["y"],

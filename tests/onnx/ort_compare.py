@@ -7,7 +7,8 @@ output with ONNX Runtime on the same inputs.
 Needs numpy, onnx and onnxruntime (tools/pyenv.sh puts them in .venv).  Steps:
   1. `dlc compile M -o DIR/M.c [--batch N]` must write M.c and M.h;
   2. inputs: symbolic dimensions become N (1 without --batch), values are float32
-     normal(0, 1) from numpy's generator seeded with S, saved as DIR/NAME.npy;
+     normal(0, 1) (int64: integers in [0, 4)) from numpy's generator seeded with S,
+     saved as DIR/NAME.npy;
   3. `dlc run M --input NAME=DIR/NAME.npy ... --output DIR/out [--batch N]`;
   4. ONNX Runtime (CPU) runs M on the same arrays; each output must have the same
      dtype and shape, and relative error at most --tol, where for dlc's value a and
@@ -46,10 +47,13 @@ def make_inputs(sess, batch, seed, work):
     rng = np.random.default_rng(seed)
     feeds = {}
     for i in sess.get_inputs():
-        if i.type != "tensor(float)":
-            sys.exit(f"ort_compare.py: input '{i.name}' is {i.type}; only float inputs are generated")
         shape = [d if isinstance(d, int) else batch for d in i.shape]
-        feeds[i.name] = rng.standard_normal(shape).astype(np.float32)
+        if i.type == "tensor(float)":
+            feeds[i.name] = rng.standard_normal(shape).astype(np.float32)
+        elif i.type == "tensor(int64)":  # ids for embeddings: small, so every table has them
+            feeds[i.name] = rng.integers(0, 4, shape).astype(np.int64)
+        else:
+            sys.exit(f"ort_compare.py: input '{i.name}' is {i.type}; only float and int64 inputs are generated")
         np.save(os.path.join(work, i.name + ".npy"), feeds[i.name])
     return feeds
 
