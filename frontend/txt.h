@@ -57,6 +57,7 @@ typedef struct Txt {
   int layer_count[32];   /* per layer kind, for default layer names */
   bool shape_used[LOAD_MAX_BIND];
   int depth;             /* of nested calls */
+  bool training;         /* after `training`: the training section (txt_train.c) */
 } Txt;
 
 int txt_err(Txt *p, const Tok *at, const char *fmt, ...) DLC_PRINTF(3, 4);
@@ -124,6 +125,12 @@ void txt_seek(Txt *p, int pos);
 int txt_int_value(Txt *p, int64_t *v);
 int txt_ints_value(Txt *p, int64_t *v, int max, int *n); /* [a, b] or a single int */
 int txt_float_value(Txt *p, double *v);
+
+/* ---- training (txt_train.c) ------------------------------------------------------- */
+
+int txt_training(Txt *p, const Tok *kw); /* `training`: the training section begins */
+int txt_train(Txt *p, const Tok *kw);    /* `train NAME: loss = ..., ...` */
+int txt_loss(Txt *p, TxtCall *c);        /* cross_entropy, bce, mse, l1: id, -1, or -2 if not a loss */
 
 /* ---- layer sugar (txt_layers.c: the table and these helpers; more layers in
  *      txt_layers_rnn.c and txt_layers_more.c) ----------------------------------- */

@@ -212,6 +212,7 @@ int txt_eval(Txt *p) {
   p->depth--;
   if (r) return -1;
   int id = txt_layer(p, c);
+  if (id == -2) id = txt_loss(p, c);
   if (id != -2) return id;
   int op = op_parse(c->fn->s, (size_t)c->fn->len);
   if (op < 0 || op == OP_INPUT || op == OP_PARAM || op == OP_CONST)

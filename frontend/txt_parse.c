@@ -1,7 +1,7 @@
 /* txt_parse.c — the statements of the native text format, and the parser's state.
  *
  * One statement per line: model, seed, input, param, const, output, or an assignment
- * `name = op(...)`.  Each statement stamps the nodes it builds with its own group and
+ * `name = op(...)`; after `training`, also `train` (txt_train.c), read only to train.  Each statement stamps the nodes it builds with its own group and
  * "file:line", so later stages can say where a node came from. */
 #include <ctype.h>
 #include <stdarg.h>
@@ -196,8 +196,9 @@ static int stmt_const(Txt *p) {
   return txt_declare(p, nt, name, id);
 }
 
-static int stmt_output(Txt *p) {
+static int stmt_output(Txt *p, const Tok *kw) {
   Tok *nt = NULL, *vt = NULL;
+  if (p->training) return txt_err(p, kw, "outputs belong before the training section");
   if (name_tok(p, "the output's name", &nt)) return -1;
   vt = nt;
   if (txt_is(txt_peek(p, 0), '=')) {
@@ -238,9 +239,11 @@ static int statement(Txt *p) {
     if (txt_word(t, "input")) return stmt_input(p);
     if (txt_word(t, "param")) return stmt_param(p);
     if (txt_word(t, "const")) return stmt_const(p);
-    if (txt_word(t, "output")) return stmt_output(p);
-    return txt_err(p, t, "expected a statement (model, seed, input, param, const, output or "
-                         "NAME = ...), found %s", txt_describe(t, buf, sizeof buf));
+    if (txt_word(t, "output")) return stmt_output(p, t);
+    if (txt_word(t, "training")) return txt_training(p, t);
+    if (txt_word(t, "train")) return txt_train(p, t);
+    return txt_err(p, t, "expected a statement (model, seed, input, param, const, output, "
+                         "training, train or NAME = ...), found %s", txt_describe(t, buf, sizeof buf));
   }
   return txt_err(p, t, "expected a statement, found %s", txt_describe(t, buf, sizeof buf));
 }
@@ -271,6 +274,7 @@ static int statements(Txt *p) {
     p->g->where = w;
     p->g->group = nstmt++;
     if (statement(p) || end_of_statement(p)) return -1;
+    if (p->training && !(p->o && p->o->train)) break; /* read only to train */
   }
   return 0;
 }

@@ -233,6 +233,7 @@ Optim optim_default(OptKind k); /* lr 1e-3 (SGD 1e-2), betas 0.9/0.999, eps 1e-8
 /* The defaults of an optimizer by name: sgd, momentum (SGD, 0.9), nesterov, adam, adamw. */
 int optim_named(const char *name, Optim *o);    /* 0, or -1 if unknown */
 int optim_schedule(const char *name, Optim *o); /* constant, step, cosine; 0 or -1 */
+void optim_copy_schedule(Optim *to, const Optim *from); /* sched, sched_steps, gamma, lr_min */
 /* One setting by name (lr=, beta1=, ..., the schedule's steps=, every=, gamma=, lr_min=),
  * checked against its range; 0, or -1 with e set. */
 int optim_set(Optim *o, const char *key, double v, DlcErr *e);

@@ -86,6 +86,11 @@ int optim_schedule(const char *name, Optim *o) {
   return -1;
 }
 
+void optim_copy_schedule(Optim *to, const Optim *from) {
+  to->sched = from->sched, to->sched_steps = from->sched_steps;
+  to->gamma = from->gamma, to->lr_min = from->lr_min;
+}
+
 typedef struct OptKey {
   const char *key;
   double lo, hi;   /* the range of values, inclusive */

@@ -270,12 +270,8 @@ static int set_optim(CmdArgs *a, const char *opt, const char *v) {
   Optim keep = a->optim;
   int bad = sched ? optim_schedule(name, &a->optim) : optim_named(name, &a->optim);
   if (bad) return cmd_fail("%s '%s': expected %s", opt, v, sched ? "constant, step or cosine" : "sgd, momentum, nesterov, adam or adamw");
-  if (sched) {
-    a->sched_given = true;
-  } else {
-    a->optim.sched = keep.sched, a->optim.sched_steps = keep.sched_steps, a->optim.gamma = keep.gamma;
-    a->optim.lr_min = keep.lr_min, a->optim_given = true;
-  }
+  if (!sched) optim_copy_schedule(&a->optim, &keep);
+  a->sched_given |= sched, a->optim_given |= !sched;
   return colon ? optim_settings(a, opt, v, colon + 1) : 0;
 }
 

@@ -7,15 +7,9 @@
 
 /* What the command line says about every statement's optimizer. */
 static int apply_options(TrainSpec *s, const CmdArgs *a, int64_t steps, DlcErr *e) {
-  if (a->optim_given) {
-    LrKind k = s->opt.sched;
-    Optim keep = s->opt;
-    s->opt = a->optim;
-    if (!a->sched_given) s->opt.sched = k, s->opt.sched_steps = keep.sched_steps, s->opt.gamma = keep.gamma, s->opt.lr_min = keep.lr_min;
-  } else if (a->sched_given) {
-    s->opt.sched = a->optim.sched, s->opt.sched_steps = a->optim.sched_steps;
-    s->opt.gamma = a->optim.gamma, s->opt.lr_min = a->optim.lr_min;
-  }
+  Optim keep = s->opt;
+  if (a->optim_given) s->opt = a->optim;
+  optim_copy_schedule(&s->opt, a->sched_given ? &a->optim : &keep);
   if (a->lr > 0) s->opt.lr = a->lr;
   if (s->opt.sched != LR_CONSTANT && !s->opt.sched_steps) {
     if (!steps) return dlc_errf(e, "train %s: the %s schedule needs steps= (every= for step)", s->name,
