@@ -18,6 +18,7 @@ const char *dtype_ctype(DType t) { return dtypes[t].ctype; }
 int dtype_size(DType t) { return dtypes[t].size; }
 bool dtype_is_float(DType t) { return t == DT_F32 || t == DT_F64; }
 bool dtype_is_int(DType t) { return !dtype_is_float(t) && t != DT_BOOL; }
+bool dtype_is_unsigned(DType t) { return t == DT_U8 || t == DT_U16 || t == DT_U32 || t == DT_U64; }
 
 int dtype_parse(const char *s, size_t n, DType *t) {
   for (int i = 0; i < DT_COUNT; i++)
@@ -35,7 +36,7 @@ double dtype_lowest(DType t) {
   case DT_I16: return INT16_MIN;
   case DT_I32: return INT32_MIN;
   case DT_I64: return (double)INT64_MIN;
-  case DT_U8: case DT_BOOL: return 0;
+  case DT_U8: case DT_BOOL: case DT_U16: case DT_U32: case DT_U64: return 0;
   case DT_COUNT: break;
   }
   DLC_ASSERT(!"bad dtype");
@@ -49,6 +50,9 @@ double dtype_highest(DType t) {
   case DT_I32: return INT32_MAX;
   case DT_I64: return (double)INT64_MAX;
   case DT_U8: return UINT8_MAX;
+  case DT_U16: return UINT16_MAX;
+  case DT_U32: return UINT32_MAX;
+  case DT_U64: return 18446744073709551615.0;
   case DT_BOOL: return 1;
   case DT_COUNT: break;
   }
@@ -64,6 +68,16 @@ static double wrap(double v, double lo, double span) {
   return v;
 }
 
+/* u64 in a double is exact below 2^53 only; a small negative value wraps to a number
+ * that rounds to 2^64, as the C value 2^64 - k converts to double. */
+static double wrap_u64(double v) {
+  if (!isfinite(v)) return 0;
+  v = trunc(v);
+  if (v >= 18446744073709551616.0) return fmod(v, 18446744073709551616.0);
+  if (v < 0) return fmod(v, 18446744073709551616.0) + 18446744073709551616.0;
+  return v;
+}
+
 double dtype_round(DType t, double v) {
   switch (t) {
   case DT_F32: return (double)(float)v;
@@ -73,6 +87,9 @@ double dtype_round(DType t, double v) {
   case DT_I32: return wrap(v, -2147483648.0, 4294967296.0);
   case DT_I64: return isfinite(v) ? trunc(v) : 0;
   case DT_U8: return wrap(v, 0, 256.0);
+  case DT_U16: return wrap(v, 0, 65536.0);
+  case DT_U32: return wrap(v, 0, 4294967296.0);
+  case DT_U64: return wrap_u64(v);
   case DT_BOOL: return v != 0;
   case DT_COUNT: break;
   }
@@ -88,6 +105,9 @@ double dtype_load(DType t, const void *p, int64_t i) {
   case DT_I32: return ((const int32_t *)p)[i];
   case DT_I64: return (double)((const int64_t *)p)[i];
   case DT_U8: return ((const uint8_t *)p)[i];
+  case DT_U16: return ((const uint16_t *)p)[i];
+  case DT_U32: return ((const uint32_t *)p)[i];
+  case DT_U64: return (double)((const uint64_t *)p)[i];
   case DT_BOOL: return ((const uint8_t *)p)[i] != 0;
   case DT_COUNT: break;
   }
@@ -104,6 +124,9 @@ void dtype_store(DType t, void *p, int64_t i, double v) {
   case DT_I32: ((int32_t *)p)[i] = (int32_t)v; return;
   case DT_I64: ((int64_t *)p)[i] = v >= 9223372036854775807.0 ? INT64_MAX : (int64_t)v; return;
   case DT_U8: ((uint8_t *)p)[i] = (uint8_t)v; return;
+  case DT_U16: ((uint16_t *)p)[i] = (uint16_t)v; return;
+  case DT_U32: ((uint32_t *)p)[i] = (uint32_t)v; return;
+  case DT_U64: ((uint64_t *)p)[i] = v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v; return;
   case DT_BOOL: ((uint8_t *)p)[i] = v != 0; return;
   case DT_COUNT: break;
   }

@@ -38,7 +38,10 @@ void arena_free(Arena *a);
   X(I32, "i32", "int32_t", 4)     \
   X(I64, "i64", "int64_t", 8)     \
   X(U8, "u8", "uint8_t", 1)       \
-  X(BOOL, "bool", "uint8_t", 1)
+  X(BOOL, "bool", "uint8_t", 1)   \
+  X(U16, "u16", "uint16_t", 2)    \
+  X(U32, "u32", "uint32_t", 4)    \
+  X(U64, "u64", "uint64_t", 8)
 
 typedef enum {
 #define X(id, name, ctype, size) DT_##id,
@@ -52,6 +55,7 @@ const char *dtype_ctype(DType t);
 int dtype_size(DType t);
 bool dtype_is_float(DType t);
 bool dtype_is_int(DType t);                         /* integers, not bool */
+bool dtype_is_unsigned(DType t);                    /* u8, u16, u32, u64 */
 int dtype_parse(const char *s, size_t n, DType *t); /* 0, or -1 if unknown */
 double dtype_lowest(DType t);                       /* -inf for floats */
 double dtype_highest(DType t);                      /* +inf for floats */

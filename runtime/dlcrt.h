@@ -46,7 +46,10 @@ int rt_fail(DlcErr *e, RtStatus s, const char *path, const char *detail_fmt, ...
   X(I32, "i32", 4)   \
   X(I64, "i64", 8)   \
   X(U8, "u8", 1)     \
-  X(BOOL, "bool", 1)
+  X(BOOL, "bool", 1) \
+  X(U16, "u16", 2)   \
+  X(U32, "u32", 4)   \
+  X(U64, "u64", 8)
 
 typedef enum {
 #define X(id, name, size) RT_##id,

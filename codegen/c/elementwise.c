@@ -22,13 +22,16 @@ static const char *form_bar(const char *tpl) {
   return NULL;
 }
 
-/* Picks the "float form|integer form" by the operand dtype, then fills in $ (the f32
- * suffix of libm), %T (the result's C type) and %0 %1 %2 (the operands). */
+/* Picks the "float form|integer form|unsigned form" by the operand dtype (unsigned
+ * takes the integer form when there is no third), then fills in $ (the f32 suffix of
+ * libm), %T (the result's C type) and %0 %1 %2 (the operands). */
 static void expand(const char *tpl, DType opd, DType res, const char *const *opnd, char *buf,
                    size_t size) {
   const char *start = tpl, *end = tpl + strlen(tpl), *bar = form_bar(tpl);
+  const char *bar2 = bar ? form_bar(bar + 1) : NULL;
   if (bar && dtype_is_float(opd)) end = bar;
-  else if (bar) start = bar + 1;
+  else if (bar2 && dtype_is_unsigned(opd)) start = bar2 + 1;
+  else if (bar) start = bar + 1, end = bar2 ? bar2 : end;
   size_t k = 0;
   buf[0] = 0;
   for (const char *p = start; p < end; p++) {
@@ -49,13 +52,16 @@ static const char *cast_template(DType from, DType to, char *buf, size_t size) {
 }
 
 /* i32 arithmetic overflows int, which C leaves undefined; in int64_t it cannot (the
- * store narrows it, wrapping as the interpreter does).  Narrower types already
- * promote to int, and i64 has nothing wider. */
+ * store narrows it, wrapping as the interpreter does).  u16 and u32 promote to int or
+ * stay unsigned, where a product can overflow int; in uint64_t they wrap, which is
+ * defined, and the store narrows.  i8, i16, u8 promote to int safely; i64 has nothing
+ * wider. */
 static void widen(const CEmit *ce, const Node *n, const char *const *opnd, char (*w)[CGEN_EXPR_MAX + 16],
                   const char **out) {
   for (int i = 0; i < n->nin; i++) {
-    bool i32 = cgen_in(ce, n, i)->dtype == DT_I32;
-    snprintf(w[i], CGEN_EXPR_MAX + 16, "%s%s", i32 ? "(int64_t)" : "", opnd[i]);
+    DType t = cgen_in(ce, n, i)->dtype;
+    const char *to = t == DT_I32 ? "(int64_t)" : t == DT_U16 || t == DT_U32 ? "(uint64_t)" : "";
+    snprintf(w[i], CGEN_EXPR_MAX + 16, "%s%s", to, opnd[i]);
     out[i] = w[i];
   }
 }

@@ -18,6 +18,8 @@ static void int_literal(double v, DType t, char *buf, size_t n) {
                                     : v >= 9223372036854775807.0 ? INT64_MAX : (int64_t)v,
                                     buf, n);
   else if (t == DT_I32 && v <= -2147483648.0) snprintf(buf, n, "(-INT32_MAX - 1)");
+  else if (t == DT_U64 || t == DT_U32)
+    snprintf(buf, n, "UINT64_C(%" PRIu64 ")", v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v);
   else snprintf(buf, n, "%" PRId64, (int64_t)v);
 }
 

@@ -19,7 +19,7 @@ static const OnnxType types[] = {
     {ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, "float", DT_F32},
     {ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, "uint8", DT_U8},
     {ONNX__TENSOR_PROTO__DATA_TYPE__INT8, "int8", DT_I8},
-    {ONNX__TENSOR_PROTO__DATA_TYPE__UINT16, "uint16", -1},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__UINT16, "uint16", DT_U16},
     {ONNX__TENSOR_PROTO__DATA_TYPE__INT16, "int16", DT_I16},
     {ONNX__TENSOR_PROTO__DATA_TYPE__INT32, "int32", DT_I32},
     {ONNX__TENSOR_PROTO__DATA_TYPE__INT64, "int64", DT_I64},
@@ -27,8 +27,8 @@ static const OnnxType types[] = {
     {ONNX__TENSOR_PROTO__DATA_TYPE__BOOL, "bool", DT_BOOL},
     {ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16, "float16", -1},
     {ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE, "double", DT_F64},
-    {ONNX__TENSOR_PROTO__DATA_TYPE__UINT32, "uint32", -1},
-    {ONNX__TENSOR_PROTO__DATA_TYPE__UINT64, "uint64", -1},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__UINT32, "uint32", DT_U32},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__UINT64, "uint64", DT_U64},
     {ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX64, "complex64", -1},
     {ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX128, "complex128", -1},
     {ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16, "bfloat16", -1},
@@ -95,9 +95,11 @@ static int read_external(OnnxCtx *c, const Onnx__TensorProto *t, void **dst, siz
 
 /* Copies the typed repeated field that holds t's values, converting to dt. */
 static int read_typed(OnnxCtx *c, const Onnx__TensorProto *t, DType dt, void **data, int64_t n) {
+  bool u64 = dt == DT_U32 || dt == DT_U64; /* the schema keeps these in uint64_data */
   size_t have = dt == DT_F32 ? t->n_float_data
               : dt == DT_F64 ? t->n_double_data
               : dt == DT_I64 ? t->n_int64_data
+              : u64          ? t->n_uint64_data
                              : t->n_int32_data;
   if ((int64_t)have != n)
     return onnx_fail(c, NULL, "tensor '%s': %zu values for %lld elements", t->name ? t->name : "?", have,
@@ -107,8 +109,10 @@ static int read_typed(OnnxCtx *c, const Onnx__TensorProto *t, DType dt, void **d
     double v = dt == DT_F32 ? t->float_data[i]
              : dt == DT_F64 ? t->double_data[i]
              : dt == DT_I64 ? (double)t->int64_data[i]
+             : u64          ? (double)t->uint64_data[i]
                             : t->int32_data[i];
     if (dt == DT_I64) ((int64_t *)dst)[i] = t->int64_data[i]; /* exact beyond 2^53 */
+    else if (dt == DT_U64) ((uint64_t *)dst)[i] = t->uint64_data[i];
     else dtype_store(dt, dst, i, v);
   }
   return 0;

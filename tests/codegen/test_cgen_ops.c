@@ -39,7 +39,8 @@ static void binary_ops(DType t, Shape a, Shape b, const char *what) {
 }
 
 static void binary_all(void) {
-  static const DType all[] = {DT_F32, DT_F64, DT_I8, DT_I16, DT_I32, DT_I64, DT_U8, DT_BOOL};
+  static const DType all[] = {DT_F32, DT_F64, DT_I8,  DT_I16, DT_I32, DT_I64,
+                              DT_U8,  DT_BOOL, DT_U16, DT_U32, DT_U64};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     char what[64];
     snprintf(what, sizeof what, "binary %s same shape", dtype_name(all[i]));
@@ -367,6 +368,9 @@ int main(void) {
   unary_ops(DT_F64, (Range){0.05, 4}, "unary f64 positive");
   unary_ops(DT_I32, F, "unary i32");
   unary_ops(DT_I8, F, "unary i8");
+  unary_ops(DT_U16, F, "unary u16");
+  unary_ops(DT_U32, F, "unary u32");
+  unary_ops(DT_U64, F, "unary u64");
   unary_ops(DT_BOOL, F, "unary bool");
   binary_all();
   int_division();

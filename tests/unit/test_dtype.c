@@ -7,7 +7,8 @@
 
 static void test_names(void) {
   const int sizes[DT_COUNT] = {[DT_F32] = 4, [DT_F64] = 8, [DT_I8] = 1, [DT_I16] = 2,
-                               [DT_I32] = 4, [DT_I64] = 8, [DT_U8] = 1, [DT_BOOL] = 1};
+                               [DT_I32] = 4, [DT_I64] = 8, [DT_U8] = 1, [DT_BOOL] = 1,
+                               [DT_U16] = 2, [DT_U32] = 4, [DT_U64] = 8};
   for (int t = 0; t < DT_COUNT; t++) {
     DType back = DT_COUNT;
     const char *name = dtype_name((DType)t);
@@ -29,6 +30,15 @@ static void test_ranges(void) {
   CHECK(dtype_lowest(DT_I64) == -9223372036854775808.0);
   CHECK(dtype_lowest(DT_U8) == 0 && dtype_highest(DT_U8) == 255);
   CHECK(dtype_lowest(DT_BOOL) == 0 && dtype_highest(DT_BOOL) == 1);
+  CHECK(dtype_lowest(DT_U16) == 0 && dtype_highest(DT_U16) == 65535);
+  CHECK(dtype_lowest(DT_U32) == 0 && dtype_highest(DT_U32) == 4294967295.0);
+  CHECK(dtype_lowest(DT_U64) == 0 && dtype_highest(DT_U64) == 18446744073709551615.0);
+  CHECK(dtype_is_unsigned(DT_U8) && dtype_is_unsigned(DT_U64) && !dtype_is_unsigned(DT_I64) &&
+        !dtype_is_unsigned(DT_BOOL));
+  /* wrapping against C's own conversions of values that fit a double exactly */
+  CHECK(dtype_round(DT_U16, -1) == (double)(uint16_t)-1 && dtype_round(DT_U16, 65536) == 0);
+  CHECK(dtype_round(DT_U32, -1) == (double)(uint32_t)-1 && dtype_round(DT_U32, 4294967296.0) == 0);
+  CHECK(dtype_round(DT_U64, 12345) == 12345 && dtype_round(DT_U64, -1) == (double)(uint64_t)-1);
   CHECK(isinf(dtype_lowest(DT_F32)) && dtype_lowest(DT_F32) < 0 && isinf(dtype_highest(DT_F64)));
 }
 
