@@ -12,6 +12,7 @@ static const char *const prelude[] = {
     "typedef int int32_t;",
     "typedef long long int64_t;",
     "typedef unsigned char uint8_t;",
+    "typedef unsigned short uint16_t;",
     "typedef unsigned int uint32_t;",
     "typedef unsigned long long uint64_t;",
     "#define INT64_C(c) c##LL",
