@@ -6,7 +6,7 @@
  *   train step_d: loss = add(bce(d_real, 1), bce(d_fake, 0)), params = [disc],
  *                 optimizer = adam(lr=2e-4, beta1=0.5), schedule = cosine(steps=1000)
  *
- * After `training` every statement is read only when the caller trains
+ * A line that ends in a comma continues the statement.  After `training` every statement is read only when the caller trains
  * (LoadOptions.train); else reading stops there, so the model's interface stays that
  * of inference.  A `train` statement records a TrainSpec (ir.h) that pass_train
  * builds; the losses are also calls usable anywhere: cross_entropy, bce, mse, l1. */
@@ -151,6 +151,7 @@ int txt_train(Txt *p, const Tok *kw) {
     if (read_key(p, &r)) return -1;
     if (!txt_is(txt_peek(p, 0), ',')) break;
     txt_next(p);
+    while (txt_peek(p, 0)->kind == TK_NL) txt_next(p); /* a comma continues the statement */
   }
   if (!r.seen[0]) return txt_err(p, kw, "train %s: no loss (add loss = ...)", r.s.name);
   const Node *l = p->g->nodes[r.s.loss];

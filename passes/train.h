@@ -4,7 +4,7 @@
 
 #include "grad.h"
 
-/* The scalars an optimizer's step shares among its parameters, of dtype f32. */
+/* The scalars an optimizer's step shares among its parameters, of dtype f64. */
 typedef struct OptStep {
   const Optim *o;
   const char *step; /* the step's name: prefix of its state's names */

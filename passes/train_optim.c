@@ -12,16 +12,18 @@
  *          p' = p0 - (lr_t / (1 - b1^(t+1))) * m' / (sqrt(v') / sqrt(1 - b2^(t+1)) + eps)
  *          where p0 = p, or p*(1 - lr_t*wd) for AdamW (decoupled decay)
  *
- * State (b, m, v: zeros of p's shape; the counter t, f32[]) is made of PARAMs that no
+ * State (b, m, v: zeros of p's shape; the counter t, f64[]) is made of PARAMs that no
  * step trains, named "<step>.m.<param>", "<step>.v.<param>", "<step>.b.<param>" and
  * "<step>.t", so NAME_save keeps it with the weights. */
 #include <stdio.h>
 
 #include "train.h"
 
-static int scalar(Graph *g, double v) { return ir_scalar(g, DT_F32, v); }
+/* The step's scalars (counter, learning rate, bias corrections) are f64, so that
+ * 1 - beta2^t keeps its digits; each is cast to the parameter's dtype where used. */
+static int scalar(Graph *g, double v) { return ir_scalar(g, DT_F64, v); }
 
-/* A rank-0 f32 value as dtype t (the parameter's). */
+/* A rank-0 f64 value as dtype t (the parameter's). */
 static int as(Graph *g, int x, DType t) {
   return x < 0 || g->nodes[x]->dtype == t ? x : ir_cast(g, x, t);
 }
@@ -32,7 +34,7 @@ static int state(Graph *g, const char *step, const char *what, const Node *p) {
   else snprintf(name, sizeof name, "%s.%s", step, what);
   if (ir_find(g, name) >= 0) return dlc_errf(&g->err, "optimizer state '%s' is already a name", name);
   Init zero = {.kind = INIT_ZEROS};
-  return ir_param(g, name, p ? p->dtype : DT_F32, p ? p->shape : shape_make(0, NULL), zero);
+  return ir_param(g, name, p ? p->dtype : DT_F64, p ? p->shape : shape_make(0, NULL), zero);
 }
 
 static int schedule(Graph *g, const Optim *o, int t) {

@@ -100,6 +100,8 @@ int cmd_train(int argc, char **argv); /* cmd_train.c */
  * to every statement (a schedule without steps= runs over `steps`, the run's steps,
  * when known); then pass_train.  0, or -1 with e set. */
 int cmd_train_graph(Graph *g, const CmdArgs *a, int64_t steps, DlcErr *e);
+/* What cmd_train_graph refuses before it builds anything (--loss with statements). */
+int cmd_train_check(const Graph *g, const CmdArgs *a, DlcErr *e);
 
 /* ---- run's inputs and outputs (cmd_io.c) ---------------------------------------------- */
 

@@ -156,7 +156,10 @@ int cmd_train(int argc, char **argv) {
   if (!a.load.batch) a.load.batch = 64;
   TrainRun r = {.a = &a};
   DlcErr e;
-  int rc = load_data(&r, &e) || !(r.g = cmd_load(&a, &e)) || build(&r, &e) || run_epochs(&r, &e) ? -1 : 0;
+  int rc = !(r.g = cmd_load(&a, &e)) || cmd_train_check(r.g, &a, &e) || load_data(&r, &e) || build(&r, &e) ||
+                   run_epochs(&r, &e)
+               ? -1
+               : 0;
   run_free(&r);
   return rc ? cmd_fail("%s", e.msg) : 0;
 }

@@ -1,9 +1,9 @@
 /* cmd_train_feed.c — the model's inputs from a dataset's batch.
  *
- * A float input with a sample's number of values ([B, 784], [B, 1, 28, 28], [B, 28,
- * 28]: the same values in the same order, so any of these shapes takes the images
- * as they are) gets the images; an integer input [B] gets the class ids; a float
- * input [B, K] with K >= the dataset's classes gets them one-hot.  Every input's
+ * The first float input gets the images; it must hold a sample's number of values
+ * ([B, 784], [B, 1, 28, 28], [B, 28, 28]: the same values in the same order, so any of
+ * these shapes takes the images as they are).  An integer input [B] gets the class
+ * ids; another float input [B, K] with K >= the dataset's classes gets them one-hot.  Every input's
  * leading dimension is the batch. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,23 +15,24 @@ static int64_t per_sample(const Node *n) {
   return n->shape.rank && n->shape.d[0] ? shape_numel(&n->shape) / n->shape.d[0] : 0;
 }
 
-static int role(Feed *f, int i, const Node *n, const RtDataset *d, DlcErr *e) {
+/* The first float input takes the images; the others are labels. */
+static int role(Feed *f, int i, const Node *n, const RtDataset *d, bool images, DlcErr *e) {
   char s[96];
   shape_str(&n->shape, s, sizeof s);
-  if (dtype_is_float(n->dtype) && per_sample(n) == d->size && n->shape.rank >= 2)
-    return f->role[i] = FEED_IMAGES, 0;
-  if (dtype_is_int(n->dtype) && n->shape.rank == 1 && (n->dtype == DT_I64 || n->dtype == DT_I32)) {
-    f->role[i] = FEED_LABELS, f->kind[i] = n->dtype == DT_I64 ? RT_LABEL_I64 : RT_LABEL_I32;
-    return 0;
-  }
-  if (n->dtype == DT_F32 && n->shape.rank == 2 && n->shape.d[1] >= d->classes) {
-    f->role[i] = FEED_LABELS, f->kind[i] = RT_LABEL_ONEHOT_F32, f->width[i] = n->shape.d[1];
-    return 0;
-  }
-  if (dtype_is_float(n->dtype) && n->shape.rank >= 2 && per_sample(n) != d->size)
+  if (!images && dtype_is_float(n->dtype)) {
+    if (per_sample(n) == d->size && n->shape.rank >= 2) return f->role[i] = FEED_IMAGES, 0;
     return dlc_errf(e, "input '%s' is %s %s: the dataset's images are %lldx%lld (an input [B, %lld] or [B, 1, %lld, %lld])",
                     n->name, dtype_name(n->dtype), s, (long long)d->dims[0], (long long)d->dims[1],
                     (long long)d->size, (long long)d->dims[0], (long long)d->dims[1]);
+  }
+  if (n->shape.rank == 1 && (n->dtype == DT_I64 || n->dtype == DT_I32)) {
+    f->role[i] = FEED_LABELS, f->kind[i] = n->dtype == DT_I64 ? RT_LABEL_I64 : RT_LABEL_I32;
+    return 0;
+  }
+  if (n->dtype == DT_F32 && n->shape.rank == 2) {
+    f->role[i] = FEED_LABELS, f->kind[i] = RT_LABEL_ONEHOT_F32, f->width[i] = n->shape.d[1];
+    return 0;
+  }
   return dlc_errf(e, "input '%s' (%s %s): dlc train feeds images and class labels only "
                      "(labels: i64 or i32 [B], or f32 [B, classes] one-hot)", n->name, dtype_name(n->dtype), s);
 }
@@ -64,7 +65,7 @@ int feed_bind(Feed *f, const Graph *g, const RtDataset *d, DlcErr *e) {
   bool images = false;
   for (int i = 0; i < f->ni; i++) {
     const Node *n = g->nodes[ir_input_id(g, i)];
-    if (role(f, i, n, d, e) || check_batch(f, n, e)) return -1;
+    if (role(f, i, n, d, images, e) || check_batch(f, n, e)) return -1;
     images |= f->role[i] == FEED_IMAGES;
     DLC_ASSERT((f->buf[i] = cmd_alloc_value(n)));
   }

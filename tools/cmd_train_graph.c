@@ -19,11 +19,16 @@ static int apply_options(TrainSpec *s, const CmdArgs *a, int64_t steps, DlcErr *
   return 0;
 }
 
-int cmd_train_graph(Graph *g, const CmdArgs *a, int64_t steps, DlcErr *e) {
-  if (!g->nspec && train_default_spec(g, a->loss, &a->optim, "train", e)) return -1;
-  else if (g->nspec && a->loss_given)
+int cmd_train_check(const Graph *g, const CmdArgs *a, DlcErr *e) {
+  if (g->nspec && a->loss_given)
     return dlc_errf(e, "%s: --loss is for models without a training statement; this one has %d",
                     g->file ? g->file : "the model", g->nspec);
+  return 0;
+}
+
+int cmd_train_graph(Graph *g, const CmdArgs *a, int64_t steps, DlcErr *e) {
+  if (cmd_train_check(g, a, e)) return -1;
+  if (!g->nspec && train_default_spec(g, a->loss, &a->optim, "train", e)) return -1;
   for (int k = 0; k < g->nspec; k++)
     if (apply_options(&g->spec[k], a, steps, e)) return -1;
   return pass_train(g, e);
