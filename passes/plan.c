@@ -238,7 +238,9 @@ static int64_t place_in_order(Buf *b, const int *order, int nb, Span *sp) {
   return arena;
 }
 
-/* Orders tried: largest first, longest-lived first, earliest first. */
+/* Orders tried: largest first, longest-lived first, earliest first, largest area
+ * (bytes times lifetime) first, latest-ending first. */
+#define ORDERS 5
 typedef struct Rank {
   int64_t key;
   int idx;
@@ -247,7 +249,9 @@ typedef struct Rank {
 static int64_t rank_key(const Buf *x, int order) {
   if (order == 0) return x->bytes;
   if (order == 1) return (int64_t)(x->last - x->first) * 1000003 + x->bytes / ALIGN;
-  return -(int64_t)x->first;
+  if (order == 2) return -(int64_t)x->first;
+  if (order == 3) return (x->bytes / ALIGN) * (int64_t)(x->last - x->first + 1);
+  return x->last;
 }
 
 static int by_rank(const void *a, const void *b) {
@@ -265,7 +269,7 @@ static void place(Planner *pl) {
   Rank *rk = malloc(sizeof(Rank) * n);
   DLC_ASSERT(order && best && sp && rk);
   int64_t best_arena = -1;
-  for (int o = 0; o < 3; o++) {
+  for (int o = 0; o < ORDERS; o++) {
     for (int i = 0; i < nb; i++) rk[i] = (Rank){rank_key(&pl->b[i], o), i};
     qsort(rk, (size_t)nb, sizeof *rk, by_rank);
     for (int i = 0; i < nb; i++) order[i] = rk[i].idx;
