@@ -345,13 +345,13 @@ int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr
   return n->id;
 }
 
-/* Dimensions are positive, but for constants, which may be empty (exporters make
- * empty shape tensors). */
+/* Dimensions are positive, but for constants and inputs, which may be empty (exporters
+ * make empty shape tensors; an empty batch is a valid call).  Params never are. */
 static int check_shape(Graph *g, const char *what, const char *name, const Shape *s) {
   if (s->rank < 0 || s->rank > IR_MAX_RANK)
     return ir_fail(g, "%s '%s': rank %d is out of range (0..%d)", what, name, s->rank, IR_MAX_RANK);
   double total = 1;
-  bool empty_ok = !strcmp(what, "const");
+  bool empty_ok = !strcmp(what, "const") || !strcmp(what, "input");
   for (int i = 0; i < s->rank; i++) {
     if (s->d[i] < 0 || (s->d[i] == 0 && !empty_ok))
       return ir_fail(g, "%s '%s': dimension %d is %lld; dimensions must be positive", what, name,

@@ -181,7 +181,8 @@ int shape_reshape(Graph *g, Node *n) {
     if (d[i] == -1) {
       if (infer >= 0) return fail(g, n, "more than one -1 in the shape");
       infer = i;
-    } else if (d[i] <= 0) return fail(g, n, "dimension %lld is not positive", (long long)d[i]);
+    } else if (d[i] < 0 || (d[i] == 0 && shape_numel(x) != 0))
+      return fail(g, n, "dimension %lld is not positive", (long long)d[i]);
     else known *= d[i];
   }
   int64_t total = shape_numel(x);

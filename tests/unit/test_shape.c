@@ -293,7 +293,11 @@ static void test_errors(void) {
 }
 
 static void test_source_errors(void) {
-  CHECK_FAILS(g, in("bad0", DT_F32, SHP(2, 0)), "input 'bad0': dimension 1 is 0; dimensions must be positive");
+  /* inputs may be empty (an empty batch); params may not */
+  int empty = in("empty0", DT_F32, SHP(2, 0));
+  CHECK(empty >= 0 && shape_numel(&g->nodes[empty]->shape) == 0);
+  CHECK_FAILS(g, ir_param(g, "bad0", DT_F32, SHP(2, 0), (Init){.kind = INIT_ZEROS}),
+              "param 'bad0': dimension 1 is 0; dimensions must be positive");
   CHECK_FAILS(g, in("ef", DT_F32, SHP(2)), "input 'ef': the name is already taken");
   Shape deep = {.rank = IR_MAX_RANK + 1};
   CHECK_FAILS(g, in("deep", DT_F32, deep), "rank 9 is out of range");
