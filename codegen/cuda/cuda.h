@@ -45,21 +45,16 @@ typedef struct CuEmit {
   int kn;
 } CuEmit;
 
-/* A new launch named after node n, with room for nargs arguments (kernels.c). */
-CuLaunch *cuda_launch_new(CuEmit *ce, const Node *n, int nargs);
 /* The launch of the nodes ids[0..n) (the result is the last): its arguments, its
  * index type, and its signature written; the caller writes the body and the "}". */
 CuLaunch *cuda_begin(CuEmit *ce, const int *ids, int n);
 /* The device address of node id inside NAME_run, e.g. "m->arena + 128". */
 void cuda_dev_addr(const CuEmit *ce, int id, char *buf, size_t n);
-bool cuda_same_buffer(const CuEmit *ce, int a, int b);
 
 /* ---- the device source ------------------------------------------------------------ */
 
 void cuda_device_prelude(CuEmit *ce);                 /* device.c: types, macros, casts */
 int cuda_kernels(CuEmit *ce);                         /* kernels.c: every kernel */
-/* Picks ce->it for sizes up to max_elems. */
-void cuda_index_type(CuEmit *ce, int64_t max_elems);
 
 /* ---- indices and element chains (index.c) ----------------------------------------- */
 

@@ -42,7 +42,8 @@ static CudaFn family_of(const Node *n) {
 
 /* ---- launches and their arguments ---- */
 
-CuLaunch *cuda_launch_new(CuEmit *ce, const Node *n, int nargs) {
+/* A new launch named after node n, with room for nargs arguments. */
+static CuLaunch *launch_new(CuEmit *ce, const Node *n, int nargs) {
   if (ce->nl == ce->capl) {
     ce->capl = ce->capl ? 2 * ce->capl : 32;
     ce->l = realloc(ce->l, (size_t)ce->capl * sizeof *ce->l);
@@ -67,7 +68,7 @@ static bool in_list(const int *ids, int n, int id) {
 static CuLaunch *launch_for(CuEmit *ce, const int *ids, int n, int out) {
   int total = 2;
   for (int j = 0; j < n; j++) total += ce->c.g->nodes[ids[j]]->nin;
-  CuLaunch *l = cuda_launch_new(ce, ce->c.g->nodes[out], total);
+  CuLaunch *l = launch_new(ce, ce->c.g->nodes[out], total);
   bool fails = false;
   for (int j = 0; j < n; j++) {
     const Node *x = ce->c.g->nodes[ids[j]];
@@ -80,12 +81,14 @@ static CuLaunch *launch_for(CuEmit *ce, const int *ids, int n, int out) {
   return l;
 }
 
-bool cuda_same_buffer(const CuEmit *ce, int a, int b) {
+/* Scratch values are never in the plan's buffers. */
+static bool same_buffer(const CuEmit *ce, int a, int b) {
   if (ce->scratch[a] >= 0 || ce->scratch[b] >= 0) return ce->scratch[a] == ce->scratch[b];
   return cgen_same_buffer(&ce->c, a, b);
 }
 
-void cuda_index_type(CuEmit *ce, int64_t max_elems) {
+/* int indices, unless a grid-stride loop could pass 2^31. */
+static void index_type(CuEmit *ce, int64_t max_elems) {
   ce->it = max_elems < ((int64_t)1 << 31) - ((int64_t)1 << 24) ? "int" : "int64_t";
 }
 
@@ -100,7 +103,7 @@ static void pick_index_type(CuEmit *ce, const CuLaunch *l, const int *ids, int n
     int64_t c = shape_numel(&ce->c.g->nodes[ids[j]]->shape);
     max = c > max ? c : max;
   }
-  cuda_index_type(ce, max);
+  index_type(ce, max);
 }
 
 /* ---- the signature ---- */
@@ -109,7 +112,7 @@ static bool any_alias(const CuEmit *ce, const CuLaunch *l) {
   for (int i = 0; i < l->nargs; i++)
     for (int j = i + 1; j < l->nargs; j++)
       if (l->args[i] != CUDA_ARG_ERR && l->args[j] != CUDA_ARG_ERR &&
-          cuda_same_buffer(ce, l->args[i], l->args[j]))
+          same_buffer(ce, l->args[i], l->args[j]))
         return true;
   return false;
 }
@@ -153,7 +156,7 @@ CuLaunch *cuda_begin(CuEmit *ce, const int *ids, int n) {
 static bool nothing_to_do(const CuEmit *ce, const Node *n, int out) {
   const Node *o = ce->c.g->nodes[out];
   if (shape_numel(&o->shape) == 0) return true;
-  return n->op == OP_RESHAPE && n->id == out && cuda_same_buffer(ce, n->in[0], n->id);
+  return n->op == OP_RESHAPE && n->id == out && same_buffer(ce, n->in[0], n->id);
 }
 
 /* Node ids[0] by fn (NULL: its family's emitter), with ids[1..n) as its epilogue. */
