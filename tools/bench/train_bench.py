@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Times the training step at batch 64: dlc's generated step against PyTorch eager.
+
+A benchmark, not a test: it measures and prints, and asserts nothing.  For each model
+the same network is trained by one step (forward, cross-entropy loss, backward, Adam
+with lr 1e-3) on one thread: dlc's step from `dlc compile --train` built with
+-O3 -march=native (tools/bench/train_step_main.c), and PyTorch 1.13 eager
+(torch.set_num_threads(1)).  Times are medians of --runs steps after warm-up, by the
+wall clock and by the CPU time of the thread that runs the step (on a machine busy
+with other work, the CPU time still compares like with like).
+
+    python3 tools/bench/train_bench.py                # mlp, lenet, logreg, mlp_ref
+    python3 tools/bench/train_bench.py --models mlp --runs 200
+
+The models: models/mlp.dlc (784-512 tanh-10), models/lenet.dlc, models/logreg.dlc, and
+mlp_ref, the 784-512-512-10 ReLU MLP of the team's PERF-REFERENCE.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+TORCH_PY = "/usr/bin/python3"
+
+MLP_REF = """model mlp_ref
+input x: f32[batch, 784]
+h = relu(dense(x, 512))
+h = relu(dense(h, 512))
+logits = dense(h, 10)
+probs = softmax(logits)
+output probs
+"""
+
+TORCH_CODE = r'''
+import json, statistics, sys, time, torch
+torch.set_num_threads(1)
+torch.manual_seed(0)
+name, batch, runs, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+nn = torch.nn
+if name == "mlp":
+    net, shape = nn.Sequential(nn.Linear(784, 512), nn.Tanh(), nn.Linear(512, 10)), (batch, 784)
+elif name == "mlp_ref":
+    net, shape = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                               nn.Linear(512, 10)), (batch, 784)
+elif name == "logreg":
+    net, shape = nn.Sequential(nn.Linear(784, 10)), (batch, 784)
+else:
+    net = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                        nn.Linear(84, 10))
+    shape = (batch, 1, 28, 28)
+opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+x, y = torch.rand(shape), torch.randint(0, 10, (batch,))
+loss_fn = nn.CrossEntropyLoss()
+wall, cpu = [], []
+for i in range(warmup + runs):
+    w0, c0 = time.perf_counter_ns(), time.thread_time_ns()
+    opt.zero_grad()
+    loss = loss_fn(net(x), y)
+    loss.backward()
+    opt.step()
+    if i >= warmup:
+        wall.append((time.perf_counter_ns() - w0) / 1e3)
+        cpu.append((time.thread_time_ns() - c0) / 1e3)
+print(json.dumps({"wall_us": statistics.median(wall), "wall_min_us": min(wall),
+                  "cpu_us": statistics.median(cpu), "cpu_min_us": min(cpu), "loss": float(loss)}))
+'''
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def dlc_model_path(name, tmp):
+    if name == "mlp_ref":
+        p = os.path.join(tmp, "mlp_ref.dlc")
+        with open(p, "w") as f:
+            f.write(MLP_REF)
+        return p
+    return os.path.join(ROOT, "models", name + ".dlc")
+
+
+def dlc_step(args, name, tmp):
+    """Compiles the model's training step and times it with train_step_main.c."""
+    d = os.path.join(tmp, name)
+    os.makedirs(d, exist_ok=True)
+    src = os.path.join(d, "bench.c")
+    r = subprocess.run([args.dlc, "compile", dlc_model_path(name, tmp), "--train", "--batch", str(args.batch),
+                        "--name", "bench", "-o", src], capture_output=True, text=True)
+    if r.returncode:
+        log(f"dlc compile {name}: {r.stderr.strip()}")
+        return None
+    sizes, floats = inputs_of(os.path.join(d, "bench.h"))
+    exe = os.path.join(d, "bench")
+    cc = [os.environ.get("CC", "cc"), "-O3", "-march=native", "-std=c99", "-I", d, src,
+          os.path.join(HERE, "train_step_main.c"), "-o", exe, "-lm", f"-DNIN={len(sizes)}",
+          "-DIN_BYTES={" + ",".join(map(str, sizes)) + "}", "-DIN_FLOAT={" + ",".join(floats) + "}",
+          f"-DRUNS={args.runs}", f"-DWARMUP={args.warmup}"]
+    r = subprocess.run(cc, capture_output=True, text=True)
+    if r.returncode:
+        log(f"cc {name}: {r.stderr.strip()[:400]}")
+        return None
+    r = subprocess.run([exe], capture_output=True, text=True)
+    return json.loads(r.stdout) if r.returncode == 0 else None
+
+
+def inputs_of(header):
+    """Bytes and float-ness of each input, in order, from the header's comments."""
+    sizes, floats = [], []
+    dsize = {"f32": 4, "f64": 8, "i64": 8, "i32": 4, "u8": 1, "bool": 1}
+    lines = open(header).read().splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("/* input '"):
+            dtype = line.split("': ")[1].split(" ")[0]
+            count = int(lines[i + 1].split()[-1])
+            sizes.append(count * dsize[dtype])
+            floats.append("1" if dtype.startswith("f") else "0")
+    return sizes, floats
+
+
+def torch_step(args, name):
+    r = subprocess.run([TORCH_PY, "-c", TORCH_CODE, name, str(args.batch), str(args.runs), str(args.warmup)],
+                       capture_output=True, text=True)
+    if r.returncode:
+        log(f"torch {name}: {r.stderr.strip()[-400:]}")
+        return None
+    return json.loads(r.stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dlc", default=os.path.join(ROOT, "build", "tools", "dlc"))
+    ap.add_argument("--models", default="mlp,lenet,logreg,mlp_ref")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--runs", type=int, default=100)
+    ap.add_argument("--warmup", type=int, default=10)
+    args = ap.parse_args()
+    print(f"training step at batch {args.batch}, one thread, median of {args.runs} (µs)")
+    print(f"{'model':8} {'dlc wall':>9} {'dlc cpu':>9} {'torch wall':>11} {'torch cpu':>10} {'cpu ratio':>10}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.models.split(","):
+            d, t = dlc_step(args, name, tmp), torch_step(args, name)
+            if not d or not t:
+                continue
+            print(f"{name:8} {d['wall_us']:9.0f} {d['cpu_us']:9.0f} {t['wall_us']:11.0f} {t['cpu_us']:10.0f} "
+                  f"{t['cpu_us'] / d['cpu_us']:9.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()
