@@ -42,5 +42,6 @@ Graph *txt_parse(const char *src, size_t len, const char *file, const LoadOption
 /* ONNX (frontend/onnx/, built when protobuf-c and onnx.proto are found): "FILE: node
  * 'NAME' (OP, opset N): message" on errors. */
 Graph *onnx_load(const char *path, const LoadOptions *o, DlcErr *e);
+int onnx_op_list(FILE *f); /* prints the supported ONNX operators, one a line; their count */
 
 #endif

@@ -122,7 +122,9 @@ void dtype_store(DType t, void *p, int64_t i, double v) {
   case DT_I8: ((int8_t *)p)[i] = (int8_t)v; return;
   case DT_I16: ((int16_t *)p)[i] = (int16_t)v; return;
   case DT_I32: ((int32_t *)p)[i] = (int32_t)v; return;
-  case DT_I64: ((int64_t *)p)[i] = v >= 9223372036854775807.0 ? INT64_MAX : (int64_t)v; return;
+  case DT_I64:
+    ((int64_t *)p)[i] = v >= 9223372036854775807.0 ? INT64_MAX : v <= -9223372036854775808.0 ? INT64_MIN : (int64_t)v;
+    return;
   case DT_U8: ((uint8_t *)p)[i] = (uint8_t)v; return;
   case DT_U16: ((uint16_t *)p)[i] = (uint16_t)v; return;
   case DT_U32: ((uint32_t *)p)[i] = (uint32_t)v; return;

@@ -337,8 +337,13 @@ int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr
   int mark = g->n;
   Node *n = node_new(g, op, in, nin, full, nfull);
   if (info->shape(g, n)) return -1; /* the node is not linked in: g->n is unchanged */
-  for (int i = 0; i < n->shape.rank; i++)
+  double total = 1;
+  for (int i = 0; i < n->shape.rank; i++) {
     if (n->shape.d[i] < 0) return ir_fail(g, "%s: negative dimension in the result", info->name);
+    total *= (double)n->shape.d[i];
+  }
+  if (total > (double)(1LL << 40))
+    return ir_fail(g, "%s: the result would have %.0f elements, more than dlc supports", info->name, total);
   if (n->shape.rank > IR_MAX_RANK) return ir_fail(g, "%s: rank over %d", info->name, IR_MAX_RANK);
   g->nodes[mark] = n;
   g->n = mark + 1;

@@ -177,6 +177,9 @@ int shape_reshape(Graph *g, Node *n) {
   if (r > IR_MAX_RANK) return fail(g, n, "rank %d is over %d", r, IR_MAX_RANK);
   int infer = -1;
   int64_t known = 1;
+  double approx = 1; /* the product in double first: int64 must not overflow */
+  for (int i = 0; i < r; i++) approx *= d[i] > 0 ? (double)d[i] : 1;
+  if (approx > (double)(1LL << 40)) return fail(g, n, "the new shape has too many elements");
   for (int i = 0; i < r; i++) {
     if (d[i] == -1) {
       if (infer >= 0) return fail(g, n, "more than one -1 in the shape");

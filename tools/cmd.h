@@ -69,6 +69,7 @@ typedef struct CmdArgs {
   int64_t limit;          /* --limit N: train on the first N samples of each epoch's order */
   const char *out_dir;    /* --out DIR */
   bool help;              /* --help was given: print it and stop */
+  bool list_ops;          /* compile --list-ops: print what is supported and stop */
   char pool[4096];        /* the names inside NAME=VALUE options */
   size_t npool;
 } CmdArgs;

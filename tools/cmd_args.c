@@ -200,6 +200,12 @@ static int set_input(CmdArgs *a, const char *opt, const char *v) {
   return 0;
 }
 
+static int set_list_ops(CmdArgs *a, const char *opt, const char *v) {
+  (void)opt, (void)v;
+  a->list_ops = true;
+  return 0;
+}
+
 static int set_const_input(CmdArgs *a, const char *opt, const char *v) {
   const char *val = split_eq(v);
   if (!val || !*val) return cmd_fail("%s '%s': expected INPUT=FILE.npy", opt, v);
@@ -291,6 +297,7 @@ static const CmdOpt opts[] = {
     {"-o", "OUT.c", CMD_COMPILE, set_out, "write OUT.c and OUT.h (and OUT.weights for large models)"},
     {"--name", "N", CMD_COMPILE, set_name, "prefix of the generated symbols (default: the model's name)"},
     {"--embed-max", "BYTES", CMD_COMPILE, set_embed, "embed weights up to this size, else write OUT.weights"},
+    {"--list-ops", NULL, CMD_COMPILE, set_list_ops, "print the ONNX operators and core ops dlc supports"},
     {"--stats", NULL, CMD_COMPILE, set_stats, "print each pass with node counts, then kernels, arena and weight bytes"},
     {"--target", "c|cuda", CMD_COMPILE | CMD_RUN | CMD_BENCH, set_target, "generate C for the CPU (default) or CUDA for a GPU"},
     {"--cuda-arch", "SM", CMD_COMPILE, set_cuda_arch, "with --cuda-aot: the PTX's architecture (default sm_80)"},
@@ -386,7 +393,7 @@ int cmd_parse(CmdArgs *a, const char *cmd, unsigned which, int argc, char **argv
       a->model = arg;
     }
   }
-  if (!a->model) return cmd_fail("'dlc %s' needs a model file (see 'dlc %s --help')", cmd, cmd);
+  if (!a->model && !a->list_ops) return cmd_fail("'dlc %s' needs a model file (see 'dlc %s --help')", cmd, cmd);
   if (!a->fuse_given) a->passes.fuse = pass_options(a->passes.opt_level).fuse;
   return 0;
 }

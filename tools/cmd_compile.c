@@ -158,6 +158,22 @@ static int compile_model(const CmdArgs *a, OutFile *o) {
   return 0;
 }
 
+/* --list-ops: the ONNX operators the frontend builds, then the core ops of the IR (the
+ * names the .dlc format calls). */
+static int list_ops(void) {
+#ifdef DLC_HAVE_ONNX
+  printf("ONNX operators (default domain):\n");
+  int k = onnx_op_list(stdout);
+  printf("(%d operators)\n\n", k);
+#else
+  printf("ONNX: this dlc was built without the ONNX frontend\n\n");
+#endif
+  printf("core ops (.dlc):\n");
+  for (int op = 0; op < OP_COUNT; op++) printf("%s\n", ir_ops[op].name);
+  printf("(%d core ops)\n", (int)OP_COUNT);
+  return 0;
+}
+
 int cmd_compile(int argc, char **argv) {
   CmdArgs a;
   if (cmd_parse(&a, "compile", CMD_COMPILE, argc, argv)) return 1;
@@ -169,6 +185,7 @@ int cmd_compile(int argc, char **argv) {
              "kernels on a GPU (build: cc OUT.c -ldlcrt -ldl; see docs/CUDA.md).");
     return 0;
   }
+  if (a.list_ops) return list_ops();
   if (!a.out) return cmd_fail("'dlc compile' needs -o OUT.c (see 'dlc compile --help')");
   if ((a.cuda_aot || a.cuda_arch) && !a.cuda)
     return cmd_fail("--cuda-aot and --cuda-arch need --target cuda");

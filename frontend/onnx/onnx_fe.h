@@ -45,7 +45,6 @@ typedef struct OnnxOpInfo {
   OnnxBuild build;
 } OnnxOpInfo;
 const OnnxOpInfo *onnx_op_find(const char *op_type, int64_t opset);
-int onnx_op_list(FILE *f);  /* prints the supported operators; count */
 
 /* Errors: "FILE: node 'NAME' (OP, opset N): message".  Return -1. */
 int onnx_fail(OnnxCtx *c, const OnnxNode *n, const char *fmt, ...) DLC_PRINTF(3, 4);
