@@ -16,6 +16,14 @@
 #include "cuda.h"
 #include "rt_cuda.h"
 
+/* Training steps (NAME_<step>_step, NAME_save, ...) have no CUDA host code yet. */
+static int check_graph(const Graph *g, DlcErr *e) {
+  if (g->nstep)
+    return dlc_errf(e, "cuda: '%s' has training steps (%d), which the CUDA backend does not generate yet: "
+                       "compile them with --target c", g->name ? g->name : "model", g->nstep);
+  return 0;
+}
+
 static int check_options(const CgenOptions *o, DlcErr *e) {
   const char *s = o->name;
   bool ok = s && (isalpha((unsigned char)*s) || *s == '_') && strlen(s) <= 100;
@@ -68,7 +76,8 @@ int cgen_cuda_source(const Graph *g, const Schedule *s, const Plan *p, const Cge
   CuEmit ce;
   memset(&ce, 0, sizeof ce);
   *src = NULL;
-  int r = check_options(o, e) || emitter_init(&ce, g, s, p, o, NULL, e) ? -1 : device_source(&ce, src);
+  int r = check_graph(g, e) || check_options(o, e) || emitter_init(&ce, g, s, p, o, NULL, e) ? -1
+                                                                                        : device_source(&ce, src);
   emitter_free(&ce);
   return r;
 }
@@ -89,7 +98,8 @@ int cgen_cuda(const Graph *g, const Schedule *s, const Plan *p, const CgenOption
   CuEmit ce;
   char *text = NULL;
   memset(&ce, 0, sizeof ce);
-  if (check_options(o, e) || emitter_init(&ce, g, s, p, o, cu, e)) return emitter_free(&ce), -1;
+  if (check_graph(g, e) || check_options(o, e) || emitter_init(&ce, g, s, p, o, cu, e))
+    return emitter_free(&ce), -1;
   ce.c.f = h;
   int r = cgen_c_header(&ce.c) || kernel_text(&ce, &text) ? -1 : 0;
   if (!r) {
