@@ -1,7 +1,8 @@
 /* test_train_step.c — one generated training step (C through the jit) against the
  * interpreter's step on the same weights and batch: the loss and every new value of a
  * parameter or of the optimizer's state, for each optimizer, two steps in a row (the
- * second from the weights the first wrote), with fusion and without.
+ * second from the weights the first wrote), with fusion and without; and a model of
+ * two steps over shared weights (a GAN's), each step in turn.
  *
  * The interpreter's step is the graph's outputs: the step's loss and its updates.  For
  * the second step the interpreter's new values are written into the PARAMs' data and
@@ -30,6 +31,20 @@ static const char *const conv_src =
     "y = dense(h, 4)\n"
     "y = softmax(y)\n"
     "output y\n";
+
+/* Two steps over shared weights: the second runs through the first's parameters. */
+static const char *const gan_src =
+    "model gan\n"
+    "input z: f32[batch, 3]\n"
+    "input real: f32[batch, 4]\n"
+    "fake = tanh(dense(z, 4, name=gen.a))\n"
+    "d = dense(tanh(dense(concat(real, fake, axis=0), 5, name=disc.a)), 1, name=disc.b)\n"
+    "output fake\n"
+    "training\n"
+    "d_real = slice(d, starts=[0, 0], ends=[5, 1], steps=[1, 1])\n"
+    "d_fake = slice(d, starts=[5, 0], ends=[10, 1], steps=[1, 1])\n"
+    "train step_d: loss = add(bce(d_real, 1), bce(d_fake, 0)), params = [disc], optimizer = adam(lr=0.01, beta1=0.5)\n"
+    "train step_g: loss = bce(d_fake, 1), params = [gen], optimizer = momentum(lr=0.1)\n";
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 
@@ -69,16 +84,16 @@ static void io_free(Io *io) {
 static double rel(double got, double want) { return fabs(got - want) / fmax(1, fabs(want)); }
 
 /* The generated step's loss and new values against the interpreter's outputs. */
-static void compare(const char *what, const Graph *g, JitModel *m, const Io *io, float loss) {
-  const GraphStep *st = &g->step[0];
+static void compare(const char *what, const Graph *g, JitModel *m, const Io *io, float loss, int step) {
+  const GraphStep *st = &g->step[step];
   double worst = rel(loss, io->dout[st->out0][0]);
   const char *where = "the loss";
   for (int u = 0; u < st->nupd; u++) {
     const Node *p = g->nodes[st->target[u]];
-    const float *got = jit_param(m, p->name);
+    const void *got = jit_param(m, p->name);
     CHECK(got != NULL);
     for (int64_t k = 0; got && k < shape_numel(&p->shape); k++) {
-      double e = rel(got[k], io->dout[st->out0 + 1 + u][k]);
+      double e = rel(dtype_load(p->dtype, got, k), io->dout[st->out0 + 1 + u][k]);
       if (e > worst) worst = e, where = p->name;
     }
   }
@@ -89,28 +104,30 @@ static void compare(const char *what, const Graph *g, JitModel *m, const Io *io,
 }
 
 /* The interpreter's new values become the PARAMs' data: the weights after its step. */
-static void apply(Graph *g, const Io *io) {
-  const GraphStep *st = &g->step[0];
+static void apply(Graph *g, const Io *io, int step) {
+  const GraphStep *st = &g->step[step];
   for (int u = 0; u < st->nupd; u++) {
     Node *p = g->nodes[st->target[u]];
     for (int64_t k = 0; k < shape_numel(&p->shape); k++) dtype_store(p->dtype, p->data, k, io->dout[st->out0 + 1 + u][k]);
   }
 }
 
+/* Twice, each step in turn: the interpreter from the weights the previous step left. */
 static void two_steps(const char *what, Graph *g, JitModel *m, int classes) {
   Io io;
   io_make(&io, g, classes);
   DlcErr e;
-  for (int s = 0; s < 2; s++) {
+  for (int s = 0; s < 2 * g->nstep; s++) {
     float loss = -1;
+    int k = s % g->nstep;
     if (interp_run(g, (const double *const *)io.din, io.dout, &e) ||
-        jit_step(m, 0, true, (const void *const *)io.in, &loss, &e)) {
+        jit_step(m, k, true, (const void *const *)io.in, &loss, &e)) {
       check_failures++;
       fprintf(stderr, "%s: %s\n", what, e.msg);
       break;
     }
-    compare(what, g, m, &io, loss);
-    apply(g, &io);
+    compare(what, g, m, &io, loss, k);
+    apply(g, &io, k);
   }
   io_free(&io);
 }
@@ -155,6 +172,31 @@ static void one(const char *src, const char *optimizer, double wd, LrKind sched,
   ir_graph_free(g);
 }
 
+static void gan(FuseMode fuse) {
+  LoadOptions lo = {.batch = 5, .train = true};
+  DlcErr e;
+  Graph *g = txt_parse(gan_src, strlen(gan_src), "gan.dlc", &lo, &e);
+  if (!g || pass_train(g, &e)) {
+    check_failures++;
+    fprintf(stderr, "gan: %s\n", e.msg);
+    ir_graph_free(g);
+    return;
+  }
+  PassOptions po = pass_options(2);
+  po.fuse = fuse, po.training = true, po.verify = true;
+  JitOptions jo = {.cflags = STRICT, .passes = &po};
+  JitModel *m = jit_build(g, &jo, &e);
+  if (!m) {
+    check_failures++;
+    fprintf(stderr, "gan: %s\n", e.msg);
+  } else {
+    CHECK(jit_steps(m) == 2 && !strcmp(jit_step_name(m, 1), "step_g"));
+    two_steps(fuse == FUSE_ALL ? "gan, fused" : "gan", g, m, 2);
+  }
+  jit_free(m);
+  ir_graph_free(g);
+}
+
 int main(int argc, char **argv) {
   (void)argc, (void)argv;
   static const char *const opts[] = {"sgd", "momentum", "nesterov", "adam", "adamw"};
@@ -165,5 +207,7 @@ int main(int argc, char **argv) {
     }
   one(conv_src, "adam", 0, LR_CONSTANT, LOSS_MSE, FUSE_ALL);
   one(conv_src, "sgd", 0, LR_CONSTANT, LOSS_L1, FUSE_ALL);
+  gan(FUSE_NONE);
+  gan(FUSE_ALL);
   return check_report("test_train_step");
 }
