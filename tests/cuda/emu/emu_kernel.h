@@ -41,5 +41,6 @@ static inline float __int_as_float(int i) {
 #define int32_t dlc_emu_int32_t
 #define int64_t dlc_emu_int64_t
 #define uint8_t dlc_emu_uint8_t
+#define uint16_t dlc_emu_uint16_t
 #define uint32_t dlc_emu_uint32_t
 #define uint64_t dlc_emu_uint64_t
