@@ -60,18 +60,28 @@ int pack_b_emit(CEmit *ce, const Node *mm) {
   return 0;
 }
 
-static bool first_tiled(const CEmit *ce, const Kernel *k) {
-  for (const Kernel *t = ce->s->k; t < k; t++) {
-    Op op = ce->g->nodes[t->nodes[0]]->op;
-    if (op == OP_MATMUL || op == OP_CONV) return false;
+static bool has_tiled(const CEmit *ce, const Kernel *k) {
+  for (int j = 0; j < k->n; j++) {
+    Op op = ce->g->nodes[k->nodes[j]]->op;
+    if (op == OP_MATMUL || op == OP_CONV) return true;
   }
+  return false;
+}
+
+static bool first_tiled(const CEmit *ce, const Kernel *k) {
+  for (const Kernel *t = ce->s->k; t < k; t++)
+    if (has_tiled(ce, t)) return false;
   return true;
 }
 
+/* Before the first kernel holding a matmul or conv, the tile helpers; before each kernel,
+ * the packed B of every matmul in it (a --fuse=op kernel may hold several, anywhere). */
 int cgen_before_kernel(CEmit *ce, const Kernel *k) {
-  const Node *h = ce->g->nodes[k->nodes[0]];
-  if (h->op != OP_MATMUL && h->op != OP_CONV) return 0;
+  if (!has_tiled(ce, k)) return 0;
   if (first_tiled(ce, k)) tile_prelude(ce);
-  if (h->op == OP_MATMUL && pack_b_wanted(ce, h)) return pack_b_emit(ce, h);
+  for (int j = 0; j < k->n; j++) {
+    const Node *h = ce->g->nodes[k->nodes[j]];
+    if (h->op == OP_MATMUL && pack_b_wanted(ce, h) && pack_b_emit(ce, h)) return -1;
+  }
   return 0;
 }
