@@ -114,7 +114,15 @@ static int save(TrainRun *r, int ne, DlcErr *e) {
   if (mkdir(dir, 0777) && errno != EEXIST) return dlc_errf(e, "--out %s: %s", dir, strerror(errno));
   char p[4200];
   snprintf(p, sizeof p, "%s/%s.params", dir, r->g->name);
-  return report_write(r, ne, e) || jit_save(r->m, p, e) ? -1 : 0;
+  if (report_write(r, ne, e) || jit_save(r->m, p, e)) return -1;
+  size_t n = strlen(r->a->model);
+  if (n < 5 || strcmp(r->a->model + n - 5, ".onnx")) return 0;
+#ifdef DLC_HAVE_ONNX
+  snprintf(p, sizeof p, "%s/%s.onnx", dir, r->g->name);
+  return train_write_onnx(r->a->model, p, r->m, e);
+#else
+  return 0;
+#endif
 }
 
 static int run_epochs(TrainRun *r, DlcErr *e) {

@@ -42,6 +42,11 @@ int feed_bind(Feed *f, const Graph *g, const RtDataset *d, DlcErr *e);
 void feed_fill(Feed *f, const RtDataset *d, const int64_t *order, int64_t first);
 void feed_free(Feed *f);
 
+/* A copy of the ONNX file src at dst with its float initializers replaced by the
+ * trained parameters of the same names (cmd_train_onnx.c, built with the ONNX
+ * frontend).  0, or -1 with e set. */
+int train_write_onnx(const char *src, const char *dst, JitModel *m, DlcErr *e);
+
 /* Progress of the current epoch: a bar redrawn in place on a terminal, else a plain
  * line at every fifth of the epoch. */
 void report_progress(const TrainRun *r, int epoch, int64_t batch, double loss, double seconds);
