@@ -114,7 +114,7 @@ static int save(TrainRun *r, int ne, DlcErr *e) {
   if (mkdir(dir, 0777) && errno != EEXIST) return dlc_errf(e, "--out %s: %s", dir, strerror(errno));
   char p[4200];
   snprintf(p, sizeof p, "%s/%s.params", dir, r->g->name);
-  if (report_write(r, ne, e) || jit_save(r->m, p, e)) return -1;
+  if (report_write(r, ne, e) || report_images(r, e) || jit_save(r->m, p, e)) return -1;
   size_t n = strlen(r->a->model);
   if (n < 5 || strcmp(r->a->model + n - 5, ".onnx")) return 0;
 #ifdef DLC_HAVE_ONNX

@@ -52,5 +52,8 @@ int train_write_onnx(const char *src, const char *dst, JitModel *m, DlcErr *e);
 void report_progress(const TrainRun *r, int epoch, int64_t batch, double loss, double seconds);
 /* loss.csv, loss.svg and epochs.csv in --out. */
 int report_write(const TrainRun *r, int epochs_done, DlcErr *e);
+/* When the model's first output is an image per sample (an autoencoder): samples.pgm
+ * in --out, the first 16 test images over the model's outputs for them. */
+int report_images(TrainRun *r, DlcErr *e);
 
 #endif

@@ -2,8 +2,9 @@
  *
  * The first float input gets the images; it must hold a sample's number of values
  * ([B, 784], [B, 1, 28, 28], [B, 28, 28]: the same values in the same order, so any of
- * these shapes takes the images as they are).  An integer input [B] gets the class
- * ids; another float input [B, K] with K >= the dataset's classes gets them one-hot.  Every input's
+ * these shapes takes the images as they are).  Another float input of that size gets
+ * the same images (an autoencoder's target), an integer input [B] the class ids, and
+ * another float input [B, K] the class ids one-hot.  Every input's
  * leading dimension is the batch. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@ static int role(Feed *f, int i, const Node *n, const RtDataset *d, bool images, 
                     n->name, dtype_name(n->dtype), s, (long long)d->dims[0], (long long)d->dims[1],
                     (long long)d->size, (long long)d->dims[0], (long long)d->dims[1]);
   }
+  if (dtype_is_float(n->dtype) && per_sample(n) == d->size && n->shape.rank >= 2)
+    return f->role[i] = FEED_IMAGES, 0; /* the images again: an autoencoder's target */
   if (n->shape.rank == 1 && (n->dtype == DT_I64 || n->dtype == DT_I32)) {
     f->role[i] = FEED_LABELS, f->kind[i] = n->dtype == DT_I64 ? RT_LABEL_I64 : RT_LABEL_I32;
     return 0;
@@ -46,10 +49,13 @@ static int check_batch(Feed *f, const Node *n, DlcErr *e) {
   return 0;
 }
 
-/* Class ids must index the model's output: labels up to classes-1 < K. */
+/* A model that reads labels is a classifier when its first output is [B, K] scores;
+ * class ids must index them: labels up to classes-1 < K. */
 static int check_classes(Feed *f, const Graph *g, const RtDataset *d, DlcErr *e) {
   const Node *y = g->nodes[g->out[0]];
-  if (y->shape.rank == 2 && dtype_is_float(y->dtype)) f->classes = y->shape.d[1];
+  bool labels = false;
+  for (int i = 0; i < f->ni; i++) labels |= f->role[i] == FEED_LABELS;
+  if (labels && y->shape.rank == 2 && dtype_is_float(y->dtype)) f->classes = y->shape.d[1];
   if (f->classes && d->classes > f->classes)
     return dlc_errf(e, "the labels run from 0 to %lld, but the model's output '%s' has %lld classes",
                     (long long)d->classes - 1, g->out_name[0], (long long)f->classes);

@@ -1,9 +1,11 @@
 /* cmd_train_report.c — what `dlc train` shows while it runs and leaves in --out:
  * a progress bar (a plain line at every fifth of an epoch when stdout is not a
  * terminal), loss.csv (per batch: step, epoch, loss), epochs.csv (per epoch: train
- * loss, test loss, test accuracy, seconds) and loss.svg (both losses over epochs). */
+ * loss, test loss, test accuracy, seconds) and loss.svg (both losses over epochs);
+ * for a model whose output is an image, samples.pgm (inputs over outputs). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cmd_train.h"
@@ -56,4 +58,21 @@ int report_write(const TrainRun *r, int ne, DlcErr *e) {
   path(r, "epochs.csv", p, sizeof p);
   if (rt_plot_csv(p, epoch_cols, 5, r->epochs, ne, e)) return -1;
   return write_svg(r, ne, e);
+}
+
+int report_images(TrainRun *r, DlcErr *e) {
+  const Node *y = r->g->nodes[r->g->out[0]];
+  int64_t size = r->test.size, n = r->feed.batch < 16 ? r->feed.batch : 16;
+  if (!dtype_is_float(y->dtype) || y->dtype != DT_F32 || shape_numel(&y->shape) != r->feed.batch * size) return 0;
+  feed_fill(&r->feed, &r->test, NULL, 0);
+  if (jit_run(r->m, (const void *const *)r->feed.buf, r->out, e)) return -1;
+  float *img = malloc(sizeof(float) * (size_t)(2 * n * size));
+  DLC_ASSERT(img);
+  memcpy(img, r->test.x, sizeof(float) * (size_t)(n * size));
+  memcpy(img + n * size, r->out[0], sizeof(float) * (size_t)(n * size));
+  char p[4200];
+  path(r, "samples.pgm", p, sizeof p);
+  int rc = rt_plot_grid(p, img, (int)(2 * n), (int)r->test.dims[0], (int)r->test.dims[1], (int)n, e);
+  free(img);
+  return rc;
 }
