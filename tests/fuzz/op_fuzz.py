@@ -15,6 +15,7 @@ is kept in --out (default: a folder under /tmp) and the run exits 1.  Use a buil
 import argparse
 import concurrent.futures
 import os
+import shutil
 import random
 import re
 import subprocess
@@ -160,6 +161,7 @@ def main():
     args = ap.parse_args()
     ops = args.ops.split(",") if args.ops else supported_ops()
     out = args.out or tempfile.mkdtemp(prefix="dlc-opfuzz-found-")
+    shutil.rmtree(out, ignore_errors=True)  # what an earlier run kept is not this run's
     os.makedirs(out, exist_ok=True)
     r = random.Random(args.seed)
     jobs, n, bad = [], 0, 0
