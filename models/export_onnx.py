@@ -9,8 +9,8 @@ Runs under Debian's /usr/bin/python3, which has PyTorch (python3-torch) and onnx
 Each network is the one of models/<name>.dlc, layer for layer and with the same sizes;
 the weights are PyTorch's own initialisation under a fixed seed (so they differ from the
 .dlc file's).  Every model has one input `x` whose first dimension is the symbolic
-`batch`, and one output `y`.  Exported at opset 13, except the transformer encoder block,
-which needs LayerNormalization (opset 17).
+`batch`, and one output `y` (the DCGAN has two of each, see IO).  Exported at opset 13,
+except the transformer blocks, which need LayerNormalization (opset 17).
 
     logreg   x[batch, 784]        -> Linear(784, 10) -> softmax           -> y[batch, 10]
     mlp      x[batch, 784]        -> Linear(784, 512) -> tanh -> Linear(512, 10) -> softmax
@@ -29,6 +29,11 @@ which needs LayerNormalization (opset 17).
     gpt      x[batch, 16] int64   -> token + position embeddings, two pre-norm blocks of
              (ids in [0, 64))        causal attention (4 heads) and gelu feed-forward 256,
                                      LayerNorm, Linear(64, 64) -> softmax: y[batch, 16, 64]
+    dcgan    z[batch, 64],        -> generator Linear(64, 64*7*7) relu, convT4(32, stride 2)
+             x[batch, 1, 28, 28]     relu, convT4(1, stride 2) tanh; discriminator on
+                                     cat(2x - 1, generated): conv4(32, s2) leaky, conv4(64,
+                                     s2) leaky, Linear(3136, 1): image[batch, 1, 28, 28]
+                                     (generated, in [0, 1]) and logits[2, batch]
 """
 import argparse
 import math
@@ -178,6 +183,28 @@ class GPT(nn.Module):
         return torch.softmax(self.head(self.lnf(h)), dim=-1)
 
 
+class DCGAN(nn.Module):
+    """dcgan.dlc: generator and discriminator; inputs z, x; outputs image, logits [2, N]."""
+
+    def __init__(self):
+        super().__init__()
+        self.g1 = nn.Linear(64, 64 * 7 * 7)
+        self.g2 = nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1)
+        self.g3 = nn.ConvTranspose2d(32, 1, 4, stride=2, padding=1)
+        self.d1 = nn.Conv2d(1, 32, 4, stride=2, padding=1)
+        self.d2 = nn.Conv2d(32, 64, 4, stride=2, padding=1)
+        self.d3 = nn.Linear(64 * 7 * 7, 1)
+
+    def forward(self, z, x):
+        g = torch.relu(self.g1(z)).reshape(-1, 64, 7, 7)
+        fake = torch.tanh(self.g3(torch.relu(self.g2(g))))
+        d = torch.cat([x * 2 - 1, fake], dim=0)
+        d = nn.functional.leaky_relu(self.d1(d), 0.2)
+        d = nn.functional.leaky_relu(self.d2(d), 0.2)
+        logits = self.d3(torch.flatten(d, 1)).reshape(2, -1)
+        return (fake + 1) * 0.5, logits
+
+
 def example_ids(*shape):
     return torch.randint(0, 64, shape)
 
@@ -193,18 +220,26 @@ MODELS = {
     "lstm": (lambda: RowClassifier(nn.LSTM), (2, 28, 28), 13),
     "gru": (lambda: RowClassifier(nn.GRU), (2, 28, 28), 13),
     "gpt": (GPT, lambda: example_ids(2, 16), 17),
+    "dcgan": (DCGAN, lambda: (torch.randn(2, 64), torch.rand(2, 1, 28, 28)), 13),
+}
+
+# Models whose inputs and outputs are not x -> y: their names, each with its batch axis.
+IO = {
+    "dcgan": ({"z": 0, "x": 0}, {"image": 0, "logits": 1}),
 }
 
 
 def export(name, out_dir):
     cls, shape, opset = MODELS[name]
+    ins, outs = IO.get(name, ({"x": 0}, {"y": 0}))
     torch.manual_seed(SEED)
     model = cls().eval()
-    x = shape() if callable(shape) else torch.randn(*shape)
+    args = shape() if callable(shape) else torch.randn(*shape)
+    args = args if isinstance(args, tuple) else (args,)
     path = os.path.join(out_dir, name + ".onnx")
     with torch.no_grad():
-        torch.onnx.export(model, (x,), path, input_names=["x"], output_names=["y"],
-                          dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
+        torch.onnx.export(model, args, path, input_names=list(ins), output_names=list(outs),
+                          dynamic_axes={k: {axis: "batch"} for k, axis in {**ins, **outs}.items()},
                           opset_version=opset, do_constant_folding=True)
     print(f"{path}: opset {opset}, {os.path.getsize(path)} bytes")
 
