@@ -76,12 +76,13 @@ typedef struct Loc {
   int64_t offset;
 } Loc;
 
-/* A buffer holds several values when their lifetimes (the kernel that writes one to
- * the last kernel that reads it) do not overlap, and in two cases where they touch:
- * in place, a kernel of kind ELEMWISE or ROW (or a SINGLE elementwise node) writes its
- * result over an arena operand that dies there and that it reads at the very index it
- * writes (same shape, same element size); and a SINGLE reshape of an arena value
- * aliases it (the kernel moves nothing).  Emitters drop `restrict` where buffers meet. */
+/* A buffer holds several values when their lifetimes (the step that writes one to the
+ * last step that reads it; a step is a kernel, or one node of a SEQ kernel) do not
+ * overlap, and in two cases where they touch: in place, a kernel of kind ELEMWISE or
+ * ROW (or a single elementwise node, alone or in a SEQ) writes its result over an arena
+ * operand that dies there and that it reads at the very index it writes (same shape,
+ * same dtype); and a reshape of an arena value, alone or in a SEQ, aliases it (it moves
+ * nothing).  Emitters drop `restrict` where buffers meet, and on SEQ parameters. */
 typedef struct Plan {
   Loc *loc;             /* per node id */
   int64_t arena_bytes;  /* workspace size */

@@ -8,11 +8,13 @@
  * output, ir_update_target) goes over the parameter's own weight slot when nothing
  * reads the old value afterwards (plan_update_in_place), else it is copied there.
  *
- * Values are gathered into buffers, walking the kernels in order: a SINGLE reshape of
- * an arena value aliases it; a kernel that computes in place (passes.h) takes the
- * buffer of an operand that dies there; any other value opens a buffer of its own.  A
- * buffer lives from the kernel that first writes it to the last kernel that reads any
- * of its values.  Buffers are then placed best-fit: each, in turn, into the smallest gap
+ * Time is counted in steps: one per kernel, and one per node of a SEQ kernel (its
+ * nodes run one after another, so their values can die inside it).  Values are
+ * gathered into buffers, walking the steps in order: a reshape outside a loop-fused
+ * kernel aliases its arena operand; a step that computes in place (passes.h; a SEQ
+ * node counts as a single node) takes the buffer of an operand that dies there; any
+ * other value opens a buffer of its own.  A buffer lives from the step that first
+ * writes it to the last step that reads any of its values.  Buffers are then placed best-fit: each, in turn, into the smallest gap
  * left by the placed buffers it overlaps in time.  Several orders are tried and the
  * smallest arena kept.  The plan reports the arena, the sum of all arena values, and the
  * peak of bytes live at once over the buffers (a lower bound for any placement).
@@ -54,29 +56,41 @@ static bool *internal_nodes(Graph *g, const Schedule *s) {
   return in;
 }
 
-/* Last kernel that reads each node; nk for values copied to an output at the end. */
-static int *last_use(Graph *g, const Schedule *s, const Plan *p, const int *kof) {
-  int *last = arena_memdup(g->arena, kof, sizeof(int) * (size_t)(g->n ? g->n : 1));
+/* The step that runs each node (-1 for data); *nsteps gets their count. */
+static int *steps_of(Graph *g, const Schedule *s, int *nsteps) {
+  int *step = ints(g, -1), at = 0;
+  for (int t = 0; t < s->nk; t++) {
+    bool seq = s->k[t].kind == KERNEL_SEQ;
+    for (int j = 0; j < s->k[t].n; j++) step[s->k[t].nodes[j]] = seq ? at++ : at;
+    at += !seq;
+  }
+  *nsteps = at;
+  return step;
+}
+
+/* Last step that reads each node; nsteps for values copied to an output at the end. */
+static int *last_use(Graph *g, const Plan *p, const int *step, int nsteps) {
+  int *last = arena_memdup(g->arena, step, sizeof(int) * (size_t)(g->n ? g->n : 1));
   for (int i = 0; i < g->n; i++)
     for (int j = 0; j < g->nodes[i]->nin; j++) {
       int a = g->nodes[i]->in[j];
-      if (kof[i] > last[a]) last[a] = kof[i];
+      if (step[i] > last[a]) last[a] = step[i];
     }
-  for (int c = 0; c < p->ncopy; c++) last[g->out[p->copy_out[c]]] = s->nk;
+  for (int c = 0; c < p->ncopy; c++) last[g->out[p->copy_out[c]]] = nsteps;
   return last;
 }
 
-/* Whether kernel k may write its result y over value a, which it reads: at y's own
- * index (same shape, same dtype), never through a view, in a kind that reads
- * every element before it writes it. */
+/* Whether the step of kernel k that computes y may write it over value a, which that
+ * step reads: at y's own index (same shape, same dtype), never through a view, in a
+ * kind that reads every element before it writes it.  A SEQ node is a step alone. */
 static bool in_place_ok(const Graph *g, const Kernel *k, int a, int y) {
   const Node *an = g->nodes[a], *yn = g->nodes[y];
-  bool kind = k->kind == KERNEL_ELEMWISE || k->kind == KERNEL_ROW ||
-              (k->kind == KERNEL_SINGLE && op_is_elementwise(yn->op));
-  if (!kind || y != k->nodes[k->n - 1] || !shape_eq(&an->shape, &yn->shape) ||
+  bool one = k->kind == KERNEL_SINGLE || k->kind == KERNEL_SEQ;
+  bool kind = k->kind == KERNEL_ELEMWISE || k->kind == KERNEL_ROW || (one && op_is_elementwise(yn->op));
+  if (!kind || (!one && y != k->nodes[k->n - 1]) || !shape_eq(&an->shape, &yn->shape) ||
       an->dtype != yn->dtype)
     return false;
-  for (int j = 0; j < k->n; j++) {
+  for (int j = 0; j < k->n && !one; j++) {
     const Node *n = g->nodes[k->nodes[j]];
     for (int i = 0; i < n->nin; i++)
       if (n->in[i] == a && n->op == OP_RESHAPE) return false;
@@ -84,9 +98,9 @@ static bool in_place_ok(const Graph *g, const Kernel *k, int a, int y) {
   return true;
 }
 
-/* A SINGLE reshape: its result may share its operand's bytes. */
-static bool is_alias_kernel(const Graph *g, const Kernel *k) {
-  return k->kind == KERNEL_SINGLE && g->nodes[k->nodes[0]]->op == OP_RESHAPE;
+/* A reshape of a SINGLE or SEQ kernel: its result may share its operand's bytes. */
+static bool is_alias(const Graph *g, const Kernel *k, int y) {
+  return (k->kind == KERNEL_SINGLE || k->kind == KERNEL_SEQ) && g->nodes[y]->op == OP_RESHAPE;
 }
 
 /* ---- inputs, weights, outputs ---- */
@@ -127,7 +141,7 @@ static void place_io(Graph *g, const Schedule *s, Plan *p, const int *kof, const
 /* ---- buffers ---- */
 
 typedef struct Buf {
-  int first, last; /* kernel interval */
+  int first, last; /* step interval */
   int64_t bytes;
   int64_t off;
 } Buf;
@@ -136,7 +150,8 @@ typedef struct Planner {
   Graph *g;
   const Schedule *s;
   Plan *p;
-  int *kof, *last;
+  int *kof, *step, *last;
+  int nsteps;
   bool *internal;
   int *buf;  /* buffer of each arena value, -1 for the others */
   Buf *b;
@@ -152,33 +167,37 @@ static void join(Planner *pl, int id, int b) {
   if (pl->last[id] > pl->b[b].last) pl->b[b].last = pl->last[id];
 }
 
-/* Every value of buffer b that kernel t reads may be overwritten in place by y. */
+/* The nodes of kernel k that run in y's step: all of them, or y alone in a SEQ. */
+static bool same_step(const Kernel *k, int n, int y) { return k->kind != KERNEL_SEQ || n == y; }
+
+/* Every value of buffer b that y's step reads may be overwritten in place by y. */
 static bool whole_buffer_ok(const Planner *pl, const Kernel *k, int b, int y) {
   for (int j = 0; j < k->n; j++) {
     const Node *n = pl->g->nodes[k->nodes[j]];
-    for (int i = 0; i < n->nin; i++)
+    for (int i = 0; i < n->nin && same_step(k, n->id, y); i++)
       if (pl->buf[n->in[i]] == b && !in_place_ok(pl->g, k, n->in[i], y)) return false;
   }
   return true;
 }
 
-/* The buffer of an operand of kernel t that t may take over for its result y. */
+/* The buffer of an operand of y's step (in kernel t) that y may take over. */
 static int reusable(const Planner *pl, int t, int y) {
   const Kernel *k = &pl->s->k[t];
   int64_t bytes = align_up(node_bytes(pl->g->nodes[y]));
   for (int j = 0; j < k->n; j++) {
     const Node *n = pl->g->nodes[k->nodes[j]];
-    for (int i = 0; i < n->nin; i++) {
+    for (int i = 0; i < n->nin && same_step(k, n->id, y); i++) {
       int b = pl->buf[n->in[i]];
-      if (b < 0 || pl->kof[n->in[i]] == t || pl->b[b].last != t || pl->b[b].bytes != bytes) continue;
+      if (b < 0 || pl->step[n->in[i]] == pl->step[y] || pl->b[b].last != pl->step[y] || pl->b[b].bytes != bytes)
+        continue;
       if (whole_buffer_ok(pl, k, b, y)) return b;
     }
   }
   return -1;
 }
 
-static void open_buffer(Planner *pl, int t, int y) {
-  pl->b[pl->nb] = (Buf){t, pl->last[y], align_up(node_bytes(pl->g->nodes[y])), 0};
+static void open_buffer(Planner *pl, int y) {
+  pl->b[pl->nb] = (Buf){pl->step[y], pl->last[y], align_up(node_bytes(pl->g->nodes[y])), 0};
   join(pl, y, pl->nb++);
 }
 
@@ -188,10 +207,10 @@ static void gather(Planner *pl) {
     for (int j = 0; j < k->n; j++) {
       int y = k->nodes[j];
       if (!in_arena(pl, y)) continue;
-      bool alias = is_alias_kernel(pl->g, k) && pl->buf[pl->g->nodes[y]->in[0]] >= 0;
+      bool alias = is_alias(pl->g, k, y) && pl->buf[pl->g->nodes[y]->in[0]] >= 0;
       int b = alias ? pl->buf[pl->g->nodes[y]->in[0]] : reusable(pl, t, y);
       if (b >= 0) join(pl, y, b);
-      else open_buffer(pl, t, y);
+      else open_buffer(pl, y);
     }
   }
 }
@@ -289,7 +308,7 @@ static void report(Planner *pl) {
     pl->p->loc[i] = (Loc){LOC_ARENA, 0, pl->b[pl->buf[i]].off};
     pl->p->total_bytes += align_up(node_bytes(pl->g->nodes[i]));
   }
-  for (int t = 0; t <= pl->s->nk; t++) {
+  for (int t = 0; t <= pl->nsteps; t++) {
     int64_t live = 0;
     for (int i = 0; i < pl->nb; i++) live += pl->b[i].first <= t && t <= pl->b[i].last ? pl->b[i].bytes : 0;
     if (live > pl->p->peak_bytes) pl->p->peak_bytes = live;
@@ -302,7 +321,8 @@ Plan *pass_plan(Graph *g, const Schedule *s) {
   Planner pl = {.g = g, .s = s, .p = p, .kof = kernel_of(g, s), .internal = internal_nodes(g, s),
                 .buf = ints(g, -1)};
   place_io(g, s, p, pl.kof, pl.internal);
-  pl.last = last_use(g, s, p, pl.kof);
+  pl.step = steps_of(g, s, &pl.nsteps);
+  pl.last = last_use(g, p, pl.step, pl.nsteps);
   pl.b = arena_alloc(g->arena, sizeof(Buf) * (size_t)(g->n ? g->n : 1));
   gather(&pl);
   place(&pl);
@@ -322,7 +342,7 @@ typedef struct Checker {
   const Graph *g;
   const Schedule *s;
   const Plan *p;
-  int *kof, *last, *cls;
+  int *kof, *step, *last, *cls;
   bool *internal;
   int *cfirst, *clast; /* per class root */
   DlcErr *e;
@@ -359,25 +379,24 @@ static int check_loc(const Checker *c, int i) {
 
 static void alias_classes(Checker *c) {
   for (int i = 0; i < c->g->n; i++) c->cls[i] = i;
-  for (int t = 0; t < c->s->nk; t++) {
-    const Kernel *k = &c->s->k[t];
-    if (!is_alias_kernel(c->g, k)) continue;
-    int y = k->nodes[0], a = c->g->nodes[y]->in[0];
-    const Loc *ly = &c->p->loc[y], *la = &c->p->loc[a];
-    if (ly->kind == LOC_ARENA && la->kind == LOC_ARENA && ly->offset == la->offset) c->cls[y] = c->cls[a];
+  for (int i = 0; i < c->g->n; i++) {
+    if (c->kof[i] < 0 || !is_alias(c->g, &c->s->k[c->kof[i]], i)) continue;
+    int a = c->g->nodes[i]->in[0];
+    const Loc *ly = &c->p->loc[i], *la = &c->p->loc[a];
+    if (ly->kind == LOC_ARENA && la->kind == LOC_ARENA && ly->offset == la->offset) c->cls[i] = c->cls[a];
   }
-  for (int i = 0; i < c->g->n; i++) c->cfirst[i] = c->kof[i], c->clast[i] = -1;
+  for (int i = 0; i < c->g->n; i++) c->cfirst[i] = c->step[i], c->clast[i] = -1;
   for (int i = 0; i < c->g->n; i++)
     if (c->last[i] > c->clast[c->cls[i]]) c->clast[c->cls[i]] = c->last[i];
 }
 
-/* Class x dies in kernel t, which writes class y (its root) over it in place. */
+/* Class x dies in the step that writes class y (its root) over it in place. */
 static bool in_place_pair(const Checker *c, int x, int y) {
-  int t = c->kof[y];
+  int t = c->step[y];
   if (c->clast[x] != t || c->p->loc[x].offset != c->p->loc[y].offset) return false;
   if (align_up(node_bytes(c->g->nodes[x])) != align_up(node_bytes(c->g->nodes[y]))) return false;
   for (int m = 0; m < c->g->n; m++)
-    if (c->cls[m] == x && c->last[m] == t && !in_place_ok(c->g, &c->s->k[t], m, y)) return false;
+    if (c->cls[m] == x && c->last[m] == t && !in_place_ok(c->g, &c->s->k[c->kof[y]], m, y)) return false;
   return true;
 }
 
@@ -397,7 +416,9 @@ int plan_check(const Graph *cg, const Schedule *s, const Plan *p, DlcErr *e) {
   Graph *g = (Graph *)cg;
   Checker c = {.g = g, .s = s, .p = p, .e = e, .kof = kernel_of(g, s), .internal = internal_nodes(g, s),
                .cls = ints(g, 0), .cfirst = ints(g, 0), .clast = ints(g, 0)};
-  c.last = last_use(g, s, p, c.kof);
+  int nsteps;
+  c.step = steps_of(g, s, &nsteps);
+  c.last = last_use(g, p, c.step, nsteps);
   for (int i = 0; i < g->n; i++)
     if (check_loc(&c, i)) return -1;
   alias_classes(&c);

@@ -150,7 +150,7 @@ const char *cgen_sat_name(DType t);
 /* ---- kernels of several nodes (fused*.c) ------------------------------------------ */
 
 /* The values kernel k reads from outside, in the order its function takes them (a0,
- * a1.., or x0.. for SEQ): for SINGLE, its node's operands as they are; for the other
+ * a1.., or seq_in0.. for SEQ): for SINGLE, its node's operands as they are; for the other
  * kinds each value once, in order of first use, a view's operand standing for the
  * view.  ids has room for every operand slot of k's nodes.  Returns the count. */
 int cgen_kernel_inputs(const CEmit *ce, const Kernel *k, int *ids);

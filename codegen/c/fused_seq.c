@@ -2,9 +2,10 @@
  * one function (--fuse=op, when they fit no loop-fused kind).
  *
  * Needs: the SEQ contract of passes.h: every node has its own buffer.  The function
- * takes the values from outside as x0.. and every node's buffer as y0.. (in kernel
- * order); each node's body is its family's emitter, inside a block that names its
- * operands a0.. and its result y as that emitter expects. */
+ * takes the values from outside as seq_in0.. and every node's buffer as seq_out0.. (in
+ * kernel order: names no family emitter declares); each node's body is its family's
+ * emitter, inside a block that names its operands a0.. and its result y as that
+ * emitter expects. */
 #include "cgen_c.h"
 
 static int position(const Kernel *k, int id) {
@@ -27,11 +28,11 @@ static int node_block(CEmit *ce, const Kernel *k, int j) {
   for (int i = 0; i < n->nin; i++) {
     const Node *a = cgen_in(ce, n, i);
     int q = position(k, a->id);
-    if (q >= 0) snprintf(name, sizeof name, "y%d", q);
-    else snprintf(name, sizeof name, "x%d", cgen_kernel_input_index(ce, k, a->id));
+    if (q >= 0) snprintf(name, sizeof name, "seq_out%d", q);
+    else snprintf(name, sizeof name, "seq_in%d", cgen_kernel_input_index(ce, k, a->id));
     cgen_line(ce, 1, "const %s *%sa%d = %s;", cgen_ctype(a), r, i, name);
   }
-  cgen_line(ce, 1, "%s *%sy = y%d;", cgen_ctype(n), r, j);
+  cgen_line(ce, 1, "%s *%sy = seq_out%d;", cgen_ctype(n), r, j);
   if (cgen_node_body(ce, n)) return -1;
   cgen_line(ce, 1, "}");
   return 0;

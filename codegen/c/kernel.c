@@ -86,21 +86,21 @@ static void param(CEmit *ce, const char *c, const Node *a, const char *r, const 
   if (!last) cgen_printf(ce, "%*s", len, "");
 }
 
-/* Inputs a0.. (x0.. for SEQ, whose blocks name theirs a0..), then the result y, or
- * every node's buffer y0.. for SEQ. */
+/* Inputs a0.. (seq_in0.. for SEQ, whose blocks name theirs a0..), then the result y, or
+ * every node's buffer seq_out0.. for SEQ (names no family emitter declares). */
 static void signature(CEmit *ce, const Kernel *k, const int *in, int nin) {
   char head[160], kname[96], name[32];
   bool seq = k->kind == KERNEL_SEQ;
-  const char *r = in_place(ce, k, in, nin) ? "" : "restrict ";
+  const char *r = seq || in_place(ce, k, in, nin) ? "" : "restrict "; /* SEQ values may share bytes */
   cgen_kernel_name(ce, k, kname, sizeof kname);
   int len = snprintf(head, sizeof head, "static %s %s(", cgen_kernel_can_fail(ce, k) ? "int" : "void", kname);
   cgen_printf(ce, "%s", head);
   for (int i = 0; i < nin; i++) {
-    snprintf(name, sizeof name, "%s%d", seq ? "x" : "a", i);
+    snprintf(name, sizeof name, "%s%d", seq ? "seq_in" : "a", i);
     param(ce, "const ", ce->g->nodes[in[i]], r, name, len, false);
   }
   for (int j = seq ? 0 : k->n - 1; j < k->n; j++) {
-    if (seq) snprintf(name, sizeof name, "y%d", j);
+    if (seq) snprintf(name, sizeof name, "seq_out%d", j);
     else snprintf(name, sizeof name, "y");
     param(ce, "", ce->g->nodes[k->nodes[j]], r, name, len, j == k->n - 1);
   }
