@@ -112,8 +112,33 @@ static void build_errors(void) {
   ir_graph_free(g);
 }
 
+/* Mutated training sections: every outcome is a graph or one error line, never a
+ * crash (the sanitizer builds check the memory).  Deterministic mutations. */
+static void mutations(void) {
+  static const char alphabet[] = "train:=,()[]\"*.ab0 1e-\n#";
+  uint64_t s = 0x9E3779B97F4A7C15ULL;
+  size_t n = strlen(gan_like);
+  char *buf = malloc(n + 8);
+  for (int k = 0; k < 3000; k++) {
+    memcpy(buf, gan_like, n + 1);
+    for (int m = 0; m < 1 + k % 4; m++) {
+      s ^= s >> 12, s ^= s << 25, s ^= s >> 27;
+      uint64_t r = s * 0x2545F4914F6CDD1DULL;
+      size_t at = 250 + (size_t)(r % (n - 250)); /* within the training section */
+      buf[at] = alphabet[(r >> 32) % (sizeof alphabet - 1)];
+    }
+    DlcErr e;
+    Graph *g = parse(buf, true, &e);
+    if (g && !pass_train(g, &e)) CHECK(g->nstep >= 1);
+    else CHECK(strchr(e.msg, '\n') == NULL && e.msg[0]);
+    ir_graph_free(g);
+  }
+  free(buf);
+}
+
 int main(void) {
   records();
+  mutations();
   errors();
   build_errors();
   return check_report("test_train_text");
