@@ -20,7 +20,7 @@ except the transformer blocks, which need LayerNormalization (opset 17).
                                      feed-forward 128 with relu, LayerNorm after each
                                      residual; attention written with Linear, matmul
                                      and softmax (no fused MultiheadAttention)
-    autoencoder x[batch, 1, 28, 28] -> conv3(16, stride 2, same) relu -> conv3(32, stride 2,
+    autoencoder x[batch, 1, 28, 28] -> conv3(16, stride 2, same) relu -> conv3(8, stride 2,
                                      same) relu -> convT3(16, stride 2, pad 1, out pad 1)
                                      relu -> convT3(1, same) -> sigmoid; `same` padding
                                      is Keras' (the odd row and column at the end)
@@ -118,8 +118,8 @@ class Autoencoder(nn.Module):
         super().__init__()
         same = nn.ZeroPad2d((0, 1, 0, 1))  # k3 stride 2 on an even size: pad right, bottom
         self.enc = nn.Sequential(same, nn.Conv2d(1, 16, 3, stride=2), nn.ReLU(),
-                                 same, nn.Conv2d(16, 32, 3, stride=2), nn.ReLU())
-        self.dec = nn.Sequential(nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1),
+                                 same, nn.Conv2d(16, 8, 3, stride=2), nn.ReLU())
+        self.dec = nn.Sequential(nn.ConvTranspose2d(8, 16, 3, stride=2, padding=1, output_padding=1),
                                  nn.ReLU(),
                                  nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1))
 
