@@ -79,7 +79,7 @@ static int nvrtc_names(char (*buf)[512], int max) {
 }
 
 static void load_nvrtc(void) {
-  char names[24][512], tried[2048] = "";
+  char names[24][512], tried[DLC_ERR_MAX / 2] = "";
   const char *list[24];
   int n = nvrtc_names(names, 24);
   for (int i = 0; i < n; i++) list[i] = names[i];
