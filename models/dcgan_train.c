@@ -6,9 +6,10 @@
  * Each batch runs the discriminator's step (step_d) and then the generator's (step_g),
  * each on fresh standard-normal noise from the runtime's Philox stream, on the first
  * SAMPLES training images in a new shuffled order every epoch.  After each epoch it
- * prints the mean of both losses and the discriminator's mean probability that a real
- * and a generated image is real, writes OUT_DIR/samples_<epoch>.pgm (a grid of 64
- * images from one fixed noise batch) and, at the end, OUT_DIR/gan_losses.csv. */
+ * prints the mean of both losses, the discriminator's mean probability that a real
+ * and a generated image is real (after its step, on that step's batch) and the epoch's
+ * wall time, writes OUT_DIR/samples_<epoch>.pgm (a grid of 64 images from one fixed
+ * noise batch) and, at the end, OUT_DIR/gan_losses.csv (the same columns). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,13 +48,22 @@ static int samples(dcgan *m, const char *out, int epoch) {
   return 0;
 }
 
-/* One epoch; row gets epoch, loss_d, loss_g, D(real), D(fake). */
+/* Moves the entries of order[0..total) below n, in their order, to its front: of a
+ * shuffle of all the samples, a shuffle of the first n.  Returns how many (n). */
+static int64_t keep_first(int64_t *order, int64_t total, int64_t n) {
+  int64_t j = 0;
+  for (int64_t k = 0; k < total; k++)
+    if (order[k] < n) order[j++] = order[k];
+  return j;
+}
+
+/* One epoch; row gets epoch, loss_d, loss_g, D(real), D(fake), seconds. */
 static int epoch(dcgan *m, const RtDataset *d, int64_t n, int ep, uint64_t *ctr, double *row) {
   int64_t *order = malloc(sizeof(int64_t) * (size_t)d->n), batches = n / B;
   double ld = 0, lg = 0, pr = 0, pf = 0;
+  uint64_t t0 = rt_now_ns();
   rt_data_shuffle(NOISE_SEED, (uint64_t)ep, d->n, order);
-  for (int64_t k = 0, j = 0; k < d->n && j < batches; k++)
-    if (order[k] < n) order[j++] = order[k]; /* the first n samples, shuffled */
+  keep_first(order, d->n, n);
   for (int64_t b = 0; b < batches; b++) {
     float l1, l2;
     double r, f;
@@ -68,7 +78,9 @@ static int epoch(dcgan *m, const RtDataset *d, int64_t n, int ep, uint64_t *ctr,
   }
   free(order);
   row[0] = ep, row[1] = ld / batches, row[2] = lg / batches, row[3] = pr / batches, row[4] = pf / batches;
-  printf("epoch %d: loss_d %.4f  loss_g %.4f  D(real) %.3f  D(fake) %.3f\n", ep, row[1], row[2], row[3], row[4]);
+  row[5] = (double)(rt_now_ns() - t0) * 1e-9;
+  printf("epoch %d: loss_d %.4f  loss_g %.4f  D(real) %.3f  D(fake) %.3f  (%.1f s)\n", ep, row[1], row[2], row[3],
+         row[4], row[5]);
   fflush(stdout);
   return 0;
 }
@@ -82,15 +94,15 @@ int main(int argc, char **argv) {
   uint64_t ctr = 0;
   if (rt_data_mnist(argv[1], "train", &d, &e)) return fprintf(stderr, "%s\n", e.msg), 1;
   int64_t n = atoll(argv[4]) < d.n ? atoll(argv[4]) : d.n;
-  double *rows = calloc((size_t)(epochs + 1) * 5, sizeof(double));
+  double *rows = calloc((size_t)(epochs + 1) * 6, sizeof(double));
   if (dcgan_init(&m, NULL) || samples(m, argv[2], 0)) return fprintf(stderr, "dcgan_train: init\n"), 1;
   for (int ep = 1; ep <= epochs; ep++)
-    if (epoch(m, &d, n, ep, &ctr, &rows[(ep - 1) * 5]) || samples(m, argv[2], ep))
+    if (epoch(m, &d, n, ep, &ctr, &rows[(ep - 1) * 6]) || samples(m, argv[2], ep))
       return fprintf(stderr, "dcgan_train: epoch %d failed\n", ep), 1;
   char path[4096];
-  const char *head[5] = {"epoch", "loss_d", "loss_g", "d_real", "d_fake"};
+  const char *head[6] = {"epoch", "loss_d", "loss_g", "d_real", "d_fake", "seconds"};
   snprintf(path, sizeof path, "%s/gan_losses.csv", argv[2]);
-  if (rt_plot_csv(path, head, 5, rows, epochs, &e)) return fprintf(stderr, "%s\n", e.msg), 1;
+  if (rt_plot_csv(path, head, 6, rows, epochs, &e)) return fprintf(stderr, "%s\n", e.msg), 1;
   dcgan_free(m);
   rt_data_free(&d);
   free(rows);
