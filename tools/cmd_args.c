@@ -85,6 +85,13 @@ static int set_clock(CmdArgs *a, const char *opt, const char *v) {
   return 0;
 }
 
+static int set_threads(CmdArgs *a, const char *opt, const char *v) {
+  int64_t x;
+  if (parse_int(v, 1, 1024, &x)) return cmd_fail("%s '%s': expected an integer from 1 to 1024", opt, v);
+  a->threads = (int)x;
+  return 0;
+}
+
 static int set_count(CmdArgs *a, const char *opt, const char *v) {
   int64_t x;
   bool runs = !strcmp(opt, "--runs");
@@ -307,6 +314,8 @@ static const CmdOpt opts[] = {
     {"--seed", "S", CMD_RUN | CMD_BENCH | CMD_TRAIN, set_seed, "seed of the random inputs (train: of the shuffles; default 0)"},
     {"--check", NULL, CMD_RUN, set_check, "compare with the reference interpreter; exit 1 if they differ"},
     {"--cflags", "FLAGS", CMD_RUN | CMD_BENCH | CMD_TRAIN, set_cflags, "flags for the C compiler (default -O2; bench: -O3 -march=native)"},
+    {"--threads", "T", CMD_RUN | CMD_BENCH | CMD_TRAIN, set_threads,
+     "threads of the generated code's heavy loops (built with -fopenmp; default 1)"},
     {"--compare", "V1,V2..", CMD_BENCH, set_compare, "variants: fused (the pipeline), unfused, none, op, all (default fused,unfused)"},
     {"--runs", "R", CMD_BENCH, set_count, "timed runs of each variant (default 50)"},
     {"--warmup", "W", CMD_BENCH, set_count, "untimed runs first (default 5)"},
@@ -395,5 +404,8 @@ int cmd_parse(CmdArgs *a, const char *cmd, unsigned which, int argc, char **argv
   }
   if (!a->model && !a->list_ops) return cmd_fail("'dlc %s' needs a model file (see 'dlc %s --help')", cmd, cmd);
   if (!a->fuse_given) a->passes.fuse = pass_options(a->passes.opt_level).fuse;
+  if (a->threads > 1 && a->cuda) return cmd_fail("--threads is for the C target (the GPU runs its own threads)");
+  if (a->threads > 1 && a->cpu_clock)
+    return cmd_fail("--clock cpu counts the calling thread alone: time --threads %d by the wall clock", a->threads);
   return 0;
 }

@@ -104,7 +104,8 @@ static int64_t moved_bytes(const Graph *g, const Schedule *s) {
 static int build(const Graph *g, const CmdArgs *a, Variant *v, DlcErr *e) {
   v->g = pass_clone(g);
   if (pass_pipeline(&v->g, &v->po, &v->s, &v->p, e) || plan_check(v->g, v->s, v->p, e)) return -1;
-  JitOptions jo = {.cflags = a->cflags ? a->cflags : BENCH_CFLAGS, .keep = a->keep, .cuda = a->cuda};
+  JitOptions jo = {.cflags = a->cflags ? a->cflags : BENCH_CFLAGS, .keep = a->keep, .cuda = a->cuda,
+                   .threads = a->threads};
   v->m = jit_build_plan(v->g, v->s, v->p, &jo, e);
   if (!v->m) return -1;
   if (a->keep) fprintf(stderr, "dlc: note: %s: generated code kept in %s\n", v->name, jit_dir(v->m));
@@ -155,9 +156,10 @@ static Summary summarise(double *us, int n) {
 }
 
 static void report_table(const Variant *v, const Summary *s, int nv, const CmdArgs *a) {
-  printf("%s: batch %lld, %d runs after %d warm-up, %s time, cflags '%s'\n", a->model,
-         (long long)(a->load.batch ? a->load.batch : 1), a->runs, a->warmup,
-         a->cpu_clock ? "thread CPU" : "wall", a->cflags ? a->cflags : BENCH_CFLAGS);
+  printf("%s: batch %lld, %d thread%s, %d runs after %d warm-up, %s time, cflags '%s'\n", a->model,
+         (long long)(a->load.batch ? a->load.batch : 1), a->threads > 1 ? a->threads : 1,
+         a->threads > 1 ? "s" : "", a->runs, a->warmup, a->cpu_clock ? "thread CPU" : "wall",
+         a->cflags ? a->cflags : BENCH_CFLAGS);
   printf("%-9s %12s %12s %12s %8s %8s %14s %14s\n", "variant", "median_us", "min_us", "max_us",
          "ratio", "kernels", "arena_bytes", "bytes_moved");
   for (int i = 0; i < nv; i++)
@@ -171,10 +173,10 @@ static void report_json(const Variant *v, const Summary *s, int nv, const CmdArg
   for (int i = 0; i < nv; i++)
     printf("  {\"variant\": \"%s\", \"median_us\": %.3f, \"min_us\": %.3f, \"max_us\": %.3f, "
            "\"kernels\": %d, \"arena_bytes\": %lld, \"bytes_moved\": %lld, \"runs\": %d, "
-           "\"batch\": %lld, \"clock\": \"%s\"}%s\n",
+           "\"batch\": %lld, \"threads\": %d, \"clock\": \"%s\"}%s\n",
            v[i].name, s[i].median, s[i].min, s[i].max, v[i].s->nk, (long long)v[i].p->arena_bytes,
            (long long)v[i].moved, a->runs, (long long)(a->load.batch ? a->load.batch : 1),
-           a->cpu_clock ? "cpu" : "wall", i + 1 < nv ? "," : "");
+           a->threads > 1 ? a->threads : 1, a->cpu_clock ? "cpu" : "wall", i + 1 < nv ? "," : "");
   printf("]\n");
 }
 

@@ -18,6 +18,7 @@ typedef struct JitOptions {
   bool keep;               /* keep the temporary folder (its path in jit_dir) */
   bool cuda;               /* generate CUDA (cgen_cuda) and link libdlcrt's loader; run on the GPU */
   const PassOptions *passes; /* NULL: -O0 without fusion, the graph exactly as given */
+  int threads;             /* > 1: built with -fopenmp, NAME_set_threads(threads); else serial */
 } JitOptions;
 
 /* NULL with e set ("cc failed: <first line of its output>") on failure. */

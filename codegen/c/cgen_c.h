@@ -94,6 +94,15 @@ bool cgen_kernel_can_fail(const CEmit *ce, const Kernel *k);
 bool cgen_same_buffer(const CEmit *ce, int a, int b);
 void cgen_kernel_call(CEmit *ce, const Kernel *k); /* "  kname(a, b, y);" (api.c) */
 
+/* ---- threads (threads.c) ------------------------------------------------------------ */
+
+/* Loops with less work than this stay serial: waking the threads costs more. */
+#define CGEN_PAR_MIN_FLOPS (1 << 19)
+void cgen_c_threads(CEmit *ce);     /* the DLC_PARALLEL_FOR macro, after the prelude */
+void cgen_c_threads_api(CEmit *ce); /* NAME_set_threads */
+bool cgen_par_worth(double flops);  /* whether a loop of this much work is shared */
+void cgen_par_for(CEmit *ce, int depth); /* marks the loop written next */
+
 /* ---- training steps (train_step.c, train_params.c) -------------------------------- */
 
 /* Whether NAME_infer takes input `which`: every input, or, in a graph with training

@@ -295,6 +295,9 @@ int conv_emit(CEmit *ce, const Node *n, const Epi *ep, const char *x, const char
   const Node *xn = cgen_in(ce, n, 0);
   cgen_line(ce, 1, "(void)%s, (void)%s;", x, wt);
   if (!shape_numel(&n->shape)) return 0;
+  /* Threads share the images: each has its own im2col block and output (threads.c). */
+  if (xn->shape.d[0] > 1 && cgen_par_worth(2.0 * (double)shape_numel(&n->shape) * (double)c.depth))
+    cgen_par_for(ce, 1);
   cgen_line(ce, 1, "for (int64_t b0 = 0; b0 < %" PRId64 "; b0++)", xn->shape.d[0]);
   cgen_line(ce, 2, "for (int64_t g = 0; g < %" PRId64 "; g++) {", c.groups);
   cgen_line(ce, 3, "const %s *restrict X = %s + (b0 * %" PRId64 " + g * %" PRId64 ") * %" PRId64

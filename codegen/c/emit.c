@@ -44,8 +44,10 @@ int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *
   if (cgen_c_header(&ce)) return -1;
   ce.f = c;
   cgen_c_prelude(&ce);
+  cgen_c_threads(&ce);
   if (cgen_c_weights(&ce, weights) || cgen_c_kernels(&ce)) return -1;
   cgen_c_api(&ce);
+  cgen_c_threads_api(&ce);
   if (ce.mutable_weights) cgen_c_train(&ce);
   if (ferror(c) || ferror(h)) return dlc_errf(e, "cgen: writing the generated code failed");
   return 0;

@@ -111,6 +111,10 @@ static void prototypes(CEmit *ce) {
                                     "the model's outputs" : "");
   cgen_printf(ce, "int %s_run(%s *m, const void *const *inputs, void *const *outputs);\n", nm, nm);
   cgen_printf(ce, "void %s_free(%s *m);\nconst char *%s_strerror(int status);\n", nm, nm, nm);
+  if (!ce->device)
+    cgen_printf(ce, "/* The threads of every later call when built with -fopenmp (n <= 0: OpenMP's\n"
+                    " * default); returns the count used, 1 when built without OpenMP. */\n"
+                    "int %s_set_threads(int n);\n", nm);
   if (ce->device)
     cgen_printf(ce, "/* After %s_ERR_DEVICE: what failed, as one line (the call, its status, the kernel). */\n"
                     "const char *%s_device_error(void);\n", ce->uname, nm);

@@ -13,6 +13,10 @@
 
 #include "tile.h"
 
+/* The loop of a product that threads share (threads.c): none (too little work), the
+ * blocks of rows, or the panels (columns) when there are too few row blocks. */
+typedef enum { PAR_NONE, PAR_ROWS, PAR_PANELS } Par;
+
 typedef struct Mat {
   const Node *n;
   const Epi *ep;
@@ -23,6 +27,7 @@ typedef struct Mat {
   bool packed;        /* B baked in panels (pack.c) */
   int64_t batch;      /* matrices of the result */
   int nr;
+  Par par;            /* which loop the threads share */
 } Mat;
 
 /* One B for the whole batch and A read as is: the batch is more rows of one product. */
@@ -40,6 +45,13 @@ static Mat mat_dims(const CEmit *ce, const Node *n, const Epi *ep) {
   return (Mat){.n = n, .ep = ep, .t = cgen_ctype(n), .m = ta ? ac : ar, .k = ta ? ar : ac,
                .nn = tb ? br : bc, .a_rs = ta ? 1 : ac, .a_cs = ta ? ac : 1, .trans_b = tb,
                .packed = pack_b_wanted(ce, n), .nr = tile_nr(n->dtype)};
+}
+
+/* Rows when there are blocks of them for every thread, else panels. */
+static Par mat_par(const Mat *d) {
+  if (!cgen_par_worth(2.0 * (double)d->m * (double)d->k * (double)d->nn)) return PAR_NONE;
+  int64_t blocks = d->packed ? (d->m / TILE_MR * TILE_MR + TILE_MC - 1) / TILE_MC : d->m / TILE_MR;
+  return blocks >= 4 ? PAR_ROWS : PAR_PANELS;
 }
 
 /* One loop per batch dimension of the result (b0, b1, ..), and A and B pointing at the
@@ -76,6 +88,7 @@ static void panels(CEmit *ce, const Mat *d, const Rows *r, int depth) {
   char panel[96], col0[64];
   Tile t = tile_proto(d);
   if (npf) {
+    if (d->par == PAR_PANELS && npf > 1) cgen_par_for(ce, depth);
     cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
     snprintf(panel, sizeof panel, "B + jp * %" PRId64, d->k * d->nr);
     snprintf(col0, sizeof col0, "jp * %d", d->nr);
@@ -102,12 +115,14 @@ static void few_rows(CEmit *ce, const Mat *d, int64_t rows, const char *at, int 
   snprintf(panel, sizeof panel, "B + jp * %" PRId64, d->k * d->nr);
   snprintf(col0, sizeof col0, "jp * %d", d->nr);
   if (nwide) {
+    if (d->par != PAR_NONE && nwide > wide) cgen_par_for(ce, depth);
     cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp += %d)", nwide, wide);
     t.np = wide, t.pnext = d->k * d->nr;
     tile_emit(ce, &t, d->ep, depth + 1);
     t.np = 0;
   }
   if (npf > nwide) {
+    if (d->par != PAR_NONE && npf - nwide > 1) cgen_par_for(ce, depth);
     cgen_line(ce, depth, "for (int64_t jp = %" PRId64 "; jp < %" PRId64 "; jp++)", nwide, npf);
     tile_emit(ce, &t, d->ep, depth + 1);
   }
@@ -123,6 +138,7 @@ static void product_packed(CEmit *ce, const Mat *d, int depth) {
   int64_t mfull = d->m - d->m % TILE_MR, mrem = d->m % TILE_MR;
   char end[128], at[32];
   if (mfull) {
+    if (d->par == PAR_ROWS) cgen_par_for(ce, depth);
     cgen_line(ce, depth, "for (int64_t ic = 0; ic < %" PRId64 "; ic += %d) {", mfull, TILE_MC);
     snprintf(end, sizeof end, "(ic + %d < %" PRId64 " ? ic + %d : %" PRId64 ")", TILE_MC, mfull,
              TILE_MC, mfull);
@@ -155,6 +171,8 @@ static void copy_panel(CEmit *ce, const Mat *d, const char *col0, int64_t cols, 
   }
 }
 
+/* Each panel is copied into its own local array, so that threads sharing the panels
+ * (threads.c) each copy into theirs. */
 static void product_copied(CEmit *ce, const Mat *d, int depth) {
   int64_t npf = d->nn / d->nr, nrem = d->nn % d->nr, mfull = d->m - d->m % TILE_MR;
   char end[32], col0[32], jcol[32];
@@ -163,9 +181,10 @@ static void product_copied(CEmit *ce, const Mat *d, int depth) {
   Rows r = {.begin = "0", .end = end, .rem = d->m % TILE_MR, .rem_at = d->m % TILE_MR ? end : NULL};
   Tile t = tile_proto(d);
   t.panel = "bp";
-  cgen_line(ce, depth, "%s bp[%" PRId64 "]; /* one panel of B: [K][NR] */", d->t, d->k * d->nr);
   if (npf) {
+    if (d->par != PAR_NONE && npf > 1) cgen_par_for(ce, depth);
     cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
+    cgen_line(ce, depth + 1, "%s bp[%" PRId64 "]; /* one panel of B: [K][NR] */", d->t, d->k * d->nr);
     copy_panel(ce, d, jcol, d->nr, depth + 1);
     t.col0 = jcol, t.nstore = d->nr;
     tile_rows(ce, &t, &r, d->ep, depth + 1);
@@ -173,9 +192,12 @@ static void product_copied(CEmit *ce, const Mat *d, int depth) {
   }
   if (nrem) {
     snprintf(col0, sizeof col0, "%" PRId64, npf * d->nr);
-    copy_panel(ce, d, col0, nrem, depth);
+    cgen_line(ce, depth, "{");
+    cgen_line(ce, depth + 1, "%s bp[%" PRId64 "]; /* the last, partial panel of B */", d->t, d->k * d->nr);
+    copy_panel(ce, d, col0, nrem, depth + 1);
     t.col0 = col0, t.nstore = (int)nrem;
-    tile_rows(ce, &t, &r, d->ep, depth);
+    tile_rows(ce, &t, &r, d->ep, depth + 1);
+    cgen_line(ce, depth, "}");
   }
 }
 
@@ -194,10 +216,12 @@ static void product_plain(CEmit *ce, const Mat *d, int depth) {
   cgen_line(ce, depth + 1, "}");
 }
 
-static void product(CEmit *ce, const Mat *d, int depth) {
-  if (d->packed) product_packed(ce, d, depth);
-  else if (d->k && d->k * d->nr * dtype_size(d->n->dtype) <= TILE_PANEL_MAX_BYTES) product_copied(ce, d, depth);
-  else product_plain(ce, d, depth);
+static void product(CEmit *ce, const Mat *dims, int depth) {
+  Mat d = *dims;
+  d.par = mat_par(&d);
+  if (d.packed) product_packed(ce, &d, depth);
+  else if (d.k && d.k * d.nr * dtype_size(d.n->dtype) <= TILE_PANEL_MAX_BYTES) product_copied(ce, &d, depth);
+  else product_plain(ce, &d, depth);
 }
 
 int matmul_emit(CEmit *ce, const Node *n, const Epi *ep, const char *a, const char *b) {
