@@ -9,10 +9,13 @@
  * Input position p = q * stride - pad_begin + k * dilation.
  *
  * A panel too deep for the stack falls back to direct loops: per output position, the
- * taps of each input channel of its group, skipping taps in the padding. */
+ * taps of each input channel of its group, skipping taps in the padding.
+ *
+ * The im2col of blocks of output rows, and its adjoint col2im, serve the gradients too
+ * (conv.h, conv_grad.c). */
 #include <inttypes.h>
 
-#include "tile.h"
+#include "conv.h"
 
 Win cgen_window(const Node *n, const Shape *x, const int64_t *kernel) {
   Win w = {.nsp = x->rank - 2, .in = x->d + 2, .k = kernel, .out = n->shape.d + 2};
@@ -44,25 +47,21 @@ int cgen_window_taps(CEmit *ce, const Win *w, int depth) {
   return depth + w->nsp;
 }
 
-typedef struct Conv {
-  const Node *n;
-  const Epi *ep;
-  const char *t;
-  Win w;
-  int64_t groups, cg, og; /* groups, input and output channels per group */
-  int64_t depth;          /* K = cg * taps */
-  int64_t q;              /* output positions per channel */
-  int nr;
-} Conv;
-
-static Conv conv_dims(const CEmit *ce, const Node *n, const Epi *ep) {
-  const Node *x = cgen_in(ce, n, 0), *wt = cgen_in(ce, n, 1);
-  Conv c = {.n = n, .ep = ep, .t = cgen_ctype(n), .w = cgen_window(n, &x->shape, wt->shape.d + 2),
-            .groups = node_int(n, A_GROUPS), .cg = wt->shape.d[1], .nr = tile_nr(n->dtype)};
-  c.og = wt->shape.d[0] / c.groups;
+Conv conv_of(const Node *n, const Epi *ep, const Shape *x, const Shape *wt, const int64_t *out) {
+  Conv c = {.n = n, .ep = ep, .t = cgen_ctype(n), .w = cgen_window(n, x, wt->d + 2),
+            .groups = node_int(n, A_GROUPS), .cg = wt->d[1], .nr = tile_nr(n->dtype)};
+  Shape o = shape_make(c.w.nsp, out);
+  c.w.out = out;
+  shape_strides(&o, c.w.out_st);
+  c.w.out_plane = shape_numel(&o);
+  c.og = wt->d[0] / c.groups;
   c.depth = c.cg * c.w.k_plane;
   c.q = c.w.out_plane;
   return c;
+}
+
+static Conv conv_dims(const CEmit *ce, const Node *n, const Epi *ep) {
+  return conv_of(n, ep, &cgen_in(ce, n, 0)->shape, &cgen_in(ce, n, 1)->shape, n->shape.d + 2);
 }
 
 /* ---- the tiled product ---- */
@@ -141,23 +140,17 @@ static void tiled(CEmit *ce, const Conv *c, const char *wt, int depth) {
 
 /* ---- the tiled product over blocks of whole output rows ---- */
 
-/* Output positions are [outer, W]: W the last spatial dimension, outer the others
- * flattened.  A block is `rows` outer positions, all their W columns: the im2col of
- * a block is [K][cols] with cols rounded up to whole panels, and each of its rows is
- * a few contiguous runs of x (stride 1) with zeros where the taps fall in the padding,
- * so it is gathered a run at a time instead of an element at a time. */
-typedef struct Block {
-  int64_t w, outer;     /* W, and outer positions in all */
-  int64_t rows;         /* outer positions per full block */
-} Block;
-
-static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+/* Blocks of output rows (conv.h): the im2col of a block is [K][cols] with cols rounded
+ * up to whole panels, and each of its rows is a few contiguous runs of x (stride 1)
+ * with zeros where the taps fall in the padding, so it is gathered a run at a time
+ * instead of an element at a time. */
+int64_t conv_round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 static Block block_of(const Conv *c) {
   Block b = {.w = c->w.out[c->w.nsp - 1]};
   b.outer = c->q / b.w;
   int64_t row_bytes = c->depth * dtype_size(c->n->dtype);
-  while (b.rows < b.outer && row_bytes * round_up((b.rows + 1) * b.w, c->nr) <= TILE_PANEL_MAX_BYTES)
+  while (b.rows < b.outer && row_bytes * conv_round_up((b.rows + 1) * b.w, c->nr) <= TILE_PANEL_MAX_BYTES)
     b.rows++;
   return b;
 }
@@ -189,9 +182,11 @@ static void last_range(CEmit *ce, const Conv *c, int depth) {
   cgen_line(ce, depth, "const int64_t hi = hi0 < lo ? lo : hi0 < %" PRId64 " ? hi0 : %" PRId64 ";", wo, wo);
 }
 
-/* col[k][o * W + j] for the block's `rows` outer positions from ob; zero columns up to
- * `cols` (whole panels). */
-static void im2col_rows(CEmit *ce, const Conv *c, const Block *b, int64_t rows, int64_t cols, int depth) {
+/* The runs of x that the block's im2col rows read: per channel and tap, per outer
+ * position of the block, the columns [lo_o, hi_o) inside x.  Gathers them into col
+ * (with the zeros of the padding around them), or, for the adjoint, adds them back. */
+static void row_runs(CEmit *ce, const Conv *c, const Block *b, int64_t rows, int64_t cols, int depth,
+                     bool adjoint) {
   const Win *w = &c->w;
   int L = w->nsp - 1;
   char cond[512];
@@ -199,7 +194,7 @@ static void im2col_rows(CEmit *ce, const Conv *c, const Block *b, int64_t rows, 
   cgen_index_init(&ki, 0), cgen_index_add(&ki, "k", w->k_st, w->nsp);
   cgen_index_init(&xi, 0), cgen_index_add(&xi, "p", w->in_st, L);
   const char *kx = cgen_index_str(&ki);
-  if (cols > rows * b->w)
+  if (!adjoint && cols > rows * b->w)
     cgen_line(ce, depth, "for (int64_t kk = 0; kk < %" PRId64 "; kk++) for (int64_t jj = %" PRId64 "; jj < %" PRId64 "; jj++) col[kk * %" PRId64 " + jj] = 0;",
               c->depth, rows * b->w, cols, cols);
   cgen_line(ce, depth, "for (int64_t ci = 0; ci < %" PRId64 "; ci++) {", c->cg);
@@ -209,28 +204,40 @@ static void im2col_rows(CEmit *ce, const Conv *c, const Block *b, int64_t rows, 
   last_range(ce, c, in);
   cgen_line(ce, in, "for (int64_t o = 0; o < %" PRId64 "; o++) {", rows);
   outer_coords(ce, c, b, in + 1, cond, sizeof cond);
-  cgen_line(ce, in + 1, "%s *restrict dst = col + (ci * %" PRId64 " + %s) * %" PRId64 " + o * %" PRId64 ";", c->t,
-            w->k_plane, kx, cols, b->w);
+  cgen_line(ce, in + 1, "%s%s *restrict crow = col + (ci * %" PRId64 " + %s) * %" PRId64 " + o * %" PRId64 ";",
+            adjoint ? "const " : "", c->t, w->k_plane, kx, cols, b->w);
   cgen_line(ce, in + 1, "const int64_t base = ci * %" PRId64 " + %s + k%d * %" PRId64 " - %" PRId64 ";", w->in_plane,
             cgen_index_str(&xi), L, w->dil[L], w->pad[L]);
   if (cond[0]) cgen_line(ce, in + 1, "const int64_t lo_o = %s ? lo : %" PRId64 ", hi_o = %s ? hi : lo_o;", cond, b->w, cond);
   else cgen_line(ce, in + 1, "const int64_t lo_o = lo, hi_o = hi;");
-  cgen_line(ce, in + 1, "for (int64_t j = 0; j < lo_o; j++) dst[j] = 0;");
-  cgen_line(ce, in + 1, "for (int64_t j = lo_o; j < hi_o; j++) dst[j] = X[base + j * %" PRId64 "];", w->stride[L]);
-  cgen_line(ce, in + 1, "for (int64_t j = hi_o; j < %" PRId64 "; j++) dst[j] = 0;", b->w);
+  if (adjoint) {
+    cgen_line(ce, in + 1, "for (int64_t j = lo_o; j < hi_o; j++) X[base + j * %" PRId64 "] += crow[j];", w->stride[L]);
+  } else {
+    cgen_line(ce, in + 1, "for (int64_t j = 0; j < lo_o; j++) crow[j] = 0;");
+    cgen_line(ce, in + 1, "for (int64_t j = lo_o; j < hi_o; j++) crow[j] = X[base + j * %" PRId64 "];", w->stride[L]);
+    cgen_line(ce, in + 1, "for (int64_t j = hi_o; j < %" PRId64 "; j++) crow[j] = 0;", b->w);
+  }
   cgen_line(ce, in, "}");
   cgen_loops_close(ce, w->nsp, depth + 1);
   cgen_line(ce, depth, "}");
 }
 
+void conv_im2col_rows(CEmit *ce, const Conv *c, const Block *b, int64_t rows, int64_t cols, int depth) {
+  row_runs(ce, c, b, rows, cols, depth, false);
+}
+
+void conv_col2im_rows(CEmit *ce, const Conv *c, const Block *b, int64_t rows, int64_t cols, int depth) {
+  row_runs(ce, c, b, rows, cols, depth, true);
+}
+
 /* One block: its im2col, then every panel of it under the register tiles. */
 static void block_product(CEmit *ce, const Conv *c, const Block *b, int64_t rows, const Rows *r,
                           const char *wt, int depth) {
-  int64_t cols = round_up(rows * b->w, c->nr), npf = rows * b->w / c->nr, nrem = rows * b->w % c->nr;
+  int64_t cols = conv_round_up(rows * b->w, c->nr), npf = rows * b->w / c->nr, nrem = rows * b->w % c->nr;
   char panel[64], col0[96];
   Tile t = {.t = c->t, .nr = c->nr, .depth = c->depth, .a = wt, .a_rs = c->depth, .a_cs = 1,
             .panel = panel, .pstride = cols, .col0 = col0};
-  im2col_rows(ce, c, b, rows, cols, depth);
+  conv_im2col_rows(ce, c, b, rows, cols, depth);
   if (npf) {
     cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
     snprintf(panel, sizeof panel, "col + jp * %d", c->nr);
@@ -254,7 +261,7 @@ static void tiled_rows(CEmit *ce, const Conv *c, const Block *b, const char *wt,
   snprintf(end, sizeof end, "g * %" PRId64 " + %" PRId64, c->og, ofull);
   Rows r = {.begin = begin, .end = end, .rem = c->og % TILE_MR, .rem_at = c->og % TILE_MR ? end : NULL};
   cgen_line(ce, depth, "%s col[%" PRId64 "]; /* im2col(x) of a block of output rows: [K][cols] */", c->t,
-            c->depth * round_up(b->rows * b->w, c->nr));
+            c->depth * conv_round_up(b->rows * b->w, c->nr));
   cgen_line(ce, depth, "for (int64_t ob = 0; ob < %" PRId64 "; ob += %" PRId64 ") {", full * b->rows, b->rows);
   block_product(ce, c, b, b->rows, &r, wt, depth + 1);
   cgen_line(ce, depth, "}");

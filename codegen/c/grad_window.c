@@ -1,13 +1,13 @@
-/* grad_window.c — the adjoints of the windowed ops: conv_grad_input, conv_grad_weight,
- * pool_max_grad and pool_avg_grad.
+/* grad_window.c — the adjoints of the windowed ops as plain loops: pool_max_grad and
+ * pool_avg_grad, and the direct form of conv_grad_input and conv_grad_weight, which
+ * conv_grad.c falls back to when its blocks do not fit on the stack.
  *
- * Plain loops, the mirror of conv.c and pool.c: the result is zeroed, then every
- * output position q of the forward op walks its taps as the forward op did and adds
- * its share where the forward op read.  (Fast kernels come later; these are the
- * correct ones the fast ones will be checked against.) */
+ * The mirror of conv.c and pool.c: the result is zeroed, then every output position q
+ * of the forward op walks its taps as the forward op did and adds its share where the
+ * forward op read. */
 #include <inttypes.h>
 
-#include "cgen_c.h"
+#include "conv.h"
 
 /* The forward op's window over x, with y's spatial sizes `out` (the gradient's). */
 static Win window_of(const Node *n, const Shape *x, const int64_t *kernel, const int64_t *out) {
@@ -71,7 +71,7 @@ static void conv_close(CEmit *ce, const Win *w) {
 }
 
 /* gy [N,O,Q..] (a0), w [O,C/g,K..] (a1) -> gx [N,C,S..]. */
-int cgen_conv_grad_input(CEmit *ce, const Node *n) {
+int conv_grad_input_direct(CEmit *ce, const Node *n) {
   const Node *gy = cgen_in(ce, n, 0), *wt = cgen_in(ce, n, 1);
   Win w = window_of(n, &n->shape, wt->shape.d + 2, gy->shape.d + 2);
   WinIdx ix;
@@ -86,7 +86,7 @@ int cgen_conv_grad_input(CEmit *ce, const Node *n) {
 }
 
 /* x [N,C,S..] (a0), gy [N,O,Q..] (a1) -> gw [O,C/g,K..]. */
-int cgen_conv_grad_weight(CEmit *ce, const Node *n) {
+int conv_grad_weight_direct(CEmit *ce, const Node *n) {
   const Node *x = cgen_in(ce, n, 0), *gy = cgen_in(ce, n, 1);
   Win w = window_of(n, &x->shape, n->shape.d + 2, gy->shape.d + 2);
   WinIdx ix;

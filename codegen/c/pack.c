@@ -63,7 +63,7 @@ int pack_b_emit(CEmit *ce, const Node *mm) {
 static bool has_tiled(const CEmit *ce, const Kernel *k) {
   for (int j = 0; j < k->n; j++) {
     Op op = ce->g->nodes[k->nodes[j]]->op;
-    if (op == OP_MATMUL || op == OP_CONV) return true;
+    if (op == OP_MATMUL || op == OP_CONV || op == OP_CONV_GRAD_INPUT || op == OP_CONV_GRAD_WEIGHT) return true;
   }
   return false;
 }
@@ -74,8 +74,9 @@ static bool first_tiled(const CEmit *ce, const Kernel *k) {
   return true;
 }
 
-/* Before the first kernel holding a matmul or conv, the tile helpers; before each kernel,
- * the packed B of every matmul in it (a --fuse=op kernel may hold several, anywhere). */
+/* Before the first kernel holding a matmul, a conv or a conv gradient, the tile helpers;
+ * before each kernel, the packed B of every matmul in it (a --fuse=op kernel may hold
+ * several, anywhere). */
 int cgen_before_kernel(CEmit *ce, const Kernel *k) {
   if (!has_tiled(ce, k)) return 0;
   if (first_tiled(ce, k)) tile_prelude(ce);

@@ -18,6 +18,10 @@ Epi epi_plain(const Node *head) {
                .nouter = conv ? 1 : r - 2, .ncol = conv ? r - 2 : 1};
 }
 
+Epi epi_to(const Node *head, const char *to, int64_t rs, int64_t cs, bool accumulate) {
+  return (Epi){.head = head, .res = head, .to = to, .to_rs = rs, .to_cs = cs, .accumulate = accumulate};
+}
+
 void epi_input(const Epi *ep, int id, char *buf, size_t n) {
   int i = 0;
   while (i < ep->ninputs && ep->inputs[i] != id) i++;
@@ -112,8 +116,23 @@ static void tail_node(CEmit *ce, const Epi *ep, const Node *n, int depth, const 
   cgen_line(ce, depth, "const %s e%d = %s;", cgen_ctype(n), n->id, expr);
 }
 
+/* "(e) * s" appended to buf, " + " between terms; nothing for s == 0, "e" for s == 1. */
+static void scaled(char *buf, size_t n, const char *e, int64_t s) {
+  size_t k = strlen(buf);
+  if (!s) return;
+  if (s == 1) snprintf(buf + k, n - k, "%s%s", k ? " + " : "", e);
+  else snprintf(buf + k, n - k, "%s(%s) * %" PRId64, k ? " + " : "", e, s);
+}
+
 void epi_store(CEmit *ce, const Epi *ep, int depth, const char *v, const char *row, const char *col) {
   char idx[CGEN_EXPR_MAX];
+  if (ep->to) {
+    idx[0] = 0;
+    scaled(idx, sizeof idx, row, ep->to_rs);
+    scaled(idx, sizeof idx, col, ep->to_cs);
+    cgen_line(ce, depth, "%s[%s] %s= %s;", ep->to, idx[0] ? idx : "0", ep->accumulate ? "+" : "", v);
+    return;
+  }
   bcast_index(ep, &ep->head->shape, row, col, idx, sizeof idx);
   if (!ep->k || ep->k->n == 1) {
     cgen_line(ce, depth, "y[%s] = %s;", idx, v);

@@ -36,9 +36,14 @@ typedef struct Epi {
   int nouter;             /* dims before the row dim */
   int64_t fold_m;         /* a matmul whose batch is folded into its rows: M (else 0) */
   int ncol;               /* dims after it (flattened into one column index) */
+  const char *to;         /* non-NULL: no tail; sum (row, col) goes to */
+  int64_t to_rs, to_cs;   /*   to[row * to_rs + col * to_cs] (conv's gradients) */
+  bool accumulate;        /*   added to what is there instead of stored */
 } Epi;
 
 Epi epi_plain(const Node *head); /* a single matmul or conv: a0, a1, a plain store */
+/* Sums stored, or added with `accumulate`, at to[row * rs + col * cs]. */
+Epi epi_to(const Node *head, const char *to, int64_t rs, int64_t cs, bool accumulate);
 /* Writes the statements that finish element (row, col) of value `v` (a C expression):
  * the tail, then the store. */
 void epi_store(CEmit *ce, const Epi *ep, int depth, const char *v, const char *row, const char *col);
