@@ -182,43 +182,109 @@ static void last_range(CEmit *ce, const Conv *c, int depth) {
   cgen_line(ce, depth, "const int64_t hi = hi0 < lo ? lo : hi0 < %" PRId64 " ? hi0 : %" PRId64 ";", wo, wo);
 }
 
+/* The same range for a tap kL known here. */
+static void last_range_of(const Conv *c, int64_t kl, int64_t *lo, int64_t *hi) {
+  const Win *w = &c->w;
+  int L = w->nsp - 1;
+  int64_t s = w->stride[L], wo = w->out[L];
+  int64_t lo_n = w->pad[L] - kl * w->dil[L], hi_n = w->in[L] + w->pad[L] - kl * w->dil[L];
+  int64_t lo0 = lo_n > 0 ? (lo_n + s - 1) / s : 0, hi0 = hi_n > 0 ? (hi_n + s - 1) / s : 0;
+  *lo = lo0 < wo ? lo0 : wo;
+  *hi = hi0 < *lo ? *lo : hi0 < wo ? hi0 : wo;
+}
+
+/* Taps of the last dimension up to this many are written out one by one, so that each
+ * run's bounds are constants: short runs then copy inline instead of through a call. */
+#define RUNS_UNROLL 8
+
+/* Columns [lo, hi) of tap kL's runs: known here (fixed), or the generated code's lo and
+ * hi. */
+typedef struct Run {
+  bool fixed;
+  int64_t lo, hi;
+} Run;
+
+/* "for (int64_t j = a; j < b; j++) body;", a and b constants or the run's bounds
+ * (RUN_LO, RUN_HI); left out when the range is known to be empty. */
+enum { RUN_LO = -1, RUN_HI = -2 };
+
+static void run_loop(CEmit *ce, int depth, const Run *r, int64_t a, int64_t b, const char *body) {
+  int64_t v[2] = {a, b};
+  char s[2][32];
+  for (int i = 0; i < 2; i++) {
+    if (r->fixed && v[i] < 0) v[i] = v[i] == RUN_LO ? r->lo : r->hi;
+    if (v[i] < 0) snprintf(s[i], sizeof s[i], "%s", v[i] == RUN_LO ? "lo" : "hi");
+    else snprintf(s[i], sizeof s[i], "%" PRId64, v[i]);
+  }
+  if (v[0] >= 0 && v[1] >= 0 && v[0] >= v[1]) return;
+  cgen_line(ce, depth, "for (int64_t j = %s; j < %s; j++) %s;", s[0], s[1], body);
+}
+
+/* What the block's `rows` outer positions do with their runs of tap kL: gather them
+ * into col (zeros around them and for rows outside x), or add them back into x. */
+static void rows_of_tap(CEmit *ce, const Conv *c, const Block *b, int64_t rows, int64_t cols, int depth,
+                        bool adjoint, const Run *r) {
+  const Win *w = &c->w;
+  int L = w->nsp - 1;
+  char cond[512], body[64];
+  CgenIndex ki, xi;
+  cgen_index_init(&ki, 0), cgen_index_add(&ki, "k", w->k_st, w->nsp);
+  cgen_index_init(&xi, 0), cgen_index_add(&xi, "p", w->in_st, L);
+  const char *kx = cgen_index_str(&ki);
+  cgen_line(ce, depth, "for (int64_t o = 0; o < %" PRId64 "; o++) {", rows);
+  outer_coords(ce, c, b, depth + 1, cond, sizeof cond);
+  cgen_line(ce, depth + 1, "%s%s *restrict crow = col + (ci * %" PRId64 " + %s) * %" PRId64 " + o * %" PRId64 ";",
+            adjoint ? "const " : "", c->t, w->k_plane, kx, cols, b->w);
+  cgen_line(ce, depth + 1, "const int64_t base = ci * %" PRId64 " + %s + k%d * %" PRId64 " - %" PRId64 ";", w->in_plane,
+            cgen_index_str(&xi), L, w->dil[L], w->pad[L]);
+  int in = depth + 1 + (cond[0] != 0);
+  if (cond[0]) cgen_line(ce, depth + 1, "if (%s) {", cond);
+  if (adjoint) {
+    snprintf(body, sizeof body, "X[base + j * %" PRId64 "] += crow[j]", w->stride[L]);
+    run_loop(ce, in, r, RUN_LO, RUN_HI, body);
+  } else {
+    snprintf(body, sizeof body, "crow[j] = X[base + j * %" PRId64 "]", w->stride[L]);
+    run_loop(ce, in, r, 0, RUN_LO, "crow[j] = 0");
+    run_loop(ce, in, r, RUN_LO, RUN_HI, body);
+    run_loop(ce, in, r, RUN_HI, b->w, "crow[j] = 0");
+  }
+  if (cond[0] && !adjoint) {
+    cgen_line(ce, depth + 1, "} else {");
+    run_loop(ce, in, r, 0, b->w, "crow[j] = 0");
+  }
+  if (cond[0]) cgen_line(ce, depth + 1, "}");
+  cgen_line(ce, depth, "}");
+}
+
 /* The runs of x that the block's im2col rows read: per channel and tap, per outer
- * position of the block, the columns [lo_o, hi_o) inside x.  Gathers them into col
+ * position of the block, the columns [lo, hi) inside x.  Gathers them into col
  * (with the zeros of the padding around them), or, for the adjoint, adds them back. */
 static void row_runs(CEmit *ce, const Conv *c, const Block *b, int64_t rows, int64_t cols, int depth,
                      bool adjoint) {
   const Win *w = &c->w;
   int L = w->nsp - 1;
-  char cond[512];
-  CgenIndex ki, xi;
-  cgen_index_init(&ki, 0), cgen_index_add(&ki, "k", w->k_st, w->nsp);
-  cgen_index_init(&xi, 0), cgen_index_add(&xi, "p", w->in_st, L);
-  const char *kx = cgen_index_str(&ki);
   if (!adjoint && cols > rows * b->w)
     cgen_line(ce, depth, "for (int64_t kk = 0; kk < %" PRId64 "; kk++) for (int64_t jj = %" PRId64 "; jj < %" PRId64 "; jj++) col[kk * %" PRId64 " + jj] = 0;",
               c->depth, rows * b->w, cols, cols);
   cgen_line(ce, depth, "for (int64_t ci = 0; ci < %" PRId64 "; ci++) {", c->cg);
   int in = depth + 1;
-  for (int d = 0; d < w->nsp; d++, in++)
+  for (int d = 0; d < L; d++, in++)
     cgen_line(ce, in, "for (int64_t k%d = 0; k%d < %" PRId64 "; k%d++) {", d, d, w->k[d], d);
-  last_range(ce, c, in);
-  cgen_line(ce, in, "for (int64_t o = 0; o < %" PRId64 "; o++) {", rows);
-  outer_coords(ce, c, b, in + 1, cond, sizeof cond);
-  cgen_line(ce, in + 1, "%s%s *restrict crow = col + (ci * %" PRId64 " + %s) * %" PRId64 " + o * %" PRId64 ";",
-            adjoint ? "const " : "", c->t, w->k_plane, kx, cols, b->w);
-  cgen_line(ce, in + 1, "const int64_t base = ci * %" PRId64 " + %s + k%d * %" PRId64 " - %" PRId64 ";", w->in_plane,
-            cgen_index_str(&xi), L, w->dil[L], w->pad[L]);
-  if (cond[0]) cgen_line(ce, in + 1, "const int64_t lo_o = %s ? lo : %" PRId64 ", hi_o = %s ? hi : lo_o;", cond, b->w, cond);
-  else cgen_line(ce, in + 1, "const int64_t lo_o = lo, hi_o = hi;");
-  if (adjoint) {
-    cgen_line(ce, in + 1, "for (int64_t j = lo_o; j < hi_o; j++) X[base + j * %" PRId64 "] += crow[j];", w->stride[L]);
-  } else {
-    cgen_line(ce, in + 1, "for (int64_t j = 0; j < lo_o; j++) crow[j] = 0;");
-    cgen_line(ce, in + 1, "for (int64_t j = lo_o; j < hi_o; j++) crow[j] = X[base + j * %" PRId64 "];", w->stride[L]);
-    cgen_line(ce, in + 1, "for (int64_t j = hi_o; j < %" PRId64 "; j++) crow[j] = 0;", b->w);
+  if (w->k[L] > RUNS_UNROLL) {
+    cgen_line(ce, in, "for (int64_t k%d = 0; k%d < %" PRId64 "; k%d++) {", L, L, w->k[L], L);
+    last_range(ce, c, in + 1);
+    rows_of_tap(ce, c, b, rows, cols, in + 1, adjoint, &(Run){.fixed = false});
+    cgen_line(ce, in, "}");
   }
-  cgen_line(ce, in, "}");
-  cgen_loops_close(ce, w->nsp, depth + 1);
+  for (int64_t kl = 0; w->k[L] <= RUNS_UNROLL && kl < w->k[L]; kl++) {
+    Run r = {.fixed = true};
+    last_range_of(c, kl, &r.lo, &r.hi);
+    cgen_line(ce, in, "{");
+    cgen_line(ce, in + 1, "const int64_t k%d = %" PRId64 ";", L, kl);
+    rows_of_tap(ce, c, b, rows, cols, in + 1, adjoint, &r);
+    cgen_line(ce, in, "}");
+  }
+  cgen_loops_close(ce, L, depth + 1);
   cgen_line(ce, depth, "}");
 }
 

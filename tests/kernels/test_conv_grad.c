@@ -5,8 +5,8 @@
  * dilations, groups and depthwise, batches, non-square and 1-d and 3-d windows, output
  * channels over several panels, few output channels, short products over panels side
  * by side, blocks of rows with a shorter last block, positions that fill whole panels,
- * and shapes whose single output row does not fit a block.  Each case also checks
- * which way the generated code took. */
+ * a kernel too wide for its taps to be written out, and shapes whose single output row
+ * does not fit a block.  Each case also checks which way the generated code took. */
 #include <stdio.h>
 
 #include "cgen.h"
@@ -37,6 +37,7 @@ static const GradCase cases[] = {
     {"one output channel: 8 panels of taps side by side", {2, 16, 9, 9}, {1, 16, 3, 3}, 2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1, true},
     {"three output channels, stride 2", {2, 5, 6, 7}, {3, 5, 3, 3}, 2, {2, 2}, {1, 1, 1, 1}, {1, 1}, 1, true},
     {"K of 4 over 40 channels: panels side by side", {2, 2, 5, 6}, {40, 2, 1, 2}, 2, {1, 1}, {0, 0, 0, 1}, {1, 1}, 1, true},
+    {"1x11 kernel: the runs' bounds computed at run time", {2, 3, 5, 20}, {4, 3, 1, 11}, 2, {1, 2}, {0, 5, 0, 4}, {1, 1}, 1, true},
     {"kernel as large as x", {2, 3, 5, 5}, {4, 3, 5, 5}, 2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1, true},
     {"one output column", {1, 2, 7, 3}, {3, 2, 3, 3}, 2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1, true},
     /* K = 240 * 9 = 2160: one output row of 16 is 138 kB of im2col, over the stack's share */
