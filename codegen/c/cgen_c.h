@@ -156,6 +156,12 @@ void cgen_reduce_combine(const Node *n, const char *x, char *buf, size_t size);
 /* The saturating float to integer helper for dtype t, e.g. "dlc_sat_i32". */
 const char *cgen_sat_name(DType t);
 
+/* Whether elementwise node n calls one of dlc's f32 functions (its cexpr has '@', its
+ * operands are f32, the target is C), and those the kernels call, written into the
+ * prelude (vecmath.c). */
+bool cgen_vecmath_used(const CEmit *ce, const Node *n);
+void cgen_c_vecmath(CEmit *ce);
+
 /* ---- kernels of several nodes (fused*.c) ------------------------------------------ */
 
 /* The values kernel k reads from outside, in the order its function takes them (a0,

@@ -24,9 +24,10 @@ static const char *form_bar(const char *tpl) {
 
 /* Picks the "float form|integer form|unsigned form" by the operand dtype (unsigned
  * takes the integer form when there is no third), then fills in $ (the f32 suffix of
- * libm), %T (the result's C type) and %0 %1 %2 (the operands). */
-static void expand(const char *tpl, DType opd, DType res, const char *const *opnd, char *buf,
-                   size_t size) {
+ * libm), @ ("dlc_" where `vec`: the function is vecmath.c's), %T (the result's C type)
+ * and %0 %1 %2 (the operands). */
+static void expand(const char *tpl, DType opd, DType res, bool vec, const char *const *opnd,
+                   char *buf, size_t size) {
   const char *start = tpl, *end = tpl + strlen(tpl), *bar = form_bar(tpl);
   const char *bar2 = bar ? form_bar(bar + 1) : NULL;
   if (bar && dtype_is_float(opd)) end = bar;
@@ -37,6 +38,7 @@ static void expand(const char *tpl, DType opd, DType res, const char *const *opn
   for (const char *p = start; p < end; p++) {
     char one[2] = {*p, 0};
     if (*p == '$') put(buf, size, &k, opd == DT_F32 ? "f" : "");
+    else if (*p == '@') put(buf, size, &k, vec ? "dlc_" : "");
     else if (*p == '%' && p[1] == 'T') put(buf, size, &k, dtype_ctype(res)), p++;
     else if (*p == '%' && isdigit((unsigned char)p[1])) put(buf, size, &k, opnd[p[1] - '0']), p++;
     else put(buf, size, &k, one);
@@ -75,7 +77,7 @@ void cgen_elem_expr(const CEmit *ce, const Node *n, const char *const *opnd, cha
   const char *t = n->op == OP_CAST ? cast_template(opd, n->dtype, tpl, sizeof tpl) : ir_ops[n->op].cexpr;
   DLC_ASSERT(n->nin <= 3);
   widen(ce, n, opnd, w, wide);
-  expand(t, opd, n->dtype, wide, buf, size);
+  expand(t, opd, n->dtype, cgen_vecmath_used(ce, n), wide, buf, size);
 }
 
 static bool flat_operand(const Node *a, const Node *n) {

@@ -1,5 +1,6 @@
 /* prelude.c — the top of the generated .c: includes, the integer division macros, the
- * saturating casts the graph needs, and the model's struct. */
+ * saturating casts and the vectorisable f32 functions (vecmath.c) the graph needs, and
+ * the model's struct. */
 #include <string.h>
 
 #include "cgen_c.h"
@@ -83,5 +84,6 @@ void cgen_c_prelude(CEmit *ce) {
   sat_needed(ce, need);
   for (int t = 0; t < DT_COUNT; t++)
     if (need[t]) sat_helper(ce, (DType)t);
+  cgen_c_vecmath(ce);
   model_struct(ce);
 }
