@@ -7,7 +7,9 @@
  * reduction is one pass that computes the row vectors it needs on the fly; a
  * row-vector result gets one more pass that stores it.  A row vector needed by two
  * passes is kept in a row buffer on the stack (when the row is small enough) instead
- * of being computed twice: softmax's exp runs once per element. */
+ * of being computed twice: softmax's exp runs once per element.  A pass that calls
+ * one of dlc's f32 functions (vecmath.c) and reduces a buffered row vector is two loops:
+ * the values into the buffer, which vectorises, then the sum in order, which does not. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,31 +121,59 @@ static void row_values(Row *w, int depth) {
   }
 }
 
+/* Whether the pass whose cone w->need marks reduces a row vector it buffers, and
+ * calls one of vecmath.c's functions on the way: then it is two loops, so that the one
+ * with the calls vectorises (the in-order sum of the reduction keeps a loop scalar). */
+static bool split_pass(const Row *w, const Node *red) {
+  int j = pos_of(w, red->in[0]);
+  if (j < 0 || w->need[j] != 1 || !w->buffered[j]) return false;
+  for (int i = 0; i < w->k->n; i++)
+    if (w->need[i] == 1 && cgen_vecmath_used(w->ce, at(w, i))) return true;
+  return false;
+}
+
+static void open_row_loop(const Row *w, int depth) {
+  cgen_line(w->ce, depth, "for (int64_t i%d = 0; i%d < %" PRId64 "; i%d++) {", w->r - 1, w->r - 1, w->c, w->r - 1);
+}
+
+/* acc combined with the reduction's operand: its value, or (split) its buffer. */
+static void accumulate(const Row *w, const Node *red, bool split, int depth) {
+  char x[CGEN_EXPR_MAX + 32], comb[3 * CGEN_EXPR_MAX];
+  CgenSpace sp = {.shape = &w->vec, .var = "i"};
+  if (split) snprintf(x, sizeof x, "rb%d[i%d]", red->in[0], w->r - 1);
+  else cgen_fused_operand(w->ce, w->k, red, 0, &sp, x, sizeof x);
+  cgen_fused_acc_combine(red, x, comb, sizeof comb);
+  cgen_line(w->ce, depth, "acc = %s;", comb);
+}
+
 /* One pass over the row: a reduction into v<id>, or the store of the result. */
 static void emit_pass(Row *w, int p, int depth) {
   const Node *red, *y = at(w, w->k->n - 1);
-  char id[64], x[CGEN_EXPR_MAX + 32], comb[3 * CGEN_EXPR_MAX], yi[CGEN_EXPR_MAX];
+  char id[64], yi[CGEN_EXPR_MAX];
   CgenSpace sp = {.shape = &w->vec, .var = "i"};
   pass_cone(w, p);
   pass_target(w, p, &red);
+  bool split = red && split_pass(w, red);
   if (red) {
     cgen_fused_acc_identity(red, id, sizeof id);
     cgen_line(w->ce, depth, "%s v%d;", cgen_ctype(red), red->id);
     cgen_line(w->ce, depth, "{");
     cgen_line(w->ce, ++depth, "%s acc = %s;", cgen_fused_acc_type(red->dtype), id);
   }
-  cgen_line(w->ce, depth, "for (int64_t i%d = 0; i%d < %" PRId64 "; i%d++) {", w->r - 1, w->r - 1, w->c, w->r - 1);
+  open_row_loop(w, depth);
   row_values(w, depth + 1);
-  if (red) {
-    cgen_fused_operand(w->ce, w->k, red, 0, &sp, x, sizeof x);
-    cgen_fused_acc_combine(red, x, comb, sizeof comb);
-    cgen_line(w->ce, depth + 1, "acc = %s;", comb);
-  } else {
+  if (red && !split) accumulate(w, red, false, depth + 1);
+  if (!red) {
     cgen_space_index(&sp, &w->vec, yi, sizeof yi);
     cgen_line(w->ce, depth + 1, "y[%s] = v%d;", yi, y->id);
   }
   cgen_line(w->ce, depth, "}");
   if (!red) return;
+  if (split) {
+    open_row_loop(w, depth);
+    accumulate(w, red, true, depth + 1);
+    cgen_line(w->ce, depth, "}");
+  }
   cgen_line(w->ce, depth, "v%d = (%s)acc;", red->id, cgen_ctype(red));
   cgen_line(w->ce, depth - 1, "}");
 }
