@@ -193,8 +193,10 @@ static void last_range_of(const Conv *c, int64_t kl, int64_t *lo, int64_t *hi) {
   *hi = hi0 < *lo ? *lo : hi0 < wo ? hi0 : wo;
 }
 
-/* Taps of the last dimension up to this many are written out one by one, so that each
- * run's bounds are constants: short runs then copy inline instead of through a call. */
+/* Taps of the last dimension up to this many are written out one by one for the
+ * im2col, so that each run's bounds are constants: short runs then copy inline instead
+ * of through a call to memcpy.  (col2im's runs are additions, never a call; they keep
+ * the loop, which compilers vectorize better there.) */
 #define RUNS_UNROLL 8
 
 /* Columns [lo, hi) of tap kL's runs: known here (fixed), or the generated code's lo and
@@ -270,13 +272,14 @@ static void row_runs(CEmit *ce, const Conv *c, const Block *b, int64_t rows, int
   int in = depth + 1;
   for (int d = 0; d < L; d++, in++)
     cgen_line(ce, in, "for (int64_t k%d = 0; k%d < %" PRId64 "; k%d++) {", d, d, w->k[d], d);
-  if (w->k[L] > RUNS_UNROLL) {
+  bool unroll = !adjoint && w->k[L] <= RUNS_UNROLL;
+  if (!unroll) {
     cgen_line(ce, in, "for (int64_t k%d = 0; k%d < %" PRId64 "; k%d++) {", L, L, w->k[L], L);
     last_range(ce, c, in + 1);
     rows_of_tap(ce, c, b, rows, cols, in + 1, adjoint, &(Run){.fixed = false});
     cgen_line(ce, in, "}");
   }
-  for (int64_t kl = 0; w->k[L] <= RUNS_UNROLL && kl < w->k[L]; kl++) {
+  for (int64_t kl = 0; unroll && kl < w->k[L]; kl++) {
     Run r = {.fixed = true};
     last_range_of(c, kl, &r.lo, &r.hi);
     cgen_line(ce, in, "{");
