@@ -4,9 +4,10 @@
  *
  * Why: a call to libm's tanhf keeps its loop scalar (the MLP at batch 64 spent 37% of
  * its time in tanhf, docs/PERFORMANCE.md).  These are branch-free C99 that gcc -O3 and
- * clang vectorise in the kernels' loops, within 1.3 ulp of the correctly rounded result
- * over all floats, with inf, NaN, -0 and the denormals as libm gives them
- * (tests/codegen/test_cgen_math.c sweeps them against double-precision libm).
+ * clang vectorise in the kernels' loops.  Against double-precision libm over all 2^32
+ * floats they are within 1.02 ulp of the correctly rounded result (exp), 0.87 (log),
+ * 1.07 (tanh), 1.32 (erf), with inf, NaN, -0 and the denormals as libm gives them
+ * (`tests/codegen/test_cgen_math 1`; the test itself sweeps every 97th float).
  *
  * How they stay branch-free: gcc turns a ?: on floats into a branch, moves the
  * arithmetic of each side into it, and then will not run that arithmetic on every
@@ -18,7 +19,7 @@
 
 static const char *const helpers[] = {
     "/* dlc's f32 exp, log, tanh and erf: branch-free, so that the loops calling them",
-    " * vectorise; within 1.3 ulp of the correctly rounded results.  A ?: on floats",
+    " * vectorise; within 1.4 ulp of the correctly rounded results.  A ?: on floats",
     " * would become a branch that keeps a loop scalar: selects are integer masks. */",
     "static inline float dlc_selectf(int c, float a, float b) { /* c ? a : b */",
     "  uint32_t ua, ub, m = 0u - (uint32_t)c;",
