@@ -162,6 +162,7 @@ int pass_pipeline(Graph **g, const PassOptions *o, Schedule **s, Plan **p, DlcEr
 /* Each graph-cleaning pass may replace *g by a rebuilt graph (nodes renumbered, ids
  * equal to indices; inputs, params, outputs and their names kept) and frees the old
  * one.  0, or -1 with e set.  What each needs and gives: the comment atop its file. */
+int pass_freeze(Graph **g, DlcErr *e); /* a model not trained: its PARAMs become CONSTs */
 int pass_fold(Graph **g, DlcErr *e);   /* constants and exact algebraic identities */
 int pass_cse(Graph **g, DlcErr *e);    /* equal nodes merged */
 int pass_dce(Graph **g, DlcErr *e);    /* nodes no output needs removed */

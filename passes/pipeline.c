@@ -2,9 +2,10 @@
  *
  * Needs: a verified graph.  Gives: a graph the verifier accepts after every pass (checked
  * when o->verify), its kernel schedule and its memory plan.  -O0 runs only what
- * correctness needs (schedule, plan); -O1 cleans the graph (fold, cse, dce); -O2 also
- * folds batchnorm-like affine steps into conv/matmul weights when the graph is not a
- * training step.  Fusion is chosen apart from the level (o->fuse).
+ * correctness needs (schedule, plan); -O1 cleans the graph (fold, cse, dce); -O2, when
+ * the graph is not a training step, first freezes its parameters into constants (so
+ * fold computes what depends on weights alone) and also folds batchnorm-like affine
+ * steps into conv/matmul weights.  Fusion is chosen apart from the level (o->fuse).
  */
 #include <string.h>
 
@@ -12,7 +13,7 @@
 
 typedef int (*GraphPass)(Graph **g, DlcErr *e);
 
-static const char *const pass_names[] = {"fold", "cse", "dce", "bnfold", "fuse", "plan"};
+static const char *const pass_names[] = {"freeze", "fold", "cse", "dce", "bnfold", "fuse", "plan"};
 
 bool pass_known(const char *name) {
   for (size_t i = 0; i < sizeof pass_names / sizeof pass_names[0]; i++)
@@ -21,7 +22,7 @@ bool pass_known(const char *name) {
 }
 
 bool pass_runs(const PassOptions *o, const char *name) {
-  if (!strcmp(name, "bnfold")) return o->opt_level >= 2 && !o->training;
+  if (!strcmp(name, "bnfold") || !strcmp(name, "freeze")) return o->opt_level >= 2 && !o->training;
   if (!strcmp(name, "fuse") || !strcmp(name, "plan")) return true;
   return o->opt_level >= 1 && pass_known(name);
 }
@@ -73,6 +74,7 @@ static int plan(Graph *g, const PassOptions *o, const Schedule *s, Plan **p, Dlc
 }
 
 int pass_pipeline(Graph **g, const PassOptions *o, Schedule **s, Plan **p, DlcErr *e) {
+  if (run(g, o, "freeze", pass_freeze, e)) return -1;
   if (run(g, o, "fold", pass_fold, e)) return -1;
   if (run(g, o, "cse", pass_cse, e)) return -1;
   if (run(g, o, "dce", pass_dce, e)) return -1;

@@ -73,7 +73,7 @@ static void check_model(const char *path, bool jit) {
   static const struct {
     const char *name;
     PtPass pass;
-  } passes[] = {{"fold", pass_fold}, {"cse", pass_cse}, {"dce", pass_dce}, {"bnfold", pass_bnfold}};
+  } passes[] = {{"freeze", pass_freeze}, {"fold", pass_fold}, {"cse", pass_cse}, {"dce", pass_dce}, {"bnfold", pass_bnfold}};
   char what[600];
   for (size_t i = 0; i < sizeof passes / sizeof passes[0]; i++) {
     snprintf(what, sizeof what, "%.400s: %s alone", path, passes[i].name);

@@ -1,4 +1,4 @@
-/* test_passes_small.c — fold, cse, dce, bnfold and the pipeline on small graphs whose
+/* test_passes_small.c — freeze, fold, cse, dce, bnfold and the pipeline on small graphs whose
  * result after each pass is known by hand: which nodes remain, and that the outputs
  * still equal the interpreter's on the original graph. */
 #include "passes_util.h"
@@ -323,6 +323,40 @@ static void bnfold_training(void) {
   ir_graph_free(c), ir_graph_free(g);
 }
 
+/* ---- freeze ---- */
+
+/* x [2,3] times the transpose of a reshaped parameter [1,4,3]: at -O2 an inference
+ * graph computes the reshape and transpose now (the parameter is a constant), a
+ * training one keeps the parameter and both movements. */
+static Graph *param_matmul(void) {
+  int x;
+  Graph *g = vec_graph(&x);
+  int w = ir_param(g, "w", DT_F32, SHP(1, 4, 3), (Init){.kind = INIT_NORMAL, .b = 1, .seed = 5});
+  int64_t shape[] = {4, 3}, perm[] = {1, 0};
+  int wt = ir_transpose(g, ir_reshape(g, w, shape, 2), perm);
+  ir_output(g, ir_matmul(g, x, wt, false, false), "y");
+  return g;
+}
+
+static void freeze_weights(void) {
+  for (int training = 0; training <= 1; training++) {
+    Graph *g = param_matmul(), *c = pass_clone(g);
+    PtVals in = pt_inputs(g, 9), want;
+    DlcErr e;
+    CHECK(!pt_interp(g, &in, &want, &e));
+    PassOptions o = pass_options(2);
+    o.training = training, o.verify = true;
+    pt_check_pipeline(g, o, &in, &want, training ? "param matmul, training" : "param matmul");
+    Schedule *s;
+    Plan *p;
+    CHECK(!pass_pipeline(&c, &o, &s, &p, &e));
+    int moves = count_op(c, OP_RESHAPE) + count_op(c, OP_TRANSPOSE);
+    CHECK(count_op(c, OP_PARAM) == training && moves == (training ? 2 : 0));
+    if (!training) CHECK(c->nodes[c->nodes[c->out[0]]->in[1]]->op == OP_CONST);
+    pt_free(&in), pt_free(&want), ir_graph_free(c), ir_graph_free(g);
+  }
+}
+
 /* ---- the pipeline ---- */
 
 static void pipeline_levels(void) {
@@ -364,7 +398,7 @@ static void pipeline_print(void) {
   rewind(pf), rewind(sf);
   size_t np = fread(buf, 1, sizeof buf - 1, pf), ns = fread(st, 1, sizeof st - 1, sf);
   CHECK(np > 0 && strstr(buf, "exp(") && !strstr(buf, "add("));
-  CHECK(ns > 0 && strstr(st, "fold") && strstr(st, "cse") && strstr(st, "dce") && strstr(st, "bnfold") &&
+  CHECK(ns > 0 && strstr(st, "freeze") && strstr(st, "fold") && strstr(st, "cse") && strstr(st, "dce") && strstr(st, "bnfold") &&
         strstr(st, "plan"));
   CHECK(pass_known("fold") && pass_known("plan") && !pass_known("nothing"));
   fclose(pf), fclose(sf), ir_graph_free(g);
@@ -385,6 +419,7 @@ int main(void) {
   rebuild_reorders();
   bnfold_all();
   bnfold_training();
+  freeze_weights();
   pipeline_levels();
   pipeline_print();
   return check_report("test_passes_small");
