@@ -183,7 +183,32 @@ static int conv_weight(OnnxCtx *c, int w, int64_t groups) {
   return y < 0 ? -1 : ir_add(c->g, OP_SLICE, &y, 1, a, 3);
 }
 
-/* Y = conv_transpose(X, W) + B; X [N, C, S...], W [C, M/group, K...], Y [N, M, ...]. */
+enum { NO_ADJOINT = -2 };
+
+/* The transposed convolution is the adjoint of a convolution in its input:
+ * conv_grad_input(X, W) with the same strides, pads and dilations, W's layout as it is,
+ * no zeros inserted between X's elements.  NO_ADJOINT when a pad is negative (an
+ * output_shape larger than the full result) or an output padding reaches the stride,
+ * which the adjoint cannot express; else the node, or -1 with the error reported. */
+static int adjoint(OnnxCtx *c, OnnxNode *n, const Shape *x, const Shape *w, int64_t groups,
+                   const Transposed *t) {
+  int nsp = t->nsp, r = x->rank, y;
+  int64_t out[IR_MAX_RANK] = {x->d[0], w->d[1] * groups};
+  for (int i = 0; i < nsp; i++) {
+    if (t->pads[i] < 0 || t->pads[i + nsp] < 0 || t->opad[i] >= t->st[i]) return NO_ADJOINT;
+    out[2 + i] = t->st[i] * (x->d[2 + i] - 1) + t->opad[i] + t->dil[i] * (w->d[2 + i] - 1) + 1 -
+                 t->pads[i] - t->pads[i + nsp];
+    if (out[2 + i] < 1) return onnx_fail(c, n, "the pads leave no output along spatial axis %d", i);
+  }
+  Attr a[5] = {attr_ints(A_SHAPE, out, r), attr_ints(A_STRIDES, t->st, nsp), attr_ints(A_PADS, t->pads, 2 * nsp),
+               attr_ints(A_DILATIONS, t->dil, nsp), attr_int(A_GROUPS, groups)};
+  ONNX_TRY(c, n, y = ir_add(c->g, OP_CONV_GRAD_INPUT, (int[]){n->in[0], n->in[1]}, 2, a, 5));
+  return y;
+}
+
+/* Y = conv_transpose(X, W) + B; X [N, C, S...], W [C, M/group, K...], Y [N, M, ...]:
+ * the adjoint of a convolution, or, where that cannot express the attributes, zeros
+ * spread between X's elements, padded, and convolved with W flipped and transposed. */
 int onnx_ConvTranspose(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 2)) return -1;
   const Shape *x = shape_of(c, n->in[0]), *w = shape_of(c, n->in[1]);
@@ -195,6 +220,12 @@ int onnx_ConvTranspose(OnnxCtx *c, OnnxNode *n) {
   if (x->rank + 1 > IR_MAX_RANK) return onnx_fail(c, n, "rank %d is over %d", x->rank + 1, IR_MAX_RANK);
   Transposed t;
   if (transposed_attrs(c, n, x, w, &t)) return -1;
+  int y = adjoint(c, n, x, w, groups, &t);
+  if (y != NO_ADJOINT) {
+    if (y < 0 || (y = add_bias(c, n, y)) < 0) return -1;
+    n->out[0] = y;
+    return 0;
+  }
   int nsp = t.nsp, r = x->rank, z = n->in[0], wt;
   int64_t pads[2 * IR_MAX_RANK] = {0}, st1[IR_MAX_RANK], zero[2 * IR_MAX_RANK] = {0};
   for (int i = 0; i < nsp; i++) {
@@ -207,7 +238,6 @@ int onnx_ConvTranspose(OnnxCtx *c, OnnxNode *n) {
   Attr a[2] = {attr_ints(A_PADS, pads, 2 * r), attr_float(A_VALUE, 0)};
   ONNX_TRY(c, n, z = ir_add(c->g, OP_PAD, &z, 1, a, 2));
   ONNX_TRY(c, n, wt = conv_weight(c, n->in[1], groups));
-  int y;
   ONNX_TRY(c, n, y = conv(c, z, wt, st1, zero, t.dil, groups));
   if ((y = add_bias(c, n, y)) < 0) return -1;
   n->out[0] = y;
