@@ -15,8 +15,9 @@ ctest --test-dir build -j "$jobs" --output-on-failure
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDLC_SANITIZE=ON -DDLC_WERROR=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 # Under the sanitizers, all but the longest end-to-end runs (the ONNX node suite, the
-# emulated CUDA runs, training to accuracy and the fused training steps), which the
-# pass above ran; they would take CI past its time.
+# emulated CUDA runs, NVRTC compiling every model's kernels, training to accuracy, the
+# layers' training runs and the fused training steps), which the pass above ran; they
+# would take CI past its time.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan -j "$jobs" --output-on-failure -LE conformance \
-  -E '^(cuda[.]emulated|train[.]mnist_mlp|fuse[.]train[.].*)$'
+  -E '^(cuda[.](emulated|test_cuda_nvrtc)|train[.]mnist_mlp|layers[.]train[.].*|fuse[.]train[.].*)$'

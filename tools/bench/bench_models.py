@@ -48,6 +48,8 @@ def dlc_bench(args, model, batch, compare):
            "--warmup", str(args.warmup), "--json", "--cflags", args.cflags, "--clock", args.clock]
     if batch is not None:
         cmd += ["--batch", str(batch)]
+    if args.threads > 1:
+        cmd += ["--threads", str(args.threads)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode:
         log(f"dlc bench {model}: {r.stderr.strip()}")
@@ -68,7 +70,10 @@ def ort_bench(args, path, batch):
     rng = np.random.default_rng(0)
     for i in s.get_inputs():
         shape = [batch if not isinstance(d, int) else d for d in i.shape]
-        feed[i.name] = rng.standard_normal(shape).astype(np.float32)
+        if i.type == "tensor(float)":
+            feed[i.name] = rng.standard_normal(shape).astype(np.float32)
+        else:  # ids, as dlc bench's random integers: [0, 4)
+            feed[i.name] = rng.integers(0, 4, shape).astype(np.int64 if "64" in i.type else np.int32)
     for _ in range(args.warmup):
         s.run(None, feed)
     clock = time.thread_time if args.clock == "cpu" else time.perf_counter
@@ -272,7 +277,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dlc", default=os.path.join(ROOT, "build", "tools", "dlc"), help="the dlc binary")
     ap.add_argument("--batches", default="1,64", help="batch sizes (default 1,64)")
-    ap.add_argument("--threads", type=int, default=1, help="threads for ORT, PyTorch and OpenBLAS")
+    ap.add_argument("--threads", type=int, default=1, help="threads for dlc (OpenMP), ORT, PyTorch and OpenBLAS")
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
@@ -291,8 +296,8 @@ def main():
     args.models = [m for m in args.models.split(",") if m]
     if not os.path.exists(args.dlc):
         sys.exit(f"bench_models.py: no dlc at {args.dlc} (build it, or pass --dlc)")
-    if args.threads != 1:
-        log("note: dlc's generated code runs on one thread; --threads applies to the others")
+    if args.threads > 1 and args.clock == "cpu":
+        sys.exit("bench_models.py: --clock cpu counts one thread; time --threads by the wall clock")
     print(f"# dlc benchmark: {os.uname().nodename}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory(prefix="dlc-bench-") as tmp:
