@@ -1,7 +1,8 @@
 # dcgan.sh DLC ROOT — models/dcgan_train.c, the driver of the DCGAN's generated steps:
 # its choice of the first SAMPLES images (of a shuffle of all, a shuffle of exactly
 # those), then, with the dataset, models/dcgan_train.sh for one epoch of 640 images:
-# a row of gan_losses.csv and the sample grids.
+# a row of gan_losses.csv and the sample grids.  $DLC_TEST_CFLAGS (the sanitizer build
+# sets it) goes to every compile that links the build's libdlcrt.
 . "$(dirname "$0")/../e2e/lib.sh"
 dlc=$1
 root=$2
@@ -31,12 +32,12 @@ int main(void) {
   return 0;
 }
 EOF
-${CC:-cc} -O1 -std=c11 -I"$e2e_tmp" -I"$root/models" -I"$root/runtime" "$e2e_tmp/keep.c" "$e2e_tmp/dcgan.c" \
+${CC:-cc} -O1 ${DLC_TEST_CFLAGS:-} -std=c11 -I"$e2e_tmp" -I"$root/models" -I"$root/runtime" "$e2e_tmp/keep.c" "$e2e_tmp/dcgan.c" \
   "$build/runtime/libdlcrt.a" -lz -ldl -lm -lpthread -o "$e2e_tmp/keep" || fail "building keep.c"
 "$e2e_tmp/keep" || fail "keep_first"
 
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || exit 77
-sh "$root/models/dcgan_train.sh" "$build" "$e2e_tmp/out" 1 640 >"$e2e_tmp/log" 2>&1 ||
+CFLAGS="-O3 -march=native ${DLC_TEST_CFLAGS:-}" sh "$root/models/dcgan_train.sh" "$build" "$e2e_tmp/out" 1 640 >"$e2e_tmp/log" 2>&1 ||
   fail "dcgan_train.sh: $(tail -3 "$e2e_tmp/log")"
 grep -q '^epoch 1: loss_d [0-9.]*  loss_g [0-9.]*  D(real) [0-9.]*  D(fake) [0-9.]*  ([0-9.]* s)$' "$e2e_tmp/log" ||
   fail "no epoch line: $(cat "$e2e_tmp/log")"
