@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "jit.h"
+#include "rnd.h"
 
 /* What the generated code must pass: the pedantic C99 the backend promises, and no
  * shadowed names, so users who build with -Wshadow stay quiet. */
@@ -19,12 +20,6 @@ typedef struct Range {
   double lo, hi;
 } Range;
 
-/* Deterministic uniform in [0, 1) (xorshift64*), independent of dlc's RNG. */
-static inline double cg_rand(uint64_t *s) {
-  *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
-  return (double)((*s * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
-}
-
 /* n values of dtype t: floats uniform in f, integers uniform in i (clipped to t),
  * bools fair coins.  `typed` gets them as t stores them, `dbl` as the interpreter reads
  * them. */
@@ -33,7 +28,7 @@ static inline void cg_fill(DType t, void *typed, double *dbl, int64_t n, Range f
   double lo = i.lo < dtype_lowest(t) ? dtype_lowest(t) : i.lo;
   double hi = i.hi > dtype_highest(t) ? dtype_highest(t) : i.hi;
   for (int64_t k = 0; k < n; k++) {
-    double u = cg_rand(seed), v;
+    double u = rnd_unit(seed), v;
     if (dtype_is_float(t)) v = f.lo + (f.hi - f.lo) * u;
     else if (t == DT_BOOL) v = u < 0.5;
     else v = floor(lo + (hi - lo + 1) * u);

@@ -48,7 +48,7 @@ static int partner(Gen *r, int a) {
     int b = pick(r);
     if (!shape_broadcast2(shape_of(r, a), shape_of(r, b), &out) && shape_numel(&out) <= 512) return b;
   }
-  return ir_scalar(r->g, DT_F32, 0.5 + pt_rand(&r->seed));
+  return ir_scalar(r->g, DT_F32, 0.5 + rnd_unit(&r->seed));
 }
 
 static void binary(Gen *r) {
@@ -62,7 +62,7 @@ static void binary(Gen *r) {
 
 static void choose(Gen *r) {
   int a = pick(r), b = partner(r, a);
-  int c = ir_binary(r->g, pt_rand(&r->seed) < 0.5 ? OP_GT : OP_LE, a, b);
+  int c = ir_binary(r->g, rnd_unit(&r->seed) < 0.5 ? OP_GT : OP_LE, a, b);
   keep(r, ir_select(r->g, c, a, b));
 }
 
@@ -71,10 +71,10 @@ static void reduce(Gen *r) {
   int x = pick(r);
   const Shape *s = shape_of(r, x);
   if (s->rank == 0) return;
-  bool last = pt_rand(&r->seed) < 0.7;
+  bool last = rnd_unit(&r->seed) < 0.7;
   int64_t axis = last ? s->rank - 1 : 0;
-  bool sum = pt_rand(&r->seed) < 0.5;
-  int y = ir_reduce(r->g, sum ? OP_REDUCE_SUM : OP_REDUCE_MAX, x, &axis, 1, last || pt_rand(&r->seed) < 0.5);
+  bool sum = rnd_unit(&r->seed) < 0.5;
+  int y = ir_reduce(r->g, sum ? OP_REDUCE_SUM : OP_REDUCE_MAX, x, &axis, 1, last || rnd_unit(&r->seed) < 0.5);
   if (sum && y >= 0) y = ir_binary(r->g, OP_MUL, y, ir_scalar(r->g, DT_F32, 1.0 / (double)s->d[axis]));
   keep(r, y);
 }
@@ -105,8 +105,8 @@ static Graph *random_graph(uint64_t seed) {
   keep(&r, ir_input(r.g, "cols", DT_F32, shape_make(1, d + 2)));
   int steps = 20 + pt_randint(&r.seed, 30), outs = 0;
   for (int i = 0; i < steps; i++) {
-    double u = pt_rand(&r.seed);
-    r.g->group = pt_rand(&r.seed) < 0.5 ? i / 2 : -1; /* source operators for --fuse=op */
+    double u = rnd_unit(&r.seed);
+    r.g->group = rnd_unit(&r.seed) < 0.5 ? i / 2 : -1; /* source operators for --fuse=op */
     if (u < 0.25) unary(&r);
     else if (u < 0.6) binary(&r);
     else if (u < 0.7) choose(&r);

@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "passes.h"
+#include "rnd.h"
 
 #define GRAD_TOL 1e-4
 #define GRAD_MAX_IN 8
@@ -35,12 +36,6 @@ typedef struct Case {
   Range r[GRAD_MAX_IN];
 } Case;
 
-/* Deterministic uniform in [0, 1) (xorshift64*), independent of dlc's RNG. */
-static inline double gc_rand(uint64_t *s) {
-  *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
-  return (double)((*s * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
-}
-
 /* A well-mixed generator state from any seed (splitmix64), so that small seeds do not
  * start xorshift on a run of tiny numbers. */
 static inline uint64_t gc_seed(uint64_t seed) {
@@ -52,12 +47,12 @@ static inline uint64_t gc_seed(uint64_t seed) {
 }
 
 static inline int64_t gc_int(uint64_t *s, int64_t lo, int64_t hi) { /* in [lo, hi] */
-  return lo + (int64_t)(gc_rand(s) * (double)(hi - lo + 1));
+  return lo + (int64_t)(rnd_unit(s) * (double)(hi - lo + 1));
 }
 
 static inline double gc_draw(uint64_t *s, Range r) {
-  double u = gc_rand(s), v = r.lo + (r.hi - r.lo) * gc_rand(s);
-  if (r.sym && gc_rand(s) < 0.5) v = -v;
+  double u = rnd_unit(s), v = r.lo + (r.hi - r.lo) * rnd_unit(s);
+  if (r.sym && rnd_unit(s) < 0.5) v = -v;
   return u < r.zero_p ? 0 : v;
 }
 
@@ -96,7 +91,7 @@ static inline Shape gc_shape(uint64_t *s, int rlo, int rhi, int64_t dmax) {
 static inline Shape gc_bcast_of(uint64_t *s, Shape to) {
   int drop = (int)gc_int(s, 0, to.rank);
   Shape sh = {.rank = to.rank - drop};
-  for (int i = 0; i < sh.rank; i++) sh.d[i] = gc_rand(s) < 0.3 ? 1 : to.d[i + drop];
+  for (int i = 0; i < sh.rank; i++) sh.d[i] = rnd_unit(s) < 0.3 ? 1 : to.d[i + drop];
   return sh;
 }
 

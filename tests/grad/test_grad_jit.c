@@ -14,15 +14,11 @@
 #include "frontend.h"
 #include "jit.h"
 #include "passes.h"
+#include "rnd.h"
 
 #define STRICT "-O2 -Wall -Wextra -Wshadow -Werror -pedantic"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
-
-static double rnd(void) { /* uniform in [-1, 1), xorshift64* */
-  rng_state ^= rng_state >> 12, rng_state ^= rng_state << 25, rng_state ^= rng_state >> 27;
-  return (double)((rng_state * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0 * 2 - 1;
-}
 
 /* Inputs as the model takes them (typed) and as the interpreter reads them. */
 typedef struct Io {
@@ -39,7 +35,7 @@ static void io_make(Io *io, const Graph *g) {
     int64_t c = shape_numel(&n->shape);
     io->in[i] = malloc((size_t)(c + 1) * 8), io->din[i] = malloc((size_t)(c + 1) * 8);
     for (int64_t k = 0; k < c; k++) {
-      dtype_store(n->dtype, io->in[i], k, dtype_is_float(n->dtype) ? rnd() : 3);
+      dtype_store(n->dtype, io->in[i], k, dtype_is_float(n->dtype) ? rnd_sym(&rng_state) : 3);
       io->din[i][k] = dtype_load(n->dtype, io->in[i], k);
     }
   }
@@ -102,7 +98,7 @@ static int train_graph(Graph *g, int y) {
   const Shape *s = &g->nodes[y]->shape;
   int64_t n = shape_numel(s), ax[IR_MAX_RANK];
   float *r = malloc(sizeof(float) * (size_t)n);
-  for (int64_t i = 0; i < n; i++) r[i] = (float)rnd();
+  for (int64_t i = 0; i < n; i++) r[i] = (float)rnd_sym(&rng_state);
   int rc = ir_const(g, "R", g->nodes[y]->dtype, *s, r);
   free(r);
   for (int d = 0; d < s->rank; d++) ax[d] = d;

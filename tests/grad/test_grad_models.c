@@ -13,16 +13,12 @@
 #include "check.h"
 #include "frontend.h"
 #include "passes.h"
+#include "rnd.h"
 
 #define TOL 1e-4
 #define SAMPLES 6 /* elements checked per parameter */
 
 static uint64_t rng_state = 0x853C49E6748FEA9BULL;
-
-static double rnd(void) { /* uniform in [-1, 1), xorshift64* */
-  rng_state ^= rng_state >> 12, rng_state ^= rng_state << 25, rng_state ^= rng_state >> 27;
-  return (double)((rng_state * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0 * 2 - 1;
-}
 
 static char *read_f64(const char *root, const char *model) {
   char path[4096];
@@ -47,7 +43,7 @@ static int with_loss(Graph *g, uint64_t seed) {
   int64_t n = shape_numel(s), ax[IR_MAX_RANK];
   double *r = malloc(sizeof(double) * (size_t)n);
   rng_state = seed;
-  for (int64_t i = 0; i < n; i++) r[i] = rnd();
+  for (int64_t i = 0; i < n; i++) r[i] = rnd_sym(&rng_state);
   int rc = ir_const(g, "targets", DT_F64, *s, r);
   free(r);
   for (int d = 0; d < s->rank; d++) ax[d] = d;
@@ -107,7 +103,7 @@ static void check_model(const char *root, const char *model, int64_t batch) {
   int64_t nx = shape_numel(&xin->shape);
   double *x = malloc(sizeof(double) * (size_t)nx), *ga[64];
   rng_state = 7;
-  for (int64_t i = 0; i < nx; i++) x[i] = rnd();
+  for (int64_t i = 0; i < nx; i++) x[i] = rnd_sym(&rng_state);
   const double *xs[1] = {x};
   for (int i = 0; i < np; i++)
     ga[i] = malloc(sizeof(double) * (size_t)shape_numel(&g->nodes[p[i]]->shape));
@@ -117,7 +113,7 @@ static void check_model(const char *root, const char *model, int64_t batch) {
   for (int i = 0; !rc && i < np; i++) {
     int64_t n = shape_numel(&g->nodes[p[i]]->shape);
     for (int k = 0; k < SAMPLES; k++) {
-      int64_t j = (int64_t)((rnd() + 1) / 2 * (double)n);
+      int64_t j = (int64_t)((rnd_sym(&rng_state) + 1) / 2 * (double)n);
       double num = numeric(fwd, p[i], j, xs),
              err = fabs(ga[i][j] - num) / fmax(1, fmax(fabs(num), fabs(ga[i][j])));
       if (!(err <= TOL))

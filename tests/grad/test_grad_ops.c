@@ -62,11 +62,11 @@ static int reduce(Case *c, Op op) {
   int64_t ax[IR_MAX_RANK];
   int na = 0;
   for (int d = 0; d < s.rank; d++)
-    if (gc_rand(&c->rng) < 0.5) ax[na++] = d;
+    if (rnd_unit(&c->rng) < 0.5) ax[na++] = d;
   if (!na) ax[na++] = gc_int(&c->rng, 0, s.rank - 1);
   Range r = op == OP_REDUCE_PROD ? (Range){0.5, 1.5, true, 0} : ANY;
   int x = gc_var(c, s, r);
-  return ir_reduce(c->g, op, x, ax, na, gc_rand(&c->rng) < 0.5);
+  return ir_reduce(c->g, op, x, ax, na, rnd_unit(&c->rng) < 0.5);
 }
 
 /* prod is multilinear, so finite differences are exact even where x holds zeros:
@@ -180,11 +180,11 @@ static int scatter_add(Case *c, Op op) {
 /* [.., M, K] x [.., K, N] with random transposes and batch dims broadcast. */
 static int matmul(Case *c, Op op) {
   (void)op;
-  bool ta = gc_rand(&c->rng) < 0.5, tb = gc_rand(&c->rng) < 0.5;
+  bool ta = rnd_unit(&c->rng) < 0.5, tb = rnd_unit(&c->rng) < 0.5;
   int64_t m = gc_int(&c->rng, 1, 4), k = gc_int(&c->rng, 1, 4), n = gc_int(&c->rng, 1, 4);
   Shape batch = gc_shape(&c->rng, 0, 2, 3), a = gc_bcast_of(&c->rng, batch),
         b = gc_bcast_of(&c->rng, batch);
-  if (gc_rand(&c->rng) < 0.5) a = batch;
+  if (rnd_unit(&c->rng) < 0.5) a = batch;
   a.d[a.rank++] = ta ? k : m, a.d[a.rank++] = ta ? m : k;
   b.d[b.rank++] = tb ? n : k, b.d[b.rank++] = tb ? k : n;
   return ir_matmul(c->g, gc_var(c, a, ANY), gc_var(c, b, ANY), ta, tb);
@@ -270,7 +270,7 @@ static int pool(Case *c, Op op) {
   Win w = window(c, true);
   Attr a[6];
   int x = gc_var(c, w.x, ANY), na = win_attrs(&w, true, NULL, a);
-  if (op == OP_POOL_AVG) a[na++] = attr_int(A_COUNT_PAD, gc_rand(&c->rng) < 0.5);
+  if (op == OP_POOL_AVG) a[na++] = attr_int(A_COUNT_PAD, rnd_unit(&c->rng) < 0.5);
   return ir_add(c->g, op, &x, 1, a, na);
 }
 
@@ -278,7 +278,7 @@ static int pool_avg_grad(Case *c, Op op) {
   Win w = window(c, true);
   Attr a[7];
   int gy = gc_var(c, pool_out(&w), ANY), na = win_attrs(&w, true, &w.x, a);
-  a[na++] = attr_int(A_COUNT_PAD, gc_rand(&c->rng) < 0.5);
+  a[na++] = attr_int(A_COUNT_PAD, rnd_unit(&c->rng) < 0.5);
   return ir_add(c->g, op, &gy, 1, a, na);
 }
 

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "ir.h"
+#include "rnd.h"
 
 /* A CONST of dtype t holding vals (numel of s values), stored as t stores them. */
 static inline int tconst(Graph *g, DType t, Shape s, const double *vals) {
@@ -44,15 +45,9 @@ static inline double *eval1(Graph *g, int id, const double *const *inputs) {
   return y;
 }
 
-/* Deterministic values in [-1, 1) for test data (xorshift64*), independent of dlc's RNG. */
-static inline double trand(uint64_t *s) {
-  *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
-  return (double)((*s * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0 * 2 - 1;
-}
-
 static inline void tfill(double *x, int64_t n, uint64_t seed) {
   uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
-  for (int64_t i = 0; i < n; i++) x[i] = trand(&s);
+  for (int64_t i = 0; i < n; i++) x[i] = rnd_sym(&s);
 }
 
 #endif

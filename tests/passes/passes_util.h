@@ -9,14 +9,9 @@
 
 #include "check.h"
 #include "passes.h"
+#include "rnd.h"
 
-/* Deterministic uniform in [0, 1) (xorshift64*). */
-static inline double pt_rand(uint64_t *s) {
-  *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
-  return (double)((*s * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
-}
-
-static inline int pt_randint(uint64_t *s, int n) { return (int)(pt_rand(s) * n); }
+static inline int pt_randint(uint64_t *s, int n) { return (int)(rnd_unit(s) * n); }
 
 /* Values of one output or input, as the interpreter reads them. */
 typedef struct PtVals {
@@ -54,7 +49,7 @@ static inline PtVals pt_inputs(const Graph *g, uint64_t seed) {
     const Node *n = ir_node(g, ir_input_id(g, i));
     double *v = pt_buf(&p, i, n);
     for (int64_t k = 0; k < p.numel[i]; k++) {
-      double u = pt_rand(&s);
+      double u = rnd_unit(&s);
       v[k] = dtype_is_float(n->dtype) ? dtype_round(n->dtype, 4 * u - 2) : n->dtype == DT_BOOL ? u < 0.5 : (double)(int)(4 * u);
     }
   }

@@ -26,7 +26,7 @@ typedef struct Gen {
 } Gen;
 
 static int rnd(Gen *q, int n) { return pt_randint(&q->s, n); }
-static double rndf(Gen *q, double lo, double hi) { return lo + (hi - lo) * pt_rand(&q->s); }
+static double rndf(Gen *q, double lo, double hi) { return lo + (hi - lo) * rnd_unit(&q->s); }
 static const Node *node(Gen *q, int id) { return q->g->nodes[id]; }
 static const Shape *shape(Gen *q, int id) { return &q->g->nodes[id]->shape; }
 

@@ -8,16 +8,12 @@
 
 #include "check.h"
 #include "passes.h"
+#include "rnd.h"
 
 #define NB 4
 #define NK 5
 
 static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
-
-static double rnd(void) { /* uniform in [-1, 1) */
-  rng_state ^= rng_state >> 12, rng_state ^= rng_state << 25, rng_state ^= rng_state >> 27;
-  return (double)((rng_state * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0 * 2 - 1;
-}
 
 /* ---- direct formulas ---- */
 
@@ -91,7 +87,7 @@ static Graph *build(const LossCase *c, int *grad) {
 static void targets(const LossCase *c, double *y) {
   for (int i = 0; i < NB; i++) {
     double sum = 0;
-    for (int k = 0; k < NK; k++) sum += y[i * NK + k] = (rnd() + 1) / 2;
+    for (int k = 0; k < NK; k++) sum += y[i * NK + k] = (rnd_sym(&rng_state) + 1) / 2;
     if (c->ids) y[i] = (double)(i * 3 % NK);
     else if (c->k == LOSS_CE)
       for (int k = 0; k < NK; k++) y[i * NK + k] /= sum; /* probabilities */
@@ -118,7 +114,7 @@ static void one(const LossCase *c, double scale) {
     return;
   }
   double z[NB * NK], y[NB * NK], dz[NB * NK];
-  for (int i = 0; i < NB * NK; i++) z[i] = scale * rnd();
+  for (int i = 0; i < NB * NK; i++) z[i] = scale * rnd_sym(&rng_state);
   targets(c, y);
   double got = run_loss(g, z, y, dz), want = c->ref(z, y);
   if (!(fabs(got - want) <= 1e-12 * fmax(1, fabs(want)))) {

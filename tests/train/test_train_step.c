@@ -15,6 +15,7 @@
 #include "frontend.h"
 #include "jit.h"
 #include "passes.h"
+#include "rnd.h"
 
 #define STRICT "-O2 -Wall -Wextra -Wshadow -Werror -pedantic"
 #define TOL 2e-5
@@ -48,11 +49,6 @@ static const char *const gan_src =
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 
-static double rnd(void) { /* uniform in [-1, 1), xorshift64* */
-  rng_state ^= rng_state >> 12, rng_state ^= rng_state << 25, rng_state ^= rng_state >> 27;
-  return (double)((rng_state * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0 * 2 - 1;
-}
-
 typedef struct Io {
   int ni, no;
   void *in[8];
@@ -67,7 +63,7 @@ static void io_make(Io *io, const Graph *g, int classes) {
     int64_t c = shape_numel(&n->shape);
     io->in[i] = malloc((size_t)(c + 1) * 8), io->din[i] = malloc((size_t)(c + 1) * 8);
     for (int64_t k = 0; k < c; k++) {
-      double v = dtype_is_float(n->dtype) ? rnd() : (double)(int)((rnd() + 1) / 2 * classes);
+      double u = rnd_sym(&rng_state), v = dtype_is_float(n->dtype) ? u : (double)(int)((u + 1) / 2 * classes);
       dtype_store(n->dtype, io->in[i], k, v);
       io->din[i][k] = dtype_load(n->dtype, io->in[i], k);
     }

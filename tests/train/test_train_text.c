@@ -7,6 +7,7 @@
 #include "check.h"
 #include "frontend.h"
 #include "passes.h"
+#include "rnd.h"
 
 static const char *const gan_like =
     "model g\n"
@@ -122,8 +123,7 @@ static void mutations(void) {
   for (int k = 0; k < 3000; k++) {
     memcpy(buf, gan_like, n + 1);
     for (int m = 0; m < 1 + k % 4; m++) {
-      s ^= s >> 12, s ^= s << 25, s ^= s >> 27;
-      uint64_t r = s * 0x2545F4914F6CDD1DULL;
+      uint64_t r = rnd_next(&s);
       size_t at = 250 + (size_t)(r % (n - 250)); /* within the training section */
       buf[at] = alphabet[(r >> 32) % (sizeof alphabet - 1)];
     }
