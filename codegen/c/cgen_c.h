@@ -38,6 +38,8 @@ typedef struct CEmit {
 void cgen_printf(CEmit *ce, const char *fmt, ...) DLC_PRINTF(2, 3);
 /* One line indented by `depth` levels; the newline is added. */
 void cgen_line(CEmit *ce, int depth, const char *fmt, ...) DLC_PRINTF(3, 4);
+/* lines[0..n) as they are, each followed by a newline: fixed text such as macros. */
+void cgen_lines(CEmit *ce, const char *const *lines, size_t n);
 const char *cgen_shape(const Shape *s, char *buf, size_t n); /* "[2,3]" */
 /* A name made safe inside a C comment (no "*" "/", no control characters). */
 const char *cgen_comment_name(const char *name, char *buf, size_t n);

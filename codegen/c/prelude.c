@@ -78,8 +78,7 @@ void cgen_c_prelude(CEmit *ce) {
   cgen_printf(ce, "#include <math.h>\n#include <stdint.h>\n#include <stdlib.h>\n"
                   "#include <string.h>\n#include <stdio.h>\n\n#include \"%s\"\n\n",
               ce->o->header_name);
-  for (size_t i = 0; i < sizeof prelude_macros / sizeof prelude_macros[0]; i++)
-    cgen_printf(ce, "%s\n", prelude_macros[i]);
+  cgen_lines(ce, prelude_macros, sizeof prelude_macros / sizeof prelude_macros[0]);
   bool need[DT_COUNT] = {0};
   sat_needed(ce, need);
   for (int t = 0; t < DT_COUNT; t++)

@@ -21,6 +21,10 @@ void cgen_line(CEmit *ce, int depth, const char *fmt, ...) {
   fputc('\n', ce->f);
 }
 
+void cgen_lines(CEmit *ce, const char *const *lines, size_t n) {
+  for (size_t i = 0; i < n; i++) fprintf(ce->f, "%s\n", lines[i]);
+}
+
 const char *cgen_shape(const Shape *s, char *buf, size_t n) {
   shape_str(s, buf, n);
   return buf;

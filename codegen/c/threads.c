@@ -28,8 +28,7 @@ static const char *const threads_macros[] = {
 };
 
 void cgen_c_threads(CEmit *ce) {
-  for (size_t i = 0; i < sizeof threads_macros / sizeof threads_macros[0]; i++)
-    cgen_printf(ce, "%s\n", threads_macros[i]);
+  cgen_lines(ce, threads_macros, sizeof threads_macros / sizeof threads_macros[0]);
 }
 
 bool cgen_par_worth(double flops) { return flops >= CGEN_PAR_MIN_FLOPS; }

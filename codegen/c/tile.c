@@ -32,8 +32,7 @@ static const char *const fma_macros[] = {
 };
 
 void tile_prelude(CEmit *ce) {
-  for (size_t i = 0; i < sizeof fma_macros / sizeof fma_macros[0]; i++)
-    cgen_printf(ce, "%s\n", fma_macros[i]);
+  cgen_lines(ce, fma_macros, sizeof fma_macros / sizeof fma_macros[0]);
 }
 
 /* "e * s", "e" when s is 1, nothing when s is 0; appended with " + " when not first. */

@@ -182,6 +182,6 @@ void cgen_c_vecmath(CEmit *ce) {
   for (int i = 0; i < VEC_COUNT; i++) {
     if (!(need & 1u << i)) continue;
     cgen_printf(ce, "\n");
-    for (size_t l = 0; l < fns[i].lines; l++) cgen_printf(ce, "%s\n", fns[i].text[l]);
+    cgen_lines(ce, fns[i].text, fns[i].lines);
   }
 }
