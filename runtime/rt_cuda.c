@@ -163,6 +163,11 @@ int rt_cuda_download(RtCuda *c, void *dst, unsigned long long src, size_t bytes)
   return bind(c) || CU_CHECK(c, MemcpyDtoHAsync(dst, src, bytes, c->stream), NULL) ? -1 : 0;
 }
 
+int rt_cuda_copy(RtCuda *c, unsigned long long dst, unsigned long long src, size_t bytes) {
+  if (!bytes) return 0;
+  return bind(c) || CU_CHECK(c, MemcpyDtoDAsync(dst, src, bytes, c->stream), NULL) ? -1 : 0;
+}
+
 int rt_cuda_memset(RtCuda *c, unsigned long long dst, unsigned char value, size_t bytes) {
   if (!bytes) return 0;
   return bind(c) || CU_CHECK(c, MemsetD8Async(dst, value, bytes, c->stream), NULL) ? -1 : 0;

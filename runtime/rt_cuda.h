@@ -61,6 +61,8 @@ int rt_cuda_alloc(RtCuda *c, size_t bytes, unsigned long long *ptr);
 int rt_cuda_upload(RtCuda *c, unsigned long long dst, const void *src, size_t bytes);
 int rt_cuda_download(RtCuda *c, void *dst, unsigned long long src, size_t bytes);
 int rt_cuda_memset(RtCuda *c, unsigned long long dst, unsigned char value, size_t bytes);
+/* Device to device; the two ranges must not overlap. */
+int rt_cuda_copy(RtCuda *c, unsigned long long dst, unsigned long long src, size_t bytes);
 /* Launches kernel k with a grid of gx*gy*gz blocks of `block` threads; args as for
  * cuLaunchKernel (one pointer per parameter).  0 or -1. */
 int rt_cuda_launch(RtCuda *c, int k, unsigned gx, unsigned gy, unsigned gz, unsigned block,

@@ -49,6 +49,8 @@ enum { /* CUdevice_attribute values */
   X(MemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2",                                              \
     (CUdeviceptr dst, const void *src, size_t n, CUstream s))                             \
   X(MemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", (void *dst, CUdeviceptr src, size_t n, CUstream s)) \
+  X(MemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2",                                              \
+    (CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream s))                             \
   X(LaunchKernel, "cuLaunchKernel",                                                       \
     (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,       \
      unsigned bz, unsigned shmem, CUstream s, void **params, void **extra))               \

@@ -306,7 +306,7 @@ static const CmdOpt opts[] = {
     {"--embed-max", "BYTES", CMD_COMPILE, set_embed, "embed weights up to this size, else write OUT.weights"},
     {"--list-ops", NULL, CMD_COMPILE, set_list_ops, "print the ONNX operators and core ops dlc supports"},
     {"--stats", NULL, CMD_COMPILE, set_stats, "print each pass with node counts, then kernels, arena and weight bytes"},
-    {"--target", "c|cuda", CMD_COMPILE | CMD_RUN | CMD_BENCH, set_target, "generate C for the CPU (default) or CUDA for a GPU"},
+    {"--target", "c|cuda", CMD_COMPILE | CMD_RUN | CMD_BENCH | CMD_TRAIN, set_target, "generate C for the CPU (default) or CUDA for a GPU"},
     {"--cuda-arch", "SM", CMD_COMPILE, set_cuda_arch, "with --cuda-aot: the PTX's architecture (default sm_80)"},
     {"--cuda-aot", NULL, CMD_COMPILE, set_cuda_aot, "compile the kernels to PTX now (NVRTC) and embed it"},
     {"--input", "NAME=FILE.npy", CMD_RUN | CMD_BENCH, set_input, "an input's values (others are seeded random)"},

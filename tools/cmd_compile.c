@@ -192,7 +192,6 @@ int cmd_compile(int argc, char **argv) {
   if (a.cuda_arch && !a.cuda_aot) return cmd_fail("--cuda-arch is the architecture of --cuda-aot's PTX; add --cuda-aot");
   if (!a.train && (a.loss_given || a.optim_given || a.sched_given || a.lr > 0))
     return cmd_fail("--loss, --optimizer, --schedule and --lr need --train");
-  if (a.train && a.cuda) return cmd_fail("--train generates C for the CPU; drop --target cuda");
   if (a.name && !is_c_identifier(a.name))
     return cmd_fail("--name '%s': not a C identifier", a.name);
   OutFile *o = calloc(OUT_COUNT, sizeof *o);

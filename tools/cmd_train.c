@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cmd_train.h"
+#include "rt_cuda.h"
 
 #define FASHION_MNIST "/usr/share/datasets/fashion-mnist"
 
@@ -40,7 +41,7 @@ static int build(TrainRun *r, DlcErr *e) {
   PassOptions po = r->a->passes;
   po.training = true;
   JitOptions jo = {.cflags = r->a->cflags ? r->a->cflags : "-O3 -march=native", .keep = r->a->keep, .passes = &po,
-                   .threads = r->a->threads};
+                   .threads = r->a->threads, .cuda = r->a->cuda};
   r->m = jit_build(r->g, &jo, e);
   if (r->m && r->a->keep) fprintf(stderr, "dlc: note: generated code kept in %s\n", jit_dir(r->m));
   r->nout = ir_num_model_outputs(r->g);
@@ -165,6 +166,7 @@ int cmd_train(int argc, char **argv) {
   if (!a.load.batch) a.load.batch = 64;
   TrainRun r = {.a = &a};
   DlcErr e;
+  if (a.cuda && rt_cuda_probe(&e)) return cmd_fail("--target cuda: %s", e.msg);
   int rc = !(r.g = cmd_load(&a, &e)) || cmd_train_check(r.g, &a, &e) || load_data(&r, &e) || build(&r, &e) ||
                    run_epochs(&r, &e)
                ? -1

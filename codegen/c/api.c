@@ -195,6 +195,7 @@ static void emit_strerror(CEmit *ce) {
   cgen_printf(ce, "\nconst char *%s_strerror(int status) {\n  switch (status) {\n", ce->o->name);
   for (size_t i = 0; i < sizeof msg / sizeof msg[0]; i++)
     cgen_line(ce, 1, "case %s_%s: return \"%s\";", ce->uname, msg[i][0], msg[i][1]);
+  if (ce->mutable_weights) cgen_line(ce, 1, "case %s_ERR_STEP: return \"no training step of that index\";", ce->uname);
   cgen_line(ce, 1, "default: return \"unknown status\";");
   cgen_printf(ce, "  }\n}\n");
 }

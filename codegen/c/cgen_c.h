@@ -112,9 +112,23 @@ void cgen_par_for(CEmit *ce, int depth); /* marks the loop written next */
 bool cgen_infer_input(const CEmit *ce, int which);
 /* Per kernel: whether it computes something that outputs[0..n) need (malloc'd). */
 bool *cgen_needed_kernels(const CEmit *ce, const int *outputs, int n);
+/* Whether the values outputs[0..n) need read input `which`. */
+bool cgen_reads_input(const CEmit *ce, const int *outputs, int n, int which);
+/* The node ids of step k's outputs into ids (room for nupd + 1): its loss, then, with
+ * update, the new values of its parameters and state.  Returns their count. */
+int cgen_step_outputs(const CEmit *ce, int k, bool update, int *ids);
 void cgen_c_train_header(CEmit *ce); /* the steps' and parameters' prototypes */
 void cgen_c_train(CEmit *ce);        /* the step functions (train_step.c) */
+/* NAME_<step>_step, NAME_<step>_loss, NAME_step and NAME_step_name over the bodies
+ * `static int dlc_step<k>_update|loss(NAME *m, const void *const *in, float *loss)`
+ * that the backend wrote before (train_step.c; both backends). */
+void cgen_train_faces(CEmit *ce);
 void cgen_c_train_params(CEmit *ce); /* NAME_save, NAME_load, NAME_param (train_params.c) */
+/* The table of parameters (dlc_params, DLC_NUM_PARAMS) and the static helpers that
+ * write and read one record of the parameters' file over a weight block:
+ * dlc_save_one(FILE *, const unsigned char *w, const struct dlc_param *) and
+ * dlc_load_one(FILE *, unsigned char *w) (both backends). */
+void cgen_param_io(CEmit *ce);
 /* Copies the embedded weights into m->weights and makes the outputs' scratch:
  * `static int dlc_train_init(NAME *m)`, emitted before NAME_init. */
 void cgen_c_train_init(CEmit *ce);

@@ -95,14 +95,8 @@ static int param_table(CEmit *ce) {
 
 /* ---- the code of save, load and param ---- */
 
-static const char *const io_code[] = {
-    "",
-    "void *@_param(@ *m, const char *name) {",
-    "  int i;",
-    "  for (i = 0; i < DLC_NUM_PARAMS; i++)",
-    "    if (!strcmp(dlc_params[i].name, name)) return m->weights + dlc_params[i].offset;",
-    "  return NULL;",
-    "}",
+/* The helpers both backends share: one record written or read over a weight block. */
+static const char *const io_helpers[] = {
     "",
     "static int dlc_put(FILE *f, uint64_t v, int bytes) {",
     "  unsigned char b[8];",
@@ -133,17 +127,6 @@ static const char *const io_code[] = {
     "  return r;",
     "}",
     "",
-    "int @_save(const @ *m, const char *path) {",
-    "  FILE *f = fopen(path, \"wb\");",
-    "  int i, r = 0;",
-    "  if (!f) return $_ERR_WEIGHTS_OPEN;",
-    "  r |= fwrite(\"DLCPRM01\", 1, 8, f) == 8 ? 0 : -1;",
-    "  r |= dlc_put(f, DLC_NUM_PARAMS, 8);",
-    "  for (i = 0; i < DLC_NUM_PARAMS; i++) r |= dlc_save_one(f, m->weights, &dlc_params[i]);",
-    "  if (fclose(f)) r = -1;",
-    "  return r ? $_ERR_WEIGHTS_OPEN : $_OK;",
-    "}",
-    "",
     "/* Reads one record into w; -1 when it is not one of this model's parameters. */",
     "static int dlc_load_one(FILE *f, unsigned char *w) {",
     "  char name[4097], dt[9] = {0};",
@@ -159,6 +142,28 @@ static const char *const io_code[] = {
     "  if (dlc_get(f, &bytes, 8) || bytes != (uint64_t)dlc_params[i].bytes) return -1;",
     "  if (bytes && fread(w + dlc_params[i].offset, 1, (size_t)bytes, f) != (size_t)bytes) return -1;",
     "  return 0;",
+    "}",
+};
+
+/* The C backend's entry points, over m->weights. */
+static const char *const io_entries[] = {
+    "",
+    "void *@_param(@ *m, const char *name) {",
+    "  int i;",
+    "  for (i = 0; i < DLC_NUM_PARAMS; i++)",
+    "    if (!strcmp(dlc_params[i].name, name)) return m->weights + dlc_params[i].offset;",
+    "  return NULL;",
+    "}",
+    "",
+    "int @_save(const @ *m, const char *path) {",
+    "  FILE *f = fopen(path, \"wb\");",
+    "  int i, r = 0;",
+    "  if (!f) return $_ERR_WEIGHTS_OPEN;",
+    "  r |= fwrite(\"DLCPRM01\", 1, 8, f) == 8 ? 0 : -1;",
+    "  r |= dlc_put(f, DLC_NUM_PARAMS, 8);",
+    "  for (i = 0; i < DLC_NUM_PARAMS; i++) r |= dlc_save_one(f, m->weights, &dlc_params[i]);",
+    "  if (fclose(f)) r = -1;",
+    "  return r ? $_ERR_WEIGHTS_OPEN : $_OK;",
     "}",
     "",
     "int @_load(@ *m, const char *path) {",
@@ -184,13 +189,22 @@ static const char *const io_code[] = {
     "}",
 };
 
-/* Writes io_code with @ for the model's name and $ for it in upper case. */
-void cgen_c_train_params(CEmit *ce) {
-  param_table(ce);
-  for (size_t i = 0; i < sizeof io_code / sizeof io_code[0]; i++) {
-    for (const char *p = io_code[i]; *p; p++)
+/* Writes lines[0..n) with @ for the model's name and $ for it in upper case. */
+static void put_code(CEmit *ce, const char *const *lines, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    for (const char *p = lines[i]; *p; p++)
       if (*p == '@' || *p == '$') cgen_printf(ce, "%s", *p == '$' ? ce->uname : ce->o->name);
       else fputc(*p, ce->f);
     fputc('\n', ce->f);
   }
+}
+
+void cgen_param_io(CEmit *ce) {
+  param_table(ce);
+  put_code(ce, io_helpers, sizeof io_helpers / sizeof io_helpers[0]);
+}
+
+void cgen_c_train_params(CEmit *ce) {
+  cgen_param_io(ce);
+  put_code(ce, io_entries, sizeof io_entries / sizeof io_entries[0]);
 }

@@ -43,8 +43,7 @@ bool *cgen_needed_kernels(const CEmit *ce, const int *outputs, int n) {
   return k;
 }
 
-/* Whether the values outputs[0..n) need read the input of position `which`. */
-static bool reads_input(const CEmit *ce, const int *outputs, int n, int which) {
+bool cgen_reads_input(const CEmit *ce, const int *outputs, int n, int which) {
   bool *need = needed_nodes(ce, outputs, n, NULL);
   bool r = need[ir_input_id(ce->g, which)];
   free(need);
@@ -52,11 +51,10 @@ static bool reads_input(const CEmit *ce, const int *outputs, int n, int which) {
 }
 
 bool cgen_infer_input(const CEmit *ce, int which) {
-  return !ce->g->nstep || reads_input(ce, ce->g->out, ir_num_model_outputs(ce->g), which);
+  return !ce->g->nstep || cgen_reads_input(ce, ce->g->out, ir_num_model_outputs(ce->g), which);
 }
 
-/* The node ids of step k's outputs: the loss alone, or with its updates. */
-static int step_outputs(const CEmit *ce, int k, bool update, int *ids) {
+int cgen_step_outputs(const CEmit *ce, int k, bool update, int *ids) {
   const GraphStep *st = &ce->g->step[k];
   int n = update ? st->nupd + 1 : 1;
   for (int j = 0; j < n; j++) ids[j] = ce->g->out[st->out0 + j];
@@ -66,7 +64,7 @@ static int step_outputs(const CEmit *ce, int k, bool update, int *ids) {
 static bool step_input(const CEmit *ce, int k, int which) {
   int *ids = malloc(sizeof(int) * (size_t)(ce->g->step[k].nupd + 1));
   DLC_ASSERT(ids);
-  bool r = reads_input(ce, ids, step_outputs(ce, k, true, ids), which);
+  bool r = cgen_reads_input(ce, ids, cgen_step_outputs(ce, k, true, ids), which);
   free(ids);
   return r;
 }
@@ -116,7 +114,7 @@ static void step_body(CEmit *ce, int k, bool update) {
   cgen_line(ce, 1, "out[%d] = &dlc_loss;", ce->g->step[k].out0);
   int *ids = malloc(sizeof(int) * (size_t)(ce->g->step[k].nupd + 1));
   DLC_ASSERT(ids);
-  bool *need = cgen_needed_kernels(ce, ids, step_outputs(ce, k, update, ids));
+  bool *need = cgen_needed_kernels(ce, ids, cgen_step_outputs(ce, k, update, ids));
   for (int t = 0; t < ce->s->nk; t++)
     if (need[t]) cgen_kernel_call(ce, &ce->s->k[t]);
   free(need), free(ids);
@@ -190,17 +188,28 @@ void cgen_c_train_header(CEmit *ce) {
   cgen_printf(ce, "/* The parameters and the optimizer's state, by name, in a file (docs/TRAINING.md);\n"
                   " * load takes any subset of them, and on failure changes nothing. */\n");
   cgen_printf(ce, "int %s_save(const %s *m, const char *path);\nint %s_load(%s *m, const char *path);\n", nm, nm, nm, nm);
-  cgen_printf(ce, "/* The values of the parameter of that name in m, or NULL. */\n");
+  if (ce->device)
+    cgen_printf(ce, "/* A host copy of the values of the parameter of that name, fetched from the device\n"
+                    " * now, or NULL (unknown name, or the device failed).  It stays valid until the\n"
+                    " * next NAME_param, NAME_save or NAME_load on m; writing to it changes nothing on\n"
+                    " * the device (NAME_load does). */\n");
+  else cgen_printf(ce, "/* The values of the parameter of that name in m, or NULL. */\n");
   cgen_printf(ce, "void *%s_param(%s *m, const char *name);\n", nm, nm);
+}
+
+void cgen_train_faces(CEmit *ce) {
+  for (int k = 0; k < ce->g->nstep; k++) {
+    typed_step(ce, k, true);
+    typed_step(ce, k, false);
+  }
+  untyped(ce);
 }
 
 void cgen_c_train(CEmit *ce) {
   for (int k = 0; k < ce->g->nstep; k++) {
     step_body(ce, k, true);
     step_body(ce, k, false);
-    typed_step(ce, k, true);
-    typed_step(ce, k, false);
   }
-  untyped(ce);
+  cgen_train_faces(ce);
   cgen_c_train_params(ce);
 }

@@ -5,6 +5,7 @@
  * schedule order on one stream, copies the outputs out and checks the error flag;
  * NAME_infer is the C backend's own (cgen_c_infer). */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cuda.h"
@@ -33,6 +34,14 @@ static bool input_needed(const CEmit *c, int id) {
   return cgen_is_used(c, id);
 }
 
+/* Whether some node lives in output buffer j (m->out[j]); else output j is read from
+ * where its node lives. */
+static bool output_buffer_used(const CEmit *c, int j) {
+  for (int i = 0; i < c->g->n; i++)
+    if (c->p->loc[i].kind == LOC_OUTPUT && c->p->loc[i].index == j) return true;
+  return false;
+}
+
 /* ---- NAME_run ---- */
 
 static void launch_call(CuEmit *ce, int k) {
@@ -51,29 +60,28 @@ static void launch_call(CuEmit *ce, int k) {
   cgen_line(&ce->c, 1, "}");
 }
 
-static void emit_run(CuEmit *ce) {
+void cuda_launches(CuEmit *ce, const bool *need) {
+  for (int t = 0; t < ce->c.s->nk; t++)
+    for (int k = ce->kfirst[t]; (!need || need[t]) && k < ce->kfirst[t + 1]; k++) launch_call(ce, k);
+}
+
+int cuda_uploads(CuEmit *ce, const int *outputs, int n) {
   CEmit *c = &ce->c;
-  const char *u = c->uname;
-  int ni = ir_num_inputs(c->g), uploads = 0;
-  char addr[128];
-  cgen_printf(c, "\nint %s_run(%s *m, const void *const *in, void *const *out) {\n", c->o->name, c->o->name);
-  if (cuda_has_err(ce)) cgen_line(c, 1, "int flag = 0;");
-  for (int i = 0; i < ni; i++) {
+  int uploads = 0;
+  for (int i = 0; i < ir_num_inputs(c->g); i++) {
     const Node *x = cgen_io_node(c, i, false);
-    if (!bytes_of(x) || !input_needed(c, x->id)) continue;
+    bool reads = c->mutable_weights ? cgen_reads_input(c, outputs, n, i) : input_needed(c, x->id);
+    if (!bytes_of(x) || !reads) continue;
     cgen_line(c, 1, "if (rt_cuda_upload(m->cu, m->in[%d], in[%d], %" PRId64 ")) return %s_ERR_DEVICE;", i, i,
-              bytes_of(x), u);
+              bytes_of(x), c->uname);
     uploads++;
   }
-  if (!uploads) cgen_line(c, 1, "(void)in;");
-  for (int k = 0; k < ce->nl; k++) launch_call(ce, k);
-  for (int j = 0; j < c->g->nout; j++) {
-    const Node *y = c->g->nodes[c->g->out[j]];
-    cuda_dev_addr(ce, y->id, addr, sizeof addr);
-    cgen_line(c, 1, "if (rt_cuda_download(m->cu, out[%d], %s, %" PRId64 ")) return %s_ERR_DEVICE;", j, addr,
-              bytes_of(y), u);
-  }
-  if (!c->g->nout) cgen_line(c, 1, "(void)out;");
+  return uploads;
+}
+
+void cuda_finish(CuEmit *ce) {
+  CEmit *c = &ce->c;
+  const char *u = c->uname;
   if (cuda_has_err(ce))
     cgen_line(c, 1, "if (rt_cuda_download(m->cu, &flag, m->err, sizeof flag)) return %s_ERR_DEVICE;", u);
   cgen_line(c, 1, "if (rt_cuda_sync(m->cu)) return %s_ERR_DEVICE;", u);
@@ -83,6 +91,29 @@ static void emit_run(CuEmit *ce) {
     cgen_line(c, 2, "return %s_ERR_INDEX;", u);
     cgen_line(c, 1, "}");
   }
+}
+
+/* A model with training steps runs only the kernels its own outputs need: never a
+ * step's update. */
+static void emit_run(CuEmit *ce) {
+  CEmit *c = &ce->c;
+  const char *u = c->uname;
+  int no = ir_num_model_outputs(c->g);
+  char addr[128];
+  cgen_printf(c, "\nint %s_run(%s *m, const void *const *in, void *const *out) {\n", c->o->name, c->o->name);
+  if (cuda_has_err(ce)) cgen_line(c, 1, "int flag = 0;");
+  if (!cuda_uploads(ce, c->g->out, no)) cgen_line(c, 1, "(void)in;");
+  bool *need = c->mutable_weights ? cgen_needed_kernels(c, c->g->out, no) : NULL;
+  cuda_launches(ce, need);
+  free(need);
+  for (int j = 0; j < no; j++) {
+    const Node *y = c->g->nodes[c->g->out[j]];
+    cuda_dev_addr(ce, y->id, addr, sizeof addr);
+    cgen_line(c, 1, "if (rt_cuda_download(m->cu, out[%d], %s, %" PRId64 ")) return %s_ERR_DEVICE;", j, addr,
+              bytes_of(y), u);
+  }
+  if (!no) cgen_line(c, 1, "(void)out;");
+  cuda_finish(ce);
   cgen_line(c, 1, "return %s_OK;", u);
   cgen_printf(c, "}\n");
 }
@@ -101,21 +132,30 @@ static void emit_alloc(CuEmit *ce) {
   for (int i = 0; i < ni; i++)
     cgen_line(c, 1, "if (rt_cuda_alloc(m->cu, %" PRId64 ", &m->in[%d])) return -1;", bytes_of(cgen_io_node(c, i, false)), i);
   for (int j = 0; j < no; j++)
-    cgen_line(c, 1, "if (rt_cuda_alloc(m->cu, %" PRId64 ", &m->out[%d])) return -1;", bytes_of(cgen_io_node(c, j, true)), j);
+    if (output_buffer_used(c, j))
+      cgen_line(c, 1, "if (rt_cuda_alloc(m->cu, %" PRId64 ", &m->out[%d])) return -1;", bytes_of(cgen_io_node(c, j, true)), j);
   if (cuda_has_err(ce))
     cgen_line(c, 1, "if (rt_cuda_alloc(m->cu, sizeof(int), &m->err) || rt_cuda_memset(m->cu, m->err, 0, sizeof(int))) return -1;");
   cgen_line(c, 1, "return 0;");
   cgen_printf(c, "}\n");
 }
 
-/* Embedded weights: each array to its place in the device's weight block. */
+/* Embedded weights: each array to its place in the device's weight block.  A model
+ * that trains embeds no arrays of zeros (the optimizer's state): its block is zeroed
+ * first. */
 static void emit_upload_embedded(CuEmit *ce) {
   CEmit *c = &ce->c;
   cgen_printf(c, "\nstatic int dlc_upload_weights(%s *m) {\n", c->o->name);
+  if (c->mutable_weights)
+    cgen_line(c, 1, "if (rt_cuda_memset(m->cu, m->weights, 0, %s_WEIGHT_BYTES)) return %s_ERR_DEVICE;", c->uname,
+              c->uname);
   for (int i = 0; i < c->g->n; i++) {
     const Node *n = c->g->nodes[i];
     char w[32];
-    if ((n->op != OP_PARAM && n->op != OP_CONST) || c->p->loc[i].kind != LOC_WEIGHT || !cgen_is_used(c, i)) continue;
+    bool embeds = c->mutable_weights ? cgen_train_embeds(c, n)
+                                     : (n->op == OP_PARAM || n->op == OP_CONST) && c->p->loc[i].kind == LOC_WEIGHT &&
+                                           cgen_is_used(c, i);
+    if (!embeds) continue;
     cgen_line(c, 1, "if (rt_cuda_upload(m->cu, m->weights + %" PRId64 ", %s, %" PRId64 ")) return %s_ERR_DEVICE;",
               c->p->loc[i].offset, cgen_weight_name(n, w, sizeof w), bytes_of(n), c->uname);
   }
@@ -161,6 +201,13 @@ static void emit_init(CuEmit *ce) {
   cgen_line(c, 1, "if (%sweights) return %s_ERR_WEIGHTS_ARG;", c->embedded ? "" : "!", u);
   cgen_line(c, 1, "m = (%s *)calloc(1, sizeof *m);", nm);
   cgen_line(c, 1, "if (!m) return %s_ERR_NOMEM;", u);
+  if (c->mutable_weights) {
+    cgen_line(c, 1, "m->host = (unsigned char *)malloc((size_t)%s_WEIGHT_BYTES + 1);", u);
+    cgen_line(c, 1, "if (!m->host) {");
+    cgen_line(c, 2, "free(m);");
+    cgen_line(c, 2, "return %s_ERR_NOMEM;", u);
+    cgen_line(c, 1, "}");
+  }
   cgen_line(c, 1, "m->cu = rt_cuda_open(%s, dlc_kernel_names, %d);",
             aot ? "NULL, 0, dlc_kernel_text, DLC_KERNEL_LINES" : "dlc_kernel_text, DLC_KERNEL_LINES, NULL, 0",
             ce->nl);
@@ -179,6 +226,7 @@ static void emit_free(CuEmit *ce) {
   cgen_printf(&ce->c, "\nvoid %s_free(%s *m) {\n", ce->c.o->name, ce->c.o->name);
   cgen_line(&ce->c, 1, "if (!m) return;");
   cgen_line(&ce->c, 1, "rt_cuda_close(m->cu);");
+  if (ce->c.mutable_weights) cgen_line(&ce->c, 1, "free(m->host);");
   cgen_line(&ce->c, 1, "free(m);");
   cgen_printf(&ce->c, "}\n");
 }
@@ -197,6 +245,8 @@ static void emit_strerror(CuEmit *ce) {
   cgen_printf(&ce->c, "\nconst char *%s_strerror(int status) {\n  switch (status) {\n", ce->c.o->name);
   for (size_t i = 0; i < sizeof msg / sizeof msg[0]; i++)
     cgen_line(&ce->c, 1, "case %s_%s: return \"%s\";", ce->c.uname, msg[i][0], msg[i][1]);
+  if (ce->c.mutable_weights)
+    cgen_line(&ce->c, 1, "case %s_ERR_STEP: return \"no training step of that index\";", ce->c.uname);
   cgen_line(&ce->c, 1, "default: return \"unknown status\";");
   cgen_printf(&ce->c, "  }\n}\n");
   cgen_printf(&ce->c, "\nconst char *%s_device_error(void) { return rt_cuda_last_error(); }\n", ce->c.o->name);

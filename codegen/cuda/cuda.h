@@ -43,6 +43,7 @@ typedef struct CuEmit {
   const char *it;          /* the index type of the kernel being written */
   const int *kids;         /* the nodes of the schedule kernel being written */
   int kn;
+  int *kfirst;             /* per schedule kernel: its first launch; kfirst[nk] = nl */
 } CuEmit;
 
 /* The launch of the nodes ids[0..n) (the result is the last): its arguments, its
@@ -142,5 +143,17 @@ int cuda_host_prelude(CuEmit *ce, const char *text);
 bool cuda_has_err(const CuEmit *ce); /* a kernel takes the error flag */
 /* api.c: NAME_run, NAME_infer, NAME_init, NAME_free, NAME_strerror, NAME_device_error. */
 void cuda_host_api(CuEmit *ce);
+/* The launches of the schedule kernels with need[t] (NULL: all), in order, inside a
+ * function returning the model's status. */
+void cuda_launches(CuEmit *ce, const bool *need);
+/* Uploads in[i] for each input that the values outputs[0..n) read; how many. */
+int cuda_uploads(CuEmit *ce, const int *outputs, int n);
+/* The end of a run: the copies queued before it, then `int flag` downloaded (when a
+ * kernel can set it), the stream synchronised and the flag checked. */
+void cuda_finish(CuEmit *ce);
+
+/* train.c: for a graph with training steps, the step bodies, their faces (the C
+ * backend's), NAME_param, NAME_save and NAME_load over a host copy of the weights. */
+void cuda_train(CuEmit *ce);
 
 #endif

@@ -8,21 +8,14 @@
  * are compiled now and the host C carries their PTX instead.
  *
  * The .c reads top to bottom as: the loader's declarations and the kernels as strings
- * (host.c), the weights (the C backend's weights.c), the entry points (api.c). */
+ * (host.c), the weights (the C backend's weights.c), the entry points (api.c), and for
+ * a graph with training steps, the steps and the parameters' file (train.c). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cuda.h"
 #include "rt_cuda.h"
-
-/* Training steps (NAME_<step>_step, NAME_save, ...) have no CUDA host code yet. */
-static int check_graph(const Graph *g, DlcErr *e) {
-  if (g->nstep)
-    return dlc_errf(e, "cuda: '%s' has training steps (%d), which the CUDA backend does not generate yet: "
-                       "compile them with --target c", g->name ? g->name : "model", g->nstep);
-  return 0;
-}
 
 static int check_options(const CgenOptions *o, DlcErr *e) {
   const char *s = o->name;
@@ -41,12 +34,13 @@ static int emitter_init(CuEmit *ce, const Graph *g, const Schedule *s, const Pla
   static const CudaOptions none = {0};
   memset(ce, 0, sizeof *ce);
   ce->c = (CEmit){.g = g, .s = s, .p = p, .o = o, .e = e, .device = true,
-                  .embedded = !cgen_c_needs_weights_file(g, p, o)};
+                  .embedded = !cgen_c_needs_weights_file(g, p, o), .mutable_weights = g->nstep > 0};
   ce->opt = cu ? cu : &none;
   ce->it = "int";
   cgen_ident(o->name, true, ce->c.uname, sizeof ce->c.uname);
   ce->scratch = malloc(sizeof(int64_t) * (size_t)(g->n ? g->n : 1));
-  if (!ce->scratch) return dlc_errf(e, "cuda: out of memory");
+  ce->kfirst = calloc((size_t)s->nk + 1, sizeof(int));
+  if (!ce->scratch || !ce->kfirst) return dlc_errf(e, "cuda: out of memory");
   for (int i = 0; i < g->n; i++) ce->scratch[i] = -1;
   return 0;
 }
@@ -55,6 +49,7 @@ static void emitter_free(CuEmit *ce) {
   for (int i = 0; i < ce->nl; i++) free(ce->l[i].args);
   free(ce->l);
   free(ce->scratch);
+  free(ce->kfirst);
 }
 
 /* The kernels' CUDA C, into a string (malloc'd). */
@@ -76,7 +71,7 @@ int cgen_cuda_source(const Graph *g, const Schedule *s, const Plan *p, const Cge
   CuEmit ce;
   memset(&ce, 0, sizeof ce);
   *src = NULL;
-  int r = check_graph(g, e) || check_options(o, e) || emitter_init(&ce, g, s, p, o, NULL, e) ? -1
+  int r = check_options(o, e) || emitter_init(&ce, g, s, p, o, NULL, e) ? -1
                                                                                         : device_source(&ce, src);
   emitter_free(&ce);
   return r;
@@ -98,7 +93,7 @@ int cgen_cuda(const Graph *g, const Schedule *s, const Plan *p, const CgenOption
   CuEmit ce;
   char *text = NULL;
   memset(&ce, 0, sizeof ce);
-  if (check_graph(g, e) || check_options(o, e) || emitter_init(&ce, g, s, p, o, cu, e))
+  if (check_options(o, e) || emitter_init(&ce, g, s, p, o, cu, e))
     return emitter_free(&ce), -1;
   ce.c.f = h;
   int r = cgen_c_header(&ce.c) || kernel_text(&ce, &text) ? -1 : 0;
@@ -108,6 +103,7 @@ int cgen_cuda(const Graph *g, const Schedule *s, const Plan *p, const CgenOption
     r = cgen_c_weights(&ce.c, weights);
   }
   if (!r) cuda_host_api(&ce);
+  if (!r && g->nstep) cuda_train(&ce);
   free(text);
   emitter_free(&ce);
   if (!r && (ferror(c) || ferror(h))) return dlc_errf(e, "cgen: writing the generated code failed");

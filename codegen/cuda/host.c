@@ -16,6 +16,7 @@ static const char *const loader_decls[] = {
     "int rt_cuda_upload(struct RtCuda *c, unsigned long long dst, const void *src, size_t bytes);",
     "int rt_cuda_download(struct RtCuda *c, void *dst, unsigned long long src, size_t bytes);",
     "int rt_cuda_memset(struct RtCuda *c, unsigned long long dst, unsigned char value, size_t bytes);",
+    "int rt_cuda_copy(struct RtCuda *c, unsigned long long dst, unsigned long long src, size_t bytes);",
     "int rt_cuda_launch(struct RtCuda *c, int k, unsigned gx, unsigned gy, unsigned gz, unsigned block,",
     "                   unsigned shmem, void **args);",
     "int rt_cuda_sync(struct RtCuda *c);",
@@ -64,6 +65,8 @@ static void model_struct(CuEmit *ce, bool has_err) {
   cgen_line(c, 1, "unsigned long long in[%d];     /* device copies of the inputs */", ni ? ni : 1);
   cgen_line(c, 1, "unsigned long long out[%d];    /* device buffers of the outputs */", no ? no : 1);
   if (has_err) cgen_line(c, 1, "unsigned long long err;       /* device int: a gather index was out of range */");
+  if (c->mutable_weights)
+    cgen_line(c, 1, "unsigned char *host;          /* host copy of the weights: NAME_param, _save, _load */");
   cgen_printf(c, "};\n");
 }
 

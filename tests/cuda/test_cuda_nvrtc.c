@@ -3,8 +3,10 @@
  * when the ONNX frontend is built), at -O0 and at -O2 with each fusion mode, compiled
  * by NVRTC to PTX for sm_80 and sm_90 with an empty log (a warning fails), and the
  * generated host C compiled with every warning an error, with runtime/rt_cuda.h
- * included so that its declarations of the loader must agree.  One model also goes
- * through --cuda-aot (PTX embedded).
+ * included so that its declarations of the loader must agree.  The training step of
+ * every model of models/ (its training statements, else cross-entropy with Adam) goes
+ * through the same at -O0 and at -O2 --fuse=all.  One model also goes through
+ * --cuda-aot (PTX embedded).
  *
  * Skips (exit 77) with a message when libnvrtc cannot be opened, unless told it must
  * be there (DLC_CUDA=ON).
@@ -21,6 +23,7 @@
 #include "frontend.h"
 #include "passes.h"
 #include "rt_cuda.h"
+#include "train_graph.h"
 
 static const char *root;
 static int kernels_compiled;
@@ -96,6 +99,8 @@ static void check_level(const Graph *g0, int level, FuseMode fuse, const char *p
   PassOptions po = pass_options(level);
   po.fuse = fuse;
   po.verify = true;
+  po.training = g0->nstep > 0;
+  if (po.training) snprintf(what + strlen(what), sizeof what - strlen(what), " (training step)");
   Graph *g = pass_clone(g0);
   Schedule *s;
   Plan *p;
@@ -136,6 +141,19 @@ static void check_model(const char *path) {
   ir_graph_free(g);
 }
 
+static void check_train(const char *path) {
+  DlcErr e;
+  Graph *g = cuda_train_graph(path, 2, &e);
+  if (!g) {
+    check_failures++;
+    fprintf(stderr, "%s (training): %s\n", path, e.msg);
+    return;
+  }
+  check_level(g, 0, FUSE_NONE, path);
+  check_level(g, 2, FUSE_ALL, path);
+  ir_graph_free(g);
+}
+
 static void check_folder(const char *sub, const char *ext) {
   char dir[600];
   snprintf(dir, sizeof dir, "%s/%s", root, sub);
@@ -153,6 +171,7 @@ static void check_folder(const char *sub, const char *ext) {
       char path[1300];
       snprintf(path, sizeof path, "%s/%s", dir, name);
       check_model(path);
+      if (!strcmp(sub, "models") && !strcmp(ext, ".dlc")) check_train(path);
     }
     free(list[i]);
   }

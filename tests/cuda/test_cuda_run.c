@@ -21,31 +21,11 @@
 #include "check.h"
 #include "frontend.h"
 #include "jit.h"
+#include "cuda_check.h"
 #include "rt_cuda.h"
 
 static const char *root;
 static int runs;
-
-/* Seeded values: floats in [-2, 2], integers in [0, 3], bools. */
-static void *seeded(const Node *n, uint64_t *s) {
-  int64_t count = shape_numel(&n->shape);
-  void *b = calloc((size_t)(count ? count : 1), (size_t)dtype_size(n->dtype));
-  DLC_ASSERT(b);
-  for (int64_t k = 0; k < count; k++) {
-    *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
-    double u = (double)((*s * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
-    double v = dtype_is_float(n->dtype) ? 4 * u - 2 : n->dtype == DT_BOOL ? u < 0.5 : (double)(int)(4 * u);
-    dtype_store(n->dtype, b, k, v);
-  }
-  return b;
-}
-
-static bool agree(DType t, double a, double b) {
-  if (!dtype_is_float(t)) return a == b;
-  if (a != a || b != b) return a != a && b != b;
-  if (a == b) return true; /* also equal infinities */
-  return fabs(a - b) <= 1e-5 + 1e-4 * fabs(b);
-}
 
 static void compare(const Graph *g, void **gpu, void **cpu, const char *what) {
   for (int j = 0; j < g->nout; j++) {

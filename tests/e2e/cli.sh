@@ -79,6 +79,14 @@ keep)
   "$dlc" run "$model" --input x="$t/x.npy" --keep >/dev/null 2>"$t/stderr" || fail "dlc run --keep"
   dir=$(sed -n 's/^dlc: note: generated code kept in //p' "$t/stderr")
   [ -f "$dir/model.c" ] && [ -f "$dir/model.h" ] || fail "--keep: no model.c/model.h in '$dir'" ;;
+no_gpu)
+  # Where a CUDA driver and device are, there is nothing to refuse; elsewhere every
+  # command that runs on the GPU says so in one line, before it builds anything.
+  "$dlc" run "$model" --target cuda >/dev/null 2>"$t/probe" || true
+  grep -q "no CUDA" "$t/probe" || exit 0
+  expect_error "--target cuda: no CUDA" "$dlc" run "$model" --target cuda
+  expect_error "--target cuda: no CUDA" "$dlc" bench "$model" --target cuda
+  expect_error "--target cuda: no CUDA" "$dlc" train "$model" --data fashion-mnist --target cuda ;;
 help)
   "$dlc" --help | grep -q compile || fail "dlc --help lists no commands"
   for c in compile run dump; do "$dlc" $c --help | grep -q -- --shape || fail "dlc $c --help"; done

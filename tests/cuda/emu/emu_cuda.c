@@ -1,8 +1,8 @@
 /* emu_cuda.c — a CPU emulator of the few CUDA driver entry points libdlcrt's loader
  * uses, built as libcuda.so.1 for the tests only.  It is not a GPU: it runs the
  * kernels that emu_nvrtc.c built as C++, block after block, each block's threads as
- * OS threads that meet at __syncthreads (or, for a kernel that never synchronises,
- * one after another).  So generated host code, the loader and the kernels' indexing,
+ * fibers (ucontext) of one OS thread that take turns between __syncthreads (or, for
+ * a kernel that never synchronises, one after another).  So generated host code, the loader and the kernels' indexing,
  * bounds and block reductions run end to end on a machine without a GPU; what it
  * cannot show is anything about real hardware: timing, memory-model races between
  * blocks, register or shared-memory limits.
@@ -10,7 +10,7 @@
  * Device pointers are host pointers; every call is synchronous. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
-#include <pthread.h>
+#include <ucontext.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,11 +76,18 @@ int cuMemcpyHtoDAsync_v2(unsigned long long d, const void *h, size_t n, void *s)
 int cuMemcpyDtoHAsync_v2(void *h, unsigned long long d, size_t n, void *s) {
   return (void)s, memcpy(h, (const void *)(size_t)d, n), 0;
 }
+int cuMemcpyDtoDAsync_v2(unsigned long long d, unsigned long long src, size_t n, void *s) {
+  return (void)s, memcpy((void *)(size_t)d, (const void *)(size_t)src, n), 0;
+}
 
 /* ---- modules ---- */
 
-static pthread_barrier_t barrier;
-static void emu_barrier(void) { pthread_barrier_wait(&barrier); }
+/* A block of a kernel that synchronises: one fiber per thread, and the scheduler's
+ * context that runs them in turn.  __syncthreads hands control back to it. */
+#define FIBER_STACK (256 * 1024)
+static ucontext_t sched_ctx, *fiber_ctx;
+static unsigned fiber_cur;
+static void emu_barrier(void) { swapcontext(&fiber_ctx[fiber_cur], &sched_ctx); }
 
 static void remove_build(const char *so) {
   char dir[512], cmd[600];
@@ -159,20 +166,50 @@ static void *run_thread(void *arg) {
   return NULL;
 }
 
+static Thread *fiber_th;
+static bool *fiber_done;
+static void fiber_main(void) {
+  run_thread(&fiber_th[fiber_cur]);
+  fiber_done[fiber_cur] = true;
+}
+
+/* The fibers run in rounds: each runs until its next __syncthreads or its end, so a
+ * round ends with every thread at the same barrier, as on a GPU. */
 static int run_block(const EmuKernel *f, Thread *th, unsigned bx) {
   if (!f->sync) {
     for (unsigned t = 0; t < bx; t++) th[0].t = t, run_thread(&th[0]);
     return 0;
   }
-  pthread_t *ids = calloc(bx, sizeof *ids);
-  if (!ids) return LAUNCH_FAILED;
-  pthread_barrier_init(&barrier, NULL, bx);
-  for (unsigned t = 1; t < bx; t++) th[t] = th[0], th[t].t = t;
-  for (unsigned t = 0; t < bx; t++)
-    if (pthread_create(&ids[t], NULL, run_thread, &th[t])) abort();
-  for (unsigned t = 0; t < bx; t++) pthread_join(ids[t], NULL);
-  pthread_barrier_destroy(&barrier);
-  free(ids);
+  static char *stacks;
+  static unsigned nstacks;
+  if (nstacks < bx) {
+    free(stacks), free(fiber_ctx), free(fiber_done);
+    stacks = malloc((size_t)bx * FIBER_STACK);
+    fiber_ctx = calloc(bx, sizeof *fiber_ctx);
+    fiber_done = calloc(bx, sizeof *fiber_done);
+    if (!stacks || !fiber_ctx || !fiber_done) abort();
+    nstacks = bx;
+  }
+  fiber_th = th;
+  for (unsigned t = 0; t < bx; t++) {
+    if (t) th[t] = th[0], th[t].t = t;
+    fiber_done[t] = false;
+    if (getcontext(&fiber_ctx[t])) return LAUNCH_FAILED;
+    fiber_ctx[t].uc_stack.ss_sp = stacks + (size_t)t * FIBER_STACK;
+    fiber_ctx[t].uc_stack.ss_size = FIBER_STACK;
+    fiber_ctx[t].uc_link = &sched_ctx;
+    makecontext(&fiber_ctx[t], fiber_main, 0);
+  }
+  for (bool left = true; left;) {
+    left = false;
+    for (unsigned t = 0; t < bx; t++) {
+      if (fiber_done[t]) continue;
+      fiber_cur = t;
+      f->m->set(th[t].b, t, th[t].bd, th[t].g); /* the coordinates are per OS thread */
+      if (swapcontext(&sched_ctx, &fiber_ctx[t])) return LAUNCH_FAILED;
+      left |= !fiber_done[t];
+    }
+  }
   return 0;
 }
 

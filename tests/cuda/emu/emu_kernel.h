@@ -1,7 +1,8 @@
 /* emu_kernel.h — what CUDA C needs to compile as C++ for the CPU emulator of the
- * tests (emu_nvrtc.c includes it before a model's kernels).  Threads are OS threads
- * (or one thread looping, for kernels without __syncthreads); blocks run one after
- * another, so a __shared__ array can be a static one. */
+ * tests (emu_nvrtc.c includes it before a model's kernels).  Threads are fibers of
+ * one OS thread (or one loop, for kernels without __syncthreads), and the emulator
+ * sets the coordinates below each time a fiber resumes; blocks run one after another,
+ * so a __shared__ array can be a static one. */
 #include <cmath>
 #include <cstring>
 
