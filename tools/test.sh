@@ -20,4 +20,4 @@ cmake --build build-asan -j "$jobs"
 # would take CI past its time.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan -j "$jobs" --output-on-failure -LE conformance \
-  -E '^(cuda[.](emulated|test_cuda_nvrtc)|train[.]mnist_mlp|layers[.]train[.].*|fuse[.]train[.].*)$'
+  -E '^(cuda[.](emulated|emulated_train|test_cuda_nvrtc)|train[.]mnist_mlp|layers[.]train[.].*|fuse[.]train[.].*)$'
