@@ -11,6 +11,13 @@ with other work, the CPU time still compares like with like).
 
     python3 tools/bench/train_bench.py                # mlp, lenet, logreg, mlp_ref
     python3 tools/bench/train_bench.py --models mlp --runs 200
+    python3 tools/bench/train_bench.py --target cuda  # on the GPU (PyTorch too, if it has CUDA)
+
+With --target cuda the step is `dlc compile --train --target cuda`, linked with
+build/runtime/libdlcrt.a; each timed step ends when its loss is back on the host, so
+the times are whole steps.  PyTorch runs on the GPU when its build has CUDA
+(torch.cuda.synchronize() after each step), else its column is left empty.  The thread
+CPU time means little on a GPU: compare the wall times.
 
 The models: models/mlp.dlc (784-512 tanh-10), models/lenet.dlc, models/logreg.dlc, and
 mlp_ref, the 784-512-512-10 ReLU MLP of the team's PERF-REFERENCE.
@@ -40,6 +47,12 @@ import json, statistics, sys, time, torch
 torch.set_num_threads(1)
 torch.manual_seed(0)
 name, batch, runs, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+cuda = len(sys.argv) > 5 and sys.argv[5] == "cuda"
+if cuda and not torch.cuda.is_available():
+    print(json.dumps({"error": "this PyTorch has no CUDA device"}))
+    sys.exit(0)
+dev = "cuda" if cuda else "cpu"
+sync = torch.cuda.synchronize if cuda else (lambda: None)
 nn = torch.nn
 if name == "mlp":
     net, shape = nn.Sequential(nn.Linear(784, 512), nn.Tanh(), nn.Linear(512, 10)), (batch, 784)
@@ -54,8 +67,9 @@ else:
                         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
                         nn.Linear(84, 10))
     shape = (batch, 1, 28, 28)
+net = net.to(dev)
 opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-x, y = torch.rand(shape), torch.randint(0, 10, (batch,))
+x, y = torch.rand(shape, device=dev), torch.randint(0, 10, (batch,), device=dev)
 loss_fn = nn.CrossEntropyLoss()
 wall, cpu = [], []
 for i in range(warmup + runs):
@@ -64,6 +78,7 @@ for i in range(warmup + runs):
     loss = loss_fn(net(x), y)
     loss.backward()
     opt.step()
+    sync()
     if i >= warmup:
         wall.append((time.perf_counter_ns() - w0) / 1e3)
         cpu.append((time.thread_time_ns() - c0) / 1e3)
@@ -90,8 +105,9 @@ def dlc_step(args, name, tmp):
     d = os.path.join(tmp, name)
     os.makedirs(d, exist_ok=True)
     src = os.path.join(d, "bench.c")
+    target = ["--target", "cuda"] if args.target == "cuda" else []
     r = subprocess.run([args.dlc, "compile", dlc_model_path(name, tmp), "--train", "--batch", str(args.batch),
-                        "--name", "bench", "-o", src], capture_output=True, text=True)
+                        "--name", "bench", "-o", src] + target, capture_output=True, text=True)
     if r.returncode:
         log(f"dlc compile {name}: {r.stderr.strip()}")
         return None
@@ -101,12 +117,18 @@ def dlc_step(args, name, tmp):
           os.path.join(HERE, "train_step_main.c"), "-o", exe, "-lm", f"-DNIN={len(sizes)}",
           "-DIN_BYTES={" + ",".join(map(str, sizes)) + "}", "-DIN_FLOAT={" + ",".join(floats) + "}",
           f"-DRUNS={args.runs}", f"-DWARMUP={args.warmup}"]
+    if args.target == "cuda":
+        cc += ["-DBENCH_CUDA", os.path.join(os.path.dirname(os.path.dirname(args.dlc)), "runtime", "libdlcrt.a"),
+               "-ldl", "-lpthread"]
     r = subprocess.run(cc, capture_output=True, text=True)
     if r.returncode:
         log(f"cc {name}: {r.stderr.strip()[:400]}")
         return None
     r = subprocess.run([exe], capture_output=True, text=True)
-    return json.loads(r.stdout) if r.returncode == 0 else None
+    if r.returncode:
+        log(f"{name}: the step failed: {r.stderr.strip()[:400]}")
+        return None
+    return json.loads(r.stdout)
 
 
 def inputs_of(header):
@@ -124,12 +146,16 @@ def inputs_of(header):
 
 
 def torch_step(args, name):
-    r = subprocess.run([TORCH_PY, "-c", TORCH_CODE, name, str(args.batch), str(args.runs), str(args.warmup)],
-                       capture_output=True, text=True)
+    r = subprocess.run([TORCH_PY, "-c", TORCH_CODE, name, str(args.batch), str(args.runs), str(args.warmup),
+                        args.target], capture_output=True, text=True)
     if r.returncode:
         log(f"torch {name}: {r.stderr.strip()[-400:]}")
         return None
-    return json.loads(r.stdout)
+    out = json.loads(r.stdout)
+    if "error" in out:
+        log(f"torch {name}: {out['error']}")
+        return None
+    return out
 
 
 def main():
@@ -139,16 +165,24 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=10)
+    ap.add_argument("--target", choices=["c", "cuda"], default="c")
     args = ap.parse_args()
-    print(f"training step at batch {args.batch}, one thread, median of {args.runs} (µs)")
-    print(f"{'model':8} {'dlc wall':>9} {'dlc cpu':>9} {'torch wall':>11} {'torch cpu':>10} {'cpu ratio':>10}")
+    gpu = args.target == "cuda"
+    where = "on the GPU" if gpu else "one thread"
+    print(f"training step at batch {args.batch}, {where}, median of {args.runs} (µs)")
+    ratio = "wall ratio" if gpu else "cpu ratio"
+    print(f"{'model':8} {'dlc wall':>9} {'dlc cpu':>9} {'torch wall':>11} {'torch cpu':>10} {ratio:>10}")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models.split(","):
             d, t = dlc_step(args, name, tmp), torch_step(args, name)
-            if not d or not t:
+            if not d:
                 continue
+            if not t:
+                print(f"{name:8} {d['wall_us']:9.0f} {d['cpu_us']:9.0f} {'-':>11} {'-':>10} {'-':>10}", flush=True)
+                continue
+            key = "wall_us" if gpu else "cpu_us"
             print(f"{name:8} {d['wall_us']:9.0f} {d['cpu_us']:9.0f} {t['wall_us']:11.0f} {t['cpu_us']:10.0f} "
-                  f"{t['cpu_us'] / d['cpu_us']:9.2f}x", flush=True)
+                  f"{t[key] / d[key]:9.2f}x", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
  * Built with the code of `dlc compile MODEL --train --name bench`; the sizes of the
  * inputs come as -DIN_BYTES="{a, b, ...}" and -DNIN=n.  Float inputs get values in
  * [0, 1), the others zeros (class 0).  Prints the median, min and max wall and
- * thread-CPU microseconds of RUNS steps after WARMUP. */
+ * thread-CPU microseconds of RUNS steps after WARMUP.  With -DBENCH_CUDA the code is
+ * `--target cuda`'s, linked with libdlcrt. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +34,14 @@ static int cmp(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+static int fail(int st) {
+  fprintf(stderr, "%s\n", bench_strerror(st));
+#ifdef BENCH_CUDA
+  if (st == BENCH_ERR_DEVICE) fprintf(stderr, "%s\n", bench_device_error());
+#endif
+  return 1;
+}
+
 int main(void) {
   static double wall[RUNS], cpu[RUNS];
   const void *in[NIN];
@@ -45,10 +54,11 @@ int main(void) {
     for (k = 0; in_float[i] && k < in_bytes[i] / 4; k++) p[k] = (float)((k * 2654435761u) % 1000) / 1000.0f;
     in[i] = p;
   }
-  if (bench_init(&m, NULL)) return 1;
+  if ((i = bench_init(&m, NULL)) != 0) return fail(i);
   for (i = 0; i < WARMUP + RUNS; i++) {
     double w0 = now_us(CLOCK_MONOTONIC), c0 = now_us(CLOCK_THREAD_CPUTIME_ID);
-    if (bench_step(m, 0, 1, in, &loss)) return 1;
+    int st = bench_step(m, 0, 1, in, &loss); /* on a GPU it waits for the loss: the whole step */
+    if (st) return fail(st);
     if (i >= WARMUP) wall[i - WARMUP] = now_us(CLOCK_MONOTONIC) - w0, cpu[i - WARMUP] = now_us(CLOCK_THREAD_CPUTIME_ID) - c0;
   }
   qsort(wall, RUNS, sizeof wall[0], cmp);
