@@ -6,6 +6,9 @@
  * kernels read and write per run (estimated from the schedule: each kernel reads what
  * it takes from outside and writes its result), as a table or as JSON.
  *
+ * With --target cuda each round also times NAME_launch, the kernels alone on the device's
+ * buffers (no copies in or out): the kernels_us column.
+ *
  * --clock cpu times the calling thread's CPU time instead of the wall clock: the model
  * runs on that thread alone, so on a machine shared with other work it counts what the
  * model did rather than how long it waited for a core.
@@ -32,6 +35,7 @@ typedef struct Variant {
   Plan *p;
   JitModel *m;
   double *us; /* one time per round */
+  double *kus; /* --target cuda: the kernels alone, one time per round */
   int64_t moved;
 } Variant;
 
@@ -111,7 +115,8 @@ static int build(const Graph *g, const CmdArgs *a, Variant *v, DlcErr *e) {
   if (a->keep) fprintf(stderr, "dlc: note: %s: generated code kept in %s\n", v->name, jit_dir(v->m));
   v->moved = moved_bytes(v->g, v->s);
   v->us = calloc((size_t)a->runs, sizeof(double));
-  return v->us ? 0 : dlc_errf(e, "out of memory");
+  v->kus = calloc((size_t)a->runs, sizeof(double));
+  return v->us && v->kus ? 0 : dlc_errf(e, "out of memory");
 }
 
 static uint64_t thread_cpu_ns(void) {
@@ -127,14 +132,24 @@ static int time_one(Variant *v, bool cpu, void **in, void **out, double *us, Dlc
   return r;
 }
 
+static int time_kernels(Variant *v, bool cpu, double *us, DlcErr *e) {
+  uint64_t t0 = cpu ? thread_cpu_ns() : rt_now_ns();
+  int r = jit_launch(v->m, e);
+  *us = (double)((cpu ? thread_cpu_ns() : rt_now_ns()) - t0) / 1e3;
+  return r;
+}
+
 static int measure(Variant *v, int nv, const CmdArgs *a, void **in, void **out, DlcErr *e) {
   double us;
   for (int w = 0; w < a->warmup; w++)
     for (int i = 0; i < nv; i++)
-      if (time_one(&v[i], a->cpu_clock, in, out, &us, e)) return -1;
+      if (time_one(&v[i], a->cpu_clock, in, out, &us, e) || (a->cuda && time_kernels(&v[i], a->cpu_clock, &us, e)))
+        return -1;
   for (int r = 0; r < a->runs; r++)
     for (int i = 0; i < nv; i++)
-      if (time_one(&v[i], a->cpu_clock, in, out, &v[i].us[r], e)) return -1;
+      if (time_one(&v[i], a->cpu_clock, in, out, &v[i].us[r], e) ||
+          (a->cuda && time_kernels(&v[i], a->cpu_clock, &v[i].kus[r], e)))
+        return -1;
   return 0;
 }
 
@@ -147,12 +162,17 @@ static int cmp_double(const void *x, const void *y) {
 
 typedef struct Summary {
   double median, min, max;
+  double kernels; /* --target cuda: the median of the kernels alone */
 } Summary;
 
-static Summary summarise(double *us, int n) {
+static double median_of(double *us, int n) {
   qsort(us, (size_t)n, sizeof *us, cmp_double);
-  double med = n % 2 ? us[n / 2] : (us[n / 2 - 1] + us[n / 2]) / 2;
-  return (Summary){med, us[0], us[n - 1]};
+  return n % 2 ? us[n / 2] : (us[n / 2 - 1] + us[n / 2]) / 2;
+}
+
+static Summary summarise(Variant *v, int n) {
+  double med = median_of(v->us, n);
+  return (Summary){med, v->us[0], v->us[n - 1], median_of(v->kus, n)};
 }
 
 static void report_table(const Variant *v, const Summary *s, int nv, const CmdArgs *a) {
@@ -160,12 +180,18 @@ static void report_table(const Variant *v, const Summary *s, int nv, const CmdAr
          (long long)(a->load.batch ? a->load.batch : 1), a->threads > 1 ? a->threads : 1,
          a->threads > 1 ? "s" : "", a->runs, a->warmup, a->cpu_clock ? "thread CPU" : "wall",
          a->cflags ? a->cflags : BENCH_CFLAGS);
-  printf("%-9s %12s %12s %12s %8s %8s %14s %14s\n", "variant", "median_us", "min_us", "max_us",
-         "ratio", "kernels", "arena_bytes", "bytes_moved");
-  for (int i = 0; i < nv; i++)
-    printf("%-9s %12.1f %12.1f %12.1f %8.2f %8d %14lld %14lld\n", v[i].name, s[i].median, s[i].min,
+  printf("%-9s %12s %12s %12s %8s %8s %14s %14s%s\n", "variant", "median_us", "min_us", "max_us",
+         "ratio", "kernels", "arena_bytes", "bytes_moved", a->cuda ? "   kernels_us  ratio" : "");
+  for (int i = 0; i < nv; i++) {
+    printf("%-9s %12.1f %12.1f %12.1f %8.2f %8d %14lld %14lld", v[i].name, s[i].median, s[i].min,
            s[i].max, s[i].median / s[0].median, v[i].s->nk, (long long)v[i].p->arena_bytes,
            (long long)v[i].moved);
+    if (a->cuda) printf(" %12.1f %6.2f", s[i].kernels, s[i].kernels / s[0].kernels);
+    printf("\n");
+  }
+  if (a->cuda)
+    printf("median_us: a whole run, inputs copied in and outputs out; kernels_us: the kernels alone "
+           "(NAME_launch)\n");
 }
 
 static void report_json(const Variant *v, const Summary *s, int nv, const CmdArgs *a) {
@@ -173,10 +199,11 @@ static void report_json(const Variant *v, const Summary *s, int nv, const CmdArg
   for (int i = 0; i < nv; i++)
     printf("  {\"variant\": \"%s\", \"median_us\": %.3f, \"min_us\": %.3f, \"max_us\": %.3f, "
            "\"kernels\": %d, \"arena_bytes\": %lld, \"bytes_moved\": %lld, \"runs\": %d, "
-           "\"batch\": %lld, \"threads\": %d, \"clock\": \"%s\"}%s\n",
+           "\"batch\": %lld, \"threads\": %d, \"clock\": \"%s\", \"target\": \"%s\", \"kernels_us\": %.3f}%s\n",
            v[i].name, s[i].median, s[i].min, s[i].max, v[i].s->nk, (long long)v[i].p->arena_bytes,
            (long long)v[i].moved, a->runs, (long long)(a->load.batch ? a->load.batch : 1),
-           a->threads > 1 ? a->threads : 1, a->cpu_clock ? "cpu" : "wall", i + 1 < nv ? "," : "");
+           a->threads > 1 ? a->threads : 1, a->cpu_clock ? "cpu" : "wall", a->cuda ? "cuda" : "c",
+           a->cuda ? s[i].kernels : s[i].median, i + 1 < nv ? "," : "");
   printf("]\n");
 }
 
@@ -194,6 +221,7 @@ static void bench_free(Bench *b) {
     jit_free(b->v[i].m);
     ir_graph_free(b->v[i].g);
     free(b->v[i].us);
+    free(b->v[i].kus);
   }
   for (int i = 0; b->in && i < b->ni; i++) free(b->in[i]);
   for (int j = 0; b->out && j < b->no; j++) free(b->out[j]);
@@ -223,7 +251,7 @@ static int bench_model(const Graph *g, const CmdArgs *a, Bench *b) {
   }
   if (buffers(g, a, b, &e) || measure(b->v, nv, a, b->in, b->out, &e)) return cmd_fail("%s", e.msg);
   Summary s[BENCH_MAX_VARIANTS];
-  for (int i = 0; i < nv; i++) s[i] = summarise(b->v[i].us, a->runs);
+  for (int i = 0; i < nv; i++) s[i] = summarise(&b->v[i], a->runs);
   if (a->json) report_json(b->v, s, nv, a);
   else report_table(b->v, s, nv, a);
   return 0;

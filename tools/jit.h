@@ -29,6 +29,9 @@ JitModel *jit_build_plan(const Graph *g, const Schedule *s, const Plan *p, const
 
 /* inputs[i]: the i-th INPUT's data in its dtype; outputs[j]: buffers for the j-th output. */
 int jit_run(JitModel *m, const void *const *inputs, void *const *outputs, DlcErr *e);
+/* A CUDA model: the kernels of the last jit_run again, on the device's buffers as they
+ * are (no copies), waited for.  Others: -1. */
+int jit_launch(JitModel *m, DlcErr *e);
 const char *jit_dir(const JitModel *m);
 
 /* A graph with training steps (pass_train) also has these (the generated NAME_step,

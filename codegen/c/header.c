@@ -117,7 +117,10 @@ static void prototypes(CEmit *ce) {
                     "int %s_set_threads(int n);\n", nm);
   if (ce->device)
     cgen_printf(ce, "/* After %s_ERR_DEVICE: what failed, as one line (the call, its status, the kernel). */\n"
-                    "const char *%s_device_error(void);\n", ce->uname, nm);
+                    "const char *%s_device_error(void);\n"
+                    "/* The kernels of %s_run on the device's buffers as they are, nothing copied in or\n"
+                    " * out (the inputs of the last %s_run); waits for them.  For benchmarks. */\n"
+                    "int %s_launch(%s *m);\n", ce->uname, nm, nm, nm, nm, nm);
   if (ce->mutable_weights) cgen_c_train_header(ce);
 }
 

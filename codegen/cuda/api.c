@@ -3,7 +3,8 @@
  * arena, the weights, the scratch and the input and output buffers on the device once
  * and copies the weights; NAME_run copies the inputs in, launches the kernels in
  * schedule order on one stream, copies the outputs out and checks the error flag;
- * NAME_infer is the C backend's own (cgen_c_infer). */
+ * NAME_launch runs the same kernels with no copies; NAME_infer is the C backend's own
+ * (cgen_c_infer). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,20 @@ static void emit_run(CuEmit *ce) {
   if (!no) cgen_line(c, 1, "(void)out;");
   cuda_finish(ce);
   cgen_line(c, 1, "return %s_OK;", u);
+  cgen_printf(c, "}\n");
+}
+
+/* The kernels of NAME_run on the device buffers as they are: no copies (benchmarks,
+ * and a run whose inputs have not changed). */
+static void emit_launch(CuEmit *ce) {
+  CEmit *c = &ce->c;
+  cgen_printf(c, "\nint %s_launch(%s *m) {\n", c->o->name, c->o->name);
+  if (cuda_has_err(ce)) cgen_line(c, 1, "int flag = 0;");
+  bool *need = c->mutable_weights ? cgen_needed_kernels(c, c->g->out, ir_num_model_outputs(c->g)) : NULL;
+  cuda_launches(ce, need);
+  free(need);
+  cuda_finish(ce);
+  cgen_line(c, 1, "return %s_OK;", c->uname);
   cgen_printf(c, "}\n");
 }
 
@@ -254,6 +269,7 @@ static void emit_strerror(CuEmit *ce) {
 
 void cuda_host_api(CuEmit *ce) {
   emit_run(ce);
+  emit_launch(ce);
   cgen_c_infer(&ce->c);
   emit_init(ce);
   emit_free(ce);

@@ -106,7 +106,7 @@ static void stage(CuEmit *ce, const char *t, const Mat *d, int depth) {
   cgen_line(&ce->c, depth, "}");
 }
 
-static void tile_product(CuEmit *ce, const char *t, int depth) {
+void cuda_tile_product(CuEmit *ce, const char *t, int depth) {
   cgen_line(&ce->c, depth, "#pragma unroll");
   cgen_line(&ce->c, depth, "for (int kk = 0; kk < %d; kk++) {", SLICE);
   cgen_line(&ce->c, depth + 1, "%s ar[4], br[4];", t);
@@ -138,7 +138,7 @@ static void tiled(CuEmit *ce, const Node *n, const CuEpilogue *epi, const Mat *d
   cgen_line(&ce->c, 3, "for (%s k0 = 0; k0 < %" PRId64 "; k0 += %d) {", it, d->k, SLICE);
   stage(ce, t, d, 4);
   cgen_line(&ce->c, 4, "__syncthreads();");
-  tile_product(ce, t, 4);
+  cuda_tile_product(ce, t, 4);
   cgen_line(&ce->c, 4, "__syncthreads();");
   cgen_line(&ce->c, 3, "}");
   cgen_line(&ce->c, 3, "for (int r = 0; r < 4; r++)");
