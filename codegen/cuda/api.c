@@ -94,8 +94,15 @@ void cuda_finish(CuEmit *ce) {
   }
 }
 
-/* A model with training steps runs only the kernels its own outputs need: never a
- * step's update. */
+/* The kernels of NAME_run and NAME_launch: all of them, or in a model with training
+ * steps only those its own outputs need, never a step's update. */
+static void run_kernels(CuEmit *ce) {
+  CEmit *c = &ce->c;
+  bool *need = c->mutable_weights ? cgen_needed_kernels(c, c->g->out, ir_num_model_outputs(c->g)) : NULL;
+  cuda_launches(ce, need);
+  free(need);
+}
+
 static void emit_run(CuEmit *ce) {
   CEmit *c = &ce->c;
   const char *u = c->uname;
@@ -104,9 +111,7 @@ static void emit_run(CuEmit *ce) {
   cgen_printf(c, "\nint %s_run(%s *m, const void *const *in, void *const *out) {\n", c->o->name, c->o->name);
   if (cuda_has_err(ce)) cgen_line(c, 1, "int flag = 0;");
   if (!cuda_uploads(ce, c->g->out, no)) cgen_line(c, 1, "(void)in;");
-  bool *need = c->mutable_weights ? cgen_needed_kernels(c, c->g->out, no) : NULL;
-  cuda_launches(ce, need);
-  free(need);
+  run_kernels(ce);
   for (int j = 0; j < no; j++) {
     const Node *y = c->g->nodes[c->g->out[j]];
     cuda_dev_addr(ce, y->id, addr, sizeof addr);
@@ -125,9 +130,7 @@ static void emit_launch(CuEmit *ce) {
   CEmit *c = &ce->c;
   cgen_printf(c, "\nint %s_launch(%s *m) {\n", c->o->name, c->o->name);
   if (cuda_has_err(ce)) cgen_line(c, 1, "int flag = 0;");
-  bool *need = c->mutable_weights ? cgen_needed_kernels(c, c->g->out, ir_num_model_outputs(c->g)) : NULL;
-  cuda_launches(ce, need);
-  free(need);
+  run_kernels(ce);
   cuda_finish(ce);
   cgen_line(c, 1, "return %s_OK;", c->uname);
   cgen_printf(c, "}\n");

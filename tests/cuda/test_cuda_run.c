@@ -5,7 +5,8 @@
  * relative (1e-5 absolute near zero), integers and bools exactly.  Device buffers
  * start poisoned (DLC_CUDA_POISON=1: every byte 0xff, a NaN in every float), so an
  * output element a kernel never wrote cannot agree.  Also: gather's index check on the
- * device and its error flag cleared for the next run.
+ * device and its error flag cleared for the next run, also through NAME_launch (the
+ * kernels again on the inputs the last run left on the device).
  *
  * Skips (exit 77) with a message when there is no CUDA driver or device.  ctest runs it
  * twice: as cuda.test_cuda_run (a real GPU, where there is one) and as cuda.emulated,
@@ -147,7 +148,10 @@ static void check_gather_flag(void) {
     const void *in_bad[2] = {xs, bad}, *in_good[2] = {xs, good};
     void *outs[1] = {out};
     CHECK(jit_run(m, in_bad, outs, &e) == -1 && strstr(e.msg, "out of range"));
+    /* NAME_launch runs the kernels again on the inputs already on the device */
+    CHECK(jit_launch(m, &e) == -1 && strstr(e.msg, "out of range"));
     CHECK(jit_run(m, in_good, outs, &e) == 0);
+    CHECK(jit_launch(m, &e) == 0);
     CHECK(out[0] == 9 && out[2] == 11 && out[3] == 6 && out[5] == 8);
   }
   jit_free(m);

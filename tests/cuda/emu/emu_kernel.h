@@ -23,6 +23,10 @@ extern "C" void dlc_emu_set(const unsigned *b, unsigned t, unsigned bd, const un
   gridDim = {g[0], g[1], g[2]};
 }
 
+struct alignas(16) float4 {
+  float x, y, z, w;
+};
+
 static inline float __int_as_float(int i) {
   float f;
   std::memcpy(&f, &i, sizeof f);
