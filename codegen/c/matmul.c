@@ -182,7 +182,7 @@ static void product_copied(CEmit *ce, const Mat *d, int depth) {
   Tile t = tile_proto(d);
   t.panel = "bp";
   if (npf) {
-    if (d->par != PAR_NONE && npf > 1) cgen_par_for(ce, depth);
+    if (d->par == PAR_PANELS && npf > 1) cgen_par_for(ce, depth);
     cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
     cgen_line(ce, depth + 1, "%s bp[%" PRId64 "]; /* one panel of B: [K][NR] */", d->t, d->k * d->nr);
     copy_panel(ce, d, jcol, d->nr, depth + 1);
@@ -220,7 +220,10 @@ static void product(CEmit *ce, const Mat *dims, int depth) {
   Mat d = *dims;
   d.par = mat_par(&d);
   if (d.packed) product_packed(ce, &d, depth);
-  else if (d.k && d.k * d.nr * dtype_size(d.n->dtype) <= TILE_PANEL_MAX_BYTES) product_copied(ce, &d, depth);
+  else if (d.k && d.k * d.nr * dtype_size(d.n->dtype) <= TILE_PANEL_MAX_BYTES) {
+    d.par = d.par == PAR_NONE ? PAR_NONE : PAR_PANELS; /* only the panels are shared */
+    product_copied(ce, &d, depth);
+  }
   else product_plain(ce, &d, depth);
 }
 
