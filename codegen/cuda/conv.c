@@ -73,9 +73,7 @@ static void conv_gemm(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch
   int64_t bg = x->shape.d[0] * groups, mt = (og + TILE - 1) / TILE;
   l->grid[0] = (q + TILE - 1) / TILE, l->grid[1] = mt < 65535 ? mt : 65535, l->grid[2] = bg < 65535 ? bg : 65535;
   l->block = CUDA_BLOCK;
-  cgen_line(&ce->c, 1, "__shared__ %s As[%d][%d + 1];", t, SLICE, TILE);
-  cgen_line(&ce->c, 1, "__shared__ %s Bs[%d][%d];", t, SLICE, TILE);
-  cgen_line(&ce->c, 1, "const int tx = threadIdx.x %% 16, ty = threadIdx.x / 16;");
+  cuda_tile_shared(ce, t);
   cgen_line(&ce->c, 1, "const %s n0 = (%s)blockIdx.x * %d;", it, it, TILE);
   cgen_line(&ce->c, 1, "for (%s bg = blockIdx.z; bg < %" PRId64 "; bg += gridDim.z) {", it, bg);
   cgen_line(&ce->c, 2, "const %s b = bg / %" PRId64 ", g = bg %% %" PRId64 ";", it, groups, groups);
@@ -87,9 +85,7 @@ static void conv_gemm(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch
   cgen_line(&ce->c, 3, "%s acc[4][4] = {{0}};", t);
   cgen_line(&ce->c, 3, "for (%s k0 = 0; k0 < %" PRId64 "; k0 += %d) {", it, kdim, SLICE);
   gemm_stage(ce, w, og, kdim, t, 4);
-  cgen_line(&ce->c, 4, "__syncthreads();");
   cuda_tile_product(ce, t, 4);
-  cgen_line(&ce->c, 4, "__syncthreads();");
   cgen_line(&ce->c, 3, "}");
   cgen_line(&ce->c, 3, "for (int r = 0; r < 4; r++)");
   cgen_line(&ce->c, 4, "for (int c = 0; c < 4; c++) {");

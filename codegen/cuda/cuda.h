@@ -119,8 +119,10 @@ int cuda_concat(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_iota(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_gather(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_matmul(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
-/* The inner product of a 64x64 tile (matmul.c): acc[4][4] += the slice staged in
- * As[16][64 + 1] and Bs[16][64], for the thread at (ty, tx) of a 16x16 grid. */
+/* matmul.c's 64x64 tiles, shared with conv.c: the shared slices As[16][64 + 1] and
+ * Bs[16][64] and the thread's place (ty, tx) in a 16x16 grid; then, once a slice is
+ * staged, acc[4][4] += its product, between two __syncthreads. */
+void cuda_tile_shared(CuEmit *ce, const char *t);
 void cuda_tile_product(CuEmit *ce, const char *t, int depth);
 int cuda_conv(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_pool(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);

@@ -106,7 +106,14 @@ static void stage(CuEmit *ce, const char *t, const Mat *d, int depth) {
   cgen_line(&ce->c, depth, "}");
 }
 
+void cuda_tile_shared(CuEmit *ce, const char *t) {
+  cgen_line(&ce->c, 1, "__shared__ %s As[%d][%d + 1];", t, SLICE, TILE);
+  cgen_line(&ce->c, 1, "__shared__ %s Bs[%d][%d];", t, SLICE, TILE);
+  cgen_line(&ce->c, 1, "const int tx = threadIdx.x %% 16, ty = threadIdx.x / 16;");
+}
+
 void cuda_tile_product(CuEmit *ce, const char *t, int depth) {
+  cgen_line(&ce->c, depth, "__syncthreads();");
   cgen_line(&ce->c, depth, "#pragma unroll");
   cgen_line(&ce->c, depth, "for (int kk = 0; kk < %d; kk++) {", SLICE);
   cgen_line(&ce->c, depth + 1, "%s ar[4], br[4];", t);
@@ -119,6 +126,7 @@ void cuda_tile_product(CuEmit *ce, const char *t, int depth) {
   cgen_line(&ce->c, depth + 2, "#pragma unroll");
   cgen_line(&ce->c, depth + 2, "for (int c = 0; c < 4; c++) acc[r][c] += ar[r] * br[c];");
   cgen_line(&ce->c, depth, "}");
+  cgen_line(&ce->c, depth, "__syncthreads();");
 }
 
 static void tiled(CuEmit *ce, const Node *n, const CuEpilogue *epi, const Mat *d, CuLaunch *l) {
@@ -126,9 +134,7 @@ static void tiled(CuEmit *ce, const Node *n, const CuEpilogue *epi, const Mat *d
   int64_t mt = (d->m + TILE - 1) / TILE, nt = (d->n + TILE - 1) / TILE;
   l->grid[0] = nt, l->grid[1] = mt < 65535 ? mt : 65535, l->grid[2] = d->batch < 65535 ? d->batch : 65535;
   l->block = THREADS;
-  cgen_line(&ce->c, 1, "__shared__ %s As[%d][%d + 1];", t, SLICE, TILE);
-  cgen_line(&ce->c, 1, "__shared__ %s Bs[%d][%d];", t, SLICE, TILE);
-  cgen_line(&ce->c, 1, "const int tx = threadIdx.x %% 16, ty = threadIdx.x / 16;");
+  cuda_tile_shared(ce, t);
   cgen_line(&ce->c, 1, "const %s n0 = (%s)blockIdx.x * %d;", it, it, TILE);
   cgen_line(&ce->c, 1, "for (%s b = blockIdx.z; b < %" PRId64 "; b += gridDim.z) {", it, d->batch);
   batch_pointers(ce, n, d, 2);
@@ -137,9 +143,7 @@ static void tiled(CuEmit *ce, const Node *n, const CuEpilogue *epi, const Mat *d
   cgen_line(&ce->c, 3, "%s acc[4][4] = {{0}};", t);
   cgen_line(&ce->c, 3, "for (%s k0 = 0; k0 < %" PRId64 "; k0 += %d) {", it, d->k, SLICE);
   stage(ce, t, d, 4);
-  cgen_line(&ce->c, 4, "__syncthreads();");
   cuda_tile_product(ce, t, 4);
-  cgen_line(&ce->c, 4, "__syncthreads();");
   cgen_line(&ce->c, 3, "}");
   cgen_line(&ce->c, 3, "for (int r = 0; r < 4; r++)");
   cgen_line(&ce->c, 4, "for (int c = 0; c < 4; c++) {");
