@@ -21,6 +21,8 @@ typedef struct CgenOptions {
  * 0, or -1 with e set. */
 int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, FILE *c,
            FILE *h, FILE *weights, DlcErr *e);
+/* The options both backends accept: name a C identifier, header_name safe in #include. */
+int cgen_check_options(const CgenOptions *o, DlcErr *e);
 /* Whether cgen_c would write a weights file for g under o. */
 int cgen_c_needs_weights_file(const Graph *g, const Plan *p, const CgenOptions *o);
 

@@ -43,6 +43,11 @@ void cgen_lines(CEmit *ce, const char *const *lines, size_t n);
 const char *cgen_shape(const Shape *s, char *buf, size_t n); /* "[2,3]" */
 /* A name made safe inside a C comment (no "*" "/", no control characters). */
 const char *cgen_comment_name(const char *name, char *buf, size_t n);
+/* A user-given string as a C string literal, quotes included: every name from a model
+ * file goes through here (escapes '?' against trigraphs, quotes, backslashes, control
+ * and non-ASCII bytes). */
+void cgen_c_string(FILE *f, const char *s, size_t len);
+void cgen_str(CEmit *ce, const char *s); /* NULL: "" */
 /* `name` as a C identifier: other characters become '_'; upper-cased when asked. */
 void cgen_ident(const char *name, bool upper, char *buf, size_t n);
 const Node *cgen_in(const CEmit *ce, const Node *n, int i);

@@ -25,19 +25,28 @@ static bool is_ident(const char *s) {
   return true;
 }
 
-static int check_options(const CgenOptions *o, DlcErr *e) {
+/* The header's name goes into `#include "..."`, where escapes mean nothing but
+ * trigraphs still apply: only printable ASCII other than quotes, backslashes and '?'. */
+static bool is_include_name(const char *h) {
+  if (!h || !*h) return false;
+  for (; *h; h++)
+    if ((unsigned char)*h < 32 || (unsigned char)*h >= 127 || strchr("\"\\?", *h)) return false;
+  return true;
+}
+
+int cgen_check_options(const CgenOptions *o, DlcErr *e) {
   if (!is_ident(o->name) || strlen(o->name) > 100)
     return dlc_errf(e, "cgen: model name '%s' is not a C identifier (of 100 characters at most)",
                     o->name ? o->name : "");
-  const char *h = o->header_name;
-  if (!h || !*h || strpbrk(h, "\"\n\\"))
-    return dlc_errf(e, "cgen: header name '%s' cannot be #included", h ? h : "");
+  if (!is_include_name(o->header_name))
+    return dlc_errf(e, "cgen: header name '%s' cannot be #included (quotes, backslashes, '?' and "
+                    "control characters are refused)", o->header_name ? o->header_name : "");
   return 0;
 }
 
 int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, FILE *c,
            FILE *h, FILE *weights, DlcErr *e) {
-  if (check_options(o, e)) return -1;
+  if (cgen_check_options(o, e)) return -1;
   CEmit ce = {.g = g, .s = s, .p = p, .o = o, .f = h, .e = e,
               .embedded = !cgen_c_needs_weights_file(g, p, o), .mutable_weights = g->nstep > 0};
   cgen_ident(o->name, true, ce.uname, sizeof ce.uname);

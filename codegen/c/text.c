@@ -42,6 +42,24 @@ const char *cgen_comment_name(const char *name, char *buf, size_t n) {
   return buf;
 }
 
+/* The one way a user-given string enters the generated code as a string literal. '?' is
+ * escaped so that no trigraph ("??/" is a backslash under -std=c99 or -trigraphs) can
+ * end the literal; quotes, backslashes, control bytes and non-ASCII bytes are escaped
+ * too (octal, always three digits, so a following digit cannot join the escape). */
+void cgen_c_string(FILE *f, const char *s, size_t len) {
+  fputc('"', f);
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\' || c == '?') fprintf(f, "\\%c", c);
+    else if (c == '\n') fputs("\\n", f);
+    else if (c < 32 || c >= 127) fprintf(f, "\\%03o", c);
+    else fputc(c, f);
+  }
+  fputc('"', f);
+}
+
+void cgen_str(CEmit *ce, const char *s) { cgen_c_string(ce->f, s ? s : "", s ? strlen(s) : 0); }
+
 void cgen_ident(const char *name, bool upper, char *buf, size_t n) {
   size_t k = 0;
   for (const char *p = name ? name : ""; *p && k + 1 < n; p++) {

@@ -60,17 +60,6 @@ void cgen_c_train_init(CEmit *ce) {
 
 /* ---- the table of parameters ---- */
 
-static void c_string(CEmit *ce, const char *s) {
-  cgen_printf(ce, "\"");
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') cgen_printf(ce, "\\%c", c);
-    else if (c < 32 || c >= 127) cgen_printf(ce, "\\%03o", c);
-    else cgen_printf(ce, "%c", c);
-  }
-  cgen_printf(ce, "\"");
-}
-
 static int param_table(CEmit *ce) {
   int count = 0;
   cgen_printf(ce, "\nstruct dlc_param {\n  const char *name, *dtype;\n  int rank;\n"
@@ -80,7 +69,7 @@ static int param_table(CEmit *ce) {
     const Node *n = ce->g->nodes[i];
     if (n->op != OP_PARAM || ce->p->loc[i].kind != LOC_WEIGHT) continue;
     cgen_printf(ce, "  {");
-    c_string(ce, n->name ? n->name : "");
+    cgen_str(ce, n->name);
     cgen_printf(ce, ", \"%s\", %d, {", dtype_name(n->dtype), n->shape.rank);
     for (int d = 0; d < IR_MAX_RANK; d++)
       cgen_printf(ce, "%s%" PRId64, d ? ", " : "", d < n->shape.rank ? n->shape.d[d] : 0);

@@ -163,7 +163,11 @@ static void untyped(CEmit *ce) {
   cgen_line(ce, 1, "}");
   cgen_printf(ce, "}\n\nconst char *%s_step_name(int step) {\n", nm);
   cgen_line(ce, 1, "switch (step) {");
-  for (int k = 0; k < ce->g->nstep; k++) cgen_line(ce, 1, "case %d: return \"%s\";", k, ce->g->step[k].name);
+  for (int k = 0; k < ce->g->nstep; k++) {
+    cgen_printf(ce, "  case %d: return ", k);
+    cgen_str(ce, ce->g->step[k].name);
+    cgen_printf(ce, ";\n");
+  }
   cgen_line(ce, 1, "default: return NULL;");
   cgen_line(ce, 1, "}");
   cgen_printf(ce, "}\n");

@@ -17,18 +17,6 @@
 #include "cuda.h"
 #include "rt_cuda.h"
 
-static int check_options(const CgenOptions *o, DlcErr *e) {
-  const char *s = o->name;
-  bool ok = s && (isalpha((unsigned char)*s) || *s == '_') && strlen(s) <= 100;
-  for (; ok && *s; s++) ok = isalnum((unsigned char)*s) || *s == '_';
-  if (!ok) return dlc_errf(e, "cgen: model name '%s' is not a C identifier (of 100 characters at most)",
-                           o->name ? o->name : "");
-  const char *h = o->header_name;
-  if (!h || !*h || strpbrk(h, "\"\n\\"))
-    return dlc_errf(e, "cgen: header name '%s' cannot be #included", h ? h : "");
-  return 0;
-}
-
 static int emitter_init(CuEmit *ce, const Graph *g, const Schedule *s, const Plan *p,
                         const CgenOptions *o, const CudaOptions *cu, DlcErr *e) {
   static const CudaOptions none = {0};
@@ -71,7 +59,7 @@ int cgen_cuda_source(const Graph *g, const Schedule *s, const Plan *p, const Cge
   CuEmit ce;
   memset(&ce, 0, sizeof ce);
   *src = NULL;
-  int r = check_options(o, e) || emitter_init(&ce, g, s, p, o, NULL, e) ? -1
+  int r = cgen_check_options(o, e) || emitter_init(&ce, g, s, p, o, NULL, e) ? -1
                                                                                         : device_source(&ce, src);
   emitter_free(&ce);
   return r;
@@ -93,7 +81,7 @@ int cgen_cuda(const Graph *g, const Schedule *s, const Plan *p, const CgenOption
   CuEmit ce;
   char *text = NULL;
   memset(&ce, 0, sizeof ce);
-  if (check_options(o, e) || emitter_init(&ce, g, s, p, o, cu, e))
+  if (cgen_check_options(o, e) || emitter_init(&ce, g, s, p, o, cu, e))
     return emitter_free(&ce), -1;
   ce.c.f = h;
   int r = cgen_c_header(&ce.c) || kernel_text(&ce, &text) ? -1 : 0;

@@ -24,20 +24,6 @@ static const char *const loader_decls[] = {
     "const char *rt_cuda_last_error(void);",
 };
 
-/* One line of text as a C string literal: quotes, backslashes and '?' (trigraphs)
- * escaped, anything unprintable in octal. */
-static void string_literal(CEmit *c, const char *s, size_t len) {
-  fputs("  \"", c->f);
-  for (size_t i = 0; i < len; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    if (ch == '"' || ch == '\\' || ch == '?') fprintf(c->f, "\\%c", ch);
-    else if (ch == '\n') fputs("\\n", c->f);
-    else if (ch < 32 || ch >= 127) fprintf(c->f, "\\%03o", ch);
-    else fputc(ch, c->f);
-  }
-  fputs("\",\n", c->f);
-}
-
 /* text as `static const char *const name[]`, one element per line; returns the count. */
 static int string_array(CEmit *c, const char *name, const char *text) {
   int count = 0;
@@ -45,10 +31,12 @@ static int string_array(CEmit *c, const char *name, const char *text) {
   for (const char *p = text; *p; count++) {
     const char *nl = strchr(p, '\n');
     size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
-    string_literal(c, p, len);
+    fputs("  ", c->f);
+    cgen_c_string(c->f, p, len);
+    fputs(",\n", c->f);
     p += len;
   }
-  if (!count) string_literal(c, "", 0), count = 1;
+  if (!count) cgen_printf(c, "  \"\",\n"), count = 1;
   cgen_printf(c, "};\n");
   return count;
 }
@@ -119,7 +107,10 @@ int cuda_host_prelude(CuEmit *ce, const char *text) {
   int lines = string_array(c, "dlc_kernel_text", text);
   cgen_printf(c, "#define DLC_KERNEL_LINES %d\n", lines);
   cgen_printf(c, "\nstatic const char *const dlc_kernel_names[%d] = {", ce->nl ? ce->nl : 1);
-  for (int i = 0; i < ce->nl; i++) cgen_printf(c, "%s\n  \"%s\"", i ? "," : "", ce->l[i].name);
+  for (int i = 0; i < ce->nl; i++) {
+    cgen_printf(c, "%s\n  ", i ? "," : "");
+    cgen_str(c, ce->l[i].name);
+  }
   cgen_printf(c, "%s};\n", ce->nl ? "\n" : "\"\"");
   model_struct(ce, cuda_has_err(ce));
   launch_helper(ce);
