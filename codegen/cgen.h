@@ -8,10 +8,33 @@
 #include "ir.h"
 #include "passes.h"
 
+/* A CPU the C backend writes code for (codegen/c/target.c; dlc --cpu). */
+typedef struct CpuTarget {
+  const char *name, *desc;
+  const char *cflags; /* what dlc run, bench and train give the C compiler for it */
+  const char *guard;  /* preprocessor condition the compiler must meet; NULL: any */
+  const char *attr;   /* the kernels' __attribute__((target(..))); NULL: none */
+  const char *check;  /* C expression, true when the running CPU has the ISA; NULL: any */
+  int vw;             /* floats per vector of its intrinsics; 0: plain C loops */
+  int mr, nr;         /* the register tile of f32 products: rows, columns */
+  const char *const *vmacros; /* DLC_VF, DLC_VLOAD, .. for the tile */
+  int nvmacros;
+} CpuTarget;
+
+const CpuTarget *cgen_cpu_find(const char *name);    /* NULL: no such target */
+const CpuTarget *cgen_cpu_native(void);              /* the host's */
+/* A name, "native" (the host's), or NULL: the environment's DLC_CPU, else native. */
+const CpuTarget *cgen_cpu_resolve(const char *name);
+/* The compiler flags for that choice: "-march=native" for the host, else the row's. */
+const char *cgen_cpu_cflags(const char *name);
+void cgen_cpu_list(FILE *f);                         /* one line per target */
+bool cgen_cpu_runs_here(const CpuTarget *t);         /* code for t runs on this CPU */
+
 typedef struct CgenOptions {
   const char *name;         /* prefix of every public symbol: a C identifier */
   const char *header_name;  /* what model.c #includes, e.g. "model.h" */
   int64_t embed_max_bytes;  /* weights up to this size are embedded as hex floats */
+  const CpuTarget *cpu;     /* the C backend's target; NULL: the host's */
 } CgenOptions;
 
 #define CGEN_EMBED_DEFAULT (16 << 20)

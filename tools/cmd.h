@@ -51,6 +51,7 @@ typedef struct CmdArgs {
   uint64_t seed;          /* --seed */
   bool check;             /* --check */
   const char *cflags;     /* --cflags */
+  const char *cpu;        /* --cpu (NULL: $DLC_CPU, else native) */
   int threads;            /* --threads T (0: not given, one thread) */
   bool keep;              /* --keep: keep the jit folder */
   /* bench */

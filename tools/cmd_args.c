@@ -73,6 +73,20 @@ static int set_out(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->o
 static int set_name(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->name = v; return 0; }
 static int set_output(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->output_dir = v; return 0; }
 static int set_cflags(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->cflags = v; return 0; }
+
+static int set_cpu(CmdArgs *a, const char *opt, const char *v) {
+  if (!strcmp(v, "list")) {
+    printf("target CPUs of --cpu (default native, the host's; or $DLC_CPU):\n  native     the CPU dlc runs on: %s\n",
+           cgen_cpu_native()->name);
+    cgen_cpu_list(stdout);
+    exit(0);
+  }
+  if (strcmp(v, "native") && !cgen_cpu_find(v))
+    return cmd_fail("%s '%s': not a target CPU (native, generic, x86-64-v2, x86-64-v3, x86-64-v4, aarch64; "
+                    "--cpu list)", opt, v);
+  a->cpu = v;
+  return 0;
+}
 static int set_stats(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->stats = true; return 0; }
 static int set_check(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->check = true; return 0; }
 static int set_keep(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->keep = true; return 0; }
@@ -313,7 +327,9 @@ static const CmdOpt opts[] = {
     {"--output", "DIR", CMD_RUN, set_output, "write each output as DIR/NAME.npy"},
     {"--seed", "S", CMD_RUN | CMD_BENCH | CMD_TRAIN, set_seed, "seed of the random inputs (train: of the shuffles; default 0)"},
     {"--check", NULL, CMD_RUN, set_check, "compare with the reference interpreter; exit 1 if they differ"},
-    {"--cflags", "FLAGS", CMD_RUN | CMD_BENCH | CMD_TRAIN, set_cflags, "flags for the C compiler (default -O2; bench: -O3 -march=native)"},
+    {"--cflags", "FLAGS", CMD_RUN | CMD_BENCH | CMD_TRAIN, set_cflags, "flags for the C compiler (default -O2; bench, train: -O3), before --cpu's -march"},
+    {"--cpu", "CPU", CMD_COMPILE | CMD_RUN | CMD_BENCH | CMD_TRAIN, set_cpu,
+     "target CPU: native (default), generic, x86-64-v2, x86-64-v3, x86-64-v4, aarch64; list"},
     {"--threads", "T", CMD_RUN | CMD_BENCH | CMD_TRAIN, set_threads,
      "threads of the generated code's heavy loops (built with -fopenmp; default 1)"},
     {"--compare", "V1,V2..", CMD_BENCH, set_compare, "variants: fused (the pipeline), unfused, none, op, all (default fused,unfused)"},

@@ -19,13 +19,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "cgen.h"
 #include "cmd.h"
 #include "dlcrt.h"
 #include "jit.h"
 #include "rt_cuda.h"
 
 #define BENCH_MAX_VARIANTS 8
-#define BENCH_CFLAGS "-O3 -march=native"
+#define BENCH_CFLAGS "-O3" /* and the target's -march (--cpu) */
 
 typedef struct Variant {
   char name[16];
@@ -108,7 +109,7 @@ static int64_t moved_bytes(const Graph *g, const Schedule *s) {
 static int build(const Graph *g, const CmdArgs *a, Variant *v, DlcErr *e) {
   v->g = pass_clone(g);
   if (pass_pipeline(&v->g, &v->po, &v->s, &v->p, e) || plan_check(v->g, v->s, v->p, e)) return -1;
-  JitOptions jo = {.cflags = a->cflags ? a->cflags : BENCH_CFLAGS, .keep = a->keep, .cuda = a->cuda,
+  JitOptions jo = {.cflags = a->cflags ? a->cflags : BENCH_CFLAGS, .cpu = a->cpu, .keep = a->keep, .cuda = a->cuda,
                    .threads = a->threads};
   v->m = jit_build_plan(v->g, v->s, v->p, &jo, e);
   if (!v->m) return -1;
@@ -176,10 +177,11 @@ static Summary summarise(Variant *v, int n) {
 }
 
 static void report_table(const Variant *v, const Summary *s, int nv, const CmdArgs *a) {
-  printf("%s: batch %lld, %d thread%s, %d runs after %d warm-up, %s time, cflags '%s'\n", a->model,
+  const CpuTarget *cpu = cgen_cpu_resolve(a->cpu);
+  printf("%s: batch %lld, %d thread%s, %d runs after %d warm-up, %s time, cflags '%s %s', cpu %s\n", a->model,
          (long long)(a->load.batch ? a->load.batch : 1), a->threads > 1 ? a->threads : 1,
          a->threads > 1 ? "s" : "", a->runs, a->warmup, a->cpu_clock ? "thread CPU" : "wall",
-         a->cflags ? a->cflags : BENCH_CFLAGS);
+         a->cflags ? a->cflags : BENCH_CFLAGS, a->cuda ? "" : cgen_cpu_cflags(a->cpu), cpu ? cpu->name : "?");
   printf("%-9s %12s %12s %12s %8s %8s %14s %14s%s\n", "variant", "median_us", "min_us", "max_us",
          "ratio", "kernels", "arena_bytes", "bytes_moved", a->cuda ? "   kernels_us  ratio" : "");
   for (int i = 0; i < nv; i++) {

@@ -148,7 +148,11 @@ static int compile_model(const CmdArgs *a, OutFile *o) {
   c_identifier(a->name ? a->name : g->name ? g->name : "model", name, sizeof name);
   const char *slash = strrchr(o[OUT_H].path, '/');
   CgenOptions co = {.name = name, .header_name = slash ? slash + 1 : o[OUT_H].path,
-                    .embed_max_bytes = a->embed_max};
+                    .embed_max_bytes = a->embed_max, .cpu = cgen_cpu_resolve(a->cpu)};
+  if (!co.cpu) {
+    ir_graph_free(g);
+    return cmd_fail("DLC_CPU '%s': not a target CPU (dlc compile --cpu list)", getenv("DLC_CPU"));
+  }
   int r = generate(&g, &co, a, o, &e);
   ir_graph_free(g);
   if (r) {

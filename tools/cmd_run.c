@@ -31,7 +31,7 @@ static void bufs_alloc(const Graph *g, RunBufs *b) {
 }
 
 static int execute(Graph *g, const CmdArgs *a, RunBufs *b, DlcErr *e) {
-  JitOptions jo = {.cflags = a->cflags, .keep = a->keep, .passes = &a->passes, .cuda = a->cuda,
+  JitOptions jo = {.cflags = a->cflags, .cpu = a->cpu, .keep = a->keep, .passes = &a->passes, .cuda = a->cuda,
                    .threads = a->threads};
   JitModel *m = jit_build(g, &jo, e);
   if (!m) return -1;

@@ -40,7 +40,7 @@ static int build(TrainRun *r, DlcErr *e) {
     return -1;
   PassOptions po = r->a->passes;
   po.training = true;
-  JitOptions jo = {.cflags = r->a->cflags ? r->a->cflags : "-O3 -march=native", .keep = r->a->keep, .passes = &po,
+  JitOptions jo = {.cflags = r->a->cflags ? r->a->cflags : "-O3", .cpu = r->a->cpu, .keep = r->a->keep, .passes = &po,
                    .threads = r->a->threads, .cuda = r->a->cuda};
   r->m = jit_build(r->g, &jo, e);
   if (r->m && r->a->keep) fprintf(stderr, "dlc: note: generated code kept in %s\n", jit_dir(r->m));

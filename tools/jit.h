@@ -13,7 +13,8 @@
 typedef struct JitModel JitModel;
 
 typedef struct JitOptions {
-  const char *cflags;      /* extra compiler flags, e.g. "-O3 -march=native"; NULL: "-O2" */
+  const char *cflags;      /* compiler flags, e.g. "-O3"; NULL: "-O2" (the target's -march follows) */
+  const char *cpu;         /* the target CPU (dlc --cpu); NULL: $DLC_CPU, else the host's */
   int64_t embed_max_bytes; /* as CgenOptions; 0: CGEN_EMBED_DEFAULT */
   bool keep;               /* keep the temporary folder (its path in jit_dir) */
   bool cuda;               /* generate CUDA (cgen_cuda) and link libdlcrt's loader; run on the GPU */

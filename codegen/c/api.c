@@ -53,6 +53,7 @@ static void run_uses(const CEmit *ce, bool *uses) {
     if (l->kind == LOC_ARENA || (l->kind != LOC_OUTPUT && cgen_is_used(ce, i))) uses[l->kind] = true;
   }
   if (ce->p->ncopy) uses[LOC_OUTPUT] = true;
+  if (ce->scratch_bytes) uses[LOC_ARENA] = true;
 }
 
 void cgen_kernel_call(CEmit *ce, const Kernel *k) {
@@ -73,6 +74,7 @@ void cgen_kernel_call(CEmit *ce, const Kernel *k) {
     cgen_loc_expr(ce, k->nodes[j], true, buf, sizeof buf);
     cgen_printf(ce, "%s%s", buf, j < k->n - 1 ? ", " : "");
   }
+  if (cgen_kernel_scratch(ce, k)) cgen_printf(ce, ", m->arena + %lld", (long long)ce->scratch_at);
   if (cgen_kernel_can_fail(ce, k)) cgen_printf(ce, ")) return %s_ERR_INDEX;\n", ce->uname);
   else cgen_printf(ce, ");\n");
 }
@@ -147,6 +149,7 @@ static void emit_init(CEmit *ce) {
   cgen_printf(ce, "\nint %s_init(%s **mp, const char *weights) {\n", nm, nm);
   cgen_line(ce, 1, "%s *m;", nm);
   cgen_line(ce, 1, "*mp = NULL;");
+  cgen_line(ce, 1, "if (!(DLC_CPU_OK())) return %s_ERR_CPU;", u);
   cgen_line(ce, 1, "if (%sweights) return %s_ERR_WEIGHTS_ARG;", ce->embedded ? "" : "!", u);
   cgen_line(ce, 1, "m = (%s *)calloc(1, sizeof *m);", nm);
   cgen_line(ce, 1, "if (!m) return %s_ERR_NOMEM;", u);
@@ -191,6 +194,7 @@ static void emit_strerror(CEmit *ce) {
       {"ERR_WEIGHTS_ARG", "a weights file was given for embedded weights, or none for a model "
                           "that needs one"},
       {"ERR_INDEX", "a gather index is out of range"},
+      {"ERR_CPU", "this CPU lacks the instructions the code was generated for (dlc --cpu)"},
   };
   cgen_printf(ce, "\nconst char *%s_strerror(int status) {\n  switch (status) {\n", ce->o->name);
   for (size_t i = 0; i < sizeof msg / sizeof msg[0]; i++)

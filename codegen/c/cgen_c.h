@@ -29,6 +29,9 @@ typedef struct CEmit {
   bool mutable_weights; /* the graph has training steps: the weights live in m->weights,
                            which the steps update (embedded arrays are copied there) */
   char uname[128];    /* o->name in upper case: the prefix of macros and status codes */
+  const CpuTarget *cpu; /* o->cpu, or the host's */
+  int64_t scratch_at;   /* where the kernels' scratch starts in m->arena (after the plan's) */
+  int64_t scratch_bytes; /* the most scratch one kernel uses (tile.h) */
 } CEmit;
 
 #define CGEN_EXPR_MAX 1024
@@ -101,6 +104,14 @@ bool cgen_kernel_can_fail(const CEmit *ce, const Kernel *k);
 bool cgen_same_buffer(const CEmit *ce, int a, int b);
 void cgen_kernel_call(CEmit *ce, const Kernel *k); /* "  kname(a, b, y);" (api.c) */
 
+/* ---- the target CPU (target.c) ---------------------------------------------------- */
+
+/* The target's vector macros, DLC_KERNEL (the kernels' attribute) and DLC_CPU_OK(). */
+void cgen_cpu_prelude(CEmit *ce);
+bool cgen_tile_vector(const CEmit *ce, DType t); /* the tile uses the target's intrinsics */
+int cgen_tile_mr(const CEmit *ce, DType t);      /* register tile rows */
+int cgen_tile_nr(const CEmit *ce, DType t);      /* register tile columns */
+
 /* ---- threads (threads.c) ------------------------------------------------------------ */
 
 /* Loops with less work than this stay serial: waking the threads costs more. */
@@ -109,6 +120,16 @@ void cgen_c_threads(CEmit *ce);     /* the DLC_PARALLEL_FOR macro, after the pre
 void cgen_c_threads_api(CEmit *ce); /* NAME_set_threads */
 bool cgen_par_worth(double flops);  /* whether a loop of this much work is shared */
 void cgen_par_for(CEmit *ce, int depth); /* marks the loop written next */
+/* Threads of a loop whose iterations use per-thread scratch, DLC_SLOT() of them. */
+#define CGEN_SLOTS 8
+void cgen_par_for_slots(CEmit *ce, int depth);
+
+/* ---- scratch (kernel.c) ------------------------------------------------------------- */
+
+/* Bytes of scratch kernel k uses (im2col blocks, copied panels), 0 for none: it gets
+ * `unsigned char *restrict ws`, m->arena + ce->scratch_at, as its last parameter. */
+int64_t cgen_kernel_scratch(const CEmit *ce, const Kernel *k);
+int64_t cgen_scratch_bytes(const CEmit *ce); /* the most of any kernel */
 
 /* ---- training steps (train_step.c, train_params.c) -------------------------------- */
 

@@ -3,17 +3,22 @@
  *
  * As a product per image and group: Y[o, q] = sum_k W[o, k] * col[k, q], where k runs
  * over the group's channels and the kernel's taps and col is the im2col of x.  The
- * columns go panel by panel (NR output positions): the panel of col is gathered into a
- * local array [K][NR], zero where a tap falls in the padding, then the register tile
- * (tile.h) runs the group's output channels over it, reading W's rows in place.
- * Input position p = q * stride - pad_begin + k * dilation.
+ * im2col goes in blocks of whole output rows, sized to stay in the L2 cache
+ * (CONV_BLOCK_BYTES), into the kernel's scratch; the register tile (tile.h) runs the
+ * group's output channels over each panel of NR columns of the block, reading W's rows
+ * in place.  Input position p = q * stride - pad_begin + k * dilation.  A shape whose
+ * single output row is too large for a block (a long 1-d signal) gathers one panel
+ * [K][NR] at a time instead.
  *
- * A panel too deep for the stack falls back to direct loops: per output position, the
- * taps of each input channel of its group, skipping taps in the padding.
+ * Threads: a conv with enough work per image shares each block's gathering (by input
+ * channel) and its panels among the threads, so one image keeps them all busy; a
+ * batch of small images shares the images, each thread with its own slot of scratch.
+ * Every output is the same chain of operations either way.
  *
  * The im2col of blocks of output rows, and its adjoint col2im, serve the gradients too
  * (conv.h, conv_grad.c). */
 #include <inttypes.h>
+#include <string.h>
 
 #include "conv.h"
 
@@ -47,9 +52,11 @@ int cgen_window_taps(CEmit *ce, const Win *w, int depth) {
   return depth + w->nsp;
 }
 
-Conv conv_of(const Node *n, const Epi *ep, const Shape *x, const Shape *wt, const int64_t *out) {
+Conv conv_of(const CEmit *ce, const Node *n, const Epi *ep, const Shape *x, const Shape *wt,
+             const int64_t *out) {
   Conv c = {.n = n, .ep = ep, .t = cgen_ctype(n), .w = cgen_window(n, x, wt->d + 2),
-            .groups = node_int(n, A_GROUPS), .cg = wt->d[1], .nr = tile_nr(n->dtype)};
+            .groups = node_int(n, A_GROUPS), .cg = wt->d[1], .mr = cgen_tile_mr(ce, n->dtype),
+            .nr = cgen_tile_nr(ce, n->dtype)};
   Shape o = shape_make(c.w.nsp, out);
   c.w.out = out;
   shape_strides(&o, c.w.out_st);
@@ -61,7 +68,7 @@ Conv conv_of(const Node *n, const Epi *ep, const Shape *x, const Shape *wt, cons
 }
 
 static Conv conv_dims(const CEmit *ce, const Node *n, const Epi *ep) {
-  return conv_of(n, ep, &cgen_in(ce, n, 0)->shape, &cgen_in(ce, n, 1)->shape, n->shape.d + 2);
+  return conv_of(ce, n, ep, &cgen_in(ce, n, 0)->shape, &cgen_in(ce, n, 1)->shape, n->shape.d + 2);
 }
 
 /* ---- the tiled product ---- */
@@ -112,17 +119,16 @@ static void im2col(CEmit *ce, const Conv *c, const char *col0, int64_t cols, int
   }
 }
 
-static void tiled(CEmit *ce, const Conv *c, const char *wt, int depth) {
-  int64_t npf = c->q / c->nr, nrem = c->q % c->nr, ofull = c->og - c->og % TILE_MR;
+static void tiled(CEmit *ce, const Conv *c, const char *wt, const char *scratch, int depth) {
+  int64_t npf = c->q / c->nr, nrem = c->q % c->nr, ofull = c->og - c->og % c->mr;
   char begin[64], end[96], col0[32], jcol[32];
   snprintf(begin, sizeof begin, "g * %" PRId64, c->og);
   snprintf(end, sizeof end, "g * %" PRId64 " + %" PRId64, c->og, ofull);
   snprintf(jcol, sizeof jcol, "jp * %d", c->nr);
-  Rows r = {.begin = begin, .end = end, .rem = c->og % TILE_MR, .rem_at = c->og % TILE_MR ? end : NULL};
+  Rows r = {.begin = begin, .end = end, .rem = c->og % c->mr, .rem_at = c->og % c->mr ? end : NULL};
   Tile t = {.t = c->t, .nr = c->nr, .depth = c->depth, .a = wt, .a_rs = c->depth, .a_cs = 1,
             .panel = "bp"};
-  cgen_line(ce, depth, "%s bp[%" PRId64 "]; /* one panel of im2col(x): [K][NR] */", c->t,
-            c->depth * c->nr);
+  cgen_line(ce, depth, "%s *restrict bp = %s; /* one panel of im2col(x): [K][NR] */", c->t, scratch);
   if (npf) {
     cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
     im2col(ce, c, jcol, c->nr, depth + 1);
@@ -146,12 +152,22 @@ static void tiled(CEmit *ce, const Conv *c, const char *wt, int depth) {
  * instead of an element at a time. */
 int64_t conv_round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
+/* The bytes of an im2col block of `rows` outer positions. */
+static int64_t block_bytes(const Conv *c, const Block *b, int64_t rows) {
+  return c->depth * dtype_size(c->n->dtype) * conv_round_up(rows * b->w, c->nr);
+}
+
+/* As many rows as fit CONV_BLOCK_BYTES, and at least enough for four panels (a small
+ * plane in few blocks wastes less of its last panels); none when one row alone
+ * exceeds CONV_ROW_MAX_BYTES. */
 static Block block_of(const Conv *c) {
   Block b = {.w = c->w.out[c->w.nsp - 1]};
-  b.outer = c->q / b.w;
-  int64_t row_bytes = c->depth * dtype_size(c->n->dtype);
-  while (b.rows < b.outer && row_bytes * conv_round_up((b.rows + 1) * b.w, c->nr) <= TILE_PANEL_MAX_BYTES)
-    b.rows++;
+  b.outer = b.w ? c->q / b.w : 0;
+  if (!b.outer || block_bytes(c, &b, 1) > CONV_ROW_MAX_BYTES) return b;
+  int64_t least = (4 * c->nr + b.w - 1) / b.w;
+  b.rows = least < b.outer ? least : b.outer;
+  while (b.rows < b.outer && block_bytes(c, &b, b.rows + 1) <= CONV_BLOCK_BYTES) b.rows++;
+  while (b.rows > 1 && block_bytes(c, &b, b.rows) > CONV_ROW_MAX_BYTES) b.rows--;
   return b;
 }
 
@@ -268,6 +284,7 @@ static void row_runs(CEmit *ce, const Conv *c, const Block *b, int64_t rows, int
   if (!adjoint && cols > rows * b->w)
     cgen_line(ce, depth, "for (int64_t kk = 0; kk < %" PRId64 "; kk++) for (int64_t jj = %" PRId64 "; jj < %" PRId64 "; jj++) col[kk * %" PRId64 " + jj] = 0;",
               c->depth, rows * b->w, cols, cols);
+  if (c->inside && !adjoint && c->cg > 1) cgen_par_for(ce, depth);
   cgen_line(ce, depth, "for (int64_t ci = 0; ci < %" PRId64 "; ci++) {", c->cg);
   int in = depth + 1;
   for (int d = 0; d < L; d++, in++)
@@ -308,6 +325,7 @@ static void block_product(CEmit *ce, const Conv *c, const Block *b, int64_t rows
             .panel = panel, .pstride = cols, .col0 = col0};
   conv_im2col_rows(ce, c, b, rows, cols, depth);
   if (npf) {
+    if (c->inside && npf > 1) cgen_par_for(ce, depth);
     cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
     snprintf(panel, sizeof panel, "col + jp * %d", c->nr);
     snprintf(col0, sizeof col0, "ob * %" PRId64 " + jp * %d", b->w, c->nr);
@@ -323,14 +341,14 @@ static void block_product(CEmit *ce, const Conv *c, const Block *b, int64_t rows
   }
 }
 
-static void tiled_rows(CEmit *ce, const Conv *c, const Block *b, const char *wt, int depth) {
-  int64_t full = b->outer / b->rows, rest = b->outer % b->rows, ofull = c->og - c->og % TILE_MR;
+static void tiled_rows(CEmit *ce, const Conv *c, const Block *b, const char *wt, const char *scratch, int depth) {
+  int64_t full = b->outer / b->rows, rest = b->outer % b->rows, ofull = c->og - c->og % c->mr;
   char begin[64], end[96], at[32];
   snprintf(begin, sizeof begin, "g * %" PRId64, c->og);
   snprintf(end, sizeof end, "g * %" PRId64 " + %" PRId64, c->og, ofull);
-  Rows r = {.begin = begin, .end = end, .rem = c->og % TILE_MR, .rem_at = c->og % TILE_MR ? end : NULL};
-  cgen_line(ce, depth, "%s col[%" PRId64 "]; /* im2col(x) of a block of output rows: [K][cols] */", c->t,
-            c->depth * conv_round_up(b->rows * b->w, c->nr));
+  Rows r = {.begin = begin, .end = end, .rem = c->og % c->mr, .rem_at = c->og % c->mr ? end : NULL};
+  cgen_line(ce, depth, "%s *restrict col = %s; /* im2col(x) of a block of output rows: [K][cols] */",
+            c->t, scratch);
   cgen_line(ce, depth, "for (int64_t ob = 0; ob < %" PRId64 "; ob += %" PRId64 ") {", full * b->rows, b->rows);
   block_product(ce, c, b, b->rows, &r, wt, depth + 1);
   cgen_line(ce, depth, "}");
@@ -366,23 +384,50 @@ static void direct(CEmit *ce, const Conv *c, const char *wt, int depth) {
   cgen_line(ce, depth, "}");
 }
 
+/* How a conv runs: its blocks, who shares what, and the scratch per thread. */
+typedef struct ConvPlan {
+  Conv c;
+  Block b;
+  bool images;        /* threads share the images, a scratch slot each */
+  int64_t slot_elems; /* scratch per slot, in elements */
+} ConvPlan;
+
+static ConvPlan conv_plan(const CEmit *ce, const Node *n, const Epi *ep) {
+  ConvPlan p = {.c = conv_dims(ce, n, ep)};
+  int64_t batch = cgen_in(ce, n, 0)->shape.d[0];
+  double image = 2.0 * (double)(shape_numel(&n->shape) / (batch ? batch : 1)) * (double)p.c.depth;
+  p.b = block_of(&p.c);
+  p.c.inside = cgen_par_worth(image);
+  p.images = !p.c.inside && batch > 1 && cgen_par_worth(image * (double)batch);
+  if (p.c.depth) p.slot_elems = p.b.rows ? p.c.depth * conv_round_up(p.b.rows * p.b.w, p.c.nr) : p.c.depth * p.c.nr;
+  return p;
+}
+
+int64_t conv_scratch(const CEmit *ce, const Node *n) {
+  Epi ep = epi_plain(n);
+  ConvPlan p = conv_plan(ce, n, &ep);
+  if (!shape_numel(&n->shape)) return 0;
+  return (p.images ? CGEN_SLOTS : 1) * p.slot_elems * dtype_size(n->dtype);
+}
+
 int conv_emit(CEmit *ce, const Node *n, const Epi *ep, const char *x, const char *wt) {
-  Conv c = conv_dims(ce, n, ep);
+  ConvPlan p = conv_plan(ce, n, ep);
+  const Conv *c = &p.c;
   const Node *xn = cgen_in(ce, n, 0);
+  char scratch[96];
   cgen_line(ce, 1, "(void)%s, (void)%s;", x, wt);
   if (!shape_numel(&n->shape)) return 0;
-  /* Threads share the images: each has its own im2col block and output (threads.c). */
-  if (xn->shape.d[0] > 1 && cgen_par_worth(2.0 * (double)shape_numel(&n->shape) * (double)c.depth))
-    cgen_par_for(ce, 1);
+  if (p.images) cgen_par_for_slots(ce, 1);
   cgen_line(ce, 1, "for (int64_t b0 = 0; b0 < %" PRId64 "; b0++)", xn->shape.d[0]);
-  cgen_line(ce, 2, "for (int64_t g = 0; g < %" PRId64 "; g++) {", c.groups);
+  cgen_line(ce, 2, "for (int64_t g = 0; g < %" PRId64 "; g++) {", c->groups);
   cgen_line(ce, 3, "const %s *restrict X = %s + (b0 * %" PRId64 " + g * %" PRId64 ") * %" PRId64
                    "; /* the group's channels */",
-            c.t, x, xn->shape.d[1], c.cg, c.w.in_plane);
-  Block b = block_of(&c);
-  if (c.depth && b.rows) tiled_rows(ce, &c, &b, wt, 3);
-  else if (c.depth && c.depth * c.nr * dtype_size(n->dtype) <= TILE_PANEL_MAX_BYTES) tiled(ce, &c, wt, 3);
-  else direct(ce, &c, wt, 3);
+            c->t, x, xn->shape.d[1], c->cg, c->w.in_plane);
+  snprintf(scratch, sizeof scratch, "(%s *)ws%s", c->t, p.images ? " + DLC_SLOT() * " : "");
+  if (p.images) snprintf(scratch + strlen(scratch), sizeof scratch - strlen(scratch), "%" PRId64, p.slot_elems);
+  if (c->depth && p.b.rows) tiled_rows(ce, c, &p.b, wt, scratch, 3);
+  else if (c->depth) tiled(ce, c, wt, scratch, 3);
+  else direct(ce, c, wt, 3);
   cgen_line(ce, 2, "}");
   return 0;
 }

@@ -22,12 +22,21 @@ typedef struct Conv {
   int64_t groups, cg, og; /* groups, input and output channels per group */
   int64_t depth;          /* K = cg * taps */
   int64_t q;              /* output positions per channel */
-  int nr;
+  int mr, nr;             /* the register tile (target.c) */
+  bool inside;            /* threads share the work of each block (conv.c) */
 } Conv;
+
+/* The forward conv's im2col blocks: about the L2 cache, and never above the second. */
+#define CONV_BLOCK_BYTES (1 << 20)
+#define CONV_ROW_MAX_BYTES (16 << 20)
+
+/* The gradients' local arrays stay within this many bytes of stack each. */
+#define CONV_GRAD_STACK_BYTES (128 * 1024)
 
 /* Node n's window over x [N, C, S..] with weights w [O, C/groups, K..] and output
  * spatial sizes `out` (y's, or gy's for the gradients). */
-Conv conv_of(const Node *n, const Epi *ep, const Shape *x, const Shape *w, const int64_t *out);
+Conv conv_of(const CEmit *ce, const Node *n, const Epi *ep, const Shape *x, const Shape *w,
+             const int64_t *out);
 
 /* Output positions are [outer, W]: W the last spatial dimension, outer the others
  * flattened.  A block is `rows` outer positions, all their W columns. */

@@ -13,7 +13,7 @@
  * Both results are zeroed first.  Every sum is one chain in a fixed order and every
  * addition into the result comes in a fixed order, so results are deterministic.
  *
- * Stack: each local array at most TILE_PANEL_MAX_BYTES.  A shape whose single output
+ * Stack: each local array at most CONV_GRAD_STACK_BYTES.  A shape whose single output
  * row does not fit falls back to the direct loops (grad_window.c). */
 #include <inttypes.h>
 
@@ -26,8 +26,9 @@ typedef struct Grad {
   int64_t opad;        /* output channels per group rounded up to whole panels */
 } Grad;
 
-static Grad grad_of(const Node *n, const Epi *ep, const Shape *x, const Shape *w, const Shape *gy) {
-  Grad d = {.c = conv_of(n, ep, x, w, gy->d + 2), .x = x, .gy = gy};
+static Grad grad_of(const CEmit *ce, const Node *n, const Epi *ep, const Shape *x, const Shape *w,
+                    const Shape *gy) {
+  Grad d = {.c = conv_of(ce, n, ep, x, w, gy->d + 2), .x = x, .gy = gy};
   d.b.w = d.c.w.out[d.c.w.nsp - 1];
   d.b.outer = d.b.w ? d.c.q / d.b.w : 0;
   d.opad = conv_round_up(d.c.og, d.c.nr);
@@ -39,7 +40,7 @@ static Grad grad_of(const Node *n, const Epi *ep, const Shape *x, const Shape *w
 static int64_t rows_fitting(const Grad *d, int64_t bytes) {
   int64_t row = bytes * d->b.w;
   if (row <= 0) return d->b.outer;
-  int64_t r = TILE_PANEL_MAX_BYTES / row;
+  int64_t r = CONV_GRAD_STACK_BYTES / row;
   return r < d->b.outer ? r : d->b.outer;
 }
 
@@ -57,7 +58,8 @@ static void zero(CEmit *ce, const Node *n) {
 /* The m rows of the product over one panel (or t->np side by side): full tiles, then
  * one tile of the rows left. */
 static void row_tiles(CEmit *ce, const Tile *t, int64_t m, const Epi *ep, int depth) {
-  int64_t rem = m % TILE_MR, mfull = m - rem;
+  int mr = cgen_tile_mr(ce, tile_dtype(t));
+  int64_t rem = m % mr, mfull = m - rem;
   char end[32];
   snprintf(end, sizeof end, "%" PRId64, mfull);
   if (mfull) {
@@ -74,7 +76,8 @@ static void row_tiles(CEmit *ce, const Tile *t, int64_t m, const Epi *ep, int de
  * panels side by side, so that enough sums are in flight. */
 static void panels_product(CEmit *ce, const Tile *proto, int64_t m, int64_t n, const char *base,
                            int64_t pnext, const Epi *ep, int depth) {
-  int nr = proto->nr, wide = m < TILE_MR ? (int)(TILE_MR / m) : 1;
+  int mr = cgen_tile_mr(ce, tile_dtype(proto));
+  int nr = proto->nr, wide = m < mr ? (int)(mr / m) : 1;
   int64_t npf = n / nr, nwide = wide > 1 ? npf / wide * wide : 0, rem = n % nr;
   char panel[96], col0[64];
   Tile t = *proto;
@@ -172,7 +175,7 @@ static bool weight_fits(Grad *d) {
 int cgen_conv_grad_weight(CEmit *ce, const Node *n) {
   const Shape *x = &cgen_in(ce, n, 0)->shape, *gy = &cgen_in(ce, n, 1)->shape;
   Epi ep = epi_to(n, "dW", 1, 0, true);
-  Grad d = grad_of(n, &ep, x, &n->shape, gy);
+  Grad d = grad_of(ce, n, &ep, x, &n->shape, gy);
   ep.to_cs = d.c.depth; /* dW[o][k]: row k, column o */
   if (shape_numel(&n->shape) && !empty(&d) && !weight_fits(&d)) return conv_grad_weight_direct(ce, n);
   const Conv *c = &d.c;
@@ -246,14 +249,14 @@ static void input_block(CEmit *ce, const Grad *d, int64_t rows, int depth) {
 static bool input_fits(Grad *d) {
   int64_t size = dtype_size(d->c.n->dtype);
   d->b.rows = rows_fitting(d, d->c.depth * size);
-  return d->b.rows > 0 && d->c.og * d->c.nr * size <= TILE_PANEL_MAX_BYTES;
+  return d->b.rows > 0 && d->c.og * d->c.nr * size <= CONV_GRAD_STACK_BYTES;
 }
 
 /* gy [N,O,Q..] (a0), w [O,C/g,K..] (a1) -> gx [N,C,S..]. */
 int cgen_conv_grad_input(CEmit *ce, const Node *n) {
   const Shape *gy = &cgen_in(ce, n, 0)->shape, *w = &cgen_in(ce, n, 1)->shape;
   Epi ep = epi_to(n, "col", 0, 1, false);
-  Grad d = grad_of(n, &ep, &n->shape, w, gy);
+  Grad d = grad_of(ce, n, &ep, &n->shape, w, gy);
   if (shape_numel(&n->shape) && !empty(&d) && !input_fits(&d)) return conv_grad_input_direct(ce, n);
   const Conv *c = &d.c;
   cgen_line(ce, 1, "(void)a0, (void)a1;");

@@ -50,6 +50,9 @@ int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *
   CEmit ce = {.g = g, .s = s, .p = p, .o = o, .f = h, .e = e,
               .embedded = !cgen_c_needs_weights_file(g, p, o), .mutable_weights = g->nstep > 0};
   cgen_ident(o->name, true, ce.uname, sizeof ce.uname);
+  ce.cpu = o->cpu ? o->cpu : cgen_cpu_native();
+  ce.scratch_at = (p->arena_bytes + 63) / 64 * 64;
+  ce.scratch_bytes = cgen_scratch_bytes(&ce);
   if (cgen_c_header(&ce)) return -1;
   ce.f = c;
   cgen_c_prelude(&ce);

@@ -89,8 +89,10 @@ static void status_codes(CEmit *ce) {
   cgen_printf(ce, "  %s_ERR_WEIGHTS_OPEN = 2, /* the weights file is missing or unreadable */\n", u);
   cgen_printf(ce, "  %s_ERR_WEIGHTS_BAD = 3,  /* the weights file has the wrong size, format or hash */\n", u);
   cgen_printf(ce, "  %s_ERR_WEIGHTS_ARG = 4,  /* a weights file given when embedded, or none when not */\n", u);
-  cgen_printf(ce, "  %s_ERR_INDEX = 5%s        /* a gather index is out of range */\n", u,
-              ce->device ? "," : " ");
+  cgen_printf(ce, "  %s_ERR_INDEX = 5,        /* a gather index is out of range */\n", u);
+  if (!ce->device)
+    cgen_printf(ce, "  %s_ERR_CPU = 7           /* this CPU lacks the instructions of the code's target, %s */\n",
+                u, ce->cpu->name);
   if (ce->device)
     cgen_printf(ce, "  %s_ERR_DEVICE = 6        /* the GPU, its driver or NVRTC failed: see %s_device_error */\n",
                 u, ce->o->name);
@@ -137,8 +139,12 @@ int cgen_c_header(CEmit *ce) {
               ir_num_inputs(ce->g), ce->uname, ir_num_model_outputs(ce->g));
   io_macros(ce, false);
   io_macros(ce, true);
+  if (ce->scratch_bytes)
+    cgen_printf(ce, "/* The arena: %lld bytes of values (the memory plan), then %lld of the kernels' scratch. */\n",
+                (long long)ce->p->arena_bytes, (long long)ce->scratch_bytes);
   cgen_printf(ce, "#define %s_ARENA_BYTES %lld\n#define %s_WEIGHT_BYTES %lld\n", ce->uname,
-              (long long)ce->p->arena_bytes, ce->uname, (long long)ce->p->weight_bytes);
+              (long long)(ce->scratch_bytes ? ce->scratch_at + ce->scratch_bytes : ce->p->arena_bytes), ce->uname,
+              (long long)ce->p->weight_bytes);
   status_codes(ce);
   prototypes(ce);
   cgen_printf(ce, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");

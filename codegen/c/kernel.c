@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgen_c.h"
+#include "tile.h"
 
 typedef int (*CgenFn)(CEmit *ce, const Node *n);
 
@@ -26,6 +26,25 @@ bool cgen_kernel_can_fail(const CEmit *ce, const Kernel *k) {
     if (ce->g->nodes[k->nodes[j]]->op == OP_GATHER || ce->g->nodes[k->nodes[j]]->op == OP_SCATTER_ADD)
       return true;
   return false;
+}
+
+int64_t cgen_kernel_scratch(const CEmit *ce, const Kernel *k) {
+  int64_t most = 0;
+  for (int j = 0; j < k->n; j++) {
+    const Node *n = ce->g->nodes[k->nodes[j]];
+    int64_t b = n->op == OP_MATMUL ? matmul_scratch(ce, n) : n->op == OP_CONV ? conv_scratch(ce, n) : 0;
+    if (b > most) most = b;
+  }
+  return (most + 63) / 64 * 64;
+}
+
+int64_t cgen_scratch_bytes(const CEmit *ce) {
+  int64_t most = 0;
+  for (int t = 0; !ce->device && t < ce->s->nk; t++) {
+    int64_t b = cgen_kernel_scratch(ce, &ce->s->k[t]);
+    if (b > most) most = b;
+  }
+  return most;
 }
 
 /* ---- the comment: the node as text ---- */
@@ -93,17 +112,21 @@ static void signature(CEmit *ce, const Kernel *k, const int *in, int nin) {
   bool seq = k->kind == KERNEL_SEQ;
   const char *r = seq || in_place(ce, k, in, nin) ? "" : "restrict "; /* SEQ values may share bytes */
   cgen_kernel_name(ce, k, kname, sizeof kname);
-  int len = snprintf(head, sizeof head, "static %s %s(", cgen_kernel_can_fail(ce, k) ? "int" : "void", kname);
+  int len = snprintf(head, sizeof head, "%sstatic %s %s(", ce->device ? "" : "DLC_KERNEL ",
+                     cgen_kernel_can_fail(ce, k) ? "int" : "void", kname);
   cgen_printf(ce, "%s", head);
   for (int i = 0; i < nin; i++) {
     snprintf(name, sizeof name, "%s%d", seq ? "seq_in" : "a", i);
     param(ce, "const ", ce->g->nodes[in[i]], r, name, len, false);
   }
+  bool ws = !ce->device && cgen_kernel_scratch(ce, k) > 0;
   for (int j = seq ? 0 : k->n - 1; j < k->n; j++) {
     if (seq) snprintf(name, sizeof name, "seq_out%d", j);
     else snprintf(name, sizeof name, "y");
-    param(ce, "", ce->g->nodes[k->nodes[j]], r, name, len, j == k->n - 1);
+    param(ce, "", ce->g->nodes[k->nodes[j]], r, name, len, j == k->n - 1 && !ws);
   }
+  if (ws) cgen_printf(ce, "unsigned char *restrict ws /* scratch: %lld bytes */) {\n",
+                      (long long)cgen_kernel_scratch(ce, k));
 }
 
 int cgen_node_body(CEmit *ce, const Node *n) { return cgen_table[n->op](ce, n); }

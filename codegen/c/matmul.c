@@ -7,8 +7,9 @@
  * blocks of MC, so one block of A stays in cache while every panel passes over it;
  * with a copied panel, each panel is copied once and every row of A passes over it.
  * Rows left over after the last full tile, and columns after the last full panel, get
- * their own smaller tile and shorter store.  A product with no depth, or a copied
- * panel too deep for the stack, is computed one sum at a time. */
+ * their own smaller tile and shorter store.  A copied panel lives in the kernel's
+ * scratch (one slot per thread when threads share the panels); a product with no depth
+ * is computed one sum at a time. */
 #include <inttypes.h>
 
 #include "tile.h"
@@ -26,7 +27,7 @@ typedef struct Mat {
   bool trans_b;
   bool packed;        /* B baked in panels (pack.c) */
   int64_t batch;      /* matrices of the result */
-  int nr;
+  int mr, nr;         /* the register tile (target.c) */
   Par par;            /* which loop the threads share */
 } Mat;
 
@@ -44,13 +45,14 @@ static Mat mat_dims(const CEmit *ce, const Node *n, const Epi *ep) {
   int64_t br = bs->d[bs->rank - 2], bc = bs->d[bs->rank - 1];
   return (Mat){.n = n, .ep = ep, .t = cgen_ctype(n), .m = ta ? ac : ar, .k = ta ? ar : ac,
                .nn = tb ? br : bc, .a_rs = ta ? 1 : ac, .a_cs = ta ? ac : 1, .trans_b = tb,
-               .packed = pack_b_wanted(ce, n), .nr = tile_nr(n->dtype)};
+               .packed = pack_b_wanted(ce, n), .mr = cgen_tile_mr(ce, n->dtype),
+               .nr = cgen_tile_nr(ce, n->dtype)};
 }
 
 /* Rows when there are blocks of them for every thread, else panels. */
 static Par mat_par(const Mat *d) {
   if (!cgen_par_worth(2.0 * (double)d->m * (double)d->k * (double)d->nn)) return PAR_NONE;
-  int64_t blocks = d->packed ? (d->m / TILE_MR * TILE_MR + TILE_MC - 1) / TILE_MC : d->m / TILE_MR;
+  int64_t blocks = d->packed ? (d->m / d->mr * d->mr + TILE_MC - 1) / TILE_MC : d->m / d->mr;
   return blocks >= 4 ? PAR_ROWS : PAR_PANELS;
 }
 
@@ -105,9 +107,9 @@ static void panels(CEmit *ce, const Mat *d, const Rows *r, int depth) {
 }
 
 /* The rows after the last full tile, `rows` of them from row `at`: too few to keep
- * enough sums in flight over one panel, so TILE_MR / rows panels go side by side. */
+ * enough sums in flight over one panel, so MR / rows panels go side by side. */
 static void few_rows(CEmit *ce, const Mat *d, int64_t rows, const char *at, int depth) {
-  int wide = (int)(TILE_MR / rows);
+  int wide = (int)(d->mr / rows);
   int64_t npf = d->nn / d->nr, nwide = wide > 1 ? npf / wide * wide : 0, nrem = d->nn % d->nr;
   char panel[96], col0[64];
   Tile t = tile_proto(d);
@@ -135,7 +137,7 @@ static void few_rows(CEmit *ce, const Mat *d, int64_t rows, const char *at, int 
 }
 
 static void product_packed(CEmit *ce, const Mat *d, int depth) {
-  int64_t mfull = d->m - d->m % TILE_MR, mrem = d->m % TILE_MR;
+  int64_t mfull = d->m - d->m % d->mr, mrem = d->m % d->mr;
   char end[128], at[32];
   if (mfull) {
     if (d->par == PAR_ROWS) cgen_par_for(ce, depth);
@@ -171,20 +173,20 @@ static void copy_panel(CEmit *ce, const Mat *d, const char *col0, int64_t cols, 
   }
 }
 
-/* Each panel is copied into its own local array, so that threads sharing the panels
- * (threads.c) each copy into theirs. */
+/* Each panel is copied into the scratch slot of the thread that runs it (threads.c). */
 static void product_copied(CEmit *ce, const Mat *d, int depth) {
-  int64_t npf = d->nn / d->nr, nrem = d->nn % d->nr, mfull = d->m - d->m % TILE_MR;
+  int64_t npf = d->nn / d->nr, nrem = d->nn % d->nr, mfull = d->m - d->m % d->mr;
   char end[32], col0[32], jcol[32];
   snprintf(end, sizeof end, "%" PRId64, mfull);
   snprintf(jcol, sizeof jcol, "jp * %d", d->nr);
-  Rows r = {.begin = "0", .end = end, .rem = d->m % TILE_MR, .rem_at = d->m % TILE_MR ? end : NULL};
+  Rows r = {.begin = "0", .end = end, .rem = d->m % d->mr, .rem_at = d->m % d->mr ? end : NULL};
   Tile t = tile_proto(d);
   t.panel = "bp";
   if (npf) {
-    if (d->par == PAR_PANELS && npf > 1) cgen_par_for(ce, depth);
+    if (d->par == PAR_PANELS && npf > 1) cgen_par_for_slots(ce, depth);
     cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
-    cgen_line(ce, depth + 1, "%s bp[%" PRId64 "]; /* one panel of B: [K][NR] */", d->t, d->k * d->nr);
+    cgen_line(ce, depth + 1, "%s *restrict bp = (%s *)ws + DLC_SLOT() * %" PRId64 "; /* one panel of B: [K][NR] */",
+              d->t, d->t, d->k * d->nr);
     copy_panel(ce, d, jcol, d->nr, depth + 1);
     t.col0 = jcol, t.nstore = d->nr;
     tile_rows(ce, &t, &r, d->ep, depth + 1);
@@ -193,7 +195,7 @@ static void product_copied(CEmit *ce, const Mat *d, int depth) {
   if (nrem) {
     snprintf(col0, sizeof col0, "%" PRId64, npf * d->nr);
     cgen_line(ce, depth, "{");
-    cgen_line(ce, depth + 1, "%s bp[%" PRId64 "]; /* the last, partial panel of B */", d->t, d->k * d->nr);
+    cgen_line(ce, depth + 1, "%s *restrict bp = (%s *)ws; /* the last, partial panel of B: [K][NR] */", d->t, d->t);
     copy_panel(ce, d, col0, nrem, depth + 1);
     t.col0 = col0, t.nstore = (int)nrem;
     tile_rows(ce, &t, &r, d->ep, depth + 1);
@@ -216,15 +218,33 @@ static void product_plain(CEmit *ce, const Mat *d, int depth) {
   cgen_line(ce, depth + 1, "}");
 }
 
+/* Which loop threads share: with copied panels, only the panels. */
+static Par product_par(const Mat *d) {
+  Par par = mat_par(d);
+  return d->packed || par == PAR_NONE ? par : PAR_PANELS;
+}
+
 static void product(CEmit *ce, const Mat *dims, int depth) {
   Mat d = *dims;
-  d.par = mat_par(&d);
+  d.par = product_par(&d);
   if (d.packed) product_packed(ce, &d, depth);
-  else if (d.k && d.k * d.nr * dtype_size(d.n->dtype) <= TILE_PANEL_MAX_BYTES) {
-    d.par = d.par == PAR_NONE ? PAR_NONE : PAR_PANELS; /* only the panels are shared */
-    product_copied(ce, &d, depth);
-  }
+  else if (d.k) product_copied(ce, &d, depth);
   else product_plain(ce, &d, depth);
+}
+
+/* The product's dimensions, with the batch folded into M where it folds. */
+static Mat mat_folded(const CEmit *ce, const Node *n, const Epi *ep) {
+  Mat d = mat_dims(ce, n, ep);
+  if (batch_folds(ce, n) && d.m > 0 && d.nn > 0) d.m *= shape_numel(&n->shape) / (d.m * d.nn);
+  return d;
+}
+
+int64_t matmul_scratch(const CEmit *ce, const Node *n) {
+  Epi ep = epi_plain(n);
+  Mat d = mat_folded(ce, n, &ep);
+  if (d.packed || !d.k || !shape_numel(&n->shape)) return 0;
+  int64_t slots = product_par(&d) == PAR_PANELS && d.nn / d.nr > 1 ? CGEN_SLOTS : 1;
+  return slots * d.k * d.nr * dtype_size(n->dtype);
 }
 
 int matmul_emit(CEmit *ce, const Node *n, const Epi *ep, const char *a, const char *b) {

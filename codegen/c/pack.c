@@ -37,7 +37,7 @@ static double b_at(const Node *b, bool tb, int64_t m, int64_t k, int64_t j) {
 int pack_b_emit(CEmit *ce, const Node *mm) {
   const Node *b = cgen_in(ce, mm, 1);
   bool tb = node_int(mm, A_TRANS_B);
-  int nr = tile_nr(mm->dtype);
+  int nr = cgen_tile_nr(ce, mm->dtype);
   int64_t rows = b->shape.d[b->shape.rank - 2], cols = b->shape.d[b->shape.rank - 1];
   int64_t k = tb ? cols : rows, n = tb ? rows : cols, np = (n + nr - 1) / nr;
   int64_t mats = shape_numel(&b->shape) / (rows * cols > 0 ? rows * cols : 1);

@@ -79,6 +79,7 @@ void cgen_c_prelude(CEmit *ce) {
                   "#include <string.h>\n#include <stdio.h>\n\n#include \"%s\"\n\n",
               ce->o->header_name);
   cgen_lines(ce, prelude_macros, sizeof prelude_macros / sizeof prelude_macros[0]);
+  if (!ce->device) cgen_cpu_prelude(ce);
   bool need[DT_COUNT] = {0};
   sat_needed(ce, need);
   for (int t = 0; t < DT_COUNT; t++)

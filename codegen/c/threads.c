@@ -22,18 +22,28 @@ static const char *const threads_macros[] = {
     "#include <omp.h>",
     "static int dlc_threads; /* 0: OpenMP's default */",
     "#define DLC_PARALLEL_FOR _Pragma(\"omp parallel for schedule(static) num_threads(dlc_threads > 0 ? dlc_threads : omp_get_max_threads())\")",
+    "/* A loop whose iterations each use a slot of the kernel's scratch (the thread's",
+    " * number): at most DLC_SLOTS threads share it. */",
+    "#define DLC_NUM_THREADS (dlc_threads > 0 ? dlc_threads : omp_get_max_threads())",
+    "#define DLC_PARALLEL_FOR_SLOTS _Pragma(\"omp parallel for schedule(static) num_threads(DLC_NUM_THREADS < DLC_SLOTS ? DLC_NUM_THREADS : DLC_SLOTS)\")",
+    "#define DLC_SLOT() omp_get_thread_num()",
     "#else",
     "#define DLC_PARALLEL_FOR",
+    "#define DLC_PARALLEL_FOR_SLOTS",
+    "#define DLC_SLOT() 0",
     "#endif",
 };
 
 void cgen_c_threads(CEmit *ce) {
+  cgen_printf(ce, "\n#define DLC_SLOTS %d /* threads of a loop with per-thread scratch */", CGEN_SLOTS);
   cgen_lines(ce, threads_macros, sizeof threads_macros / sizeof threads_macros[0]);
 }
 
 bool cgen_par_worth(double flops) { return flops >= CGEN_PAR_MIN_FLOPS; }
 
 void cgen_par_for(CEmit *ce, int depth) { cgen_line(ce, depth, "DLC_PARALLEL_FOR"); }
+
+void cgen_par_for_slots(CEmit *ce, int depth) { cgen_line(ce, depth, "DLC_PARALLEL_FOR_SLOTS"); }
 
 void cgen_c_threads_api(CEmit *ce) {
   const char *nm = ce->o->name;

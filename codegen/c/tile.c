@@ -11,7 +11,6 @@
 
 #include "tile.h"
 
-int tile_nr(DType t) { return 64 / dtype_size(t); }
 
 static const char *const fma_macros[] = {
     "",
@@ -82,13 +81,14 @@ static void k_loop(CEmit *ce, const Tile *t, int d) {
   cgen_line(ce, d, "}");
 }
 
-static void store(CEmit *ce, const Tile *t, const Epi *ep, int d) {
+/* Sum s's column tj is the C expression `sum` with s in place of %d. */
+static void store(CEmit *ce, const Tile *t, const Epi *ep, const char *sum, int d) {
   char v[32], row[160], col[200];
   int np = panels_of(t);
   cgen_line(ce, d, "for (tj = 0; tj < %d; tj++) {", t->nstore);
   for (int r = 0; r < t->mr; r++)
     for (int p = 0; p < np; p++) {
-      snprintf(v, sizeof v, "c%d[tj]", r * np + p);
+      snprintf(v, sizeof v, sum, r * np + p);
       snprintf(row, sizeof row, r ? "%s + %d" : "%s", t->row0, r);
       snprintf(col, sizeof col, p ? "%s + %d + tj" : "%s + tj", t->col0, p * t->nr);
       epi_store(ce, ep, d + 1, v, row, col);
@@ -96,7 +96,75 @@ static void store(CEmit *ce, const Tile *t, const Epi *ep, int d) {
   cgen_line(ce, d, "}");
 }
 
+/* ---- with the target's vector intrinsics (target.c) ---- */
+
+/* Sums c<s>_<v>: vector v of row-and-panel s (as the plain tile's c<s>). */
+static void vzero_sums(CEmit *ce, const Tile *t, int nv, int d) {
+  int n = t->mr * panels_of(t) * nv;
+  cgen_printf(ce, "%*sDLC_VF", 2 * d, "");
+  for (int s = 0; s < n; s++) cgen_printf(ce, "%s c%d_%d = DLC_VZERO()", s ? "," : "", s / nv, s % nv);
+  cgen_printf(ce, ";\n");
+}
+
+/* Per k: the panels' vectors (loaded where used when one row reads them), then per row
+ * a broadcast of A(i, k) multiplied into each of its sums. */
+static void vk_loop(CEmit *ce, const Tile *t, int nv, int vw, int d) {
+  int np = panels_of(t);
+  bool inline_loads = t->mr == 1;
+  char a[600], pv[64];
+  cgen_line(ce, d, "for (tk = 0; tk < %" PRId64 "; tk++) {", t->depth);
+  for (int p = 0; p < np; p++) {
+    cgen_line(ce, d + 1, "const float *restrict pk%d = %s + %" PRId64 " + tk * %" PRId64 ";", p, t->panel,
+              p * t->pnext, t->pstride ? t->pstride : t->nr);
+    if (inline_loads) continue;
+    cgen_printf(ce, "%*sconst DLC_VF", 2 * (d + 1), "");
+    for (int v = 0; v < nv; v++) cgen_printf(ce, "%s p%d_%d = DLC_VLOAD(pk%d + %d)", v ? "," : "", p, v, p, v * vw);
+    cgen_printf(ce, ";\n");
+  }
+  for (int r = 0; r < t->mr; r++) {
+    a_at(t, r, a, sizeof a);
+    cgen_printf(ce, "%*s{ const DLC_VF x = DLC_VSET1(%s);", 2 * (d + 1), "", a);
+    for (int p = 0; p < np; p++)
+      for (int v = 0; v < nv; v++) {
+        int s = r * np + p;
+        if (inline_loads) snprintf(pv, sizeof pv, "DLC_VLOAD(pk%d + %d)", p, v * vw);
+        else snprintf(pv, sizeof pv, "p%d_%d", p, v);
+        cgen_printf(ce, " c%d_%d = DLC_VFMA(x, %s, c%d_%d);", s, v, pv, s, v);
+      }
+    cgen_printf(ce, " }\n");
+  }
+  cgen_line(ce, d, "}");
+}
+
+/* The sums go to a small array, then element by element through the store. */
+static void vstore(CEmit *ce, const Tile *t, const Epi *ep, int nv, int vw, int d) {
+  int n = t->mr * panels_of(t);
+  cgen_line(ce, d, "float cs[%d][%d];", n, t->nr);
+  for (int s = 0; s < n; s++) {
+    cgen_printf(ce, "%*s", 2 * d, "");
+    for (int v = 0; v < nv; v++) cgen_printf(ce, "%sDLC_VSTORE(cs[%d] + %d, c%d_%d);", v ? " " : "", s, v * vw, s, v);
+    cgen_printf(ce, "\n");
+  }
+  store(ce, t, ep, "cs[%d][tj]", d);
+}
+
+static void tile_emit_vector(CEmit *ce, const Tile *t, const Epi *ep, int d) {
+  int vw = ce->cpu->vw, nv = t->nr / vw;
+  cgen_line(ce, d, "{");
+  vzero_sums(ce, t, nv, d + 1);
+  cgen_line(ce, d + 1, "int64_t tj, tk;");
+  vk_loop(ce, t, nv, vw, d + 1);
+  vstore(ce, t, ep, nv, vw, d + 1);
+  cgen_line(ce, d, "}");
+}
+
+DType tile_dtype(const Tile *t) { return strcmp(t->t, "float") ? DT_F64 : DT_F32; }
+
 void tile_emit(CEmit *ce, const Tile *t, const Epi *ep, int d) {
+  if (tile_dtype(t) == DT_F32 && cgen_tile_vector(ce, DT_F32) && t->nr % ce->cpu->vw == 0) {
+    tile_emit_vector(ce, t, ep, d);
+    return;
+  }
   cgen_line(ce, d, "{");
   cgen_printf(ce, "%*s%s", 2 * (d + 1), "", t->t);
   for (int s = 0; s < t->mr * panels_of(t); s++) cgen_printf(ce, "%s c%d[%d]", s ? "," : "", s, t->nr);
@@ -104,14 +172,15 @@ void tile_emit(CEmit *ce, const Tile *t, const Epi *ep, int d) {
   cgen_line(ce, d + 1, "int64_t tj, tk;");
   zero_sums(ce, t, d + 1);
   k_loop(ce, t, d + 1);
-  store(ce, t, ep, d + 1);
+  store(ce, t, ep, "c%d[tj]", d + 1);
   cgen_line(ce, d, "}");
 }
 
 void tile_rows(CEmit *ce, const Tile *proto, const Rows *r, const Epi *ep, int d) {
   Tile t = *proto;
-  t.mr = TILE_MR, t.row0 = "i0";
-  cgen_line(ce, d, "for (int64_t i0 = %s; i0 < %s; i0 += %d)", r->begin, r->end, TILE_MR);
+  int mr = cgen_tile_mr(ce, tile_dtype(proto));
+  t.mr = mr, t.row0 = "i0";
+  cgen_line(ce, d, "for (int64_t i0 = %s; i0 < %s; i0 += %d)", r->begin, r->end, mr);
   tile_emit(ce, &t, ep, d + 1);
   if (!r->rem_at) return;
   t.mr = (int)r->rem, t.row0 = r->rem_at;

@@ -15,13 +15,9 @@
 
 #include "cgen_c.h"
 
-/* Register tile: MR rows of NR columns.  NR * sizeof(T) is one 64-byte vector. */
-#define TILE_MR 8
+/* Register tile: MR rows of NR columns, from the target's row (target.c:
+ * cgen_tile_mr, cgen_tile_nr). */
 #define TILE_MC 64 /* rows of A a block of tiles reuses one B panel for */
-/* Panels whose depth needs more than this many bytes of stack go the plain way. */
-#define TILE_PANEL_MAX_BYTES (128 * 1024)
-
-int tile_nr(DType t); /* 16 for f32, 8 for f64 */
 
 /* Where the elementwise tail reads its operands and where the result goes (epilogue.c).
  * The head's result is indexed [outer.., row, col..]: matmul's batch dims, M and N;
@@ -68,6 +64,7 @@ typedef struct Tile {
 } Tile;
 
 void tile_emit(CEmit *ce, const Tile *t, const Epi *ep, int depth);
+DType tile_dtype(const Tile *t); /* f32 or f64, from t->t */
 
 /* The rows rows_begin..rows_end (expressions) of one panel: full MR tiles, then the
  * rows left over (rem, a constant) as one smaller tile. */
@@ -92,6 +89,10 @@ void pack_b_name(const Node *mm, char *buf, size_t n);
 /* Emits the packed copy of a constant B: per batch matrix of B, per panel, [K][NR]. */
 int pack_b_emit(CEmit *ce, const Node *mm);
 
+
+/* Scratch: the bytes the product's kernel needs (cgen_kernel_scratch). */
+int64_t matmul_scratch(const CEmit *ce, const Node *n);
+int64_t conv_scratch(const CEmit *ce, const Node *n);
 
 /* Emitters with a tail (matmul.c, conv.c). */
 int matmul_emit(CEmit *ce, const Node *n, const Epi *ep, const char *a, const char *b);

@@ -140,6 +140,12 @@ static void values(void) {
 }
 
 int main(void) {
+  const CpuTarget *cpu = cgen_cpu_resolve(NULL); /* $DLC_CPU: the suite runs per target */
+  if (!cpu || !cgen_cpu_runs_here(cpu)) {
+    printf("%s: skipped: this CPU cannot run code for %s\n", "test_conv_grad", getenv("DLC_CPU"));
+    return 77;
+  }
+  printf("%s: target CPU %s\n", "test_conv_grad", cpu->name);
   ways();
   values();
   return check_report("test_conv_grad");
