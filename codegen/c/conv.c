@@ -407,6 +407,7 @@ int64_t conv_scratch(const CEmit *ce, const Node *n) {
   Epi ep = epi_plain(n);
   ConvPlan p = conv_plan(ce, n, &ep);
   if (!shape_numel(&n->shape)) return 0;
+  if (conv_dw_wanted(&p.c)) return conv_dw_scratch(&p.c, cgen_in(ce, n, 0)->shape.d[0]);
   return (p.images ? CGEN_SLOTS : 1) * p.slot_elems * dtype_size(n->dtype);
 }
 
@@ -417,6 +418,7 @@ int conv_emit(CEmit *ce, const Node *n, const Epi *ep, const char *x, const char
   char scratch[96];
   cgen_line(ce, 1, "(void)%s, (void)%s;", x, wt);
   if (!shape_numel(&n->shape)) return 0;
+  if (conv_dw_wanted(c)) return conv_dw_emit(ce, c, x, wt, xn->shape.d[0], xn->shape.d[1]);
   if (p.images) cgen_par_for_slots(ce, 1);
   cgen_line(ce, 1, "for (int64_t b0 = 0; b0 < %" PRId64 "; b0++)", xn->shape.d[0]);
   cgen_line(ce, 2, "for (int64_t g = 0; g < %" PRId64 "; g++) {", c->groups);

@@ -56,6 +56,12 @@ void conv_im2col_rows(CEmit *ce, const Conv *c, const Block *b, int64_t rows, in
  * x, channel by channel, tap by tap, row by row (a fixed order). */
 void conv_col2im_rows(CEmit *ce, const Conv *c, const Block *b, int64_t rows, int64_t cols, int depth);
 
+/* Depthwise convolutions (conv_dw.c): one input channel per group, 1 or 2 spatial
+ * dimensions.  x and wt are the kernel's operand names; batch and channels are x's. */
+bool conv_dw_wanted(const Conv *c);
+int64_t conv_dw_scratch(const Conv *c, int64_t batch);
+int conv_dw_emit(CEmit *ce, const Conv *c, const char *x, const char *wt, int64_t batch, int64_t channels);
+
 /* The direct loops of the gradients (grad_window.c): the fallback for shapes whose
  * blocks do not fit on the stack. */
 int conv_grad_input_direct(CEmit *ce, const Node *n);
