@@ -11,6 +11,10 @@
 
 #include "dlcrt.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- datasets (rt_data.c) ---------------------------------------------------------- */
 
 typedef struct RtDataset {
@@ -68,5 +72,9 @@ int rt_plot_svg(const char *path, const char *title, const char *xlabel, const c
  * n images, `per_row` to a row. */
 int rt_plot_grid(const char *path, const float *img, int n, int rows, int cols, int per_row,
                  DlcErr *e);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

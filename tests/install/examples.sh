@@ -1,0 +1,105 @@
+# examples.sh BUILD ROOT PYTHON CMAKE [SANFLAGS] — deployment from a fresh prefix:
+# `cmake --install BUILD --prefix P` (under BUILD), then, with nothing but P:
+#  - examples/cmake configured with CMAKE_PREFIX_PATH=P: find_package(dlc) and
+#    dlc_add_model build the C program (LeNet) and the C++ one (the autoencoder);
+#    a second build regenerates nothing, a touched model and a changed option
+#    regenerate;
+#  - examples/make built with PKG_CONFIG_PATH=P/lib/pkgconfig (logistic regression);
+# each program's output on a seeded random image checked against ONNX Runtime's.
+# Copies of the examples and models are built, so the checkout is never written.
+build=$1
+root=$2
+py=$3
+cmake=$4
+san=$5
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+"$py" -c 'import onnxruntime' 2>/dev/null || { echo "skip: no onnxruntime in $py"; exit 77; }
+w=$(mktemp -d "$build/tests/install/run-XXXXXX") || fail "mktemp under $build"
+trap 'rm -rf "$w"' EXIT
+p=$w/prefix
+TMPDIR=$w
+export TMPDIR
+
+# ---- install ----
+"$cmake" --install "$build" --prefix "$p" >"$w/install.log" 2>&1 || fail "cmake --install: $(tail -5 "$w/install.log")"
+for f in bin/dlc lib/libdlcrt.a lib/libdlcrt.so include/dlc/dlcrt.h include/dlc/dlc_err.h \
+         lib/cmake/dlc/dlcConfig.cmake lib/cmake/dlc/dlcConfigVersion.cmake lib/cmake/dlc/dlcTargets.cmake \
+         lib/pkgconfig/dlcrt.pc share/man/man1/dlc.1 share/man/man1/dlc-compile.1 share/man/man1/dlc-run.1 \
+         share/man/man1/dlc-bench.1 share/man/man1/dlc-train.1 share/man/man1/dlc-dump.1; do
+  [ -e "$p/$f" ] || fail "cmake --install did not install $f"
+done
+"$p/bin/dlc" --version | grep -q '^dlc [0-9]' || fail "installed dlc --version"
+# Every installed header compiles as C and as C++.
+for h in "$p"/include/dlc/*.h; do
+  echo "#include \"$(basename "$h")\"" | cc -std=c99 -Wall -Wextra -pedantic -fsyntax-only -I"$p/include/dlc" -x c - ||
+    fail "$h as C99"
+  echo "#include \"$(basename "$h")\"" | c++ -std=c++11 -Wall -Wextra -pedantic -fsyntax-only -I"$p/include/dlc" -x c++ - ||
+    fail "$h as C++"
+done
+
+# ---- the oracle: ONNX Runtime on a seeded image ----
+mkdir -p "$w/models" "$w/src"
+cp "$root/models/lenet.onnx" "$root/models/autoencoder.onnx" "$root/models/logreg.onnx" "$w/models/"
+cp -r "$root/examples/cmake" "$root/examples/make" "$w/src/"
+"$py" - "$w" >"$w/ort.log" 2>&1 <<'PY' || fail "onnxruntime: $(cat "$w/ort.log")"
+import sys
+import numpy as np
+import onnxruntime as ort
+w = sys.argv[1]
+x = np.random.default_rng(14).random((1, 784), dtype=np.float32)
+np.save(f"{w}/x.npy", x)
+for m in ["lenet", "autoencoder", "logreg"]:
+    s = ort.InferenceSession(f"{w}/models/{m}.onnx", providers=["CPUExecutionProvider"])
+    i = s.get_inputs()[0]
+    xi = x.reshape([1] + [d for d in i.shape[1:]]) if len(i.shape) != 2 else x
+    np.save(f"{w}/ref_{m}.npy", s.run(None, {i.name: xi})[0])
+PY
+
+# ---- CMake: find_package(dlc), dlc_add_model ----
+ex=$w/ex
+cfg() {
+  "$cmake" -S "$w/src/cmake" -B "$ex" -DCMAKE_PREFIX_PATH="$p" -DDLC_MODELS="$w/models" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" "$@" >"$w/cfg.log" 2>&1 || fail "configure: $(cat "$w/cfg.log")"
+}
+bld() { "$cmake" --build "$ex" >"$w/build.log" 2>&1 || fail "build: $(cat "$w/build.log")"; }
+regenerated() { grep -c 'dlc: compiling' "$w/build.log"; }
+run() {
+  "$ex/classify" "$w/x.npy" "$w/ref_lenet.npy" >"$w/run.log" 2>&1 || fail "classify: $(cat "$w/run.log")"
+  grep -q '^ok: 0 of 10 scores differ' "$w/run.log" || fail "classify: $(cat "$w/run.log")"
+  "$ex/reconstruct" "$w/x.npy" "$w/ref_autoencoder.npy" >"$w/run.log" 2>&1 || fail "reconstruct: $(cat "$w/run.log")"
+  grep -q '^ok: 0 of 784 values differ' "$w/run.log" || fail "reconstruct: $(cat "$w/run.log")"
+  echo "ok: $1: classify and reconstruct agree with ONNX Runtime"
+}
+cfg
+bld
+[ "$(regenerated)" = 2 ] || fail "the first build generated $(regenerated) models, want 2: $(cat "$w/build.log")"
+grep -q "$p/bin/dlc" "$ex/CMakeCache.txt" "$ex"/CMakeFiles/*.dir/build.make 2>/dev/null ||
+  grep -rq "$p/bin/dlc" "$ex/CMakeFiles" || fail "the build does not run the installed dlc"
+run "first build"
+bld
+[ "$(regenerated)" = 0 ] || fail "a build with nothing changed regenerated: $(cat "$w/build.log")"
+touch "$w/models/lenet.onnx"
+bld
+[ "$(regenerated)" = 1 ] || fail "touching lenet.onnx regenerated $(regenerated) models, want 1: $(cat "$w/build.log")"
+grep -q 'dlc: compiling .*lenet.onnx' "$w/build.log" || fail "touching lenet.onnx did not regenerate it"
+cfg -DDLC_OPT=-O1
+bld
+[ "$(regenerated)" = 2 ] || fail "changing the options regenerated $(regenerated) models, want 2: $(cat "$w/build.log")"
+run "-O1"
+
+# ---- Makefile: pkg-config dlcrt, dlc compile ----
+PKG_CONFIG_PATH=$p/lib/pkgconfig
+export PKG_CONFIG_PATH
+inc=$(pkg-config --cflags dlcrt) || fail "pkg-config --cflags dlcrt"
+inc=$(echo $inc)
+[ "$(cd "${inc#-I}" && pwd -P)" = "$(cd "$p/include/dlc" && pwd -P)" ] || fail "pkg-config --cflags dlcrt: $inc"
+make -C "$w/src/make" MODELS="$w/models" BUILD="$w/mk" CFLAGS="-O2 -Wall -Wextra -Werror $san" \
+  LDFLAGS="$san" >"$w/make.log" 2>&1 || fail "make: $(cat "$w/make.log")"
+grep -q "$p/lib/pkgconfig/../../bin/dlc compile" "$w/make.log" || fail "make did not run the installed dlc: $(cat "$w/make.log")"
+"$w/mk/predict" "$w/x.npy" "$w/ref_logreg.npy" >"$w/run.log" 2>&1 || fail "predict: $(cat "$w/run.log")"
+grep -q '^ok: 0 of 10 values differ' "$w/run.log" || fail "predict: $(cat "$w/run.log")"
+echo "ok: make: predict agrees with ONNX Runtime"
+echo ok
