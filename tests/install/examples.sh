@@ -5,6 +5,7 @@
 #    a second build regenerates nothing, a touched model and a changed option
 #    regenerate;
 #  - examples/make built with PKG_CONFIG_PATH=P/lib/pkgconfig (logistic regression);
+#  - a --target cuda model through dlc_add_model (run where tests/cuda's emulator is);
 # each program's output on a seeded random image checked against ONNX Runtime's.
 # Copies of the examples and models are built, so the checkout is never written.
 build=$1
@@ -102,4 +103,33 @@ grep -q "$p/lib/pkgconfig/../../bin/dlc compile" "$w/make.log" || fail "make did
 "$w/mk/predict" "$w/x.npy" "$w/ref_logreg.npy" >"$w/run.log" 2>&1 || fail "predict: $(cat "$w/run.log")"
 grep -q '^ok: 0 of 10 values differ' "$w/run.log" || fail "predict: $(cat "$w/run.log")"
 echo "ok: make: predict agrees with ONNX Runtime"
+
+# ---- CUDA: dlc_add_model(... --target cuda) links libdlcrt's loader (and -ldl) ----
+# Built always; run (with the installed dlc's `run --target cuda --check` too) on the
+# CPU emulator of tests/cuda where it was built.
+mkdir -p "$w/cu"
+cp "$w/src/make/predict.c" "$w/cu/"
+cat >"$w/cu/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.20)
+project(cu LANGUAGES C)
+find_package(dlc REQUIRED)
+add_executable(predict predict.c)
+dlc_add_model(predict "$w/models/logreg.onnx" NAME logreg OPTIONS --batch 1 --target cuda)
+CMAKE
+"$cmake" -S "$w/cu" -B "$w/cu/b" -DCMAKE_PREFIX_PATH="$p" -DCMAKE_C_FLAGS="$san" >"$w/cfg.log" 2>&1 ||
+  fail "cuda: configure: $(cat "$w/cfg.log")"
+"$cmake" --build "$w/cu/b" >"$w/build.log" 2>&1 || fail "cuda: build: $(cat "$w/build.log")"
+echo "ok: cuda: dlc_add_model --target cuda links"
+emu=$build/tests/cuda/emu
+if [ -f "$emu/libdlc_emu_nvrtc.so" ]; then
+  (
+    LD_LIBRARY_PATH=$emu DLC_NVRTC=$emu/libdlc_emu_nvrtc.so DLC_CUDA_CACHE=off DLC_EMU_CXX=c++
+    export LD_LIBRARY_PATH DLC_NVRTC DLC_CUDA_CACHE DLC_EMU_CXX
+    "$w/cu/b/predict" "$w/x.npy" "$w/ref_logreg.npy" >"$w/run.log" 2>&1 || fail "cuda predict: $(cat "$w/run.log")"
+    grep -q '^ok: 0 of 10 values differ' "$w/run.log" || fail "cuda predict: $(cat "$w/run.log")"
+    "$p/bin/dlc" run "$w/models/logreg.onnx" --batch 1 --target cuda --input x="$w/x.npy" --check >"$w/run.log" 2>&1 ||
+      fail "installed dlc run --target cuda: $(cat "$w/run.log")"
+  ) || exit 1
+  echo "ok: cuda (emulated): predict agrees with ONNX Runtime; the installed dlc runs a CUDA model"
+fi
 echo ok
