@@ -26,7 +26,7 @@ export TMPDIR
 
 # ---- install ----
 "$cmake" --install "$build" --prefix "$p" >"$w/install.log" 2>&1 || fail "cmake --install: $(tail -5 "$w/install.log")"
-for f in bin/dlc lib/libdlcrt.a lib/libdlcrt.so include/dlc/dlcrt.h include/dlc/dlc_err.h \
+for f in bin/dlc lib/libdlcrt.a lib/libdlcrt.so lib/libdlc.so include/dlc/dlcrt.h include/dlc/dlc_err.h include/dlc/dlc_api.h \
          lib/cmake/dlc/dlcConfig.cmake lib/cmake/dlc/dlcConfigVersion.cmake lib/cmake/dlc/dlcTargets.cmake \
          lib/pkgconfig/dlcrt.pc share/man/man1/dlc.1 share/man/man1/dlc-compile.1 share/man/man1/dlc-run.1 \
          share/man/man1/dlc-bench.1 share/man/man1/dlc-train.1 share/man/man1/dlc-dump.1; do
@@ -103,6 +103,23 @@ grep -q "$p/lib/pkgconfig/../../bin/dlc compile" "$w/make.log" || fail "make did
 "$w/mk/predict" "$w/x.npy" "$w/ref_logreg.npy" >"$w/run.log" 2>&1 || fail "predict: $(cat "$w/run.log")"
 grep -q '^ok: 0 of 10 values differ' "$w/run.log" || fail "predict: $(cat "$w/run.log")"
 echo "ok: make: predict agrees with ONNX Runtime"
+
+# ---- Python: the module finds the installed libdlc through the dlc on PATH ----
+if [ -z "$san" ]; then # an instrumented libdlc does not load into Python
+  PATH=$p/bin:$PATH PYTHONPATH=$root/python DLC_LIBRARY= "$py" - "$w" >"$w/py.log" 2>&1 <<'PY' ||
+import os, sys
+import numpy as np
+import dlc
+w = sys.argv[1]
+if not os.path.realpath(dlc._lib._name).startswith(os.path.realpath(w)):
+    sys.exit("loaded %s, not the installed libdlc" % dlc._lib._name)
+y = dlc.compile(f"{w}/models/logreg.onnx", batch=1)(x=np.load(f"{w}/x.npy"))
+r = np.load(f"{w}/ref_logreg.npy")
+sys.exit(0 if np.allclose(y, r, rtol=1e-4, atol=1e-5) else "differs from ONNX Runtime: %s %s" % (y, r))
+PY
+    fail "python: $(cat "$w/py.log")"
+  echo "ok: python: the installed libdlc, found through PATH, agrees with ONNX Runtime"
+fi
 
 # ---- CUDA: dlc_add_model(... --target cuda) links libdlcrt's loader (and -ldl) ----
 # Built always; run (with the installed dlc's `run --target cuda --check` too) on the
