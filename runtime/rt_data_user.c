@@ -83,7 +83,11 @@ typedef struct Csv {
   int64_t n, cap;
 } Csv;
 
-/* The fields of one line into v (at most max); their count, or -1 at a non-number. */
+/* What is wrong with field *bad of a line that csv_fields refuses. */
+enum { CSV_NOT_NUMBER = -1, CSV_NOT_FINITE = -2 };
+
+/* The fields of one line into v (at most max); their count, or CSV_NOT_NUMBER (a field
+ * with text in it) or CSV_NOT_FINITE (nan, inf, out of range) with *bad the field. */
 static int64_t csv_fields(char *s, double *v, int64_t max, int64_t *bad) {
   int64_t k = 0;
   for (char *f = s;; k++) {
@@ -91,7 +95,8 @@ static int64_t csv_fields(char *s, double *v, int64_t max, int64_t *bad) {
     errno = 0;
     double x = strtod(f, &end);
     while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') end++;
-    if (end == f || (*end && *end != ',') || errno == ERANGE || !isfinite(x)) return *bad = k + 1, -1;
+    if (end == f || (*end && *end != ',')) return *bad = k + 1, CSV_NOT_NUMBER;
+    if (errno == ERANGE || !isfinite(x)) return *bad = k + 1, CSV_NOT_FINITE;
     if (k < max) v[k] = x;
     if (!*end) return k + 1;
     f = end + 1;
@@ -112,8 +117,11 @@ static int csv_grow(Csv *c, DlcErr *e) {
 
 static int csv_row(Csv *c, char *s, double *v, int64_t max, DlcErr *e) {
   int64_t bad = 0, k = csv_fields(s, v, max, &bad);
-  if (k < 0 && c->line == 1 && !c->n) return 0; /* a header line */
-  if (k < 0) return dlc_errf(e, "%s:%lld: field %lld is not a number", c->path, (long long)c->line, (long long)bad);
+  if (k == CSV_NOT_NUMBER && c->line == 1) return 0; /* a header line */
+  if (k < 0)
+    return dlc_errf(e, "%s:%lld: field %lld is not a %snumber", c->path, (long long)c->line, (long long)bad,
+                    k == CSV_NOT_FINITE ? "finite " : "");
+  if (k > max) return dlc_errf(e, "%s:%lld: more than %lld columns", c->path, (long long)c->line, (long long)max);
   if (!c->cols && k < 2)
     return dlc_errf(e, "%s:%lld: a row needs at least one value and the label", c->path, (long long)c->line);
   if (!c->cols) c->cols = k;
@@ -143,7 +151,6 @@ static int csv_split(const char *path, RtDataset *d, DlcErr *e) {
   while (!rc && getline(&s, &cap, f) > 0) {
     c.line++;
     if (s[strspn(s, " \t\r\n")]) rc = csv_row(&c, s, v, CSV_MAX_COLS, e);
-    if (!rc && c.cols > CSV_MAX_COLS) rc = dlc_errf(e, "%s: more than %d columns", path, CSV_MAX_COLS);
   }
   if (!rc && ferror(f)) rc = rt_fail(e, RT_E_IO, path, NULL);
   if (!rc && !c.n) rc = rt_fail(e, RT_E_FORMAT, path, "no rows of numbers");
