@@ -24,6 +24,7 @@ static int load_data(TrainRun *r, DlcErr *e) {
   rt_shape_str(r->train.rank, r->train.dims, a, sizeof a);
   rt_shape_str(r->test.rank, r->test.dims, b, sizeof b);
   if (strcmp(a, b)) return dlc_errf(e, "%s: the training samples are %s, the test samples %s", dir, a, b);
+  if (r->test.classes > r->train.classes) r->train.classes = r->test.classes; /* the model must fit both */
   r->order = malloc(sizeof(int64_t) * (size_t)r->train.n);
   DLC_ASSERT(r->order);
   return 0;

@@ -77,6 +77,10 @@ printf '1,2,0\n3,4\n' >"$bad/train.csv"
 expect_error "train.csv:2: 2 fields, the first row has 3" "$dlc" train "$e2e_tmp/tab.dlc" --data "$bad"
 printf '1,2,0.5\n' >"$bad/train.csv"
 expect_error "train.csv:1: the label (last column) is 0.5" "$dlc" train "$e2e_tmp/tab.dlc" --data "$bad"
+printf '1,2,3,4,5,6,7,8,0\n' >"$bad/train.csv"
+printf '1,2,3,4,5,6,7,8,4\n' >"$bad/test.csv"
+expect_error "the labels run from 0 to 4, but the model's output 'probs' has 4 classes" \
+  "$dlc" train "$e2e_tmp/tab.dlc" --data "$bad" --batch 1
 printf '1,2,0\n' >"$bad/train.csv"
 printf '1,2,0\n' >"$bad/test.csv"
 expect_error "input 'x' is f32 [1,8]: the dataset's samples are [2] (an input [B, 2])" \
