@@ -5,7 +5,8 @@
 #    a second build regenerates nothing, a touched model and a changed option
 #    regenerate;
 #  - examples/make built with PKG_CONFIG_PATH=P/lib/pkgconfig (logistic regression);
-#  - a --target cuda model through dlc_add_model (run where tests/cuda's emulator is);
+#  - a --target cuda model through dlc_add_model (run where tests/cuda's emulator is),
+#    and the same model NAME in another target with OPENMP;
 # each program's output on a seeded random image checked against ONNX Runtime's.
 # Copies of the examples and models are built, so the checkout is never written.
 build=$1
@@ -132,11 +133,18 @@ project(cu LANGUAGES C)
 find_package(dlc REQUIRED)
 add_executable(predict predict.c)
 dlc_add_model(predict "$w/models/logreg.onnx" NAME logreg OPTIONS --batch 1 --target cuda)
+add_executable(predict_omp predict.c) # the same NAME in another target, built with OpenMP
+dlc_add_model(predict_omp "$w/models/logreg.onnx" NAME logreg OPTIONS --batch 1 OPENMP)
+target_link_libraries(predict_omp PRIVATE dlc::dlcrt)
 CMAKE
 "$cmake" -S "$w/cu" -B "$w/cu/b" -DCMAKE_PREFIX_PATH="$p" -DCMAKE_C_FLAGS="$san" >"$w/cfg.log" 2>&1 ||
   fail "cuda: configure: $(cat "$w/cfg.log")"
 "$cmake" --build "$w/cu/b" >"$w/build.log" 2>&1 || fail "cuda: build: $(cat "$w/build.log")"
 echo "ok: cuda: dlc_add_model --target cuda links"
+OMP_NUM_THREADS=2 "$w/cu/b/predict_omp" "$w/x.npy" "$w/ref_logreg.npy" >"$w/run.log" 2>&1 || fail "predict_omp: $(cat "$w/run.log")"
+grep -q '^ok: 0 of 10 values differ' "$w/run.log" || fail "predict_omp: $(cat "$w/run.log")"
+nm "$w/cu/b/predict_omp" | grep -q ' U omp_get_max_threads' || fail "predict_omp: not built with OpenMP"
+echo "ok: OPENMP: the same model NAME in a second target, built with -fopenmp, agrees with ONNX Runtime"
 emu=$build/tests/cuda/emu
 if [ -f "$emu/libdlc_emu_nvrtc.so" ]; then
   (
