@@ -2,8 +2,8 @@
 # `cmake --install BUILD --prefix P` (under BUILD), then, with nothing but P:
 #  - examples/cmake configured with CMAKE_PREFIX_PATH=P: find_package(dlc) and
 #    dlc_add_model build the C program (LeNet) and the C++ one (the autoencoder);
-#    a second build regenerates nothing, a touched model and a changed option
-#    regenerate;
+#    a second build regenerates nothing, a touched model, a changed option and a
+#    new dlc regenerate;
 #  - examples/make built with PKG_CONFIG_PATH=P/lib/pkgconfig (logistic regression);
 #  - a --target cuda model through dlc_add_model (run where tests/cuda's emulator is),
 #    and the same model NAME in another target with OPENMP;
@@ -90,6 +90,9 @@ grep -q 'dlc: compiling .*lenet.onnx' "$w/build.log" || fail "touching lenet.onn
 cfg -DDLC_OPT=-O1
 bld
 [ "$(regenerated)" = 2 ] || fail "changing the options regenerated $(regenerated) models, want 2: $(cat "$w/build.log")"
+touch "$p/bin/dlc" # a new dlc
+bld
+[ "$(regenerated)" = 2 ] || fail "a new dlc regenerated $(regenerated) models, want 2: $(cat "$w/build.log")"
 run "-O1"
 
 # ---- Makefile: pkg-config dlcrt, dlc compile ----
