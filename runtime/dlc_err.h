@@ -7,6 +7,10 @@
 
 #include <stdarg.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DLC_ERR_MAX 768
 
 typedef struct DlcErr {
@@ -25,6 +29,19 @@ int dlc_verrf(DlcErr *e, const char *fmt, va_list ap);
 
 /* Internal invariants: abort with the file and line.  Never for user errors. */
 #define DLC_ASSERT(c) ((c) ? (void)0 : dlc_assert_fail(#c, __FILE__, __LINE__))
-_Noreturn void dlc_assert_fail(const char *expr, const char *file, int line);
+#if defined(__cplusplus)
+#define DLC_NORETURN [[noreturn]]
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define DLC_NORETURN _Noreturn
+#elif defined(__GNUC__)
+#define DLC_NORETURN __attribute__((noreturn))
+#else
+#define DLC_NORETURN
+#endif
+DLC_NORETURN void dlc_assert_fail(const char *expr, const char *file, int line);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

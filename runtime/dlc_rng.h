@@ -8,11 +8,19 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Four 32-bit words for counter `ctr` under key `seed`. */
 void rt_philox(uint64_t seed, uint64_t ctr, uint32_t out[4]);
 /* Uniform in [0, 1) with 24 random bits: the n-th of stream seed. */
 double rt_rand_uniform(uint64_t seed, uint64_t n);
 /* Standard normal (Box-Muller over one Philox block): the n-th of stream seed. */
 double rt_rand_normal(uint64_t seed, uint64_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,10 @@
 #include "dlc_err.h"
 #include "dlc_rng.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- errors: one code per kind of failure, one message per code (rt_status.c) ---- */
 
 typedef enum {
@@ -91,5 +95,9 @@ bool rt_idx_has_gzip(void);
 /* ---- timers -------------------------------------------------------------------- */
 
 uint64_t rt_now_ns(void); /* monotonic nanoseconds, for differences only */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -26,6 +26,10 @@
 
 #include "dlc_err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- NVRTC alone --------------------------------------------------------------- */
 
 /* Whether libnvrtc can be opened; 0, or -1 with e saying what was tried. */
@@ -78,5 +82,9 @@ const char *rt_cuda_last_error(void);
 /* The device's architecture ("sm_90") once opened; the name of the device. */
 const char *rt_cuda_arch(const RtCuda *c);
 const char *rt_cuda_device_name(const RtCuda *c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

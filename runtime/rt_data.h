@@ -1,5 +1,6 @@
-/* rt_data.h — what `dlc train` reads and writes besides the model: labelled image
- * datasets (rt_data.c) and the curves and pictures of a run (rt_plot.c).
+/* rt_data.h — what `dlc train` reads and writes besides the model: labelled
+ * datasets (rt_data.c: IDX images; rt_data_user.c: .npy and CSV) and the curves
+ * and pictures of a run (rt_plot.c).
  * Errors as everywhere in libdlcrt: -1 with one line in a DlcErr naming the file. */
 #ifndef DLC_RT_DATA_H
 #define DLC_RT_DATA_H
@@ -10,17 +11,28 @@
 
 #include "dlcrt.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- datasets (rt_data.c) ---------------------------------------------------------- */
 
 typedef struct RtDataset {
   int64_t n;         /* samples */
-  int rank;          /* of one sample: 2 for images [rows, cols] */
+  int rank;          /* of one sample: 2 for images [rows, cols], 1 for a table's rows */
   int64_t dims[4];
   int64_t size;      /* values per sample (784 for 28x28) */
-  float *x;          /* n * size pixels, scaled from 0..255 to [0, 1] (p / 255) */
+  float *x;          /* n * size values (IDX images: pixels scaled from 0..255 to [0, 1]) */
   int64_t *y;        /* n labels */
   int64_t classes;   /* largest label + 1 */
 } RtDataset;
+
+/* The split "train" or "t10k" of the dataset in dir, in the format its training split
+ * has (rt_data_user.c): dir/x_train.npy (then x_<split>.npy and y_<split>.npy, "test"
+ * for t10k: samples [N, ...] of any numeric dtype as they are, integer labels [N]),
+ * else dir/train.csv (then <split>.csv: rows of numbers, the class label last, an
+ * optional header line), else MNIST-style IDX files (rt_data_mnist). */
+int rt_data_dir(const char *dir, const char *split, RtDataset *d, DlcErr *e);
 
 /* The split "train" or "t10k" of an MNIST-style set in dir: <split>-images-idx3-ubyte.gz
  * and <split>-labels-idx1-ubyte.gz (or the files without .gz).  0, or -1 with e set
@@ -60,5 +72,9 @@ int rt_plot_svg(const char *path, const char *title, const char *xlabel, const c
  * n images, `per_row` to a row. */
 int rt_plot_grid(const char *path, const float *img, int n, int rows, int cols, int per_row,
                  DlcErr *e);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

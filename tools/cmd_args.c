@@ -345,7 +345,7 @@ static const CmdOpt opts[] = {
     {"--schedule", "NAME:K=V,..", CMD_COMPILE | CMD_TRAIN, set_optim,
      "learning rate: constant, step:every=N,gamma=G, cosine:steps=T,lr_min=M"},
     {"--lr", "LR", CMD_COMPILE | CMD_TRAIN, set_lr, "the learning rate of every step (overrides the model's)"},
-    {"--data", "SET", CMD_TRAIN, set_data, "the dataset: fashion-mnist (/usr/share/datasets/fashion-mnist)"},
+    {"--data", "SET", CMD_TRAIN, set_data, "fashion-mnist, or a folder: x_train.npy.., train.csv/test.csv or IDX files"},
     {"--epochs", "E", CMD_TRAIN, set_epochs, "passes over the training set (default 5)"},
     {"--limit", "N", CMD_TRAIN, set_epochs, "train on N samples per epoch (a quick run)"},
     {"--out", "DIR", CMD_TRAIN, set_out_dir, "write the loss curve (CSV, SVG) and the parameters there"},

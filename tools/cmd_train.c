@@ -19,7 +19,12 @@
 
 static int load_data(TrainRun *r, DlcErr *e) {
   const char *dir = !r->a->data || !strcmp(r->a->data, "fashion-mnist") ? FASHION_MNIST : r->a->data;
-  if (rt_data_mnist(dir, "train", &r->train, e) || rt_data_mnist(dir, "t10k", &r->test, e)) return -1;
+  if (rt_data_dir(dir, "train", &r->train, e) || rt_data_dir(dir, "t10k", &r->test, e)) return -1;
+  char a[96], b[96];
+  rt_shape_str(r->train.rank, r->train.dims, a, sizeof a);
+  rt_shape_str(r->test.rank, r->test.dims, b, sizeof b);
+  if (strcmp(a, b)) return dlc_errf(e, "%s: the training samples are %s, the test samples %s", dir, a, b);
+  if (r->test.classes > r->train.classes) r->train.classes = r->test.classes; /* the model must fit both */
   r->order = malloc(sizeof(int64_t) * (size_t)r->train.n);
   DLC_ASSERT(r->order);
   return 0;
@@ -158,8 +163,11 @@ int cmd_train(int argc, char **argv) {
     cmd_help("train", CMD_TRAIN, "MODEL --data fashion-mnist [options]",
              "Train a model with its generated training step (docs/TRAINING.md): the model's\n"
              "training statements, else --loss on its output against the labels.  --data\n"
-             "fashion-mnist reads " FASHION_MNIST " (or give a folder of the same IDX\n"
-             "files); pixels are scaled to [0, 1].  After each epoch: the test accuracy.");
+             "fashion-mnist reads " FASHION_MNIST " (pixels scaled to\n"
+             "[0, 1]).  --data DIR reads DIR/x_train.npy, y_train.npy, x_test.npy, y_test.npy\n"
+             "(samples of any shape, as they are; integer class labels), else DIR/train.csv\n"
+             "and test.csv (numbers; the class label in the last column; an optional header\n"
+             "line), else MNIST-style IDX files.  After each epoch: the test accuracy.");
     return 0;
   }
   a.load.train = true;

@@ -1,8 +1,8 @@
 /* cmd_train_feed.c — the model's inputs from a dataset's batch.
  *
- * The first float input gets the images; it must hold a sample's number of values
- * ([B, 784], [B, 1, 28, 28], [B, 28, 28]: the same values in the same order, so any of
- * these shapes takes the images as they are).  Another float input of that size gets
+ * The first float input gets the images (or whatever samples the dataset holds); it
+ * must hold a sample's number of values ([B, 784], [B, 1, 28, 28], [B, 28, 28]: the
+ * same values in the same order, so any of these shapes takes the images as they are).  Another float input of that size gets
  * the same images (an autoencoder's target), an integer input [B] the class ids, and
  * another float input [B, K] the class ids one-hot.  Every input's
  * leading dimension is the batch. */
@@ -16,15 +16,20 @@ static int64_t per_sample(const Node *n) {
   return n->shape.rank && n->shape.d[0] ? shape_numel(&n->shape) / n->shape.d[0] : 0;
 }
 
+static const char *sample_str(const RtDataset *d, char *buf, size_t n) {
+  rt_shape_str(d->rank, d->dims, buf, n);
+  return buf;
+}
+
 /* The first float input takes the images; the others are labels. */
 static int role(Feed *f, int i, const Node *n, const RtDataset *d, bool images, DlcErr *e) {
-  char s[96];
+  char s[96], ds[96];
   shape_str(&n->shape, s, sizeof s);
   if (!images && dtype_is_float(n->dtype)) {
     if (per_sample(n) == d->size && n->shape.rank >= 2) return f->role[i] = FEED_IMAGES, 0;
-    return dlc_errf(e, "input '%s' is %s %s: the dataset's images are %lldx%lld (an input [B, %lld] or [B, 1, %lld, %lld])",
-                    n->name, dtype_name(n->dtype), s, (long long)d->dims[0], (long long)d->dims[1],
-                    (long long)d->size, (long long)d->dims[0], (long long)d->dims[1]);
+    return dlc_errf(e, "input '%s' is %s %s: the dataset's samples are %s (an input [B, %lld]%s)", n->name,
+                    dtype_name(n->dtype), s, sample_str(d, ds, sizeof ds), (long long)d->size,
+                    d->rank == 2 ? " or [B, 1, H, W]" : "");
   }
   if (dtype_is_float(n->dtype) && per_sample(n) == d->size && n->shape.rank >= 2)
     return f->role[i] = FEED_IMAGES, 0; /* the images again: an autoencoder's target */
@@ -75,8 +80,9 @@ int feed_bind(Feed *f, const Graph *g, const RtDataset *d, DlcErr *e) {
     images |= f->role[i] == FEED_IMAGES;
     DLC_ASSERT((f->buf[i] = cmd_alloc_value(n)));
   }
-  if (!images) return dlc_errf(e, "no input takes the images (a float input [B, %lld] or [B, 1, %lld, %lld])",
-                               (long long)d->size, (long long)d->dims[0], (long long)d->dims[1]);
+  char s[96];
+  if (!images) return dlc_errf(e, "no input takes the samples %s (a float input [B, %lld]%s)", sample_str(d, s, sizeof s),
+                               (long long)d->size, d->rank == 2 ? " or [B, 1, H, W]" : "");
   return check_classes(f, g, d, e);
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "dlc_git.h" /* DLC_GIT_COMMIT, written at build time (cmake/git_version.cmake) */
 
 typedef struct Command {
   const char *name;
@@ -21,10 +22,13 @@ static const Command commands[] = {
 
 static void usage(void) {
   printf("usage: dlc COMMAND MODEL [options]\n\n"
-         "dlc compiles deep-learning models (.dlc) to plain C.\n\ncommands:\n");
+         "dlc compiles deep-learning models (.onnx, .dlc) to C for the CPU or CUDA for a GPU,\n"
+         "with no framework behind the generated code; it also runs, times and trains them.\n\n"
+         "commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     printf("  %-9s %s\n", commands[i].name, commands[i].what);
-  printf("\n'dlc COMMAND --help' lists a command's options; 'dlc --version' prints the version.\n");
+  printf("\n'dlc COMMAND --help' lists a command's options; 'dlc --version' prints the version;\n"
+         "'man dlc-COMMAND' (installed) says more.\n");
 }
 
 int main(int argc, char **argv) {
@@ -34,8 +38,8 @@ int main(int argc, char **argv) {
     usage();
     return 0;
   }
-  if (!strcmp(cmd, "--version")) {
-    printf("dlc %s\n", DLC_VERSION);
+  if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+    printf("dlc %s (commit %s)\n", DLC_VERSION, DLC_GIT_COMMIT);
     return 0;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

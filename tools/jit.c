@@ -167,16 +167,38 @@ static void first_error_line(const JitModel *m, char *line, size_t n) {
   if (f) fclose(f);
 }
 
+/* libdlcrt for a CUDA model: $DLC_RT_LIB, else the installed one beside this program
+ * (BIN/DLC_JIT_RT_REL, when dlc runs from an installed tree), else the build's. */
+static const char *rt_lib(char *buf, size_t n) {
+  const char *env = getenv("DLC_RT_LIB");
+  if (env && *env) return env;
+#ifdef DLC_JIT_RT_REL
+  char exe[PATH_MAX];
+  ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  char *slash = k > 0 ? (exe[k] = 0, strrchr(exe, '/')) : NULL;
+  if (slash) {
+    *slash = 0;
+    snprintf(buf, n, "%s/%s", exe, DLC_JIT_RT_REL);
+    if (!access(buf, R_OK)) return buf;
+  }
+#else
+  (void)buf, (void)n;
+#endif
+  return DLC_JIT_RT_LIB;
+}
+
 static int compile(JitModel *m, const char *cflags, DlcErr *e) {
   const char *cc = getenv("CC");
+  char rt[PATH_MAX + 64], rtq[2 * PATH_MAX + 256] = "";
+  if (m->cuda) shell_quote(rtq, sizeof rtq, rt_lib(rt, sizeof rt));
   char cmd[8192] = "cd ";
   shell_quote(cmd, sizeof cmd, m->dir);
   size_t k = strlen(cmd);
   int len = snprintf(cmd + k, sizeof cmd - k,
-                     " && %s -shared -fPIC -std=c99 %s %s%s %s model.c -o model.so %s -lm >cc.log 2>&1",
+                     " && %s -shared -fPIC -std=c99 %s %s%s %s model.c -o model.so %s%s -lm >cc.log 2>&1",
                      cc && *cc ? cc : DLC_JIT_CC, cflags ? cflags : "-O2", m->cuda ? "" : cgen_cpu_cflags(m->cpu),
                      m->threads > 1 ? " -fopenmp" : "", DLC_JIT_SANITIZE,
-                     m->cuda ? "'" DLC_JIT_RT_LIB "' -ldl -lpthread" : "");
+                     rtq, m->cuda ? " -ldl -lpthread" : "");
   if (len < 0 || (size_t)len >= sizeof cmd - k) return dlc_errf(e, "the compiler command is too long");
   int st = system(cmd);
   if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;

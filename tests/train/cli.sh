@@ -37,7 +37,7 @@ expect_error "the cosine schedule needs steps=" "$dlc" compile "$root/models/mlp
 expect_error "--loss 'hinge': expected ce, bce, mse or l1" "$dlc" train "$root/models/mlp.dlc" --loss hinge
 [ $have_data = 1 ] || exit 0
 expect_error "the labels run from 0 to 9, but the model's output 'y' has 4 classes" "$dlc" train "$e2e_tmp/four.dlc"
-expect_error "input 'x' is f32 [64,100]: the dataset's images are 28x28" "$dlc" train "$e2e_tmp/wide.dlc"
+expect_error "input 'x' is f32 [64,100]: the dataset's samples are [28,28]" "$dlc" train "$e2e_tmp/wide.dlc"
 expect_error "a batch of 70000 is more than the 60000 training samples" "$dlc" train "$root/models/mlp.dlc" --batch 70000
 
 "$dlc" train "$root/models/lenet.dlc" --epochs 1 --limit 640 --batch 32 >"$e2e_tmp/log" 2>&1 || fail "lenet: $(cat "$e2e_tmp/log")"

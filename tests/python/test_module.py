@@ -1,0 +1,112 @@
+"""test_module.py ROOT LIBDLC — the Python module against ONNX Runtime.
+
+`pip install ./python` (a copy, into a private folder: nothing is written into the
+checkout or the environment), then, with DLC_LIBRARY naming this build's libdlc:
+dlc.compile on ONNX models (a CNN, a convolutional autoencoder, a transformer encoder), called on
+seeded random arrays, must agree with ONNX Runtime within 1e-4; the errors are
+exceptions carrying dlc's one line; bench reports its runs.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+root, libdlc = sys.argv[1], sys.argv[2]
+try:
+    import numpy as np
+    import onnxruntime as ort
+except ImportError as e:
+    print("skip:", e)
+    sys.exit(77)
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+work = tempfile.mkdtemp(prefix="dlc-py-")
+os.environ["TMPDIR"] = work  # the jit's folders too
+try:
+    src = os.path.join(work, "src")
+    shutil.copytree(os.path.join(root, "python"), src)
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+           "--target", os.path.join(work, "site"), src]
+    try:
+        import wheel  # noqa: F401  (what pip needs to build the package offline)
+    except ImportError:
+        # Without it pip installs through setup.py, which a build-system table forbids:
+        # the copy drops the table, the package's metadata ([project]) stays the same.
+        toml = os.path.join(src, "pyproject.toml")
+        with open(toml) as f:
+            text = f.read()
+        with open(toml, "w") as f:
+            f.write(text.split("[build-system]")[0] + "[project]" + text.split("[project]", 1)[1])
+        cmd.insert(4, "--no-use-pep517")
+    pip = subprocess.run(cmd, capture_output=True, text=True)
+    if pip.returncode:
+        fail("pip install ./python: " + pip.stdout + pip.stderr)
+    sys.path.insert(0, os.path.join(work, "site"))
+    os.environ["DLC_LIBRARY"] = libdlc
+    import dlc
+
+    if not dlc.__file__.startswith(os.path.join(work, "site")):
+        fail("imported %s, not the installed copy" % dlc.__file__)
+    if not dlc.version().startswith("0."):
+        fail("version " + dlc.version())
+
+    rng = np.random.default_rng(14)
+    for name, batch in [("lenet", 2), ("autoencoder", 3), ("encoder", 2)]:
+        path = os.path.join(root, "models", name + ".onnx")
+        m = dlc.compile(path, batch=batch)
+        s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        feeds = {}
+        for i in s.get_inputs():
+            shape = [batch] + [d for d in i.shape[1:]]
+            feeds[i.name] = rng.uniform(-1, 1, shape).astype(np.float32)
+        want = s.run(None, feeds)
+        got = m.run(**feeds)
+        if list(got) != [o.name for o in s.get_outputs()]:
+            fail("%s: outputs %s, ONNX Runtime's %s" % (name, list(got), [o.name for o in s.get_outputs()]))
+        for (oname, y), r in zip(got.items(), want):
+            err = float(np.max(np.abs(y - r) / (1e-4 + 1e-4 * np.abs(r))))
+            if y.shape != r.shape or err > 1:
+                fail("%s: output %s %s differs from ONNX Runtime's %s (max |diff| %.3g)"
+                     % (name, oname, y.shape, r.shape, float(np.max(np.abs(y - r)))))
+        y1 = m(*feeds.values())  # positional, one output: the array itself
+        if not isinstance(y1, np.ndarray) or not np.array_equal(y1, got[m.outputs[0].name]):
+            fail("%s: m(x) is not the single output of m.run(x=...)" % name)
+        print("ok: %s (batch %d) agrees with ONNX Runtime" % (name, batch))
+
+    b = m.bench(runs=7, warmup=1)
+    if b["runs"] != 7 or not (0 < b["min_us"] <= b["median_us"] <= b["max_us"]):
+        fail("bench: %s" % b)
+    print("ok: bench", b)
+
+    def raises(kind, want, f):
+        try:
+            f()
+        except kind as e:
+            if want not in str(e):
+                fail("%s: %r lacks %r" % (kind.__name__, str(e), want))
+            print("ok: %s: %s" % (kind.__name__, e))
+            return
+        fail("no %s (%s)" % (kind.__name__, want))
+
+    x = np.zeros((1, 16, 64), np.float32)  # the encoder takes [2, 16, 64]
+    raises(ValueError, "input 'x' is (1, 16, 64), the compiled model takes (2, 16, 64)", lambda: m(x=x))
+    raises(TypeError, "the model has no input 'y'", lambda: m(y=x))
+    raises(TypeError, "input 'x' is missing", lambda: m())
+    missing = os.path.join(work, "nothing.onnx")
+    raises(dlc.Error, missing, lambda: dlc.compile(missing))
+    bad = os.path.join(work, "bad.dlc")
+    with open(bad, "w") as f:
+        f.write("input x: f32[batch, 4]\ny = nosuchop(x)\noutput y\n")
+    raises(dlc.Error, "bad.dlc:2:", lambda: dlc.compile(bad))
+    raises(dlc.Error, "dims 'seq=0': expected NAME=V", lambda: dlc.compile(bad, dims={"seq": 0}))
+    m.close()
+    raises(dlc.Error, "closed", lambda: m(x=x))
+    print("ok")
+finally:
+    shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,55 @@
+/* dlc_api.h — libdlc: compile a model and run it in this process (installed as
+ * include/dlc/dlc_api.h; what the Python module python/dlc calls through ctypes).
+ *
+ * The same path as `dlc run`: the frontend reads the model, the jit (tools/jit.c) runs
+ * the pass pipeline, generates C, builds a shared object with $CC (else cc) and loads
+ * it.  Functions that can fail take err (errlen bytes; may be NULL) and write one line
+ * there, the CLI's message; nothing here prints or exits. */
+#ifndef DLC_API_H
+#define DLC_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct DlcModel DlcModel;
+
+/* path: .onnx or .dlc.  batch: binds the dimension named batch (0: 1).  dims: more
+ * bindings "NAME=V,NAME=V" or NULL.  opt_level: 0, 1 or 2 (dlc's -O; fusion as the
+ * level defaults).  threads: > 1 builds with -fopenmp.  cflags: for the C compiler
+ * (NULL: -O2).  cuda: nonzero generates CUDA and runs on the GPU.  NULL on failure. */
+DlcModel *dlc_model_compile(const char *path, int64_t batch, const char *dims, int opt_level, int threads,
+                            const char *cflags, int cuda, char *err, size_t errlen);
+void dlc_model_free(DlcModel *m);
+
+/* The interface: inputs in order, then outputs.  dtype: "f32", "i64", ... (dlc's
+ * names); dims: rank values.  Names and arrays live as long as the model. */
+int dlc_model_num_inputs(const DlcModel *m);
+int dlc_model_num_outputs(const DlcModel *m);
+const char *dlc_model_input_name(const DlcModel *m, int i);
+const char *dlc_model_input_dtype(const DlcModel *m, int i);
+int dlc_model_input_rank(const DlcModel *m, int i);
+const int64_t *dlc_model_input_dims(const DlcModel *m, int i);
+const char *dlc_model_output_name(const DlcModel *m, int j);
+const char *dlc_model_output_dtype(const DlcModel *m, int j);
+int dlc_model_output_rank(const DlcModel *m, int j);
+const int64_t *dlc_model_output_dims(const DlcModel *m, int j);
+
+/* inputs[i]: the i-th input's elements in its dtype, C order; outputs[j]: room for the
+ * j-th output's.  0, or -1 with err set. */
+int dlc_model_run(DlcModel *m, const void *const *inputs, void *const *outputs, char *err, size_t errlen);
+/* warmup untimed runs, then runs timed ones: us[k] the wall-clock microseconds of run
+ * k (the generated code alone, no copies).  0, or -1 with err set. */
+int dlc_model_bench(DlcModel *m, const void *const *inputs, void *const *outputs, int runs, int warmup,
+                    double *us, char *err, size_t errlen);
+
+const char *dlc_version(void); /* "0.1.0 (commit 0123456789ab)" */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
