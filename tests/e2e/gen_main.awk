@@ -3,7 +3,8 @@
 # NAME_free, NAME_strerror and the NAME_<IO>_SIZE macros (inputs, then outputs, in
 # the order of infer's parameters).  The main runs infer and run on the same inputs
 # and checks they agree bit for bit.
-# usage: awk -v N=NAME -f gen_main.awk NAME.h > main.c
+# With -v DUMP=1 it also writes each output's bytes to outJ.bin in the working folder.
+# usage: awk -v N=NAME [-v DUMP=1] -f gen_main.awk NAME.h > main.c
 
 /^#define [A-Za-z0-9_]+_SIZE / { size[ns++] = $2 }
 $0 ~ ("^int " N "_infer\\(") { proto = $0 }
@@ -29,7 +30,7 @@ END {
     if (isin) { printf "static %s in%d[%s + 1];\n", t, nin, size[j]; name[j] = "in" nin; nin++ }
     else {
       printf "static %s out%d[%s + 1], again%d[%s + 1];\n", t, nout, size[j], nout, size[j]
-      name[j] = "out" nout; nout++
+      name[j] = "out" nout; osize[nout] = size[j]; nout++
     }
   }
   printf "\nint main(int argc, char **argv) {\n  %s *m;\n  long i;\n", N
@@ -46,5 +47,8 @@ END {
   printf "  if (rc) {\n    fprintf(stderr, \"%s: %%s\\n\", %s_strerror(rc));\n    return 1;\n  }\n", N, N
   for (j = 0; j < nout; j++)
     printf "  if (memcmp(out%d, again%d, sizeof out%d)) {\n    fprintf(stderr, \"output %d: infer and run disagree\\n\");\n    return 1;\n  }\n", j, j, j, j
+  if (DUMP)
+    for (j = 0; j < nout; j++)
+      printf "  {\n    FILE *f = fopen(\"out%d.bin\", \"wb\");\n    if (!f || fwrite(out%d, sizeof out%d[0], %s, f) != %s || fclose(f)) return 1;\n  }\n", j, j, j, osize[j], osize[j]
   printf "  printf(\"ok: %d inputs, %d outputs, first value %%g\\n\", (double)out0[0]);\n  return 0;\n}\n", nin, nout
 }
