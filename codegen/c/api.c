@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgen_c.h"
+#include "tile.h"
 
 bool cgen_same_buffer(const CEmit *ce, int a, int b) {
   const Loc *x = &ce->p->loc[a], *y = &ce->p->loc[b];
@@ -67,6 +67,10 @@ void cgen_kernel_call(CEmit *ce, const Kernel *k) {
   cgen_printf(ce, "  %s%s(", cgen_kernel_can_fail(ce, k) ? "if (" : "", name);
   for (int i = 0; i < nin; i++) {
     cgen_loc_expr(ce, in[i], false, buf, sizeof buf);
+    for (int j = 0; j < k->n; j++) { /* a weight read packed (pack.c) */
+      const Node *h = ce->g->nodes[k->nodes[j]];
+      if (h->op == OP_MATMUL && h->in[1] == in[i] && pack_b_at_init(ce, h)) pack_b_init_expr(ce, h, buf, sizeof buf);
+    }
     cgen_printf(ce, "%s, ", buf);
   }
   free(in);
@@ -128,16 +132,20 @@ void cgen_c_infer(CEmit *ce) {
 
 static void emit_load_weights(CEmit *ce) {
   const char *nm = ce->o->name, *u = ce->uname;
+  int64_t packed = pack_b_init_offset(ce, NULL);
+  if (packed) pack_b_init_code(ce);
   cgen_printf(ce, "\nstatic int dlc_load_weights(%s *m, const char *path) {\n", nm);
   cgen_line(ce, 1, "FILE *f;");
   cgen_line(ce, 1, "int st;");
-  cgen_line(ce, 1, "m->weight_block = malloc((size_t)%s_WEIGHT_BYTES + 64);", u);
+  cgen_line(ce, 1, "m->weight_block = malloc((size_t)DLC_PACKED_AT + %lld + 64); /* and the packed panels */",
+            (long long)packed);
   cgen_line(ce, 1, "if (!m->weight_block) return %s_ERR_NOMEM;", u);
   cgen_line(ce, 1, "m->weights = dlc_align64(m->weight_block);");
   cgen_line(ce, 1, "f = fopen(path, \"rb\");");
   cgen_line(ce, 1, "if (!f) return %s_ERR_WEIGHTS_OPEN;", u);
   cgen_line(ce, 1, "st = dlc_read_weights(f, m->weights);");
   cgen_line(ce, 1, "fclose(f);");
+  if (packed) cgen_line(ce, 1, "if (!st) dlc_pack_weights(m);");
   cgen_line(ce, 1, "return st;");
   cgen_printf(ce, "}\n");
 }
@@ -205,6 +213,9 @@ static void emit_strerror(CEmit *ce) {
 }
 
 void cgen_c_api(CEmit *ce) {
+  if (!ce->embedded)
+    cgen_printf(ce, "\n#define DLC_PACKED_AT %lld /* the weight block, 64-byte aligned; packed panels follow */\n",
+                (long long)((ce->p->weight_bytes + 63) / 64 * 64));
   emit_run(ce);
   cgen_c_infer(ce);
   emit_init(ce);

@@ -74,7 +74,8 @@ static int batch_open(CEmit *ce, const Mat *d, const char *a, const char *b) {
   pack_b_name(d->n, pk, sizeof pk);
   int depth = cgen_loops_open(ce, &yb, "b", 1);
   cgen_line(ce, depth, "const %s *restrict A = %s + %s;", d->t, a, cgen_index_str(&ai));
-  cgen_line(ce, depth, "const %s *restrict B = %s + %s;", d->t, d->packed ? pk : b, cgen_index_str(&bi));
+  cgen_line(ce, depth, "const %s *restrict B = %s + %s;", d->t, d->packed && !pack_b_at_init(ce, d->n) ? pk : b,
+            cgen_index_str(&bi));
   return depth;
 }
 
@@ -259,8 +260,9 @@ int matmul_emit(CEmit *ce, const Node *n, const Epi *ep, const char *a, const ch
     d.ep = &folded;
     cgen_line(ce, 1, "{");
     cgen_line(ce, 2, "const %s *restrict A = %s;", d.t, a);
-    if (d.packed) pack_b_name(n, folded_name, sizeof folded_name);
-    cgen_line(ce, 2, "const %s *restrict B = %s;", d.t, d.packed ? folded_name : b);
+    bool baked = d.packed && !pack_b_at_init(ce, n);
+    if (baked) pack_b_name(n, folded_name, sizeof folded_name);
+    cgen_line(ce, 2, "const %s *restrict B = %s;", d.t, baked ? folded_name : b);
     product(ce, &d, 2);
     cgen_line(ce, 1, "}");
     return 0;

@@ -9,6 +9,7 @@
  *
  * Also what the tile kernels need at file scope before their function. */
 #include <inttypes.h>
+#include <string.h>
 
 #include "tile.h"
 
@@ -19,10 +20,35 @@ bool pack_b_constant(const CEmit *ce, const Node *mm) {
          ce->p->loc[b->id].kind == LOC_WEIGHT;
 }
 
+/* Weight b is read only as the B of matmuls that take it the same way (an unrolled
+ * RNN's steps share their weights): every such argument can be one packed copy. */
+static const Node *packs_at_init(const CEmit *ce, int b) {
+  const Node *w = ce->g->nodes[b], *first = NULL;
+  if (ce->embedded || ce->mutable_weights || ce->device || (w->op != OP_CONST && w->op != OP_PARAM) ||
+      ce->p->loc[b].kind != LOC_WEIGHT)
+    return NULL;
+  for (int o = 0; o < ce->g->nout; o++)
+    if (ce->g->out[o] == b) return NULL;
+  for (int i = 0; i < ce->g->n; i++) {
+    const Node *n = ce->g->nodes[i];
+    for (int j = 0; j < n->nin; j++) {
+      if (n->in[j] != b) continue;
+      if (n->op != OP_MATMUL || j != 1 || n->dtype != w->dtype) return NULL;
+      const Node *a = cgen_in(ce, n, 0);
+      if (a->shape.d[a->shape.rank - 1 - node_int(n, A_TRANS_A)] <= 0 || !shape_numel(&n->shape)) return NULL;
+      if (!first) first = n;
+      else if (node_int(n, A_TRANS_B) != node_int(first, A_TRANS_B)) return NULL;
+    }
+  }
+  return first;
+}
+
+bool pack_b_at_init(const CEmit *ce, const Node *mm) { return packs_at_init(ce, mm->in[1]) != NULL; }
+
 bool pack_b_wanted(const CEmit *ce, const Node *mm) {
   const Node *a = cgen_in(ce, mm, 0);
   int64_t k = a->shape.d[a->shape.rank - 1 - node_int(mm, A_TRANS_A)];
-  return pack_b_constant(ce, mm) && k > 0 && shape_numel(&mm->shape) > 0;
+  return (pack_b_constant(ce, mm) && k > 0 && shape_numel(&mm->shape) > 0) || pack_b_at_init(ce, mm);
 }
 
 void pack_b_name(const Node *mm, char *buf, size_t n) { snprintf(buf, n, "dlc_pk%d", mm->id); }
@@ -32,6 +58,70 @@ static double b_at(const Node *b, bool tb, int64_t m, int64_t k, int64_t j) {
   int64_t r = b->shape.d[b->shape.rank - 2], c = b->shape.d[b->shape.rank - 1];
   int64_t at = m * r * c + (tb ? j * c + k : k * c + j);
   return dtype_load(b->dtype, b->data, at);
+}
+
+/* ---- packed in NAME_init, from a weights file ---- */
+
+static int64_t packed_bytes(const CEmit *ce, const Node *mm) {
+  const Node *b = cgen_in(ce, mm, 1);
+  bool tb = node_int(mm, A_TRANS_B);
+  int nr = cgen_tile_nr(ce, mm->dtype);
+  int64_t rows = b->shape.d[b->shape.rank - 2], cols = b->shape.d[b->shape.rank - 1];
+  int64_t k = tb ? cols : rows, n = tb ? rows : cols, np = (n + nr - 1) / nr;
+  int64_t mats = shape_numel(&b->shape) / (rows * cols > 0 ? rows * cols : 1);
+  return (mats * np * k * nr * dtype_size(mm->dtype) + 63) / 64 * 64;
+}
+
+/* Where weight b's panels start after the weight block; the total when b is -1. */
+static int64_t packed_at(const CEmit *ce, int b) {
+  int64_t at = 0;
+  for (int i = 0; i < ce->g->n && i != b; i++) {
+    const Node *mm = packs_at_init(ce, i);
+    if (mm) at += packed_bytes(ce, mm);
+  }
+  return at;
+}
+
+int64_t pack_b_init_offset(const CEmit *ce, const Node *mm) { return packed_at(ce, mm ? mm->in[1] : -1); }
+
+void pack_b_init_expr(const CEmit *ce, const Node *mm, char *buf, size_t n) {
+  snprintf(buf, n, "(const %s *)(m->weights + DLC_PACKED_AT + %" PRId64 ")", cgen_ctype(mm),
+           pack_b_init_offset(ce, mm));
+}
+
+/* static void dlc_pack_weights(NAME *m): each such B, in the layout of pack_b_emit. */
+void pack_b_init_code(CEmit *ce) {
+  cgen_printf(ce, "\n/* The weights' matmul panels, packed once from the weights file (pack.c). */\n");
+  cgen_printf(ce, "static void dlc_pack_weights(%s *m) {\n", ce->o->name);
+  for (int i = 0; i < ce->g->n; i++) {
+    const Node *mm = packs_at_init(ce, i);
+    if (!mm) continue;
+    const Node *b = ce->g->nodes[i];
+    bool tb = node_int(mm, A_TRANS_B);
+    int nr = cgen_tile_nr(ce, mm->dtype);
+    int64_t rows = b->shape.d[b->shape.rank - 2], cols = b->shape.d[b->shape.rank - 1];
+    int64_t k = tb ? cols : rows, n = tb ? rows : cols, np = (n + nr - 1) / nr;
+    int64_t mats = shape_numel(&b->shape) / (rows * cols > 0 ? rows * cols : 1);
+    const char *t = cgen_ctype(mm);
+    cgen_line(ce, 1, "{ /* %%%d in panels: [%" PRId64 "][%" PRId64 "][%" PRId64 "][%d] */", b->id, mats, np, k, nr);
+    cgen_line(ce, 2, "const %s *src = (const %s *)(m->weights + %lld);", t, t, (long long)ce->p->loc[b->id].offset);
+    cgen_line(ce, 2, "%s *dst = (%s *)(m->weights + DLC_PACKED_AT + %" PRId64 ");", t, t, packed_at(ce, b->id));
+    cgen_line(ce, 2, "int64_t q, p, kk, j;");
+    cgen_line(ce, 2, "for (q = 0; q < %" PRId64 "; q++)", mats);
+    cgen_line(ce, 3, "for (p = 0; p < %" PRId64 "; p++)", np);
+    cgen_line(ce, 4, "for (kk = 0; kk < %" PRId64 "; kk++)", k);
+    cgen_line(ce, 5, "for (j = 0; j < %d; j++) {", nr);
+    cgen_line(ce, 6, "const int64_t col = p * %d + j;", nr);
+    if (tb)
+      cgen_line(ce, 6, "*dst++ = col < %" PRId64 " ? src[q * %" PRId64 " + col * %" PRId64 " + kk] : 0;", n,
+                rows * cols, cols);
+    else
+      cgen_line(ce, 6, "*dst++ = col < %" PRId64 " ? src[q * %" PRId64 " + kk * %" PRId64 " + col] : 0;", n,
+                rows * cols, cols);
+    cgen_line(ce, 5, "}");
+    cgen_line(ce, 1, "}");
+  }
+  cgen_printf(ce, "}\n");
 }
 
 int pack_b_emit(CEmit *ce, const Node *mm) {
@@ -82,7 +172,7 @@ int cgen_before_kernel(CEmit *ce, const Kernel *k) {
   if (first_tiled(ce, k)) tile_prelude(ce);
   for (int j = 0; j < k->n; j++) {
     const Node *h = ce->g->nodes[k->nodes[j]];
-    if (h->op == OP_MATMUL && pack_b_wanted(ce, h) && pack_b_emit(ce, h)) return -1;
+    if (h->op == OP_MATMUL && pack_b_wanted(ce, h) && !pack_b_at_init(ce, h) && pack_b_emit(ce, h)) return -1;
   }
   return 0;
 }

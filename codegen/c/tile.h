@@ -86,6 +86,12 @@ bool pack_b_constant(const CEmit *ce, const Node *mm);
 bool pack_b_wanted(const CEmit *ce, const Node *mm);
 /* The static array name of matmul n's packed B. */
 void pack_b_name(const Node *mm, char *buf, size_t n);
+/* A B in a weights file that only this matmul reads: packed by NAME_init after the
+ * weight block (DLC_PACKED_AT), and the kernel's B argument is the packed copy. */
+bool pack_b_at_init(const CEmit *ce, const Node *mm);
+int64_t pack_b_init_offset(const CEmit *ce, const Node *mm); /* mm NULL: the total bytes */
+void pack_b_init_expr(const CEmit *ce, const Node *mm, char *buf, size_t n); /* in NAME_run */
+void pack_b_init_code(CEmit *ce); /* static void dlc_pack_weights(NAME *m) */
 /* Emits the packed copy of a constant B: per batch matrix of B, per panel, [K][NR]. */
 int pack_b_emit(CEmit *ce, const Node *mm);
 
