@@ -277,9 +277,16 @@ int onnx_Where(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
+/* saturate and round_mode change only casts to the float8 types, which dlc refuses. */
+static void float8_only(OnnxNode *n) {
+  onnx_attr_ignore(n, "saturate");
+  onnx_attr_ignore(n, "round_mode");
+}
+
 int onnx_Cast(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   int64_t to = onnx_attr_int(n, "to", -1);
+  float8_only(n);
   DType t;
   if (onnx_dtype((int32_t)to, &t)) return onnx_fail(c, n, "cast to %s is not supported", onnx_dtype_name((int32_t)to));
   ONNX_TRY(c, n, n->out[0] = ir_cast(c->g, n->in[0], t));
@@ -288,6 +295,7 @@ int onnx_Cast(OnnxCtx *c, OnnxNode *n) {
 
 int onnx_CastLike(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 2)) return -1;
+  float8_only(n);
   ONNX_TRY(c, n, n->out[0] = ir_cast(c->g, n->in[0], c->g->nodes[n->in[1]]->dtype));
   return 0;
 }

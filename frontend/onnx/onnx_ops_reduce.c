@@ -47,6 +47,7 @@ typedef struct ReduceKind {
 static int reduce_axes(OnnxCtx *c, OnnxNode *n, int since, int rank, int64_t *ax) {
   int64_t raw[IR_MAX_RANK];
   int na = -1;
+  bool noop = onnx_attr_int(n, "noop_with_empty_axes", 0) != 0;
   if (c->opset < since) {
     na = onnx_attr_ints(n, "axes", raw, IR_MAX_RANK);
   } else if (has_in(n, 1)) {
@@ -55,7 +56,7 @@ static int reduce_axes(OnnxCtx *c, OnnxNode *n, int since, int rank, int64_t *ax
   }
   if (na > IR_MAX_RANK) return onnx_fail(c, n, "axes has %d entries, more than rank %d", na, rank);
   if (na <= 0) {
-    if (onnx_attr_int(n, "noop_with_empty_axes", 0)) return 0;
+    if (noop) return 0;
     for (int i = 0; i < rank; i++) ax[i] = i;
     return rank;
   }
