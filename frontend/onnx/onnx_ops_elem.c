@@ -155,6 +155,15 @@ int onnx_HardSigmoid(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
+/* x * sigmoid(alpha * x) */
+int onnx_Swish(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 1)) return -1;
+  int x = n->in[0];
+  double alpha = onnx_attr_float(n, "alpha", 1);
+  ONNX_TRY(c, n, n->out[0] = mul(c, x, sigmoid(c, alpha == 1 ? x : mul(c, k(c, x, alpha), x))));
+  return 0;
+}
+
 int onnx_HardSwish(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   int x = n->in[0];
