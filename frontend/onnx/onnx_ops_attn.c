@@ -238,3 +238,80 @@ int onnx_Attention(OnnxCtx *c, OnnxNode *n) {
   if (wants_out(n, 3)) ONNX_TRY(c, n, n->out[3] = qk);
   return 0;
 }
+
+/* ---- RotaryEmbedding ----------------------------------------------------------------- */
+
+/* x[..., from:to] along the last axis. */
+static int slice_last(OnnxCtx *c, int x, int64_t from, int64_t to) {
+  if (x < 0) return -1;
+  const Shape *s = shape_of(c, x);
+  int64_t st[IR_MAX_RANK], en[IR_MAX_RANK], sp[IR_MAX_RANK];
+  for (int i = 0; i < s->rank; i++) st[i] = 0, en[i] = s->d[i], sp[i] = 1;
+  st[s->rank - 1] = from, en[s->rank - 1] = to;
+  Attr a[3] = {attr_ints(A_STARTS, st, s->rank), attr_ints(A_ENDS, en, s->rank), attr_ints(A_STEPS, sp, s->rank)};
+  return ir_add(c->g, OP_SLICE, &x, 1, a, 3);
+}
+
+static int concat_last(OnnxCtx *c, int a, int b) {
+  if (a < 0 || b < 0) return -1;
+  int in[2] = {a, b};
+  Attr ax = attr_int(A_AXIS, shape_of(c, a)->rank - 1);
+  return ir_add(c->g, OP_CONCAT, in, 2, &ax, 1);
+}
+
+/* The cache rows for each position: cache[position_ids] or the cache itself, [B, S, 1, R/2]. */
+static int rope_cache(OnnxCtx *c, OnnxNode *n, int cache, int64_t B, int64_t S, int64_t half) {
+  if (has_in(n, 3)) {
+    int in[2] = {cache, n->in[3]};
+    Attr ax = attr_int(A_AXIS, 0);
+    cache = ir_add(c->g, OP_GATHER, in, 2, &ax, 1);
+    if (cache < 0) return onnx_fail_ir(c, n);
+  }
+  const Shape *s = shape_of(c, cache);
+  if (s->rank != 3 || s->d[0] != B || s->d[1] != S || s->d[2] != half)
+    return onnx_fail(c, n, "the cos and sin caches (after position_ids) must be [%lld, %lld, %lld]", (long long)B,
+                     (long long)S, (long long)half);
+  int64_t d[4] = {B, S, 1, half};
+  int y = reshape(c, cache, d, 4);
+  return y < 0 ? onnx_fail_ir(c, n) : y;
+}
+
+/* Rotates the first rotary_embedding_dim features of each head by the cached angles: the
+ * halves (or, interleaved, the even and odd features) are a complex number's parts. */
+int onnx_RotaryEmbedding(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 3)) return -1;
+  int x = n->in[0];
+  const Shape xs = *shape_of(c, x);
+  if (!dtype_is_float(dtype_of(c, x))) return onnx_fail(c, n, "input must be floating-point");
+  bool inter = onnx_attr_int(n, "interleaved", 0) != 0;
+  int64_t rd = onnx_attr_int(n, "rotary_embedding_dim", 0), nh = onnx_attr_int(n, "num_heads", 0);
+  int64_t perm[4] = {0, 2, 1, 3};
+  if (xs.rank == 4) x = transpose(c, x, perm); /* [B, S, H, D] */
+  else if (xs.rank == 3) {
+    if (nh < 1 || xs.d[2] % nh) return onnx_fail(c, n, "3-d input needs num_heads dividing its last dimension");
+    int64_t d[4] = {xs.d[0], xs.d[1], nh, xs.d[2] / nh};
+    x = reshape(c, x, d, 4);
+  } else return onnx_fail(c, n, "input must have rank 3 or 4, not %d", xs.rank);
+  if (x < 0) return onnx_fail_ir(c, n);
+  const Shape s = *shape_of(c, x);
+  int64_t D = s.d[3];
+  if (!rd) rd = D;
+  if (rd < 2 || rd > D || rd % 2) return onnx_fail(c, n, "rotary_embedding_dim %lld must be even and at most %lld", (long long)rd, (long long)D);
+  int64_t half = rd / 2;
+  int cs = rope_cache(c, n, n->in[1], s.d[0], s.d[1], half), sn = cs < 0 ? -1 : rope_cache(c, n, n->in[2], s.d[0], s.d[1], half);
+  if (sn < 0) return -1;
+  int xr = rd < D ? slice_last(c, x, 0, rd) : x, x1, x2;
+  int64_t pairs[5] = {s.d[0], s.d[1], s.d[2], half, 2}, halves[4] = {s.d[0], s.d[1], s.d[2], half};
+  if (inter) {
+    int p = reshape(c, xr, pairs, 5);
+    x1 = reshape(c, slice_last(c, p, 0, 1), halves, 4), x2 = reshape(c, slice_last(c, p, 1, 2), halves, 4);
+  } else x1 = slice_last(c, xr, 0, half), x2 = slice_last(c, xr, half, rd);
+  int re = bin(c, OP_SUB, bin(c, OP_MUL, cs, x1), bin(c, OP_MUL, sn, x2));
+  int im = bin(c, OP_ADD, bin(c, OP_MUL, sn, x1), bin(c, OP_MUL, cs, x2));
+  int64_t rot[4] = {s.d[0], s.d[1], s.d[2], rd}, col[5] = {s.d[0], s.d[1], s.d[2], half, 1};
+  int y = inter ? reshape(c, concat_last(c, reshape(c, re, col, 5), reshape(c, im, col, 5)), rot, 4) : concat_last(c, re, im);
+  if (rd < D) y = concat_last(c, y, slice_last(c, x, rd, D));
+  y = xs.rank == 4 ? transpose(c, y, perm) : reshape(c, y, xs.d, 3);
+  ONNX_TRY(c, n, n->out[0] = y);
+  return 0;
+}
