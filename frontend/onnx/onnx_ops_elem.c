@@ -51,6 +51,10 @@ UNARY(Ceil, OP_CEIL)
 UNARY(Round, OP_ROUND)
 UNARY(Sign, OP_SIGN)
 UNARY(Not, OP_NOT)
+UNARY(BitwiseNot, OP_BITNOT)
+BINARY(BitwiseAnd, OP_BITAND)
+BINARY(BitwiseOr, OP_BITOR)
+BINARY(BitwiseXor, OP_BITXOR)
 BINARY(Add, OP_ADD)
 BINARY(Sub, OP_SUB)
 BINARY(Mul, OP_MUL)
@@ -153,6 +157,13 @@ int onnx_HardSigmoid(OnnxCtx *c, OnnxNode *n) {
   int lin = add(c, mul(c, k(c, x, alpha), x), k(c, x, beta));
   ONNX_TRY(c, n, n->out[0] = mx(c, k(c, x, 0), mn(c, k(c, x, 1), lin)));
   return 0;
+}
+
+int onnx_BitShift(OnnxCtx *c, OnnxNode *n) {
+  const char *dir = onnx_attr_str(c, n, "direction", "");
+  if (!strcmp(dir, "LEFT")) return binary(c, n, OP_SHL);
+  if (!strcmp(dir, "RIGHT")) return binary(c, n, OP_SHR);
+  return onnx_fail(c, n, "direction '%s' is not LEFT or RIGHT", dir);
 }
 
 /* x * sigmoid(alpha * x) */
