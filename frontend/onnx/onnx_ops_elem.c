@@ -243,8 +243,8 @@ int onnx_Mod(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 2)) return -1;
   int a = n->in[0], b = n->in[1], r;
   bool fmod_ = onnx_attr_int(n, "fmod", 0) != 0;
-  if (!fmod_ && dtype_is_float(c->g->nodes[a]->dtype))
-    return onnx_fail(c, n, "fmod=0 is not defined for floating-point inputs");
+  if (!fmod_ && dtype_is_float(c->g->nodes[a]->dtype) && c->opset < 28) /* numpy's mod from opset 28 */
+    return onnx_fail(c, n, "fmod=0 is not defined for floating-point inputs before opset 28");
   ONNX_TRY(c, n, r = ir_binary(c->g, OP_MOD, a, b));
   if (fmod_) {
     n->out[0] = r;
