@@ -175,6 +175,18 @@ int onnx_Swish(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
+/* swish_alpha(A) * B, A and B of one shape */
+int onnx_SwiGLU(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 2)) return -1;
+  int a = n->in[0], b = n->in[1];
+  if (!shape_eq(&c->g->nodes[a]->shape, &c->g->nodes[b]->shape))
+    return onnx_fail(c, n, "A and B must have one shape (SwiGLU does not broadcast)");
+  double alpha = onnx_attr_float(n, "alpha", 1);
+  int s = mul(c, a, sigmoid(c, alpha == 1 ? a : mul(c, k(c, a, alpha), a)));
+  ONNX_TRY(c, n, n->out[0] = mul(c, s, b));
+  return 0;
+}
+
 int onnx_HardSwish(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   int x = n->in[0];
