@@ -1,6 +1,7 @@
-/* onnx_ops_move.c — ReverseSequence and MaxUnpool: data movements whose tables (the
- * lengths, the indices) must be constants known at compile time, and become slices or
- * one gather with a constant index table. */
+/* onnx_ops_move.c — data movements by tables: ReverseSequence and MaxUnpool, whose
+ * tables (the lengths, the indices) must be constants known at compile time and become
+ * slices or one gather with a constant index table; TensorScatter, a cache update at
+ * run-time positions, as selects. */
 #include <string.h>
 
 #include "onnx_fe.h"
@@ -117,5 +118,54 @@ int onnx_MaxUnpool(OnnxCtx *c, OnnxNode *n) {
   ONNX_TRY(c, n, t = ir_const(c->g, NULL, DT_I64, ys, src));
   int gin[2] = {z, t};
   ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_GATHER, gin, 2, &ax, 1));
+  return 0;
+}
+
+/* ---- TensorScatter ------------------------------------------------------------------- */
+
+#define SCATTER_MAX_UPDATE 4096 /* one select per updated step */
+
+/* present = past_cache with update written along axis from write_indices[b] on (mode
+ * circular: wrapping around the cache).  Cache position s of batch entry b takes
+ * update step s - write_indices[b] (mod the cache's length) when that is in 0..L-1:
+ * one select per update step, over the whole cache. */
+int onnx_TensorScatter(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 2)) return -1;
+  int past = n->in[0], up = n->in[1];
+  const Shape ps = *shape_of(c, past), us = *shape_of(c, up);
+  const char *mode = onnx_attr_str(c, n, "mode", "linear");
+  bool circular = !strcmp(mode, "circular");
+  if (!circular && strcmp(mode, "linear")) return onnx_fail(c, n, "mode '%s' is not linear or circular", mode);
+  int64_t axis;
+  if (onnx_axis(c, n, onnx_attr_int(n, "axis", -2), ps.rank, &axis)) return -1;
+  if (axis < 1) return onnx_fail(c, n, "axis must not be the batch axis 0");
+  if (us.rank != ps.rank || c->g->nodes[up]->dtype != c->g->nodes[past]->dtype)
+    return onnx_fail(c, n, "past_cache and update must have one rank and dtype");
+  for (int i = 0; i < ps.rank; i++)
+    if (i == axis ? us.d[i] > ps.d[i] : us.d[i] != ps.d[i])
+      return onnx_fail(c, n, "update's shape does not fit past_cache's along axis %d", i);
+  int64_t B = ps.d[0], M = ps.d[axis], L = us.d[axis];
+  if (L > SCATTER_MAX_UPDATE) return onnx_fail(c, n, "an update of %lld steps is more than %d", (long long)L, SCATTER_MAX_UPDATE);
+  int64_t bm[2] = {B, 1}, row[2] = {1, M}, pd[IR_MAX_RANK];
+  Attr io[3] = {attr_ints(A_SHAPE, row, 2), attr_int(A_AXIS, 1), attr_dtype(A_DTYPE, DT_I64)};
+  int pos = ir_add(c->g, OP_IOTA, NULL, 0, io, 3);
+  if (n->nin > 2 && n->in[2] >= 0) {
+    if (shape_numel(shape_of(c, n->in[2])) != B) return onnx_fail(c, n, "write_indices must hold one index per batch entry");
+    int w = ir_cast(c->g, n->in[2], DT_I64);
+    pos = w < 0 || pos < 0 ? -1 : ir_binary(c->g, OP_SUB, pos, ir_reshape(c->g, w, bm, 2));
+  }
+  if (circular && pos >= 0) {
+    int m = ir_scalar(c->g, DT_I64, (double)M);
+    pos = ir_binary(c->g, OP_MOD, ir_binary(c->g, OP_ADD, ir_binary(c->g, OP_MOD, pos, m), m), m);
+  }
+  for (int i = 0; i < ps.rank; i++) pd[i] = i == 0 && pos >= 0 ? shape_of(c, pos)->d[0] : i == axis ? M : 1;
+  int y = past;
+  ONNX_TRY(c, n, pos = pos < 0 ? -1 : ir_reshape(c->g, pos, pd, ps.rank));
+  for (int64_t j = 0; j < L; j++) {
+    int hit = ir_binary(c->g, OP_EQ, pos, ir_scalar(c->g, DT_I64, (double)j));
+    int step = slice_axis(c, up, (int)axis, j, j + 1, 1);
+    ONNX_TRY(c, n, y = hit < 0 || step < 0 ? -1 : ir_select(c->g, hit, step, y));
+  }
+  n->out[0] = y;
   return 0;
 }
