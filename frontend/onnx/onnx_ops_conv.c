@@ -283,6 +283,8 @@ int onnx_Col2Im(OnnxCtx *c, OnnxNode *n) {
   if (xs.d[1] % kk || xs.d[2] != l)
     return onnx_fail(c, n, "input [%lld, %lld, %lld] does not hold C*%lld channels of %lld blocks", (long long)xs.d[0],
                      (long long)xs.d[1], (long long)xs.d[2], (long long)kk, (long long)l);
+  if ((double)xs.d[1] * (double)kk > (double)(1 << 24))
+    return onnx_fail(c, n, "the tap table (%lld channels x %lld) is more than 2^24 elements", (long long)xs.d[1], (long long)kk);
   int64_t ch = xs.d[1] / kk, wd[IR_MAX_RANK] = {xs.d[1], 1};
   out[1] = ch;
   for (int i = 0; i < nsp; i++) wd[2 + i] = k[i];

@@ -17,9 +17,10 @@ from onnx import TensorProto, helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def model(nodes, x_type=TensorProto.FLOAT, x_shape=(1, 4, 2, 2), opset=18):
-    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", x_type, list(x_shape))],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+def model(nodes, x_type=TensorProto.FLOAT, x_shape=(1, 4, 2, 2), opset=18, extra=()):
+    inputs = [helper.make_tensor_value_info("x", x_type, list(x_shape))]
+    inputs += [helper.make_tensor_value_info(name, t, list(shape)) for name, t, shape in extra]
+    g = helper.make_graph(nodes, "g", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
     m.ir_version = 8
     return m
@@ -36,6 +37,11 @@ def cases():
                                                   mode="XYZ")]), "mode 'XYZ' is not supported"
     yield "depth_to_space_mode.onnx", model([node("DepthToSpace", ["x"], ["y"], name="d2s", blocksize=2,
                                                   mode="XYZ")]), "mode 'XYZ' is not supported"
+    yield "det_5x5.onnx", model([node("Det", ["x"], ["y"], name="det")], x_shape=(5, 5)), \
+        "matrices larger than 4x4 are not supported"
+    yield "maxunpool_runtime_indices.onnx", model([node("MaxUnpool", ["x", "i"], ["y"], name="unpool", kernel_shape=[2, 2])],
+                                                 extra=[("i", TensorProto.INT64, (1, 4, 2, 2))]), \
+        "Indices must be a constant known at compile time"
     for code, name in ((17, "float8e4m3fn"), (19, "float8e5m2"), (21, "uint4"), (22, "int4"),
                        (23, "float4e2m1"), (24, "float8e8m0"), (25, "uint2"), (26, "int2")):
         yield "input_%s.onnx" % name, model([node("Identity", ["x"], ["y"])], x_type=code), \
