@@ -240,8 +240,11 @@ def node_dir(cases):
     """The folder of node tests for the installed onnx: the one it ships, or `cases`,
     (re)made from onnx's in-memory tests unless it was made by this very version."""
     from onnx.backend.test import loader
-    if not hasattr(loader, "load_node_model_tests") or not cases:
+    if not hasattr(loader, "load_node_model_tests") or os.path.isdir(shipped_node_dir()):
         return shipped_node_dir()
+    if not cases:
+        sys.exit("run_node_tests.py: onnx %s builds its node tests in memory; give --cases DIR "
+                 "for the folder to write them to" % onnx.__version__)
     import fcntl
     os.makedirs(cases, exist_ok=True)
     stamp = os.path.join(cases, "onnx_version")
