@@ -298,6 +298,7 @@ static bool types_ok(OpTypes t, DType d) {
   case T_NUM: return d != DT_BOOL;
   case T_FLOAT: return dtype_is_float(d);
   case T_BOOL: return d == DT_BOOL;
+  case T_INT: return dtype_is_int(d);
   }
   return false;
 }
@@ -308,6 +309,7 @@ static const char *types_word(OpTypes t) {
   case T_NUM: return "numeric";
   case T_FLOAT: return "floating-point";
   case T_BOOL: return "bool";
+  case T_INT: return "integer";
   }
   return "?";
 }

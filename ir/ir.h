@@ -88,7 +88,7 @@ typedef enum {
   OP_COUNT
 } Op;
 
-typedef enum { T_ANY, T_NUM, T_FLOAT, T_BOOL } OpTypes;
+typedef enum { T_ANY, T_NUM, T_FLOAT, T_BOOL, T_INT } OpTypes;
 typedef enum { R_SAME, R_BOOL, R_I64, R_ATTR } OpResult;
 
 typedef struct Graph Graph;

@@ -2,6 +2,7 @@
  * The interpreter and the constant folder apply these; the backends emit the cexpr
  * column of ops.def, which must agree with them. */
 #include <math.h>
+#include <stdint.h>
 
 #include "scalar.h"
 
@@ -49,6 +50,25 @@ double sc_and(const double *x) { return x[0] && x[1]; }
 double sc_or(const double *x) { return x[0] || x[1]; }
 double sc_xor(const double *x) { return (x[0] != 0) != (x[1] != 0); }
 double sc_select(const double *x) { return x[0] ? x[1] : x[2]; }
+
+/* Bitwise ops on the integer values the doubles hold (exact up to 2^53): the bits of
+ * their two's complement in 64 bits; the result is signed when an operand is (the
+ * interpreter then wraps it to the dtype). */
+static uint64_t bits(double v) { return v < 0 ? (uint64_t)(int64_t)v : (uint64_t)v; }
+static double from_bits(uint64_t r, const double *x) {
+  return x[0] < 0 || x[1] < 0 ? (double)(int64_t)r : (double)r;
+}
+double sc_bitand(const double *x) { return from_bits(bits(x[0]) & bits(x[1]), x); }
+double sc_bitor(const double *x) { return from_bits(bits(x[0]) | bits(x[1]), x); }
+double sc_bitxor(const double *x) { return from_bits(bits(x[0]) ^ bits(x[1]), x); }
+double sc_bitnot(const double *x) { return -x[0] - 1; } /* wrapped to an unsigned dtype: its ~ */
+/* A count of the width or more: x * 2^count wraps to 0 in every dtype narrower than 64
+ * bits; 64 and more is 0 directly.  shr is floor division, arithmetic for negatives. */
+double sc_shl(const double *x) { return x[1] < 0 || x[1] >= 64 ? 0 : x[0] * ldexp(1, (int)x[1]); }
+double sc_shr(const double *x) {
+  if (x[1] < 0 || x[1] >= 64) return x[0] < 0 ? -1 : 0;
+  return floor(x[0] / ldexp(1, (int)x[1]));
+}
 
 /* Integer division and remainder as the backends do them (DLC_IDIV, DLC_IMOD):
  * truncating, and 0 where C would be undefined. */

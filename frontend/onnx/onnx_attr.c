@@ -5,12 +5,40 @@
 
 #include "onnx_fe.h"
 
-const Onnx__AttributeProto *onnx_attr(const OnnxNode *n, const char *name) {
+#define MAX_ATTRS 64 /* bits of OnnxNode.read */
+
+const Onnx__AttributeProto *onnx_attr(OnnxNode *n, const char *name) {
   for (size_t i = 0; i < n->p->n_attribute; i++) {
     const Onnx__AttributeProto *a = n->p->attribute[i];
-    if (a->name && !strcmp(a->name, name)) return a;
+    if (a->name && !strcmp(a->name, name)) {
+      if (i < MAX_ATTRS) n->read |= (uint64_t)1 << i;
+      return a;
+    }
   }
   return NULL;
+}
+
+void onnx_attr_ignore(OnnxNode *n, const char *name) { (void)onnx_attr(n, name); }
+
+static bool read_before(const OnnxNode *n, size_t i) {
+  for (size_t j = 0; j < i; j++) {
+    const char *a = n->p->attribute[j]->name, *b = n->p->attribute[i]->name;
+    if (a && b && !strcmp(a, b) && (n->read >> j & 1)) return true;
+  }
+  return false;
+}
+
+int onnx_attr_check(OnnxCtx *c, const OnnxNode *n) {
+  if (n->p->n_attribute > MAX_ATTRS)
+    return onnx_fail(c, n, "%zu attributes, more than %d", n->p->n_attribute, MAX_ATTRS);
+  for (size_t i = 0; i < n->p->n_attribute; i++) {
+    const char *name = n->p->attribute[i]->name ? n->p->attribute[i]->name : "";
+    if (n->read >> i & 1) continue;
+    if (*name && read_before(n, i)) return onnx_fail(c, n, "attribute '%.100s' is given twice", name);
+    return onnx_fail(c, n, "attribute '%.100s' is not supported by dlc's %s builder (it would be ignored)",
+                     name, n->p->op_type);
+  }
+  return 0;
 }
 
 const char *onnx_attr_type_name(int type) {

@@ -34,6 +34,7 @@ typedef struct OnnxNode {
   int out[ONNX_MAX_IO];  /* set by the builder; -1 for an output it does not produce */
   const Onnx__AttributeProto *bad_attr; /* one a getter found of another type than it reads, */
   int bad_attr_want;                    /* and the type it reads (onnx_attr.c) */
+  uint64_t read;                        /* bit i: the builder looked up attribute i */
 } OnnxNode;
 
 typedef int (*OnnxBuild)(OnnxCtx *c, OnnxNode *n);
@@ -62,8 +63,14 @@ int onnx_dtype(int32_t onnx_type, DType *t); /* -1 if dlc has no such dtype */
 const char *onnx_dtype_name(int32_t onnx_type);
 
 /* Attributes (onnx_attr.c).  A getter treats an attribute of another type as absent
- * and records it in n->bad_attr; the loader then fails the node, naming it. */
-const Onnx__AttributeProto *onnx_attr(const OnnxNode *n, const char *name);
+ * and records it in n->bad_attr; the loader then fails the node, naming it.  Every
+ * lookup marks the attribute as read: one the builder never looked up is an error
+ * (onnx_attr_check), so no attribute is silently ignored.  A builder that knows an
+ * attribute cannot change its result says so with onnx_attr_ignore. */
+const Onnx__AttributeProto *onnx_attr(OnnxNode *n, const char *name);
+void onnx_attr_ignore(OnnxNode *n, const char *name);
+/* After the builder: -1 (with the error) if the node has an attribute it did not read. */
+int onnx_attr_check(OnnxCtx *c, const OnnxNode *n);
 int64_t onnx_attr_int(OnnxNode *n, const char *name, int64_t def);
 double onnx_attr_float(OnnxNode *n, const char *name, double def); /* an INT is accepted too */
 /* Returns the count (or -1 when absent) and copies up to max values. */

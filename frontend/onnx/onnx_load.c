@@ -287,7 +287,7 @@ static int build_node(OnnxCtx *c, const Onnx__NodeProto *p, int index) {
   if (n.bad_attr) /* the root cause of whatever the builder made of it */
     return onnx_fail(c, &n, "attribute '%s' is %s, the operator reads %s", n.bad_attr->name,
                      onnx_attr_type_name(n.bad_attr->type), onnx_attr_type_name(n.bad_attr_want));
-  if (rc) return -1;
+  if (rc || onnx_attr_check(c, &n)) return -1;
   for (int id = mark; id < c->g->n; id++)
     if (elements(&c->g->nodes[id]->shape) > ONNX_MAX_ELEMENTS)
       return onnx_fail(c, &n, "a result of %.0f elements is more than dlc supports", elements(&c->g->nodes[id]->shape));

@@ -243,3 +243,60 @@ int onnx_ConvTranspose(OnnxCtx *c, OnnxNode *n) {
   n->out[0] = y;
   return 0;
 }
+
+/* ---- Col2Im ------------------------------------------------------------------------ */
+
+/* A constant input's values, ints, exactly `want` of them. */
+static int const_list(OnnxCtx *c, OnnxNode *n, int i, const char *what, int64_t *out, int max) {
+  int k = i < n->nin && n->in[i] >= 0 ? onnx_const_ints(c, n->in[i], out, max) : -1;
+  if (k < 1 || k > max) return onnx_fail(c, n, "%s must be a constant known at compile time, 1 to %d values", what, max);
+  return k;
+}
+
+/* Col2Im is the adjoint of im2col: X [N, C*prod(K), L] read as a gradient [N, C*prod(K),
+ * Q...] of a grouped convolution whose weight picks each kernel tap, W [C*prod(K), 1,
+ * K...] with W[c*prod(K) + k, 0, k] = 1, groups C: conv_grad_input adds every column
+ * entry back into its image position. */
+int onnx_Col2Im(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 3)) return -1;
+  int x = n->in[0];
+  const Shape xs = *shape_of(c, x);
+  int64_t img[IR_MAX_RANK], k[IR_MAX_RANK], st[IR_MAX_RANK], dil[IR_MAX_RANK], pads[2 * IR_MAX_RANK];
+  int nsp = const_list(c, n, 1, "image_shape", img, IR_MAX_RANK - 2);
+  if (nsp < 0 || const_list(c, n, 2, "block_shape", k, nsp) != nsp) return -1;
+  if (xs.rank != 3) return onnx_fail(c, n, "input must have rank 3 ([N, C*prod(block_shape), L])");
+  if (!dtype_is_float(c->g->nodes[x]->dtype)) return onnx_fail(c, n, "input must be floating-point");
+  for (int i = 0; i < nsp; i++) st[i] = dil[i] = 1, pads[i] = pads[i + nsp] = 0;
+  if (onnx_attr_ints(n, "strides", st, nsp) > nsp || onnx_attr_ints(n, "dilations", dil, nsp) > nsp ||
+      onnx_attr_ints(n, "pads", pads, 2 * nsp) > 2 * nsp)
+    return onnx_fail(c, n, "strides, dilations and pads need %d, %d and %d entries", nsp, nsp, 2 * nsp);
+  int64_t kk = 1, l = 1, gy[IR_MAX_RANK] = {xs.d[0], xs.d[1]}, out[IR_MAX_RANK] = {xs.d[0], 0};
+  for (int i = 0; i < nsp; i++) {
+    if (k[i] < 1 || st[i] < 1 || dil[i] < 1 || img[i] < 1 || pads[i] < 0 || pads[i + nsp] < 0)
+      return onnx_fail(c, n, "image and block sizes, strides and dilations must be positive, pads not negative");
+    int64_t span = dil[i] * (k[i] - 1) + 1, room = img[i] + pads[i] + pads[i + nsp] - span;
+    if (room < 0) return onnx_fail(c, n, "the block does not fit the padded image along axis %d", i);
+    gy[2 + i] = room / st[i] + 1, out[2 + i] = img[i];
+    kk *= k[i], l *= gy[2 + i];
+    if (kk > 4096) return onnx_fail(c, n, "a block of more than 4096 elements is not supported");
+  }
+  if (xs.d[1] % kk || xs.d[2] != l)
+    return onnx_fail(c, n, "input [%lld, %lld, %lld] does not hold C*%lld channels of %lld blocks", (long long)xs.d[0],
+                     (long long)xs.d[1], (long long)xs.d[2], (long long)kk, (long long)l);
+  if ((double)xs.d[1] * (double)kk > (double)(1 << 24))
+    return onnx_fail(c, n, "the tap table (%lld channels x %lld) is more than 2^24 elements", (long long)xs.d[1], (long long)kk);
+  int64_t ch = xs.d[1] / kk, wd[IR_MAX_RANK] = {xs.d[1], 1};
+  out[1] = ch;
+  for (int i = 0; i < nsp; i++) wd[2 + i] = k[i];
+  DType t = c->g->nodes[x]->dtype;
+  void *w = arena_alloc(c->g->arena, (size_t)(xs.d[1] * kk) * (size_t)dtype_size(t));
+  for (int64_t o = 0; o < xs.d[1]; o++)
+    for (int64_t j = 0; j < kk; j++) dtype_store(t, w, o * kk + j, j == o % kk);
+  int y, wid;
+  ONNX_TRY(c, n, wid = ir_const(c->g, NULL, t, shape_make(nsp + 2, wd), w));
+  ONNX_TRY(c, n, y = ir_reshape(c->g, x, gy, nsp + 2));
+  Attr a[5] = {attr_ints(A_SHAPE, out, nsp + 2), attr_ints(A_STRIDES, st, nsp), attr_ints(A_PADS, pads, 2 * nsp),
+               attr_ints(A_DILATIONS, dil, nsp), attr_int(A_GROUPS, ch)};
+  ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_CONV_GRAD_INPUT, (int[]){y, wid}, 2, a, 5));
+  return 0;
+}

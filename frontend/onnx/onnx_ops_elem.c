@@ -51,6 +51,10 @@ UNARY(Ceil, OP_CEIL)
 UNARY(Round, OP_ROUND)
 UNARY(Sign, OP_SIGN)
 UNARY(Not, OP_NOT)
+UNARY(BitwiseNot, OP_BITNOT)
+BINARY(BitwiseAnd, OP_BITAND)
+BINARY(BitwiseOr, OP_BITOR)
+BINARY(BitwiseXor, OP_BITXOR)
 BINARY(Add, OP_ADD)
 BINARY(Sub, OP_SUB)
 BINARY(Mul, OP_MUL)
@@ -155,6 +159,34 @@ int onnx_HardSigmoid(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
+int onnx_BitShift(OnnxCtx *c, OnnxNode *n) {
+  const char *dir = onnx_attr_str(c, n, "direction", "");
+  if (!strcmp(dir, "LEFT")) return binary(c, n, OP_SHL);
+  if (!strcmp(dir, "RIGHT")) return binary(c, n, OP_SHR);
+  return onnx_fail(c, n, "direction '%s' is not LEFT or RIGHT", dir);
+}
+
+/* x * sigmoid(alpha * x) */
+int onnx_Swish(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 1)) return -1;
+  int x = n->in[0];
+  double alpha = onnx_attr_float(n, "alpha", 1);
+  ONNX_TRY(c, n, n->out[0] = mul(c, x, sigmoid(c, alpha == 1 ? x : mul(c, k(c, x, alpha), x))));
+  return 0;
+}
+
+/* swish_alpha(A) * B, A and B of one shape */
+int onnx_SwiGLU(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 2)) return -1;
+  int a = n->in[0], b = n->in[1];
+  if (!shape_eq(&c->g->nodes[a]->shape, &c->g->nodes[b]->shape))
+    return onnx_fail(c, n, "A and B must have one shape (SwiGLU does not broadcast)");
+  double alpha = onnx_attr_float(n, "alpha", 1);
+  int s = mul(c, a, sigmoid(c, alpha == 1 ? a : mul(c, k(c, a, alpha), a)));
+  ONNX_TRY(c, n, n->out[0] = mul(c, s, b));
+  return 0;
+}
+
 int onnx_HardSwish(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   int x = n->in[0];
@@ -223,8 +255,8 @@ int onnx_Mod(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 2)) return -1;
   int a = n->in[0], b = n->in[1], r;
   bool fmod_ = onnx_attr_int(n, "fmod", 0) != 0;
-  if (!fmod_ && dtype_is_float(c->g->nodes[a]->dtype))
-    return onnx_fail(c, n, "fmod=0 is not defined for floating-point inputs");
+  if (!fmod_ && dtype_is_float(c->g->nodes[a]->dtype) && c->opset < 28) /* numpy's mod from opset 28 */
+    return onnx_fail(c, n, "fmod=0 is not defined for floating-point inputs before opset 28");
   ONNX_TRY(c, n, r = ir_binary(c->g, OP_MOD, a, b));
   if (fmod_) {
     n->out[0] = r;
@@ -277,9 +309,16 @@ int onnx_Where(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
+/* saturate and round_mode change only casts to the float8 types, which dlc refuses. */
+static void float8_only(OnnxNode *n) {
+  onnx_attr_ignore(n, "saturate");
+  onnx_attr_ignore(n, "round_mode");
+}
+
 int onnx_Cast(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   int64_t to = onnx_attr_int(n, "to", -1);
+  float8_only(n);
   DType t;
   if (onnx_dtype((int32_t)to, &t)) return onnx_fail(c, n, "cast to %s is not supported", onnx_dtype_name((int32_t)to));
   ONNX_TRY(c, n, n->out[0] = ir_cast(c->g, n->in[0], t));
@@ -288,6 +327,7 @@ int onnx_Cast(OnnxCtx *c, OnnxNode *n) {
 
 int onnx_CastLike(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 2)) return -1;
+  float8_only(n);
   ONNX_TRY(c, n, n->out[0] = ir_cast(c->g, n->in[0], c->g->nodes[n->in[1]]->dtype));
   return 0;
 }

@@ -295,6 +295,7 @@ int onnx_TopK(OnnxCtx *c, OnnxNode *n) {
   int x = n->in[0];
   const Shape xs = *shape_of(c, x);
   int64_t kk, axis;
+  onnx_attr_ignore(n, "sorted"); /* 0 leaves the order open: the sorted order is one answer */
   if (c->opset < 10) kk = onnx_attr_int(n, "k", -1);
   else if (need(c, n, 2) || one_const_int(c, n, 1, "K", &kk)) return -1;
   if (onnx_axis(c, n, onnx_attr_int(n, "axis", -1), xs.rank, &axis)) return -1;
@@ -321,6 +322,7 @@ int onnx_Trilu(OnnxCtx *c, OnnxNode *n) {
   const Shape xs = *shape_of(c, x);
   if (xs.rank < 2) return onnx_fail(c, n, "input must have rank 2 or more");
   int64_t kk = 0;
+  bool upper = onnx_attr_int(n, "upper", 1) != 0;
   if (has_in(n, 1) && one_const_int(c, n, 1, "k", &kk)) return -1;
   if (shape_numel(&xs) == 0) {
     n->out[0] = x;
@@ -328,7 +330,7 @@ int onnx_Trilu(OnnxCtx *c, OnnxNode *n) {
   }
   int64_t nm[2] = {xs.d[xs.rank - 2], xs.d[xs.rank - 1]};
   int diag = bin(c, OP_SUB, iota(c, nm, 2, 1), iota(c, nm, 2, 0));
-  int keep = bin(c, onnx_attr_int(n, "upper", 1) ? OP_GE : OP_LE, diag, i64(c, (double)kk));
+  int keep = bin(c, upper ? OP_GE : OP_LE, diag, i64(c, (double)kk));
   ONNX_TRY(c, n, n->out[0] = sel(c, keep, x, k(c, x, 0)));
   return 0;
 }

@@ -1,4 +1,4 @@
-/* onnx_ops_nn.c — matrix products and row-wise normalisations. */
+/* onnx_ops_nn.c — matrix products, row-wise normalisations and the determinant. */
 #include "onnx_fe.h"
 
 static int need(OnnxCtx *c, OnnxNode *n, int k) {
@@ -106,3 +106,55 @@ static int soft(OnnxCtx *c, OnnxNode *n, SoftKind kind) {
 int onnx_Softmax(OnnxCtx *c, OnnxNode *n) { return soft(c, n, SM_SOFTMAX); }
 int onnx_LogSoftmax(OnnxCtx *c, OnnxNode *n) { return soft(c, n, SM_LOGSOFTMAX); }
 int onnx_Hardmax(OnnxCtx *c, OnnxNode *n) { return soft(c, n, SM_HARDMAX); }
+
+/* ---- Det ----------------------------------------------------------------------------- */
+
+#define DET_MAX 4 /* Leibniz's sum has M! products: 24 at 4x4 */
+
+/* a[..., i, j] as [...] */
+static int entry(OnnxCtx *c, int x, int i, int j) {
+  const Shape *s = shape_of(c, x);
+  int r = s->rank;
+  int64_t st[IR_MAX_RANK], en[IR_MAX_RANK], sp[IR_MAX_RANK];
+  for (int d = 0; d < r; d++) st[d] = 0, en[d] = s->d[d], sp[d] = 1;
+  st[r - 2] = i, en[r - 2] = i + 1, st[r - 1] = j, en[r - 1] = j + 1;
+  Attr a[3] = {attr_ints(A_STARTS, st, r), attr_ints(A_ENDS, en, r), attr_ints(A_STEPS, sp, r)};
+  int y = ir_add(c->g, OP_SLICE, &x, 1, a, 3);
+  return y < 0 ? -1 : ir_reshape(c->g, y, s->d, r - 2);
+}
+
+/* Each permutation of 0..m-1 in turn (Heap's algorithm), with its sign, into *acc. */
+static int leibniz(OnnxCtx *c, int e[DET_MAX][DET_MAX], int m, int *acc) {
+  int p[DET_MAX], cnt[DET_MAX] = {0}, sign = 1, i = 1;
+  for (int k = 0; k < m; k++) p[k] = k;
+  for (;;) {
+    int term = e[0][p[0]];
+    for (int k = 1; k < m && term >= 0; k++) term = ir_binary(c->g, OP_MUL, term, e[k][p[k]]);
+    if (term < 0) return -1;
+    *acc = *acc < 0 ? (sign > 0 ? term : ir_unary(c->g, OP_NEG, term))
+                    : ir_binary(c->g, sign > 0 ? OP_ADD : OP_SUB, *acc, term);
+    if (*acc < 0) return -1;
+    while (i < m && cnt[i] >= i) cnt[i++] = 0;
+    if (i >= m) return 0;
+    int j = i % 2 ? cnt[i] : 0, t = p[j];
+    p[j] = p[i], p[i] = t, sign = -sign;
+    cnt[i]++, i = 1;
+  }
+}
+
+/* The determinant of each [M, M] matrix of X [..., M, M], by Leibniz's formula. */
+int onnx_Det(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 1)) return -1;
+  int x = n->in[0];
+  const Shape *s = shape_of(c, x);
+  if (s->rank < 2 || s->d[s->rank - 1] != s->d[s->rank - 2]) return onnx_fail(c, n, "X must be [..., M, M]");
+  if (!dtype_is_float(c->g->nodes[x]->dtype)) return onnx_fail(c, n, "X must be floating-point");
+  int m = (int)s->d[s->rank - 1];
+  if (m > DET_MAX) return onnx_fail(c, n, "matrices larger than %dx%d are not supported (M = %d)", DET_MAX, DET_MAX, m);
+  int e[DET_MAX][DET_MAX], acc = -1;
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < m; j++) ONNX_TRY(c, n, e[i][j] = entry(c, x, i, j));
+  ONNX_TRY(c, n, leibniz(c, e, m, &acc));
+  n->out[0] = acc;
+  return 0;
+}

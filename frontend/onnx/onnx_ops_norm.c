@@ -1,5 +1,5 @@
 /* onnx_ops_norm.c — ONNX normalisations (batch, instance, layer, group, mean-variance,
- * local response) and the losses over class scores (NegativeLogLikelihoodLoss,
+ * RMS, Lp, local response) and the losses over class scores (NegativeLogLikelihoodLoss,
  * SoftmaxCrossEntropyLoss), composed of reductions and elementwise ops. */
 #include <math.h>
 #include <string.h>
@@ -200,6 +200,38 @@ int onnx_LayerNormalization(OnnxCtx *c, OnnxNode *n) {
   ONNX_TRY(c, n, n->out[0] = y);
   if (wants_out(n, 1)) ONNX_TRY(c, n, n->out[1] = mean);
   if (wants_out(n, 2)) ONNX_TRY(c, n, n->out[2] = inv);
+  return 0;
+}
+
+/* x / sqrt(mean(x²) + epsilon) over the axes from `axis` on, in the stash type, times Scale. */
+int onnx_RMSNormalization(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 2)) return -1;
+  int x = n->in[0], r = shape_of(c, x)->rank;
+  DType t = dtype_of(c, x);
+  if (!dtype_is_float(t)) return onnx_fail(c, n, "input must be floating-point");
+  int64_t stash = onnx_attr_int(n, "stash_type", 1), axis;
+  if (stash != 1) return onnx_fail(c, n, "stash_type %lld is not supported (1: float)", (long long)stash);
+  if (onnx_axis(c, n, onnx_attr_int(n, "axis", -1), r, &axis)) return -1;
+  int64_t ax[IR_MAX_RANK];
+  int na = axes_from((int)axis, false, r, ax);
+  int u = cast(c, x, DT_F32);
+  int ms = bin(c, OP_DIV, sum_keep(c, bin(c, OP_MUL, u, u), ax, na), k(c, u, count(c, x, ax, na)));
+  int y = bin(c, OP_MUL, u, un(c, OP_RSQRT, bin(c, OP_ADD, ms, k(c, u, onnx_attr_float(n, "epsilon", 1e-5)))));
+  ONNX_TRY(c, n, n->out[0] = bin(c, OP_MUL, cast(c, y, t), n->in[1]));
+  return 0;
+}
+
+/* x / ||x||_p along axis (p 1 or 2); 0 where the norm is 0. */
+int onnx_LpNormalization(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 1)) return -1;
+  int x = n->in[0];
+  if (!dtype_is_float(dtype_of(c, x))) return onnx_fail(c, n, "input must be floating-point");
+  int64_t p = onnx_attr_int(n, "p", 2), axis;
+  if (p != 1 && p != 2) return onnx_fail(c, n, "p %lld is not supported (1 or 2)", (long long)p);
+  if (onnx_axis(c, n, onnx_attr_int(n, "axis", -1), shape_of(c, x)->rank, &axis)) return -1;
+  int norm = p == 1 ? sum_keep(c, un(c, OP_ABS, x), &axis, 1) : un(c, OP_SQRT, sum_keep(c, bin(c, OP_MUL, x, x), &axis, 1));
+  int zero = bin(c, OP_EQ, norm, k(c, x, 0));
+  ONNX_TRY(c, n, n->out[0] = sel(c, zero, k(c, x, 0), bin(c, OP_DIV, x, norm)));
   return 0;
 }
 

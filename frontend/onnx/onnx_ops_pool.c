@@ -2,8 +2,11 @@
  * pool_max / pool_avg ops and reductions.
  *
  * ceil_mode becomes extra end padding: pool_max ignores padding, and pool_avg without
- * count_pad never counts it.  With count_include_pad, ONNX (its reference and ONNX
- * Runtime) divides by the whole kernel, the ceil region included: pool_avg's count_pad. */
+ * count_pad never counts it.  With count_include_pad, ONNX (the reference of onnx 1.23
+ * and ONNX Runtime) divides by the taps inside the explicitly padded input: the pads
+ * count, the ceil region past them does not.  Without a ceil region that is the whole
+ * kernel, pool_avg's count_pad; with one, the explicit pads become a pad op and the
+ * pool counts only what it reads. */
 #include <math.h>
 #include <string.h>
 
@@ -22,6 +25,8 @@ typedef struct Pool {
   int nsp;
   int64_t k[IR_MAX_RANK], st[IR_MAX_RANK], dil[IR_MAX_RANK], pads[2 * IR_MAX_RANK];
   int64_t ntap; /* prod(k) */
+  int64_t ceil[IR_MAX_RANK]; /* of pads' ends, what ceil_mode added */
+  bool has_ceil;
 } Pool;
 
 /* ceil_mode: one more window where the last one would be partial, unless it would start
@@ -35,7 +40,7 @@ static int ceil_pads(OnnxCtx *c, OnnxNode *n, const Shape *x, Pool *p) {
     int64_t out = room / p->st[i] + 1 + (room % p->st[i] != 0);
     if ((out - 1) * p->st[i] >= in + pb) out--;
     int64_t extra = (out - 1) * p->st[i] + span - (in + pb + *pe);
-    if (extra > 0) *pe += extra;
+    if (extra > 0) *pe += extra, p->ceil[i] = extra, p->has_ceil = true;
   }
   return 0;
 }
@@ -46,7 +51,9 @@ static int pool_attrs(OnnxCtx *c, OnnxNode *n, const Shape *x, Pool *p) {
   int nk = onnx_attr_ints(n, "kernel_shape", p->k, IR_MAX_RANK);
   if (nk != p->nsp) return onnx_fail(c, n, "kernel_shape needs %d entries", p->nsp);
   p->ntap = 1;
+  p->has_ceil = false;
   for (int i = 0; i < nk; i++) {
+    p->ceil[i] = 0;
     if (p->k[i] < 1) return onnx_fail(c, n, "kernel sizes must be 1 or more");
     p->ntap *= p->k[i];
   }
@@ -187,7 +194,19 @@ int onnx_AveragePool(OnnxCtx *c, OnnxNode *n) {
   Pool p;
   if (pool_attrs(c, n, shape_of(c, n->in[0]), &p)) return -1;
   bool count_pad = onnx_attr_int(n, "count_include_pad", 0) != 0;
-  ONNX_TRY(c, n, n->out[0] = pool(c, n->in[0], OP_POOL_AVG, &p, count_pad));
+  int x = n->in[0];
+  if (count_pad && p.has_ceil) { /* the explicit pads are counted, the ceil region not */
+    int64_t pads[2 * IR_MAX_RANK] = {0}; /* of x's rank: N and C not padded */
+    int r = p.nsp + 2;
+    for (int i = 0; i < p.nsp; i++) {
+      pads[2 + i] = p.pads[i], pads[r + 2 + i] = p.pads[p.nsp + i] - p.ceil[i];
+      p.pads[i] = 0, p.pads[p.nsp + i] = p.ceil[i];
+    }
+    Attr a[2] = {attr_ints(A_PADS, pads, 2 * r), attr_float(A_VALUE, 0)};
+    ONNX_TRY(c, n, x = ir_add(c->g, OP_PAD, &x, 1, a, 2));
+    count_pad = false;
+  }
+  ONNX_TRY(c, n, n->out[0] = pool(c, x, OP_POOL_AVG, &p, count_pad));
   return 0;
 }
 

@@ -1,5 +1,5 @@
 /* onnx_ops_reduce.c — ONNX reductions and contractions: the Reduce* family,
- * ArgMax/ArgMin, CumSum and Einsum, built from the core reductions, elementwise ops,
+ * ArgMax/ArgMin, CumSum, CumProd and Einsum, built from the core reductions, elementwise ops,
  * slices, pads, transposes and matmul. */
 #include <math.h>
 #include <string.h>
@@ -47,6 +47,7 @@ typedef struct ReduceKind {
 static int reduce_axes(OnnxCtx *c, OnnxNode *n, int since, int rank, int64_t *ax) {
   int64_t raw[IR_MAX_RANK];
   int na = -1;
+  bool noop = onnx_attr_int(n, "noop_with_empty_axes", 0) != 0;
   if (c->opset < since) {
     na = onnx_attr_ints(n, "axes", raw, IR_MAX_RANK);
   } else if (has_in(n, 1)) {
@@ -55,7 +56,7 @@ static int reduce_axes(OnnxCtx *c, OnnxNode *n, int since, int rank, int64_t *ax
   }
   if (na > IR_MAX_RANK) return onnx_fail(c, n, "axes has %d entries, more than rank %d", na, rank);
   if (na <= 0) {
-    if (onnx_attr_int(n, "noop_with_empty_axes", 0)) return 0;
+    if (noop) return 0;
     for (int i = 0; i < rank; i++) ax[i] = i;
     return rank;
   }
@@ -186,28 +187,28 @@ static int arg_op(OnnxCtx *c, OnnxNode *n, Op op) {
 int onnx_ArgMax(OnnxCtx *c, OnnxNode *n) { return arg_op(c, n, OP_ARGMAX); }
 int onnx_ArgMin(OnnxCtx *c, OnnxNode *n) { return arg_op(c, n, OP_ARGMIN); }
 
-/* ---- CumSum ----------------------------------------------------------------------- */
+/* ---- CumSum, CumProd --------------------------------------------------------------- */
 
-/* y[i] = x[i - s] along axis, zeros in front: one pad that adds s before and crops s after. */
-static int shift(OnnxCtx *c, int x, int64_t axis, int64_t s) {
+/* y[i] = x[i - s] along axis, `fill` in front: one pad that adds s before and crops s after. */
+static int shift(OnnxCtx *c, int x, int64_t axis, int64_t s, double fill) {
   if (x < 0) return -1;
   int r = shape_of(c, x)->rank;
   int64_t pads[2 * IR_MAX_RANK] = {0};
   pads[axis] = s, pads[axis + r] = -s;
-  Attr a[2] = {attr_ints(A_PADS, pads, 2 * r), attr_float(A_VALUE, 0)};
+  Attr a[2] = {attr_ints(A_PADS, pads, 2 * r), attr_float(A_VALUE, fill)};
   return ir_add(c->g, OP_PAD, &x, 1, a, 2);
 }
 
-/* Inclusive prefix sums by doubling (Hillis-Steele): after the step with shift s every
- * element holds the sum of the 2s elements ending at it.  Exact for integers; log2(n)
- * elementwise adds. */
-static int prefix_sum(OnnxCtx *c, int x, int64_t axis) {
+/* Inclusive prefix sums (op add, identity 0) or products (mul, 1) by doubling
+ * (Hillis-Steele): after the step with shift s every element combines the 2s elements
+ * ending at it.  Exact for integers; log2(n) elementwise steps. */
+static int prefix(OnnxCtx *c, int x, int64_t axis, Op op, double id) {
   int64_t dim = shape_of(c, x)->d[axis];
-  for (int64_t s = 1; s < dim && x >= 0; s *= 2) x = bin(c, OP_ADD, x, shift(c, x, axis, s));
+  for (int64_t s = 1; s < dim && x >= 0; s *= 2) x = bin(c, op, x, shift(c, x, axis, s, id));
   return x;
 }
 
-int onnx_CumSum(OnnxCtx *c, OnnxNode *n) {
+static int cumulative(OnnxCtx *c, OnnxNode *n, Op op, double id) {
   if (need(c, n, 2)) return -1;
   int x = n->in[0];
   int64_t ax;
@@ -221,12 +222,15 @@ int onnx_CumSum(OnnxCtx *c, OnnxNode *n) {
   }
   bool rev = onnx_attr_int(n, "reverse", 0) != 0, excl = onnx_attr_int(n, "exclusive", 0) != 0;
   if (rev) ONNX_TRY(c, n, x = reverse(c, x, axis));
-  if (excl) ONNX_TRY(c, n, x = shift(c, x, axis, 1));
-  ONNX_TRY(c, n, x = prefix_sum(c, x, axis));
+  if (excl) ONNX_TRY(c, n, x = shift(c, x, axis, 1, id));
+  ONNX_TRY(c, n, x = prefix(c, x, axis, op, id));
   if (rev) ONNX_TRY(c, n, x = reverse(c, x, axis));
   n->out[0] = x;
   return 0;
 }
+
+int onnx_CumSum(OnnxCtx *c, OnnxNode *n) { return cumulative(c, n, OP_ADD, 0); }
+int onnx_CumProd(OnnxCtx *c, OnnxNode *n) { return cumulative(c, n, OP_MUL, 1); }
 
 /* ---- Einsum ------------------------------------------------------------------------ */
 

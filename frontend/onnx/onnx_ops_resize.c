@@ -432,13 +432,22 @@ int onnx_DepthToSpace(OnnxCtx *c, OnnxNode *n) {
   return onnx_fail(c, n, "mode '%s' is not supported (DCR or CRD)", mode);
 }
 
-/* [N, C, H, W] -> [N, C*b², H/b, W/b], the channel read as (b, b, C). */
+/* [N, C, H, W] -> [N, C*b², H/b, W/b]; DCR makes the channel (b, b, C), CRD (C, b, b). */
 int onnx_SpaceToDepth(OnnxCtx *c, OnnxNode *n) {
   const Shape *x;
   int64_t b;
   if (blocks(c, n, &x, &b)) return -1;
   int64_t N = x->d[0], C = x->d[1], H = x->d[2], W = x->d[3];
   if (H % b || W % b) return onnx_fail(c, n, "height and width must divide by blocksize %lld", (long long)b);
-  int64_t mid[6] = {N, C, H / b, b, W / b, b}, perm[6] = {0, 3, 5, 1, 2, 4}, out[4] = {N, C * b * b, H / b, W / b};
-  return regroup(c, n, mid, perm, out);
+  const char *mode = onnx_attr_str(c, n, "mode", "DCR");
+  int64_t mid[6] = {N, C, H / b, b, W / b, b}, out[4] = {N, C * b * b, H / b, W / b};
+  if (!strcmp(mode, "DCR")) {
+    int64_t perm[6] = {0, 3, 5, 1, 2, 4};
+    return regroup(c, n, mid, perm, out);
+  }
+  if (!strcmp(mode, "CRD")) {
+    int64_t perm[6] = {0, 1, 3, 5, 2, 4};
+    return regroup(c, n, mid, perm, out);
+  }
+  return onnx_fail(c, n, "mode '%s' is not supported (DCR or CRD)", mode);
 }

@@ -40,6 +40,7 @@ int onnx_Dropout(OnnxCtx *c, OnnxNode *n) {
   if (n->nin > 2 && n->in[2] >= 0 && onnx_const_doubles(c, n->in[2], &training, 1) != 1)
     return onnx_fail(c, n, "training_mode must be a constant known at compile time");
   double ratio = onnx_attr_float(n, "ratio", 0.5);
+  onnx_attr_ignore(n, "seed"); /* draws nothing at inference */
   if (n->nin > 1 && n->in[1] >= 0 && onnx_const_doubles(c, n->in[1], &ratio, 1) != 1)
     return onnx_fail(c, n, "ratio must be a constant known at compile time");
   /* Before opset 7, is_test=0 also asked for training; like other inference runtimes, dlc
@@ -207,11 +208,11 @@ int onnx_Concat(OnnxCtx *c, OnnxNode *n) {
   for (int i = 0; i < n->nin; i++)
     if (n->in[i] >= 0 && shape_numel(shape_of(c, n->in[i])) > 0) in[k++] = n->in[i];
   if (!k) return onnx_fail(c, n, "all inputs are empty");
+  Attr a = attr_int(A_AXIS, onnx_attr_int(n, "axis", 0));
   if (k == 1) {
     n->out[0] = in[0];
     return 0;
   }
-  Attr a = attr_int(A_AXIS, onnx_attr_int(n, "axis", 0));
   ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_CONCAT, in, k, &a, 1));
   return 0;
 }

@@ -32,6 +32,17 @@ static const OnnxType types[] = {
     {ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX64, "complex64", -1},
     {ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX128, "complex128", -1},
     {ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16, "bfloat16", -1},
+    /* newer than the onnx.proto Debian ships: by their numbers in onnx 1.23's */
+    {17, "float8e4m3fn", -1},
+    {18, "float8e4m3fnuz", -1},
+    {19, "float8e5m2", -1},
+    {20, "float8e5m2fnuz", -1},
+    {21, "uint4", -1},
+    {22, "int4", -1},
+    {23, "float4e2m1", -1},
+    {24, "float8e8m0", -1},
+    {25, "uint2", -1},
+    {26, "int2", -1},
 };
 
 int onnx_dtype(int32_t onnx_type, DType *t) {

@@ -12,6 +12,7 @@ static bool op_takes(Op op, DType t) {
   case T_NUM: return t != DT_BOOL;
   case T_FLOAT: return dtype_is_float(t);
   case T_BOOL: return t == DT_BOOL;
+  case T_INT: return dtype_is_int(t);
   }
   return false;
 }

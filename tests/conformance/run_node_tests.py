@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """The ONNX backend node tests, compiled by dlc, run, and compared.
 
-For every folder of onnx/backend/test/data/node that ships inside the installed onnx
-package: `dlc run model.onnx --input NAME=input_K.npy --output DIR` for each of its
+The tests come from the installed onnx package itself: from onnx 1.23 on,
+onnx.backend.test.loader.load_node_model_tests() builds them in memory, and they are
+written once to the folder given by --cases in the layout older releases shipped
+(NAME/model.onnx, NAME/test_data_set_K/input_K.pb, output_K.pb), remade whenever the
+installed onnx changes; an older onnx's own data/node folder is read as it is.  For
+every test: `dlc run model.onnx --input NAME=input_K.npy --output DIR` for each of its
 test_data_set_* folders, then each output against output_K.pb with ONNX's own
 tolerances (rtol 1e-3, atol 1e-7).  Prints one line per failing test with its reason,
 then `onnx node tests: N passed, M failed` (skipped tests count as failed).
 
 With --expected FILE, exits 1 if a test listed there (one name a line) no longer passes;
---write-expected FILE writes the list of passing tests.
+--write-expected FILE writes the list of passing tests.  --shard K/N runs the tests
+whose name hashes to K of N (ctest runs the shards in parallel).
 
 Needs: the test tooling's Python (numpy, onnx), see tools/pyenv.sh.
 """
@@ -22,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 import numpy as np
 import onnx
@@ -191,8 +197,82 @@ def write_report(path, tests, results, seconds):
             f.write("- %s: %s\n" % (t, why.replace("|", "\\|")))
 
 
-def node_dir():
+def shipped_node_dir():
     return os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "node")
+
+
+def write_value(path, value, vi):
+    """One input or output of a case as a .pb file, as onnx's cmd_tools wrote them."""
+    t = vi.type
+    if isinstance(value, onnx.TensorProto):
+        msg = value
+    elif t.HasField("sequence_type"):
+        msg = numpy_helper.from_list(value, vi.name)
+    elif t.HasField("optional_type"):
+        msg = numpy_helper.from_optional(value, vi.name)
+    elif t.HasField("map_type"):
+        msg = numpy_helper.from_dict(value, vi.name)
+    else:
+        msg = numpy_helper.from_array(np.asarray(value), vi.name)
+    with open(path, "wb") as f:
+        f.write(msg.SerializeToString())
+
+
+def write_cases(folder):
+    """Writes the node tests the installed onnx builds into folder/NAME/..."""
+    from onnx.backend.test import loader
+    for case in loader.load_node_model_tests():
+        d = os.path.join(folder, case.name)
+        os.makedirs(d)
+        with open(os.path.join(d, "model.onnx"), "wb") as f:
+            f.write(case.model.SerializeToString())
+        g = case.model.graph
+        for i, (inputs, outputs) in enumerate(case.data_sets):
+            ds = os.path.join(d, "test_data_set_%d" % i)
+            os.makedirs(ds)
+            for j, v in enumerate(inputs):
+                write_value(os.path.join(ds, "input_%d.pb" % j), v, g.input[j])
+            for j, v in enumerate(outputs):
+                write_value(os.path.join(ds, "output_%d.pb" % j), v, g.output[j])
+
+
+def node_dir(cases):
+    """The folder of node tests for the installed onnx: the one it ships, or `cases`,
+    (re)made from onnx's in-memory tests unless it was made by this very version."""
+    from onnx.backend.test import loader
+    if not hasattr(loader, "load_node_model_tests") or os.path.isdir(shipped_node_dir()):
+        return shipped_node_dir()
+    if not cases:
+        sys.exit("run_node_tests.py: onnx %s builds its node tests in memory; give --cases DIR "
+                 "for the folder to write them to" % onnx.__version__)
+    import fcntl
+    os.makedirs(cases, exist_ok=True)
+    stamp = os.path.join(cases, "onnx_version")
+    node = os.path.join(cases, "node")
+    with open(os.path.join(cases, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel shards: one writes, the others wait
+        if os.path.exists(stamp) and open(stamp).read() == onnx.__version__:
+            return node
+        if os.path.exists(stamp):
+            os.remove(stamp)
+        shutil.rmtree(node, ignore_errors=True)
+        tmp = node + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        import warnings
+        with warnings.catch_warnings(), np.errstate(all="ignore"):  # onnx's cases overflow on purpose
+            warnings.simplefilter("ignore")
+            write_cases(tmp)
+        os.rename(tmp, node)
+        with open(stamp, "w") as f:
+            f.write(onnx.__version__)
+    return node
+
+
+def in_shard(name, shard):
+    if not shard:
+        return True
+    k, n = shard
+    return zlib.crc32(name.encode()) % n == k
 
 
 def main():
@@ -205,13 +285,27 @@ def main():
     ap.add_argument("--write-expected", help="write the passing test names here")
     ap.add_argument("--quiet", action="store_true", help="no line per failing test")
     ap.add_argument("--report", help="write a markdown breakdown of the failures by cause here")
+    ap.add_argument("--cases", help="the folder the installed onnx's node tests are written to "
+                    "(onnx 1.23 and later build them in memory)")
+    ap.add_argument("--make-cases", action="store_true", help="only write the tests to --cases")
+    ap.add_argument("--shard", help="K/N: only the tests whose name hashes to K of N")
     a = ap.parse_args()
+    shard = None
+    if a.shard:
+        m = re.fullmatch(r"(\d+)/(\d+)", a.shard)
+        if not m or not int(m.group(1)) < int(m.group(2)):
+            ap.error("--shard wants K/N with 0 <= K < N")
+        shard = (int(m.group(1)), int(m.group(2)))
 
-    tests = sorted(d for d in os.listdir(node_dir()) if re.search(a.filter, d))
+    folder = node_dir(a.cases)
+    if a.make_cases:
+        print("onnx node tests: %d written to %s (onnx %s)" % (len(os.listdir(folder)), folder, onnx.__version__))
+        return 0
+    tests = sorted(d for d in os.listdir(folder) if re.search(a.filter, d) and in_shard(d, shard))
     start = time.time()
     results = {}
     with cf.ThreadPoolExecutor(max_workers=a.jobs) as pool:
-        futs = {pool.submit(run_test, a.dlc, os.path.join(node_dir(), t), a.cflags): t for t in tests}
+        futs = {pool.submit(run_test, a.dlc, os.path.join(folder, t), a.cflags): t for t in tests}
         for f in cf.as_completed(futs):
             results[futs[f]] = f.result()
     failed = [t for t in tests if results[t]]
@@ -229,7 +323,7 @@ def main():
         with open(a.expected) as f:
             expected = [l.strip() for l in f if l.strip() and not l.startswith("#")]
         lost = [t for t in expected if t in results and results[t]]
-        missing = [t for t in expected if t not in results and not a.filter]
+        missing = [t for t in expected if t not in results and not a.filter and in_shard(t, shard)]
         for t in lost:
             print("REGRESSION %s: %s" % (t, results[t]))
         for t in missing:
