@@ -145,7 +145,18 @@ static void vstore(CEmit *ce, const Tile *t, const Epi *ep, int nv, int vw, int 
     for (int v = 0; v < nv; v++) cgen_printf(ce, "%sDLC_VSTORE(cs[%d] + %d, c%d_%d);", v ? " " : "", s, v * vw, s, v);
     cgen_printf(ce, "\n");
   }
-  store(ce, t, ep, "cs[%d][tj]", d);
+  /* A loop per row: each one small enough for the compiler to vectorise the tail. */
+  char v[32], row[160], col[200];
+  int np = panels_of(t);
+  for (int r = 0; r < t->mr; r++)
+    for (int p = 0; p < np; p++) {
+      cgen_line(ce, d, "for (tj = 0; tj < %d; tj++) {", t->nstore);
+      snprintf(v, sizeof v, "cs[%d][tj]", r * np + p);
+      snprintf(row, sizeof row, r ? "%s + %d" : "%s", t->row0, r);
+      snprintf(col, sizeof col, p ? "%s + %d + tj" : "%s + tj", t->col0, p * t->nr);
+      epi_store(ce, ep, d + 1, v, row, col);
+      cgen_line(ce, d, "}");
+    }
 }
 
 static void tile_emit_vector(CEmit *ce, const Tile *t, const Epi *ep, int d) {
