@@ -53,9 +53,9 @@ static void pad_plane(CEmit *ce, const Conv *c, int depth) {
     cgen_line(ce, depth + 1, "}");
   } else cgen_line(ce, depth + 1, "const int64_t ih = 0;");
   if (a > 0) cgen_line(ce, depth + 1, "for (int64_t j = 0; j < %" PRId64 "; j++) pr[j] = 0;", a);
-  if (b > a)
-    cgen_line(ce, depth + 1, "for (int64_t j = %" PRId64 "; j < %" PRId64 "; j++) pr[j] = X[ih * %" PRId64 " + j - %" PRId64 "];",
-              a, b, in, pl);
+  if (b > a) /* a memcpy: gcc 12.2 -O3 miscompiles the loop (conv.c, run_copy) */
+    cgen_line(ce, depth + 1, "memcpy(pr + %" PRId64 ", X + ih * %" PRId64 " + %" PRId64 ", %" PRId64 " * sizeof(%s));", a,
+              in, a - pl, b - a, c->t);
   if (wp > b) cgen_line(ce, depth + 1, "for (int64_t j = %" PRId64 "; j < %" PRId64 "; j++) pr[j] = 0;", b, wp);
   cgen_line(ce, depth, "}");
 }
