@@ -27,6 +27,23 @@ char *arena_strdup(Arena *a, const char *s);
 void *arena_memdup(Arena *a, const void *p, size_t n);
 void arena_free(Arena *a);
 
+/* ---- budgets (docs/SECURITY.md) -------------------------------------------------- */
+
+/* What one model may ask for, checked before the work it would cause: a few bytes of
+ * model must not make dlc allocate gigabytes or run for hours.  The CLI raises each
+ * with a flag (--max-elements, --max-nodes, --max-weight-bytes, --max-arena-bytes);
+ * the error names the flag.  Process-wide: every graph and pass reads the same. */
+typedef struct IrLimits {
+  int64_t elements;     /* elements of one tensor (default 2^31) */
+  int64_t nodes;        /* nodes of one graph, after unrolling (default 2^20) */
+  int64_t weight_bytes; /* bytes of all parameters and constants (default 2^31) */
+  int64_t arena_bytes;  /* bytes of the memory plan's arena (default 2^34) */
+} IrLimits;
+extern IrLimits ir_limits;
+/* 0, or -1 with e set: "WHAT needs N elements, over the limit of M (--max-elements)". */
+int ir_limit_elements(const char *what, double n, DlcErr *e);
+int ir_limit_bytes(const char *what, double bytes, int64_t limit, const char *flag, DlcErr *e);
+
 /* ---- dtypes -------------------------------------------------------------------- */
 
 /*        ID    name    C type      bytes */
@@ -288,6 +305,7 @@ struct Graph {
   int nspec, speccap;
   GraphStep *step;    /* training steps built by pass_train */
   int nstep, stepcap;
+  int64_t weight_bytes; /* PARAM and CONST data added so far (ir_limits.weight_bytes) */
 };
 
 Graph *ir_graph_new(const char *name);

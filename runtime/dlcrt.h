@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dlc_err.h"
 #include "dlc_rng.h"
@@ -34,6 +35,12 @@ const char *rt_status_msg(RtStatus s);
 /* Writes "PATH: <message of s>[: detail]" into e and returns -1. */
 int rt_fail(DlcErr *e, RtStatus s, const char *path, const char *detail_fmt, ...)
     DLC_PRINTF(4, 5);
+
+/* ---- files (rt_file.c) ---------------------------------------------------------- */
+
+/* Opens a regular file to read without ever blocking on the open (a named pipe or a
+ * device is refused, not waited on).  NULL with *why set to the reason. */
+FILE *rt_fopen_regular(const char *path, const char **why);
 
 /* ---- tensors: a dense C-order array the runtime reads and writes ---------------- */
 

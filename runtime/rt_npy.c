@@ -209,8 +209,9 @@ static int read_data(FILE *f, const char *path, RtTensor *t, DlcErr *e) {
 
 int rt_npy_read(const char *path, RtTensor *t, DlcErr *e) {
   memset(t, 0, sizeof *t);
-  FILE *f = fopen(path, "rb");
-  if (!f) return rt_fail(e, RT_E_OPEN, path, "%s", strerror(errno));
+  const char *why;
+  FILE *f = rt_fopen_regular(path, &why);
+  if (!f) return rt_fail(e, RT_E_OPEN, path, "%s", why);
   int r = read_header(f, path, t, e);
   if (!r) r = read_data(f, path, t, e);
   fclose(f);

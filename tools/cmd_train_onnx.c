@@ -26,8 +26,9 @@ static void param_name(const char *s, char *buf, size_t n) {
 }
 
 static unsigned char *read_all(const char *path, size_t *len, DlcErr *e) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return rt_fail(e, RT_E_OPEN, path, NULL), NULL;
+  const char *why;
+  FILE *f = rt_fopen_regular(path, &why);
+  if (!f) return rt_fail(e, RT_E_OPEN, path, "%s", why), NULL;
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   rewind(f);
