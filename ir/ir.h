@@ -36,7 +36,7 @@ void arena_free(Arena *a);
 typedef struct IrLimits {
   int64_t elements;     /* elements of one tensor (default 2^31) */
   int64_t nodes;        /* nodes of one graph, after unrolling (default 2^20) */
-  int64_t weight_bytes; /* bytes of all parameters and constants (default 2^31) */
+  int64_t weight_bytes; /* bytes of all parameters and constants (default 2^30) */
   int64_t arena_bytes;  /* bytes of the memory plan's arena (default 2^34) */
 } IrLimits;
 extern IrLimits ir_limits;
@@ -320,6 +320,10 @@ int ir_find(const Graph *g, const char *name); /* INPUT, PARAM or CONST by name,
 /* Adds a node, runs its op's shape rule.  Returns its id, or -1 with g->err set
  * (e.g. "matmul: inner dimensions differ: [1,784] x [512,10]"). */
 int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr);
+/* When node id is a constant: each of its values is an index in [-dim, dim), else -1
+ * with e set ("index V is out of range for a dimension of D").  0 for other nodes: the
+ * generated code checks those when it runs. */
+int ir_const_indices_check(const Graph *g, int id, int64_t dim, DlcErr *e);
 int ir_input(Graph *g, const char *name, DType t, Shape s);
 int ir_param(Graph *g, const char *name, DType t, Shape s, Init init); /* fills data */
 int ir_param_data(Graph *g, const char *name, DType t, Shape s, const void *data);

@@ -233,6 +233,7 @@ int onnx_Split(OnnxCtx *c, OnnxNode *n) {
          : n->nin > 1 && n->in[1] >= 0 ? const_ints(c, n, 1, "split", sizes, ONNX_MAX_IO) : -1;
   if (ns < 0 && n->nin > 1 && n->in[1] >= 0 && c->opset >= 13) return -1;
   int parts = n->nout;
+  if (parts < 1) return onnx_fail(c, n, "has no outputs");
   if (ns < 0) {
     int64_t nparts = onnx_attr_int(n, "num_outputs", parts);
     if (nparts != parts) return onnx_fail(c, n, "num_outputs %lld but %d outputs", (long long)nparts, parts);
@@ -367,9 +368,12 @@ int onnx_Range(OnnxCtx *c, OnnxNode *n) {
       return onnx_fail(c, n, "start, limit and delta must be scalars, each a constant known at compile time");
   if (v[2] == 0) return onnx_fail(c, n, "delta is 0");
   double cnt = ceil((v[1] - v[0]) / v[2]);
+  if (!(cnt <= (1 << 26))) /* in double: a count of 2^64 has no int64 */
+    return onnx_fail(c, n, "a range from %g to %g by %g has %g elements, over dlc's %d", v[0], v[1], v[2], cnt, 1 << 26);
   int64_t len = cnt > 0 ? (int64_t)cnt : 0;
-  if (len > (1 << 26)) return onnx_fail(c, n, "range of %lld elements is too long", (long long)len);
   DType t = c->g->nodes[n->in[0]]->dtype;
+  if (t == DT_I64 && len && (fabs(v[0]) >= 0x1p63 || fabs(v[2]) >= 0x1p63 || fabs(v[0] + (double)(len - 1) * v[2]) >= 0x1p63))
+    return onnx_fail(c, n, "a range from %g by %g leaves int64", v[0], v[2]);
   Shape s = {.rank = 1, .d = {len}};
   void *data = arena_alloc(c->g->arena, (size_t)(len * dtype_size(t)) + 1);
   for (int64_t i = 0; i < len; i++) {
