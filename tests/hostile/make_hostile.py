@@ -18,6 +18,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+# Models at the edges that dlc must compile and get right: compared with ONNX Runtime.
+OK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ok")
 EXPECT = []  # (file, substring)
 I64_MAX = 2**63 - 1
 I64_MIN = -(2**63)
@@ -32,13 +34,24 @@ def vi(name, shape, t=F):
     return helper.make_tensor_value_info(name, t, shape)
 
 
-def save(name, nodes, inputs, outputs, inits=(), opset=17, want=""):
+def save(name, nodes, inputs, outputs, inits=(), opset=17, want="", folder=HERE):
     g = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="make_hostile")
     m.ir_version = 8
-    with open(os.path.join(HERE, name), "wb") as f:
+    with open(os.path.join(folder, name), "wb") as f:
         f.write(m.SerializeToString())
-    EXPECT.append((name, want))
+    if folder == HERE:
+        EXPECT.append((name, want))
+
+
+def ok_files():
+    # Slice with step INT64_MIN: one element (ONNX and NumPy), not none.
+    for name, st, en in (("slice_step_min_a", -1, I64_MIN), ("slice_step_min_b", 3, -5),
+                         ("slice_step_min_c", 0, I64_MIN)):
+        save(name + ".onnx", [helper.make_node("Slice", ["x", "s", "e", "a", "p"], ["y"])],
+             [vi("x", [1, 4])], [vi("y", None)],
+             [const("s", [st], np.int64), const("e", [en], np.int64), const("a", [1], np.int64),
+              const("p", [I64_MIN], np.int64)], folder=OK)
 
 
 def text(name, src, want):
@@ -153,10 +166,12 @@ def dlc_files():
 
 
 def main():
-    os.makedirs(HERE, exist_ok=True)
-    for f in os.listdir(HERE):
-        os.remove(os.path.join(HERE, f))
+    for d in (HERE, OK):
+        os.makedirs(d, exist_ok=True)
+        for f in os.listdir(d):
+            os.remove(os.path.join(d, f))
     onnx_files()
+    ok_files()
     dlc_files()
     with open(os.path.join(HERE, "EXPECT"), "w") as f:
         f.write("# Written by tests/hostile/make_hostile.py: FILE, a tab, and a substring that dlc's\n"
