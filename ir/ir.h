@@ -321,8 +321,9 @@ int ir_find(const Graph *g, const char *name); /* INPUT, PARAM or CONST by name,
  * (e.g. "matmul: inner dimensions differ: [1,784] x [512,10]"). */
 int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr);
 /* When node id is a constant: each of its values is an index in [-dim, dim), else -1
- * with e set ("index V is out of range for a dimension of D").  0 for other nodes: the
- * generated code checks those when it runs. */
+ * with e set ("index V is out of range for a dimension of D").  0 for other nodes.
+ * For frontends whose format makes such an index an error (ONNX); the core gather
+ * checks its indices when it runs. */
 int ir_const_indices_check(const Graph *g, int id, int64_t dim, DlcErr *e);
 int ir_input(Graph *g, const char *name, DType t, Shape s);
 int ir_param(Graph *g, const char *name, DType t, Shape s, Init init); /* fills data */

@@ -300,6 +300,10 @@ int onnx_Gather(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 2)) return -1;
   Attr a = attr_int(A_AXIS, onnx_attr_int(n, "axis", 0));
   int in[2] = {n->in[0], n->in[1]};
+  const Shape *x = shape_of(c, n->in[0]);
+  int64_t axis;
+  if (onnx_axis(c, n, a.i, x->rank, &axis)) return -1;
+  if (ir_const_indices_check(c->g, n->in[1], x->d[axis], &c->g->err)) return onnx_fail_ir(c, n); /* ONNX: an error */
   ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_GATHER, in, 2, &a, 1));
   return 0;
 }

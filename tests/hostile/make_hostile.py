@@ -20,6 +20,7 @@ from onnx import TensorProto, helper, numpy_helper
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 # Models at the edges that dlc must compile and get right: compared with ONNX Runtime.
 OK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ok")
+EXT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "external")
 EXPECT = []  # (file, substring)
 I64_MAX = 2**63 - 1
 I64_MIN = -(2**63)
@@ -42,6 +43,17 @@ def save(name, nodes, inputs, outputs, inits=(), opset=17, want="", folder=HERE)
         f.write(m.SerializeToString())
     if folder == HERE:
         EXPECT.append((name, want))
+
+
+def external_file():
+    """A model whose weights are external data in weights.bin (cli.sh makes it a pipe)."""
+    w = TensorProto(name="w", data_type=F, dims=[2, 2])
+    w.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", "weights.bin"), ("offset", "0"), ("length", "16")):
+        e = w.external_data.add()
+        e.key, e.value = k, v
+    save("external.onnx", [helper.make_node("MatMul", ["x", "w"], ["y"])], [vi("x", [1, 2])],
+         [vi("y", None)], [w], folder=EXT)
 
 
 def ok_files():
@@ -144,7 +156,7 @@ def dlc_files():
     text("dim_2_64.dlc", "model b\ninput x: f32[18446744073709551615]\noutput x\n",
          "18446744073709551615")
     text("elements.dlc", "model b\ninput x: f32[65536, 65536]\noutput x\n", "--max-elements")
-    text("weights.dlc", "model b\ninput x: f32[2, 12000]\nh = dense(x, 12000)\nh = dense(h, 12000)\noutput h\n",
+    text("weights.dlc", "model b\ninput x: f64[2, 16384]\nparam w: f64[16384, 16384] = normal(0, 1)\nh = matmul(x, w)\noutput h\n",
          "--max-weight-bytes")
     text("conv_same_overflow.dlc",
          "model s\ninput x: f32[1, 1, 4, 4]\n"
@@ -166,12 +178,13 @@ def dlc_files():
 
 
 def main():
-    for d in (HERE, OK):
+    for d in (HERE, OK, EXT):
         os.makedirs(d, exist_ok=True)
         for f in os.listdir(d):
             os.remove(os.path.join(d, f))
     onnx_files()
     ok_files()
+    external_file()
     dlc_files()
     with open(os.path.join(HERE, "EXPECT"), "w") as f:
         f.write("# Written by tests/hostile/make_hostile.py: FILE, a tab, and a substring that dlc's\n"
