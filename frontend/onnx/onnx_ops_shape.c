@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "checked.h"
 #include "onnx_fe.h"
 
 
@@ -335,7 +336,8 @@ int onnx_Tile(OnnxCtx *c, OnnxNode *n) {
     if (rep[i] < 1) return onnx_fail(c, n, "repeats must be positive");
     up[2 * i] = 1, up[2 * i + 1] = x->d[i];
     big[2 * i] = rep[i], big[2 * i + 1] = x->d[i];
-    out[i] = rep[i] * x->d[i];
+    if (ck_mul(rep[i], x->d[i], &out[i]))
+      return onnx_fail(c, n, "repeats %lld times dimension %d overflows", (long long)rep[i], i);
   }
   int y;
   Attr a = attr_ints(A_SHAPE, big, 2 * r);

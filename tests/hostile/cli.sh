@@ -16,7 +16,7 @@ ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86:halt_on_error=1"
 UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=87:halt_on_error=1:print_stacktrace=1"
 export ASAN_OPTIONS UBSAN_OPTIONS
 limit=1000000
-(ulimit -v $limit && "$dlc" --help >/dev/null 2>&1) || limit=unlimited # a sanitizer build
+sh -c 'ulimit -v $1 && "$2" --help; exit $?' sh $limit "$dlc" >/dev/null 2>&1 || limit=unlimited # a sanitizer build
 
 # refuse WANT ARGS...: dlc ARGS exits 1 with one line "dlc: error: ...WANT...".
 refuse() {

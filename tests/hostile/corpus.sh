@@ -14,7 +14,7 @@ ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=86:halt_on_error=1"
 UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=87:halt_on_error=1:print_stacktrace=1"
 export ASAN_OPTIONS UBSAN_OPTIONS
 limit=1000000
-(ulimit -v $limit && "$dlc" --help >/dev/null 2>&1) || limit=unlimited # a sanitizer build
+sh -c 'ulimit -v $1 && "$2" --help; exit $?' sh $limit "$dlc" >/dev/null 2>&1 || limit=unlimited # a sanitizer build
 fails=0 n=0
 tab=$(printf '\t')
 while IFS="$tab" read -r file want; do
