@@ -45,8 +45,10 @@ int onnx_window(OnnxCtx *c, OnnxNode *n, const Shape *x, const int64_t *k, int64
   bool upper = !strcmp(ap, "SAME_UPPER"), lower = !strcmp(ap, "SAME_LOWER");
   if (!upper && !lower && strcmp(ap, "VALID")) return onnx_fail(c, n, "auto_pad '%s' is not supported", ap);
   for (int i = 0; i < nsp; i++) {
-    int64_t in = x->d[2 + i], out = (in + strides[i] - 1) / strides[i];
-    int64_t total = (out - 1) * strides[i] + dil[i] * (k[i] - 1) + 1 - in;
+    int64_t in = x->d[2 + i], out = in / strides[i] + (in % strides[i] != 0), total, span;
+    if (ck_mul(out - 1, strides[i], &total) || ck_muladd(dil[i], k[i] - 1, 1, &span) || ck_add(total, span, &total))
+      return onnx_fail(c, n, "auto_pad: the kernel, stride and dilation overflow along spatial axis %d", i);
+    total -= in;
     if (!upper && !lower) total = 0;
     if (total < 0) total = 0;
     pads[i] = upper ? total / 2 : total - total / 2;

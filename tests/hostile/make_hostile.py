@@ -123,6 +123,12 @@ def onnx_files():
          [helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[I64_MAX, I64_MAX],
                            pads=[I64_MAX, I64_MAX, I64_MAX, I64_MAX], name="p")],
          x4, y, want="kernel")
+    save("conv_autopad_overflow.onnx",
+         [helper.make_node("Conv", ["x", "w"], ["y"], auto_pad="SAME_UPPER", strides=[I64_MAX, 1],
+                           dilations=[I64_MAX, 1], name="c")],
+         x4, y, [const("w", np.ones((1, 1, 2, 2)), np.float32)], want="auto_pad")
+    save("depth_to_space_zero.onnx",
+         [helper.make_node("DepthToSpace", ["x"], ["y"], blocksize=0, name="d")], x4, y, want="blocksize")
     save("pool_stride_zero.onnx",
          [helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[1, 1], strides=[0, 0], name="p")],
          x4, y, want="stride")
