@@ -52,7 +52,8 @@ refuse "(--max-elements)" run "$models/mlp.dlc" --batch 10000000
 if [ "$limit" != unlimited ]; then
   refuse "out of memory" run "$models/mlp.dlc" --batch 10000000 --max-elements 100000000000
   mkdir "$t/tmp"
-  TMPDIR="$t/tmp" refuse "--threads 1024" run "$models/mlp.dlc" --threads 1024
+  printf 'model tiny\ninput x: f32[2, 4]\nh = dense(x, 3)\noutput h\n' >"$t/tiny.dlc"
+  TMPDIR="$t/tmp" refuse "--threads 1024" run "$t/tiny.dlc" --threads 1024
   [ -z "$(ls "$t/tmp")" ] || fail "--threads 1024 left $(ls "$t/tmp") behind"
 fi
 refuse "--output" run "$models/mlp.dlc" --output ''
