@@ -258,6 +258,22 @@ int shape_slice(Graph *g, Node *n) {
     uint64_t mag = fwd ? (uint64_t)sp[i] : 0 - (uint64_t)sp[i];
     s.d[i] = span > 0 ? (int64_t)(((uint64_t)span - 1) / mag + 1) : 0;
   }
+  /* Canonical form: where at most one element is taken its step is 1, so no later
+   * stage multiplies a huge step by a stride. */
+  int64_t cst[IR_MAX_RANK], cen[IR_MAX_RANK], csp[IR_MAX_RANK];
+  bool changed = false;
+  for (int i = 0; i < x->rank; i++) {
+    cst[i] = st[i], cen[i] = en[i], csp[i] = sp[i];
+    if (s.d[i] > 1 || sp[i] == 1) continue;
+    if (s.d[i] == 0) cst[i] = cen[i] = 0;
+    else cen[i] = cst[i] + 1;
+    csp[i] = 1, changed = true;
+  }
+  if (changed) {
+    set_ints(g, n, A_STARTS, cst, x->rank);
+    set_ints(g, n, A_ENDS, cen, x->rank);
+    set_ints(g, n, A_STEPS, csp, x->rank);
+  }
   n->dtype = result_dtype(g, n);
   n->shape = s;
   return 0;

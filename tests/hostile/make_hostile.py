@@ -57,13 +57,14 @@ def external_file():
 
 
 def ok_files():
-    # Slice with step INT64_MIN: one element (ONNX and NumPy), not none.
-    for name, st, en in (("slice_step_min_a", -1, I64_MIN), ("slice_step_min_b", 3, -5),
-                         ("slice_step_min_c", 0, I64_MIN)):
+    # Slice with step INT64_MIN: one element (ONNX and NumPy), not none; with INT64_MAX,
+    # one element, and no offset of step times stride computed on the way.
+    for name, st, en, step in (("slice_step_min_a", -1, I64_MIN, I64_MIN), ("slice_step_min_b", 3, -5, I64_MIN),
+                               ("slice_step_min_c", 0, I64_MIN, I64_MIN), ("slice_step_max", 1, I64_MAX, I64_MAX)):
         save(name + ".onnx", [helper.make_node("Slice", ["x", "s", "e", "a", "p"], ["y"])],
              [vi("x", [1, 4])], [vi("y", None)],
              [const("s", [st], np.int64), const("e", [en], np.int64), const("a", [1], np.int64),
-              const("p", [I64_MIN], np.int64)], folder=OK)
+              const("p", [step], np.int64)], folder=OK)
 
 
 def text(name, src, want):
