@@ -228,13 +228,51 @@ static int by_lo(const void *a, const void *b) {
   return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* The offset of the smallest gap that holds v among placed buffers live with it. */
-static int64_t best_fit(const Buf *b, const int *order, int np, const Buf *v, Span *sp) {
+/* The placed buffers by the steps they live in, so that those live with a new one are
+ * found without scanning them all: one list per step, threaded through one pool.  NULL
+ * pool (too many buffer-steps): best_fit scans. */
+typedef struct Live {
+  int *head;       /* [nsteps + 1]: first entry of each step's list, -1 */
+  int *next, *who; /* the pool: next entry, buffer */
+  int64_t n, cap;
+  int *seen;       /* [nb]: the placement that last collected each buffer, + 1 */
+  int nsteps;
+} Live;
+
+static int clamp_step(int t, int nsteps) { return t < 0 ? 0 : t > nsteps ? nsteps : t; }
+
+/* The byte spans of the placed buffers live with v (the i-th placed). */
+static int live_spans(const Buf *b, const int *order, int np, const Buf *v, Live *lv, Span *sp) {
   int n = 0;
-  for (int i = 0; i < np; i++) {
-    const Buf *o = &b[order[i]];
-    if (overlap_time(o, v)) sp[n++] = (Span){o->off, o->off + o->bytes};
+  if (!lv->who) {
+    for (int i = 0; i < np; i++) {
+      const Buf *o = &b[order[i]];
+      if (overlap_time(o, v)) sp[n++] = (Span){o->off, o->off + o->bytes};
+    }
+    return n;
   }
+  if (v->first > v->last) return 0;
+  for (int t = clamp_step(v->first, lv->nsteps); t <= clamp_step(v->last, lv->nsteps); t++)
+    for (int e = lv->head[t]; e >= 0; e = lv->next[e]) {
+      const Buf *o = &b[lv->who[e]];
+      if (lv->seen[lv->who[e]] == np + 1 || !overlap_time(o, v)) continue;
+      lv->seen[lv->who[e]] = np + 1;
+      sp[n++] = (Span){o->off, o->off + o->bytes};
+    }
+  return n;
+}
+
+static void live_add(Live *lv, const Buf *v, int id) {
+  if (!lv->who || v->first > v->last) return;
+  for (int t = clamp_step(v->first, lv->nsteps); t <= clamp_step(v->last, lv->nsteps); t++) {
+    DLC_ASSERT(lv->n < lv->cap);
+    lv->who[lv->n] = id, lv->next[lv->n] = lv->head[t], lv->head[t] = (int)lv->n++;
+  }
+}
+
+/* The offset of the smallest gap that holds v among placed buffers live with it. */
+static int64_t best_fit(const Buf *b, const int *order, int np, const Buf *v, Live *lv, Span *sp) {
+  int n = live_spans(b, order, np, v, lv, sp);
   qsort(sp, (size_t)n, sizeof *sp, by_lo);
   int64_t at = 0, best = -1, best_gap = 0, end = 0;
   for (int i = 0; i <= n; i++) {
@@ -247,14 +285,40 @@ static int64_t best_fit(const Buf *b, const int *order, int np, const Buf *v, Sp
   return best >= 0 ? best : align_up(end);
 }
 
-static int64_t place_in_order(Buf *b, const int *order, int nb, Span *sp) {
+static int64_t place_in_order(Buf *b, const int *order, int nb, Live *lv, Span *sp) {
   int64_t arena = 0;
+  if (lv->who) {
+    for (int t = 0; t <= lv->nsteps; t++) lv->head[t] = -1;
+    for (int i = 0; i < nb; i++) lv->seen[i] = 0;
+    lv->n = 0;
+  }
   for (int i = 0; i < nb; i++) {
     Buf *v = &b[order[i]];
-    v->off = best_fit(b, order, i, v, sp);
+    v->off = best_fit(b, order, i, v, lv, sp);
+    live_add(lv, v, order[i]);
     if (v->off + v->bytes > arena) arena = v->off + v->bytes;
   }
   return arena;
+}
+
+/* The pool of buffer-steps, when it is of a reasonable size. */
+static void live_init(Live *lv, const Planner *pl) {
+  memset(lv, 0, sizeof *lv);
+  lv->nsteps = pl->nsteps;
+  for (int i = 0; i < pl->nb; i++) {
+    const Buf *v = &pl->b[i];
+    if (v->first <= v->last) lv->cap += clamp_step(v->last, pl->nsteps) - clamp_step(v->first, pl->nsteps) + 1;
+  }
+  if (lv->cap > ((int64_t)1 << 26)) return; /* long lives everywhere: scan instead */
+  lv->head = malloc(sizeof(int) * (size_t)(pl->nsteps + 1));
+  lv->next = malloc(sizeof(int) * (size_t)(lv->cap ? lv->cap : 1));
+  lv->who = malloc(sizeof(int) * (size_t)(lv->cap ? lv->cap : 1));
+  lv->seen = malloc(sizeof(int) * (size_t)(pl->nb ? pl->nb : 1));
+  if (!lv->head || !lv->next || !lv->who || !lv->seen) {
+    free(lv->head), free(lv->next), free(lv->who), free(lv->seen);
+    memset(lv, 0, sizeof *lv);
+    lv->nsteps = pl->nsteps;
+  }
 }
 
 /* Orders tried: largest first, longest-lived first, earliest first, largest area
@@ -287,12 +351,14 @@ static void place(Planner *pl) {
   Span *sp = malloc(sizeof(Span) * n);
   Rank *rk = malloc(sizeof(Rank) * n);
   DLC_ASSERT(order && best && sp && rk);
+  Live lv;
+  live_init(&lv, pl);
   int64_t best_arena = -1;
   for (int o = 0; o < ORDERS; o++) {
     for (int i = 0; i < nb; i++) rk[i] = (Rank){rank_key(&pl->b[i], o), i};
     qsort(rk, (size_t)nb, sizeof *rk, by_rank);
     for (int i = 0; i < nb; i++) order[i] = rk[i].idx;
-    int64_t arena = place_in_order(pl->b, order, nb, sp);
+    int64_t arena = place_in_order(pl->b, order, nb, &lv, sp);
     if (best_arena >= 0 && arena >= best_arena) continue;
     best_arena = arena;
     for (int i = 0; i < nb; i++) best[i] = pl->b[i].off;
@@ -300,6 +366,7 @@ static void place(Planner *pl) {
   for (int i = 0; i < nb; i++) pl->b[i].off = best[i];
   pl->p->arena_bytes = best_arena > 0 ? best_arena : 0;
   free(order), free(best), free(sp), free(rk);
+  free(lv.head), free(lv.next), free(lv.who), free(lv.seen);
 }
 
 static void report(Planner *pl) {
