@@ -378,13 +378,14 @@ int onnx_Range(OnnxCtx *c, OnnxNode *n) {
     return onnx_fail(c, n, "a range from %g to %g by %g has %g elements, over dlc's %d", v[0], v[1], v[2], cnt, 1 << 26);
   int64_t len = cnt > 0 ? (int64_t)cnt : 0;
   DType t = c->g->nodes[n->in[0]]->dtype;
-  if (t == DT_I64 && len && (fabs(v[0]) >= 0x1p63 || fabs(v[2]) >= 0x1p63 || fabs(v[0] + (double)(len - 1) * v[2]) >= 0x1p63))
+  if (t == DT_I64 && len && (fabs(v[0]) >= 0x1p63 || fabs(v[2]) >= 0x1p63))
     return onnx_fail(c, n, "a range from %g by %g leaves int64", v[0], v[2]);
   Shape s = {.rank = 1, .d = {len}};
   void *data = arena_alloc(c->g->arena, (size_t)(len * dtype_size(t)) + 1);
   for (int64_t i = 0; i < len; i++) {
-    if (t == DT_I64) ((int64_t *)data)[i] = (int64_t)v[0] + i * (int64_t)v[2];
-    else dtype_store(t, data, i, v[0] + (double)i * v[2]);
+    if (t != DT_I64) dtype_store(t, data, i, v[0] + (double)i * v[2]);
+    else if (ck_muladd(i, (int64_t)v[2], (int64_t)v[0], &((int64_t *)data)[i]))
+      return onnx_fail(c, n, "a range from %g by %g leaves int64", v[0], v[2]);
   }
   ONNX_TRY(c, n, n->out[0] = ir_const(c->g, NULL, t, s, data));
   return 0;
