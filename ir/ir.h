@@ -36,7 +36,7 @@ void arena_free(Arena *a);
 typedef struct IrLimits {
   int64_t elements;     /* elements of one tensor (default 2^31) */
   int64_t nodes;        /* nodes of one graph, after unrolling (default 2^20) */
-  int64_t weight_bytes; /* bytes of all parameters and constants (default 2^30) */
+  int64_t weight_bytes; /* bytes of all parameters and constants (default 2^29) */
   int64_t arena_bytes;  /* bytes of the memory plan's arena (default 2^34) */
 } IrLimits;
 extern IrLimits ir_limits;

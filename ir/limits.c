@@ -4,7 +4,7 @@
 IrLimits ir_limits = {
     .elements = (int64_t)1 << 31,
     .nodes = (int64_t)1 << 20,
-    .weight_bytes = (int64_t)1 << 30,
+    .weight_bytes = (int64_t)1 << 29,
     .arena_bytes = (int64_t)1 << 34,
 };
 

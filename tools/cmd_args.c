@@ -372,7 +372,7 @@ static const CmdOpt opts[] = {
      "make an input a constant with these values (ONNX; e.g. a shape tensor)"},
     {"--max-elements", "N", ALL, set_limit, "elements one tensor may have (default 2^31)"},
     {"--max-nodes", "N", ALL, set_limit, "nodes a graph may have after unrolling (default 2^20)"},
-    {"--max-weight-bytes", "B", ALL, set_limit, "bytes of all weights together (default 2^30)"},
+    {"--max-weight-bytes", "B", ALL, set_limit, "bytes of all weights together (default 2^29)"},
     {"--max-arena-bytes", "B", ALL, set_limit, "bytes of the memory plan's arena (default 2^34)"},
 };
 

@@ -165,6 +165,9 @@ def dlc_files():
     text("elements.dlc", "model b\ninput x: f32[65536, 65536]\noutput x\n", "--max-elements")
     text("weights.dlc", "model b\ninput x: f64[2, 16384]\nparam w: f64[16384, 16384] = normal(0, 1)\nh = matmul(x, w)\noutput h\n",
          "--max-weight-bytes")
+    # 2^28 random floats take seconds to draw: the weight budget refuses them first.
+    text("param_random_1gib.dlc", "model b\ninput x: f32[2, 16384]\nparam w: f32[16384, 16384] = normal(0, 1)\n"
+         "h = matmul(x, w)\noutput h\n", "--max-weight-bytes")
     text("conv_same_overflow.dlc",
          "model s\ninput x: f32[1, 1, 4, 4]\n"
          "h = conv2d(x, 1, kernel=3, dilation=4611686018427387904, padding=same)\noutput h\n",
