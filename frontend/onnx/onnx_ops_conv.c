@@ -19,7 +19,7 @@ static const Shape *shape_of(OnnxCtx *c, int id) { return &c->g->nodes[id]->shap
 /* An ints attribute with one entry per spatial dimension (per begin and end for pads),
  * or `def` everywhere when absent. */
 static int spatial_ints(OnnxCtx *c, OnnxNode *n, const char *name, int want, int64_t def, int64_t *v) {
-  int cnt = onnx_attr_ints(n, name, v, 2 * IR_MAX_RANK);
+  int cnt = onnx_attr_ints(n, name, v, want); /* v holds want entries: never more */
   if (cnt < 0) {
     for (int i = 0; i < want; i++) v[i] = def;
     return 0;

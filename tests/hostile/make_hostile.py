@@ -130,6 +130,10 @@ def onnx_files():
          x4, y, [const("w", np.ones((1, 1, 2, 2)), np.float32)], want="auto_pad")
     save("depth_to_space_zero.onnx",
          [helper.make_node("DepthToSpace", ["x"], ["y"], blocksize=0, name="d")], x4, y, want="blocksize")
+    # More strides than the builder's array holds (found by op_fuzz: a stack overflow).
+    save("conv_strides_too_many.onnx",
+         [helper.make_node("Conv", ["x", "w"], ["y"], strides=[1] * 9, dilations=[1] * 20, name="c")],
+         x4, y, [const("w", np.ones((1, 1, 1, 1)), np.float32)], want="strides has 9 entries")
     save("pool_stride_zero.onnx",
          [helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[1, 1], strides=[0, 0], name="p")],
          x4, y, want="stride")
