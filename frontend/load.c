@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dlcrt.h"
 #include "frontend.h"
 
 #define LOAD_MAX_BYTES ((long long)1 << 30)
@@ -12,11 +13,10 @@
 static char *read_all(const char *path, size_t *len, DlcErr *e) {
   struct stat st;
   memset(&st, 0, sizeof st);
-  FILE *f = fopen(path, "rb");
-  if (!f) return dlc_errf(e, "%s: cannot open: %s", path, strerror(errno)), NULL;
-  if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-    fclose(f);
-    const char *why = S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file";
+  const char *why;
+  FILE *f = rt_fopen_regular(path, &why);
+  if (!f || fstat(fileno(f), &st)) {
+    if (f) why = strerror(errno), fclose(f);
     return dlc_errf(e, "%s: cannot open: %s", path, why), NULL;
   }
   if ((long long)st.st_size > LOAD_MAX_BYTES) {

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "checked.h"
 #include "txt.h"
 
 /* ---- reading the layer's arguments ---- */
@@ -164,8 +165,11 @@ static int padding(Layer *l, const int64_t *k, const int64_t *st, const int64_t 
   if (txt_word(at, "valid")) return 0;
   if (txt_word(at, "same")) {
     for (int i = 0; i < 2; i++) {
-      int64_t in = xshape(l)->d[2 + i], out = (in + st[i] - 1) / st[i];
-      int64_t total = (out - 1) * st[i] + (k[i] - 1) * dil[i] + 1 - in;
+      int64_t in = xshape(l)->d[2 + i], out = in / st[i] + (in % st[i] != 0), total, span;
+      if (ck_mul(out - 1, st[i], &total) || ck_muladd(k[i] - 1, dil[i], 1, &span) ||
+          ck_add(total, span, &total))
+        return txt_err(p, at, "%.*s: padding=same: the kernel, stride and dilation overflow the size", l->c->fn->len, l->c->fn->s);
+      total -= in;
       if (total < 0) total = 0;
       pads[i] = total / 2, pads[2 + i] = total - total / 2;
     }

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "checked.h"
 #include "txt.h"
 
 static const Shape *xshape(const Layer *l) { return &l->p->g->nodes[l->x]->shape; }
@@ -51,8 +52,10 @@ static int deconv_padding(Layer *l, Deconv *d) {
     if (txt_kw(l, "output_padding") >= 0)
       return txt_err(p, at, "padding=same sets the output size; drop output_padding");
     for (int i = 0; i < 2; i++) {
-      int64_t total = (d->k[i] - 1) * d->dil[i] + 1 - d->st[i];
-      d->out[i] = xshape(l)->d[2 + i] * d->st[i];
+      int64_t total;
+      if (ck_muladd(d->k[i] - 1, d->dil[i], 1 - d->st[i], &total) ||
+          ck_mul(xshape(l)->d[2 + i], d->st[i], &d->out[i]))
+        return txt_err(p, at, "conv_transpose2d: the kernel, stride and dilation overflow the size");
       d->pads[i] = total > 0 ? total / 2 : 0, d->pads[2 + i] = total > 0 ? total - total / 2 : 0;
     }
     return 1;
@@ -76,8 +79,10 @@ static int deconv_size(Layer *l, Deconv *d) {
   for (int i = 0; i < 2; i++) {
     if (d->op[i] >= d->st[i])
       return txt_err(l->p, l->c->fn, "conv_transpose2d: output_padding must be smaller than the stride");
-    d->out[i] = (xshape(l)->d[2 + i] - 1) * d->st[i] + (d->k[i] - 1) * d->dil[i] + 1 + d->op[i] -
-                d->pads[i] - d->pads[2 + i];
+    int64_t span, *o = &d->out[i];
+    if (ck_mul(xshape(l)->d[2 + i] - 1, d->st[i], o) || ck_muladd(d->k[i] - 1, d->dil[i], 1, &span) ||
+        ck_add(*o, span, o) || ck_add(*o, d->op[i], o) || ck_sub(*o, d->pads[i], o) || ck_sub(*o, d->pads[2 + i], o))
+      return txt_err(l->p, l->c->fn, "conv_transpose2d: the kernel, stride, dilation and padding overflow the size");
     if (d->out[i] < 1)
       return txt_err(l->p, l->c->fn, "conv_transpose2d: the padding leaves no output");
   }

@@ -42,6 +42,8 @@ static int cut(Graph *g, int x, int axis, int64_t from, int64_t to) {
 
 /* ---- one direction ---- */
 
+#define RNN_STEP_NODES 5 /* slice, reshape, matmul, add, and the cell's own */
+
 typedef struct Rnn Rnn;
 typedef int (*StepFn)(Rnn *r, int xt, int hh, int *h, int *c);
 
@@ -178,7 +180,12 @@ static int recurrent_layer(Layer *l, int gates, StepFn step) {
   Rnn r = {.gates = gates, .step = step}, rev;
   int64_t seq, bidi;
   InitKind k;
-  if (setup(l, &r, &seq, &bidi, &k) || weights(l, &r, "", k)) return -1;
+  if (setup(l, &r, &seq, &bidi, &k)) return -1;
+  /* Each step adds at least RNN_STEP_NODES nodes: refuse before unrolling any. */
+  if ((double)r.t * (bidi ? 2 : 1) * RNN_STEP_NODES > (double)ir_limits.nodes)
+    return txt_err(l->p, l->c->fn, "%.*s over %lld steps would unroll into more than %lld nodes (--max-nodes)",
+                   l->c->fn->len, l->c->fn->s, (long long)r.t, (long long)ir_limits.nodes);
+  if (weights(l, &r, "", k)) return -1;
   rev = r;
   if (bidi && weights(l, &rev, "_reverse", k)) return -1;
   int *outs = seq ? arena_alloc(r.g->arena, sizeof(int) * 2 * (size_t)r.t) : NULL;

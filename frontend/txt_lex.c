@@ -93,7 +93,10 @@ static int lex_number(Lex *l) {
 /* "name with any characters": only \" and \\ are escapes; no newline inside. */
 static int lex_string(Lex *l) {
   const char *s = l->p++;
-  char *buf = arena_alloc(l->a, (size_t)(l->end - s) + 1);
+  /* The name's length first, so that its copy takes its own size, not the rest of the file. */
+  const char *q = l->p;
+  while (q < l->end && *q != '"' && *q != '\n' && *q != '\0') q += *q == '\\' && q + 1 < l->end ? 2 : 1;
+  char *buf = arena_alloc(l->a, (size_t)(q - l->p) + 1);
   int n = 0;
   while (l->p < l->end && *l->p != '"') {
     char c = *l->p;

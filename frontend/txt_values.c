@@ -46,8 +46,8 @@ static int dim(Txt *p, bool bind, int64_t *v) {
   if (t->kind != TK_INT)
     return txt_err(p, t, "expected a dimension (a positive integer or a name), found %s",
                    txt_describe(t, buf, sizeof buf));
-  if (t->i <= 0 || t->i > ((int64_t)1 << 40))
-    return txt_err(p, t, "dimension %lld is out of range (1..2^40)", (long long)t->i);
+  if (t->big || t->i <= 0 || t->i > ((int64_t)1 << 40)) /* a big one is printed as written */
+    return txt_err(p, t, "dimension %.*s is out of range (1..2^40)", t->len, t->s);
   *v = t->i;
   return 0;
 }

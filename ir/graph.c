@@ -336,6 +336,9 @@ int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr
     if (nattr > 8) return ir_fail(g, "%s: too many attributes", info->name);
     return -1;
   }
+  if (g->n >= ir_limits.nodes)
+    return ir_fail(g, "%s: the graph would have more than %lld nodes (--max-nodes)", info->name,
+                   (long long)ir_limits.nodes);
   int mark = g->n;
   Node *n = node_new(g, op, in, nin, full, nfull);
   if (info->shape(g, n)) return -1; /* the node is not linked in: g->n is unchanged */
@@ -344,8 +347,7 @@ int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr
     if (n->shape.d[i] < 0) return ir_fail(g, "%s: negative dimension in the result", info->name);
     total *= (double)n->shape.d[i];
   }
-  if (total > (double)(1LL << 40))
-    return ir_fail(g, "%s: the result would have %.0f elements, more than dlc supports", info->name, total);
+  if (ir_limit_elements(info->name, total, &g->err)) return -1;
   if (n->shape.rank > IR_MAX_RANK) return ir_fail(g, "%s: rank over %d", info->name, IR_MAX_RANK);
   g->nodes[mark] = n;
   g->n = mark + 1;
@@ -365,13 +367,24 @@ static int check_shape(Graph *g, const char *what, const char *name, const Shape
                      i, (long long)s->d[i]);
     total *= (double)s->d[i];
   }
-  if (total > (double)(1LL << 40))
-    return ir_fail(g, "%s '%s': %.0f elements is more than dlc supports", what, name, total);
+  char who[160];
+  snprintf(who, sizeof who, "%s '%.100s'", what, name);
+  if (ir_limit_elements(who, total, &g->err)) return -1;
   return 0;
 }
 
 static int source_node(Graph *g, Op op, const char *name, DType t, Shape s) {
   if (check_shape(g, ir_ops[op].name, name ? name : "?", &s)) return -1;
+  if (g->n >= ir_limits.nodes)
+    return ir_fail(g, "%s: the graph would have more than %lld nodes (--max-nodes)", ir_ops[op].name,
+                   (long long)ir_limits.nodes);
+  if (op == OP_PARAM || op == OP_CONST) {
+    double bytes = (double)g->weight_bytes + (double)shape_numel(&s) * (double)dtype_size(t);
+    char who[160];
+    snprintf(who, sizeof who, "%s '%.100s': the weights would take", ir_ops[op].name, name ? name : "?");
+    if (ir_limit_bytes(who, bytes, ir_limits.weight_bytes, "--max-weight-bytes", &g->err)) return -1;
+    g->weight_bytes = (int64_t)bytes;
+  }
   if (name && ir_find(g, name) >= 0)
     return ir_fail(g, "%s '%s': the name is already taken", ir_ops[op].name, name);
   Node *n = node_new(g, op, NULL, 0, NULL, 0);

@@ -27,6 +27,23 @@ char *arena_strdup(Arena *a, const char *s);
 void *arena_memdup(Arena *a, const void *p, size_t n);
 void arena_free(Arena *a);
 
+/* ---- budgets (docs/SECURITY.md) -------------------------------------------------- */
+
+/* What one model may ask for, checked before the work it would cause: a few bytes of
+ * model must not make dlc allocate gigabytes or run for hours.  The CLI raises each
+ * with a flag (--max-elements, --max-nodes, --max-weight-bytes, --max-arena-bytes);
+ * the error names the flag.  Process-wide: every graph and pass reads the same. */
+typedef struct IrLimits {
+  int64_t elements;     /* elements of one tensor (default 2^31) */
+  int64_t nodes;        /* nodes of one graph, after unrolling (default 2^20) */
+  int64_t weight_bytes; /* bytes of all parameters and constants (default 2^29) */
+  int64_t arena_bytes;  /* bytes of the memory plan's arena (default 2^34) */
+} IrLimits;
+extern IrLimits ir_limits;
+/* 0, or -1 with e set: "WHAT needs N elements, over the limit of M (--max-elements)". */
+int ir_limit_elements(const char *what, double n, DlcErr *e);
+int ir_limit_bytes(const char *what, double bytes, int64_t limit, const char *flag, DlcErr *e);
+
 /* ---- dtypes -------------------------------------------------------------------- */
 
 /*        ID    name    C type      bytes */
@@ -288,6 +305,7 @@ struct Graph {
   int nspec, speccap;
   GraphStep *step;    /* training steps built by pass_train */
   int nstep, stepcap;
+  int64_t weight_bytes; /* PARAM and CONST data added so far (ir_limits.weight_bytes) */
 };
 
 Graph *ir_graph_new(const char *name);
@@ -302,6 +320,11 @@ int ir_find(const Graph *g, const char *name); /* INPUT, PARAM or CONST by name,
 /* Adds a node, runs its op's shape rule.  Returns its id, or -1 with g->err set
  * (e.g. "matmul: inner dimensions differ: [1,784] x [512,10]"). */
 int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr);
+/* When node id is a constant: each of its values is an index in [-dim, dim), else -1
+ * with e set ("index V is out of range for a dimension of D").  0 for other nodes.
+ * For frontends whose format makes such an index an error (ONNX); the core gather
+ * checks its indices when it runs. */
+int ir_const_indices_check(const Graph *g, int id, int64_t dim, DlcErr *e);
 int ir_input(Graph *g, const char *name, DType t, Shape s);
 int ir_param(Graph *g, const char *name, DType t, Shape s, Init init); /* fills data */
 int ir_param_data(Graph *g, const char *name, DType t, Shape s, const void *data);

@@ -4,6 +4,7 @@
  * filled in), so that every later stage sees one canonical form. */
 #include <string.h>
 
+#include "checked.h"
 #include "shape.h"
 
 static int fail(Graph *g, Node *n, const char *fmt, ...) DLC_PRINTF(3, 4);
@@ -252,8 +253,26 @@ int shape_slice(Graph *g, Node *n) {
     if (en[i] < -1 || en[i] > d || (fwd && en[i] < 0))
       return fail(g, n, "end %lld is out of range for dimension %d of size %lld",
                   (long long)en[i], i, (long long)d);
-    int64_t len = fwd ? (en[i] - st[i] + sp[i] - 1) / sp[i] : (st[i] - en[i] - sp[i] - 1) / -sp[i];
-    s.d[i] = len > 0 ? len : 0;
+    /* ceil(span / |step|) with |step| unsigned: a step of INT64_MIN has no int64 negation */
+    int64_t span = fwd ? en[i] - st[i] : st[i] - en[i];
+    uint64_t mag = fwd ? (uint64_t)sp[i] : 0 - (uint64_t)sp[i];
+    s.d[i] = span > 0 ? (int64_t)(((uint64_t)span - 1) / mag + 1) : 0;
+  }
+  /* Canonical form: where at most one element is taken its step is 1, so no later
+   * stage multiplies a huge step by a stride. */
+  int64_t cst[IR_MAX_RANK], cen[IR_MAX_RANK], csp[IR_MAX_RANK];
+  bool changed = false;
+  for (int i = 0; i < x->rank; i++) {
+    cst[i] = st[i], cen[i] = en[i], csp[i] = sp[i];
+    if (s.d[i] > 1 || sp[i] == 1) continue;
+    if (s.d[i] == 0) cst[i] = cen[i] = 0;
+    else cen[i] = cst[i] + 1;
+    csp[i] = 1, changed = true;
+  }
+  if (changed) {
+    set_ints(g, n, A_STARTS, cst, x->rank);
+    set_ints(g, n, A_ENDS, cen, x->rank);
+    set_ints(g, n, A_STEPS, csp, x->rank);
   }
   n->dtype = result_dtype(g, n);
   n->shape = s;
@@ -267,7 +286,8 @@ int shape_pad(Graph *g, Node *n) {
   if (np != 2 * x->rank) return fail(g, n, "pads needs %d entries (begins, then ends)", 2 * x->rank);
   Shape s = {.rank = x->rank};
   for (int i = 0; i < x->rank; i++) {
-    s.d[i] = x->d[i] + p[i] + p[i + x->rank];
+    if (ck_add(x->d[i], p[i], &s.d[i]) || ck_add(s.d[i], p[i + x->rank], &s.d[i]))
+      return fail(g, n, "pads %lld and %lld overflow dimension %d", (long long)p[i], (long long)p[i + x->rank], i);
     if (s.d[i] < 0) return fail(g, n, "dimension %d would be negative", i);
   }
   n->dtype = result_dtype(g, n);
@@ -291,10 +311,22 @@ int shape_concat(Graph *g, Node *n) {
     if (!ok)
       return fail(g, n, "%s and %s differ outside axis %lld", shp(&a->shape, b1), shp(&b->shape, b2),
                   (long long)ax->i);
-    s.d[ax->i] += b->shape.d[ax->i];
+    if (ck_add(s.d[ax->i], b->shape.d[ax->i], &s.d[ax->i])) return fail(g, n, "the result is too large");
   }
   n->dtype = result_dtype(g, n);
   n->shape = s;
+  return 0;
+}
+
+int ir_const_indices_check(const Graph *g, int id, int64_t dim, DlcErr *e) {
+  const Node *ix = g->nodes[id];
+  if (ix->op != OP_CONST || !ix->data || !dtype_is_int(ix->dtype)) return 0;
+  int64_t cnt = shape_numel(&ix->shape);
+  for (int64_t i = 0; i < cnt; i++) {
+    double v = dtype_load(ix->dtype, ix->data, i);
+    if (v < -(double)dim || v >= (double)dim)
+      return dlc_errf(e, "index %.0f is out of range for a dimension of %lld", v, (long long)dim);
+  }
   return 0;
 }
 
@@ -363,8 +395,13 @@ static int window_out(Graph *g, Node *n, const Shape *x, const int64_t *k, Shape
   const int64_t *st = node_ints(n, A_STRIDES, NULL), *p = node_ints(n, A_PADS, NULL),
                 *dl = node_ints(n, A_DILATIONS, NULL);
   for (int i = 0; i < nsp; i++) {
-    int64_t span = dl[i] * (k[i] - 1) + 1, in = x->d[2 + i] + p[i] + p[i + nsp];
+    int64_t span, in;
     if (k[i] < 1) return fail(g, n, "kernel sizes must be 1 or more");
+    if (ck_muladd(dl[i], k[i] - 1, 1, &span))
+      return fail(g, n, "dilation %lld times kernel %lld overflows in dimension %d", (long long)dl[i],
+                  (long long)k[i], 2 + i);
+    if (ck_add(x->d[2 + i], p[i], &in) || ck_add(in, p[i + nsp], &in))
+      return fail(g, n, "pads %lld and %lld overflow dimension %d", (long long)p[i], (long long)p[i + nsp], 2 + i);
     if (in < span)
       return fail(g, n, "the window (%lld) is larger than the padded input (%lld) in dimension %d",
                   (long long)span, (long long)in, 2 + i);
@@ -380,7 +417,8 @@ int shape_conv(Graph *g, Node *n) {
   if (x->rank < 3 || w->rank != x->rank)
     return fail(g, n, "input %s and weight %s need the same rank, 3 or more", shp(x, b1), shp(w, b2));
   int64_t groups = node_int(n, A_GROUPS);
-  if (groups < 1 || x->d[1] % groups || w->d[0] % groups || w->d[1] * groups != x->d[1])
+  int64_t wc;
+  if (groups < 1 || x->d[1] % groups || w->d[0] % groups || ck_mul(w->d[1], groups, &wc) || wc != x->d[1])
     return fail(g, n, "input %s and weight %s disagree on channels for %lld group(s)", shp(x, b1),
                 shp(w, b2), (long long)groups);
   if (window_attrs(g, n, x->rank - 2)) return -1;
@@ -455,7 +493,8 @@ static int conv_check(Graph *g, Node *n, const Shape *x, const Shape *w, const S
   if (x->rank < 3 || w->rank != x->rank || y->rank != x->rank)
     return fail(g, n, "input %s, weight %s and result %s need one rank, 3 or more", shp(x, b1),
                 shp(w, b2), shp(y, b3));
-  if (groups < 1 || x->d[1] % groups || w->d[0] % groups || w->d[1] * groups != x->d[1])
+  int64_t wc;
+  if (groups < 1 || x->d[1] % groups || w->d[0] % groups || ck_mul(w->d[1], groups, &wc) || wc != x->d[1])
     return fail(g, n, "input %s and weight %s disagree on channels for %lld group(s)", shp(x, b1),
                 shp(w, b2), (long long)groups);
   if (window_attrs(g, n, x->rank - 2)) return -1;

@@ -5,7 +5,9 @@
  * already in the region, it is not a graph output, and the region's shape rules admit
  * it.  Candidates are tried highest id first: a node's users all have higher ids, so
  * when a node is tried every user that will ever join has already joined, and one pass
- * over the candidates decides each of them for good.
+ * over the candidates decides each of them for good.  The candidates wait in a max-heap
+ * and the members in a list, so a region costs its own size, not the distance from its
+ * sink back to its lowest operand (a weight read by every step of an unrolled loop).
  *
  * Shape rules.  An elementwise region computes every member at the sink's index
  * (`out`); a member of another shape would be recomputed, so it stays outside.  A
@@ -15,6 +17,7 @@
  * through its own shape.  A matmul or conv whose only users are an elementwise region
  * of its own shape heads an epilogue.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuse.h"
@@ -28,7 +31,9 @@ typedef struct Region {
   FuseUses *u;
   const int *owner;
   const bool *allowed;
-  int root, stamp, lo; /* lo: the lowest candidate id */
+  int root, stamp;
+  int *heap, nheap, capheap; /* candidates not yet tried, highest id on top */
+  int *mem, nmem, capmem;    /* members, in the order they joined */
   Shape out;           /* the elementwise index space (before a row domain exists) */
   bool row;            /* a row domain: vec and sc below are set */
   Shape vec, sc;
@@ -62,12 +67,44 @@ static void set_row(Region *r, const Shape *vec) {
   r->sc = last_to_one(*vec);
 }
 
+/* Appends v to a growing array (*a, *n, *cap). */
+static void append(int **a, int *n, int *cap, int v) {
+  if (*n == *cap) {
+    *cap = *cap ? 2 * *cap : 16;
+    *a = realloc(*a, sizeof(int) * (size_t)*cap);
+    DLC_ASSERT(*a);
+  }
+  (*a)[(*n)++] = v;
+}
+
+static void heap_push(Region *r, int v) {
+  append(&r->heap, &r->nheap, &r->capheap, v);
+  for (int i = r->nheap - 1; i > 0 && r->heap[(i - 1) / 2] < r->heap[i]; i = (i - 1) / 2) {
+    int t = r->heap[i];
+    r->heap[i] = r->heap[(i - 1) / 2], r->heap[(i - 1) / 2] = t;
+  }
+}
+
+static int heap_pop(Region *r) {
+  int top = r->heap[0];
+  r->heap[0] = r->heap[--r->nheap];
+  for (int i = 0;;) {
+    int c = 2 * i + 1;
+    if (c >= r->nheap) break;
+    if (c + 1 < r->nheap && r->heap[c + 1] > r->heap[c]) c++;
+    if (r->heap[i] >= r->heap[c]) break;
+    int t = r->heap[i];
+    r->heap[i] = r->heap[c], r->heap[c] = t;
+    i = c;
+  }
+  return top;
+}
+
 static void push_operands(Region *r, const Node *n, bool as_buffers) {
   for (int i = 0; i < n->nin; i++) {
     int a = n->in[i];
     if (as_buffers) r->u->blocked[a] = r->stamp;
-    else r->u->cand[a] = r->stamp;
-    if (!as_buffers && a < r->lo) r->lo = a;
+    else r->u->cand[a] = r->stamp, heap_push(r, a);
   }
 }
 
@@ -132,6 +169,7 @@ static void try_join(Region *r, int p) {
     if (!(head = admit_head(r, n))) return;
   } else if (!view) return;
   r->u->member[p] = r->stamp;
+  append(&r->mem, &r->nmem, &r->capmem, p);
   push_operands(r, n, view || head);
 }
 
@@ -154,21 +192,29 @@ static KernelKind region_kind(const Region *r) {
   return r->row ? KERNEL_ROW : KERNEL_ELEMWISE;
 }
 
+static int by_id(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
 int fuse_region(Graph *g, FuseUses *u, int root, int *owner, const bool *allowed, int *nodes,
                 KernelKind *kind) {
   Region r = {.g = g, .u = u, .owner = owner, .allowed = allowed, .root = root,
-              .stamp = root + 1, .lo = root, .head = -1};
+              .stamp = root + 1, .head = -1};
   u->member[root] = r.stamp;
+  append(&r.mem, &r.nmem, &r.capmem, root);
   if (start(&r)) {
     push_operands(&r, g->nodes[root], false);
-    for (int p = root - 1; p >= r.lo; p--)
-      if (u->cand[p] == r.stamp) try_join(&r, p);
+    for (int last = -1; r.nheap;) { /* highest id first, each once */
+      int p = heap_pop(&r);
+      if (p != last) try_join(&r, p);
+      last = p;
+    }
   }
+  qsort(r.mem, (size_t)r.nmem, sizeof *r.mem, by_id);
   int n = 0;
   if (r.head >= 0) nodes[n++] = r.head;
-  for (int p = r.lo; p <= root; p++)
-    if (u->member[p] == r.stamp && p != r.head) nodes[n++] = p;
+  for (int j = 0; j < r.nmem; j++)
+    if (r.mem[j] != r.head) nodes[n++] = r.mem[j];
   for (int j = 0; j < n; j++) owner[nodes[j]] = root;
   *kind = region_kind(&r);
+  free(r.heap), free(r.mem);
   return n;
 }

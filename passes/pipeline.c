@@ -67,6 +67,9 @@ static int fuse(Graph *g, const PassOptions *o, Schedule **s, DlcErr *e) {
 static int plan(Graph *g, const PassOptions *o, const Schedule *s, Plan **p, DlcErr *e) {
   *p = pass_plan(g, s);
   if (o->verify && plan_check(g, s, *p, e)) return -1;
+  char what[320];
+  snprintf(what, sizeof what, "%.256s%sthe memory plan's arena", g->file ? g->file : "", g->file ? ": " : "");
+  if (ir_limit_bytes(what, (double)(*p)->arena_bytes, ir_limits.arena_bytes, "--max-arena-bytes", e)) return -1;
   char stat[128];
   snprintf(stat, sizeof stat, "arena %lld bytes (live peak %lld, without reuse %lld)",
            (long long)(*p)->arena_bytes, (long long)(*p)->peak_bytes, (long long)(*p)->total_bytes);

@@ -228,13 +228,51 @@ static int by_lo(const void *a, const void *b) {
   return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* The offset of the smallest gap that holds v among placed buffers live with it. */
-static int64_t best_fit(const Buf *b, const int *order, int np, const Buf *v, Span *sp) {
+/* The placed buffers by the steps they live in, so that those live with a new one are
+ * found without scanning them all: one list per step, threaded through one pool.  NULL
+ * pool (too many buffer-steps): best_fit scans. */
+typedef struct Live {
+  int *head;       /* [nsteps + 1]: first entry of each step's list, -1 */
+  int *next, *who; /* the pool: next entry, buffer */
+  int64_t n, cap;
+  int *seen;       /* [nb]: the placement that last collected each buffer, + 1 */
+  int nsteps;
+} Live;
+
+static int clamp_step(int t, int nsteps) { return t < 0 ? 0 : t > nsteps ? nsteps : t; }
+
+/* The byte spans of the placed buffers live with v (the i-th placed). */
+static int live_spans(const Buf *b, const int *order, int np, const Buf *v, Live *lv, Span *sp) {
   int n = 0;
-  for (int i = 0; i < np; i++) {
-    const Buf *o = &b[order[i]];
-    if (overlap_time(o, v)) sp[n++] = (Span){o->off, o->off + o->bytes};
+  if (!lv->who) {
+    for (int i = 0; i < np; i++) {
+      const Buf *o = &b[order[i]];
+      if (overlap_time(o, v)) sp[n++] = (Span){o->off, o->off + o->bytes};
+    }
+    return n;
   }
+  if (v->first > v->last) return 0;
+  for (int t = clamp_step(v->first, lv->nsteps); t <= clamp_step(v->last, lv->nsteps); t++)
+    for (int e = lv->head[t]; e >= 0; e = lv->next[e]) {
+      const Buf *o = &b[lv->who[e]];
+      if (lv->seen[lv->who[e]] == np + 1 || !overlap_time(o, v)) continue;
+      lv->seen[lv->who[e]] = np + 1;
+      sp[n++] = (Span){o->off, o->off + o->bytes};
+    }
+  return n;
+}
+
+static void live_add(Live *lv, const Buf *v, int id) {
+  if (!lv->who || v->first > v->last) return;
+  for (int t = clamp_step(v->first, lv->nsteps); t <= clamp_step(v->last, lv->nsteps); t++) {
+    DLC_ASSERT(lv->n < lv->cap);
+    lv->who[lv->n] = id, lv->next[lv->n] = lv->head[t], lv->head[t] = (int)lv->n++;
+  }
+}
+
+/* The offset of the smallest gap that holds v among placed buffers live with it. */
+static int64_t best_fit(const Buf *b, const int *order, int np, const Buf *v, Live *lv, Span *sp) {
+  int n = live_spans(b, order, np, v, lv, sp);
   qsort(sp, (size_t)n, sizeof *sp, by_lo);
   int64_t at = 0, best = -1, best_gap = 0, end = 0;
   for (int i = 0; i <= n; i++) {
@@ -247,14 +285,40 @@ static int64_t best_fit(const Buf *b, const int *order, int np, const Buf *v, Sp
   return best >= 0 ? best : align_up(end);
 }
 
-static int64_t place_in_order(Buf *b, const int *order, int nb, Span *sp) {
+static int64_t place_in_order(Buf *b, const int *order, int nb, Live *lv, Span *sp) {
   int64_t arena = 0;
+  if (lv->who) {
+    for (int t = 0; t <= lv->nsteps; t++) lv->head[t] = -1;
+    for (int i = 0; i < nb; i++) lv->seen[i] = 0;
+    lv->n = 0;
+  }
   for (int i = 0; i < nb; i++) {
     Buf *v = &b[order[i]];
-    v->off = best_fit(b, order, i, v, sp);
+    v->off = best_fit(b, order, i, v, lv, sp);
+    live_add(lv, v, order[i]);
     if (v->off + v->bytes > arena) arena = v->off + v->bytes;
   }
   return arena;
+}
+
+/* The pool of buffer-steps, when it is of a reasonable size. */
+static void live_init(Live *lv, const Planner *pl) {
+  memset(lv, 0, sizeof *lv);
+  lv->nsteps = pl->nsteps;
+  for (int i = 0; i < pl->nb; i++) {
+    const Buf *v = &pl->b[i];
+    if (v->first <= v->last) lv->cap += clamp_step(v->last, pl->nsteps) - clamp_step(v->first, pl->nsteps) + 1;
+  }
+  if (lv->cap > ((int64_t)1 << 26)) return; /* long lives everywhere: scan instead */
+  lv->head = malloc(sizeof(int) * (size_t)(pl->nsteps + 1));
+  lv->next = malloc(sizeof(int) * (size_t)(lv->cap ? lv->cap : 1));
+  lv->who = malloc(sizeof(int) * (size_t)(lv->cap ? lv->cap : 1));
+  lv->seen = malloc(sizeof(int) * (size_t)(pl->nb ? pl->nb : 1));
+  if (!lv->head || !lv->next || !lv->who || !lv->seen) {
+    free(lv->head), free(lv->next), free(lv->who), free(lv->seen);
+    memset(lv, 0, sizeof *lv);
+    lv->nsteps = pl->nsteps;
+  }
 }
 
 /* Orders tried: largest first, longest-lived first, earliest first, largest area
@@ -287,12 +351,14 @@ static void place(Planner *pl) {
   Span *sp = malloc(sizeof(Span) * n);
   Rank *rk = malloc(sizeof(Rank) * n);
   DLC_ASSERT(order && best && sp && rk);
+  Live lv;
+  live_init(&lv, pl);
   int64_t best_arena = -1;
   for (int o = 0; o < ORDERS; o++) {
     for (int i = 0; i < nb; i++) rk[i] = (Rank){rank_key(&pl->b[i], o), i};
     qsort(rk, (size_t)nb, sizeof *rk, by_rank);
     for (int i = 0; i < nb; i++) order[i] = rk[i].idx;
-    int64_t arena = place_in_order(pl->b, order, nb, sp);
+    int64_t arena = place_in_order(pl->b, order, nb, &lv, sp);
     if (best_arena >= 0 && arena >= best_arena) continue;
     best_arena = arena;
     for (int i = 0; i < nb; i++) best[i] = pl->b[i].off;
@@ -300,6 +366,7 @@ static void place(Planner *pl) {
   for (int i = 0; i < nb; i++) pl->b[i].off = best[i];
   pl->p->arena_bytes = best_arena > 0 ? best_arena : 0;
   free(order), free(best), free(sp), free(rk);
+  free(lv.head), free(lv.next), free(lv.who), free(lv.seen);
 }
 
 static void report(Planner *pl) {
@@ -308,9 +375,17 @@ static void report(Planner *pl) {
     pl->p->loc[i] = (Loc){LOC_ARENA, 0, pl->b[pl->buf[i]].off};
     pl->p->total_bytes += align_up(node_bytes(pl->g->nodes[i]));
   }
+  /* The live bytes of each step, from what opens and closes there. */
+  int64_t *delta = arena_alloc(pl->g->arena, sizeof(int64_t) * (size_t)(pl->nsteps + 2));
+  for (int i = 0; i < pl->nb; i++) {
+    const Buf *b = &pl->b[i];
+    if (b->first > b->last || b->last < 0 || b->first > pl->nsteps) continue;
+    delta[b->first < 0 ? 0 : b->first] += b->bytes;
+    delta[(b->last > pl->nsteps ? pl->nsteps : b->last) + 1] -= b->bytes;
+  }
+  int64_t live = 0;
   for (int t = 0; t <= pl->nsteps; t++) {
-    int64_t live = 0;
-    for (int i = 0; i < pl->nb; i++) live += pl->b[i].first <= t && t <= pl->b[i].last ? pl->b[i].bytes : 0;
+    live += delta[t];
     if (live > pl->p->peak_bytes) pl->p->peak_bytes = live;
   }
 }
@@ -333,7 +408,9 @@ Plan *pass_plan(Graph *g, const Schedule *s) {
 /* ---- the checker ----
  *
  * It recomputes lifetimes from the graph and schedule alone and tests every pair of
- * arena values, so it does not trust the planner's bookkeeping.  Values are first
+ * arena values live at once (a sweep over time: sorted by first step, each value meets
+ * only those still live), so it does not trust the planner's bookkeeping and stays
+ * near-linear in the number of nodes.  Values are first
  * grouped into alias classes (a SINGLE reshape placed on its operand: one value under
  * two names); two classes may share bytes while both live only where one dies in the
  * kernel that writes the other in place. */
@@ -345,6 +422,7 @@ typedef struct Checker {
   int *kof, *step, *last, *cls;
   bool *internal;
   int *cfirst, *clast; /* per class root */
+  int *chead, *cnext;  /* the members of each class root: chead[x], then cnext[...], -1 ends */
   DlcErr *e;
 } Checker;
 
@@ -388,6 +466,8 @@ static void alias_classes(Checker *c) {
   for (int i = 0; i < c->g->n; i++) c->cfirst[i] = c->step[i], c->clast[i] = -1;
   for (int i = 0; i < c->g->n; i++)
     if (c->last[i] > c->clast[c->cls[i]]) c->clast[c->cls[i]] = c->last[i];
+  for (int i = 0; i < c->g->n; i++) c->chead[i] = -1;
+  for (int i = c->g->n - 1; i >= 0; i--) c->cnext[i] = c->chead[c->cls[i]], c->chead[c->cls[i]] = i;
 }
 
 /* Class x dies in the step that writes class y (its root) over it in place. */
@@ -395,8 +475,8 @@ static bool in_place_pair(const Checker *c, int x, int y) {
   int t = c->step[y];
   if (c->clast[x] != t || c->p->loc[x].offset != c->p->loc[y].offset) return false;
   if (align_up(node_bytes(c->g->nodes[x])) != align_up(node_bytes(c->g->nodes[y]))) return false;
-  for (int m = 0; m < c->g->n; m++)
-    if (c->cls[m] == x && c->last[m] == t && !in_place_ok(c->g, &c->s->k[c->kof[y]], m, y)) return false;
+  for (int m = c->chead[x]; m >= 0; m = c->cnext[m])
+    if (c->last[m] == t && !in_place_ok(c->g, &c->s->k[c->kof[y]], m, y)) return false;
   return true;
 }
 
@@ -412,18 +492,53 @@ static int check_pair(const Checker *c, int i, int j) {
   return dlc_errf(c->e, "plan: nodes %d and %d are live at once and overlap in the arena", i, j);
 }
 
+/* A value's steps as an interval that holds both ends of its class's lifetime: two
+ * values whose classes are live at once (check_pair's test) have intervals that meet. */
+typedef struct Life {
+  int lo, hi, id;
+} Life;
+
+static int by_start(const void *a, const void *b) {
+  const Life *x = a, *y = b;
+  return x->lo != y->lo ? (x->lo < y->lo ? -1 : 1) : x->id - y->id;
+}
+
+/* Every pair of arena values whose intervals meet, through check_pair. */
+static int check_pairs(const Checker *c) {
+  const Graph *g = c->g;
+  Life *v = arena_alloc(g->arena, sizeof(Life) * (size_t)(g->n ? g->n : 1));
+  int *live = ints((Graph *)g, 0), nv = 0, nlive = 0;
+  for (int i = 0; i < g->n; i++) {
+    if (c->p->loc[i].kind != LOC_ARENA) continue;
+    int f = c->cfirst[c->cls[i]], l = c->clast[c->cls[i]];
+    v[nv++] = (Life){f < l ? f : l, f < l ? l : f, i};
+  }
+  qsort(v, (size_t)nv, sizeof *v, by_start);
+  for (int k = 0; k < nv; k++) {
+    int kept = 0;
+    for (int m = 0; m < nlive; m++) {
+      const Life *o = &v[live[m]];
+      if (o->hi < v[k].lo) continue; /* ended before this one starts: never again */
+      live[kept++] = live[m];
+      int i = o->id < v[k].id ? o->id : v[k].id, j = o->id < v[k].id ? v[k].id : o->id;
+      if (check_pair(c, i, j)) return -1;
+    }
+    nlive = kept;
+    live[nlive++] = k;
+  }
+  return 0;
+}
+
 int plan_check(const Graph *cg, const Schedule *s, const Plan *p, DlcErr *e) {
   Graph *g = (Graph *)cg;
   Checker c = {.g = g, .s = s, .p = p, .e = e, .kof = kernel_of(g, s), .internal = internal_nodes(g, s),
-               .cls = ints(g, 0), .cfirst = ints(g, 0), .clast = ints(g, 0)};
+               .cls = ints(g, 0), .cfirst = ints(g, 0), .clast = ints(g, 0), .chead = ints(g, 0),
+               .cnext = ints(g, 0)};
   int nsteps;
   c.step = steps_of(g, s, &nsteps);
   c.last = last_use(g, p, c.step, nsteps);
   for (int i = 0; i < g->n; i++)
     if (check_loc(&c, i)) return -1;
   alias_classes(&c);
-  for (int i = 0; i < g->n; i++)
-    for (int j = i + 1; j < g->n; j++)
-      if (check_pair(&c, i, j)) return -1;
-  return 0;
+  return check_pairs(&c);
 }

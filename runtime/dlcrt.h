@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dlc_err.h"
 #include "dlc_rng.h"
@@ -38,6 +39,28 @@ const char *rt_status_msg(RtStatus s);
 /* Writes "PATH: <message of s>[: detail]" into e and returns -1. */
 int rt_fail(DlcErr *e, RtStatus s, const char *path, const char *detail_fmt, ...)
     DLC_PRINTF(4, 5);
+
+/* ---- files (rt_file.c) ---------------------------------------------------------- */
+
+/* Opens a regular file to read without ever blocking on the open (a named pipe or a
+ * device is refused, not waited on).  NULL with *why set to the reason. */
+FILE *rt_fopen_regular(const char *path, const char **why);
+/* Remembers an open file as an input of this command (rt_fopen_regular does it). */
+void rt_note_input(int fd);
+/* NULL when path may be written (absent, or a regular file that is not an input of
+ * this command), else why not. */
+const char *rt_output_check(const char *path);
+
+/* A file written under a temporary name beside it and renamed over it by
+ * rt_wfile_commit only when complete; rt_wfile_discard removes the temporary. */
+typedef struct RtWFile {
+  FILE *f;
+  char path[4096];
+  char tmp[4200];
+} RtWFile;
+int rt_wfile_open(RtWFile *w, const char *path, DlcErr *e);
+int rt_wfile_commit(RtWFile *w, DlcErr *e); /* closes, renames; -1 with e set (and no file left) */
+void rt_wfile_discard(RtWFile *w);
 
 /* ---- tensors: a dense C-order array the runtime reads and writes ---------------- */
 

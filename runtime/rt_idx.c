@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dlcrt.h"
 
@@ -35,7 +36,13 @@ bool rt_idx_has_gzip(void) {
 }
 
 #ifdef DLC_HAVE_ZLIB
-static int idx_open(IdxFile *x, const char *path) { return (x->gz = gzopen(path, "rb")) ? 0 : -1; }
+static int idx_open(IdxFile *x, const char *path, const char **why) {
+  FILE *f = rt_fopen_regular(path, why);
+  int fd = f ? dup(fileno(f)) : -1;
+  if (f) fclose(f);
+  if (fd >= 0 && !(x->gz = gzdopen(fd, "rb"))) close(fd), fd = -1, *why = "out of memory";
+  return fd >= 0 ? 0 : -1;
+}
 static size_t idx_read(IdxFile *x, void *buf, size_t n) {
   size_t got = 0;
   while (got < n) { /* gzread takes an unsigned int count */
@@ -48,7 +55,9 @@ static size_t idx_read(IdxFile *x, void *buf, size_t n) {
 }
 static void idx_close(IdxFile *x) { gzclose(x->gz); }
 #else
-static int idx_open(IdxFile *x, const char *path) { return (x->f = fopen(path, "rb")) ? 0 : -1; }
+static int idx_open(IdxFile *x, const char *path, const char **why) {
+  return (x->f = rt_fopen_regular(path, why)) ? 0 : -1;
+}
 static size_t idx_read(IdxFile *x, void *buf, size_t n) { return fread(buf, 1, n, x->f); }
 static void idx_close(IdxFile *x) { fclose(x->f); }
 #endif
@@ -96,8 +105,8 @@ static int read_elems(IdxFile *x, const char *path, RtTensor *t, DlcErr *e) {
 int rt_idx_read(const char *path, RtTensor *t, DlcErr *e) {
   memset(t, 0, sizeof *t);
   IdxFile x;
-  errno = 0;
-  if (idx_open(&x, path)) return rt_fail(e, RT_E_OPEN, path, "%s", strerror(errno ? errno : ENOENT));
+  const char *why = "";
+  if (idx_open(&x, path, &why)) return rt_fail(e, RT_E_OPEN, path, "%s", why);
   int r = read_dims(&x, path, t, e);
   if (!r) r = read_elems(&x, path, t, e);
   idx_close(&x);

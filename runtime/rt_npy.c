@@ -209,8 +209,9 @@ static int read_data(FILE *f, const char *path, RtTensor *t, DlcErr *e) {
 
 int rt_npy_read(const char *path, RtTensor *t, DlcErr *e) {
   memset(t, 0, sizeof *t);
-  FILE *f = fopen(path, "rb");
-  if (!f) return rt_fail(e, RT_E_OPEN, path, "%s", strerror(errno));
+  const char *why;
+  FILE *f = rt_fopen_regular(path, &why);
+  if (!f) return rt_fail(e, RT_E_OPEN, path, "%s", why);
   int r = read_header(f, path, t, e);
   if (!r) r = read_data(f, path, t, e);
   fclose(f);
@@ -251,9 +252,11 @@ static int write_all(FILE *f, const RtTensor *t) {
 
 int rt_npy_write(const char *path, const RtTensor *t, DlcErr *e) {
   DLC_ASSERT(t->rank >= 0 && t->rank <= RT_MAX_RANK);
-  FILE *f = fopen(path, "wb");
-  if (!f) return rt_fail(e, RT_E_OPEN, path, "%s", strerror(errno));
-  int r = write_all(f, t);
-  if (fclose(f) || r) return rt_fail(e, RT_E_IO, path, "%s", strerror(errno));
-  return 0;
+  RtWFile w;
+  if (rt_wfile_open(&w, path, e)) return -1;
+  if (write_all(w.f, t)) {
+    rt_wfile_discard(&w);
+    return rt_fail(e, RT_E_IO, path, "%s", strerror(errno));
+  }
+  return rt_wfile_commit(&w, e);
 }

@@ -6,27 +6,20 @@
 
 #include "rt_data.h"
 
-static FILE *open_w(const char *path, DlcErr *e) {
-  FILE *f = fopen(path, "w");
-  if (!f) rt_fail(e, RT_E_OPEN, path, NULL);
-  return f;
-}
-
-static int close_w(FILE *f, const char *path, DlcErr *e) {
-  bool bad = ferror(f) != 0;
-  if (fclose(f) || bad) return rt_fail(e, RT_E_IO, path, NULL);
-  return 0;
-}
+/* Each file is written whole or not at all (rt_file.c). */
+static FILE *open_w(RtWFile *w, const char *path, DlcErr *e) { return rt_wfile_open(w, path, e) ? NULL : w->f; }
+static int close_w(RtWFile *w, DlcErr *e) { return rt_wfile_commit(w, e); }
 
 int rt_plot_csv(const char *path, const char *const *header, int ncol, const double *values,
                 int nrow, DlcErr *e) {
-  FILE *f = open_w(path, e);
+  RtWFile w;
+  FILE *f = open_w(&w, path, e);
   if (!f) return -1;
   for (int c = 0; c < ncol; c++) fprintf(f, "%s%s", c ? "," : "", header[c]);
   fputc('\n', f);
   for (int r = 0; r < nrow; r++)
     for (int c = 0; c < ncol; c++) fprintf(f, "%.9g%s", values[r * ncol + c], c + 1 < ncol ? "," : "\n");
-  return close_w(f, path, e);
+  return close_w(&w, e);
 }
 
 /* ---- SVG ---- */
@@ -79,7 +72,8 @@ static void curve(FILE *f, const Box *b, const RtCurve *c, int k) {
 
 int rt_plot_svg(const char *path, const char *title, const char *xlabel, const char *ylabel,
                 const RtCurve *c, int nc, DlcErr *e) {
-  FILE *f = open_w(path, e);
+  RtWFile w;
+  FILE *f = open_w(&w, path, e);
   if (!f) return -1;
   Box b = bounds(c, nc);
   fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif'>\n", W, H);
@@ -88,7 +82,7 @@ int rt_plot_svg(const char *path, const char *title, const char *xlabel, const c
   axes(f, &b, xlabel, ylabel);
   for (int k = 0; k < nc; k++) curve(f, &b, &c[k], k);
   fprintf(f, "</svg>\n");
-  return close_w(f, path, e);
+  return close_w(&w, e);
 }
 
 /* ---- image grids ---- */
@@ -105,10 +99,11 @@ int rt_plot_grid(const char *path, const float *img, int n, int rows, int cols, 
         v = v < 0 ? 0 : v > 1 ? 1 : v;
         p[(size_t)(k / per_row * (rows + 1) + 1 + r) * w + k % per_row * (cols + 1) + 1 + c] = (unsigned char)(v * 255 + 0.5f);
       }
-  FILE *f = fopen(path, "wb");
-  if (!f) return free(p), rt_fail(e, RT_E_OPEN, path, NULL);
+  RtWFile out;
+  FILE *f = open_w(&out, path, e);
+  if (!f) return free(p), -1;
   fprintf(f, "P5\n%d %d\n255\n", w, h);
   fwrite(p, 1, (size_t)w * (size_t)h, f);
   free(p);
-  return close_w(f, path, e);
+  return close_w(&out, e);
 }

@@ -13,13 +13,20 @@
 #include "cgen.h"
 #include "cmd.h"
 
+/* The one way an error reaches the terminal: names from a model or the command line
+ * may hold any byte, so control bytes (ESC, BEL, CR, newline) are written as \xNN and
+ * the error stays one harmless line. */
 int cmd_fail(const char *fmt, ...) {
+  char msg[2 * DLC_ERR_MAX];
   va_list ap;
   va_start(ap, fmt);
-  fputs("dlc: error: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  fputs("dlc: error: ", stderr);
+  for (const unsigned char *s = (const unsigned char *)msg; *s; s++)
+    if (*s < 0x20 || *s == 0x7f) fprintf(stderr, "\\x%02x", *s);
+    else fputc(*s, stderr);
+  fputc('\n', stderr);
   return 1;
 }
 
@@ -71,7 +78,11 @@ typedef int (*SetFn)(CmdArgs *a, const char *opt, const char *v);
 
 static int set_out(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->out = v; return 0; }
 static int set_name(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->name = v; return 0; }
-static int set_output(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->output_dir = v; return 0; }
+static int set_output(CmdArgs *a, const char *opt, const char *v) {
+  if (!*v) return cmd_fail("%s '': expected a folder", opt);
+  a->output_dir = v;
+  return 0;
+}
 static int set_cflags(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->cflags = v; return 0; }
 
 static int set_cpu(CmdArgs *a, const char *opt, const char *v) {
@@ -177,6 +188,20 @@ static int set_batch(CmdArgs *a, const char *opt, const char *v) {
 static int set_embed(CmdArgs *a, const char *opt, const char *v) {
   if (parse_int(v, 0, INT64_MAX, &a->embed_max))
     return cmd_fail("%s '%s': expected a size in bytes", opt, v);
+  return 0;
+}
+
+/* --max-elements, --max-nodes, --max-weight-bytes, --max-arena-bytes: the budgets
+ * (ir_limits, docs/SECURITY.md), process-wide. */
+static int set_limit(CmdArgs *a, const char *opt, const char *v) {
+  (void)a;
+  int64_t x;
+  if (parse_int(v, 1, INT64_MAX, &x)) return cmd_fail("%s '%s': expected a positive integer", opt, v);
+  int64_t *dst = !strcmp(opt, "--max-elements") ? &ir_limits.elements
+               : !strcmp(opt, "--max-nodes") ? &ir_limits.nodes
+               : !strcmp(opt, "--max-weight-bytes") ? &ir_limits.weight_bytes
+               : &ir_limits.arena_bytes;
+  *dst = x;
   return 0;
 }
 
@@ -361,6 +386,10 @@ static const CmdOpt opts[] = {
     {"--shape", "INPUT=1x784", ALL, set_shape, "set an input's whole shape"},
     {"--const-input", "INPUT=FILE.npy", ALL, set_const_input,
      "make an input a constant with these values (ONNX; e.g. a shape tensor)"},
+    {"--max-elements", "N", ALL, set_limit, "elements one tensor may have (default 2^31)"},
+    {"--max-nodes", "N", ALL, set_limit, "nodes a graph may have after unrolling (default 2^20)"},
+    {"--max-weight-bytes", "B", ALL, set_limit, "bytes of all weights together (default 2^29)"},
+    {"--max-arena-bytes", "B", ALL, set_limit, "bytes of the memory plan's arena (default 2^34)"},
 };
 
 void cmd_help(const char *cmd, unsigned which, const char *usage, const char *what) {

@@ -52,7 +52,9 @@ static void report(const char *name, const Node *n, const Diff *d) {
          d->want);
 }
 
-/* The inputs as doubles, for the interpreter. */
+static void free_all(double **p, int n);
+
+/* The inputs as doubles, for the interpreter; NULL when memory runs out. */
 static double **to_doubles(const Graph *g, void *const *inputs) {
   int ni = ir_num_inputs(g);
   double **x = calloc((size_t)(ni ? ni : 1), sizeof *x);
@@ -60,10 +62,12 @@ static double **to_doubles(const Graph *g, void *const *inputs) {
     const Node *n = ir_node(g, ir_input_id(g, i));
     int64_t numel = shape_numel(&n->shape);
     x[i] = malloc(sizeof(double) * (size_t)(numel ? numel : 1));
-    DLC_ASSERT(x[i]);
+    if (!x[i]) {
+      free_all(x, i);
+      return NULL;
+    }
     for (int64_t k = 0; k < numel; k++) x[i][k] = dtype_load(n->dtype, inputs[i], k);
   }
-  DLC_ASSERT(x);
   return x;
 }
 
@@ -88,11 +92,15 @@ int cmd_check(const Graph *g, void *const *inputs, void *const *outputs, DlcErr 
   int ni = ir_num_inputs(g);
   double **x = to_doubles(g, inputs);
   double **y = calloc((size_t)(g->nout ? g->nout : 1), sizeof *y);
-  DLC_ASSERT(y);
-  for (int j = 0; j < g->nout; j++) {
+  bool ok = x && y;
+  for (int j = 0; ok && j < g->nout; j++) {
     int64_t numel = shape_numel(&ir_node(g, g->out[j])->shape);
-    y[j] = calloc((size_t)(numel ? numel : 1), sizeof(double));
-    DLC_ASSERT(y[j]);
+    ok = (y[j] = calloc((size_t)(numel ? numel : 1), sizeof(double))) != NULL;
+  }
+  if (!ok) {
+    if (x) free_all(x, ni);
+    if (y) free_all(y, g->nout);
+    return dlc_errf(e, "--check: out of memory for the reference interpreter");
   }
   int r = interp_run(g, (const double *const *)x, y, e);
   if (!r && compare_all(g, outputs, y)) r = 1;

@@ -15,6 +15,7 @@
 
 #include "cgen.h"
 #include "cmd.h"
+#include "dlcrt.h"
 #include "passes.h"
 
 enum { OUT_C, OUT_H, OUT_W, OUT_COUNT };
@@ -93,9 +94,21 @@ static void discard(OutFile *o) {
     if (o[i].tmp[0]) unlink(o[i].tmp);
 }
 
+/* Each file may be written: absent, or a regular file that is not an input (the model,
+ * its external data).  Checked for all of them before any is renamed, so that OUT.h is
+ * never replaced when OUT.c cannot be. */
+static int writable(const OutFile *o, bool weights, DlcErr *e) {
+  for (int i = 0; i < OUT_COUNT; i++) {
+    const char *why = i == OUT_W && !weights ? NULL : rt_output_check(o[i].path);
+    if (why) return dlc_errf(e, "cannot write '%s': %s", o[i].path, why);
+  }
+  return 0;
+}
+
 /* The header and code are renamed last, so OUT.c never refers to a missing file. */
 static int commit(OutFile *o, bool weights, DlcErr *e) {
   static const int order[] = {OUT_W, OUT_H, OUT_C};
+  if (writable(o, weights, e)) return -1;
   for (int i = 0; i < 3; i++) {
     OutFile *f = &o[order[i]];
     if (order[i] == OUT_W && !weights) continue;
@@ -124,7 +137,8 @@ static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile
   if (pass_pipeline(gp, &po, &s, &p, e) || plan_check(*gp, s, p, e)) return -1;
   Graph *g = *gp;
   bool weights = cgen_c_needs_weights_file(g, p, co);
-  int r = open_tmp(&o[OUT_C], e);
+  int r = writable(o, weights, e);
+  if (!r) r = open_tmp(&o[OUT_C], e);
   if (!r) r = open_tmp(&o[OUT_H], e);
   if (!r && weights) r = open_tmp(&o[OUT_W], e);
   if (!r) r = emit(g, s, p, co, a, o, e);

@@ -21,13 +21,15 @@ static void bufs_free(RunBufs *b) {
   free(b->out);
 }
 
-static void bufs_alloc(const Graph *g, RunBufs *b) {
+/* The inputs' and outputs' buffers; -1 with e set when memory runs out. */
+static int bufs_alloc(const Graph *g, RunBufs *b, DlcErr *e) {
   b->ni = ir_num_inputs(g), b->no = g->nout;
   b->in = calloc((size_t)(b->ni ? b->ni : 1), sizeof(void *));
   b->out = calloc((size_t)(b->no ? b->no : 1), sizeof(void *));
-  DLC_ASSERT(b->in && b->out);
-  for (int i = 0; i < b->ni; i++) DLC_ASSERT((b->in[i] = cmd_alloc_value(ir_node(g, ir_input_id(g, i)))));
-  for (int j = 0; j < b->no; j++) DLC_ASSERT((b->out[j] = cmd_alloc_value(ir_node(g, g->out[j]))));
+  bool ok = b->in && b->out;
+  for (int i = 0; ok && i < b->ni; i++) ok = (b->in[i] = cmd_alloc_value(ir_node(g, ir_input_id(g, i)))) != NULL;
+  for (int j = 0; ok && j < b->no; j++) ok = (b->out[j] = cmd_alloc_value(ir_node(g, g->out[j]))) != NULL;
+  return ok ? 0 : dlc_errf(e, "%s: out of memory for the inputs and outputs", g->file ? g->file : "the model");
 }
 
 static int execute(Graph *g, const CmdArgs *a, RunBufs *b, DlcErr *e) {
@@ -50,9 +52,8 @@ static void show(const Graph *g, const RunBufs *b) {
 
 static int run_model(Graph *g, const CmdArgs *a) {
   RunBufs b = {0};
-  bufs_alloc(g, &b);
   DlcErr e;
-  int r = cmd_inputs(g, a, b.in, &e) || execute(g, a, &b, &e) ? -1 : 0;
+  int r = bufs_alloc(g, &b, &e) || cmd_inputs(g, a, b.in, &e) || execute(g, a, &b, &e) ? -1 : 0;
   if (!r) cmd_note_random(g, a);
   if (!r) show(g, &b);
   if (!r && a->output_dir) r = cmd_save_outputs(g, a->output_dir, b.out, &e);

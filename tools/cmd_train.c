@@ -24,9 +24,27 @@ static int load_data(TrainRun *r, DlcErr *e) {
   rt_shape_str(r->train.rank, r->train.dims, a, sizeof a);
   rt_shape_str(r->test.rank, r->test.dims, b, sizeof b);
   if (strcmp(a, b)) return dlc_errf(e, "%s: the training samples are %s, the test samples %s", dir, a, b);
+  if (r->train.n < 1 || r->test.n < 1) /* else the accuracy is 0/0 */
+    return dlc_errf(e, "--data %s: the %s set is empty", dir, r->train.n < 1 ? "training" : "test");
   if (r->test.classes > r->train.classes) r->train.classes = r->test.classes; /* the model must fit both */
   r->order = malloc(sizeof(int64_t) * (size_t)r->train.n);
-  DLC_ASSERT(r->order);
+  if (!r->order) return dlc_errf(e, "--data %s: out of memory", dir);
+  return 0;
+}
+
+/* What --out will write, checked before any training: none of it may be a folder or
+ * an input of this command (the model, its external data, the dataset), which by now
+ * have all been read (rt_file.c). */
+static int outputs_ok(const TrainRun *r, DlcErr *e) {
+  const char *dir = r->a->out_dir;
+  static const char *const fixed[] = {"loss.csv", "epochs.csv", "loss.svg", "samples.pgm"};
+  char p[4200];
+  for (int i = 0; dir && i < 6; i++) {
+    if (i < 4) snprintf(p, sizeof p, "%s/%s", dir, fixed[i]);
+    else snprintf(p, sizeof p, "%s/%s.%s", dir, r->g->name, i == 4 ? "params" : "onnx");
+    const char *why = rt_output_check(p);
+    if (why) return dlc_errf(e, "--out %s: will not write '%s': %s", dir, p, why);
+  }
   return 0;
 }
 
@@ -175,7 +193,7 @@ int cmd_train(int argc, char **argv) {
   TrainRun r = {.a = &a};
   DlcErr e;
   if (a.cuda && rt_cuda_probe(&e)) return cmd_fail("--target cuda: %s", e.msg);
-  int rc = !(r.g = cmd_load(&a, &e)) || cmd_train_check(r.g, &a, &e) || load_data(&r, &e) || build(&r, &e) ||
+  int rc = !(r.g = cmd_load(&a, &e)) || cmd_train_check(r.g, &a, &e) || load_data(&r, &e) || outputs_ok(&r, &e) || build(&r, &e) ||
                    run_epochs(&r, &e)
                ? -1
                : 0;

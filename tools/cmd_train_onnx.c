@@ -26,8 +26,9 @@ static void param_name(const char *s, char *buf, size_t n) {
 }
 
 static unsigned char *read_all(const char *path, size_t *len, DlcErr *e) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return rt_fail(e, RT_E_OPEN, path, NULL), NULL;
+  const char *why;
+  FILE *f = rt_fopen_regular(path, &why);
+  if (!f) return rt_fail(e, RT_E_OPEN, path, "%s", why), NULL;
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   rewind(f);
@@ -77,12 +78,12 @@ int train_write_onnx(const char *src, const char *dst, JitModel *m, DlcErr *e) {
     n += rc = replace(mp->graph->initializer[i], m, src, e);
   size_t size = onnx__model_proto__get_packed_size(mp);
   unsigned char *out = rc >= 0 ? malloc(size + 1) : NULL;
-  FILE *f = out ? fopen(dst, "wb") : NULL;
-  if (out && !f) rc = rt_fail(e, RT_E_OPEN, dst, NULL);
-  if (f) {
+  RtWFile w;
+  if (out && rt_wfile_open(&w, dst, e)) rc = -1;
+  else if (out) {
     onnx__model_proto__pack(mp, out);
-    if (fwrite(out, 1, size, f) != size) rc = rt_fail(e, RT_E_IO, dst, NULL);
-    if (fclose(f) && rc >= 0) rc = rt_fail(e, RT_E_IO, dst, NULL);
+    if (fwrite(out, 1, size, w.f) != size) rc = rt_fail(e, RT_E_IO, dst, NULL), rt_wfile_discard(&w);
+    else if (rt_wfile_commit(&w, e)) rc = -1;
   }
   free(out);
   onnx__model_proto__free_unpacked(mp, NULL);

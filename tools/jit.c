@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "cgen.h"
+#include "dlcrt.h"
 #include "jit.h"
 #include "passes.h"
 
@@ -49,6 +51,7 @@ typedef void *(*ParamFn)(void *m, const char *name);
 struct JitModel {
   char dir[PATH_MAX];
   bool keep;
+  bool gone;                         /* dir removed once the code is loaded (not --keep) */
   void *so;
   void *model;
   RunFn run;
@@ -79,7 +82,9 @@ static int make_dir(JitModel *m, DlcErr *e) {
 
 /* The folder is private to this model (mkdtemp), so every file in it is ours: also
  * those a caller added beside the generated ones, such as another compiler's log. */
-static void remove_dir(const JitModel *m) {
+static void remove_dir(JitModel *m) {
+  if (m->gone) return;
+  m->gone = true;
   DIR *d = opendir(m->dir);
   for (struct dirent *de; d && (de = readdir(d));) {
     if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
@@ -231,6 +236,37 @@ static int load_train(JitModel *m, DlcErr *e) {
   return 0;
 }
 
+/* OpenMP ends the process with its own message when it cannot start a thread (too
+ * many for the memory limit): start as many first, as it will, and say so cleanly. */
+typedef struct Gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool open;
+} Gate;
+
+static void *wait_gate(void *arg) {
+  Gate *g = arg;
+  pthread_mutex_lock(&g->mu);
+  while (!g->open) pthread_cond_wait(&g->cv, &g->mu);
+  pthread_mutex_unlock(&g->mu);
+  return NULL;
+}
+
+static int threads_ok(int n, DlcErr *e) {
+  Gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+  pthread_t *t = malloc(sizeof *t * (size_t)n);
+  int made = 0, err = t ? 0 : ENOMEM;
+  while (!err && made < n - 1 && !(err = pthread_create(&t[made], NULL, wait_gate, &g))) made++;
+  pthread_mutex_lock(&g.mu);
+  g.open = true;
+  pthread_cond_broadcast(&g.cv);
+  pthread_mutex_unlock(&g.mu);
+  for (int i = 0; i < made; i++) pthread_join(t[i], NULL);
+  free(t);
+  if (err) return dlc_errf(e, "--threads %d: cannot start that many threads: %s", n, strerror(err));
+  return 0;
+}
+
 static int load(JitModel *m, bool weights, bool train, DlcErr *e) {
   char so[PATH_MAX + 32], w[PATH_MAX + 32];
   jit_path(m, "model.so", so, sizeof so);
@@ -251,7 +287,7 @@ static int load(JitModel *m, bool weights, bool train, DlcErr *e) {
     return -1;
   if (!m->cuda && m->threads > 1) {
     int (*set_threads)(int) = NULL;
-    if (sym(m, "set_threads", &set_threads, sizeof set_threads, e)) return -1;
+    if (sym(m, "set_threads", &set_threads, sizeof set_threads, e) || threads_ok(m->threads, e)) return -1;
     set_threads(m->threads);
   }
   if (st) return dlc_errf(e, "model init failed: %s%s%s", m->strerror_fn(st), m->device_error ? ": " : "",
@@ -265,7 +301,9 @@ static int build(JitModel *m, const Graph *g, const Schedule *s, const Plan *p, 
   int64_t embed = o && o->embed_max_bytes ? o->embed_max_bytes : CGEN_EMBED_DEFAULT;
   bool weights = false;
   if (write_code(m, g, s, p, embed, &weights, e)) return -1;
-  return compile(m, o ? o->cflags : NULL, e) || load(m, weights, g->nstep > 0, e) ? -1 : 0;
+  if (compile(m, o ? o->cflags : NULL, e) || load(m, weights, g->nstep > 0, e)) return -1;
+  if (!m->keep) remove_dir(m); /* loaded: nothing is left to leave behind, whatever ends the process */
+  return 0;
 }
 
 static JitModel *model_new(const JitOptions *o, DlcErr *e) {
@@ -334,11 +372,17 @@ int jit_step(JitModel *m, int step, bool update, const void *const *inputs, floa
   return 0;
 }
 
+/* The model writes the temporary (rt_file.c); it replaces path only when complete. */
 int jit_save(JitModel *m, const char *path, DlcErr *e) {
-  int st = m->save ? m->save(m->model, path) : -1;
-  if (st) return dlc_errf(e, "%s: cannot write the parameters%s%s", path, st > 0 ? ": " : "",
-                          st > 0 ? m->strerror_fn(st) : " (the model does not train)");
-  return 0;
+  RtWFile w;
+  if (rt_wfile_open(&w, path, e)) return -1;
+  int st = m->save ? m->save(m->model, w.tmp) : -1;
+  if (st) {
+    rt_wfile_discard(&w);
+    return dlc_errf(e, "%s: cannot write the parameters%s%s", path, st > 0 ? ": " : "",
+                    st > 0 ? m->strerror_fn(st) : " (the model does not train)");
+  }
+  return rt_wfile_commit(&w, e);
 }
 
 int jit_load(JitModel *m, const char *path, DlcErr *e) {

@@ -97,28 +97,31 @@ static const char *ident(OnnxCtx *c, const char *s) {
 /* ---- the file ---- */
 
 static unsigned char *read_all(OnnxCtx *c, size_t *len) {
-  FILE *f = fopen(c->file, "rb");
+  const char *why;
+  FILE *f = rt_fopen_regular(c->file, &why);
   if (!f) {
-    onnx_fail(c, NULL, "cannot open: %s", strerror(errno));
+    onnx_fail(c, NULL, "cannot open: %s", why);
     return NULL;
   }
   struct stat st;
-  if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || (size_t)st.st_size > ONNX_MAX_BYTES) {
-    onnx_fail(c, NULL, S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file under 2 GiB");
+  if (fstat(fileno(f), &st) || (size_t)st.st_size > ONNX_MAX_BYTES) {
+    onnx_fail(c, NULL, "not a regular file under 2 GiB");
     fclose(f);
     return NULL;
   }
   *len = (size_t)st.st_size;
   unsigned char *buf = malloc(*len ? *len : 1);
-  DLC_ASSERT(buf);
-  if (fread(buf, 1, *len, f) != *len) {
-    onnx_fail(c, NULL, "read failed: %s", strerror(errno));
+  if (!buf || fread(buf, 1, *len, f) != *len) {
+    onnx_fail(c, NULL, "read failed: %s", buf ? strerror(errno) : "out of memory");
     free(buf);
     buf = NULL;
   }
   fclose(f);
   return buf;
 }
+
+/* The newest opset whose operators dlc builds as specified (the pinned onnx package's). */
+#define ONNX_OPSET_MAX 22
 
 static int find_opset(OnnxCtx *c, const Onnx__ModelProto *m) {
   for (size_t i = 0; i < m->n_opset_import; i++) {
@@ -130,6 +133,9 @@ static int find_opset(OnnxCtx *c, const Onnx__ModelProto *m) {
     return onnx_fail(c, NULL, "the model imports no opset of the default ONNX domain%s%s%s (dlc builds only that domain's operators)",
                      *other ? ", only '" : "", other, *other ? "'" : "");
   }
+  if (c->opset < 1 || c->opset > ONNX_OPSET_MAX)
+    return onnx_fail(c, NULL, "opset %lld of the default ONNX domain is outside what dlc implements (1..%d)",
+                     (long long)c->opset, ONNX_OPSET_MAX);
   return 0;
 }
 
@@ -264,7 +270,6 @@ static int wire(OnnxCtx *c, OnnxNode *n) {
 /* Folding is for shape arithmetic and small tables: a larger constant-valued result
  * stays a computation, so a few bytes of model cannot make the loader work for hours. */
 #define ONNX_FOLD_MAX ((double)(1 << 22))
-#define ONNX_MAX_ELEMENTS ((double)(1LL << 40)) /* as for the graph's sources (ir/graph.c) */
 
 static double elements(const Shape *s) {
   double n = 1; /* in double: a shape may hold more elements than int64 counts */
@@ -289,8 +294,8 @@ static int build_node(OnnxCtx *c, const Onnx__NodeProto *p, int index) {
                      onnx_attr_type_name(n.bad_attr->type), onnx_attr_type_name(n.bad_attr_want));
   if (rc || onnx_attr_check(c, &n)) return -1;
   for (int id = mark; id < c->g->n; id++)
-    if (elements(&c->g->nodes[id]->shape) > ONNX_MAX_ELEMENTS)
-      return onnx_fail(c, &n, "a result of %.0f elements is more than dlc supports", elements(&c->g->nodes[id]->shape));
+    if (ir_limit_elements("a result", elements(&c->g->nodes[id]->shape), &c->g->err))
+      return onnx_fail(c, &n, "%s", c->g->err.msg);
   for (int i = 0; i < n.nout; i++) {
     if (n.out[i] < 0 || !p->output[i] || !*p->output[i]) continue;
     Node *v = c->g->nodes[n.out[i]];

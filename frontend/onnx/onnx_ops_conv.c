@@ -5,6 +5,7 @@
  * weight flipped in space with its in/out channels swapped per group. */
 #include <string.h>
 
+#include "checked.h"
 #include "onnx_fe.h"
 
 static int need(OnnxCtx *c, OnnxNode *n, int k) {
@@ -18,7 +19,7 @@ static const Shape *shape_of(OnnxCtx *c, int id) { return &c->g->nodes[id]->shap
 /* An ints attribute with one entry per spatial dimension (per begin and end for pads),
  * or `def` everywhere when absent. */
 static int spatial_ints(OnnxCtx *c, OnnxNode *n, const char *name, int want, int64_t def, int64_t *v) {
-  int cnt = onnx_attr_ints(n, name, v, 2 * IR_MAX_RANK);
+  int cnt = onnx_attr_ints(n, name, v, want); /* v holds want entries: never more */
   if (cnt < 0) {
     for (int i = 0; i < want; i++) v[i] = def;
     return 0;
@@ -44,8 +45,10 @@ int onnx_window(OnnxCtx *c, OnnxNode *n, const Shape *x, const int64_t *k, int64
   bool upper = !strcmp(ap, "SAME_UPPER"), lower = !strcmp(ap, "SAME_LOWER");
   if (!upper && !lower && strcmp(ap, "VALID")) return onnx_fail(c, n, "auto_pad '%s' is not supported", ap);
   for (int i = 0; i < nsp; i++) {
-    int64_t in = x->d[2 + i], out = (in + strides[i] - 1) / strides[i];
-    int64_t total = (out - 1) * strides[i] + dil[i] * (k[i] - 1) + 1 - in;
+    int64_t in = x->d[2 + i], out = in / strides[i] + (in % strides[i] != 0), total, span;
+    if (ck_mul(out - 1, strides[i], &total) || ck_muladd(dil[i], k[i] - 1, 1, &span) || ck_add(total, span, &total))
+      return onnx_fail(c, n, "auto_pad: the kernel, stride and dilation overflow along spatial axis %d", i);
+    total -= in;
     if (!upper && !lower) total = 0;
     if (total < 0) total = 0;
     pads[i] = upper ? total / 2 : total - total / 2;
@@ -193,11 +196,15 @@ enum { NO_ADJOINT = -2 };
 static int adjoint(OnnxCtx *c, OnnxNode *n, const Shape *x, const Shape *w, int64_t groups,
                    const Transposed *t) {
   int nsp = t->nsp, r = x->rank, y;
-  int64_t out[IR_MAX_RANK] = {x->d[0], w->d[1] * groups};
+  int64_t out[IR_MAX_RANK] = {x->d[0], 0};
+  if (ck_mul(w->d[1], groups, &out[1])) return onnx_fail(c, n, "group %lld overflows the channels", (long long)groups);
   for (int i = 0; i < nsp; i++) {
     if (t->pads[i] < 0 || t->pads[i + nsp] < 0 || t->opad[i] >= t->st[i]) return NO_ADJOINT;
-    out[2 + i] = t->st[i] * (x->d[2 + i] - 1) + t->opad[i] + t->dil[i] * (w->d[2 + i] - 1) + 1 -
-                 t->pads[i] - t->pads[i + nsp];
+    int64_t span, *o = &out[2 + i];
+    if (ck_mul(t->st[i], x->d[2 + i] - 1, o) || ck_add(*o, t->opad[i], o) ||
+        ck_muladd(t->dil[i], w->d[2 + i] - 1, 1, &span) || ck_add(*o, span, o) || ck_sub(*o, t->pads[i], o) ||
+        ck_sub(*o, t->pads[i + nsp], o))
+      return onnx_fail(c, n, "strides, dilations and pads overflow the output along spatial axis %d", i);
     if (out[2 + i] < 1) return onnx_fail(c, n, "the pads leave no output along spatial axis %d", i);
   }
   Attr a[5] = {attr_ints(A_SHAPE, out, r), attr_ints(A_STRIDES, t->st, nsp), attr_ints(A_PADS, t->pads, 2 * nsp),

@@ -50,6 +50,7 @@ static int iota(OnnxCtx *c, const int64_t *d, int r, int64_t axis) {
 
 /* Integer indices as i64, negative ones counted from the end of a dimension of size dim. */
 static int wrap(OnnxCtx *c, int idx, int64_t dim) {
+  if (idx >= 0 && ir_const_indices_check(c->g, idx, dim, &c->g->err)) return -1; /* ONNX: an error */
   idx = cast(c, idx, DT_I64);
   return sel(c, bin(c, OP_LT, idx, i64(c, 0)), bin(c, OP_ADD, idx, i64(c, (double)dim)), idx);
 }
@@ -135,6 +136,12 @@ static int nd_offsets(OnnxCtx *c, OnnxNode *n, int data, int indices, int b) {
   for (int j = 0; j < b; j++)
     if (is.d[j] != ds.d[j]) return onnx_fail(c, n, "batch dimension %d differs between data and indices", j);
   if (shape_numel(&is) == 0) return onnx_fail(c, n, "empty indices are not supported");
+  const Node *ix = c->g->nodes[indices];
+  for (int64_t i = 0; ix->op == OP_CONST && ix->data && i < shape_numel(&is); i++) { /* ONNX: an error */
+    double v = dtype_load(ix->dtype, ix->data, i), dim = (double)ds.d[b + i % m];
+    if (v < -dim || v >= dim)
+      return onnx_fail(c, n, "index %.0f is out of range for a dimension of %.0f", v, dim);
+  }
   Shape lead = shape_make(b + m, ds.d);
   int coord[IR_MAX_RANK];
   for (int j = 0; j < b; j++) coord[j] = -1;

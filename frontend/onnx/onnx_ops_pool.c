@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "checked.h"
 #include "onnx_fe.h"
 
 
@@ -34,7 +35,10 @@ typedef struct Pool {
 static int ceil_pads(OnnxCtx *c, OnnxNode *n, const Shape *x, Pool *p) {
   for (int i = 0; i < p->nsp; i++) {
     int64_t in = x->d[2 + i], pb = p->pads[i], *pe = &p->pads[i + p->nsp];
-    int64_t span = p->dil[i] * (p->k[i] - 1) + 1, room = in + pb + *pe - span;
+    int64_t span, room;
+    if (ck_muladd(p->dil[i], p->k[i] - 1, 1, &span) || ck_add(in, pb, &room) || ck_add(room, *pe, &room) ||
+        ck_sub(room, span, &room))
+      return onnx_fail(c, n, "the window and pads overflow along spatial axis %d", i);
     if (room < 0) return onnx_fail(c, n, "the window (%lld) is larger than the padded input (%lld)",
                                    (long long)span, (long long)(in + pb + *pe));
     int64_t out = room / p->st[i] + 1 + (room % p->st[i] != 0);
@@ -55,7 +59,7 @@ static int pool_attrs(OnnxCtx *c, OnnxNode *n, const Shape *x, Pool *p) {
   for (int i = 0; i < nk; i++) {
     p->ceil[i] = 0;
     if (p->k[i] < 1) return onnx_fail(c, n, "kernel sizes must be 1 or more");
-    p->ntap *= p->k[i];
+    if (ck_mul(p->ntap, p->k[i], &p->ntap)) return onnx_fail(c, n, "kernel_shape has too many taps");
   }
   if (onnx_window(c, n, x, p->k, p->st, p->dil, p->pads)) return -1;
   return onnx_attr_int(n, "ceil_mode", 0) ? ceil_pads(c, n, x, p) : 0;

@@ -243,6 +243,11 @@ static int resize_axes(OnnxCtx *c, OnnxNode *n, int x, const Resize *r) {
     if (out < 1) return onnx_fail(c, n, "output dimension %d would be %lld", a, (long long)out);
     Taps t = {.n = tap_count(r, a)};
     if (t.n < 1) return onnx_fail(c, n, "the filter along axis %d needs more than %d taps", a, MAX_TAPS);
+    /* The tables (and the constants made of them) are weights: their budget first. */
+    double bytes = (double)out * (t.n * (sizeof(int64_t) + sizeof(double)) + sizeof(double));
+    if (ir_limit_bytes("the tap tables", (double)c->g->weight_bytes + bytes, ir_limits.weight_bytes,
+                       "--max-weight-bytes", &c->g->err))
+      return onnx_fail_ir(c, n);
     t.idx = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)(out * t.n));
     t.w = arena_alloc(c->g->arena, sizeof(double) * (size_t)(out * t.n));
     t.fill = arena_alloc(c->g->arena, sizeof(double) * (size_t)out);
@@ -279,6 +284,21 @@ static int resize_axes_attr(OnnxCtx *c, OnnxNode *n, int rank, int64_t *axes) {
   return na;
 }
 
+/* An output size computed in double, within the element budget before it becomes an
+ * integer (and before any tap table is built from it). */
+static int out_size(OnnxCtx *c, OnnxNode *n, double v, int64_t *out) {
+  if (!(v >= 0)) return onnx_fail(c, n, "an output size of %g is not valid", v);
+  if (ir_limit_elements("the output", v, &c->g->err)) return onnx_fail_ir(c, n);
+  *out = (int64_t)v;
+  return 0;
+}
+
+static int out_budget(OnnxCtx *c, OnnxNode *n, const Resize *r) {
+  double total = 1;
+  for (int a = 0; a < r->rank; a++) total *= (double)r->out[a];
+  return ir_limit_elements("the output", total, &c->g->err) ? onnx_fail_ir(c, n) : 0;
+}
+
 /* Output sizes and scales from `scales` or `sizes` (one per listed axis), with
  * keep_aspect_ratio_policy applied to sizes. */
 static int resize_shape(OnnxCtx *c, OnnxNode *n, Resize *r, const int64_t *axes, int na, const double *scales,
@@ -291,15 +311,21 @@ static int resize_shape(OnnxCtx *c, OnnxNode *n, Resize *r, const int64_t *axes,
     int64_t a = axes[i];
     if (ns) {
       if (!(scales[i] > 0)) return onnx_fail(c, n, "scales must be positive");
-      r->scale[a] = scales[i], r->out[a] = (int64_t)(scales[i] * (double)r->in[a]);
-    } else
-      r->out[a] = (int64_t)sizes[i], r->scale[a] = sizes[i] / (double)r->in[a];
+      r->scale[a] = scales[i];
+      if (out_size(c, n, scales[i] * (double)r->in[a], &r->out[a])) return -1;
+    } else {
+      if (out_size(c, n, sizes[i], &r->out[a])) return -1;
+      r->scale[a] = sizes[i] / (double)r->in[a];
+    }
   }
-  if (ns || ka == KA_STRETCH) return 0;
+  if (ns || ka == KA_STRETCH) return out_budget(c, n, r);
   double s = r->scale[axes[0]];
   for (int i = 1; i < na; i++) s = ka == KA_NOT_LARGER ? fmin(s, r->scale[axes[i]]) : fmax(s, r->scale[axes[i]]);
-  for (int i = 0; i < na; i++) r->scale[axes[i]] = s, r->out[axes[i]] = (int64_t)(s * (double)r->in[axes[i]] + 0.5);
-  return 0;
+  for (int i = 0; i < na; i++) {
+    r->scale[axes[i]] = s;
+    if (out_size(c, n, s * (double)r->in[axes[i]] + 0.5, &r->out[axes[i]])) return -1;
+  }
+  return out_budget(c, n, r);
 }
 
 static int resize_roi(OnnxCtx *c, OnnxNode *n, Resize *r, const int64_t *axes, int na) {

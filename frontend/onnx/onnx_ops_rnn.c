@@ -185,6 +185,9 @@ static int read_rnn(OnnxCtx *c, OnnxNode *n, CellKind kind, Rnn *r) {
   int want = !strcmp(dir, "bidirectional") ? 2 : 1;
   if (want == 1 && !r->reverse && strcmp(dir, "forward")) return onnx_fail(c, n, "direction '%s' is not supported", dir);
   if (r->dirs != want) return onnx_fail(c, n, "direction '%s' needs %d direction(s) in W, it has %d", dir, want, r->dirs);
+  if ((double)r->T * r->dirs * 5 > (double)ir_limits.nodes) /* 5: the fewest nodes a step adds */
+    return onnx_fail(c, n, "%lld steps would unroll into more than %lld nodes (--max-nodes)", (long long)r->T,
+                     (long long)ir_limits.nodes);
   r->clip = onnx_attr_float(n, "clip", 0);
   if (r->clip < 0) return onnx_fail(c, n, "clip must be positive");
   r->linear_before_reset = onnx_attr_int(n, "linear_before_reset", 0) != 0;

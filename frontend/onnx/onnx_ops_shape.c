@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "checked.h"
 #include "onnx_fe.h"
 
 
@@ -234,6 +235,7 @@ int onnx_Split(OnnxCtx *c, OnnxNode *n) {
          : n->nin > 1 && n->in[1] >= 0 ? const_ints(c, n, 1, "split", sizes, ONNX_MAX_IO) : -1;
   if (ns < 0 && n->nin > 1 && n->in[1] >= 0 && c->opset >= 13) return -1;
   int parts = n->nout;
+  if (parts < 1) return onnx_fail(c, n, "has no outputs");
   if (ns < 0) {
     int64_t nparts = onnx_attr_int(n, "num_outputs", parts);
     if (nparts != parts) return onnx_fail(c, n, "num_outputs %lld but %d outputs", (long long)nparts, parts);
@@ -300,6 +302,10 @@ int onnx_Gather(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 2)) return -1;
   Attr a = attr_int(A_AXIS, onnx_attr_int(n, "axis", 0));
   int in[2] = {n->in[0], n->in[1]};
+  const Shape *x = shape_of(c, n->in[0]);
+  int64_t axis;
+  if (onnx_axis(c, n, a.i, x->rank, &axis)) return -1;
+  if (ir_const_indices_check(c->g, n->in[1], x->d[axis], &c->g->err)) return onnx_fail_ir(c, n); /* ONNX: an error */
   ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_GATHER, in, 2, &a, 1));
   return 0;
 }
@@ -331,7 +337,8 @@ int onnx_Tile(OnnxCtx *c, OnnxNode *n) {
     if (rep[i] < 1) return onnx_fail(c, n, "repeats must be positive");
     up[2 * i] = 1, up[2 * i + 1] = x->d[i];
     big[2 * i] = rep[i], big[2 * i + 1] = x->d[i];
-    out[i] = rep[i] * x->d[i];
+    if (ck_mul(rep[i], x->d[i], &out[i]))
+      return onnx_fail(c, n, "repeats %lld times dimension %d overflows", (long long)rep[i], i);
   }
   int y;
   Attr a = attr_ints(A_SHAPE, big, 2 * r);
@@ -368,14 +375,18 @@ int onnx_Range(OnnxCtx *c, OnnxNode *n) {
       return onnx_fail(c, n, "start, limit and delta must be scalars, each a constant known at compile time");
   if (v[2] == 0) return onnx_fail(c, n, "delta is 0");
   double cnt = ceil((v[1] - v[0]) / v[2]);
+  if (!(cnt <= (1 << 26))) /* in double: a count of 2^64 has no int64 */
+    return onnx_fail(c, n, "a range from %g to %g by %g has %g elements, over dlc's %d", v[0], v[1], v[2], cnt, 1 << 26);
   int64_t len = cnt > 0 ? (int64_t)cnt : 0;
-  if (len > (1 << 26)) return onnx_fail(c, n, "range of %lld elements is too long", (long long)len);
   DType t = c->g->nodes[n->in[0]]->dtype;
+  if (t == DT_I64 && len && (fabs(v[0]) >= 0x1p63 || fabs(v[2]) >= 0x1p63))
+    return onnx_fail(c, n, "a range from %g by %g leaves int64", v[0], v[2]);
   Shape s = {.rank = 1, .d = {len}};
   void *data = arena_alloc(c->g->arena, (size_t)(len * dtype_size(t)) + 1);
   for (int64_t i = 0; i < len; i++) {
-    if (t == DT_I64) ((int64_t *)data)[i] = (int64_t)v[0] + i * (int64_t)v[2];
-    else dtype_store(t, data, i, v[0] + (double)i * v[2]);
+    if (t != DT_I64) dtype_store(t, data, i, v[0] + (double)i * v[2]);
+    else if (ck_muladd(i, (int64_t)v[2], (int64_t)v[0], &((int64_t *)data)[i]))
+      return onnx_fail(c, n, "a range from %g by %g leaves int64", v[0], v[2]);
   }
   ONNX_TRY(c, n, n->out[0] = ir_const(c->g, NULL, t, s, data));
   return 0;

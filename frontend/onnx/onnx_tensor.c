@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dlcrt.h"
 #include "onnx_fe.h"
 
 typedef struct {
@@ -93,8 +94,9 @@ static int read_external(OnnxCtx *c, const Onnx__TensorProto *t, void **dst, siz
   if (off < 0) return onnx_fail(c, NULL, "tensor '%s': external data offset %lld is negative", name, off);
   if (len >= 0 && (size_t)len != bytes)
     return onnx_fail(c, NULL, "tensor '%s': external data length %lld, expected %zu bytes", name, len, bytes);
-  FILE *f = fopen(real, "rb");
-  if (!f) return onnx_fail(c, NULL, "tensor '%s': cannot open '%s': %s", name, loc, strerror(errno));
+  const char *why;
+  FILE *f = rt_fopen_regular(real, &why);
+  if (!f) return onnx_fail(c, NULL, "tensor '%s': cannot open '%s': %s", name, loc, why);
   struct stat st;
   bool ok = !fstat(fileno(f), &st) && st.st_size >= off && (uint64_t)(st.st_size - off) >= bytes;
   if (ok) *dst = data_alloc(bytes);

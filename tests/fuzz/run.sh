@@ -2,7 +2,10 @@
 # tests/fuzz/run.sh [SECONDS]: builds the libFuzzer targets with clang (ASan + UBSan +
 # coverage, in build-fuzz/ or $DLC_FUZZ_BUILD) and runs each for SECONDS (default 20, or
 # $DLC_FUZZ_SECONDS) from a seed corpus of models/, tests/frontend/{ok,bad}/,
-# tests/onnx/bad/ and tests/fuzz/regress/.  Then, when .venv (tools/pyenv.sh) or
+# tests/onnx/bad/, tests/hostile/corpus/ and tests/fuzz/regress/.  The corpus each run
+# grows is kept ($DLC_FUZZ_CORPUS/<target>, default build-fuzz/fuzz/corpus-<target>), so
+# long runs add up: `DLC_FUZZ_CORPUS=~/dlc-corpus tests/fuzz/run.sh 3600`.  Each target's
+# executions are printed (stat::number_of_executed_units).  Then, when .venv (tools/pyenv.sh) or
 # $DLC_PYTHON has the onnx package, op_fuzz.py runs that build's dlc on random one-node
 # models for SECONDS more (seed $DLC_FUZZ_SEED, else the time; it is printed).
 # Exits non-zero if anything crashes, leaks, hangs or runs out of memory, and prints the
@@ -48,7 +51,8 @@ status=0
 run() {
   t=$1
   shift
-  corpus=$build/fuzz/corpus-$t art=$build/fuzz/artifacts-$t
+  corpus=${DLC_FUZZ_CORPUS:+$DLC_FUZZ_CORPUS/$t}
+  corpus=${corpus:-$build/fuzz/corpus-$t} art=$build/fuzz/artifacts-$t
   mkdir -p "$corpus"
   rm -rf "$art" && mkdir -p "$art"
   seed=$(seeds "$t" "$@" "$root/tests/fuzz/regress/$t")
@@ -66,8 +70,8 @@ run() {
   fi
 }
 
-run txt "$root/models" "$root/tests/frontend/ok" "$root/tests/frontend/bad"
-run onnx "$root/models" "$root/tests/onnx/bad"
+run txt "$root/models" "$root/tests/frontend/ok" "$root/tests/frontend/bad" "$root/tests/hostile/corpus"
+run onnx "$root/models" "$root/tests/onnx/bad" "$root/tests/hostile/corpus"
 
 py=${DLC_PYTHON:-$root/.venv/bin/python}
 if [ -x "$py" ] && "$py" -c "import onnx, numpy" 2>/dev/null; then

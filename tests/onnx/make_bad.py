@@ -207,7 +207,7 @@ def files():
         helper.make_node("Reshape", ["x", "x"], ["y"], name="rs")])), "constant")
     write("expand_huge.onnx", model(valid_graph(nodes=[
         helper.make_node("Expand", ["x", "shape"], ["y"], name="ex")],
-        inits=[tensor("shape", np.array([1 << 40, 1 << 40, 4], np.int64))])), "more than dlc supports")
+        inits=[tensor("shape", np.array([1 << 40, 1 << 40, 4], np.int64))])), "--max-elements")
     shape = tensor("shape", np.array([-5, 3], np.int64))
     write("constant_of_shape_negative.onnx", model(valid_graph(nodes=[
         helper.make_node("ConstantOfShape", ["shape"], ["y"], name="cos")], inits=[shape])), "negative dimension")
