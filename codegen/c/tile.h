@@ -87,9 +87,14 @@ void tile_prelude(CEmit *ce);
 bool pack_b_constant(const CEmit *ce, const Node *mm);
 /* Constant, and a product with something to compute: the kernel reads pack_b_name. */
 bool pack_b_wanted(const CEmit *ce, const Node *mm);
-/* The static array name of matmul n's packed B. */
+/* The name (a const T * expression) of matmul n's packed B. */
 void pack_b_name(const Node *mm, char *buf, size_t n);
-/* Emits the packed copy of a constant B: per batch matrix of B, per panel, [K][NR]. */
+/* The packed copy of a constant B: per batch matrix of B, per panel, [K][NR] values of
+ * the matmul's dtype, the last panel padded with zeros.  pack_b_count values; fill
+ * writes them (bit-exact copies of B's) into dst. */
+int64_t pack_b_count(const CEmit *ce, const Node *mm);
+void pack_b_fill(const CEmit *ce, const Node *mm, void *dst);
+/* Writes it through cgen_c_data under pack_b_name. */
 int pack_b_emit(CEmit *ce, const Node *mm);
 
 
