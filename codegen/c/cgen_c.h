@@ -29,6 +29,8 @@ typedef struct CEmit {
   bool incbin;        /* embedded as a blob linked by .incbin (below); else C arrays */
   unsigned char *blob; /* with incbin, the data: the weight block, then packed panels */
   size_t blob_len, blob_cap; /* bytes used (a multiple of 64) and allocated */
+  struct CgenData *data; /* what cgen_c_data wrote, to write equal data once */
+  int ndata, data_cap;
   bool device;        /* a device backend (CUDA): NAME_ERR_DEVICE and NAME_device_error */
   bool mutable_weights; /* the graph has training steps: the weights live in m->weights,
                            which the steps update (embedded arrays are copied there) */
@@ -98,7 +100,9 @@ int cgen_c_weights_end(CEmit *ce, FILE *weights);
 void cgen_blob_free(CEmit *ce);
 /* Constant data that the kernels read under `name` (a const T * expression): with
  * incbin, count values of dtype t appended to the blob at a 64-byte aligned offset and
- * `#define name` pointing there; else a static array of exact literals. */
+ * `#define name` pointing there; else a static array of exact literals.  Data equal to
+ * earlier data (the same B packed for each step of an unrolled RNN) is not written
+ * again: `#define name <the earlier name>`. */
 int cgen_c_data(CEmit *ce, const char *name, DType t, const void *vals, int64_t count, const char *comment);
 const char *cgen_weight_name(const Node *n, char *buf, size_t n_buf);
 uint64_t cgen_fnv1a(const unsigned char *p, size_t n, uint64_t h);

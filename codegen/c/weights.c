@@ -81,16 +81,55 @@ static int64_t blob_grow(CEmit *ce, size_t n) {
 
 void cgen_blob_free(CEmit *ce) {
   free(ce->blob);
+  free(ce->data);
   ce->blob = NULL, ce->blob_len = ce->blob_cap = 0;
+  ce->data = NULL, ce->ndata = ce->data_cap = 0;
+}
+
+/* One piece of cgen_c_data's: where its bytes are kept in ce->blob (with C arrays too,
+ * for the comparison) and the name it went out under. */
+struct CgenData {
+  uint64_t hash;
+  int64_t at;
+  size_t bytes;
+  DType t;
+  char name[48];
+};
+
+/* The earlier piece with these bytes, or NULL. */
+static const struct CgenData *data_find(const CEmit *ce, DType t, const void *vals, size_t bytes, uint64_t hash) {
+  for (int i = 0; i < ce->ndata; i++) {
+    const struct CgenData *d = &ce->data[i];
+    if (d->hash == hash && d->bytes == bytes && d->t == t && !memcmp(ce->blob + d->at, vals, bytes)) return d;
+  }
+  return NULL;
+}
+
+static int data_keep(CEmit *ce, const char *name, DType t, const void *vals, size_t bytes, uint64_t hash,
+                     int64_t *at) {
+  if (ce->ndata == ce->data_cap) {
+    int cap = ce->data_cap ? 2 * ce->data_cap : 16;
+    struct CgenData *d = realloc(ce->data, sizeof *d * (size_t)cap);
+    if (!d) return -1;
+    ce->data = d, ce->data_cap = cap;
+  }
+  if ((*at = blob_grow(ce, bytes)) < 0) return -1;
+  if (bytes) memcpy(ce->blob + *at, vals, bytes);
+  struct CgenData *d = &ce->data[ce->ndata++];
+  *d = (struct CgenData){.hash = hash, .at = *at, .bytes = bytes, .t = t};
+  snprintf(d->name, sizeof d->name, "%s", name);
+  return 0;
 }
 
 int cgen_c_data(CEmit *ce, const char *name, DType t, const void *vals, int64_t count, const char *comment) {
   size_t bytes = (size_t)count * (size_t)dtype_size(t);
+  uint64_t hash = cgen_fnv1a(vals, bytes, FNV_BASIS);
   cgen_printf(ce, "\n/* %s */\n", comment);
+  const struct CgenData *same = data_find(ce, t, vals, bytes, hash);
+  if (same) return cgen_printf(ce, "#define %s %s\n", name, same->name), 0;
+  int64_t at;
+  if (data_keep(ce, name, t, vals, bytes, hash, &at)) return dlc_errf(ce->e, "cgen: out of memory for the weights");
   if (!ce->incbin) return c_array(ce, name, t, vals, count), 0;
-  int64_t at = blob_grow(ce, bytes);
-  if (at < 0) return dlc_errf(ce->e, "cgen: out of memory for the weights");
-  if (bytes) memcpy(ce->blob + at, vals, bytes);
   cgen_printf(ce, "#define %s ((const %s *)(DLC_BLOB_DATA + %lld))\n", name, dtype_ctype(t), (long long)at);
   return 0;
 }
