@@ -30,24 +30,41 @@ const char *cgen_cpu_cflags(const char *name);
 void cgen_cpu_list(FILE *f);                         /* one line per target */
 bool cgen_cpu_runs_here(const CpuTarget *t);         /* code for t runs on this CPU */
 
+/* How embedded weights (and matmul's packed panels) enter the build. */
+typedef enum CgenWeightsAs {
+  CGEN_WEIGHTS_INCBIN,  /* bytes in a blob beside the code (model.bin), linked by the
+                           assembler's .incbin: gcc or clang on ELF (or Mach-O) */
+  CGEN_WEIGHTS_C_ARRAY, /* static arrays of exact C literals in the code: any C99 compiler,
+                           slow to compile for large models */
+} CgenWeightsAs;
+
 typedef struct CgenOptions {
   const char *name;         /* prefix of every public symbol: a C identifier */
   const char *header_name;  /* what model.c #includes, e.g. "model.h" */
-  int64_t embed_max_bytes;  /* weights up to this size are embedded as hex floats */
+  int64_t embed_max_bytes;  /* weights up to this size are embedded, else in a weights file */
   const CpuTarget *cpu;     /* the C backend's target; NULL: the host's */
+  CgenWeightsAs weights_as; /* how embedded weights are written */
+  const char *blob_name;    /* the blob's name in .incbin, found beside the code through
+                               -I (NULL: header_name with .bin for .h, "model.bin") */
 } CgenOptions;
 
 #define CGEN_EMBED_DEFAULT (16 << 20)
 
-/* Writes the C source, its header and, when the weights are larger than
- * embed_max_bytes, the weights file (else `weights` is untouched and may be NULL).
+/* Writes the C source, its header and, into `weights`, the data file when there is
+ * one: the weights file (cgen_c_needs_weights_file) or the blob that the code links
+ * (cgen_c_needs_blob); else `weights` is untouched and may be NULL.
  * 0, or -1 with e set. */
 int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, FILE *c,
            FILE *h, FILE *weights, DlcErr *e);
 /* The options both backends accept: name a C identifier, header_name safe in #include. */
 int cgen_check_options(const CgenOptions *o, DlcErr *e);
-/* Whether cgen_c would write a weights file for g under o. */
+/* Whether cgen_c would write a weights file for g under o: read by NAME_init at run time. */
 int cgen_c_needs_weights_file(const Graph *g, const Plan *p, const CgenOptions *o);
+/* Whether cgen_c would write a blob for g under o: embedded weights (and packed panels)
+ * that the code links with .incbin at build time, so needed when the .c is compiled. */
+int cgen_c_needs_blob(const Graph *g, const Plan *p, const CgenOptions *o);
+/* The blob's file name (o->blob_name, or the one derived from header_name) in buf. */
+const char *cgen_blob_name(const CgenOptions *o, char *buf, size_t n);
 
 /* ---- CUDA (codegen/cuda, docs/CUDA.md) ---- */
 

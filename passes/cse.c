@@ -2,18 +2,18 @@
  *
  * Needs: a verified graph.  Gives: a verified graph computing the same outputs in which
  * no two nodes are equal: the same op, dtype, shape, operands (after merging) and
- * attributes, or, for CONSTs of up to CSE_CONST_MAX elements, the same bytes.  The
- * later of two equal nodes is replaced by the earlier one; a CONST's name does not
- * matter (it is a literal), but INPUTs and PARAMs are never merged, since each is its
- * own buffer or trainable weight.  Ops are pure (no op reads state), so equal nodes
+ * attributes, or, for CONSTs, the same bytes, whatever their size: fold turns the
+ * same movement of a weight at each step of an unrolled RNN into a CONST of its own,
+ * which would otherwise be stored once per step.  The later of two equal nodes is
+ * replaced by the earlier one; a CONST's name does not matter (it is a literal), but
+ * INPUTs and PARAMs are never merged, since each is its own buffer or trainable
+ * weight.  Ops are pure (no op reads state), so equal nodes
  * compute equal values.  Nodes left without users are removed, so ids change.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "passes.h"
-
-enum { CSE_CONST_MAX = 64 };
 
 static uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * 1099511628211ull; }
 
@@ -23,12 +23,20 @@ static uint64_t mix_bytes(uint64_t h, const void *p, size_t n) {
   return h;
 }
 
+/* Eight bytes a step: a CONST's data may be megabytes. */
+static uint64_t mix_data(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  size_t i = 0;
+  for (uint64_t w; i + 8 <= n; i += 8) {
+    memcpy(&w, b + i, 8);
+    h = mix(h, w ^ (w >> 29));
+  }
+  return mix_bytes(h, b + i, n - i);
+}
+
 static size_t data_bytes(const Node *n) { return (size_t)(shape_numel(&n->shape) * dtype_size(n->dtype)); }
 
-static bool mergeable(const Node *n) {
-  if (n->op == OP_INPUT || n->op == OP_PARAM) return false;
-  return n->op != OP_CONST || shape_numel(&n->shape) <= CSE_CONST_MAX;
-}
+static bool mergeable(const Node *n) { return n->op != OP_INPUT && n->op != OP_PARAM; }
 
 static uint64_t node_hash(const Node *n) {
   uint64_t h = mix(mix(14695981039346656037ull, (uint64_t)n->op), (uint64_t)n->dtype);
@@ -39,7 +47,7 @@ static uint64_t node_hash(const Node *n) {
     h = mix(mix(h, (uint64_t)a->key), (uint64_t)a->i);
     if (a->kind == AK_INTS) h = mix_bytes(h, a->ints, sizeof(int64_t) * (size_t)a->n);
   }
-  return n->op == OP_CONST ? mix_bytes(h, n->data, data_bytes(n)) : h;
+  return n->op == OP_CONST ? mix_data(h, n->data, data_bytes(n)) : h;
 }
 
 static bool attr_eq(const Attr *a, const Attr *b) {

@@ -39,6 +39,7 @@ typedef struct CmdArgs {
   const char *out;       /* -o OUT.c */
   const char *name;      /* --name */
   int64_t embed_max;     /* --embed-max, else CGEN_EMBED_DEFAULT */
+  int weights_as;        /* --weights-as: a CgenWeightsAs */
   bool stats;            /* --stats */
   /* compile, run */
   bool cuda;             /* --target cuda (else c) */

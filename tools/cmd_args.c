@@ -205,6 +205,13 @@ static int set_limit(CmdArgs *a, const char *opt, const char *v) {
   return 0;
 }
 
+static int set_weights_as(CmdArgs *a, const char *opt, const char *v) {
+  if (!strcmp(v, "incbin")) a->weights_as = CGEN_WEIGHTS_INCBIN;
+  else if (!strcmp(v, "c-array")) a->weights_as = CGEN_WEIGHTS_C_ARRAY;
+  else return cmd_fail("%s '%s': expected incbin or c-array", opt, v);
+  return 0;
+}
+
 static int set_seed(CmdArgs *a, const char *opt, const char *v) {
   int64_t s;
   if (parse_int(v, 0, INT64_MAX, &s)) return cmd_fail("%s '%s': expected a non-negative integer", opt, v);
@@ -340,9 +347,11 @@ typedef struct CmdOpt {
 #define ALL (CMD_COMPILE | CMD_RUN | CMD_DUMP | CMD_BENCH | CMD_TRAIN)
 
 static const CmdOpt opts[] = {
-    {"-o", "OUT.c", CMD_COMPILE, set_out, "write OUT.c and OUT.h (and OUT.weights for large models)"},
+    {"-o", "OUT.c", CMD_COMPILE, set_out, "write OUT.c, OUT.h and OUT.bin (or OUT.weights for large models)"},
     {"--name", "N", CMD_COMPILE, set_name, "prefix of the generated symbols (default: the model's name)"},
     {"--embed-max", "BYTES", CMD_COMPILE, set_embed, "embed weights up to this size, else write OUT.weights"},
+    {"--weights-as", "incbin|c-array", CMD_COMPILE, set_weights_as,
+     "embedded weights as bytes in OUT.bin that OUT.c links (default; cc -I<its folder>) or as C arrays"},
     {"--list-ops", NULL, CMD_COMPILE, set_list_ops, "print the ONNX operators and core ops dlc supports"},
     {"--stats", NULL, CMD_COMPILE, set_stats, "print each pass with node counts, then kernels, arena and weight bytes"},
     {"--target", "c|cuda", CMD_COMPILE | CMD_RUN | CMD_BENCH | CMD_TRAIN, set_target, "generate C for the CPU (default) or CUDA for a GPU"},

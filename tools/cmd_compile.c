@@ -1,5 +1,5 @@
-/* cmd_compile.c — `dlc compile MODEL -o OUT.c`: OUT.c, OUT.h and, for large models,
- * OUT.weights.
+/* cmd_compile.c — `dlc compile MODEL -o OUT.c`: OUT.c, OUT.h and OUT.bin (the embedded
+ * weights, linked by OUT.c) or, for large models, OUT.weights (read at run time).
  *
  * Each file is written under a temporary name in its final folder and renamed into
  * place only when all of them are complete, so a failure never leaves a half-written
@@ -18,7 +18,7 @@
 #include "dlcrt.h"
 #include "passes.h"
 
-enum { OUT_C, OUT_H, OUT_W, OUT_COUNT };
+enum { OUT_C, OUT_H, OUT_W, OUT_B, OUT_COUNT };
 
 typedef struct OutFile {
   char path[4096]; /* final name */
@@ -57,7 +57,7 @@ static bool is_c_identifier(const char *s) {
   return true;
 }
 
-/* OUT.c -> OUT.h, OUT.weights */
+/* OUT.c -> OUT.h, OUT.weights, OUT.bin */
 static int out_paths(const char *out, OutFile *o) {
   size_t n = strlen(out);
   if (n < 3 || strcmp(out + n - 2, ".c") || out[n - 3] == '/' || n + 16 > sizeof o->path)
@@ -65,6 +65,7 @@ static int out_paths(const char *out, OutFile *o) {
   snprintf(o[OUT_C].path, sizeof o->path, "%s", out);
   snprintf(o[OUT_H].path, sizeof o->path, "%.*s.h", (int)(n - 2), out);
   snprintf(o[OUT_W].path, sizeof o->path, "%.*s.weights", (int)(n - 2), out);
+  snprintf(o[OUT_B].path, sizeof o->path, "%.*s.bin", (int)(n - 2), out);
   return 0;
 }
 
@@ -97,21 +98,21 @@ static void discard(OutFile *o) {
 /* Each file may be written: absent, or a regular file that is not an input (the model,
  * its external data).  Checked for all of them before any is renamed, so that OUT.h is
  * never replaced when OUT.c cannot be. */
-static int writable(const OutFile *o, bool weights, DlcErr *e) {
+static int writable(const OutFile *o, int data, DlcErr *e) {
   for (int i = 0; i < OUT_COUNT; i++) {
-    const char *why = i == OUT_W && !weights ? NULL : rt_output_check(o[i].path);
+    const char *why = (i == OUT_W || i == OUT_B) && i != data ? NULL : rt_output_check(o[i].path);
     if (why) return dlc_errf(e, "cannot write '%s': %s", o[i].path, why);
   }
   return 0;
 }
 
 /* The header and code are renamed last, so OUT.c never refers to a missing file. */
-static int commit(OutFile *o, bool weights, DlcErr *e) {
-  static const int order[] = {OUT_W, OUT_H, OUT_C};
-  if (writable(o, weights, e)) return -1;
-  for (int i = 0; i < 3; i++) {
+static int commit(OutFile *o, int data, DlcErr *e) {
+  static const int order[] = {OUT_W, OUT_B, OUT_H, OUT_C};
+  if (writable(o, data, e)) return -1;
+  for (int i = 0; i < 4; i++) {
     OutFile *f = &o[order[i]];
-    if (order[i] == OUT_W && !weights) continue;
+    if ((order[i] == OUT_W || order[i] == OUT_B) && order[i] != data) continue;
     if (rename(f->tmp, f->path)) return dlc_errf(e, "cannot write '%s': %s", f->path, strerror(errno));
     f->tmp[0] = 0;
   }
@@ -122,10 +123,10 @@ static int commit(OutFile *o, bool weights, DlcErr *e) {
 
 /* The code for the target: C, or CUDA (with --cuda-aot, its PTX for --cuda-arch). */
 static int emit(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *co,
-               const CmdArgs *a, OutFile *o, DlcErr *e) {
-  if (!a->cuda) return cgen_c(g, s, p, co, o[OUT_C].f, o[OUT_H].f, o[OUT_W].f, e);
+               const CmdArgs *a, OutFile *o, FILE *data, DlcErr *e) {
+  if (!a->cuda) return cgen_c(g, s, p, co, o[OUT_C].f, o[OUT_H].f, data, e);
   CudaOptions cu = {.aot_arch = a->cuda_aot ? (a->cuda_arch ? a->cuda_arch : "sm_80") : NULL};
-  return cgen_cuda(g, s, p, co, &cu, o[OUT_C].f, o[OUT_H].f, o[OUT_W].f, e);
+  return cgen_cuda(g, s, p, co, &cu, o[OUT_C].f, o[OUT_H].f, data, e);
 }
 
 static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile *o, DlcErr *e) {
@@ -137,16 +138,17 @@ static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile
   if (pass_pipeline(gp, &po, &s, &p, e) || plan_check(*gp, s, p, e)) return -1;
   Graph *g = *gp;
   bool weights = cgen_c_needs_weights_file(g, p, co);
-  int r = writable(o, weights, e);
+  int data = weights ? OUT_W : cgen_c_needs_blob(g, p, co) ? OUT_B : -1; /* the data file */
+  int r = writable(o, data, e);
   if (!r) r = open_tmp(&o[OUT_C], e);
   if (!r) r = open_tmp(&o[OUT_H], e);
-  if (!r && weights) r = open_tmp(&o[OUT_W], e);
-  if (!r) r = emit(g, s, p, co, a, o, e);
+  if (!r && data >= 0) r = open_tmp(&o[data], e);
+  if (!r) r = emit(g, s, p, co, a, o, data >= 0 ? o[data].f : NULL, e);
   for (int i = 0; i < OUT_COUNT; i++) r = close_tmp(&o[i], r, e);
-  if (!r) r = commit(o, weights, e);
+  if (!r) r = commit(o, data, e);
   if (!r && a->stats)
     printf("kernels %d, arena %lld bytes, weights %lld bytes%s\n", s->nk, (long long)p->arena_bytes,
-           (long long)p->weight_bytes, weights ? " (in a weights file)" : " (embedded)");
+           (long long)p->weight_bytes, weights ? " (in a weights file)" : data == OUT_B ? " (embedded, in OUT.bin)" : " (embedded)");
   return r;
 }
 
@@ -161,8 +163,10 @@ static int compile_model(const CmdArgs *a, OutFile *o) {
   char name[128];
   c_identifier(a->name ? a->name : g->name ? g->name : "model", name, sizeof name);
   const char *slash = strrchr(o[OUT_H].path, '/');
+  const char *bslash = strrchr(o[OUT_B].path, '/');
   CgenOptions co = {.name = name, .header_name = slash ? slash + 1 : o[OUT_H].path,
-                    .embed_max_bytes = a->embed_max, .cpu = cgen_cpu_resolve(a->cpu)};
+                    .embed_max_bytes = a->embed_max, .cpu = cgen_cpu_resolve(a->cpu),
+                    .weights_as = (CgenWeightsAs)a->weights_as, .blob_name = bslash ? bslash + 1 : o[OUT_B].path};
   if (!co.cpu) {
     ir_graph_free(g);
     return cmd_fail("DLC_CPU '%s': not a target CPU (dlc compile --cpu list)", getenv("DLC_CPU"));
@@ -198,9 +202,11 @@ int cmd_compile(int argc, char **argv) {
   a.load.train = a.train;
   if (a.help) {
     cmd_help("compile", CMD_COMPILE, "MODEL -o OUT.c [options]",
-             "Compile a model to C: OUT.c and OUT.h, and OUT.weights when the weights are\n"
-             "larger than --embed-max.  With --target cuda, OUT.c is host C that runs the\n"
-             "kernels on a GPU (build: cc OUT.c -ldlcrt -ldl; see docs/CUDA.md).");
+             "Compile a model to C: OUT.c and OUT.h, with the weights either in OUT.bin,\n"
+             "bytes that OUT.c links with .incbin (build it with -I<the folder of OUT.c>),\n"
+             "or, when larger than --embed-max, in OUT.weights, read by NAME_init at run\n"
+             "time.  With --target cuda, OUT.c is host C that runs the kernels on a GPU\n"
+             "(build: cc OUT.c -ldlcrt -ldl; see docs/CUDA.md).");
     return 0;
   }
   if (a.list_ops) return list_ops();

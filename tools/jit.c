@@ -2,7 +2,7 @@
  *
  * Needs: a verified graph, which it leaves as it is.  Runs the pass pipeline on a copy
  * (o->passes; by default -O0 without fusion), writes
- * model.c/model.h (and model.weights) into a fresh private folder, builds model.so with
+ * model.c/model.h (and model.bin or model.weights) into a fresh private folder, builds model.so with
  * $CC, dlopens it and initialises the model.  Everything on disk lives in that folder,
  * so concurrent builds (ctest -j) never meet.
  */
@@ -122,16 +122,18 @@ static Graph *optimise(const Graph *g, const JitOptions *o, Schedule **s, Plan *
 }
 
 /* Generates the code; *weights says whether model.weights was written. */
+/* The blob (model.bin) is found by .incbin in the folder where cc runs. */
 static int write_code(JitModel *m, const Graph *g, const Schedule *s, const Plan *p, int64_t embed_max,
-                      bool *weights, DlcErr *e) {
+                      CgenWeightsAs as, bool *weights, DlcErr *e) {
   CgenOptions co = {.name = JIT_NAME, .header_name = "model.h", .embed_max_bytes = embed_max,
-                    .cpu = cgen_cpu_resolve(m->cpu)};
+                    .cpu = cgen_cpu_resolve(m->cpu), .weights_as = as, .blob_name = "model.bin"};
   if (!co.cpu) return dlc_errf(e, "unknown target CPU '%s' (dlc --cpu list)", m->cpu ? m->cpu : getenv("DLC_CPU"));
   *weights = cgen_c_needs_weights_file(g, p, &co);
+  bool data = *weights || cgen_c_needs_blob(g, p, &co);
   FILE *c = open_out(m, "model.c", e), *h = c ? open_out(m, "model.h", e) : NULL;
-  FILE *w = h && *weights ? open_out(m, "model.weights", e) : NULL;
+  FILE *w = h && data ? open_out(m, *weights ? "model.weights" : "model.bin", e) : NULL;
   CudaOptions cu = {0};
-  int r = !c || !h || (*weights && !w) ? -1
+  int r = !c || !h || (data && !w) ? -1
           : m->cuda ? cgen_cuda(g, s, p, &co, &cu, c, h, w, e)
                     : cgen_c(g, s, p, &co, c, h, w, e);
   r = close_out(c, r, e);
@@ -300,7 +302,7 @@ static int build(JitModel *m, const Graph *g, const Schedule *s, const Plan *p, 
                  DlcErr *e) {
   int64_t embed = o && o->embed_max_bytes ? o->embed_max_bytes : CGEN_EMBED_DEFAULT;
   bool weights = false;
-  if (write_code(m, g, s, p, embed, &weights, e)) return -1;
+  if (write_code(m, g, s, p, embed, o ? o->weights_as : CGEN_WEIGHTS_INCBIN, &weights, e)) return -1;
   if (compile(m, o ? o->cflags : NULL, e) || load(m, weights, g->nstep > 0, e)) return -1;
   if (!m->keep) remove_dir(m); /* loaded: nothing is left to leave behind, whatever ends the process */
   return 0;

@@ -1,12 +1,14 @@
 /* jit.h — build generated C into a shared object, load it, run it.
  *
  * What `dlc run`, `dlc bench` and the end-to-end tests share: a copy of the graph goes
- * through the pass pipeline (passes.h), cgen_c writes model.c/model.h (and model.weights
- * when large) into a fresh private temporary folder, $CC (else cc) builds a shared
+ * through the pass pipeline (passes.h), cgen_c writes model.c/model.h (and model.bin, the
+ * embedded weights that model.c links, or model.weights when large) into a fresh private
+ * temporary folder, $CC (else cc) builds a shared
  * object from them, and dlopen loads it. */
 #ifndef DLC_JIT_H
 #define DLC_JIT_H
 
+#include "cgen.h"
 #include "ir.h"
 #include "passes.h"
 
@@ -16,6 +18,7 @@ typedef struct JitOptions {
   const char *cflags;      /* compiler flags, e.g. "-O3"; NULL: "-O2" (the target's -march follows) */
   const char *cpu;         /* the target CPU (dlc --cpu); NULL: $DLC_CPU, else the host's */
   int64_t embed_max_bytes; /* as CgenOptions; 0: CGEN_EMBED_DEFAULT */
+  CgenWeightsAs weights_as; /* as CgenOptions: a blob linked by .incbin (model.bin), or C arrays */
   bool keep;               /* keep the temporary folder (its path in jit_dir) */
   bool cuda;               /* generate CUDA (cgen_cuda) and link libdlcrt's loader; run on the GPU */
   const PassOptions *passes; /* NULL: -O0 without fusion, the graph exactly as given */

@@ -159,6 +159,7 @@ static void emit_init(CEmit *ce) {
   cgen_line(ce, 1, "*mp = NULL;");
   cgen_line(ce, 1, "if (!(DLC_CPU_OK())) return %s_ERR_CPU;", u);
   cgen_line(ce, 1, "if (%sweights) return %s_ERR_WEIGHTS_ARG;", ce->embedded ? "" : "!", u);
+  if (ce->incbin) cgen_line(ce, 1, "if (dlc_blob_check()) return %s_ERR_WEIGHTS_BAD;", u);
   cgen_line(ce, 1, "m = (%s *)calloc(1, sizeof *m);", nm);
   cgen_line(ce, 1, "if (!m) return %s_ERR_NOMEM;", u);
   cgen_line(ce, 1, "m->arena_block = malloc((size_t)%s_ARENA_BYTES + 64);", u);
@@ -198,7 +199,7 @@ static void emit_strerror(CEmit *ce) {
       {"OK", "ok"},
       {"ERR_NOMEM", "out of memory"},
       {"ERR_WEIGHTS_OPEN", "the weights file is missing or unreadable"},
-      {"ERR_WEIGHTS_BAD", "the weights file has the wrong size, format or hash"},
+      {"ERR_WEIGHTS_BAD", "the weights file (or the linked blob) has the wrong size, format or hash"},
       {"ERR_WEIGHTS_ARG", "a weights file was given for embedded weights, or none for a model "
                           "that needs one"},
       {"ERR_INDEX", "a gather index is out of range"},

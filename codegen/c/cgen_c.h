@@ -24,7 +24,13 @@ typedef struct CEmit {
   const CgenOptions *o;
   FILE *f;            /* where text goes: the .c, or the header while it is written */
   DlcErr *e;
-  bool embedded;      /* weights as static arrays; else read from a file by NAME_init */
+  bool embedded;      /* weights in the code (a linked blob or static arrays); else read
+                         from a file by NAME_init */
+  bool incbin;        /* embedded as a blob linked by .incbin (below); else C arrays */
+  unsigned char *blob; /* with incbin, the data: the weight block, then packed panels */
+  size_t blob_len, blob_cap; /* bytes used (a multiple of 64) and allocated */
+  struct CgenData *data; /* what cgen_c_data wrote, to write equal data once */
+  int ndata, data_cap;
   bool device;        /* a device backend (CUDA): NAME_ERR_DEVICE and NAME_device_error */
   bool mutable_weights; /* the graph has training steps: the weights live in m->weights,
                            which the steps update (embedded arrays are copied there) */
@@ -91,7 +97,16 @@ const char *cgen_io_name(const CEmit *ce, int which, bool output);
 void cgen_param_name(const CEmit *ce, int which, bool output, char *buf, size_t n);
 void cgen_typed_params(CEmit *ce); /* ", const float *x, float *y" */
 void cgen_c_prelude(CEmit *ce);                 /* prelude.c: includes, helpers */
-int cgen_c_weights(CEmit *ce, FILE *weights);   /* weights.c: arrays or the file */
+int cgen_c_weights(CEmit *ce, FILE *weights);   /* weights.c: blob, arrays or the file */
+/* After the kernels: the blob file into `weights`, its .incbin and dlc_blob_check. */
+int cgen_c_weights_end(CEmit *ce, FILE *weights);
+void cgen_blob_free(CEmit *ce);
+/* Constant data that the kernels read under `name` (a const T * expression): with
+ * incbin, count values of dtype t appended to the blob at a 64-byte aligned offset and
+ * `#define name` pointing there; else a static array of exact literals.  Data equal to
+ * earlier data (the same B packed for each step of an unrolled RNN) is not written
+ * again: `#define name <the earlier name>`. */
+int cgen_c_data(CEmit *ce, const char *name, DType t, const void *vals, int64_t count, const char *comment);
 const char *cgen_weight_name(const Node *n, char *buf, size_t n_buf);
 uint64_t cgen_fnv1a(const unsigned char *p, size_t n, uint64_t h);
 int cgen_c_kernels(CEmit *ce);                  /* kernel.c: one function per kernel */
@@ -158,8 +173,9 @@ void cgen_param_io(CEmit *ce);
 /* Copies the embedded weights into m->weights and makes the outputs' scratch:
  * `static int dlc_train_init(NAME *m)`, emitted before NAME_init. */
 void cgen_c_train_init(CEmit *ce);
-/* Whether a training model embeds node n's values as an array, which dlc_train_init
- * copies into m->weights: every PARAM and CONST but those of zeros (calloc's). */
+/* Whether a training model embeds node n's values as a C array, which dlc_train_init
+ * copies into m->weights: every PARAM and CONST but those of zeros (calloc's).  A blob
+ * (incbin) is copied whole instead. */
 bool cgen_train_embeds(const CEmit *ce, const Node *n);
 
 /* ---- kernel emitters ------------------------------------------------------------ */

@@ -3,11 +3,13 @@
  * Needs: a graph, its kernel schedule and its memory plan (passes/passes.h); reads
  * nothing else and changes nothing.  Gives: a header that is the model's whole
  * interface, a C99 file that compiles warning-free under -Wall -Wextra -pedantic with
- * gcc and clang, and, for large weights, a weights file.  The same input always gives
+ * gcc and clang, and a data file: for large weights a weights file, else the blob of
+ * the embedded weights and packed panels that the code links (weights.c).  The same input always gives
  * the same bytes.
  *
  * The .c reads top to bottom as: prelude (prelude.c), weights (weights.c), one
- * function per kernel (kernel.c and the family emitters), entry points (api.c). */
+ * function per kernel (kernel.c and the family emitters), the blob's .incbin and
+ * check (weights.c), entry points (api.c). */
 #include <ctype.h>
 #include <string.h>
 
@@ -16,6 +18,19 @@
 int cgen_c_needs_weights_file(const Graph *g, const Plan *p, const CgenOptions *o) {
   (void)g;
   return p->weight_bytes > o->embed_max_bytes;
+}
+
+int cgen_c_needs_blob(const Graph *g, const Plan *p, const CgenOptions *o) {
+  return !cgen_c_needs_weights_file(g, p, o) && o->weights_as == CGEN_WEIGHTS_INCBIN && p->weight_bytes > 0;
+}
+
+const char *cgen_blob_name(const CgenOptions *o, char *buf, size_t n) {
+  const char *h = o->header_name ? o->header_name : "model.h";
+  size_t k = strlen(h);
+  if (o->blob_name) snprintf(buf, n, "%s", o->blob_name);
+  else if (k > 2 && !strcmp(h + k - 2, ".h")) snprintf(buf, n, "%.*s.bin", (int)(k - 2), h);
+  else snprintf(buf, n, "%s.bin", h);
+  return buf;
 }
 
 static bool is_ident(const char *s) {
@@ -41,6 +56,12 @@ int cgen_check_options(const CgenOptions *o, DlcErr *e) {
   if (!is_include_name(o->header_name))
     return dlc_errf(e, "cgen: header name '%s' cannot be #included (quotes, backslashes, '?' and "
                     "control characters are refused)", o->header_name ? o->header_name : "");
+  char blob[300];
+  if (o->blob_name && (!is_include_name(o->blob_name) || strlen(o->blob_name) > 250))
+    return dlc_errf(e, "cgen: blob name '%s' cannot be named in .incbin (quotes, backslashes, '?' and "
+                    "control characters are refused; 250 characters at most)", o->blob_name);
+  if (!o->blob_name && strlen(cgen_blob_name(o, blob, sizeof blob)) > 250)
+    return dlc_errf(e, "cgen: header name '%s' is too long", o->header_name);
   return 0;
 }
 
@@ -48,7 +69,8 @@ int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *
            FILE *h, FILE *weights, DlcErr *e) {
   if (cgen_check_options(o, e)) return -1;
   CEmit ce = {.g = g, .s = s, .p = p, .o = o, .f = h, .e = e,
-              .embedded = !cgen_c_needs_weights_file(g, p, o), .mutable_weights = g->nstep > 0};
+              .embedded = !cgen_c_needs_weights_file(g, p, o), .mutable_weights = g->nstep > 0,
+              .incbin = cgen_c_needs_blob(g, p, o)};
   cgen_ident(o->name, true, ce.uname, sizeof ce.uname);
   ce.cpu = o->cpu ? o->cpu : cgen_cpu_native();
   ce.scratch_at = (p->arena_bytes + 63) / 64 * 64;
@@ -57,7 +79,9 @@ int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *
   ce.f = c;
   cgen_c_prelude(&ce);
   cgen_c_threads(&ce);
-  if (cgen_c_weights(&ce, weights) || cgen_c_kernels(&ce)) return -1;
+  int r = cgen_c_weights(&ce, weights) || cgen_c_kernels(&ce) || cgen_c_weights_end(&ce, weights) ? -1 : 0;
+  cgen_blob_free(&ce);
+  if (r) return -1;
   cgen_c_api(&ce);
   cgen_c_threads_api(&ce);
   if (ce.mutable_weights) cgen_c_train(&ce);

@@ -87,7 +87,7 @@ static void status_codes(CEmit *ce) {
   cgen_printf(ce, "enum {\n  %s_OK = 0,\n", u);
   cgen_printf(ce, "  %s_ERR_NOMEM = 1,        /* out of memory */\n", u);
   cgen_printf(ce, "  %s_ERR_WEIGHTS_OPEN = 2, /* the weights file is missing or unreadable */\n", u);
-  cgen_printf(ce, "  %s_ERR_WEIGHTS_BAD = 3,  /* the weights file has the wrong size, format or hash */\n", u);
+  cgen_printf(ce, "  %s_ERR_WEIGHTS_BAD = 3,  /* the weights file (or linked blob) has the wrong size, format or hash */\n", u);
   cgen_printf(ce, "  %s_ERR_WEIGHTS_ARG = 4,  /* a weights file given when embedded, or none when not */\n", u);
   cgen_printf(ce, "  %s_ERR_INDEX = 5,        /* a gather index is out of range */\n", u);
   if (!ce->device)

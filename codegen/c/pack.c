@@ -1,14 +1,17 @@
 /* pack.c — matmul weights in panel order, baked in when the model is compiled.
  *
- * A matmul whose B is a weight embedded in the code (a static const array: its values
- * never change) reads a second copy of it laid out as the tiles read it: for each
- * matrix of B's batch, for each panel of NR columns, K rows of NR values, the last
- * panel padded with zeros.  A tile then walks its panel with unit stride, whatever
- * trans_b was.  Weights read from a file at init are packed per panel while the
- * kernel runs instead (matmul.c).
+ * A matmul whose B is a weight embedded in the code (its values never change) reads a
+ * second copy of it laid out as the tiles read it: for each matrix of B's batch, for
+ * each panel of NR columns, K rows of NR values, the last panel padded with zeros.  A
+ * tile then walks its panel with unit stride, whatever trans_b was.  pack_b_fill alone
+ * knows that layout; the copy goes through the weights' writer (cgen_c_data: into the
+ * blob, or a C array).  A B in a weights file is packed the same way by NAME_init,
+ * once, after the weight block (pack_b_at_init); other B's are copied a panel at a
+ * time while the kernel runs (matmul.c).
  *
  * Also what the tile kernels need at file scope before their function. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tile.h"
@@ -53,23 +56,51 @@ bool pack_b_wanted(const CEmit *ce, const Node *mm) {
 
 void pack_b_name(const Node *mm, char *buf, size_t n) { snprintf(buf, n, "dlc_pk%d", mm->id); }
 
-/* B's value at (batch matrix m, row k, column j) in the product's orientation. */
-static double b_at(const Node *b, bool tb, int64_t m, int64_t k, int64_t j) {
-  int64_t r = b->shape.d[b->shape.rank - 2], c = b->shape.d[b->shape.rank - 1];
-  int64_t at = m * r * c + (tb ? j * c + k : k * c + j);
-  return dtype_load(b->dtype, b->data, at);
+/* The panel layout, here alone: B's dims in the product's orientation. */
+typedef struct PackDims {
+  int64_t mats, k, n, np; /* batch matrices, rows (K), columns (N), panels of nr */
+  int nr;
+} PackDims;
+
+static PackDims pack_dims(const CEmit *ce, const Node *mm) {
+  const Node *b = cgen_in(ce, mm, 1);
+  bool tb = node_int(mm, A_TRANS_B);
+  int64_t rows = b->shape.d[b->shape.rank - 2], cols = b->shape.d[b->shape.rank - 1];
+  PackDims d = {.k = tb ? cols : rows, .n = tb ? rows : cols, .nr = cgen_tile_nr(ce, mm->dtype)};
+  d.np = (d.n + d.nr - 1) / d.nr;
+  d.mats = shape_numel(&b->shape) / (rows * cols > 0 ? rows * cols : 1);
+  return d;
+}
+
+int64_t pack_b_count(const CEmit *ce, const Node *mm) {
+  PackDims d = pack_dims(ce, mm);
+  return d.mats * d.np * d.k * d.nr;
+}
+
+void pack_b_fill(const CEmit *ce, const Node *mm, void *dst) {
+  const Node *b = cgen_in(ce, mm, 1);
+  DLC_ASSERT(b->dtype == mm->dtype);
+  bool tb = node_int(mm, A_TRANS_B);
+  PackDims d = pack_dims(ce, mm);
+  size_t es = (size_t)dtype_size(mm->dtype);
+  int64_t c = b->shape.d[b->shape.rank - 1], r = b->shape.d[b->shape.rank - 2];
+  const unsigned char *src = b->data;
+  unsigned char *out = dst;
+  memset(dst, 0, (size_t)pack_b_count(ce, mm) * es); /* the last panel's padding */
+  int64_t at = 0;
+  for (int64_t m = 0; m < d.mats; m++)
+    for (int64_t p = 0; p < d.np; p++)
+      for (int64_t kk = 0; kk < d.k; kk++)
+        for (int64_t j = 0; j < d.nr; j++, at++) {
+          int64_t col = p * d.nr + j;
+          if (col < d.n) memcpy(out + at * es, src + (m * r * c + (tb ? col * c + kk : kk * c + col)) * es, es);
+        }
 }
 
 /* ---- packed in NAME_init, from a weights file ---- */
 
 static int64_t packed_bytes(const CEmit *ce, const Node *mm) {
-  const Node *b = cgen_in(ce, mm, 1);
-  bool tb = node_int(mm, A_TRANS_B);
-  int nr = cgen_tile_nr(ce, mm->dtype);
-  int64_t rows = b->shape.d[b->shape.rank - 2], cols = b->shape.d[b->shape.rank - 1];
-  int64_t k = tb ? cols : rows, n = tb ? rows : cols, np = (n + nr - 1) / nr;
-  int64_t mats = shape_numel(&b->shape) / (rows * cols > 0 ? rows * cols : 1);
-  return (mats * np * k * nr * dtype_size(mm->dtype) + 63) / 64 * 64;
+  return (pack_b_count(ce, mm) * dtype_size(mm->dtype) + 63) / 64 * 64;
 }
 
 /* Where weight b's panels start after the weight block; the total when b is -1. */
@@ -98,10 +129,10 @@ void pack_b_init_code(CEmit *ce) {
     if (!mm) continue;
     const Node *b = ce->g->nodes[i];
     bool tb = node_int(mm, A_TRANS_B);
-    int nr = cgen_tile_nr(ce, mm->dtype);
-    int64_t rows = b->shape.d[b->shape.rank - 2], cols = b->shape.d[b->shape.rank - 1];
-    int64_t k = tb ? cols : rows, n = tb ? rows : cols, np = (n + nr - 1) / nr;
-    int64_t mats = shape_numel(&b->shape) / (rows * cols > 0 ? rows * cols : 1);
+    PackDims d = pack_dims(ce, mm);
+    int nr = d.nr;
+    int64_t cols = b->shape.d[b->shape.rank - 1], rows = b->shape.d[b->shape.rank - 2];
+    int64_t k = d.k, n = d.n, np = d.np, mats = d.mats;
     const char *t = cgen_ctype(mm);
     cgen_line(ce, 1, "{ /* %%%d in panels: [%" PRId64 "][%" PRId64 "][%" PRId64 "][%d] */", b->id, mats, np, k, nr);
     cgen_line(ce, 2, "const %s *src = (const %s *)(m->weights + %lld);", t, t, (long long)ce->p->loc[b->id].offset);
@@ -125,29 +156,18 @@ void pack_b_init_code(CEmit *ce) {
 }
 
 int pack_b_emit(CEmit *ce, const Node *mm) {
-  const Node *b = cgen_in(ce, mm, 1);
-  bool tb = node_int(mm, A_TRANS_B);
-  int nr = cgen_tile_nr(ce, mm->dtype);
-  int64_t rows = b->shape.d[b->shape.rank - 2], cols = b->shape.d[b->shape.rank - 1];
-  int64_t k = tb ? cols : rows, n = tb ? rows : cols, np = (n + nr - 1) / nr;
-  int64_t mats = shape_numel(&b->shape) / (rows * cols > 0 ? rows * cols : 1);
-  char name[32], lit[64];
+  PackDims d = pack_dims(ce, mm);
+  int64_t count = pack_b_count(ce, mm);
+  void *buf = malloc((size_t)(count ? count : 1) * (size_t)dtype_size(mm->dtype));
+  if (!buf) return dlc_errf(ce->e, "cgen: out of memory for the packed B of %%%d", mm->id);
+  pack_b_fill(ce, mm, buf);
+  char name[32], comment[160];
   pack_b_name(mm, name, sizeof name);
-  cgen_printf(ce, "\n/* %%%d's B in panels: [%" PRId64 "][%" PRId64 "][%" PRId64 "][%d] */\n", mm->id,
-              mats, np, k, nr);
-  cgen_printf(ce, "static const %s %s[%" PRId64 "] = {", cgen_ctype(mm), name, mats * np * k * nr);
-  int64_t at = 0;
-  for (int64_t m = 0; m < mats; m++)
-    for (int64_t p = 0; p < np; p++)
-      for (int64_t kk = 0; kk < k; kk++)
-        for (int64_t j = 0; j < nr; j++, at++) {
-          int64_t col = p * nr + j;
-          if (col < n) cgen_literal(mm->dtype, b_at(b, tb, m, kk, col), lit, sizeof lit);
-          else snprintf(lit, sizeof lit, "0");
-          cgen_printf(ce, "%s%s,", at % 8 ? " " : "\n  ", lit);
-        }
-  cgen_printf(ce, "\n};\n");
-  return 0;
+  snprintf(comment, sizeof comment, "%%%d's B in panels: [%" PRId64 "][%" PRId64 "][%" PRId64 "][%d]", mm->id,
+           d.mats, d.np, d.k, d.nr);
+  int r = cgen_c_data(ce, name, mm->dtype, buf, count, comment);
+  free(buf);
+  return r;
 }
 
 static bool has_tiled(const CEmit *ce, const Kernel *k) {

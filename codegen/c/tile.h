@@ -84,7 +84,7 @@ void tile_prelude(CEmit *ce);
 bool pack_b_constant(const CEmit *ce, const Node *mm);
 /* Constant, and a product with something to compute: the kernel reads pack_b_name. */
 bool pack_b_wanted(const CEmit *ce, const Node *mm);
-/* The static array name of matmul n's packed B. */
+/* The name (a const T * expression) of matmul n's packed B. */
 void pack_b_name(const Node *mm, char *buf, size_t n);
 /* A B in a weights file that only this matmul reads: packed by NAME_init after the
  * weight block (DLC_PACKED_AT), and the kernel's B argument is the packed copy. */
@@ -92,7 +92,12 @@ bool pack_b_at_init(const CEmit *ce, const Node *mm);
 int64_t pack_b_init_offset(const CEmit *ce, const Node *mm); /* mm NULL: the total bytes */
 void pack_b_init_expr(const CEmit *ce, const Node *mm, char *buf, size_t n); /* in NAME_run */
 void pack_b_init_code(CEmit *ce); /* static void dlc_pack_weights(NAME *m) */
-/* Emits the packed copy of a constant B: per batch matrix of B, per panel, [K][NR]. */
+/* The packed copy of a constant B: per batch matrix of B, per panel, [K][NR] values of
+ * the matmul's dtype, the last panel padded with zeros.  pack_b_count values; fill
+ * writes them (bit-exact copies of B's) into dst. */
+int64_t pack_b_count(const CEmit *ce, const Node *mm);
+void pack_b_fill(const CEmit *ce, const Node *mm, void *dst);
+/* Writes it through cgen_c_data under pack_b_name. */
 int pack_b_emit(CEmit *ce, const Node *mm);
 
 

@@ -27,7 +27,7 @@ static bool is_weight(const CEmit *ce, const Node *n) {
 }
 
 bool cgen_train_embeds(const CEmit *ce, const Node *n) {
-  return ce->embedded && is_weight(ce, n) && !all_zero(n) && shape_numel(&n->shape) > 0;
+  return ce->embedded && !ce->incbin && is_weight(ce, n) && !all_zero(n) && shape_numel(&n->shape) > 0;
 }
 
 void cgen_c_train_init(CEmit *ce) {
@@ -43,7 +43,8 @@ void cgen_c_train_init(CEmit *ce) {
     cgen_line(ce, 1, "m->weight_block = calloc((size_t)%s_WEIGHT_BYTES + 64, 1);", u);
     cgen_line(ce, 1, "if (!m->weight_block) return %s_ERR_NOMEM;", u);
     cgen_line(ce, 1, "m->weights = dlc_align64(m->weight_block);");
-    for (int i = 0; i < ce->g->n; i++) {
+    if (ce->incbin) cgen_line(ce, 1, "memcpy(m->weights, DLC_BLOB_DATA, (size_t)%s_WEIGHT_BYTES);", u);
+    for (int i = 0; !ce->incbin && i < ce->g->n; i++) {
       const Node *n = ce->g->nodes[i];
       char w[32];
       if (cgen_train_embeds(ce, n))

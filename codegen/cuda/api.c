@@ -164,10 +164,13 @@ static void emit_alloc(CuEmit *ce) {
 static void emit_upload_embedded(CuEmit *ce) {
   CEmit *c = &ce->c;
   cgen_printf(c, "\nstatic int dlc_upload_weights(%s *m) {\n", c->o->name);
-  if (c->mutable_weights)
+  if (c->incbin) /* the whole block, the blob's data, at once */
+    cgen_line(c, 1, "if (rt_cuda_upload(m->cu, m->weights, DLC_BLOB_DATA, (size_t)%s_WEIGHT_BYTES)) return %s_ERR_DEVICE;",
+              c->uname, c->uname);
+  else if (c->mutable_weights)
     cgen_line(c, 1, "if (rt_cuda_memset(m->cu, m->weights, 0, %s_WEIGHT_BYTES)) return %s_ERR_DEVICE;", c->uname,
               c->uname);
-  for (int i = 0; i < c->g->n; i++) {
+  for (int i = 0; !c->incbin && i < c->g->n; i++) {
     const Node *n = c->g->nodes[i];
     char w[32];
     bool embeds = c->mutable_weights ? cgen_train_embeds(c, n)
@@ -217,6 +220,7 @@ static void emit_init(CuEmit *ce) {
   cgen_line(c, 1, "int st;");
   cgen_line(c, 1, "*mp = NULL;");
   cgen_line(c, 1, "if (%sweights) return %s_ERR_WEIGHTS_ARG;", c->embedded ? "" : "!", u);
+  if (c->incbin) cgen_line(c, 1, "if (dlc_blob_check()) return %s_ERR_WEIGHTS_BAD;", u);
   cgen_line(c, 1, "m = (%s *)calloc(1, sizeof *m);", nm);
   cgen_line(c, 1, "if (!m) return %s_ERR_NOMEM;", u);
   if (c->mutable_weights) {
@@ -254,7 +258,7 @@ static void emit_strerror(CuEmit *ce) {
       {"OK", "ok"},
       {"ERR_NOMEM", "out of memory"},
       {"ERR_WEIGHTS_OPEN", "the weights file is missing or unreadable"},
-      {"ERR_WEIGHTS_BAD", "the weights file has the wrong size, format or hash"},
+      {"ERR_WEIGHTS_BAD", "the weights file (or the linked blob) has the wrong size, format or hash"},
       {"ERR_WEIGHTS_ARG", "a weights file was given for embedded weights, or none for a model "
                           "that needs one"},
       {"ERR_INDEX", "a gather index is out of range"},

@@ -22,7 +22,8 @@ static int emitter_init(CuEmit *ce, const Graph *g, const Schedule *s, const Pla
   static const CudaOptions none = {0};
   memset(ce, 0, sizeof *ce);
   ce->c = (CEmit){.g = g, .s = s, .p = p, .o = o, .e = e, .device = true,
-                  .embedded = !cgen_c_needs_weights_file(g, p, o), .mutable_weights = g->nstep > 0};
+                  .embedded = !cgen_c_needs_weights_file(g, p, o), .mutable_weights = g->nstep > 0,
+                  .incbin = cgen_c_needs_blob(g, p, o)};
   ce->opt = cu ? cu : &none;
   ce->it = "int";
   cgen_ident(o->name, true, ce->c.uname, sizeof ce->c.uname);
@@ -88,7 +89,8 @@ int cgen_cuda(const Graph *g, const Schedule *s, const Plan *p, const CgenOption
   if (!r) {
     ce.c.f = c;
     cuda_host_prelude(&ce, text);
-    r = cgen_c_weights(&ce.c, weights);
+    r = cgen_c_weights(&ce.c, weights) || cgen_c_weights_end(&ce.c, weights) ? -1 : 0;
+    cgen_blob_free(&ce.c);
   }
   if (!r) cuda_host_api(&ce);
   if (!r && g->nstep) cuda_train(&ce);

@@ -62,8 +62,8 @@ static inline void cg_compare(const Graph *g, int j, const void *typed, const do
 
 /* Removes a folder the jit was told to keep. */
 static inline void cg_remove_dir(const char *dir) {
-  static const char *const files[] = {"model.c", "model.h", "model.weights", "model.so",
-                                      "cc.log", "bad.weights", "clang.log"};
+  static const char *const files[] = {"model.c", "model.h", "model.weights", "model.bin", "model.so",
+                                      "cc.log", "bad.weights", "bad.bin", "bad.so", "clang.log"};
   char p[4096];
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     if (snprintf(p, sizeof p, "%s/%s", dir, files[i]) < (int)sizeof p) unlink(p);

@@ -1,5 +1,6 @@
 /* test_cgen_files.c — what the C backend promises beyond each op's values: the
- * weights file and its checks, byte-identical output for the same graph, the header's
+ * weights file and its checks, the linked blob (.incbin) and its check, C arrays that
+ * compute the same bits, byte-identical output for the same graph, the header's
  * interface, names C cannot spell, and gather's index check at run time. */
 #include <dlfcn.h>
 
@@ -110,6 +111,97 @@ static void embedded_refuses_file(void) {
   ir_graph_free(g);
 }
 
+/* ---- the blob ---- */
+
+/* Rebuilds the kept model.c against `blob` (NAME_WEIGHTS_BIN) into bad.so: its init status. */
+static int status_with_blob(const char *dir, const char *blob) {
+  char cmd[9000], so_path[4200];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && ${CC:-cc} -shared -fPIC -std=c99 -O1 "
+           "-DDLC_JIT_MODEL_WEIGHTS_BIN='\"%s\"' model.c -o bad.so -lm >cc.log 2>&1",
+           dir, blob);
+  if (system(cmd)) return -1;
+  snprintf(so_path, sizeof so_path, "%s/bad.so", dir);
+  void *so = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
+  int st = so ? init_status(so, NULL) : -1;
+  if (so) dlclose(so);
+  return st;
+}
+
+static void run_network(JitModel *m, float *y0, int64_t *y1) {
+  float x[32];
+  for (int i = 0; i < 32; i++) x[i] = (float)(i % 7) - 3.0f;
+  const void *in[1] = {x};
+  void *out[2] = {y0, y1};
+  DlcErr e = {{0}};
+  CHECK(jit_run(m, in, out, &e) == 0);
+}
+
+/* The default: model.c names no weight and links model.bin, which init checks; C arrays
+ * give the same bits. */
+static void blob(void) {
+  Graph *g = network();
+  cg_check(g, "blob", F, I, 22);
+  DlcErr e = {{0}};
+  JitOptions o = {.cflags = CGEN_STRICT, .keep = true};
+  JitOptions arrays = {.cflags = CGEN_STRICT, .weights_as = CGEN_WEIGHTS_C_ARRAY, .keep = true};
+  PassOptions po = pass_options(2); /* the matmul's B packed into the blob */
+  o.passes = arrays.passes = &po;
+  JitModel *m = jit_build(g, &o, &e), *a = m ? jit_build(g, &arrays, &e) : NULL;
+  CHECK(m && a);
+  if (!m || !a) {
+    fprintf(stderr, "blob: %s\n", e.msg);
+    jit_free(m);
+    ir_graph_free(g);
+    return;
+  }
+  float y0[64], y0a[64];
+  int64_t y1[3], y1a[3];
+  run_network(m, y0, y1), run_network(a, y0a, y1a);
+  CHECK(!memcmp(y0, y0a, sizeof y0) && !memcmp(y1, y1a, sizeof y1));
+  char dir[4096], adir[4096], path[4200], good[4200], bad[4200];
+  snprintf(dir, sizeof dir, "%s", jit_dir(m));
+  snprintf(adir, sizeof adir, "%s", jit_dir(a));
+  snprintf(path, sizeof path, "%s/model.bin", adir);
+  CHECK(access(path, F_OK) != 0); /* C arrays: no blob */
+  snprintf(good, sizeof good, "%s/model.bin", dir);
+  snprintf(bad, sizeof bad, "%s/bad.bin", dir);
+  CHECK(status_with_blob(dir, "model.bin") == 0);
+  copy_bad(good, bad, 20, -1);       /* the hash: another model's blob, or a stale one */
+  CHECK(status_with_blob(dir, "bad.bin") == 3);
+  copy_bad(good, bad, 2, -1);        /* the magic */
+  CHECK(status_with_blob(dir, "bad.bin") == 3);
+  copy_bad(good, bad, 9, -1);        /* the byte count */
+  CHECK(status_with_blob(dir, "bad.bin") == 3);
+  copy_bad(good, bad, -1, 200);      /* truncated */
+  CHECK(status_with_blob(dir, "bad.bin") == 3);
+  jit_free(m), jit_free(a);
+  cg_remove_dir(dir), cg_remove_dir(adir);
+  ir_graph_free(g);
+}
+
+/* However many weights, the .c holds the kernels alone. */
+static void small_code(void) {
+  Graph *g = ir_graph_new("big");
+  int x = ir_input(g, "x", DT_F32, SHP(2, 512));
+  int w = ir_param(g, "w", DT_F32, SHP(512, 512), (Init){.kind = INIT_XAVIER, .seed = 3}); /* 1 MiB */
+  cg_out(g, ir_matmul(g, x, w, false, false));
+  Schedule *s = pass_schedule(g);
+  Plan *p = pass_plan(g, s);
+  char *c = NULL, *h = NULL, *d = NULL;
+  size_t nc = 0, nh = 0, nd = 0;
+  CgenOptions o = {.name = "big", .header_name = "big.h", .embed_max_bytes = CGEN_EMBED_DEFAULT};
+  FILE *fc = open_memstream(&c, &nc), *fh = open_memstream(&h, &nh), *fd = open_memstream(&d, &nd);
+  DlcErr e;
+  CHECK(cgen_c_needs_blob(g, p, &o) && cgen_c(g, s, p, &o, fc, fh, fd, &e) == 0);
+  fclose(fc), fclose(fh), fclose(fd);
+  CHECK(nc < 32 << 10 && nd >= (512 * 512 + 16) * 4); /* 1 MiB of B, then its panels */
+  CHECK(nd % 64 == 0 && d && !memcmp(d, "DLCBIN01", 8));
+  CHECK(c && strstr(c, ".incbin ") && strstr(c, "\" BIG_WEIGHTS_BIN \"") && strstr(c, "#define BIG_WEIGHTS_BIN \"big.bin\""));
+  free(c), free(h), free(d);
+  ir_graph_free(g);
+}
+
 /* ---- generating to memory ---- */
 
 typedef struct Gen {
@@ -119,16 +211,20 @@ typedef struct Gen {
   DlcErr e;
 } Gen;
 
-static Gen generate(Graph *g, const char *name, int64_t embed_max) {
+static Gen generate_as(Graph *g, const char *name, int64_t embed_max, CgenWeightsAs as) {
   Gen r = {0};
   Schedule *s = pass_schedule(g);
   Plan *p = pass_plan(g, s);
-  CgenOptions o = {.name = name, .header_name = "model.h", .embed_max_bytes = embed_max};
+  CgenOptions o = {.name = name, .header_name = "model.h", .embed_max_bytes = embed_max, .weights_as = as};
   FILE *c = open_memstream(&r.c, &r.nc), *h = open_memstream(&r.h, &r.nh);
   FILE *w = open_memstream(&r.w, &r.nw);
   r.rc = cgen_c(g, s, p, &o, c, h, w, &r.e);
   fclose(c), fclose(h), fclose(w);
   return r;
+}
+
+static Gen generate(Graph *g, const char *name, int64_t embed_max) {
+  return generate_as(g, name, embed_max, CGEN_WEIGHTS_INCBIN);
 }
 
 static void gen_free(Gen *r) { free(r->c), free(r->h), free(r->w); }
@@ -137,15 +233,18 @@ static bool same(const char *a, size_t na, const char *b, size_t nb) {
   return na == nb && !memcmp(a, b, na);
 }
 
-static void deterministic(int64_t embed_max) {
+/* The same bytes for the same graph; a data file but with C arrays; "DLCBIN01" for the
+ * blob, "DLCWGT01" for the weights file. */
+static void deterministic(int64_t embed_max, CgenWeightsAs as) {
   Graph *g1 = network(), *g2 = network();
-  Gen a = generate(g1, "net", embed_max), b = generate(g1, "net", embed_max);
-  Gen c = generate(g2, "net", embed_max);
+  Gen a = generate_as(g1, "net", embed_max, as), b = generate_as(g1, "net", embed_max, as);
+  Gen c = generate_as(g2, "net", embed_max, as);
   CHECK(a.rc == 0 && b.rc == 0 && c.rc == 0);
   CHECK(same(a.c, a.nc, b.c, b.nc) && same(a.c, a.nc, c.c, c.nc));
   CHECK(same(a.h, a.nh, b.h, b.nh) && same(a.h, a.nh, c.h, c.nh));
   CHECK(same(a.w, a.nw, b.w, b.nw) && same(a.w, a.nw, c.w, c.nw));
-  CHECK((a.nw > 0) == (embed_max == 0));
+  CHECK((a.nw > 0) == (embed_max == 0 || as == CGEN_WEIGHTS_INCBIN));
+  if (a.nw) CHECK(!memcmp(a.w, embed_max == 0 ? "DLCWGT01" : "DLCBIN01", 8));
   gen_free(&a), gen_free(&b), gen_free(&c);
   ir_graph_free(g1), ir_graph_free(g2);
 }
@@ -226,8 +325,11 @@ static void gather_out_of_range(void) {
 int main(void) {
   weights_file();
   embedded_refuses_file();
-  deterministic(CGEN_EMBED_DEFAULT);
-  deterministic(0);
+  blob();
+  small_code();
+  deterministic(CGEN_EMBED_DEFAULT, CGEN_WEIGHTS_INCBIN);
+  deterministic(CGEN_EMBED_DEFAULT, CGEN_WEIGHTS_C_ARRAY);
+  deterministic(0, CGEN_WEIGHTS_INCBIN);
   header();
   name_collision();
   gather_out_of_range();

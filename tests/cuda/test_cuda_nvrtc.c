@@ -65,9 +65,10 @@ static void check_host(const Graph *g, const Schedule *s, const Plan *p, const C
   FILE *c = fopen(path, "w");
   snprintf(path, sizeof path, "%s/model.h", dir);
   FILE *h = fopen(path, "w");
-  snprintf(path, sizeof path, "%s/model.weights", dir);
-  FILE *w = fopen(path, "w");
   CgenOptions co = {.name = "net", .header_name = "model.h", .embed_max_bytes = 1 << 12};
+  /* small weights in model.bin, which model.c links (.incbin, from the folder cc runs in) */
+  snprintf(path, sizeof path, "%s/%s", dir, cgen_c_needs_weights_file(g, p, &co) ? "model.weights" : "model.bin");
+  FILE *w = fopen(path, "w");
   DlcErr e;
   int r = c && h && w ? cgen_cuda(g, s, p, &co, cu, c, h, w, &e) : dlc_errf(&e, "cannot create files");
   if (c) fclose(c);

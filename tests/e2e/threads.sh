@@ -8,7 +8,7 @@ dlc=$1 model=$2 cc=$3
 shift 3
 "$dlc" compile "$model" "$@" -o "$e2e_tmp/model.c" || fail "dlc compile $model"
 grep -q '^ *DLC_PARALLEL_FOR$' "$e2e_tmp/model.c" || fail "no loop of $model is shared among threads"
-"$cc" -std=c99 -Wall -Wextra -Werror -pedantic -fopenmp -c "$e2e_tmp/model.c" -o "$e2e_tmp/model.o" ||
+"$cc" -std=c99 -Wall -Wextra -Werror -pedantic -fopenmp -I"$e2e_tmp" -c "$e2e_tmp/model.c" -o "$e2e_tmp/model.o" ||
   fail "$cc -fopenmp rejects the generated code"
 "$dlc" run "$model" "$@" --seed 1 --output "$e2e_tmp/one" || fail "dlc run (1 thread)"
 "$dlc" run "$model" "$@" --threads 3 --check --seed 1 --output "$e2e_tmp/three" || fail "dlc run --threads 3 --check"

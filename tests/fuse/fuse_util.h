@@ -55,7 +55,7 @@ static inline void fu_clang(const char *dir, const char *what) {
 }
 
 static inline void fu_remove(const char *dir) {
-  static const char *const files[] = {"model.c", "model.h", "model.weights", "model.so", "cc.log", "clang.log"};
+  static const char *const files[] = {"model.c", "model.h", "model.weights", "model.bin", "model.so", "cc.log", "clang.log"};
   char p[4200];
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
     if (snprintf(p, sizeof p, "%s/%s", dir, files[i]) < (int)sizeof p) unlink(p);

@@ -31,7 +31,7 @@ DLC
   fail "dlc compile --train: $(cat "$t/err")"
 for std in -std=c99 -std=c11 -std=gnu11 "-std=gnu11 -trigraphs" "-std=c99 -pedantic"; do
   # shellcheck disable=SC2086
-  "$cc" $std -Wall -Wextra -Werror -c "$t/net.c" -o "$t/net.o" || fail "$cc $std rejects the code"
+  "$cc" $std -Wall -Wextra -Werror -I"$t" -c "$t/net.c" -o "$t/net.o" || fail "$cc $std rejects the code"
 done
 cat >"$t/main.c" <<'C'
 #include <stdio.h>
@@ -54,6 +54,6 @@ b=$(printf 'b??/??'"'"'??!%s%%s%%n' "$hi")
 [ ! -e "$pwned" ] || fail "the payload ran"
 "$dlc" compile "$t/evil.dlc" --train --loss mse --batch 2 --target cuda --name net -o "$t/cu.c" ||
   fail "dlc compile --target cuda --train"
-"$cc" -std=c99 -trigraphs -Wall -Wextra -Werror -c "$t/cu.c" -o "$t/cu.o" || fail "$cc rejects the CUDA host code"
+"$cc" -std=c99 -trigraphs -Wall -Wextra -Werror -I"$t" -c "$t/cu.c" -o "$t/cu.o" || fail "$cc rejects the CUDA host code"
 [ ! -e "$pwned" ] || fail "the payload ran"
 echo "ok: hostile names stay literals"

@@ -357,6 +357,33 @@ static void freeze_weights(void) {
   }
 }
 
+/* An unrolled RNN: each of 4 steps reshapes and transposes the same recurrent weight
+ * [1,4,4] (its own nodes, as a frontend builds them) and multiplies the state by it.
+ * At -O2 fold makes each step's movement a CONST; cse must make them one, so the
+ * weights take one matrix's bytes, not one per step. */
+static void freeze_rnn_once(void) {
+  Graph *g = ir_graph_new("t");
+  int h = ir_input(g, "h", DT_F32, SHP(2, 4));
+  int w = ir_param(g, "w", DT_F32, SHP(1, 4, 4), (Init){.kind = INIT_NORMAL, .b = 1, .seed = 6});
+  int64_t shape[] = {4, 4}, perm[] = {1, 0};
+  for (int step = 0; step < 4; step++)
+    h = ir_unary(g, OP_TANH, ir_matmul(g, h, ir_transpose(g, ir_reshape(g, w, shape, 2), perm), false, false));
+  ir_output(g, h, "y");
+  PtVals in = pt_inputs(g, 10), want;
+  DlcErr e;
+  CHECK(!pt_interp(g, &in, &want, &e));
+  PassOptions o = pass_options(2);
+  o.verify = true;
+  pt_check_pipeline(g, o, &in, &want, "rnn weight per step");
+  Graph *c = pass_clone(g);
+  Schedule *s;
+  Plan *p;
+  CHECK(!pass_pipeline(&c, &o, &s, &p, &e));
+  CHECK(count_op(c, OP_CONST) == 1 && count_op(c, OP_MATMUL) == 4 && p->weight_bytes == 64);
+  if (p->weight_bytes != 64) fprintf(stderr, "rnn weight per step: %lld weight bytes\n", (long long)p->weight_bytes);
+  pt_free(&in), pt_free(&want), ir_graph_free(c), ir_graph_free(g);
+}
+
 /* ---- the pipeline ---- */
 
 static void pipeline_levels(void) {
@@ -420,6 +447,7 @@ int main(void) {
   bnfold_all();
   bnfold_training();
   freeze_weights();
+  freeze_rnn_once();
   pipeline_levels();
   pipeline_print();
   return check_report("test_passes_small");
