@@ -47,6 +47,14 @@ Clocks.  On one thread every engine computes on the calling thread, so by defaul
 like with like.  Rows on more threads are timed by the wall clock, which a loaded
 machine inflates: the load average is printed at the start and the end.
 
+PyTorch.  Debian's PyTorch runs convolutions through oneDNN, but Linear and matmul
+through the system's libblas.so.3: with only Debian's libblas3 that is the netlib
+reference BLAS, many times slower than an optimised one, which holds down the PyTorch
+column of the transformer and LSTM rows.  The BLAS it loaded is printed under the
+table; `install-bench-deps.sh --openblas` installs libopenblas0-pthread, which
+update-alternatives then makes the system's libblas.so.3 (for every program on the
+machine that uses it).
+
 Budget.  A slow row does not run --runs times: each measurement gets about --budget
 seconds, so its runs are budget / (the expected time of a run), at least 1 (and one
 warm-up), at most --runs; the expected time comes from the same engine's previous
@@ -433,7 +441,7 @@ def torch_time(args, name, batch, threads, runs, warmup):
         return {"error": lines[-1] if lines else f"status {r.returncode}"}
     v = json.loads(r.stdout.strip().splitlines()[-1])
     return {"median_ms": v["median_us"] / 1e3, "runs": v["runs"], "clock": clock_for(args, threads),
-            "version": v["version"]}
+            "version": v["version"], "blas": v.get("blas", "unknown")}
 
 
 # ---- the model table ---------------------------------------------------------------------
@@ -524,6 +532,12 @@ def model_rows(args, peak, result):
                 print_row(row_cells(row))
                 if args.json:
                     write_json(args, result)
+    torch_builds = sorted({(r["torch"]["version"], r["torch"].get("blas", "unknown")) for r in result["rows"]
+                           if r.get("torch") and "version" in r["torch"]})
+    for version, blas in torch_builds:
+        ref = " (the netlib reference BLAS: PyTorch's Linear and matmul run unoptimised; " \
+              "install-bench-deps.sh --openblas)" if "/blas/libblas" in blas else ""
+        print(f"\nPyTorch {version}, BLAS {blas}{ref}")
 
 
 def write_json(args, result):

@@ -9,9 +9,11 @@ python3-torchvision 0.14: tools/bench/install-bench-deps.sh installs them):
 `export` writes the network with seeded random weights (torch.manual_seed(SEED), then
 PyTorch's own initialisation) at a fixed batch: every dimension of the ONNX file is a
 number, input `x`, output `y`, opset 17.  `time` builds the same network with the same
-seed and prints one JSON line {"median_us", "runs", "version"}: the median of RUNS
+seed and prints one JSON line {"median_us", "runs", "version", "blas"}: the median of RUNS
 forward passes after WARMUP, under torch.inference_mode() and torch.set_num_threads(THREADS),
-by the wall clock or the calling thread's CPU time.
+by the wall clock or the calling thread's CPU time; "blas" is the BLAS library the
+process loaded (Debian's PyTorch calls libblas.so.3 for Linear and matmul: the netlib
+reference BLAS unless an optimised one is installed or put first on LD_LIBRARY_PATH).
 
 The networks (all float32):
     resnet18, resnet50, mobilenet_v2, squeezenet1_1, shufflenet_v2_x1_0
@@ -140,7 +142,18 @@ def time_model(name, batch, threads, runs, warmup, clock):
             t0 = now()
             model(x)
             t.append((now() - t0) * 1e6)
-    print(json.dumps({"median_us": statistics.median(t), "runs": runs, "version": torch.__version__}))
+    print(json.dumps({"median_us": statistics.median(t), "runs": runs, "version": torch.__version__,
+                      "blas": blas_in_use()}))
+
+
+def blas_in_use():
+    """The BLAS library this process loaded (PyTorch's Linear and matmul go through it)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+    except OSError:
+        return "unknown"
+    return ", ".join(sorted(paths)) or "none loaded"
 
 
 def main():
