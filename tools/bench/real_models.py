@@ -10,7 +10,8 @@ prints, in Markdown:
      `cc -O2 -march=native`: independent FMA chains, AVX-512 and AVX2 where the CPU has
      them), on each thread count;
   3. numpy's OpenBLAS sgemm at n = 256, 512, 1024, 2048 on each thread count, with the
-     OpenBLAS core type it ran (openblas_get_corename);
+     OpenBLAS core type it ran (openblas_get_corename), and dlc's product at the same
+     sizes (`dlc bench` of y = matmul(a, b), a and b inputs);
   4. the models: ResNet-18, ResNet-50, MobileNetV2, SqueezeNet 1.1, ShuffleNetV2 x1.0
      (torchvision, 224x224), a BERT-base-sized encoder layer (d=768, 12 heads, ff 3072,
      seq 128), a GPT-2-small-sized causal decoder block (seq 128) and a 2-layer LSTM
@@ -254,18 +255,38 @@ def openblas(args):
     return rows
 
 
+def dlc_sgemm(args, rows):
+    """dlc's own product at the same sizes: `dlc bench` of y = matmul(a, b), a and b inputs."""
+    for r in rows:
+        n = r["n"]
+        path = os.path.join(args.cache, f"matmul{n}.dlc")
+        with open(path, "w") as f:
+            f.write(f"model matmul{n}\nseed 1\ninput a: f32[{n}, {n}]\ninput b: f32[{n}, {n}]\n"
+                    f"y = matmul(a, b)\noutput y\n")
+        log(f"dlc sgemm n={n} threads={r['threads']} ...")
+        runs, warmup = plan_runs(args, 2.0 * n ** 3 / 30e9)
+        d = dlc_time(args, path, r["threads"], runs, warmup)
+        r["dlc_gflops"] = 2.0 * n ** 3 / (d["median_ms"] / 1e3) / 1e9 if "median_ms" in d else None
+        if "error" in d:
+            log(f"dlc sgemm n={n}: {d['error']}")
+
+
 def print_openblas(rows, peak):
-    print("\n## numpy's OpenBLAS sgemm, n x n x n fp32 (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset)\n")
+    print("\n## sgemm, n x n x n fp32: numpy's OpenBLAS (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset) "
+          "and dlc (y = matmul(a, b), both inputs)\n")
     if not rows:
         print("(not measured)")
         return
-    print("| n | threads | ms | GFLOP/s | % of FMA peak | OpenBLAS core | clock |")
-    print("|---|---|---|---|---|---|---|")
+    print("| n | threads | OpenBLAS ms | OpenBLAS GFLOP/s | % of FMA peak | dlc GFLOP/s | dlc/OpenBLAS "
+          "| OpenBLAS core | clock |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         p = peak_for(peak, r["threads"])
         pct = f"{100 * r['gflops'] / p:.0f}%" if p else "-"
-        print(f"| {r['n']} | {r['threads']} | {r['median_ms']:.2f} | {r['gflops']:.1f} | {pct} | "
-              f"{r['core']} | {r['clock']} |")
+        d = r.get("dlc_gflops")
+        dg, ratio = (f"{d:.1f}", f"{d / r['gflops']:.2f}") if d else ("-", "-")
+        print(f"| {r['n']} | {r['threads']} | {r['median_ms']:.2f} | {r['gflops']:.1f} | {pct} | {dg} | {ratio} "
+              f"| {r['core']} | {r['clock']} |")
 
 
 # ---- exports and FLOPs -------------------------------------------------------------------
@@ -588,7 +609,7 @@ def main():
             sys.exit(f"real_models.py: unknown engine '{e}' (have: dlc, ort, torch)")
     if not args.batch or not args.threads or min(args.batch + args.threads) < 1:
         sys.exit("real_models.py: --batch and --threads need positive integers")
-    if "dlc" in args.engines and not args.only_limits and not os.access(args.dlc, os.X_OK):
+    if "dlc" in args.engines and not os.access(args.dlc, os.X_OK):
         sys.exit(f"real_models.py: no dlc at {args.dlc} (build it, or pass --dlc)")
     if args.clock == "cpu" and max(args.threads) > 1:
         sys.exit("real_models.py: --clock cpu counts one thread; time more threads by the wall clock")
@@ -607,6 +628,8 @@ def main():
         result["peak"] = fma_peak(args)
         print_peak(result["peak"])
         result["openblas"] = openblas(args)
+        if "dlc" in args.engines:
+            dlc_sgemm(args, result["openblas"])
         print_openblas(result["openblas"], result["peak"])
     if not args.only_limits:
         model_rows(args, result["peak"], result)
