@@ -251,7 +251,10 @@ def openblas(args):
             if r.returncode:
                 log(f"openblas: {first_line(r.stderr)}")
                 continue
-            rows.append(json.loads(r.stdout))
+            try:
+                rows.append(json.loads(r.stdout))
+            except ValueError:
+                log(f"openblas: printed no JSON: {first_line(r.stdout)}")
     return rows
 
 
@@ -460,7 +463,10 @@ def torch_time(args, name, batch, threads, runs, warmup):
     if r.returncode:
         lines = [l for l in r.stderr.strip().splitlines() if l.strip()]
         return {"error": lines[-1] if lines else f"status {r.returncode}"}
-    v = json.loads(r.stdout.strip().splitlines()[-1])
+    try:
+        v = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": "printed no JSON: " + first_line(r.stdout)}
     return {"median_ms": v["median_us"] / 1e3, "runs": v["runs"], "clock": clock_for(args, threads),
             "version": v["version"], "blas": v.get("blas", "unknown")}
 
