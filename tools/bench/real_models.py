@@ -63,6 +63,10 @@ batch, else from the FLOP count.  Each dlc bench (compile and runs) and each PyT
 subprocess is stopped after --timeout seconds; a model that dlc fails to compile, or
 that times out, is a row that says so (the first line of the error).
 
+--verify also runs each model once under `dlc run` at the smallest batch on a seeded
+input and notes the largest difference from ONNX Runtime's output, relative to the
+largest |output|: a check that the times are of a right answer, not a test.
+
 OpenBLAS.  These machines may set OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE in the
 environment, which can hold OpenBLAS to a slower kernel; to measure it at its best,
 both are unset in its subprocess only (and OPENBLAS_NUM_THREADS set to the thread
@@ -471,6 +475,31 @@ def torch_time(args, name, batch, threads, runs, warmup):
             "version": v["version"], "blas": v.get("blas", "unknown")}
 
 
+def verify(args, path, name):
+    """dlc's outputs against ONNX Runtime's on the same seeded input: the largest
+    difference relative to the largest |ORT output|, or an error."""
+    import numpy as np
+    import onnxruntime as ort
+    d = os.path.join(args.cache, f"verify-{name}")
+    os.makedirs(d, exist_ok=True)
+    s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(1).standard_normal(s.get_inputs()[0].shape).astype(np.float32)
+    np.save(os.path.join(d, "x.npy"), x)
+    want = s.run(None, {s.get_inputs()[0].name: x})[0]
+    try:
+        r = run([args.dlc, "run", path, "--input", f"x={os.path.join(d, 'x.npy')}", "--output", d,
+                 "--cflags", args.cflags or "-O3 -march=native"], args.timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"dlc run timed out after {args.timeout} s"}
+    if r.returncode:
+        return {"error": "dlc run: " + first_line(r.stderr)}
+    got = np.load(os.path.join(d, "y.npy"))
+    if got.shape != want.shape:
+        return {"error": f"dlc's y has shape {got.shape}, ORT's {want.shape}"}
+    rel = float(np.max(np.abs(got.astype(np.float64) - want)) / max(float(np.max(np.abs(want))), 1e-30))
+    return {"max_rel_diff": rel}
+
+
 # ---- the model table ---------------------------------------------------------------------
 
 def fmt_ms(r):
@@ -498,6 +527,10 @@ def row_cells(row):
     notes = []
     if row.get("error"):
         notes.append(row["error"])
+    v = row.get("verify")
+    if v:
+        notes.append(f"verify: {v['error']}" if "error" in v else
+                     f"dlc vs ORT: max abs diff {v['max_rel_diff']:.1e} of the largest output")
     for k, label in (("dlc", "dlc"), ("ort", "ORT"), ("torch", "PyTorch")):
         if row.get(k) and "error" in row[k]:
             notes.append(f"{label}: {row[k]['error']}")
@@ -538,6 +571,12 @@ def model_rows(args, peak, result):
                     result["rows"].append(row)
                     print_row(row_cells(row))
                     continue
+                if args.verify and batch == min(args.batch) and threads == args.threads[0]:
+                    log(f"{name} batch {batch}: dlc run against ONNX Runtime ...")
+                    try:
+                        row["verify"] = verify(args, path, name)
+                    except Exception as e:  # noqa: BLE001
+                        row["verify"] = {"error": first_line(str(e))}
                 for engine in args.engines:
                     key = (engine, threads)
                     if key in per_image:
@@ -598,6 +637,8 @@ def main():
                     help="auto: thread CPU time on one thread, wall clock on more (default)")
     ap.add_argument("--engines", default="dlc,ort,torch", help="which of dlc,ort,torch to time")
     ap.add_argument("--sizes", default="256,512,1024,2048", help="OpenBLAS sgemm sizes")
+    ap.add_argument("--verify", action="store_true",
+                    help="also compare dlc's output with ONNX Runtime's at the smallest batch (`dlc run`)")
     ap.add_argument("--no-limits", action="store_true", help="skip the FMA peak and OpenBLAS")
     ap.add_argument("--only-limits", action="store_true", help="only the FMA peak and OpenBLAS")
     ap.add_argument("--cache", default=os.path.join(ROOT, "build", "bench-models"),
