@@ -37,7 +37,8 @@ subprocesses.  tools/bench/install-bench-deps.sh installs the Debian packages an
 Exports are cached in build/bench-models (--cache): one fixed-shape ONNX file per model
 and batch (seeded random weights), made again only when real_models_torch.py changes.
 
-FLOPs are counted from the ONNX graph (after onnx shape inference): 2 x the
+FLOPs are counted from the ONNX graph (shapes from onnx shape inference, and from one
+ONNX Runtime run where that leaves them unknown): 2 x the
 multiply-adds of Conv, ConvTranspose, Gemm and MatMul, and of the gate products of
 LSTM/GRU/RNN; elementwise work, pooling and normalisation are not counted.  GFLOP/s =
 that count / the median time.
@@ -360,6 +361,27 @@ def count_flops(path):
             if a.name == name:
                 return onnx.helper.get_attribute_value(a)
         return default
+
+    def run_shapes(names):
+        """Shapes that shape inference left unknown (e.g. after torch.chunk's Shape and
+        Slice), from one ONNX Runtime run on zeros with those tensors as outputs."""
+        import numpy as np
+        import onnxruntime as ort
+        m2 = onnx.load(path)
+        m2.graph.output.extend(onnx.helper.make_tensor_value_info(nm, onnx.TensorProto.FLOAT, None)
+                               for nm in names)
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        s = ort.InferenceSession(m2.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        feed = {i.name: np.zeros(i.shape, np.float32) for i in s.get_inputs()}
+        outs = s.run(names, feed)
+        shapes.update({nm: list(o.shape) for nm, o in zip(names, outs)})
+
+    unknown = sorted({t for n in g.node if n.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul")
+                      for t in (n.input[0], n.output[0])
+                      if t not in shapes or None in shapes[t]})
+    if unknown:
+        run_shapes(unknown)
 
     macs = 0
     for n in g.node:
