@@ -7,7 +7,8 @@ python3-torchvision 0.14: tools/bench/install-bench-deps.sh installs them):
     /usr/bin/python3 tools/bench/real_models_torch.py time NAME BATCH THREADS RUNS WARMUP wall|cpu
 
 `export` writes the network with seeded random weights (torch.manual_seed(SEED), then
-PyTorch's own initialisation) at a fixed batch: every dimension of the ONNX file is a
+PyTorch's own initialisation; batchnorm statistics from two random batches, see
+calibrate) at a fixed batch: every dimension of the ONNX file is a
 number, input `x`, output `y`, opset 17.  `time` builds the same network with the same
 seed and prints one JSON line {"median_us", "runs", "version", "blas"}: the median of RUNS
 forward passes after WARMUP, under torch.inference_mode() and torch.set_num_threads(THREADS),
@@ -118,9 +119,28 @@ MODELS = {
 def build(name, batch):
     cls, shape = MODELS[name]
     torch.manual_seed(SEED)
-    model = cls().eval()
+    model = cls()
+    calibrate(model, shape)
+    model.eval()
     x = torch.randn(batch, *shape)
     return model, x
+
+
+def calibrate(model, shape):
+    """Batchnorm statistics from two random batches, as training would leave them: with
+    PyTorch's initial running statistics (mean 0, variance 1) the activations of an
+    untrained MobileNetV2 shrink to about 1e-9 at the output, where the outputs are
+    rounding noise and the arithmetic may meet subnormal numbers."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the batches
+    model.train()
+    with torch.no_grad():
+        for _ in range(2):
+            model(torch.randn(8, *shape))
 
 
 def export(name, batch, path):
