@@ -4,14 +4,25 @@
 A benchmark, not a test: it measures and prints, and asserts nothing.  For each model
 the same network is trained by one step (forward, cross-entropy loss, backward, Adam
 with lr 1e-3) on one thread: dlc's step from `dlc compile --train` built with
--O3 -march=native (tools/bench/train_step_main.c), and PyTorch 1.13 eager
-(torch.set_num_threads(1)).  Times are medians of --runs steps after warm-up, by the
-wall clock and by the CPU time of the thread that runs the step (on a machine busy
-with other work, the CPU time still compares like with like).
+-O3 -march=native (tools/bench/train_step_main.c), and PyTorch eager
+(torch.set_num_threads(1); Debian's 1.13 unless --torch-python says otherwise).
+Times are medians of --runs steps after warm-up, by the wall clock and by the CPU
+time of the thread that runs the step (on a machine busy with other work, the CPU
+time still compares like with like).
 
     python3 tools/bench/train_bench.py                # mlp, lenet, logreg, mlp_ref
     python3 tools/bench/train_bench.py --models mlp --runs 200
     python3 tools/bench/train_bench.py --target cuda  # on the GPU (PyTorch too, if it has CUDA)
+
+--torch-python PY1,PY2 compares with the PyTorch of each of these Pythons, one column
+each (default /usr/bin/python3, Debian's 1.13), e.g. a venv holding a newer PyTorch:
+
+    python3 tools/bench/train_bench.py --torch-python /usr/bin/python3,/opt/torch-venv/bin/python
+
+PyPI's own torch for Linux x86-64 (2.15.0 at the time of writing: a 539 MB wheel) is a
+CUDA 13 build whose dependencies (cuda-toolkit, nvidia-cudnn-cu13, -nccl-, -cusparselt-,
+-nvshmem-, triton) add some GB more; the CPU-only builds (torch==2.x+cpu, about a
+third of the size) live on PyTorch's own index, download.pytorch.org/whl/cpu, not on PyPI.
 
 With --target cuda the step is `dlc compile --train --target cuda`, linked with
 build/runtime/libdlcrt.a; each timed step ends when its loss is back on the host, so
@@ -83,7 +94,8 @@ for i in range(warmup + runs):
         wall.append((time.perf_counter_ns() - w0) / 1e3)
         cpu.append((time.thread_time_ns() - c0) / 1e3)
 print(json.dumps({"wall_us": statistics.median(wall), "wall_min_us": min(wall),
-                  "cpu_us": statistics.median(cpu), "cpu_min_us": min(cpu), "loss": float(loss)}))
+                  "cpu_us": statistics.median(cpu), "cpu_min_us": min(cpu), "loss": float(loss),
+                  "version": torch.__version__}))
 '''
 
 
@@ -145,8 +157,8 @@ def inputs_of(header):
     return sizes, floats
 
 
-def torch_step(args, name):
-    r = subprocess.run([TORCH_PY, "-c", TORCH_CODE, name, str(args.batch), str(args.runs), str(args.warmup),
+def torch_step(args, name, py):
+    r = subprocess.run([py, "-c", TORCH_CODE, name, str(args.batch), str(args.runs), str(args.warmup),
                         args.target], capture_output=True, text=True)
     if r.returncode:
         log(f"torch {name}: {r.stderr.strip()[-400:]}")
@@ -166,23 +178,37 @@ def main():
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--target", choices=["c", "cuda"], default="c")
+    ap.add_argument("--torch-python", default=TORCH_PY,
+                    help="comma-separated Pythons whose PyTorch to compare with, one column each "
+                         "(default /usr/bin/python3, Debian's 1.13)")
     args = ap.parse_args()
     gpu = args.target == "cuda"
+    pys = [p for p in args.torch_python.split(",") if p]
     where = "on the GPU" if gpu else "one thread"
     print(f"training step at batch {args.batch}, {where}, median of {args.runs} (µs)")
     ratio = "wall ratio" if gpu else "cpu ratio"
-    print(f"{'model':8} {'dlc wall':>9} {'dlc cpu':>9} {'torch wall':>11} {'torch cpu':>10} {ratio:>10}")
+    key = "wall_us" if gpu else "cpu_us"
+    head = f"{'model':8} {'dlc wall':>9} {'dlc cpu':>9}"
+    for i, _ in enumerate(pys):
+        tag = f" {i + 1}" if len(pys) > 1 else ""
+        head += f" {'torch wall' + tag:>11} {'torch cpu' + tag:>10} {ratio + tag:>10}"
+    print(head)
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models.split(","):
-            d, t = dlc_step(args, name, tmp), torch_step(args, name)
+            d = dlc_step(args, name, tmp)
             if not d:
                 continue
-            if not t:
-                print(f"{name:8} {d['wall_us']:9.0f} {d['cpu_us']:9.0f} {'-':>11} {'-':>10} {'-':>10}", flush=True)
-                continue
-            key = "wall_us" if gpu else "cpu_us"
-            print(f"{name:8} {d['wall_us']:9.0f} {d['cpu_us']:9.0f} {t['wall_us']:11.0f} {t['cpu_us']:10.0f} "
-                  f"{t[key] / d[key]:9.2f}x", flush=True)
+            line, versions = f"{name:8} {d['wall_us']:9.0f} {d['cpu_us']:9.0f}", []
+            for py in pys:
+                t = torch_step(args, name, py)
+                if not t:
+                    line += f" {'-':>11} {'-':>10} {'-':>10}"
+                    continue
+                versions.append(f"{py}: torch {t.get('version', '?')}")
+                line += f" {t['wall_us']:11.0f} {t['cpu_us']:10.0f} {t[key] / d[key]:9.2f}x"
+            print(line, flush=True)
+            if len(pys) > 1:
+                log("; ".join(versions))
 
 
 if __name__ == "__main__":
