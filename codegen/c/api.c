@@ -15,6 +15,7 @@ bool cgen_same_buffer(const CEmit *ce, int a, int b) {
 }
 
 bool cgen_is_used(const CEmit *ce, int id) {
+  if (ce->used) return ce->used[id];
   for (int t = 0; t < ce->s->nk; t++)
     for (int j = 0; j < ce->s->k[t].n; j++) {
       const Node *n = ce->g->nodes[ce->s->k[t].nodes[j]];
@@ -24,6 +25,30 @@ bool cgen_is_used(const CEmit *ce, int id) {
   for (int c = 0; c < ce->p->ncopy; c++)
     if (ce->g->out[ce->p->copy_out[c]] == id) return true;
   return false;
+}
+
+int cgen_tables(CEmit *ce) {
+  size_t n = (size_t)(ce->g->n ? ce->g->n : 1);
+  ce->used = calloc(n, sizeof *ce->used);
+  ce->pack_mm = calloc(n, sizeof *ce->pack_mm);
+  ce->pack_at = calloc(n, sizeof *ce->pack_at);
+  if (!ce->used || !ce->pack_mm || !ce->pack_at) {
+    cgen_tables_free(ce);
+    return dlc_errf(ce->e, "cgen: out of memory");
+  }
+  for (int t = 0; t < ce->s->nk; t++)
+    for (int j = 0; j < ce->s->k[t].n; j++) {
+      const Node *nd = ce->g->nodes[ce->s->k[t].nodes[j]];
+      for (int i = 0; i < nd->nin; i++) ce->used[nd->in[i]] = true;
+    }
+  for (int c = 0; c < ce->p->ncopy; c++) ce->used[ce->g->out[ce->p->copy_out[c]]] = true;
+  pack_b_init_tables(ce);
+  return 0;
+}
+
+void cgen_tables_free(CEmit *ce) {
+  free(ce->used), free(ce->pack_mm), free(ce->pack_at);
+  ce->used = NULL, ce->pack_mm = NULL, ce->pack_at = NULL;
 }
 
 void cgen_loc_expr(const CEmit *ce, int id, bool writable, char *buf, size_t n) {

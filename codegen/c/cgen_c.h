@@ -38,7 +38,16 @@ typedef struct CEmit {
   const CpuTarget *cpu; /* o->cpu, or the host's */
   int64_t scratch_at;   /* where the kernels' scratch starts in m->arena (after the plan's) */
   int64_t scratch_bytes; /* the most scratch one kernel uses (tile.h) */
+  bool *used;           /* per node: read by a kernel or copied out (cgen_tables) */
+  const Node **pack_mm; /* per node: a weight packed at init, its first matmul (pack.c) */
+  int64_t *pack_at;     /*   and where its panels start after the weight block */
+  int64_t pack_at_total; /* the bytes of all packed panels */
 } CEmit;
+
+/* The per-node tables above, computed once (each a pass over the graph): 0, or -1
+ * with ce->e set.  cgen_tables_free releases them. */
+int cgen_tables(CEmit *ce);
+void cgen_tables_free(CEmit *ce);
 
 #define CGEN_EXPR_MAX 1024
 

@@ -73,18 +73,24 @@ int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *
               .incbin = cgen_c_needs_blob(g, p, o)};
   cgen_ident(o->name, true, ce.uname, sizeof ce.uname);
   ce.cpu = o->cpu ? o->cpu : cgen_cpu_native();
+  if (cgen_tables(&ce)) return -1;
   ce.scratch_at = (p->arena_bytes + 63) / 64 * 64;
   ce.scratch_bytes = cgen_scratch_bytes(&ce);
-  if (cgen_c_header(&ce)) return -1;
-  ce.f = c;
-  cgen_c_prelude(&ce);
-  cgen_c_threads(&ce);
-  int r = cgen_c_weights(&ce, weights) || cgen_c_kernels(&ce) || cgen_c_weights_end(&ce, weights) ? -1 : 0;
-  cgen_blob_free(&ce);
+  int r = cgen_c_header(&ce);
+  if (!r) {
+    ce.f = c;
+    cgen_c_prelude(&ce);
+    cgen_c_threads(&ce);
+    r = cgen_c_weights(&ce, weights) || cgen_c_kernels(&ce) || cgen_c_weights_end(&ce, weights) ? -1 : 0;
+    cgen_blob_free(&ce);
+  }
+  if (!r) {
+    cgen_c_api(&ce);
+    cgen_c_threads_api(&ce);
+    if (ce.mutable_weights) cgen_c_train(&ce);
+  }
+  cgen_tables_free(&ce);
   if (r) return -1;
-  cgen_c_api(&ce);
-  cgen_c_threads_api(&ce);
-  if (ce.mutable_weights) cgen_c_train(&ce);
   if (ferror(c) || ferror(h)) return dlc_errf(e, "cgen: writing the generated code failed");
   return 0;
 }

@@ -23,28 +23,44 @@ bool pack_b_constant(const CEmit *ce, const Node *mm) {
          ce->p->loc[b->id].kind == LOC_WEIGHT;
 }
 
-/* Weight b is read only as the B of matmuls that take it the same way (an unrolled
- * RNN's steps share their weights): every such argument can be one packed copy. */
-static const Node *packs_at_init(const CEmit *ce, int b) {
-  const Node *w = ce->g->nodes[b], *first = NULL;
-  if (ce->embedded || ce->mutable_weights || ce->device || (w->op != OP_CONST && w->op != OP_PARAM) ||
-      ce->p->loc[b].kind != LOC_WEIGHT)
-    return NULL;
-  for (int o = 0; o < ce->g->nout; o++)
-    if (ce->g->out[o] == b) return NULL;
-  for (int i = 0; i < ce->g->n; i++) {
-    const Node *n = ce->g->nodes[i];
+/* Which weights are packed at init: each read only as the B of matmuls that take it the
+ * same way (an unrolled RNN's steps share their weights), so that every such argument
+ * can be one packed copy; ce->pack_mm gets the first of those matmuls.  One pass over
+ * the graph's operands. */
+void pack_b_init_tables(CEmit *ce) {
+  const Graph *g = ce->g;
+  bool *no = calloc((size_t)(g->n ? g->n : 1), sizeof *no);
+  DLC_ASSERT(no);
+  for (int o = 0; o < g->nout; o++) no[g->out[o]] = true;
+  for (int i = 0; i < g->n; i++) {
+    const Node *n = g->nodes[i];
     for (int j = 0; j < n->nin; j++) {
-      if (n->in[j] != b) continue;
-      if (n->op != OP_MATMUL || j != 1 || n->dtype != w->dtype) return NULL;
-      const Node *a = cgen_in(ce, n, 0);
-      if (a->shape.d[a->shape.rank - 1 - node_int(n, A_TRANS_A)] <= 0 || !shape_numel(&n->shape)) return NULL;
-      if (!first) first = n;
-      else if (node_int(n, A_TRANS_B) != node_int(first, A_TRANS_B)) return NULL;
+      int b = n->in[j];
+      const Node *w = g->nodes[b], *first = ce->pack_mm[b];
+      if (no[b]) continue;
+      const Node *a = n->op == OP_MATMUL ? cgen_in(ce, n, 0) : NULL;
+      bool ok = n->op == OP_MATMUL && j == 1 && n->dtype == w->dtype && shape_numel(&n->shape) &&
+                a->shape.d[a->shape.rank - 1 - node_int(n, A_TRANS_A)] > 0 &&
+                (!first || node_int(n, A_TRANS_B) == node_int(first, A_TRANS_B));
+      if (!ok) no[b] = true, ce->pack_mm[b] = NULL;
+      else if (!first) ce->pack_mm[b] = n;
     }
   }
-  return first;
+  int64_t at = 0;
+  for (int b = 0; b < g->n; b++) {
+    const Node *w = g->nodes[b];
+    bool home = !ce->embedded && !ce->mutable_weights && !ce->device && (w->op == OP_CONST || w->op == OP_PARAM) &&
+                ce->p->loc[b].kind == LOC_WEIGHT;
+    if (no[b] || !home) ce->pack_mm[b] = NULL;
+    if (!ce->pack_mm[b]) continue;
+    ce->pack_at[b] = at;
+    at += (pack_b_count(ce, ce->pack_mm[b]) * dtype_size(w->dtype) + 63) / 64 * 64;
+  }
+  ce->pack_at_total = at;
+  free(no);
 }
+
+static const Node *packs_at_init(const CEmit *ce, int b) { return ce->pack_mm ? ce->pack_mm[b] : NULL; }
 
 bool pack_b_at_init(const CEmit *ce, const Node *mm) { return packs_at_init(ce, mm->in[1]) != NULL; }
 
@@ -99,21 +115,12 @@ void pack_b_fill(const CEmit *ce, const Node *mm, void *dst) {
 
 /* ---- packed in NAME_init, from a weights file ---- */
 
-static int64_t packed_bytes(const CEmit *ce, const Node *mm) {
-  return (pack_b_count(ce, mm) * dtype_size(mm->dtype) + 63) / 64 * 64;
-}
-
 /* Where weight b's panels start after the weight block; the total when b is -1. */
-static int64_t packed_at(const CEmit *ce, int b) {
-  int64_t at = 0;
-  for (int i = 0; i < ce->g->n && i != b; i++) {
-    const Node *mm = packs_at_init(ce, i);
-    if (mm) at += packed_bytes(ce, mm);
-  }
-  return at;
-}
+static int64_t packed_at(const CEmit *ce, int b) { return b < 0 ? ce->pack_at_total : ce->pack_at[b]; }
 
-int64_t pack_b_init_offset(const CEmit *ce, const Node *mm) { return packed_at(ce, mm ? mm->in[1] : -1); }
+int64_t pack_b_init_offset(const CEmit *ce, const Node *mm) {
+  return ce->pack_mm ? packed_at(ce, mm ? mm->in[1] : -1) : 0;
+}
 
 void pack_b_init_expr(const CEmit *ce, const Node *mm, char *buf, size_t n) {
   snprintf(buf, n, "(const %s *)(m->weights + DLC_PACKED_AT + %" PRId64 ")", cgen_ctype(mm),

@@ -89,6 +89,7 @@ void pack_b_name(const Node *mm, char *buf, size_t n);
 /* A B in a weights file that only this matmul reads: packed by NAME_init after the
  * weight block (DLC_PACKED_AT), and the kernel's B argument is the packed copy. */
 bool pack_b_at_init(const CEmit *ce, const Node *mm);
+void pack_b_init_tables(CEmit *ce); /* ce->pack_mm, pack_at, pack_at_total (cgen_tables) */
 int64_t pack_b_init_offset(const CEmit *ce, const Node *mm); /* mm NULL: the total bytes */
 void pack_b_init_expr(const CEmit *ce, const Node *mm, char *buf, size_t n); /* in NAME_run */
 void pack_b_init_code(CEmit *ce); /* static void dlc_pack_weights(NAME *m) */

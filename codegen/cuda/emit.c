@@ -31,7 +31,7 @@ static int emitter_init(CuEmit *ce, const Graph *g, const Schedule *s, const Pla
   ce->kfirst = calloc((size_t)s->nk + 1, sizeof(int));
   if (!ce->scratch || !ce->kfirst) return dlc_errf(e, "cuda: out of memory");
   for (int i = 0; i < g->n; i++) ce->scratch[i] = -1;
-  return 0;
+  return cgen_tables(&ce->c);
 }
 
 static void emitter_free(CuEmit *ce) {
@@ -39,6 +39,7 @@ static void emitter_free(CuEmit *ce) {
   free(ce->l);
   free(ce->scratch);
   free(ce->kfirst);
+  cgen_tables_free(&ce->c);
 }
 
 /* The kernels' CUDA C, into a string (malloc'd). */
