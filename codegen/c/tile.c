@@ -1,6 +1,11 @@
 /* tile.c — the register tile of matmul and conv (see tile.h).
  *
- * The accumulators are MR separate local arrays of NR sums, one per row, and the loop
+ * For f32 on a target with intrinsics (target.c) the sums are named vector variables,
+ * c<row>_<vector>, MR x NR / VW of them: per k, the panel's vectors are loaded once and
+ * each row's broadcast A(i, k) is multiplied into its vectors with DLC_VFMA; at the end
+ * the sums go to a small array and through the store, one loop per row.
+ *
+ * Otherwise (generic, f64) the accumulators are MR separate local arrays of NR sums, one per row, and the loop
  * over the panel's columns is innermost and written once per row: gcc and clang both
  * turn each row into NR / vector-width registers that stay live across the k loop and
  * multiply-add a broadcast A(i, k) into them.  A two-dimensional array of sums, or a
