@@ -93,7 +93,8 @@ static char *source_of(const GradCase *k) {
   Plan *p = NULL;
   FILE *f = tmpfile(), *h = tmpfile();
   char *text = NULL;
-  CgenOptions o = {.name = "m", .header_name = "m.h", .embed_max_bytes = CGEN_EMBED_DEFAULT};
+  CgenOptions o = {.name = "m", .header_name = "m.h", .embed_max_bytes = CGEN_EMBED_DEFAULT,
+                   .weights_as = CGEN_WEIGHTS_C_ARRAY}; /* the source alone is read */
   if (f && h && !ir_verify(c.g, &e) && (s = pass_schedule(c.g)) && (p = pass_plan(c.g, s)) &&
       !cgen_c(c.g, s, p, &o, f, h, NULL, &e)) {
     long n = ftell(f);
