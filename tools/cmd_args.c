@@ -193,7 +193,7 @@ static int set_embed(CmdArgs *a, const char *opt, const char *v) {
   return 0;
 }
 
-/* --max-elements, --max-nodes, --max-weight-bytes, --max-arena-bytes: the budgets
+/* --max-elements, --max-nodes, --max-weight-bytes, --max-arena-bytes, --max-code-bytes: the budgets
  * (ir_limits, docs/SECURITY.md), process-wide. */
 static int set_limit(CmdArgs *a, const char *opt, const char *v) {
   (void)a;
@@ -202,6 +202,7 @@ static int set_limit(CmdArgs *a, const char *opt, const char *v) {
   int64_t *dst = !strcmp(opt, "--max-elements") ? &ir_limits.elements
                : !strcmp(opt, "--max-nodes") ? &ir_limits.nodes
                : !strcmp(opt, "--max-weight-bytes") ? &ir_limits.weight_bytes
+               : !strcmp(opt, "--max-code-bytes") ? &ir_limits.code_bytes
                : &ir_limits.arena_bytes;
   *dst = x;
   return 0;
@@ -401,6 +402,7 @@ static const CmdOpt opts[] = {
     {"--max-nodes", "N", ALL, set_limit, "nodes a graph may have after unrolling (default 2^20)"},
     {"--max-weight-bytes", "B", ALL, set_limit, "bytes of all weights together (default 2^29)"},
     {"--max-arena-bytes", "B", ALL, set_limit, "bytes of the memory plan's arena (default 2^34)"},
+    {"--max-code-bytes", "B", ALL, set_limit, "bytes of generated source, C or CUDA (default 2^28)"},
 };
 
 void cmd_help(const char *cmd, unsigned which, const char *usage, const char *what) {

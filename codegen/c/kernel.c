@@ -162,6 +162,6 @@ static int kernel(CEmit *ce, const Kernel *k) {
 
 int cgen_c_kernels(CEmit *ce) {
   for (int t = 0; t < ce->s->nk; t++)
-    if (kernel(ce, &ce->s->k[t])) return -1;
+    if (kernel(ce, &ce->s->k[t]) || cgen_code_budget(ce)) return -1;
   return 0;
 }

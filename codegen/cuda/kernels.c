@@ -233,7 +233,7 @@ static int kernel(CuEmit *ce, const Kernel *k) {
 int cuda_kernels(CuEmit *ce) {
   for (int t = 0; t < ce->c.s->nk; t++) {
     ce->kfirst[t] = ce->nl;
-    if (kernel(ce, &ce->c.s->k[t])) return -1;
+    if (kernel(ce, &ce->c.s->k[t]) || cgen_code_budget(&ce->c)) return -1;
   }
   ce->kfirst[ce->c.s->nk] = ce->nl;
   return 0;
