@@ -76,6 +76,9 @@ static int check_guard(const Node *n, const Graph *g, DlcErr *e) {
     int b = g->nodes[n->in[j]]->guard;
     if (ir_guard_implies(g, n->guard, b)) continue;
     if (n->op == OP_SELECT && j > 0 && guard_mentions(g, b, n->in[0])) continue;
+    /* and(outer, c) with c computed under outer: false wherever outer is (the guard of a
+     * branch nested in another) */
+    if (n->op == OP_AND && ir_guard_implies(g, n->in[1 - j], b)) continue;
     return fail_node(e, g, n, "reads a value computed under a guard it is not under");
   }
   return 0;
@@ -95,8 +98,12 @@ int ir_verify(const Graph *g, DlcErr *e) {
     if (rc) return rc;
   }
   if (g->nout == 0) return dlc_errf(e, "verify: the graph has no outputs");
-  for (int j = 0; j < g->nout; j++)
+  for (int j = 0; j < g->nout; j++) {
     if (g->out[j] < 0 || g->out[j] >= g->n)
       return dlc_errf(e, "verify: output '%s' names no node", g->out_name[j]);
+    if (g->nodes[g->out[j]]->guard >= 0)
+      return dlc_errf(e, "verify: output '%s' is computed under a guard (merge the branch with select)",
+                      g->out_name[j]);
+  }
   return 0;
 }
