@@ -167,8 +167,9 @@ int onnx_DequantizeLinear(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
-/* u8 quantization with the range of x (widened to hold 0): scale = (max - min) / 255
- * (1 / 255 when the range is empty), zero point = round(clamp(-min / scale, 0, 255)). */
+/* u8 quantization with the range of x (widened to hold 0): scale = (max - min) / 255,
+ * zero point = round(clamp(-min / scale, 0, 255)).  An empty range (x all zeros) has
+ * scale 1, as ONNX Runtime gives (the formula would divide by zero). */
 int onnx_DynamicQuantizeLinear(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   int x = n->in[0];
@@ -178,9 +179,8 @@ int onnx_DynamicQuantizeLinear(OnnxCtx *c, OnnxNode *n) {
   for (int i = 0; i < r; i++) ax[i] = i;
   int mx = bin(c, OP_MAX, ir_reduce(c->g, OP_REDUCE_MAX, x, ax, r, false), kd(c, DT_F32, 0));
   int mn = bin(c, OP_MIN, ir_reduce(c->g, OP_REDUCE_MIN, x, ax, r, false), kd(c, DT_F32, 0));
-  int range = bin(c, OP_SUB, mx, mn);
-  range = range < 0 ? -1 : ir_select(c->g, bin(c, OP_EQ, mx, mn), kd(c, DT_F32, 1), range);
-  int scale = bin(c, OP_DIV, range, kd(c, DT_F32, 255));
+  int scale = bin(c, OP_DIV, bin(c, OP_SUB, mx, mn), kd(c, DT_F32, 255));
+  scale = scale < 0 ? -1 : ir_select(c->g, bin(c, OP_EQ, mx, mn), kd(c, DT_F32, 1), scale);
   int zp = un(c, OP_ROUND, clamp_to(c, bin(c, OP_SUB, kd(c, DT_F32, 0), bin(c, OP_DIV, mn, scale)), DT_U8));
   int y = bin(c, OP_ADD, un(c, OP_ROUND, bin(c, OP_DIV, x, scale)), zp);
   ONNX_TRY(c, n, n->out[0] = cast(c, clamp_to(c, y, DT_U8), DT_U8));

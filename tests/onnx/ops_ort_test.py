@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""ONNX operators built over core ops, against ONNX Runtime: small one-node models of
+each family (quant, grid, dft), compiled and run by dlc (`dlc run --check`, which also
+compares the compiled code with dlc's reference interpreter) on seeded inputs, the
+outputs compared with onnxruntime's.  Integer outputs must be equal; float outputs
+within the case's tolerance.
+
+    ops_ort_test.py --dlc build/tools/dlc --family quant
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto as TP
+from onnx import helper, numpy_helper
+
+NP = {np.dtype(np.float32): TP.FLOAT, np.dtype(np.float64): TP.DOUBLE, np.dtype(np.uint8): TP.UINT8,
+      np.dtype(np.int8): TP.INT8, np.dtype(np.uint16): TP.UINT16, np.dtype(np.int16): TP.INT16,
+      np.dtype(np.int32): TP.INT32, np.dtype(np.int64): TP.INT64}
+
+
+class Case:
+    """One node: inputs fed at run time (name -> array), constants as initializers
+    (name -> array; "" leaves an optional input out), its attributes and opset."""
+
+    def __init__(self, name, op, inputs, consts=None, order=None, outputs=("y",), opset=21, tol=1e-5, oracle=None,
+                 **attrs):
+        self.name, self.op, self.inputs, self.consts, self.oracle = name, op, inputs, consts or {}, oracle
+        self.order = order or list(inputs) + list(self.consts)
+        self.outputs, self.opset, self.tol, self.attrs = outputs, opset, tol, attrs
+
+    def model(self):
+        node = helper.make_node(self.op, self.order, list(self.outputs), name="n", **self.attrs)
+        ins = [helper.make_tensor_value_info(k, NP[v.dtype], list(v.shape)) for k, v in self.inputs.items()]
+        inits = [numpy_helper.from_array(v, k) for k, v in self.consts.items() if k]
+        outs = [helper.make_empty_tensor_value_info(o) for o in self.outputs]
+        g = helper.make_graph([node], self.name, ins, outs, initializer=inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", self.opset)])
+        m.ir_version = 10
+        return onnx.shape_inference.infer_shapes(m, strict_mode=True)
+
+
+def rng(seed):
+    return np.random.default_rng(seed)
+
+
+def quant_cases():
+    r = rng(1)
+    f32, u8, i8 = np.float32, np.uint8, np.int8
+    halves = (np.arange(-40, 40, dtype=f32) * 0.25).reshape(4, 20)  # k/2 * scale 0.5: every tie
+    yield Case("quantize_ties", "QuantizeLinear", {"x": halves}, {"s": np.array(0.5, f32), "z": np.array(128, u8)},
+               opset=10)
+    yield Case("quantize_i8_saturate", "QuantizeLinear", {"x": (r.standard_normal((3, 5)) * 300).astype(f32)},
+               {"s": np.array(1.5, f32), "z": np.array(-3, i8)}, opset=13)
+    yield Case("quantize_axis", "QuantizeLinear", {"x": (r.standard_normal((2, 3, 4)) * 50).astype(f32)},
+               {"s": np.array([0.5, 1.0, 2.0], f32), "z": np.array([-10, 0, 7], i8)}, opset=13, axis=1)
+    yield Case("quantize_axis_neg", "QuantizeLinear", {"x": (r.standard_normal((2, 3, 4)) * 50).astype(f32)},
+               {"s": np.array([0.5, 1.0, 2.0, 0.25], f32), "z": np.array([1, 2, 3, 4], u8)}, opset=19, axis=-1)
+    yield Case("quantize_u16_dtype", "QuantizeLinear", {"x": (r.standard_normal((4, 4)) * 9000).astype(f32)},
+               {"s": np.array(0.25, f32)}, order=["x", "s"], opset=21, output_dtype=TP.UINT16)
+    yield Case("quantize_i16_zp", "QuantizeLinear", {"x": (r.standard_normal((4, 4)) * 9000).astype(f32)},
+               {"s": np.array(0.5, f32), "z": np.array(-100, np.int16)}, opset=21)
+    yield Case("quantize_default_u8", "QuantizeLinear", {"x": (r.standard_normal((5,)) * 100).astype(f32)},
+               {"s": np.array([0.75], f32)}, order=["x", "s"], opset=13)
+    yield Case("quantize_blocked", "QuantizeLinear", {"x": (r.standard_normal((3, 7)) * 20).astype(f32)},
+               {"s": (r.random((3, 3)) + 0.1).astype(f32), "z": r.integers(-5, 5, (3, 3)).astype(i8)},
+               opset=21, axis=1, block_size=3)
+    yield Case("dequantize_u8", "DequantizeLinear", {"x": r.integers(0, 256, (3, 4)).astype(u8)},
+               {"s": np.array(0.125, f32), "z": np.array(100, u8)}, opset=10)
+    yield Case("dequantize_axis_i8", "DequantizeLinear", {"x": r.integers(-128, 128, (2, 3, 4)).astype(i8)},
+               {"s": np.array([0.5, 0.1, 3.0], f32), "z": np.array([-128, 0, 127], i8)}, opset=13, axis=1)
+    yield Case("dequantize_i32", "DequantizeLinear", {"x": r.integers(-2**31, 2**31, (3, 4)).astype(np.int32)},
+               {"s": np.array(1e-3, f32)}, order=["x", "s"], opset=13)
+    yield Case("dequantize_i16_blocked", "DequantizeLinear", {"x": r.integers(-2**15, 2**15, (4, 6)).astype(np.int16)},
+               {"s": (r.random((2, 6)) + 0.1).astype(f32), "z": r.integers(-9, 9, (2, 6)).astype(np.int16)},
+               opset=21, axis=0, block_size=2)
+    yield Case("dequantize_u16", "DequantizeLinear", {"x": r.integers(0, 2**16, (5,)).astype(np.uint16)},
+               {"s": np.array(0.01, f32), "z": np.array(30000, np.uint16)}, opset=21)
+    for k, x in (("mixed", r.standard_normal((3, 4)) * 4), ("positive", r.random((6,)) + 1),
+                 ("negative", -r.random((2, 3)) - 0.5), ("zeros", np.zeros((2, 2)))):
+        yield Case("dynamic_" + k, "DynamicQuantizeLinear", {"x": x.astype(f32)}, outputs=("y", "s", "z"), opset=11)
+    yield Case("matmulinteger_u8", "MatMulInteger", {"a": r.integers(0, 256, (4, 5)).astype(u8),
+                                                     "b": r.integers(0, 256, (5, 3)).astype(u8)},
+               {"az": np.array(12, u8), "bz": np.array(200, u8)}, opset=10)
+    # onnxruntime takes one zero point only: the spec's per-row and per-column forms in numpy
+    yield Case("matmulinteger_rows_cols", "MatMulInteger", {"a": r.integers(-128, 128, (4, 5)).astype(i8),
+                                                            "b": r.integers(-128, 128, (5, 3)).astype(i8)},
+               {"az": r.integers(-128, 128, (4,)).astype(i8), "bz": r.integers(-128, 128, (3,)).astype(i8)}, opset=10,
+               oracle=lambda a, b, az, bz: [(a.astype(np.int32) - az[:, None]) @ (b.astype(np.int32) - bz)])
+    yield Case("matmulinteger_batched_deep", "MatMulInteger", {"a": r.integers(0, 256, (2, 3, 400)).astype(u8),
+                                                               "b": r.integers(0, 256, (400, 2)).astype(u8)},
+               {"az": np.array(255, u8), "bz": np.array(0, u8)}, opset=10)
+    yield Case("matmulinteger_no_zp", "MatMulInteger", {"a": r.integers(-128, 128, (3, 6)).astype(i8),
+                                                        "b": r.integers(0, 256, (6, 2)).astype(u8)}, opset=10)
+    yield Case("convinteger_pad", "ConvInteger", {"x": r.integers(0, 256, (1, 2, 5, 5)).astype(u8),
+                                                  "w": r.integers(0, 256, (3, 2, 3, 3)).astype(u8)},
+               {"xz": np.array(7, u8), "wz": np.array(130, u8)}, opset=10, pads=[1, 1, 1, 1])
+    yield Case("convinteger_groups_strides", "ConvInteger", {"x": r.integers(0, 256, (2, 4, 6, 5)).astype(u8),
+                                                             "w": r.integers(0, 256, (4, 2, 2, 3)).astype(u8)},
+               {"xz": np.array(128, u8)}, opset=10, group=2, strides=[2, 1], auto_pad="SAME_UPPER")
+    for t, lo, hi in ((u8, 0, 256), (i8, -128, 128)):
+        nm = np.dtype(t).name
+        yield Case("qlinearmatmul_" + nm, "QLinearMatMul",
+                   {"a": r.integers(lo, hi, (2, 3, 4)).astype(t), "b": r.integers(lo, hi, (4, 5)).astype(t)},
+                   {"as": np.array(0.02, f32), "az": np.array(lo + 100, t), "bs": np.array(0.015, f32),
+                    "bz": np.array(lo + 120, t), "ys": np.array(0.3, f32), "yz": np.array(lo + 128, t)},
+                   order=["a", "as", "az", "b", "bs", "bz", "ys", "yz"], opset=21)
+        yield Case("qlinearconv_" + nm, "QLinearConv",
+                   {"x": r.integers(lo, hi, (1, 3, 5, 6)).astype(t)},
+                   {"xs": np.array(0.05, f32), "xz": np.array(lo + 110, t),
+                    "w": r.integers(lo, hi, (4, 3, 3, 3)).astype(t), "ws": (r.random(4) * 0.02 + 0.001).astype(f32),
+                    "wz": np.array(0 if t is i8 else 128, t), "ys": np.array(0.8, f32), "yz": np.array(lo + 128, t),
+                    "b": r.integers(-2000, 2000, (4,)).astype(np.int32)},
+                   order=["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], opset=10, pads=[1, 0, 1, 2])
+
+
+FAMILIES = {"quant": quant_cases}
+
+
+def run_case(dlc, case, tmp):
+    d = os.path.join(tmp, case.name)
+    os.makedirs(d)
+    path = os.path.join(d, "model.onnx")
+    onnx.save(case.model(), path)
+    args = [dlc, "run", path, "--check", "--output", d]
+    for k, v in case.inputs.items():
+        np.save(os.path.join(d, k + ".npy"), v)
+        args += ["--input", "%s=%s" % (k, os.path.join(d, k + ".npy"))]
+    p = subprocess.run(args, capture_output=True, text=True)
+    if p.returncode:
+        return "dlc: " + (p.stderr.strip() or p.stdout.strip())
+    if case.oracle:
+        want = case.oracle(**case.inputs, **case.consts)
+    else:
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        want = sess.run(list(case.outputs), case.inputs)
+    worst = 0.0
+    for name, w in zip(case.outputs, want):
+        got = np.load(os.path.join(d, name + ".npy"))
+        if got.dtype != w.dtype or got.shape != w.shape:
+            return "%s: %s%s, onnxruntime %s%s" % (name, got.dtype, got.shape, w.dtype, w.shape)
+        if w.dtype.kind in "iub":
+            bad = int(np.sum(got != w))
+            if bad:
+                i = np.argmax(got != w)
+                return "%s: %d values differ (first: %s, onnxruntime %s)" % (name, bad, got.flat[i], w.flat[i])
+        else:
+            err = float(np.max(np.abs(got - w) / (np.abs(w) + 1e-3), initial=0))
+            worst = max(worst, err)
+            if not err <= case.tol:
+                return "%s: relative error %.3g over %.3g" % (name, err, case.tol)
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dlc", required=True)
+    ap.add_argument("--family", required=True, choices=sorted(FAMILIES))
+    ap.add_argument("--filter", default="", help="only cases whose name contains this")
+    a = ap.parse_args()
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="dlc-ops-") as tmp:
+        for case in FAMILIES[a.family]():
+            if a.filter not in case.name:
+                continue
+            why = run_case(a.dlc, case, tmp)
+            failed += why is not None
+            print("%s %s%s" % ("FAIL" if why else "ok", case.name, ": " + why if why else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
