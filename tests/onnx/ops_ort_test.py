@@ -2,7 +2,8 @@
 """ONNX operators built over core ops, against ONNX Runtime: small one-node models of
 each family (quant, grid, dft), compiled and run by dlc (`dlc run --check`, which also
 compares the compiled code with dlc's reference interpreter) on seeded inputs, the
-outputs compared with onnxruntime's.  Integer outputs must be equal; float outputs
+outputs compared with onnxruntime's (with ONNX's reference evaluator, or numpy, where a
+case says why).  Integer outputs must be equal; float outputs
 within the case's tolerance.
 
     ops_ort_test.py --dlc build/tools/dlc --family quant
@@ -18,6 +19,7 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto as TP
 from onnx import helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
 
 NP = {np.dtype(np.float32): TP.FLOAT, np.dtype(np.float64): TP.DOUBLE, np.dtype(np.uint8): TP.UINT8,
       np.dtype(np.int8): TP.INT8, np.dtype(np.uint16): TP.UINT16, np.dtype(np.int16): TP.INT16,
@@ -29,8 +31,9 @@ class Case:
     (name -> array; "" leaves an optional input out), its attributes and opset."""
 
     def __init__(self, name, op, inputs, consts=None, order=None, outputs=("y",), opset=21, tol=1e-5, oracle=None,
-                 **attrs):
+                 reference=False, **attrs):
         self.name, self.op, self.inputs, self.consts, self.oracle = name, op, inputs, consts or {}, oracle
+        self.reference = reference  # ONNX's reference evaluator instead of onnxruntime
         self.order = order or list(inputs) + list(self.consts)
         self.outputs, self.opset, self.tol, self.attrs = outputs, opset, tol, attrs
 
@@ -119,7 +122,35 @@ def quant_cases():
                    order=["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], opset=10, pads=[1, 0, 1, 2])
 
 
-FAMILIES = {"quant": quant_cases}
+def grid_cases():
+    r = rng(2)
+    f32 = np.float32
+    x2 = r.standard_normal((2, 3, 4, 5)).astype(f32)
+    g2 = (r.random((2, 3, 6, 2)) * 3.2 - 1.6).astype(f32)  # points outside the borders too
+    for mode in ("linear", "nearest", "cubic"):
+        for pad in ("zeros", "border", "reflection"):
+            for align in (0, 1):
+                # cubic with border padding: onnxruntime's results differ from ONNX's reference
+                # (by 0.2 here), which the node tests come from; dlc follows the reference
+                yield Case("gridsample_%s_%s_%d" % (mode, pad, align), "GridSample", {"x": x2, "g": g2}, opset=20,
+                           tol=1e-4, reference=mode == "cubic" and pad == "border", mode=mode, padding_mode=pad,
+                           align_corners=align)
+    yield Case("gridsample16_bicubic", "GridSample", {"x": x2, "g": g2}, opset=16, tol=1e-4, mode="bicubic",
+               padding_mode="reflection")
+    x3 = r.standard_normal((1, 2, 3, 4, 5)).astype(f32)
+    g3 = (r.random((1, 2, 3, 4, 3)) * 3 - 1.5).astype(f32)
+    for mode in ("linear", "nearest"):
+        for pad in ("zeros", "border", "reflection"):
+            yield Case("gridsample3d_%s_%s" % (mode, pad), "GridSample", {"x": x3, "g": g3}, opset=22, tol=1e-4,
+                       mode=mode, padding_mode=pad, align_corners=int(pad == "border"))
+    for align in (0, 1):
+        yield Case("affinegrid2d_%d" % align, "AffineGrid", {"t": r.standard_normal((2, 2, 3)).astype(f32)},
+                   {"size": np.array([2, 3, 4, 5], np.int64)}, opset=20, align_corners=align)
+        yield Case("affinegrid3d_%d" % align, "AffineGrid", {"t": r.standard_normal((2, 3, 4)).astype(f32)},
+                   {"size": np.array([2, 1, 3, 4, 2], np.int64)}, opset=20, align_corners=align)
+
+
+FAMILIES = {"quant": quant_cases, "grid": grid_cases}
 
 
 def run_case(dlc, case, tmp):
@@ -136,6 +167,8 @@ def run_case(dlc, case, tmp):
         return "dlc: " + (p.stderr.strip() or p.stdout.strip())
     if case.oracle:
         want = case.oracle(**case.inputs, **case.consts)
+    elif case.reference:
+        want = ReferenceEvaluator(case.model()).run(list(case.outputs), case.inputs)
     else:
         sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
         want = sess.run(list(case.outputs), case.inputs)
