@@ -4,7 +4,7 @@ each family (quant, grid, dft), compiled and run by dlc (`dlc run --check`, whic
 compares the compiled code with dlc's reference interpreter) on seeded inputs, the
 outputs compared with onnxruntime's (with ONNX's reference evaluator, or numpy, where a
 case says why).  Integer outputs must be equal; float outputs
-within the case's tolerance.
+within the case's tolerance: |dlc - oracle| <= tol * (|oracle| + atol).
 
     ops_ort_test.py --dlc build/tools/dlc --family quant
 """
@@ -30,22 +30,26 @@ class Case:
     """One node: inputs fed at run time (name -> array), constants as initializers
     (name -> array; "" leaves an optional input out), its attributes and opset."""
 
-    def __init__(self, name, op, inputs, consts=None, order=None, outputs=("y",), opset=21, tol=1e-5, oracle=None,
-                 reference=False, **attrs):
+    def __init__(self, name, op, inputs, consts=None, order=None, outputs=("y",), opset=21, tol=1e-5, atol=1e-3,
+                 oracle=None, reference=False, **attrs):
         self.name, self.op, self.inputs, self.consts, self.oracle = name, op, inputs, consts or {}, oracle
         self.reference = reference  # ONNX's reference evaluator instead of onnxruntime
         self.order = order or list(inputs) + list(self.consts)
-        self.outputs, self.opset, self.tol, self.attrs = outputs, opset, tol, attrs
+        self.outputs, self.opset, self.tol, self.atol, self.attrs = outputs, opset, tol, atol, attrs
 
     def model(self):
         node = helper.make_node(self.op, self.order, list(self.outputs), name="n", **self.attrs)
         ins = [helper.make_tensor_value_info(k, NP[v.dtype], list(v.shape)) for k, v in self.inputs.items()]
         inits = [numpy_helper.from_array(v, k) for k, v in self.consts.items() if k]
+        consts = {k: v for k, v in self.consts.items() if k}
         outs = [helper.make_empty_tensor_value_info(o) for o in self.outputs]
         g = helper.make_graph([node], self.name, ins, outs, initializer=inits)
         m = helper.make_model(g, opset_imports=[helper.make_opsetid("", self.opset)])
         m.ir_version = 10
-        return onnx.shape_inference.infer_shapes(m, strict_mode=True)
+        m = onnx.shape_inference.infer_shapes(m, strict_mode=True)
+        for o in m.graph.output:  # the element type is what onnxruntime needs; the shape it works out
+            o.type.tensor_type.ClearField("shape")
+        return m
 
 
 def rng(seed):
@@ -150,7 +154,41 @@ def grid_cases():
                    {"size": np.array([2, 1, 3, 4, 2], np.int64)}, opset=20, align_corners=align)
 
 
-FAMILIES = {"quant": quant_cases, "grid": grid_cases}
+def dft_cases():
+    r = rng(3)
+    f32, i64 = np.float32, np.int64
+    real = r.standard_normal((2, 8, 3, 1)).astype(f32)
+    cplx = r.standard_normal((2, 5, 3, 2)).astype(f32)
+    yield Case("dft17_real", "DFT", {"x": real}, opset=17, tol=1e-4, atol=0.1)
+    yield Case("dft17_real_onesided", "DFT", {"x": real}, opset=17, tol=1e-4, atol=0.1, onesided=1)
+    yield Case("dft17_complex_axis2", "DFT", {"x": cplx}, opset=17, tol=1e-4, atol=0.1, axis=2)
+    yield Case("dft17_inverse", "DFT", {"x": cplx}, opset=17, tol=1e-4, atol=0.1, inverse=1)
+    yield Case("dft17_truncate", "DFT", {"x": real}, {"len": np.array(6, i64)}, opset=17, tol=1e-4, atol=0.1)
+    yield Case("dft17_pad_onesided", "DFT", {"x": real}, {"len": np.array(9, i64)}, opset=17, tol=1e-4, atol=0.1, onesided=1)
+    yield Case("dft20_axis_input", "DFT", {"x": cplx}, {"len": np.array(4, i64), "axis": np.array(-3, i64)},
+               opset=20, tol=1e-4, atol=0.1)
+    yield Case("dft20_default_axis", "DFT", {"x": cplx}, opset=20, tol=1e-4, atol=0.1, inverse=1)
+    # the inverse of a half spectrum (irfft): onnxruntime does not take it, numpy's irfft does
+    half = r.standard_normal((2, 5, 2)).astype(f32)
+    for m in (8, 9, None):
+        consts = {"len": np.array(m, i64), "axis": np.array(1, i64)} if m else {}
+        yield Case("dft20_irfft_%s" % m, "DFT", {"x": half}, consts, order=["x", "len", "axis"] if m else ["x"],
+                   opset=20, tol=1e-4, atol=0.1, inverse=1, onesided=1,
+                   oracle=lambda x, len=None, axis=None: [np.fft.irfft(x[..., 0] + 1j * x[..., 1], n=None if len is None
+                                                                      else int(len), axis=1)[..., None].astype(f32)])
+    sig = r.standard_normal((2, 40, 1)).astype(f32)
+    win = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(16) / 16)).astype(f32)
+    yield Case("stft_window", "STFT", {"x": sig}, {"step": np.array(6, i64), "w": win}, opset=17, tol=1e-4, atol=0.1)
+    yield Case("stft_length", "STFT", {"x": sig}, {"step": np.array(5, i64), "": None, "len": np.array(10, i64)},
+               order=["x", "step", "", "len"], opset=17, tol=1e-4, atol=0.1)
+    yield Case("stft_complex_window_input", "STFT", {"x": r.standard_normal((1, 30, 2)).astype(f32), "w": win},
+               {"step": np.array(7, i64)}, order=["x", "step", "w"], opset=17, tol=1e-4, atol=0.1, onesided=0)
+    yield Case("melweightmatrix", "MelWeightMatrix", {}, {"m": np.array(8, i64), "n": np.array(64, i64),
+                                                          "r": np.array(16000, i64), "lo": np.array(20, f32),
+                                                          "hi": np.array(7000, f32)}, opset=17)
+
+
+FAMILIES = {"quant": quant_cases, "grid": grid_cases, "dft": dft_cases}
 
 
 def run_case(dlc, case, tmp):
@@ -166,7 +204,7 @@ def run_case(dlc, case, tmp):
     if p.returncode:
         return "dlc: " + (p.stderr.strip() or p.stdout.strip())
     if case.oracle:
-        want = case.oracle(**case.inputs, **case.consts)
+        want = case.oracle(**case.inputs, **{k: v for k, v in case.consts.items() if k})
     elif case.reference:
         want = ReferenceEvaluator(case.model()).run(list(case.outputs), case.inputs)
     else:
@@ -183,7 +221,7 @@ def run_case(dlc, case, tmp):
                 i = np.argmax(got != w)
                 return "%s: %d values differ (first: %s, onnxruntime %s)" % (name, bad, got.flat[i], w.flat[i])
         else:
-            err = float(np.max(np.abs(got - w) / (np.abs(w) + 1e-3), initial=0))
+            err = float(np.max(np.abs(got - w) / (np.abs(w) + case.atol), initial=0))
             worst = max(worst, err)
             if not err <= case.tol:
                 return "%s: relative error %.3g over %.3g" % (name, err, case.tol)
