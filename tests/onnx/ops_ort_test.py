@@ -31,9 +31,10 @@ class Case:
     (name -> array; "" leaves an optional input out), its attributes and opset."""
 
     def __init__(self, name, op, inputs, consts=None, order=None, outputs=("y",), opset=21, tol=1e-5, atol=1e-3,
-                 oracle=None, reference=False, **attrs):
+                 oracle=None, reference=False, refuse=None, **attrs):
         self.name, self.op, self.inputs, self.consts, self.oracle = name, op, inputs, consts or {}, oracle
         self.reference = reference  # ONNX's reference evaluator instead of onnxruntime
+        self.refuse = refuse  # dlc must refuse the model with one line holding this
         self.order = order or list(inputs) + list(self.consts)
         self.outputs, self.opset, self.tol, self.atol, self.attrs = outputs, opset, tol, atol, attrs
 
@@ -46,6 +47,8 @@ class Case:
         g = helper.make_graph([node], self.name, ins, outs, initializer=inits)
         m = helper.make_model(g, opset_imports=[helper.make_opsetid("", self.opset)])
         m.ir_version = 10
+        if self.refuse:
+            return m
         m = onnx.shape_inference.infer_shapes(m, strict_mode=True)
         for o in m.graph.output:  # the element type is what onnxruntime needs; the shape it works out
             o.type.tensor_type.ClearField("shape")
@@ -124,6 +127,18 @@ def quant_cases():
                     "wz": np.array(0 if t is i8 else 128, t), "ys": np.array(0.8, f32), "yz": np.array(lo + 128, t),
                     "b": r.integers(-2000, 2000, (4,)).astype(np.int32)},
                    order=["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], opset=10, pads=[1, 0, 1, 2])
+    x = np.ones((2, 2), f32)
+    for code, name in ((TP.FLOAT8E4M3FN, "float8e4m3fn"), (TP.INT4, "int4"), (TP.FLOAT16, "float16")):
+        yield Case("refuse_quantize_" + name, "QuantizeLinear", {"x": x}, {"s": np.array(1, f32)}, opset=21,
+                   output_dtype=code, refuse="output_dtype %s is not supported" % name)
+    yield Case("refuse_dequantize_float16", "DequantizeLinear", {"x": np.ones(3, i8)}, {"s": np.array(1, f32)},
+               opset=23, output_dtype=TP.FLOAT16, refuse="output_dtype float16 is not supported")
+    yield Case("refuse_quantize_zp_mismatch", "QuantizeLinear", {"x": x}, {"s": np.array(1, f32), "z": np.array(0, i8)},
+               opset=21, output_dtype=TP.UINT8, refuse="output_dtype uint8 differs from the zero point's type i8")
+    yield Case("refuse_quantize_axis_scale", "QuantizeLinear", {"x": x}, {"s": np.ones(3, f32)}, opset=13,
+               refuse="y_scale must be one value or a vector of 2")
+    yield Case("refuse_matmulinteger_i16", "MatMulInteger", {"a": np.ones((2, 2), np.int16), "b": np.ones((2, 2), i8)},
+               opset=10, refuse="A must be u8 or i8, not i16")
 
 
 def grid_cases():
@@ -147,6 +162,10 @@ def grid_cases():
         for pad in ("zeros", "border", "reflection"):
             yield Case("gridsample3d_%s_%s" % (mode, pad), "GridSample", {"x": x3, "g": g3}, opset=22, tol=1e-4,
                        mode=mode, padding_mode=pad, align_corners=int(pad == "border"))
+    yield Case("refuse_gridsample_old_mode", "GridSample", {"x": x2, "g": g2}, opset=20, mode="bilinear",
+               refuse="mode 'bilinear' is not one of linear, nearest, cubic")
+    yield Case("refuse_gridsample_cubic_3d", "GridSample", {"x": x3, "g": g3}, opset=22, mode="cubic",
+               refuse="cubic mode needs 2 spatial dimensions")
     for align in (0, 1):
         yield Case("affinegrid2d_%d" % align, "AffineGrid", {"t": r.standard_normal((2, 2, 3)).astype(f32)},
                    {"size": np.array([2, 3, 4, 5], np.int64)}, opset=20, align_corners=align)
@@ -183,6 +202,10 @@ def dft_cases():
                order=["x", "step", "", "len"], opset=17, tol=1e-4, atol=0.1)
     yield Case("stft_complex_window_input", "STFT", {"x": r.standard_normal((1, 30, 2)).astype(f32), "w": win},
                {"step": np.array(7, i64)}, order=["x", "step", "w"], opset=17, tol=1e-4, atol=0.1, onesided=0)
+    yield Case("refuse_dft_onesided_complex", "DFT", {"x": cplx}, opset=17, onesided=1,
+               refuse="onesided needs a real input")
+    yield Case("refuse_dft_table_budget", "DFT", {"x": np.zeros((1, 16384, 1), f32)}, opset=17,
+               refuse="the DFT's twiddle table: 2147483648 bytes, over the limit")
     yield Case("melweightmatrix", "MelWeightMatrix", {}, {"m": np.array(8, i64), "n": np.array(64, i64),
                                                           "r": np.array(16000, i64), "lo": np.array(20, f32),
                                                           "hi": np.array(7000, f32)}, opset=17)
@@ -196,6 +219,13 @@ def run_case(dlc, case, tmp):
     os.makedirs(d)
     path = os.path.join(d, "model.onnx")
     onnx.save(case.model(), path)
+    if case.refuse:
+        p = subprocess.run([dlc, "compile", path, "-o", os.path.join(d, "m.c")], capture_output=True, text=True)
+        lines = p.stderr.strip().splitlines()
+        if p.returncode != 1 or len(lines) != 1 or case.refuse not in lines[0] or "node 'n'" not in lines[0]:
+            return "not refused with one line naming node 'n' and '%s': exit %d, %r" % (case.refuse, p.returncode,
+                                                                                       p.stderr.strip())
+        return None
     args = [dlc, "run", path, "--check", "--output", d]
     for k, v in case.inputs.items():
         np.save(os.path.join(d, k + ".npy"), v)
