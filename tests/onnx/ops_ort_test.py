@@ -162,6 +162,28 @@ def grid_cases():
         for pad in ("zeros", "border", "reflection"):
             yield Case("gridsample3d_%s_%s" % (mode, pad), "GridSample", {"x": x3, "g": g3}, opset=22, tol=1e-4,
                        mode=mode, padding_mode=pad, align_corners=int(pad == "border"))
+    # DeformConv: offsets of a few pixels move taps outside the image too
+    xd = r.standard_normal((2, 4, 5, 6)).astype(f32)
+    wdc = r.standard_normal((6, 2, 3, 2)).astype(f32)
+    for name, attrs, og, mask, bias in (("plain", {}, 1, False, False),
+                                       ("groups_mask_bias", {"group": 2, "offset_group": 2, "pads": [1, 0, 1, 1]}, 2,
+                                        True, True),
+                                       ("strides_dilations", {"strides": [2, 1], "dilations": [1, 2], "pads": [1, 1, 1, 1],
+                                                              "offset_group": 4}, 4, True, False)):
+        st, dl, pd = attrs.get("strides", [1, 1]), attrs.get("dilations", [1, 1]), attrs.get("pads", [0, 0, 0, 0])
+        o = [(xd.shape[2 + i] + pd[i] + pd[2 + i] - (wdc.shape[2 + i] - 1) * dl[i] - 1) // st[i] + 1 for i in (0, 1)]
+        w = wdc if attrs.get("group", 1) == 2 else r.standard_normal((6, 4, 3, 2)).astype(f32)
+        ins = {"x": xd, "w": w, "off": (r.standard_normal((2, og * 6 * 2, *o)) * 1.5).astype(f32)}
+        order = ["x", "w", "off"]
+        if bias or mask:
+            ins["b"] = r.standard_normal(6).astype(f32) if bias else None
+            order.append("b" if bias else "")
+        if mask:
+            ins["m"] = r.random((2, og * 6, *o)).astype(f32)
+            order.append("m")
+        ins = {k: v for k, v in ins.items() if v is not None}
+        yield Case("deformconv_" + name, "DeformConv", ins, order=order, opset=19, tol=1e-4, atol=0.1,
+                   kernel_shape=[3, 2], **attrs)
     yield Case("refuse_gridsample_old_mode", "GridSample", {"x": x2, "g": g2}, opset=20, mode="bilinear",
                refuse="mode 'bilinear' is not one of linear, nearest, cubic")
     yield Case("refuse_gridsample_cubic_3d", "GridSample", {"x": x3, "g": g3}, opset=22, mode="cubic",
