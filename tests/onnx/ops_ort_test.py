@@ -184,6 +184,21 @@ def grid_cases():
         ins = {k: v for k, v in ins.items() if v is not None}
         yield Case("deformconv_" + name, "DeformConv", ins, order=order, opset=19, tol=1e-4, atol=0.1,
                    kernel_shape=[3, 2], **attrs)
+    # RoiAlign: regions partly outside the image, of two images
+    xr = r.standard_normal((2, 3, 8, 9)).astype(f32)
+    rois = np.array([[0.5, 1.0, 6.0, 7.5], [-2.0, -1.0, 4.0, 3.0], [3.0, 2.0, 12.0, 10.0], [1.0, 1.0, 1.5, 1.2]], f32)
+    bidx = np.array([0, 1, 1, 0], np.int64)
+    for mode in ("avg", "max"):
+        for ct in ("half_pixel", "output_half_pixel"):
+            yield Case("roialign_%s_%s_sr2" % (mode, ct), "RoiAlign", {"x": xr, "rois": rois, "b": bidx}, opset=16,
+                       tol=1e-4, mode=mode, coordinate_transformation_mode=ct, output_height=3, output_width=4,
+                       sampling_ratio=2, spatial_scale=0.9)
+        yield Case("roialign_%s_adaptive" % mode, "RoiAlign", {"x": xr, "b": bidx}, {"rois": rois},
+                   order=["x", "rois", "b"], opset=16, tol=1e-4, mode=mode, output_height=2, output_width=3)
+    yield Case("roialign10", "RoiAlign", {"x": xr, "rois": rois, "b": bidx}, opset=10, tol=1e-4, output_height=2,
+               output_width=2, sampling_ratio=1)
+    yield Case("refuse_roialign_adaptive_runtime_rois", "RoiAlign", {"x": xr, "rois": rois, "b": bidx}, opset=16,
+               refuse="sampling_ratio 0 (adaptive) needs rois known at compile time")
     yield Case("refuse_gridsample_old_mode", "GridSample", {"x": x2, "g": g2}, opset=20, mode="bilinear",
                refuse="mode 'bilinear' is not one of linear, nearest, cubic")
     yield Case("refuse_gridsample_cubic_3d", "GridSample", {"x": x3, "g": g3}, opset=22, mode="cubic",
