@@ -219,9 +219,9 @@ def grid_cases():
                refuse="cubic mode needs 2 spatial dimensions")
     for align in (0, 1):
         yield Case("affinegrid2d_%d" % align, "AffineGrid", {"t": r.standard_normal((2, 2, 3)).astype(f32)},
-                   {"size": np.array([2, 3, 4, 5], np.int64)}, opset=20, align_corners=align)
+                   {"size": np.array([2, 3, 4, 5], np.int64)}, opset=20, tol=1e-4, atol=0.1, align_corners=align)
         yield Case("affinegrid3d_%d" % align, "AffineGrid", {"t": r.standard_normal((2, 3, 4)).astype(f32)},
-                   {"size": np.array([2, 1, 3, 4, 2], np.int64)}, opset=20, align_corners=align)
+                   {"size": np.array([2, 1, 3, 4, 2], np.int64)}, opset=20, tol=1e-4, atol=0.1, align_corners=align)
 
 
 def dft_cases():
