@@ -57,7 +57,10 @@ static int deform_attrs(OnnxCtx *c, OnnxNode *n, Deform *d) {
   d->K = 1, d->P = 1, d->S = 1;
   for (int i = 0; i < nsp; i++) {
     if (ks[i] && ks[i] != d->ws.d[2 + i]) return onnx_fail(c, n, "kernel_shape does not match W");
-    if (d->st[i] < 1 || d->dil[i] < 1) return onnx_fail(c, n, "strides and dilations must be positive");
+    if (d->st[i] < 1 || d->dil[i] < 1 || d->st[i] > 1 << 30 || d->dil[i] > 1 << 30)
+      return onnx_fail(c, n, "strides and dilations must be in 1..2^30");
+    if (d->pads[i] < 0 || d->pads[nsp + i] < 0 || d->pads[i] > 1 << 30 || d->pads[nsp + i] > 1 << 30)
+      return onnx_fail(c, n, "pads must be in 0..2^30");
     int64_t span = (d->ws.d[2 + i] - 1) * d->dil[i] + 1;
     int64_t o = (d->xs.d[2 + i] + d->pads[i] + d->pads[nsp + i] - span) / d->st[i] + 1;
     if (o != d->os.d[2 + i]) return onnx_fail(c, n, "offset's spatial dimensions do not match the output's");

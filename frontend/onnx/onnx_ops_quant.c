@@ -62,7 +62,7 @@ static int qparam(OnnxCtx *c, OnnxNode *n, int v, int x, int64_t axis, int64_t b
     for (int i = 0; i < xs.rank; i++) d[i] = i == axis ? xs.d[axis] : 1;
     return reshape(c, v, d, xs.rank);
   }
-  bool ok = vs.rank == xs.rank && vs.d[axis] == (xs.d[axis] + block - 1) / block;
+  bool ok = vs.rank == xs.rank && vs.d[axis] == xs.d[axis] / block + (xs.d[axis] % block != 0);
   for (int i = 0; ok && i < xs.rank; i++) ok = i == axis || vs.d[i] == xs.d[i];
   if (!ok)
     return onnx_fail(c, n, "%s must have the input's shape with ceil(%lld / block_size %lld) along axis %lld",
@@ -118,17 +118,18 @@ static int quant_out_type(OnnxCtx *c, OnnxNode *n, int zp, DType *t) {
   return 0;
 }
 
-/* y = saturate(round(x / y_scale) + y_zero_point), in the wider of x's and the scale's
- * float types (or `precision`).  saturate concerns float8 outputs only. */
+/* y = saturate(round(x / y_scale) + y_zero_point), the division in the scale's float
+ * type (or `precision`); x is a float or i32.  saturate concerns float8 outputs only. */
 int onnx_QuantizeLinear(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 2)) return -1;
   int x = n->in[0], zp = has_in(n, 2) ? n->in[2] : -1;
   DType xt = dtype_of(c, x), st = dtype_of(c, n->in[1]), t = DT_U8, u = DT_F32;
-  if (!dtype_is_float(xt) || !dtype_is_float(st)) return onnx_fail(c, n, "x and y_scale must be floating-point");
+  if (!dtype_is_float(xt) && xt != DT_I32) return onnx_fail(c, n, "x of type %s is not a float or i32", dtype_name(xt));
+  if (!dtype_is_float(st)) return onnx_fail(c, n, "y_scale of type %s is not floating-point", dtype_name(st));
   onnx_attr_ignore(n, "saturate");
   int64_t axis, block;
   if (quant_axis(c, n, x, &axis, &block) || quant_out_type(c, n, zp, &t)) return -1;
-  if (float_attr(c, n, "precision", xt == DT_F64 || st == DT_F64 ? DT_F64 : DT_F32, &u)) return -1;
+  if (float_attr(c, n, "precision", st, &u)) return -1;
   int s = qparam(c, n, n->in[1], x, axis, block, "y_scale");
   if (s < 0) return -1;
   int q = un(c, OP_ROUND, bin(c, OP_DIV, cast(c, x, u), cast(c, s, u)));

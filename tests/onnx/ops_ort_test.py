@@ -81,6 +81,10 @@ def quant_cases():
     yield Case("quantize_blocked", "QuantizeLinear", {"x": (r.standard_normal((3, 7)) * 20).astype(f32)},
                {"s": (r.random((3, 3)) + 0.1).astype(f32), "z": r.integers(-5, 5, (3, 3)).astype(i8)},
                opset=21, axis=1, block_size=3)
+    yield Case("quantize_i32_input", "QuantizeLinear", {"x": r.integers(-5000, 5000, (3, 4)).astype(np.int32)},
+               {"s": np.array(7.0, f32), "z": np.array(3, i8)}, opset=21, reference=True)  # onnxruntime: float x only
+    yield Case("quantize_f64_precision", "QuantizeLinear", {"x": (r.standard_normal((6,)) * 100).astype(f32)},
+               {"s": np.array(0.3, f32), "z": np.array(3, u8)}, opset=23, precision=TP.DOUBLE, reference=True)
     yield Case("dequantize_u8", "DequantizeLinear", {"x": r.integers(0, 256, (3, 4)).astype(u8)},
                {"s": np.array(0.125, f32), "z": np.array(100, u8)}, opset=10)
     yield Case("dequantize_axis_i8", "DequantizeLinear", {"x": r.integers(-128, 128, (2, 3, 4)).astype(i8)},
