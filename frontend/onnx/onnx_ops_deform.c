@@ -169,6 +169,8 @@ int onnx_DeformConv(OnnxCtx *c, OnnxNode *n) {
   DType t = dtype_of(c, x);
   if (!dtype_is_float(t) || dtype_of(c, w) != t || dtype_of(c, off) != t)
     return onnx_fail(c, n, "X, W and offset must be of one floating-point type");
+  for (int i = 0; i < d.nsp; i++)
+    if (d.xs.d[2 + i] < 1) return onnx_fail(c, n, "X has an empty spatial dimension");
   if (deform_attrs(c, n, &d)) return -1;
   int mask = has_in(n, 4) ? n->in[4] : -1;
   if (mask >= 0 && (dtype_of(c, mask) != t || shape_numel(shape_of(c, mask)) != d.xs.d[0] * d.og * d.K * d.P))

@@ -148,6 +148,8 @@ int onnx_GridSample(OnnxCtx *c, OnnxNode *n) {
     return onnx_fail(c, n, "X must be [N, C, D1..Dk] and grid [N, O1..Ok, k] (k >= 1)");
   if (!dtype_is_float(dtype_of(c, x)) || dtype_of(c, grid) != dtype_of(c, x))
     return onnx_fail(c, n, "X and grid must be of one floating-point type");
+  for (int i = 0; i < nsp; i++)
+    if (xs.d[2 + i] < 1) return onnx_fail(c, n, "X has an empty spatial dimension");
   GsMode mode = GS_LINEAR;
   GsPad pad = GS_ZEROS;
   if (parse_mode(c, n, &mode, &pad)) return -1;

@@ -282,7 +282,7 @@ int onnx_MatMulInteger(OnnxCtx *c, OnnxNode *n) {
 static int int_conv(OnnxCtx *c, OnnxNode *n, int x, int xzp, int w, int wzp, int64_t *depth) {
   const Shape ws = *shape_of(c, w);
   if (ws.rank < 3) return onnx_fail(c, n, "W must have rank 3 or more");
-  *depth = shape_numel(&ws) / ws.d[0];
+  *depth = ws.d[0] ? shape_numel(&ws) / ws.d[0] : 0;
   DType u = exact_type(*depth);
   if (xzp >= 0 && (xzp = per_dim(c, n, xzp, 1, -1, 0, "x_zero_point")) < 0) return -1;
   if (wzp >= 0 && (wzp = per_dim(c, n, wzp, ws.d[0], 0, ws.rank, "w_zero_point")) < 0) return -1;

@@ -135,6 +135,7 @@ int onnx_RoiAlign(OnnxCtx *c, OnnxNode *n) {
   if (!dtype_is_float(t) || dtype_of(c, rois) != t) return onnx_fail(c, n, "X and rois must be of one floating-point type");
   if (!dtype_is_int(dtype_of(c, bi))) return onnx_fail(c, n, "batch_indices must hold integers");
   Roi r = {.R = rs.d[0], .N = xs.d[0], .C = xs.d[1], .H = xs.d[2], .W = xs.d[3]};
+  if (r.H < 1 || r.W < 1) return onnx_fail(c, n, "X has an empty spatial dimension");
   if (roi_attrs(c, n, &r)) return -1;
   if (r.sr > 0) r.GY = r.GX = r.sr;
   else {

@@ -145,6 +145,24 @@ def quant_cases():
                refuse="BitCast from f32 to i32 (a float's bits) is not supported")
     yield Case("refuse_bitcast_to_bool", "BitCast", {"x": np.ones(3, u8)}, opset=26, to=TP.BOOL,
                refuse="BitCast from u8 to bool is not supported")
+    # per output channel w zero point (ONNX's reference; onnxruntime takes one value)
+    yield Case("convinteger_per_channel_zp", "ConvInteger", {"x": r.integers(0, 256, (1, 2, 4, 4)).astype(u8),
+                                                             "w": r.integers(0, 256, (3, 2, 2, 2)).astype(u8)},
+               {"xz": np.array(9, u8), "wz": np.array([1, 128, 250], u8)}, opset=10, reference=True)
+    # per column b, per row a and y, against numpy: the integer sum, requantized in f64
+    a8, b8 = r.integers(0, 256, (3, 5)).astype(u8), r.integers(0, 256, (5, 4)).astype(u8)
+    qs = {"as": (r.random(3) * 0.02 + 0.01).astype(f32), "az": r.integers(0, 256, 3).astype(u8),
+          "bs": (r.random(4) * 0.02 + 0.01).astype(f32), "bz": r.integers(0, 256, 4).astype(u8),
+          "ys": (r.random(3) * 0.2 + 0.05).astype(f32), "yz": r.integers(0, 256, 3).astype(u8)}
+
+    def qlinear_rows_cols(a, b, **q):
+        acc = (a.astype(np.int64) - q["az"][:, None]) @ (b.astype(np.int64) - q["bz"][None, :])
+        m = (q["as"][:, None] * q["bs"][None, :]) / q["ys"][:, None]  # f32, as the scales are
+        y = np.rint(acc * m.astype(np.float64) + q["yz"][:, None])
+        return [np.clip(y, 0, 255).astype(u8)]
+
+    yield Case("qlinearmatmul_rows_cols", "QLinearMatMul", {"a": a8, "b": b8}, qs,
+               order=["a", "as", "az", "b", "bs", "bz", "ys", "yz"], opset=21, oracle=qlinear_rows_cols)
     x = np.ones((2, 2), f32)
     for code, name in ((TP.FLOAT8E4M3FN, "float8e4m3fn"), (TP.INT4, "int4"), (TP.FLOAT16, "float16")):
         yield Case("refuse_quantize_" + name, "QuantizeLinear", {"x": x}, {"s": np.array(1, f32)}, opset=21,
