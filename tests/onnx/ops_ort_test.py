@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """ONNX operators built over core ops, against ONNX Runtime: small one-node models of
-each family (quant, grid, dft), compiled and run by dlc (`dlc run --check`, which also
+each family (quant, grid, roi, dft), compiled and run by dlc (`dlc run --check`, which also
 compares the compiled code with dlc's reference interpreter) on seeded inputs, the
 outputs compared with onnxruntime's (with ONNX's reference evaluator, or numpy, where a
 case says why).  Integer outputs must be equal; float outputs
@@ -198,43 +198,6 @@ def grid_cases():
         for pad in ("zeros", "border", "reflection"):
             yield Case("gridsample3d_%s_%s" % (mode, pad), "GridSample", {"x": x3, "g": g3}, opset=22, tol=1e-4,
                        mode=mode, padding_mode=pad, align_corners=int(pad == "border"))
-    # DeformConv: offsets of a few pixels move taps outside the image too
-    xd = r.standard_normal((2, 4, 5, 6)).astype(f32)
-    wdc = r.standard_normal((6, 2, 3, 2)).astype(f32)
-    for name, attrs, og, mask, bias in (("plain", {}, 1, False, False),
-                                       ("groups_mask_bias", {"group": 2, "offset_group": 2, "pads": [1, 0, 1, 1]}, 2,
-                                        True, True),
-                                       ("strides_dilations", {"strides": [2, 1], "dilations": [1, 2], "pads": [1, 1, 1, 1],
-                                                              "offset_group": 4}, 4, True, False)):
-        st, dl, pd = attrs.get("strides", [1, 1]), attrs.get("dilations", [1, 1]), attrs.get("pads", [0, 0, 0, 0])
-        o = [(xd.shape[2 + i] + pd[i] + pd[2 + i] - (wdc.shape[2 + i] - 1) * dl[i] - 1) // st[i] + 1 for i in (0, 1)]
-        w = wdc if attrs.get("group", 1) == 2 else r.standard_normal((6, 4, 3, 2)).astype(f32)
-        ins = {"x": xd, "w": w, "off": (r.standard_normal((2, og * 6 * 2, *o)) * 1.5).astype(f32)}
-        order = ["x", "w", "off"]
-        if bias or mask:
-            ins["b"] = r.standard_normal(6).astype(f32) if bias else None
-            order.append("b" if bias else "")
-        if mask:
-            ins["m"] = r.random((2, og * 6, *o)).astype(f32)
-            order.append("m")
-        ins = {k: v for k, v in ins.items() if v is not None}
-        yield Case("deformconv_" + name, "DeformConv", ins, order=order, opset=19, tol=1e-4, atol=0.1,
-                   kernel_shape=[3, 2], **attrs)
-    # RoiAlign: regions partly outside the image, of two images
-    xr = r.standard_normal((2, 3, 8, 9)).astype(f32)
-    rois = np.array([[0.5, 1.0, 6.0, 7.5], [-2.0, -1.0, 4.0, 3.0], [3.0, 2.0, 12.0, 10.0], [1.0, 1.0, 1.5, 1.2]], f32)
-    bidx = np.array([0, 1, 1, 0], np.int64)
-    for mode in ("avg", "max"):
-        for ct in ("half_pixel", "output_half_pixel"):
-            yield Case("roialign_%s_%s_sr2" % (mode, ct), "RoiAlign", {"x": xr, "rois": rois, "b": bidx}, opset=16,
-                       tol=1e-4, mode=mode, coordinate_transformation_mode=ct, output_height=3, output_width=4,
-                       sampling_ratio=2, spatial_scale=0.9)
-        yield Case("roialign_%s_adaptive" % mode, "RoiAlign", {"x": xr, "b": bidx}, {"rois": rois},
-                   order=["x", "rois", "b"], opset=16, tol=1e-4, mode=mode, output_height=2, output_width=3)
-    yield Case("roialign10", "RoiAlign", {"x": xr, "rois": rois, "b": bidx}, opset=10, tol=1e-4, output_height=2,
-               output_width=2, sampling_ratio=1)
-    yield Case("refuse_roialign_adaptive_runtime_rois", "RoiAlign", {"x": xr, "rois": rois, "b": bidx}, opset=16,
-               refuse="sampling_ratio 0 (adaptive) needs rois known at compile time")
     yield Case("refuse_gridsample_old_mode", "GridSample", {"x": x2, "g": g2}, opset=20, mode="bilinear",
                refuse="mode 'bilinear' is not one of linear, nearest, cubic")
     yield Case("refuse_gridsample_cubic_3d", "GridSample", {"x": x3, "g": g3}, opset=22, mode="cubic",
@@ -284,7 +247,49 @@ def dft_cases():
                                                           "hi": np.array(7000, f32)}, opset=17)
 
 
-FAMILIES = {"quant": quant_cases, "grid": grid_cases, "dft": dft_cases}
+def roi_cases():
+    r = rng(4)
+    f32 = np.float32
+    # DeformConv: offsets of a few pixels move taps outside the image too
+    xd = r.standard_normal((2, 4, 5, 6)).astype(f32)
+    wdc = r.standard_normal((6, 2, 3, 2)).astype(f32)
+    for name, attrs, og, mask, bias in (("plain", {}, 1, False, False),
+                                       ("groups_mask_bias", {"group": 2, "offset_group": 2, "pads": [1, 0, 1, 1]}, 2,
+                                        True, True),
+                                       ("strides_dilations", {"strides": [2, 1], "dilations": [1, 2], "pads": [1, 1, 1, 1],
+                                                              "offset_group": 4}, 4, True, False)):
+        st, dl, pd = attrs.get("strides", [1, 1]), attrs.get("dilations", [1, 1]), attrs.get("pads", [0, 0, 0, 0])
+        o = [(xd.shape[2 + i] + pd[i] + pd[2 + i] - (wdc.shape[2 + i] - 1) * dl[i] - 1) // st[i] + 1 for i in (0, 1)]
+        w = wdc if attrs.get("group", 1) == 2 else r.standard_normal((6, 4, 3, 2)).astype(f32)
+        ins = {"x": xd, "w": w, "off": (r.standard_normal((2, og * 6 * 2, *o)) * 1.5).astype(f32)}
+        order = ["x", "w", "off"]
+        if bias or mask:
+            ins["b"] = r.standard_normal(6).astype(f32) if bias else None
+            order.append("b" if bias else "")
+        if mask:
+            ins["m"] = r.random((2, og * 6, *o)).astype(f32)
+            order.append("m")
+        ins = {k: v for k, v in ins.items() if v is not None}
+        yield Case("deformconv_" + name, "DeformConv", ins, order=order, opset=19, tol=1e-4, atol=0.1,
+                   kernel_shape=[3, 2], **attrs)
+    # RoiAlign: regions partly outside the image, of two images
+    xr = r.standard_normal((2, 3, 8, 9)).astype(f32)
+    rois = np.array([[0.5, 1.0, 6.0, 7.5], [-2.0, -1.0, 4.0, 3.0], [3.0, 2.0, 12.0, 10.0], [1.0, 1.0, 1.5, 1.2]], f32)
+    bidx = np.array([0, 1, 1, 0], np.int64)
+    for mode in ("avg", "max"):
+        for ct in ("half_pixel", "output_half_pixel"):
+            yield Case("roialign_%s_%s_sr2" % (mode, ct), "RoiAlign", {"x": xr, "rois": rois, "b": bidx}, opset=16,
+                       tol=1e-4, mode=mode, coordinate_transformation_mode=ct, output_height=3, output_width=4,
+                       sampling_ratio=2, spatial_scale=0.9)
+        yield Case("roialign_%s_adaptive" % mode, "RoiAlign", {"x": xr, "b": bidx}, {"rois": rois},
+                   order=["x", "rois", "b"], opset=16, tol=1e-4, mode=mode, output_height=2, output_width=3)
+    yield Case("roialign10", "RoiAlign", {"x": xr, "rois": rois, "b": bidx}, opset=10, tol=1e-4, output_height=2,
+               output_width=2, sampling_ratio=1)
+    yield Case("refuse_roialign_adaptive_runtime_rois", "RoiAlign", {"x": xr, "rois": rois, "b": bidx}, opset=16,
+               refuse="sampling_ratio 0 (adaptive) needs rois known at compile time")
+
+
+FAMILIES = {"quant": quant_cases, "grid": grid_cases, "roi": roi_cases, "dft": dft_cases}
 
 
 def run_case(dlc, case, tmp):
@@ -299,7 +304,7 @@ def run_case(dlc, case, tmp):
             return "not refused with one line naming node 'n' and '%s': exit %d, %r" % (case.refuse, p.returncode,
                                                                                        p.stderr.strip())
         return None
-    args = [dlc, "run", path, "--output", d] + (["--check"] if case.check else [])
+    args = [dlc, "run", path, "--cflags", "-O1", "--output", d] + (["--check"] if case.check else [])  # tiny models
     for k, v in case.inputs.items():
         np.save(os.path.join(d, k + ".npy"), v)
         args += ["--input", "%s=%s" % (k, os.path.join(d, k + ".npy"))]
