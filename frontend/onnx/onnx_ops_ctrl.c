@@ -102,7 +102,10 @@ static int bool_scalar(OnnxCtx *c, const OnnxNode *n, int id, const char *what) 
   if (v->shape.rank == 0) return id;
   int64_t none[1] = {1};
   int r = ir_reshape(c->g, id, none, 0);
-  return r < 0 ? onnx_fail_ir(c, n) : r;
+  DlcErr e;
+  if (r < 0) return onnx_fail_ir(c, n);
+  if (ir_fold_node(c->g, r, &e) < 0) return onnx_fail(c, n, "%s", e.msg); /* a constant stays one */
+  return r;
 }
 
 static int unsqueeze(OnnxCtx *c, int x, int axis) {
