@@ -611,6 +611,10 @@ static int run_node(Interp *it, const Node *n) {
   if (!y) return dlc_errf(it->e, "interp: out of memory for %s (%lld values)",
                           ir_ops[n->op].name, (long long)m);
   it->val[n->id] = y;
+  if (n->guard >= 0 && it->val[n->guard][0] == 0) { /* a branch not taken: no value */
+    for (int64_t i = 0; i < m; i++) y[i] = 0;
+    return 0;
+  }
   if (eval_fns[n->op](it, n, y)) return -1;
   for (int64_t i = 0; i < m; i++) y[i] = dtype_round(n->dtype, y[i]);
   return 0;
@@ -623,6 +627,7 @@ static int *last_uses(const Graph *g) {
   for (int i = 0; i < g->n; i++) {
     last[i] = i;
     for (int k = 0; k < g->nodes[i]->nin; k++) last[g->nodes[i]->in[k]] = i;
+    if (g->nodes[i]->guard >= 0) last[g->nodes[i]->guard] = i;
   }
   for (int j = 0; j < g->nout; j++) last[g->out[j]] = g->n;
   return last;
@@ -632,6 +637,7 @@ static int *last_uses(const Graph *g) {
 static void release_dead(Interp *it, const Node *n, const int *last) {
   for (int k = 0; k < n->nin; k++)
     if (last[n->in[k]] == n->id) free(it->val[n->in[k]]), it->val[n->in[k]] = NULL;
+  if (n->guard >= 0 && last[n->guard] == n->id) free(it->val[n->guard]), it->val[n->guard] = NULL;
   if (last[n->id] == n->id) free(it->val[n->id]), it->val[n->id] = NULL;
 }
 

@@ -217,9 +217,14 @@ static void put_op(FILE *f, const Node *n, const Names *nm) {
     put_name(f, nm->name[n->in[i]]);
   }
   for (int i = 0; i < n->nattr; i++) put_attr(f, &n->attr[i], i == 0 && n->nin == 0);
+  fputc(')', f);
+  if (n->guard >= 0) {
+    fputs(" if ", f);
+    put_name(f, nm->name[n->guard]);
+  }
   char shp[160];
   shape_str(&n->shape, shp, sizeof shp);
-  fprintf(f, ")  # %s%s", dtype_name(n->dtype), shp);
+  fprintf(f, "  # %s%s", dtype_name(n->dtype), shp);
 }
 
 void ir_print(FILE *f, const Graph *g) {

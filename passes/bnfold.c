@@ -187,7 +187,7 @@ static int add_bias(Graph *g, const Chain *ch, const double *b) {
   int c = ir_const(g, NULL, y->dtype, s, data);
   free(data);
   const Node *end = g->nodes[ch->end];
-  g->group = end->group, g->where = end->where;
+  g->group = end->group, g->where = end->where, g->guard = end->guard;
   int sum = c < 0 ? -1 : ir_binary(g, OP_ADD, ch->y, c);
   DLC_ASSERT(sum >= 0);
   g->nodes[sum]->name = end->name;
@@ -219,7 +219,7 @@ int pass_bnfold(Graph **gp, DlcErr *e) {
   for (int i = 0; i < n0; i++)
     if (find_chain(g, &us, i, &ch)) fold_chain(g, &ch, repl);
   DLC_ASSERT(g->n <= 4 * n0 + 1);
-  g->group = group, g->where = where;
+  g->group = group, g->where = where, g->guard = -1;
   uses_free(&us);
   *gp = pass_rebuild(g, repl);
   free(repl);

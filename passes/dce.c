@@ -39,6 +39,7 @@ static Node *copy_node(Graph *d, const Node *n, const int *newid) {
   *m = *n;
   m->in = arena_alloc(a, sizeof(int) * (size_t)(n->nin ? n->nin : 1));
   for (int j = 0; j < n->nin; j++) m->in[j] = newid[n->in[j]];
+  m->guard = n->guard >= 0 ? newid[n->guard] : -1;
   m->attr = arena_alloc(a, sizeof(Attr) * (size_t)(n->nattr ? n->nattr : 1));
   for (int k = 0; k < n->nattr; k++) {
     m->attr[k] = n->attr[k];
@@ -109,8 +110,9 @@ static void mark_from(Rebuild *r, int root) {
   r->stack[sp++] = root;
   while (sp) {
     const Node *n = r->g->nodes[r->stack[--sp]];
-    for (int j = 0; j < n->nin; j++) {
-      int a = find(r, n->in[j]);
+    for (int j = 0; j <= n->nin; j++) { /* the guard last */
+      if (j == n->nin && n->guard < 0) break;
+      int a = find(r, j < n->nin ? n->in[j] : n->guard);
       if (!r->need[a]) r->need[a] = true, r->stack[sp++] = a;
     }
   }
@@ -122,8 +124,9 @@ static void emit(Rebuild *r, int i) {
   if (r->newid[i] >= 0) return;
   const Node *n = r->g->nodes[i];
   r->newid[i] = -2; /* on the way: meeting it again is a cycle */
-  for (int j = 0; j < n->nin; j++) {
-    int a = find(r, n->in[j]);
+  for (int j = 0; j <= n->nin; j++) { /* the guard last */
+    if (j == n->nin && n->guard < 0) break;
+    int a = find(r, j < n->nin ? n->in[j] : n->guard);
     DLC_ASSERT(r->newid[a] != -2);
     emit(r, a);
   }

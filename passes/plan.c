@@ -76,6 +76,10 @@ static int *last_use(Graph *g, const Plan *p, const int *step, int nsteps) {
       int a = g->nodes[i]->in[j];
       if (step[i] > last[a]) last[a] = step[i];
     }
+  for (int i = 0; i < g->n; i++) { /* the kernel reads its guard when it starts */
+    int a = g->nodes[i]->guard;
+    if (a >= 0 && step[i] > last[a]) last[a] = step[i];
+  }
   for (int c = 0; c < p->ncopy; c++) last[g->out[p->copy_out[c]]] = nsteps;
   return last;
 }

@@ -31,6 +31,7 @@ static bool *needed_nodes(const CEmit *ce, const int *outputs, int n, bool *kern
       const Node *nd = g->nodes[k->nodes[j]];
       need[nd->id] = true;
       for (int i = 0; i < nd->nin; i++) need[nd->in[i]] = true;
+      if (nd->guard >= 0) need[nd->guard] = true;
     }
   }
   return need;
