@@ -3,9 +3,11 @@
  * A body (a graph attribute) is built into the one graph, like any run of nodes, by
  * onnx_body_build: its inputs bound to values of the enclosing graph, its names
  * unbound again afterwards.  If builds the branch its condition takes when that is a
- * constant after folding.  Loop, Scan and SequenceMap are unrolled: the body is built
- * once per iteration, with trip counts, sequence lengths and list lengths known at
- * compile time; the node budget (--max-nodes) bounds the unrolling. */
+ * constant after folding, else both under guards, merged by select.  Loop, Scan and
+ * SequenceMap are unrolled: the body is built once per iteration, with trip counts,
+ * sequence lengths and list lengths known at compile time (a Loop's condition may be
+ * known only at run time: its iterations are then guarded); the node budget
+ * (--max-nodes) bounds the unrolling. */
 #include <stdio.h>
 #include <string.h>
 
@@ -161,7 +163,97 @@ static void ids_push(OnnxCtx *c, IdList *l, int id) {
   l->v[l->n++] = id;
 }
 
+/* ---- guards (docs/ONNX.md) ----
+ *
+ * A body whose condition is known only at run time is built under a guard: its nodes
+ * run only when the guard holds.  A guard is an unguarded bool scalar; inside a guarded
+ * body G it is and(G, term), so that the body may read what G's body computed.  The
+ * term of a condition computed under G is select(G, cond, false), which is unguarded
+ * (cond is undefined where G is false).  Merging selects are built under G on the term,
+ * which the branches' guards name: that is what the verifier lets read a branch. */
+
+/* Builds `what` unguarded; the current guard is put back. */
+#define UNGUARDED(c, expr)          \
+  do {                              \
+    int saved_ = (c)->g->guard;     \
+    (c)->g->guard = -1;             \
+    expr;                           \
+    (c)->g->guard = saved_;         \
+  } while (0)
+
+static int guard_term(OnnxCtx *c, const OnnxNode *n, int cond) {
+  int G = c->g->guard, r = cond, f = -1;
+  if (c->g->nodes[cond]->guard < 0) return cond;
+  UNGUARDED(c, f = ir_scalar(c->g, DT_BOOL, 0); if (f >= 0) r = ir_select(c->g, G, cond, f));
+  return f < 0 || r < 0 ? onnx_fail_ir(c, n) : r;
+}
+
+/* The guard of a body that runs when `term` holds, inside the current guard. */
+static int guard_under(OnnxCtx *c, const OnnxNode *n, int term) {
+  int G = c->g->guard, r = term;
+  if (G < 0) return term;
+  UNGUARDED(c, r = ir_binary(c->g, OP_AND, G, term));
+  return r < 0 ? onnx_fail_ir(c, n) : r;
+}
+
+static const char *kind_of(const OnnxCtx *c, int id) {
+  const OnnxSeq *s = onnx_seq_get(c, id);
+  if (!s) return "a tensor";
+  if (s->kind == ONNX_OPT) return s->n ? "a full optional" : "an empty optional";
+  char *buf = arena_alloc(c->g->arena, 48);
+  snprintf(buf, 48, "a sequence of %d", s->n);
+  return buf;
+}
+
+/* select(term, a, b) of two values alike, under the current guard: tensors of one
+ * dtype and shape, sequences of one length, optionals both empty or both full. */
+static int merge(OnnxCtx *c, const OnnxNode *n, int term, int a, int b, const char *what, int *out) {
+  const OnnxSeq *sa = onnx_seq_get(c, a), *sb = onnx_seq_get(c, b);
+  if (a == b) return *out = a, 0;
+  if (sa || sb) {
+    if (!sa || !sb || sa->kind != sb->kind || sa->n != sb->n)
+      return onnx_fail(c, n, "%s: one side gives %s, the other %s, which no select merges: the condition must be a "
+                       "constant known at compile time", what, kind_of(c, a), kind_of(c, b));
+    int *v = arena_alloc(c->g->arena, sizeof(int) * (size_t)(sa->n ? sa->n : 1));
+    for (int i = 0; i < sa->n; i++)
+      if (merge(c, n, term, sa->v[i], sb->v[i], what, &v[i])) return -1;
+    *out = onnx_seq_make(c, sa->kind, v, sa->n, sa->dtype);
+    return 0;
+  }
+  const Node *x = c->g->nodes[a], *y = c->g->nodes[b];
+  if (x->dtype != y->dtype || !shape_eq(&x->shape, &y->shape)) {
+    char s1[96], s2[96];
+    shape_str(&x->shape, s1, sizeof s1), shape_str(&y->shape, s2, sizeof s2);
+    return onnx_fail(c, n, "%s: %s%s against %s%s, which no select merges: the condition must be a constant known at "
+                     "compile time", what, dtype_name(x->dtype), s1, dtype_name(y->dtype), s2);
+  }
+  if ((*out = ir_select(c->g, term, a, b)) < 0) return onnx_fail_ir(c, n);
+  return 0;
+}
+
 /* ---- If ---- */
+
+/* Both branches, each under its guard, merged by select on the condition. */
+static int if_guarded(OnnxCtx *c, OnnxNode *n, int cond, const Onnx__GraphProto *tb, const Onnx__GraphProto *eb) {
+  int G = c->g->guard, term = guard_term(c, n, cond), nterm = -1, gt, ge = -1, rc;
+  int tout[ONNX_MAX_IO], eout[ONNX_MAX_IO];
+  if (term < 0 || (gt = guard_under(c, n, term)) < 0) return -1;
+  UNGUARDED(c, nterm = ir_unary(c->g, OP_NOT, term));
+  if (nterm < 0) return onnx_fail_ir(c, n);
+  if ((ge = guard_under(c, n, nterm)) < 0) return -1;
+  c->g->guard = gt;
+  rc = onnx_body_build(c, n, tb, "then_branch", -1, "then", NULL, 0, tout, ONNX_MAX_IO);
+  c->g->guard = ge;
+  if (rc >= 0) rc = onnx_body_build(c, n, eb, "else_branch", -1, "else", NULL, 0, eout, ONNX_MAX_IO);
+  c->g->guard = G;
+  if (rc < 0) return -1;
+  for (int i = 0; i < n->nout; i++) {
+    char what[160];
+    snprintf(what, sizeof what, "output %d ('%.100s')", i + 1, n->p->output[i] ? n->p->output[i] : "");
+    if (merge(c, n, term, tout[i], eout[i], what, &n->out[i])) return -1;
+  }
+  return 0;
+}
 
 int onnx_If(OnnxCtx *c, OnnxNode *n) {
   const Onnx__GraphProto *tb = onnx_attr_graph(c, n, "then_branch");
@@ -172,8 +264,7 @@ int onnx_If(OnnxCtx *c, OnnxNode *n) {
   int cond = bool_scalar(c, n, n->nin ? n->in[0] : -1, "the condition");
   if (cond < 0) return -1;
   double v;
-  if (onnx_const_doubles(c, cond, &v, 1) != 1)
-    return onnx_fail(c, n, "the condition must be a constant known at compile time");
+  if (onnx_const_doubles(c, cond, &v, 1) != 1) return if_guarded(c, n, cond, tb, eb);
   bool then = v != 0;
   return onnx_body_build(c, n, then ? tb : eb, then ? "then_branch" : "else_branch", -1, then ? "then" : "else",
                          NULL, 0, n->out, n->nout) < 0 ? -1 : 0;
@@ -189,8 +280,8 @@ typedef struct LoopState {
   int running;        /* bool scalar: the loop goes on */
 } LoopState;
 
-/* One iteration, k, of the body. */
-static int loop_step(OnnxCtx *c, OnnxNode *n, LoopState *s, int64_t k) {
+/* One iteration, k, of the body; *cond gets its condition output. */
+static int loop_step(OnnxCtx *c, OnnxNode *n, LoopState *s, int64_t k, int *cond) {
   int in[ONNX_MAX_IO + 2], out[2 * ONNX_MAX_IO + 1];
   char tag[32];
   snprintf(tag, sizeof tag, "it%lld", (long long)k);
@@ -198,11 +289,39 @@ static int loop_step(OnnxCtx *c, OnnxNode *n, LoopState *s, int64_t k) {
   in[1] = s->running;
   for (int i = 0; i < s->nc; i++) in[2 + i] = s->carried[i];
   if (onnx_body_build(c, n, s->body, "body iteration", k, tag, in, 2 + s->nc, out, 2 * ONNX_MAX_IO + 1) < 0) return -1;
-  int cond = bool_scalar(c, n, out[0], "the body's condition output");
-  if (cond < 0) return -1;
+  if ((*cond = bool_scalar(c, n, out[0], "the body's condition output")) < 0) return -1;
   for (int i = 0; i < s->nc; i++) s->carried[i] = out[1 + i];
   for (int j = 0; j < s->nscan; j++) ids_push(c, &s->scan[j], out[1 + s->nc + j]);
-  s->running = cond;
+  return 0;
+}
+
+/* An iteration whose condition is known only at run time: the body runs under the
+ * guard of `running`; the carried values keep their old values where it did not run. */
+static int loop_guarded(OnnxCtx *c, OnnxNode *n, LoopState *s, int64_t k) {
+  if (s->nscan)
+    return onnx_fail(c, n, "the condition is known only at run time, so the scan outputs would have a length "
+                           "that depends on the data: it must be a constant known at compile time");
+  int G = c->g->guard, term = guard_term(c, n, s->running), gk, cond, f = -1;
+  if (term < 0 || (gk = guard_under(c, n, term)) < 0) return -1;
+  int *old = arena_alloc(c->g->arena, sizeof(int) * (size_t)(s->nc + 1));
+  memcpy(old, s->carried, sizeof(int) * (size_t)s->nc);
+  s->running = term; /* what the body reads as cond_in: true wherever it runs */
+  c->g->guard = gk;
+  int rc = loop_step(c, n, s, k, &cond);
+  c->g->guard = G;
+  if (rc) return -1;
+  for (int i = 0; i < s->nc; i++) {
+    char what[64];
+    snprintf(what, sizeof what, "loop-carried value %d in iteration %lld", i + 1, (long long)k);
+    if (merge(c, n, term, s->carried[i], old[i], what, &s->carried[i])) return -1;
+  }
+  double v;
+  if (onnx_const_doubles(c, cond, &v, 1) == 1) { /* false: it stops here; true: as before */
+    s->running = v != 0 ? term : cond;
+    return 0;
+  }
+  if ((f = ir_scalar(c->g, DT_BOOL, 0)) < 0 || (s->running = ir_select(c->g, term, cond, f)) < 0)
+    return onnx_fail_ir(c, n);
   return 0;
 }
 
@@ -229,13 +348,17 @@ int onnx_Loop(OnnxCtx *c, OnnxNode *n) {
     if ((s.carried[i] = n->in[2 + i]) == -1) return onnx_fail(c, n, "loop-carried input %d is empty", i + 1);
   for (int64_t k = 0; k < trip; k++) {
     double go;
-    if (onnx_const_doubles(c, s.running, &go, 1) != 1)
-      return onnx_fail(c, n, "the condition of iteration %lld must be a constant known at compile time", (long long)k);
-    if (go == 0) break;
+    bool known = onnx_const_doubles(c, s.running, &go, 1) == 1;
+    if (known && go == 0) break;
+    if (!known && n->in[0] == -1)
+      return onnx_fail(c, n, "without a trip count M the condition must be a constant known at compile time "
+                             "(at iteration %lld it is not)", (long long)k);
     if (++c->work > 4 * ir_limits.nodes)
       return onnx_fail(c, n, "unrolling runs more than %lld iterations and nodes (4 x --max-nodes)",
                        (long long)(4 * ir_limits.nodes));
-    if (loop_step(c, n, &s, k)) return -1;
+    int cond;
+    if (!known ? loop_guarded(c, n, &s, k) : loop_step(c, n, &s, k, &cond)) return -1;
+    if (known) s.running = cond;
   }
   for (int i = 0; i < s.nc; i++) n->out[i] = s.carried[i];
   for (int j = 0; j < s.nscan; j++) {

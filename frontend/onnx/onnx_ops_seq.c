@@ -275,7 +275,7 @@ static int seq_input(OnnxCtx *c, const char *name, const Onnx__TypeProto *t, int
     return onnx_fail(c, NULL, "input '%s' is a sequence of something other than tensors, which dlc does not support", name);
   const Shape *len = shape_opt(c, name);
   if (!len || len->rank != 1)
-    return onnx_fail(c, NULL, "input '%s' is a sequence: give its length with --shape %s=L and its elements as inputs %s.0, %s.1, ...",
+    return onnx_fail(c, NULL, "input '%s' is not a tensor but a sequence: give its length with --shape %s=L and its elements as inputs %s.0, %s.1, ...",
                      name, name, onnx_ident(c, name), onnx_ident(c, name));
   if (len->d[0] > 4096) return onnx_fail(c, NULL, "input '%s': a sequence of more than 4096 elements", name);
   int n = (int)len->d[0], *v = arena_alloc(c->g->arena, sizeof(int) * (size_t)(n ? n : 1));

@@ -62,7 +62,7 @@ def if_on_value():
                oh.make_node("If", ["c"], ["y"], then_branch=outer_then, else_branch=outer_else)],
               [vi("x", F, [3])], [vi("y", F, [3])])
     feeds = [{"x": np.array([0.1, -0.2, 0.3], np.float32)},  # then, then
-             {"x": np.array([-0.1, -0.2, 0.3], np.float32)},  # then, else
+             {"x": np.array([-0.1, -0.3, 0.3], np.float32)},  # then, else
              {"x": np.array([0.9, -0.2, 0.3], np.float32)}]   # else
     return m, feeds, []
 
@@ -133,6 +133,46 @@ def loop_runtime_cond():
     return m, [{"x": x, "lim": np.array(v, np.float32)} for v in (1.0, 10.0, 50.0, 1e9)], []
 
 
+def loop_nested_guards():
+    """A Loop with a run-time condition whose body holds a run-time If holding another:
+    guards three deep, a capture of the model's input at each level."""
+    in_then = body("it", [oh.make_node("Mul", ["v_in", "x"], ["r"])], [], [vi("r", F, [2])])
+    in_else = body("ie", [oh.make_node("Add", ["v_in", "x"], ["r"])], [], [vi("r", F, [2])])
+    br_then = body("bt", [oh.make_node("ReduceMin", ["v_in"], ["mn"], keepdims=0), const("zero", np.float32(0)),
+                          oh.make_node("Greater", ["mn", "zero"], ["c3"]),
+                          oh.make_node("If", ["c3"], ["r"], then_branch=in_then, else_branch=in_else)],
+                   [], [vi("r", F, [2])])
+    br_else = body("be", [oh.make_node("Sub", ["v_in", "x"], ["r"])], [], [vi("r", F, [2])])
+    b = body("loop", [oh.make_node("ReduceSum", ["v_in"], ["s"], keepdims=0), const("five", np.float32(5)),
+                      oh.make_node("Less", ["s", "five"], ["c2"]),
+                      oh.make_node("If", ["c2"], ["v_out"], then_branch=br_then, else_branch=br_else),
+                      oh.make_node("ReduceMax", ["v_out"], ["mx"], keepdims=0),
+                      oh.make_node("Less", ["mx", "lim"], ["cond_out"])],
+             [vi("i", I64, []), vi("cond_in", B, []), vi("v_in", F, [2])],
+             [vi("cond_out", B, []), vi("v_out", F, [2])])
+    m = model([const("M", np.int64(6)), oh.make_node("Loop", ["M", "c", "x"], ["v"], body=b)],
+              [vi("x", F, [2]), vi("lim", F, []), vi("c", B, [])], [vi("v", F, [2])])
+    feeds = []
+    for x, lim, c in (([1.5, 0.5], 100.0, True), ([-1, 2], 20.0, True), ([0.5, 0.25], 3.0, True),
+                      ([2, 3], 50.0, False), ([-2, -1], 1e9, True)):
+        feeds.append({"x": np.array(x, np.float32), "lim": np.array(lim, np.float32), "c": np.array(c)})
+    return m, feeds, []
+
+
+def if_sequences():
+    """A run-time If whose branches give sequences of one length: merged element by
+    element."""
+    t = body("t", [oh.make_node("SplitToSequence", ["x"], ["r"], axis=0)], [],
+             [oh.make_tensor_sequence_value_info("r", F, None)])
+    e = body("e", [oh.make_node("Neg", ["x"], ["nx"]), oh.make_node("SplitToSequence", ["nx"], ["r"], axis=0)], [],
+             [oh.make_tensor_sequence_value_info("r", F, None)])
+    m = model([oh.make_node("If", ["c"], ["sq"], then_branch=t, else_branch=e),
+               oh.make_node("ConcatFromSequence", ["sq"], ["y"], axis=1)],
+              [vi("x", F, [3, 2]), vi("c", B, [])], [vi("y", F, [1, 6])])
+    x = np.arange(6, dtype=np.float32).reshape(3, 2)
+    return m, [{"x": x, "c": np.array(True)}, {"x": x, "c": np.array(False)}], []
+
+
 def scan9():
     """Scan (opset 9+): two scan inputs, one read backwards along axis 1, outputs
     stacked along axis 1 and one in reverse."""
@@ -184,7 +224,12 @@ def seq_io():
     return m, [{"xs": [r.standard_normal((2, 3)).astype(np.float32), r.standard_normal(4).astype(np.float32)]}], []
 
 
-CASES = [if_on_value, if_on_shape, loop_const, loop_early_exit, loop_runtime_cond, scan9, sequences, seq_io]
+CASES = [if_on_value, if_on_shape, loop_const, loop_early_exit, loop_runtime_cond, loop_nested_guards, if_sequences,
+         scan9, sequences, seq_io]
+
+# each case compiled as dlc run does by default (-O2, fused, checked against the
+# interpreter) and with no graph passes
+MODES = [["--check"], ["-O0"]]
 
 
 # ---- what dlc refuses: (name, model, options, substring of the one-line error) ----
@@ -206,12 +251,12 @@ def refusals():
     out.append(("loop_runtime_cond_scan", model([const("M", np.int64(3)), const("c", np.bool_(True)),
                                                  oh.make_node("Loop", ["M", "c", "x"], ["v", "ys"], body=bs, name="L")],
                                                 [vi("x", F, [2]), vi("lim", F, [])], [vi("v", F, [2]), vi("ys", F, [3, 2])]),
-                [], "node 'L' (Loop"))
+                [], "node 'L' (Loop, opset 17): the condition is known only at run time, so the scan outputs"))
     t = body("t", [const("r", np.zeros(3, np.float32))], [], [vi("r", F, [3])])
     e = body("e", [const("r", np.zeros(4, np.float32))], [], [vi("r", F, [4])])
     out.append(("if_branch_shapes", model([oh.make_node("If", ["c"], ["y"], then_branch=t, else_branch=e, name="I")],
                                           [vi("c", B, [])], [vi("y", F, [3])]),
-                [], "node 'I' (If"))
+                [], "node 'I' (If, opset 17): output 1 ('y'): f32[3] against f32[4], which no select merges"))
     return out
 
 
@@ -274,18 +319,18 @@ def run_case(dlc, name, m, feeds, opts, tmp):
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     for k, feed in enumerate(feeds):
         want = sess.run(None, feed)
-        out = os.path.join(tmp, "%s_out%d" % (name, k))
-        os.makedirs(out)
-        args = [dlc, "run", path, "--output", out] + opts
-        for n, v in feed.items():
-            args += seq_feed_args(n, v, tmp)
-        p = subprocess.run(args, capture_output=True, text=True, timeout=300)
-        if p.returncode:
-            return "feed %d: %s" % (k, (p.stderr or p.stdout).strip())
-        got = dlc_outputs(m, out)
-        for o, g, w in zip(m.graph.output, got, want):
-            if not close(g, w):
-                return "feed %d: output %s differs: %r, ORT %r" % (k, o.name, g, w)
+        for mode in MODES:
+            out = os.path.join(tmp, "%s_out%d%s" % (name, k, "".join(mode)))
+            os.makedirs(out)
+            args = [dlc, "run", path, "--output", out] + opts + mode
+            for n, v in feed.items():
+                args += seq_feed_args(n, v, tmp)
+            p = subprocess.run(args, capture_output=True, text=True, timeout=300)
+            if p.returncode:
+                return "feed %d %s: %s" % (k, " ".join(mode), (p.stderr or p.stdout).strip())
+            for o, g, w in zip(m.graph.output, dlc_outputs(m, out), want):
+                if not close(g, w):
+                    return "feed %d %s: output %s differs: %r, ORT %r" % (k, " ".join(mode), o.name, g, w)
     return None
 
 
