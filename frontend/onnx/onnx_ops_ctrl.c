@@ -117,9 +117,30 @@ static int unsqueeze(OnnxCtx *c, int x, int axis) {
   return ir_reshape(c->g, x, d, s->rank + 1);
 }
 
-/* v[0..cnt-1] stacked along a new axis (in reverse order when `reverse`). */
-static int stack(OnnxCtx *c, const OnnxNode *n, const int *v, int cnt, int64_t axis, bool reverse, const char *what) {
-  if (!cnt) return onnx_fail(c, n, "%s: no iteration ran, so its shape is unknown", what);
+/* No iteration ran: an empty stack, whose element type the body declares (vi). */
+static int stack_empty(OnnxCtx *c, const OnnxNode *n, const Onnx__ValueInfoProto *vi, int64_t axis, const char *what) {
+  const Onnx__TypeProto *t = vi ? vi->type : NULL;
+  const Onnx__TensorShapeProto *sp =
+      t && t->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && t->tensor_type ? t->tensor_type->shape : NULL;
+  DType dt;
+  bool ok = sp && sp->n_dim < IR_MAX_RANK && !onnx_dtype(t->tensor_type->elem_type, &dt);
+  Shape s = {.rank = ok ? (int)sp->n_dim + 1 : 0};
+  int64_t a = 0;
+  for (int i = 0; ok && i < (int)sp->n_dim; i++)
+    ok = sp->dim[i]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && sp->dim[i]->dim_value >= 0;
+  if (!ok)
+    return onnx_fail(c, n, "%s: no iteration ran, and the body does not declare the element's dtype and static shape", what);
+  if (onnx_axis(c, n, axis, s.rank, &a)) return -1;
+  for (int i = 0, k = 0; i < s.rank; i++) s.d[i] = i == a ? 0 : sp->dim[k++]->dim_value;
+  int id = ir_const(c->g, NULL, dt, s, &a);
+  return id < 0 ? onnx_fail_ir(c, n) : id;
+}
+
+/* v[0..cnt-1] stacked along a new axis (in reverse order when `reverse`); vi declares
+ * the element, for a stack of none. */
+static int stack(OnnxCtx *c, const OnnxNode *n, const int *v, int cnt, int64_t axis, bool reverse,
+                 const Onnx__ValueInfoProto *vi, const char *what) {
+  if (!cnt) return stack_empty(c, n, vi, axis, what);
   int rank = c->g->nodes[v[0]]->shape.rank;
   int64_t a;
   if (onnx_axis(c, n, axis, rank + 1, &a)) return -1;
@@ -364,7 +385,7 @@ int onnx_Loop(OnnxCtx *c, OnnxNode *n) {
   for (int j = 0; j < s.nscan; j++) {
     char what[64];
     snprintf(what, sizeof what, "scan output %d", j + 1);
-    if ((n->out[s.nc + j] = stack(c, n, s.scan[j].v, s.scan[j].n, 0, false, what)) < 0) return -1;
+    if ((n->out[s.nc + j] = stack(c, n, s.scan[j].v, s.scan[j].n, 0, false, s.body->output[1 + s.nc + j], what)) < 0) return -1;
   }
   return 0;
 }
@@ -423,7 +444,8 @@ static int scan_run(OnnxCtx *c, OnnxNode *n, const ScanSpec *sp, const int *st, 
   for (int k = 0; k < sp->nout; k++) {
     char what[64];
     snprintf(what, sizeof what, "scan output %d", k + 1);
-    if ((out[sp->nstate + k] = stack(c, n, ys[k].v, ys[k].n, sp->out_axis[k], sp->out_rev[k] != 0, what)) < 0) return -1;
+    if ((out[sp->nstate + k] = stack(c, n, ys[k].v, ys[k].n, sp->out_axis[k], sp->out_rev[k] != 0,
+                                       sp->body->output[sp->nstate + k], what)) < 0) return -1;
   }
   return 0;
 }
@@ -465,7 +487,7 @@ static int scan8(OnnxCtx *c, OnnxNode *n, ScanSpec *sp) {
     for (int i = 0; i < nres; i++) ids_push(c, &res[i], out[i]);
   }
   for (int i = 0; i < nres; i++)
-    if ((n->out[i] = stack(c, n, res[i].v, res[i].n, 0, false, "the batch")) < 0) return -1;
+    if ((n->out[i] = stack(c, n, res[i].v, res[i].n, 0, false, NULL, "the batch")) < 0) return -1;
   return 0;
 }
 

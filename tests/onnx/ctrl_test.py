@@ -106,6 +106,18 @@ def loop_const():
     return m, [{"a0": np.array([1, -1], np.float32), "x": np.array([0.5, 2], np.float32)}], []
 
 
+def loop_zero_trips():
+    """Loop that runs no iteration: the carried value passes through, the scan output is
+    empty with the element shape the body declares."""
+    b = body("loop", [oh.make_node("Identity", ["cond_in"], ["cond_out"]), oh.make_node("Neg", ["v_in"], ["v_out"]),
+                      oh.make_node("Identity", ["v_out"], ["y"])],
+             [vi("i", I64, []), vi("cond_in", B, []), vi("v_in", F, [2])],
+             [vi("cond_out", B, []), vi("v_out", F, [2]), vi("y", F, [2])])
+    m = model([const("M", np.int64(0)), oh.make_node("Loop", ["M", "", "x"], ["v", "ys"], body=b)],
+              [vi("x", F, [2])], [vi("v", F, [2]), vi("ys", F, [0, 2])])
+    return m, [{"x": np.array([1, 2], np.float32)}], []
+
+
 def loop_early_exit():
     """Loop whose condition, computed in the body from the iteration number, stops it
     before the trip count (the condition folds at each iteration)."""
@@ -224,7 +236,7 @@ def seq_io():
     return m, [{"xs": [r.standard_normal((2, 3)).astype(np.float32), r.standard_normal(4).astype(np.float32)]}], []
 
 
-CASES = [if_on_value, if_on_shape, loop_const, loop_early_exit, loop_runtime_cond, loop_nested_guards, if_sequences,
+CASES = [if_on_value, if_on_shape, loop_const, loop_zero_trips, loop_early_exit, loop_runtime_cond, loop_nested_guards, if_sequences,
          scan9, sequences, seq_io]
 
 # each case compiled as dlc run does by default (-O2, fused, checked against the
