@@ -225,10 +225,10 @@ def cause(reason):
     m = re.search(r"unsupported operator (\w+)", reason)
     if m:
         return ("subgraph" if m.group(1) in SUBGRAPH_OPS else "operator missing", m.group(1))
+    if re.search(r"\ba sequence\b|\ban? (empty |full )?optional\b", reason):
+        return ("sequence/optional", "")
     if re.search(r"dtype|cast to|not a tensor|cannot read the test data|float8|float16|string", reason):
         return ("dtype", "")
-    if "sequence" in reason or "optional" in reason:
-        return ("sequence/optional", "")
     return ("other", "")
 
 
