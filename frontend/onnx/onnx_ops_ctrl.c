@@ -205,6 +205,7 @@ static void ids_push(OnnxCtx *c, IdList *l, int id) {
 static int guard_term(OnnxCtx *c, const OnnxNode *n, int cond) {
   int G = c->g->guard, r = cond, f = -1;
   if (c->g->nodes[cond]->guard < 0) return cond;
+  DLC_ASSERT(G >= 0); /* a guarded value is visible only inside its body */
   UNGUARDED(c, f = ir_scalar(c->g, DT_BOOL, 0); if (f >= 0) r = ir_select(c->g, G, cond, f));
   return f < 0 || r < 0 ? onnx_fail_ir(c, n) : r;
 }
