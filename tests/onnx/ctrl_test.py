@@ -256,6 +256,20 @@ def refusals():
     out.append(("loop_over_budget", model([const("M", np.int64(10 ** 12)), oh.make_node("Loop", ["M", "", "x"], ["v"], body=b)],
                                           [vi("x", F, [2])], [vi("v", F, [2])]),
                 [], "--max-nodes"))
+    # no trip count, a condition that stays true, a body that adds no node: bounded by
+    # the budget all the same (the iteration numbers count)
+    out.append(("loop_forever", model([const("c", np.bool_(True)), oh.make_node("Loop", ["", "c", "x"], ["v"], body=b)],
+                                      [vi("x", F, [2])], [vi("v", F, [2])]),
+                ["--max-nodes", "5000"], "--max-nodes"))
+    ib = body("inner", [oh.make_node("Identity", ["c_in2"], ["c_out2"]), oh.make_node("Add", ["v_in2", "x"], ["v_out2"])],
+              [vi("i2", I64, []), vi("c_in2", B, []), vi("v_in2", F, [2])], [vi("c_out2", B, []), vi("v_out2", F, [2])])
+    ob = body("outer", [oh.make_node("Identity", ["c_in"], ["c_out"]),
+                        oh.make_node("Loop", ["M", "", "v_in"], ["v_out"], body=ib, name="inner_loop")],
+              [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])], [vi("c_out", B, []), vi("v_out", F, [2])])
+    out.append(("loop_nested_over_budget", model([const("M", np.int64(1000)),
+                                                  oh.make_node("Loop", ["M", "", "x"], ["v"], body=ob, name="outer_loop")],
+                                                 [vi("x", F, [2])], [vi("v", F, [2])]),
+                ["--max-nodes", "20000"], "node 'outer_loop' (Loop, opset 17), body iteration "))
     bs = body("loop", [oh.make_node("Identity", ["v_in"], ["v_out"]), oh.make_node("Identity", ["v_in"], ["y"]),
                        oh.make_node("ReduceSum", ["v_in"], ["s"], keepdims=0), oh.make_node("Less", ["s", "lim"], ["c_out"])],
               [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])],
