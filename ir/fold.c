@@ -43,7 +43,7 @@ int ir_fold_node(Graph *g, int id, DlcErr *e) {
   Node *n = g->nodes[id];
   if (!foldable(g, n)) return 0;
   int64_t numel = shape_numel(&n->shape);
-  double *v = malloc(sizeof(double) * (size_t)(numel ? numel : 1));
+  double *v = dlc_malloc(sizeof(double) * (size_t)(numel ? numel : 1));
   DLC_ASSERT(v);
   if (eval_alone(g, n, v, e)) {
     free(v);

@@ -38,6 +38,7 @@ typedef struct IrLimits {
   int64_t nodes;        /* nodes of one graph, after unrolling (default 2^20) */
   int64_t weight_bytes; /* bytes of all parameters and constants (default 2^29) */
   int64_t arena_bytes;  /* bytes of the memory plan's arena (default 2^34) */
+  int64_t code_bytes;   /* bytes of generated source, C or CUDA (default 2^28) */
 } IrLimits;
 extern IrLimits ir_limits;
 /* 0, or -1 with e set: "WHAT needs N elements, over the limit of M (--max-elements)". */

@@ -46,7 +46,7 @@ static int check_args(const Graph *g, int loss, const int *params, int np, DlcEr
 
 /* active forward from the parameters, then needed backward from the loss. */
 static void mark(Ad *ad, int loss, const int *params, int np) {
-  bool *active = calloc((size_t)ad->n0, sizeof(bool));
+  bool *active = dlc_calloc((size_t)ad->n0, sizeof(bool));
   DLC_ASSERT(active);
   for (int i = 0; i < np; i++) active[params[i]] = true;
   for (int i = 0; i < ad->n0; i++) {
@@ -82,7 +82,7 @@ static int unguard(Graph *g, int c, int v) {
  * guard; each operand's sum is kept under the operand's own. */
 static int backward(Ad *ad, const Node *n, DlcErr *e) {
   Graph *g = ad->g;
-  int *gin = malloc(sizeof(int) * (size_t)n->nin), rc = 0, outer = g->guard;
+  int *gin = dlc_malloc(sizeof(int) * (size_t)n->nin), rc = 0, outer = g->guard;
   DLC_ASSERT(gin);
   for (int k = 0; k < n->nin; k++) gin[k] = ad->need[n->in[k]] ? 0 : -1;
   g->guard = n->guard;
@@ -121,8 +121,8 @@ static int results(Ad *ad, const int *params, int np, int *grads, DlcErr *e) {
 int pass_autodiff(Graph *g, int loss, const int *params, int np, int *grads, DlcErr *e) {
   if (check_args(g, loss, params, np, e)) return -1;
   Ad ad = {.g = g, .n0 = g->n};
-  ad.need = calloc((size_t)g->n, sizeof(bool));
-  ad.grad = malloc(sizeof(int) * (size_t)g->n);
+  ad.need = dlc_calloc((size_t)g->n, sizeof(bool));
+  ad.grad = dlc_malloc(sizeof(int) * (size_t)g->n);
   DLC_ASSERT(ad.need && ad.grad);
   for (int i = 0; i < g->n; i++) ad.grad[i] = -1;
   mark(&ad, loss, params, np);

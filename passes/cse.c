@@ -79,7 +79,7 @@ int pass_cse(Graph **gp, DlcErr *e) {
   Graph *g = *gp;
   size_t cap = 16;
   while (cap < 2 * (size_t)g->n) cap *= 2;
-  int *table = malloc(sizeof(int) * cap), *repl = malloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
+  int *table = dlc_malloc(sizeof(int) * cap), *repl = dlc_malloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
   DLC_ASSERT(table && repl);
   for (size_t i = 0; i < cap; i++) table[i] = -1;
   for (int i = 0; i < g->n; i++) {

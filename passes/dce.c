@@ -69,7 +69,7 @@ static void copy_outputs(Graph *d, const Graph *g, const int *newid) {
 
 Graph *pass_clone(const Graph *g) {
   Graph *d = empty_like(g);
-  int *id = malloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
+  int *id = dlc_malloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
   DLC_ASSERT(id);
   for (int i = 0; i < g->n; i++) id[i] = i;
   for (int i = 0; i < g->n; i++) push(d, copy_node(d, g->nodes[i], id));
@@ -149,10 +149,10 @@ static void resolve_ids(Rebuild *r, int *ids) {
 Graph *pass_rebuild(Graph *g, const int *repl) {
   size_t n = (size_t)(g->n ? g->n : 1);
   Rebuild r = {.g = g, .repl = repl, .d = empty_like(g)};
-  r.need = calloc(n, sizeof(bool));
-  r.newid = malloc(n * sizeof(int)), r.stack = malloc(n * sizeof(int));
-  r.order = malloc(n * sizeof(Node *));
-  int *ids = malloc(n * sizeof(int));
+  r.need = dlc_calloc(n, sizeof(bool));
+  r.newid = dlc_malloc(n * sizeof(int)), r.stack = dlc_malloc(n * sizeof(int));
+  r.order = dlc_malloc(n * sizeof(Node *));
+  int *ids = dlc_malloc(n * sizeof(int));
   DLC_ASSERT(r.need && r.newid && r.stack && r.order && ids);
   for (int i = 0; i < g->n; i++) {
     r.newid[i] = -1;

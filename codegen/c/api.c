@@ -29,9 +29,9 @@ bool cgen_is_used(const CEmit *ce, int id) {
 
 int cgen_tables(CEmit *ce) {
   size_t n = (size_t)(ce->g->n ? ce->g->n : 1);
-  ce->used = calloc(n, sizeof *ce->used);
-  ce->pack_mm = calloc(n, sizeof *ce->pack_mm);
-  ce->pack_at = calloc(n, sizeof *ce->pack_at);
+  ce->used = dlc_calloc(n, sizeof *ce->used);
+  ce->pack_mm = dlc_try_calloc(n, sizeof *ce->pack_mm);
+  ce->pack_at = dlc_try_calloc(n, sizeof *ce->pack_at);
   if (!ce->used || !ce->pack_mm || !ce->pack_at) {
     cgen_tables_free(ce);
     return dlc_errf(ce->e, "cgen: out of memory");
@@ -86,7 +86,7 @@ void cgen_kernel_call(CEmit *ce, const Kernel *k) {
   char buf[256], name[96];
   int max = 0;
   for (int j = 0; j < k->n; j++) max += ce->g->nodes[k->nodes[j]]->nin;
-  int *in = malloc(sizeof(int) * (size_t)(max ? max : 1));
+  int *in = dlc_malloc(sizeof(int) * (size_t)(max ? max : 1));
   DLC_ASSERT(in);
   int nin = cgen_kernel_inputs(ce, k, in);
   cgen_kernel_name(ce, k, name, sizeof name);

@@ -168,7 +168,7 @@ static unsigned char *read_all(OnnxCtx *c, size_t *len) {
     return NULL;
   }
   *len = (size_t)st.st_size;
-  unsigned char *buf = malloc(*len ? *len : 1);
+  unsigned char *buf = dlc_try_malloc(*len ? *len : 1);
   if (!buf || fread(buf, 1, *len, f) != *len) {
     onnx_fail(c, NULL, "read failed: %s", buf ? strerror(errno) : "out of memory");
     free(buf);
@@ -439,6 +439,18 @@ static int load_graph(OnnxCtx *c, const Onnx__ModelProto *m) {
   return 0;
 }
 
+/* protobuf-c allocates through the checked allocator, so that running out of memory
+ * while unpacking reads as that, not as a malformed file. */
+static void *pb_alloc(void *data, size_t n) {
+  void *p = dlc_try_malloc(n);
+  if (!p) *(bool *)data = true;
+  return p;
+}
+static void pb_free(void *data, void *p) {
+  (void)data;
+  free(p);
+}
+
 Graph *onnx_load(const char *path, const LoadOptions *o, DlcErr *e) {
   static const LoadOptions none;
   Graph *g = ir_graph_new("model");
@@ -448,10 +460,13 @@ Graph *onnx_load(const char *path, const LoadOptions *o, DlcErr *e) {
   c.dir = dir_of(path, g->arena);
   size_t len = 0;
   unsigned char *buf = read_all(&c, &len);
-  Onnx__ModelProto *m = buf ? onnx__model_proto__unpack(NULL, len, buf) : NULL;
+  bool oom = false;
+  ProtobufCAllocator pa = {.alloc = pb_alloc, .free = pb_free, .allocator_data = &oom};
+  Onnx__ModelProto *m = buf ? onnx__model_proto__unpack(&pa, len, buf) : NULL;
+  if (buf && !m && oom) free(buf), dlc_oom();
   if (buf && !m) onnx_fail(&c, NULL, "not a valid ONNX model (the protobuf does not parse)");
   int rc = m ? load_graph(&c, m) : -1;
-  if (m) onnx__model_proto__free_unpacked(m, NULL);
+  if (m) onnx__model_proto__free_unpacked(m, &pa);
   free(buf);
   if (!rc && ir_verify(g, e)) rc = -1;
   if (rc) {

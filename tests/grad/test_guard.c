@@ -194,6 +194,52 @@ static void check_grads(void) {
   }
 }
 
+/* The generated code of a backward graph through the branches, against the
+ * interpreter: a training step (parameters kept, the -O2 training pipeline) with the
+ * condition computed from the input, for inputs that take each side. */
+static void check_train_jit(void) {
+  Graph *g = ir_graph_new("guard_train");
+  int x = ir_input(g, "x", DT_F32, SHP(4, 6));
+  int w = ir_param(g, "w", DT_F32, SHP(6), (Init){.kind = INIT_UNIFORM, .a = -1, .b = 1, .seed = 5});
+  int64_t all[2] = {0, 1};
+  int c = ir_binary(g, OP_GT, ir_reduce(g, OP_REDUCE_SUM, x, all, 2, false), ir_scalar(g, DT_F32, 0));
+  int nc = ir_unary(g, OP_NOT, c);
+  g->guard = c;
+  int t = ir_binary(g, OP_MUL, ir_unary(g, OP_TANH, ir_binary(g, OP_MUL, x, w)), w);
+  g->guard = nc;
+  int e = ir_unary(g, OP_EXP, ir_binary(g, OP_SUB, x, w));
+  g->guard = -1;
+  int y = ir_select(g, c, t, e);
+  int loss = ir_reduce(g, OP_REDUCE_SUM, ir_binary(g, OP_MUL, y, y), all, 2, false), grad;
+  DlcErr err = {{0}};
+  CHECK(loss >= 0 && pass_autodiff(g, loss, &w, 1, &grad, &err) == 0);
+  ir_output(g, loss, "loss");
+  ir_output(g, grad, "dw");
+  CHECK(ir_verify(g, &err) == 0);
+  PassOptions po = pass_options(2);
+  po.training = true, po.verify = true;
+  JitOptions jo = {.cflags = STRICT, .passes = &po};
+  JitModel *m = jit_build(g, &jo, &err);
+  CHECK(m != NULL);
+  if (!m) fprintf(stderr, "train jit: %s\n", err.msg);
+  for (int side = 0; m && side < 2; side++) {
+    float xv[24], lv = NAN, dw[6];
+    double dx[24], dl, ddw[6], *outs[2] = {&dl, ddw};
+    uint64_t s = 21 + (uint64_t)side;
+    for (int i = 0; i < 24; i++) xv[i] = (float)(0.5 * rnd_unit(&s) * (side ? 1 : -1)), dx[i] = xv[i];
+    const double *ins[1] = {dx};
+    CHECK(interp_run(g, ins, outs, &err) == 0);
+    void *in[1] = {xv}, *out[2] = {&lv, dw};
+    CHECK(jit_run(m, (const void *const *)in, out, &err) == 0);
+    double worst = fabs(lv - dl) / fmax(1, fabs(dl));
+    for (int i = 0; i < 6; i++) worst = fmax(worst, fabs(dw[i] - ddw[i]) / fmax(1, fabs(ddw[i])));
+    if (!(worst < 1e-5)) fprintf(stderr, "train jit, side %d: off by %g\n", side, worst);
+    CHECK(worst < 1e-5);
+  }
+  jit_free(m);
+  ir_graph_free(g);
+}
+
 /* ---- misuse ---- */
 
 static void check_fails(const char *text, const char *needle) {
@@ -227,6 +273,7 @@ int main(void) {
   check_roundtrip(text);
   check_values(text);
   check_grads();
+  check_train_jit();
   check_misuse();
   free(text);
   return check_report("test_guard");
