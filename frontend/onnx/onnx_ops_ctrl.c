@@ -463,11 +463,25 @@ static int scan_ints(OnnxCtx *c, OnnxNode *n, const char *name, int64_t *v, int 
   return 0;
 }
 
+/* Opset 8's sequence_lens: only when every entry is the whole length of x (axis 1). */
+static int full_lengths(OnnxCtx *c, OnnxNode *n, int x) {
+  const Shape *s = &c->g->nodes[x]->shape;
+  int cnt = ONNX_IS_SEQ(n->in[0]) ? -1 : onnx_const_ints(c, n->in[0], NULL, 0);
+  int64_t *lens = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)(cnt > 0 ? cnt : 1));
+  if (cnt > 0) onnx_const_ints(c, n->in[0], lens, cnt);
+  bool ok = cnt >= 0 && s->rank >= 2 && cnt == s->d[0];
+  for (int i = 0; ok && i < cnt; i++) ok = lens[i] == s->d[1];
+  if (!ok)
+    return onnx_fail(c, n, "sequence_lens must be a constant whose every entry is the whole sequence length "
+                           "(dlc does not scan sequences of different lengths)");
+  return 0;
+}
+
 /* Opset 8: a batch axis 0 on every state and input, and the scan axis 1; each batch
  * entry is scanned on its own and the results stacked again. */
 static int scan8(OnnxCtx *c, OnnxNode *n, ScanSpec *sp) {
-  if (n->in[0] != -1) return onnx_fail(c, n, "sequence_lens is not supported (all sequences must run their full length)");
   const int *st = n->in + 1, *xs = n->in + 1 + sp->nstate;
+  if (n->in[0] != -1 && full_lengths(c, n, xs[0])) return -1;
   int64_t batch = -1;
   for (int i = 0; i < sp->nstate + sp->nin; i++) {
     const Shape *s = &c->g->nodes[st[i]]->shape;

@@ -202,6 +202,19 @@ def scan9():
                 "xb": r.uniform(0.5, 1.5, (2, 4)).astype(np.float32)}], []
 
 
+def scan8():
+    """Scan at opset 8: a batch axis, one input read backwards, sequence_lens given as a
+    constant of full lengths."""
+    b = body("scan", [oh.make_node("Add", ["s_in", "a"], ["s_out"]), oh.make_node("Mul", ["s_out", "a"], ["y"])],
+             [vi("s_in", F, [2]), vi("a", F, [2])], [vi("s_out", F, [2]), vi("y", F, [2])])
+    lens = onnx.numpy_helper.from_array(np.array([3, 3], np.int64), "lens")
+    m = model([oh.make_node("Scan", ["lens", "s0", "x"], ["s", "ys"], body=b, num_scan_inputs=1, directions=[1])],
+              [vi("s0", F, [2, 2]), vi("x", F, [2, 3, 2])], [vi("s", F, [2, 2]), vi("ys", F, [2, 3, 2])],
+              opset=8, inits=[lens])
+    r = np.random.default_rng(4)
+    return m, [{"s0": r.standard_normal((2, 2)).astype(np.float32), "x": r.standard_normal((2, 3, 2)).astype(np.float32)}], []
+
+
 def sequences():
     """SplitToSequence, SequenceMap (with a tensor input and a capture),
     SequenceInsert/Erase/At/Length, ConcatFromSequence, Optional*."""
@@ -237,7 +250,7 @@ def seq_io():
 
 
 CASES = [if_on_value, if_on_shape, loop_const, loop_zero_trips, loop_early_exit, loop_runtime_cond, loop_nested_guards, if_sequences,
-         scan9, sequences, seq_io]
+         scan9, scan8, sequences, seq_io]
 
 # each case compiled as dlc run does by default (-O2, fused, checked against the
 # interpreter) and with no graph passes
