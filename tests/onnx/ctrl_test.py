@@ -171,6 +171,25 @@ def loop_nested_guards():
     return m, feeds, []
 
 
+def loop_in_if():
+    """A Loop with a run-time condition inside a run-time If's branch: the iterations'
+    guards are and-chains under the branch's."""
+    b = body("loop", [oh.make_node("Mul", ["v_in", "two"], ["v_out"]),
+                      oh.make_node("ReduceSum", ["v_out"], ["s"], keepdims=0),
+                      oh.make_node("Less", ["s", "lim"], ["cond_out"])],
+             [vi("i", I64, []), vi("cond_in", B, []), vi("v_in", F, [2])],
+             [vi("cond_out", B, []), vi("v_out", F, [2])])
+    t = body("t", [const("M", np.int64(5)), const("two", np.float32(2)), const("yes", np.bool_(True)),
+                   oh.make_node("Loop", ["M", "yes", "x"], ["r"], body=b)], [], [vi("r", F, [2])])
+    e = body("e", [oh.make_node("Neg", ["x"], ["r"])], [], [vi("r", F, [2])])
+    m = model([oh.make_node("ReduceSum", ["x"], ["sx"], keepdims=0), const("zero", np.float32(0)),
+               oh.make_node("Greater", ["sx", "zero"], ["c"]),
+               oh.make_node("If", ["c"], ["y"], then_branch=t, else_branch=e)],
+              [vi("x", F, [2]), vi("lim", F, [])], [vi("y", F, [2])])
+    return m, [{"x": np.array(x, np.float32), "lim": np.array(l, np.float32)}
+               for x, l in (([1, 2], 20), ([1, 2], 1e6), ([-1, -2], 20), ([0.5, 0.25], 5))], []
+
+
 def if_sequences():
     """A run-time If whose branches give sequences of one length: merged element by
     element."""
@@ -249,7 +268,7 @@ def seq_io():
     return m, [{"xs": [r.standard_normal((2, 3)).astype(np.float32), r.standard_normal(4).astype(np.float32)]}], []
 
 
-CASES = [if_on_value, if_on_shape, loop_const, loop_zero_trips, loop_early_exit, loop_runtime_cond, loop_nested_guards, if_sequences,
+CASES = [if_on_value, if_on_shape, loop_const, loop_zero_trips, loop_early_exit, loop_runtime_cond, loop_nested_guards, loop_in_if, if_sequences,
          scan9, scan8, sequences, seq_io]
 
 # each case compiled as dlc run does by default (-O2, fused, checked against the
