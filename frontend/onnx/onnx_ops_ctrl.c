@@ -193,7 +193,7 @@ static void ids_push(OnnxCtx *c, IdList *l, int id) {
  * (cond is undefined where G is false).  Merging selects are built under G on the term,
  * which the branches' guards name: that is what the verifier lets read a branch. */
 
-/* Builds `what` unguarded; the current guard is put back. */
+/* Evaluates expr with no guard stamped on what it builds; the guard is put back. */
 #define UNGUARDED(c, expr)          \
   do {                              \
     int saved_ = (c)->g->guard;     \
