@@ -272,8 +272,9 @@ CASES = [if_on_value, if_on_shape, loop_const, loop_zero_trips, loop_early_exit,
          scan9, scan8, sequences, seq_io]
 
 # each case compiled as dlc run does by default (-O2, fused, checked against the
-# interpreter) and with no graph passes
-MODES = [["--check"], ["-O0"]]
+# interpreter), with no graph passes, and with one kernel group per ONNX node (a whole
+# If or Loop is one group, its guards apart)
+MODES = [["--check"], ["-O0"], ["--fuse", "op", "--check"]]
 
 
 # ---- what dlc refuses: (name, model, options, substring of the one-line error) ----
