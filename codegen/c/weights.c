@@ -74,7 +74,7 @@ static int64_t blob_grow(CEmit *ce, size_t n) {
     if (!b) return -1;
     ce->blob = b, ce->blob_cap = cap;
   }
-  memset(ce->blob + at, 0, len - at);
+  if (len > at) memset(ce->blob + at, 0, len - at); /* no blob yet for an empty tensor */
   ce->blob_len = len;
   return (int64_t)at;
 }
