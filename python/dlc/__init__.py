@@ -117,7 +117,7 @@ class Model:
         for p in self.inputs:
             if p.name not in given:
                 raise TypeError("input '%s' is missing" % p.name)
-            a = np.ascontiguousarray(given[p.name], dtype=p.dtype)
+            a = np.asarray(given[p.name], dtype=p.dtype, order="C")  # keeps rank 0 (ascontiguousarray makes it 1-d)
             if a.shape != p.shape:
                 raise ValueError("input '%s' is %s, the compiled model takes %s" % (p.name, a.shape, p.shape))
             arrays.append(a)
