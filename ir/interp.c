@@ -599,6 +599,9 @@ static int eval_rng(Interp *it, const Node *n, double *y) {
 
 /* ---- running ---- */
 
+static int eval_nonzero(Interp *it, const Node *n, double *y);
+static int eval_unique(Interp *it, const Node *n, double *y);
+
 static const EvalFn eval_fns[OP_COUNT] = {
 #define OP(id, name, nin, impl, ...) [OP_##id] = eval_##impl,
 #include "ops.def"
@@ -661,4 +664,82 @@ int interp_run(const Graph *g, const double *const *inputs, double *const *outpu
   free(it.val);
   free(last);
   return rc;
+}
+
+/* ---- data-dependent results (padded) ---- */
+
+static int eval_nonzero(Interp *it, const Node *n, double *y) {
+  const Node *xn = in_node(it, n, 0);
+  const double *x = in_val(it, n, 0);
+  int64_t m = shape_numel(&xn->shape), count = 0;
+  int r = xn->shape.rank;
+  memset(y, 0, sizeof(double) * (size_t)(r * m));
+  for (int64_t i = 0; i < m; i++) {
+    if (x[i] == 0) continue;
+    for (int64_t rest = i, d = r - 1; d >= 0; d--) {
+      y[d * m + count] = (double)(rest % xn->shape.d[d]);
+      rest /= xn->shape.d[d];
+    }
+    count++;
+  }
+  return 0;
+}
+
+/* Slices a and b of x along the axis (outer x dim x inner), lexicographically. */
+static int slice_cmp(const double *x, int64_t outer, int64_t dim, int64_t inner, int64_t a, int64_t b) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t q = 0; q < inner; q++) {
+      double va = x[(o * dim + a) * inner + q], vb = x[(o * dim + b) * inner + q];
+      if (va < vb) return -1;
+      if (va > vb) return 1;
+    }
+  return 0;
+}
+
+static int eval_unique(Interp *it, const Node *n, double *y) {
+  const Node *xn = in_node(it, n, 0);
+  const double *x = in_val(it, n, 0);
+  int ax = (int)node_int(n, A_AXIS);
+  int64_t part = node_int(n, A_PART), dim = xn->shape.d[ax];
+  int64_t outer = dims_prod(&xn->shape, 0, ax), inner = dims_prod(&xn->shape, ax + 1, xn->shape.rank);
+  int64_t *idx = dlc_malloc(sizeof(int64_t) * (size_t)(5 * dim + 1));
+  int64_t *tmp = idx + dim, *first = tmp + dim, *count = first + dim, *group = count + dim;
+  for (int64_t j = 0; j < dim; j++) idx[j] = j;
+  for (int64_t w = 1; w < dim; w *= 2) { /* stable merge sort of the slices */
+    for (int64_t lo = 0; lo < dim; lo += 2 * w) {
+      int64_t mid = lo + w < dim ? lo + w : dim, hi = lo + 2 * w < dim ? lo + 2 * w : dim;
+      int64_t i = lo, k = mid, t = lo;
+      while (i < mid && k < hi) tmp[t++] = slice_cmp(x, outer, dim, inner, idx[k], idx[i]) < 0 ? idx[k++] : idx[i++];
+      while (i < mid) tmp[t++] = idx[i++];
+      while (k < hi) tmp[t++] = idx[k++];
+    }
+    int64_t *s = idx;
+    idx = tmp, tmp = s;
+  }
+  int64_t ng = 0;
+  for (int64_t p = 0; p < dim; p++) {
+    if (!p || slice_cmp(x, outer, dim, inner, idx[p - 1], idx[p])) first[ng] = idx[p], count[ng] = 0, ng++;
+    count[ng - 1]++;
+    group[idx[p]] = ng - 1;
+  }
+  /* the position of each group: sorted order, else the order of first appearance */
+  int64_t *pos = tmp, next = 0;
+  for (int64_t g = 0; g < ng; g++) pos[g] = node_int(n, A_SORTED) ? g : -1;
+  for (int64_t j = 0; j < dim && !node_int(n, A_SORTED); j++)
+    if (pos[group[j]] < 0) pos[group[j]] = next++;
+  int64_t total = shape_numel(&n->shape);
+  memset(y, 0, sizeof(double) * (size_t)(total ? total : 1));
+  for (int64_t g = 0; g < ng; g++) {
+    int64_t f = pos[g];
+    if (part == 0)
+      for (int64_t o = 0; o < outer; o++)
+        for (int64_t q = 0; q < inner; q++) y[(o * dim + f) * inner + q] = x[(o * dim + first[g]) * inner + q];
+    else if (part == 1) y[f] = (double)first[g];
+    else if (part == 3) y[f] = (double)count[g];
+  }
+  if (part == 2)
+    for (int64_t j = 0; j < dim; j++) y[j] = (double)pos[group[j]];
+  if (part == 4) y[0] = (double)ng;
+  free(idx < tmp ? idx : tmp);
+  return 0;
 }

@@ -577,3 +577,31 @@ int shape_rng(Graph *g, Node *n) {
   n->shape = s;
   return 0;
 }
+
+/* ---- data-dependent results (padded) ---- */
+
+int shape_nonzero(Graph *g, Node *n) {
+  const Shape *x = &arg(g, n, 0)->shape;
+  if (x->rank < 1) return fail(g, n, "the operand needs rank 1 or more");
+  int64_t d[2] = {x->rank, shape_numel(x)};
+  n->dtype = DT_I64;
+  n->shape = shape_make(2, d);
+  return 0;
+}
+
+int shape_unique(Graph *g, Node *n) {
+  const Node *x = arg(g, n, 0);
+  Attr *ax = (Attr *)node_attr(n, A_AXIS);
+  int64_t part = node_int(n, A_PART), sorted = node_int(n, A_SORTED);
+  if (axis_norm(&ax->i, x->shape.rank))
+    return fail(g, n, "axis %lld is out of range for rank %d", (long long)ax->i, x->shape.rank);
+  if (part < 0 || part > 4) return fail(g, n, "part %lld is not 0..4", (long long)part);
+  if (sorted != 0 && sorted != 1) return fail(g, n, "sorted is 0 or 1");
+  DType want = part == 0 ? x->dtype : DT_I64;
+  if (result_dtype(g, n) != want)
+    return fail(g, n, "part %lld is %s, not %s", (long long)part, dtype_name(want), dtype_name(result_dtype(g, n)));
+  n->dtype = want;
+  int64_t dim = x->shape.d[ax->i];
+  n->shape = part == 0 ? x->shape : part == 4 ? (Shape){0} : shape_make(1, &dim);
+  return 0;
+}

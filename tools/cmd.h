@@ -117,6 +117,10 @@ void cmd_note_random(const Graph *g, const CmdArgs *a);
 void *cmd_alloc_value(const Node *n); /* numel elements of n's dtype, zeroed */
 void cmd_print_output(const char *name, const Node *n, const void *data);
 int cmd_save_outputs(const Graph *g, const char *dir, void *const *outs, DlcErr *e);
+/* Output j as the caller sees it: *view its node with the real length along an axis the
+ * data decides (ir_output_extent), and the compacted values (malloc'd; free them), or
+ * NULL when outs[j] is that already. */
+void *cmd_output_view(const Graph *g, int j, void *const *outs, Node *view);
 const char *cmd_output_name(const Graph *g, int j, char *buf, size_t n);
 
 /* ---- comparing with the reference interpreter (cmd_check.c) ---------------------------- */

@@ -83,6 +83,12 @@ DlcModel *dlc_model_compile(const char *path, int64_t batch, const char *dims, i
   DlcModel *m = dlc_try_calloc(1, sizeof *m);
   if (!m) return fail(err, errlen, "out of memory"), NULL;
   m->g = frontend_load(path, &lo, &e);
+  for (int j = 0; m->g && j < m->g->nout; j++) /* the module hands back whole buffers */
+    if (m->g->out_count && m->g->out_count[j] >= 0) {
+      dlc_errf(&e, "%s: output '%s' has a length that depends on the data (padded to a bound); the Python "
+               "module does not trim such outputs yet (dlc run does)", path, m->g->out_name[j]);
+      ir_graph_free(m->g), m->g = NULL;
+    }
   if (m->g && !ir_verify(m->g, &e)) {
     PassOptions po = pass_options(opt_level);
     JitOptions jo = {.cflags = cflags, .passes = &po, .threads = threads, .cuda = cuda != 0};
