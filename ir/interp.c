@@ -601,6 +601,7 @@ static int eval_rng(Interp *it, const Node *n, double *y) {
 
 static int eval_nonzero(Interp *it, const Node *n, double *y);
 static int eval_unique(Interp *it, const Node *n, double *y);
+static int eval_nms(Interp *it, const Node *n, double *y);
 
 static const EvalFn eval_fns[OP_COUNT] = {
 #define OP(id, name, nin, impl, ...) [OP_##id] = eval_##impl,
@@ -741,5 +742,62 @@ static int eval_unique(Interp *it, const Node *n, double *y) {
     for (int64_t j = 0; j < dim; j++) y[j] = (double)pos[group[j]];
   if (part == 4) y[0] = (double)ng;
   free(idx < tmp ? idx : tmp);
+  return 0;
+}
+
+/* Whether box a suppresses box b (ONNX's NonMaxSuppression): their IoU is over thr. */
+static bool nms_suppress(const double *a, const double *b, int center, double thr) {
+  double ax0, ax1, ay0, ay1, bx0, bx1, by0, by1;
+  if (!center) {
+    ax0 = fmin(a[1], a[3]), ax1 = fmax(a[1], a[3]), ay0 = fmin(a[0], a[2]), ay1 = fmax(a[0], a[2]);
+    bx0 = fmin(b[1], b[3]), bx1 = fmax(b[1], b[3]), by0 = fmin(b[0], b[2]), by1 = fmax(b[0], b[2]);
+  } else {
+    ax0 = a[0] - a[2] / 2, ax1 = a[0] + a[2] / 2, ay0 = a[1] - a[3] / 2, ay1 = a[1] + a[3] / 2;
+    bx0 = b[0] - b[2] / 2, bx1 = b[0] + b[2] / 2, by0 = b[1] - b[3] / 2, by1 = b[1] + b[3] / 2;
+  }
+  double ix0 = fmax(ax0, bx0), ix1 = fmin(ax1, bx1), iy0 = fmax(ay0, by0), iy1 = fmin(ay1, by1);
+  if (ix1 <= ix0 || iy1 <= iy0) return false;
+  double inter = (ix1 - ix0) * (iy1 - iy0), area_a = (ax1 - ax0) * (ay1 - ay0), area_b = (bx1 - bx0) * (by1 - by0);
+  double uni = area_a + area_b - inter;
+  if (inter <= 0 || area_a <= 0 || area_b <= 0 || uni <= 0) return false;
+  return inter / uni > thr;
+}
+
+static int eval_nms(Interp *it, const Node *n, double *y) {
+  const Node *bn = in_node(it, n, 0), *sn = in_node(it, n, 1);
+  const double *boxes = in_val(it, n, 0), *scores = in_val(it, n, 1);
+  double iou = in_val(it, n, 2)[0], sthr = in_val(it, n, 3)[0];
+  int64_t nb = bn->shape.d[0], nbox = bn->shape.d[1], nc = sn->shape.d[1], most = node_int(n, A_MAX_OUT);
+  int center = (int)node_int(n, A_CENTER);
+  int64_t *order = dlc_malloc(sizeof(int64_t) * (size_t)(3 * nbox + 1)), *tmp = order + nbox, *kept = tmp + nbox;
+  int64_t rows = 0, total = shape_numel(&n->shape);
+  if (!node_int(n, A_PART)) memset(y, 0, sizeof(double) * (size_t)(total ? total : 1));
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t c = 0; c < nc; c++) {
+      const double *sc = scores + (b * nc + c) * nbox;
+      int64_t m = 0, nk = 0;
+      for (int64_t i = 0; i < nbox; i++)
+        if (sc[i] > sthr) order[m++] = i;
+      for (int64_t w = 1; w < m; w *= 2) { /* stable merge sort: highest score first */
+        for (int64_t lo = 0; lo < m; lo += 2 * w) {
+          int64_t mid = lo + w < m ? lo + w : m, hi = lo + 2 * w < m ? lo + 2 * w : m, i = lo, k = mid, t = lo;
+          while (i < mid && k < hi) tmp[t++] = sc[order[k]] > sc[order[i]] ? order[k++] : order[i++];
+          while (i < mid) tmp[t++] = order[i++];
+          while (k < hi) tmp[t++] = order[k++];
+        }
+        memcpy(order, tmp, sizeof(int64_t) * (size_t)m);
+      }
+      for (int64_t i = 0; i < m && nk < most; i++) {
+        bool keep = true;
+        for (int64_t k = 0; k < nk && keep; k++)
+          keep = !nms_suppress(boxes + (b * nbox + order[i]) * 4, boxes + (b * nbox + kept[k]) * 4, center, iou);
+        if (!keep) continue;
+        kept[nk++] = order[i];
+        if (!node_int(n, A_PART)) y[rows * 3] = (double)b, y[rows * 3 + 1] = (double)c, y[rows * 3 + 2] = (double)order[i];
+        rows++;
+      }
+    }
+  if (node_int(n, A_PART)) y[0] = (double)rows;
+  free(order);
   return 0;
 }

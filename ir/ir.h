@@ -137,7 +137,8 @@ bool op_is_elementwise(Op op);         /* unary, binary, select, cast */
   X(PERM, "perm") X(STARTS, "starts") X(ENDS, "ends") X(STEPS, "steps") X(PADS, "pads") \
   X(VALUE, "value") X(TRANS_A, "trans_a") X(TRANS_B, "trans_b") X(STRIDES, "strides")  \
   X(DILATIONS, "dilations") X(GROUPS, "groups") X(KERNEL, "kernel")                     \
-  X(COUNT_PAD, "count_pad") X(DTYPE, "dtype") X(SEED, "seed") X(PART, "part") X(SORTED, "sorted")
+  X(COUNT_PAD, "count_pad") X(DTYPE, "dtype") X(SEED, "seed") X(PART, "part") X(SORTED, "sorted") \
+  X(CENTER, "center") X(MAX_OUT, "max_out")
 
 typedef enum {
 #define X(id, name) A_##id,

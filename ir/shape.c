@@ -605,3 +605,22 @@ int shape_unique(Graph *g, Node *n) {
   n->shape = part == 0 ? x->shape : part == 4 ? (Shape){0} : shape_make(1, &dim);
   return 0;
 }
+
+int shape_nms(Graph *g, Node *n) {
+  const Shape *b = &arg(g, n, 0)->shape, *s = &arg(g, n, 1)->shape;
+  char b1[128], b2[128];
+  if (b->rank != 3 || b->d[2] != 4 || s->rank != 3 || s->d[0] != b->d[0] || s->d[2] != b->d[1])
+    return fail(g, n, "boxes %s and scores %s are not [B,N,4] and [B,C,N]", shp(b, b1), shp(s, b2));
+  for (int i = 2; i < 4; i++)
+    if (arg(g, n, i)->shape.rank != 0) return fail(g, n, "operand %d (a threshold) must be a scalar", i + 1);
+  int64_t part = node_int(n, A_PART), most = node_int(n, A_MAX_OUT), center = node_int(n, A_CENTER);
+  if (part != 0 && part != 1) return fail(g, n, "part %lld is not 0 or 1", (long long)part);
+  if (center != 0 && center != 1) return fail(g, n, "center is 0 or 1");
+  if (most < 0) return fail(g, n, "max_out is negative");
+  int64_t per = most < b->d[1] ? most : b->d[1], rows;
+  if (ck_mul(b->d[0], s->d[1], &rows) || ck_mul(rows, per, &rows)) return fail(g, n, "too many rows");
+  int64_t d[2] = {rows, 3};
+  n->dtype = DT_I64;
+  n->shape = part ? (Shape){0} : shape_make(2, d);
+  return 0;
+}

@@ -107,3 +107,69 @@ int cgen_unique(CEmit *ce, const Node *n) {
   }
   return 0;
 }
+
+int64_t cgen_nms_scratch(const CEmit *ce, const Node *n) {
+  return 3 * cgen_in(ce, n, 0)->shape.d[1] * (int64_t)sizeof(int64_t);
+}
+
+/* The corners of box P (a pointer expression) into x0 x1 y0 y1 with prefix pre. */
+static void corners(CEmit *ce, int depth, const char *t, const char *pre, const char *p, int center) {
+  if (!center) {
+    cgen_line(ce, depth, "const %s %sx0 = %s[1] < %s[3] ? %s[1] : %s[3], %sx1 = %s[1] < %s[3] ? %s[3] : %s[1];", t, pre, p, p, p, p, pre, p, p, p, p);
+    cgen_line(ce, depth, "const %s %sy0 = %s[0] < %s[2] ? %s[0] : %s[2], %sy1 = %s[0] < %s[2] ? %s[2] : %s[0];", t, pre, p, p, p, p, pre, p, p, p, p);
+  } else {
+    cgen_line(ce, depth, "const %s %sx0 = %s[0] - %s[2] / 2, %sx1 = %s[0] + %s[2] / 2;", t, pre, p, p, pre, p, p);
+    cgen_line(ce, depth, "const %s %sy0 = %s[1] - %s[3] / 2, %sy1 = %s[1] + %s[3] / 2;", t, pre, p, p, pre, p, p);
+  }
+}
+
+int cgen_nms(CEmit *ce, const Node *n) {
+  const Node *bn = cgen_in(ce, n, 0), *sn = cgen_in(ce, n, 1);
+  int64_t nb = bn->shape.d[0], nbox = bn->shape.d[1], nc = sn->shape.d[1], most = node_int(n, A_MAX_OUT);
+  int center = (int)node_int(n, A_CENTER);
+  bool part = node_int(n, A_PART) != 0;
+  const char *t = cgen_ctype(bn);
+  cgen_line(ce, 1, "int64_t *order = (int64_t *)(void *)ws, *tmp = order + %" PRId64 ", *kept = tmp + %" PRId64 ";", nbox, nbox);
+  cgen_line(ce, 1, "const %s iou = a2[0], sthr = a3[0];", t);
+  cgen_line(ce, 1, "int64_t rows = 0;");
+  if (!part) cgen_line(ce, 1, "for (int64_t i = 0; i < %" PRId64 "; i++) y[i] = 0;", shape_numel(&n->shape));
+  cgen_line(ce, 1, "for (int64_t b = 0; b < %" PRId64 "; b++)", nb);
+  cgen_line(ce, 1, "for (int64_t c = 0; c < %" PRId64 "; c++) {", nc);
+  cgen_line(ce, 2, "const %s *sc = a1 + (b * %" PRId64 " + c) * %" PRId64 ";", t, nc, nbox);
+  cgen_line(ce, 2, "int64_t m = 0, nk = 0;");
+  cgen_line(ce, 2, "for (int64_t i = 0; i < %" PRId64 "; i++)", nbox);
+  cgen_line(ce, 3, "if (sc[i] > sthr) order[m++] = i;");
+  cgen_line(ce, 2, "for (int64_t w = 1; w < m; w *= 2) { /* stable merge sort: highest score first */");
+  cgen_line(ce, 3, "for (int64_t lo = 0; lo < m; lo += 2 * w) {");
+  cgen_line(ce, 4, "int64_t mid = lo + w < m ? lo + w : m, hi = lo + 2 * w < m ? lo + 2 * w : m, i = lo, k = mid, o = lo;");
+  cgen_line(ce, 4, "while (i < mid && k < hi) tmp[o++] = sc[order[k]] > sc[order[i]] ? order[k++] : order[i++];");
+  cgen_line(ce, 4, "while (i < mid) tmp[o++] = order[i++];");
+  cgen_line(ce, 4, "while (k < hi) tmp[o++] = order[k++];");
+  cgen_line(ce, 3, "}");
+  cgen_line(ce, 3, "for (int64_t i = 0; i < m; i++) order[i] = tmp[i];");
+  cgen_line(ce, 2, "}");
+  cgen_line(ce, 2, "for (int64_t i = 0; i < m && nk < %" PRId64 "; i++) {", most);
+  cgen_line(ce, 3, "const %s *p = a0 + (b * %" PRId64 " + order[i]) * 4;", t, nbox);
+  corners(ce, 3, t, "a", "p", center);
+  cgen_line(ce, 3, "int keep = 1;");
+  cgen_line(ce, 3, "for (int64_t k = 0; k < nk && keep; k++) {");
+  cgen_line(ce, 4, "const %s *q = a0 + (b * %" PRId64 " + kept[k]) * 4;", t, nbox);
+  corners(ce, 4, t, "b", "q", center);
+  cgen_line(ce, 4, "const %s ix0 = ax0 > bx0 ? ax0 : bx0, ix1 = ax1 < bx1 ? ax1 : bx1;", t);
+  cgen_line(ce, 4, "const %s iy0 = ay0 > by0 ? ay0 : by0, iy1 = ay1 < by1 ? ay1 : by1;", t);
+  cgen_line(ce, 4, "if (ix1 <= ix0 || iy1 <= iy0) continue;");
+  cgen_line(ce, 4, "const %s inter = (ix1 - ix0) * (iy1 - iy0), area_a = (ax1 - ax0) * (ay1 - ay0);", t);
+  cgen_line(ce, 4, "const %s area_b = (bx1 - bx0) * (by1 - by0), uni = area_a + area_b - inter;", t);
+  cgen_line(ce, 4, "if (inter <= 0 || area_a <= 0 || area_b <= 0 || uni <= 0) continue;");
+  cgen_line(ce, 4, "keep = !(inter / uni > iou);");
+  cgen_line(ce, 3, "}");
+  cgen_line(ce, 3, "if (!keep) continue;");
+  cgen_line(ce, 3, "kept[nk++] = order[i];");
+  if (!part) cgen_line(ce, 3, "y[rows * 3] = b, y[rows * 3 + 1] = c, y[rows * 3 + 2] = order[i];");
+  cgen_line(ce, 3, "rows++;");
+  cgen_line(ce, 2, "}");
+  cgen_line(ce, 1, "}");
+  if (part) cgen_line(ce, 1, "y[0] = rows;");
+  else cgen_line(ce, 1, "(void)rows;");
+  return 0;
+}

@@ -4,6 +4,7 @@
  * may only be an output of the model (wire() refuses it anywhere else), which gets the
  * count beside it as the output NAME.count, and the extent (ir_output_extent) tells
  * `dlc run` how much of it to write.  docs/ONNX.md, "Data-dependent lengths". */
+#include <math.h>
 #include <string.h>
 
 #include "onnx_fe.h"
@@ -93,5 +94,42 @@ int onnx_Unique(OnnxCtx *c, OnnxNode *n) {
     ONNX_TRY(c, n, n->out[k] = ir_add(c->g, OP_UNIQUE, &x, 1, a, 4));
     if (k != 2) onnx_dyn_mark(c, n->out[k], count, k ? 0 : (int)axis); /* the inverse has x's length */
   }
+  return 0;
+}
+
+/* NonMaxSuppression: [num_selected, 3] (batch, class, box), padded to
+ * [B * C * min(N, max_output_boxes_per_class), 3]; max_output_boxes_per_class must be a
+ * constant (it bounds the result), the thresholds may be run-time scalars. */
+int onnx_NonMaxSuppression(OnnxCtx *c, OnnxNode *n) {
+  Graph *g = c->g;
+  if (n->nin < 2 || n->nin > 5 || n->in[0] < 0 || n->in[1] < 0 || n->nout != 1)
+    return onnx_fail(c, n, "takes boxes, scores and up to three optional inputs, and gives one output");
+  int64_t center = onnx_attr_int(n, "center_point_box", 0), most = 0;
+  if (center != 0 && center != 1) return onnx_fail(c, n, "center_point_box is %lld, not 0 or 1", (long long)center);
+  if (n->nin > 2 && n->in[2] >= 0) {
+    int64_t v[2];
+    if (onnx_const_ints(c, n->in[2], v, 2) != 1)
+      return onnx_fail(c, n, "max_output_boxes_per_class must be a constant known at compile time (it bounds the result)");
+    most = v[0] > 0 ? v[0] : 0;
+  }
+  DType t = g->nodes[n->in[0]]->dtype;
+  if (g->nodes[n->in[1]]->dtype != t) return onnx_fail(c, n, "boxes and scores have different dtypes");
+  int thr[2];
+  for (int k = 0; k < 2; k++) {
+    int id = n->nin > 3 + k ? n->in[3 + k] : -1;
+    if (id < 0) ONNX_TRY(c, n, thr[k] = ir_scalar(g, t, k ? -INFINITY : 0)); /* no score threshold: every box */
+    else {
+      const Node *v = g->nodes[id];
+      if (shape_numel(&v->shape) != 1) return onnx_fail(c, n, "input %d must hold one value", 4 + k);
+      ONNX_TRY(c, n, thr[k] = ir_reshape(g, v->dtype == t ? id : ir_cast(g, id, t), NULL, 0));
+    }
+  }
+  int in[4] = {n->in[0], n->in[1], thr[0], thr[1]}, y, k;
+  Attr a[3] = {attr_int(A_CENTER, center), attr_int(A_MAX_OUT, most), attr_int(A_PART, 0)};
+  ONNX_TRY(c, n, y = ir_add(g, OP_NMS, in, 4, a, 3));
+  a[2] = attr_int(A_PART, 1);
+  ONNX_TRY(c, n, k = ir_add(g, OP_NMS, in, 4, a, 3));
+  onnx_dyn_mark(c, y, k, 0);
+  n->out[0] = y;
   return 0;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""dyn_test.py --dlc DLC: results whose length depends on the data (NonZero, Unique)
+"""dyn_test.py --dlc DLC: results whose length depends on the data (NonZero, Unique,
+NonMaxSuppression)
 against ONNX Runtime.
 
 dlc pads such a result to a bound known at compile time and computes its real length
@@ -106,6 +107,37 @@ def main():
                                 why = "%s differs after dlc dump" % o
             bad += why is not None
             print("%s %s%s" % ("FAIL" if why else "ok", name, ": " + why if why else ""))
+        # NonMaxSuppression: boxes, scores and both thresholds given at run time
+        rng = np.random.default_rng(4)
+        for center in (0, 1):
+            for most, thr in ((3, 0.0), (10, -1.0), (2, 0.3)):
+                name = "nms_center%d_max%d" % (center, most)
+                xy = rng.random((2, 12, 2)).astype(np.float32) * 4
+                wh = rng.random((2, 12, 2)).astype(np.float32) + 0.5
+                boxes = np.concatenate([xy, wh], 2) if center else np.concatenate([xy, xy + wh], 2)[..., [1, 0, 3, 2]]
+                feeds = {"boxes": boxes, "scores": rng.random((2, 3, 12)).astype(np.float32),
+                         "iou": np.array([0.4], np.float32), "sthr": np.array([thr], np.float32)}
+                g = oh.make_graph([oh.make_node("NonMaxSuppression", ["boxes", "scores", "most", "iou", "sthr"], ["sel"],
+                                                center_point_box=center)], "nms",
+                                  [oh.make_tensor_value_info(k, TensorProto.FLOAT, list(v.shape)) for k, v in feeds.items()],
+                                  [oh.make_tensor_value_info("sel", TensorProto.INT64, None)],
+                                  [onnx.numpy_helper.from_array(np.array([most], np.int64), "most")])
+                path = os.path.join(tmp, name + ".onnx")
+                onnx.save(oh.make_model(g, opset_imports=[oh.make_opsetid("", 17)]), path)
+                want = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+                out = os.path.join(tmp, name)
+                args = [a.dlc, "run", path, "--output", out, "--check"]
+                for k, v in feeds.items():
+                    np.save(os.path.join(tmp, "%s_%s.npy" % (name, k)), v)
+                    args += ["--input", "%s=%s" % (k, os.path.join(tmp, "%s_%s.npy" % (name, k)))]
+                p = subprocess.run(args, capture_output=True, text=True, timeout=120)
+                why = (p.stderr or p.stdout).strip() if p.returncode else None
+                if not why:
+                    got = np.load(os.path.join(out, "sel.npy"))
+                    if got.shape != want.shape or not np.array_equal(got, want):
+                        why = "sel %s %r, ONNX Runtime %s %r" % (got.shape, got.tolist(), want.shape, want.tolist())
+                bad += why is not None
+                print("%s %s%s" % ("FAIL" if why else "ok", name, ": " + why if why else ""))
         # a data-dependent length read by another node: one line, exit 1
         g = oh.make_graph([oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Transpose", ["nz"], ["y"])], "bad",
                           [oh.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])],
