@@ -309,6 +309,11 @@ int cmd_bench(int argc, char **argv) {
   if (a.cuda && rt_cuda_probe(&e)) return cmd_fail("--target cuda: %s", e.msg);
   Graph *g = cmd_load(&a, &e);
   if (!g) return cmd_fail("%s", e.msg);
+  const char *why = a.plot ? rt_output_check(a.plot) : NULL; /* before the minutes of building */
+  if (why) {
+    ir_graph_free(g);
+    return cmd_fail("--plot: cannot write '%s': %s", a.plot, why);
+  }
   Bench b = {0};
   int r = bench_model(g, &a, &b);
   bench_free(&b);
