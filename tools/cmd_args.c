@@ -399,7 +399,7 @@ static const CmdOpt opts[] = {
     {"-O2", NULL, ALL, set_level, "-O1, batchnorm folded into weights, fusion across operators (default)"},
     {"--fuse", "none|op|all", ALL, set_fuse, "kernels per core op, per source operator, or fused across"},
     {"--no-fuse", NULL, ALL, set_no_fuse, "the same as --fuse=none"},
-    {"--print-after", "PASS", ALL, set_print_after, "print the graph to stderr after PASS (fold, cse, dce, bnfold, fuse, plan)"},
+    {"--print-after", "PASS", ALL & ~CMD_DOT, set_print_after, "print the graph to stderr after PASS (fold, cse, dce, bnfold, fuse, plan)"},
     {"--after", "PASS", CMD_DUMP, set_after, "print the graph after PASS instead of as loaded"},
     {"--after", "PASS", CMD_DOT, set_after, "draw the graph after PASS (default plan: the kernels and the memory plan)"},
     {"--batch", "N", ALL, set_batch, "bind the dimension named batch"},

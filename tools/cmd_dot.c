@@ -206,7 +206,6 @@ static int dot_model(Graph **gp, const CmdArgs *a, DlcErr *e) {
   PassOptions po = a->passes;
   const char *after = a->after ? a->after : "plan";
   if (!pass_runs(&po, after)) return dlc_errf(e, "--after %s: that pass does not run at -O%d", after, po.opt_level);
-  if (po.print_after) return dlc_errf(e, "dlc dot draws the graph; --print-after is for dlc dump");
   char title[128];
   bool scheduled = !strcmp(after, "fuse") || !strcmp(after, "plan");
   snprintf(title, sizeof title, "after %s, -O%d%s%s", after, po.opt_level, scheduled ? ", fuse " : "",
