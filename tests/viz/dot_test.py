@@ -164,6 +164,21 @@ for model, opts in (("lenet.dlc", []), ("encoder.onnx", ["--batch", "1"])):
     check(not clusters and len(graph_nodes) == after["fold"],
           "%s --after fold: %d nodes (--stats: %d), no clusters" % (model, len(graph_nodes), after["fold"]))
 
+# ---- many weights: collapsed ----
+
+deep = os.path.join(work, "deep.dlc")
+with open(deep, "w") as fh:
+    fh.write("model deep\ninput x: f32[1, 4]\nh = x\n" + "h = tanh(dense(h, 4))\n" * 300 + "output h\n")
+r = run("dot", deep, "--fuse", "none")
+nodes, edges, clusters, glabel = read_dot(r.stdout)
+graph_nodes, _ = well_formed("300 layers", nodes, edges, clusters)
+nn, nk, _ = stats(deep, "--fuse", "none")
+m = re.search(rb"(\d+) weights not drawn", glabel or b"")
+check(m and len(graph_nodes) == nn - int(m.group(1)) and len(clusters) == nk,
+      "300 layers: %s weights not drawn, the other %d nodes and %d clusters are" % (m and m.group(1).decode(), len(graph_nodes), nk))
+said = sum(int(k) for n in graph_nodes for k in re.findall(rb"\\n\+(\d+) weights?", nodes[n]))
+check(m and said >= int(m.group(1)) > 256, "300 layers: the readers say +N weights, %d in all" % said)
+
 # ---- hostile names ----
 
 hostile = os.path.join(root, "tests", "viz", "hostile_names.dlc")
