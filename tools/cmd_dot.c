@@ -150,7 +150,7 @@ static void put_graph(FILE *f, const Dot *d) {
   if (d->s) fprintf(f, ", %d kernels", d->s->nk);
   if (d->collapse) fprintf(f, ", %d weights not drawn", count_weights(g));
   fputs("\"];\n  node [fontname=\"Helvetica\", fontsize=10, style=filled, fillcolor=white];\n"
-        "  edge [color=\"#555555\"];\n",
+        "  edge [color=\"#555555\", fontname=\"Helvetica\", fontsize=9];\n",
         f);
   for (int i = 0; i < g->n; i++) {
     const Node *n = g->nodes[i];
