@@ -1,8 +1,9 @@
 """bench_plot.py DLC ROOT WORKDIR — `dlc bench --plot`: the MLP benched at --fuse none and
 all, three runs each; the SVG is well-formed XML with one bar per variant, each labelled,
 a whisker from min to max around each median, and a title naming the model, the batch and
-the CPU; the bars' heights follow the medians of --json.  A bad --plot is one line of
-error and no file."""
+the CPU; the bars' heights follow the medians of --json; a model path holding markup,
+quotes, a control byte and bytes that are not UTF-8 still gives well-formed XML.  A bad
+--plot is one line of error and no file."""
 import json
 import os
 import subprocess
@@ -51,6 +52,20 @@ for b, row in zip(bars, rows):
     t = b.find(NS + "title").text
     check(t.startswith(row["variant"] + ": "), "the bar's tooltip names %s: %s" % (row["variant"], t))
 
+# a model path that holds markup, quotes, a control byte and bytes that are not UTF-8:
+# the SVG is still well-formed, the title shows the path
+odd_dir = os.path.join(work.encode(), b"we<i>r&d'\"\x1b\xff")
+os.makedirs(odd_dir, exist_ok=True)
+odd = os.path.join(odd_dir, b"m.dlc")
+with open(odd, "wb") as fh:
+    fh.write(open(model, "rb").read())
+svg2 = os.path.join(work, "odd.svg")
+r = subprocess.run([dlc.encode(), b"bench", odd, b"--compare", b"all", b"--runs", b"1", b"--warmup", b"0",
+                    b"--plot", svg2.encode()], capture_output=True, timeout=300)
+check(r.returncode == 0, "bench of a model at an odd path (%s)" % r.stderr.decode(errors="replace").strip())
+title = "".join(e.text for e in ET.parse(svg2).getroot().iter(NS + "text") if e.get("class") == "title")
+check("we<i>r&d'\"\\x1b\\xff" in title, "odd path: well-formed, the title shows it escaped: %s" % title)
+
 # errors: one line, no file
 for bad, why in ((os.path.join(work, "out.txt"), "not .svg"), (model, "the model itself"),
                  (os.path.join(work, "no", "dir", "x.svg"), "a missing folder")):
@@ -59,6 +74,6 @@ for bad, why in ((os.path.join(work, "out.txt"), "not .svg"), (model, "the model
                        capture_output=True, timeout=300)
     check(r.returncode == 1 and r.stderr.count(b"\n") == 1 and open(model, "rb").read() == before,
           "--plot onto %s: one line (%s)" % (why, r.stderr.decode().strip()))
-check(not [f for f in os.listdir(work) if f != "bench.svg"], "no other file left")
+check(set(os.listdir(work)) == {"bench.svg", "odd.svg", os.fsdecode(os.path.basename(odd_dir))}, "no other file left")
 print("%d failures" % len(failures))
 sys.exit(1 if failures else 0)
