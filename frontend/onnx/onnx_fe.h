@@ -11,6 +11,10 @@
 #include "onnx.pb-c.h"
 
 #define ONNX_MAX_IO 64
+
+/* The newest opset whose operators dlc builds as specified: the pinned onnx package's
+ * (1.23.2), whose node tests run at opsets up to this one. */
+#define ONNX_OPSET_MAX 28
 #define ONNX_MAX_DEPTH 32 /* bodies nested in bodies */
 
 typedef struct OnnxNode OnnxNode;

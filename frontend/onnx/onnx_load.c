@@ -178,9 +178,6 @@ static unsigned char *read_all(OnnxCtx *c, size_t *len) {
   return buf;
 }
 
-/* The newest opset whose operators dlc builds as specified: the pinned onnx package's
- * (1.23.2), whose node tests run at opsets up to this one. */
-#define ONNX_OPSET_MAX 28
 
 static int find_opset(OnnxCtx *c, const Onnx__ModelProto *m) {
   for (size_t i = 0; i < m->n_opset_import; i++) {
