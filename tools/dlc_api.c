@@ -83,13 +83,6 @@ static DlcModel *load(const char *path, LoadOptions *lo, const char *dims, int o
   DlcModel *m = dlc_try_calloc(1, sizeof *m);
   if (!m) return dlc_errf(e, "out of memory"), NULL;
   m->g = frontend_load(path, lo, e);
-  for (int j = 0; m->g && j < m->g->nout; j++) /* the module hands back whole buffers */
-    if (m->g->out_count && m->g->out_count[j] >= 0) {
-      dlc_errf(e, "%s: output '%s' has a length that depends on the data (padded to a bound); the Python "
-               "module does not trim such outputs yet (dlc run does)", path, m->g->out_name[j]);
-      dlc_model_free(m);
-      return NULL;
-    }
   if (m->g && !ir_verify(m->g, e)) return m;
   dlc_model_free(m);
   return NULL;
@@ -246,6 +239,12 @@ const char *dlc_model_output_name(const DlcModel *m, int j) { return out_port(m,
 const char *dlc_model_output_dtype(const DlcModel *m, int j) { return out_port(m, j) ? m->out[j].dtype : NULL; }
 int dlc_model_output_rank(const DlcModel *m, int j) { return out_port(m, j) ? m->out[j].rank : -1; }
 const int64_t *dlc_model_output_dims(const DlcModel *m, int j) { return out_port(m, j) ? m->out[j].dims : NULL; }
+
+int dlc_model_output_extent(const DlcModel *m, int j, int *count, int *axis) {
+  if (!out_port(m, j) || !m->g->out_count || m->g->out_count[j] < 0 || m->g->out_count[j] >= m->no) return 0;
+  *count = m->g->out_count[j], *axis = m->g->out_axis[j];
+  return 1;
+}
 
 int dlc_model_run(DlcModel *m, const void *const *inputs, void *const *outputs, char *err, size_t errlen) {
   DlcErr e;

@@ -37,6 +37,10 @@ const char *dlc_model_output_name(const DlcModel *m, int j);
 const char *dlc_model_output_dtype(const DlcModel *m, int j);
 int dlc_model_output_rank(const DlcModel *m, int j);
 const int64_t *dlc_model_output_dims(const DlcModel *m, int j);
+/* Output j holds only as many entries along *axis as output *count (an int64 scalar)
+ * says after a run, the rest padding (a length that depends on the data: NonZero,
+ * Unique, NonMaxSuppression): 1 and the two set, or 0 when j is what its dims say. */
+int dlc_model_output_extent(const DlcModel *m, int j, int *count, int *axis);
 
 /* inputs[i]: the i-th input's elements in its dtype, C order; outputs[j]: room for the
  * j-th output's.  0, or -1 with err set. */

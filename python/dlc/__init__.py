@@ -83,6 +83,7 @@ _lib.dlc_model_run.argtypes = [_P, ctypes.POINTER(_P), ctypes.POINTER(_P), ctype
 _lib.dlc_model_bench.argtypes = [_P, ctypes.POINTER(_P), ctypes.POINTER(_P), ctypes.c_int, ctypes.c_int,
                                  ctypes.POINTER(ctypes.c_double), ctypes.c_char_p, ctypes.c_size_t]
 _lib.dlc_version.restype = ctypes.c_char_p
+_lib.dlc_model_output_extent.argtypes = [_P, ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]
 _lib.dlc_model_compile_train.restype = _P
 _lib.dlc_model_compile_train.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_char_p, ctypes.c_char_p,
                                          ctypes.c_char_p, ctypes.c_double, ctypes.c_int64, ctypes.c_int, ctypes.c_int,
@@ -158,7 +159,16 @@ class Model:
         err = ctypes.create_string_buffer(_ERR)
         if _lib.dlc_model_run(self._m, ins, outp, err, _ERR):
             raise Error(err.value.decode(errors="replace"))
-        return {p.name: o for p, o in zip(self.outputs, outs)}
+        return {p.name: self._trim(j, outs) for j, p in enumerate(self.outputs)}
+
+    def _trim(self, j, outs):
+        """Output j with only the entries the data gave it (NonZero, Unique,
+        NonMaxSuppression are padded to a bound; the count is another output)."""
+        count, axis = ctypes.c_int(), ctypes.c_int()
+        if not _lib.dlc_model_output_extent(self._m, j, ctypes.byref(count), ctypes.byref(axis)):
+            return outs[j]
+        n = int(outs[count.value])
+        return np.ascontiguousarray(np.take(outs[j], np.arange(n), axis=axis.value))
 
     def __call__(self, *args, **kwargs):
         out = self.run(*args, **kwargs)

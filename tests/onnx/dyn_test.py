@@ -8,7 +8,7 @@ beside it (the output NAME.count); `dlc run` writes only the real part.  Each mo
 under `dlc run --check` (the generated code against the interpreter, padding included),
 its outputs compared with ONNX Runtime's, shapes included; then the same model through
 `dlc dump` (the text format's `output ... extent AXIS COUNT`) and `dlc run` of the dump
-must give the same files.  Last, a NonZero result read by another node is refused with
+must give the same files, and (with --lib) the Python module the same arrays.  Last, a NonZero result read by another node is refused with
 one line.
 
 Needs: numpy, onnx, onnxruntime (the test tooling's Python, tools/pyenv.sh).
@@ -70,7 +70,13 @@ def run(dlc, path, x, out, extra=()):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dlc", required=True)
+    ap.add_argument("--lib", help="libdlc: also run each model through the Python module")
     a = ap.parse_args()
+    dlc_py = None
+    if a.lib:
+        os.environ["DLC_LIBRARY"] = a.lib
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "python"))
+        import dlc as dlc_py
     bad = 0
     with tempfile.TemporaryDirectory(prefix="dlc-dyn-") as tmp:
         for name, node, x, outs in cases():
@@ -89,6 +95,12 @@ def main():
                     if g.shape != w.shape or not np.array_equal(g, w):
                         why = "%s: %s %r, ONNX Runtime %s %r" % (o, g.shape, g.tolist(), w.shape, w.tolist())
                         break
+            if not why and dlc_py:  # the Python module trims too
+                with dlc_py.compile(path) as pm:
+                    got = pm.run(x=x)
+                for o, w in zip(outs, want):
+                    if got[o].shape != w.shape or not np.array_equal(got[o], w):
+                        why = "Python module: %s %s, ONNX Runtime %s" % (o, got[o].shape, w.shape)
             if not why:  # the text format keeps the extents
                 dump = os.path.join(tmp, name + ".dlc")
                 d = subprocess.run([a.dlc, "dump", path], capture_output=True, text=True)
