@@ -222,6 +222,12 @@ void cgen_reduce_combine(const Node *n, const char *x, char *buf, size_t size);
 
 /* The saturating float to integer helper for dtype t, e.g. "dlc_sat_i32". */
 const char *cgen_sat_name(DType t);
+/* f16 and bf16 (half.c): the helpers that widen one to float and round a double to
+ * one; cgen_half_helpers writes those the graph's casts call, each `qual` (static, or
+ * static __device__ for CUDA). */
+const char *cgen_half_from(DType t);
+const char *cgen_half_to(DType t);
+void cgen_half_helpers(CEmit *ce, const char *qual);
 
 /* Whether elementwise node n calls one of dlc's f32 functions (its cexpr has '@', its
  * operands are f32, the target is C), and those the kernels call, written into the

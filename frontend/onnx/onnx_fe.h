@@ -62,6 +62,12 @@ int onnx_tensor_node(OnnxCtx *c, const Onnx__TensorProto *t, const char *name, b
 int onnx_dtype(int32_t onnx_type, DType *t); /* -1 if dlc has no such dtype */
 const char *onnx_dtype_name(int32_t onnx_type);
 
+/* float16 and bfloat16 operands (onnx_storage.c): before a builder, widens them to f32
+ * and sets *back to the type the results return to (DT_F32: none); after it, rounds
+ * the f32 results to *back. */
+int onnx_storage_in(OnnxCtx *c, OnnxNode *n, DType *back);
+int onnx_storage_out(OnnxCtx *c, OnnxNode *n, DType back);
+
 /* Attributes (onnx_attr.c).  A getter treats an attribute of another type as absent
  * and records it in n->bad_attr; the loader then fails the node, naming it.  Every
  * lookup marks the attribute as read: one the builder never looked up is an error

@@ -287,13 +287,15 @@ static int build_node(OnnxCtx *c, const Onnx__NodeProto *p, int index) {
   const OnnxOpInfo *op = onnx_op_find(p->op_type, c->opset);
   if (!op) return onnx_fail(c, &n, "unsupported operator %s at opset %lld (dlc compile --list-ops shows what is supported)",
                             p->op_type, (long long)c->opset);
-  int mark = c->g->n;
   c->g->group = index;
+  DType back;
+  if (onnx_storage_in(c, &n, &back)) return -1;
+  int mark = c->g->n;
   int rc = op->build(c, &n);
   if (n.bad_attr) /* the root cause of whatever the builder made of it */
     return onnx_fail(c, &n, "attribute '%s' is %s, the operator reads %s", n.bad_attr->name,
                      onnx_attr_type_name(n.bad_attr->type), onnx_attr_type_name(n.bad_attr_want));
-  if (rc || onnx_attr_check(c, &n)) return -1;
+  if (rc || onnx_attr_check(c, &n) || onnx_storage_out(c, &n, back)) return -1;
   for (int id = mark; id < c->g->n; id++)
     if (ir_limit_elements("a result", elements(&c->g->nodes[id]->shape), &c->g->err))
       return onnx_fail(c, &n, "%s", c->g->err.msg);

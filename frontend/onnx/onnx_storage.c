@@ -1,0 +1,66 @@
+/* onnx_storage.c — ONNX operators on float16 and bfloat16 values.
+ *
+ * f16 and bf16 are storage dtypes in the IR: only cast reads or gives them.  An ONNX
+ * operator on such values is built as its f32 form: before the builder, each f16 or
+ * bf16 operand is cast to f32 (exactly: both widen without loss); after it, each f32
+ * result is rounded back to the operator's type, as ONNX's reference rounds every
+ * result to its dtype.  The builders themselves know nothing of the storage dtypes. */
+#include <string.h>
+
+#include "onnx_fe.h"
+
+/* Operators whose result type comes from an attribute or another operand, not from
+ * the operand they share a type with: they are told f32 and give what they are told. */
+static bool own_result_type(const OnnxNode *n) {
+  const char *op = n->p->op_type;
+  if (!strcmp(op, "Cast") || !strcmp(op, "CastLike")) return true;
+  bool dtype_attr = !strcmp(op, "EyeLike") || !strcmp(op, "RandomNormalLike") ||
+                    !strcmp(op, "RandomUniformLike") || !strcmp(op, "Bernoulli");
+  for (size_t i = 0; dtype_attr && i < n->p->n_attribute; i++)
+    if (n->p->attribute[i]->name && !strcmp(n->p->attribute[i]->name, "dtype")) return true;
+  return false;
+}
+
+/* An f16 or bf16 constant small enough to be an operand's compile-time value (a pad
+ * value, a clip bound, scales) is widened now; larger ones (weights) stay in their
+ * dtype and are widened where they are read. */
+#define STORAGE_FOLD_MAX 64
+
+static int widen(OnnxCtx *c, OnnxNode *n, int id) {
+  const Node *x = c->g->nodes[id];
+  int w = ir_cast(c->g, id, DT_F32);
+  if (w < 0) return onnx_fail_ir(c, n);
+  DlcErr e;
+  if (x->op == OP_CONST && shape_numel(&x->shape) <= STORAGE_FOLD_MAX && ir_fold_node(c->g, w, &e) < 0)
+    return onnx_fail(c, n, "%s", e.msg);
+  return w;
+}
+
+int onnx_storage_in(OnnxCtx *c, OnnxNode *n, DType *back) {
+  *back = DT_F32;
+  bool first = true; /* the first float operand carries the operator's type */
+  /* CastLike's second operand gives only its dtype */
+  int nin = !strcmp(n->p->op_type, "CastLike") ? 1 : n->nin;
+  for (int i = 0; i < nin; i++) {
+    if (n->in[i] < 0) continue;
+    DType t = c->g->nodes[n->in[i]]->dtype;
+    if (!dtype_is_float(t)) continue;
+    if (first && dtype_is_storage(t) && !own_result_type(n)) *back = t;
+    first = false;
+    if (dtype_is_storage(t) && (n->in[i] = widen(c, n, n->in[i])) < 0) return -1;
+  }
+  return 0;
+}
+
+int onnx_storage_out(OnnxCtx *c, OnnxNode *n, DType back) {
+  if (back == DT_F32) return 0;
+  for (int i = 0; i < n->nout; i++) {
+    if (n->out[i] < 0) continue;
+    const Node *y = c->g->nodes[n->out[i]];
+    if (y->dtype != DT_F32) continue;
+    /* a result that is a widened operand (Identity, a no-op Reshape) is that operand */
+    if (y->op == OP_CAST && c->g->nodes[y->in[0]]->dtype == back) n->out[i] = y->in[0];
+    else if ((n->out[i] = ir_cast(c->g, n->out[i], back)) < 0) return onnx_fail_ir(c, n);
+  }
+  return 0;
+}
