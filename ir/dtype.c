@@ -113,7 +113,11 @@ static double half_value(uint16_t h, int man, int bias) {
   return h & 0x8000 ? -v : v;
 }
 
-static uint16_t to_half(DType t, double v) { return t == DT_F16 ? half_bits(v, 10, 15) : half_bits(v, 7, 127); }
+/* f64 to bf16 rounds to f32 first, as ml_dtypes (ONNX's reference) and ONNX Runtime do;
+ * f64 to f16 rounds once, as numpy does. */
+static uint16_t to_half(DType t, double v) {
+  return t == DT_F16 ? half_bits(v, 10, 15) : half_bits((double)(float)v, 7, 127);
+}
 static double from_half(DType t, uint16_t h) { return t == DT_F16 ? half_value(h, 10, 15) : half_value(h, 7, 127); }
 
 double dtype_round(DType t, double v) {

@@ -8,7 +8,8 @@
 #include "cgen_c.h"
 
 /* v rounded to nearest, ties to even, into a 16-bit float with `man` fraction bits and
- * exponent bias `bias`, subnormals included (ir/dtype.c half_bits, the same steps). */
+ * exponent bias `bias`, subnormals included (ir/dtype.c half_bits, the same steps);
+ * bf16 rounds an f64 to f32 first, as ir/dtype.c does. */
 static const char *const to_half[] = {
     "(double v, int man, int bias) {",
     "  uint64_t u = DLC_F64_BITS(v), f = u & 0xfffffffffffffULL, sig, q, rem, half, bits;",
@@ -85,7 +86,7 @@ void cgen_half_helpers(CEmit *ce, const char *qual) {
     lines(ce, head, to_half, sizeof to_half / sizeof to_half[0]);
   }
   if (to[DT_F16]) cgen_printf(ce, "%s uint16_t dlc_to_f16(double v) { return dlc_half_bits(v, 10, 15); }\n", qual);
-  if (to[DT_BF16]) cgen_printf(ce, "%s uint16_t dlc_to_bf16(double v) { return dlc_half_bits(v, 7, 127); }\n", qual);
+  if (to[DT_BF16]) cgen_printf(ce, "%s uint16_t dlc_to_bf16(double v) { return dlc_half_bits((double)(float)v, 7, 127); }\n", qual);
   if (from[DT_F16]) {
     snprintf(head, sizeof head, "%s float dlc_f16_to_f32", qual);
     lines(ce, head, f16_to_f32, sizeof f16_to_f32 / sizeof f16_to_f32[0]);

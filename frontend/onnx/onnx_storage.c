@@ -36,17 +36,26 @@ static int widen(OnnxCtx *c, OnnxNode *n, int id) {
   return w;
 }
 
+/* The operand whose type the results take: the first float operand, except where the
+ * schema says otherwise (OneHot's values). */
+static int typed_operand(OnnxCtx *c, const OnnxNode *n) {
+  if (!strcmp(n->p->op_type, "OneHot")) return 2;
+  for (int i = 0; i < n->nin; i++)
+    if (n->in[i] >= 0 && dtype_is_float(c->g->nodes[n->in[i]]->dtype)) return i;
+  return -1;
+}
+
 int onnx_storage_in(OnnxCtx *c, OnnxNode *n, DType *back) {
   *back = DT_F32;
-  bool first = true; /* the first float operand carries the operator's type */
+  int typed = typed_operand(c, n);
+  if (typed >= 0 && typed < n->nin && n->in[typed] >= 0 && dtype_is_storage(c->g->nodes[n->in[typed]]->dtype) &&
+      !own_result_type(n))
+    *back = c->g->nodes[n->in[typed]]->dtype;
   /* CastLike's second operand gives only its dtype */
   int nin = !strcmp(n->p->op_type, "CastLike") ? 1 : n->nin;
   for (int i = 0; i < nin; i++) {
     if (n->in[i] < 0) continue;
     DType t = c->g->nodes[n->in[i]]->dtype;
-    if (!dtype_is_float(t)) continue;
-    if (first && dtype_is_storage(t) && !own_result_type(n)) *back = t;
-    first = false;
     if (dtype_is_storage(t) && (n->in[i] = widen(c, n, n->in[i])) < 0) return -1;
   }
   return 0;
