@@ -118,6 +118,8 @@ int txt_store(Txt *p, const Tok *at, DType t, void *data, int64_t i, TxtNum v) {
   if (dtype_is_float(t)) {
     if (t == DT_F32 && isfinite(v.f) && fabs(v.f) > 3.4028235677973366e38)
       return txt_err(p, at, "value %g is out of range for f32", v.f);
+    if (dtype_is_storage(t) && isfinite(v.f) && isinf(dtype_round(t, v.f)))
+      return txt_err(p, at, "value %g is out of range for %s", v.f, dtype_name(t));
     dtype_store(t, data, i, v.f);
     return 0;
   }
