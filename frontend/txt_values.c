@@ -18,7 +18,7 @@ int txt_dtype(Txt *p, DType *t) {
   Tok *tok = txt_peek(p, 0);
   char buf[64];
   if (tok->kind != TK_IDENT || dtype_parse(tok->s, (size_t)tok->len, t))
-    return txt_err(p, tok, "expected a dtype (f32, f64, i8, i16, i32, i64, u8, bool), found %s",
+    return txt_err(p, tok, "expected a dtype (f32, f64, f16, bf16, i8, i16, i32, i64, u8, u16, u32, u64, bool), found %s",
                    txt_describe(tok, buf, sizeof buf));
   txt_next(p);
   return 0;
