@@ -125,7 +125,12 @@ static int read_typed(OnnxCtx *c, const Onnx__TensorProto *t, DType dt, void **d
              : u64          ? (double)t->uint64_data[i]
                             : t->int32_data[i];
     if (dt == DT_I64) ((int64_t *)dst)[i] = t->int64_data[i]; /* exact beyond 2^53 */
-    else if (dtype_is_storage(dt)) ((uint16_t *)dst)[i] = (uint16_t)t->int32_data[i]; /* the bits */
+    else if (dtype_is_storage(dt)) { /* int32_data holds the bits */
+      if (t->int32_data[i] < 0 || t->int32_data[i] > 0xffff)
+        return onnx_fail(c, NULL, "tensor '%s': int32_data[%lld] is %d, not the 16 bits of a %s",
+                         t->name ? t->name : "?", (long long)i, (int)t->int32_data[i], dtype_name(dt));
+      ((uint16_t *)dst)[i] = (uint16_t)t->int32_data[i];
+    }
     else if (dt == DT_U64) ((uint64_t *)dst)[i] = t->uint64_data[i];
     else dtype_store(dt, dst, i, v);
   }

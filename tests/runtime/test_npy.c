@@ -45,6 +45,7 @@ static const struct {
 } dtypes[] = {
     {RT_F32, "<f4"}, {RT_F64, "<f8"}, {RT_I8, "|i1"}, {RT_I16, "<i2"},
     {RT_I32, "<i4"}, {RT_I64, "<i8"}, {RT_U8, "|u1"}, {RT_BOOL, "|b1"},
+    {RT_F16, "<f2"}, {RT_BF16, "<V2"}, /* bf16 as ml_dtypes saves it */
 };
 
 static void fill(unsigned char *p, size_t n, RtDType t) {
