@@ -12,7 +12,8 @@ oracles.
 - the same network in bfloat16 against onnx's reference evaluator (ONNX Runtime's CPU
   provider has no bfloat16 kernels for most of these);
 - operators on f16 values whose operand is a large f16 weight (kept in f16 in the model
-  and widened where it is read);
+  and widened where it is read), and f16 constants that are compile-time operands (Pad's
+  value, Clip's bounds, ConstantOfShape's value);
 each at -O0 (no passes, a kernel per core op) and -O2 (folded and fused), and checks
 that outputs come back in their own dtype (bf16 as ml_dtypes' '<V2').
 """
@@ -191,6 +192,29 @@ def test_big_weight(dlc, work, opt):
         close("%s: float16 weight [64, 96] vs ONNX Runtime" % opt, got["y"], want, 1e-2)
 
 
+def test_constant_operands(dlc, work, opt):
+    """f16 constants that are operands' compile-time values: Pad's value, Clip's bounds,
+    ConstantOfShape's value; and Identity, whose result is its operand."""
+    import onnxruntime as ort
+    f16 = lambda v, name: nh.from_array(np.array(v, np.float16), name)
+    g = h.make_graph([h.make_node("Pad", ["x", "pads", "pv"], ["p"]),
+                      h.make_node("Clip", ["p", "lo", "hi"], ["c"]),
+                      h.make_node("ConstantOfShape", ["shape"], ["k"], value=f16([0.3], "v")),
+                      h.make_node("Add", ["c", "k"], ["y"]),
+                      h.make_node("Identity", ["x"], ["i"])], "consts",
+                     [h.make_tensor_value_info("x", T.FLOAT16, [2, 3])],
+                     [h.make_tensor_value_info("y", T.FLOAT16, [2, 5]), h.make_tensor_value_info("i", T.FLOAT16, [2, 3])],
+                     [nh.from_array(np.array([0, 1, 0, 1], np.int64), "pads"), f16(7.5, "pv"), f16(-0.7, "lo"),
+                      f16(1.1, "hi"), nh.from_array(np.array([2, 5], np.int64), "shape")])
+    path = save(g, work, "consts_f16")
+    x = (np.random.default_rng(4).standard_normal((2, 3)) * 2).astype(np.float16)
+    want = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    got = run_dlc(dlc, path, {"x": x}, work, opt)
+    if got is not None:
+        same_bits("%s: Pad, Clip, ConstantOfShape on f16 constants vs ONNX Runtime" % opt, got["y"], want[0])
+        same_bits("%s: Identity of an f16 input" % opt, got["i"], x)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dlc", required=True)
@@ -202,6 +226,7 @@ def main():
         test_casts(a.dlc, work, opt)
         test_network(a.dlc, work, opt)
         test_big_weight(a.dlc, work, opt)
+        test_constant_operands(a.dlc, work, opt)
     print("lowp_test: %s" % ("ok" if not failures else "%d failures" % failures))
     return 1 if failures else 0
 
