@@ -5,8 +5,9 @@ oracles.
     lowp_test.py --dlc DLC [--keep DIR]
 
 - casts: every f16 and bf16 bit pattern to float, and f32 and f64 edge and random
-  values to f16 and bf16, against numpy and ml_dtypes (this runs the generated C's
-  conversions, where tests/unit/half_numpy.py runs the IR's);
+  values to f16 and bf16, against numpy and ml_dtypes, and f16's against ONNX Runtime too
+  (its Python binding takes and gives no bfloat16 arrays) (this runs the generated C's conversions, where
+  tests/unit/half_numpy.py runs the IR's);
 - a small network in float16 (MatMul, Add, Relu, Softmax, LayerNormalization, Conv,
   Transpose, Reshape, ReduceMean, Concat, Gather, Where, Tanh, Div) against ONNX Runtime;
 - the same network in bfloat16 against onnx's reference evaluator (ONNX Runtime's CPU
@@ -106,23 +107,36 @@ def edge_values():
     return np.concatenate([np.array(v), r, -r])
 
 
+def ort_run(path, feeds):
+    import onnxruntime as ort
+    return ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, feeds)
+
+
 def test_casts(dlc, work, opt):
     bits = np.arange(65536, dtype=np.uint16)
     for ty, np_t, name in ((T.FLOAT16, np.float16, "f16"), (T.BFLOAT16, BF16, "bf16")):
         g = h.make_graph([h.make_node("Cast", ["x"], ["y"], to=T.FLOAT)], "cast_from_" + name,
                          [h.make_tensor_value_info("x", ty, [65536])], [h.make_tensor_value_info("y", T.FLOAT, [65536])])
         x = bits.view(np_t)
-        got = run_dlc(dlc, save(g, work, "from_" + name), {"x": x}, work, opt)
+        path = save(g, work, "from_" + name)
+        got = run_dlc(dlc, path, {"x": x}, work, opt)
         if got is not None:
             same_bits("%s: every %s bit pattern to float" % (opt, name), got["y"], x.astype(np.float32))
+            if name == "f16":  # ORT's Python binding passes no bfloat16 arrays
+                want = ort_run(path, {"x": x})
+                same_bits("%s: every %s bit pattern to float vs ONNX Runtime" % (opt, name), got["y"], want[0])
         for src, np_src in ((T.FLOAT, np.float32), (T.DOUBLE, np.float64)):
             v = edge_values().astype(np_src)
             g = h.make_graph([h.make_node("Cast", ["x"], ["y"], to=ty)], "cast_to_" + name,
                              [h.make_tensor_value_info("x", src, [v.size])], [h.make_tensor_value_info("y", ty, [v.size])])
-            got = run_dlc(dlc, save(g, work, "to_%s_from_%s" % (name, np_src.__name__)), {"x": v}, work, opt)
+            path = save(g, work, "to_%s_from_%s" % (name, np_src.__name__))
+            got = run_dlc(dlc, path, {"x": v}, work, opt)
             if got is not None:
                 with np.errstate(all="ignore"):
                     same_bits("%s: %s to %s" % (opt, np_src.__name__, name), got["y"], v.astype(np_t))
+                if name == "f16":
+                    want = ort_run(path, {"x": v})
+                    same_bits("%s: %s to %s vs ONNX Runtime" % (opt, np_src.__name__, name), got["y"], want[0])
 
 
 def network(ty, np_t, rng):
