@@ -104,7 +104,10 @@ def edge_values():
          2.99e-8, 1.0 + 2.0 ** -11, 1.0 + 3 * 2.0 ** -11, 3.4e38, 1.0 + 2.0 ** -8, 1.0 + 3 * 2.0 ** -8,
          1e-39, 1e-45, -1e-40]
     r = rng.standard_normal(20000) * np.exp2(rng.integers(-30, 30, 20000))
-    return np.concatenate([np.array(v), r, -r])
+    # every 4093rd f32 bit pattern: all exponents, subnormals, both signs, NaNs
+    with np.errstate(invalid="ignore"):
+        sweep = np.arange(0, 1 << 32, 4093, dtype=np.uint64).astype(np.uint32).view(np.float32).astype(np.float64)
+    return np.concatenate([np.array(v), r, -r, sweep])
 
 
 def ort_run(path, feeds):

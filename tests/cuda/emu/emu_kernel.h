@@ -39,6 +39,12 @@ static inline float __uint_as_float(unsigned int u) {
   return f;
 }
 
+static inline unsigned int __float_as_uint(float f) {
+  unsigned int u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+
 static inline long long __double_as_longlong(double d) {
   long long u;
   std::memcpy(&u, &d, sizeof u);
