@@ -145,8 +145,9 @@ def test_casts(dlc, work, opt):
 def network(ty, np_t, rng):
     """y = a small block on x [2, 3, 8, 8]: conv, layernorm, matmul, softmax and friends."""
     def init(name, shape, scale=0.3):
-        return nh.from_array((rng.standard_normal(shape) * scale).astype(np.float32).astype(np_t), name) \
-            if np_t is np.float16 else h.make_tensor(name, ty, shape, (rng.standard_normal(shape) * scale).astype(np.float32).astype(BF16).view(np.uint16).tolist(), raw=False)
+        """f16 weights in raw_data; bf16 in int32_data (onnx.helper rounds the values)."""
+        v = (rng.standard_normal(shape) * scale).astype(np.float32)
+        return nh.from_array(v.astype(np_t), name) if np_t is np.float16 else h.make_tensor(name, ty, shape, v.ravel().tolist())
     nodes = [
         h.make_node("Conv", ["x", "W", "B"], ["c"], pads=[1, 1, 1, 1]),            # [2,4,8,8]
         h.make_node("Relu", ["c"], ["r"]),
@@ -168,8 +169,7 @@ def network(ty, np_t, rng):
              init("M", [4, 5]), init("mb", [5]),
              nh.from_array(np.array([2, 4, 64], np.int64), "shape"), nh.from_array(np.array([2], np.int64), "axes"),
              nh.from_array(np.array([0, 3], np.int64), "idx")]
-    two = np.array(2.0, np.float32).astype(np_t)
-    inits.append(nh.from_array(two, "two") if np_t is np.float16 else h.make_tensor("two", ty, [], [int(two.view(np.uint16))]))
+    inits.append(h.make_tensor("two", ty, [], [2.0]))  # int32_data, for f16 too
     return h.make_graph(nodes, "net", [h.make_tensor_value_info("x", ty, [2, 3, 8, 8])],
                         [h.make_tensor_value_info("y", ty, [2, 64, 3]), h.make_tensor_value_info("s", ty, [2, 64, 5])], inits)
 
