@@ -23,7 +23,7 @@ static char *read_all(const char *path, size_t *len, DlcErr *e) {
     fclose(f);
     return dlc_errf(e, "%s: the file is larger than 1 GiB", path), NULL;
   }
-  char *buf = malloc((size_t)st.st_size + 1);
+  char *buf = dlc_malloc((size_t)st.st_size + 1);
   size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
   const char *bad = !buf ? "out of memory" : ferror(f) || n != (size_t)st.st_size ? "short read" : NULL;
   fclose(f);

@@ -211,6 +211,29 @@ static int stmt_output(Txt *p, const Tok *kw) {
   return 0;
 }
 
+/* `... if COND`: the nodes the statement made (not its sources) run only when COND, a
+ * bool scalar computed without a guard, is true (ir.h: Node.guard). */
+static int guard_from(Txt *p, int mark) {
+  Tok *kw = txt_next(p), *t = txt_peek(p, 0);
+  char buf[64];
+  if (!txt_is_name(t))
+    return txt_err(p, t, "expected a condition's name after 'if', found %s", txt_describe(t, buf, sizeof buf));
+  int c = txt_lookup(p, txt_next(p));
+  if (c < 0) return -1;
+  const Node *cn = p->g->nodes[c];
+  if (cn->dtype != DT_BOOL || cn->shape.rank != 0 || cn->guard >= 0)
+    return txt_err(p, t, "a guard is a bool scalar computed without a guard");
+  bool any = false;
+  for (int i = mark; i < p->g->n; i++) {
+    Node *n = p->g->nodes[i];
+    if (n->op == OP_INPUT || n->op == OP_PARAM || n->op == OP_CONST) continue;
+    if (n->guard >= 0) return txt_err(p, kw, "a statement under 'if' holds a node that already has a guard");
+    n->guard = c, any = true;
+  }
+  if (!any) return txt_err(p, kw, "'if' guards no computation here (the statement makes no node)");
+  return 0;
+}
+
 /* name = value | name = call(...).  Nodes made here are named after the target, so a
  * dump reads like the source; a value that already existed keeps its own name. */
 static int stmt_assign(Txt *p, Tok *target) {
@@ -223,6 +246,7 @@ static int stmt_assign(Txt *p, Tok *target) {
                    txt_describe(t, buf, sizeof buf));
   id = txt_is(txt_peek(p, 1), '(') ? txt_eval(p) : txt_lookup(p, txt_next(p));
   if (id < 0) return -1;
+  if (txt_word(txt_peek(p, 0), "if") && guard_from(p, mark)) return -1;
   char *name = txt_text(p, target);
   if (id >= mark) p->g->nodes[id]->name = name;
   return txt_bind(p, name, id);

@@ -15,20 +15,12 @@ struct Arena {
 };
 
 Arena *arena_new(void) {
-  Arena *a = calloc(1, sizeof *a);
-  if (!a) {
-    fputs("dlc: out of memory\n", stderr);
-    abort();
-  }
+  Arena *a = dlc_calloc(1, sizeof *a); /* never NULL: out of memory exits (dlc_err.h) */
   return a;
 }
 
 static Block *block_new(size_t cap, Block *next) {
-  Block *b = malloc(sizeof *b + cap);
-  if (!b) {
-    fputs("dlc: out of memory\n", stderr);
-    abort();
-  }
+  Block *b = dlc_malloc(sizeof *b + cap); /* never NULL */
   b->next = next, b->used = 0, b->cap = cap;
   return b;
 }

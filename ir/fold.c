@@ -43,11 +43,12 @@ int ir_fold_node(Graph *g, int id, DlcErr *e) {
   Node *n = g->nodes[id];
   if (!foldable(g, n)) return 0;
   int64_t numel = shape_numel(&n->shape);
-  double *v = malloc(sizeof(double) * (size_t)(numel ? numel : 1));
+  double *v = dlc_malloc(sizeof(double) * (size_t)(numel ? numel : 1));
   DLC_ASSERT(v);
   if (eval_alone(g, n, v, e)) {
     free(v);
-    return -1;
+    /* a branch that may never run must not fail the compilation: it stays as it is */
+    return n->guard >= 0 ? 0 : -1;
   }
   n->data = arena_alloc(g->arena, (size_t)(numel * dtype_size(n->dtype)));
   for (int64_t i = 0; i < numel; i++) dtype_store(n->dtype, n->data, i, v[i]);
@@ -55,5 +56,6 @@ int ir_fold_node(Graph *g, int id, DlcErr *e) {
   n->op = OP_CONST;
   n->nin = 0;
   n->nattr = 0;
+  n->guard = -1; /* data is there whether the branch runs or not */
   return 1;
 }

@@ -193,11 +193,23 @@ Graph *ir_graph_new(const char *name) {
   g->arena = a;
   g->name = arena_strdup(a, name ? name : "model");
   g->group = -1;
+  g->guard = -1;
   return g;
 }
 
 void ir_graph_free(Graph *g) {
   if (g) arena_free(g->arena);
+}
+
+bool ir_guard_implies(const Graph *g, int a, int b) {
+  for (int steps = 0; b >= 0 && a != b; steps++) {
+    if (a < 0 || steps > g->n) return false;
+    const Node *n = g->nodes[a];
+    if (n->op != OP_AND || n->nin != 2) return false;
+    if (ir_guard_implies(g, n->in[1], b)) return true;
+    a = n->in[0];
+  }
+  return true;
 }
 
 int ir_num_inputs(const Graph *g) {
@@ -240,6 +252,7 @@ static Node *node_new(Graph *g, Op op, const int *in, int nin, const Attr *attrs
   for (int i = 0; i < nattr; i++) n->attr[i] = attr_copy(g->arena, &attrs[i]);
   n->group = g->group;
   n->where = g->where;
+  n->guard = g->guard; /* sources reset it */
   return n;
 }
 
@@ -344,6 +357,10 @@ int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr
   if (g->n >= ir_limits.nodes)
     return ir_fail(g, "%s: the graph would have more than %lld nodes (--max-nodes)", info->name,
                    (long long)ir_limits.nodes);
+  if (g->guard >= g->n || (g->guard >= 0 && (g->nodes[g->guard]->dtype != DT_BOOL ||
+                                              g->nodes[g->guard]->shape.rank != 0 ||
+                                              g->nodes[g->guard]->guard >= 0)))
+    return ir_fail(g, "%s: the guard is not an earlier unguarded bool scalar", info->name);
   int mark = g->n;
   Node *n = node_new(g, op, in, nin, full, nfull);
   if (info->shape(g, n)) return -1; /* the node is not linked in: g->n is unchanged */
@@ -396,6 +413,7 @@ static int source_node(Graph *g, Op op, const char *name, DType t, Shape s) {
   if (name && ir_find(g, name) >= 0)
     return ir_fail(g, "%s '%s': the name is already taken", ir_ops[op].name, name);
   Node *n = node_new(g, op, NULL, 0, NULL, 0);
+  n->guard = -1;
   n->dtype = t;
   n->shape = s;
   n->name = arena_strdup(g->arena, name);

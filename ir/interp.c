@@ -370,7 +370,7 @@ static int window_init(Window *w, const Node *n, const Shape *xs, const int64_t 
   Shape sp = shape_make(w->nsp, xs->d + 2), ks = shape_make(w->nsp, kernel);
   shape_strides(&sp, w->in_st);
   w->ntap = shape_numel(&ks);
-  w->kpos = malloc(sizeof(int64_t) * (size_t)(w->ntap * w->nsp + 1));
+  w->kpos = dlc_malloc(sizeof(int64_t) * (size_t)(w->ntap * w->nsp + 1));
   if (!w->kpos) return dlc_errf(e, "interp: out of memory");
   Walk k = walk_new(&ks, 0);
   for (int64_t t = 0; t < w->ntap; t++, walk_next(&k))
@@ -607,10 +607,17 @@ static const EvalFn eval_fns[OP_COUNT] = {
 
 static int run_node(Interp *it, const Node *n) {
   int64_t m = shape_numel(&n->shape);
-  double *y = malloc(sizeof(double) * (size_t)(m ? m : 1));
+  /* a large value may not fit, which is a status; a small one failing is the process
+   * out of memory (dlc_err.h) */
+  size_t bytes = sizeof(double) * (size_t)(m ? m : 1);
+  double *y = m > (1 << 20) ? dlc_try_malloc(bytes) : dlc_malloc(bytes);
   if (!y) return dlc_errf(it->e, "interp: out of memory for %s (%lld values)",
                           ir_ops[n->op].name, (long long)m);
   it->val[n->id] = y;
+  if (n->guard >= 0 && it->val[n->guard][0] == 0) { /* a branch not taken: no value */
+    for (int64_t i = 0; i < m; i++) y[i] = 0;
+    return 0;
+  }
   if (eval_fns[n->op](it, n, y)) return -1;
   for (int64_t i = 0; i < m; i++) y[i] = dtype_round(n->dtype, y[i]);
   return 0;
@@ -618,11 +625,12 @@ static int run_node(Interp *it, const Node *n) {
 
 /* For each value, the last node that reads it; outputs are read at the end (g->n). */
 static int *last_uses(const Graph *g) {
-  int *last = malloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
+  int *last = dlc_malloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
   if (!last) return NULL;
   for (int i = 0; i < g->n; i++) {
     last[i] = i;
     for (int k = 0; k < g->nodes[i]->nin; k++) last[g->nodes[i]->in[k]] = i;
+    if (g->nodes[i]->guard >= 0) last[g->nodes[i]->guard] = i;
   }
   for (int j = 0; j < g->nout; j++) last[g->out[j]] = g->n;
   return last;
@@ -632,12 +640,13 @@ static int *last_uses(const Graph *g) {
 static void release_dead(Interp *it, const Node *n, const int *last) {
   for (int k = 0; k < n->nin; k++)
     if (last[n->in[k]] == n->id) free(it->val[n->in[k]]), it->val[n->in[k]] = NULL;
+  if (n->guard >= 0 && last[n->guard] == n->id) free(it->val[n->guard]), it->val[n->guard] = NULL;
   if (last[n->id] == n->id) free(it->val[n->id]), it->val[n->id] = NULL;
 }
 
 int interp_run(const Graph *g, const double *const *inputs, double *const *outputs, DlcErr *e) {
   Interp it = {.g = g, .inputs = inputs, .e = e};
-  it.val = calloc((size_t)(g->n ? g->n : 1), sizeof(double *));
+  it.val = dlc_calloc((size_t)(g->n ? g->n : 1), sizeof(double *));
   int *last = last_uses(g), rc = 0;
   if (!it.val || !last) rc = dlc_errf(e, "interp: out of memory");
   for (int i = 0; i < g->n && !rc; i++) {

@@ -38,6 +38,7 @@ typedef struct IrLimits {
   int64_t nodes;        /* nodes of one graph, after unrolling (default 2^20) */
   int64_t weight_bytes; /* bytes of all parameters and constants (default 2^29) */
   int64_t arena_bytes;  /* bytes of the memory plan's arena (default 2^34) */
+  int64_t code_bytes;   /* bytes of generated source, C or CUDA (default 2^28) */
 } IrLimits;
 extern IrLimits ir_limits;
 /* 0, or -1 with e set: "WHAT needs N elements, over the limit of M (--max-elements)". */
@@ -235,6 +236,12 @@ struct Node {
   Init init;         /* PARAM: how data was made */
   int group;         /* the source layer or operator this node was built for (-1: none) */
   const char *where; /* where it came from, for diagnostics ("model.dlc:12"), or NULL */
+  /* -1: the node always runs.  Else the id of an earlier, unguarded, rank-0 bool node:
+   * the node runs only when that value is true (a branch of a run-time If), and when it
+   * does not its value is undefined; only nodes under the same or a stronger guard
+   * (an `and` of it), and a select on the branch's condition, read it.  Sources
+   * (INPUT, PARAM, CONST) are never guarded. */
+  int guard;
 };
 
 /* ---- training records (ir/train.c; built by the frontend and passes/train.c) ------ */
@@ -306,6 +313,7 @@ struct Graph {
   int outcap;
   int group;          /* builders stamp new nodes with this */
   const char *where;  /* builders stamp new nodes with this */
+  int guard;          /* builders stamp new computing nodes with this (-1: none) */
   DlcErr err;         /* the last builder error */
   TrainSpec *spec;    /* training statements not built yet (dropped by pass_rebuild) */
   int nspec, speccap;
@@ -356,6 +364,10 @@ int ir_matmul(Graph *g, int a, int b, bool trans_a, bool trans_b);
 typedef enum { LOSS_CE, LOSS_BCE, LOSS_MSE, LOSS_L1 } LossKind;
 int ir_loss(Graph *g, LossKind k, int pred, int target);
 int loss_parse(const char *s, LossKind *k); /* ce|cross_entropy, bce, mse, l1; 0 or -1 */
+
+/* Whether a node under guard `a` may read a value computed under guard `b`: b is -1,
+ * equal to a, or one operand of an `and` chain that a is. */
+bool ir_guard_implies(const Graph *g, int a, int b);
 
 /* If every operand of node `id` is a CONST, evaluates it and turns it into a CONST in
  * place (ir/fold.c).  1 if folded, 0 if not foldable, -1 with e set. */

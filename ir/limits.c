@@ -6,6 +6,7 @@ IrLimits ir_limits = {
     .nodes = (int64_t)1 << 20,
     .weight_bytes = (int64_t)1 << 29,
     .arena_bytes = (int64_t)1 << 34,
+    .code_bytes = (int64_t)1 << 28,
 };
 
 int ir_limit_elements(const char *what, double n, DlcErr *e) {

@@ -37,7 +37,7 @@ static bool taken(Names *nm, const char *s) { return *find(nm, s) != NULL; }
 
 static char *take(Names *nm, const char *s) {
   char **slot = find(nm, s);
-  if (!*slot) *slot = strdup(s);
+  if (!*slot) *slot = dlc_strdup(s);
   DLC_ASSERT(*slot);
   return *slot;
 }
@@ -69,8 +69,8 @@ static char *fresh(Names *nm, char prefix, int id) {
 static void names_assign(Names *nm, const Graph *g) {
   nm->cap = 16;
   while (nm->cap < 4 * (size_t)g->n + 16) nm->cap *= 2;
-  nm->table = calloc(nm->cap, sizeof(char *));
-  nm->name = calloc((size_t)g->n + 1, sizeof(char *));
+  nm->table = dlc_calloc(nm->cap, sizeof(char *));
+  nm->name = dlc_calloc((size_t)g->n + 1, sizeof(char *));
   DLC_ASSERT(nm->table && nm->name);
   for (int i = 0; i < g->n; i++) /* sources first: their names must survive */
     if (is_source(g->nodes[i])) nm->name[i] = take(nm, g->nodes[i]->name);
@@ -217,9 +217,14 @@ static void put_op(FILE *f, const Node *n, const Names *nm) {
     put_name(f, nm->name[n->in[i]]);
   }
   for (int i = 0; i < n->nattr; i++) put_attr(f, &n->attr[i], i == 0 && n->nin == 0);
+  fputc(')', f);
+  if (n->guard >= 0) {
+    fputs(" if ", f);
+    put_name(f, nm->name[n->guard]);
+  }
   char shp[160];
   shape_str(&n->shape, shp, sizeof shp);
-  fprintf(f, ")  # %s%s", dtype_name(n->dtype), shp);
+  fprintf(f, "  # %s%s", dtype_name(n->dtype), shp);
 }
 
 void ir_print(FILE *f, const Graph *g) {

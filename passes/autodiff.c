@@ -49,7 +49,7 @@ static int check_args(const Graph *g, int loss, const int *params, int np, DlcEr
 
 /* active forward from the parameters, then needed backward from the loss. */
 static void mark(Ad *ad, int loss, const int *params, int np) {
-  bool *active = calloc((size_t)ad->n0, sizeof(bool));
+  bool *active = dlc_calloc((size_t)ad->n0, sizeof(bool));
   DLC_ASSERT(active);
   for (int i = 0; i < np; i++) active[params[i]] = true;
   for (int i = 0; i < ad->n0; i++) {
@@ -73,21 +73,34 @@ static int accumulate(Ad *ad, int id, int v) {
   return ad->grad[id] < 0 ? -1 : 0;
 }
 
-/* Runs node n's rule and sends each operand its share. */
+/* What a node under guard c sends to an operand computed under a weaker guard: its
+ * share where c held, zero where the branch did not run (ir.h: Node.guard). */
+static int unguard(Graph *g, int c, int v) {
+  const Node *d = g->nodes[v];
+  int z = grad_zeros(g, d->dtype, &d->shape);
+  return z < 0 ? -1 : ir_select(g, c, v, z);
+}
+
+/* Runs node n's rule and sends each operand its share.  The rule's nodes run under n's
+ * guard; each operand's sum is kept under the operand's own. */
 static int backward(Ad *ad, const Node *n, DlcErr *e) {
   Graph *g = ad->g;
-  int *gin = malloc(sizeof(int) * (size_t)n->nin), rc = 0;
+  int *gin = dlc_malloc(sizeof(int) * (size_t)n->nin), rc = 0, outer = g->guard;
   DLC_ASSERT(gin);
   for (int k = 0; k < n->nin; k++) gin[k] = ad->need[n->in[k]] ? 0 : -1;
+  g->guard = n->guard;
   if (rules[n->op](g, n, ad->grad[n->id], gin))
     rc = dlc_errf(e, "autodiff: %%%d = %s: %s", n->id, ir_ops[n->op].name, g->err.msg);
   for (int k = 0; k < n->nin && !rc; k++) {
     if (gin[k] < 0 || !ad->need[n->in[k]]) continue;
     const Node *a = g->nodes[n->in[k]], *d = g->nodes[gin[k]];
     DLC_ASSERT(shape_eq(&d->shape, &a->shape) && d->dtype == a->dtype); /* STYLE 12 */
-    if (accumulate(ad, a->id, gin[k]))
+    g->guard = a->guard;
+    int v = n->guard >= 0 && n->guard != a->guard ? unguard(g, n->guard, gin[k]) : gin[k];
+    if (v < 0 || accumulate(ad, a->id, v))
       rc = dlc_errf(e, "autodiff: summing gradients of %%%d: %s", a->id, g->err.msg);
   }
+  g->guard = outer;
   free(gin);
   return rc;
 }
@@ -111,8 +124,8 @@ static int results(Ad *ad, const int *params, int np, int *grads, DlcErr *e) {
 int pass_autodiff(Graph *g, int loss, const int *params, int np, int *grads, DlcErr *e) {
   if (check_args(g, loss, params, np, e)) return -1;
   Ad ad = {.g = g, .n0 = g->n};
-  ad.need = calloc((size_t)g->n, sizeof(bool));
-  ad.grad = malloc(sizeof(int) * (size_t)g->n);
+  ad.need = dlc_calloc((size_t)g->n, sizeof(bool));
+  ad.grad = dlc_malloc(sizeof(int) * (size_t)g->n);
   DLC_ASSERT(ad.need && ad.grad);
   for (int i = 0; i < g->n; i++) ad.grad[i] = -1;
   mark(&ad, loss, params, np);

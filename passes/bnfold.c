@@ -46,8 +46,8 @@ typedef struct Uses {
 
 static void uses_make(const Graph *g, Uses *u) {
   size_t n = (size_t)(g->n ? g->n : 1);
-  u->count = calloc(n, sizeof(int)), u->user = malloc(n * sizeof(int));
-  u->weight_only = calloc(n, sizeof(bool));
+  u->count = dlc_calloc(n, sizeof(int)), u->user = dlc_malloc(n * sizeof(int));
+  u->weight_only = dlc_calloc(n, sizeof(bool));
   DLC_ASSERT(u->count && u->user && u->weight_only);
   for (int i = 0; i < g->n; i++) {
     const Node *m = g->nodes[i];
@@ -107,8 +107,8 @@ static bool find_chain(const Graph *g, const Uses *us, int y, Chain *ch) {
 /* The cone of node c (PARAMs read as CONSTs) in a graph of its own, run by the
  * interpreter; values gets numel(c) doubles.  0, or -1 if it cannot be evaluated. */
 static int eval_weight(const Graph *g, int c, double *values) {
-  bool *cone = calloc((size_t)c + 1, sizeof(bool));
-  int *map = malloc(sizeof(int) * ((size_t)c + 1)), rc = 0;
+  bool *cone = dlc_calloc((size_t)c + 1, sizeof(bool));
+  int *map = dlc_malloc(sizeof(int) * ((size_t)c + 1)), rc = 0;
   Graph *t = ir_graph_new("bnfold");
   DLC_ASSERT(cone && map);
   cone[c] = true;
@@ -135,7 +135,7 @@ static int eval_weight(const Graph *g, int c, double *values) {
 /* y*a + b per channel, composed from the steps. */
 static int compose(const Graph *g, const Chain *ch, double *a, double *b) {
   for (int64_t k = 0; k < ch->nch; k++) a[k] = 1, b[k] = 0;
-  double *v = malloc(sizeof(double) * (size_t)ch->nch);
+  double *v = dlc_malloc(sizeof(double) * (size_t)ch->nch);
   DLC_ASSERT(v);
   for (int i = 0; i < ch->n; i++) {
     const Step *s = &ch->step[i];
@@ -181,13 +181,13 @@ static int add_bias(Graph *g, const Chain *ch, const double *b) {
   if (zero) return ch->y;
   Shape s = {.rank = y->shape.rank - ch->axis};
   for (int i = 0; i < s.rank; i++) s.d[i] = i ? 1 : ch->nch;
-  void *data = malloc((size_t)(ch->nch * dtype_size(y->dtype)));
+  void *data = dlc_malloc((size_t)(ch->nch * dtype_size(y->dtype)));
   DLC_ASSERT(data);
   for (int64_t k = 0; k < ch->nch; k++) dtype_store(y->dtype, data, k, b[k]);
   int c = ir_const(g, NULL, y->dtype, s, data);
   free(data);
   const Node *end = g->nodes[ch->end];
-  g->group = end->group, g->where = end->where;
+  g->group = end->group, g->where = end->where, g->guard = end->guard;
   int sum = c < 0 ? -1 : ir_binary(g, OP_ADD, ch->y, c);
   DLC_ASSERT(sum >= 0);
   g->nodes[sum]->name = end->name;
@@ -196,7 +196,7 @@ static int add_bias(Graph *g, const Chain *ch, const double *b) {
 
 /* A chain whose factors cannot be evaluated (an index out of range) stays as it is. */
 static void fold_chain(Graph *g, const Chain *ch, int *repl) {
-  double *a = malloc(sizeof(double) * (size_t)ch->nch), *b = malloc(sizeof(double) * (size_t)ch->nch);
+  double *a = dlc_malloc(sizeof(double) * (size_t)ch->nch), *b = dlc_malloc(sizeof(double) * (size_t)ch->nch);
   DLC_ASSERT(a && b);
   if (!compose(g, ch, a, b)) {
     scale_weight(g, ch, a);
@@ -212,14 +212,14 @@ int pass_bnfold(Graph **gp, DlcErr *e) {
   const char *where = g->where;
   Uses us;
   uses_make(g, &us);
-  int *repl = malloc(sizeof(int) * (size_t)(4 * n0 + 1)); /* each chain adds two nodes */
+  int *repl = dlc_malloc(sizeof(int) * (size_t)(4 * n0 + 1)); /* each chain adds two nodes */
   DLC_ASSERT(repl);
   for (int i = 0; i < 4 * n0 + 1; i++) repl[i] = i;
   Chain ch;
   for (int i = 0; i < n0; i++)
     if (find_chain(g, &us, i, &ch)) fold_chain(g, &ch, repl);
   DLC_ASSERT(g->n <= 4 * n0 + 1);
-  g->group = group, g->where = where;
+  g->group = group, g->where = where, g->guard = -1;
   uses_free(&us);
   *gp = pass_rebuild(g, repl);
   free(repl);

@@ -58,7 +58,7 @@ static bool attr_eq(const Attr *a, const Attr *b) {
 
 static bool node_eq(const Node *a, const Node *b) {
   if (a->op != b->op || a->dtype != b->dtype || !shape_eq(&a->shape, &b->shape)) return false;
-  if (a->nin != b->nin || a->nattr != b->nattr) return false;
+  if (a->nin != b->nin || a->nattr != b->nattr || a->guard != b->guard) return false;
   if (a->nin && memcmp(a->in, b->in, sizeof(int) * (size_t)a->nin)) return false;
   for (int k = 0; k < a->nattr; k++)
     if (!attr_eq(&a->attr[k], &b->attr[k])) return false;
@@ -79,12 +79,13 @@ int pass_cse(Graph **gp, DlcErr *e) {
   Graph *g = *gp;
   size_t cap = 16;
   while (cap < 2 * (size_t)g->n) cap *= 2;
-  int *table = malloc(sizeof(int) * cap), *repl = malloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
+  int *table = dlc_malloc(sizeof(int) * cap), *repl = dlc_malloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
   DLC_ASSERT(table && repl);
   for (size_t i = 0; i < cap; i++) table[i] = -1;
   for (int i = 0; i < g->n; i++) {
     Node *n = g->nodes[i];
     for (int j = 0; j < n->nin; j++) n->in[j] = repl[n->in[j]];
+    if (n->guard >= 0) n->guard = repl[n->guard]; /* an equal guard is unguarded too */
     repl[i] = mergeable(n) ? lookup(g, table, cap, n) : i;
   }
   for (int j = 0; j < g->nout; j++) g->out[j] = repl[g->out[j]];

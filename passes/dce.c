@@ -39,6 +39,7 @@ static Node *copy_node(Graph *d, const Node *n, const int *newid) {
   *m = *n;
   m->in = arena_alloc(a, sizeof(int) * (size_t)(n->nin ? n->nin : 1));
   for (int j = 0; j < n->nin; j++) m->in[j] = newid[n->in[j]];
+  m->guard = n->guard >= 0 ? newid[n->guard] : -1;
   m->attr = arena_alloc(a, sizeof(Attr) * (size_t)(n->nattr ? n->nattr : 1));
   for (int k = 0; k < n->nattr; k++) {
     m->attr[k] = n->attr[k];
@@ -68,7 +69,7 @@ static void copy_outputs(Graph *d, const Graph *g, const int *newid) {
 
 Graph *pass_clone(const Graph *g) {
   Graph *d = empty_like(g);
-  int *id = malloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
+  int *id = dlc_malloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
   DLC_ASSERT(id);
   for (int i = 0; i < g->n; i++) id[i] = i;
   for (int i = 0; i < g->n; i++) push(d, copy_node(d, g->nodes[i], id));
@@ -109,8 +110,9 @@ static void mark_from(Rebuild *r, int root) {
   r->stack[sp++] = root;
   while (sp) {
     const Node *n = r->g->nodes[r->stack[--sp]];
-    for (int j = 0; j < n->nin; j++) {
-      int a = find(r, n->in[j]);
+    for (int j = 0; j <= n->nin; j++) { /* the guard last */
+      if (j == n->nin && n->guard < 0) break;
+      int a = find(r, j < n->nin ? n->in[j] : n->guard);
       if (!r->need[a]) r->need[a] = true, r->stack[sp++] = a;
     }
   }
@@ -122,8 +124,9 @@ static void emit(Rebuild *r, int i) {
   if (r->newid[i] >= 0) return;
   const Node *n = r->g->nodes[i];
   r->newid[i] = -2; /* on the way: meeting it again is a cycle */
-  for (int j = 0; j < n->nin; j++) {
-    int a = find(r, n->in[j]);
+  for (int j = 0; j <= n->nin; j++) { /* the guard last */
+    if (j == n->nin && n->guard < 0) break;
+    int a = find(r, j < n->nin ? n->in[j] : n->guard);
     DLC_ASSERT(r->newid[a] != -2);
     emit(r, a);
   }
@@ -146,10 +149,10 @@ static void resolve_ids(Rebuild *r, int *ids) {
 Graph *pass_rebuild(Graph *g, const int *repl) {
   size_t n = (size_t)(g->n ? g->n : 1);
   Rebuild r = {.g = g, .repl = repl, .d = empty_like(g)};
-  r.need = calloc(n, sizeof(bool));
-  r.newid = malloc(n * sizeof(int)), r.stack = malloc(n * sizeof(int));
-  r.order = malloc(n * sizeof(Node *));
-  int *ids = malloc(n * sizeof(int));
+  r.need = dlc_calloc(n, sizeof(bool));
+  r.newid = dlc_malloc(n * sizeof(int)), r.stack = dlc_malloc(n * sizeof(int));
+  r.order = dlc_malloc(n * sizeof(Node *));
+  int *ids = dlc_malloc(n * sizeof(int));
   DLC_ASSERT(r.need && r.newid && r.stack && r.order && ids);
   for (int i = 0; i < g->n; i++) {
     r.newid[i] = -1;

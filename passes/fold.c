@@ -165,6 +165,8 @@ int pass_fold(Graph **gp, DlcErr *e) {
     Node *n = g->nodes[i];
     repl[i] = i;
     for (int j = 0; j < n->nin; j++) n->in[j] = repl[n->in[j]];
+    if (n->guard >= 0 && g->nodes[repl[n->guard]]->guard < 0) n->guard = repl[n->guard];
+    if (n->guard >= 0 && const_all(g->nodes[n->guard], 1)) n->guard = -1; /* the branch always runs */
     fold_const(g, n);
     int r = rules[n->op] ? rules[n->op](g, n) : -1;
     if (r >= 0) repl[i] = r;

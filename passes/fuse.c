@@ -63,7 +63,8 @@ static Schedule *fuse_op(Graph *g, FuseUses *u) {
   for (int i = 0; i <= g->n; i++) {
     const Node *x = i < g->n ? g->nodes[i] : NULL;
     if (x && fuse_is_data(x)) continue;
-    bool joins = x && n && x->group >= 0 && x->group == g->nodes[run[0]]->group;
+    bool joins = x && n && x->group >= 0 && x->group == g->nodes[run[0]]->group &&
+                 x->guard == g->nodes[run[0]]->guard;
     if (!joins && n) op_kernel(g, u, s, run, n, owner, allowed), n = 0;
     if (x) run[n++] = i;
   }
@@ -96,5 +97,7 @@ FuseUses *fuse_uses(Graph *g) {
   for (int i = 0; i < g->n; i++)
     for (int j = 0; j < g->nodes[i]->nin; j++) u->user[fill[g->nodes[i]->in[j]]++] = i;
   for (int j = 0; j < g->nout; j++) u->output[g->out[j]] = true;
+  for (int i = 0; i < g->n; i++) /* a guard is read as a buffer: never inside a region */
+    if (g->nodes[i]->guard >= 0) u->output[g->nodes[i]->guard] = true;
   return u;
 }

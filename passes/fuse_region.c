@@ -159,6 +159,7 @@ static void try_join(Region *r, int p) {
   const Node *n = r->g->nodes[p];
   if (fuse_is_data(n) || r->owner[p] >= 0 || (r->allowed && !r->allowed[p])) return;
   if (r->u->blocked[p] == r->stamp || r->u->output[p] || !uses_inside(r, p)) return;
+  if (n->guard != r->g->nodes[r->root]->guard) return; /* a kernel runs under one guard */
   bool view = n->op == OP_RESHAPE, head = false;
   if (op_is_elementwise(n->op)) {
     if (!admit_elementwise(r, n)) return;

@@ -76,6 +76,10 @@ static int *last_use(Graph *g, const Plan *p, const int *step, int nsteps) {
       int a = g->nodes[i]->in[j];
       if (step[i] > last[a]) last[a] = step[i];
     }
+  for (int i = 0; i < g->n; i++) { /* the kernel reads its guard when it starts */
+    int a = g->nodes[i]->guard;
+    if (a >= 0 && step[i] > last[a]) last[a] = step[i];
+  }
   for (int c = 0; c < p->ncopy; c++) last[g->out[p->copy_out[c]]] = nsteps;
   return last;
 }
@@ -310,10 +314,10 @@ static void live_init(Live *lv, const Planner *pl) {
     if (v->first <= v->last) lv->cap += clamp_step(v->last, pl->nsteps) - clamp_step(v->first, pl->nsteps) + 1;
   }
   if (lv->cap > ((int64_t)1 << 26)) return; /* long lives everywhere: scan instead */
-  lv->head = malloc(sizeof(int) * (size_t)(pl->nsteps + 1));
-  lv->next = malloc(sizeof(int) * (size_t)(lv->cap ? lv->cap : 1));
-  lv->who = malloc(sizeof(int) * (size_t)(lv->cap ? lv->cap : 1));
-  lv->seen = malloc(sizeof(int) * (size_t)(pl->nb ? pl->nb : 1));
+  lv->head = dlc_malloc(sizeof(int) * (size_t)(pl->nsteps + 1));
+  lv->next = dlc_malloc(sizeof(int) * (size_t)(lv->cap ? lv->cap : 1));
+  lv->who = dlc_try_malloc(sizeof(int) * (size_t)(lv->cap ? lv->cap : 1));
+  lv->seen = dlc_try_malloc(sizeof(int) * (size_t)(pl->nb ? pl->nb : 1));
   if (!lv->head || !lv->next || !lv->who || !lv->seen) {
     free(lv->head), free(lv->next), free(lv->who), free(lv->seen);
     memset(lv, 0, sizeof *lv);
@@ -346,10 +350,10 @@ static int by_rank(const void *a, const void *b) {
 static void place(Planner *pl) {
   int nb = pl->nb;
   size_t n = (size_t)(nb ? nb : 1);
-  int *order = malloc(sizeof(int) * n);
-  int64_t *best = malloc(sizeof(int64_t) * n);
-  Span *sp = malloc(sizeof(Span) * n);
-  Rank *rk = malloc(sizeof(Rank) * n);
+  int *order = dlc_malloc(sizeof(int) * n);
+  int64_t *best = dlc_malloc(sizeof(int64_t) * n);
+  Span *sp = dlc_malloc(sizeof(Span) * n);
+  Rank *rk = dlc_malloc(sizeof(Rank) * n);
   DLC_ASSERT(order && best && sp && rk);
   Live lv;
   live_init(&lv, pl);

@@ -146,8 +146,13 @@ static int kernel_fits(Check *c, int t) {
   Shape vec = {0}, sc = {0};
   if (k->kind == KERNEL_ROW && row_domain(c, k, &vec, &sc))
     return dlc_errf(c->e, "schedule: row kernel %d has no row domain (a last axis of 2 or more)", t);
+  int guard = c->g->nodes[k->nodes[0]]->guard;
+  if (guard >= 0 && c->kof[guard] >= t)
+    return dlc_errf(c->e, "schedule: kernel %d runs before the kernel of its guard %d", t, guard);
   for (int j = 0; j < k->n; j++) {
     int id = k->nodes[j];
+    if (c->g->nodes[id]->guard != guard)
+      return dlc_errf(c->e, "schedule: kernel %d holds nodes under different guards", t);
     if (ordered(c, id)) return -1;
     bool loop = k->kind != KERNEL_SINGLE && k->kind != KERNEL_SEQ;
     if (loop && j < k->n - 1 && internal(c, id)) return -1;
@@ -170,6 +175,8 @@ int schedule_check(const Graph *g, const Schedule *s, DlcErr *e) {
   for (int i = 0; !r && i < g->n; i++)
     for (int j = 0; j < g->nodes[i]->nin; j++)
       if (c.kof[g->nodes[i]->in[j]] != c.kof[i]) c.escapes[g->nodes[i]->in[j]] = true;
+  for (int i = 0; !r && i < g->n; i++) /* a kernel reads its guard as a buffer */
+    if (g->nodes[i]->guard >= 0) c.escapes[g->nodes[i]->guard] = true;
   for (int t = 0; !r && t < s->nk; t++) r = kernel_fits(&c, t);
   arena_free(a);
   return r;

@@ -31,7 +31,7 @@ static bool matches(const char *pat, const char *name) {
 
 /* Float PARAMs the loss depends on. */
 static bool *reaches_loss(const Graph *g, int loss) {
-  bool *need = calloc((size_t)g->n, sizeof(bool));
+  bool *need = dlc_calloc((size_t)g->n, sizeof(bool));
   DLC_ASSERT(need);
   need[loss] = true;
   for (int i = loss; i >= 0; i--)
@@ -45,7 +45,7 @@ static int spec_fail(const TrainSpec *s, DlcErr *e, const char *msg) {
 
 /* The parameters statement s trains, in graph order; their count, or -1. */
 static int select_params(const Graph *g, const TrainSpec *s, int *ids, DlcErr *e) {
-  bool *need = reaches_loss(g, s->loss), *hit = calloc((size_t)(s->npat + 1), sizeof(bool));
+  bool *need = reaches_loss(g, s->loss), *hit = dlc_calloc((size_t)(s->npat + 1), sizeof(bool));
   DLC_ASSERT(hit);
   int np = 0;
   for (int i = 0; i < g->n; i++) {
@@ -72,11 +72,11 @@ typedef struct Built {
 } Built;
 
 static int differentiate(Graph *g, const TrainSpec *s, Built *b, DlcErr *e) {
-  b->param = malloc(sizeof(int) * (size_t)g->n);
+  b->param = dlc_malloc(sizeof(int) * (size_t)g->n);
   DLC_ASSERT(b->param);
   b->np = select_params(g, s, b->param, e);
   if (b->np < 0) return -1;
-  b->grad = malloc(sizeof(int) * (size_t)b->np);
+  b->grad = dlc_malloc(sizeof(int) * (size_t)b->np);
   DLC_ASSERT(b->grad);
   DlcErr ae;
   if (pass_autodiff(g, s->loss, b->param, b->np, b->grad, &ae)) return spec_fail(s, e, ae.msg);
@@ -87,7 +87,7 @@ static int differentiate(Graph *g, const TrainSpec *s, Built *b, DlcErr *e) {
 static int update(Graph *g, const TrainSpec *s, const Built *b, DlcErr *e) {
   OptStep os = {.o = &s->opt, .step = s->name};
   int cap = 3 * b->np + 1, nu = 0;
-  int *tg = malloc(sizeof(int) * (size_t)cap), *val = malloc(sizeof(int) * (size_t)cap);
+  int *tg = dlc_malloc(sizeof(int) * (size_t)cap), *val = dlc_malloc(sizeof(int) * (size_t)cap);
   DLC_ASSERT(tg && val);
   int rc = train_opt_begin(g, &os);
   if (!rc) tg[nu] = os.t, val[nu++] = os.t1;
@@ -122,7 +122,7 @@ static int check_spec(const Graph *g, const TrainSpec *s, int k, DlcErr *e) {
 
 int pass_train(Graph *g, DlcErr *e) {
   int ns = g->nspec, rc = 0;
-  Built *b = calloc((size_t)(ns ? ns : 1), sizeof *b);
+  Built *b = dlc_calloc((size_t)(ns ? ns : 1), sizeof *b);
   DLC_ASSERT(b);
   for (int k = 0; k < ns && !rc; k++) rc = check_spec(g, &g->spec[k], k, e);
   for (int k = 0; k < ns && !rc; k++) rc = differentiate(g, &g->spec[k], &b[k], e);

@@ -6,6 +6,7 @@
 #define DLC_ERR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,6 +40,26 @@ int dlc_verrf(DlcErr *e, const char *fmt, va_list ap);
 #define DLC_NORETURN
 #endif
 DLC_NORETURN void dlc_assert_fail(const char *expr, const char *file, int line);
+
+/* Checked allocation for the compiler (error.c).  dlc_try_* return NULL when memory
+ * runs out, for callers that report it as a status; dlc_malloc and the rest never
+ * return NULL: they call the out-of-memory handler, which by default prints
+ * "dlc: error: out of memory" and exits with status 1 (no crash, no partial output:
+ * every file is written to a temporary and renamed).  An embedding may install its own
+ * handler; it must not return.  For tests, DLC_FAIL_ALLOC=N in the environment makes
+ * the Nth checked allocation of the process fail, and DLC_FAIL_ALLOC=count prints at
+ * exit how many there were ("dlc: N checked allocations"): the SQLite way of proving
+ * every allocation site handles failure (tests/hostile/alloc_fail.sh). */
+void *dlc_try_malloc(size_t n);
+void *dlc_try_calloc(size_t n, size_t size);
+void *dlc_try_realloc(void *p, size_t n);
+void *dlc_malloc(size_t n);
+void *dlc_calloc(size_t n, size_t size);
+void *dlc_realloc(void *p, size_t n);
+char *dlc_strdup(const char *s);
+typedef void (*DlcOomHandler)(void);
+void dlc_set_oom_handler(DlcOomHandler h); /* NULL: the default */
+DLC_NORETURN void dlc_oom(void);
 
 #ifdef __cplusplus
 }

@@ -83,7 +83,7 @@ static int pick_device(RtCuda *c) {
 static char *join(const char *const *lines, int n) {
   size_t size = 1;
   for (int i = 0; i < n; i++) size += strlen(lines[i]);
-  char *s = malloc(size), *p = s;
+  char *s = dlc_try_malloc(size), *p = s;
   for (int i = 0; s && i < n; i++) p += strlen(strcpy(p, lines[i]));
   if (s) *p = 0;
   return s;
@@ -108,7 +108,7 @@ static int load_module(RtCuda *c, const char *ptx) {
                          "or point DLC_NVRTC at an NVRTC no newer than it", last_error);
     return -1;
   }
-  c->fn = calloc((size_t)(c->nk ? c->nk : 1), sizeof *c->fn);
+  c->fn = dlc_try_calloc((size_t)(c->nk ? c->nk : 1), sizeof *c->fn);
   if (!c->fn) return rt_cuda_fail(NULL, "out of memory");
   for (int k = 0; k < c->nk; k++)
     if (CU_CHECK(c, ModuleGetFunction(&c->fn[k], c->module, c->names[k]), c->names[k])) return -1;
@@ -119,7 +119,7 @@ RtCuda *rt_cuda_open(const char *const *src, int src_lines, const char *const *p
                      const char *const *kernels, int nk) {
   const RtCuLib *cu = rt_cu_lib(NULL);
   if (!cu) return NULL;
-  RtCuda *c = calloc(1, sizeof *c);
+  RtCuda *c = dlc_try_calloc(1, sizeof *c);
   if (!c) return rt_cuda_fail(NULL, "out of memory"), NULL;
   c->cu = cu, c->nk = nk, c->names = kernels;
   char *text = pick_device(c) ? NULL : module_ptx(c, src, src_lines, ptx, ptx_lines);
@@ -143,7 +143,7 @@ static int bind(RtCuda *c) { return CU_CHECK(c, CtxSetCurrent(c->ctx), NULL); }
 int rt_cuda_alloc(RtCuda *c, size_t bytes, unsigned long long *ptr) {
   if (c->nmem == c->capmem) {
     int cap = c->capmem ? 2 * c->capmem : 16;
-    CUdeviceptr *m = realloc(c->mem, (size_t)cap * sizeof *m);
+    CUdeviceptr *m = dlc_try_realloc(c->mem, (size_t)cap * sizeof *m);
     if (!m) return rt_cuda_fail(NULL, "out of memory");
     c->mem = m, c->capmem = cap;
   }

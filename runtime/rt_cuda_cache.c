@@ -54,7 +54,7 @@ static char *read_all(FILE *f) {
   if (fseek(f, 0, SEEK_END)) return NULL;
   long size = ftell(f);
   if (size < 0 || fseek(f, 0, SEEK_SET)) return NULL;
-  char *b = malloc((size_t)size + 1);
+  char *b = dlc_try_malloc((size_t)size + 1);
   if (b && fread(b, 1, (size_t)size, f) != (size_t)size) free(b), b = NULL;
   if (b) b[size] = 0;
   return b;

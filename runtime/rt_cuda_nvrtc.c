@@ -63,7 +63,7 @@ static unsigned long long cache_key(const RtNvrtcLib *lib, const char *src, cons
 static char *program_log(const RtNvrtcLib *lib, nvrtcProgram p) {
   size_t n = 0;
   if (lib->GetProgramLogSize(p, &n)) n = 0;
-  char *log = calloc(n + 1, 1);
+  char *log = dlc_try_calloc(n + 1, 1);
   if (log && n && lib->GetProgramLog(p, log)) log[0] = 0;
   return log;
 }
@@ -112,7 +112,7 @@ int rt_nvrtc_compile(const char *src, const char *arch, int use_cache, char **pt
   digits = clamp_arch(lib, digits, clamped, sizeof clamped);
   unsigned long long key = cache_key(lib, src, digits);
   if (use_cache && (*ptx = rt_cuda_cache_get(key))) {
-    if (log && !(*log = calloc(1, 1))) return free(*ptx), *ptx = NULL, rt_cuda_fail(e, "out of memory");
+    if (log && !(*log = dlc_try_calloc(1, 1))) return free(*ptx), *ptx = NULL, rt_cuda_fail(e, "out of memory");
     return 0;
   }
   if (compile(lib, src, digits, ptx, log, e)) return -1;

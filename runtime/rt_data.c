@@ -55,8 +55,8 @@ int rt_data_mnist(const char *dir, const char *split, RtDataset *d, DlcErr *e) {
                : 0;
   if (!rc) {
     int64_t n = img.dims[0], size = rt_tensor_numel(&img) / (n ? n : 1);
-    d->x = malloc(sizeof(float) * (size_t)(n * size + 1));
-    d->y = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    d->x = dlc_try_malloc(sizeof(float) * (size_t)(n * size + 1));
+    d->y = dlc_try_malloc(sizeof(int64_t) * (size_t)(n + 1));
     if (!d->x || !d->y) rc = rt_fail(e, RT_E_NOMEM, dir, NULL);
     else convert(d, &img, &lab);
   }

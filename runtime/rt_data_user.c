@@ -80,8 +80,8 @@ static int npy_split(const char *xp, const char *yp, RtDataset *d, DlcErr *e) {
   if (!rc) {
     d->n = n, d->rank = x.rank - 1, d->size = 1;
     for (int i = 1; i < x.rank; i++) d->dims[i - 1] = x.dims[i], d->size *= x.dims[i];
-    d->x = malloc(sizeof(float) * (size_t)(n * d->size + 1));
-    d->y = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    d->x = dlc_try_malloc(sizeof(float) * (size_t)(n * d->size + 1));
+    d->y = dlc_try_malloc(sizeof(int64_t) * (size_t)(n + 1));
     if (!d->x || !d->y) rc = rt_fail(e, RT_E_NOMEM, xp, NULL);
   }
   for (int64_t i = 0; !rc && i < n * d->size; i++) d->x[i] = (float)npy_value(&x, i);
@@ -123,9 +123,9 @@ static int64_t csv_fields(char *s, double *v, int64_t max, int64_t *bad) {
 static int csv_grow(Csv *c, DlcErr *e) {
   if (c->n < c->cap) return 0;
   int64_t cap = c->cap ? 2 * c->cap : 1024;
-  float *x = realloc(c->x, sizeof(float) * (size_t)(cap * (c->cols - 1)));
+  float *x = dlc_try_realloc(c->x, sizeof(float) * (size_t)(cap * (c->cols - 1)));
   if (x) c->x = x;
-  int64_t *y = x ? realloc(c->y, sizeof(int64_t) * (size_t)cap) : NULL;
+  int64_t *y = x ? dlc_try_realloc(c->y, sizeof(int64_t) * (size_t)cap) : NULL;
   if (y) c->y = y;
   if (!x || !y) return rt_fail(e, RT_E_NOMEM, c->path, NULL);
   c->cap = cap;
@@ -161,7 +161,7 @@ static int csv_split(const char *path, RtDataset *d, DlcErr *e) {
   FILE *f = fopen(path, "r");
   if (!f) return rt_fail(e, RT_E_OPEN, path, "%s", strerror(errno));
   Csv c = {.path = path};
-  double *v = malloc(sizeof(double) * CSV_MAX_COLS);
+  double *v = dlc_try_malloc(sizeof(double) * CSV_MAX_COLS);
   char *s = NULL;
   size_t cap = 0;
   int rc = v ? 0 : rt_fail(e, RT_E_NOMEM, path, NULL);

@@ -92,7 +92,7 @@ static int read_elems(IdxFile *x, const char *path, RtTensor *t, DlcErr *e) {
       return rt_fail(e, RT_E_FORMAT, path, "dimensions are too large");
     n *= t->dims[i];
   }
-  t->data = malloc(n ? (size_t)n : 1);
+  t->data = dlc_try_malloc(n ? (size_t)n : 1);
   if (!t->data) return rt_fail(e, RT_E_NOMEM, path, NULL);
   size_t got = idx_read(x, t->data, (size_t)n);
   if (got != (size_t)n) {

@@ -196,7 +196,7 @@ static int read_data(FILE *f, const char *path, RtTensor *t, DlcErr *e) {
     numel *= t->dims[i];
   }
   size_t bytes = (size_t)(numel * rt_dtype_size(t->dtype));
-  t->data = malloc(bytes ? bytes : 1);
+  t->data = dlc_try_malloc(bytes ? bytes : 1);
   if (!t->data) return rt_fail(e, RT_E_NOMEM, path, NULL);
   size_t got = fread(t->data, 1, bytes, f);
   if (got != bytes) {

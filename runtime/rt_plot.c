@@ -90,7 +90,7 @@ int rt_plot_svg(const char *path, const char *title, const char *xlabel, const c
 int rt_plot_grid(const char *path, const float *img, int n, int rows, int cols, int per_row,
                  DlcErr *e) {
   int gr = (n + per_row - 1) / per_row, w = per_row * (cols + 1) + 1, h = gr * (rows + 1) + 1;
-  unsigned char *p = calloc((size_t)w * (size_t)h, 1);
+  unsigned char *p = dlc_try_calloc((size_t)w * (size_t)h, 1);
   if (!p) return rt_fail(e, RT_E_NOMEM, path, NULL);
   for (int k = 0; k < n; k++)
     for (int r = 0; r < rows; r++)

@@ -59,10 +59,12 @@ static const char *keep_name(CmdArgs *a, const char *s, size_t n) {
 }
 
 /* 1x3x224x224 */
+/* "2x3x4"; "" or "scalar": rank 0. */
 static int parse_dims(const char *s, Shape *sh) {
   sh->rank = 0;
   char buf[256];
-  if (!*s || strlen(s) >= sizeof buf) return -1;
+  if (!*s || !strcmp(s, "scalar")) return 0;
+  if (strlen(s) >= sizeof buf) return -1;
   snprintf(buf, sizeof buf, "%s", s);
   for (char *tok = buf, *next; tok; tok = next) {
     next = strchr(tok, 'x');
@@ -191,7 +193,7 @@ static int set_embed(CmdArgs *a, const char *opt, const char *v) {
   return 0;
 }
 
-/* --max-elements, --max-nodes, --max-weight-bytes, --max-arena-bytes: the budgets
+/* --max-elements, --max-nodes, --max-weight-bytes, --max-arena-bytes, --max-code-bytes: the budgets
  * (ir_limits, docs/SECURITY.md), process-wide. */
 static int set_limit(CmdArgs *a, const char *opt, const char *v) {
   (void)a;
@@ -200,6 +202,7 @@ static int set_limit(CmdArgs *a, const char *opt, const char *v) {
   int64_t *dst = !strcmp(opt, "--max-elements") ? &ir_limits.elements
                : !strcmp(opt, "--max-nodes") ? &ir_limits.nodes
                : !strcmp(opt, "--max-weight-bytes") ? &ir_limits.weight_bytes
+               : !strcmp(opt, "--max-code-bytes") ? &ir_limits.code_bytes
                : &ir_limits.arena_bytes;
   *dst = x;
   return 0;
@@ -235,7 +238,7 @@ static int set_shape(CmdArgs *a, const char *opt, const char *v) {
   const char *val = split_eq(v);
   Shape s;
   if (!val || parse_dims(val, &s))
-    return cmd_fail("%s '%s': expected INPUT=D1xD2x..., e.g. x=1x784", opt, v);
+    return cmd_fail("%s '%s': expected INPUT=D1xD2x..., e.g. x=1x784 (INPUT= or INPUT=scalar: rank 0)", opt, v);
   if (a->load.nshapes == LOAD_MAX_BIND) return cmd_fail("too many %s (at most %d)", opt, LOAD_MAX_BIND);
   a->load.shapes[a->load.nshapes].input = keep_name(a, v, (size_t)(val - 1 - v));
   if (!a->load.shapes[a->load.nshapes].input) return cmd_fail("%s '%s': name too long", opt, v);
@@ -392,13 +395,14 @@ static const CmdOpt opts[] = {
     {"--after", "PASS", CMD_DUMP, set_after, "print the graph after PASS instead of as loaded"},
     {"--batch", "N", ALL, set_batch, "bind the dimension named batch"},
     {"--dim", "NAME=V", ALL, set_dim, "bind a symbolic dimension"},
-    {"--shape", "INPUT=1x784", ALL, set_shape, "set an input's whole shape"},
+    {"--shape", "INPUT=1x784", ALL, set_shape, "set an input's whole shape (INPUT=scalar: rank 0)"},
     {"--const-input", "INPUT=FILE.npy", ALL, set_const_input,
      "make an input a constant with these values (ONNX; e.g. a shape tensor)"},
     {"--max-elements", "N", ALL, set_limit, "elements one tensor may have (default 2^31)"},
     {"--max-nodes", "N", ALL, set_limit, "nodes a graph may have after unrolling (default 2^20)"},
     {"--max-weight-bytes", "B", ALL, set_limit, "bytes of all weights together (default 2^29)"},
     {"--max-arena-bytes", "B", ALL, set_limit, "bytes of the memory plan's arena (default 2^34)"},
+    {"--max-code-bytes", "B", ALL, set_limit, "bytes of generated source, C or CUDA (default 2^28)"},
 };
 
 void cmd_help(const char *cmd, unsigned which, const char *usage, const char *what) {

@@ -115,8 +115,8 @@ static int build(const Graph *g, const CmdArgs *a, Variant *v, DlcErr *e) {
   if (!v->m) return -1;
   if (a->keep) fprintf(stderr, "dlc: note: %s: generated code kept in %s\n", v->name, jit_dir(v->m));
   v->moved = moved_bytes(v->g, v->s);
-  v->us = calloc((size_t)a->runs, sizeof(double));
-  v->kus = calloc((size_t)a->runs, sizeof(double));
+  v->us = dlc_calloc((size_t)a->runs, sizeof(double));
+  v->kus = dlc_calloc((size_t)a->runs, sizeof(double));
   return v->us && v->kus ? 0 : dlc_errf(e, "out of memory");
 }
 
@@ -233,8 +233,8 @@ static void bench_free(Bench *b) {
 
 static int buffers(const Graph *g, const CmdArgs *a, Bench *b, DlcErr *e) {
   b->ni = ir_num_inputs(g), b->no = g->nout;
-  b->in = calloc((size_t)b->ni + 1, sizeof(void *));
-  b->out = calloc((size_t)b->no + 1, sizeof(void *));
+  b->in = dlc_try_calloc((size_t)b->ni + 1, sizeof(void *));
+  b->out = dlc_try_calloc((size_t)b->no + 1, sizeof(void *));
   if (!b->in || !b->out) return dlc_errf(e, "out of memory");
   for (int i = 0; i < b->ni; i++)
     if (!(b->in[i] = cmd_alloc_value(ir_node(g, ir_input_id(g, i))))) return dlc_errf(e, "out of memory");

@@ -62,11 +62,11 @@ static void free_all(double **p, int n);
 /* The inputs as doubles, for the interpreter; NULL when memory runs out. */
 static double **to_doubles(const Graph *g, void *const *inputs) {
   int ni = ir_num_inputs(g);
-  double **x = calloc((size_t)(ni ? ni : 1), sizeof *x);
+  double **x = dlc_calloc((size_t)(ni ? ni : 1), sizeof *x);
   for (int i = 0; x && i < ni; i++) {
     const Node *n = ir_node(g, ir_input_id(g, i));
     int64_t numel = shape_numel(&n->shape);
-    x[i] = malloc(sizeof(double) * (size_t)(numel ? numel : 1));
+    x[i] = dlc_malloc(sizeof(double) * (size_t)(numel ? numel : 1));
     if (!x[i]) {
       free_all(x, i);
       return NULL;
@@ -96,11 +96,11 @@ static int compare_all(const Graph *g, void *const *outputs, double **want) {
 int cmd_check(const Graph *g, void *const *inputs, void *const *outputs, DlcErr *e) {
   int ni = ir_num_inputs(g);
   double **x = to_doubles(g, inputs);
-  double **y = calloc((size_t)(g->nout ? g->nout : 1), sizeof *y);
+  double **y = dlc_calloc((size_t)(g->nout ? g->nout : 1), sizeof *y);
   bool ok = x && y;
   for (int j = 0; ok && j < g->nout; j++) {
     int64_t numel = shape_numel(&ir_node(g, g->out[j])->shape);
-    ok = (y[j] = calloc((size_t)(numel ? numel : 1), sizeof(double))) != NULL;
+    ok = (y[j] = dlc_calloc((size_t)(numel ? numel : 1), sizeof(double))) != NULL;
   }
   if (!ok) {
     if (x) free_all(x, ni);

@@ -218,7 +218,7 @@ int cmd_compile(int argc, char **argv) {
     return cmd_fail("--loss, --optimizer, --schedule and --lr need --train");
   if (a.name && !is_c_identifier(a.name))
     return cmd_fail("--name '%s': not a C identifier", a.name);
-  OutFile *o = calloc(OUT_COUNT, sizeof *o);
+  OutFile *o = dlc_try_calloc(OUT_COUNT, sizeof *o);
   if (!o) return cmd_fail("out of memory");
   int r = out_paths(a.out, o) ? 1 : compile_model(&a, o);
   free(o);

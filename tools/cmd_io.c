@@ -17,7 +17,7 @@
 
 void *cmd_alloc_value(const Node *n) {
   int64_t numel = shape_numel(&n->shape);
-  return calloc((size_t)(numel ? numel : 1), (size_t)dtype_size(n->dtype));
+  return dlc_calloc((size_t)(numel ? numel : 1), (size_t)dtype_size(n->dtype));
 }
 
 /* ---- inputs ---- */

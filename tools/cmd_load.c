@@ -9,11 +9,11 @@
 /* All of stdin; NULL with e set. */
 static char *read_stdin(size_t *len, DlcErr *e) {
   size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
+  char *buf = dlc_malloc(cap);
   while (buf) {
     n += fread(buf + n, 1, cap - n, stdin);
     if (n < cap) break;
-    char *bigger = realloc(buf, cap *= 2);
+    char *bigger = dlc_try_realloc(buf, cap *= 2);
     if (!bigger) free(buf);
     buf = bigger;
   }

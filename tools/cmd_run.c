@@ -24,8 +24,8 @@ static void bufs_free(RunBufs *b) {
 /* The inputs' and outputs' buffers; -1 with e set when memory runs out. */
 static int bufs_alloc(const Graph *g, RunBufs *b, DlcErr *e) {
   b->ni = ir_num_inputs(g), b->no = g->nout;
-  b->in = calloc((size_t)(b->ni ? b->ni : 1), sizeof(void *));
-  b->out = calloc((size_t)(b->no ? b->no : 1), sizeof(void *));
+  b->in = dlc_calloc((size_t)(b->ni ? b->ni : 1), sizeof(void *));
+  b->out = dlc_calloc((size_t)(b->no ? b->no : 1), sizeof(void *));
   bool ok = b->in && b->out;
   for (int i = 0; ok && i < b->ni; i++) ok = (b->in[i] = cmd_alloc_value(ir_node(g, ir_input_id(g, i)))) != NULL;
   for (int j = 0; ok && j < b->no; j++) ok = (b->out[j] = cmd_alloc_value(ir_node(g, g->out[j]))) != NULL;

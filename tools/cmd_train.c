@@ -27,7 +27,7 @@ static int load_data(TrainRun *r, DlcErr *e) {
   if (r->train.n < 1 || r->test.n < 1) /* else the accuracy is 0/0 */
     return dlc_errf(e, "--data %s: the %s set is empty", dir, r->train.n < 1 ? "training" : "test");
   if (r->test.classes > r->train.classes) r->train.classes = r->test.classes; /* the model must fit both */
-  r->order = malloc(sizeof(int64_t) * (size_t)r->train.n);
+  r->order = dlc_try_malloc(sizeof(int64_t) * (size_t)r->train.n);
   if (!r->order) return dlc_errf(e, "--data %s: out of memory", dir);
   return 0;
 }
@@ -68,10 +68,10 @@ static int build(TrainRun *r, DlcErr *e) {
   r->m = jit_build(r->g, &jo, e);
   if (r->m && r->a->keep) fprintf(stderr, "dlc: note: generated code kept in %s\n", jit_dir(r->m));
   r->nout = ir_num_model_outputs(r->g);
-  r->out = calloc((size_t)r->nout, sizeof(void *));
+  r->out = dlc_calloc((size_t)r->nout, sizeof(void *));
   for (int j = 0; r->out && j < r->nout; j++) DLC_ASSERT((r->out[j] = cmd_alloc_value(r->g->nodes[r->g->out[j]])));
-  r->curve = malloc(sizeof(double) * 3 * (size_t)(r->per_epoch * r->a->epochs + 1));
-  r->epochs = malloc(sizeof(double) * 5 * (size_t)(r->a->epochs + 1));
+  r->curve = dlc_malloc(sizeof(double) * 3 * (size_t)(r->per_epoch * r->a->epochs + 1));
+  r->epochs = dlc_malloc(sizeof(double) * 5 * (size_t)(r->a->epochs + 1));
   DLC_ASSERT(r->curve && r->epochs);
   return r->m && r->out ? 0 : -1;
 }

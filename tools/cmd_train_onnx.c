@@ -32,7 +32,7 @@ static unsigned char *read_all(const char *path, size_t *len, DlcErr *e) {
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   rewind(f);
-  unsigned char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  unsigned char *b = n >= 0 ? dlc_malloc((size_t)n + 1) : NULL;
   if (b && fread(b, 1, (size_t)n, f) != (size_t)n) free(b), b = NULL;
   fclose(f);
   if (!b) return rt_fail(e, RT_E_IO, path, NULL), NULL;
@@ -50,7 +50,7 @@ static int replace(Onnx__TensorProto *t, JitModel *m, const char *path, DlcErr *
     return dlc_errf(e, "%s: initializer '%s' has external data; dlc writes back embedded ones only", path, t->name);
   size_t count = 1;
   for (size_t d = 0; d < t->n_dims; d++) count *= (size_t)t->dims[d];
-  unsigned char *raw = malloc(count * 4 + 1);
+  unsigned char *raw = dlc_malloc(count * 4 + 1);
   DLC_ASSERT(raw);
   for (size_t i = 0; i < count; i++) {
     uint32_t u;
@@ -77,7 +77,7 @@ int train_write_onnx(const char *src, const char *dst, JitModel *m, DlcErr *e) {
   for (size_t i = 0; i < mp->graph->n_initializer && rc >= 0; i++)
     n += rc = replace(mp->graph->initializer[i], m, src, e);
   size_t size = onnx__model_proto__get_packed_size(mp);
-  unsigned char *out = rc >= 0 ? malloc(size + 1) : NULL;
+  unsigned char *out = rc >= 0 ? dlc_malloc(size + 1) : NULL;
   RtWFile w;
   if (out && rt_wfile_open(&w, dst, e)) rc = -1;
   else if (out) {

@@ -35,7 +35,7 @@ static void path(const TrainRun *r, const char *file, char *buf, size_t n) {
 
 /* The train loss averaged over each epoch's batches, at the epoch's end. */
 static int write_svg(const TrainRun *r, int ne, DlcErr *e) {
-  double *x = malloc(sizeof(double) * (size_t)(ne + 1) * 3);
+  double *x = dlc_malloc(sizeof(double) * (size_t)(ne + 1) * 3);
   DLC_ASSERT(x);
   double *tr = x + ne + 1, *te = tr + ne + 1;
   for (int k = 0; k < ne; k++) x[k] = k + 1, tr[k] = r->epochs[5 * k + 1], te[k] = r->epochs[5 * k + 2];
@@ -66,7 +66,7 @@ int report_images(TrainRun *r, DlcErr *e) {
   if (!dtype_is_float(y->dtype) || y->dtype != DT_F32 || shape_numel(&y->shape) != r->feed.batch * size) return 0;
   feed_fill(&r->feed, &r->test, NULL, 0);
   if (jit_run(r->m, (const void *const *)r->feed.buf, r->out, e)) return -1;
-  float *img = malloc(sizeof(float) * (size_t)(2 * n * size));
+  float *img = dlc_malloc(sizeof(float) * (size_t)(2 * n * size));
   DLC_ASSERT(img);
   memcpy(img, r->test.x, sizeof(float) * (size_t)(n * size));
   memcpy(img + n * size, r->out[0], sizeof(float) * (size_t)(n * size));

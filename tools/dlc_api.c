@@ -55,8 +55,8 @@ static void port(Port *p, const Graph *g, int id, const char *name) {
 static void ports(DlcModel *m) {
   const Graph *g = m->g;
   m->ni = ir_num_inputs(g), m->no = g->nout;
-  m->in = calloc((size_t)m->ni + 1, sizeof *m->in);
-  m->out = calloc((size_t)m->no + 1, sizeof *m->out);
+  m->in = dlc_calloc((size_t)m->ni + 1, sizeof *m->in);
+  m->out = dlc_calloc((size_t)m->no + 1, sizeof *m->out);
   DLC_ASSERT(m->in && m->out);
   for (int i = 0; i < m->ni; i++) port(&m->in[i], g, ir_input_id(g, i), ir_node(g, ir_input_id(g, i))->name);
   for (int j = 0; j < m->no; j++) {
@@ -80,7 +80,7 @@ DlcModel *dlc_model_compile(const char *path, int64_t batch, const char *dims, i
   if (batch < 0) return fail(err, errlen, "batch must be positive"), NULL;
   if (parse_dims(dims, dimbuf, sizeof dimbuf, &lo, &e) || (cuda && rt_cuda_probe(&e)))
     return fail(err, errlen, e.msg), NULL;
-  DlcModel *m = calloc(1, sizeof *m);
+  DlcModel *m = dlc_try_calloc(1, sizeof *m);
   if (!m) return fail(err, errlen, "out of memory"), NULL;
   m->g = frontend_load(path, &lo, &e);
   if (m->g && !ir_verify(m->g, &e)) {

@@ -256,7 +256,7 @@ static void *wait_gate(void *arg) {
 
 static int threads_ok(int n, DlcErr *e) {
   Gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
-  pthread_t *t = malloc(sizeof *t * (size_t)n);
+  pthread_t *t = dlc_malloc(sizeof *t * (size_t)n);
   int made = 0, err = t ? 0 : ENOMEM;
   while (!err && made < n - 1 && !(err = pthread_create(&t[made], NULL, wait_gate, &g))) made++;
   pthread_mutex_lock(&g.mu);
@@ -309,7 +309,7 @@ static int build(JitModel *m, const Graph *g, const Schedule *s, const Plan *p, 
 }
 
 static JitModel *model_new(const JitOptions *o, DlcErr *e) {
-  JitModel *m = calloc(1, sizeof *m);
+  JitModel *m = dlc_try_calloc(1, sizeof *m);
   if (!m) return dlc_errf(e, "out of memory"), NULL;
   m->keep = o && o->keep;
   m->cuda = o && o->cuda;

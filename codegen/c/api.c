@@ -29,9 +29,9 @@ bool cgen_is_used(const CEmit *ce, int id) {
 
 int cgen_tables(CEmit *ce) {
   size_t n = (size_t)(ce->g->n ? ce->g->n : 1);
-  ce->used = calloc(n, sizeof *ce->used);
-  ce->pack_mm = calloc(n, sizeof *ce->pack_mm);
-  ce->pack_at = calloc(n, sizeof *ce->pack_at);
+  ce->used = dlc_calloc(n, sizeof *ce->used);
+  ce->pack_mm = dlc_try_calloc(n, sizeof *ce->pack_mm);
+  ce->pack_at = dlc_try_calloc(n, sizeof *ce->pack_at);
   if (!ce->used || !ce->pack_mm || !ce->pack_at) {
     cgen_tables_free(ce);
     return dlc_errf(ce->e, "cgen: out of memory");
@@ -40,6 +40,7 @@ int cgen_tables(CEmit *ce) {
     for (int j = 0; j < ce->s->k[t].n; j++) {
       const Node *nd = ce->g->nodes[ce->s->k[t].nodes[j]];
       for (int i = 0; i < nd->nin; i++) ce->used[nd->in[i]] = true;
+      if (nd->guard >= 0) ce->used[nd->guard] = true;
     }
   for (int c = 0; c < ce->p->ncopy; c++) ce->used[ce->g->out[ce->p->copy_out[c]]] = true;
   pack_b_init_tables(ce);
@@ -85,10 +86,15 @@ void cgen_kernel_call(CEmit *ce, const Kernel *k) {
   char buf[256], name[96];
   int max = 0;
   for (int j = 0; j < k->n; j++) max += ce->g->nodes[k->nodes[j]]->nin;
-  int *in = malloc(sizeof(int) * (size_t)(max ? max : 1));
+  int *in = dlc_malloc(sizeof(int) * (size_t)(max ? max : 1));
   DLC_ASSERT(in);
   int nin = cgen_kernel_inputs(ce, k, in);
   cgen_kernel_name(ce, k, name, sizeof name);
+  int guard = ce->g->nodes[k->nodes[0]]->guard; /* a branch of a run-time If */
+  if (guard >= 0) {
+    cgen_loc_expr(ce, guard, false, buf, sizeof buf);
+    cgen_printf(ce, "  if (*%s) {\n  ", buf);
+  }
   cgen_printf(ce, "  %s%s(", cgen_kernel_can_fail(ce, k) ? "if (" : "", name);
   for (int i = 0; i < nin; i++) {
     cgen_loc_expr(ce, in[i], false, buf, sizeof buf);
@@ -106,6 +112,7 @@ void cgen_kernel_call(CEmit *ce, const Kernel *k) {
   if (cgen_kernel_scratch(ce, k)) cgen_printf(ce, ", m->arena + %lld", (long long)ce->scratch_at);
   if (cgen_kernel_can_fail(ce, k)) cgen_printf(ce, ")) return %s_ERR_INDEX;\n", ce->uname);
   else cgen_printf(ce, ");\n");
+  if (guard >= 0) cgen_printf(ce, "  }\n");
 }
 
 static void copy_out(CEmit *ce, int j) {

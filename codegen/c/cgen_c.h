@@ -54,6 +54,10 @@ void cgen_tables_free(CEmit *ce);
 /* ---- writing text (text.c) ------------------------------------------------------ */
 
 void cgen_printf(CEmit *ce, const char *fmt, ...) DLC_PRINTF(2, 3);
+/* The generated-code budget (ir_limits.code_bytes, --max-code-bytes): 0, or -1 with the
+ * error once ce->f holds more; checked after each kernel, so that a small model cannot
+ * make dlc write gigabytes. */
+int cgen_code_budget(CEmit *ce);
 /* One line indented by `depth` levels; the newline is added. */
 void cgen_line(CEmit *ce, int depth, const char *fmt, ...) DLC_PRINTF(3, 4);
 /* lines[0..n) as they are, each followed by a newline: fixed text such as macros. */

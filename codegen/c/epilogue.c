@@ -17,7 +17,7 @@ static Epi epi_kernel(const CEmit *ce, const Kernel *k, int *ids) {
 int cgen_epilogue(CEmit *ce, const Kernel *k) {
   int max = 0;
   for (int j = 0; j < k->n; j++) max += ce->g->nodes[k->nodes[j]]->nin;
-  int *ids = malloc(sizeof(int) * (size_t)(max ? max : 1));
+  int *ids = dlc_try_malloc(sizeof(int) * (size_t)(max ? max : 1));
   if (!ids) return dlc_errf(ce->e, "cgen: out of memory");
   Epi ep = epi_kernel(ce, k, ids);
   const Node *h = ep.head;

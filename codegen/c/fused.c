@@ -45,7 +45,7 @@ int cgen_kernel_inputs(const CEmit *ce, const Kernel *k, int *ids) {
 int cgen_kernel_input_index(const CEmit *ce, const Kernel *k, int id) {
   int max = 0;
   for (int j = 0; j < k->n; j++) max += ce->g->nodes[k->nodes[j]]->nin;
-  int *ids = malloc(sizeof(int) * (size_t)(max ? max : 1));
+  int *ids = dlc_malloc(sizeof(int) * (size_t)(max ? max : 1));
   DLC_ASSERT(ids);
   int m = cgen_kernel_inputs(ce, k, ids), at = -1;
   for (int q = 0; q < m && at < 0; q++)

@@ -205,8 +205,8 @@ static Shape row_domain(const CEmit *ce, const Kernel *k) {
 
 int cgen_fused_row(CEmit *ce, const Kernel *k) {
   size_t n = (size_t)k->n;
-  Row w = {.ce = ce, .k = k, .vec = row_domain(ce, k), .buffered = calloc(n, sizeof(bool)),
-           .need = calloc(n, sizeof(int)), .first = calloc(n, sizeof(int)), .computed = calloc(n, sizeof(int))};
+  Row w = {.ce = ce, .k = k, .vec = row_domain(ce, k), .buffered = dlc_calloc(n, sizeof(bool)),
+           .need = dlc_calloc(n, sizeof(int)), .first = dlc_calloc(n, sizeof(int)), .computed = dlc_calloc(n, sizeof(int))};
   DLC_ASSERT(w.buffered && w.need && w.first && w.computed);
   w.r = w.vec.rank, w.c = w.vec.d[w.r - 1], w.sc = w.vec, w.sc.d[w.r - 1] = 1;
   choose_buffers(&w);

@@ -147,7 +147,7 @@ static int kernel(CEmit *ce, const Kernel *k) {
   if (cgen_before_kernel(ce, k)) return -1;
   int max = 0;
   for (int j = 0; j < k->n; j++) max += ce->g->nodes[k->nodes[j]]->nin;
-  int *in = malloc(sizeof(int) * (size_t)(max ? max : 1));
+  int *in = dlc_malloc(sizeof(int) * (size_t)(max ? max : 1));
   DLC_ASSERT(in);
   int nin = cgen_kernel_inputs(ce, k, in);
   if (k->n > 1) cgen_printf(ce, "\n/* one kernel of %d nodes: */\n", k->n);
@@ -162,6 +162,6 @@ static int kernel(CEmit *ce, const Kernel *k) {
 
 int cgen_c_kernels(CEmit *ce) {
   for (int t = 0; t < ce->s->nk; t++)
-    if (kernel(ce, &ce->s->k[t])) return -1;
+    if (kernel(ce, &ce->s->k[t]) || cgen_code_budget(ce)) return -1;
   return 0;
 }

@@ -29,7 +29,7 @@ bool pack_b_constant(const CEmit *ce, const Node *mm) {
  * the graph's operands. */
 void pack_b_init_tables(CEmit *ce) {
   const Graph *g = ce->g;
-  bool *no = calloc((size_t)(g->n ? g->n : 1), sizeof *no);
+  bool *no = dlc_calloc((size_t)(g->n ? g->n : 1), sizeof *no);
   DLC_ASSERT(no);
   for (int o = 0; o < g->nout; o++) no[g->out[o]] = true;
   for (int i = 0; i < g->n; i++) {
@@ -165,7 +165,7 @@ void pack_b_init_code(CEmit *ce) {
 int pack_b_emit(CEmit *ce, const Node *mm) {
   PackDims d = pack_dims(ce, mm);
   int64_t count = pack_b_count(ce, mm);
-  void *buf = malloc((size_t)(count ? count : 1) * (size_t)dtype_size(mm->dtype));
+  void *buf = dlc_try_malloc((size_t)(count ? count : 1) * (size_t)dtype_size(mm->dtype));
   if (!buf) return dlc_errf(ce->e, "cgen: out of memory for the packed B of %%%d", mm->id);
   pack_b_fill(ce, mm, buf);
   char name[32], comment[160];

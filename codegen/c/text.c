@@ -12,6 +12,13 @@ void cgen_printf(CEmit *ce, const char *fmt, ...) {
   va_end(ap);
 }
 
+int cgen_code_budget(CEmit *ce) {
+  long at = ftell(ce->f); /* -1 on a stream without a position: nothing to check */
+  char what[64];
+  snprintf(what, sizeof what, "cgen: the generated code");
+  return at < 0 ? 0 : ir_limit_bytes(what, (double)at, ir_limits.code_bytes, "--max-code-bytes", ce->e);
+}
+
 void cgen_line(CEmit *ce, int depth, const char *fmt, ...) {
   va_list ap;
   fprintf(ce->f, "%*s", 2 * depth, "");

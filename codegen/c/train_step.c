@@ -19,7 +19,7 @@
 /* Per node: whether outputs[0..n) need it, through the kernels that compute them. */
 static bool *needed_nodes(const CEmit *ce, const int *outputs, int n, bool *kernel) {
   const Graph *g = ce->g;
-  bool *need = calloc((size_t)g->n, sizeof(bool));
+  bool *need = dlc_calloc((size_t)g->n, sizeof(bool));
   DLC_ASSERT(need);
   for (int j = 0; j < n; j++) need[outputs[j]] = true;
   for (int t = ce->s->nk - 1; t >= 0; t--) {
@@ -31,13 +31,14 @@ static bool *needed_nodes(const CEmit *ce, const int *outputs, int n, bool *kern
       const Node *nd = g->nodes[k->nodes[j]];
       need[nd->id] = true;
       for (int i = 0; i < nd->nin; i++) need[nd->in[i]] = true;
+      if (nd->guard >= 0) need[nd->guard] = true;
     }
   }
   return need;
 }
 
 bool *cgen_needed_kernels(const CEmit *ce, const int *outputs, int n) {
-  bool *k = calloc((size_t)(ce->s->nk ? ce->s->nk : 1), sizeof(bool));
+  bool *k = dlc_calloc((size_t)(ce->s->nk ? ce->s->nk : 1), sizeof(bool));
   DLC_ASSERT(k);
   free(needed_nodes(ce, outputs, n, k));
   return k;
@@ -62,7 +63,7 @@ int cgen_step_outputs(const CEmit *ce, int k, bool update, int *ids) {
 }
 
 static bool step_input(const CEmit *ce, int k, int which) {
-  int *ids = malloc(sizeof(int) * (size_t)(ce->g->step[k].nupd + 1));
+  int *ids = dlc_malloc(sizeof(int) * (size_t)(ce->g->step[k].nupd + 1));
   DLC_ASSERT(ids);
   bool r = cgen_reads_input(ce, ids, cgen_step_outputs(ce, k, true, ids), which);
   free(ids);
@@ -112,7 +113,7 @@ static void step_body(CEmit *ce, int k, bool update) {
   cgen_line(ce, 1, "(void)in;");
   scratch_outputs(ce);
   cgen_line(ce, 1, "out[%d] = &dlc_loss;", ce->g->step[k].out0);
-  int *ids = malloc(sizeof(int) * (size_t)(ce->g->step[k].nupd + 1));
+  int *ids = dlc_malloc(sizeof(int) * (size_t)(ce->g->step[k].nupd + 1));
   DLC_ASSERT(ids);
   bool *need = cgen_needed_kernels(ce, ids, cgen_step_outputs(ce, k, update, ids));
   for (int t = 0; t < ce->s->nk; t++)

@@ -70,11 +70,11 @@ static int64_t blob_grow(CEmit *ce, size_t n) {
   if (len > ce->blob_cap) {
     size_t cap = ce->blob_cap ? ce->blob_cap : 1 << 16;
     while (cap < len) cap *= 2;
-    unsigned char *b = realloc(ce->blob, cap);
+    unsigned char *b = dlc_try_realloc(ce->blob, cap);
     if (!b) return -1;
     ce->blob = b, ce->blob_cap = cap;
   }
-  memset(ce->blob + at, 0, len - at);
+  if (len > at) memset(ce->blob + at, 0, len - at); /* no blob yet for an empty tensor */
   ce->blob_len = len;
   return (int64_t)at;
 }
@@ -109,7 +109,7 @@ static int data_keep(CEmit *ce, const char *name, DType t, const void *vals, siz
                      int64_t *at) {
   if (ce->ndata == ce->data_cap) {
     int cap = ce->data_cap ? 2 * ce->data_cap : 16;
-    struct CgenData *d = realloc(ce->data, sizeof *d * (size_t)cap);
+    struct CgenData *d = dlc_try_realloc(ce->data, sizeof *d * (size_t)cap);
     if (!d) return -1;
     ce->data = d, ce->data_cap = cap;
   }
@@ -295,7 +295,7 @@ static void emit_loader(CEmit *ce, uint64_t hash) {
 /* The weight block as the plan lays it out; NULL when out of memory. */
 static unsigned char *weight_block(const CEmit *ce) {
   size_t bytes = (size_t)ce->p->weight_bytes;
-  unsigned char *b = calloc(bytes ? bytes : 1, 1);
+  unsigned char *b = dlc_calloc(bytes ? bytes : 1, 1);
   for (int i = 0; b && i < ce->g->n; i++) {
     const Node *n = ce->g->nodes[i];
     if (!is_weight(ce, n)) continue;

@@ -61,9 +61,25 @@ static void launch_call(CuEmit *ce, int k) {
   cgen_line(&ce->c, 1, "}");
 }
 
+/* A kernel under a guard (a branch of a run-time If) runs when the guard's byte, read
+ * back from the device, is set. */
 void cuda_launches(CuEmit *ce, const bool *need) {
-  for (int t = 0; t < ce->c.s->nk; t++)
-    for (int k = ce->kfirst[t]; (!need || need[t]) && k < ce->kfirst[t + 1]; k++) launch_call(ce, k);
+  CEmit *c = &ce->c;
+  for (int t = 0; t < c->s->nk; t++) {
+    if (need && !need[t]) continue;
+    int guard = c->g->nodes[c->s->k[t].nodes[0]]->guard;
+    if (guard >= 0) {
+      char addr[128];
+      cuda_dev_addr(ce, guard, addr, sizeof addr);
+      cgen_line(c, 1, "{");
+      cgen_line(c, 2, "unsigned char taken = 0;");
+      cgen_line(c, 2, "if (rt_cuda_download(m->cu, &taken, %s, 1) || rt_cuda_sync(m->cu)) return %s_ERR_DEVICE;",
+                addr, c->uname);
+      cgen_line(c, 2, "if (taken) {");
+    }
+    for (int k = ce->kfirst[t]; k < ce->kfirst[t + 1]; k++) launch_call(ce, k);
+    if (guard >= 0) cgen_line(c, 2, "}"), cgen_line(c, 1, "}");
+  }
 }
 
 int cuda_uploads(CuEmit *ce, const int *outputs, int n) {

@@ -41,7 +41,7 @@ static int vector_operands(const CuEmit *ce, const int *ids, int count, const No
 
 static void vectorised(CuEmit *ce, const int *ids, int count, const Node *out, CuLaunch *l) {
   static const char lane[LANES] = {'x', 'y', 'z', 'w'};
-  int *vec = malloc(sizeof(int) * (size_t)(3 * count + 1));
+  int *vec = dlc_malloc(sizeof(int) * (size_t)(3 * count + 1));
   DLC_ASSERT(vec);
   int nv = vector_operands(ce, ids, count, out, vec);
   int depth = cuda_grid_loop(ce, l, "q", shape_numel(&out->shape) / LANES, 1);
@@ -65,7 +65,7 @@ static void vectorised(CuEmit *ce, const int *ids, int count, const Node *out, C
 
 int cuda_elementwise(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l) {
   int count = 1 + (epi ? epi->n : 0);
-  int *ids = malloc(sizeof(int) * (size_t)count);
+  int *ids = dlc_try_malloc(sizeof(int) * (size_t)count);
   if (!ids) return dlc_errf(ce->c.e, "cuda: out of memory");
   ids[0] = n->id;
   for (int j = 1; j < count; j++) ids[j] = epi->ids[j - 1];

@@ -27,8 +27,8 @@ static int emitter_init(CuEmit *ce, const Graph *g, const Schedule *s, const Pla
   ce->opt = cu ? cu : &none;
   ce->it = "int";
   cgen_ident(o->name, true, ce->c.uname, sizeof ce->c.uname);
-  ce->scratch = malloc(sizeof(int64_t) * (size_t)(g->n ? g->n : 1));
-  ce->kfirst = calloc((size_t)s->nk + 1, sizeof(int));
+  ce->scratch = dlc_try_malloc(sizeof(int64_t) * (size_t)(g->n ? g->n : 1));
+  ce->kfirst = dlc_try_calloc((size_t)s->nk + 1, sizeof(int));
   if (!ce->scratch || !ce->kfirst) return dlc_errf(e, "cuda: out of memory");
   for (int i = 0; i < g->n; i++) ce->scratch[i] = -1;
   return cgen_tables(&ce->c);

@@ -46,13 +46,13 @@ static CudaFn family_of(const Node *n) {
 static CuLaunch *launch_new(CuEmit *ce, const Node *n, int nargs) {
   if (ce->nl == ce->capl) {
     ce->capl = ce->capl ? 2 * ce->capl : 32;
-    ce->l = realloc(ce->l, (size_t)ce->capl * sizeof *ce->l);
+    ce->l = dlc_realloc(ce->l, (size_t)ce->capl * sizeof *ce->l);
     DLC_ASSERT(ce->l);
   }
   CuLaunch *l = &ce->l[ce->nl++];
   memset(l, 0, sizeof *l);
   snprintf(l->name, sizeof l->name, "k%d_%s", n->id, ir_ops[n->op].name);
-  l->args = calloc((size_t)nargs + 1, sizeof(int));
+  l->args = dlc_calloc((size_t)nargs + 1, sizeof(int));
   DLC_ASSERT(l->args);
   return l;
 }
@@ -233,7 +233,7 @@ static int kernel(CuEmit *ce, const Kernel *k) {
 int cuda_kernels(CuEmit *ce) {
   for (int t = 0; t < ce->c.s->nk; t++) {
     ce->kfirst[t] = ce->nl;
-    if (kernel(ce, &ce->c.s->k[t])) return -1;
+    if (kernel(ce, &ce->c.s->k[t]) || cgen_code_budget(&ce->c)) return -1;
   }
   ce->kfirst[ce->c.s->nk] = ce->nl;
   return 0;

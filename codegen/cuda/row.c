@@ -178,9 +178,9 @@ int cuda_row(CuEmit *ce, const int *ids, int n) {
   if (!domain(ce, &r)) return 1;
   const Node *last = ce->c.g->nodes[ids[n - 1]];
   if (shape_numel(&last->shape) == 0) return 0;
-  r.scalars = malloc(sizeof(int) * (size_t)n);
-  r.pass = malloc(sizeof(int) * (size_t)n);
-  r.need = malloc((size_t)ce->c.g->n);
+  r.scalars = dlc_malloc(sizeof(int) * (size_t)n);
+  r.pass = dlc_try_malloc(sizeof(int) * (size_t)n);
+  r.need = dlc_try_malloc((size_t)ce->c.g->n);
   if (!r.scalars || !r.pass || !r.need) {
     free(r.scalars), free(r.pass), free(r.need);
     return dlc_errf(ce->c.e, "cuda: out of memory");

@@ -42,7 +42,7 @@ static void step_body(CuEmit *ce, int k, bool update) {
               update ? "update" : "loss", c->o->name);
   cgen_line(c, 1, "float dlc_loss = 0;");
   if (cuda_has_err(ce)) cgen_line(c, 1, "int flag = 0;");
-  int *ids = malloc(sizeof(int) * (size_t)(c->g->step[k].nupd + 1));
+  int *ids = dlc_malloc(sizeof(int) * (size_t)(c->g->step[k].nupd + 1));
   DLC_ASSERT(ids);
   int n = cgen_step_outputs(c, k, update, ids);
   if (!cuda_uploads(ce, ids, n)) cgen_line(c, 1, "(void)in;");

@@ -11,6 +11,38 @@
 #include "onnx.pb-c.h"
 
 #define ONNX_MAX_IO 64
+#define ONNX_MAX_DEPTH 32 /* bodies nested in bodies */
+
+typedef struct OnnxNode OnnxNode;
+
+/* A body being built (onnx_ops_ctrl.c): the node it belongs to and which of its bodies,
+ * for errors that name the outer node and the inner one. */
+typedef struct OnnxScope {
+  const OnnxNode *node;
+  const char *what;  /* "then_branch", "body iteration", ... */
+  int64_t iter;      /* the iteration, or -1 */
+  int depth;         /* 1 for a body of a top-level node */
+  struct OnnxScope *up;
+} OnnxScope;
+
+typedef struct OnnxUndo {
+  const char *name;
+  int old;           /* what the name stood for before the body bound it (-1: nothing) */
+} OnnxUndo;
+
+/* Sequences and optionals (onnx_ops_seq.c) are compile-time structures of the
+ * frontend: a sequence is a list of tensor ids whose length is known at compile time,
+ * an optional is empty or holds one tensor or sequence.  The name table maps such a
+ * value to a code <= -2 (ONNX_IS_SEQ; -1 still means absent).  Only the builders of
+ * ONNX_OP_SEQ rows are handed one; wire() refuses it to every other builder. */
+typedef enum { ONNX_SEQ, ONNX_OPT } OnnxSeqKind;
+typedef struct OnnxSeq {
+  OnnxSeqKind kind;
+  int n;     /* elements; an optional: 0 (empty) or 1 */
+  int *v;    /* tensor ids; an optional's element may be a sequence's code */
+  int dtype; /* the elements' DType when known, else -1 */
+} OnnxSeq;
+#define ONNX_IS_SEQ(id) ((id) <= -2)
 
 typedef struct OnnxCtx {
   Graph *g;
@@ -24,10 +56,22 @@ typedef struct OnnxCtx {
   const char **key;
   int *val;
   int nvals;
+  /* sequences and optionals: code -2 - i is seqs[i] */
+  OnnxSeq *seqs;
+  int nseqs, seqcap;
+  /* bodies (onnx_ops_ctrl.c) */
+  OnnxScope *scope;   /* the innermost body being built; NULL at the top level */
+  const char *prefix; /* IR names made in that body start with it */
+  OnnxUndo *undo;     /* bindings made in bodies, with what they hid */
+  int nundo, undocap;
+  int64_t work;       /* nodes built inside bodies (an unrolling bound) */
+  const void **init_key; /* body initializers, built once: TensorProto -> CONST id */
+  int *init_id;
+  int ninit, initcap;
 } OnnxCtx;
 
 /* One node being built. */
-typedef struct OnnxNode {
+struct OnnxNode {
   const Onnx__NodeProto *p;
   int nin, nout;
   int in[ONNX_MAX_IO];   /* operand ids; -1 where an optional input is absent */
@@ -35,7 +79,8 @@ typedef struct OnnxNode {
   const Onnx__AttributeProto *bad_attr; /* one a getter found of another type than it reads, */
   int bad_attr_want;                    /* and the type it reads (onnx_attr.c) */
   uint64_t read;                        /* bit i: the builder looked up attribute i */
-} OnnxNode;
+  DType narrow[ONNX_MAX_IO]; /* operand i's f16 or bf16 before onnx_storage_in widened it, else DT_COUNT */
+};
 
 typedef int (*OnnxBuild)(OnnxCtx *c, OnnxNode *n);
 
@@ -44,6 +89,7 @@ typedef struct OnnxOpInfo {
   const char *name;
   int since, until;  /* opset range the builder handles (until 0: open) */
   OnnxBuild build;
+  bool seq;          /* reads sequences and optionals (ONNX_OP_SEQ) */
 } OnnxOpInfo;
 const OnnxOpInfo *onnx_op_find(const char *op_type, int64_t opset);
 
@@ -53,8 +99,37 @@ int onnx_fail(OnnxCtx *c, const OnnxNode *n, const char *fmt, ...) DLC_PRINTF(3,
 int onnx_fail_ir(OnnxCtx *c, const OnnxNode *n);
 
 /* Values. */
-int onnx_value(OnnxCtx *c, const char *name);  /* id, or -1 */
+int onnx_value(OnnxCtx *c, const char *name);  /* id (or a sequence's code), or -1 */
 void onnx_bind(OnnxCtx *c, const char *name, int id);
+/* Inside a body: a mark of the name table, and the table put back to the mark. */
+int onnx_names_mark(const OnnxCtx *c);
+void onnx_names_restore(OnnxCtx *c, int mark);
+/* The IR name of an ONNX value (an identifier; prefixed inside a body). */
+const char *onnx_ident(OnnxCtx *c, const char *s);
+/* Builds one node (onnx_load.c); its IR nodes get `group`. */
+int onnx_build_node(OnnxCtx *c, const Onnx__NodeProto *p, int group);
+
+/* Bodies (onnx_ops_ctrl.c): builds graph `gp`, an attribute of node n, into the graph:
+ * its formal inputs bound to in[0..nin-1] (tensor ids or sequence codes), its
+ * initializers as CONSTs (each built once), its nodes as any node, reading the names
+ * of the enclosing scopes.  Writes the ids of its outputs to out (at most maxout) and
+ * returns their count, or -1; the names it defined are unbound again.  `tag` names
+ * this copy ("then", "it3") in the IR names; what and iter are for errors. */
+int onnx_body_build(OnnxCtx *c, const OnnxNode *n, const Onnx__GraphProto *gp, const char *what, int64_t iter,
+                    const char *tag, const int *in, int nin, int *out, int maxout);
+/* The graph attribute `name` of n, or NULL with the error. */
+const Onnx__GraphProto *onnx_attr_graph(OnnxCtx *c, OnnxNode *n, const char *name);
+
+/* Sequences and optionals (onnx_ops_seq.c). */
+int onnx_seq_make(OnnxCtx *c, OnnxSeqKind kind, const int *v, int n, int dtype); /* its code */
+const OnnxSeq *onnx_seq_get(const OnnxCtx *c, int id); /* NULL for a tensor id or -1 */
+/* Graph inputs and outputs that are sequences or optionals (docs/ONNX.md has the
+ * convention): 1 if v is one (and was made), 0 if it is a tensor, -1 on error. */
+int onnx_seq_input(OnnxCtx *c, const Onnx__ValueInfoProto *v);
+int onnx_seq_output(OnnxCtx *c, const char *name, int id);
+/* A tensor input (onnx_load.c), bound by --shape and --const-input under `name`: an
+ * INPUT, or a CONST under --const-input, named irname.  Its id, or -1. */
+int onnx_tensor_input(OnnxCtx *c, const char *name, const char *irname, const Onnx__TypeProto *t);
 
 /* Tensors (onnx_tensor.c): a TensorProto as a CONST (or PARAM for float initializers
  * when `trainable`), reading raw_data, the typed fields or external data. */

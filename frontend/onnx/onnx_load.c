@@ -22,19 +22,48 @@ static int one_line(DlcErr *e) {
   return -1;
 }
 
+static const char *node_label(const Onnx__NodeProto *p) {
+  return p->name && *p->name ? p->name : (p->n_output && p->output[0] ? p->output[0] : "?");
+}
+
+/* "node 'L' (Loop, opset 11), body iteration 3: node 'I' (If), then_branch: " for the
+ * bodies being built, outermost first. */
+static void scope_chain(const OnnxCtx *c, char *buf, size_t cap) {
+  const OnnxScope *s[ONNX_MAX_DEPTH + 1];
+  int k = 0;
+  for (const OnnxScope *q = c->scope; q && k <= ONNX_MAX_DEPTH; q = q->up) s[k++] = q;
+  size_t len = 0;
+  buf[0] = 0;
+  while (k-- > 0 && len < cap) {
+    const Onnx__NodeProto *p = s[k]->node->p;
+    int w = snprintf(buf + len, cap - len, "node '%.60s' (%.30s, opset %lld), %s", node_label(p), p->op_type,
+                     (long long)c->opset, s[k]->what);
+    if (w < 0) break;
+    len += (size_t)w;
+    if (s[k]->iter >= 0 && len < cap) {
+      w = snprintf(buf + len, cap - len, " %lld", (long long)s[k]->iter);
+      if (w > 0) len += (size_t)w;
+    }
+    if (len < cap) {
+      w = snprintf(buf + len, cap - len, ": ");
+      if (w > 0) len += (size_t)w;
+    }
+  }
+}
+
 int onnx_fail(OnnxCtx *c, const OnnxNode *n, const char *fmt, ...) {
-  char msg[DLC_ERR_MAX];
+  char msg[DLC_ERR_MAX], outer[400];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  scope_chain(c, outer, sizeof outer);
   if (!n) {
-    dlc_errf(c->e, "%s: %.600s", c->file, msg);
+    dlc_errf(c->e, "%s: %s%.600s", c->file, outer, msg);
     return one_line(c->e);
   }
   const Onnx__NodeProto *p = n->p;
-  const char *name = p->name && *p->name ? p->name : (p->n_output ? p->output[0] : "?");
-  dlc_errf(c->e, "%s: node '%.100s' (%.60s, opset %lld): %.500s", c->file, name, p->op_type,
+  dlc_errf(c->e, "%s: %snode '%.100s' (%.60s, opset %lld): %.500s", c->file, outer, node_label(p), p->op_type,
            (long long)c->opset, msg);
   return one_line(c->e);
 }
@@ -61,7 +90,33 @@ int onnx_value(OnnxCtx *c, const char *name) {
   return c->key[i] ? c->val[i] : -1;
 }
 
+static void bind_raw(OnnxCtx *c, const char *name, int id);
+
+/* Inside a body every binding is logged with the value it hides, so that leaving the
+ * body puts the table back as it was: a name bound there (to -1: unbound) is gone. */
 void onnx_bind(OnnxCtx *c, const char *name, int id) {
+  if (c->scope) {
+    if (c->nundo == c->undocap) {
+      int cap = c->undocap ? 2 * c->undocap : 64;
+      OnnxUndo *u = arena_alloc(c->g->arena, sizeof(OnnxUndo) * (size_t)cap);
+      if (c->nundo) memcpy(u, c->undo, sizeof(OnnxUndo) * (size_t)c->nundo);
+      c->undo = u, c->undocap = cap;
+    }
+    c->undo[c->nundo++] = (OnnxUndo){name, onnx_value(c, name)};
+  }
+  bind_raw(c, name, id);
+}
+
+int onnx_names_mark(const OnnxCtx *c) { return c->nundo; }
+
+void onnx_names_restore(OnnxCtx *c, int mark) {
+  while (c->nundo > mark) {
+    c->nundo--;
+    bind_raw(c, c->undo[c->nundo].name, c->undo[c->nundo].old);
+  }
+}
+
+static void bind_raw(OnnxCtx *c, const char *name, int id) {
   if (2 * (c->nvals + 1) > c->nslot) {
     const char **key = c->key;
     int *val = c->val, n = c->nslot;
@@ -80,10 +135,13 @@ void onnx_bind(OnnxCtx *c, const char *name, int id) {
   c->val[i] = id;
 }
 
-/* ONNX names may hold any character; IR names are identifiers of the text format. */
-static const char *ident(OnnxCtx *c, const char *s) {
-  size_t n = strlen(s);
-  char *d = arena_alloc(c->g->arena, n + 2), *q = d;
+/* ONNX names may hold any character; IR names are identifiers of the text format.
+ * Inside a body they start with the body's prefix ("y/it3/"), which no top-level
+ * name holds, so that each unrolled copy's names stay unique. */
+const char *onnx_ident(OnnxCtx *c, const char *s) {
+  size_t n = strlen(s), np = c->prefix ? strlen(c->prefix) : 0;
+  char *d = arena_alloc(c->g->arena, np + n + 2), *q = d;
+  if (np) memcpy(q, c->prefix, np), q += np;
   if (!n || (s[0] >= '0' && s[0] <= '9') || s[0] == '.') *q++ = '_';
   for (size_t i = 0; i < n; i++) {
     char ch = s[i];
@@ -110,7 +168,7 @@ static unsigned char *read_all(OnnxCtx *c, size_t *len) {
     return NULL;
   }
   *len = (size_t)st.st_size;
-  unsigned char *buf = malloc(*len ? *len : 1);
+  unsigned char *buf = dlc_try_malloc(*len ? *len : 1);
   if (!buf || fread(buf, 1, *len, f) != *len) {
     onnx_fail(c, NULL, "read failed: %s", buf ? strerror(errno) : "out of memory");
     free(buf);
@@ -166,47 +224,54 @@ static int bind_dim(OnnxCtx *c, const char *input, int k, const Onnx__TensorShap
 }
 
 /* --const-input: the values of a .npy file stand for the input, as a constant. */
-static int const_input(OnnxCtx *c, const Onnx__ValueInfoProto *v, DType dt, const char *path) {
+static int const_input(OnnxCtx *c, const char *name, const char *irname, DType dt, const char *path) {
   RtTensor t;
   DlcErr e;
-  if (rt_npy_read(path, &t, &e)) return onnx_fail(c, NULL, "--const-input %s: %s", v->name, e.msg);
-  int rc = -1;
+  if (rt_npy_read(path, &t, &e)) return onnx_fail(c, NULL, "--const-input %s: %s", name, e.msg);
+  int id = -1;
   if (strcmp(rt_dtype_name(t.dtype), dtype_name(dt)))
-    onnx_fail(c, NULL, "--const-input %s: %s holds %s, the input is %s", v->name, path,
+    onnx_fail(c, NULL, "--const-input %s: %s holds %s, the input is %s", name, path,
               rt_dtype_name(t.dtype), dtype_name(dt));
-  else {
-    int id = ir_const(c->g, ident(c, v->name), dt, shape_make(t.rank, t.dims), t.data);
-    if (id < 0) onnx_fail(c, NULL, "--const-input %s: %s", v->name, c->g->err.msg);
-    else onnx_bind(c, v->name, id), rc = 0;
-  }
+  else if ((id = ir_const(c->g, irname, dt, shape_make(t.rank, t.dims), t.data)) < 0)
+    onnx_fail(c, NULL, "--const-input %s: %s", name, c->g->err.msg);
   rt_tensor_free(&t);
-  return rc;
+  return id;
 }
 
-static int make_input(OnnxCtx *c, const Onnx__ValueInfoProto *v) {
-  const Onnx__TypeProto *t = v->type;
+/* The tensor input `name` (an input of the model, or an element NAME.K of a sequence
+ * input), bound by --shape and --const-input under that name: an INPUT, or a CONST,
+ * named irname.  Its id. */
+int onnx_tensor_input(OnnxCtx *c, const char *name, const char *irname, const Onnx__TypeProto *t) {
   if (!t || t->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !t->tensor_type)
-    return onnx_fail(c, NULL, "input '%s' is not a tensor (sequences, maps and optionals are not supported)", v->name);
+    return onnx_fail(c, NULL, "input '%s' is not a tensor, sequence or optional (maps are not supported)", name);
   DType dt;
   if (onnx_dtype(t->tensor_type->elem_type, &dt))
-    return onnx_fail(c, NULL, "input '%s' has dtype %s, which dlc does not support", v->name,
+    return onnx_fail(c, NULL, "input '%s' has dtype %s, which dlc does not support", name,
                      onnx_dtype_name(t->tensor_type->elem_type));
   for (int i = 0; i < c->opts->nconsts; i++)
-    if (!strcmp(c->opts->consts[i].input, v->name)) return const_input(c, v, dt, c->opts->consts[i].path);
+    if (!strcmp(c->opts->consts[i].input, name)) return const_input(c, name, irname, dt, c->opts->consts[i].path);
   Shape s = {0};
   bool given = false;
   for (int i = 0; i < c->opts->nshapes; i++)
-    if (!strcmp(c->opts->shapes[i].input, v->name)) s = c->opts->shapes[i].shape, given = true;
+    if (!strcmp(c->opts->shapes[i].input, name)) s = c->opts->shapes[i].shape, given = true;
   const Onnx__TensorShapeProto *sp = t->tensor_type->shape;
-  if (!given && !sp) return onnx_fail(c, NULL, "input '%s' has no shape; give one with --shape %s=...", v->name, v->name);
+  if (!given && !sp) return onnx_fail(c, NULL, "input '%s' has no shape; give one with --shape %s=...", name, name);
   if (!given) {
-    if (sp->n_dim > IR_MAX_RANK) return onnx_fail(c, NULL, "input '%s' has rank %zu, over %d", v->name, sp->n_dim, IR_MAX_RANK);
+    if (sp->n_dim > IR_MAX_RANK) return onnx_fail(c, NULL, "input '%s' has rank %zu, over %d", name, sp->n_dim, IR_MAX_RANK);
     s.rank = (int)sp->n_dim;
     for (int k = 0; k < s.rank; k++)
-      if (bind_dim(c, v->name, k, sp->dim[k], &s.d[k])) return -1;
+      if (bind_dim(c, name, k, sp->dim[k], &s.d[k])) return -1;
   }
-  int id = ir_input(c->g, ident(c, v->name), dt, s);
+  int id = ir_input(c->g, irname, dt, s);
   if (id < 0) return onnx_fail(c, NULL, "%s", c->g->err.msg);
+  return id;
+}
+
+static int make_input(OnnxCtx *c, const Onnx__ValueInfoProto *v) {
+  int seq = onnx_seq_input(c, v);
+  if (seq) return seq < 0 ? -1 : 0;
+  int id = onnx_tensor_input(c, v->name, onnx_ident(c, v->name), v->type);
+  if (id < 0) return -1;
   onnx_bind(c, v->name, id);
   return 0;
 }
@@ -221,7 +286,7 @@ static int make_sources(OnnxCtx *c, const Onnx__GraphProto *gp) {
   for (size_t i = 0; i < gp->n_initializer; i++) {
     const Onnx__TensorProto *t = gp->initializer[i];
     if (!t->name || !*t->name) return onnx_fail(c, NULL, "initializer %zu has no name", i);
-    int id = onnx_tensor_node(c, t, ident(c, t->name), true);
+    int id = onnx_tensor_node(c, t, onnx_ident(c, t->name), true);
     if (id < 0) return -1;
     onnx_bind(c, t->name, id);
   }
@@ -230,13 +295,15 @@ static int make_sources(OnnxCtx *c, const Onnx__GraphProto *gp) {
     if (!v->name || !*v->name) return onnx_fail(c, NULL, "graph input %zu has no name", i);
     if (!is_initializer(gp, v->name) && make_input(c, v)) return -1;
   }
-  for (int i = 0; i < c->opts->nshapes; i++) {
+  for (int i = 0; i < c->opts->nshapes; i++) { /* a sequence's elements are inputs NAME.K */
     int id = onnx_value(c, c->opts->shapes[i].input);
-    if (id < 0 || c->g->nodes[id]->op != OP_INPUT)
+    if (id == -1) id = ir_find(c->g, c->opts->shapes[i].input);
+    if (id == -1 || (id >= 0 && c->g->nodes[id]->op != OP_INPUT))
       return onnx_fail(c, NULL, "--shape names '%s', which is not an input of the model", c->opts->shapes[i].input);
   }
   for (int i = 0; i < c->opts->nconsts; i++) {
     int id = onnx_value(c, c->opts->consts[i].input);
+    if (id == -1) id = ir_find(c->g, c->opts->consts[i].input);
     if (id < 0 || c->g->nodes[id]->op != OP_CONST)
       return onnx_fail(c, NULL, "--const-input names '%s', which is not an input of the model", c->opts->consts[i].input);
   }
@@ -245,7 +312,9 @@ static int make_sources(OnnxCtx *c, const Onnx__GraphProto *gp) {
 
 /* ---- nodes ---- */
 
-static int wire(OnnxCtx *c, OnnxNode *n) {
+/* Operands and outputs by name.  A sequence or optional reaches only the builders
+ * that read one (ONNX_OP_SEQ rows); every other builder reads tensors. */
+static int wire(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op) {
   const Onnx__NodeProto *p = n->p;
   if (p->n_input > ONNX_MAX_IO || p->n_output > ONNX_MAX_IO)
     return onnx_fail(c, n, "more than %d inputs or outputs", ONNX_MAX_IO);
@@ -255,13 +324,16 @@ static int wire(OnnxCtx *c, OnnxNode *n) {
     n->in[i] = -1;
     if (!p->input[i] || !*p->input[i]) continue;
     n->in[i] = onnx_value(c, p->input[i]);
-    if (n->in[i] < 0)
+    if (n->in[i] == -1)
       return onnx_fail(c, n, "input '%s' is not produced by any earlier node (a dangling name, or a cycle)", p->input[i]);
+    if (ONNX_IS_SEQ(n->in[i]) && !op->seq)
+      return onnx_fail(c, n, "input '%s' is %s, but the operator reads a tensor there", p->input[i],
+                       onnx_seq_get(c, n->in[i])->kind == ONNX_SEQ ? "a sequence" : "an optional");
   }
   for (int i = 0; i < n->nout; i++) {
     n->out[i] = -1;
     const char *o = p->output[i];
-    bool twice = o && *o && onnx_value(c, o) >= 0;
+    bool twice = o && *o && onnx_value(c, o) != -1;
     for (int j = 0; o && *o && j < i; j++) twice |= !strcmp(p->output[j], o);
     if (twice) return onnx_fail(c, n, "output '%s' is already defined (each name has one producer)", o);
   }
@@ -278,16 +350,21 @@ static double elements(const Shape *s) {
   return n;
 }
 
-static int build_node(OnnxCtx *c, const Onnx__NodeProto *p, int index) {
+/* Builds node p, stamping its nodes with `group` (the top-level node's index: a body's
+ * nodes belong to the If or Loop they unroll). */
+int onnx_build_node(OnnxCtx *c, const Onnx__NodeProto *p, int group) {
   OnnxNode n = {.p = p};
   if (!p->op_type || !*p->op_type) return onnx_fail(c, &n, "the node has no op_type");
   if (p->domain && *p->domain && strcmp(p->domain, "ai.onnx"))
     return onnx_fail(c, &n, "operator domain '%s' is not supported (only the default ONNX domain)", p->domain);
-  if (wire(c, &n)) return -1;
   const OnnxOpInfo *op = onnx_op_find(p->op_type, c->opset);
   if (!op) return onnx_fail(c, &n, "unsupported operator %s at opset %lld (dlc compile --list-ops shows what is supported)",
                             p->op_type, (long long)c->opset);
-  c->g->group = index;
+  if (wire(c, &n, op)) return -1;
+  if (c->scope && ++c->work > 4 * ir_limits.nodes) /* bodies of nodes that add none (Identity) */
+    return onnx_fail(c, &n, "unrolling the bodies builds more than %lld nodes (4 x --max-nodes)",
+                     (long long)(4 * ir_limits.nodes));
+  c->g->group = group;
   DType back;
   if (onnx_storage_in(c, &n, &back)) return -1;
   int mark = c->g->n;
@@ -300,9 +377,9 @@ static int build_node(OnnxCtx *c, const Onnx__NodeProto *p, int index) {
     if (ir_limit_elements("a result", elements(&c->g->nodes[id]->shape), &c->g->err))
       return onnx_fail(c, &n, "%s", c->g->err.msg);
   for (int i = 0; i < n.nout; i++) {
-    if (n.out[i] < 0 || !p->output[i] || !*p->output[i]) continue;
-    Node *v = c->g->nodes[n.out[i]];
-    if (v->id >= mark && !v->name) v->name = ident(c, p->output[i]);
+    if (n.out[i] == -1 || !p->output[i] || !*p->output[i]) continue;
+    Node *v = n.out[i] >= 0 ? c->g->nodes[n.out[i]] : NULL;
+    if (v && v->id >= mark && !v->name) v->name = onnx_ident(c, p->output[i]);
     onnx_bind(c, p->output[i], n.out[i]);
   }
   return onnx_fold_from(c, &n, mark);
@@ -322,8 +399,12 @@ static int make_outputs(OnnxCtx *c, const Onnx__GraphProto *gp) {
   for (size_t i = 0; i < gp->n_output; i++) {
     const char *name = gp->output[i]->name;
     int id = name ? onnx_value(c, name) : -1;
-    if (id < 0) return onnx_fail(c, NULL, "graph output '%s' is produced by no node", name ? name : "");
-    if (ir_output(c->g, id, ident(c, name)) < 0) return onnx_fail(c, NULL, "%s", c->g->err.msg);
+    if (id == -1) return onnx_fail(c, NULL, "graph output '%s' is produced by no node", name ? name : "");
+    if (ONNX_IS_SEQ(id)) {
+      if (onnx_seq_output(c, name, id)) return -1;
+      continue;
+    }
+    if (ir_output(c->g, id, onnx_ident(c, name)) < 0) return onnx_fail(c, NULL, "%s", c->g->err.msg);
   }
   return 0;
 }
@@ -352,10 +433,24 @@ static int load_graph(OnnxCtx *c, const Onnx__ModelProto *m) {
   if (!gp) return onnx_fail(c, NULL, "the model has no graph");
   if (make_sources(c, gp)) return -1;
   for (size_t i = 0; i < gp->n_node; i++)
-    if (build_node(c, gp->node[i], (int)i)) return -1;
+    if (onnx_build_node(c, gp->node[i], (int)i)) return -1;
   if (make_outputs(c, gp)) return -1;
+  if (!c->g->nout)
+    return onnx_fail(c, NULL, "every output of the graph is an empty sequence or optional: nothing to compute");
   c->g->group = -1;
   return 0;
+}
+
+/* protobuf-c allocates through the checked allocator, so that running out of memory
+ * while unpacking reads as that, not as a malformed file. */
+static void *pb_alloc(void *data, size_t n) {
+  void *p = dlc_try_malloc(n);
+  if (!p) *(bool *)data = true;
+  return p;
+}
+static void pb_free(void *data, void *p) {
+  (void)data;
+  free(p);
 }
 
 Graph *onnx_load(const char *path, const LoadOptions *o, DlcErr *e) {
@@ -367,10 +462,13 @@ Graph *onnx_load(const char *path, const LoadOptions *o, DlcErr *e) {
   c.dir = dir_of(path, g->arena);
   size_t len = 0;
   unsigned char *buf = read_all(&c, &len);
-  Onnx__ModelProto *m = buf ? onnx__model_proto__unpack(NULL, len, buf) : NULL;
+  bool oom = false;
+  ProtobufCAllocator pa = {.alloc = pb_alloc, .free = pb_free, .allocator_data = &oom};
+  Onnx__ModelProto *m = buf ? onnx__model_proto__unpack(&pa, len, buf) : NULL;
+  if (buf && !m && oom) free(buf), dlc_oom();
   if (buf && !m) onnx_fail(&c, NULL, "not a valid ONNX model (the protobuf does not parse)");
   int rc = m ? load_graph(&c, m) : -1;
-  if (m) onnx__model_proto__free_unpacked(m, NULL);
+  if (m) onnx__model_proto__free_unpacked(m, &pa);
   free(buf);
   if (!rc && ir_verify(g, e)) rc = -1;
   if (rc) {

@@ -4,12 +4,16 @@
 #include "onnx_fe.h"
 
 #define ONNX_OP(name, since) int onnx_##name(OnnxCtx *c, OnnxNode *n);
+#define ONNX_OP_SEQ ONNX_OP
 #include "onnx_ops.def"
+#undef ONNX_OP_SEQ
 #undef ONNX_OP
 
 static const OnnxOpInfo table[] = {
-#define ONNX_OP(name, since) {#name, since, 0, onnx_##name},
+#define ONNX_OP(name, since) {#name, since, 0, onnx_##name, false},
+#define ONNX_OP_SEQ(name, since) {#name, since, 0, onnx_##name, true},
 #include "onnx_ops.def"
+#undef ONNX_OP_SEQ
 #undef ONNX_OP
 };
 

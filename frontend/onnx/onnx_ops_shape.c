@@ -28,8 +28,8 @@ static int const_i64(OnnxCtx *c, const int64_t *v, int cnt) {
   return ir_const(c->g, NULL, DT_I64, s, v);
 }
 
-int onnx_Identity(OnnxCtx *c, OnnxNode *n) {
-  if (need(c, n, 1)) return -1;
+int onnx_Identity(OnnxCtx *c, OnnxNode *n) { /* of a tensor, a sequence or an optional */
+  if (n->nin < 1 || n->in[0] == -1) return onnx_fail(c, n, "needs 1 input");
   n->out[0] = n->in[0];
   return 0;
 }

@@ -53,9 +53,11 @@ int onnx_storage_in(OnnxCtx *c, OnnxNode *n, DType *back) {
     *back = c->g->nodes[n->in[typed]]->dtype;
   /* CastLike's second operand gives only its dtype */
   int nin = !strcmp(n->p->op_type, "CastLike") ? 1 : n->nin;
+  for (int i = 0; i < n->nin; i++) n->narrow[i] = DT_COUNT;
   for (int i = 0; i < nin; i++) {
     if (n->in[i] < 0) continue;
     DType t = c->g->nodes[n->in[i]]->dtype;
+    if (dtype_is_storage(t)) n->narrow[i] = t;
     if (dtype_is_storage(t) && (n->in[i] = widen(c, n, n->in[i])) < 0) return -1;
   }
   return 0;

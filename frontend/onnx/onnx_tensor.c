@@ -64,7 +64,7 @@ const char *onnx_dtype_name(int32_t onnx_type) {
 /* The buffer for a tensor's values, made only once its source is known to hold them all
  * (a few bytes of model must not make dlc allocate gigabytes). */
 static void *data_alloc(size_t bytes) {
-  void *p = calloc(1, bytes ? bytes : 1);
+  void *p = dlc_calloc(1, bytes ? bytes : 1);
   DLC_ASSERT(p);
   return p;
 }

@@ -51,6 +51,43 @@ def read_pb(path):
     return numpy_helper.to_array(t)
 
 
+def read_value(path, vi):
+    """A case's input or output: an array, a list of arrays (a sequence), or for an
+    optional None or its element."""
+    t = vi.type if vi is not None else None
+    if t is not None and t.HasField("sequence_type"):
+        msg = onnx.SequenceProto()
+        with open(path, "rb") as f:
+            msg.ParseFromString(f.read())
+        return numpy_helper.to_list(msg)
+    if t is not None and t.HasField("optional_type"):
+        msg = onnx.OptionalProto()
+        with open(path, "rb") as f:
+            msg.ParseFromString(f.read())
+        return numpy_helper.to_optional(msg)
+    return read_pb(path)
+
+
+def expand_feed(name, value, work):
+    """dlc's view of one input (docs/ONNX.md): a tensor is itself; sequence NAME of
+    length L is --shape NAME=L and the tensors NAME.0 .. NAME.L-1; an empty optional is
+    --dim NAME.empty=1, a full one its element.  Returns (extra args, [(option name,
+    IR name, array, npy path)])."""
+    if value is None:
+        return ["--dim", "%s.empty=1" % name], []
+    if isinstance(value, list):
+        args, feeds = ["--shape", "%s=%d" % (name, len(value))], []
+        for k, arr in enumerate(value):
+            el = "%s.%d" % (ident(name), k)
+            npy = os.path.join(work, "in_%s.npy" % el)
+            np.save(npy, arr)
+            feeds.append((el, el, arr, npy))
+        return args, feeds
+    npy = os.path.join(work, "in_%s.npy" % ident(name))
+    np.save(npy, value)
+    return [], [(name, ident(name), value, npy)]
+
+
 def first_line(text):
     for line in text.splitlines():
         if line.strip():
@@ -58,7 +95,7 @@ def first_line(text):
     return "(no output)"
 
 
-def run_case(dlc, model, inputs, out_names, case, work, cflags):
+def run_case(dlc, model, inputs, outputs, case, work, cflags):
     """None if dlc's outputs match the case's, else the reason.
 
     Every input's shape comes from the test data (--shape), as a user binds symbolic
@@ -66,21 +103,69 @@ def run_case(dlc, model, inputs, out_names, case, work, cflags):
     Slice's bounds, a Resize's scales), the run is repeated with such inputs bound as
     constants (--const-input): the model is then specialised to those values, which is
     what dlc does with shape tensors."""
-    feeds = []
-    for name, pb in zip(inputs, sorted(glob.glob(os.path.join(case, "input_*.pb")), key=pb_index)):
-        arr = read_pb(pb)
-        npy = os.path.join(work, "in_%s.npy" % ident(name))
-        np.save(npy, arr)
-        feeds.append((name, arr, npy))
-    why = run_dlc(dlc, model, feeds, out_names, case, work, cflags, const_ints=False)
+    feeds, extra = [], []
+    for vi, pb in zip(inputs, sorted(glob.glob(os.path.join(case, "input_*.pb")), key=pb_index)):
+        more, f = expand_feed(vi.name, read_value(pb, vi), work)
+        extra += more
+        feeds += f
+    why = run_dlc(dlc, model, feeds, extra, outputs, case, work, cflags, const_ints=False)
     if why and ("constant known at compile time" in why or "dimensions must be positive" in why):
-        why = run_dlc(dlc, model, feeds, out_names, case, work, cflags, const_ints=True)
+        why = run_dlc(dlc, model, feeds, extra, outputs, case, work, cflags, const_ints=True)
     return why
 
 
-def run_dlc(dlc, model, feeds, out_names, case, work, cflags, const_ints):
-    args = [dlc, "run", model, "--output", work, "--cflags", cflags]
-    for k, (name, arr, npy) in enumerate(feeds):
+def compare(name, got, want):
+    """None if dlc's array matches, else the reason."""
+    if got.dtype.kind == "V" and want.dtype.name == "bfloat16":
+        got = got.view(want.dtype)  # dlc writes bf16 as ml_dtypes does: 2 raw bytes, '<V2'
+    if got.shape != want.shape:
+        return "output %s: shape %s, expected %s" % (name, got.shape, want.shape)
+    if got.dtype != want.dtype:
+        return "output %s: dtype %s, expected %s" % (name, got.dtype, want.dtype)
+    if want.dtype.kind in "fc" or want.dtype.name == "bfloat16":
+        # 2-byte floats are compared in f32: numpy's f16 arithmetic would round the
+        # tolerance itself, and bfloat16 has no isclose of its own
+        g, w = (got, want) if want.itemsize > 2 else (got.astype(np.float32), want.astype(np.float32))
+        bad = ~np.isclose(g, w, rtol=RTOL, atol=ATOL, equal_nan=True)
+    else:
+        bad = got != want
+    if bad.any():
+        i = np.argwhere(bad)[0] if bad.ndim else ()
+        i = tuple(int(v) for v in i)
+        return "output %s: %d of %d values differ, first at %s: %r, expected %r" % (
+            name, int(bad.sum()), want.size, i, got[i], want[i])
+    return None
+
+
+def check_output(work, name, want):
+    """Compares output `name` as dlc wrote it (docs/ONNX.md: sequence NAME as NAME.0,
+    NAME.1, ...; an empty optional as nothing) with the expected value."""
+    base = ident(name)
+    if want is None or isinstance(want, list):
+        items = [] if want is None else want
+        for k, w in enumerate(items):
+            path = os.path.join(work, "%s.%d.npy" % (base, k))
+            if not os.path.exists(path):
+                return "output %s: element %d was not written" % (name, k)
+            why = compare("%s.%d" % (name, k), np.load(path), w)
+            os.remove(path)
+            if why:
+                return why
+        extra = os.path.join(work, "%s.%d.npy" % (base, len(items)))
+        if os.path.exists(extra) or (want is None and os.path.exists(os.path.join(work, base + ".npy"))):
+            return "output %s: more elements than expected" % name
+        return None
+    path = os.path.join(work, base + ".npy")
+    if not os.path.exists(path):
+        return "output %s was not written" % name
+    got = np.load(path)
+    os.remove(path)
+    return compare(name, got, want)
+
+
+def run_dlc(dlc, model, feeds, extra, outputs, case, work, cflags, const_ints):
+    args = [dlc, "run", model, "--output", work, "--cflags", cflags] + extra
+    for k, (name, irname, arr, npy) in enumerate(feeds):
         # operands that parametrise the operator rather than being its data: integer
         # tensors (shapes, axes, indices) and small vectors after the first input
         # (Resize's scales and roi)
@@ -89,39 +174,17 @@ def run_dlc(dlc, model, feeds, out_names, case, work, cflags, const_ints):
             continue
         if arr.ndim:
             args += ["--shape", "%s=%s" % (name, "x".join(str(d) for d in arr.shape))]
-        args += ["--input", "%s=%s" % (ident(name), npy)]
+        args += ["--input", "%s=%s" % (irname, npy)]
     try:
         p = subprocess.run(args, capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
         return "timed out"
     if p.returncode != 0:
         return first_line(p.stderr or p.stdout)
-    for k, name in enumerate(out_names):
-        want = read_pb(os.path.join(case, "output_%d.pb" % k))
-        path = os.path.join(work, ident(name) + ".npy")
-        if not os.path.exists(path):
-            return "output %s was not written" % name
-        got = np.load(path)
-        os.remove(path)
-        if got.dtype.kind == "V" and want.dtype.name == "bfloat16":
-            got = got.view(want.dtype)  # dlc writes bf16 as ml_dtypes does: 2 raw bytes, '<V2'
-
-        if got.shape != want.shape:
-            return "output %s: shape %s, expected %s" % (name, got.shape, want.shape)
-        if got.dtype != want.dtype:
-            return "output %s: dtype %s, expected %s" % (name, got.dtype, want.dtype)
-        if want.dtype.kind in "fc" or want.dtype.name == "bfloat16":
-            # 2-byte floats are compared in f32: numpy's f16 arithmetic would round the
-            # tolerance itself, and bfloat16 has no isclose of its own
-            g, w = (got, want) if want.itemsize > 2 else (got.astype(np.float32), want.astype(np.float32))
-            bad = ~np.isclose(g, w, rtol=RTOL, atol=ATOL, equal_nan=True)
-        else:
-            bad = got != want
-        if bad.any():
-            i = np.argwhere(bad)[0] if bad.ndim else ()
-            i = tuple(int(v) for v in i)
-            return "output %s: %d of %d values differ, first at %s: %r, expected %r" % (
-                name, int(bad.sum()), want.size, i, got[i], want[i])
+    for k, vi in enumerate(outputs):
+        why = check_output(work, vi.name, read_value(os.path.join(case, "output_%d.pb" % k), vi))
+        if why:
+            return why
     return None
 
 
@@ -137,8 +200,8 @@ def run_test(dlc, folder, cflags):
     except Exception as e:  # a model the onnx package itself cannot read
         return "onnx cannot load the model: %s" % e
     inits = {t.name for t in model.graph.initializer}
-    inputs = [v.name for v in model.graph.input if v.name not in inits]
-    outputs = [v.name for v in model.graph.output]
+    inputs = [v for v in model.graph.input if v.name not in inits]
+    outputs = list(model.graph.output)
     cases = sorted(glob.glob(os.path.join(folder, "test_data_set_*")))
     if not cases:
         return "no test data"
@@ -167,10 +230,10 @@ def cause(reason):
     m = re.search(r"unsupported operator (\w+)", reason)
     if m:
         return ("subgraph" if m.group(1) in SUBGRAPH_OPS else "operator missing", m.group(1))
+    if re.search(r"\ba sequence\b|\ban? (empty |full )?optional\b", reason):
+        return ("sequence/optional", "")
     if re.search(r"dtype|cast to|not a tensor|cannot read the test data|float8|float16|string", reason):
         return ("dtype", "")
-    if "sequence" in reason or "optional" in reason:
-        return ("sequence/optional", "")
     return ("other", "")
 
 

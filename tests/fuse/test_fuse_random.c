@@ -4,7 +4,8 @@
  * (views), values used twice and outputs in the middle of chains, half of them grouped
  * in pairs of steps as a frontend's operators.  Each graph runs under every fusion mode
  * through the jit and is compared with the interpreter; the schedule and plan are
- * checked.  The ops keep values bounded (tanh before exp,
+ * checked; some steps are run-time Ifs, nested up to two deep (guarded nodes merged
+ * by select).  The ops keep values bounded (tanh before exp,
  * divisors of 1 or more), so float differences stay within the tolerance.
  *
  * Usage: test_fuse_random [GRAPHS]
@@ -19,6 +20,7 @@ typedef struct Gen {
   int pool[256];
   int n;
   Shape s, sc; /* the base shape [A, B, C] and its per-row shape [A, B, 1] */
+  int outs;
 } Gen;
 
 static int pick(Gen *r) { return r->pool[pt_randint(&r->seed, r->n)]; }
@@ -89,10 +91,57 @@ static void reshape(Gen *r) {
   keep(r, ir_reshape(r->g, x, s.d, s.rank));
 }
 
+/* A run-time If (ir.h: Node.guard): a condition from a pool value, a few steps under
+ * it, a few under its negation, the two merged by select; inside a branch, sometimes a
+ * branch again, guarded by and(outer, inner).  What a branch computes leaves the pool
+ * with it, so no later node reads it unguarded. */
+static void step(Gen *r, int depth);
+
+static int side(Gen *r, int guard, int depth, int like) {
+  int mark = r->n, outer = r->g->guard;
+  r->g->guard = guard;
+  int steps = 1 + pt_randint(&r->seed, 4);
+  for (int i = 0; i < steps; i++) step(r, depth);
+  int v = r->n > mark ? r->pool[r->n - 1] : ir_unary(r->g, OP_NEG, like);
+  r->g->guard = outer;
+  r->n = mark;
+  return v;
+}
+
+static void branch(Gen *r, int depth) {
+  int x = pick(r), outer = r->g->guard;
+  const Shape *s = shape_of(r, x);
+  int64_t all[IR_MAX_RANK];
+  for (int i = 0; i < s->rank; i++) all[i] = i;
+  int c = ir_binary(r->g, OP_GT, ir_reduce(r->g, OP_REDUCE_MAX, x, all, s->rank, false),
+                    ir_scalar(r->g, DT_F32, rnd_unit(&r->seed) - 0.5));
+  int nc = ir_unary(r->g, OP_NOT, c); /* under the outer guard, as c is */
+  r->g->guard = -1; /* a guard is computed unguarded: and(outer, c) when nested */
+  int then_g = outer >= 0 ? ir_binary(r->g, OP_AND, outer, c) : c;
+  int else_g = outer >= 0 ? ir_binary(r->g, OP_AND, outer, nc) : nc;
+  r->g->guard = outer;
+  int t = side(r, then_g, depth + 1, x), e = side(r, else_g, depth + 1, x);
+  Shape out;
+  if (shape_broadcast2(shape_of(r, t), shape_of(r, e), &out)) e = x; /* shapes that do not meet */
+  if (shape_broadcast2(shape_of(r, t), shape_of(r, e), &out)) t = x;
+  keep(r, ir_select(r->g, c, t, e));
+}
+
 static void output(Gen *r, int id, int k) {
   char name[16];
   snprintf(name, sizeof name, "o%d", k);
   ir_output(r->g, id, name);
+}
+
+static void step(Gen *r, int depth) {
+  double u = rnd_unit(&r->seed);
+  if (u < 0.25) unary(r);
+  else if (u < 0.55) binary(r);
+  else if (u < 0.65) choose(r);
+  else if (u < 0.8) reduce(r);
+  else if (u < 0.88) reshape(r);
+  else if (u < 0.95 && depth < 2) branch(r, depth);
+  else if (r->n > 4 && r->g->guard < 0) output(r, pick(r), r->outs++);
 }
 
 static Graph *random_graph(uint64_t seed) {
@@ -103,17 +152,13 @@ static Graph *random_graph(uint64_t seed) {
   keep(&r, ir_input(r.g, "y", DT_F32, r.s));
   keep(&r, ir_input(r.g, "rows", DT_F32, r.sc));
   keep(&r, ir_input(r.g, "cols", DT_F32, shape_make(1, d + 2)));
-  int steps = 20 + pt_randint(&r.seed, 30), outs = 0;
+  int steps = 20 + pt_randint(&r.seed, 30);
+  r.outs = 0;
   for (int i = 0; i < steps; i++) {
-    double u = rnd_unit(&r.seed);
     r.g->group = rnd_unit(&r.seed) < 0.5 ? i / 2 : -1; /* source operators for --fuse=op */
-    if (u < 0.25) unary(&r);
-    else if (u < 0.6) binary(&r);
-    else if (u < 0.7) choose(&r);
-    else if (u < 0.85) reduce(&r);
-    else if (u < 0.93) reshape(&r);
-    else if (r.n > 4) output(&r, pick(&r), outs++);
+    step(&r, 0);
   }
+  int outs = r.outs;
   for (int j = 0; j < 3 && r.n > 4; j++) output(&r, r.pool[r.n - 1 - j], outs++);
   return r.g;
 }

@@ -91,4 +91,8 @@ refuse "input of this command" train "$name.onnx" --data "$t/data" --epochs 1 --
 cd - >/dev/null
 cmp -s "$models/logreg.onnx" "$t/beside/$name.onnx" || fail "train --out . replaced the model"
 [ ! -e "$t/beside/loss.csv" ] || fail "train --out . trained before refusing"
+# the generated-code budget: refused after the kernel that crosses it, nothing written
+refuse "over the limit of 20000 (--max-code-bytes)" compile "$models/lenet.dlc" -o "$t/budget.c" --max-code-bytes 20000
+[ ! -e "$t/budget.c" ] && [ ! -e "$t/budget.h" ] || fail "--max-code-bytes: output left behind"
+
 echo "ok: the command line holds"

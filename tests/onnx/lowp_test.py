@@ -14,7 +14,8 @@ oracles.
   provider has no bfloat16 kernels for most of these);
 - operators on f16 values whose operand is a large f16 weight (kept in f16 in the model
   and widened where it is read), and f16 constants that are compile-time operands (Pad's
-  value, Clip's bounds, ConstantOfShape's value);
+  value, Clip's bounds, ConstantOfShape's value); QuantizeLinear dividing in f16 or bf16
+  against onnx's reference;
 each at -O0 (no passes, a kernel per core op) and -O2 (folded and fused), and checks
 that outputs come back in their own dtype (bf16 as ml_dtypes' '<V2').
 """
@@ -232,6 +233,28 @@ def test_constant_operands(dlc, work, opt):
         same_bits("%s: Identity of an f16 input" % opt, got["i"], x)
 
 
+def test_quantize(dlc, work, opt):
+    """QuantizeLinear divides in its scale's type (or `precision`): in f16 or bf16 the
+    quotient is rounded to it before rounding to an integer, which moves ties."""
+    from onnx.reference import ReferenceEvaluator
+    rng = np.random.default_rng(9)
+    for name, xt, np_x, prec in (("f16", T.FLOAT16, np.float16, None), ("prec_f16", T.FLOAT, np.float32, T.FLOAT16),
+                                 ("prec_bf16", T.FLOAT, np.float32, T.BFLOAT16)):
+        kw = {"precision": prec} if prec else {}
+        g = h.make_graph([h.make_node("QuantizeLinear", ["x", "s", "z"], ["y"], **kw)], "quant_" + name,
+                         [h.make_tensor_value_info("x", xt, [4000])], [h.make_tensor_value_info("y", T.INT8, [4000])],
+                         [nh.from_array(np.array(0.0137, np_x), "s"), nh.from_array(np.array(3, np.int8), "z")])
+        m = h.make_model(g, opset_imports=[h.make_opsetid("", 25)])
+        m.ir_version = 11
+        path = os.path.join(work, "quant_%s.onnx" % name)
+        onnx.save(m, path)
+        x = (rng.standard_normal(4000) * 1.5).astype(np_x)
+        got = run_dlc(dlc, path, {"x": x}, work, opt)
+        if got is not None:
+            same_bits("%s: QuantizeLinear in %s vs onnx's reference" % (opt, name), got["y"],
+                      ReferenceEvaluator(m).run(None, {"x": x})[0])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dlc", required=True)
@@ -244,6 +267,7 @@ def main():
         test_network(a.dlc, work, opt)
         test_big_weight(a.dlc, work, opt)
         test_constant_operands(a.dlc, work, opt)
+        test_quantize(a.dlc, work, opt)
     print("lowp_test: %s" % ("ok" if not failures else "%d failures" % failures))
     return 1 if failures else 0
 

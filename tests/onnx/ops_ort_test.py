@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""ONNX operators built over core ops, against ONNX Runtime: small one-node models of
+each family (quant, grid, roi, dft), compiled and run by dlc (`dlc run --check`, which also
+compares the compiled code with dlc's reference interpreter) on seeded inputs, the
+outputs compared with onnxruntime's (with ONNX's reference evaluator, or numpy, where a
+case says why).  Integer outputs must be equal; float outputs
+within the case's tolerance: |dlc - oracle| <= tol * (|oracle| + atol).
+
+    ops_ort_test.py --dlc build/tools/dlc --family quant
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto as TP
+from onnx import helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+NP = {np.dtype(np.bool_): TP.BOOL, np.dtype(np.uint64): TP.UINT64, np.dtype(np.uint32): TP.UINT32, np.dtype(np.float32): TP.FLOAT, np.dtype(np.float64): TP.DOUBLE, np.dtype(np.uint8): TP.UINT8,
+      np.dtype(np.int8): TP.INT8, np.dtype(np.uint16): TP.UINT16, np.dtype(np.int16): TP.INT16,
+      np.dtype(np.int32): TP.INT32, np.dtype(np.int64): TP.INT64}
+
+
+class Case:
+    """One node: inputs fed at run time (name -> array), constants as initializers
+    (name -> array; "" leaves an optional input out), its attributes and opset."""
+
+    def __init__(self, name, op, inputs, consts=None, order=None, outputs=("y",), opset=21, tol=1e-5, atol=1e-3,
+                 oracle=None, reference=False, refuse=None, check=True, **attrs):
+        self.name, self.op, self.inputs, self.consts, self.oracle = name, op, inputs, consts or {}, oracle
+        self.reference = reference  # ONNX's reference evaluator instead of onnxruntime
+        self.refuse = refuse  # dlc must refuse the model with one line holding this
+        self.check = check  # also compare with dlc's interpreter (dlc run --check)
+        self.order = order or list(inputs) + list(self.consts)
+        self.outputs, self.opset, self.tol, self.atol, self.attrs = outputs, opset, tol, atol, attrs
+
+    def model(self):
+        node = helper.make_node(self.op, self.order, list(self.outputs), name="n", **self.attrs)
+        ins = [helper.make_tensor_value_info(k, NP[v.dtype], list(v.shape)) for k, v in self.inputs.items()]
+        inits = [numpy_helper.from_array(v, k) for k, v in self.consts.items() if k]
+        consts = {k: v for k, v in self.consts.items() if k}
+        outs = [helper.make_empty_tensor_value_info(o) for o in self.outputs]
+        g = helper.make_graph([node], self.name, ins, outs, initializer=inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", self.opset)])
+        m.ir_version = 10
+        if self.refuse:
+            return m
+        m = onnx.shape_inference.infer_shapes(m, strict_mode=True)
+        for o in m.graph.output:  # the element type is what onnxruntime needs; the shape it works out
+            o.type.tensor_type.ClearField("shape")
+        return m
+
+
+def rng(seed):
+    return np.random.default_rng(seed)
+
+
+def quant_cases():
+    r = rng(1)
+    f32, u8, i8 = np.float32, np.uint8, np.int8
+    halves = (np.arange(-40, 40, dtype=f32) * 0.25).reshape(4, 20)  # k/2 * scale 0.5: every tie
+    yield Case("quantize_ties", "QuantizeLinear", {"x": halves}, {"s": np.array(0.5, f32), "z": np.array(128, u8)},
+               opset=10)
+    yield Case("quantize_i8_saturate", "QuantizeLinear", {"x": (r.standard_normal((3, 5)) * 300).astype(f32)},
+               {"s": np.array(1.5, f32), "z": np.array(-3, i8)}, opset=13)
+    yield Case("quantize_axis", "QuantizeLinear", {"x": (r.standard_normal((2, 3, 4)) * 50).astype(f32)},
+               {"s": np.array([0.5, 1.0, 2.0], f32), "z": np.array([-10, 0, 7], i8)}, opset=13, axis=1)
+    yield Case("quantize_axis_neg", "QuantizeLinear", {"x": (r.standard_normal((2, 3, 4)) * 50).astype(f32)},
+               {"s": np.array([0.5, 1.0, 2.0, 0.25], f32), "z": np.array([1, 2, 3, 4], u8)}, opset=19, axis=-1)
+    yield Case("quantize_u16_dtype", "QuantizeLinear", {"x": (r.standard_normal((4, 4)) * 9000).astype(f32)},
+               {"s": np.array(0.25, f32)}, order=["x", "s"], opset=21, output_dtype=TP.UINT16)
+    yield Case("quantize_i16_zp", "QuantizeLinear", {"x": (r.standard_normal((4, 4)) * 9000).astype(f32)},
+               {"s": np.array(0.5, f32), "z": np.array(-100, np.int16)}, opset=21)
+    yield Case("quantize_default_u8", "QuantizeLinear", {"x": (r.standard_normal((5,)) * 100).astype(f32)},
+               {"s": np.array([0.75], f32)}, order=["x", "s"], opset=13)
+    yield Case("quantize_blocked", "QuantizeLinear", {"x": (r.standard_normal((3, 7)) * 20).astype(f32)},
+               {"s": (r.random((3, 3)) + 0.1).astype(f32), "z": r.integers(-5, 5, (3, 3)).astype(i8)},
+               opset=21, axis=1, block_size=3)
+    yield Case("quantize_i32_input", "QuantizeLinear", {"x": r.integers(-5000, 5000, (3, 4)).astype(np.int32)},
+               {"s": np.array(7.0, f32), "z": np.array(3, i8)}, opset=21, reference=True)  # onnxruntime: float x only
+    yield Case("quantize_f64_precision", "QuantizeLinear", {"x": (r.standard_normal((6,)) * 100).astype(f32)},
+               {"s": np.array(0.3, f32), "z": np.array(3, u8)}, opset=23, precision=TP.DOUBLE, reference=True)
+    yield Case("dequantize_u8", "DequantizeLinear", {"x": r.integers(0, 256, (3, 4)).astype(u8)},
+               {"s": np.array(0.125, f32), "z": np.array(100, u8)}, opset=10)
+    yield Case("dequantize_axis_i8", "DequantizeLinear", {"x": r.integers(-128, 128, (2, 3, 4)).astype(i8)},
+               {"s": np.array([0.5, 0.1, 3.0], f32), "z": np.array([-128, 0, 127], i8)}, opset=13, axis=1)
+    yield Case("dequantize_i32", "DequantizeLinear", {"x": r.integers(-2**31, 2**31, (3, 4)).astype(np.int32)},
+               {"s": np.array(1e-3, f32)}, order=["x", "s"], opset=13)
+    yield Case("dequantize_i16_blocked", "DequantizeLinear", {"x": r.integers(-2**15, 2**15, (4, 6)).astype(np.int16)},
+               {"s": (r.random((2, 6)) + 0.1).astype(f32), "z": r.integers(-9, 9, (2, 6)).astype(np.int16)},
+               opset=21, axis=0, block_size=2)
+    yield Case("dequantize_u16", "DequantizeLinear", {"x": r.integers(0, 2**16, (5,)).astype(np.uint16)},
+               {"s": np.array(0.01, f32), "z": np.array(30000, np.uint16)}, opset=21)
+    for k, x in (("mixed", r.standard_normal((3, 4)) * 4), ("positive", r.random((6,)) + 1),
+                 ("negative", -r.random((2, 3)) - 0.5), ("zeros", np.zeros((2, 2)))):
+        yield Case("dynamic_" + k, "DynamicQuantizeLinear", {"x": x.astype(f32)}, outputs=("y", "s", "z"), opset=11)
+    yield Case("matmulinteger_u8", "MatMulInteger", {"a": r.integers(0, 256, (4, 5)).astype(u8),
+                                                     "b": r.integers(0, 256, (5, 3)).astype(u8)},
+               {"az": np.array(12, u8), "bz": np.array(200, u8)}, opset=10)
+    # onnxruntime takes one zero point only: the spec's per-row and per-column forms in numpy
+    yield Case("matmulinteger_rows_cols", "MatMulInteger", {"a": r.integers(-128, 128, (4, 5)).astype(i8),
+                                                            "b": r.integers(-128, 128, (5, 3)).astype(i8)},
+               {"az": r.integers(-128, 128, (4,)).astype(i8), "bz": r.integers(-128, 128, (3,)).astype(i8)}, opset=10,
+               oracle=lambda a, b, az, bz: [(a.astype(np.int32) - az[:, None]) @ (b.astype(np.int32) - bz)])
+    yield Case("matmulinteger_batched_deep", "MatMulInteger", {"a": r.integers(0, 256, (2, 3, 400)).astype(u8),
+                                                               "b": r.integers(0, 256, (400, 2)).astype(u8)},
+               {"az": np.array(255, u8), "bz": np.array(0, u8)}, opset=10)
+    yield Case("matmulinteger_no_zp", "MatMulInteger", {"a": r.integers(-128, 128, (3, 6)).astype(i8),
+                                                        "b": r.integers(0, 256, (6, 2)).astype(u8)}, opset=10)
+    yield Case("convinteger_pad", "ConvInteger", {"x": r.integers(0, 256, (1, 2, 5, 5)).astype(u8),
+                                                  "w": r.integers(0, 256, (3, 2, 3, 3)).astype(u8)},
+               {"xz": np.array(7, u8), "wz": np.array(130, u8)}, opset=10, pads=[1, 1, 1, 1])
+    yield Case("convinteger_groups_strides", "ConvInteger", {"x": r.integers(0, 256, (2, 4, 6, 5)).astype(u8),
+                                                             "w": r.integers(0, 256, (4, 2, 2, 3)).astype(u8)},
+               {"xz": np.array(128, u8)}, opset=10, group=2, strides=[2, 1], auto_pad="SAME_UPPER")
+    for t, lo, hi in ((u8, 0, 256), (i8, -128, 128)):
+        nm = np.dtype(t).name
+        yield Case("qlinearmatmul_" + nm, "QLinearMatMul",
+                   {"a": r.integers(lo, hi, (2, 3, 4)).astype(t), "b": r.integers(lo, hi, (4, 5)).astype(t)},
+                   {"as": np.array(0.02, f32), "az": np.array(lo + 100, t), "bs": np.array(0.015, f32),
+                    "bz": np.array(lo + 120, t), "ys": np.array(0.3, f32), "yz": np.array(lo + 128, t)},
+                   order=["a", "as", "az", "b", "bs", "bz", "ys", "yz"], opset=21)
+        yield Case("qlinearconv_" + nm, "QLinearConv",
+                   {"x": r.integers(lo, hi, (1, 3, 5, 6)).astype(t)},
+                   {"xs": np.array(0.05, f32), "xz": np.array(lo + 110, t),
+                    "w": r.integers(lo, hi, (4, 3, 3, 3)).astype(t), "ws": (r.random(4) * 0.02 + 0.001).astype(f32),
+                    "wz": np.array(0 if t is i8 else 128, t), "ys": np.array(0.8, f32), "yz": np.array(lo + 128, t),
+                    "b": r.integers(-2000, 2000, (4,)).astype(np.int32)},
+                   order=["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], opset=10, pads=[1, 0, 1, 2])
+    # BitCast between integers of one width: numpy's view of the same bytes (onnxruntime lacks opset 26)
+    for a, b, vals in ((i8, u8, [-128, -1, 0, 5, 127]), (np.uint16, np.int16, [0, 1, 32767, 32768, 65535]),
+                       (np.uint32, np.int32, [0, 2**31 - 1, 2**31, 2**32 - 1]), (np.int32, np.uint32, [-2**31, -1, 0, 7]),
+                       (np.bool_, u8, [True, False, True]), (np.int64, np.uint64, [-2**40, -1, 0, 3]),
+                       (np.uint64, np.int64, [0, 2**63, 2**64 - 1, 2**63 - 1024])):
+        tname = NP[np.dtype(b)]
+        # the interpreter works in double, where u64 values past 2^63 do not wrap to i64: numpy alone
+        yield Case("bitcast_%s_%s" % (np.dtype(a).name, np.dtype(b).name), "BitCast", {"x": np.array(vals, a)},
+                   opset=26, to=tname, oracle=lambda x, b=b: [x.view(b)], check=a is not np.uint64)
+    yield Case("refuse_bitcast_float", "BitCast", {"x": np.ones(3, f32)}, opset=26, to=TP.INT32,
+               refuse="BitCast from f32 to i32 (a float's bits) is not supported")
+    yield Case("refuse_bitcast_to_bool", "BitCast", {"x": np.ones(3, u8)}, opset=26, to=TP.BOOL,
+               refuse="BitCast from u8 to bool is not supported")
+    # per output channel w zero point (ONNX's reference; onnxruntime takes one value)
+    yield Case("convinteger_per_channel_zp", "ConvInteger", {"x": r.integers(0, 256, (1, 2, 4, 4)).astype(u8),
+                                                             "w": r.integers(0, 256, (3, 2, 2, 2)).astype(u8)},
+               {"xz": np.array(9, u8), "wz": np.array([1, 128, 250], u8)}, opset=10, reference=True)
+    # per column b, per row a and y, against numpy: the integer sum, requantized in f64
+    a8, b8 = r.integers(0, 256, (3, 5)).astype(u8), r.integers(0, 256, (5, 4)).astype(u8)
+    qs = {"as": (r.random(3) * 0.02 + 0.01).astype(f32), "az": r.integers(0, 256, 3).astype(u8),
+          "bs": (r.random(4) * 0.02 + 0.01).astype(f32), "bz": r.integers(0, 256, 4).astype(u8),
+          "ys": (r.random(3) * 0.2 + 0.05).astype(f32), "yz": r.integers(0, 256, 3).astype(u8)}
+
+    def qlinear_rows_cols(a, b, **q):
+        acc = (a.astype(np.int64) - q["az"][:, None]) @ (b.astype(np.int64) - q["bz"][None, :])
+        m = (q["as"][:, None] * q["bs"][None, :]) / q["ys"][:, None]  # f32, as the scales are
+        y = np.rint(acc * m.astype(np.float64) + q["yz"][:, None])
+        return [np.clip(y, 0, 255).astype(u8)]
+
+    yield Case("qlinearmatmul_rows_cols", "QLinearMatMul", {"a": a8, "b": b8}, qs,
+               order=["a", "as", "az", "b", "bs", "bz", "ys", "yz"], opset=21, oracle=qlinear_rows_cols)
+    x = np.ones((2, 2), f32)
+    for code, name in ((TP.FLOAT8E4M3FN, "float8e4m3fn"), (TP.INT4, "int4"), (TP.FLOAT16, "float16")):
+        yield Case("refuse_quantize_" + name, "QuantizeLinear", {"x": x}, {"s": np.array(1, f32)}, opset=21,
+                   output_dtype=code, refuse="output_dtype %s is not supported" % name)
+    yield Case("refuse_dequantize_float16", "DequantizeLinear", {"x": np.ones(3, i8)}, {"s": np.array(1, f32)},
+               opset=23, output_dtype=TP.FLOAT16, refuse="output_dtype float16 is not supported")
+    yield Case("refuse_quantize_zp_mismatch", "QuantizeLinear", {"x": x}, {"s": np.array(1, f32), "z": np.array(0, i8)},
+               opset=21, output_dtype=TP.UINT8, refuse="output_dtype uint8 differs from the zero point's type i8")
+    yield Case("refuse_quantize_axis_scale", "QuantizeLinear", {"x": x}, {"s": np.ones(3, f32)}, opset=13,
+               refuse="y_scale must be one value or a vector of 2")
+    yield Case("refuse_matmulinteger_i16", "MatMulInteger", {"a": np.ones((2, 2), np.int16), "b": np.ones((2, 2), i8)},
+               opset=10, refuse="A must be u8 or i8, not i16")
+
+
+def grid_cases():
+    r = rng(2)
+    f32 = np.float32
+    x2 = r.standard_normal((2, 3, 4, 5)).astype(f32)
+    g2 = (r.random((2, 3, 6, 2)) * 3.2 - 1.6).astype(f32)  # points outside the borders too
+    for mode in ("linear", "nearest", "cubic"):
+        for pad in ("zeros", "border", "reflection"):
+            for align in (0, 1):
+                # cubic with border padding: onnxruntime's results differ from ONNX's reference
+                # (by 0.2 here), which the node tests come from; dlc follows the reference
+                yield Case("gridsample_%s_%s_%d" % (mode, pad, align), "GridSample", {"x": x2, "g": g2}, opset=20,
+                           tol=1e-4, reference=mode == "cubic" and pad == "border", mode=mode, padding_mode=pad,
+                           align_corners=align)
+    yield Case("gridsample16_bicubic", "GridSample", {"x": x2, "g": g2}, opset=16, tol=1e-4, mode="bicubic",
+               padding_mode="reflection")
+    x3 = r.standard_normal((1, 2, 3, 4, 5)).astype(f32)
+    g3 = (r.random((1, 2, 3, 4, 3)) * 3 - 1.5).astype(f32)
+    for mode in ("linear", "nearest"):
+        for pad in ("zeros", "border", "reflection"):
+            yield Case("gridsample3d_%s_%s" % (mode, pad), "GridSample", {"x": x3, "g": g3}, opset=22, tol=1e-4,
+                       mode=mode, padding_mode=pad, align_corners=int(pad == "border"))
+    yield Case("refuse_gridsample_old_mode", "GridSample", {"x": x2, "g": g2}, opset=20, mode="bilinear",
+               refuse="mode 'bilinear' is not one of linear, nearest, cubic")
+    yield Case("refuse_gridsample_cubic_3d", "GridSample", {"x": x3, "g": g3}, opset=22, mode="cubic",
+               refuse="cubic mode needs 2 spatial dimensions")
+    for align in (0, 1):
+        yield Case("affinegrid2d_%d" % align, "AffineGrid", {"t": r.standard_normal((2, 2, 3)).astype(f32)},
+                   {"size": np.array([2, 3, 4, 5], np.int64)}, opset=20, tol=1e-4, atol=0.1, align_corners=align)
+        yield Case("affinegrid3d_%d" % align, "AffineGrid", {"t": r.standard_normal((2, 3, 4)).astype(f32)},
+                   {"size": np.array([2, 1, 3, 4, 2], np.int64)}, opset=20, tol=1e-4, atol=0.1, align_corners=align)
+
+
+def dft_cases():
+    r = rng(3)
+    f32, i64 = np.float32, np.int64
+    real = r.standard_normal((2, 8, 3, 1)).astype(f32)
+    cplx = r.standard_normal((2, 5, 3, 2)).astype(f32)
+    yield Case("dft17_real", "DFT", {"x": real}, opset=17, tol=1e-4, atol=0.1)
+    yield Case("dft17_real_onesided", "DFT", {"x": real}, opset=17, tol=1e-4, atol=0.1, onesided=1)
+    yield Case("dft17_complex_axis2", "DFT", {"x": cplx}, opset=17, tol=1e-4, atol=0.1, axis=2)
+    yield Case("dft17_inverse", "DFT", {"x": cplx}, opset=17, tol=1e-4, atol=0.1, inverse=1)
+    yield Case("dft17_truncate", "DFT", {"x": real}, {"len": np.array(6, i64)}, opset=17, tol=1e-4, atol=0.1)
+    yield Case("dft17_pad_onesided", "DFT", {"x": real}, {"len": np.array(9, i64)}, opset=17, tol=1e-4, atol=0.1, onesided=1)
+    yield Case("dft20_axis_input", "DFT", {"x": cplx}, {"len": np.array(4, i64), "axis": np.array(-3, i64)},
+               opset=20, tol=1e-4, atol=0.1)
+    yield Case("dft20_default_axis", "DFT", {"x": cplx}, opset=20, tol=1e-4, atol=0.1, inverse=1)
+    # the inverse of a half spectrum (irfft): onnxruntime does not take it, numpy's irfft does
+    half = r.standard_normal((2, 5, 2)).astype(f32)
+    for m in (8, 9, None):
+        consts = {"len": np.array(m, i64), "axis": np.array(1, i64)} if m else {}
+        yield Case("dft20_irfft_%s" % m, "DFT", {"x": half}, consts, order=["x", "len", "axis"] if m else ["x"],
+                   opset=20, tol=1e-4, atol=0.1, inverse=1, onesided=1,
+                   oracle=lambda x, len=None, axis=None: [np.fft.irfft(x[..., 0] + 1j * x[..., 1], n=None if len is None
+                                                                      else int(len), axis=1)[..., None].astype(f32)])
+    sig = r.standard_normal((2, 40, 1)).astype(f32)
+    win = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(16) / 16)).astype(f32)
+    yield Case("stft_window", "STFT", {"x": sig}, {"step": np.array(6, i64), "w": win}, opset=17, tol=1e-4, atol=0.1)
+    yield Case("stft_length", "STFT", {"x": sig}, {"step": np.array(5, i64), "": None, "len": np.array(10, i64)},
+               order=["x", "step", "", "len"], opset=17, tol=1e-4, atol=0.1)
+    yield Case("stft_complex_window_input", "STFT", {"x": r.standard_normal((1, 30, 2)).astype(f32), "w": win},
+               {"step": np.array(7, i64)}, order=["x", "step", "w"], opset=17, tol=1e-4, atol=0.1, onesided=0)
+    yield Case("refuse_dft_onesided_complex", "DFT", {"x": cplx}, opset=17, onesided=1,
+               refuse="onesided needs a real input")
+    yield Case("refuse_dft_table_budget", "DFT", {"x": np.zeros((1, 16384, 1), f32)}, opset=17,
+               refuse="the DFT's twiddle table: 2147483648 bytes, over the limit")
+    yield Case("melweightmatrix", "MelWeightMatrix", {}, {"m": np.array(8, i64), "n": np.array(64, i64),
+                                                          "r": np.array(16000, i64), "lo": np.array(20, f32),
+                                                          "hi": np.array(7000, f32)}, opset=17)
+
+
+def roi_cases():
+    r = rng(4)
+    f32 = np.float32
+    # DeformConv: offsets of a few pixels move taps outside the image too
+    xd = r.standard_normal((2, 4, 5, 6)).astype(f32)
+    wdc = r.standard_normal((6, 2, 3, 2)).astype(f32)
+    for name, attrs, og, mask, bias in (("plain", {}, 1, False, False),
+                                       ("groups_mask_bias", {"group": 2, "offset_group": 2, "pads": [1, 0, 1, 1]}, 2,
+                                        True, True),
+                                       ("strides_dilations", {"strides": [2, 1], "dilations": [1, 2], "pads": [1, 1, 1, 1],
+                                                              "offset_group": 4}, 4, True, False)):
+        st, dl, pd = attrs.get("strides", [1, 1]), attrs.get("dilations", [1, 1]), attrs.get("pads", [0, 0, 0, 0])
+        o = [(xd.shape[2 + i] + pd[i] + pd[2 + i] - (wdc.shape[2 + i] - 1) * dl[i] - 1) // st[i] + 1 for i in (0, 1)]
+        w = wdc if attrs.get("group", 1) == 2 else r.standard_normal((6, 4, 3, 2)).astype(f32)
+        ins = {"x": xd, "w": w, "off": (r.standard_normal((2, og * 6 * 2, *o)) * 1.5).astype(f32)}
+        order = ["x", "w", "off"]
+        if bias or mask:
+            ins["b"] = r.standard_normal(6).astype(f32) if bias else None
+            order.append("b" if bias else "")
+        if mask:
+            ins["m"] = r.random((2, og * 6, *o)).astype(f32)
+            order.append("m")
+        ins = {k: v for k, v in ins.items() if v is not None}
+        yield Case("deformconv_" + name, "DeformConv", ins, order=order, opset=19, tol=1e-4, atol=0.1,
+                   kernel_shape=[3, 2], **attrs)
+    # RoiAlign: regions partly outside the image, of two images
+    xr = r.standard_normal((2, 3, 8, 9)).astype(f32)
+    rois = np.array([[0.5, 1.0, 6.0, 7.5], [-2.0, -1.0, 4.0, 3.0], [3.0, 2.0, 12.0, 10.0], [1.0, 1.0, 1.5, 1.2]], f32)
+    bidx = np.array([0, 1, 1, 0], np.int64)
+    for mode in ("avg", "max"):
+        for ct in ("half_pixel", "output_half_pixel"):
+            yield Case("roialign_%s_%s_sr2" % (mode, ct), "RoiAlign", {"x": xr, "rois": rois, "b": bidx}, opset=16,
+                       tol=1e-4, mode=mode, coordinate_transformation_mode=ct, output_height=3, output_width=4,
+                       sampling_ratio=2, spatial_scale=0.9)
+        yield Case("roialign_%s_adaptive" % mode, "RoiAlign", {"x": xr, "b": bidx}, {"rois": rois},
+                   order=["x", "rois", "b"], opset=16, tol=1e-4, mode=mode, output_height=2, output_width=3)
+    yield Case("roialign10", "RoiAlign", {"x": xr, "rois": rois, "b": bidx}, opset=10, tol=1e-4, output_height=2,
+               output_width=2, sampling_ratio=1)
+    yield Case("refuse_roialign_adaptive_runtime_rois", "RoiAlign", {"x": xr, "rois": rois, "b": bidx}, opset=16,
+               refuse="sampling_ratio 0 (adaptive) needs rois known at compile time")
+
+
+FAMILIES = {"quant": quant_cases, "grid": grid_cases, "roi": roi_cases, "dft": dft_cases}
+
+
+def run_case(dlc, case, tmp):
+    d = os.path.join(tmp, case.name)
+    os.makedirs(d)
+    path = os.path.join(d, "model.onnx")
+    onnx.save(case.model(), path)
+    if case.refuse:
+        p = subprocess.run([dlc, "compile", path, "-o", os.path.join(d, "m.c")], capture_output=True, text=True)
+        lines = p.stderr.strip().splitlines()
+        if p.returncode != 1 or len(lines) != 1 or case.refuse not in lines[0] or "node 'n'" not in lines[0]:
+            return "not refused with one line naming node 'n' and '%s': exit %d, %r" % (case.refuse, p.returncode,
+                                                                                       p.stderr.strip())
+        return None
+    args = [dlc, "run", path, "--cflags", "-O1", "--output", d] + (["--check"] if case.check else [])  # tiny models
+    for k, v in case.inputs.items():
+        np.save(os.path.join(d, k + ".npy"), v)
+        args += ["--input", "%s=%s" % (k, os.path.join(d, k + ".npy"))]
+    p = subprocess.run(args, capture_output=True, text=True)
+    if p.returncode:
+        return "dlc: " + (p.stderr.strip() or p.stdout.strip())
+    if case.oracle:
+        want = case.oracle(**case.inputs, **{k: v for k, v in case.consts.items() if k})
+    elif case.reference:
+        want = ReferenceEvaluator(case.model()).run(list(case.outputs), case.inputs)
+    else:
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        want = sess.run(list(case.outputs), case.inputs)
+    worst = 0.0
+    for name, w in zip(case.outputs, want):
+        got = np.load(os.path.join(d, name + ".npy"))
+        if got.dtype != w.dtype or got.shape != w.shape:
+            return "%s: %s%s, onnxruntime %s%s" % (name, got.dtype, got.shape, w.dtype, w.shape)
+        if w.dtype.kind in "iub":
+            bad = int(np.sum(got != w))
+            if bad:
+                i = np.argmax(got != w)
+                return "%s: %d values differ (first: %s, onnxruntime %s)" % (name, bad, got.flat[i], w.flat[i])
+        else:
+            err = float(np.max(np.abs(got - w) / (np.abs(w) + case.atol), initial=0))
+            worst = max(worst, err)
+            if not err <= case.tol:
+                return "%s: relative error %.3g over %.3g" % (name, err, case.tol)
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dlc", required=True)
+    ap.add_argument("--family", required=True, choices=sorted(FAMILIES))
+    ap.add_argument("--filter", default="", help="only cases whose name contains this")
+    a = ap.parse_args()
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="dlc-ops-") as tmp:
+        for case in FAMILIES[a.family]():
+            if a.filter not in case.name:
+                continue
+            why = run_case(a.dlc, case, tmp)
+            failed += why is not None
+            print("%s %s%s" % ("FAIL" if why else "ok", case.name, ": " + why if why else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
