@@ -249,6 +249,15 @@ static int merge(OnnxCtx *c, const OnnxNode *n, int term, int a, int b, const ch
     return onnx_fail(c, n, "%s: %s%s against %s%s, which no select merges: the condition must be a constant known at "
                      "compile time", what, dtype_name(x->dtype), s1, dtype_name(y->dtype), s2);
   }
+  if (dtype_is_storage(x->dtype)) { /* f16, bf16: select reads f32 only; each side widened under its guard */
+    int G = c->g->guard, a32, b32;
+    c->g->guard = x->guard, a32 = ir_cast(c->g, a, DT_F32);
+    c->g->guard = y->guard, b32 = a32 < 0 ? -1 : ir_cast(c->g, b, DT_F32);
+    c->g->guard = G;
+    int m = b32 < 0 ? -1 : ir_select(c->g, term, a32, b32);
+    if (m < 0 || (*out = ir_cast(c->g, m, x->dtype)) < 0) return onnx_fail_ir(c, n);
+    return 0;
+  }
   if ((*out = ir_select(c->g, term, a, b)) < 0) return onnx_fail_ir(c, n);
   return 0;
 }

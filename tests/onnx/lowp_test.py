@@ -14,8 +14,8 @@ oracles.
   provider has no bfloat16 kernels for most of these);
 - operators on f16 values whose operand is a large f16 weight (kept in f16 in the model
   and widened where it is read), and f16 constants that are compile-time operands (Pad's
-  value, Clip's bounds, ConstantOfShape's value); QuantizeLinear dividing in f16 or bf16
-  against onnx's reference;
+  value, Clip's bounds, ConstantOfShape's value); QuantizeLinear dividing in f16 or bf16,
+  and a run-time If whose branches give f16, against onnx's reference;
 each at -O0 (no passes, a kernel per core op) and -O2 (folded and fused), and checks
 that outputs come back in their own dtype (bf16 as ml_dtypes' '<V2').
 """
@@ -255,6 +255,24 @@ def test_quantize(dlc, work, opt):
                       ReferenceEvaluator(m).run(None, {"x": x})[0])
 
 
+def test_if(dlc, work, opt):
+    """A run-time If whose branches give f16: merged by a select in f32."""
+    from onnx.reference import ReferenceEvaluator
+    then_g = h.make_graph([h.make_node("Add", ["x", "x"], ["t"])], "then", [], [h.make_tensor_value_info("t", T.FLOAT16, [3])])
+    else_g = h.make_graph([h.make_node("Neg", ["x"], ["e"])], "else", [], [h.make_tensor_value_info("e", T.FLOAT16, [3])])
+    g = h.make_graph([h.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=else_g)], "if_f16",
+                     [h.make_tensor_value_info("c", T.BOOL, []), h.make_tensor_value_info("x", T.FLOAT16, [3])],
+                     [h.make_tensor_value_info("y", T.FLOAT16, [3])])
+    path = save(g, work, "if_f16")
+    x = np.array([1.5, -2, 65504], np.float16)
+    for cond in (True, False):
+        got = run_dlc(dlc, path, {"c": np.array(cond), "x": x}, work, opt)
+        if got is not None:
+            with np.errstate(over="ignore"):  # 65504 + 65504 overflows to inf, as it should
+                want = ReferenceEvaluator(path).run(None, {"c": np.array(cond), "x": x})[0]
+            same_bits("%s: If (%s) on f16 vs onnx's reference" % (opt, cond), got["y"], want)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dlc", required=True)
@@ -268,6 +286,7 @@ def main():
         test_big_weight(a.dlc, work, opt)
         test_constant_operands(a.dlc, work, opt)
         test_quantize(a.dlc, work, opt)
+        test_if(a.dlc, work, opt)
     print("lowp_test: %s" % ("ok" if not failures else "%d failures" % failures))
     return 1 if failures else 0
 
