@@ -142,6 +142,10 @@ const char *onnx_dtype_name(int32_t onnx_type);
  * the f32 results to *back. */
 int onnx_storage_in(OnnxCtx *c, OnnxNode *n, DType *back);
 int onnx_storage_out(OnnxCtx *c, OnnxNode *n, DType back);
+/* For builders that move f16/bf16 values themselves (sequences, control flow): x cast
+ * to f32 when it is f16 or bf16, else x; y cast to t when t is f16 or bf16, else y. */
+int onnx_storage_wide(OnnxCtx *c, int x);
+int onnx_storage_narrow(OnnxCtx *c, int y, DType t);
 
 /* Attributes (onnx_attr.c).  A getter treats an attribute of another type as absent
  * and records it in n->bad_attr; the loader then fails the node, naming it.  Every

@@ -9,6 +9,23 @@
 
 #include "onnx_fe.h"
 
+/* Operators that take f16 and bf16 operands as they are: control flow, whose bodies'
+ * operators widen and round for themselves (a Scan's state is rounded at every step),
+ * and the sequence operators, which move values without computing. */
+static bool keeps_storage(const OnnxNode *n) {
+  const char *op = n->p->op_type;
+  return !strcmp(op, "If") || !strcmp(op, "Loop") || !strcmp(op, "Scan") || !strncmp(op, "Sequence", 8) ||
+         !strcmp(op, "SplitToSequence") || !strcmp(op, "ConcatFromSequence") || !strncmp(op, "Optional", 8);
+}
+
+int onnx_storage_wide(OnnxCtx *c, int x) {
+  return x >= 0 && dtype_is_storage(c->g->nodes[x]->dtype) ? ir_cast(c->g, x, DT_F32) : x;
+}
+
+int onnx_storage_narrow(OnnxCtx *c, int y, DType t) {
+  return y >= 0 && dtype_is_storage(t) && c->g->nodes[y]->dtype != t ? ir_cast(c->g, y, t) : y;
+}
+
 /* Operators whose result type comes from an attribute or another operand, not from
  * the operand they share a type with: they are told f32 and give what they are told. */
 static bool own_result_type(const OnnxNode *n) {
@@ -47,6 +64,8 @@ static int typed_operand(OnnxCtx *c, const OnnxNode *n) {
 
 int onnx_storage_in(OnnxCtx *c, OnnxNode *n, DType *back) {
   *back = DT_F32;
+  for (int i = 0; i < n->nin; i++) n->narrow[i] = DT_COUNT;
+  if (keeps_storage(n)) return 0;
   int typed = typed_operand(c, n);
   if (typed >= 0 && typed < n->nin && n->in[typed] >= 0 && dtype_is_storage(c->g->nodes[n->in[typed]]->dtype) &&
       !own_result_type(n))

@@ -15,7 +15,8 @@ oracles.
 - operators on f16 values whose operand is a large f16 weight (kept in f16 in the model
   and widened where it is read), and f16 constants that are compile-time operands (Pad's
   value, Clip's bounds, ConstantOfShape's value); QuantizeLinear dividing in f16 or bf16,
-  and a run-time If whose branches give f16, against onnx's reference;
+  a run-time If whose branches give f16, a Scan with an f16 state and a sequence of f16
+  tensors, against onnx's reference;
 each at -O0 (no passes, a kernel per core op) and -O2 (folded and fused), and checks
 that outputs come back in their own dtype (bf16 as ml_dtypes' '<V2').
 """
@@ -273,6 +274,34 @@ def test_if(dlc, work, opt):
             same_bits("%s: If (%s) on f16 vs onnx's reference" % (opt, cond), got["y"], want)
 
 
+def test_scan_and_sequences(dlc, work, opt):
+    """A Scan whose f16 state is rounded at every step (its body's Add rounds, as the
+    reference's does), and a sequence of f16 tensors concatenated and read back."""
+    from onnx.reference import ReferenceEvaluator
+    body = h.make_graph([h.make_node("Add", ["s", "x"], ["s2"]), h.make_node("Identity", ["s2"], ["o"])], "body",
+                        [h.make_tensor_value_info("s", T.FLOAT16, [2]), h.make_tensor_value_info("x", T.FLOAT16, [2])],
+                        [h.make_tensor_value_info("s2", T.FLOAT16, [2]), h.make_tensor_value_info("o", T.FLOAT16, [2])])
+    scan = h.make_graph([h.make_node("Scan", ["init", "xs"], ["fin", "ys"], body=body, num_scan_inputs=1)], "scan_f16",
+                        [h.make_tensor_value_info("init", T.FLOAT16, [2]), h.make_tensor_value_info("xs", T.FLOAT16, [4, 2])],
+                        [h.make_tensor_value_info("fin", T.FLOAT16, [2]), h.make_tensor_value_info("ys", T.FLOAT16, [4, 2])])
+    seq = h.make_graph([h.make_node("SequenceConstruct", ["a", "b"], ["sq"]),
+                        h.make_node("ConcatFromSequence", ["sq"], ["y"], axis=0),
+                        h.make_node("SequenceAt", ["sq", "i"], ["z"])], "seq_f16",
+                       [h.make_tensor_value_info("a", T.FLOAT16, [2]), h.make_tensor_value_info("b", T.FLOAT16, [2])],
+                       [h.make_tensor_value_info("y", T.FLOAT16, [4]), h.make_tensor_value_info("z", T.FLOAT16, [2])],
+                       [nh.from_array(np.array(1, np.int64), "i")])
+    cases = [(scan, {"init": np.array([0.1, 1000], np.float16),
+                     "xs": np.array([[1, 0.3], [2, 0.3], [3, 0.3], [4, 0.3]], np.float16)}),
+             (seq, {"a": np.array([1, 2], np.float16), "b": np.array([3, -4], np.float16)})]
+    for g, feeds in cases:
+        path = save(g, work, g.name)
+        got = run_dlc(dlc, path, feeds, work, opt)
+        if got is not None:
+            want = ReferenceEvaluator(path).run(None, feeds)
+            for o, w in zip(g.output, want):
+                same_bits("%s: %s %s vs onnx's reference" % (opt, g.name, o.name), got[o.name], w)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dlc", required=True)
@@ -287,6 +316,7 @@ def main():
         test_constant_operands(a.dlc, work, opt)
         test_quantize(a.dlc, work, opt)
         test_if(a.dlc, work, opt)
+        test_scan_and_sequences(a.dlc, work, opt)
     print("lowp_test: %s" % ("ok" if not failures else "%d failures" % failures))
     return 1 if failures else 0
 
