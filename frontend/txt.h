@@ -58,6 +58,11 @@ typedef struct Txt {
   bool shape_used[LOAD_MAX_BIND];
   int depth;             /* of nested calls */
   bool training;         /* after `training`: the training section (txt_train.c) */
+  struct TxtExtent {     /* `output NAME extent AXIS COUNT`, resolved at the end */
+    int out, axis;
+    Tok *count;
+  } *ext;
+  int next, capext;
 } Txt;
 
 int txt_err(Txt *p, const Tok *at, const char *fmt, ...) DLC_PRINTF(3, 4);

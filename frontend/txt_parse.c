@@ -207,7 +207,35 @@ static int stmt_output(Txt *p, const Tok *kw) {
   }
   int id = txt_lookup(p, vt);
   if (id < 0) return -1;
-  if (ir_output(p->g, id, txt_text(p, nt)) < 0) return txt_build_fail(p, nt);
+  int j = ir_output(p->g, id, txt_text(p, nt));
+  if (j < 0) return txt_build_fail(p, nt);
+  if (!txt_word(txt_peek(p, 0), "extent")) return 0;
+  /* extent AXIS COUNT: axis AXIS of this output holds as many entries as output COUNT says */
+  txt_next(p);
+  Tok *at = txt_peek(p, 0), *ct;
+  TxtNum ax;
+  if (txt_number(p, &ax) || !ax.is_int || ax.i < 0 || ax.i > IR_MAX_RANK)
+    return txt_err(p, at, "extent: expected an axis, then the name of the output holding the count");
+  if (name_tok(p, "the output holding the count", &ct)) return -1;
+  if (p->next == p->capext) {
+    p->capext = p->capext ? 2 * p->capext : 8;
+    struct TxtExtent *e = arena_alloc(p->g->arena, sizeof *e * (size_t)p->capext);
+    if (p->next) memcpy(e, p->ext, sizeof *e * (size_t)p->next);
+    p->ext = e;
+  }
+  p->ext[p->next++] = (struct TxtExtent){j, (int)ax.i, ct};
+  return 0;
+}
+
+static int extents(Txt *p) {
+  for (int k = 0; k < p->next; k++) {
+    const char *name = txt_text(p, p->ext[k].count);
+    int c = -1;
+    for (int j = 0; j < p->g->nout; j++)
+      if (!strcmp(p->g->out_name[j], name)) c = j;
+    if (c < 0) return txt_err(p, p->ext[k].count, "extent: '%s' is not an output", name);
+    if (ir_output_extent(p->g, p->ext[k].out, c, p->ext[k].axis)) return txt_build_fail(p, p->ext[k].count);
+  }
   return 0;
 }
 
@@ -324,6 +352,7 @@ static int finish(Txt *p) {
       return dlc_errf(p->e, "%s: --shape names no input '%s'", p->file, p->o->shapes[i].input);
   if (p->g->nout == 0)
     return dlc_errf(p->e, "%s: the model declares no output (add 'output NAME')", p->file);
+  if (extents(p)) return -1;
   p->g->where = NULL;
   p->g->group = -1;
   return 0;

@@ -466,16 +466,33 @@ int ir_output(Graph *g, int id, const char *name) {
   if (g->nout == g->outcap) {
     int cap = g->outcap ? 2 * g->outcap : 8;
     int *out = arena_alloc(g->arena, sizeof(int) * (size_t)cap);
+    int *count = arena_alloc(g->arena, sizeof(int) * (size_t)cap), *axis = arena_alloc(g->arena, sizeof(int) * (size_t)cap);
     const char **names = arena_alloc(g->arena, sizeof(char *) * (size_t)cap);
     if (g->nout) {
       memcpy(out, g->out, sizeof(int) * (size_t)g->nout);
+      memcpy(count, g->out_count, sizeof(int) * (size_t)g->nout);
+      memcpy(axis, g->out_axis, sizeof(int) * (size_t)g->nout);
       memcpy(names, g->out_name, sizeof(char *) * (size_t)g->nout);
     }
-    g->out = out, g->out_name = names, g->outcap = cap;
+    g->out = out, g->out_name = names, g->outcap = cap, g->out_count = count, g->out_axis = axis;
   }
+  g->out_count[g->nout] = -1;
+  g->out_axis[g->nout] = 0;
   g->out[g->nout] = id;
   g->out_name[g->nout] = arena_strdup(g->arena, name);
   return g->nout++;
+}
+
+int ir_output_extent(Graph *g, int j, int count, int axis) {
+  if (j < 0 || j >= g->nout || count < 0 || count >= g->nout || count == j)
+    return ir_fail(g, "output extent: outputs %d and %d", j, count);
+  const Node *c = g->nodes[g->out[count]], *y = g->nodes[g->out[j]];
+  if (c->dtype != DT_I64 || c->shape.rank != 0)
+    return ir_fail(g, "output '%s': its count '%s' is not an i64 scalar", g->out_name[j], g->out_name[count]);
+  if (axis < 0 || axis >= y->shape.rank)
+    return ir_fail(g, "output '%s': axis %d is out of range for rank %d", g->out_name[j], axis, y->shape.rank);
+  g->out_count[j] = count, g->out_axis[j] = axis;
+  return 0;
 }
 
 /* ---- short forms ---- */

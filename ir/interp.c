@@ -599,6 +599,10 @@ static int eval_rng(Interp *it, const Node *n, double *y) {
 
 /* ---- running ---- */
 
+static int eval_nonzero(Interp *it, const Node *n, double *y);
+static int eval_unique(Interp *it, const Node *n, double *y);
+static int eval_nms(Interp *it, const Node *n, double *y);
+
 static const EvalFn eval_fns[OP_COUNT] = {
 #define OP(id, name, nin, impl, ...) [OP_##id] = eval_##impl,
 #include "ops.def"
@@ -661,4 +665,139 @@ int interp_run(const Graph *g, const double *const *inputs, double *const *outpu
   free(it.val);
   free(last);
   return rc;
+}
+
+/* ---- data-dependent results (padded) ---- */
+
+static int eval_nonzero(Interp *it, const Node *n, double *y) {
+  const Node *xn = in_node(it, n, 0);
+  const double *x = in_val(it, n, 0);
+  int64_t m = shape_numel(&xn->shape), count = 0;
+  int r = xn->shape.rank;
+  memset(y, 0, sizeof(double) * (size_t)(r * m));
+  for (int64_t i = 0; i < m; i++) {
+    if (x[i] == 0) continue;
+    for (int64_t rest = i, d = r - 1; d >= 0; d--) {
+      y[d * m + count] = (double)(rest % xn->shape.d[d]);
+      rest /= xn->shape.d[d];
+    }
+    count++;
+  }
+  return 0;
+}
+
+/* Slices a and b of x along the axis (outer x dim x inner), lexicographically. */
+static int slice_cmp(const double *x, int64_t outer, int64_t dim, int64_t inner, int64_t a, int64_t b) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t q = 0; q < inner; q++) {
+      double va = x[(o * dim + a) * inner + q], vb = x[(o * dim + b) * inner + q];
+      if (va < vb) return -1;
+      if (va > vb) return 1;
+    }
+  return 0;
+}
+
+static int eval_unique(Interp *it, const Node *n, double *y) {
+  const Node *xn = in_node(it, n, 0);
+  const double *x = in_val(it, n, 0);
+  int ax = (int)node_int(n, A_AXIS);
+  int64_t part = node_int(n, A_PART), dim = xn->shape.d[ax];
+  int64_t outer = dims_prod(&xn->shape, 0, ax), inner = dims_prod(&xn->shape, ax + 1, xn->shape.rank);
+  int64_t *idx = dlc_malloc(sizeof(int64_t) * (size_t)(5 * dim + 1));
+  int64_t *tmp = idx + dim, *first = tmp + dim, *count = first + dim, *group = count + dim;
+  for (int64_t j = 0; j < dim; j++) idx[j] = j;
+  for (int64_t w = 1; w < dim; w *= 2) { /* stable merge sort of the slices */
+    for (int64_t lo = 0; lo < dim; lo += 2 * w) {
+      int64_t mid = lo + w < dim ? lo + w : dim, hi = lo + 2 * w < dim ? lo + 2 * w : dim;
+      int64_t i = lo, k = mid, t = lo;
+      while (i < mid && k < hi) tmp[t++] = slice_cmp(x, outer, dim, inner, idx[k], idx[i]) < 0 ? idx[k++] : idx[i++];
+      while (i < mid) tmp[t++] = idx[i++];
+      while (k < hi) tmp[t++] = idx[k++];
+    }
+    int64_t *s = idx;
+    idx = tmp, tmp = s;
+  }
+  int64_t ng = 0;
+  for (int64_t p = 0; p < dim; p++) {
+    if (!p || slice_cmp(x, outer, dim, inner, idx[p - 1], idx[p])) first[ng] = idx[p], count[ng] = 0, ng++;
+    count[ng - 1]++;
+    group[idx[p]] = ng - 1;
+  }
+  /* the position of each group: sorted order, else the order of first appearance */
+  int64_t *pos = tmp, next = 0;
+  for (int64_t g = 0; g < ng; g++) pos[g] = node_int(n, A_SORTED) ? g : -1;
+  for (int64_t j = 0; j < dim && !node_int(n, A_SORTED); j++)
+    if (pos[group[j]] < 0) pos[group[j]] = next++;
+  int64_t total = shape_numel(&n->shape);
+  memset(y, 0, sizeof(double) * (size_t)(total ? total : 1));
+  for (int64_t g = 0; g < ng; g++) {
+    int64_t f = pos[g];
+    if (part == 0)
+      for (int64_t o = 0; o < outer; o++)
+        for (int64_t q = 0; q < inner; q++) y[(o * dim + f) * inner + q] = x[(o * dim + first[g]) * inner + q];
+    else if (part == 1) y[f] = (double)first[g];
+    else if (part == 3) y[f] = (double)count[g];
+  }
+  if (part == 2)
+    for (int64_t j = 0; j < dim; j++) y[j] = (double)pos[group[j]];
+  if (part == 4) y[0] = (double)ng;
+  free(idx < tmp ? idx : tmp);
+  return 0;
+}
+
+/* Whether box a suppresses box b (ONNX's NonMaxSuppression): their IoU is over thr. */
+static bool nms_suppress(const double *a, const double *b, int center, double thr) {
+  double ax0, ax1, ay0, ay1, bx0, bx1, by0, by1;
+  if (!center) {
+    ax0 = fmin(a[1], a[3]), ax1 = fmax(a[1], a[3]), ay0 = fmin(a[0], a[2]), ay1 = fmax(a[0], a[2]);
+    bx0 = fmin(b[1], b[3]), bx1 = fmax(b[1], b[3]), by0 = fmin(b[0], b[2]), by1 = fmax(b[0], b[2]);
+  } else {
+    ax0 = a[0] - a[2] / 2, ax1 = a[0] + a[2] / 2, ay0 = a[1] - a[3] / 2, ay1 = a[1] + a[3] / 2;
+    bx0 = b[0] - b[2] / 2, bx1 = b[0] + b[2] / 2, by0 = b[1] - b[3] / 2, by1 = b[1] + b[3] / 2;
+  }
+  double ix0 = fmax(ax0, bx0), ix1 = fmin(ax1, bx1), iy0 = fmax(ay0, by0), iy1 = fmin(ay1, by1);
+  if (ix1 <= ix0 || iy1 <= iy0) return false;
+  double inter = (ix1 - ix0) * (iy1 - iy0), area_a = (ax1 - ax0) * (ay1 - ay0), area_b = (bx1 - bx0) * (by1 - by0);
+  double uni = area_a + area_b - inter;
+  if (inter <= 0 || area_a <= 0 || area_b <= 0 || uni <= 0) return false;
+  return inter / uni > thr;
+}
+
+static int eval_nms(Interp *it, const Node *n, double *y) {
+  const Node *bn = in_node(it, n, 0), *sn = in_node(it, n, 1);
+  const double *boxes = in_val(it, n, 0), *scores = in_val(it, n, 1);
+  double iou = in_val(it, n, 2)[0], sthr = in_val(it, n, 3)[0];
+  int64_t nb = bn->shape.d[0], nbox = bn->shape.d[1], nc = sn->shape.d[1], most = node_int(n, A_MAX_OUT);
+  int center = (int)node_int(n, A_CENTER);
+  int64_t *order = dlc_malloc(sizeof(int64_t) * (size_t)(3 * nbox + 1)), *tmp = order + nbox, *kept = tmp + nbox;
+  int64_t rows = 0, total = shape_numel(&n->shape);
+  if (!node_int(n, A_PART)) memset(y, 0, sizeof(double) * (size_t)(total ? total : 1));
+  for (int64_t b = 0; b < nb; b++)
+    for (int64_t c = 0; c < nc; c++) {
+      const double *sc = scores + (b * nc + c) * nbox;
+      int64_t m = 0, nk = 0;
+      for (int64_t i = 0; i < nbox; i++)
+        if (sc[i] > sthr) order[m++] = i;
+      for (int64_t w = 1; w < m; w *= 2) { /* stable merge sort: highest score first */
+        for (int64_t lo = 0; lo < m; lo += 2 * w) {
+          int64_t mid = lo + w < m ? lo + w : m, hi = lo + 2 * w < m ? lo + 2 * w : m, i = lo, k = mid, t = lo;
+          while (i < mid && k < hi) tmp[t++] = sc[order[k]] > sc[order[i]] ? order[k++] : order[i++];
+          while (i < mid) tmp[t++] = order[i++];
+          while (k < hi) tmp[t++] = order[k++];
+        }
+        memcpy(order, tmp, sizeof(int64_t) * (size_t)m);
+      }
+      for (int64_t i = 0; i < m && nk < most; i++) {
+        bool keep = true;
+        for (int64_t k = 0; k < nk && keep; k++)
+          keep = !nms_suppress(boxes + (b * nbox + order[i]) * 4, boxes + (b * nbox + kept[k]) * 4, center, iou);
+        if (!keep) continue;
+        kept[nk++] = order[i];
+        if (!node_int(n, A_PART)) y[rows * 3] = (double)b, y[rows * 3 + 1] = (double)c, y[rows * 3 + 2] = (double)order[i];
+        rows++;
+      }
+    }
+  if (node_int(n, A_PART)) y[0] = (double)rows;
+  free(order);
+  return 0;
 }

@@ -143,7 +143,8 @@ bool op_is_elementwise(Op op);         /* unary, binary, select, cast */
   X(PERM, "perm") X(STARTS, "starts") X(ENDS, "ends") X(STEPS, "steps") X(PADS, "pads") \
   X(VALUE, "value") X(TRANS_A, "trans_a") X(TRANS_B, "trans_b") X(STRIDES, "strides")  \
   X(DILATIONS, "dilations") X(GROUPS, "groups") X(KERNEL, "kernel")                     \
-  X(COUNT_PAD, "count_pad") X(DTYPE, "dtype") X(SEED, "seed")
+  X(COUNT_PAD, "count_pad") X(DTYPE, "dtype") X(SEED, "seed") X(PART, "part") X(SORTED, "sorted") \
+  X(CENTER, "center") X(MAX_OUT, "max_out")
 
 typedef enum {
 #define X(id, name) A_##id,
@@ -310,6 +311,10 @@ struct Graph {
   int nout;
   int *out;           /* output node ids */
   const char **out_name;
+  /* A data-dependent result (NonZero, Unique) is padded to its bound: out_count[j] is
+   * the output holding how many entries axis out_axis[j] of output j really has (an i64
+   * scalar), or -1 (ir_output_extent). */
+  int *out_count, *out_axis;
   int outcap;
   int group;          /* builders stamp new nodes with this */
   const char *where;  /* builders stamp new nodes with this */
@@ -345,6 +350,9 @@ int ir_param_data(Graph *g, const char *name, DType t, Shape s, const void *data
 int ir_const(Graph *g, const char *name, DType t, Shape s, const void *data); /* name may be NULL */
 int ir_scalar(Graph *g, DType t, double v);  /* rank-0 CONST */
 int ir_output(Graph *g, int id, const char *name);
+/* Output j's axis holds only as many entries as output `count` (an i64 scalar) says;
+ * the rest is padding.  0, or -1 with g->err set. */
+int ir_output_extent(Graph *g, int j, int count, int axis);
 
 /* Short forms for frontends; each returns the new id or -1 like ir_add. */
 int ir_unary(Graph *g, Op op, int x);

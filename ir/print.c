@@ -244,6 +244,10 @@ void ir_print(FILE *f, const Graph *g) {
       fputs(" = ", f);
       put_name(f, nm.name[g->out[i]]);
     }
+    if (g->out_count && g->out_count[i] >= 0) {
+      fprintf(f, " extent %d ", g->out_axis[i]);
+      put_name(f, g->out_name[g->out_count[i]]);
+    }
     fputc('\n', f);
   }
   names_free(&nm);

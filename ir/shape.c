@@ -577,3 +577,50 @@ int shape_rng(Graph *g, Node *n) {
   n->shape = s;
   return 0;
 }
+
+/* ---- data-dependent results (padded) ---- */
+
+int shape_nonzero(Graph *g, Node *n) {
+  const Shape *x = &arg(g, n, 0)->shape;
+  if (x->rank < 1) return fail(g, n, "the operand needs rank 1 or more");
+  int64_t d[2] = {x->rank, shape_numel(x)};
+  n->dtype = DT_I64;
+  n->shape = shape_make(2, d);
+  return 0;
+}
+
+int shape_unique(Graph *g, Node *n) {
+  const Node *x = arg(g, n, 0);
+  Attr *ax = (Attr *)node_attr(n, A_AXIS);
+  int64_t part = node_int(n, A_PART), sorted = node_int(n, A_SORTED);
+  if (axis_norm(&ax->i, x->shape.rank))
+    return fail(g, n, "axis %lld is out of range for rank %d", (long long)ax->i, x->shape.rank);
+  if (part < 0 || part > 4) return fail(g, n, "part %lld is not 0..4", (long long)part);
+  if (sorted != 0 && sorted != 1) return fail(g, n, "sorted is 0 or 1");
+  DType want = part == 0 ? x->dtype : DT_I64;
+  if (result_dtype(g, n) != want)
+    return fail(g, n, "part %lld is %s, not %s", (long long)part, dtype_name(want), dtype_name(result_dtype(g, n)));
+  n->dtype = want;
+  int64_t dim = x->shape.d[ax->i];
+  n->shape = part == 0 ? x->shape : part == 4 ? (Shape){0} : shape_make(1, &dim);
+  return 0;
+}
+
+int shape_nms(Graph *g, Node *n) {
+  const Shape *b = &arg(g, n, 0)->shape, *s = &arg(g, n, 1)->shape;
+  char b1[128], b2[128];
+  if (b->rank != 3 || b->d[2] != 4 || s->rank != 3 || s->d[0] != b->d[0] || s->d[2] != b->d[1])
+    return fail(g, n, "boxes %s and scores %s are not [B,N,4] and [B,C,N]", shp(b, b1), shp(s, b2));
+  for (int i = 2; i < 4; i++)
+    if (arg(g, n, i)->shape.rank != 0) return fail(g, n, "operand %d (a threshold) must be a scalar", i + 1);
+  int64_t part = node_int(n, A_PART), most = node_int(n, A_MAX_OUT), center = node_int(n, A_CENTER);
+  if (part != 0 && part != 1) return fail(g, n, "part %lld is not 0 or 1", (long long)part);
+  if (center != 0 && center != 1) return fail(g, n, "center is 0 or 1");
+  if (most < 0) return fail(g, n, "max_out is negative");
+  int64_t per = most < b->d[1] ? most : b->d[1], rows;
+  if (ck_mul(b->d[0], s->d[1], &rows) || ck_mul(rows, per, &rows)) return fail(g, n, "too many rows");
+  int64_t d[2] = {rows, 3};
+  n->dtype = DT_I64;
+  n->shape = part ? (Shape){0} : shape_make(2, d);
+  return 0;
+}

@@ -65,6 +65,8 @@ static void copy_outputs(Graph *d, const Graph *g, const int *newid) {
     int r = ir_output(d, newid[g->out[j]], g->out_name[j]);
     DLC_ASSERT(r == j);
   }
+  for (int j = 0; j < g->nout; j++)
+    if (g->out_count[j] >= 0) d->out_count[j] = g->out_count[j], d->out_axis[j] = g->out_axis[j];
 }
 
 Graph *pass_clone(const Graph *g) {

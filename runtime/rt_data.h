@@ -1,6 +1,6 @@
 /* rt_data.h — what `dlc train` reads and writes besides the model: labelled
  * datasets (rt_data.c: IDX images; rt_data_user.c: .npy and CSV) and the curves
- * and pictures of a run (rt_plot.c).
+ * and pictures of a run, and bar charts of a benchmark (rt_plot.c).
  * Errors as everywhere in libdlcrt: -1 with one line in a DlcErr naming the file. */
 #ifndef DLC_RT_DATA_H
 #define DLC_RT_DATA_H
@@ -68,6 +68,14 @@ int rt_plot_csv(const char *path, const char *const *header, int ncol, const dou
 /* An SVG line chart of the curves over shared axes, titled, with axis labels. */
 int rt_plot_svg(const char *path, const char *title, const char *xlabel, const char *ylabel,
                 const RtCurve *c, int nc, DlcErr *e);
+/* A bar per entry: `value` (a median) with a whisker from `lo` to `hi` (min to max). */
+typedef struct RtBar {
+  const char *name; /* the label under the bar */
+  double value, lo, hi;
+} RtBar;
+/* An SVG bar chart of b[0..n) from zero, titled, the y axis labelled; each bar is a
+ * <rect class='bar'>, each label a <text class='label'>.  Text is escaped. */
+int rt_plot_bars(const char *path, const char *title, const char *ylabel, const RtBar *b, int n, DlcErr *e);
 /* A grid of grey images (values in [0, 1], rows x cols each) as a binary PGM file:
  * n images, `per_row` to a row. */
 int rt_plot_grid(const char *path, const float *img, int n, int rows, int cols, int per_row,

@@ -1,7 +1,7 @@
 /* cmd.h — the dlc command's parts, private to tools/.
  *
  * Sections: the parsed command line (cmd_args.c), loading a model (cmd_load.c), the
- * commands (cmd_compile.c, cmd_run.c, cmd_dump.c), inputs and outputs of `run`
+ * commands (cmd_compile.c, cmd_run.c, cmd_dump.c, cmd_dot.c, ...), inputs and outputs of `run`
  * (cmd_io.c), the comparison with the interpreter (cmd_check.c).
  *
  * Every command returns the process's exit status; a user error is reported by
@@ -20,7 +20,7 @@
 /* ---- the command line (cmd_args.c) ------------------------------------------------ */
 
 /* Which commands an option belongs to. */
-enum { CMD_COMPILE = 1, CMD_RUN = 2, CMD_DUMP = 4, CMD_BENCH = 8, CMD_TRAIN = 16 };
+enum { CMD_COMPILE = 1, CMD_RUN = 2, CMD_DUMP = 4, CMD_BENCH = 8, CMD_TRAIN = 16, CMD_DOT = 32 };
 
 typedef struct CmdInput { /* --input NAME=FILE.npy */
   const char *name;
@@ -34,9 +34,9 @@ typedef struct CmdArgs {
   LoadOptions load;      /* --batch, --dim, --shape */
   PassOptions passes;    /* -O0/-O1/-O2, --fuse, --no-fuse, --print-after */
   bool fuse_given;       /* --fuse or --no-fuse: else the level's default */
-  const char *after;     /* dump --after PASS */
+  const char *after;     /* dump, dot --after PASS */
   /* compile */
-  const char *out;       /* -o OUT.c */
+  const char *out;       /* -o OUT.c; dot: -o OUT.dot */
   const char *name;      /* --name */
   int64_t embed_max;     /* --embed-max, else CGEN_EMBED_DEFAULT */
   int weights_as;        /* --weights-as: a CgenWeightsAs */
@@ -60,6 +60,7 @@ typedef struct CmdArgs {
   int runs, warmup;       /* --runs, --warmup */
   bool json;              /* --json */
   bool cpu_clock;         /* --clock cpu: the thread's CPU time, else wall time */
+  const char *plot;       /* --plot OUT.svg: a bar chart of the variants */
   /* compile --train, train (docs/TRAINING.md) */
   bool train;             /* --train */
   LossKind loss;          /* --loss (default ce) */
@@ -94,6 +95,7 @@ Graph *cmd_load(const CmdArgs *a, DlcErr *e);
 int cmd_compile(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_dot(int argc, char **argv);   /* cmd_dot.c */
 int cmd_bench(int argc, char **argv); /* cmd_bench.c */
 int cmd_train(int argc, char **argv); /* cmd_train.c */
 
@@ -117,6 +119,10 @@ void cmd_note_random(const Graph *g, const CmdArgs *a);
 void *cmd_alloc_value(const Node *n); /* numel elements of n's dtype, zeroed */
 void cmd_print_output(const char *name, const Node *n, const void *data);
 int cmd_save_outputs(const Graph *g, const char *dir, void *const *outs, DlcErr *e);
+/* Output j as the caller sees it: *view its node with the real length along an axis the
+ * data decides (ir_output_extent), and the compacted values (malloc'd; free them), or
+ * NULL when outs[j] is that already. */
+void *cmd_output_view(const Graph *g, int j, void *const *outs, Node *view);
 const char *cmd_output_name(const Graph *g, int j, char *buf, size_t n);
 
 /* ---- comparing with the reference interpreter (cmd_check.c) ---------------------------- */

@@ -104,6 +104,12 @@ static int set_stats(CmdArgs *a, const char *opt, const char *v) { (void)opt, (v
 static int set_check(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->check = true; return 0; }
 static int set_keep(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->keep = true; return 0; }
 static int set_compare(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->compare = v; return 0; }
+static int set_plot(CmdArgs *a, const char *opt, const char *v) {
+  size_t n = strlen(v);
+  if (n < 5 || strcmp(v + n - 4, ".svg") || v[n - 5] == '/') return cmd_fail("%s '%s': expected a file name ending in .svg", opt, v);
+  a->plot = v;
+  return 0;
+}
 static int set_json(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->json = true; return 0; }
 
 static int set_clock(CmdArgs *a, const char *opt, const char *v) {
@@ -347,10 +353,11 @@ typedef struct CmdOpt {
   const char *help;
 } CmdOpt;
 
-#define ALL (CMD_COMPILE | CMD_RUN | CMD_DUMP | CMD_BENCH | CMD_TRAIN)
+#define ALL (CMD_COMPILE | CMD_RUN | CMD_DUMP | CMD_BENCH | CMD_TRAIN | CMD_DOT)
 
 static const CmdOpt opts[] = {
     {"-o", "OUT.c", CMD_COMPILE, set_out, "write OUT.c, OUT.h and OUT.bin (or OUT.weights for large models)"},
+    {"-o", "OUT.dot", CMD_DOT, set_out, "write the graph there (default: standard output)"},
     {"--name", "N", CMD_COMPILE, set_name, "prefix of the generated symbols (default: the model's name)"},
     {"--embed-max", "BYTES", CMD_COMPILE, set_embed, "embed weights up to this size, else write OUT.weights"},
     {"--weights-as", "incbin|c-array", CMD_COMPILE, set_weights_as,
@@ -373,6 +380,7 @@ static const CmdOpt opts[] = {
     {"--runs", "R", CMD_BENCH, set_count, "timed runs of each variant (default 50)"},
     {"--warmup", "W", CMD_BENCH, set_count, "untimed runs first (default 5)"},
     {"--json", NULL, CMD_BENCH, set_json, "print a JSON array, one object per variant"},
+    {"--plot", "OUT.svg", CMD_BENCH, set_plot, "also draw the variants as a bar chart: median us per run, min-max whiskers"},
     {"--clock", "wall|cpu", CMD_BENCH, set_clock, "time by the wall clock (default) or the thread's CPU time"},
     {"--keep", NULL, CMD_RUN | CMD_BENCH | CMD_TRAIN, set_keep, "keep the folder of the generated code and say where it is"},
     {"--train", NULL, CMD_COMPILE, set_train, "also generate the training steps (NAME_<step>_step, NAME_save, NAME_load)"},
@@ -391,8 +399,9 @@ static const CmdOpt opts[] = {
     {"-O2", NULL, ALL, set_level, "-O1, batchnorm folded into weights, fusion across operators (default)"},
     {"--fuse", "none|op|all", ALL, set_fuse, "kernels per core op, per source operator, or fused across"},
     {"--no-fuse", NULL, ALL, set_no_fuse, "the same as --fuse=none"},
-    {"--print-after", "PASS", ALL, set_print_after, "print the graph to stderr after PASS (fold, cse, dce, bnfold, fuse, plan)"},
+    {"--print-after", "PASS", ALL & ~CMD_DOT, set_print_after, "print the graph to stderr after PASS (fold, cse, dce, bnfold, fuse, plan)"},
     {"--after", "PASS", CMD_DUMP, set_after, "print the graph after PASS instead of as loaded"},
+    {"--after", "PASS", CMD_DOT, set_after, "draw the graph after PASS (default plan: the kernels and the memory plan)"},
     {"--batch", "N", ALL, set_batch, "bind the dimension named batch"},
     {"--dim", "NAME=V", ALL, set_dim, "bind a symbolic dimension"},
     {"--shape", "INPUT=1x784", ALL, set_shape, "set an input's whole shape (INPUT=scalar: rank 0)"},
@@ -417,9 +426,11 @@ void cmd_help(const char *cmd, unsigned which, const char *usage, const char *wh
   printf("  %-26s %s\n", "-h, --help", "show this help");
 }
 
-static const CmdOpt *find_opt(const char *arg, size_t n) {
+/* The row of option arg[0..n) for the commands `which` (an option may have a row per
+ * command, e.g. -o), else NULL. */
+static const CmdOpt *find_opt(const char *arg, size_t n, unsigned which) {
   for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-    if (strlen(opts[i].name) == n && !strncmp(opts[i].name, arg, n)) return &opts[i];
+    if (strlen(opts[i].name) == n && !strncmp(opts[i].name, arg, n) && (opts[i].cmds & which)) return &opts[i];
   return NULL;
 }
 
@@ -427,8 +438,8 @@ static const CmdOpt *find_opt(const char *arg, size_t n) {
 static int parse_opt(CmdArgs *a, int argc, char **argv, int *i) {
   const char *arg = argv[*i], *eq = strchr(arg, '=');
   size_t n = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
-  const CmdOpt *o = find_opt(arg, n);
-  if (!o || !(o->cmds & a->which))
+  const CmdOpt *o = find_opt(arg, n, a->which);
+  if (!o)
     return cmd_fail("unknown option '%.*s' for 'dlc %s' (see 'dlc %s --help')", (int)n, arg, a->cmd, a->cmd);
   if (!o->meta) {
     if (n != strlen(arg)) return cmd_fail("option '%s' takes no value", o->name);

@@ -13,6 +13,9 @@
  * runs on that thread alone, so on a machine shared with other work it counts what the
  * model did rather than how long it waited for a core.
  *
+ * --plot OUT.svg also draws the variants as a bar chart (rt_plot_bars): the median
+ * with a whisker from min to max, titled with the model, batch and CPU.
+ *
  * A benchmark measures; it asserts nothing about speed. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 #include "dlcrt.h"
 #include "jit.h"
 #include "rt_cuda.h"
+#include "rt_data.h"
 
 #define BENCH_MAX_VARIANTS 8
 #define BENCH_CFLAGS "-O3" /* and the target's -march (--cpu) */
@@ -209,6 +213,37 @@ static void report_json(const Variant *v, const Summary *s, int nv, const CmdArg
   printf("]\n");
 }
 
+/* The host CPU's model name (/proc/cpuinfo), else the target's. */
+static void cpu_name(const CmdArgs *a, char *buf, size_t n) {
+  const CpuTarget *cpu = cgen_cpu_resolve(a->cpu);
+  snprintf(buf, n, "%s", cpu ? cpu->name : "?");
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  char line[256];
+  while (f && fgets(line, sizeof line, f)) {
+    char *colon = strchr(line, ':');
+    if (strncmp(line, "model name", 10) || !colon) continue;
+    line[strcspn(line, "\n")] = 0;
+    snprintf(buf, n, "%s (%s)", colon + 1 + (colon[1] == ' '), cpu ? cpu->name : "?");
+    break;
+  }
+  if (f) fclose(f);
+}
+
+/* --plot: one bar per variant, the median with a whisker from min to max. */
+static int report_plot(const Variant *v, const Summary *s, int nv, const CmdArgs *a, DlcErr *e) {
+  RtBar bars[BENCH_MAX_VARIANTS];
+  for (int i = 0; i < nv; i++) bars[i] = (RtBar){v[i].name, s[i].median, s[i].min, s[i].max};
+  char cpu[160], title[640];
+  cpu_name(a, cpu, sizeof cpu);
+  snprintf(title, sizeof title, "%.300s: batch %lld, %d thread%s, %s%s", a->model,
+           (long long)(a->load.batch ? a->load.batch : 1), a->threads > 1 ? a->threads : 1,
+           a->threads > 1 ? "s" : "", a->cuda ? "GPU, host " : "", cpu);
+  char ylabel[96];
+  snprintf(ylabel, sizeof ylabel, "microseconds per run (median of %d, %s time)", a->runs,
+           a->cpu_clock ? "thread CPU" : "wall");
+  return rt_plot_bars(a->plot, title, ylabel, bars, nv, e);
+}
+
 /* ---- the command ---- */
 
 typedef struct Bench {
@@ -256,6 +291,7 @@ static int bench_model(const Graph *g, const CmdArgs *a, Bench *b) {
   for (int i = 0; i < nv; i++) s[i] = summarise(&b->v[i], a->runs);
   if (a->json) report_json(b->v, s, nv, a);
   else report_table(b->v, s, nv, a);
+  if (a->plot && report_plot(b->v, s, nv, a, &e)) return cmd_fail("--plot: %s", e.msg);
   return 0;
 }
 
@@ -273,6 +309,11 @@ int cmd_bench(int argc, char **argv) {
   if (a.cuda && rt_cuda_probe(&e)) return cmd_fail("--target cuda: %s", e.msg);
   Graph *g = cmd_load(&a, &e);
   if (!g) return cmd_fail("%s", e.msg);
+  const char *why = a.plot ? rt_output_check(a.plot) : NULL; /* before the minutes of building */
+  if (why) {
+    ir_graph_free(g);
+    return cmd_fail("--plot: cannot write '%s': %s", a.plot, why);
+  }
   Bench b = {0};
   int r = bench_model(g, &a, &b);
   bench_free(&b);

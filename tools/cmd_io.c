@@ -151,17 +151,37 @@ static void file_name(const char *name, char *buf, size_t n) {
   buf[k] = 0;
 }
 
+void *cmd_output_view(const Graph *g, int j, void *const *outs, Node *view) {
+  *view = *ir_node(g, g->out[j]);
+  int k = g->out_count ? g->out_count[j] : -1;
+  if (k < 0) return NULL;
+  int ax = g->out_axis[j];
+  int64_t dim = view->shape.d[ax], have = *(const int64_t *)outs[k], outer = 1, inner = dtype_size(view->dtype);
+  if (have < 0 || have > dim) have = dim; /* cannot happen: the count is at most the bound */
+  for (int d = 0; d < ax; d++) outer *= view->shape.d[d];
+  for (int d = ax + 1; d < view->shape.rank; d++) inner *= view->shape.d[d];
+  view->shape.d[ax] = have;
+  unsigned char *dst = dlc_malloc((size_t)(outer * have * inner + 1));
+  const unsigned char *src = outs[j];
+  for (int64_t o = 0; o < outer; o++) memcpy(dst + o * have * inner, src + o * dim * inner, (size_t)(have * inner));
+  return dst;
+}
+
 int cmd_save_outputs(const Graph *g, const char *dir, void *const *outs, DlcErr *e) {
   if (make_dirs(dir, e)) return -1;
   for (int j = 0; j < g->nout; j++) {
-    const Node *n = ir_node(g, g->out[j]);
+    Node view;
+    void *trimmed = cmd_output_view(g, j, outs, &view);
+    const Node *n = &view;
     char name[256], file[256], path[4600];
     file_name(cmd_output_name(g, j, name, sizeof name), file, sizeof file);
     snprintf(path, sizeof path, "%s/%s.npy", dir, file);
-    RtTensor t = {.rank = n->shape.rank, .data = outs[j]};
-    if (rt_dtype_parse(dtype_name(n->dtype), &t.dtype)) return dlc_errf(e, "%s: no .npy type for %s", path, dtype_name(n->dtype));
+    RtTensor t = {.rank = n->shape.rank, .data = trimmed ? trimmed : outs[j]};
+    int r = rt_dtype_parse(dtype_name(n->dtype), &t.dtype) ? dlc_errf(e, "%s: no .npy type for %s", path, dtype_name(n->dtype)) : 0;
     memcpy(t.dims, n->shape.d, sizeof(int64_t) * (size_t)n->shape.rank);
-    if (rt_npy_write(path, &t, e)) return -1;
+    if (!r) r = rt_npy_write(path, &t, e);
+    free(trimmed);
+    if (r) return -1;
   }
   return 0;
 }

@@ -46,7 +46,10 @@ static int execute(Graph *g, const CmdArgs *a, RunBufs *b, DlcErr *e) {
 static void show(const Graph *g, const RunBufs *b) {
   for (int j = 0; j < g->nout; j++) {
     char name[256];
-    cmd_print_output(cmd_output_name(g, j, name, sizeof name), ir_node(g, g->out[j]), b->out[j]);
+    Node view;
+    void *trimmed = cmd_output_view(g, j, b->out, &view);
+    cmd_print_output(cmd_output_name(g, j, name, sizeof name), &view, trimmed ? trimmed : b->out[j]);
+    free(trimmed);
   }
 }
 

@@ -16,6 +16,7 @@ static const Command commands[] = {
     {"compile", cmd_compile, "compile a model to C (OUT.c, OUT.h)"},
     {"run", cmd_run, "compile, build and run a model once; --check compares with the interpreter"},
     {"dump", cmd_dump, "print a model's IR in the native text format"},
+    {"dot", cmd_dot, "draw a model's graph as Graphviz DOT, kernels as clusters"},
     {"bench", cmd_bench, "time a model's variants side by side (--compare fused,unfused)"},
     {"train", cmd_train, "train a model on a dataset with its generated training step"},
 };

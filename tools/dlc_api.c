@@ -1,9 +1,12 @@
 /* dlc_api.c — libdlc (tools/dlc_api.h): frontend_load, ir_verify and the jit, with the
- * graph's interface kept beside the loaded model. */
+ * graph's interface kept beside the loaded model.  A training model's steps are built
+ * by the same code as `dlc train`'s (cmd_train_graph), its weights written back into
+ * ONNX by the same (train_write_onnx). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_train.h"
 #include "dlc_api.h"
 #include "dlc_git.h"
 #include "dlcrt.h"
@@ -18,10 +21,10 @@ typedef struct Port {
 } Port;
 
 struct DlcModel {
-  Graph *g; /* the model as loaded: names, dtypes, shapes */
+  Graph *g; /* the model as loaded (with its training steps): names, dtypes, shapes */
   JitModel *jit;
-  int ni, no;
-  Port *in, *out;
+  int ni, no, np;
+  Port *in, *out, *param; /* param: a training model's float parameters */
 };
 
 static int fail(char *err, size_t n, const char *msg) {
@@ -54,7 +57,7 @@ static void port(Port *p, const Graph *g, int id, const char *name) {
 
 static void ports(DlcModel *m) {
   const Graph *g = m->g;
-  m->ni = ir_num_inputs(g), m->no = g->nout;
+  m->ni = ir_num_inputs(g), m->no = g->nstep ? ir_num_model_outputs(g) : g->nout;
   m->in = dlc_calloc((size_t)m->ni + 1, sizeof *m->in);
   m->out = dlc_calloc((size_t)m->no + 1, sizeof *m->out);
   DLC_ASSERT(m->in && m->out);
@@ -70,26 +73,34 @@ static void ports(DlcModel *m) {
   }
 }
 
-DlcModel *dlc_model_compile(const char *path, int64_t batch, const char *dims, int opt_level, int threads,
-                            const char *cflags, int cuda, char *err, size_t errlen) {
-  DlcErr e = {{0}};
-  char dimbuf[1024];
-  LoadOptions lo = {.batch = batch};
-  if (!path) return fail(err, errlen, "no model file given"), NULL;
-  if (opt_level < 0 || opt_level > 2) return fail(err, errlen, "opt_level must be 0, 1 or 2"), NULL;
-  if (batch < 0) return fail(err, errlen, "batch must be positive"), NULL;
-  if (parse_dims(dims, dimbuf, sizeof dimbuf, &lo, &e) || (cuda && rt_cuda_probe(&e)))
-    return fail(err, errlen, e.msg), NULL;
+/* The model at path, loaded and verified (for training: with lo->train). */
+static DlcModel *load(const char *path, LoadOptions *lo, const char *dims, int opt_level, char *dimbuf, size_t nbuf,
+                      DlcErr *e) {
+  if (!path) return dlc_errf(e, "no model file given"), NULL;
+  if (opt_level < 0 || opt_level > 2) return dlc_errf(e, "opt_level must be 0, 1 or 2"), NULL;
+  if (lo->batch < 0) return dlc_errf(e, "batch must be positive"), NULL;
+  if (parse_dims(dims, dimbuf, nbuf, lo, e)) return NULL;
   DlcModel *m = dlc_try_calloc(1, sizeof *m);
-  if (!m) return fail(err, errlen, "out of memory"), NULL;
-  m->g = frontend_load(path, &lo, &e);
-  if (m->g && !ir_verify(m->g, &e)) {
-    PassOptions po = pass_options(opt_level);
-    JitOptions jo = {.cflags = cflags, .passes = &po, .threads = threads, .cuda = cuda != 0};
-    m->jit = jit_build(m->g, &jo, &e);
-  }
+  if (!m) return dlc_errf(e, "out of memory"), NULL;
+  m->g = frontend_load(path, lo, e);
+  for (int j = 0; m->g && j < m->g->nout; j++) /* the module hands back whole buffers */
+    if (m->g->out_count && m->g->out_count[j] >= 0) {
+      dlc_errf(e, "%s: output '%s' has a length that depends on the data (padded to a bound); the Python "
+               "module does not trim such outputs yet (dlc run does)", path, m->g->out_name[j]);
+      dlc_model_free(m);
+      return NULL;
+    }
+  if (m->g && !ir_verify(m->g, e)) return m;
+  dlc_model_free(m);
+  return NULL;
+}
+
+static DlcModel *build(DlcModel *m, const PassOptions *po, const JitOptions *jo, char *err, size_t errlen, DlcErr *e) {
+  JitOptions o = *jo;
+  o.passes = po;
+  m->jit = jit_build(m->g, &o, e);
   if (!m->jit) {
-    fail(err, errlen, e.msg);
+    fail(err, errlen, e->msg);
     dlc_model_free(m);
     return NULL;
   }
@@ -97,11 +108,127 @@ DlcModel *dlc_model_compile(const char *path, int64_t batch, const char *dims, i
   return m;
 }
 
+DlcModel *dlc_model_compile(const char *path, int64_t batch, const char *dims, int opt_level, int threads,
+                            const char *cflags, int cuda, char *err, size_t errlen) {
+  DlcErr e = {{0}};
+  char dimbuf[1024];
+  LoadOptions lo = {.batch = batch};
+  if (cuda && rt_cuda_probe(&e)) return fail(err, errlen, e.msg), NULL;
+  DlcModel *m = load(path, &lo, dims, opt_level, dimbuf, sizeof dimbuf, &e);
+  if (!m) return fail(err, errlen, e.msg), NULL;
+  PassOptions po = pass_options(opt_level);
+  JitOptions jo = {.cflags = cflags, .threads = threads, .cuda = cuda != 0};
+  return build(m, &po, &jo, err, errlen, &e);
+}
+
+/* ---- training ---- */
+
+/* "NAME" or "NAME:K=V,K=V" (dlc train --optimizer) into o. */
+static int parse_optimizer(const char *s, Optim *o, DlcErr *e) {
+  char name[32];
+  const char *colon = strchr(s, ':');
+  snprintf(name, sizeof name, "%.*s", colon ? (int)(colon - s) : (int)strlen(s), s);
+  if (optim_named(name, o)) return dlc_errf(e, "optimizer '%s': expected sgd, momentum, nesterov, adam or adamw", s);
+  for (const char *p = colon ? colon + 1 : ""; *p;) {
+    size_t n = strcspn(p, ",");
+    char kv[128], *eq, *end;
+    if (n >= sizeof kv) return dlc_errf(e, "optimizer '%s': a setting is too long", s);
+    memcpy(kv, p, n), kv[n] = 0;
+    p += n + (p[n] == ',');
+    if (!(eq = strchr(kv, '='))) return dlc_errf(e, "optimizer '%s': expected KEY=VALUE settings, found '%s'", s, kv);
+    *eq = 0;
+    double v = strtod(eq + 1, &end);
+    if (!eq[1] || *end) return dlc_errf(e, "optimizer '%s': '%s' is not a number", s, eq + 1);
+    DlcErr oe;
+    if (optim_set(o, kv, v, &oe)) return dlc_errf(e, "optimizer '%s': %s", s, oe.msg);
+  }
+  return 0;
+}
+
+/* The float PARAMs of the model as loaded, before the optimizer adds its state. */
+static void params(DlcModel *m) {
+  const Graph *g = m->g;
+  m->param = dlc_calloc((size_t)g->n + 1, sizeof *m->param);
+  DLC_ASSERT(m->param);
+  for (int i = 0; i < g->n; i++)
+    if (g->nodes[i]->op == OP_PARAM && dtype_is_float(g->nodes[i]->dtype)) port(&m->param[m->np++], g, i, g->nodes[i]->name);
+}
+
+DlcModel *dlc_model_compile_train(const char *path, int64_t batch, const char *dims, const char *loss,
+                                  const char *optimizer, double lr, int64_t steps, int opt_level, int threads,
+                                  const char *cflags, char *err, size_t errlen) {
+  DlcErr e = {{0}};
+  char dimbuf[1024];
+  CmdArgs a = {.lr = lr > 0 ? lr : 0};
+  optim_named("adam", &a.optim);
+  if (loss && loss_parse(loss, &a.loss)) return fail(err, errlen, "loss: expected ce, bce, mse or l1"), NULL;
+  if (optimizer && parse_optimizer(optimizer, &a.optim, &e)) return fail(err, errlen, e.msg), NULL;
+  if (!(lr >= 0 && lr < 1e9)) return fail(err, errlen, "lr: expected a positive number"), NULL;
+  a.loss_given = loss != NULL, a.optim_given = optimizer != NULL;
+  LoadOptions lo = {.batch = batch, .train = true};
+  DlcModel *m = load(path, &lo, dims, opt_level, dimbuf, sizeof dimbuf, &e);
+  if (!m) return fail(err, errlen, e.msg), NULL;
+  params(m);
+  if (cmd_train_graph(m->g, &a, steps > 0 ? steps : 0, &e)) {
+    fail(err, errlen, e.msg);
+    dlc_model_free(m);
+    return NULL;
+  }
+  PassOptions po = pass_options(opt_level);
+  po.training = true;
+  JitOptions jo = {.cflags = cflags, .threads = threads};
+  return build(m, &po, &jo, err, errlen, &e);
+}
+
+int dlc_model_num_steps(const DlcModel *m) { return jit_steps(m->jit); }
+const char *dlc_model_step_name(const DlcModel *m, int k) {
+  return k >= 0 && k < jit_steps(m->jit) ? jit_step_name(m->jit, k) : NULL;
+}
+
+int dlc_model_step(DlcModel *m, int k, int update, const void *const *inputs, float *loss, char *err, size_t errlen) {
+  DlcErr e;
+  if (k < 0 || k >= jit_steps(m->jit)) return fail(err, errlen, "no such training step");
+  return jit_step(m->jit, k, update != 0, inputs, loss, &e) ? fail(err, errlen, e.msg) : 0;
+}
+
+static const Port *param_port(const DlcModel *m, int i) { return i >= 0 && i < m->np ? &m->param[i] : NULL; }
+int dlc_model_num_params(const DlcModel *m) { return m->np; }
+const char *dlc_model_param_name(const DlcModel *m, int i) { return param_port(m, i) ? m->param[i].name : NULL; }
+const char *dlc_model_param_dtype(const DlcModel *m, int i) { return param_port(m, i) ? m->param[i].dtype : NULL; }
+int dlc_model_param_rank(const DlcModel *m, int i) { return param_port(m, i) ? m->param[i].rank : -1; }
+const int64_t *dlc_model_param_dims(const DlcModel *m, int i) { return param_port(m, i) ? m->param[i].dims : NULL; }
+void *dlc_model_param(DlcModel *m, int i) { return param_port(m, i) ? jit_param(m->jit, m->param[i].name) : NULL; }
+
+int dlc_model_save(DlcModel *m, const char *path, char *err, size_t errlen) {
+  DlcErr e;
+  if (!path) return fail(err, errlen, "no file given");
+  return jit_save(m->jit, path, &e) ? fail(err, errlen, e.msg) : 0;
+}
+
+int dlc_model_load(DlcModel *m, const char *path, char *err, size_t errlen) {
+  DlcErr e;
+  if (!path) return fail(err, errlen, "no file given");
+  return jit_load(m->jit, path, &e) ? fail(err, errlen, e.msg) : 0;
+}
+
+int dlc_model_write_onnx(DlcModel *m, const char *src, const char *dst, char *err, size_t errlen) {
+  if (!src || !dst) return fail(err, errlen, "write_onnx: no file given");
+  if (!jit_steps(m->jit)) return fail(err, errlen, "write_onnx: the model was compiled without training steps");
+#ifdef DLC_HAVE_ONNX
+  DlcErr e;
+  return train_write_onnx(src, dst, m->jit, &e) ? fail(err, errlen, e.msg) : 0;
+#else
+  return fail(err, errlen, "write_onnx: this libdlc was built without the ONNX frontend");
+#endif
+}
+
+void dlc_shuffle(uint64_t seed, uint64_t epoch, int64_t n, int64_t *order) { rt_data_shuffle(seed, epoch, n, order); }
+
 void dlc_model_free(DlcModel *m) {
   if (!m) return;
   jit_free(m->jit);
   ir_graph_free(m->g);
-  free(m->in), free(m->out);
+  free(m->in), free(m->out), free(m->param);
   free(m);
 }
 

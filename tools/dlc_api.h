@@ -46,6 +46,42 @@ int dlc_model_run(DlcModel *m, const void *const *inputs, void *const *outputs, 
 int dlc_model_bench(DlcModel *m, const void *const *inputs, void *const *outputs, int runs, int warmup,
                     double *us, char *err, size_t errlen);
 
+/* ---- training (docs/TRAINING.md) ----
+ *
+ * A model compiled with its training steps, as `dlc train` builds them: the model's own
+ * training statements, else `loss` ("ce", "bce", "mse", "l1"; NULL: ce) on its single
+ * output against a new input "label", every float parameter trained.  optimizer:
+ * "NAME" or "NAME:K=V,K=V" as `dlc train --optimizer` takes it (NULL: the model's, else
+ * adam); lr > 0 overrides every step's rate; steps: the run's steps, for a schedule
+ * without steps= (0: unknown).  The interface: every input (the labels too), then the
+ * model's own outputs, which dlc_model_run computes; the labels may be any values
+ * there.  Its parameters are the model's float parameters, in the model's order. */
+DlcModel *dlc_model_compile_train(const char *path, int64_t batch, const char *dims, const char *loss,
+                                  const char *optimizer, double lr, int64_t steps, int opt_level, int threads,
+                                  const char *cflags, char *err, size_t errlen);
+int dlc_model_num_steps(const DlcModel *m); /* 0 for a model compiled without them */
+const char *dlc_model_step_name(const DlcModel *m, int k);
+/* Step k on one batch (inputs as for dlc_model_run, every input): update nonzero runs
+ * forward, backward and the optimizer, the parameters updated in place; zero computes
+ * the loss alone.  *loss (may be NULL): the loss before the update.  0, or -1. */
+int dlc_model_step(DlcModel *m, int k, int update, const void *const *inputs, float *loss, char *err, size_t errlen);
+int dlc_model_num_params(const DlcModel *m);
+const char *dlc_model_param_name(const DlcModel *m, int i);
+const char *dlc_model_param_dtype(const DlcModel *m, int i);
+int dlc_model_param_rank(const DlcModel *m, int i);
+const int64_t *dlc_model_param_dims(const DlcModel *m, int i);
+/* The parameter's values inside the model (read and write them there), or NULL. */
+void *dlc_model_param(DlcModel *m, int i);
+/* The parameters and the optimizer's state, as NAME_save writes them (`dlc train --out`'s
+ * NAME.params), and read back.  Written whole, never over an input.  0, or -1. */
+int dlc_model_save(DlcModel *m, const char *path, char *err, size_t errlen);
+int dlc_model_load(DlcModel *m, const char *path, char *err, size_t errlen);
+/* A copy of the ONNX file src at dst with the trained parameters as its initializers
+ * (what `dlc train --out` writes for an ONNX model).  0, or -1. */
+int dlc_model_write_onnx(DlcModel *m, const char *src, const char *dst, char *err, size_t errlen);
+/* The order of n samples in epoch `epoch` of a run seeded by seed: `dlc train`'s. */
+void dlc_shuffle(uint64_t seed, uint64_t epoch, int64_t n, int64_t *order);
+
 const char *dlc_version(void); /* "0.1.0 (commit 0123456789ab)" */
 
 #ifdef __cplusplus

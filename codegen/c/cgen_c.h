@@ -58,6 +58,8 @@ void cgen_printf(CEmit *ce, const char *fmt, ...) DLC_PRINTF(2, 3);
  * error once ce->f holds more; checked after each kernel, so that a small model cannot
  * make dlc write gigabytes. */
 int cgen_code_budget(CEmit *ce);
+int64_t cgen_unique_scratch(const CEmit *ce, const Node *n); /* dynamic.c: bytes of ws */
+int64_t cgen_nms_scratch(const CEmit *ce, const Node *n);
 /* One line indented by `depth` levels; the newline is added. */
 void cgen_line(CEmit *ce, int depth, const char *fmt, ...) DLC_PRINTF(3, 4);
 /* lines[0..n) as they are, each followed by a newline: fixed text such as macros. */

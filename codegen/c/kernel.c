@@ -32,7 +32,8 @@ int64_t cgen_kernel_scratch(const CEmit *ce, const Kernel *k) {
   int64_t most = 0;
   for (int j = 0; j < k->n; j++) {
     const Node *n = ce->g->nodes[k->nodes[j]];
-    int64_t b = n->op == OP_MATMUL ? matmul_scratch(ce, n) : n->op == OP_CONV ? conv_scratch(ce, n) : 0;
+    int64_t b = n->op == OP_MATMUL ? matmul_scratch(ce, n) : n->op == OP_CONV ? conv_scratch(ce, n)
+              : n->op == OP_UNIQUE ? cgen_unique_scratch(ce, n) : n->op == OP_NMS ? cgen_nms_scratch(ce, n) : 0;
     if (b > most) most = b;
   }
   return (most + 63) / 64 * 64;

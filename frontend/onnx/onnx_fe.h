@@ -11,6 +11,10 @@
 #include "onnx.pb-c.h"
 
 #define ONNX_MAX_IO 64
+
+/* The newest opset whose operators dlc builds as specified: the pinned onnx package's
+ * (1.23.2), whose node tests run at opsets up to this one. */
+#define ONNX_OPSET_MAX 28
 #define ONNX_MAX_DEPTH 32 /* bodies nested in bodies */
 
 typedef struct OnnxNode OnnxNode;
@@ -65,6 +69,10 @@ typedef struct OnnxCtx {
   OnnxUndo *undo;     /* bindings made in bodies, with what they hid */
   int nundo, undocap;
   int64_t work;       /* nodes built inside bodies (an unrolling bound) */
+  /* values whose length along an axis depends on the data (NonZero, Unique): padded to a
+   * bound, with the count of real entries; only a model output may be one (onnx_ops_dyn.c) */
+  int *dyn_id, *dyn_count, *dyn_axis;
+  int ndyn, dyncap;
   const void **init_key; /* body initializers, built once: TensorProto -> CONST id */
   int *init_id;
   int ninit, initcap;
@@ -119,6 +127,14 @@ int onnx_body_build(OnnxCtx *c, const OnnxNode *n, const Onnx__GraphProto *gp, c
                     const char *tag, const int *in, int nin, int *out, int maxout);
 /* The graph attribute `name` of n, or NULL with the error. */
 const Onnx__GraphProto *onnx_attr_graph(OnnxCtx *c, OnnxNode *n, const char *name);
+
+/* Data-dependent lengths (onnx_ops_dyn.c): marks node id as padded along axis, its real
+ * length being node count (an i64 scalar); the entry of id, or -1. */
+void onnx_dyn_mark(OnnxCtx *c, int id, int count, int axis);
+int onnx_dyn_find(const OnnxCtx *c, int id);
+/* Output j is dyn entry d: its count becomes the output NAME.count (shared by outputs
+ * with one count) and the extent of j (ir_output_extent). */
+int onnx_dyn_output(OnnxCtx *c, int j, int d);
 
 /* Sequences and optionals (onnx_ops_seq.c). */
 int onnx_seq_make(OnnxCtx *c, OnnxSeqKind kind, const int *v, int n, int dtype); /* its code */

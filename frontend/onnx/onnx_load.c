@@ -178,9 +178,6 @@ static unsigned char *read_all(OnnxCtx *c, size_t *len) {
   return buf;
 }
 
-/* The newest opset whose operators dlc builds as specified: the pinned onnx package's
- * (1.23.2), whose node tests run at opsets up to this one. */
-#define ONNX_OPSET_MAX 28
 
 static int find_opset(OnnxCtx *c, const Onnx__ModelProto *m) {
   for (size_t i = 0; i < m->n_opset_import; i++) {
@@ -329,6 +326,9 @@ static int wire(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op) {
     if (ONNX_IS_SEQ(n->in[i]) && !op->seq)
       return onnx_fail(c, n, "input '%s' is %s, but the operator reads a tensor there", p->input[i],
                        onnx_seq_get(c, n->in[i])->kind == ONNX_SEQ ? "a sequence" : "an optional");
+    if (n->in[i] >= 0 && onnx_dyn_find(c, n->in[i]) >= 0)
+      return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); such a "
+                       "value can only be an output of the model for now", p->input[i]);
   }
   for (int i = 0; i < n->nout; i++) {
     n->out[i] = -1;
@@ -404,7 +404,10 @@ static int make_outputs(OnnxCtx *c, const Onnx__GraphProto *gp) {
       if (onnx_seq_output(c, name, id)) return -1;
       continue;
     }
-    if (ir_output(c->g, id, onnx_ident(c, name)) < 0) return onnx_fail(c, NULL, "%s", c->g->err.msg);
+    int j = ir_output(c->g, id, onnx_ident(c, name));
+    if (j < 0) return onnx_fail(c, NULL, "%s", c->g->err.msg);
+    int d = onnx_dyn_find(c, id);
+    if (d >= 0 && onnx_dyn_output(c, j, d)) return -1;
   }
   return 0;
 }

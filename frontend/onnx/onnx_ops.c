@@ -1,4 +1,5 @@
 /* onnx_ops.c — the table of ONNX operators dlc builds (onnx_ops.def) and its lookup. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "onnx_fe.h"
@@ -23,8 +24,23 @@ const OnnxOpInfo *onnx_op_find(const char *op_type, int64_t opset) {
   return NULL;
 }
 
+static int by_name(const void *a, const void *b) {
+  return strcmp(((const OnnxOpInfo *)a)->name, ((const OnnxOpInfo *)b)->name);
+}
+
 int onnx_op_list(FILE *f) {
-  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-    fprintf(f, "%s\n", table[i].name);
-  return (int)(sizeof table / sizeof table[0]);
+  enum { N = sizeof table / sizeof table[0] };
+  OnnxOpInfo sorted[N];
+  memcpy(sorted, table, sizeof table);
+  qsort(sorted, N, sizeof sorted[0], by_name);
+  for (size_t i = 0; i < N; i++)
+    fprintf(f, "%-28s opsets %d..%d%s\n", sorted[i].name, sorted[i].since,
+            sorted[i].until ? sorted[i].until : ONNX_OPSET_MAX, sorted[i].seq ? "  (reads sequences and optionals)" : "");
+  fprintf(f, "tensor dtypes read and written:");
+  for (int32_t t = 1; t < 64; t++) {
+    DType d;
+    if (!onnx_dtype(t, &d)) fprintf(f, " %s", onnx_dtype_name(t));
+  }
+  fprintf(f, "\n(each operator takes the dtypes of this list its ONNX schema allows; another is an error naming it)\n");
+  return N;
 }

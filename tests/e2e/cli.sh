@@ -90,6 +90,11 @@ no_gpu)
 help)
   "$dlc" --help | grep -q compile || fail "dlc --help lists no commands"
   for c in compile run dump; do "$dlc" $c --help | grep -q -- --shape || fail "dlc $c --help"; done
-  "$dlc" --version | grep -q '^dlc [0-9]' || fail "dlc --version" ;;
+  "$dlc" --version | grep -q '^dlc [0-9]' || fail "dlc --version"
+  # --list-ops: each operator with its opsets, then the dtypes
+  "$dlc" compile --list-ops >"$t/ops"
+  grep -q '^If  *opsets 1\.\.[0-9]*  (reads sequences and optionals)$' "$t/ops" || fail "--list-ops: no line for If"
+  grep -q '^Conv  *opsets 1\.\.[0-9]*$' "$t/ops" || fail "--list-ops: no line for Conv"
+  grep -q '^tensor dtypes read and written: float .*int64.*bool' "$t/ops" || fail "--list-ops: no dtypes" ;;
 *) fail "unknown case $case" ;;
 esac

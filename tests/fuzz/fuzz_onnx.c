@@ -37,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     perror("fuzz_onnx: writing the model");
     abort();
   }
+  fuzz_setup();
   LoadOptions o = {.batch = 2};
   DlcErr e = {0};
   Graph *g = onnx_load(p, &o, &e);

@@ -7,6 +7,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fuzz_setup();
   LoadOptions o = {.batch = 2};
   DlcErr e = {0};
   Graph *g = txt_parse((const char *)data, size, "fuzz.dlc", &o, &e);

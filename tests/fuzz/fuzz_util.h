@@ -9,6 +9,16 @@
 
 #include "frontend.h"
 
+/* Budgets for fuzzing: a 64th of the default nodes and elements.  The fuzzer looks for
+ * crashes and hangs in the readers; an input at the edge of the default budgets (a
+ * recurrent layer unrolled to a million nodes) is legal and takes seconds, ten times
+ * more under the fuzzer's instrumentation, so it would read as a timeout.  The budgets
+ * themselves are tested at their defaults by tests/hostile. */
+static inline void fuzz_setup(void) {
+  ir_limits.nodes = (int64_t)1 << 14; /* a 64th */
+  ir_limits.elements = (int64_t)1 << 25; /* the same */
+}
+
 /* A loader either gives a verified graph or fails with one non-empty line. */
 static inline void fuzz_check_result(Graph *g, const DlcErr *e) {
   if (g) {

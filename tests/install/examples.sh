@@ -30,7 +30,7 @@ export TMPDIR
 for f in bin/dlc lib/libdlcrt.a lib/libdlcrt.so lib/libdlc.so include/dlc/dlcrt.h include/dlc/dlc_err.h include/dlc/dlc_api.h \
          lib/cmake/dlc/dlcConfig.cmake lib/cmake/dlc/dlcConfigVersion.cmake lib/cmake/dlc/dlcTargets.cmake \
          lib/pkgconfig/dlcrt.pc share/man/man1/dlc.1 share/man/man1/dlc-compile.1 share/man/man1/dlc-run.1 \
-         share/man/man1/dlc-bench.1 share/man/man1/dlc-train.1 share/man/man1/dlc-dump.1; do
+         share/man/man1/dlc-bench.1 share/man/man1/dlc-train.1 share/man/man1/dlc-dump.1 share/man/man1/dlc-dot.1; do
   [ -e "$p/$f" ] || fail "cmake --install did not install $f"
 done
 "$p/bin/dlc" --version | grep -q '^dlc [0-9]' || fail "installed dlc --version"

@@ -1,0 +1,135 @@
+/* onnx_ops_dyn.c — operators whose result's length depends on the data: NonZero and
+ * Unique.  The result is padded to a bound known at compile time (NonZero: every
+ * element; Unique: every slice) and its real length is a node of its own; such a value
+ * may only be an output of the model (wire() refuses it anywhere else), which gets the
+ * count beside it as the output NAME.count, and the extent (ir_output_extent) tells
+ * `dlc run` how much of it to write.  docs/ONNX.md, "Data-dependent lengths". */
+#include <math.h>
+#include <string.h>
+
+#include "onnx_fe.h"
+
+void onnx_dyn_mark(OnnxCtx *c, int id, int count, int axis) {
+  if (c->ndyn == c->dyncap) {
+    int cap = c->dyncap ? 2 * c->dyncap : 8;
+    int *a = arena_alloc(c->g->arena, sizeof(int) * (size_t)cap), *b = arena_alloc(c->g->arena, sizeof(int) * (size_t)cap),
+        *x = arena_alloc(c->g->arena, sizeof(int) * (size_t)cap);
+    if (c->ndyn) {
+      memcpy(a, c->dyn_id, sizeof(int) * (size_t)c->ndyn);
+      memcpy(b, c->dyn_count, sizeof(int) * (size_t)c->ndyn);
+      memcpy(x, c->dyn_axis, sizeof(int) * (size_t)c->ndyn);
+    }
+    c->dyn_id = a, c->dyn_count = b, c->dyn_axis = x, c->dyncap = cap;
+  }
+  c->dyn_id[c->ndyn] = id, c->dyn_count[c->ndyn] = count, c->dyn_axis[c->ndyn] = axis;
+  c->ndyn++;
+}
+
+int onnx_dyn_find(const OnnxCtx *c, int id) {
+  for (int d = 0; d < c->ndyn; d++)
+    if (c->dyn_id[d] == id) return d;
+  return -1;
+}
+
+int onnx_dyn_output(OnnxCtx *c, int j, int d) {
+  Graph *g = c->g;
+  int count = -1;
+  for (int k = 0; k < g->nout; k++)
+    if (g->out[k] == c->dyn_count[d] && !strcmp(g->out_name[k] + strlen(g->out_name[k]) - (strlen(".count")), ".count"))
+      count = k;
+  if (count < 0) {
+    size_t n = strlen(g->out_name[j]) + 8;
+    char *name = arena_alloc(g->arena, n);
+    snprintf(name, n, "%s.count", g->out_name[j]);
+    count = ir_output(g, c->dyn_count[d], name);
+    if (count < 0) return onnx_fail(c, NULL, "%s", g->err.msg);
+  }
+  if (ir_output_extent(g, j, count, c->dyn_axis[d])) return onnx_fail(c, NULL, "%s", g->err.msg);
+  return 0;
+}
+
+/* How many elements of x are nonzero, as an i64 scalar. */
+static int count_nonzero(Graph *g, int x) {
+  const Shape *s = &g->nodes[x]->shape;
+  int64_t ax[IR_MAX_RANK];
+  for (int i = 0; i < s->rank; i++) ax[i] = i;
+  int b = g->nodes[x]->dtype == DT_BOOL ? x : ir_cast(g, x, DT_BOOL);
+  return ir_reduce(g, OP_REDUCE_SUM, ir_cast(g, b, DT_I64), ax, s->rank, false);
+}
+
+/* NonZero: [rank, count] coordinates, padded to [rank, numel]. */
+int onnx_NonZero(OnnxCtx *c, OnnxNode *n) {
+  if (n->nin != 1 || n->in[0] < 0 || n->nout != 1) return onnx_fail(c, n, "takes one input and gives one output");
+  int x = n->in[0], y, k;
+  if (c->g->nodes[x]->shape.rank == 0) return onnx_fail(c, n, "the input is a scalar (NonZero of rank 0 is not supported)");
+  ONNX_TRY(c, n, y = ir_add(c->g, OP_NONZERO, &x, 1, NULL, 0));
+  ONNX_TRY(c, n, k = count_nonzero(c->g, x));
+  onnx_dyn_mark(c, y, k, 1);
+  n->out[0] = y;
+  return 0;
+}
+
+/* Unique: Y (the distinct values or slices), indices, inverse_indices, counts. */
+int onnx_Unique(OnnxCtx *c, OnnxNode *n) {
+  if (n->nin != 1 || n->in[0] < 0 || n->nout < 1 || n->nout > 4) return onnx_fail(c, n, "takes one input and gives one to four outputs");
+  int x = n->in[0];
+  const Node *xn = c->g->nodes[x];
+  int64_t sorted = onnx_attr_int(n, "sorted", 1), axis;
+  if (sorted != 0 && sorted != 1) return onnx_fail(c, n, "attribute 'sorted' is %lld, not 0 or 1", (long long)sorted);
+  if (onnx_attr(n, "axis")) {
+    if (onnx_axis(c, n, onnx_attr_int(n, "axis", 0), xn->shape.rank, &axis)) return -1;
+  } else { /* flattened */
+    int64_t all = shape_numel(&xn->shape);
+    ONNX_TRY(c, n, x = ir_reshape(c->g, x, &all, 1));
+    axis = 0;
+  }
+  if (c->g->nodes[x]->shape.d[axis] == 0) return onnx_fail(c, n, "the input is empty along the axis");
+  DType xt = c->g->nodes[x]->dtype;
+  int count;
+  Attr ca[4] = {attr_int(A_AXIS, axis), attr_int(A_PART, 4), attr_int(A_SORTED, sorted), attr_dtype(A_DTYPE, DT_I64)};
+  ONNX_TRY(c, n, count = ir_add(c->g, OP_UNIQUE, &x, 1, ca, 4));
+  for (int k = 0; k < n->nout; k++) {
+    if (!n->p->output[k] || !*n->p->output[k]) continue;
+    Attr a[4] = {attr_int(A_AXIS, axis), attr_int(A_PART, k), attr_int(A_SORTED, sorted), attr_dtype(A_DTYPE, k ? DT_I64 : xt)};
+    ONNX_TRY(c, n, n->out[k] = ir_add(c->g, OP_UNIQUE, &x, 1, a, 4));
+    if (k != 2) onnx_dyn_mark(c, n->out[k], count, k ? 0 : (int)axis); /* the inverse has x's length */
+  }
+  return 0;
+}
+
+/* NonMaxSuppression: [num_selected, 3] (batch, class, box), padded to
+ * [B * C * min(N, max_output_boxes_per_class), 3]; max_output_boxes_per_class must be a
+ * constant (it bounds the result), the thresholds may be run-time scalars. */
+int onnx_NonMaxSuppression(OnnxCtx *c, OnnxNode *n) {
+  Graph *g = c->g;
+  if (n->nin < 2 || n->nin > 5 || n->in[0] < 0 || n->in[1] < 0 || n->nout != 1)
+    return onnx_fail(c, n, "takes boxes, scores and up to three optional inputs, and gives one output");
+  int64_t center = onnx_attr_int(n, "center_point_box", 0), most = 0;
+  if (center != 0 && center != 1) return onnx_fail(c, n, "center_point_box is %lld, not 0 or 1", (long long)center);
+  if (n->nin > 2 && n->in[2] >= 0) {
+    int64_t v[2];
+    if (onnx_const_ints(c, n->in[2], v, 2) != 1)
+      return onnx_fail(c, n, "max_output_boxes_per_class must be a constant known at compile time (it bounds the result)");
+    most = v[0] > 0 ? v[0] : 0;
+  }
+  DType t = g->nodes[n->in[0]]->dtype;
+  if (g->nodes[n->in[1]]->dtype != t) return onnx_fail(c, n, "boxes and scores have different dtypes");
+  int thr[2];
+  for (int k = 0; k < 2; k++) {
+    int id = n->nin > 3 + k ? n->in[3 + k] : -1;
+    if (id < 0) ONNX_TRY(c, n, thr[k] = ir_scalar(g, t, k ? -INFINITY : 0)); /* no score threshold: every box */
+    else {
+      const Node *v = g->nodes[id];
+      if (shape_numel(&v->shape) != 1) return onnx_fail(c, n, "input %d must hold one value", 4 + k);
+      ONNX_TRY(c, n, thr[k] = ir_reshape(g, v->dtype == t ? id : ir_cast(g, id, t), NULL, 0));
+    }
+  }
+  int in[4] = {n->in[0], n->in[1], thr[0], thr[1]}, y, k;
+  Attr a[3] = {attr_int(A_CENTER, center), attr_int(A_MAX_OUT, most), attr_int(A_PART, 0)};
+  ONNX_TRY(c, n, y = ir_add(g, OP_NMS, in, 4, a, 3));
+  a[2] = attr_int(A_PART, 1);
+  ONNX_TRY(c, n, k = ir_add(g, OP_NMS, in, 4, a, 3));
+  onnx_dyn_mark(c, y, k, 0);
+  n->out[0] = y;
+  return 0;
+}
