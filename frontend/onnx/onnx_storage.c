@@ -89,8 +89,10 @@ int onnx_storage_out(OnnxCtx *c, OnnxNode *n, DType back) {
     const Node *y = c->g->nodes[n->out[i]];
     if (y->dtype != DT_F32) continue;
     /* a result that is a widened operand (Identity, a no-op Reshape) is that operand */
+    int d = onnx_dyn_find(c, n->out[i]); /* a padded result (Unique's): the rounded one is padded alike */
     if (y->op == OP_CAST && c->g->nodes[y->in[0]]->dtype == back) n->out[i] = y->in[0];
     else if ((n->out[i] = ir_cast(c->g, n->out[i], back)) < 0) return onnx_fail_ir(c, n);
+    if (d >= 0) onnx_dyn_mark(c, n->out[i], c->dyn_count[d], c->dyn_axis[d]);
   }
   return 0;
 }
