@@ -18,7 +18,7 @@ int txt_dtype(Txt *p, DType *t) {
   Tok *tok = txt_peek(p, 0);
   char buf[64];
   if (tok->kind != TK_IDENT || dtype_parse(tok->s, (size_t)tok->len, t))
-    return txt_err(p, tok, "expected a dtype (f32, f64, i8, i16, i32, i64, u8, bool), found %s",
+    return txt_err(p, tok, "expected a dtype (f32, f64, f16, bf16, i8, i16, i32, i64, u8, u16, u32, u64, bool), found %s",
                    txt_describe(tok, buf, sizeof buf));
   txt_next(p);
   return 0;
@@ -118,6 +118,8 @@ int txt_store(Txt *p, const Tok *at, DType t, void *data, int64_t i, TxtNum v) {
   if (dtype_is_float(t)) {
     if (t == DT_F32 && isfinite(v.f) && fabs(v.f) > 3.4028235677973366e38)
       return txt_err(p, at, "value %g is out of range for f32", v.f);
+    if (dtype_is_storage(t) && isfinite(v.f) && isinf(dtype_round(t, v.f)))
+      return txt_err(p, at, "value %g is out of range for %s", v.f, dtype_name(t));
     dtype_store(t, data, i, v.f);
     return 0;
   }

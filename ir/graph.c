@@ -343,6 +343,11 @@ int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr
       return ir_fail(g, "%s: operand %d is %s, but %s wants %s operands", info->name, i + 1,
                      dtype_name(d), info->name, types_word(info->types));
   }
+  if (op != OP_CAST)
+    for (int i = 0; i < nin; i++)
+      if (dtype_is_storage(g->nodes[in[i]]->dtype))
+        return ir_fail(g, "%s: operand %d is %s, a storage dtype that only cast reads (cast it to f32 first)",
+                       info->name, i + 1, dtype_name(g->nodes[in[i]]->dtype));
   Attr full[8];
   int nfull = 0;
   if (nattr > 8 || attrs_check(g, op, attrs, nattr, full, &nfull)) {
@@ -359,6 +364,9 @@ int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr
   int mark = g->n;
   Node *n = node_new(g, op, in, nin, full, nfull);
   if (info->shape(g, n)) return -1; /* the node is not linked in: g->n is unchanged */
+  if (op != OP_CAST && dtype_is_storage(n->dtype))
+    return ir_fail(g, "%s cannot give %s, a storage dtype that only cast gives (compute in f32 and cast)",
+                   info->name, dtype_name(n->dtype));
   double total = 1;
   for (int i = 0; i < n->shape.rank; i++) {
     if (n->shape.d[i] < 0) return ir_fail(g, "%s: negative dimension in the result", info->name);

@@ -59,7 +59,9 @@ int ir_limit_bytes(const char *what, double bytes, int64_t limit, const char *fl
   X(BOOL, "bool", "uint8_t", 1)   \
   X(U16, "u16", "uint16_t", 2)    \
   X(U32, "u32", "uint32_t", 4)    \
-  X(U64, "u64", "uint64_t", 8)
+  X(U64, "u64", "uint64_t", 8)     \
+  X(F16, "f16", "uint16_t", 2)    \
+  X(BF16, "bf16", "uint16_t", 2)
 
 typedef enum {
 #define X(id, name, ctype, size) DT_##id,
@@ -71,7 +73,11 @@ typedef enum {
 const char *dtype_name(DType t);
 const char *dtype_ctype(DType t);
 int dtype_size(DType t);
-bool dtype_is_float(DType t);
+bool dtype_is_float(DType t);                       /* f32, f64, f16, bf16 */
+/* f16 (IEEE binary16) and bf16 (the top half of an f32) are storage dtypes: values
+ * are held in them, computed in f32.  Only cast and the sources take or give them
+ * (ir_add and ir_verify refuse the rest); the C types are their bits, uint16_t. */
+bool dtype_is_storage(DType t);
 bool dtype_is_int(DType t);                         /* integers, not bool */
 bool dtype_is_unsigned(DType t);                    /* u8, u16, u32, u64 */
 int dtype_parse(const char *s, size_t n, DType *t); /* 0, or -1 if unknown */

@@ -43,6 +43,9 @@ static int check_shape(const Node *n, const Graph *cg, DlcErr *e) {
   g->err = saved;
   if (rc) return fail_node(e, g, n, msg);
   if (copy.dtype != n->dtype) return fail_node(e, g, n, "its dtype is not what its op gives");
+  bool storage = dtype_is_storage(n->dtype);
+  for (int j = 0; j < n->nin; j++) storage |= dtype_is_storage(g->nodes[n->in[j]]->dtype);
+  if (storage && n->op != OP_CAST) return fail_node(e, g, n, "only cast reads or gives the storage dtypes f16 and bf16");
   if (!shape_eq(&copy.shape, &n->shape)) return fail_node(e, g, n, "its shape is not what its op gives");
   return 0;
 }

@@ -40,6 +40,9 @@ static int check_args(const Graph *g, int loss, const int *params, int np, DlcEr
     if (!dtype_is_float(p->dtype))
       return dlc_errf(e, "autodiff: parameter '%s' is %s, not a float", p->name ? p->name : "?",
                       dtype_name(p->dtype));
+    if (dtype_is_storage(p->dtype)) /* its update would compute in it */
+      return dlc_errf(e, "autodiff: parameter '%s' is %s, a storage dtype: only f32 and f64 parameters train",
+                      p->name ? p->name : "?", dtype_name(p->dtype));
   }
   return 0;
 }

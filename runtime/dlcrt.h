@@ -76,7 +76,9 @@ void rt_wfile_discard(RtWFile *w);
   X(BOOL, "bool", 1) \
   X(U16, "u16", 2)   \
   X(U32, "u32", 4)   \
-  X(U64, "u64", 8)
+  X(U64, "u64", 8)   \
+  X(F16, "f16", 2)   \
+  X(BF16, "bf16", 2)
 
 typedef enum {
 #define X(id, name, size) RT_##id,

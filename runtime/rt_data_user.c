@@ -15,9 +15,24 @@
 
 /* ---- .npy ---- */
 
+/* f16: 5 exponent bits, 10 fraction bits; bf16: the top half of an f32. */
+static double half_value(uint16_t h, bool bf16) {
+  if (bf16) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+  }
+  int e = (h >> 10) & 31, f = h & 1023;
+  double v = e == 31 ? (f ? NAN : INFINITY) : e ? ldexp(f | 1024, e - 25) : ldexp(f, -24);
+  return h & 0x8000 ? -v : v;
+}
+
 static double npy_value(const RtTensor *t, int64_t i) {
   const void *p = t->data;
   switch (t->dtype) {
+  case RT_F16: return half_value(((const uint16_t *)p)[i], false);
+  case RT_BF16: return half_value(((const uint16_t *)p)[i], true);
   case RT_F32: return ((const float *)p)[i];
   case RT_F64: return ((const double *)p)[i];
   case RT_I8: return ((const int8_t *)p)[i];
@@ -35,7 +50,9 @@ static double npy_value(const RtTensor *t, int64_t i) {
   return 0;
 }
 
-static bool is_int(RtDType t) { return t != RT_F32 && t != RT_F64 && t != RT_BOOL; }
+static bool is_int(RtDType t) {
+  return t != RT_F32 && t != RT_F64 && t != RT_F16 && t != RT_BF16 && t != RT_BOOL;
+}
 
 static int npy_labels(const RtTensor *y, const char *path, RtDataset *d, DlcErr *e) {
   if (!is_int(y->dtype))

@@ -21,7 +21,8 @@
 static const char *const npy_descr[RT_DTYPE_COUNT] = {
     [RT_F32] = "<f4", [RT_F64] = "<f8", [RT_I8] = "|i1", [RT_I16] = "<i2",
     [RT_I32] = "<i4", [RT_I64] = "<i8", [RT_U8] = "|u1", [RT_BOOL] = "|b1",
-    [RT_U16] = "<u2", [RT_U32] = "<u4", [RT_U64] = "<u8",
+    [RT_U16] = "<u2", [RT_U32] = "<u4", [RT_U64] = "<u8", [RT_F16] = "<f2",
+    [RT_BF16] = "<V2", /* numpy has no bfloat16: ml_dtypes saves one as 2 raw bytes */
 };
 
 /* ---- reading the header dict ---- */
@@ -136,7 +137,7 @@ static int descr_dtype(const char *path, const char *d, RtDType *t, DlcErr *e) {
       *t = (RtDType)i;
       return 0;
     }
-  return rt_fail(e, RT_E_DTYPE, path, "'%s' (dlc reads f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1)", d);
+  return rt_fail(e, RT_E_DTYPE, path, "'%s' (dlc reads f4 f8 f2 i1 i2 i4 i8 u1 u2 u4 u8 b1, and V2 as bf16)", d);
 }
 
 /* ---- reading ---- */

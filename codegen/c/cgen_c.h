@@ -228,6 +228,12 @@ void cgen_reduce_combine(const Node *n, const char *x, char *buf, size_t size);
 
 /* The saturating float to integer helper for dtype t, e.g. "dlc_sat_i32". */
 const char *cgen_sat_name(DType t);
+/* f16 and bf16 (half.c): the helper that widens one to float, the call that rounds an
+ * operand `x` of dtype `from` to one; cgen_half_helpers writes those the graph's casts
+ * call, each `qual` (static, or static __device__ for CUDA). */
+const char *cgen_half_from(DType t);
+void cgen_half_to(DType from, DType t, const char *x, char *buf, size_t size);
+void cgen_half_helpers(CEmit *ce, const char *qual);
 
 /* Whether elementwise node n calls one of dlc's f32 functions (its cexpr has '@', its
  * operands are f32, the target is C), and those the kernels call, written into the

@@ -47,9 +47,12 @@ static void expand(const char *tpl, DType opd, DType res, bool vec, const char *
 
 /* cast has no cexpr: float to integer saturates, anything to bool tests for nonzero. */
 static const char *cast_template(DType from, DType to, char *buf, size_t size) {
-  if (to == DT_BOOL) snprintf(buf, size, "(%%0 != 0)");
-  else if (dtype_is_float(from) && dtype_is_int(to)) snprintf(buf, size, "%s(%%0)", cgen_sat_name(to));
-  else snprintf(buf, size, "(%%T)%%0");
+  char x[48] = "%0"; /* f16 and bf16 are widened to float first (codegen/c/half.c) */
+  if (dtype_is_storage(from)) snprintf(x, sizeof x, "%s(%%0)", cgen_half_from(from));
+  if (dtype_is_storage(to)) cgen_half_to(dtype_is_storage(from) ? DT_F32 : from, to, x, buf, size);
+  else if (to == DT_BOOL) snprintf(buf, size, "(%s != 0)", x);
+  else if (dtype_is_float(from) && dtype_is_int(to)) snprintf(buf, size, "%s(%s)", cgen_sat_name(to), x);
+  else snprintf(buf, size, "(%%T)%s", x);
   return buf;
 }
 

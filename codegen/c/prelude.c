@@ -84,6 +84,7 @@ void cgen_c_prelude(CEmit *ce) {
   sat_needed(ce, need);
   for (int t = 0; t < DT_COUNT; t++)
     if (need[t]) sat_helper(ce, (DType)t);
+  cgen_half_helpers(ce, "static");
   cgen_c_vecmath(ce);
   model_struct(ce);
 }

@@ -60,4 +60,5 @@ void cuda_device_prelude(CuEmit *ce) {
     }
   for (int t = 0; t < DT_COUNT; t++)
     if (need[t]) sat_helper(ce, (DType)t);
+  cgen_half_helpers(&ce->c, "static __device__");
 }

@@ -87,6 +87,7 @@ struct OnnxNode {
   const Onnx__AttributeProto *bad_attr; /* one a getter found of another type than it reads, */
   int bad_attr_want;                    /* and the type it reads (onnx_attr.c) */
   uint64_t read;                        /* bit i: the builder looked up attribute i */
+  DType narrow[ONNX_MAX_IO]; /* operand i's f16 or bf16 before onnx_storage_in widened it, else DT_COUNT */
 };
 
 typedef int (*OnnxBuild)(OnnxCtx *c, OnnxNode *n);
@@ -151,6 +152,16 @@ int onnx_tensor_input(OnnxCtx *c, const char *name, const char *irname, const On
 int onnx_tensor_node(OnnxCtx *c, const Onnx__TensorProto *t, const char *name, bool trainable);
 int onnx_dtype(int32_t onnx_type, DType *t); /* -1 if dlc has no such dtype */
 const char *onnx_dtype_name(int32_t onnx_type);
+
+/* float16 and bfloat16 operands (onnx_storage.c): before a builder, widens them to f32
+ * and sets *back to the type the results return to (DT_F32: none); after it, rounds
+ * the f32 results to *back. */
+int onnx_storage_in(OnnxCtx *c, OnnxNode *n, DType *back);
+int onnx_storage_out(OnnxCtx *c, OnnxNode *n, DType back);
+/* For builders that move f16/bf16 values themselves (sequences, control flow): x cast
+ * to f32 when it is f16 or bf16, else x; y cast to t when t is f16 or bf16, else y. */
+int onnx_storage_wide(OnnxCtx *c, int x);
+int onnx_storage_narrow(OnnxCtx *c, int y, DType t);
 
 /* Attributes (onnx_attr.c).  A getter treats an attribute of another type as absent
  * and records it in n->bad_attr; the loader then fails the node, naming it.  Every

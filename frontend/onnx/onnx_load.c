@@ -364,13 +364,15 @@ int onnx_build_node(OnnxCtx *c, const Onnx__NodeProto *p, int group) {
   if (c->scope && ++c->work > 4 * ir_limits.nodes) /* bodies of nodes that add none (Identity) */
     return onnx_fail(c, &n, "unrolling the bodies builds more than %lld nodes (4 x --max-nodes)",
                      (long long)(4 * ir_limits.nodes));
-  int mark = c->g->n;
   c->g->group = group;
+  DType back;
+  if (onnx_storage_in(c, &n, &back)) return -1;
+  int mark = c->g->n;
   int rc = op->build(c, &n);
   if (n.bad_attr) /* the root cause of whatever the builder made of it */
     return onnx_fail(c, &n, "attribute '%s' is %s, the operator reads %s", n.bad_attr->name,
                      onnx_attr_type_name(n.bad_attr->type), onnx_attr_type_name(n.bad_attr_want));
-  if (rc || onnx_attr_check(c, &n)) return -1;
+  if (rc || onnx_attr_check(c, &n) || onnx_storage_out(c, &n, back)) return -1;
   for (int id = mark; id < c->g->n; id++)
     if (ir_limit_elements("a result", elements(&c->g->nodes[id]->shape), &c->g->err))
       return onnx_fail(c, &n, "%s", c->g->err.msg);

@@ -151,11 +151,12 @@ static int stack(OnnxCtx *c, const OnnxNode *n, const int *v, int cnt, int64_t a
     const Node *xn = c->g->nodes[x], *v0 = c->g->nodes[v[0]];
     if (xn->dtype != v0->dtype || !shape_eq(&xn->shape, &v0->shape))
       return onnx_fail(c, n, "%s: iterations give values of different types or shapes, which do not stack", what);
-    if ((u[i] = unsqueeze(c, x, (int)a)) < 0) return onnx_fail_ir(c, n);
+    /* f16, bf16: stacked in f32 (the movement ops refuse them), rounded back exactly */
+    if ((u[i] = unsqueeze(c, onnx_storage_wide(c, x), (int)a)) < 0) return onnx_fail_ir(c, n);
   }
-  if (cnt == 1) return u[0];
   Attr at = attr_int(A_AXIS, a);
-  int r = ir_add(c->g, OP_CONCAT, u, cnt, &at, 1);
+  int r = cnt == 1 ? u[0] : ir_add(c->g, OP_CONCAT, u, cnt, &at, 1);
+  r = onnx_storage_narrow(c, r, c->g->nodes[v[0]]->dtype);
   return r < 0 ? onnx_fail_ir(c, n) : r;
 }
 
@@ -248,6 +249,15 @@ static int merge(OnnxCtx *c, const OnnxNode *n, int term, int a, int b, const ch
     shape_str(&x->shape, s1, sizeof s1), shape_str(&y->shape, s2, sizeof s2);
     return onnx_fail(c, n, "%s: %s%s against %s%s, which no select merges: the condition must be a constant known at "
                      "compile time", what, dtype_name(x->dtype), s1, dtype_name(y->dtype), s2);
+  }
+  if (dtype_is_storage(x->dtype)) { /* f16, bf16: select reads f32 only; each side widened under its guard */
+    int G = c->g->guard, a32, b32;
+    c->g->guard = x->guard, a32 = ir_cast(c->g, a, DT_F32);
+    c->g->guard = y->guard, b32 = a32 < 0 ? -1 : ir_cast(c->g, b, DT_F32);
+    c->g->guard = G;
+    int m = b32 < 0 ? -1 : ir_select(c->g, term, a32, b32);
+    if (m < 0 || (*out = ir_cast(c->g, m, x->dtype)) < 0) return onnx_fail_ir(c, n);
+    return 0;
   }
   if ((*out = ir_select(c->g, term, a, b)) < 0) return onnx_fail_ir(c, n);
   return 0;
@@ -408,8 +418,11 @@ static int take(OnnxCtx *c, const OnnxNode *n, int x, int axis, int64_t t) {
     if (i != axis) d[k++] = s->d[i];
   }
   Attr a[3] = {attr_ints(A_STARTS, st, s->rank), attr_ints(A_ENDS, en, s->rank), attr_ints(A_STEPS, sp, s->rank)};
+  DType dt = c->g->nodes[x]->dtype; /* f16, bf16: sliced in f32, exactly widened */
+  if ((x = onnx_storage_wide(c, x)) < 0) return onnx_fail_ir(c, n);
   int y = ir_add(c->g, OP_SLICE, &x, 1, a, 3);
   if (y >= 0) y = ir_reshape(c->g, y, d, s->rank - 1);
+  y = onnx_storage_narrow(c, y, dt);
   return y < 0 ? onnx_fail_ir(c, n) : y;
 }
 

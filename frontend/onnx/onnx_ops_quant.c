@@ -129,14 +129,21 @@ int onnx_QuantizeLinear(OnnxCtx *c, OnnxNode *n) {
   onnx_attr_ignore(n, "saturate");
   int64_t axis, block;
   if (quant_axis(c, n, x, &axis, &block) || quant_out_type(c, n, zp, &t)) return -1;
-  if (float_attr(c, n, "precision", st, &u)) return -1;
+  if (float_attr(c, n, "precision", n->narrow[1] != DT_COUNT ? n->narrow[1] : st, &u)) return -1;
   int s = qparam(c, n, n->in[1], x, axis, block, "y_scale");
   if (s < 0) return -1;
-  int q = un(c, OP_ROUND, bin(c, OP_DIV, cast(c, x, u), cast(c, s, u)));
+  /* in f16 or bf16 (a precision, or the scale's type before the loader widened it):
+   * both operands rounded to it, the quotient in f32 rounded to it, as ONNX's reference
+   * divides in numpy's f16 */
+  DType w = dtype_is_storage(u) ? DT_F32 : u;
+  int d = w == u ? bin(c, OP_DIV, cast(c, x, w), cast(c, s, w))
+                 : bin(c, OP_DIV, cast(c, cast(c, x, u), w), cast(c, cast(c, s, u), w));
+  if (w != u) d = cast(c, cast(c, d, u), w);
+  int q = un(c, OP_ROUND, d);
   if (zp >= 0) {
     int z = qparam(c, n, zp, x, axis, block, "y_zero_point");
     if (z < 0) return -1;
-    q = bin(c, OP_ADD, q, cast(c, z, u));
+    q = bin(c, OP_ADD, q, cast(c, z, w));
   }
   ONNX_TRY(c, n, n->out[0] = cast(c, clamp_to(c, q, t), t));
   return 0;

@@ -191,6 +191,8 @@ int onnx_SplitToSequence(OnnxCtx *c, OnnxNode *n) {
   if (total != dim)
     return onnx_fail(c, n, "the split sizes add up to %lld, the axis has %lld", (long long)total, (long long)dim);
   int *v = arena_alloc(c->g->arena, sizeof(int) * (size_t)(ns ? ns : 1));
+  DType t = dtype_of(c, x); /* f16, bf16: split in f32, each part rounded back (exactly) */
+  ONNX_TRY(c, n, x = onnx_storage_wide(c, x));
   for (int i = 0, at = 0; i < ns; at += (int)split[i], i++) {
     ONNX_TRY(c, n, v[i] = slice_axis(c, x, (int)axis, at, at + split[i]));
     if (!given && !keep) {
@@ -199,8 +201,9 @@ int onnx_SplitToSequence(OnnxCtx *c, OnnxNode *n) {
         if (k != axis) d[j++] = xs->d[k];
       ONNX_TRY(c, n, v[i] = ir_reshape(c->g, v[i], d, xs->rank - 1));
     }
+    ONNX_TRY(c, n, v[i] = onnx_storage_narrow(c, v[i], t));
   }
-  n->out[0] = onnx_seq_make(c, ONNX_SEQ, v, ns, dtype_of(c, x));
+  n->out[0] = onnx_seq_make(c, ONNX_SEQ, v, ns, t);
   return 0;
 }
 
@@ -214,13 +217,15 @@ int onnx_ConcatFromSequence(OnnxCtx *c, OnnxNode *n) {
   int64_t axis;
   if (onnx_axis(c, n, onnx_attr_int(n, "axis", 0), rank + new_axis, &axis)) return -1;
   int *v = arena_alloc(c->g->arena, sizeof(int) * (size_t)s->n);
+  DType t = c->g->nodes[s->v[0]]->dtype; /* f16, bf16: concatenated in f32 */
   for (int i = 0; i < s->n; i++) {
-    v[i] = s->v[i];
+    ONNX_TRY(c, n, v[i] = onnx_storage_wide(c, s->v[i]));
     if (new_axis) ONNX_TRY(c, n, v[i] = unsqueeze(c, v[i], (int)axis));
   }
   Attr a = attr_int(A_AXIS, axis);
   if (s->n == 1) n->out[0] = v[0];
   else ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_CONCAT, v, s->n, &a, 1));
+  ONNX_TRY(c, n, n->out[0] = onnx_storage_narrow(c, n->out[0], t));
   return 0;
 }
 

@@ -355,15 +355,19 @@ int onnx_ConstantOfShape(OnnxCtx *c, OnnxNode *n) {
   int r = const_ints(c, n, 0, "shape", d, IR_MAX_RANK);
   if (r < 0) return -1;
   int v;
+  DType t = DT_F32;
   const Onnx__AttributeProto *a = onnx_attr(n, "value");
   if (a && a->t) {
     int one = onnx_tensor_node(c, a->t, NULL, false);
     if (one < 0) return -1;
     if (shape_numel(shape_of(c, one)) != 1) return onnx_fail(c, n, "value must hold one element");
+    t = c->g->nodes[one]->dtype; /* f16 and bf16 are broadcast as f32 and cast back */
+    if (dtype_is_storage(t)) ONNX_TRY(c, n, one = ir_cast(c->g, one, DT_F32));
     ONNX_TRY(c, n, v = ir_reshape(c->g, one, d, 0));
   } else ONNX_TRY(c, n, v = ir_scalar(c->g, DT_F32, 0));
   Attr at = attr_ints(A_SHAPE, d, r);
   ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_BROADCAST, &v, 1, &at, 1));
+  if (dtype_is_storage(t)) ONNX_TRY(c, n, n->out[0] = ir_cast(c->g, n->out[0], t));
   return 0;
 }
 

@@ -26,13 +26,13 @@ static const OnnxType types[] = {
     {ONNX__TENSOR_PROTO__DATA_TYPE__INT64, "int64", DT_I64},
     {ONNX__TENSOR_PROTO__DATA_TYPE__STRING, "string", -1},
     {ONNX__TENSOR_PROTO__DATA_TYPE__BOOL, "bool", DT_BOOL},
-    {ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16, "float16", -1},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16, "float16", DT_F16},
     {ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE, "double", DT_F64},
     {ONNX__TENSOR_PROTO__DATA_TYPE__UINT32, "uint32", DT_U32},
     {ONNX__TENSOR_PROTO__DATA_TYPE__UINT64, "uint64", DT_U64},
     {ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX64, "complex64", -1},
     {ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX128, "complex128", -1},
-    {ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16, "bfloat16", -1},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16, "bfloat16", DT_BF16},
     /* newer than the onnx.proto Debian ships: by their numbers in onnx 1.23's */
     {17, "float8e4m3fn", -1},
     {18, "float8e4m3fnuz", -1},
@@ -125,6 +125,12 @@ static int read_typed(OnnxCtx *c, const Onnx__TensorProto *t, DType dt, void **d
              : u64          ? (double)t->uint64_data[i]
                             : t->int32_data[i];
     if (dt == DT_I64) ((int64_t *)dst)[i] = t->int64_data[i]; /* exact beyond 2^53 */
+    else if (dtype_is_storage(dt)) { /* int32_data holds the bits */
+      if (t->int32_data[i] < 0 || t->int32_data[i] > 0xffff)
+        return onnx_fail(c, NULL, "tensor '%s': int32_data[%lld] is %d, not the 16 bits of a %s",
+                         t->name ? t->name : "?", (long long)i, (int)t->int32_data[i], dtype_name(dt));
+      ((uint16_t *)dst)[i] = (uint16_t)t->int32_data[i];
+    }
     else if (dt == DT_U64) ((uint64_t *)dst)[i] = t->uint64_data[i];
     else dtype_store(dt, dst, i, v);
   }
@@ -168,7 +174,8 @@ int onnx_tensor_node(OnnxCtx *c, const Onnx__TensorProto *t, const char *name, b
     for (size_t i = 0; i < bytes; i++) ((uint8_t *)data)[i] = ((uint8_t *)data)[i] != 0;
   int id = -1;
   if (!rc) {
-    id = trainable && dtype_is_float(dt) && n > 0 ? ir_param_data(c->g, name, dt, s, data)
+    /* f16 and bf16 weights are constants: the optimizers compute in the dtype they train */
+    id = trainable && dtype_is_float(dt) && !dtype_is_storage(dt) && n > 0 ? ir_param_data(c->g, name, dt, s, data)
                                          : ir_const(c->g, name, dt, s, data);
     if (id < 0) onnx_fail(c, NULL, "tensor '%s': %s", tn, c->g->err.msg);
   }

@@ -27,8 +27,19 @@ __all__ = ["compile", "train", "Model", "TrainedModel", "Error", "version"]
 _DTYPES = {
     "f32": np.float32, "f64": np.float64, "i8": np.int8, "i16": np.int16, "i32": np.int32,
     "i64": np.int64, "u8": np.uint8, "bool": np.bool_, "u16": np.uint16, "u32": np.uint32,
-    "u64": np.uint64,
+    "u64": np.uint64, "f16": np.float16,
 }
+
+
+def _dtype(name):
+    """numpy's dtype for a dlc dtype; bf16 is ml_dtypes' bfloat16 (numpy has none)."""
+    if name == "bf16":
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise Error("the model reads or gives bf16, which needs the ml_dtypes package") from None
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(_DTYPES[name])
 
 
 class Error(RuntimeError):
@@ -111,7 +122,7 @@ class _Port:
     def __init__(self, m, side, i):
         get = lambda f: getattr(_lib, "dlc_model_%s_%s" % (side, f))(m, i)
         self.name = get("name").decode()
-        self.dtype = np.dtype(_DTYPES[get("dtype").decode()])
+        self.dtype = _dtype(get("dtype").decode())
         dims = get("dims")
         self.shape = tuple(dims[k] for k in range(get("rank")))
 
@@ -180,7 +191,7 @@ class Model:
         self._check()
         if not args and not kwargs:
             rng = np.random.default_rng(seed)
-            kwargs = {p.name: (rng.uniform(-1, 1, p.shape) if p.dtype.kind == "f"
+            kwargs = {p.name: (rng.uniform(-1, 1, p.shape) if p.dtype.kind == "f" or p.dtype.name == "bfloat16"
                                else rng.integers(0, 4, p.shape)).astype(p.dtype) for p in self.inputs}
         arrays = self._bind(args, kwargs)
         outs, ins, outp = self._buffers(arrays)

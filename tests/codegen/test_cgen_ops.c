@@ -130,6 +130,8 @@ static void casts(void) {
   casts_from(DT_I64, F, "cast from i64");
   casts_from(DT_BOOL, F, "cast from bool");
   casts_from(DT_U8, F, "cast from u8");
+  casts_from(DT_F16, (Range){-400, 400}, "cast from f16");
+  casts_from(DT_BF16, (Range){-3e9, 3e9}, "cast from bf16");
   cast_saturation();
 }
 

@@ -33,7 +33,8 @@ STRINGS = ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", "constant", "reflect",
 TYPES = {"tensor(float)": TensorProto.FLOAT, "tensor(double)": TensorProto.DOUBLE,
          "tensor(int64)": TensorProto.INT64, "tensor(int32)": TensorProto.INT32,
          "tensor(bool)": TensorProto.BOOL, "tensor(uint8)": TensorProto.UINT8,
-         "tensor(int8)": TensorProto.INT8, "tensor(float16)": TensorProto.FLOAT16}
+         "tensor(int8)": TensorProto.INT8, "tensor(float16)": TensorProto.FLOAT16,
+         "tensor(bfloat16)": TensorProto.BFLOAT16}
 
 
 def rand_int(r):

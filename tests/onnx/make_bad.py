@@ -222,7 +222,10 @@ def files():
 
     # Dtypes and tensor data.
     write("unsupported_input_dtype.onnx", model(valid_graph(
-        inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT16, ["batch", 4])])), "float16")
+        inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT8E4M3FN, ["batch", 4])])), "float8e4m3fn")
+    f16_bits = TensorProto(name="W", data_type=TensorProto.FLOAT16, dims=[4, 3], int32_data=[0x3C00] * 11 + [70000])
+    write("f16_int32_data.onnx", model(valid_graph(inits=[f16_bits, tensor("b", np.zeros(3, np.float32))])),
+          "not the 16 bits of a f16")
     write("string_initializer.onnx", model(valid_graph(inits=[
         helper.make_tensor("W", TensorProto.STRING, [1], [b"w"]), tensor("b", np.zeros(3, np.float32))])),
           "string")

@@ -164,11 +164,14 @@ def quant_cases():
     yield Case("qlinearmatmul_rows_cols", "QLinearMatMul", {"a": a8, "b": b8}, qs,
                order=["a", "as", "az", "b", "bs", "bz", "ys", "yz"], opset=21, oracle=qlinear_rows_cols)
     x = np.ones((2, 2), f32)
-    for code, name in ((TP.FLOAT8E4M3FN, "float8e4m3fn"), (TP.INT4, "int4"), (TP.FLOAT16, "float16")):
+    for code, name in ((TP.FLOAT8E4M3FN, "float8e4m3fn"), (TP.INT4, "int4")):
         yield Case("refuse_quantize_" + name, "QuantizeLinear", {"x": x}, {"s": np.array(1, f32)}, opset=21,
                    output_dtype=code, refuse="output_dtype %s is not supported" % name)
-    yield Case("refuse_dequantize_float16", "DequantizeLinear", {"x": np.ones(3, i8)}, {"s": np.array(1, f32)},
-               opset=23, output_dtype=TP.FLOAT16, refuse="output_dtype float16 is not supported")
+    yield Case("refuse_quantize_float16", "QuantizeLinear", {"x": x}, {"s": np.array(1, f32)}, opset=21,
+               output_dtype=TP.FLOAT16, refuse="the quantized type f16 is not one of u8, i8, u16, i16")
+    # float16 is a dtype of dlc's (a storage dtype): the product in f32, rounded to it
+    yield Case("dequantize_to_float16", "DequantizeLinear", {"x": r.integers(-128, 128, 40).astype(i8)},
+               {"s": np.array(0.0173, f32), "z": np.array(-3, i8)}, opset=23, output_dtype=TP.FLOAT16, reference=True)
     yield Case("refuse_quantize_zp_mismatch", "QuantizeLinear", {"x": x}, {"s": np.array(1, f32), "z": np.array(0, i8)},
                opset=21, output_dtype=TP.UINT8, refuse="output_dtype uint8 differs from the zero point's type i8")
     yield Case("refuse_quantize_axis_scale", "QuantizeLinear", {"x": x}, {"s": np.ones(3, f32)}, opset=13,

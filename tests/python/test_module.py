@@ -105,6 +105,24 @@ try:
         f.write("input x: f32[batch, 4]\ny = nosuchop(x)\noutput y\n")
     raises(dlc.Error, "bad.dlc:2:", lambda: dlc.compile(bad))
     raises(dlc.Error, "dims 'seq=0': expected NAME=V", lambda: dlc.compile(bad, dims={"seq": 0}))
+    # f16 in numpy's float16, bf16 in ml_dtypes' bfloat16; each result rounded to its dtype
+    import ml_dtypes
+    half = os.path.join(work, "half.dlc")
+    with open(half, "w") as f:
+        f.write("input h: f16[3]\ninput b: bf16[3]\ns = add(cast(h, to=f32), cast(b, to=f32))\n"
+                "y = cast(s, to=f16)\nz = cast(s, to=bf16)\noutput y\noutput z\n")
+    hm = dlc.compile(half)
+    if [p.dtype for p in hm.inputs] != [np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)]:
+        fail("half.dlc's inputs are %s" % [p.dtype for p in hm.inputs])
+    h16 = np.array([1, 2048, -0.1], np.float16)
+    b16 = np.array([1e-3, 1, 3.0], ml_dtypes.bfloat16)
+    out = hm(h=h16, b=b16)
+    s32 = h16.astype(np.float32) + b16.astype(np.float32)
+    if out["y"].dtype != np.float16 or not np.array_equal(out["y"], s32.astype(np.float16)):
+        fail("half.dlc y: %r" % out["y"])
+    if out["z"].dtype != ml_dtypes.bfloat16 or not np.array_equal(out["z"], s32.astype(ml_dtypes.bfloat16)):
+        fail("half.dlc z: %r" % out["z"])
+    hm.close()
     m.close()
     raises(dlc.Error, "closed", lambda: m(x=x))
     print("ok")

@@ -45,6 +45,7 @@ static const struct {
 } dtypes[] = {
     {RT_F32, "<f4"}, {RT_F64, "<f8"}, {RT_I8, "|i1"}, {RT_I16, "<i2"},
     {RT_I32, "<i4"}, {RT_I64, "<i8"}, {RT_U8, "|u1"}, {RT_BOOL, "|b1"},
+    {RT_F16, "<f2"}, {RT_BF16, "<V2"}, /* bf16 as ml_dtypes saves it */
 };
 
 static void fill(unsigned char *p, size_t n, RtDType t) {
@@ -135,7 +136,7 @@ static void expect_reject(const char *name, int major, const char *dict, size_t 
 static void test_rejects(void) {
   expect_reject("fortran.npy", 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16, "Fortran");
   expect_reject("big.npy", 1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8, "big-endian");
-  expect_reject("half.npy", 1, "{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", 4, "unsupported element type");
+  expect_reject("void4.npy", 1, "{'descr': '<V4', 'fortran_order': False, 'shape': (2,), }", 8, "unsupported element type"); /* V2 is bf16 */
   expect_reject("complex.npy", 1, "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", 8, "unsupported element type");
   expect_reject("object.npy", 1, "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", 8, "unsupported element type");
   expect_reject("short.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 4), }", 60, "truncated");

@@ -8,7 +8,8 @@
 static void test_names(void) {
   const int sizes[DT_COUNT] = {[DT_F32] = 4, [DT_F64] = 8, [DT_I8] = 1, [DT_I16] = 2,
                                [DT_I32] = 4, [DT_I64] = 8, [DT_U8] = 1, [DT_BOOL] = 1,
-                               [DT_U16] = 2, [DT_U32] = 4, [DT_U64] = 8};
+                               [DT_U16] = 2, [DT_U32] = 4, [DT_U64] = 8, [DT_F16] = 2,
+                               [DT_BF16] = 2};
   for (int t = 0; t < DT_COUNT; t++) {
     DType back = DT_COUNT;
     const char *name = dtype_name((DType)t);
@@ -18,7 +19,9 @@ static void test_names(void) {
     CHECK(dtype_is_float((DType)t) + dtype_is_int((DType)t) + (t == DT_BOOL) == 1);
   }
   DType t;
-  CHECK(dtype_parse("f16", 3, &t) == -1 && dtype_parse("f3", 2, &t) == -1);
+  CHECK(dtype_parse("f8", 2, &t) == -1 && dtype_parse("f3", 2, &t) == -1);
+  CHECK(dtype_parse("f16", 3, &t) == 0 && t == DT_F16 && dtype_parse("bf16", 4, &t) == 0 && t == DT_BF16);
+  CHECK(dtype_is_storage(DT_F16) && dtype_is_storage(DT_BF16) && !dtype_is_storage(DT_F32));
   CHECK(dtype_parse("f32x", 3, &t) == 0 && t == DT_F32); /* only the first n characters count */
   CHECK(!strcmp(dtype_ctype(DT_I64), "int64_t") && !strcmp(dtype_name(DT_BOOL), "bool"));
 }

@@ -33,6 +33,24 @@ static inline float __int_as_float(int i) {
   return f;
 }
 
+static inline float __uint_as_float(unsigned int u) {
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+static inline unsigned int __float_as_uint(float f) {
+  unsigned int u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+static inline long long __double_as_longlong(double d) {
+  long long u;
+  std::memcpy(&u, &d, sizeof u);
+  return u;
+}
+
 #define __global__
 #define __device__
 #define __shared__ static

@@ -1,0 +1,153 @@
+/* half.c — f16 and bf16 in generated code.  They are storage dtypes (ir/ir.h): a cast
+ * is the only op that reads or gives them, and it converts through these helpers, plain
+ * bit manipulation on uint16_t (no _Float16, no compiler extension), written into the
+ * prelude only when a kernel calls them.  The CUDA backend writes the same text with
+ * __device__ and CUDA's bit casts.  f16 and bf16 round from f32, except f64 to f16,
+ * which rounds once from the f64 (numpy's way; bf16 rounds through f32, ml_dtypes'). */
+#include <string.h>
+
+#include "cgen_c.h"
+
+/* f64 to f16: v rounded to nearest, ties to even, into a 16-bit float with `man`
+ * fraction bits and exponent bias `bias`, subnormals included (ir/dtype.c half_bits,
+ * the same steps). */
+static const char *const f64_to_half[] = {
+    "(double v, int man, int bias) {",
+    "  uint64_t u = DLC_F64_BITS(v), f = u & 0xfffffffffffffULL, sig, q, rem, half, bits;",
+    "  uint16_t s = (uint16_t)((u >> 48) & 0x8000), inf = (uint16_t)(0x7fff & ~((1u << man) - 1));",
+    "  int e = (int)((u >> 52) & 0x7ff), emin = 1 - bias, E = e - 1023, shift;",
+    "  if (e == 0x7ff) return (uint16_t)(s | inf | (f ? 1u << (man - 1) : 0));",
+    "  if (e == 0 || E > bias) return e ? (uint16_t)(s | inf) : s;",
+    "  shift = 52 - man + (E < emin ? emin - E : 0);",
+    "  if (shift > 53) return s;",
+    "  sig = f | 1ULL << 52, q = sig >> shift, rem = sig & ((1ULL << shift) - 1), half = 1ULL << (shift - 1);",
+    "  if (rem > half || (rem == half && (q & 1))) q++;",
+    "  bits = E < emin ? q : ((uint64_t)(E + bias - 1) << man) + q;",
+    "  return (uint16_t)(s | (bits >= inf ? inf : bits));",
+    "}",
+};
+
+/* f32 to f16 without branches that stop a loop vectorising: every case is computed and
+ * one selected with integer masks (a ?: would become a branch).  Normals add 0xfff plus the kept bit's parity before the shift (round to
+ * nearest even); 65520 and up overflow; below 2^-14 the significand, implicit bit
+ * included, is shifted right by 126 - exponent and rounds the same way (half the
+ * dropped unit less one, plus the kept bit's parity, carries exactly when it should). */
+static const char *const f32_to_f16[] = {
+    "(float x) {",
+    "  uint32_t u = DLC_F32_BITS(x), s = (u >> 16) & 0x8000u, a = u & 0x7fffffffu, m, sub, nrm, h, c;",
+    "  int32_t sh = 126 - (int32_t)(a >> 23);",
+    "  sh = sh < 14 ? 14 : sh > 31 ? 31 : sh;",
+    "  m = (a & 0x7fffffu) | 0x800000u;",
+    "  sub = (m + (1u << (sh - 1)) - 1 + ((m >> sh) & 1)) >> sh;",
+    "  nrm = (a - 0x38000000u + 0xfffu + ((a >> 13) & 1)) >> 13;",
+    "  c = 0u - (uint32_t)(a < 0x38800000u), h = (sub & c) | (nrm & ~c);",
+    "  c = 0u - (uint32_t)(a >= 0x477ff000u), h = (0x7c00u & c) | (h & ~c);",
+    "  c = 0u - (uint32_t)(a > 0x7f800000u), h = (0x7e00u & c) | (h & ~c);",
+    "  return (uint16_t)(s | h);",
+    "}",
+};
+
+/* f32 to bf16: the top half, rounded to nearest even on the bits (subnormals and the
+ * overflow to infinity come out right); NaN a quiet NaN of the same sign. */
+static const char *const f32_to_bf16[] = {
+    "(float x) {",
+    "  uint32_t u = DLC_F32_BITS(x), r = (u + 0x7fffu + ((u >> 16) & 1)) >> 16;",
+    "  uint32_t c = 0u - (uint32_t)((u & 0x7fffffffu) > 0x7f800000u);",
+    "  return (uint16_t)(((((u >> 16) & 0x8000u) | 0x7fc0u) & c) | (r & ~c));",
+    "}",
+};
+
+/* f16 to f32: normals rebias, infinities and NaN keep their fraction, subnormals
+ * (f * 2^-24) convert exactly as an integer times a power of two. */
+static const char *const f16_to_f32[] = {
+    "(uint16_t h) {",
+    "  uint32_t s = (uint32_t)(h & 0x8000) << 16, em = h & 0x7fffu;",
+    "  uint32_t big = ((em + 0x1c000u) << 13) + ((0u - (uint32_t)(em >= 0x7c00u)) & 0x38000000u);",
+    "  uint32_t sub = DLC_F32_BITS((float)(int32_t)em * 0x1p-24f), c = 0u - (uint32_t)(em < 0x400u);",
+    "  return DLC_F32_OF_BITS(((sub & c) | (big & ~c)) | s);",
+    "}",
+};
+
+static const char *const c_bits[] = {
+    "DLC_HALF_INLINE uint64_t dlc_f64_bits(double v) {",
+    "  uint64_t u;",
+    "  memcpy(&u, &v, sizeof u);",
+    "  return u;",
+    "}",
+    "DLC_HALF_INLINE uint32_t dlc_f32_bits(float v) {",
+    "  uint32_t u;",
+    "  memcpy(&u, &v, sizeof u);",
+    "  return u;",
+    "}",
+    "DLC_HALF_INLINE float dlc_f32_of_bits(uint32_t u) {",
+    "  float f;",
+    "  memcpy(&f, &u, sizeof f);",
+    "  return f;",
+    "}",
+};
+
+const char *cgen_half_from(DType t) { return t == DT_F16 ? "dlc_f16_to_f32" : "dlc_bf16_to_f32"; }
+
+/* The call that rounds an operand of dtype `from`, written `x`, to t. */
+void cgen_half_to(DType from, DType t, const char *x, char *buf, size_t size) {
+  if (t == DT_F16 && from == DT_F64) snprintf(buf, size, "dlc_f64_to_f16(%s)", x);
+  else snprintf(buf, size, "dlc_f32_to_%s((float)%s)", t == DT_F16 ? "f16" : "bf16", x);
+}
+
+static void lines(CEmit *ce, const char *head, const char *const *l, size_t n) {
+  cgen_printf(ce, "%s%s\n", head, l[0]);
+  for (size_t i = 1; i < n; i++) cgen_printf(ce, "%s\n", l[i]);
+}
+
+/* What the graph's casts call: bit casts, then each helper. */
+enum { H_F64_BITS, H_F32_BITS, H_F32_OF_BITS, H_F64_F16, H_F32_F16, H_F32_BF16, H_F16_F32, H_BF16_F32, H_COUNT };
+
+static void half_needed(const CEmit *ce, bool *need) {
+  for (int k = 0; k < ce->s->nk; k++)
+    for (int j = 0; j < ce->s->k[k].n; j++) {
+      const Node *n = ce->g->nodes[ce->s->k[k].nodes[j]];
+      if (n->op != OP_CAST) continue;
+      DType from = cgen_in(ce, n, 0)->dtype, to = n->dtype;
+      if (from == DT_F16) need[H_F16_F32] = need[H_F32_OF_BITS] = need[H_F32_BITS] = true;
+      if (from == DT_BF16) need[H_BF16_F32] = need[H_F32_OF_BITS] = true;
+      if (to == DT_F16 && from == DT_F64) need[H_F64_F16] = need[H_F64_BITS] = true;
+      else if (to == DT_F16) need[H_F32_F16] = need[H_F32_BITS] = true;
+      if (to == DT_BF16) need[H_F32_BF16] = need[H_F32_BITS] = true;
+    }
+}
+
+static void helper(CEmit *ce, const char *qual, const char *ret_name, const char *const *l, size_t n) {
+  char head[96];
+  snprintf(head, sizeof head, "%s %s", qual, ret_name);
+  lines(ce, head, l, n);
+}
+
+void cgen_half_helpers(CEmit *ce, const char *qual) {
+  bool need[H_COUNT] = {0}, device = !strcmp(qual, "static __device__");
+  half_needed(ce, need);
+  if (!need[H_F64_BITS] && !need[H_F32_BITS] && !need[H_F32_OF_BITS]) return;
+  cgen_printf(ce, "\n/* f16 and bf16 are stored as their bits; casts convert them (round to nearest even),\n"
+                  " * inlined and branch-free so that the loops around them vectorise. */\n");
+  if (!device)
+    cgen_printf(ce, "#if defined(__GNUC__)\n#define DLC_HALF_INLINE static inline __attribute__((always_inline))\n"
+                    "#else\n#define DLC_HALF_INLINE static inline\n#endif\n");
+  if (!device) qual = "DLC_HALF_INLINE";
+  static const char *const macro[] = {"DLC_F64_BITS(v)", "DLC_F32_BITS(v)", "DLC_F32_OF_BITS(u)"};
+  static const char *const cuda[] = {"((uint64_t)__double_as_longlong(v))", "((uint32_t)__float_as_uint(v))",
+                                     "__uint_as_float(u)"};
+  static const char *const c[] = {"dlc_f64_bits(v)", "dlc_f32_bits(v)", "dlc_f32_of_bits(u)"};
+  for (int b = 0; b < 3; b++) {
+    if (!need[b]) continue;
+    if (!device) lines(ce, "", c_bits + 5 * b, 5);
+    cgen_printf(ce, "#define %s %s\n", macro[b], device ? cuda[b] : c[b]);
+  }
+  if (need[H_F64_F16]) {
+    helper(ce, qual, "uint16_t dlc_half_bits", f64_to_half, sizeof f64_to_half / sizeof f64_to_half[0]);
+    cgen_printf(ce, "%s uint16_t dlc_f64_to_f16(double v) { return dlc_half_bits(v, 10, 15); }\n", qual);
+  }
+  if (need[H_F32_F16]) helper(ce, qual, "uint16_t dlc_f32_to_f16", f32_to_f16, sizeof f32_to_f16 / sizeof f32_to_f16[0]);
+  if (need[H_F32_BF16]) helper(ce, qual, "uint16_t dlc_f32_to_bf16", f32_to_bf16, sizeof f32_to_bf16 / sizeof f32_to_bf16[0]);
+  if (need[H_F16_F32]) helper(ce, qual, "float dlc_f16_to_f32", f16_to_f32, sizeof f16_to_f32 / sizeof f16_to_f32[0]);
+  if (need[H_BF16_F32])
+    cgen_printf(ce, "%s float dlc_bf16_to_f32(uint16_t h) { return DLC_F32_OF_BITS((uint32_t)h << 16); }\n", qual);
+}
