@@ -99,7 +99,7 @@ static void store(CEmit *ce, const Tile *t, const Epi *ep, const char *sum, int 
       snprintf(v, sizeof v, sum, r * np + p);
       snprintf(row, sizeof row, r ? "%s + %d" : "%s", t->row0, r);
       snprintf(col, sizeof col, p ? "%s + %d + tj" : "%s + tj", t->col0, p * t->nr);
-      epi_store(ce, ep, d + 1, v, row, col);
+      epi_store(ce, ep, d + 1, v, t->swap ? col : row, t->swap ? row : col);
     }
   cgen_line(ce, d, "}");
 }
@@ -201,7 +201,7 @@ static void vstore(CEmit *ce, const Tile *t, const Epi *ep, int d) {
       snprintf(v, sizeof v, "cs[%d][tj]", r * np + p);
       snprintf(row, sizeof row, r ? "%s + %d" : "%s", t->row0, r);
       snprintf(col, sizeof col, p ? "%s + %d + tj" : "%s + tj", t->col0, p * t->nr);
-      epi_store(ce, ep, d + 1, v, row, col);
+      epi_store(ce, ep, d + 1, v, t->swap ? col : row, t->swap ? row : col);
       cgen_line(ce, d, "}");
     }
 }
