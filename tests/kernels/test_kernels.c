@@ -114,6 +114,8 @@ static const struct {
     {{2, 6, 14, 14}, {16, 6, 5, 5}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
     {{1, 3, 6, 6}, {17, 3, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
     {{1, 240, 4, 4}, {2, 240, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
+    {{2, 8, 4, 8}, {10, 8, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}}, /* 1x1, whole panels */
+    {{1, 20, 8, 8}, {24, 20, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
     /* small planes with many channels: by channels in f32 (conv.c) */
     {{1, 32, 7, 7}, {64, 32, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
     {{2, 16, 5, 6}, {40, 16, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
@@ -214,7 +216,7 @@ static void epi_conv_channels(KCase *c) {
 static void convs_by_channels(void) {
   for (int file = 0; file < 2; file++) {
     KCase c = ku_new("convch");
-    conv_shapes(&c, DT_F32, 14);
+    conv_shapes(&c, DT_F32, 16);
     epi_conv_channels(&c);
     ku_check_embed(&c, file ? "convolutions by channels, weights from a file" : "convolutions by channels",
                    file ? 1 : 0);
