@@ -100,7 +100,7 @@ void cgen_kernel_call(CEmit *ce, const Kernel *k) {
     cgen_loc_expr(ce, in[i], false, buf, sizeof buf);
     for (int j = 0; j < k->n; j++) { /* a weight read packed (pack.c) */
       const Node *h = ce->g->nodes[k->nodes[j]];
-      if (h->op == OP_MATMUL && h->in[1] == in[i] && pack_b_at_init(ce, h)) pack_b_init_expr(ce, h, buf, sizeof buf);
+      if ((h->op == OP_MATMUL || h->op == OP_CONV) && h->in[1] == in[i] && pack_b_at_init(ce, h)) pack_b_init_expr(ce, h, buf, sizeof buf);
     }
     cgen_printf(ce, "%s, ", buf);
   }

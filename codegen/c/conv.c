@@ -373,6 +373,50 @@ static void tiled_rows(CEmit *ce, const Conv *c, const Block *b, const char *wt,
   cgen_line(ce, depth, "}");
 }
 
+/* ---- by channels: output positions as rows, output channels as panels ----
+ *
+ * A small plane (14x14, 7x7) fills its last panel of positions partly: 49 positions
+ * take two panels of 32, 64 columns computed for 49.  The transposed product
+ * Y^T[q, o] = sum_k col^T[q, k] W^T[k, o] has the output channels along the panels
+ * (whole panels for the usual 64..1024 channels) and the positions along the rows,
+ * whose leftovers the few-rows tiles take: its panels are the weight packed once
+ * (pack.c, as a matmul's B with trans_b), its A is the im2col of the whole plane read
+ * down its columns, and each sum goes to Y[o, q] through the same epilogue. */
+
+/* Whole-plane im2col, f32, one group, at least 5% of the columns wasted by position
+ * panels and fewer by channel panels. */
+static bool by_channels_shape(const Conv *c) {
+  if (strcmp(c->t, "float") || c->groups != 1 || !c->depth || !c->q || !c->og) return false;
+  if (c->depth * c->q * 4 > CONV_ROW_MAX_BYTES) return false;
+  double by_pos = (double)conv_round_up(c->q, c->nr) * (double)c->og;
+  double by_ch = (double)conv_round_up(c->og, c->nr) * (double)c->q;
+  return by_pos > 1.05 * by_ch;
+}
+
+bool conv_by_channels_shape(const CEmit *ce, const Node *n) {
+  Epi ep = epi_plain(n);
+  Conv c = conv_dims(ce, n, &ep);
+  return by_channels_shape(&c) && cgen_tile_vector(ce, n->dtype) && shape_numel(&n->shape) > 0;
+}
+
+static bool by_channels(const CEmit *ce, const Conv *c) {
+  return conv_by_channels_shape(ce, c->n) && pack_b_wanted(ce, c->n);
+}
+
+static void channels_product(CEmit *ce, const Conv *c, const char *wpk, const char *scratch, int depth) {
+  Block b = {.w = c->w.out[c->w.nsp - 1]};
+  b.outer = c->q / b.w, b.rows = b.outer;
+  cgen_line(ce, depth, "%s *restrict col = %s; /* im2col(x) of the whole plane: [K][Q] */", c->t, scratch);
+  cgen_line(ce, depth, "{");
+  cgen_line(ce, depth + 1, "const int64_t ob = 0;");
+  cgen_line(ce, depth + 1, "(void)ob;");
+  conv_im2col_rows(ce, c, &b, b.outer, c->q, depth + 1);
+  cgen_line(ce, depth, "}");
+  cgen_line(ce, depth, "const %s *restrict A = col;", c->t);
+  cgen_line(ce, depth, "const %s *restrict B = %s;", c->t, wpk);
+  matmul_packed(ce, c->n, c->ep, c->q, c->depth, c->og, 1, c->q, true, depth);
+}
+
 /* ---- direct loops ---- */
 
 static void direct(CEmit *ce, const Conv *c, const char *wt, int depth) {
@@ -413,6 +457,7 @@ static ConvPlan conv_plan(const CEmit *ce, const Node *n, const Epi *ep) {
   p.c.inside = cgen_par_worth(image);
   p.images = !p.c.inside && batch > 1 && cgen_par_worth(image * (double)batch);
   if (p.c.depth) p.slot_elems = p.b.rows ? p.c.depth * conv_round_up(p.b.rows * p.b.w, p.c.nr) : p.c.depth * p.c.nr;
+  if (by_channels(ce, &p.c)) p.slot_elems = p.c.depth * p.c.q;
   return p;
 }
 
@@ -440,7 +485,12 @@ int conv_emit(CEmit *ce, const Node *n, const Epi *ep, const char *x, const char
             c->t, x, xn->shape.d[1], c->cg, c->w.in_plane);
   snprintf(scratch, sizeof scratch, "(%s *)ws%s", c->t, p.images ? " + DLC_SLOT() * " : "");
   if (p.images) snprintf(scratch + strlen(scratch), sizeof scratch - strlen(scratch), "%" PRId64, p.slot_elems);
-  if (c->depth && p.b.rows) tiled_rows(ce, c, &p.b, wt, scratch, 3);
+  char wpk[96];
+  if (by_channels(ce, c)) {
+    if (pack_b_at_init(ce, n)) snprintf(wpk, sizeof wpk, "%s", wt);
+    else pack_b_name(n, wpk, sizeof wpk);
+    channels_product(ce, c, wpk, scratch, 3);
+  } else if (c->depth && p.b.rows) tiled_rows(ce, c, &p.b, wt, scratch, 3);
   else if (c->depth) tiled(ce, c, wt, scratch, 3);
   else direct(ce, c, wt, 3);
   cgen_line(ce, 2, "}");

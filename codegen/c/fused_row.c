@@ -146,6 +146,98 @@ static void accumulate(const Row *w, const Node *red, bool split, int depth) {
   cgen_line(w->ce, depth, "acc = %s;", comb);
 }
 
+/* ---- reductions in lanes ----
+ *
+ * A sum, max or min over a row of at least LANES elements runs in LANES independent
+ * chains: element i goes to lane i % LANES, so the loop over a group of LANES elements
+ * is one vector operation and nothing is reassociated within a chain.  The lanes are
+ * of the element type (a max or min is exact in it).  A sum of a row longer than
+ * LANE_BLOCK sums each block of that many in such lanes and adds each block's lanes
+ * into lanes of double: a float chain is at most LANE_BLOCK / LANES long, whatever the
+ * row.  The elements after the last whole group go straight into the outer lanes,
+ * which are then combined pairwise (lane l with l + 8, then + 4, ..).
+ * The order is fixed by the row length alone: the same for every run and thread. */
+#define LANES 16
+#define LANE_BLOCK 256
+
+static bool lanes_fit(const Row *w, const Node *red) {
+  return (red->op == OP_REDUCE_SUM || red->op == OP_REDUCE_MAX || red->op == OP_REDUCE_MIN) &&
+         (red->dtype == DT_F32 || red->dtype == DT_F64) && w->c >= LANES;
+}
+
+/* dst = dst (op) x, through the combine of the op table. */
+static void lane_combine(const Row *w, const Node *red, const char *type, const char *dst, const char *x,
+                         int depth) {
+  char comb[3 * CGEN_EXPR_MAX];
+  cgen_fused_acc_combine(red, x, comb, sizeof comb);
+  cgen_line(w->ce, depth, "{ const %s acc = %s; %s = %s; }", type, dst, dst, comb);
+}
+
+/* The statements that give element i<r-1> of the reduction's operand as x: its row
+ * values (or, split, its buffer). */
+static void lane_element(Row *w, const Node *red, bool split, char *x, size_t n, int depth) {
+  CgenSpace sp = {.shape = &w->vec, .var = "i"};
+  if (split) {
+    snprintf(x, n, "rb%d[i%d]", red->in[0], w->r - 1);
+    return;
+  }
+  row_values(w, depth);
+  cgen_fused_operand(w->ce, w->k, red, 0, &sp, x, n);
+}
+
+/* Lanes of the element type over one block (a max or min, or a sum of a row of one
+ * block): the elements of [ib, ie) in groups of LANES into lanes `l`. */
+static void lane_groups(Row *w, const Node *red, bool split, const char *l, const char *ib, const char *ie,
+                        int depth) {
+  char x[CGEN_EXPR_MAX + 32], dst[32];
+  snprintf(dst, sizeof dst, "%s[ln]", l);
+  cgen_line(w->ce, depth, "for (int64_t iv = %s; iv < %s; iv += %d)", ib, ie, LANES);
+  cgen_line(w->ce, depth + 1, "for (int ln = 0; ln < %d; ln++) {", LANES);
+  cgen_line(w->ce, depth + 2, "const int64_t i%d = iv + ln;", w->r - 1);
+  lane_element(w, red, split, x, sizeof x, depth + 2);
+  lane_combine(w, red, cgen_ctype(red), dst, x, depth + 2);
+  cgen_line(w->ce, depth + 1, "}");
+}
+
+static void lane_pass(Row *w, const Node *red, bool split, int depth) {
+  const char *t = cgen_ctype(red);
+  bool blocks = red->op == OP_REDUCE_SUM && w->c > LANE_BLOCK; /* lanes of double over blocks */
+  const char *lt = blocks ? cgen_fused_acc_type(red->dtype) : t;
+  char id[64], x[CGEN_EXPR_MAX + 32], cvs[32], dst[64];
+  int iv = w->r - 1;
+  int64_t cv = w->c - w->c % LANES;
+  snprintf(cvs, sizeof cvs, "%" PRId64, cv);
+  cgen_fused_acc_identity(red, id, sizeof id);
+  cgen_line(w->ce, depth, "%s lo[%d];", lt, LANES);
+  cgen_line(w->ce, depth, "for (int ln = 0; ln < %d; ln++) lo[ln] = (%s)%s;", LANES, lt, id);
+  if (blocks) {
+    cgen_line(w->ce, depth, "for (int64_t ib = 0; ib < %" PRId64 "; ib += %d) {", cv, LANE_BLOCK);
+    cgen_line(w->ce, depth + 1, "const int64_t ie = ib + %d < %" PRId64 " ? ib + %d : %" PRId64 ";", LANE_BLOCK,
+              cv, LANE_BLOCK, cv);
+    cgen_line(w->ce, depth + 1, "%s lf[%d];", t, LANES);
+    cgen_line(w->ce, depth + 1, "for (int ln = 0; ln < %d; ln++) lf[ln] = (%s)%s;", LANES, t, id);
+    lane_groups(w, red, split, "lf", "ib", "ie", depth + 1);
+    cgen_line(w->ce, depth + 1, "for (int ln = 0; ln < %d; ln++)", LANES);
+    lane_combine(w, red, lt, "lo[ln]", "lf[ln]", depth + 2);
+    cgen_line(w->ce, depth, "}");
+  } else {
+    lane_groups(w, red, split, "lo", "0", cvs, depth);
+  }
+  if (cv < w->c) {
+    cgen_line(w->ce, depth, "for (int64_t i%d = %" PRId64 "; i%d < %" PRId64 "; i%d++) {", iv, cv, iv, w->c, iv);
+    lane_element(w, red, split, x, sizeof x, depth + 1);
+    snprintf(dst, sizeof dst, "lo[i%d - %" PRId64 "]", iv, cv);
+    lane_combine(w, red, lt, dst, x, depth + 1);
+    cgen_line(w->ce, depth, "}");
+  }
+  for (int h = LANES / 2; h >= 1; h /= 2) {
+    cgen_line(w->ce, depth, "for (int ln = 0; ln < %d; ln++)", h);
+    snprintf(x, sizeof x, "lo[ln + %d]", h);
+    lane_combine(w, red, lt, "lo[ln]", x, depth + 1);
+  }
+  cgen_line(w->ce, depth, "v%d = (%s)lo[0];", red->id, t);
+}
+
 /* One pass over the row: a reduction into v<id>, or the store of the result. */
 static void emit_pass(Row *w, int p, int depth) {
   const Node *red, *y = at(w, w->k->n - 1);
@@ -154,6 +246,18 @@ static void emit_pass(Row *w, int p, int depth) {
   pass_cone(w, p);
   pass_target(w, p, &red);
   bool split = red && split_pass(w, red);
+  if (red && lanes_fit(w, red)) {
+    cgen_line(w->ce, depth, "%s v%d;", cgen_ctype(red), red->id);
+    cgen_line(w->ce, depth, "{");
+    if (split) {
+      open_row_loop(w, depth + 1);
+      row_values(w, depth + 2);
+      cgen_line(w->ce, depth + 1, "}");
+    }
+    lane_pass(w, red, split, depth + 1);
+    cgen_line(w->ce, depth, "}");
+    return;
+  }
   if (red) {
     cgen_fused_acc_identity(red, id, sizeof id);
     cgen_line(w->ce, depth, "%s v%d;", cgen_ctype(red), red->id);

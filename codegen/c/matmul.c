@@ -29,6 +29,7 @@ typedef struct Mat {
   int64_t batch;      /* matrices of the result */
   int mr, nr;         /* the register tile (target.c) */
   Par par;            /* which loop the threads share */
+  bool swap;          /* stored transposed (a conv by channels) */
 } Mat;
 
 /* One B for the whole batch and A read as is: the batch is more rows of one product. */
@@ -49,10 +50,14 @@ static Mat mat_dims(const CEmit *ce, const Node *n, const Epi *ep) {
                .nr = cgen_tile_nr(ce, n->dtype)};
 }
 
+/* Rows of A per block over the panels: TILE_MC down to whole tiles, so that no tile
+ * straddles two blocks (and is computed in both). */
+static int mat_mc(const Mat *d) { return TILE_MC > d->mr ? TILE_MC - TILE_MC % d->mr : d->mr; }
+
 /* Rows when there are blocks of them for every thread, else panels. */
 static Par mat_par(const Mat *d) {
   if (!cgen_par_worth(2.0 * (double)d->m * (double)d->k * (double)d->nn)) return PAR_NONE;
-  int64_t blocks = d->packed ? (d->m / d->mr * d->mr + TILE_MC - 1) / TILE_MC : d->m / d->mr;
+  int64_t blocks = d->packed ? (d->m / d->mr * d->mr + mat_mc(d) - 1) / mat_mc(d) : d->m / d->mr;
   return blocks >= 4 ? PAR_ROWS : PAR_PANELS;
 }
 
@@ -80,7 +85,7 @@ static int batch_open(CEmit *ce, const Mat *d, const char *a, const char *b) {
 }
 
 static Tile tile_proto(const Mat *d) {
-  return (Tile){.t = d->t, .nr = d->nr, .depth = d->k, .a = "A", .a_rs = d->a_rs, .a_cs = d->a_cs};
+  return (Tile){.t = d->t, .nr = d->nr, .depth = d->k, .a = "A", .a_rs = d->a_rs, .a_cs = d->a_cs, .swap = d->swap};
 }
 
 /* ---- B baked in panels ---- */
@@ -139,12 +144,12 @@ static void few_rows(CEmit *ce, const Mat *d, int64_t rows, const char *at, int 
 
 static void product_packed(CEmit *ce, const Mat *d, int depth) {
   int64_t mfull = d->m - d->m % d->mr, mrem = d->m % d->mr;
+  int mc = mat_mc(d);
   char end[128], at[32];
   if (mfull) {
     if (d->par == PAR_ROWS) cgen_par_for(ce, depth);
-    cgen_line(ce, depth, "for (int64_t ic = 0; ic < %" PRId64 "; ic += %d) {", mfull, TILE_MC);
-    snprintf(end, sizeof end, "(ic + %d < %" PRId64 " ? ic + %d : %" PRId64 ")", TILE_MC, mfull,
-             TILE_MC, mfull);
+    cgen_line(ce, depth, "for (int64_t ic = 0; ic < %" PRId64 "; ic += %d) {", mfull, mc);
+    snprintf(end, sizeof end, "(ic + %d < %" PRId64 " ? ic + %d : %" PRId64 ")", mc, mfull, mc, mfull);
     panels(ce, d, &(Rows){.begin = "ic", .end = end}, depth + 1);
     cgen_line(ce, depth, "}");
   }
@@ -271,6 +276,15 @@ int matmul_emit(CEmit *ce, const Node *n, const Epi *ep, const char *a, const ch
   product(ce, &d, depth);
   cgen_loops_close(ce, nb, 1);
   return 0;
+}
+
+void matmul_packed(CEmit *ce, const Node *n, const Epi *ep, int64_t m, int64_t k, int64_t nn, int64_t a_rs,
+                   int64_t a_cs, bool swap, int depth) {
+  Mat d = {.n = n, .ep = ep, .t = cgen_ctype(n), .m = m, .k = k, .nn = nn, .a_rs = a_rs, .a_cs = a_cs,
+           .packed = true, .batch = 1, .mr = cgen_tile_mr(ce, n->dtype), .nr = cgen_tile_nr(ce, n->dtype),
+           .swap = swap};
+  d.par = mat_par(&d);
+  product_packed(ce, &d, depth);
 }
 
 int cgen_matmul(CEmit *ce, const Node *n) {

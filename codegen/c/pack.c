@@ -16,6 +16,22 @@
 
 #include "tile.h"
 
+/* B's orientation: a matmul's trans_b; a conv's weight [O, C, taps..] is read as
+ * [O, K], the transpose of the product's B (conv_by_channels). */
+static bool pack_trans(const Node *h) { return h->op == OP_CONV || node_int(h, A_TRANS_B); }
+
+/* The matrix that is packed: B's last two dims (a conv's weight as [O, K]). */
+static void pack_matrix(const CEmit *ce, const Node *h, int64_t *rows, int64_t *cols) {
+  const Shape *bs = &cgen_in(ce, h, 1)->shape;
+  *rows = bs->d[h->op == OP_CONV ? 0 : bs->rank - 2];
+  *cols = h->op == OP_CONV ? shape_numel(bs) / (*rows ? *rows : 1) : bs->d[bs->rank - 1];
+}
+
+/* A product whose B may be packed: a matmul, or a conv that conv.c runs by channels. */
+static bool pack_kind(const CEmit *ce, const Node *h) {
+  return h->op == OP_MATMUL || (h->op == OP_CONV && conv_by_channels_shape(ce, h));
+}
+
 bool pack_b_constant(const CEmit *ce, const Node *mm) {
   const Node *b = cgen_in(ce, mm, 1);
   bool fixed = b->op == OP_CONST || (b->op == OP_PARAM && !ce->mutable_weights); /* steps update PARAMs */
@@ -39,9 +55,9 @@ void pack_b_init_tables(CEmit *ce) {
       const Node *w = g->nodes[b], *first = ce->pack_mm[b];
       if (no[b]) continue;
       const Node *a = n->op == OP_MATMUL ? cgen_in(ce, n, 0) : NULL;
-      bool ok = n->op == OP_MATMUL && j == 1 && n->dtype == w->dtype && shape_numel(&n->shape) &&
-                a->shape.d[a->shape.rank - 1 - node_int(n, A_TRANS_A)] > 0 &&
-                (!first || node_int(n, A_TRANS_B) == node_int(first, A_TRANS_B));
+      bool deep = a ? a->shape.d[a->shape.rank - 1 - node_int(n, A_TRANS_A)] > 0 : shape_numel(&w->shape) > 0;
+      bool ok = pack_kind(ce, n) && j == 1 && n->dtype == w->dtype && shape_numel(&n->shape) && deep &&
+                (!first || (first->op == n->op && pack_trans(n) == pack_trans(first)));
       if (!ok) no[b] = true, ce->pack_mm[b] = NULL;
       else if (!first) ce->pack_mm[b] = n;
     }
@@ -65,8 +81,10 @@ static const Node *packs_at_init(const CEmit *ce, int b) { return ce->pack_mm ? 
 bool pack_b_at_init(const CEmit *ce, const Node *mm) { return packs_at_init(ce, mm->in[1]) != NULL; }
 
 bool pack_b_wanted(const CEmit *ce, const Node *mm) {
+  if (!pack_kind(ce, mm)) return false;
   const Node *a = cgen_in(ce, mm, 0);
-  int64_t k = a->shape.d[a->shape.rank - 1 - node_int(mm, A_TRANS_A)];
+  int64_t k = mm->op == OP_CONV ? shape_numel(&cgen_in(ce, mm, 1)->shape)
+                                : a->shape.d[a->shape.rank - 1 - node_int(mm, A_TRANS_A)];
   return (pack_b_constant(ce, mm) && k > 0 && shape_numel(&mm->shape) > 0) || pack_b_at_init(ce, mm);
 }
 
@@ -80,8 +98,9 @@ typedef struct PackDims {
 
 static PackDims pack_dims(const CEmit *ce, const Node *mm) {
   const Node *b = cgen_in(ce, mm, 1);
-  bool tb = node_int(mm, A_TRANS_B);
-  int64_t rows = b->shape.d[b->shape.rank - 2], cols = b->shape.d[b->shape.rank - 1];
+  bool tb = pack_trans(mm);
+  int64_t rows, cols;
+  pack_matrix(ce, mm, &rows, &cols);
   PackDims d = {.k = tb ? cols : rows, .n = tb ? rows : cols, .nr = cgen_tile_nr(ce, mm->dtype)};
   d.np = (d.n + d.nr - 1) / d.nr;
   d.mats = shape_numel(&b->shape) / (rows * cols > 0 ? rows * cols : 1);
@@ -96,10 +115,11 @@ int64_t pack_b_count(const CEmit *ce, const Node *mm) {
 void pack_b_fill(const CEmit *ce, const Node *mm, void *dst) {
   const Node *b = cgen_in(ce, mm, 1);
   DLC_ASSERT(b->dtype == mm->dtype);
-  bool tb = node_int(mm, A_TRANS_B);
+  bool tb = pack_trans(mm);
   PackDims d = pack_dims(ce, mm);
   size_t es = (size_t)dtype_size(mm->dtype);
-  int64_t c = b->shape.d[b->shape.rank - 1], r = b->shape.d[b->shape.rank - 2];
+  int64_t c, r;
+  pack_matrix(ce, mm, &r, &c);
   const unsigned char *src = b->data;
   unsigned char *out = dst;
   memset(dst, 0, (size_t)pack_b_count(ce, mm) * es); /* the last panel's padding */
@@ -135,10 +155,11 @@ void pack_b_init_code(CEmit *ce) {
     const Node *mm = packs_at_init(ce, i);
     if (!mm) continue;
     const Node *b = ce->g->nodes[i];
-    bool tb = node_int(mm, A_TRANS_B);
+    bool tb = pack_trans(mm);
     PackDims d = pack_dims(ce, mm);
     int nr = d.nr;
-    int64_t cols = b->shape.d[b->shape.rank - 1], rows = b->shape.d[b->shape.rank - 2];
+    int64_t cols, rows;
+    pack_matrix(ce, mm, &rows, &cols);
     int64_t k = d.k, n = d.n, np = d.np, mats = d.mats;
     const char *t = cgen_ctype(mm);
     cgen_line(ce, 1, "{ /* %%%d in panels: [%" PRId64 "][%" PRId64 "][%" PRId64 "][%d] */", b->id, mats, np, k, nr);
@@ -199,7 +220,7 @@ int cgen_before_kernel(CEmit *ce, const Kernel *k) {
   if (first_tiled(ce, k)) tile_prelude(ce);
   for (int j = 0; j < k->n; j++) {
     const Node *h = ce->g->nodes[k->nodes[j]];
-    if (h->op == OP_MATMUL && pack_b_wanted(ce, h) && !pack_b_at_init(ce, h) && pack_b_emit(ce, h)) return -1;
+    if (pack_b_wanted(ce, h) && !pack_b_at_init(ce, h) && pack_b_emit(ce, h)) return -1;
   }
   return 0;
 }

@@ -35,8 +35,11 @@ static const char *const fma_macros[] = {
     "#endif",
 };
 
+static void vtile_functions(CEmit *ce);
+
 void tile_prelude(CEmit *ce) {
   cgen_lines(ce, fma_macros, sizeof fma_macros / sizeof fma_macros[0]);
+  if (cgen_tile_vector(ce, DT_F32) && cgen_tile_nr(ce, DT_F32) % ce->cpu->vw == 0) vtile_functions(ce);
 }
 
 /* "e * s", "e" when s is 1, nothing when s is 0; appended with " + " when not first. */
@@ -96,39 +99,49 @@ static void store(CEmit *ce, const Tile *t, const Epi *ep, const char *sum, int 
       snprintf(v, sizeof v, sum, r * np + p);
       snprintf(row, sizeof row, r ? "%s + %d" : "%s", t->row0, r);
       snprintf(col, sizeof col, p ? "%s + %d + tj" : "%s + tj", t->col0, p * t->nr);
-      epi_store(ce, ep, d + 1, v, row, col);
+      epi_store(ce, ep, d + 1, v, t->swap ? col : row, t->swap ? row : col);
     }
   cgen_line(ce, d, "}");
 }
 
 /* ---- with the target's vector intrinsics (target.c) ---- */
 
+/* The vector tile's k loop is a function of its own, one per tile shape (BLIS's
+ * micro-kernel), written once per file before the first tiled kernel: rows by panels
+ * side by side, with the depth and the strides as arguments.  Inlined into each kernel,
+ * gcc 12 allocated its registers together with the tail's loops and kept the panel's
+ * vectors on the stack instead (a store and two reloads per k), which halved the
+ * speed of products with a short tail (a bias, a residual add).  The shapes written:
+ * every row count up to MR over one panel, and MR / rows panels side by side for the
+ * few rows after the last full tile (matmul.c, conv_grad.c); another shape (none
+ * today) is written inline. */
+static bool vtile_has(const CEmit *ce, int mr, int np) {
+  int mfull = cgen_tile_mr(ce, DT_F32);
+  return mr >= 1 && mr <= mfull && (np == 1 || (mr < mfull && np == mfull / mr && np > 1));
+}
+
 /* Sums c<s>_<v>: vector v of row-and-panel s (as the plain tile's c<s>). */
-static void vzero_sums(CEmit *ce, const Tile *t, int nv, int d) {
-  int n = t->mr * panels_of(t) * nv;
+static void vzero_sums(CEmit *ce, int n, int nv, int d) {
   cgen_printf(ce, "%*sDLC_VF", 2 * d, "");
-  for (int s = 0; s < n; s++) cgen_printf(ce, "%s c%d_%d = DLC_VZERO()", s ? "," : "", s / nv, s % nv);
+  for (int s = 0; s < n * nv; s++) cgen_printf(ce, "%s c%d_%d = DLC_VZERO()", s ? "," : "", s / nv, s % nv);
   cgen_printf(ce, ";\n");
 }
 
 /* Per k: the panels' vectors (loaded where used when one row reads them), then per row
- * a broadcast of A(i, k) multiplied into each of its sums. */
-static void vk_loop(CEmit *ce, const Tile *t, int nv, int vw, int d) {
-  int np = panels_of(t);
-  bool inline_loads = t->mr == 1;
-  char a[600], pv[64];
-  cgen_line(ce, d, "for (tk = 0; tk < %" PRId64 "; tk++) {", t->depth);
+ * a broadcast of A(i, k) multiplied into each of its sums.  Row r of A is a<r>[tk * acs],
+ * panel p's row k at pk<p>. */
+static void vk_body(CEmit *ce, int mr, int np, int nv, int vw, int d) {
+  bool inline_loads = mr == 1;
+  char pv[64];
   for (int p = 0; p < np; p++) {
-    cgen_line(ce, d + 1, "const float *restrict pk%d = %s + %" PRId64 " + tk * %" PRId64 ";", p, t->panel,
-              p * t->pnext, t->pstride ? t->pstride : t->nr);
+    cgen_line(ce, d, "const float *restrict pk%d = p + %d * pn + tk * ps;", p, p);
     if (inline_loads) continue;
-    cgen_printf(ce, "%*sconst DLC_VF", 2 * (d + 1), "");
+    cgen_printf(ce, "%*sconst DLC_VF", 2 * d, "");
     for (int v = 0; v < nv; v++) cgen_printf(ce, "%s p%d_%d = DLC_VLOAD(pk%d + %d)", v ? "," : "", p, v, p, v * vw);
     cgen_printf(ce, ";\n");
   }
-  for (int r = 0; r < t->mr; r++) {
-    a_at(t, r, a, sizeof a);
-    cgen_printf(ce, "%*s{ const DLC_VF x = DLC_VSET1(%s);", 2 * (d + 1), "", a);
+  for (int r = 0; r < mr; r++) {
+    cgen_printf(ce, "%*s{ const DLC_VF x = DLC_VSET1(a%d[tk * acs]);", 2 * d, "", r);
     for (int p = 0; p < np; p++)
       for (int v = 0; v < nv; v++) {
         int s = r * np + p;
@@ -138,39 +151,91 @@ static void vk_loop(CEmit *ce, const Tile *t, int nv, int vw, int d) {
       }
     cgen_printf(ce, " }\n");
   }
-  cgen_line(ce, d, "}");
+}
+
+/* static void dlc_tile<mr>x<np>(kc, a, ars, acs, p, ps, pn, cs): cs[r * np + q][j] =
+ * sum over k < kc of a[r * ars + k * acs] * p[q * pn + k * ps + j], j < NR. */
+static void vtile_function(CEmit *ce, int mr, int np) {
+  int vw = ce->cpu->vw, nr = cgen_tile_nr(ce, DT_F32), nv = nr / vw;
+  cgen_printf(ce, "\nDLC_KERNEL __attribute__((noinline, unused)) static void dlc_tile%dx%d(\n", mr, np);
+  cgen_line(ce, 2, "int64_t kc, const float *restrict a, int64_t ars, int64_t acs, const float *restrict p,");
+  cgen_line(ce, 2, "int64_t ps, int64_t pn, float *restrict cs /* [%d][%d] */) {", mr * np, nr);
+  for (int r = 0; r < mr; r++) cgen_line(ce, 1, "const float *restrict a%d = a + %d * ars;", r, r);
+  if (mr == 1) cgen_line(ce, 1, "(void)ars;");
+  if (np == 1) cgen_line(ce, 1, "(void)pn;");
+  vzero_sums(ce, mr * np, nv, 1);
+  cgen_line(ce, 1, "for (int64_t tk = 0; tk < kc; tk++) {");
+  vk_body(ce, mr, np, nv, vw, 2);
+  cgen_line(ce, 1, "}");
+  for (int s = 0; s < mr * np; s++) {
+    cgen_printf(ce, "  ");
+    for (int v = 0; v < nv; v++) cgen_printf(ce, "%sDLC_VSTORE(cs + %d, c%d_%d);", v ? " " : "", s * nr + v * vw, s, v);
+    cgen_printf(ce, "\n");
+  }
+  cgen_printf(ce, "}\n");
+}
+
+static void vtile_functions(CEmit *ce) {
+  int mfull = cgen_tile_mr(ce, DT_F32);
+  for (int mr = 1; mr <= mfull; mr++) {
+    vtile_function(ce, mr, 1);
+    if (vtile_has(ce, mr, mfull / mr) && mfull / mr > 1) vtile_function(ce, mr, mfull / mr);
+  }
+}
+
+/* A's first row of the tile, as a pointer expression. */
+static void a_row0(const Tile *t, char *buf, size_t n) {
+  if (t->a_rs == 0) snprintf(buf, n, "%s", t->a);
+  else if (t->a_rs == 1) snprintf(buf, n, "%s + (%s)", t->a, t->row0);
+  else snprintf(buf, n, "%s + (%s) * %" PRId64, t->a, t->row0, t->a_rs);
 }
 
 /* The sums go to a small array, then element by element through the store. */
-static void vstore(CEmit *ce, const Tile *t, const Epi *ep, int nv, int vw, int d) {
-  int n = t->mr * panels_of(t);
-  cgen_line(ce, d, "float cs[%d][%d];", n, t->nr);
-  for (int s = 0; s < n; s++) {
-    cgen_printf(ce, "%*s", 2 * d, "");
-    for (int v = 0; v < nv; v++) cgen_printf(ce, "%sDLC_VSTORE(cs[%d] + %d, c%d_%d);", v ? " " : "", s, v * vw, s, v);
-    cgen_printf(ce, "\n");
-  }
-  /* A loop per row: each one small enough for the compiler to vectorise the tail. */
+static void vstore(CEmit *ce, const Tile *t, const Epi *ep, int d) {
   char v[32], row[160], col[200];
   int np = panels_of(t);
+  /* A loop per row: each one small enough for the compiler to vectorise the tail. */
   for (int r = 0; r < t->mr; r++)
     for (int p = 0; p < np; p++) {
       cgen_line(ce, d, "for (tj = 0; tj < %d; tj++) {", t->nstore);
       snprintf(v, sizeof v, "cs[%d][tj]", r * np + p);
       snprintf(row, sizeof row, r ? "%s + %d" : "%s", t->row0, r);
       snprintf(col, sizeof col, p ? "%s + %d + tj" : "%s + tj", t->col0, p * t->nr);
-      epi_store(ce, ep, d + 1, v, row, col);
+      epi_store(ce, ep, d + 1, v, t->swap ? col : row, t->swap ? row : col);
       cgen_line(ce, d, "}");
     }
 }
 
 static void tile_emit_vector(CEmit *ce, const Tile *t, const Epi *ep, int d) {
-  int vw = ce->cpu->vw, nv = t->nr / vw;
+  int vw = ce->cpu->vw, nv = t->nr / vw, np = panels_of(t), n = t->mr * np;
+  char a[480];
+  a_row0(t, a, sizeof a);
   cgen_line(ce, d, "{");
-  vzero_sums(ce, t, nv, d + 1);
-  cgen_line(ce, d + 1, "int64_t tj, tk;");
-  vk_loop(ce, t, nv, vw, d + 1);
-  vstore(ce, t, ep, nv, vw, d + 1);
+  cgen_line(ce, d + 1, "int64_t tj;");
+  cgen_line(ce, d + 1, "float cs[%d][%d];", n, t->nr);
+  if (vtile_has(ce, t->mr, np)) {
+    cgen_line(ce, d + 1, "dlc_tile%dx%d(%" PRId64 ", %s, %" PRId64 ", %" PRId64 ", %s, %" PRId64 ", %" PRId64 ", cs[0]);",
+              t->mr, np, t->depth, a, t->a_rs, t->a_cs, t->panel, t->pstride ? t->pstride : t->nr, t->pnext);
+  } else {
+    cgen_line(ce, d + 1, "{");
+    for (int r = 0; r < t->mr; r++)
+      cgen_line(ce, d + 2, "const float *restrict a%d = %s + %" PRId64 ";", r, a, r * t->a_rs);
+    cgen_line(ce, d + 2, "const float *restrict p = %s;", t->panel);
+    cgen_line(ce, d + 2, "const int64_t acs = %" PRId64 ", ps = %" PRId64 ", pn = %" PRId64 ";", t->a_cs,
+              t->pstride ? t->pstride : t->nr, t->pnext);
+    cgen_line(ce, d + 2, "(void)pn;");
+    vzero_sums(ce, n, nv, d + 2);
+    cgen_line(ce, d + 2, "for (int64_t tk = 0; tk < %" PRId64 "; tk++) {", t->depth);
+    vk_body(ce, t->mr, np, nv, vw, d + 3);
+    cgen_line(ce, d + 2, "}");
+    for (int s = 0; s < n; s++) {
+      cgen_printf(ce, "%*s", 2 * (d + 2), "");
+      for (int v = 0; v < nv; v++) cgen_printf(ce, "%sDLC_VSTORE(cs[%d] + %d, c%d_%d);", v ? " " : "", s, v * vw, s, v);
+      cgen_printf(ce, "\n");
+    }
+    cgen_line(ce, d + 1, "}");
+  }
+  vstore(ce, t, ep, d + 1);
   cgen_line(ce, d, "}");
 }
 

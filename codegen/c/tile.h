@@ -61,6 +61,7 @@ typedef struct Tile {
   int np;              /* panels side by side (0: 1), each pnext values after the last; */
   int64_t pnext;       /* for few rows, so that enough sums are in flight */
   const char *col0;    /* expression of the panel's first column */
+  bool swap;           /* the result is stored transposed: (row, col) is the head's (col, row) */
 } Tile;
 
 void tile_emit(CEmit *ce, const Tile *t, const Epi *ep, int depth);
@@ -80,7 +81,13 @@ void tile_prelude(CEmit *ce);
 
 /* ---- packing (pack.c) ---- */
 
-/* Whether matmul n's B operand is a weight whose values the code may bake in. */
+/* Whether conv n's shape is one that conv.c runs by channels (conv_by_channels) when its
+ * weight is packed: rows of the product are output positions, panels output channels. */
+bool conv_by_channels_shape(const CEmit *ce, const Node *n);
+
+/* Whether matmul n's B operand is a weight whose values the code may bake in.  The
+ * pack_b_* functions take a conv run by channels as well: its B is the weight read as
+ * [O, K], transposed. */
 bool pack_b_constant(const CEmit *ce, const Node *mm);
 /* Constant, and a product with something to compute: the kernel reads pack_b_name. */
 bool pack_b_wanted(const CEmit *ce, const Node *mm);
@@ -108,6 +115,10 @@ int64_t conv_scratch(const CEmit *ce, const Node *n);
 
 /* Emitters with a tail (matmul.c, conv.c). */
 int matmul_emit(CEmit *ce, const Node *n, const Epi *ep, const char *a, const char *b);
+/* The product of A (m x k, A(i, k) = A[i * a_rs + k * a_cs]) with the packed panels at
+ * B (pack.c) into the epilogue ep, swapped when `swap`; A and B are names in scope. */
+void matmul_packed(CEmit *ce, const Node *n, const Epi *ep, int64_t m, int64_t k, int64_t nn, int64_t a_rs,
+                   int64_t a_cs, bool swap, int depth);
 int conv_emit(CEmit *ce, const Node *n, const Epi *ep, const char *x, const char *w);
 
 #endif

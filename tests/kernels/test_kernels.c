@@ -114,6 +114,12 @@ static const struct {
     {{2, 6, 14, 14}, {16, 6, 5, 5}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
     {{1, 3, 6, 6}, {17, 3, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
     {{1, 240, 4, 4}, {2, 240, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
+    {{2, 8, 4, 8}, {10, 8, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}}, /* 1x1, whole panels */
+    {{1, 20, 8, 8}, {24, 20, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
+    /* small planes with many channels: by channels in f32 (conv.c) */
+    {{1, 32, 7, 7}, {64, 32, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
+    {{2, 16, 5, 6}, {40, 16, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
+    {{1, 8, 9, 9}, {36, 8, 3, 3}, {2, {2, 2}, {1, 1, 1, 1}, {1, 1}, 1}},
 };
 
 /* Every convolution of convs in f32, and from `first` on in f64 too. */
@@ -193,6 +199,30 @@ static void epi_f64(KCase *c) {
   cg_out(c->g, e);
 }
 
+/* conv by channels + bias + relu + a residual, the weight from a weights file (packed by
+ * NAME_init) or baked in. */
+static void epi_conv_channels(KCase *c) {
+  int x = input(c, DT_F32, SHP(1, 24, 7, 7)), w = param(c, DT_F32, SHP(48, 24, 3, 3)), b = param(c, DT_F32, SHP(48));
+  int r = input(c, DT_F32, SHP(1, 48, 7, 7));
+  ConvAttrs a = {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1};
+  int cv = conv(c, x, w, &a);
+  int view = ir_reshape(c->g, b, (int64_t[]){1, 48, 1, 1}, 4);
+  int add = ir_binary(c->g, OP_ADD, cv, view), res = ir_binary(c->g, OP_ADD, add, r);
+  int relu = ir_binary(c->g, OP_MAX, res, scalar(c, 0));
+  ku_epilogue(c, (int[]){cv, view, add, res, relu}, 5);
+  cg_out(c->g, relu);
+}
+
+static void convs_by_channels(void) {
+  for (int file = 0; file < 2; file++) {
+    KCase c = ku_new("convch");
+    conv_shapes(&c, DT_F32, 16);
+    epi_conv_channels(&c);
+    ku_check_embed(&c, file ? "convolutions by channels, weights from a file" : "convolutions by channels",
+                   file ? 1 : 0);
+  }
+}
+
 static void convs_and_epilogues(void) {
   KCase c = ku_new("epi");
   conv_shapes(&c, DT_F32, 0);
@@ -216,5 +246,6 @@ int main(void) {
   matmuls();
   matmul_batches();
   convs_and_epilogues();
+  convs_by_channels();
   return check_report("test_kernels");
 }
