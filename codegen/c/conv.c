@@ -394,6 +394,7 @@ static bool by_channels_shape(const Conv *c) {
 }
 
 bool conv_by_channels_shape(const CEmit *ce, const Node *n) {
+  if (ce->device) return false; /* the CUDA backend has its own convolutions (and no CPU target) */
   Epi ep = epi_plain(n);
   Conv c = conv_dims(ce, n, &ep);
   return by_channels_shape(&c) && cgen_tile_vector(ce, n->dtype) && shape_numel(&n->shape) > 0;
