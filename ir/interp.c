@@ -697,6 +697,36 @@ static int slice_cmp(const double *x, int64_t outer, int64_t dim, int64_t inner,
   return 0;
 }
 
+/* Sorts idx[0..n) stably by before(a, b) (a strictly before b), with tmp[0..n) as the
+ * merge buffer (bottom-up merge sort; unique and nms use it). */
+static void merge_sort(int64_t *idx, int64_t *tmp, int64_t n, bool (*before)(int64_t, int64_t, const void *),
+                       const void *ctx) {
+  for (int64_t w = 1; w < n; w *= 2) {
+    for (int64_t lo = 0; lo < n; lo += 2 * w) {
+      int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n, i = lo, k = mid, t = lo;
+      while (i < mid && k < hi) tmp[t++] = before(idx[k], idx[i], ctx) ? idx[k++] : idx[i++];
+      while (i < mid) tmp[t++] = idx[i++];
+      while (k < hi) tmp[t++] = idx[k++];
+    }
+    memcpy(idx, tmp, sizeof(int64_t) * (size_t)n);
+  }
+}
+
+typedef struct {
+  const double *x;
+  int64_t outer, dim, inner;
+} SliceOrder;
+
+static bool slice_before(int64_t a, int64_t b, const void *ctx) {
+  const SliceOrder *so = ctx;
+  return slice_cmp(so->x, so->outer, so->dim, so->inner, a, b) < 0;
+}
+
+static bool score_before(int64_t a, int64_t b, const void *ctx) {
+  const double *sc = ctx;
+  return sc[a] > sc[b];
+}
+
 static int eval_unique(Interp *it, const Node *n, double *y) {
   const Node *xn = in_node(it, n, 0);
   const double *x = in_val(it, n, 0);
@@ -706,17 +736,8 @@ static int eval_unique(Interp *it, const Node *n, double *y) {
   int64_t *idx = dlc_malloc(sizeof(int64_t) * (size_t)(5 * dim + 1));
   int64_t *tmp = idx + dim, *first = tmp + dim, *count = first + dim, *group = count + dim;
   for (int64_t j = 0; j < dim; j++) idx[j] = j;
-  for (int64_t w = 1; w < dim; w *= 2) { /* stable merge sort of the slices */
-    for (int64_t lo = 0; lo < dim; lo += 2 * w) {
-      int64_t mid = lo + w < dim ? lo + w : dim, hi = lo + 2 * w < dim ? lo + 2 * w : dim;
-      int64_t i = lo, k = mid, t = lo;
-      while (i < mid && k < hi) tmp[t++] = slice_cmp(x, outer, dim, inner, idx[k], idx[i]) < 0 ? idx[k++] : idx[i++];
-      while (i < mid) tmp[t++] = idx[i++];
-      while (k < hi) tmp[t++] = idx[k++];
-    }
-    int64_t *s = idx;
-    idx = tmp, tmp = s;
-  }
+  SliceOrder so = {x, outer, dim, inner};
+  merge_sort(idx, tmp, dim, slice_before, &so);
   int64_t ng = 0;
   for (int64_t p = 0; p < dim; p++) {
     if (!p || slice_cmp(x, outer, dim, inner, idx[p - 1], idx[p])) first[ng] = idx[p], count[ng] = 0, ng++;
@@ -741,7 +762,7 @@ static int eval_unique(Interp *it, const Node *n, double *y) {
   if (part == 2)
     for (int64_t j = 0; j < dim; j++) y[j] = (double)pos[group[j]];
   if (part == 4) y[0] = (double)ng;
-  free(idx < tmp ? idx : tmp);
+  free(idx);
   return 0;
 }
 
@@ -778,15 +799,7 @@ static int eval_nms(Interp *it, const Node *n, double *y) {
       int64_t m = 0, nk = 0;
       for (int64_t i = 0; i < nbox; i++)
         if (sc[i] > sthr) order[m++] = i;
-      for (int64_t w = 1; w < m; w *= 2) { /* stable merge sort: highest score first */
-        for (int64_t lo = 0; lo < m; lo += 2 * w) {
-          int64_t mid = lo + w < m ? lo + w : m, hi = lo + 2 * w < m ? lo + 2 * w : m, i = lo, k = mid, t = lo;
-          while (i < mid && k < hi) tmp[t++] = sc[order[k]] > sc[order[i]] ? order[k++] : order[i++];
-          while (i < mid) tmp[t++] = order[i++];
-          while (k < hi) tmp[t++] = order[k++];
-        }
-        memcpy(order, tmp, sizeof(int64_t) * (size_t)m);
-      }
+      merge_sort(order, tmp, m, score_before, sc); /* highest score first */
       for (int64_t i = 0; i < m && nk < most; i++) {
         bool keep = true;
         for (int64_t k = 0; k < nk && keep; k++)

@@ -43,6 +43,47 @@ static void compare(CEmit *ce, int depth, const char *t, const char *a, const ch
   cgen_line(ce, depth + 1, "}");
 }
 
+/* Emits a stable bottom-up merge sort of the int64 indices IDX[0..LEN) with TMP[0..LEN)
+ * as the buffer; before() emits code that sets `int before_` when index R must precede L. */
+typedef void (*BeforeFn)(CEmit *ce, int depth, const char *l, const char *r, const void *ctx);
+static void merge_sort(CEmit *ce, int depth, const char *idx, const char *tmp, const char *len, BeforeFn before,
+                       const void *ctx) {
+  cgen_line(ce, depth, "for (int64_t w = 1; w < %s; w *= 2) { /* stable merge sort */", len);
+  cgen_line(ce, depth + 1, "for (int64_t lo = 0; lo < %s; lo += 2 * w) {", len);
+  cgen_line(ce, depth + 2, "int64_t mid = lo + w < %s ? lo + w : %s, hi = lo + 2 * w < %s ? lo + 2 * w : %s;", len, len,
+            len, len);
+  cgen_line(ce, depth + 2, "int64_t i = lo, k = mid, o2 = lo;");
+  cgen_line(ce, depth + 2, "while (i < mid && k < hi) {");
+  cgen_line(ce, depth + 3, "int before_;");
+  char l[64], r[64];
+  snprintf(l, sizeof l, "%s[i]", idx);
+  snprintf(r, sizeof r, "%s[k]", idx);
+  before(ce, depth + 3, l, r, ctx);
+  cgen_line(ce, depth + 3, "%s[o2++] = before_ ? %s[k++] : %s[i++];", tmp, idx, idx);
+  cgen_line(ce, depth + 2, "}");
+  cgen_line(ce, depth + 2, "while (i < mid) %s[o2++] = %s[i++];", tmp, idx);
+  cgen_line(ce, depth + 2, "while (k < hi) %s[o2++] = %s[k++];", tmp, idx);
+  cgen_line(ce, depth + 1, "}");
+  cgen_line(ce, depth + 1, "for (int64_t j = 0; j < %s; j++) %s[j] = %s[j];", len, idx, tmp);
+  cgen_line(ce, depth, "}");
+}
+
+typedef struct {
+  const char *t;
+  int64_t outer, dim, inner;
+} SliceOrder;
+
+static void slice_before(CEmit *ce, int depth, const char *l, const char *r, const void *ctx) {
+  const SliceOrder *so = ctx;
+  compare(ce, depth, so->t, r, l, so->outer, so->dim, so->inner);
+  cgen_line(ce, depth, "before_ = c < 0;");
+}
+
+static void score_before(CEmit *ce, int depth, const char *l, const char *r, const void *ctx) {
+  (void)ctx;
+  cgen_line(ce, depth, "before_ = sc[%s] > sc[%s];", r, l);
+}
+
 int cgen_unique(CEmit *ce, const Node *n) {
   const Node *x = cgen_in(ce, n, 0);
   int ax = (int)node_int(n, A_AXIS);
@@ -53,25 +94,13 @@ int cgen_unique(CEmit *ce, const Node *n) {
   cgen_line(ce, 1, "int64_t *idx = (int64_t *)(void *)ws, *tmp = idx + %" PRId64 ";", dim);
   cgen_line(ce, 1, "int64_t *first = (int64_t *)(void *)ws + %" PRId64 ", *count = first + %" PRId64 ", *group = count + %" PRId64 ";",
             2 * dim, dim, dim);
-  cgen_line(ce, 1, "int c, sorted_in_tmp = 0;");
+  cgen_line(ce, 1, "int c;");
   cgen_line(ce, 1, "int64_t ng = 0;");
   cgen_line(ce, 1, "for (int64_t j = 0; j < %" PRId64 "; j++) idx[j] = j;", dim);
-  cgen_line(ce, 1, "for (int64_t w = 1; w < %" PRId64 "; w *= 2) { /* stable merge sort */", dim);
-  cgen_line(ce, 2, "int64_t *src = sorted_in_tmp ? tmp : idx, *dst = sorted_in_tmp ? idx : tmp;");
-  cgen_line(ce, 2, "for (int64_t lo = 0; lo < %" PRId64 "; lo += 2 * w) {", dim);
-  cgen_line(ce, 3, "int64_t mid = lo + w < %" PRId64 " ? lo + w : %" PRId64 ";", dim, dim);
-  cgen_line(ce, 3, "int64_t hi = lo + 2 * w < %" PRId64 " ? lo + 2 * w : %" PRId64 ";", dim, dim);
-  cgen_line(ce, 3, "int64_t i = lo, k = mid, o2 = lo;");
-  cgen_line(ce, 3, "while (i < mid && k < hi) {");
-  compare(ce, 4, t, "src[k]", "src[i]", outer, dim, inner);
-  cgen_line(ce, 4, "dst[o2++] = c < 0 ? src[k++] : src[i++];");
-  cgen_line(ce, 3, "}");
-  cgen_line(ce, 3, "while (i < mid) dst[o2++] = src[i++];");
-  cgen_line(ce, 3, "while (k < hi) dst[o2++] = src[k++];");
-  cgen_line(ce, 2, "}");
-  cgen_line(ce, 2, "sorted_in_tmp = !sorted_in_tmp;");
-  cgen_line(ce, 1, "}");
-  cgen_line(ce, 1, "if (sorted_in_tmp) for (int64_t j = 0; j < %" PRId64 "; j++) idx[j] = tmp[j];", dim);
+  char len[32];
+  snprintf(len, sizeof len, "%" PRId64, dim);
+  SliceOrder so = {t, outer, dim, inner};
+  merge_sort(ce, 1, "idx", "tmp", len, slice_before, &so);
   cgen_line(ce, 1, "for (int64_t p = 0; p < %" PRId64 "; p++) {", dim);
   cgen_line(ce, 2, "c = 1;");
   cgen_line(ce, 2, "if (p) {");
@@ -139,15 +168,7 @@ int cgen_nms(CEmit *ce, const Node *n) {
   cgen_line(ce, 2, "int64_t m = 0, nk = 0;");
   cgen_line(ce, 2, "for (int64_t i = 0; i < %" PRId64 "; i++)", nbox);
   cgen_line(ce, 3, "if (sc[i] > sthr) order[m++] = i;");
-  cgen_line(ce, 2, "for (int64_t w = 1; w < m; w *= 2) { /* stable merge sort: highest score first */");
-  cgen_line(ce, 3, "for (int64_t lo = 0; lo < m; lo += 2 * w) {");
-  cgen_line(ce, 4, "int64_t mid = lo + w < m ? lo + w : m, hi = lo + 2 * w < m ? lo + 2 * w : m, i = lo, k = mid, o = lo;");
-  cgen_line(ce, 4, "while (i < mid && k < hi) tmp[o++] = sc[order[k]] > sc[order[i]] ? order[k++] : order[i++];");
-  cgen_line(ce, 4, "while (i < mid) tmp[o++] = order[i++];");
-  cgen_line(ce, 4, "while (k < hi) tmp[o++] = order[k++];");
-  cgen_line(ce, 3, "}");
-  cgen_line(ce, 3, "for (int64_t i = 0; i < m; i++) order[i] = tmp[i];");
-  cgen_line(ce, 2, "}");
+  merge_sort(ce, 2, "order", "tmp", "m", score_before, NULL); /* highest score first */
   cgen_line(ce, 2, "for (int64_t i = 0; i < m && nk < %" PRId64 "; i++) {", most);
   cgen_line(ce, 3, "const %s *p = a0 + (b * %" PRId64 " + order[i]) * 4;", t, nbox);
   corners(ce, 3, t, "a", "p", center);

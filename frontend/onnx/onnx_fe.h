@@ -196,6 +196,16 @@ int onnx_fold_from(OnnxCtx *c, const OnnxNode *n, int first);
     if ((expr) < 0) return onnx_fail_ir((c), (n)); \
   } while (0)
 
+/* Operand access every operator file uses. need() fails unless the first k inputs are given. */
+static inline int need(OnnxCtx *c, OnnxNode *n, int k) {
+  for (int i = 0; i < k; i++)
+    if (i >= n->nin || n->in[i] < 0) return onnx_fail(c, n, "needs %d input%s", k, k == 1 ? "" : "s");
+  return 0;
+}
+static inline const Shape *shape_of(OnnxCtx *c, int id) { return &c->g->nodes[id]->shape; }
+static inline DType dtype_of(OnnxCtx *c, int id) { return c->g->nodes[id]->dtype; }
+static inline bool has_in(const OnnxNode *n, int i) { return i < n->nin && n->in[i] >= 0; }
+
 /* Small builders shared by the operator files (onnx_util.c). */
 int onnx_scalar_like(OnnxCtx *c, int like, double v);   /* rank-0 const of like's dtype */
 int onnx_axis(OnnxCtx *c, const OnnxNode *n, int64_t axis, int rank, int64_t *out); /* normalise */

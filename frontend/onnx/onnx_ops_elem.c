@@ -4,11 +4,6 @@
 
 #include "onnx_fe.h"
 
-static int need(OnnxCtx *c, OnnxNode *n, int k) {
-  for (int i = 0; i < k; i++)
-    if (i >= n->nin || n->in[i] < 0) return onnx_fail(c, n, "needs %d input%s", k, k == 1 ? "" : "s");
-  return 0;
-}
 
 static int unary(OnnxCtx *c, OnnxNode *n, Op op) {
   if (need(c, n, 1)) return -1;

@@ -1,13 +1,7 @@
 /* onnx_ops_nn.c — matrix products, row-wise normalisations and the determinant. */
 #include "onnx_fe.h"
 
-static int need(OnnxCtx *c, OnnxNode *n, int k) {
-  for (int i = 0; i < k; i++)
-    if (i >= n->nin || n->in[i] < 0) return onnx_fail(c, n, "needs %d input%s", k, k == 1 ? "" : "s");
-  return 0;
-}
 
-static const Shape *shape_of(OnnxCtx *c, int id) { return &c->g->nodes[id]->shape; }
 
 /* numpy matmul: a 1-D operand gains a unit dimension that the result then drops. */
 int onnx_MatMul(OnnxCtx *c, OnnxNode *n) {

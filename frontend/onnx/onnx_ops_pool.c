@@ -14,13 +14,7 @@
 #include "onnx_fe.h"
 
 
-static int need(OnnxCtx *c, OnnxNode *n, int k) {
-  for (int i = 0; i < k; i++)
-    if (i >= n->nin || n->in[i] < 0) return onnx_fail(c, n, "needs %d input%s", k, k == 1 ? "" : "s");
-  return 0;
-}
 
-static const Shape *shape_of(OnnxCtx *c, int id) { return &c->g->nodes[id]->shape; }
 
 typedef struct Pool {
   int nsp;

@@ -6,15 +6,7 @@
 
 #include "onnx_fe.h"
 
-static int need(OnnxCtx *c, OnnxNode *n, int k) {
-  for (int i = 0; i < k; i++)
-    if (i >= n->nin || n->in[i] < 0) return onnx_fail(c, n, "needs %d input%s", k, k == 1 ? "" : "s");
-  return 0;
-}
 
-static const Shape *shape_of(OnnxCtx *c, int id) { return &c->g->nodes[id]->shape; }
-static DType dtype_of(OnnxCtx *c, int id) { return c->g->nodes[id]->dtype; }
-static bool has_in(const OnnxNode *n, int i) { return i < n->nin && n->in[i] >= 0; }
 
 /* Short names for composing: each returns an id or -1 (checked by the callers). */
 static int k(OnnxCtx *c, int like, double v) { return like < 0 ? -1 : onnx_scalar_like(c, like, v); }

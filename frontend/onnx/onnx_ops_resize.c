@@ -11,13 +11,7 @@
 
 #include "onnx_fe.h"
 
-static int need(OnnxCtx *c, OnnxNode *n, int k) {
-  for (int i = 0; i < k; i++)
-    if (i >= n->nin || n->in[i] < 0) return onnx_fail(c, n, "needs %d input%s", k, k == 1 ? "" : "s");
-  return 0;
-}
 
-static const Shape *shape_of(OnnxCtx *c, int id) { return &c->g->nodes[id]->shape; }
 
 typedef enum { RM_NEAREST, RM_LINEAR, RM_CUBIC } ResizeMode;
 typedef enum { CT_HALF_PIXEL, CT_HALF_PIXEL_SYM, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS, CT_ASYMMETRIC, CT_TF_CROP } Coord;

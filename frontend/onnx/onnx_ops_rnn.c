@@ -10,7 +10,6 @@
 
 #include "onnx_fe.h"
 
-static const Shape *shape_of(OnnxCtx *c, int id) { return &c->g->nodes[id]->shape; }
 
 /* ---- activations ---- */
 

@@ -12,14 +12,7 @@
 
 #include "onnx_fe.h"
 
-static int need(OnnxCtx *c, OnnxNode *n, int k) {
-  for (int i = 0; i < k; i++)
-    if (i >= n->nin || n->in[i] < 0) return onnx_fail(c, n, "needs %d input%s", k, k == 1 ? "" : "s");
-  return 0;
-}
 
-static const Shape *shape_of(OnnxCtx *c, int id) { return &c->g->nodes[id]->shape; }
-static DType dtype_of(OnnxCtx *c, int id) { return c->g->nodes[id]->dtype; }
 
 static int k(OnnxCtx *c, int like, double v) { return like < 0 ? -1 : onnx_scalar_like(c, like, v); }
 static int bin(OnnxCtx *c, Op op, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(c->g, op, a, b); }

@@ -70,10 +70,9 @@ static int position(OnnxCtx *c, OnnxNode *n, int i, int64_t def, int64_t lo, int
   return 0;
 }
 
-static int dtype_of(OnnxCtx *c, int id) { return (int)c->g->nodes[id]->dtype; }
 
 static int check_dtype(OnnxCtx *c, OnnxNode *n, int want, int id) {
-  if (want >= 0 && dtype_of(c, id) != want)
+  if (want >= 0 && (int)dtype_of(c, id) != want)
     return onnx_fail(c, n, "a %s tensor cannot join a sequence of %s", dtype_name((DType)dtype_of(c, id)),
                      dtype_name((DType)want));
   return 0;
@@ -240,7 +239,7 @@ int onnx_Optional(OnnxCtx *c, OnnxNode *n) {
   }
   const OnnxSeq *s = onnx_seq_get(c, n->in[0]);
   if (s && s->kind == ONNX_OPT) return onnx_fail(c, n, "input 1 is an optional: optionals do not nest");
-  n->out[0] = onnx_seq_make(c, ONNX_OPT, &n->in[0], 1, s ? s->dtype : dtype_of(c, n->in[0]));
+  n->out[0] = onnx_seq_make(c, ONNX_OPT, &n->in[0], 1, s ? s->dtype : (int)dtype_of(c, n->in[0]));
   return 0;
 }
 
@@ -321,7 +320,7 @@ int onnx_seq_input(OnnxCtx *c, const Onnx__ValueInfoProto *v) {
   } else if ((el = onnx_tensor_input(c, v->name, onnx_ident(c, v->name), et)) < 0)
     return -1;
   const OnnxSeq *s = onnx_seq_get(c, el);
-  onnx_bind(c, v->name, onnx_seq_make(c, ONNX_OPT, &el, 1, s ? s->dtype : dtype_of(c, el)));
+  onnx_bind(c, v->name, onnx_seq_make(c, ONNX_OPT, &el, 1, s ? s->dtype : (int)dtype_of(c, el)));
   return 1;
 }
 
