@@ -46,6 +46,10 @@ typedef struct CgenOptions {
   CgenWeightsAs weights_as; /* how embedded weights are written */
   const char *blob_name;    /* the blob's name in .incbin, found beside the code through
                                -I (NULL: header_name with .bin for .h, "model.bin") */
+  /* --dynamic: the graph joins one build per size (dyn_merge); `name` names the joined
+   * module (its symbols are internal) and dyn_name the public one around it (C only). */
+  const DynInfo *dyn;
+  const char *dyn_name;
 } CgenOptions;
 
 #define CGEN_EMBED_DEFAULT (16 << 20)

@@ -132,6 +132,36 @@ int train_default_spec(Graph *g, LossKind k, const Optim *o, const char *name, D
  * kof[i]: the kernel that computes node i, -1 for data. */
 bool plan_update_in_place(const Graph *g, const Schedule *s, const int *kof, int v, int target);
 
+/* ---- a run-time dimension (passes/dynamic.c) ----------------------------------------- */
+
+#define DYN_MAX_SIZES 24
+/* Where an input or output holds the samples: axis (-1: it does not depend on the
+ * dimension), k entries per sample along it; outer = the product of the dimensions
+ * before it, row = the elements of one sample within one outer index. */
+typedef struct DynIO {
+  int axis;
+  int64_t k, outer, row;
+  int bytes; /* of an element */
+} DynIO;
+typedef struct DynInfo {
+  const char *dim;              /* the dimension's name */
+  const char *file;             /* the model's file, for messages */
+  char dimbuf[64];
+  int64_t max;                  /* its bound */
+  int nv;                       /* the sizes built, largest first (size[0] == max) */
+  int64_t size[DYN_MAX_SIZES];
+  int nin, nout;                /* the model's own inputs and outputs */
+  DynIO *in, *out;
+} DynInfo;
+/* "NAME<=MAX" (sizes 1, 2, 4, .., MAX) or "NAME<=MAX:1,8,32" (those, and MAX).  0 or -1. */
+int dyn_parse(const char *s, DynInfo *d, DlcErr *e);
+/* v[i] is the model built with the dimension at d->size[i] (not yet through the passes).
+ * Checks that the model keeps the samples apart, fills d's inputs and outputs, and
+ * joins the builds into *out: build i's inputs and outputs, each renamed NAME__SIZE,
+ * follow build i-1's.  0, or -1 with e naming the node that mixes samples. */
+int dyn_merge(Graph *const *v, DynInfo *d, Graph **out, DlcErr *e);
+void dyn_free(DynInfo *d);
+
 /* ---- the pass pipeline (pipeline.c) and the graph-cleaning passes -------------------- */
 
 /* How far fusion goes: one kernel per core op, per source operator, or across them. */

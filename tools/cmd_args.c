@@ -240,6 +240,12 @@ static int set_dim(CmdArgs *a, const char *opt, const char *v) {
   return 0;
 }
 
+static int set_dynamic(CmdArgs *a, const char *opt, const char *v) {
+  if (a->dynamic) return cmd_fail("%s: one run-time dimension only (given '%s' and '%s')", opt, a->dynamic, v);
+  a->dynamic = v;
+  return 0;
+}
+
 static int set_shape(CmdArgs *a, const char *opt, const char *v) {
   const char *val = split_eq(v);
   Shape s;
@@ -404,6 +410,8 @@ static const CmdOpt opts[] = {
     {"--after", "PASS", CMD_DOT, set_after, "draw the graph after PASS (default plan: the kernels and the memory plan)"},
     {"--batch", "N", ALL, set_batch, "bind the dimension named batch"},
     {"--dim", "NAME=V", ALL, set_dim, "bind a symbolic dimension"},
+    {"--dynamic", "NAME<=MAX", CMD_COMPILE, set_dynamic,
+     "keep a dimension (e.g. batch<=64) free up to MAX: NAME_run takes its size"},
     {"--shape", "INPUT=1x784", ALL, set_shape, "set an input's whole shape (INPUT=scalar: rank 0)"},
     {"--const-input", "INPUT=FILE.npy", ALL, set_const_input,
      "make an input a constant with these values (ONNX; e.g. a shape tensor)"},

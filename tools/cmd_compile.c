@@ -152,27 +152,63 @@ static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile
   return r;
 }
 
+/* The model built at size s of the run-time dimension: --dim NAME=s (and --batch s for
+ * `batch`, which also binds an unnamed leading dimension). */
+static Graph *load_at(const CmdArgs *a, const DynInfo *d, int64_t s, DlcErr *e) {
+  CmdArgs b = *a;
+  int k = 0;
+  while (k < b.load.ndims && strcmp(b.load.dims[k].name, d->dim)) k++;
+  if (k == LOAD_MAX_BIND) return dlc_errf(e, "too many --dim"), NULL;
+  if (k == b.load.ndims) b.load.ndims++;
+  b.load.dims[k].name = d->dim, b.load.dims[k].value = s;
+  if (!strcmp(d->dim, "batch")) b.load.batch = s;
+  return cmd_load(&b, e);
+}
+
+/* --dynamic: one build per size, checked and joined (passes/dynamic.c). */
+static Graph *load_dynamic(const CmdArgs *a, DynInfo *d, DlcErr *e) {
+  if (dyn_parse(a->dynamic, d, e)) return NULL;
+  if (a->train || a->cuda)
+    return dlc_errf(e, "--dynamic: %s", a->train ? "training builds have fixed shapes" : "the CUDA backend has fixed shapes"),
+           NULL;
+  Graph *v[DYN_MAX_SIZES] = {0}, *g = NULL;
+  int r = 0;
+  for (int i = 0; i < d->nv && !r; i++)
+    if (!(v[i] = load_at(a, d, d->size[i], e))) r = -1;
+  if (!r) dyn_merge(v, d, &g, e);
+  for (int i = 0; i < d->nv; i++) ir_graph_free(v[i]);
+  return g;
+}
+
 static int compile_model(const CmdArgs *a, OutFile *o) {
   DlcErr e;
-  Graph *g = cmd_load(a, &e);
-  if (!g) return cmd_fail("%s", e.msg);
+  DynInfo dyn = {0};
+  Graph *g = a->dynamic ? load_dynamic(a, &dyn, &e) : cmd_load(a, &e);
+  if (!g) {
+    dyn_free(&dyn);
+    return cmd_fail("%s", e.msg);
+  }
   if (a->train && cmd_train_graph(g, a, 0, &e)) {
     ir_graph_free(g);
     return cmd_fail("%s", e.msg);
   }
-  char name[128];
+  char name[128], inner[160];
   c_identifier(a->name ? a->name : g->name ? g->name : "model", name, sizeof name);
+  snprintf(inner, sizeof inner, "%s__all", name);
   const char *slash = strrchr(o[OUT_H].path, '/');
   const char *bslash = strrchr(o[OUT_B].path, '/');
   CgenOptions co = {.name = name, .header_name = slash ? slash + 1 : o[OUT_H].path,
                     .embed_max_bytes = a->embed_max, .cpu = cgen_cpu_resolve(a->cpu),
                     .weights_as = (CgenWeightsAs)a->weights_as, .blob_name = bslash ? bslash + 1 : o[OUT_B].path};
+  if (a->dynamic) co.name = inner, co.dyn = &dyn, co.dyn_name = name;
   if (!co.cpu) {
     ir_graph_free(g);
+    dyn_free(&dyn);
     return cmd_fail("DLC_CPU '%s': not a target CPU (dlc compile --cpu list)", getenv("DLC_CPU"));
   }
   int r = generate(&g, &co, a, o, &e);
   ir_graph_free(g);
+  dyn_free(&dyn);
   if (r) {
     discard(o);
     return cmd_fail("%s", e.msg);

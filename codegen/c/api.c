@@ -144,6 +144,22 @@ static void emit_run(CEmit *ce) {
   cgen_printf(ce, "}\n");
 }
 
+void cgen_c_run_part(CEmit *ce, const char *fname, int out0, int nout) {
+  const char *nm = ce->o->name;
+  cgen_printf(ce, "\nstatic int %s(%s *m, const void *const *in, void *const *out) {\n", fname, nm);
+  cgen_line(ce, 1, "(void)m;");
+  cgen_line(ce, 1, "(void)in;");
+  cgen_line(ce, 1, "(void)out;");
+  bool *need = cgen_needed_kernels(ce, ce->g->out + out0, nout);
+  for (int t = 0; t < ce->s->nk; t++)
+    if (need[t]) cgen_kernel_call(ce, &ce->s->k[t]);
+  for (int c = 0; c < ce->p->ncopy; c++)
+    if (ce->p->copy_out[c] >= out0 && ce->p->copy_out[c] < out0 + nout) copy_out(ce, ce->p->copy_out[c]);
+  free(need);
+  cgen_line(ce, 1, "return %s_OK;", ce->uname);
+  cgen_printf(ce, "}\n");
+}
+
 void cgen_c_infer(CEmit *ce) {
   const char *nm = ce->o->name;
   int ni = ir_num_inputs(ce->g), no = ir_num_model_outputs(ce->g);

@@ -127,6 +127,11 @@ uint64_t cgen_fnv1a(const unsigned char *p, size_t n, uint64_t h);
 int cgen_c_kernels(CEmit *ce);                  /* kernel.c: one function per kernel */
 void cgen_c_api(CEmit *ce);                     /* api.c: run, infer, init, free */
 void cgen_c_infer(CEmit *ce); /* NAME_infer: the typed face of NAME_run (api.c) */
+/* A static FNAME(m, in, out) running only the kernels outputs out0..out0+nout-1 need,
+ * then their copies (api.c; one size of a --dynamic build). */
+void cgen_c_run_part(CEmit *ce, const char *fname, int out0, int nout);
+/* The interface of a --dynamic build around the joined graph (dyn_api.c). */
+void cgen_c_dyn(CEmit *ce, FILE *h);
 /* The C expression for node id's buffer inside NAME_run, cast to its pointer type. */
 void cgen_loc_expr(const CEmit *ce, int id, bool writable, char *buf, size_t n);
 bool cgen_is_used(const CEmit *ce, int id);     /* read by a kernel or copied out */

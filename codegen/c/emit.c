@@ -88,6 +88,7 @@ int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *
     cgen_c_api(&ce);
     cgen_c_threads_api(&ce);
     if (ce.mutable_weights) cgen_c_train(&ce);
+    if (o->dyn) cgen_c_dyn(&ce, h);
   }
   cgen_tables_free(&ce);
   if (r) return -1;

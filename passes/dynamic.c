@@ -1,0 +1,370 @@
+/* dynamic.c — a run-time dimension (`dlc compile --dynamic batch<=64`).
+ *
+ * The frontend builds the model once per size class (by default the powers of two up
+ * to the bound); dyn_merge checks that the model treats the dimension's samples
+ * independently, then joins the builds into one graph whose inputs and outputs are
+ * each class's, in turn.  The generated code (codegen/c/dyn_api.c) runs a size n as a
+ * sum of classes, largest first: n = 37 under 1, 2, 4, .. 64 runs 32, 4 and 1.  So every
+ * kernel keeps its static shapes (and speed), the plan is static, and one arena serves
+ * every class, since only one runs at a time.
+ *
+ * Independence ("separability") is shown, never assumed.  Two builds of different
+ * sizes name the dimension each node's shape follows: an axis that is k*n in both (k
+ * fixed) carries the samples, k consecutive entries each.  Then each op is checked
+ * against that labelling: elementwise ops and broadcasts keep the samples aligned,
+ * reductions and slices leave their axis alone, a reshape keeps each sample's block
+ * contiguous, a product never contracts over it, a convolution or a pool has it in
+ * front, a gather either looks up per sample or reads per-sample data elsewhere.  Any
+ * other op that reads per-sample values is refused with the node named. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes.h"
+
+/* The label of one node: the axis that holds the samples (-1: none), of size f*n.
+ * Along it, entry (u*n + s)*k + j (u < q, j < k, q*k = f) belongs to sample s: each
+ * sample has k consecutive entries, q times over (a [T, n, F] input reshaped to
+ * [T*n, F] has q = T).  uni: the values are the same at every index of the axis (a
+ * broadcast of a batch-independent value), whatever q and k say. */
+typedef struct {
+  int axis;
+  int64_t f, q, k;
+  bool uni;
+} Label;
+
+static const char *nname(const Node *n) { return n->name ? n->name : ir_ops[n->op].name; }
+
+static int refuse(DlcErr *e, const DynInfo *d, const Node *n, const char *why) {
+  return dlc_errf(e, "%s%s--dynamic %s: node %d '%s' (%s)%s%s: %s", d->file ? d->file : "", d->file ? ": " : "", d->dim,
+                  n->id, nname(n), ir_ops[n->op].name, n->where ? " at " : "", n->where ? n->where : "", why);
+}
+
+/* Which axis of each node follows the dimension, from two builds whose dimension is
+ * na and nb: an axis that is f*na in one and f*nb in the other. */
+static int label(const Graph *a, int64_t na, const Graph *b, int64_t nb, const DynInfo *d, Label *lab, DlcErr *e) {
+  if (a->n != b->n || a->nout != b->nout)
+    return dlc_errf(e, "%s%s--dynamic %s: the model's graph differs between sizes %lld and %lld (%d and %d nodes); its "
+                    "structure depends on %s", d->file ? d->file : "", d->file ? ": " : "", d->dim, (long long)na,
+                    (long long)nb, a->n, b->n, d->dim);
+  for (int i = 0; i < b->n; i++) {
+    const Node *x = a->nodes[i], *y = b->nodes[i];
+    lab[i] = (Label){.axis = -1};
+    if (x->op != y->op || x->shape.rank != y->shape.rank || x->nin != y->nin)
+      return refuse(e, d, y, "the graph's structure depends on the dimension's size");
+    for (int t = 0; t < y->shape.rank; t++) {
+      int64_t p = x->shape.d[t], q = y->shape.d[t];
+      if (p == q) continue;
+      if (p % na || q % nb || p / na != q / nb || lab[i].axis >= 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "its dimension %d is %lld at size %lld and %lld at size %lld: %s", t, (long long)p,
+                 (long long)na, (long long)q, (long long)nb,
+                 lab[i].axis >= 0 ? "a second axis follows the dimension" : "not in proportion to it");
+        return refuse(e, d, y, msg);
+      }
+      lab[i].axis = t, lab[i].f = q / nb;
+    }
+  }
+  return 0;
+}
+
+static int64_t prod(const Shape *s, int from, int to) {
+  int64_t p = 1;
+  for (int i = from; i < to; i++) p *= s->d[i];
+  return p;
+}
+
+/* Whether a CONST holds the same values at every index of axis ax. */
+static bool uniform(const Node *n, int ax) {
+  int64_t outer = prod(&n->shape, 0, ax), size = n->shape.d[ax];
+  int64_t block = prod(&n->shape, ax + 1, n->shape.rank) * dtype_size(n->dtype);
+  const unsigned char *p = n->data;
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t s = 1; s < size; s++)
+      if (memcmp(p + (o * size + s) * block, p + o * size * block, (size_t)block)) return false;
+  return true;
+}
+
+/* The output axis an operand's axis t lands on under numpy broadcasting. */
+static int aligned(const Node *in, int t, const Node *out) { return t + out->shape.rank - in->shape.rank; }
+
+/* Sets *o's layout from operand label l (already at o's axis); false when it clashes
+ * with what an earlier operand set. */
+static bool join(Label *o, Label l, bool *set) {
+  if (l.uni) return true;
+  if (*set) return o->q == l.q && o->k == l.k;
+  o->q = l.q, o->k = l.k, o->uni = false, *set = true;
+  return true;
+}
+
+/* Checks node n against the labels of its operands and completes its own (q, k, uni). */
+static int check_node(const Graph *g, const Node *n, Label *lab, const DynInfo *d, DlcErr *e) {
+  Label *o = &lab[n->id];
+  bool any = false, set = false;
+  for (int i = 0; i < n->nin; i++) any |= lab[n->in[i]].axis >= 0;
+  if (o->axis >= 0) o->q = 1, o->k = o->f, o->uni = true; /* until an operand says otherwise */
+  if (n->op == OP_INPUT) {
+    if (o->axis >= 0) o->uni = false;
+    return 0;
+  }
+  if (n->op == OP_CONST && o->axis >= 0)
+    return uniform(n, o->axis) ? 0 : refuse(e, d, n, "a constant whose values differ between samples");
+  if (n->op == OP_IOTA && o->axis >= 0) return refuse(e, d, n, "a sequence along the dimension");
+  if (!any && o->axis >= 0 && n->op == OP_BROADCAST) { /* a batch-independent value repeated: uni */
+    const Node *x = g->nodes[n->in[0]];
+    int t = o->axis - (n->shape.rank - x->shape.rank);
+    if (t < 0 || x->shape.d[t] == 1) return 0;
+  }
+  if (!any) return o->axis < 0 ? 0 : refuse(e, d, n, "it makes the dimension without reading it");
+  if (o->axis < 0) return refuse(e, d, n, "its result combines the samples");
+  const Node *x = g->nodes[n->in[0]];
+  Label lx = lab[x->id];
+  bool ok = true;
+  const char *why = "its operands hold the samples on different axes";
+  switch ((int)n->op) {
+  case OP_REDUCE_SUM: case OP_REDUCE_PROD: case OP_REDUCE_MAX: case OP_REDUCE_MIN: {
+    int na;
+    const int64_t *ax = node_ints(n, A_AXES, &na);
+    for (int i = 0; i < na; i++)
+      if (ax[i] == lx.axis) return refuse(e, d, n, "it reduces over the dimension");
+    ok = join(o, lx, &set);
+    break;
+  }
+  case OP_ARGMAX: case OP_ARGMIN:
+    if (node_int(n, A_AXIS) == lx.axis) return refuse(e, d, n, "it reduces over the dimension");
+    ok = join(o, lx, &set);
+    break;
+  case OP_TRANSPOSE: {
+    int np;
+    const int64_t *perm = node_ints(n, A_PERM, &np);
+    ok = perm[o->axis] == lx.axis && join(o, lx, &set);
+    why = "it moves the samples apart";
+    break;
+  }
+  case OP_RESHAPE: { /* flat index (p*n + s)*B + r: each sample keeps its place */
+    int64_t q = lx.uni ? 1 : lx.q, k = lx.uni ? lx.f : lx.k;
+    int64_t P = prod(&x->shape, 0, lx.axis) * q, B = k * prod(&x->shape, lx.axis + 1, x->shape.rank);
+    int64_t po = prod(&n->shape, 0, o->axis), bo = prod(&n->shape, o->axis + 1, n->shape.rank);
+    if (P % po || B % bo) return refuse(e, d, n, "it interleaves the samples");
+    o->q = P / po, o->k = B / bo, o->uni = false;
+    break;
+  }
+  case OP_SLICE: {
+    int c;
+    const int64_t *st = node_ints(n, A_STARTS, &c), *sp = node_ints(n, A_STEPS, &c);
+    if (!(st[lx.axis] == 0 && sp[lx.axis] == 1 && n->shape.d[o->axis] == x->shape.d[lx.axis] && o->axis == lx.axis))
+      return refuse(e, d, n, "it slices along the dimension");
+    ok = join(o, lx, &set);
+    break;
+  }
+  case OP_PAD: {
+    int c;
+    const int64_t *p = node_ints(n, A_PADS, &c);
+    if (p[lx.axis] || p[lx.axis + x->shape.rank]) return refuse(e, d, n, "it pads along the dimension");
+    ok = join(o, lx, &set);
+    break;
+  }
+  case OP_CONCAT:
+    if (node_int(n, A_AXIS) == o->axis) return refuse(e, d, n, "it concatenates along the dimension");
+    for (int i = 0; i < n->nin && ok; i++) {
+      Label l = lab[n->in[i]];
+      ok = l.axis == o->axis && join(o, l, &set);
+    }
+    why = "its operands do not all follow the dimension alike";
+    break;
+  case OP_GATHER: {
+    int ax = (int)node_int(n, A_AXIS);
+    const Node *idx = g->nodes[n->in[1]];
+    Label li = lab[idx->id];
+    if (lx.axis >= 0 && li.axis >= 0) return refuse(e, d, n, "both its data and its indices follow the dimension");
+    if (lx.axis == ax) return refuse(e, d, n, "it gathers along the dimension");
+    int want = lx.axis >= 0 ? (lx.axis < ax ? lx.axis : lx.axis - 1 + idx->shape.rank) : ax + li.axis;
+    ok = want == o->axis && join(o, lx.axis >= 0 ? lx : li, &set);
+    if (lx.axis >= 0 && lx.uni) o->uni = true;
+    why = "it moves the samples apart";
+    break;
+  }
+  case OP_MATMUL:
+    for (int i = 0; i < 2 && ok; i++) {
+      const Node *v = g->nodes[n->in[i]];
+      Label l = lab[v->id];
+      if (l.axis < 0) continue;
+      int r = v->shape.rank;
+      bool tr = node_int(n, i ? A_TRANS_B : A_TRANS_A) != 0;
+      int kax = r == 1 ? 0 : i ? (tr ? r - 1 : r - 2) : (tr ? r - 2 : r - 1);
+      if (l.axis == kax) return refuse(e, d, n, "the product contracts over the dimension");
+      int mn = r == 1 ? -1 : i ? (tr ? r - 2 : r - 1) : (tr ? r - 1 : r - 2); /* M of a, N of b */
+      int at = l.axis == mn ? n->shape.rank - (i ? 1 : 2) : l.axis + (n->shape.rank - r);
+      ok = at == o->axis && join(o, l, &set);
+    }
+    break;
+  case OP_CONV: case OP_POOL_MAX: case OP_POOL_AVG:
+    for (int i = 1; i < n->nin; i++)
+      if (lab[n->in[i]].axis >= 0) return refuse(e, d, n, "its weights follow the dimension");
+    ok = lx.axis == 0 && o->axis == 0 && join(o, lx, &set);
+    why = "the dimension is not its batch axis";
+    break;
+  default:
+    if (!op_is_elementwise(n->op) && n->op != OP_BROADCAST)
+      return refuse(e, d, n, "dlc cannot show that this op keeps the samples apart");
+    for (int i = 0; i < n->nin && ok; i++) {
+      const Node *v = g->nodes[n->in[i]];
+      Label l = lab[v->id];
+      int t = o->axis - (n->shape.rank - v->shape.rank);
+      if (l.axis >= 0) ok = aligned(v, l.axis, n) == o->axis && join(o, l, &set);
+      else if (t >= 0 && v->shape.d[t] != 1) return refuse(e, d, n, "an operand spans the dimension without following it");
+    }
+  }
+  if (!ok) return refuse(e, d, n, why);
+  if (o->q * o->k != o->f) return refuse(e, d, n, "its samples' layout does not match its size");
+  return 0;
+}
+
+/* Copies node n of v into m, its operands through map; the new id or -1 with e set. */
+static int copy_node(Graph *m, const Graph *v, const Node *n, const int *map, int64_t size, DlcErr *e) {
+  char nm[300];
+  int id, old;
+  switch ((int)n->op) {
+  case OP_INPUT:
+    snprintf(nm, sizeof nm, "%s__%lld", n->name, (long long)size);
+    if (ir_find(m, nm) >= 0) return dlc_errf(e, "--dynamic: the model already has an input named '%s'", nm);
+    id = ir_input(m, nm, n->dtype, n->shape);
+    break;
+  case OP_PARAM: case OP_CONST:
+    old = n->name ? ir_find(m, n->name) : -1;
+    if (old >= 0) {
+      const Node *o = m->nodes[old];
+      if (o->op == n->op && o->dtype == n->dtype && shape_eq(&o->shape, &n->shape) &&
+          !memcmp(o->data, n->data, (size_t)(shape_numel(&n->shape) * dtype_size(n->dtype))))
+        return old;
+    }
+    if (n->op == OP_PARAM && old < 0) id = ir_param_data(m, n->name, n->dtype, n->shape, n->data);
+    else id = ir_const(m, old < 0 ? n->name : NULL, n->dtype, n->shape, n->data);
+    break;
+  default: {
+    int in[64], *ins = n->nin <= 64 ? in : malloc(sizeof(int) * (size_t)n->nin);
+    if (!ins) return dlc_errf(e, "out of memory");
+    for (int i = 0; i < n->nin; i++) ins[i] = map[n->in[i]];
+    m->guard = n->guard >= 0 ? map[n->guard] : -1;
+    id = ir_add(m, n->op, ins, n->nin, n->attr, n->nattr);
+    m->guard = -1;
+    if (ins != in) free(ins);
+    if (id >= 0 && n->name) m->nodes[id]->name = arena_strdup(m->arena, n->name);
+  }
+  }
+  if (id < 0) return dlc_errf(e, "--dynamic: %s", m->err.msg[0] ? m->err.msg : "cannot copy a node");
+  m->nodes[id]->group = n->group;
+  m->nodes[id]->where = n->where ? arena_strdup(m->arena, n->where) : NULL;
+  (void)v;
+  return id;
+}
+
+static void io_geometry(const Node *n, Label l, DynIO *io) {
+  io->axis = l.axis, io->k = l.k;
+  io->outer = l.axis < 0 ? 1 : prod(&n->shape, 0, l.axis) * l.q;
+  io->row = l.axis < 0 ? shape_numel(&n->shape) : l.k * prod(&n->shape, l.axis + 1, n->shape.rank);
+  io->bytes = dtype_size(n->dtype);
+}
+
+int dyn_merge(Graph *const *v, DynInfo *d, Graph **out, DlcErr *e) {
+  *out = NULL;
+  if (d->nv < 2) return dlc_errf(e, "--dynamic %s: needs at least two sizes", d->dim);
+  const Graph *top = v[0];
+  d->file = top->file;
+  for (int i = 0; i < d->nv; i++) {
+    if (v[i]->nstep || v[i]->nspec) return dlc_errf(e, "--dynamic %s: a model with training steps has fixed shapes", d->dim);
+    for (int j = 0; j < v[i]->nout; j++)
+      if (v[i]->out_count[j] >= 0)
+        return dlc_errf(e, "--dynamic %s: output '%s' has a data-dependent length", d->dim, v[i]->out_name[j]);
+  }
+  Label *lab = malloc(sizeof *lab * (size_t)(top->n ? top->n : 1));
+  if (!lab) return dlc_errf(e, "out of memory");
+  int r = label(v[1], d->size[1], top, d->size[0], d, lab, e);
+  for (int i = 0; !r && i < top->n; i++) r = check_node(top, top->nodes[i], lab, d, e);
+  d->nin = ir_num_inputs(top), d->nout = top->nout;
+  d->in = calloc((size_t)d->nin + 1, sizeof *d->in), d->out = calloc((size_t)d->nout + 1, sizeof *d->out);
+  if (!r && (!d->in || !d->out)) r = dlc_errf(e, "out of memory");
+  bool follows = false;
+  for (int i = 0; !r && i < d->nin; i++) {
+    const Node *n = top->nodes[ir_input_id(top, i)];
+    io_geometry(n, lab[n->id], &d->in[i]);
+    follows |= lab[n->id].axis >= 0;
+  }
+  for (int j = 0; !r && j < d->nout; j++) io_geometry(top->nodes[top->out[j]], lab[top->out[j]], &d->out[j]);
+  if (!r && !follows)
+    r = dlc_errf(e, "--dynamic %s: no input of the model has a dimension of that name", d->dim);
+  free(lab);
+  if (r) return -1;
+  Graph *m = ir_graph_new(top->name);
+  if (top->file) m->file = arena_strdup(m->arena, top->file);
+  for (int k = 0; k < d->nv && !r; k++) {
+    const Graph *g = v[k];
+    int *map = malloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
+    if (!map) r = dlc_errf(e, "out of memory");
+    for (int i = 0; !r && i < g->n; i++)
+      if ((map[i] = copy_node(m, g, g->nodes[i], map, d->size[k], e)) < 0) r = -1;
+    for (int j = 0; !r && j < g->nout; j++) {
+      char nm[300];
+      snprintf(nm, sizeof nm, "%s__%lld", g->out_name[j], (long long)d->size[k]);
+      if (ir_output(m, map[g->out[j]], nm) < 0) r = dlc_errf(e, "--dynamic: %s", m->err.msg);
+    }
+    free(map);
+  }
+  d->file = NULL; /* the builds' own, freed by the caller */
+  if (!r && ir_verify(m, e)) r = -1;
+  if (r) {
+    ir_graph_free(m);
+    return -1;
+  }
+  *out = m;
+  return 0;
+}
+
+int dyn_parse(const char *s, DynInfo *d, DlcErr *e) {
+  const char *le = strstr(s, "<=");
+  if (!le || le == s || (size_t)(le - s) >= sizeof d->dimbuf)
+    return dlc_errf(e, "--dynamic '%s': expected NAME<=MAX or NAME<=MAX:S1,S2,.. (e.g. batch<=64)", s);
+  memcpy(d->dimbuf, s, (size_t)(le - s));
+  d->dimbuf[le - s] = 0;
+  d->dim = d->dimbuf;
+  char *end;
+  long long max = strtoll(le + 2, &end, 10);
+  if (end == le + 2 || max < 2 || max > (1 << 20))
+    return dlc_errf(e, "--dynamic '%s': the bound must be an integer from 2 to %d", s, 1 << 20);
+  d->max = max;
+  d->nv = 0;
+  if (*end == ':') { /* the sizes, given */
+    const char *p = end + 1;
+    int64_t prev = 0;
+    while (*p) {
+      long long v = strtoll(p, &end, 10);
+      if (end == p || v < 1 || v > max || (v <= prev) || d->nv == DYN_MAX_SIZES)
+        return dlc_errf(e, "--dynamic '%s': the sizes must rise from 1 to at most %lld, %d of them at most", s, max,
+                        DYN_MAX_SIZES);
+      d->size[d->nv++] = prev = v;
+      if (*end == ',') end++;
+      else if (*end) return dlc_errf(e, "--dynamic '%s': expected a comma between sizes", s);
+      p = end;
+    }
+    if (!d->nv || d->size[0] != 1)
+      return dlc_errf(e, "--dynamic '%s': the sizes must start at 1 so that every size is a sum of them", s);
+  } else if (*end) {
+    return dlc_errf(e, "--dynamic '%s': expected NAME<=MAX or NAME<=MAX:S1,S2,..", s);
+  } else {
+    for (int64_t v = 1; v < max; v *= 2) d->size[d->nv++] = v;
+  }
+  if (d->size[d->nv - 1] != max) {
+    if (d->nv == DYN_MAX_SIZES) return dlc_errf(e, "--dynamic '%s': too many sizes", s);
+    d->size[d->nv++] = max;
+  }
+  for (int i = 0; i < d->nv / 2; i++) { /* largest first */
+    int64_t t = d->size[i];
+    d->size[i] = d->size[d->nv - 1 - i], d->size[d->nv - 1 - i] = t;
+  }
+  return 0;
+}
+
+void dyn_free(DynInfo *d) {
+  free(d->in), free(d->out);
+  d->in = d->out = NULL;
+}

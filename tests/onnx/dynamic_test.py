@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""dynamic_test.py --dlc DLC [--keep DIR]: `dlc compile --dynamic` against ONNX Runtime.
+
+Each model is compiled once with a run-time dimension (`--dynamic batch<=8`, sizes 8, 4,
+2, 1), its C built once into a shared library, and that one library run through its
+public NAME_run(m, dims, in, out) at several sizes (1, 3, 5, 8 and 0), each compared with
+ONNX Runtime on the same inputs.  The models: the repository's MLP, LeNet (a CNN),
+encoder (a transformer encoder), GPT (token ids through an embedding), LSTM and GRU,
+all exported with a dynamic batch axis; an LSTM whose batch is axis 1 ([T, batch, F], the
+layout that goes through NAME_init's staging buffer) with its state in and out; a model
+with an input that does not depend on the batch.  Then what must be refused, each with
+one line naming the node: a reduction over the batch, a Reshape that interleaves samples,
+a dimension that is not in proportion (batch + 1).  And a size above the bound gives
+the status NAME_ERR_DIM.
+
+Needs: numpy, onnx, onnxruntime (the test tooling's Python, tools/pyenv.sh), a C compiler.
+"""
+import argparse
+import ctypes
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnx.helper as oh
+import onnxruntime as ort
+from onnx import TensorProto, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODELS = os.path.join(HERE, "..", "..", "models")
+CC = os.environ.get("CC", "cc")
+CCS = [c for c in ("gcc", "clang") if subprocess.run(["sh", "-c", "command -v " + c], capture_output=True).returncode == 0]
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL " + msg)
+
+
+def compile_lib(dlc, path, name, work, extra=()):
+    out = os.path.join(work, name + ".c")
+    r = subprocess.run([dlc, "compile", path, "--dynamic", "batch<=8", "--name", name, "-o", out, *extra],
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode:
+        fail("%s: dlc compile --dynamic: %s" % (name, r.stderr.strip()))
+        return None
+    for c in CCS:  # warning-free with gcc and clang
+        r = subprocess.run([c, "-std=c11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I", work, out],
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode:
+            fail("%s: %s -Wall -Wextra: %s" % (name, c, r.stderr.strip()[:2000]))
+    so = os.path.join(work, name + ".so")
+    r = subprocess.run([CC, "-O2", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-I", work, out,
+                        "-o", so, "-lm"], capture_output=True, text=True, timeout=600)
+    if r.returncode:
+        fail("%s: cc: %s" % (name, r.stderr.strip()[:2000]))
+        return None
+    lib = ctypes.CDLL(so)
+    m = ctypes.c_void_p()
+    st = getattr(lib, name + "_init")(ctypes.byref(m), None)
+    if st:
+        fail("%s: init status %d" % (name, st))
+        return None
+    return lib, m
+
+
+def run_lib(lib, m, name, n, inputs, out_shapes, out_types):
+    outs = [np.zeros(s, t) for s, t in zip(out_shapes, out_types)]
+    ins = (ctypes.c_void_p * max(1, len(inputs)))(*[x.ctypes.data for x in inputs])
+    ob = (ctypes.c_void_p * len(outs))(*[o.ctypes.data for o in outs])
+    dims = (ctypes.c_int64 * 1)(n)
+    run = getattr(lib, name + "_run")
+    run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    st = run(m, dims, ins, ob)
+    return st, outs
+
+
+def check_model(dlc, work, name, model, make_inputs, sizes=(1, 3, 5, 8, 0), rtol=1e-4, atol=1e-5):
+    path = os.path.join(work, name + ".onnx")
+    onnx.save(model, path)
+    built = compile_lib(dlc, path, name, work)
+    if not built:
+        return
+    lib, m = built
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(5)
+    for n in sizes:
+        if not n:  # nothing to run: status 0, nothing written
+            st, _ = run_lib(lib, m, name, 0, [np.zeros(1, np.float32)] * len(sess.get_inputs()),
+                            [(1,)] * len(sess.get_outputs()), [np.float32] * len(sess.get_outputs()))
+            if st:
+                fail("%s at 0: status %d" % (name, st))
+            continue
+        inputs = make_inputs(rng, n)
+        feed = {i.name: x for i, x in zip(sess.get_inputs(), inputs)}
+        want = sess.run(None, feed)
+        st, got = run_lib(lib, m, name, n, [np.ascontiguousarray(x) for x in inputs], [w.shape for w in want],
+                          [w.dtype for w in want])
+        if st:
+            fail("%s at %d: status %d" % (name, n, st))
+            continue
+        for j, (g, w) in enumerate(zip(got, want)):
+            if not np.allclose(g, w, rtol=rtol, atol=atol):
+                fail("%s at %d: output %d differs by %g" % (name, n, j, float(np.max(np.abs(g - w)))))
+    # a size above the bound
+    inputs = make_inputs(rng, 1)
+    want = sess.run(None, {i.name: x for i, x in zip(sess.get_inputs(), inputs)})
+    st, _ = run_lib(lib, m, name, 9, inputs, [w.shape for w in want], [w.dtype for w in want])
+    if st != 8:
+        fail("%s: size 9 over the bound 8 gave status %d, not NAME_ERR_DIM (8)" % (name, st))
+    getattr(lib, name + "_free")(m)
+    print("ok %s at sizes %s" % (name, ", ".join(map(str, sizes))))
+
+
+def floats(*shape):
+    return lambda rng, n: [rng.standard_normal((n,) + shape).astype(np.float32)]
+
+
+def lstm_batch_second():
+    """An LSTM over [T, batch, F] with initial states [1, batch, H] in and Y, Y_h out."""
+    T, F, H = 5, 3, 4
+    rng = np.random.default_rng(1)
+    W = numpy_helper.from_array(rng.standard_normal((1, 4 * H, F)).astype(np.float32) * 0.5, "W")
+    R = numpy_helper.from_array(rng.standard_normal((1, 4 * H, H)).astype(np.float32) * 0.5, "R")
+    B = numpy_helper.from_array(rng.standard_normal((1, 8 * H)).astype(np.float32) * 0.1, "B")
+    node = oh.make_node("LSTM", ["x", "W", "R", "B", "", "h0", "c0"], ["y", "yh", "yc"], hidden_size=H)
+    relu = oh.make_node("Relu", ["y"], ["ry"])
+    g = oh.make_graph([node, relu], "lstm_t", [
+        oh.make_tensor_value_info("x", TensorProto.FLOAT, [T, "batch", F]),
+        oh.make_tensor_value_info("h0", TensorProto.FLOAT, [1, "batch", H]),
+        oh.make_tensor_value_info("c0", TensorProto.FLOAT, [1, "batch", H])],
+        [oh.make_tensor_value_info("ry", TensorProto.FLOAT, None), oh.make_tensor_value_info("yh", TensorProto.FLOAT, None)],
+        [W, R, B])
+    m = oh.make_model(g, opset_imports=[oh.make_opsetid("", 17)])
+    return m, lambda rng, n: [rng.standard_normal((T, n, F)).astype(np.float32),
+                              rng.standard_normal((1, n, H)).astype(np.float32),
+                              rng.standard_normal((1, n, H)).astype(np.float32)]
+
+
+def shared_input():
+    """y = x @ w + bias where bias [4] is an input that does not depend on the batch."""
+    rng = np.random.default_rng(2)
+    w = numpy_helper.from_array(rng.standard_normal((6, 4)).astype(np.float32), "w")
+    g = oh.make_graph([oh.make_node("MatMul", ["x", "w"], ["t"]), oh.make_node("Add", ["t", "bias"], ["y"])], "shared",
+                      [oh.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 6]),
+                       oh.make_tensor_value_info("bias", TensorProto.FLOAT, [4])],
+                      [oh.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])
+    return oh.make_model(g, opset_imports=[oh.make_opsetid("", 17)]), \
+        lambda rng, n: [rng.standard_normal((n, 6)).astype(np.float32), rng.standard_normal(4).astype(np.float32)]
+
+
+def refused(dlc, work, name, nodes, inits, words):
+    g = oh.make_graph(nodes, name, [oh.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 6])],
+                      [oh.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    path = os.path.join(work, name + ".onnx")
+    onnx.save(oh.make_model(g, opset_imports=[oh.make_opsetid("", 17)]), path)
+    out = os.path.join(work, name + ".c")
+    r = subprocess.run([dlc, "compile", path, "--dynamic", "batch<=8", "-o", out], capture_output=True, text=True,
+                       timeout=120)
+    lines = r.stderr.strip().splitlines()
+    if r.returncode != 1 or len(lines) != 1 or not all(w in lines[0] for w in words) or os.path.exists(out):
+        fail("%s: expected one error line with %s, got status %d: %r" % (name, words, r.returncode, r.stderr))
+    else:
+        print("ok refused %s: %s" % (name, lines[0]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dlc", required=True)
+    ap.add_argument("--keep")
+    a = ap.parse_args()
+    work = a.keep or tempfile.mkdtemp(prefix="dlc-dynamic-")
+    os.makedirs(work, exist_ok=True)
+    for name, make in (("mlp", floats(784)), ("lenet", floats(1, 28, 28)), ("encoder", floats(16, 64)),
+                       ("lstm", floats(28, 28)), ("gru", floats(28, 28)),
+                       ("gpt", lambda rng, n: [rng.integers(0, 64, (n, 16)).astype(np.int64)])):
+        check_model(a.dlc, work, name, onnx.load(os.path.join(MODELS, name + ".onnx")), make, rtol=1e-3, atol=1e-4)
+    m, make = lstm_batch_second()
+    check_model(a.dlc, work, "lstm_t", m, make)
+    m, make = shared_input()
+    check_model(a.dlc, work, "shared", m, make)
+    w = numpy_helper.from_array(np.ones((6, 6), np.float32), "w")
+    refused(a.dlc, work, "mean_over_batch", [oh.make_node("ReduceMean", ["x"], ["y"], axes=[0], keepdims=1)], [],
+            ["--dynamic batch", "reduce_sum", "combines the samples", "mean_over_batch.onnx"])
+    shape = numpy_helper.from_array(np.array([6, -1], np.int64), "s")
+    refused(a.dlc, work, "interleave", [oh.make_node("Reshape", ["x", "s"], ["t"]),
+                                        oh.make_node("Transpose", ["t"], ["u"], perm=[1, 0]),
+                                        oh.make_node("MatMul", ["u", "w"], ["y"])], [shape, w],
+            ["--dynamic batch", "reshape"])
+    one = numpy_helper.from_array(np.zeros((1, 6), np.float32), "one")
+    refused(a.dlc, work, "not_proportional", [oh.make_node("Concat", ["x", "one"], ["y"], axis=0)], [one],
+            ["--dynamic batch", "not in proportion"])
+    if failures:
+        print("%d failure(s)" % len(failures))
+        return 1
+    print("all passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
