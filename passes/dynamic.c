@@ -35,8 +35,10 @@ typedef struct {
 
 static const char *nname(const Node *n) { return n->name ? n->name : ir_ops[n->op].name; }
 
+static const char *bname(const DynInfo *d) { return d->bound >= 0 ? d->dim[d->bound].name : "?"; }
+
 static int refuse(DlcErr *e, const DynInfo *d, const Node *n, const char *why) {
-  return dlc_errf(e, "%s%s--dynamic %s: node %d '%s' (%s)%s%s: %s", d->file ? d->file : "", d->file ? ": " : "", d->dim,
+  return dlc_errf(e, "%s%s--dynamic %s: node %d '%s' (%s)%s%s: %s", d->file ? d->file : "", d->file ? ": " : "", bname(d),
                   n->id, nname(n), ir_ops[n->op].name, n->where ? " at " : "", n->where ? n->where : "", why);
 }
 
@@ -45,8 +47,8 @@ static int refuse(DlcErr *e, const DynInfo *d, const Node *n, const char *why) {
 static int label(const Graph *a, int64_t na, const Graph *b, int64_t nb, const DynInfo *d, Label *lab, DlcErr *e) {
   if (a->n != b->n || a->nout != b->nout)
     return dlc_errf(e, "%s%s--dynamic %s: the model's graph differs between sizes %lld and %lld (%d and %d nodes); its "
-                    "structure depends on %s", d->file ? d->file : "", d->file ? ": " : "", d->dim, (long long)na,
-                    (long long)nb, a->n, b->n, d->dim);
+                    "structure depends on %s", d->file ? d->file : "", d->file ? ": " : "", bname(d), (long long)na,
+                    (long long)nb, a->n, b->n, bname(d));
   for (int i = 0; i < b->n; i++) {
     const Node *x = a->nodes[i], *y = b->nodes[i];
     lab[i] = (Label){.axis = -1};
@@ -220,13 +222,14 @@ static int check_node(const Graph *g, const Node *n, Label *lab, const DynInfo *
   return 0;
 }
 
-/* Copies node n of v into m, its operands through map; the new id or -1 with e set. */
-static int copy_node(Graph *m, const Graph *v, const Node *n, const int *map, int64_t size, DlcErr *e) {
+/* Copies node n of v into m, its operands through map; the new id or -1 with e set.
+ * Inputs are renamed NAME__SUFFIX (the build's sizes). */
+static int copy_node(Graph *m, const Node *n, const int *map, const char *suffix, DlcErr *e) {
   char nm[300];
   int id, old;
   switch ((int)n->op) {
   case OP_INPUT:
-    snprintf(nm, sizeof nm, "%s__%lld", n->name, (long long)size);
+    snprintf(nm, sizeof nm, "%s__%s", n->name, suffix);
     if (ir_find(m, nm) >= 0) return dlc_errf(e, "--dynamic: the model already has an input named '%s'", nm);
     id = ir_input(m, nm, n->dtype, n->shape);
     break;
@@ -255,7 +258,6 @@ static int copy_node(Graph *m, const Graph *v, const Node *n, const int *map, in
   if (id < 0) return dlc_errf(e, "--dynamic: %s", m->err.msg[0] ? m->err.msg : "cannot copy a node");
   m->nodes[id]->group = n->group;
   m->nodes[id]->where = n->where ? arena_strdup(m->arena, n->where) : NULL;
-  (void)v;
   return id;
 }
 
@@ -264,48 +266,101 @@ static void io_geometry(const Node *n, Label l, DynIO *io) {
   io->outer = l.axis < 0 ? 1 : prod(&n->shape, 0, l.axis) * l.q;
   io->row = l.axis < 0 ? shape_numel(&n->shape) : l.k * prod(&n->shape, l.axis + 1, n->shape.rank);
   io->bytes = dtype_size(n->dtype);
+  io->numel = shape_numel(&n->shape);
+}
+
+int dyn_combos(const DynInfo *d) {
+  int c = 1;
+  for (int j = 0; j < d->ndim; j++)
+    if (j != d->bound) c *= d->dim[j].n;
+  return c;
+}
+
+void dyn_sizes(const DynInfo *d, int v, int64_t *sizes) {
+  int nb = d->bound >= 0 ? d->dim[d->bound].n : 1, c = v / nb;
+  for (int j = d->ndim - 1; j >= 0; j--) {
+    if (j == d->bound) {
+      sizes[j] = d->dim[j].size[v % nb];
+      continue;
+    }
+    sizes[j] = d->dim[j].size[c % d->dim[j].n];
+    c /= d->dim[j].n;
+  }
+}
+
+void dyn_suffix(const DynInfo *d, int v, char *buf, size_t n) {
+  int64_t sz[DYN_MAX_DIMS];
+  dyn_sizes(d, v, sz);
+  size_t k = 0;
+  buf[0] = 0;
+  for (int j = 0; j < d->ndim && k < n; j++) k += (size_t)snprintf(buf + k, n - k, "%s%lld", j ? "_" : "", (long long)sz[j]);
+}
+
+/* Whether the inputs of builds a and b have the same shapes. */
+static bool same_inputs(const Graph *a, const Graph *b) {
+  for (int i = 0; i < ir_num_inputs(a); i++)
+    if (!shape_eq(&a->nodes[ir_input_id(a, i)]->shape, &b->nodes[ir_input_id(b, i)]->shape)) return false;
+  return true;
 }
 
 int dyn_merge(Graph *const *v, DynInfo *d, Graph **out, DlcErr *e) {
   *out = NULL;
-  if (d->nv < 2) return dlc_errf(e, "--dynamic %s: needs at least two sizes", d->dim);
   const Graph *top = v[0];
   d->file = top->file;
+  int nb = d->bound >= 0 ? d->dim[d->bound].n : 1, nc = dyn_combos(d), r = 0;
   for (int i = 0; i < d->nv; i++) {
-    if (v[i]->nstep || v[i]->nspec) return dlc_errf(e, "--dynamic %s: a model with training steps has fixed shapes", d->dim);
+    if (v[i]->nstep || v[i]->nspec) return dlc_errf(e, "--dynamic: a model with training steps has fixed shapes");
     for (int j = 0; j < v[i]->nout; j++)
       if (v[i]->out_count[j] >= 0)
-        return dlc_errf(e, "--dynamic %s: output '%s' has a data-dependent length", d->dim, v[i]->out_name[j]);
+        return dlc_errf(e, "--dynamic: output '%s' has a data-dependent length", v[i]->out_name[j]);
+    if (ir_num_inputs(v[i]) != ir_num_inputs(top) || v[i]->nout != top->nout)
+      return dlc_errf(e, "--dynamic: the model's inputs or outputs differ between sizes");
   }
-  Label *lab = malloc(sizeof *lab * (size_t)(top->n ? top->n : 1));
-  if (!lab) return dlc_errf(e, "out of memory");
-  int r = label(v[1], d->size[1], top, d->size[0], d, lab, e);
-  for (int i = 0; !r && i < top->n; i++) r = check_node(top, top->nodes[i], lab, d, e);
+  /* each dimension must reach an input: the builds that differ in it alone differ there */
+  for (int j = 0; j < d->ndim; j++) {
+    if (d->dim[j].n < 2) continue;
+    int at = 1; /* the build that differs from build 0 in dimension j alone */
+    if (j != d->bound) {
+      for (int t = j + 1; t < d->ndim; t++)
+        if (t != d->bound) at *= d->dim[t].n;
+      at *= nb;
+    }
+    if (same_inputs(v[0], v[at]))
+      return dlc_errf(e, "%s%s--dynamic %s: no input of the model has a dimension of that name", d->file ? d->file : "",
+                      d->file ? ": " : "", d->dim[j].name);
+  }
   d->nin = ir_num_inputs(top), d->nout = top->nout;
-  d->in = calloc((size_t)d->nin + 1, sizeof *d->in), d->out = calloc((size_t)d->nout + 1, sizeof *d->out);
-  if (!r && (!d->in || !d->out)) r = dlc_errf(e, "out of memory");
-  bool follows = false;
-  for (int i = 0; !r && i < d->nin; i++) {
-    const Node *n = top->nodes[ir_input_id(top, i)];
-    io_geometry(n, lab[n->id], &d->in[i]);
-    follows |= lab[n->id].axis >= 0;
+  d->io = calloc((size_t)(nc * (d->nin + d->nout)) + 1, sizeof *d->io);
+  int most = 1;
+  for (int i = 0; i < d->nv; i++) most = v[i]->n > most ? v[i]->n : most;
+  Label *lab = malloc(sizeof *lab * (size_t)most);
+  if (!d->io || !lab) r = dlc_errf(e, "out of memory");
+  for (int c = 0; c < nc && !r; c++) { /* the samples' independence, at each size of the other dims */
+    const Graph *big = v[c * nb];
+    if (d->bound >= 0) {
+      r = label(v[c * nb + 1], d->dim[d->bound].size[1], big, d->dim[d->bound].size[0], d, lab, e);
+      for (int i = 0; !r && i < big->n; i++) r = check_node(big, big->nodes[i], lab, d, e);
+    } else {
+      for (int i = 0; i < big->n; i++) lab[i] = (Label){.axis = -1};
+    }
+    DynIO *io = d->io + c * (d->nin + d->nout);
+    for (int i = 0; !r && i < d->nin; i++) io_geometry(big->nodes[ir_input_id(big, i)], lab[ir_input_id(big, i)], &io[i]);
+    for (int j = 0; !r && j < d->nout; j++) io_geometry(big->nodes[big->out[j]], lab[big->out[j]], &io[d->nin + j]);
   }
-  for (int j = 0; !r && j < d->nout; j++) io_geometry(top->nodes[top->out[j]], lab[top->out[j]], &d->out[j]);
-  if (!r && !follows)
-    r = dlc_errf(e, "--dynamic %s: no input of the model has a dimension of that name", d->dim);
   free(lab);
-  if (r) return -1;
-  Graph *m = ir_graph_new(top->name);
-  if (top->file) m->file = arena_strdup(m->arena, top->file);
+  Graph *m = r ? NULL : ir_graph_new(top->name);
+  if (m && top->file) m->file = arena_strdup(m->arena, top->file);
   for (int k = 0; k < d->nv && !r; k++) {
     const Graph *g = v[k];
+    char suffix[160];
+    dyn_suffix(d, k, suffix, sizeof suffix);
     int *map = malloc(sizeof(int) * (size_t)(g->n ? g->n : 1));
     if (!map) r = dlc_errf(e, "out of memory");
     for (int i = 0; !r && i < g->n; i++)
-      if ((map[i] = copy_node(m, g, g->nodes[i], map, d->size[k], e)) < 0) r = -1;
+      if ((map[i] = copy_node(m, g->nodes[i], map, suffix, e)) < 0) r = -1;
     for (int j = 0; !r && j < g->nout; j++) {
       char nm[300];
-      snprintf(nm, sizeof nm, "%s__%lld", g->out_name[j], (long long)d->size[k]);
+      snprintf(nm, sizeof nm, "%s__%s", g->out_name[j], suffix);
       if (ir_output(m, map[g->out[j]], nm) < 0) r = dlc_errf(e, "--dynamic: %s", m->err.msg);
     }
     free(map);
@@ -313,58 +368,82 @@ int dyn_merge(Graph *const *v, DynInfo *d, Graph **out, DlcErr *e) {
   d->file = NULL; /* the builds' own, freed by the caller */
   if (!r && ir_verify(m, e)) r = -1;
   if (r) {
-    ir_graph_free(m);
+    if (m) ir_graph_free(m);
     return -1;
   }
   *out = m;
   return 0;
 }
 
+/* "NAME<=MAX", "NAME<=MAX:S1,S2,..": any size to MAX; "NAME=S1,S2,..": exactly those. */
 int dyn_parse(const char *s, DynInfo *d, DlcErr *e) {
-  const char *le = strstr(s, "<=");
-  if (!le || le == s || (size_t)(le - s) >= sizeof d->dimbuf)
-    return dlc_errf(e, "--dynamic '%s': expected NAME<=MAX or NAME<=MAX:S1,S2,.. (e.g. batch<=64)", s);
-  memcpy(d->dimbuf, s, (size_t)(le - s));
-  d->dimbuf[le - s] = 0;
-  d->dim = d->dimbuf;
+  if (d->ndim == DYN_MAX_DIMS) return dlc_errf(e, "--dynamic: at most %d run-time dimensions", DYN_MAX_DIMS);
+  const char *le = strstr(s, "<="), *eq = strchr(s, '=');
+  bool bound = le && le < eq;
+  const char *stop = bound ? le : eq;
+  DynDim *dd = &d->dim[d->ndim];
+  if (!stop || stop == s || (size_t)(stop - s) >= sizeof dd->name)
+    return dlc_errf(e, "--dynamic '%s': expected NAME<=MAX (any size up to MAX, e.g. batch<=64) or NAME=S1,S2,.. "
+                    "(exactly those sizes, e.g. seq=16,32,64)", s);
+  memcpy(dd->name, s, (size_t)(stop - s));
+  dd->name[stop - s] = 0;
+  for (int j = 0; j < d->ndim; j++)
+    if (!strcmp(d->dim[j].name, dd->name)) return dlc_errf(e, "--dynamic: '%s' given twice", dd->name);
+  if (bound && d->bound >= 0)
+    return dlc_errf(e, "--dynamic '%s': one dimension may be NAME<=MAX ('%s' is); give the others as NAME=S1,S2,..", s,
+                    d->dim[d->bound].name);
+  dd->bound = bound, dd->n = 0;
+  const char *p = bound ? le + 2 : eq + 1;
   char *end;
-  long long max = strtoll(le + 2, &end, 10);
-  if (end == le + 2 || max < 2 || max > (1 << 20))
-    return dlc_errf(e, "--dynamic '%s': the bound must be an integer from 2 to %d", s, 1 << 20);
-  d->max = max;
-  d->nv = 0;
-  if (*end == ':') { /* the sizes, given */
-    const char *p = end + 1;
-    int64_t prev = 0;
-    while (*p) {
-      long long v = strtoll(p, &end, 10);
-      if (end == p || v < 1 || v > max || (v <= prev) || d->nv == DYN_MAX_SIZES)
-        return dlc_errf(e, "--dynamic '%s': the sizes must rise from 1 to at most %lld, %d of them at most", s, max,
-                        DYN_MAX_SIZES);
-      d->size[d->nv++] = prev = v;
-      if (*end == ',') end++;
-      else if (*end) return dlc_errf(e, "--dynamic '%s': expected a comma between sizes", s);
+  int64_t prev = 0;
+  if (bound) {
+    long long max = strtoll(p, &end, 10);
+    if (end == p || max < 2 || max > (1 << 20))
+      return dlc_errf(e, "--dynamic '%s': the bound must be an integer from 2 to %d", s, 1 << 20);
+    dd->max = max;
+    if (!*end) {
+      for (int64_t x = 1; x < max; x *= 2) dd->size[dd->n++] = x;
       p = end;
+    } else if (*end == ':') {
+      p = end + 1;
+    } else {
+      return dlc_errf(e, "--dynamic '%s': expected NAME<=MAX or NAME<=MAX:S1,S2,..", s);
     }
-    if (!d->nv || d->size[0] != 1)
-      return dlc_errf(e, "--dynamic '%s': the sizes must start at 1 so that every size is a sum of them", s);
-  } else if (*end) {
-    return dlc_errf(e, "--dynamic '%s': expected NAME<=MAX or NAME<=MAX:S1,S2,..", s);
+  }
+  while (*p) {
+    long long x = strtoll(p, &end, 10);
+    if (end == p || x < 1 || (bound && x > dd->max) || x <= prev || dd->n == DYN_MAX_SIZES - 1)
+      return dlc_errf(e, "--dynamic '%s': the sizes must rise, from 1%s, %d of them at most", s,
+                      bound ? " to at most the bound" : "", DYN_MAX_SIZES - 1);
+    dd->size[dd->n++] = prev = x;
+    if (*end == ',' && end[1]) end++;
+    else if (*end) return dlc_errf(e, "--dynamic '%s': expected a comma between sizes", s);
+    p = end;
+  }
+  if (!dd->n) return dlc_errf(e, "--dynamic '%s': no sizes", s);
+  if (bound) {
+    if (dd->size[0] != 1) return dlc_errf(e, "--dynamic '%s': the sizes must start at 1, so that every size is a sum of them", s);
+    if (dd->size[dd->n - 1] != dd->max) dd->size[dd->n++] = dd->max;
+    for (int i = 0; i < dd->n / 2; i++) { /* largest first */
+      int64_t t = dd->size[i];
+      dd->size[i] = dd->size[dd->n - 1 - i], dd->size[dd->n - 1 - i] = t;
+    }
+    if (dd->n < 2) return dlc_errf(e, "--dynamic '%s': needs at least two sizes", s);
+    d->bound = d->ndim;
   } else {
-    for (int64_t v = 1; v < max; v *= 2) d->size[d->nv++] = v;
+    dd->max = dd->size[dd->n - 1];
   }
-  if (d->size[d->nv - 1] != max) {
-    if (d->nv == DYN_MAX_SIZES) return dlc_errf(e, "--dynamic '%s': too many sizes", s);
-    d->size[d->nv++] = max;
-  }
-  for (int i = 0; i < d->nv / 2; i++) { /* largest first */
-    int64_t t = d->size[i];
-    d->size[i] = d->size[d->nv - 1 - i], d->size[d->nv - 1 - i] = t;
-  }
+  int64_t nv = 1;
+  for (int j = 0; j <= d->ndim; j++) nv *= d->dim[j].n;
+  if (nv > DYN_MAX_BUILDS)
+    return dlc_errf(e, "--dynamic: %lld builds (the product of each dimension's sizes), over %d", (long long)nv,
+                    DYN_MAX_BUILDS);
+  d->nv = (int)nv;
+  d->ndim++;
   return 0;
 }
 
 void dyn_free(DynInfo *d) {
-  free(d->in), free(d->out);
-  d->in = d->out = NULL;
+  free(d->io);
+  d->io = NULL;
 }

@@ -135,30 +135,47 @@ bool plan_update_in_place(const Graph *g, const Schedule *s, const int *kof, int
 /* ---- a run-time dimension (passes/dynamic.c) ----------------------------------------- */
 
 #define DYN_MAX_SIZES 24
-/* Where an input or output holds the samples: axis (-1: it does not depend on the
- * dimension), k entries per sample along it; outer = the product of the dimensions
- * before it, row = the elements of one sample within one outer index. */
+#define DYN_MAX_DIMS 4
+#define DYN_MAX_BUILDS 64
+/* Where an input or output holds the samples of the bound dimension: axis (-1: it does
+ * not depend on it), k entries per sample along it; outer = the blocks of samples
+ * (the dimensions before it, times the repeats within it), row = the elements of one
+ * sample within one block; numel = its elements at the bound. */
 typedef struct DynIO {
   int axis;
-  int64_t k, outer, row;
+  int64_t k, outer, row, numel;
   int bytes; /* of an element */
 } DynIO;
-typedef struct DynInfo {
-  const char *dim;              /* the dimension's name */
-  const char *file;             /* the model's file, for messages */
-  char dimbuf[64];
-  int64_t max;                  /* its bound */
-  int nv;                       /* the sizes built, largest first (size[0] == max) */
+typedef struct DynDim {
+  char name[64];
+  bool bound;                   /* NAME<=MAX: any size to max, run as a sum of sizes (largest
+                                   first); else NAME=S1,..: exactly one of the sizes */
+  int64_t max;
+  int n;
   int64_t size[DYN_MAX_SIZES];
+} DynDim;
+/* The builds: every combination of the dimensions' sizes, the last dimension varying
+ * fastest, except that the bound one (if any) varies fastest of all: build v is
+ * combination v / nb of the exact dimensions and size v % nb of the bound one. */
+typedef struct DynInfo {
+  int ndim, bound;              /* bound: the index of the NAME<=MAX dimension, or -1 */
+  DynDim dim[DYN_MAX_DIMS];
+  int nv;                       /* builds */
+  const char *file;             /* the model's file, for messages (during dyn_merge) */
   int nin, nout;                /* the model's own inputs and outputs */
-  DynIO *in, *out;
+  DynIO *io;                    /* per combination of the exact dimensions: nin + nout */
 } DynInfo;
-/* "NAME<=MAX" (sizes 1, 2, 4, .., MAX) or "NAME<=MAX:1,8,32" (those, and MAX).  0 or -1. */
+/* One --dynamic option into d (which starts as {.bound = -1}).  0 or -1 with e set. */
 int dyn_parse(const char *s, DynInfo *d, DlcErr *e);
-/* v[i] is the model built with the dimension at d->size[i] (not yet through the passes).
- * Checks that the model keeps the samples apart, fills d's inputs and outputs, and
- * joins the builds into *out: build i's inputs and outputs, each renamed NAME__SIZE,
- * follow build i-1's.  0, or -1 with e naming the node that mixes samples. */
+/* The sizes of build v, one per dimension; its name suffix ("8_16"). */
+void dyn_sizes(const DynInfo *d, int v, int64_t *sizes);
+void dyn_suffix(const DynInfo *d, int v, char *buf, size_t n);
+int dyn_combos(const DynInfo *d); /* combinations of the exact dimensions' sizes */
+/* v[i] is the model built at dyn_sizes(i) (not yet through the passes).  Checks that
+ * the model keeps the bound dimension's samples apart (at each combination), fills d's
+ * inputs and outputs, and joins the builds into *out: build i's inputs and outputs,
+ * renamed NAME__SUFFIX, follow build i-1's.  0, or -1 with e naming the node that mixes
+ * samples. */
 int dyn_merge(Graph *const *v, DynInfo *d, Graph **out, DlcErr *e);
 void dyn_free(DynInfo *d);
 

@@ -41,7 +41,8 @@ typedef struct CmdArgs {
   int64_t embed_max;     /* --embed-max, else CGEN_EMBED_DEFAULT */
   int weights_as;        /* --weights-as: a CgenWeightsAs */
   bool stats;            /* --stats */
-  const char *dynamic;   /* --dynamic NAME<=MAX[:S1,S2,..] (passes/dynamic.c) */
+  const char *dynamic[DYN_MAX_DIMS]; /* --dynamic NAME<=MAX[:S1,..] or NAME=S1,S2,.. (passes/dynamic.c) */
+  int ndynamic;
   /* compile, run */
   bool cuda;             /* --target cuda (else c) */
   const char *cuda_arch; /* --cuda-arch sm_XY: the PTX of --cuda-aot (default sm_80) */

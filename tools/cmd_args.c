@@ -241,8 +241,8 @@ static int set_dim(CmdArgs *a, const char *opt, const char *v) {
 }
 
 static int set_dynamic(CmdArgs *a, const char *opt, const char *v) {
-  if (a->dynamic) return cmd_fail("%s: one run-time dimension only (given '%s' and '%s')", opt, a->dynamic, v);
-  a->dynamic = v;
+  if (a->ndynamic == DYN_MAX_DIMS) return cmd_fail("%s: at most %d run-time dimensions", opt, DYN_MAX_DIMS);
+  a->dynamic[a->ndynamic++] = v;
   return 0;
 }
 
@@ -411,7 +411,7 @@ static const CmdOpt opts[] = {
     {"--batch", "N", ALL, set_batch, "bind the dimension named batch"},
     {"--dim", "NAME=V", ALL, set_dim, "bind a symbolic dimension"},
     {"--dynamic", "NAME<=MAX", CMD_COMPILE, set_dynamic,
-     "keep a dimension (e.g. batch<=64) free up to MAX: NAME_run takes its size"},
+     "a dimension chosen at run time: any size to MAX (batch<=64), or NAME=S1,S2,.. exactly those"},
     {"--shape", "INPUT=1x784", ALL, set_shape, "set an input's whole shape (INPUT=scalar: rank 0)"},
     {"--const-input", "INPUT=FILE.npy", ALL, set_const_input,
      "make an input a constant with these values (ONNX; e.g. a shape tensor)"},

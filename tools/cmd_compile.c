@@ -152,38 +152,46 @@ static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile
   return r;
 }
 
-/* The model built at size s of the run-time dimension: --dim NAME=s (and --batch s for
- * `batch`, which also binds an unnamed leading dimension). */
-static Graph *load_at(const CmdArgs *a, const DynInfo *d, int64_t s, DlcErr *e) {
+/* The model built at the sizes of build v: --dim NAME=SIZE for each run-time dimension
+ * (and --batch SIZE for `batch`, which also binds an unnamed leading dimension). */
+static Graph *load_at(const CmdArgs *a, const DynInfo *d, int v, DlcErr *e) {
   CmdArgs b = *a;
-  int k = 0;
-  while (k < b.load.ndims && strcmp(b.load.dims[k].name, d->dim)) k++;
-  if (k == LOAD_MAX_BIND) return dlc_errf(e, "too many --dim"), NULL;
-  if (k == b.load.ndims) b.load.ndims++;
-  b.load.dims[k].name = d->dim, b.load.dims[k].value = s;
-  if (!strcmp(d->dim, "batch")) b.load.batch = s;
+  int64_t sz[DYN_MAX_DIMS];
+  dyn_sizes(d, v, sz);
+  for (int j = 0; j < d->ndim; j++) {
+    int k = 0;
+    while (k < b.load.ndims && strcmp(b.load.dims[k].name, d->dim[j].name)) k++;
+    if (k == LOAD_MAX_BIND) return dlc_errf(e, "too many --dim"), NULL;
+    if (k == b.load.ndims) b.load.ndims++;
+    b.load.dims[k].name = d->dim[j].name, b.load.dims[k].value = sz[j];
+    if (!strcmp(d->dim[j].name, "batch")) b.load.batch = sz[j];
+  }
   return cmd_load(&b, e);
 }
 
-/* --dynamic: one build per size, checked and joined (passes/dynamic.c). */
+/* --dynamic: one build per combination of sizes, checked and joined (passes/dynamic.c). */
 static Graph *load_dynamic(const CmdArgs *a, DynInfo *d, DlcErr *e) {
-  if (dyn_parse(a->dynamic, d, e)) return NULL;
+  d->bound = -1;
+  for (int i = 0; i < a->ndynamic; i++)
+    if (dyn_parse(a->dynamic[i], d, e)) return NULL;
   if (a->train || a->cuda)
     return dlc_errf(e, "--dynamic: %s", a->train ? "training builds have fixed shapes" : "the CUDA backend has fixed shapes"),
            NULL;
-  Graph *v[DYN_MAX_SIZES] = {0}, *g = NULL;
+  Graph **v = calloc((size_t)d->nv, sizeof *v), *g = NULL;
+  if (!v) return dlc_errf(e, "out of memory"), NULL;
   int r = 0;
   for (int i = 0; i < d->nv && !r; i++)
-    if (!(v[i] = load_at(a, d, d->size[i], e))) r = -1;
+    if (!(v[i] = load_at(a, d, i, e))) r = -1;
   if (!r) dyn_merge(v, d, &g, e);
   for (int i = 0; i < d->nv; i++) ir_graph_free(v[i]);
+  free(v);
   return g;
 }
 
 static int compile_model(const CmdArgs *a, OutFile *o) {
   DlcErr e;
   DynInfo dyn = {0};
-  Graph *g = a->dynamic ? load_dynamic(a, &dyn, &e) : cmd_load(a, &e);
+  Graph *g = a->ndynamic ? load_dynamic(a, &dyn, &e) : cmd_load(a, &e);
   if (!g) {
     dyn_free(&dyn);
     return cmd_fail("%s", e.msg);
@@ -200,7 +208,7 @@ static int compile_model(const CmdArgs *a, OutFile *o) {
   CgenOptions co = {.name = name, .header_name = slash ? slash + 1 : o[OUT_H].path,
                     .embed_max_bytes = a->embed_max, .cpu = cgen_cpu_resolve(a->cpu),
                     .weights_as = (CgenWeightsAs)a->weights_as, .blob_name = bslash ? bslash + 1 : o[OUT_B].path};
-  if (a->dynamic) co.name = inner, co.dyn = &dyn, co.dyn_name = name;
+  if (a->ndynamic) co.name = inner, co.dyn = &dyn, co.dyn_name = name;
   if (!co.cpu) {
     ir_graph_free(g);
     dyn_free(&dyn);

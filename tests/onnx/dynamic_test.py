@@ -40,9 +40,9 @@ def fail(msg):
     print("FAIL " + msg)
 
 
-def compile_lib(dlc, path, name, work, extra=()):
+def compile_lib(dlc, path, name, work, dyn):
     out = os.path.join(work, name + ".c")
-    r = subprocess.run([dlc, "compile", path, "--dynamic", "batch<=8", "--name", name, "-o", out, *extra],
+    r = subprocess.run([dlc, "compile", path, *[a for d in dyn for a in ("--dynamic", d)], "--name", name, "-o", out],
                        capture_output=True, text=True, timeout=600)
     if r.returncode:
         fail("%s: dlc compile --dynamic: %s" % (name, r.stderr.strip()))
@@ -68,27 +68,31 @@ def compile_lib(dlc, path, name, work, extra=()):
 
 
 def run_lib(lib, m, name, n, inputs, out_shapes, out_types):
+    n = n if isinstance(n, tuple) else (n,)
     outs = [np.zeros(s, t) for s, t in zip(out_shapes, out_types)]
     ins = (ctypes.c_void_p * max(1, len(inputs)))(*[x.ctypes.data for x in inputs])
     ob = (ctypes.c_void_p * len(outs))(*[o.ctypes.data for o in outs])
-    dims = (ctypes.c_int64 * 1)(n)
+    dims = (ctypes.c_int64 * len(n))(*n)
     run = getattr(lib, name + "_run")
     run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
     st = run(m, dims, ins, ob)
     return st, outs
 
 
-def check_model(dlc, work, name, model, make_inputs, sizes=(1, 3, 5, 8, 0), rtol=1e-4, atol=1e-5):
+def check_model(dlc, work, name, model, make_inputs, sizes=(1, 3, 5, 8, 0), rtol=1e-4, atol=1e-5,
+                dyn=("batch<=8",), over=9):
+    """sizes: the dims of each run (a tuple per run with several dimensions); over: dims
+    that must give NAME_ERR_DIM."""
     path = os.path.join(work, name + ".onnx")
     onnx.save(model, path)
-    built = compile_lib(dlc, path, name, work)
+    built = compile_lib(dlc, path, name, work, dyn)
     if not built:
         return
     lib, m = built
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(5)
     for n in sizes:
-        if not n:  # nothing to run: status 0, nothing written
+        if not (n[0] if isinstance(n, tuple) else n):  # nothing to run: status 0, nothing written
             st, _ = run_lib(lib, m, name, 0, [np.zeros(1, np.float32)] * len(sess.get_inputs()),
                             [(1,)] * len(sess.get_outputs()), [np.float32] * len(sess.get_outputs()))
             if st:
@@ -105,14 +109,31 @@ def check_model(dlc, work, name, model, make_inputs, sizes=(1, 3, 5, 8, 0), rtol
         for j, (g, w) in enumerate(zip(got, want)):
             if not np.allclose(g, w, rtol=rtol, atol=atol):
                 fail("%s at %d: output %d differs by %g" % (name, n, j, float(np.max(np.abs(g - w)))))
-    # a size above the bound
-    inputs = make_inputs(rng, 1)
+    # a size above the bound, or not built
+    inputs = make_inputs(rng, sizes[0])
     want = sess.run(None, {i.name: x for i, x in zip(sess.get_inputs(), inputs)})
-    st, _ = run_lib(lib, m, name, 9, inputs, [w.shape for w in want], [w.dtype for w in want])
+    st, _ = run_lib(lib, m, name, over, inputs, [w.shape for w in want], [w.dtype for w in want])
     if st != 8:
-        fail("%s: size 9 over the bound 8 gave status %d, not NAME_ERR_DIM (8)" % (name, st))
+        fail("%s: sizes %s gave status %d, not NAME_ERR_DIM (8)" % (name, over, st))
     getattr(lib, name + "_free")(m)
     print("ok %s at sizes %s" % (name, ", ".join(map(str, sizes))))
+
+
+def exported(dlc, work, models):
+    """Models exported from PyTorch with batch and sequence (or image size) axes
+    (dynamic_export.py): one build each, run at three combinations of sizes."""
+    seq = lambda f: lambda rng, n: [rng.standard_normal((n[0], n[1], f)).astype(np.float32)]
+    for name, make, dyn, sizes, over in (
+            ("encoder_seq", seq(64), ("batch<=4", "seq=8,12,16"), [(1, 8), (3, 12), (4, 16), (2, 8)], (1, 10)),
+            ("lstm_seq", seq(28), ("batch<=4", "seq=8,12,16"), [(1, 16), (3, 8), (4, 12)], (5, 8)),
+            ("cnn_hw", lambda rng, n: [rng.standard_normal((n[0], 3, n[1], n[2])).astype(np.float32)],
+             ("batch<=4", "h=8,12", "w=10,16"), [(1, 8, 10), (3, 12, 16), (4, 8, 16), (2, 12, 10)], (1, 9, 10))):
+        check_model(dlc, work, name, onnx.load(os.path.join(models, name + ".onnx")), make, sizes=sizes, dyn=dyn,
+                    over=over, rtol=1e-3, atol=1e-4)
+    # exact sizes only (the batch bound to 1): no bound dimension, no staging
+    check_model(dlc, work, "encoder_seqonly", onnx.load(os.path.join(models, "encoder_seq.onnx")),
+                lambda rng, n: [rng.standard_normal((1, n[0], 64)).astype(np.float32)], sizes=[(8,), (16,), (12,)],
+                dyn=("seq=8,12,16",), over=(9,), rtol=1e-3, atol=1e-4)
 
 
 def floats(*shape):
@@ -171,13 +192,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dlc", required=True)
     ap.add_argument("--keep")
+    ap.add_argument("--exported", help="the folder dynamic_export.py wrote")
     a = ap.parse_args()
-    work = a.keep or tempfile.mkdtemp(prefix="dlc-dynamic-")
+    tmp = None if a.keep else tempfile.TemporaryDirectory(prefix="dlc-dynamic-")
+    work = a.keep or tmp.name
     os.makedirs(work, exist_ok=True)
     for name, make in (("mlp", floats(784)), ("lenet", floats(1, 28, 28)), ("encoder", floats(16, 64)),
                        ("lstm", floats(28, 28)), ("gru", floats(28, 28)),
                        ("gpt", lambda rng, n: [rng.integers(0, 64, (n, 16)).astype(np.int64)])):
         check_model(a.dlc, work, name, onnx.load(os.path.join(MODELS, name + ".onnx")), make, rtol=1e-3, atol=1e-4)
+    if a.exported:
+        exported(a.dlc, work, a.exported)
     m, make = lstm_batch_second()
     check_model(a.dlc, work, "lstm_t", m, make)
     m, make = shared_input()
@@ -193,6 +218,15 @@ def main():
     one = numpy_helper.from_array(np.zeros((1, 6), np.float32), "one")
     refused(a.dlc, work, "not_proportional", [oh.make_node("Concat", ["x", "one"], ["y"], axis=0)], [one],
             ["--dynamic batch", "not in proportion"])
+    r = subprocess.run([a.dlc, "compile", os.path.join(MODELS, "mlp.onnx"), "--dynamic", "seq=8,16", "-o",
+                        os.path.join(work, "noseq.c")], capture_output=True, text=True, timeout=120)
+    if r.returncode != 1 or "no input of the model has a dimension of that name" not in r.stderr:
+        fail("--dynamic seq on a model without seq: status %d: %r" % (r.returncode, r.stderr))
+    for bad in ("batch<=1", "batch<", "batch<=8:2,4", "seq=", "batch<=8:1,4,3"):
+        r = subprocess.run([a.dlc, "compile", os.path.join(MODELS, "mlp.onnx"), "--dynamic", bad, "-o",
+                            os.path.join(work, "bad.c")], capture_output=True, text=True, timeout=120)
+        if r.returncode != 1 or len(r.stderr.strip().splitlines()) != 1 or "--dynamic" not in r.stderr:
+            fail("--dynamic %r: status %d: %r" % (bad, r.returncode, r.stderr))
     if failures:
         print("%d failure(s)" % len(failures))
         return 1
