@@ -59,6 +59,7 @@ typedef struct CmdArgs {
   bool keep;              /* --keep: keep the jit folder */
   /* bench */
   const char *compare;    /* --compare fused,unfused (variants) */
+  const char *at;         /* --at 1,32: with --dynamic, the sizes bench times */
   int runs, warmup;       /* --runs, --warmup */
   bool json;              /* --json */
   bool cpu_clock;         /* --clock cpu: the thread's CPU time, else wall time */
@@ -91,6 +92,12 @@ int cmd_fail(const char *fmt, ...) DLC_PRINTF(1, 2);
 
 /* Reads and verifies the model a names; NULL with e set. */
 Graph *cmd_load(const CmdArgs *a, DlcErr *e);
+/* --dynamic: the model built at every combination of the run-time dimensions' sizes,
+ * checked and joined (passes/dynamic.c); d filled.  NULL with e set. */
+Graph *cmd_load_dynamic(const CmdArgs *a, DynInfo *d, DlcErr *e);
+/* The model with d's run-time dimensions bound to sz (--dim NAME=SIZE each, and --batch
+ * for `batch`, which also binds an unnamed leading dimension). */
+Graph *cmd_load_sizes(const CmdArgs *a, const DynInfo *d, const int64_t *sz, DlcErr *e);
 
 /* ---- commands ------------------------------------------------------------------------ */
 
@@ -99,6 +106,9 @@ int cmd_run(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_dot(int argc, char **argv);   /* cmd_dot.c */
 int cmd_bench(int argc, char **argv); /* cmd_bench.c */
+/* bench --dynamic: the dynamic build against static builds at each --at size (cmd_bench_dyn.c) */
+int cmd_bench_dynamic(const CmdArgs *a);
+uint64_t cmd_thread_cpu_ns(void); /* the calling thread's CPU time (cmd_bench.c) */
 int cmd_train(int argc, char **argv); /* cmd_train.c */
 
 /* ---- training steps (cmd_train_graph.c) ---------------------------------------------- */

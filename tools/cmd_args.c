@@ -104,6 +104,7 @@ static int set_stats(CmdArgs *a, const char *opt, const char *v) { (void)opt, (v
 static int set_check(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->check = true; return 0; }
 static int set_keep(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->keep = true; return 0; }
 static int set_compare(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->compare = v; return 0; }
+static int set_at(CmdArgs *a, const char *opt, const char *v) { (void)opt; a->at = v; return 0; }
 static int set_plot(CmdArgs *a, const char *opt, const char *v) {
   size_t n = strlen(v);
   if (n < 5 || strcmp(v + n - 4, ".svg") || v[n - 5] == '/') return cmd_fail("%s '%s': expected a file name ending in .svg", opt, v);
@@ -410,7 +411,8 @@ static const CmdOpt opts[] = {
     {"--after", "PASS", CMD_DOT, set_after, "draw the graph after PASS (default plan: the kernels and the memory plan)"},
     {"--batch", "N", ALL, set_batch, "bind the dimension named batch"},
     {"--dim", "NAME=V", ALL, set_dim, "bind a symbolic dimension"},
-    {"--dynamic", "NAME<=MAX", CMD_COMPILE, set_dynamic,
+    {"--at", "N1,N2..", CMD_BENCH, set_at, "with --dynamic: the sizes to time (default 1, MAX/2, MAX)"},
+    {"--dynamic", "NAME<=MAX", CMD_COMPILE | CMD_BENCH, set_dynamic,
      "a dimension chosen at run time: any size to MAX (batch<=64), or NAME=S1,S2,.. exactly those"},
     {"--shape", "INPUT=1x784", ALL, set_shape, "set an input's whole shape (INPUT=scalar: rank 0)"},
     {"--const-input", "INPUT=FILE.npy", ALL, set_const_input,

@@ -124,23 +124,23 @@ static int build(const Graph *g, const CmdArgs *a, Variant *v, DlcErr *e) {
   return v->us && v->kus ? 0 : dlc_errf(e, "out of memory");
 }
 
-static uint64_t thread_cpu_ns(void) {
+uint64_t cmd_thread_cpu_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int time_one(Variant *v, bool cpu, void **in, void **out, double *us, DlcErr *e) {
-  uint64_t t0 = cpu ? thread_cpu_ns() : rt_now_ns();
+  uint64_t t0 = cpu ? cmd_thread_cpu_ns() : rt_now_ns();
   int r = jit_run(v->m, (const void *const *)in, out, e);
-  *us = (double)((cpu ? thread_cpu_ns() : rt_now_ns()) - t0) / 1e3;
+  *us = (double)((cpu ? cmd_thread_cpu_ns() : rt_now_ns()) - t0) / 1e3;
   return r;
 }
 
 static int time_kernels(Variant *v, bool cpu, double *us, DlcErr *e) {
-  uint64_t t0 = cpu ? thread_cpu_ns() : rt_now_ns();
+  uint64_t t0 = cpu ? cmd_thread_cpu_ns() : rt_now_ns();
   int r = jit_launch(v->m, e);
-  *us = (double)((cpu ? thread_cpu_ns() : rt_now_ns()) - t0) / 1e3;
+  *us = (double)((cpu ? cmd_thread_cpu_ns() : rt_now_ns()) - t0) / 1e3;
   return r;
 }
 
@@ -306,6 +306,7 @@ int cmd_bench(int argc, char **argv) {
     return 0;
   }
   DlcErr e;
+  if (a.ndynamic) return cmd_bench_dynamic(&a);
   if (a.cuda && rt_cuda_probe(&e)) return cmd_fail("--target cuda: %s", e.msg);
   Graph *g = cmd_load(&a, &e);
   if (!g) return cmd_fail("%s", e.msg);

@@ -152,46 +152,10 @@ static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile
   return r;
 }
 
-/* The model built at the sizes of build v: --dim NAME=SIZE for each run-time dimension
- * (and --batch SIZE for `batch`, which also binds an unnamed leading dimension). */
-static Graph *load_at(const CmdArgs *a, const DynInfo *d, int v, DlcErr *e) {
-  CmdArgs b = *a;
-  int64_t sz[DYN_MAX_DIMS];
-  dyn_sizes(d, v, sz);
-  for (int j = 0; j < d->ndim; j++) {
-    int k = 0;
-    while (k < b.load.ndims && strcmp(b.load.dims[k].name, d->dim[j].name)) k++;
-    if (k == LOAD_MAX_BIND) return dlc_errf(e, "too many --dim"), NULL;
-    if (k == b.load.ndims) b.load.ndims++;
-    b.load.dims[k].name = d->dim[j].name, b.load.dims[k].value = sz[j];
-    if (!strcmp(d->dim[j].name, "batch")) b.load.batch = sz[j];
-  }
-  return cmd_load(&b, e);
-}
-
-/* --dynamic: one build per combination of sizes, checked and joined (passes/dynamic.c). */
-static Graph *load_dynamic(const CmdArgs *a, DynInfo *d, DlcErr *e) {
-  d->bound = -1;
-  for (int i = 0; i < a->ndynamic; i++)
-    if (dyn_parse(a->dynamic[i], d, e)) return NULL;
-  if (a->train || a->cuda)
-    return dlc_errf(e, "--dynamic: %s", a->train ? "training builds have fixed shapes" : "the CUDA backend has fixed shapes"),
-           NULL;
-  Graph **v = calloc((size_t)d->nv, sizeof *v), *g = NULL;
-  if (!v) return dlc_errf(e, "out of memory"), NULL;
-  int r = 0;
-  for (int i = 0; i < d->nv && !r; i++)
-    if (!(v[i] = load_at(a, d, i, e))) r = -1;
-  if (!r) dyn_merge(v, d, &g, e);
-  for (int i = 0; i < d->nv; i++) ir_graph_free(v[i]);
-  free(v);
-  return g;
-}
-
 static int compile_model(const CmdArgs *a, OutFile *o) {
   DlcErr e;
   DynInfo dyn = {0};
-  Graph *g = a->ndynamic ? load_dynamic(a, &dyn, &e) : cmd_load(a, &e);
+  Graph *g = a->ndynamic ? cmd_load_dynamic(a, &dyn, &e) : cmd_load(a, &e);
   if (!g) {
     dyn_free(&dyn);
     return cmd_fail("%s", e.msg);

@@ -43,3 +43,41 @@ Graph *cmd_load(const CmdArgs *a, DlcErr *e) {
   }
   return g;
 }
+
+Graph *cmd_load_sizes(const CmdArgs *a, const DynInfo *d, const int64_t *sz, DlcErr *e) {
+  CmdArgs b = *a;
+  for (int j = 0; j < d->ndim; j++) {
+    int k = 0;
+    while (k < b.load.ndims && strcmp(b.load.dims[k].name, d->dim[j].name)) k++;
+    if (k == LOAD_MAX_BIND) return dlc_errf(e, "too many --dim"), NULL;
+    if (k == b.load.ndims) b.load.ndims++;
+    b.load.dims[k].name = d->dim[j].name, b.load.dims[k].value = sz[j];
+    if (!strcmp(d->dim[j].name, "batch")) b.load.batch = sz[j];
+  }
+  return cmd_load(&b, e);
+}
+
+static Graph *load_at(const CmdArgs *a, const DynInfo *d, int v, DlcErr *e) {
+  int64_t sz[DYN_MAX_DIMS];
+  dyn_sizes(d, v, sz);
+  return cmd_load_sizes(a, d, sz, e);
+}
+
+/* --dynamic: one build per combination of sizes, checked and joined (passes/dynamic.c). */
+Graph *cmd_load_dynamic(const CmdArgs *a, DynInfo *d, DlcErr *e) {
+  d->bound = -1;
+  for (int i = 0; i < a->ndynamic; i++)
+    if (dyn_parse(a->dynamic[i], d, e)) return NULL;
+  if (a->train || a->cuda)
+    return dlc_errf(e, "--dynamic: %s", a->train ? "training builds have fixed shapes" : "the CUDA backend has fixed shapes"),
+           NULL;
+  Graph **v = calloc((size_t)d->nv, sizeof *v), *g = NULL;
+  if (!v) return dlc_errf(e, "out of memory"), NULL;
+  int r = 0;
+  for (int i = 0; i < d->nv && !r; i++)
+    if (!(v[i] = load_at(a, d, i, e))) r = -1;
+  if (!r) dyn_merge(v, d, &g, e);
+  for (int i = 0; i < d->nv; i++) ir_graph_free(v[i]);
+  free(v);
+  return g;
+}

@@ -41,6 +41,7 @@
 
 typedef int (*InitFn)(void **m, const char *weights);
 typedef int (*RunFn)(void *m, const void *const *inputs, void *const *outputs);
+typedef int (*RunDimsFn)(void *m, const int64_t *dims, const void *const *inputs, void *const *outputs);
 typedef void (*FreeFn)(void *m);
 typedef const char *(*StrerrorFn)(int status);
 typedef int (*StepFn)(void *m, int step, int update, const void *const *inputs, float *loss);
@@ -55,6 +56,8 @@ struct JitModel {
   void *so;
   void *model;
   RunFn run;
+  RunDimsFn run_dims;                /* a --dynamic build's NAME_run (JitOptions.dyn) */
+  const DynInfo *dyn;
   FreeFn free_model;
   StrerrorFn strerror_fn;
   const char *(*device_error)(void); /* CUDA models: what failed on the device */
@@ -125,8 +128,10 @@ static Graph *optimise(const Graph *g, const JitOptions *o, Schedule **s, Plan *
 /* The blob (model.bin) is found by .incbin in the folder where cc runs. */
 static int write_code(JitModel *m, const Graph *g, const Schedule *s, const Plan *p, int64_t embed_max,
                       CgenWeightsAs as, bool *weights, DlcErr *e) {
-  CgenOptions co = {.name = JIT_NAME, .header_name = "model.h", .embed_max_bytes = embed_max,
-                    .cpu = cgen_cpu_resolve(m->cpu), .weights_as = as, .blob_name = "model.bin"};
+  CgenOptions co = {.name = m->dyn ? JIT_NAME "__all" : JIT_NAME, .header_name = "model.h", .embed_max_bytes = embed_max,
+                    .cpu = cgen_cpu_resolve(m->cpu), .weights_as = as, .blob_name = "model.bin",
+                    .dyn = m->dyn, .dyn_name = JIT_NAME};
+  if (m->dyn && m->cuda) return dlc_errf(e, "--dynamic: the CUDA backend has fixed shapes");
   if (!co.cpu) return dlc_errf(e, "unknown target CPU '%s' (dlc --cpu list)", m->cpu ? m->cpu : getenv("DLC_CPU"));
   *weights = cgen_c_needs_weights_file(g, p, &co);
   bool data = *weights || cgen_c_needs_blob(g, p, &co);
@@ -278,7 +283,8 @@ static int load(JitModel *m, bool weights, bool train, DlcErr *e) {
   m->so = dlopen(so, RTLD_NOW | RTLD_LOCAL | (m->threads > 1 ? RTLD_NODELETE : 0));
   if (!m->so) return dlc_errf(e, "cannot load generated code: %s", dlerror());
   InitFn init = NULL;
-  if (sym(m, "init", &init, sizeof init, e) || sym(m, "run", &m->run, sizeof m->run, e) ||
+  if (sym(m, "init", &init, sizeof init, e) ||
+      (m->dyn ? sym(m, "run", &m->run_dims, sizeof m->run_dims, e) : sym(m, "run", &m->run, sizeof m->run, e)) ||
       sym(m, "free", &m->free_model, sizeof m->free_model, e) ||
       sym(m, "strerror", &m->strerror_fn, sizeof m->strerror_fn, e))
     return -1;
@@ -315,6 +321,7 @@ static JitModel *model_new(const JitOptions *o, DlcErr *e) {
   m->cuda = o && o->cuda;
   m->threads = o && !o->cuda ? o->threads : 0;
   m->cpu = o ? o->cpu : NULL;
+  m->dyn = o ? o->dyn : NULL;
   if (make_dir(m, e)) return free(m), NULL;
   return m;
 }
@@ -344,7 +351,15 @@ JitModel *jit_build_plan(const Graph *g, const Schedule *s, const Plan *p, const
   return m;
 }
 
+int jit_run_dims(JitModel *m, const int64_t *dims, const void *const *inputs, void *const *outputs, DlcErr *e) {
+  if (!m->run_dims) return dlc_errf(e, "the model was not built with --dynamic");
+  int st = m->run_dims(m->model, dims, inputs, outputs);
+  if (st) return dlc_errf(e, "model run failed: %s", m->strerror_fn(st));
+  return 0;
+}
+
 int jit_run(JitModel *m, const void *const *inputs, void *const *outputs, DlcErr *e) {
+  if (!m->run) return dlc_errf(e, "a --dynamic build runs with its sizes (jit_run_dims)");
   int st = m->run(m->model, inputs, outputs);
   if (st) return dlc_errf(e, "model run failed: %s%s%s", m->strerror_fn(st), m->device_error ? ": " : "",
                           m->device_error ? m->device_error() : "");

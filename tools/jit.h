@@ -23,6 +23,7 @@ typedef struct JitOptions {
   bool cuda;               /* generate CUDA (cgen_cuda) and link libdlcrt's loader; run on the GPU */
   const PassOptions *passes; /* NULL: -O0 without fusion, the graph exactly as given */
   int threads;             /* > 1: built with -fopenmp, NAME_set_threads(threads); else serial */
+  const DynInfo *dyn;      /* the graph joins --dynamic builds (dyn_merge): run with jit_run_dims */
 } JitOptions;
 
 /* NULL with e set ("cc failed: <first line of its output>") on failure. */
@@ -33,6 +34,9 @@ JitModel *jit_build_plan(const Graph *g, const Schedule *s, const Plan *p, const
 
 /* inputs[i]: the i-th INPUT's data in its dtype; outputs[j]: buffers for the j-th output. */
 int jit_run(JitModel *m, const void *const *inputs, void *const *outputs, DlcErr *e);
+/* A --dynamic build: dims[j] is the size of run-time dimension j; the buffers hold the
+ * tensors at those sizes. */
+int jit_run_dims(JitModel *m, const int64_t *dims, const void *const *inputs, void *const *outputs, DlcErr *e);
 /* A CUDA model: the kernels of the last jit_run again, on the device's buffers as they
  * are (no copies), waited for.  Others: -1. */
 int jit_launch(JitModel *m, DlcErr *e);
