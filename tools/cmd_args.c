@@ -412,7 +412,7 @@ static const CmdOpt opts[] = {
     {"--batch", "N", ALL, set_batch, "bind the dimension named batch"},
     {"--dim", "NAME=V", ALL, set_dim, "bind a symbolic dimension"},
     {"--at", "N1,N2..", CMD_BENCH, set_at, "with --dynamic: the sizes to time (default 1, MAX/2, MAX)"},
-    {"--dynamic", "NAME<=MAX", CMD_COMPILE | CMD_BENCH, set_dynamic,
+    {"--dynamic", "NAME<=MAX", CMD_COMPILE | CMD_BENCH | CMD_RUN, set_dynamic,
      "a dimension chosen at run time: any size to MAX (batch<=64), or NAME=S1,S2,.. exactly those"},
     {"--shape", "INPUT=1x784", ALL, set_shape, "set an input's whole shape (INPUT=scalar: rank 0)"},
     {"--const-input", "INPUT=FILE.npy", ALL, set_const_input,

@@ -1,7 +1,7 @@
 /* cmd_bench_dyn.c — `dlc bench MODEL --dynamic batch<=64 [--at 1,32]`: what a run-time
  * dimension costs.  One --dynamic build (passes/dynamic.c), and for each --at size a
- * static build at that size; then rounds in which, at each size, the static build and
- * the dynamic one run once each on the same seeded inputs.  Prints per size the median
+ * static build at that size; then, one size after another, rounds in which the static
+ * build and the dynamic one run once each (in turn first) on the same seeded inputs.  Prints per size the median
  * microseconds of both, their ratio, and how far their outputs differ (they run the same
  * kernels on the same samples, so 0 unless a size is a sum of several builds and a
  * kernel's reassociation depends on its size).  Exact dimensions (NAME=S1,..) stay at
@@ -141,13 +141,13 @@ int cmd_bench_dynamic(const CmdArgs *a) {
   for (int i = 0; !r && i < nat; i++)
     for (int j = 0; j < d.ndim; j++) dims[i][j] = j == d.bound ? at[i] : d.dim[j].size[0];
   double us, dus;
-  for (int w = 0; !r && w < a->warmup; w++)
-    for (int i = 0; !r && i < nat; i++)
+  for (int i = 0; !r && i < nat; i++) { /* one size at a time, so another size's runs leave no trace in the caches */
+    for (int w = 0; !r && w < a->warmup; w++)
       if (run_pair(&sz[i], dyn, dims[i], a, w % 2 == 0, &us, &dus, &e)) r = cmd_fail("%s", e.msg);
-  for (int i = 0; !r && i < nat; i++) sz[i].diff = max_diff(&sz[i]);
-  for (int k = 0; !r && k < a->runs; k++)
-    for (int i = 0; !r && i < nat; i++)
+    if (!r) sz[i].diff = max_diff(&sz[i]);
+    for (int k = 0; !r && k < a->runs; k++)
       if (run_pair(&sz[i], dyn, dims[i], a, k % 2 == 0, &sz[i].us[k], &sz[i].dus[k], &e)) r = cmd_fail("%s", e.msg);
+  }
   if (!r) {
     printf("%s: --dynamic", a->model);
     for (int j = 0; j < a->ndynamic; j++) printf(" %s", a->dynamic[j]);

@@ -218,6 +218,19 @@ def main():
     one = numpy_helper.from_array(np.zeros((1, 6), np.float32), "one")
     refused(a.dlc, work, "not_proportional", [oh.make_node("Concat", ["x", "one"], ["y"], axis=0)], [one],
             ["--dynamic batch", "not in proportion"])
+    # dlc run --dynamic: the dynamic build at the sizes --batch/--dim give, against the interpreter
+    for model, args in (("lenet.onnx", ["--dynamic", "batch<=8", "--batch", "7"]),
+                        ("lstm.onnx", ["--dynamic", "batch<=4:1,3", "--batch", "4"])):
+        r = subprocess.run([a.dlc, "run", os.path.join(MODELS, model), *args, "--check"], capture_output=True, text=True,
+                           timeout=600)
+        if r.returncode or ": ok" not in r.stdout:
+            fail("dlc run %s %s --check: status %d: %s" % (model, " ".join(args), r.returncode, r.stderr.strip()))
+        else:
+            print("ok dlc run %s %s --check" % (model, " ".join(args)))
+    r = subprocess.run([a.dlc, "run", os.path.join(MODELS, "mlp.onnx"), "--dynamic", "batch<=4", "--batch", "5"],
+                       capture_output=True, text=True, timeout=120)
+    if r.returncode != 1 or "batch=5 is over its bound, 4" not in r.stderr:
+        fail("dlc run --dynamic over the bound: status %d: %r" % (r.returncode, r.stderr))
     r = subprocess.run([a.dlc, "compile", os.path.join(MODELS, "mlp.onnx"), "--dynamic", "seq=8,16", "-o",
                         os.path.join(work, "noseq.c")], capture_output=True, text=True, timeout=120)
     if r.returncode != 1 or "no input of the model has a dimension of that name" not in r.stderr:
