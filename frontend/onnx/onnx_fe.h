@@ -131,6 +131,11 @@ const Onnx__GraphProto *onnx_attr_graph(OnnxCtx *c, OnnxNode *n, const char *nam
 /* Data-dependent lengths (onnx_ops_dyn.c): marks node id as padded along axis, its real
  * length being node count (an i64 scalar); the entry of id, or -1. */
 void onnx_dyn_mark(OnnxCtx *c, int id, int count, int axis);
+/* How many elements of x are nonzero, as an i64 scalar. */
+int onnx_count_nonzero(Graph *g, int x);
+/* A count given as input k (one integer): k as an i64 scalar, the run failing with
+ * NAME_ERR_INDEX when k is negative or over most.  -1 with g->err set. */
+int onnx_dyn_count_in(OnnxCtx *c, int k, int64_t most);
 int onnx_dyn_find(const OnnxCtx *c, int id);
 /* Output j is dyn entry d: its count becomes the output NAME.count (shared by outputs
  * with one count) and the extent of j (ir_output_extent). */

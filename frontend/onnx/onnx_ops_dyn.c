@@ -48,13 +48,30 @@ int onnx_dyn_output(OnnxCtx *c, int j, int d) {
   return 0;
 }
 
-/* How many elements of x are nonzero, as an i64 scalar. */
-static int count_nonzero(Graph *g, int x) {
+int onnx_count_nonzero(Graph *g, int x) {
   const Shape *s = &g->nodes[x]->shape;
   int64_t ax[IR_MAX_RANK];
   for (int i = 0; i < s->rank; i++) ax[i] = i;
   int b = g->nodes[x]->dtype == DT_BOOL ? x : ir_cast(g, x, DT_BOOL);
   return ir_reduce(g, OP_REDUCE_SUM, ir_cast(g, b, DT_I64), ax, s->rank, false);
+}
+
+int onnx_dyn_count_in(OnnxCtx *c, int k, int64_t most) {
+  Graph *g = c->g;
+  int64_t none = 0;
+  int kk = ir_reshape(g, k, &none, 0), zeros, idx, neg, got;
+  if (kk < 0 || (kk = ir_cast(g, kk, DT_I64)) < 0) return -1;
+  /* a table of most + 1 zeros read at k: k in [0, most] reads a 0; k over most fails the
+   * run (NAME_ERR_INDEX), and so does a negative k, sent past the end */
+  int64_t *z = arena_alloc(g->arena, sizeof(int64_t) * (size_t)(most + 1));
+  Shape s = {.rank = 1, .d = {most + 1}};
+  if ((zeros = ir_const(g, NULL, DT_I64, s, z)) < 0 || (neg = ir_binary(g, OP_LT, kk, ir_scalar(g, DT_I64, 0))) < 0 ||
+      (idx = ir_select(g, neg, ir_scalar(g, DT_I64, (double)(most + 1)), kk)) < 0)
+    return -1;
+  Attr a = attr_int(A_AXIS, 0);
+  int in[2] = {zeros, idx};
+  if ((got = ir_add(g, OP_GATHER, in, 2, &a, 1)) < 0) return -1;
+  return ir_binary(g, OP_ADD, kk, got);
 }
 
 /* NonZero: [rank, count] coordinates, padded to [rank, numel]. */
@@ -63,7 +80,7 @@ int onnx_NonZero(OnnxCtx *c, OnnxNode *n) {
   int x = n->in[0], y, k;
   if (c->g->nodes[x]->shape.rank == 0) return onnx_fail(c, n, "the input is a scalar (NonZero of rank 0 is not supported)");
   ONNX_TRY(c, n, y = ir_add(c->g, OP_NONZERO, &x, 1, NULL, 0));
-  ONNX_TRY(c, n, k = count_nonzero(c->g, x));
+  ONNX_TRY(c, n, k = onnx_count_nonzero(c->g, x));
   onnx_dyn_mark(c, y, k, 1);
   n->out[0] = y;
   return 0;

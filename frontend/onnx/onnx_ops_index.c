@@ -295,9 +295,21 @@ int onnx_TopK(OnnxCtx *c, OnnxNode *n) {
   const Shape xs = *shape_of(c, x);
   int64_t kk, axis;
   onnx_attr_ignore(n, "sorted"); /* 0 leaves the order open: the sorted order is one answer */
-  if (c->opset < 10) kk = onnx_attr_int(n, "k", -1);
-  else if (need(c, n, 2) || one_const_int(c, n, 1, "K", &kk)) return -1;
   if (onnx_axis(c, n, onnx_attr_int(n, "axis", -1), xs.rank, &axis)) return -1;
+  bool runtime = c->opset >= 10 && has_in(n, 1) && !onnx_is_const(c, n->in[1]);
+  if (runtime) { /* every entry sorted; the first K are the result (docs/ONNX.md) */
+    kk = xs.d[axis];
+    if (shape_numel(shape_of(c, n->in[1])) != 1 || need_int(c, n, n->in[1], "input 2 (K)")) 
+      return onnx_fail(c, n, "input 2 (K) must hold one integer");
+    if (kk > TOPK_MAX_ROUNDS)
+      return onnx_fail(c, n, "a K known only at run time needs every one of the %lld entries sorted, over dlc's limit of %d",
+                       (long long)kk, TOPK_MAX_ROUNDS);
+    if (kk < 1) return onnx_fail(c, n, "the axis is empty");
+  } else if (c->opset < 10) {
+    kk = onnx_attr_int(n, "k", -1);
+  } else if (need(c, n, 2) || one_const_int(c, n, 1, "K", &kk)) {
+    return -1;
+  }
   if (kk < 1 || kk > xs.d[axis]) return onnx_fail(c, n, "k = %lld is not in [1, %lld]", (long long)kk, (long long)xs.d[axis]);
   if (kk > TOPK_MAX_ROUNDS) return onnx_fail(c, n, "k = %lld is over dlc's limit of %d", (long long)kk, TOPK_MAX_ROUNDS);
   if (dtype_of(c, x) == DT_BOOL) return onnx_fail(c, n, "bool input is not supported");
@@ -309,6 +321,11 @@ int onnx_TopK(OnnxCtx *c, OnnxNode *n) {
   Attr a = attr_int(A_AXIS, axis);
   ONNX_TRY(c, n, n->out[0] = kk == 1 ? vals[0] : ir_add(c->g, OP_CONCAT, vals, (int)kk, &a, 1));
   if (n->nout > 1) ONNX_TRY(c, n, n->out[1] = kk == 1 ? idxs[0] : ir_add(c->g, OP_CONCAT, idxs, (int)kk, &a, 1));
+  if (runtime) {
+    int count;
+    ONNX_TRY(c, n, count = onnx_dyn_count_in(c, n->in[1], kk));
+    for (int o = 0; o < n->nout && o < 2; o++) onnx_dyn_mark(c, n->out[o], count, (int)axis);
+  }
   return 0;
 }
 
@@ -359,7 +376,8 @@ int onnx_OneHot(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
-/* The condition must be constant: the result's length is the count of its true entries. */
+/* A constant condition gives a static result, as long as its true entries; one known only
+ * at run time a result padded to the condition's length, with the count beside it. */
 int onnx_Compress(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 2)) return -1;
   int x = n->in[0];
@@ -370,6 +388,18 @@ int onnx_Compress(OnnxCtx *c, OnnxNode *n) {
   int64_t dim = shape_of(c, x)->d[axis];
   int64_t cnt = shape_numel(shape_of(c, n->in[1]));
   if (cnt > dim) return onnx_fail(c, n, "condition has %lld entries for a dimension of %lld", (long long)cnt, (long long)dim);
+  if (!onnx_is_const(c, n->in[1])) { /* the kept slices, padded to cnt; their count beside */
+    if (shape_of(c, n->in[1])->rank != 1) return onnx_fail(c, n, "input 2 (condition) must be one-dimensional");
+    int nz, idx, count, y;
+    int64_t len = cnt;
+    ONNX_TRY(c, n, nz = ir_add(c->g, OP_NONZERO, &n->in[1], 1, NULL, 0));
+    ONNX_TRY(c, n, idx = ir_reshape(c->g, nz, &len, 1));
+    ONNX_TRY(c, n, y = gather(c, x, idx, axis));
+    ONNX_TRY(c, n, count = onnx_count_nonzero(c->g, n->in[1]));
+    onnx_dyn_mark(c, y, count, (int)axis);
+    n->out[0] = y;
+    return 0;
+  }
   int64_t *cond = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)(cnt + 1));
   if (onnx_const_ints(c, n->in[1], cond, (int)cnt) < 0)
     return onnx_fail(c, n, "input 2 (condition) must be a constant known at compile time");

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """dyn_test.py --dlc DLC: results whose length depends on the data (NonZero, Unique,
-NonMaxSuppression)
-against ONNX Runtime.
+NonMaxSuppression, Compress with a run-time condition, TopK with a run-time K) against
+ONNX Runtime.
 
 dlc pads such a result to a bound known at compile time and computes its real length
 beside it (the output NAME.count); `dlc run` writes only the real part.  Each model runs
@@ -150,6 +150,50 @@ def main():
                         why = "sel %s %r, ONNX Runtime %s %r" % (got.shape, got.tolist(), want.shape, want.tolist())
                 bad += why is not None
                 print("%s %s%s" % ("FAIL" if why else "ok", name, ": " + why if why else ""))
+        # Compress with a condition, TopK with a K, known only at run time
+        rng = np.random.default_rng(9)
+        x = rng.standard_normal((5, 4)).astype(np.float32)
+        cases2 = []
+        for axis in (0, 1, None):
+            n = 20 if axis is None else x.shape[axis]
+            for cond in (rng.random(n) < 0.5, np.zeros(n, bool), np.ones(n - 1, bool)):
+                kw = {} if axis is None else {"axis": axis}
+                cases2.append(("compress_axis%s_%d" % (axis, int(cond.sum())), oh.make_node("Compress", ["x", "c"], ["y"], **kw),
+                               {"x": x, "c": cond}, ["y"]))
+        for axis, largest in ((1, 1), (0, 0), (-1, 1)):
+            for k in (0, 1, 3):
+                cases2.append(("topk_axis%d_largest%d_k%d" % (axis, largest, k),
+                               oh.make_node("TopK", ["x", "k"], ["v", "i"], axis=axis, largest=largest),
+                               {"x": x, "k": np.array([k], np.int64)}, ["v", "i"]))
+        for name, node, feeds, outs in cases2:
+            types = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int64): TensorProto.INT64, np.dtype(bool): TensorProto.BOOL}
+            g = oh.make_graph([node], name, [oh.make_tensor_value_info(k, types[v.dtype], list(v.shape)) for k, v in feeds.items()],
+                              [oh.make_tensor_value_info(o, TensorProto.INT64 if o == "i" else TensorProto.FLOAT, None) for o in outs])
+            path = os.path.join(tmp, name + ".onnx")
+            onnx.save(oh.make_model(g, opset_imports=[oh.make_opsetid("", 17)]), path)
+            want = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, feeds)
+            out = os.path.join(tmp, name)
+            args = [a.dlc, "run", path, "--output", out, "--check"]
+            for k, v in feeds.items():
+                np.save(os.path.join(tmp, "%s_%s.npy" % (name, k)), v)
+                args += ["--input", "%s=%s" % (k, os.path.join(tmp, "%s_%s.npy" % (name, k)))]
+            p = subprocess.run(args, capture_output=True, text=True, timeout=120)
+            why = (p.stderr or p.stdout).strip() if p.returncode else None
+            for o, w in zip(outs, want):
+                got = None if why else np.load(os.path.join(out, o + ".npy"))
+                if not why and (got.shape != w.shape or not np.array_equal(got, w)):
+                    why = "%s %s %r, ONNX Runtime %s %r" % (o, got.shape, got.tolist(), w.shape, w.tolist())
+            bad += why is not None
+            print("%s %s%s" % ("FAIL" if why else "ok", name, ": " + why if why else ""))
+        # a K over the axis fails the run with one line
+        path = os.path.join(tmp, "topk_axis1_largest1_k0.onnx")
+        np.save(os.path.join(tmp, "k9.npy"), np.array([9], np.int64))
+        np.save(os.path.join(tmp, "x.npy"), x)
+        p = subprocess.run([a.dlc, "run", path, "--input", "k=" + os.path.join(tmp, "k9.npy"), "--input",
+                            "x=" + os.path.join(tmp, "x.npy")], capture_output=True, text=True, timeout=120)
+        ok = p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1 and "out of range" in p.stderr
+        bad += not ok
+        print("%s TopK with K over the axis fails the run%s" % ("ok" if ok else "FAIL", "" if ok else ": " + p.stderr))
         # a data-dependent length read by another node: one line, exit 1
         g = oh.make_graph([oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Transpose", ["nz"], ["y"])], "bad",
                           [oh.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])],
