@@ -39,18 +39,51 @@ static bool is_c_keyword(const char *s) {
   return false;
 }
 
-/* The graph's name as a C identifier: other characters become '_', and a keyword
- * (a model named `int`) gets a suffix, since it names the generated struct. */
+/* Why a name cannot name the generated struct, or NULL: it would collide with what the
+ * generated code declares or includes (the struct's name is an ordinary identifier of
+ * the whole file): a keyword, the C library's names it uses, the entry points'
+ * parameters and locals, and the patterns of its own file-scope names (dlc_*, k12_*). */
+static const char *reserved_why(const char *s) {
+  static const char *const lib[] = {
+      "free", "malloc", "calloc", "realloc", "abort", "exit", "memcpy", "memset", "memcmp", "memmove", "strcmp",
+      "strlen", "strerror", "fopen", "fclose", "fread", "fwrite", "fgetc", "fseek", "ftell", "printf", "fprintf",
+      "snprintf", "puts", "stdout", "stderr", "size_t", "ptrdiff_t", "FILE", "int8_t", "int16_t", "int32_t",
+      "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "intptr_t", "uintptr_t", "exp", "expf", "log",
+      "logf", "log1p", "log1pf", "expm1", "expm1f", "sqrt", "sqrtf", "tanh", "tanhf", "erf", "erff", "erfc", "erfcf",
+      "pow", "powf", "fabs", "fabsf", "fma", "fmaf", "floor", "floorf", "ceil", "ceilf", "round", "roundf", "rint",
+      "rintf", "nearbyint", "nearbyintf", "trunc", "truncf", "fmod", "fmodf", "copysign", "copysignf", "sin",
+      "sinf", "cos", "cosf", "tan", "tanf", "asin", "asinf", "acos", "acosf", "atan", "atanf", "atan2", "atan2f",
+      "sinh", "sinhf", "cosh", "coshf", "asinh", "asinhf", "acosh", "acoshf", "atanh", "atanhf", "fmax", "fmaxf",
+      "fmin", "fminf", "isnan", "isinf", "ldexp", "ldexpf", "frexp", "frexpf", "main",
+      /* the entry points' parameters and locals */
+      "m", "mp", "in", "out", "st", "f", "path", "weights", "status", "n", "inputs", "outputs", "dims", "loss",
+      "step", "update", "name", "stage", "size", "which", "output", "blob"};
+  if (is_c_keyword(s)) return "a C keyword";
+  for (size_t i = 0; i < sizeof lib / sizeof lib[0]; i++)
+    if (!strcmp(s, lib[i])) return "a name the generated code uses";
+  static const char *const prefix[] = {"dlc_", "DLC_", "rt_", "omp_", "_"};
+  for (size_t i = 0; i < sizeof prefix / sizeof prefix[0]; i++)
+    if (!strncmp(s, prefix[i], strlen(prefix[i]))) return "a prefix of the generated code's own names";
+  if (s[0] == 'k' && isdigit((unsigned char)s[1])) { /* the kernels: k12_matmul */
+    const char *p = s + 1;
+    while (isdigit((unsigned char)*p)) p++;
+    if (!*p || *p == '_') return "the pattern of the generated kernels' names (k12_matmul)";
+  }
+  return NULL;
+}
+
+/* The graph's name as a C identifier: other characters become '_', and a reserved
+ * name (a model named `int` or `free`) gets a suffix, since it names the generated
+ * struct. */
 static void c_identifier(const char *s, char *buf, size_t n) {
   size_t k = 0;
-  if (!isalpha((unsigned char)*s) && *s != '_') buf[k++] = '_';
+  if (!isalpha((unsigned char)*s)) buf[k++] = 'm';
   for (; *s && k + 8 < n; s++) buf[k++] = isalnum((unsigned char)*s) ? *s : '_';
   buf[k] = 0;
-  if (is_c_keyword(buf)) strcat(buf, "_model");
+  if (reserved_why(buf)) strcat(buf, "_model");
 }
 
 static bool is_c_identifier(const char *s) {
-  if (is_c_keyword(s)) return false;
   if (!isalpha((unsigned char)*s) && *s != '_') return false;
   for (; *s; s++)
     if (!isalnum((unsigned char)*s) && *s != '_') return false;
@@ -226,6 +259,9 @@ int cmd_compile(int argc, char **argv) {
     return cmd_fail("--loss, --optimizer, --schedule and --lr need --train");
   if (a.name && !is_c_identifier(a.name))
     return cmd_fail("--name '%s': not a C identifier", a.name);
+  if (a.name && reserved_why(a.name))
+    return cmd_fail("--name '%s': %s; the generated code would not compile (choose another, e.g. %s_model)", a.name,
+                    reserved_why(a.name), a.name);
   OutFile *o = dlc_try_calloc(OUT_COUNT, sizeof *o);
   if (!o) return cmd_fail("out of memory");
   int r = out_paths(a.out, o) ? 1 : compile_model(&a, o);

@@ -25,6 +25,8 @@ two_models) expect_error "unexpected argument" "$dlc" dump "$model" "$model" ;;
 missing_o) expect_error "needs -o" "$dlc" compile "$model" ;;
 o_not_c) expect_error "ending in .c" "$dlc" compile "$model" -o "$t/m.txt" ;;
 bad_name) expect_error "not a C identifier" "$dlc" compile "$model" -o "$t/m.c" --name 9lives ;;
+reserved_name) expect_error "--name 'free': a name the generated code uses" "$dlc" compile "$model" -o "$t/m.c" --name free ;;
+bad_dynamic) expect_error "--dynamic 'batch<=0'" "$dlc" compile "$model" -o "$t/m.c" --dynamic 'batch<=0' ;;
 missing_file) expect_error "$t/nope.dlc" "$dlc" dump "$t/nope.dlc" ;;
 unknown_extension)
   cp "$model" "$t/model.txt"
