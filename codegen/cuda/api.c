@@ -52,6 +52,7 @@ static void launch_call(CuEmit *ce, int k) {
   cgen_printf(&ce->c, "    const unsigned long long a[%d] = {", l->nargs);
   for (int i = 0; i < l->nargs; i++) {
     if (l->args[i] == CUDA_ARG_ERR) snprintf(addr, sizeof addr, "m->err");
+    else if (l->args[i] == CUDA_ARG_WS) snprintf(addr, sizeof addr, "m->scratch + %" PRId64, ce->l[k].ws_at);
     else cuda_dev_addr(ce, l->args[i], addr, sizeof addr);
     cgen_printf(&ce->c, "%s%s", i ? ", " : "", addr);
   }

@@ -22,6 +22,7 @@
 #define CUDA_BLOCK 256     /* threads per block of the grid-stride kernels */
 #define CUDA_MAX_GRID 8192 /* blocks of a grid-stride kernel: the loop covers the rest */
 #define CUDA_ARG_ERR (-1)  /* an argument that is the device's error flag (an int) */
+#define CUDA_ARG_WS (-2)   /* an argument that is the kernel's workspace in the scratch buffer */
 
 /* One __global__ function and how the host launches it. */
 typedef struct CuLaunch {
@@ -31,6 +32,7 @@ typedef struct CuLaunch {
                         CUDA_ARG_ERR for the error flag */
   int64_t grid[3];   /* blocks in x, y, z */
   int block;         /* threads per block */
+  int64_t ws_at;     /* CUDA_ARG_WS: the workspace's offset in the scratch buffer */
 } CuLaunch;
 
 typedef struct CuEmit {
@@ -44,6 +46,8 @@ typedef struct CuEmit {
   const int *kids;         /* the nodes of the schedule kernel being written */
   int kn;
   int *kfirst;             /* per schedule kernel: its first launch; kfirst[nk] = nl */
+  int64_t ws_at;           /* where in the scratch buffer a kernel's workspace starts: past
+                              the values of the sequence being written (CUDA_ARG_WS) */
 } CuEmit;
 
 /* The launch of the nodes ids[0..n) (the result is the last): its arguments, its
@@ -127,6 +131,10 @@ void cuda_tile_product(CuEmit *ce, const char *t, int depth);
 int cuda_conv(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_pool(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_scatter(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);          /* grad.c */
+/* nonzero, unique, nms: one thread over the C backend's code (dynamic.c); the bytes of
+ * workspace each needs (CUDA_ARG_WS). */
+int cuda_dynamic(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
+int64_t cuda_dynamic_ws(CuEmit *ce, const Node *n);
 int cuda_conv_grad_input(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_conv_grad_weight(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_pool_max_grad(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);

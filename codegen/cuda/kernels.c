@@ -31,7 +31,8 @@ static const Family families[] = {
     {"conv", cuda_conv},         {"pool", cuda_pool},           {"scatter", cuda_scatter},
     {"conv_grad_input", cuda_conv_grad_input}, {"conv_grad_weight", cuda_conv_grad_weight},
     {"pool_max_grad", cuda_pool_max_grad},     {"pool_avg_grad", cuda_pool_avg_grad},
-    {"rng", cuda_rng},
+    {"rng", cuda_rng},           {"nonzero", cuda_dynamic},     {"unique", cuda_dynamic},
+    {"nms", cuda_dynamic},
 };
 
 static CudaFn family_of(const Node *n) {
@@ -78,6 +79,12 @@ static CuLaunch *launch_for(CuEmit *ce, const int *ids, int n, int out) {
   }
   l->args[l->nargs++] = out;
   if (fails) l->args[l->nargs++] = CUDA_ARG_ERR;
+  int64_t ws = n == 1 ? cuda_dynamic_ws(ce, ce->c.g->nodes[ids[0]]) : 0;
+  if (ws) {
+    l->args[l->nargs++] = CUDA_ARG_WS;
+    l->ws_at = ce->ws_at;
+    if (ce->ws_at + ws > ce->scratch_bytes) ce->scratch_bytes = ce->ws_at + ws;
+  }
   return l;
 }
 
@@ -95,7 +102,7 @@ static void index_type(CuEmit *ce, int64_t max_elems) {
 static void pick_index_type(CuEmit *ce, const CuLaunch *l, const int *ids, int n) {
   int64_t max = 1;
   for (int i = 0; i < l->nargs; i++)
-    if (l->args[i] != CUDA_ARG_ERR) {
+    if (l->args[i] >= 0) {
       int64_t c = shape_numel(&ce->c.g->nodes[l->args[i]]->shape);
       max = c > max ? c : max;
     }
@@ -111,8 +118,7 @@ static void pick_index_type(CuEmit *ce, const CuLaunch *l, const int *ids, int n
 static bool any_alias(const CuEmit *ce, const CuLaunch *l) {
   for (int i = 0; i < l->nargs; i++)
     for (int j = i + 1; j < l->nargs; j++)
-      if (l->args[i] != CUDA_ARG_ERR && l->args[j] != CUDA_ARG_ERR &&
-          same_buffer(ce, l->args[i], l->args[j]))
+      if (l->args[i] >= 0 && l->args[j] >= 0 && same_buffer(ce, l->args[i], l->args[j]))
         return true;
   return false;
 }
@@ -130,11 +136,16 @@ static void signature(CuEmit *ce, const CuLaunch *l, const int *nodes, int n) {
   char head[128];
   int len = snprintf(head, sizeof head, "extern \"C\" __global__ void %s(", l->name);
   cgen_printf(&ce->c, "%s", head);
-  int out = l->args[l->nargs - 1] == CUDA_ARG_ERR ? l->nargs - 2 : l->nargs - 1;
+  int out = l->nargs - 1;
+  while (out > 0 && l->args[out] < 0) out--;
   for (int i = 0; i < l->nargs; i++) {
     const char *sep = i + 1 < l->nargs ? ",\n" : ") {\n";
     if (l->args[i] == CUDA_ARG_ERR) {
       cgen_printf(&ce->c, "%*sint *%serr /* set to 1 by an index out of range */%s", i ? len : 0, "", r, sep);
+      continue;
+    }
+    if (l->args[i] == CUDA_ARG_WS) {
+      cgen_printf(&ce->c, "%*sunsigned char *%sws /* the workspace, in the scratch buffer */%s", i ? len : 0, "", r, sep);
       continue;
     }
     const Node *a = ce->c.g->nodes[l->args[i]];
@@ -188,8 +199,10 @@ static int sequence(CuEmit *ce, const Kernel *k) {
   }
   ce->scratch_bytes = off > ce->scratch_bytes ? off : ce->scratch_bytes;
   ce->kids = NULL, ce->kn = 0; /* every node has a buffer: none is a view */
+  ce->ws_at = off; /* a workspace goes past this sequence's values */
   for (int j = 0; j < k->n; j++)
-    if (emit(ce, &k->nodes[j], 1, NULL)) return -1;
+    if (emit(ce, &k->nodes[j], 1, NULL)) return ce->ws_at = 0, -1;
+  ce->ws_at = 0;
   return 0;
 }
 
