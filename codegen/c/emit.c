@@ -76,6 +76,12 @@ int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *
   if (cgen_tables(&ce)) return -1;
   ce.scratch_at = (p->arena_bytes + 63) / 64 * 64;
   ce.scratch_bytes = cgen_scratch_bytes(&ce);
+  char what[320];
+  snprintf(what, sizeof what, "%.256s%sthe arena with the kernels' scratch", g->file ? g->file : "", g->file ? ": " : "");
+  if (ir_limit_bytes(what, (double)(ce.scratch_at + ce.scratch_bytes), ir_limits.arena_bytes, "--max-arena-bytes", e)) {
+    cgen_tables_free(&ce);
+    return -1;
+  }
   int r = cgen_c_header(&ce);
   if (!r) {
     ce.f = c;

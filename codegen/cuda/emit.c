@@ -50,6 +50,12 @@ static int device_source(CuEmit *ce, char **src) {
   ce->c.f = f;
   cuda_device_prelude(ce);
   int r = cuda_kernels(ce);
+  char what[320];
+  const Graph *g = ce->c.g;
+  snprintf(what, sizeof what, "%.256s%sthe device's arena and scratch", g->file ? g->file : "", g->file ? ": " : "");
+  if (!r && ir_limit_bytes(what, (double)(ce->c.p->arena_bytes + ce->scratch_bytes), ir_limits.arena_bytes,
+                           "--max-arena-bytes", ce->c.e))
+    r = -1;
   if (fclose(f) && !r) r = dlc_errf(ce->c.e, "cuda: out of memory for the kernels' source");
   ce->c.f = NULL;
   if (r) free(*src), *src = NULL;

@@ -167,6 +167,9 @@ def dlc_files():
     text("dim_2_64.dlc", "model b\ninput x: f32[18446744073709551615]\noutput x\n",
          "18446744073709551615")
     text("elements.dlc", "model b\ninput x: f32[65536, 65536]\noutput x\n", "--max-elements")
+    # unique's sort needs 40 bytes of kernel scratch per element: 80 GB, counted with the arena
+    text("unique_scratch.dlc", "model u\ninput x: i32[2000000000]\n"
+         "y = unique(x, axis=0, part=4, sorted=1, dtype=i64)\noutput y\n", "--max-arena-bytes")
     text("weights.dlc", "model b\ninput x: f64[2, 16384]\nparam w: f64[16384, 16384] = normal(0, 1)\nh = matmul(x, w)\noutput h\n",
          "--max-weight-bytes")
     # 2^28 random floats take seconds to draw: the weight budget refuses them first.
