@@ -42,6 +42,35 @@ static int refuse(DlcErr *e, const DynInfo *d, const Node *n, const char *why) {
                   n->id, nname(n), ir_ops[n->op].name, n->where ? " at " : "", n->where ? n->where : "", why);
 }
 
+/* Whether attribute k of x and y (the same node in two builds) differ only where the
+ * sizes do: a reshape's or a broadcast's shape (their result's, labelled), a slice's
+ * end along the labelled axis (the whole axis: check_node).  A constant that does not
+ * follow the dimension must hold the same values in both: one computed from the size
+ * (x / n, say) would give each part of a split batch its own answer. */
+static int same_values(const Node *x, const Node *y, const Graph *g, const Label *lab, const DynInfo *d, DlcErr *e) {
+  if ((y->op == OP_CONST || y->op == OP_PARAM) && lab[y->id].axis < 0 &&
+      memcmp(x->data, y->data, (size_t)(shape_numel(&y->shape) * dtype_size(y->dtype))))
+    return refuse(e, d, y, "a constant computed from the dimension's size: each part of a split batch would see its "
+                           "own size");
+  for (int k = 0; k < y->nattr; k++) {
+    const Attr *p = &x->attr[k], *q = &y->attr[k];
+    bool same = p->key == q->key && p->kind == q->kind && p->n == q->n && p->i == q->i &&
+                (p->f == q->f || (p->f != p->f && q->f != q->f));
+    int at = y->nin ? lab[y->in[0]].axis : -1;
+    for (int j = 0; same && p->kind == AK_INTS && j < p->n; j++)
+      if (p->ints[j] != q->ints[j] && !((y->op == OP_RESHAPE || y->op == OP_BROADCAST || y->op == OP_IOTA) && q->key == A_SHAPE) &&
+          !(y->op == OP_SLICE && q->key == A_ENDS && j == at))
+        same = false;
+    if (!same) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "its attribute %s depends on the dimension's size", attr_name(q->key));
+      return refuse(e, d, y, msg);
+    }
+  }
+  (void)g;
+  return 0;
+}
+
 /* Which axis of each node follows the dimension, from two builds whose dimension is
  * na and nb: an axis that is f*na in one and f*nb in the other. */
 static int label(const Graph *a, int64_t na, const Graph *b, int64_t nb, const DynInfo *d, Label *lab, DlcErr *e) {
@@ -52,8 +81,10 @@ static int label(const Graph *a, int64_t na, const Graph *b, int64_t nb, const D
   for (int i = 0; i < b->n; i++) {
     const Node *x = a->nodes[i], *y = b->nodes[i];
     lab[i] = (Label){.axis = -1};
-    if (x->op != y->op || x->shape.rank != y->shape.rank || x->nin != y->nin)
-      return refuse(e, d, y, "the graph's structure depends on the dimension's size");
+    bool same = x->op == y->op && x->shape.rank == y->shape.rank && x->nin == y->nin && x->guard == y->guard &&
+                x->nattr == y->nattr && x->dtype == y->dtype;
+    for (int k = 0; same && k < x->nin; k++) same = x->in[k] == y->in[k];
+    if (!same) return refuse(e, d, y, "the graph's structure depends on the dimension's size");
     for (int t = 0; t < y->shape.rank; t++) {
       int64_t p = x->shape.d[t], q = y->shape.d[t];
       if (p == q) continue;
@@ -67,7 +98,21 @@ static int label(const Graph *a, int64_t na, const Graph *b, int64_t nb, const D
       lab[i].axis = t, lab[i].f = q / nb;
     }
   }
-  return 0;
+  /* only what the outputs read: the frontend leaves folded shape arithmetic behind */
+  bool *live = calloc((size_t)b->n + 1, sizeof *live);
+  if (!live) return dlc_errf(e, "out of memory");
+  for (int j = 0; j < b->nout; j++) live[b->out[j]] = true;
+  for (int i = b->n - 1; i >= 0; i--) {
+    const Node *y = b->nodes[i];
+    if (!live[i]) continue;
+    for (int k = 0; k < y->nin; k++) live[y->in[k]] = true;
+    if (y->guard >= 0) live[y->guard] = true;
+  }
+  int r = 0;
+  for (int i = 0; i < b->n && !r; i++)
+    if (live[i]) r = same_values(a->nodes[i], b->nodes[i], b, lab, d, e);
+  free(live);
+  return r;
 }
 
 static int64_t prod(const Shape *s, int from, int to) {

@@ -209,12 +209,18 @@ def main():
     check_model(a.dlc, work, "shared", m, make)
     w = numpy_helper.from_array(np.ones((6, 6), np.float32), "w")
     refused(a.dlc, work, "mean_over_batch", [oh.make_node("ReduceMean", ["x"], ["y"], axes=[0], keepdims=1)], [],
-            ["--dynamic batch", "reduce_sum", "combines the samples", "mean_over_batch.onnx"])
+            ["--dynamic batch", "mean_over_batch.onnx", "node"])
     shape = numpy_helper.from_array(np.array([6, -1], np.int64), "s")
     refused(a.dlc, work, "interleave", [oh.make_node("Reshape", ["x", "s"], ["t"]),
                                         oh.make_node("Transpose", ["t"], ["u"], perm=[1, 0]),
                                         oh.make_node("MatMul", ["u", "w"], ["y"])], [shape, w],
             ["--dynamic batch", "reshape"])
+    zero = numpy_helper.from_array(np.array([0], np.int64), "zero")
+    refused(a.dlc, work, "divides_by_batch", [oh.make_node("Shape", ["x"], ["s"]),
+                                              oh.make_node("Gather", ["s", "zero"], ["n"], axis=0),
+                                              oh.make_node("Cast", ["n"], ["nf"], to=TensorProto.FLOAT),
+                                              oh.make_node("Div", ["x", "nf"], ["y"])], [zero],
+            ["--dynamic batch", "a constant computed from the dimension's size"])
     one = numpy_helper.from_array(np.zeros((1, 6), np.float32), "one")
     refused(a.dlc, work, "not_proportional", [oh.make_node("Concat", ["x", "one"], ["y"], axis=0)], [one],
             ["--dynamic batch", "not in proportion"])
