@@ -81,6 +81,8 @@ typedef struct CmdArgs {
   size_t npool;
 } CmdArgs;
 
+/* A copy of s[0..n) in a's string pool (nothing to free); NULL when the pool is full. */
+const char *cmd_keep_name(CmdArgs *a, const char *s, size_t n);
 /* Parses argv (after the command word).  0, or 1 after printing the error. */
 int cmd_parse(CmdArgs *a, const char *cmd, unsigned which, int argc, char **argv);
 void cmd_help(const char *cmd, unsigned which, const char *usage, const char *what);

@@ -49,7 +49,7 @@ static const char *split_eq(const char *s) {
 }
 
 /* A copy of s[0..n) in a's string pool, so nothing needs freeing; NULL when full. */
-static const char *keep_name(CmdArgs *a, const char *s, size_t n) {
+const char *cmd_keep_name(CmdArgs *a, const char *s, size_t n) {
   if (a->npool + n + 1 > sizeof a->pool) return NULL;
   char *p = a->pool + a->npool;
   memcpy(p, s, n);
@@ -235,7 +235,7 @@ static int set_dim(CmdArgs *a, const char *opt, const char *v) {
   if (!val || parse_int(val, 1, INT32_MAX, &x))
     return cmd_fail("%s '%s': expected NAME=SIZE with SIZE from 1 to %d, e.g. seq=128", opt, v, INT32_MAX);
   if (a->load.ndims == LOAD_MAX_BIND) return cmd_fail("too many %s (at most %d)", opt, LOAD_MAX_BIND);
-  a->load.dims[a->load.ndims].name = keep_name(a, v, (size_t)(val - 1 - v));
+  a->load.dims[a->load.ndims].name = cmd_keep_name(a, v, (size_t)(val - 1 - v));
   if (!a->load.dims[a->load.ndims].name) return cmd_fail("%s '%s': name too long", opt, v);
   a->load.dims[a->load.ndims++].value = x;
   return 0;
@@ -253,7 +253,7 @@ static int set_shape(CmdArgs *a, const char *opt, const char *v) {
   if (!val || parse_dims(val, &s))
     return cmd_fail("%s '%s': expected INPUT=D1xD2x..., e.g. x=1x784 (INPUT= or INPUT=scalar: rank 0)", opt, v);
   if (a->load.nshapes == LOAD_MAX_BIND) return cmd_fail("too many %s (at most %d)", opt, LOAD_MAX_BIND);
-  a->load.shapes[a->load.nshapes].input = keep_name(a, v, (size_t)(val - 1 - v));
+  a->load.shapes[a->load.nshapes].input = cmd_keep_name(a, v, (size_t)(val - 1 - v));
   if (!a->load.shapes[a->load.nshapes].input) return cmd_fail("%s '%s': name too long", opt, v);
   a->load.shapes[a->load.nshapes++].shape = s;
   return 0;
@@ -263,7 +263,7 @@ static int set_input(CmdArgs *a, const char *opt, const char *v) {
   const char *val = split_eq(v);
   if (!val || !*val) return cmd_fail("%s '%s': expected NAME=FILE.npy", opt, v);
   if (a->ninputs == LOAD_MAX_BIND) return cmd_fail("too many %s (at most %d)", opt, LOAD_MAX_BIND);
-  a->inputs[a->ninputs].name = keep_name(a, v, (size_t)(val - 1 - v));
+  a->inputs[a->ninputs].name = cmd_keep_name(a, v, (size_t)(val - 1 - v));
   if (!a->inputs[a->ninputs].name) return cmd_fail("%s '%s': name too long", opt, v);
   a->inputs[a->ninputs++].path = val;
   return 0;
@@ -279,7 +279,7 @@ static int set_const_input(CmdArgs *a, const char *opt, const char *v) {
   const char *val = split_eq(v);
   if (!val || !*val) return cmd_fail("%s '%s': expected INPUT=FILE.npy", opt, v);
   if (a->load.nconsts == LOAD_MAX_BIND) return cmd_fail("too many %s (at most %d)", opt, LOAD_MAX_BIND);
-  a->load.consts[a->load.nconsts].input = keep_name(a, v, (size_t)(val - 1 - v));
+  a->load.consts[a->load.nconsts].input = cmd_keep_name(a, v, (size_t)(val - 1 - v));
   if (!a->load.consts[a->load.nconsts].input) return cmd_fail("%s '%s': name too long", opt, v);
   a->load.consts[a->load.nconsts++].path = val;
   return 0;

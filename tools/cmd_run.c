@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "dlcrt.h"
 #include "jit.h"
 #include "rt_cuda.h"
 
@@ -40,6 +41,67 @@ static int64_t run_size(const CmdArgs *a, const DynDim *dd) {
     if (!strcmp(a->load.dims[k].name, dd->name)) return a->load.dims[k].value;
   if (!strcmp(dd->name, "batch") && a->load.batch) return a->load.batch;
   return dd->bound ? 1 : dd->size[0];
+}
+
+static bool given_size(const CmdArgs *a, const char *name) {
+  for (int k = 0; k < a->load.ndims; k++)
+    if (!strcmp(a->load.dims[k].name, name)) return true;
+  return !strcmp(name, "batch") && a->load.batch;
+}
+
+/* The size of dimension j that an --input file implies: two builds that differ in j
+ * alone show which axis of which input follows it (f entries per unit), and the file's
+ * shape says how many.  0 when no --input says; -1 with e set when one disagrees. */
+static int64_t size_from_inputs(const CmdArgs *a, const DynInfo *d, int j, DlcErr *e) {
+  const DynDim *dd = &d->dim[j];
+  int64_t sz[2][DYN_MAX_DIMS];
+  for (int v = 0; v < 2; v++)
+    for (int t = 0; t < d->ndim; t++) sz[v][t] = t == j ? (dd->bound ? v + 1 : dd->size[v]) : run_size(a, &d->dim[t]);
+  if (!dd->bound && dd->n < 2) return dd->size[0];
+  Graph *g[2] = {cmd_load_sizes(a, d, sz[0], e), NULL};
+  if (g[0]) g[1] = cmd_load_sizes(a, d, sz[1], e);
+  int64_t n = g[0] && g[1] ? 0 : -1;
+  for (int i = 0; n == 0 && i < a->ninputs; i++) {
+    int id = ir_find(g[0], a->inputs[i].name);
+    if (id < 0 || g[0]->nodes[id]->op != OP_INPUT) continue;
+    const Shape *s0 = &g[0]->nodes[id]->shape, *s1 = &g[1]->nodes[ir_find(g[1], a->inputs[i].name)]->shape;
+    int axis = -1;
+    for (int t = 0; t < s0->rank; t++)
+      if (s0->d[t] != s1->d[t]) axis = t;
+    if (axis < 0 || s0->d[axis] % sz[0][j]) continue;
+    int64_t f = s0->d[axis] / sz[0][j];
+    RtTensor x;
+    if (rt_npy_read(a->inputs[i].path, &x, e)) {
+      n = -1;
+      break;
+    }
+    if (x.rank == s0->rank && x.dims[axis] % f == 0) n = x.dims[axis] / f;
+    rt_tensor_free(&x);
+  }
+  ir_graph_free(g[0]);
+  ir_graph_free(g[1]);
+  return n;
+}
+
+/* --dynamic without --dim for a dimension: its size from the --input files, so that a
+ * file of any size runs through the one build.  0, or 1 after the error. */
+static int infer_sizes(CmdArgs *a) {
+  DynInfo d = {.bound = -1};
+  DlcErr e;
+  for (int i = 0; i < a->ndynamic; i++)
+    if (dyn_parse(a->dynamic[i], &d, &e)) return cmd_fail("%s", e.msg);
+  for (int j = 0; j < d.ndim; j++) {
+    if (given_size(a, d.dim[j].name) || !a->ninputs) continue;
+    int64_t n = size_from_inputs(a, &d, j, &e);
+    if (n < 0) return cmd_fail("%s", e.msg);
+    if (n == 0) continue;
+    if (a->load.ndims == LOAD_MAX_BIND) return cmd_fail("too many --dim");
+    if (!(a->load.dims[a->load.ndims].name = cmd_keep_name(a, d.dim[j].name, strlen(d.dim[j].name))))
+      return cmd_fail("--dynamic: too many names");
+    a->load.dims[a->load.ndims++].value = n;
+    if (!strcmp(d.dim[j].name, "batch")) a->load.batch = n;
+  }
+  return 0;
 }
 
 /* --dynamic: the dynamic build, run at the sizes --dim gives (g is the model at those). */
@@ -123,11 +185,13 @@ int cmd_run(int argc, char **argv) {
              "Compile a model with $CC (else cc), run it once and print each output.\n"
              "Inputs not given with --input get seeded random values.  With --target cuda\n"
              "the model runs on the GPU (device $DLC_CUDA_DEVICE, default 0).  With --dynamic, the\n"
-             "dynamic build runs at the sizes --dim (or --batch) gives.");
+             "dynamic build runs at the sizes --dim (or --batch) gives, else at those of the\n"
+             "--input files.");
     return 0;
   }
   DlcErr e;
   if (a.ndynamic && a.cuda) return cmd_fail("--dynamic: the CUDA backend has fixed shapes");
+  if (a.ndynamic && infer_sizes(&a)) return 1;
   if (a.cuda && rt_cuda_probe(&e)) return cmd_fail("--target cuda: %s", e.msg);
   Graph *g = cmd_load(&a, &e);
   if (!g) return cmd_fail("%s", e.msg);

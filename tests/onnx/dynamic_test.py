@@ -233,6 +233,14 @@ def main():
             fail("dlc run %s %s --check: status %d: %s" % (model, " ".join(args), r.returncode, r.stderr.strip()))
         else:
             print("ok dlc run %s %s --check" % (model, " ".join(args)))
+    # the sizes from the --input files
+    np.save(os.path.join(work, "x6.npy"), np.random.default_rng(3).standard_normal((6, 784)).astype(np.float32))
+    r = subprocess.run([a.dlc, "run", os.path.join(MODELS, "mlp.onnx"), "--dynamic", "batch<=8", "--input",
+                        "x=" + os.path.join(work, "x6.npy"), "--check"], capture_output=True, text=True, timeout=600)
+    if r.returncode or "y: f32[6,10]" not in r.stdout or ": ok" not in r.stdout:
+        fail("dlc run --dynamic with a batch of 6 in --input: status %d: %s" % (r.returncode, r.stderr.strip()))
+    else:
+        print("ok dlc run --dynamic batch<=8, the batch (6) from --input")
     r = subprocess.run([a.dlc, "run", os.path.join(MODELS, "mlp.onnx"), "--dynamic", "batch<=4", "--batch", "5"],
                        capture_output=True, text=True, timeout=120)
     if r.returncode != 1 or "batch=5 is over its bound, 4" not in r.stderr:
