@@ -179,6 +179,15 @@ static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile
   if (!r) r = emit(g, s, p, co, a, o, data >= 0 ? o[data].f : NULL, e);
   for (int i = 0; i < OUT_COUNT; i++) r = close_tmp(&o[i], r, e);
   if (!r) r = commit(o, data, e);
+  if (!r && a->stats && co->dyn) {
+    printf("dynamic: %d builds joined (", co->dyn->nv);
+    for (int j = 0; j < co->dyn->ndim; j++) {
+      const DynDim *dd = &co->dyn->dim[j];
+      printf("%s%s %s", j ? "; " : "", dd->name, dd->bound ? "sizes" : "exactly");
+      for (int i = 0; i < dd->n; i++) printf("%s%lld", i ? ", " : " ", (long long)dd->size[i]);
+    }
+    printf(")\n");
+  }
   if (!r && a->stats)
     printf("kernels %d, arena %lld bytes, weights %lld bytes%s\n", s->nk, (long long)p->arena_bytes,
            (long long)p->weight_bytes, weights ? " (in a weights file)" : data == OUT_B ? " (embedded, in OUT.bin)" : " (embedded)");

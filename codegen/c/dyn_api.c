@@ -54,6 +54,8 @@ static void header(CEmit *ce, const DynInfo *d, const char *pub, const char *up)
     cgen_ident(d->dim[j].name, true, dim, sizeof dim);
     cgen_printf(ce, "#define %s_DIM_%s_MAX %" PRId64 "\n", up, dim, d->dim[j].max);
   }
+  cgen_printf(ce, "#define %s_ARENA_BYTES %s__ALL_ARENA_BYTES /* one arena for every size: the largest build's */\n", up, up);
+  cgen_printf(ce, "#define %s_WEIGHT_BYTES %s__ALL_WEIGHT_BYTES /* stored once */\n", up, up);
   for (int i = 0; i < d->nin + d->nout; i++) {
     bool out = i >= d->nin;
     char m[256];
