@@ -23,6 +23,8 @@ typedef struct Port {
 struct DlcModel {
   Graph *g; /* the model as loaded (with its training steps): names, dtypes, shapes */
   JitModel *jit;
+  DynInfo dyn;   /* a --dynamic model (dlc_model_compile_dynamic): dyn.ndim > 0 */
+  Shape *shapes; /* and each build's inputs' and outputs' shapes: nv x (ni + no) */
   int ni, no, np;
   Port *in, *out, *param; /* param: a training model's float parameters */
 };
@@ -112,6 +114,137 @@ DlcModel *dlc_model_compile(const char *path, int64_t batch, const char *dims, i
   PassOptions po = pass_options(opt_level);
   JitOptions jo = {.cflags = cflags, .threads = threads, .cuda = cuda != 0};
   return build(m, &po, &jo, err, errlen, &e);
+}
+
+/* ---- run-time dimensions ---- */
+
+DlcModel *dlc_model_compile_dynamic(const char *path, const char *dynamic, const char *dims, int opt_level,
+                                    int threads, const char *cflags, char *err, size_t errlen) {
+  DlcErr e = {{0}};
+  char dimbuf[1024], spec[1024];
+  LoadOptions lo = {0};
+  if (!path) return fail(err, errlen, "no model file given"), NULL;
+  if (!dynamic || !*dynamic) return fail(err, errlen, "dynamic: no dimension given"), NULL;
+  if (opt_level < 0 || opt_level > 2) return fail(err, errlen, "opt_level must be 0, 1 or 2"), NULL;
+  if (parse_dims(dims, dimbuf, sizeof dimbuf, &lo, &e)) return fail(err, errlen, e.msg), NULL;
+  DlcModel *m = dlc_try_calloc(1, sizeof *m);
+  if (!m) return fail(err, errlen, "out of memory"), NULL;
+  m->dyn.bound = -1;
+  snprintf(spec, sizeof spec, "%s", dynamic);
+  for (char *s = spec, *next; s; s = next) {
+    if ((next = strchr(s, ';'))) *next++ = 0;
+    if (dyn_parse(s, &m->dyn, &e)) goto bad;
+  }
+  Graph **v = dlc_try_calloc((size_t)m->dyn.nv, sizeof *v), *joined = NULL;
+  int nio = 0, r = v ? 0 : dlc_errf(&e, "out of memory");
+  for (int k = 0; !r && k < m->dyn.nv; k++) {
+    LoadOptions b = lo;
+    int64_t sz[DYN_MAX_DIMS];
+    dyn_sizes(&m->dyn, k, sz);
+    for (int j = 0; !r && j < m->dyn.ndim; j++) {
+      int t = 0;
+      while (t < b.ndims && strcmp(b.dims[t].name, m->dyn.dim[j].name)) t++;
+      if (t == LOAD_MAX_BIND) r = dlc_errf(&e, "dims: at most %d bindings", LOAD_MAX_BIND);
+      else if (t == b.ndims) b.ndims++;
+      b.dims[t].name = m->dyn.dim[j].name, b.dims[t].value = sz[j];
+      if (!strcmp(m->dyn.dim[j].name, "batch")) b.batch = sz[j];
+    }
+    if (!r && (!(v[k] = frontend_load(path, &b, &e)) || ir_verify(v[k], &e))) r = -1;
+    if (!r && !k) {
+      nio = ir_num_inputs(v[0]) + v[0]->nout;
+      if (!(m->shapes = dlc_try_calloc((size_t)(m->dyn.nv * nio) + 1, sizeof *m->shapes))) r = dlc_errf(&e, "out of memory");
+    }
+    if (!r && ir_num_inputs(v[k]) + v[k]->nout != nio) r = dlc_errf(&e, "dynamic: the model's inputs differ between sizes");
+    for (int i = 0; !r && i < nio; i++) {
+      int ni = ir_num_inputs(v[k]);
+      m->shapes[k * nio + i] = ir_node(v[k], i < ni ? ir_input_id(v[k], i) : v[k]->out[i - ni])->shape;
+    }
+  }
+  if (!r && dyn_merge(v, &m->dyn, &joined, &e)) r = -1;
+  for (int k = 1; v && k < m->dyn.nv; k++) ir_graph_free(v[k]);
+  if (v) m->g = v[0];
+  free(v);
+  if (r) goto bad;
+  PassOptions po = pass_options(opt_level);
+  JitOptions jo = {.cflags = cflags, .threads = threads, .passes = &po, .dyn = &m->dyn};
+  m->jit = jit_build(joined, &jo, &e);
+  ir_graph_free(joined);
+  if (!m->jit) goto bad;
+  ports(m);
+  return m;
+bad:
+  fail(err, errlen, e.msg);
+  dlc_model_free(m);
+  return NULL;
+}
+
+int dlc_model_num_dims(const DlcModel *m) { return m->dyn.ndim; }
+const char *dlc_model_dim_name(const DlcModel *m, int j) { return j >= 0 && j < m->dyn.ndim ? m->dyn.dim[j].name : NULL; }
+int64_t dlc_model_dim_max(const DlcModel *m, int j) { return j >= 0 && j < m->dyn.ndim ? m->dyn.dim[j].max : -1; }
+
+/* The combination of the exact dimensions' sizes in dims, or -1. */
+static int combo_of(const DynInfo *d, const int64_t *dims) {
+  int c = 0;
+  for (int j = 0; j < d->ndim; j++) {
+    const DynDim *dd = &d->dim[j];
+    if (dd->bound) {
+      if (dims[j] < 0 || dims[j] > dd->max) return -1;
+      continue;
+    }
+    int i = 0;
+    while (i < dd->n && dd->size[i] != dims[j]) i++;
+    if (i == dd->n) return -1;
+    c = c * dd->n + i;
+  }
+  return c;
+}
+
+int dlc_model_shape_at(const DlcModel *m, int output, int i, const int64_t *dims, int64_t *shape) {
+  const DynInfo *d = &m->dyn;
+  int c = d->ndim && dims ? combo_of(d, dims) : -1, nio = m->ni + m->no, k = output ? m->ni + i : i;
+  if (c < 0 || i < 0 || i >= (output ? m->no : m->ni)) return -1;
+  int nb = d->bound >= 0 ? d->dim[d->bound].n : 1;
+  Shape s = m->shapes[c * nb * nio + k];
+  const DynIO *io = &d->io[c * nio + k];
+  if (d->bound >= 0 && io->axis >= 0) s.d[io->axis] = s.d[io->axis] / d->dim[d->bound].max * dims[d->bound];
+  for (int t = 0; t < s.rank; t++) shape[t] = s.d[t];
+  return s.rank;
+}
+
+int dlc_model_dims_of(const DlcModel *m, const int64_t *const *shapes, const int *ranks, int64_t *dims, char *err,
+                      size_t errlen) {
+  const DynInfo *d = &m->dyn;
+  if (!d->ndim) return fail(err, errlen, "the model was compiled without run-time dimensions");
+  int nb = d->bound >= 0 ? d->dim[d->bound].n : 1, nio = m->ni + m->no;
+  for (int c = 0; c < dyn_combos(d); c++) {
+    int64_t n = -1, sz[DYN_MAX_DIMS];
+    bool ok = true;
+    for (int i = 0; ok && i < m->ni; i++) {
+      const Shape *s = &m->shapes[c * nb * nio + i];
+      const DynIO *io = &d->io[c * nio + i];
+      ok = ranks[i] == s->rank;
+      for (int t = 0; ok && t < s->rank; t++) {
+        if (d->bound >= 0 && t == io->axis) {
+          int64_t f = s->d[t] / d->dim[d->bound].max, got = f ? shapes[i][t] / f : -1;
+          ok = f && shapes[i][t] % f == 0 && got <= d->dim[d->bound].max && (n < 0 || n == got);
+          n = got;
+        } else {
+          ok = shapes[i][t] == s->d[t];
+        }
+      }
+    }
+    if (!ok) continue;
+    dyn_sizes(d, c * nb, sz);
+    for (int j = 0; j < d->ndim; j++) dims[j] = j == d->bound ? (n < 0 ? 0 : n) : sz[j];
+    return 0;
+  }
+  return fail(err, errlen, "the inputs' shapes match no size the model was built for");
+}
+
+int dlc_model_run_dims(DlcModel *m, const int64_t *dims, const void *const *inputs, void *const *outputs, char *err,
+                       size_t errlen) {
+  DlcErr e;
+  return jit_run_dims(m->jit, dims, inputs, outputs, &e) ? fail(err, errlen, e.msg) : 0;
 }
 
 /* ---- training ---- */
@@ -220,6 +353,8 @@ void dlc_shuffle(uint64_t seed, uint64_t epoch, int64_t n, int64_t *order) { rt_
 void dlc_model_free(DlcModel *m) {
   if (!m) return;
   jit_free(m->jit);
+  dyn_free(&m->dyn);
+  free(m->shapes);
   ir_graph_free(m->g);
   free(m->in), free(m->out), free(m->param);
   free(m);

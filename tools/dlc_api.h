@@ -50,6 +50,25 @@ int dlc_model_run(DlcModel *m, const void *const *inputs, void *const *outputs, 
 int dlc_model_bench(DlcModel *m, const void *const *inputs, void *const *outputs, int runs, int warmup,
                     double *us, char *err, size_t errlen);
 
+/* ---- run-time dimensions (`dlc compile --dynamic`, docs/ARCHITECTURE.md) ----
+ *
+ * dynamic: one or more specs separated by ';', as --dynamic takes them:
+ * "batch<=64" (any size to 64) or "seq=16,32" (exactly those).  The interface above
+ * gives the largest sizes; dlc_model_shape_at the shape of input (output 0) or output
+ * (1) i at given sizes (its rank, or -1 when they are not sizes the model was built
+ * for), dlc_model_dims_of the sizes the inputs' shapes imply.  dims: one size per
+ * dimension, in the order given. */
+DlcModel *dlc_model_compile_dynamic(const char *path, const char *dynamic, const char *dims, int opt_level,
+                                    int threads, const char *cflags, char *err, size_t errlen);
+int dlc_model_num_dims(const DlcModel *m); /* 0: a model of fixed shapes */
+const char *dlc_model_dim_name(const DlcModel *m, int j);
+int64_t dlc_model_dim_max(const DlcModel *m, int j);
+int dlc_model_shape_at(const DlcModel *m, int output, int i, const int64_t *dims, int64_t *shape);
+int dlc_model_dims_of(const DlcModel *m, const int64_t *const *shapes, const int *ranks, int64_t *dims, char *err,
+                      size_t errlen);
+int dlc_model_run_dims(DlcModel *m, const int64_t *dims, const void *const *inputs, void *const *outputs, char *err,
+                       size_t errlen);
+
 /* ---- training (docs/TRAINING.md) ----
  *
  * A model compiled with its training steps, as `dlc train` builds them: the model's own

@@ -111,6 +111,16 @@ for _f in ("save", "load"):
     getattr(_lib, "dlc_model_" + _f).argtypes = [_P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
 _lib.dlc_model_write_onnx.argtypes = [_P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
 _lib.dlc_shuffle.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_int64, _I64P]
+_lib.dlc_model_compile_dynamic.restype = _P
+_lib.dlc_model_compile_dynamic.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
+                                           ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
+_lib.dlc_model_num_dims.argtypes = [_P]
+_lib.dlc_model_dim_name.argtypes, _lib.dlc_model_dim_name.restype = [_P, ctypes.c_int], ctypes.c_char_p
+_lib.dlc_model_dim_max.argtypes, _lib.dlc_model_dim_max.restype = [_P, ctypes.c_int], ctypes.c_int64
+_lib.dlc_model_shape_at.argtypes = [_P, ctypes.c_int, ctypes.c_int, _I64P, _I64P]
+_lib.dlc_model_dims_of.argtypes = [_P, ctypes.POINTER(_I64P), ctypes.POINTER(ctypes.c_int), _I64P, ctypes.c_char_p,
+                                   ctypes.c_size_t]
+_lib.dlc_model_run_dims.argtypes = [_P, _I64P, ctypes.POINTER(_P), ctypes.POINTER(_P), ctypes.c_char_p, ctypes.c_size_t]
 
 
 def version():
@@ -222,15 +232,88 @@ class Model:
         self.close()
 
 
-def compile(path, batch=0, dims=None, opt_level=2, threads=1, cflags=None, target="c"):
+class DynamicModel(Model):
+    """A model compiled with run-time dimensions (compile(..., dynamic=[...])): one
+    build runs inputs of any of its sizes, found from the arrays' shapes.  .inputs and
+    .outputs give the largest sizes; .dims the dimensions' names, .dim_max their
+    largest sizes."""
+
+    def __init__(self, handle):
+        super().__init__(handle)
+        n = _lib.dlc_model_num_dims(handle)
+        self.dims = [_lib.dlc_model_dim_name(handle, j).decode() for j in range(n)]
+        self.dim_max = [int(_lib.dlc_model_dim_max(handle, j)) for j in range(n)]
+
+    def _bind(self, args, kwargs):
+        saved = [p.shape for p in self.inputs]
+        try:  # the shapes are the data's: check names and dtypes here, sizes in dims_of
+            given = dict(zip((p.name for p in self.inputs), args))
+            given.update(kwargs)
+            for p in self.inputs:
+                if p.name in given:
+                    p.shape = np.shape(given[p.name])
+            return super()._bind(args, kwargs)
+        finally:
+            for p, sh in zip(self.inputs, saved):
+                p.shape = sh
+
+    def sizes(self, *args, **kwargs):
+        """The sizes of the run-time dimensions the inputs' shapes imply, {name: size}."""
+        return dict(zip(self.dims, self._dims(self._bind(args, kwargs))))
+
+    def _dims(self, arrays):
+        shapes = [(ctypes.c_int64 * max(1, a.ndim))(*a.shape) for a in arrays]
+        sp = (_I64P * max(1, len(arrays)))(*[ctypes.cast(x, _I64P) for x in shapes])
+        ranks = (ctypes.c_int * max(1, len(arrays)))(*[a.ndim for a in arrays])
+        dims = (ctypes.c_int64 * max(1, len(self.dims)))()
+        err = ctypes.create_string_buffer(_ERR)
+        if _lib.dlc_model_dims_of(self._m, sp, ranks, dims, err, _ERR):
+            raise ValueError(err.value.decode(errors="replace") + ": " +
+                             ", ".join("%s %s" % (p.name, a.shape) for p, a in zip(self.inputs, arrays)))
+        return list(dims[:len(self.dims)])
+
+    def run(self, *args, **kwargs):
+        """The outputs at the sizes of the given arrays, as a dict name -> array."""
+        self._check()
+        arrays = self._bind(args, kwargs)
+        d = self._dims(arrays)
+        dims = (ctypes.c_int64 * max(1, len(d)))(*d)
+        outs = []
+        for j, p in enumerate(self.outputs):
+            shape = (ctypes.c_int64 * 8)()
+            r = _lib.dlc_model_shape_at(self._m, 1, j, dims, shape)
+            outs.append(np.empty(tuple(shape[:r]), dtype=p.dtype))
+        ins = (_P * max(1, len(arrays)))(*[a.ctypes.data for a in arrays])
+        outp = (_P * max(1, len(outs)))(*[o.ctypes.data for o in outs])
+        err = ctypes.create_string_buffer(_ERR)
+        if _lib.dlc_model_run_dims(self._m, dims, ins, outp, err, _ERR):
+            raise Error(err.value.decode(errors="replace"))
+        return {p.name: outs[j] for j, p in enumerate(self.outputs)}
+
+    def bench(self, *args, **kwargs):
+        raise Error("bench of a model with run-time dimensions: use `dlc bench MODEL --dynamic ... --at N,..`")
+
+
+def compile(path, batch=0, dims=None, opt_level=2, threads=1, cflags=None, target="c", dynamic=None):
     """Compiles the model at path (.onnx or .dlc) and loads it: dlc's -O{opt_level}
     pipeline, `batch` bound (0: 1), dims={'seq': 16} binding other symbolic
     dimensions, built with cflags (default -O2) and, for threads > 1, -fopenmp.
-    target='cuda' generates CUDA and runs it on the GPU."""
+    target='cuda' generates CUDA and runs it on the GPU.  dynamic=['batch<=64',
+    'seq=16,32'] keeps those dimensions free, as `dlc compile --dynamic` does: the
+    model (a DynamicModel) then runs arrays of any of those sizes."""
     if target not in ("c", "cuda"):
         raise ValueError("target must be 'c' or 'cuda', not %r" % (target,))
     d = ",".join("%s=%d" % (k, v) for k, v in (dims or {}).items())
     err = ctypes.create_string_buffer(_ERR)
+    if dynamic:
+        if target != "c" or batch:
+            raise ValueError("dynamic: C target only, and the batch is then a run-time dimension, not `batch`")
+        spec = ";".join([dynamic] if isinstance(dynamic, str) else list(dynamic))
+        h = _lib.dlc_model_compile_dynamic(os.fsencode(path), spec.encode(), d.encode() if d else None,
+                                           int(opt_level), int(threads), cflags.encode() if cflags else None, err, _ERR)
+        if not h:
+            raise Error(err.value.decode(errors="replace"))
+        return DynamicModel(h)
     h = _lib.dlc_model_compile(os.fsencode(path), int(batch), d.encode() if d else None, int(opt_level),
                                int(threads), cflags.encode() if cflags else None, int(target == "cuda"), err, _ERR)
     if not h:

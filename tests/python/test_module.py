@@ -3,8 +3,9 @@
 `pip install ./python` (a copy, into a private folder: nothing is written into the
 checkout or the environment), then, with DLC_LIBRARY naming this build's libdlc:
 dlc.compile on ONNX models (a CNN, a convolutional autoencoder, a transformer encoder), called on
-seeded random arrays, must agree with ONNX Runtime within 1e-4; the errors are
-exceptions carrying dlc's one line; bench reports its runs.
+seeded random arrays, must agree with ONNX Runtime within 1e-4, and so must one build
+with a run-time batch (dynamic=) at several batches; the errors are exceptions carrying
+dlc's one line; bench reports its runs.
 """
 import os
 import shutil
@@ -123,6 +124,21 @@ try:
     if out["z"].dtype != ml_dtypes.bfloat16 or not np.array_equal(out["z"], s32.astype(ml_dtypes.bfloat16)):
         fail("half.dlc z: %r" % out["z"])
     hm.close()
+    # run-time dimensions: one build, arrays of several batch sizes, against ONNX Runtime
+    path = os.path.join(root, "models", "lenet.onnx")
+    dm = dlc.compile(path, dynamic="batch<=8")
+    s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    if dm.dims != ["batch"] or dm.dim_max != [8] or dm.inputs[0].shape != (8, 1, 28, 28):
+        fail("dynamic lenet: dims %s, max %s, input %s" % (dm.dims, dm.dim_max, dm.inputs[0].shape))
+    for n in (1, 3, 8):
+        xs = rng.uniform(-1, 1, (n, 1, 28, 28)).astype(np.float32)
+        y, r = dm(xs), s.run(None, {"x": xs})[0]
+        if y.shape != r.shape or float(np.max(np.abs(y - r))) > 1e-4 or dm.sizes(x=xs) != {"batch": n}:
+            fail("dynamic lenet at batch %d: %s against ONNX Runtime's %s" % (n, y.shape, r.shape))
+    print("ok: dynamic lenet at batches 1, 3 and 8 agrees with ONNX Runtime")
+    raises(ValueError, "match no size the model was built for", lambda: dm(np.zeros((9, 1, 28, 28), np.float32)))
+    raises(dlc.Error, "--dynamic 'batch<=0'", lambda: dlc.compile(path, dynamic="batch<=0"))
+    dm.close()
     m.close()
     raises(dlc.Error, "closed", lambda: m(x=x))
     print("ok")
