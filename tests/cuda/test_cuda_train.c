@@ -191,8 +191,18 @@ static void check_model(const char *path) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) return fprintf(stderr, "usage: %s ROOT\n", argv[0]), 2;
+  if (argc < 2) return fprintf(stderr, "usage: %s ROOT [NAME-PART] [shard=K/N]\n", argv[0]), 2;
   root = argv[1];
+  const char *part = NULL;
+  int shard = 0, nshards = 1, seen = 0; /* this run checks models shard, shard + nshards, .. */
+  for (int i = 2; i < argc; i++) {
+    if (strncmp(argv[i], "shard=", 6)) {
+      part = argv[i];
+      continue;
+    }
+    if (sscanf(argv[i] + 6, "%d/%d", &shard, &nshards) != 2 || nshards < 1 || shard < 0 || shard >= nshards)
+      return fprintf(stderr, "%s: expected shard=K/N with 0 <= K < N\n", argv[i]), 2;
+  }
   DlcErr e;
   if (rt_cuda_probe(&e)) {
     fprintf(stderr, "SKIP: no GPU to run on: %s\n", e.msg);
@@ -207,7 +217,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < n; i++) {
     const char *name = list[i]->d_name;
     size_t len = strlen(name);
-    if (len > 4 && !strcmp(name + len - 4, ".dlc") && (argc < 3 || strstr(name, argv[2]))) {
+    if (len > 4 && !strcmp(name + len - 4, ".dlc") && (!part || strstr(name, part)) && seen++ % nshards == shard) {
       char path[1300];
       snprintf(path, sizeof path, "%s/%s", dir, name);
       check_model(path);
