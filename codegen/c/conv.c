@@ -127,7 +127,7 @@ static void tiled(CEmit *ce, const Conv *c, const char *wt, const char *scratch,
   snprintf(jcol, sizeof jcol, "jp * %d", c->nr);
   Rows r = {.begin = begin, .end = end, .rem = c->og % c->mr, .rem_at = c->og % c->mr ? end : NULL};
   Tile t = {.t = c->t, .nr = c->nr, .depth = c->depth, .a = wt, .a_rs = c->depth, .a_cs = 1,
-            .panel = "bp"};
+            .panel = "bp", .a_pack = c->a_pack};
   cgen_line(ce, depth, "%s *restrict bp = %s; /* one panel of im2col(x): [K][NR] */", c->t, scratch);
   if (npf) {
     cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
@@ -335,7 +335,7 @@ static void block_product(CEmit *ce, const Conv *c, const Block *b, int64_t rows
   int64_t cols = conv_round_up(rows * b->w, c->nr), npf = rows * b->w / c->nr, nrem = rows * b->w % c->nr;
   char panel[64], col0[96];
   Tile t = {.t = c->t, .nr = c->nr, .depth = c->depth, .a = wt, .a_rs = c->depth, .a_cs = 1,
-            .panel = panel, .pstride = cols, .col0 = col0};
+            .panel = panel, .pstride = cols, .col0 = col0, .a_pack = c->a_pack};
   conv_im2col_rows(ce, c, b, rows, cols, depth);
   if (npf) {
     if (c->inside && npf > 1) cgen_par_for(ce, depth);
@@ -395,6 +395,7 @@ static bool by_channels_shape(const Conv *c) {
 
 bool conv_by_channels_shape(const CEmit *ce, const Node *n) {
   if (ce->device) return false; /* the CUDA backend has its own convolutions (and no CPU target) */
+  if (conv_wino_shape(ce, n)) return false;
   Epi ep = epi_plain(n);
   Conv c = conv_dims(ce, n, &ep);
   return by_channels_shape(&c) && cgen_tile_vector(ce, n->dtype) && shape_numel(&n->shape) > 0;
@@ -402,6 +403,26 @@ bool conv_by_channels_shape(const CEmit *ce, const Node *n) {
 
 static bool by_channels(const CEmit *ce, const Conv *c) {
   return conv_by_channels_shape(ce, c->n) && pack_b_wanted(ce, c->n);
+}
+
+/* ---- by positions with the weight in panels of MR rows ----
+ *
+ * The tiled paths above read W's MR rows in place: MR streams of broadcasts, each
+ * `depth` values from the next.  Packed once as [O / MR][K][MR] (pack.c, MR-wide
+ * panels of W read as [O, K], the last zero-padded), a tile's broadcasts come from one
+ * contiguous stream instead, as the by-channels path's do.  One group, or groups whose
+ * channels are whole panels. */
+bool conv_rows_packed_shape(const CEmit *ce, const Node *n) {
+  if (ce->device || conv_by_channels_shape(ce, n) || conv_wino_shape(ce, n) || !cgen_tile_vector(ce, n->dtype))
+    return false;
+  Epi ep = epi_plain(n);
+  Conv c = conv_dims(ce, n, &ep);
+  if (strcmp(c.t, "float") || !c.depth || !c.og || conv_dw_wanted(&c) || shape_numel(&n->shape) <= 0) return false;
+  return c.groups == 1 || c.og % c.mr == 0;
+}
+
+static bool rows_packed(const CEmit *ce, const Conv *c) {
+  return conv_rows_packed_shape(ce, c->n) && pack_b_wanted(ce, c->n);
 }
 
 static void channels_product(CEmit *ce, const Conv *c, const char *wpk, const char *scratch, int depth) {
@@ -452,6 +473,7 @@ typedef struct ConvPlan {
 
 static ConvPlan conv_plan(const CEmit *ce, const Node *n, const Epi *ep) {
   ConvPlan p = {.c = conv_dims(ce, n, ep)};
+  if (rows_packed(ce, &p.c)) p.c.a_pack = p.c.mr;
   int64_t batch = cgen_in(ce, n, 0)->shape.d[0];
   double image = 2.0 * (double)(shape_numel(&n->shape) / (batch ? batch : 1)) * (double)p.c.depth;
   p.b = block_of(&p.c);
@@ -459,6 +481,7 @@ static ConvPlan conv_plan(const CEmit *ce, const Node *n, const Epi *ep) {
   p.images = !p.c.inside && batch > 1 && cgen_par_worth(image * (double)batch);
   if (p.c.depth) p.slot_elems = p.b.rows ? p.c.depth * conv_round_up(p.b.rows * p.b.w, p.c.nr) : p.c.depth * p.c.nr;
   if (by_channels(ce, &p.c)) p.slot_elems = p.c.depth * p.c.q;
+  if (conv_wino_wanted(ce, &p.c)) p.slot_elems = conv_wino_scratch(&p.c, false) / 4;
   return p;
 }
 
@@ -487,12 +510,15 @@ int conv_emit(CEmit *ce, const Node *n, const Epi *ep, const char *x, const char
   snprintf(scratch, sizeof scratch, "(%s *)ws%s", c->t, p.images ? " + DLC_SLOT() * " : "");
   if (p.images) snprintf(scratch + strlen(scratch), sizeof scratch - strlen(scratch), "%" PRId64, p.slot_elems);
   char wpk[96];
-  if (by_channels(ce, c)) {
-    if (pack_b_at_init(ce, n)) snprintf(wpk, sizeof wpk, "%s", wt);
-    else pack_b_name(n, wpk, sizeof wpk);
+  snprintf(wpk, sizeof wpk, "%s", wt);
+  bool wino = conv_wino_wanted(ce, c);
+  if ((wino || by_channels(ce, c) || rows_packed(ce, c)) && !pack_b_at_init(ce, n)) pack_b_name(n, wpk, sizeof wpk);
+  if (wino) {
+    conv_wino_emit(ce, c, wpk, scratch, 3);
+  } else if (by_channels(ce, c)) {
     channels_product(ce, c, wpk, scratch, 3);
-  } else if (c->depth && p.b.rows) tiled_rows(ce, c, &p.b, wt, scratch, 3);
-  else if (c->depth) tiled(ce, c, wt, scratch, 3);
+  } else if (c->depth && p.b.rows) tiled_rows(ce, c, &p.b, wpk, scratch, 3);
+  else if (c->depth) tiled(ce, c, wpk, scratch, 3);
   else direct(ce, c, wt, 3);
   cgen_line(ce, 2, "}");
   return 0;
