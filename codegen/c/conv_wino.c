@@ -4,17 +4,18 @@
  * Y = A^T [ sum_c (G g_oc G^T) . (B^T d_c B) ] A, where . is the elementwise product of
  * 4x4 matrices.  So a conv of O x C x 9 taps over T tiles becomes 16 products
  * M[e] (O x T) = U[e] (O x C) V[e] (C x T), one per element e of the 4x4 transform,
- * 16 x 4 multiply-adds per tile and channel pair instead of 9 x 4:
+ * 16 multiply-adds per tile and channel pair instead of 9 x 4:
  *   - U = G g G^T, the weight transformed and packed once (pack.c: baked in, or by
  *     NAME_init from a weights file) in the tile's row panels, [16][O / MR][C][MR];
- *   - per image, x padded into scratch P [C][OH + 2][OW + 2], then V = B^T d B for every
+ *   - per image, x padded into scratch P [C][2 TH + 2][2 TW + 2] (TH, TW: tiles down and
+ *     across, an odd size's last tile half outside y), then V = B^T d B for every
  *     tile and channel into V [16][C][Tp] (T rounded up to whole panels, zeros after);
  *   - the 16 products through the register tile (tile.h) into M [16][O][Tp];
  *   - Y = A^T m A per tile and output channel, each output through the epilogue.
  * Not a reassociation of the direct sum: the transforms add and halve values, so
  * results differ from the im2col path by a few ulps of the inputs' scale (about
  * 1e-6 relative here), the same for every run and thread count.  Used for f32 on the
- * targets with a vector tile, one group, even output sizes, and enough tiles that the
+ * targets with a vector tile, one group, and enough tiles that the
  * 16 products are clearly fewer multiply-adds than the 9 taps (wino_shape). */
 #include <inttypes.h>
 #include <string.h>
@@ -71,9 +72,9 @@ typedef struct Wino {
 static Wino wino_of(const Conv *c) {
   Wino z = {.c = c->cg, .o = c->og, .oh = c->w.out[0], .ow = c->w.out[1]};
   z.opad = conv_round_up(z.o, c->mr);
-  z.th = z.oh / 2, z.tw = z.ow / 2, z.t = z.th * z.tw, z.tp = conv_round_up(z.t, c->nr);
-  z.ph = z.oh + 2, z.pw = z.ow + 2;
-  z.slot = z.c * z.ph * z.pw + 16 * z.c * z.tp + 16 * z.o * z.tp + CGEN_SLOTS * 2 * z.ow;
+  z.th = (z.oh + 1) / 2, z.tw = (z.ow + 1) / 2, z.t = z.th * z.tw, z.tp = conv_round_up(z.t, c->nr);
+  z.ph = 2 * z.th + 2, z.pw = 2 * z.tw + 2;
+  z.slot = z.c * z.ph * z.pw + 16 * z.c * z.tp + 16 * z.o * z.tp + CGEN_SLOTS * 4 * z.tw;
   return z;
 }
 
@@ -82,7 +83,7 @@ static bool wino_shape(const CEmit *ce, const Conv *c) {
   if (ce->device || strcmp(c->t, "float") || !cgen_tile_vector(ce, DT_F32)) return false;
   if (c->nr % ce->cpu->vw || w->nsp != 2 || c->groups != 1) return false;
   for (int d = 0; d < 2; d++)
-    if (w->k[d] != 3 || w->stride[d] != 1 || w->dil[d] != 1 || w->out[d] < 2 || w->out[d] % 2) return false;
+    if (w->k[d] != 3 || w->stride[d] != 1 || w->dil[d] != 1 || w->out[d] < 2) return false;
   if (c->cg < 8 || c->og < 8) return false;
   Wino z = wino_of(c);
   /* 16 products over whole panels against 9 taps over the positions: at least 1.5x fewer */
@@ -183,7 +184,7 @@ static const char *const wino_helpers =
     "    }\n"
     "  }\n"
     "}\n"
-    "\n/* Y = A^T m A of one output channel's row of tiles, into two rows of r. */\n"
+    "\n/* Y = A^T m A of one output channel's row of tiles, into two rows of r, ow apart. */\n"
     "DLC_KERNEL __attribute__((noinline, unused)) static void dlc_wino_out(int64_t tw, int64_t ow, int64_t ot,\n"
     "    const float *restrict mt, float *restrict r) {\n"
     "  for (int64_t tx = 0; tx < tw; tx++) {\n"
@@ -243,14 +244,20 @@ static void output_transform(CEmit *ce, const Conv *c, const Wino *z, int depth)
   if (c->inside) cgen_par_for_slots(ce, depth); /* a row buffer R per thread */
   cgen_line(ce, depth, "for (int64_t o = 0; o < %" PRId64 "; o++) {", z->o);
   cgen_line(ce, depth + 1, "float *restrict R = M + %" PRId64 " + %s * %" PRId64 ";", 16 * ot,
-            c->inside ? "DLC_SLOT()" : "0", 2 * z->ow);
+            c->inside ? "DLC_SLOT()" : "0", 4 * z->tw);
   cgen_line(ce, depth + 1, "for (int64_t ty = 0; ty < %" PRId64 "; ty++) {", z->th);
   cgen_line(ce, depth + 2, "dlc_wino_out(%" PRId64 ", %" PRId64 ", %" PRId64 ", M + o * %" PRId64 " + ty * %" PRId64 ", R);",
-            z->tw, z->ow, ot, z->tp, z->tw);
-  cgen_line(ce, depth + 2, "for (int64_t j = 0; j < %" PRId64 "; j++) {", 2 * z->ow);
-  snprintf(col, sizeof col, "ty * %" PRId64 " + j", 2 * z->ow);
-  epi_store(ce, c->ep, depth + 3, "R[j]", "o", col);
-  cgen_line(ce, depth + 2, "}");
+            z->tw, 2 * z->tw, ot, z->tp, z->tw);
+  for (int i = 0; i < 2; i++) { /* an odd height's last tile has one row inside y */
+    char v[48];
+    int d = depth + 2 + (i && z->oh % 2);
+    if (i && z->oh % 2) cgen_line(ce, depth + 2, "if (ty * 2 + 1 < %" PRId64 ")", z->oh);
+    cgen_line(ce, d, "for (int64_t j = 0; j < %" PRId64 "; j++) {", z->ow);
+    snprintf(v, sizeof v, "R[%" PRId64 " + j]", i * 2 * z->tw);
+    snprintf(col, sizeof col, "(ty * 2 + %d) * %" PRId64 " + j", i, z->ow);
+    epi_store(ce, c->ep, d + 1, v, "o", col);
+    cgen_line(ce, d, "}");
+  }
   cgen_line(ce, depth + 1, "}");
   cgen_line(ce, depth, "}");
 }

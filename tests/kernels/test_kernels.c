@@ -120,12 +120,14 @@ static const struct {
     {{1, 32, 7, 7}, {64, 32, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
     {{2, 16, 5, 6}, {40, 16, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
     {{1, 8, 9, 9}, {36, 8, 3, 3}, {2, {2, 2}, {1, 1, 1, 1}, {1, 1}, 1}},
-    /* 3x3 stride 1, even outputs, enough tiles: Winograd F(2x2, 3x3) in f32 (conv_wino.c) */
+    /* 3x3 stride 1, enough tiles: Winograd F(2x2, 3x3) in f32 (conv_wino.c) */
     {{1, 8, 10, 10}, {8, 8, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
     {{2, 9, 12, 10}, {13, 9, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},   /* ragged O, C; batch 2 */
     {{1, 11, 14, 12}, {10, 11, 3, 3}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}}, /* no padding */
     {{1, 8, 11, 11}, {17, 8, 3, 3}, {2, {1, 1}, {1, 0, 0, 1}, {1, 1}, 1}},   /* uneven padding */
     {{1, 16, 28, 26}, {40, 16, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}}, /* several panels of tiles */
+    {{1, 8, 21, 23}, {9, 8, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},    /* odd sizes: half-outside tiles */
+    {{1, 9, 23, 20}, {16, 9, 3, 3}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},   /* odd height, no padding */
 };
 
 /* Every convolution of convs in f32, and from `first` on in f64 too. */
@@ -219,10 +221,10 @@ static void epi_conv_channels(KCase *c) {
   cg_out(c->g, relu);
 }
 
-/* Winograd's path + bias + residual + relu, batch 2, the weight from a file or baked in. */
+/* Winograd's path + bias + residual + relu, batch 2, odd sizes, the weight from a file or baked in. */
 static void epi_conv_wino(KCase *c) {
-  int x = input(c, DT_F32, SHP(2, 12, 16, 14)), w = param(c, DT_F32, SHP(19, 12, 3, 3)), b = param(c, DT_F32, SHP(19));
-  int r = input(c, DT_F32, SHP(2, 19, 16, 14));
+  int x = input(c, DT_F32, SHP(2, 12, 15, 13)), w = param(c, DT_F32, SHP(19, 12, 3, 3)), b = param(c, DT_F32, SHP(19));
+  int r = input(c, DT_F32, SHP(2, 19, 15, 13));
   ConvAttrs a = {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1};
   int cv = conv(c, x, w, &a);
   int view = ir_reshape(c->g, b, (int64_t[]){1, 19, 1, 1}, 4);
