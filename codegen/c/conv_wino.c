@@ -84,7 +84,7 @@ static bool wino_shape(const CEmit *ce, const Conv *c) {
   if (c->nr % ce->cpu->vw || w->nsp != 2 || c->groups != 1) return false;
   for (int d = 0; d < 2; d++)
     if (w->k[d] != 3 || w->stride[d] != 1 || w->dil[d] != 1 || w->out[d] < 2) return false;
-  if (c->cg < 8 || c->og < 8) return false;
+  if (c->cg < 32 || c->og < 8) return false; /* fewer channels: the transforms cost more than they save */
   Wino z = wino_of(c);
   /* 16 products over whole panels against 9 taps over the positions: at least 1.5x fewer */
   if (16.0 * (double)z.tp * 1.5 > 9.0 * (double)c->q) return false;
