@@ -330,25 +330,49 @@ void conv_col2im_rows(CEmit *ce, const Conv *c, const Block *b, int64_t rows, in
 }
 
 /* One block: its im2col, then every panel of it under the register tiles. */
+/* A 1x1 convolution with stride 1 and no padding: its im2col is x itself, col[k][q] =
+ * X[k * Q + q], so the products read x in place instead of a copy. */
+static bool pointwise(const Conv *c) {
+  const Win *w = &c->w;
+  for (int d = 0; d < w->nsp; d++)
+    if (w->k[d] != 1 || w->stride[d] != 1 || w->dil[d] != 1 || w->pad[d] || w->pad[w->nsp + d] ||
+        w->in[d] != w->out[d])
+      return false;
+  return true;
+}
+
+/* The block's last, partial panel of a pointwise conv, copied with zeros after it:
+ * col[k][j] = X[k * Q + first + j] for j < n. */
+static void pointwise_last_panel(CEmit *ce, const Conv *c, const char *first, int64_t n, int depth) {
+  cgen_line(ce, depth, "for (int64_t kk = 0; kk < %" PRId64 "; kk++) {", c->depth);
+  cgen_line(ce, depth + 1, "memcpy(col + kk * %d, X + kk * %" PRId64 " + %s, %" PRId64 " * sizeof(%s));", c->nr, c->q,
+            first, n, c->t);
+  cgen_line(ce, depth + 1, "for (int64_t jj = %" PRId64 "; jj < %d; jj++) col[kk * %d + jj] = 0;", n, c->nr, c->nr);
+  cgen_line(ce, depth, "}");
+}
+
 static void block_product(CEmit *ce, const Conv *c, const Block *b, int64_t rows, const Rows *r,
                           const char *wt, int depth) {
   int64_t cols = conv_round_up(rows * b->w, c->nr), npf = rows * b->w / c->nr, nrem = rows * b->w % c->nr;
   char panel[64], col0[96];
+  bool pw = pointwise(c);
   Tile t = {.t = c->t, .nr = c->nr, .depth = c->depth, .a = wt, .a_rs = c->depth, .a_cs = 1,
-            .panel = panel, .pstride = cols, .col0 = col0, .a_pack = c->a_pack};
-  conv_im2col_rows(ce, c, b, rows, cols, depth);
+            .panel = panel, .pstride = pw ? c->q : cols, .col0 = col0, .a_pack = c->a_pack};
+  if (!pw) conv_im2col_rows(ce, c, b, rows, cols, depth);
   if (npf) {
     if (c->inside && npf > 1) cgen_par_for(ce, depth);
     cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
-    snprintf(panel, sizeof panel, "col + jp * %d", c->nr);
+    if (pw) snprintf(panel, sizeof panel, "X + ob * %" PRId64 " + jp * %d", b->w, c->nr);
+    else snprintf(panel, sizeof panel, "col + jp * %d", c->nr);
     snprintf(col0, sizeof col0, "ob * %" PRId64 " + jp * %d", b->w, c->nr);
     t.nstore = c->nr;
     tile_rows(ce, &t, r, c->ep, depth + 1);
     cgen_line(ce, depth, "}");
   }
   if (nrem) {
-    snprintf(panel, sizeof panel, "col + %" PRId64, npf * c->nr);
+    snprintf(panel, sizeof panel, "col + %" PRId64, pw ? 0 : npf * c->nr);
     snprintf(col0, sizeof col0, "ob * %" PRId64 " + %" PRId64, b->w, npf * c->nr);
+    if (pw) pointwise_last_panel(ce, c, col0, nrem, depth), t.pstride = c->nr;
     t.nstore = (int)nrem;
     tile_rows(ce, &t, r, c->ep, depth);
   }
@@ -362,6 +386,7 @@ static void tiled_rows(CEmit *ce, const Conv *c, const Block *b, const char *wt,
   Rows r = {.begin = begin, .end = end, .rem = c->og % c->mr, .rem_at = c->og % c->mr ? end : NULL};
   cgen_line(ce, depth, "%s *restrict col = %s; /* im2col(x) of a block of output rows: [K][cols] */",
             c->t, scratch);
+  if (pointwise(c)) cgen_line(ce, depth, "(void)col; /* x is read in place but for a block's last panel */");
   cgen_line(ce, depth, "for (int64_t ob = 0; ob < %" PRId64 "; ob += %" PRId64 ") {", full * b->rows, b->rows);
   block_product(ce, c, b, b->rows, &r, wt, depth + 1);
   cgen_line(ce, depth, "}");
@@ -428,13 +453,18 @@ static bool rows_packed(const CEmit *ce, const Conv *c) {
 static void channels_product(CEmit *ce, const Conv *c, const char *wpk, const char *scratch, int depth) {
   Block b = {.w = c->w.out[c->w.nsp - 1]};
   b.outer = c->q / b.w, b.rows = b.outer;
-  cgen_line(ce, depth, "%s *restrict col = %s; /* im2col(x) of the whole plane: [K][Q] */", c->t, scratch);
-  cgen_line(ce, depth, "{");
-  cgen_line(ce, depth + 1, "const int64_t ob = 0;");
-  cgen_line(ce, depth + 1, "(void)ob;");
-  conv_im2col_rows(ce, c, &b, b.outer, c->q, depth + 1);
-  cgen_line(ce, depth, "}");
-  cgen_line(ce, depth, "const %s *restrict A = col;", c->t);
+  if (pointwise(c)) { /* the im2col is x itself */
+    cgen_line(ce, depth, "(void)%s;", scratch);
+    cgen_line(ce, depth, "const %s *restrict A = X;", c->t);
+  } else {
+    cgen_line(ce, depth, "%s *restrict col = %s; /* im2col(x) of the whole plane: [K][Q] */", c->t, scratch);
+    cgen_line(ce, depth, "{");
+    cgen_line(ce, depth + 1, "const int64_t ob = 0;");
+    cgen_line(ce, depth + 1, "(void)ob;");
+    conv_im2col_rows(ce, c, &b, b.outer, c->q, depth + 1);
+    cgen_line(ce, depth, "}");
+    cgen_line(ce, depth, "const %s *restrict A = col;", c->t);
+  }
   cgen_line(ce, depth, "const %s *restrict B = %s;", c->t, wpk);
   matmul_packed(ce, c->n, c->ep, c->q, c->depth, c->og, 1, c->q, true, depth);
 }
