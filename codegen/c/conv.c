@@ -15,6 +15,11 @@
  * batch of small images shares the images, each thread with its own slot of scratch.
  * Every output is the same chain of operations either way.
  *
+ * Other paths, chosen in conv_emit: depthwise (conv_dw.c); 3x3 stride 1 by Winograd's
+ * F(2x2, 3x3) (conv_wino.c); small planes by channels (below).  A weight that can be
+ * packed is read in panels of MR rows (rows_packed), and a 1x1 stride-1 unpadded conv
+ * reads x in place instead of an im2col copy (pointwise).
+ *
  * The im2col of blocks of output rows, and its adjoint col2im, serve the gradients too
  * (conv.h, conv_grad.c). */
 #include <inttypes.h>
