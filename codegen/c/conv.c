@@ -15,6 +15,11 @@
  * batch of small images shares the images, each thread with its own slot of scratch.
  * Every output is the same chain of operations either way.
  *
+ * Other paths, chosen in conv_emit: depthwise (conv_dw.c); 3x3 stride 1 by Winograd's
+ * F(2x2, 3x3) (conv_wino.c); small planes by channels (below).  A weight that can be
+ * packed is read in panels of MR rows (rows_packed), and a 1x1 stride-1 unpadded conv
+ * reads x in place instead of an im2col copy (pointwise).
+ *
  * The im2col of blocks of output rows, and its adjoint col2im, serve the gradients too
  * (conv.h, conv_grad.c). */
 #include <inttypes.h>
@@ -127,7 +132,7 @@ static void tiled(CEmit *ce, const Conv *c, const char *wt, const char *scratch,
   snprintf(jcol, sizeof jcol, "jp * %d", c->nr);
   Rows r = {.begin = begin, .end = end, .rem = c->og % c->mr, .rem_at = c->og % c->mr ? end : NULL};
   Tile t = {.t = c->t, .nr = c->nr, .depth = c->depth, .a = wt, .a_rs = c->depth, .a_cs = 1,
-            .panel = "bp"};
+            .panel = "bp", .a_pack = c->a_pack};
   cgen_line(ce, depth, "%s *restrict bp = %s; /* one panel of im2col(x): [K][NR] */", c->t, scratch);
   if (npf) {
     cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
@@ -330,25 +335,49 @@ void conv_col2im_rows(CEmit *ce, const Conv *c, const Block *b, int64_t rows, in
 }
 
 /* One block: its im2col, then every panel of it under the register tiles. */
+/* A 1x1 convolution with stride 1 and no padding: its im2col is x itself, col[k][q] =
+ * X[k * Q + q], so the products read x in place instead of a copy. */
+static bool pointwise(const Conv *c) {
+  const Win *w = &c->w;
+  for (int d = 0; d < w->nsp; d++)
+    if (w->k[d] != 1 || w->stride[d] != 1 || w->dil[d] != 1 || w->pad[d] || w->pad[w->nsp + d] ||
+        w->in[d] != w->out[d])
+      return false;
+  return true;
+}
+
+/* The block's last, partial panel of a pointwise conv, copied with zeros after it:
+ * col[k][j] = X[k * Q + first + j] for j < n. */
+static void pointwise_last_panel(CEmit *ce, const Conv *c, const char *first, int64_t n, int depth) {
+  cgen_line(ce, depth, "for (int64_t kk = 0; kk < %" PRId64 "; kk++) {", c->depth);
+  cgen_line(ce, depth + 1, "memcpy(col + kk * %d, X + kk * %" PRId64 " + %s, %" PRId64 " * sizeof(%s));", c->nr, c->q,
+            first, n, c->t);
+  cgen_line(ce, depth + 1, "for (int64_t jj = %" PRId64 "; jj < %d; jj++) col[kk * %d + jj] = 0;", n, c->nr, c->nr);
+  cgen_line(ce, depth, "}");
+}
+
 static void block_product(CEmit *ce, const Conv *c, const Block *b, int64_t rows, const Rows *r,
                           const char *wt, int depth) {
   int64_t cols = conv_round_up(rows * b->w, c->nr), npf = rows * b->w / c->nr, nrem = rows * b->w % c->nr;
   char panel[64], col0[96];
+  bool pw = pointwise(c);
   Tile t = {.t = c->t, .nr = c->nr, .depth = c->depth, .a = wt, .a_rs = c->depth, .a_cs = 1,
-            .panel = panel, .pstride = cols, .col0 = col0};
-  conv_im2col_rows(ce, c, b, rows, cols, depth);
+            .panel = panel, .pstride = pw ? c->q : cols, .col0 = col0, .a_pack = c->a_pack};
+  if (!pw) conv_im2col_rows(ce, c, b, rows, cols, depth);
   if (npf) {
     if (c->inside && npf > 1) cgen_par_for(ce, depth);
     cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
-    snprintf(panel, sizeof panel, "col + jp * %d", c->nr);
+    if (pw) snprintf(panel, sizeof panel, "X + ob * %" PRId64 " + jp * %d", b->w, c->nr);
+    else snprintf(panel, sizeof panel, "col + jp * %d", c->nr);
     snprintf(col0, sizeof col0, "ob * %" PRId64 " + jp * %d", b->w, c->nr);
     t.nstore = c->nr;
     tile_rows(ce, &t, r, c->ep, depth + 1);
     cgen_line(ce, depth, "}");
   }
   if (nrem) {
-    snprintf(panel, sizeof panel, "col + %" PRId64, npf * c->nr);
+    snprintf(panel, sizeof panel, "col + %" PRId64, pw ? 0 : npf * c->nr);
     snprintf(col0, sizeof col0, "ob * %" PRId64 " + %" PRId64, b->w, npf * c->nr);
+    if (pw) pointwise_last_panel(ce, c, col0, nrem, depth), t.pstride = c->nr;
     t.nstore = (int)nrem;
     tile_rows(ce, &t, r, c->ep, depth);
   }
@@ -362,6 +391,7 @@ static void tiled_rows(CEmit *ce, const Conv *c, const Block *b, const char *wt,
   Rows r = {.begin = begin, .end = end, .rem = c->og % c->mr, .rem_at = c->og % c->mr ? end : NULL};
   cgen_line(ce, depth, "%s *restrict col = %s; /* im2col(x) of a block of output rows: [K][cols] */",
             c->t, scratch);
+  if (pointwise(c)) cgen_line(ce, depth, "(void)col; /* x is read in place but for a block's last panel */");
   cgen_line(ce, depth, "for (int64_t ob = 0; ob < %" PRId64 "; ob += %" PRId64 ") {", full * b->rows, b->rows);
   block_product(ce, c, b, b->rows, &r, wt, depth + 1);
   cgen_line(ce, depth, "}");
@@ -395,6 +425,7 @@ static bool by_channels_shape(const Conv *c) {
 
 bool conv_by_channels_shape(const CEmit *ce, const Node *n) {
   if (ce->device) return false; /* the CUDA backend has its own convolutions (and no CPU target) */
+  if (conv_wino_shape(ce, n)) return false;
   Epi ep = epi_plain(n);
   Conv c = conv_dims(ce, n, &ep);
   return by_channels_shape(&c) && cgen_tile_vector(ce, n->dtype) && shape_numel(&n->shape) > 0;
@@ -404,16 +435,41 @@ static bool by_channels(const CEmit *ce, const Conv *c) {
   return conv_by_channels_shape(ce, c->n) && pack_b_wanted(ce, c->n);
 }
 
+/* ---- by positions with the weight in panels of MR rows ----
+ *
+ * The tiled paths above read W's MR rows in place: MR streams of broadcasts, each
+ * `depth` values from the next.  Packed once as [O / MR][K][MR] (pack.c, MR-wide
+ * panels of W read as [O, K], the last zero-padded), a tile's broadcasts come from one
+ * contiguous stream instead, as the by-channels path's do.  One group, or groups whose
+ * channels are whole panels. */
+bool conv_rows_packed_shape(const CEmit *ce, const Node *n) {
+  if (ce->device || conv_by_channels_shape(ce, n) || conv_wino_shape(ce, n) || !cgen_tile_vector(ce, n->dtype))
+    return false;
+  Epi ep = epi_plain(n);
+  Conv c = conv_dims(ce, n, &ep);
+  if (strcmp(c.t, "float") || !c.depth || !c.og || conv_dw_wanted(&c) || shape_numel(&n->shape) <= 0) return false;
+  return c.groups == 1 || c.og % c.mr == 0;
+}
+
+static bool rows_packed(const CEmit *ce, const Conv *c) {
+  return conv_rows_packed_shape(ce, c->n) && pack_b_wanted(ce, c->n);
+}
+
 static void channels_product(CEmit *ce, const Conv *c, const char *wpk, const char *scratch, int depth) {
   Block b = {.w = c->w.out[c->w.nsp - 1]};
   b.outer = c->q / b.w, b.rows = b.outer;
-  cgen_line(ce, depth, "%s *restrict col = %s; /* im2col(x) of the whole plane: [K][Q] */", c->t, scratch);
-  cgen_line(ce, depth, "{");
-  cgen_line(ce, depth + 1, "const int64_t ob = 0;");
-  cgen_line(ce, depth + 1, "(void)ob;");
-  conv_im2col_rows(ce, c, &b, b.outer, c->q, depth + 1);
-  cgen_line(ce, depth, "}");
-  cgen_line(ce, depth, "const %s *restrict A = col;", c->t);
+  if (pointwise(c)) { /* the im2col is x itself */
+    cgen_line(ce, depth, "(void)%s;", scratch);
+    cgen_line(ce, depth, "const %s *restrict A = X;", c->t);
+  } else {
+    cgen_line(ce, depth, "%s *restrict col = %s; /* im2col(x) of the whole plane: [K][Q] */", c->t, scratch);
+    cgen_line(ce, depth, "{");
+    cgen_line(ce, depth + 1, "const int64_t ob = 0;");
+    cgen_line(ce, depth + 1, "(void)ob;");
+    conv_im2col_rows(ce, c, &b, b.outer, c->q, depth + 1);
+    cgen_line(ce, depth, "}");
+    cgen_line(ce, depth, "const %s *restrict A = col;", c->t);
+  }
   cgen_line(ce, depth, "const %s *restrict B = %s;", c->t, wpk);
   matmul_packed(ce, c->n, c->ep, c->q, c->depth, c->og, 1, c->q, true, depth);
 }
@@ -452,6 +508,7 @@ typedef struct ConvPlan {
 
 static ConvPlan conv_plan(const CEmit *ce, const Node *n, const Epi *ep) {
   ConvPlan p = {.c = conv_dims(ce, n, ep)};
+  if (rows_packed(ce, &p.c)) p.c.a_pack = p.c.mr;
   int64_t batch = cgen_in(ce, n, 0)->shape.d[0];
   double image = 2.0 * (double)(shape_numel(&n->shape) / (batch ? batch : 1)) * (double)p.c.depth;
   p.b = block_of(&p.c);
@@ -459,6 +516,7 @@ static ConvPlan conv_plan(const CEmit *ce, const Node *n, const Epi *ep) {
   p.images = !p.c.inside && batch > 1 && cgen_par_worth(image * (double)batch);
   if (p.c.depth) p.slot_elems = p.b.rows ? p.c.depth * conv_round_up(p.b.rows * p.b.w, p.c.nr) : p.c.depth * p.c.nr;
   if (by_channels(ce, &p.c)) p.slot_elems = p.c.depth * p.c.q;
+  if (conv_wino_wanted(ce, &p.c)) p.slot_elems = conv_wino_scratch(&p.c, false) / 4;
   return p;
 }
 
@@ -487,12 +545,15 @@ int conv_emit(CEmit *ce, const Node *n, const Epi *ep, const char *x, const char
   snprintf(scratch, sizeof scratch, "(%s *)ws%s", c->t, p.images ? " + DLC_SLOT() * " : "");
   if (p.images) snprintf(scratch + strlen(scratch), sizeof scratch - strlen(scratch), "%" PRId64, p.slot_elems);
   char wpk[96];
-  if (by_channels(ce, c)) {
-    if (pack_b_at_init(ce, n)) snprintf(wpk, sizeof wpk, "%s", wt);
-    else pack_b_name(n, wpk, sizeof wpk);
+  snprintf(wpk, sizeof wpk, "%s", wt);
+  bool wino = conv_wino_wanted(ce, c);
+  if ((wino || by_channels(ce, c) || rows_packed(ce, c)) && !pack_b_at_init(ce, n)) pack_b_name(n, wpk, sizeof wpk);
+  if (wino) {
+    conv_wino_emit(ce, c, wpk, scratch, 3);
+  } else if (by_channels(ce, c)) {
     channels_product(ce, c, wpk, scratch, 3);
-  } else if (c->depth && p.b.rows) tiled_rows(ce, c, &p.b, wt, scratch, 3);
-  else if (c->depth) tiled(ce, c, wt, scratch, 3);
+  } else if (c->depth && p.b.rows) tiled_rows(ce, c, &p.b, wpk, scratch, 3);
+  else if (c->depth) tiled(ce, c, wpk, scratch, 3);
   else direct(ce, c, wt, 3);
   cgen_line(ce, 2, "}");
   return 0;

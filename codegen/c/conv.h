@@ -24,6 +24,7 @@ typedef struct Conv {
   int64_t q;              /* output positions per channel */
   int mr, nr;             /* the register tile (target.c) */
   bool inside;            /* threads share the work of each block (conv.c) */
+  int a_pack;             /* W packed in panels of this many rows (0: read in place) */
 } Conv;
 
 /* The forward conv's im2col blocks: about the L2 cache, and never above the second. */
@@ -61,6 +62,14 @@ void conv_col2im_rows(CEmit *ce, const Conv *c, const Block *b, int64_t rows, in
 bool conv_dw_wanted(const Conv *c);
 int64_t conv_dw_scratch(const Conv *c, int64_t batch);
 int conv_dw_emit(CEmit *ce, const Conv *c, const char *x, const char *wt, int64_t batch, int64_t channels);
+
+/* 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) (conv_wino.c), the weight
+ * transformed and packed by pack.c: conv_wino_count floats, [16][O / MR][C][MR]. */
+bool conv_wino_wanted(const CEmit *ce, const Conv *c);
+int64_t conv_wino_scratch(const Conv *c, bool slots);
+/* One image: X (the image's channels) in scope, u the packed weight, scratch a float *. */
+void conv_wino_emit(CEmit *ce, const Conv *c, const char *u, const char *scratch, int depth);
+void conv_wino_u(const float g[9], float u[16]);
 
 /* The direct loops of the gradients (grad_window.c): the fallback for shapes whose
  * blocks do not fit on the stack. */

@@ -27,9 +27,21 @@ static void pack_matrix(const CEmit *ce, const Node *h, int64_t *rows, int64_t *
   *cols = h->op == OP_CONV ? shape_numel(bs) / (*rows ? *rows : 1) : bs->d[bs->rank - 1];
 }
 
-/* A product whose B may be packed: a matmul, or a conv that conv.c runs by channels. */
+/* A product whose B may be packed: a matmul, or a conv that conv.c runs by channels or
+ * by positions with its weight in panels of MR rows (conv_rows_packed_shape). */
 static bool pack_kind(const CEmit *ce, const Node *h) {
-  return h->op == OP_MATMUL || (h->op == OP_CONV && conv_by_channels_shape(ce, h));
+  return h->op == OP_MATMUL || (h->op == OP_CONV && (conv_by_channels_shape(ce, h) ||
+                                                     conv_rows_packed_shape(ce, h) || conv_wino_shape(ce, h)));
+}
+
+static bool pack_wino(const CEmit *ce, const Node *h) { return h->op == OP_CONV && conv_wino_shape(ce, h); }
+
+/* The panels' width: the tile's NR, or MR for a conv's weight read as the tile's rows
+ * (or transformed first, by Winograd's F(2x2, 3x3): -1, a layout of its own). */
+static int pack_width(const CEmit *ce, const Node *h) {
+  if (pack_wino(ce, h)) return -1;
+  if (h->op == OP_CONV && conv_rows_packed_shape(ce, h)) return cgen_tile_mr(ce, h->dtype);
+  return cgen_tile_nr(ce, h->dtype);
 }
 
 bool pack_b_constant(const CEmit *ce, const Node *mm) {
@@ -57,7 +69,8 @@ void pack_b_init_tables(CEmit *ce) {
       const Node *a = n->op == OP_MATMUL ? cgen_in(ce, n, 0) : NULL;
       bool deep = a ? a->shape.d[a->shape.rank - 1 - node_int(n, A_TRANS_A)] > 0 : shape_numel(&w->shape) > 0;
       bool ok = pack_kind(ce, n) && j == 1 && n->dtype == w->dtype && shape_numel(&n->shape) && deep &&
-                (!first || (first->op == n->op && pack_trans(n) == pack_trans(first)));
+                (!first || (first->op == n->op && pack_trans(n) == pack_trans(first) &&
+                            pack_width(ce, n) == pack_width(ce, first)));
       if (!ok) no[b] = true, ce->pack_mm[b] = NULL;
       else if (!first) ce->pack_mm[b] = n;
     }
@@ -101,13 +114,14 @@ static PackDims pack_dims(const CEmit *ce, const Node *mm) {
   bool tb = pack_trans(mm);
   int64_t rows, cols;
   pack_matrix(ce, mm, &rows, &cols);
-  PackDims d = {.k = tb ? cols : rows, .n = tb ? rows : cols, .nr = cgen_tile_nr(ce, mm->dtype)};
+  PackDims d = {.k = tb ? cols : rows, .n = tb ? rows : cols, .nr = pack_width(ce, mm)};
   d.np = (d.n + d.nr - 1) / d.nr;
   d.mats = shape_numel(&b->shape) / (rows * cols > 0 ? rows * cols : 1);
   return d;
 }
 
 int64_t pack_b_count(const CEmit *ce, const Node *mm) {
+  if (pack_wino(ce, mm)) return conv_wino_count(ce, mm);
   PackDims d = pack_dims(ce, mm);
   return d.mats * d.np * d.k * d.nr;
 }
@@ -115,6 +129,10 @@ int64_t pack_b_count(const CEmit *ce, const Node *mm) {
 void pack_b_fill(const CEmit *ce, const Node *mm, void *dst) {
   const Node *b = cgen_in(ce, mm, 1);
   DLC_ASSERT(b->dtype == mm->dtype);
+  if (pack_wino(ce, mm)) {
+    conv_wino_fill(ce, mm, b->data, dst);
+    return;
+  }
   bool tb = pack_trans(mm);
   PackDims d = pack_dims(ce, mm);
   size_t es = (size_t)dtype_size(mm->dtype);
@@ -150,11 +168,22 @@ void pack_b_init_expr(const CEmit *ce, const Node *mm, char *buf, size_t n) {
 /* static void dlc_pack_weights(NAME *m): each such B, in the layout of pack_b_emit. */
 void pack_b_init_code(CEmit *ce) {
   cgen_printf(ce, "\n/* The weights' matmul panels, packed once from the weights file (pack.c). */\n");
+  bool wino = false;
+  for (int i = 0; i < ce->g->n; i++) wino |= packs_at_init(ce, i) && pack_wino(ce, packs_at_init(ce, i));
+  if (wino) conv_wino_u_code(ce);
   cgen_printf(ce, "static void dlc_pack_weights(%s *m) {\n", ce->o->name);
   for (int i = 0; i < ce->g->n; i++) {
     const Node *mm = packs_at_init(ce, i);
     if (!mm) continue;
     const Node *b = ce->g->nodes[i];
+    if (pack_wino(ce, mm)) {
+      cgen_line(ce, 1, "{ /* %%%d transformed for Winograd's F(2x2, 3x3): [16][O / MR][C][MR] */", b->id);
+      cgen_line(ce, 2, "const float *src = (const float *)(m->weights + %lld);", (long long)ce->p->loc[b->id].offset);
+      cgen_line(ce, 2, "float *dst = (float *)(m->weights + DLC_PACKED_AT + %" PRId64 ");", packed_at(ce, b->id));
+      conv_wino_fill_code(ce, mm, 2);
+      cgen_line(ce, 1, "}");
+      continue;
+    }
     bool tb = pack_trans(mm);
     PackDims d = pack_dims(ce, mm);
     int nr = d.nr;
@@ -186,6 +215,7 @@ void pack_b_init_code(CEmit *ce) {
 int pack_b_emit(CEmit *ce, const Node *mm) {
   PackDims d = pack_dims(ce, mm);
   int64_t count = pack_b_count(ce, mm);
+  if (pack_wino(ce, mm)) d.mats = 16, d.np = 1, d.k = count / 16, d.nr = 1;
   void *buf = dlc_try_malloc((size_t)(count ? count : 1) * (size_t)dtype_size(mm->dtype));
   if (!buf) return dlc_errf(ce->e, "cgen: out of memory for the packed B of %%%d", mm->id);
   pack_b_fill(ce, mm, buf);

@@ -39,7 +39,10 @@ static void vtile_functions(CEmit *ce);
 
 void tile_prelude(CEmit *ce) {
   cgen_lines(ce, fma_macros, sizeof fma_macros / sizeof fma_macros[0]);
-  if (cgen_tile_vector(ce, DT_F32) && cgen_tile_nr(ce, DT_F32) % ce->cpu->vw == 0) vtile_functions(ce);
+  if (cgen_tile_vector(ce, DT_F32) && cgen_tile_nr(ce, DT_F32) % ce->cpu->vw == 0) {
+    vtile_functions(ce);
+    conv_wino_helpers(ce);
+  }
 }
 
 /* "e * s", "e" when s is 1, nothing when s is 0; appended with " + " when not first. */
@@ -183,9 +186,10 @@ static void vtile_functions(CEmit *ce) {
   }
 }
 
-/* A's first row of the tile, as a pointer expression. */
+/* A's first row of the tile, as a pointer expression (of its panel, when packed). */
 static void a_row0(const Tile *t, char *buf, size_t n) {
-  if (t->a_rs == 0) snprintf(buf, n, "%s", t->a);
+  if (t->a_pack) snprintf(buf, n, "%s + (%s) * %" PRId64, t->a, t->row0, t->depth);
+  else if (t->a_rs == 0) snprintf(buf, n, "%s", t->a);
   else if (t->a_rs == 1) snprintf(buf, n, "%s + (%s)", t->a, t->row0);
   else snprintf(buf, n, "%s + (%s) * %" PRId64, t->a, t->row0, t->a_rs);
 }
@@ -209,19 +213,20 @@ static void vstore(CEmit *ce, const Tile *t, const Epi *ep, int d) {
 static void tile_emit_vector(CEmit *ce, const Tile *t, const Epi *ep, int d) {
   int vw = ce->cpu->vw, nv = t->nr / vw, np = panels_of(t), n = t->mr * np;
   char a[480];
+  int64_t ars = t->a_pack ? 1 : t->a_rs, acs = t->a_pack ? t->a_pack : t->a_cs;
   a_row0(t, a, sizeof a);
   cgen_line(ce, d, "{");
   cgen_line(ce, d + 1, "int64_t tj;");
   cgen_line(ce, d + 1, "float cs[%d][%d];", n, t->nr);
   if (vtile_has(ce, t->mr, np)) {
     cgen_line(ce, d + 1, "dlc_tile%dx%d(%" PRId64 ", %s, %" PRId64 ", %" PRId64 ", %s, %" PRId64 ", %" PRId64 ", cs[0]);",
-              t->mr, np, t->depth, a, t->a_rs, t->a_cs, t->panel, t->pstride ? t->pstride : t->nr, t->pnext);
+              t->mr, np, t->depth, a, ars, acs, t->panel, t->pstride ? t->pstride : t->nr, t->pnext);
   } else {
     cgen_line(ce, d + 1, "{");
     for (int r = 0; r < t->mr; r++)
-      cgen_line(ce, d + 2, "const float *restrict a%d = %s + %" PRId64 ";", r, a, r * t->a_rs);
+      cgen_line(ce, d + 2, "const float *restrict a%d = %s + %" PRId64 ";", r, a, r * ars);
     cgen_line(ce, d + 2, "const float *restrict p = %s;", t->panel);
-    cgen_line(ce, d + 2, "const int64_t acs = %" PRId64 ", ps = %" PRId64 ", pn = %" PRId64 ";", t->a_cs,
+    cgen_line(ce, d + 2, "const int64_t acs = %" PRId64 ", ps = %" PRId64 ", pn = %" PRId64 ";", acs,
               t->pstride ? t->pstride : t->nr, t->pnext);
     cgen_line(ce, d + 2, "(void)pn;");
     vzero_sums(ce, n, nv, d + 2);
@@ -246,6 +251,7 @@ void tile_emit(CEmit *ce, const Tile *t, const Epi *ep, int d) {
     tile_emit_vector(ce, t, ep, d);
     return;
   }
+  DLC_ASSERT(!t->a_pack);
   cgen_line(ce, d, "{");
   cgen_printf(ce, "%*s%s", 2 * (d + 1), "", t->t);
   for (int s = 0; s < t->mr * panels_of(t); s++) cgen_printf(ce, "%s c%d[%d]", s ? "," : "", s, t->nr);

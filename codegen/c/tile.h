@@ -62,6 +62,9 @@ typedef struct Tile {
   int64_t pnext;       /* for few rows, so that enough sums are in flight */
   const char *col0;    /* expression of the panel's first column */
   bool swap;           /* the result is stored transposed: (row, col) is the head's (col, row) */
+  int a_pack;          /* non-zero: A in panels of a_pack rows, [M / a_pack][depth][a_pack], and row0
+                        * a multiple of a_pack: A(i, k) = a[i * depth + k * a_pack] for the panel's
+                        * first row i (a_rs, a_cs unused; vector tiles only) */
 } Tile;
 
 void tile_emit(CEmit *ce, const Tile *t, const Epi *ep, int depth);
@@ -84,6 +87,18 @@ void tile_prelude(CEmit *ce);
 /* Whether conv n's shape is one that conv.c runs by channels (conv_by_channels) when its
  * weight is packed: rows of the product are output positions, panels output channels. */
 bool conv_by_channels_shape(const CEmit *ce, const Node *n);
+/* Whether conv n runs by positions with its weight packed, when it can be, in panels of
+ * MR rows (conv_rows_packed): its B in pack.c's sense is then W as [O, K] in MR-wide
+ * panels. */
+bool conv_rows_packed_shape(const CEmit *ce, const Node *n);
+/* Whether conv n runs by Winograd's F(2x2, 3x3) when its weight is packed (conv_wino.c):
+ * its B in pack.c's sense is then the transformed weight, conv_wino_count floats. */
+bool conv_wino_shape(const CEmit *ce, const Node *n);
+int64_t conv_wino_count(const CEmit *ce, const Node *n);
+void conv_wino_fill(const CEmit *ce, const Node *n, const float *w, float *u);
+void conv_wino_fill_code(CEmit *ce, const Node *n, int depth); /* src, dst in scope */
+void conv_wino_u_code(CEmit *ce);                              /* dlc_wino_u, once */
+void conv_wino_helpers(CEmit *ce); /* the transforms' loops, once per file (tile_prelude) */
 
 /* Whether matmul n's B operand is a weight whose values the code may bake in.  The
  * pack_b_* functions take a conv run by channels as well: its B is the weight read as

@@ -120,6 +120,14 @@ static const struct {
     {{1, 32, 7, 7}, {64, 32, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
     {{2, 16, 5, 6}, {40, 16, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
     {{1, 8, 9, 9}, {36, 8, 3, 3}, {2, {2, 2}, {1, 1, 1, 1}, {1, 1}, 1}},
+    /* 3x3 stride 1, 32 or more input channels, enough tiles: Winograd F(2x2, 3x3) in f32 (conv_wino.c) */
+    {{1, 32, 10, 10}, {8, 32, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
+    {{2, 33, 12, 10}, {13, 33, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},   /* ragged O, C; batch 2 */
+    {{1, 35, 14, 12}, {10, 35, 3, 3}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}}, /* no padding */
+    {{1, 32, 11, 11}, {17, 32, 3, 3}, {2, {1, 1}, {1, 0, 0, 1}, {1, 1}, 1}},   /* uneven padding */
+    {{1, 32, 28, 26}, {40, 32, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}}, /* several panels of tiles */
+    {{1, 32, 21, 23}, {9, 32, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},    /* odd sizes: half-outside tiles */
+    {{1, 33, 23, 20}, {16, 33, 3, 3}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},   /* odd height, no padding */
 };
 
 /* Every convolution of convs in f32, and from `first` on in f64 too. */
@@ -213,11 +221,25 @@ static void epi_conv_channels(KCase *c) {
   cg_out(c->g, relu);
 }
 
+/* Winograd's path + bias + residual + relu, batch 2, odd sizes, the weight from a file or baked in. */
+static void epi_conv_wino(KCase *c) {
+  int x = input(c, DT_F32, SHP(2, 32, 15, 13)), w = param(c, DT_F32, SHP(19, 32, 3, 3)), b = param(c, DT_F32, SHP(19));
+  int r = input(c, DT_F32, SHP(2, 19, 15, 13));
+  ConvAttrs a = {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1};
+  int cv = conv(c, x, w, &a);
+  int view = ir_reshape(c->g, b, (int64_t[]){1, 19, 1, 1}, 4);
+  int add = ir_binary(c->g, OP_ADD, cv, view), res = ir_binary(c->g, OP_ADD, add, r);
+  int relu = ir_binary(c->g, OP_MAX, res, scalar(c, 0));
+  ku_epilogue(c, (int[]){cv, view, add, res, relu}, 5);
+  cg_out(c->g, relu);
+}
+
 static void convs_by_channels(void) {
   for (int file = 0; file < 2; file++) {
     KCase c = ku_new("convch");
     conv_shapes(&c, DT_F32, 16);
     epi_conv_channels(&c);
+    epi_conv_wino(&c);
     ku_check_embed(&c, file ? "convolutions by channels, weights from a file" : "convolutions by channels",
                    file ? 1 : 0);
   }

@@ -155,7 +155,8 @@ def machine_info(args):
     except ImportError:
         info["onnxruntime"] = None
     info["dlc"] = args.dlc
-    info["dlc_cflags"] = args.cflags or "dlc bench's default (-O3 -march=native)"
+    info["dlc_cflags"] = (args.cflags or "dlc bench's default (-O3 -march=native)") + \
+        (f", --cpu {args.cpu}" if args.cpu else "")
     return info
 
 
@@ -431,6 +432,8 @@ def dlc_time(args, path, threads, runs, warmup):
            "--json", "--clock", clock_for(args, threads), "--threads", str(threads)]
     if args.cflags:
         cmd += ["--cflags", args.cflags]
+    if args.cpu:
+        cmd += ["--cpu", args.cpu]
     t0 = time.perf_counter()
     try:
         r = run(cmd, args.timeout)
@@ -510,7 +513,8 @@ def verify(args, path, name):
     want = s.run(None, {s.get_inputs()[0].name: x})[0]
     try:
         r = run([args.dlc, "run", path, "--input", f"x={os.path.join(d, 'x.npy')}", "--output", d,
-                 "--cflags", args.cflags or "-O3 -march=native"], args.timeout)
+                 "--cflags", args.cflags or "-O3 -march=native"] + (["--cpu", args.cpu] if args.cpu else []),
+                args.timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"dlc run timed out after {args.timeout} s"}
     if r.returncode:
@@ -654,6 +658,7 @@ def main():
                     help="seconds before one dlc bench, export or PyTorch run is stopped (default 900)")
     ap.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
     ap.add_argument("--dlc", default=os.path.join(ROOT, "build", "tools", "dlc"), help="the dlc binary")
+    ap.add_argument("--cpu", default="", help="dlc's target CPU (dlc --cpu: x86-64-v3 for AVX2; default native)")
     ap.add_argument("--cflags", default="", help="dlc's C compiler flags (default: dlc bench's, -O3 -march=native)")
     ap.add_argument("--clock", choices=["auto", "cpu", "wall"], default="auto",
                     help="auto: thread CPU time on one thread, wall clock on more (default)")
