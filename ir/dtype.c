@@ -145,7 +145,7 @@ static double from_half(DType t, uint16_t h) { return t == DT_F16 ? half_value(h
  *   MINI_UZ   the fnuz types: no infinity, no -0 (it is 0); overflow and NaN give 0x80;
  *   MINI_IEEE e5m2: overflow gives the infinity, NaN 0x7e with the sign;
  *   MINI_SAT  f4e2m1: no infinity, no NaN; overflow and infinities saturate to +-6, NaN
- *             gives 0x8 (-0), as ml_dtypes converts it. */
+ *             gives the zero of the other sign (0x8 for +NaN), as ml_dtypes converts it. */
 enum { MINI_FN, MINI_UZ, MINI_IEEE, MINI_SAT };
 typedef struct {
   int man, bias, maxcode, kind, sign; /* sign: the sign bit */
@@ -173,7 +173,7 @@ static uint8_t mini_bits(double v, const Mini *m) {
   int s = u >> 63 ? m->sign : 0, zero = m->kind == MINI_UZ ? 0 : s;
   int e = (int)((u >> 52) & 0x7ff), emin = 1 - m->bias;
   uint64_t f = u & 0xfffffffffffffull;
-  int nan = m->kind == MINI_FN ? 0x7f | s : m->kind == MINI_UZ ? 0x80 : m->kind == MINI_IEEE ? 0x7e | s : 0x8;
+  int nan = m->kind == MINI_FN ? 0x7f | s : m->kind == MINI_UZ ? 0x80 : m->kind == MINI_IEEE ? 0x7e | s : 0x8 ^ s;
   int over = m->kind == MINI_IEEE ? 0x7c | s : m->kind == MINI_SAT ? m->maxcode | s : nan;
   if (e == 0x7ff) return (uint8_t)(f ? nan : over);
   if (e == 0) return (uint8_t)zero; /* f64 subnormals: zero (and never reached through f32) */
@@ -237,8 +237,11 @@ static double int_value(DType t, uint8_t b) {
   return (t == DT_I4 || t == DT_I2) && k >> (bits - 1) ? k - (1 << bits) : k;
 }
 
+/* Storing into f8e8m0 rounds up, except 2^-127, byte 0's value: an f32 subnormal,
+ * which a cast rounds up to 2^-126 (ONNX's rule) but a stored value must keep. */
 static uint8_t to_narrow(DType t, double v) {
   const Mini *m = mini(t);
+  if (t == DT_F8E8M0 && v == 0x1p-127) return 0;
   return m ? mini_bits(v, m) : t == DT_F8E8M0 ? e8m0_bits(v, DTYPE_E8M0_UP) : int_bits(t, v);
 }
 

@@ -165,7 +165,9 @@ static int eval_cast(Interp *it, const Node *n, double *y) {
   const double *x = in_val(it, n, 0);
   int64_t m = shape_numel(&n->shape);
   const Attr *r = node_attr(n, A_ROUND); /* f8e8m0's rounding mode */
-  for (int64_t i = 0; i < m; i++) y[i] = r ? dtype_e8m0_round(x[i], (int)r->i) : cast_one(from, n->dtype, x[i]);
+  int mode = r ? (int)r->i : DTYPE_E8M0_UP;
+  for (int64_t i = 0; i < m; i++)
+    y[i] = n->dtype == DT_F8E8M0 ? dtype_e8m0_round(x[i], mode) : cast_one(from, n->dtype, x[i]);
   return 0;
 }
 

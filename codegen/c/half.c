@@ -89,14 +89,14 @@ static const char *const c_bits[] = {
 /* ---- the one-byte types (ir/dtype.c mini_bits, e8m0_bits, int_bits: the same steps) ---- */
 
 /* f32 to an 8- or 4-bit float: `kind` 0 e4m3fn (overflow and NaN give NaN), 1 fnuz
- * (no -0; NaN 0x80), 2 e5m2 (IEEE), 3 f4e2m1 (saturates; NaN 0x8); the code computed
+ * (no -0; NaN 0x80), 2 e5m2 (IEEE), 3 f4e2m1 (saturates; NaN the other sign's 0); the code computed
  * with the exponent unbounded above and compared with the largest finite one. */
 static const char *const f32_to_mini[] = {
     "(float x, int man, int bias, int maxcode, int kind, int sign) {",
     "  double v = x;",
     "  uint64_t u = DLC_F64_BITS(v), f = u & 0xfffffffffffffULL, sig, q, rem, half, bits;",
     "  int s = (u >> 63) ? sign : 0, zero = kind == 1 ? 0 : s, e = (int)((u >> 52) & 0x7ff), emin = 1 - bias;",
-    "  int E = e - 1023, shift, nan = kind == 0 ? 0x7f | s : kind == 1 ? 0x80 : kind == 2 ? 0x7e | s : 0x8;",
+    "  int E = e - 1023, shift, nan = kind == 0 ? 0x7f | s : kind == 1 ? 0x80 : kind == 2 ? 0x7e | s : 0x8 ^ s;",
     "  int over = kind == 2 ? 0x7c | s : kind == 3 ? maxcode | s : nan;",
     "  if (e == 0x7ff) return (uint8_t)(f ? nan : over);",
     "  if (e == 0) return (uint8_t)zero;",
