@@ -181,10 +181,10 @@ int onnx_DequantizeLinear(OnnxCtx *c, OnnxNode *n) {
   if (zp >= 0 && orig_type(c, n, 2) != xt)
     return onnx_fail(c, n, "x_zero_point's type %s differs from x's %s", dtype_name(orig_type(c, n, 2)), dtype_name(xt));
   double zv[64];
-  int nz = quant_float(xt) && zp >= 0 ? onnx_const_doubles(c, zp, zv, 64) : 0;
+  int nz = quant_float(xt) && xt != DT_F4E2M1 && zp >= 0 ? onnx_const_doubles(c, zp, zv, 64) : 0;
   for (int i = 0; i < nz && i < 64; i++)
     if (zv[i] != 0) return onnx_fail(c, n, "x_zero_point of %s must be zero", dtype_name(xt));
-  if (quant_float(xt)) zp = -1; /* not read for the float types (ONNX: it must be zero) */
+  if (quant_float(xt)) zp = -1; /* not read for the float types (ONNX: zero for float8; f4e2m1's ignored) */
   int64_t axis, block;
   if (quant_axis(c, n, x, &axis, &block) || float_attr(c, n, "output_dtype", st, &ot)) return -1;
   DType u = xt == DT_I32 || st == DT_F64 ? DT_F64 : DT_F32;
