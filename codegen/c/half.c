@@ -1,9 +1,12 @@
-/* half.c — f16 and bf16 in generated code.  They are storage dtypes (ir/ir.h): a cast
- * is the only op that reads or gives them, and it converts through these helpers, plain
- * bit manipulation on uint16_t (no _Float16, no compiler extension), written into the
- * prelude only when a kernel calls them.  The CUDA backend writes the same text with
+/* half.c — f16, bf16 and the one-byte types (float8, f4e2m1, i4, u4, i2, u2) in
+ * generated code.  They are storage dtypes (ir/ir.h): a cast is the only op that reads
+ * or gives them, and it converts through these helpers, plain bit manipulation on
+ * uint16_t and uint8_t (no _Float16, no compiler extension), written into the prelude
+ * only when a kernel calls them.  The CUDA backend writes the same text with
  * __device__ and CUDA's bit casts.  f16 and bf16 round from f32, except f64 to f16,
- * which rounds once from the f64 (numpy's way; bf16 rounds through f32, ml_dtypes'). */
+ * which rounds once from the f64 (numpy's way; bf16 rounds through f32, ml_dtypes').
+ * The one-byte types round from f32 as ir/dtype.c does (the same steps) and are read
+ * through a table of their 256 patterns' f32 bits. */
 #include <string.h>
 
 #include "cgen_c.h"
@@ -225,8 +228,8 @@ void cgen_half_helpers(CEmit *ce, const char *qual) {
   bool need[H_COUNT + DT_COUNT] = {0}, device = !strcmp(qual, "static __device__");
   half_needed(ce, need);
   if (!need[H_F64_BITS] && !need[H_F32_BITS] && !need[H_F32_OF_BITS] && !need[H_WRAP]) return;
-  cgen_printf(ce, "\n/* f16 and bf16 are stored as their bits; casts convert them (round to nearest even),\n"
-                  " * inlined and branch-free so that the loops around them vectorise. */\n");
+  cgen_printf(ce, "\n/* The storage dtypes (f16, bf16, the float8, float4, int4, int2 types) are stored as\n"
+                  " * their bits; casts convert them (round to nearest even), inlined. */\n");
   if (!device)
     cgen_printf(ce, "#if defined(__GNUC__)\n#define DLC_HALF_INLINE static inline __attribute__((always_inline))\n"
                     "#else\n#define DLC_HALF_INLINE static inline\n#endif\n");
