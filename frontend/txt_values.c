@@ -118,8 +118,10 @@ int txt_store(Txt *p, const Tok *at, DType t, void *data, int64_t i, TxtNum v) {
   if (dtype_is_float(t)) {
     if (t == DT_F32 && isfinite(v.f) && fabs(v.f) > 3.4028235677973366e38)
       return txt_err(p, at, "value %g is out of range for f32", v.f);
-    if (dtype_is_storage(t) && isfinite(v.f) && isinf(dtype_round(t, v.f)))
+    if (dtype_is_storage(t) && isfinite(v.f) && !isfinite(dtype_round(t, v.f))) /* e4m3fn: NaN */
       return txt_err(p, at, "value %g is out of range for %s", v.f, dtype_name(t));
+    if (t == DT_F8E8M0 && !(v.f > 0)) /* a power of two; nan reads as itself */
+      if (!isnan(v.f)) return txt_err(p, at, "value %g is not a power of two (f8e8m0 has no sign and no zero)", v.f);
     dtype_store(t, data, i, v.f);
     return 0;
   }

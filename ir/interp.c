@@ -153,7 +153,7 @@ static int eval_select(Interp *it, const Node *n, double *y) { return eval_nary(
 /* Float to integer saturates (NaN gives 0) and truncates; everything else is left to
  * the result's rounding (integers wrap, bool is v != 0). */
 static double cast_one(DType from, DType to, double v) {
-  if (!dtype_is_float(from) || !dtype_is_int(to)) return v;
+  if (!dtype_is_float(from) || !dtype_is_int(to) || dtype_is_storage(to)) return v; /* i4, u4, i2, u2 wrap */
   if (v != v) return 0;
   if (v < dtype_lowest(to)) return dtype_lowest(to);
   if (v > dtype_highest(to)) return dtype_highest(to);
@@ -164,7 +164,10 @@ static int eval_cast(Interp *it, const Node *n, double *y) {
   DType from = in_node(it, n, 0)->dtype;
   const double *x = in_val(it, n, 0);
   int64_t m = shape_numel(&n->shape);
-  for (int64_t i = 0; i < m; i++) y[i] = cast_one(from, n->dtype, x[i]);
+  const Attr *r = node_attr(n, A_ROUND); /* f8e8m0's rounding mode */
+  int mode = r ? (int)r->i : DTYPE_E8M0_UP;
+  for (int64_t i = 0; i < m; i++)
+    y[i] = n->dtype == DT_F8E8M0 ? dtype_e8m0_round(x[i], mode) : cast_one(from, n->dtype, x[i]);
   return 0;
 }
 

@@ -61,7 +61,17 @@ int ir_limit_bytes(const char *what, double bytes, int64_t limit, const char *fl
   X(U32, "u32", "uint32_t", 4)    \
   X(U64, "u64", "uint64_t", 8)     \
   X(F16, "f16", "uint16_t", 2)    \
-  X(BF16, "bf16", "uint16_t", 2)
+  X(BF16, "bf16", "uint16_t", 2)    \
+  X(F8E4M3FN, "f8e4m3fn", "uint8_t", 1)     \
+  X(F8E4M3FNUZ, "f8e4m3fnuz", "uint8_t", 1) \
+  X(F8E5M2, "f8e5m2", "uint8_t", 1)         \
+  X(F8E5M2FNUZ, "f8e5m2fnuz", "uint8_t", 1) \
+  X(F8E8M0, "f8e8m0", "uint8_t", 1)         \
+  X(F4E2M1, "f4e2m1", "uint8_t", 1)         \
+  X(I4, "i4", "uint8_t", 1)                 \
+  X(U4, "u4", "uint8_t", 1)                 \
+  X(I2, "i2", "uint8_t", 1)                 \
+  X(U2, "u2", "uint8_t", 1)
 
 typedef enum {
 #define X(id, name, ctype, size) DT_##id,
@@ -73,11 +83,21 @@ typedef enum {
 const char *dtype_name(DType t);
 const char *dtype_ctype(DType t);
 int dtype_size(DType t);
-bool dtype_is_float(DType t);                       /* f32, f64, f16, bf16 */
-/* f16 (IEEE binary16) and bf16 (the top half of an f32) are storage dtypes: values
- * are held in them, computed in f32.  Only cast and the sources take or give them
- * (ir_add and ir_verify refuse the rest); the C types are their bits, uint16_t. */
+bool dtype_is_float(DType t);                       /* f32, f64, f16, bf16, the f8 and f4 types */
+/* f16 (IEEE binary16), bf16 (the top half of an f32) and the narrow types of ONNX
+ * (f8e4m3fn, f8e4m3fnuz, f8e5m2, f8e5m2fnuz, f8e8m0, f4e2m1, i4, u4, i2, u2) are
+ * storage dtypes: values are held in them, computed in f32.  Only cast and the sources
+ * take or give them (ir_add and ir_verify refuse the rest); the C types are their bits,
+ * uint16_t for f16 and bf16, one uint8_t per element for the others (the 4- and 2-bit
+ * types in its low bits, the upper bits zero: ml_dtypes' layout, not ONNX's packing). */
 bool dtype_is_storage(DType t);
+bool dtype_is_narrow(DType t);                      /* the storage dtypes of one byte */
+/* A cast to f8e8m0 rounds the f32's exponent up (the default), down or to nearest,
+ * saturating at 2^127 unless DTYPE_E8M0_NOSAT is added (ONNX's Cast round_mode,
+ * saturate): the cast op's `round` attribute. */
+enum { DTYPE_E8M0_UP = 0, DTYPE_E8M0_DOWN = 1, DTYPE_E8M0_NEAREST = 2, DTYPE_E8M0_NOSAT = 4 };
+double dtype_e8m0_round(double v, int mode);        /* v rounded into f8e8m0 by `mode` */
+double dtype_narrow_max(DType t);                   /* the largest finite value of a float storage dtype */
 bool dtype_is_int(DType t);                         /* integers, not bool */
 bool dtype_is_unsigned(DType t);                    /* u8, u16, u32, u64 */
 int dtype_parse(const char *s, size_t n, DType *t); /* 0, or -1 if unknown */
@@ -144,7 +164,7 @@ bool op_is_elementwise(Op op);         /* unary, binary, select, cast */
   X(VALUE, "value") X(TRANS_A, "trans_a") X(TRANS_B, "trans_b") X(STRIDES, "strides")  \
   X(DILATIONS, "dilations") X(GROUPS, "groups") X(KERNEL, "kernel")                     \
   X(COUNT_PAD, "count_pad") X(DTYPE, "dtype") X(SEED, "seed") X(PART, "part") X(SORTED, "sorted") \
-  X(CENTER, "center") X(MAX_OUT, "max_out")
+  X(CENTER, "center") X(MAX_OUT, "max_out") X(ROUND, "round")
 
 typedef enum {
 #define X(id, name) A_##id,

@@ -92,7 +92,14 @@ int shape_unary(Graph *g, Node *n) {
   return 0;
 }
 
-int shape_cast(Graph *g, Node *n) { return shape_unary(g, n); }
+int shape_cast(Graph *g, Node *n) {
+  const Attr *r = node_attr(n, A_ROUND);
+  if (r && node_int(n, A_TO) != DT_F8E8M0) return fail(g, n, "round applies to a cast to f8e8m0 only");
+  if (r && (r->i < 0 || r->i > (DTYPE_E8M0_NEAREST | DTYPE_E8M0_NOSAT) || (r->i & 3) == 3))
+    return fail(g, n, "round %lld is not a mode of f8e8m0 (0 up, 1 down, 2 nearest, +4 not saturating)",
+                (long long)r->i);
+  return shape_unary(g, n);
+}
 
 static int broadcast_all(Graph *g, Node *n, int first) {
   Shape s = arg(g, n, first)->shape;

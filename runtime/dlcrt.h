@@ -64,7 +64,10 @@ void rt_wfile_discard(RtWFile *w);
 
 /* ---- tensors: a dense C-order array the runtime reads and writes ---------------- */
 
-/* Same names and order as the IR's dtypes, so tools map one to the other by name. */
+/* Same names and order as the IR's dtypes, so tools map one to the other by name.  The
+ * one-byte types of ml_dtypes (float8, float4, int4, int2: one element per byte) are
+ * written as '|V1', numpy's raw byte, and a '|V1' (or ml_dtypes' '<f1') file reads as
+ * RAW8, which stands for any of them: the reader of the file knows which it expects. */
 #define RT_DTYPES(X) \
   X(F32, "f32", 4)   \
   X(F64, "f64", 8)   \
@@ -78,7 +81,18 @@ void rt_wfile_discard(RtWFile *w);
   X(U32, "u32", 4)   \
   X(U64, "u64", 8)   \
   X(F16, "f16", 2)   \
-  X(BF16, "bf16", 2)
+  X(BF16, "bf16", 2) \
+  X(F8E4M3FN, "f8e4m3fn", 1)     \
+  X(F8E4M3FNUZ, "f8e4m3fnuz", 1) \
+  X(F8E5M2, "f8e5m2", 1)         \
+  X(F8E5M2FNUZ, "f8e5m2fnuz", 1) \
+  X(F8E8M0, "f8e8m0", 1)         \
+  X(F4E2M1, "f4e2m1", 1)         \
+  X(I4, "i4", 1)                 \
+  X(U4, "u4", 1)                 \
+  X(I2, "i2", 1)                 \
+  X(U2, "u2", 1)                 \
+  X(RAW8, "raw8", 1)
 
 typedef enum {
 #define X(id, name, size) RT_##id,
@@ -97,6 +111,7 @@ typedef struct RtTensor {
 } RtTensor;
 
 const char *rt_dtype_name(RtDType t);
+bool rt_dtype_matches(RtDType file, const char *name); /* the dtype named, or RAW8 for a one-byte one */
 int rt_dtype_size(RtDType t);
 int rt_dtype_parse(const char *name, RtDType *t); /* 0, or -1 if unknown */
 int64_t rt_tensor_numel(const RtTensor *t);

@@ -23,6 +23,9 @@ static const char *const npy_descr[RT_DTYPE_COUNT] = {
     [RT_I32] = "<i4", [RT_I64] = "<i8", [RT_U8] = "|u1", [RT_BOOL] = "|b1",
     [RT_U16] = "<u2", [RT_U32] = "<u4", [RT_U64] = "<u8", [RT_F16] = "<f2",
     [RT_BF16] = "<V2", /* numpy has no bfloat16: ml_dtypes saves one as 2 raw bytes */
+    [RT_RAW8] = "|V1", [RT_F8E4M3FN] = "|V1", [RT_F8E4M3FNUZ] = "|V1", [RT_F8E5M2] = "|V1",
+    [RT_F8E5M2FNUZ] = "|V1", [RT_F8E8M0] = "|V1", [RT_F4E2M1] = "|V1", [RT_I4] = "|V1", [RT_U4] = "|V1",
+    [RT_I2] = "|V1", [RT_U2] = "|V1",
 };
 
 /* ---- reading the header dict ---- */
@@ -132,12 +135,16 @@ static int descr_dtype(const char *path, const char *d, RtDType *t, DlcErr *e) {
     return rt_fail(e, RT_E_ORDER, path, "big-endian data ('%s'); save it little-endian", d);
   if (order != '<' && order != '|' && order != '=' && !(order == '>' && single))
     return rt_fail(e, RT_E_DTYPE, path, "'%s'", d);
+  if (!strcmp(d + 1, "V1") || !strcmp(d + 1, "f1")) { /* ml_dtypes' one-byte types; numpy saves float8_e5m2 as f1 */
+    *t = RT_RAW8;
+    return 0;
+  }
   for (int i = 0; i < RT_DTYPE_COUNT; i++)
     if (!strcmp(npy_descr[i] + 1, d + 1)) {
       *t = (RtDType)i;
       return 0;
     }
-  return rt_fail(e, RT_E_DTYPE, path, "'%s' (dlc reads f4 f8 f2 i1 i2 i4 i8 u1 u2 u4 u8 b1, and V2 as bf16)", d);
+  return rt_fail(e, RT_E_DTYPE, path, "'%s' (dlc reads f4 f8 f2 i1 i2 i4 i8 u1 u2 u4 u8 b1, V2 as bf16, V1 as a one-byte type of ml_dtypes)", d);
 }
 
 /* ---- reading ---- */

@@ -17,6 +17,12 @@ static const struct {
 const char *rt_dtype_name(RtDType t) { return rt_dtypes[t].name; }
 int rt_dtype_size(RtDType t) { return rt_dtypes[t].size; }
 
+bool rt_dtype_matches(RtDType file, const char *name) {
+  RtDType t;
+  if (!strcmp(rt_dtypes[file].name, name)) return true;
+  return file == RT_RAW8 && !rt_dtype_parse(name, &t) && t >= RT_F8E4M3FN && t < RT_RAW8;
+}
+
 int rt_dtype_parse(const char *name, RtDType *t) {
   for (int i = 0; i < RT_DTYPE_COUNT; i++)
     if (!strcmp(rt_dtypes[i].name, name)) {

@@ -46,7 +46,7 @@ static int load_npy(const Node *n, const char *path, void *buf, DlcErr *e) {
   if (rt_npy_read(path, &t, e)) return -1;
   Shape got = shape_make(t.rank, t.dims);
   char want_s[128], got_s[128];
-  bool same_type = !strcmp(rt_dtype_name(t.dtype), dtype_name(n->dtype));
+  bool same_type = rt_dtype_matches(t.dtype, dtype_name(n->dtype));
   if (!same_type || !shape_eq(&got, &n->shape)) {
     shape_str(&n->shape, want_s, sizeof want_s);
     shape_str(&got, got_s, sizeof got_s);

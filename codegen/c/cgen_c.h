@@ -237,7 +237,7 @@ const char *cgen_sat_name(DType t);
  * operand `x` of dtype `from` to one; cgen_half_helpers writes those the graph's casts
  * call, each `qual` (static, or static __device__ for CUDA). */
 const char *cgen_half_from(DType t);
-void cgen_half_to(DType from, DType t, const char *x, char *buf, size_t size);
+void cgen_half_to(DType from, DType t, int round, const char *x, char *buf, size_t size);
 void cgen_half_helpers(CEmit *ce, const char *qual);
 
 /* Whether elementwise node n calls one of dlc's f32 functions (its cexpr has '@', its

@@ -46,10 +46,14 @@ static void expand(const char *tpl, DType opd, DType res, bool vec, const char *
 }
 
 /* cast has no cexpr: float to integer saturates, anything to bool tests for nonzero. */
-static const char *cast_template(DType from, DType to, char *buf, size_t size) {
-  char x[48] = "%0"; /* f16 and bf16 are widened to float first (codegen/c/half.c) */
-  if (dtype_is_storage(from)) snprintf(x, sizeof x, "%s(%%0)", cgen_half_from(from));
-  if (dtype_is_storage(to)) cgen_half_to(dtype_is_storage(from) ? DT_F32 : from, to, x, buf, size);
+static const char *cast_template(const Node *n, DType from, DType to, char *buf, size_t size) {
+  char x[48] = "%0"; /* the storage dtypes are widened to float first (codegen/c/half.c) */
+  const Attr *r = node_attr(n, A_ROUND);
+  if (dtype_is_storage(from) && dtype_is_int(from)) /* i4 .. u2: an integer, so that -1 to u8 wraps (no UB) */
+    snprintf(x, sizeof x, "((int32_t)%s(%%0))", cgen_half_from(from));
+  else if (dtype_is_storage(from)) snprintf(x, sizeof x, "%s(%%0)", cgen_half_from(from));
+  DType via = !dtype_is_storage(from) ? from : dtype_is_int(from) ? DT_I32 : DT_F32; /* what x is */
+  if (dtype_is_storage(to)) cgen_half_to(via, to, r ? (int)r->i : 0, x, buf, size);
   else if (to == DT_BOOL) snprintf(buf, size, "(%s != 0)", x);
   else if (dtype_is_float(from) && dtype_is_int(to)) snprintf(buf, size, "%s(%s)", cgen_sat_name(to), x);
   else snprintf(buf, size, "(%%T)%s", x);
@@ -75,9 +79,9 @@ void cgen_elem_expr(const CEmit *ce, const Node *n, const char *const *opnd, cha
                     size_t size) {
   /* the last operand carries the operand dtype: select's condition is bool */
   DType opd = cgen_in(ce, n, n->nin - 1)->dtype;
-  char tpl[64], w[3][CGEN_EXPR_MAX + 16];
+  char tpl[160], w[3][CGEN_EXPR_MAX + 16];
   const char *wide[3];
-  const char *t = n->op == OP_CAST ? cast_template(opd, n->dtype, tpl, sizeof tpl) : ir_ops[n->op].cexpr;
+  const char *t = n->op == OP_CAST ? cast_template(n, opd, n->dtype, tpl, sizeof tpl) : ir_ops[n->op].cexpr;
   DLC_ASSERT(n->nin <= 3);
   widen(ce, n, opnd, w, wide);
   expand(t, opd, n->dtype, cgen_vecmath_used(ce, n), wide, buf, size);

@@ -1,9 +1,12 @@
-/* half.c — f16 and bf16 in generated code.  They are storage dtypes (ir/ir.h): a cast
- * is the only op that reads or gives them, and it converts through these helpers, plain
- * bit manipulation on uint16_t (no _Float16, no compiler extension), written into the
- * prelude only when a kernel calls them.  The CUDA backend writes the same text with
+/* half.c — f16, bf16 and the one-byte types (float8, f4e2m1, i4, u4, i2, u2) in
+ * generated code.  They are storage dtypes (ir/ir.h): a cast is the only op that reads
+ * or gives them, and it converts through these helpers, plain bit manipulation on
+ * uint16_t and uint8_t (no _Float16, no compiler extension), written into the prelude
+ * only when a kernel calls them.  The CUDA backend writes the same text with
  * __device__ and CUDA's bit casts.  f16 and bf16 round from f32, except f64 to f16,
- * which rounds once from the f64 (numpy's way; bf16 rounds through f32, ml_dtypes'). */
+ * which rounds once from the f64 (numpy's way; bf16 rounds through f32, ml_dtypes').
+ * The one-byte types round from f32 as ir/dtype.c does (the same steps) and are read
+ * through a table of their 256 patterns' f32 bits. */
 #include <string.h>
 
 #include "cgen_c.h"
@@ -86,12 +89,88 @@ static const char *const c_bits[] = {
     "}",
 };
 
-const char *cgen_half_from(DType t) { return t == DT_F16 ? "dlc_f16_to_f32" : "dlc_bf16_to_f32"; }
+/* ---- the one-byte types (ir/dtype.c mini_bits, e8m0_bits, int_bits: the same steps) ---- */
 
-/* The call that rounds an operand of dtype `from`, written `x`, to t. */
-void cgen_half_to(DType from, DType t, const char *x, char *buf, size_t size) {
+/* f32 to an 8- or 4-bit float: `kind` 0 e4m3fn (overflow and NaN give NaN), 1 fnuz
+ * (no -0; NaN 0x80), 2 e5m2 (IEEE), 3 f4e2m1 (saturates; NaN the other sign's 0); the code computed
+ * with the exponent unbounded above and compared with the largest finite one. */
+static const char *const f32_to_mini[] = {
+    "(float x, int man, int bias, int maxcode, int kind, int sign) {",
+    "  double v = x;",
+    "  uint64_t u = DLC_F64_BITS(v), f = u & 0xfffffffffffffULL, sig, q, rem, half, bits;",
+    "  int s = (u >> 63) ? sign : 0, zero = kind == 1 ? 0 : s, e = (int)((u >> 52) & 0x7ff), emin = 1 - bias;",
+    "  int E = e - 1023, shift, nan = kind == 0 ? 0x7f | s : kind == 1 ? 0x80 : kind == 2 ? 0x7e | s : 0x8 ^ s;",
+    "  int over = kind == 2 ? 0x7c | s : kind == 3 ? maxcode | s : nan;",
+    "  if (e == 0x7ff) return (uint8_t)(f ? nan : over);",
+    "  if (e == 0) return (uint8_t)zero;",
+    "  shift = 52 - man + (E < emin ? emin - E : 0);",
+    "  if (shift > 53) return (uint8_t)zero;",
+    "  sig = f | 1ULL << 52, q = sig >> shift, rem = sig & ((1ULL << shift) - 1), half = 1ULL << (shift - 1);",
+    "  if (rem > half || (rem == half && (q & 1))) q++;",
+    "  bits = E < emin ? q : ((uint64_t)(E + bias - 1) << man) + q;",
+    "  if (bits > (uint64_t)maxcode) return (uint8_t)over;",
+    "  return (uint8_t)(bits ? bits | (uint64_t)s : (uint64_t)zero);",
+    "}",
+};
+
+/* f32 to f8e8m0 by `mode` (ir.h DTYPE_E8M0_*: 0 up, 1 down, 2 nearest, +4 not
+ * saturating), on the f32's bits as ONNX's to_float8e8m0 rounds. */
+static const char *const f32_to_e8m0[] = {
+    "(float x, int mode) {",
+    "  uint32_t u = DLC_F32_BITS(x), e = (u >> 23) & 0xffu, up = 0;",
+    "  if (e == 0xffu) return 0xff;",
+    "  if ((mode & 3) == 0) up = (u & 0x7fffffu) != 0;",
+    "  else if ((mode & 3) == 2) up = ((u >> 22) & 1u) && (((u >> 21) & 1u) || (u & 0x1fffffu) || e > 0);",
+    "  if (up && e == 0xfeu && !(mode & 4)) up = 0;",
+    "  return (uint8_t)(e + up);",
+    "}",
+};
+
+/* A float to i4, u4, i2, u2 (ml_dtypes' way): truncated, wrapped modulo 2^bits (span);
+ * NaN and the infinities give 0.  Integers wrap by masking. */
+static const char *const float_to_wrap[] = {
+    "(double x, double span) {",
+    "  double r;",
+    "  if (!(x - x == 0)) return 0;",
+    "  r = fmod(trunc(x), span);",
+    "  return (uint8_t)(r < 0 ? r + span : r);",
+    "}",
+};
+
+static int mini_args(DType t, char *buf, size_t n) {
+  switch ((int)t) {
+  case DT_F8E4M3FN: return snprintf(buf, n, "3, 7, 0x7e, 0, 0x80");
+  case DT_F8E4M3FNUZ: return snprintf(buf, n, "3, 8, 0x7f, 1, 0x80");
+  case DT_F8E5M2: return snprintf(buf, n, "2, 15, 0x7b, 2, 0x80");
+  case DT_F8E5M2FNUZ: return snprintf(buf, n, "2, 16, 0x7f, 1, 0x80");
+  default: return snprintf(buf, n, "1, 1, 0x7, 3, 0x8");
+  }
+}
+
+const char *cgen_half_from(DType t) {
+  static const char *const names[DT_COUNT] = {
+#define X(id, name, ctype, size) [DT_##id] = "dlc_" name "_to_f32",
+      DLC_DTYPES(X)
+#undef X
+  };
+  return names[t];
+}
+
+/* The call that rounds an operand of dtype `from`, written `x`, to t; `round` is a
+ * cast to f8e8m0's mode. */
+void cgen_half_to(DType from, DType t, int round, const char *x, char *buf, size_t size) {
+  char args[48];
   if (t == DT_F16 && from == DT_F64) snprintf(buf, size, "dlc_f64_to_f16(%s)", x);
-  else snprintf(buf, size, "dlc_f32_to_%s((float)%s)", t == DT_F16 ? "f16" : "bf16", x);
+  else if (t == DT_F16 || t == DT_BF16) snprintf(buf, size, "dlc_f32_to_%s((float)%s)", t == DT_F16 ? "f16" : "bf16", x);
+  else if (t == DT_F8E8M0) snprintf(buf, size, "dlc_f32_to_f8e8m0((float)%s, %d)", x, round);
+  else if (t == DT_I4 || t == DT_U4 || t == DT_I2 || t == DT_U2) {
+    int mask = t == DT_I4 || t == DT_U4 ? 15 : 3;
+    if (dtype_is_float(from)) snprintf(buf, size, "dlc_float_wrap((double)%s, %d.0)", x, mask + 1);
+    else snprintf(buf, size, "(uint8_t)((uint64_t)%s & %du)", x, mask);
+  } else {
+    mini_args(t, args, sizeof args);
+    snprintf(buf, size, "dlc_f32_to_mini((float)%s, %s)", x, args);
+  }
 }
 
 static void lines(CEmit *ce, const char *head, const char *const *l, size_t n) {
@@ -100,7 +179,10 @@ static void lines(CEmit *ce, const char *head, const char *const *l, size_t n) {
 }
 
 /* What the graph's casts call: bit casts, then each helper. */
-enum { H_F64_BITS, H_F32_BITS, H_F32_OF_BITS, H_F64_F16, H_F32_F16, H_F32_BF16, H_F16_F32, H_BF16_F32, H_COUNT };
+enum {
+  H_F64_BITS, H_F32_BITS, H_F32_OF_BITS, H_F64_F16, H_F32_F16, H_F32_BF16, H_F16_F32, H_BF16_F32,
+  H_MINI, H_E8M0, H_WRAP, H_COUNT
+};
 
 static void half_needed(const CEmit *ce, bool *need) {
   for (int k = 0; k < ce->s->nk; k++)
@@ -113,7 +195,27 @@ static void half_needed(const CEmit *ce, bool *need) {
       if (to == DT_F16 && from == DT_F64) need[H_F64_F16] = need[H_F64_BITS] = true;
       else if (to == DT_F16) need[H_F32_F16] = need[H_F32_BITS] = true;
       if (to == DT_BF16) need[H_F32_BF16] = need[H_F32_BITS] = true;
+      if (dtype_is_narrow(from)) need[H_COUNT + from] = need[H_F32_OF_BITS] = true;
+      if (to == DT_F8E8M0) need[H_E8M0] = need[H_F32_BITS] = true;
+      else if (dtype_is_narrow(to) && dtype_is_float(to)) need[H_MINI] = need[H_F64_BITS] = true;
+      else if (dtype_is_narrow(to) && dtype_is_float(from)) need[H_WRAP] = true;
     }
+}
+
+/* A one-byte type to f32: a table of the 256 patterns' f32 bits, made by ir/dtype.c. */
+static void narrow_table(CEmit *ce, const char *qual, DType t) {
+  cgen_printf(ce, "%s const uint32_t dlc_%s_table[256] = {", strstr(qual, "__device__") ? "static __device__" : "static",
+              dtype_name(t));
+  for (int b = 0; b < 256; b++) {
+    uint8_t byte = (uint8_t)b;
+    float f = (float)dtype_load(t, &byte, 0);
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if (f != f) u = (u & 0x80000000u) | 0x7fc00000u;
+    cgen_printf(ce, "%s0x%08xu", b % 8 ? ", " : b ? ",\n  " : "\n  ", (unsigned)u);
+  }
+  cgen_printf(ce, "};\n%s float dlc_%s_to_f32(uint8_t b) { return DLC_F32_OF_BITS(dlc_%s_table[b]); }\n", qual,
+              dtype_name(t), dtype_name(t));
 }
 
 static void helper(CEmit *ce, const char *qual, const char *ret_name, const char *const *l, size_t n) {
@@ -123,11 +225,11 @@ static void helper(CEmit *ce, const char *qual, const char *ret_name, const char
 }
 
 void cgen_half_helpers(CEmit *ce, const char *qual) {
-  bool need[H_COUNT] = {0}, device = !strcmp(qual, "static __device__");
+  bool need[H_COUNT + DT_COUNT] = {0}, device = !strcmp(qual, "static __device__");
   half_needed(ce, need);
-  if (!need[H_F64_BITS] && !need[H_F32_BITS] && !need[H_F32_OF_BITS]) return;
-  cgen_printf(ce, "\n/* f16 and bf16 are stored as their bits; casts convert them (round to nearest even),\n"
-                  " * inlined and branch-free so that the loops around them vectorise. */\n");
+  if (!need[H_F64_BITS] && !need[H_F32_BITS] && !need[H_F32_OF_BITS] && !need[H_WRAP]) return;
+  cgen_printf(ce, "\n/* The storage dtypes (f16, bf16, the float8, float4, int4, int2 types) are stored as\n"
+                  " * their bits; casts convert them (round to nearest even), inlined. */\n");
   if (!device)
     cgen_printf(ce, "#if defined(__GNUC__)\n#define DLC_HALF_INLINE static inline __attribute__((always_inline))\n"
                     "#else\n#define DLC_HALF_INLINE static inline\n#endif\n");
@@ -150,4 +252,9 @@ void cgen_half_helpers(CEmit *ce, const char *qual) {
   if (need[H_F16_F32]) helper(ce, qual, "float dlc_f16_to_f32", f16_to_f32, sizeof f16_to_f32 / sizeof f16_to_f32[0]);
   if (need[H_BF16_F32])
     cgen_printf(ce, "%s float dlc_bf16_to_f32(uint16_t h) { return DLC_F32_OF_BITS((uint32_t)h << 16); }\n", qual);
+  if (need[H_MINI]) helper(ce, qual, "uint8_t dlc_f32_to_mini", f32_to_mini, sizeof f32_to_mini / sizeof f32_to_mini[0]);
+  if (need[H_E8M0]) helper(ce, qual, "uint8_t dlc_f32_to_f8e8m0", f32_to_e8m0, sizeof f32_to_e8m0 / sizeof f32_to_e8m0[0]);
+  if (need[H_WRAP]) helper(ce, qual, "uint8_t dlc_float_wrap", float_to_wrap, sizeof float_to_wrap / sizeof float_to_wrap[0]);
+  for (int t = 0; t < DT_COUNT; t++)
+    if (need[H_COUNT + t]) narrow_table(ce, qual, (DType)t);
 }

@@ -29,8 +29,10 @@ void cgen_literal_i64(int64_t v, char *buf, size_t n) {
 }
 
 void cgen_literal(DType t, double v, char *buf, size_t n) {
-  uint16_t h; /* f16 and bf16: their bits */
-  if (dtype_is_storage(t)) dtype_store(t, &h, 0, v), snprintf(buf, n, "0x%04x", (unsigned)h);
+  uint16_t h; /* the storage dtypes: their bits */
+  uint8_t b;
+  if (dtype_is_narrow(t)) dtype_store(t, &b, 0, v), snprintf(buf, n, "0x%02x", (unsigned)b);
+  else if (dtype_is_storage(t)) dtype_store(t, &h, 0, v), snprintf(buf, n, "0x%04x", (unsigned)h);
   else if (dtype_is_float(t)) float_literal(v, t == DT_F32, buf, n);
   else int_literal(dtype_round(t, v), t, buf, n);
 }

@@ -50,7 +50,8 @@ static void sat_needed(const CEmit *ce, bool *need) {
   for (int t = 0; t < ce->s->nk; t++)
     for (int j = 0; j < ce->s->k[t].n; j++) {
       const Node *n = ce->g->nodes[ce->s->k[t].nodes[j]];
-      if (n->op == OP_CAST && dtype_is_float(cgen_in(ce, n, 0)->dtype) && dtype_is_int(n->dtype))
+      if (n->op == OP_CAST && dtype_is_float(cgen_in(ce, n, 0)->dtype) && dtype_is_int(n->dtype) &&
+          !dtype_is_storage(n->dtype))
         need[n->dtype] = true;
     }
 }

@@ -55,7 +55,8 @@ void cuda_device_prelude(CuEmit *ce) {
   for (int k = 0; k < ce->c.s->nk; k++)
     for (int j = 0; j < ce->c.s->k[k].n; j++) {
       const Node *n = ce->c.g->nodes[ce->c.s->k[k].nodes[j]];
-      if (n->op == OP_CAST && dtype_is_float(cgen_in(&ce->c, n, 0)->dtype) && dtype_is_int(n->dtype))
+      if (n->op == OP_CAST && dtype_is_float(cgen_in(&ce->c, n, 0)->dtype) && dtype_is_int(n->dtype) &&
+          !dtype_is_storage(n->dtype))
         need[n->dtype] = true;
     }
   for (int t = 0; t < DT_COUNT; t++)

@@ -226,7 +226,7 @@ static int const_input(OnnxCtx *c, const char *name, const char *irname, DType d
   DlcErr e;
   if (rt_npy_read(path, &t, &e)) return onnx_fail(c, NULL, "--const-input %s: %s", name, e.msg);
   int id = -1;
-  if (strcmp(rt_dtype_name(t.dtype), dtype_name(dt)))
+  if (!rt_dtype_matches(t.dtype, dtype_name(dt)))
     onnx_fail(c, NULL, "--const-input %s: %s holds %s, the input is %s", name, path,
               rt_dtype_name(t.dtype), dtype_name(dt));
   else if ((id = ir_const(c->g, irname, dt, shape_make(t.rank, t.dims), t.data)) < 0)

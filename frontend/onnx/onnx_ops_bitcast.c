@@ -13,6 +13,9 @@ int onnx_BitCast(OnnxCtx *c, OnnxNode *n) {
   if (!a) return onnx_fail(c, n, "needs the attribute 'to'");
   int64_t code = onnx_attr_int(n, "to", 0);
   if (onnx_dtype((int32_t)code, &to)) return onnx_fail(c, n, "to %s is not supported", onnx_dtype_name((int32_t)code));
+  if (n->narrow[0] != DT_COUNT || dtype_is_storage(to)) /* the loader widened a storage operand to f32 */
+    return onnx_fail(c, n, "BitCast from %s to %s is not supported (a storage dtype's bits)",
+                     dtype_name(n->narrow[0] != DT_COUNT ? n->narrow[0] : from), dtype_name(to));
   if (dtype_size(from) != dtype_size(to))
     return onnx_fail(c, n, "%s and %s differ in width", dtype_name(from), dtype_name(to));
   if (dtype_is_float(from) || dtype_is_float(to))

@@ -304,27 +304,45 @@ int onnx_Where(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
-/* saturate and round_mode change only casts to the float8 types, which dlc refuses. */
-static void float8_only(OnnxNode *n) {
-  onnx_attr_ignore(n, "saturate");
-  onnx_attr_ignore(n, "round_mode");
+/* A cast to t of x as ONNX's Cast (opset 19 on) does it: to the four float8 types,
+ * `saturate` (default 1) clamps to the largest finite value first (a NaN stays NaN:
+ * max and min keep a NaN first operand), as ONNX's saturate_cast; without it the IR
+ * cast gives the infinity (e5m2) or NaN.  To f8e8m0, `round_mode` (up, down, nearest)
+ * and `saturate` go to the cast's `round`.  float4e2m1 saturates by itself, the 4- and
+ * 2-bit integers wrap; `saturate` changes nothing there (ONNX: float8 only). */
+static int onnx_cast_to(OnnxCtx *c, OnnxNode *n, int x, DType t) {
+  bool sat = onnx_attr_int(n, "saturate", 1) != 0;
+  const char *rm = onnx_attr_str(c, n, "round_mode", "up");
+  int mode = !strcmp(rm, "up") ? DTYPE_E8M0_UP : !strcmp(rm, "down") ? DTYPE_E8M0_DOWN
+           : !strcmp(rm, "nearest") ? DTYPE_E8M0_NEAREST : -1;
+  if (mode < 0) return onnx_fail(c, n, "round_mode '%s' is not one of up, down, nearest", rm);
+  if (t == DT_F8E8M0 && (mode || !sat)) {
+    Attr a[2] = {attr_dtype(A_TO, t), attr_int(A_ROUND, mode | (sat ? 0 : DTYPE_E8M0_NOSAT))};
+    ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_CAST, &x, 1, a, 2));
+    return 0;
+  }
+  if (sat && dtype_is_narrow(t) && dtype_is_float(t) && t != DT_F8E8M0 && t != DT_F4E2M1) {
+    DType u = dtype_of(c, x) == DT_F64 ? DT_F64 : DT_F32; /* integers clamp as f32: the bound is exact */
+    double m = dtype_narrow_max(t);
+    if (u != dtype_of(c, x)) ONNX_TRY(c, n, x = ir_cast(c->g, x, u));
+    ONNX_TRY(c, n, x = ir_binary(c->g, OP_MAX, x, ir_scalar(c->g, u, -m)));
+    ONNX_TRY(c, n, x = ir_binary(c->g, OP_MIN, x, ir_scalar(c->g, u, m)));
+  }
+  ONNX_TRY(c, n, n->out[0] = ir_cast(c->g, x, t));
+  return 0;
 }
 
 int onnx_Cast(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   int64_t to = onnx_attr_int(n, "to", -1);
-  float8_only(n);
   DType t;
   if (onnx_dtype((int32_t)to, &t)) return onnx_fail(c, n, "cast to %s is not supported", onnx_dtype_name((int32_t)to));
-  ONNX_TRY(c, n, n->out[0] = ir_cast(c->g, n->in[0], t));
-  return 0;
+  return onnx_cast_to(c, n, n->in[0], t);
 }
 
 int onnx_CastLike(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 2)) return -1;
-  float8_only(n);
-  ONNX_TRY(c, n, n->out[0] = ir_cast(c->g, n->in[0], c->g->nodes[n->in[1]]->dtype));
-  return 0;
+  return onnx_cast_to(c, n, n->in[0], c->g->nodes[n->in[1]]->dtype);
 }
 
 int onnx_IsNaN(OnnxCtx *c, OnnxNode *n) {

@@ -8,8 +8,12 @@
  * in magnitude, so a float matmul or conv of them is exact while every partial sum
  * fits the float's mantissa.  f32 is used where K * 255^2 <= 2^24 (K the depth of the
  * product), f64 otherwise; the int32 result wraps modulo 2^32 as ONNX's int32 sum does.
- * The types are those dlc has (u8, i8, u16, i16, and i32 to dequantize); float8, int4,
- * int2 and float4 are refused by name. */
+ * The quantized types: u8, i8, u16, i16, i4, u4, i2, u2 (and i32 to dequantize), and
+ * the float8 types and float4e2m1, which ONNX quantizes as x / scale cast to the type
+ * (float8: saturating unless saturate=0; float4e2m1: plus the zero point, saturating
+ * by itself) and dequantizes as x * scale (their zero point is not read).  The storage
+ * loader (onnx_storage.c) has widened those operands to f32; n->narrow says what they
+ * were. */
 #include <math.h>
 
 #include "onnx_fe.h"
@@ -27,7 +31,18 @@ static int cast(OnnxCtx *c, int x, DType t) {
 static int reshape(OnnxCtx *c, int x, const int64_t *d, int r) { return x < 0 ? -1 : ir_reshape(c->g, x, d, r); }
 
 /* The integer types a quantized tensor may have here, and their ranges. */
-static bool quant_type(DType t) { return t == DT_U8 || t == DT_I8 || t == DT_U16 || t == DT_I16; }
+static bool quant_type(DType t) {
+  return t == DT_U8 || t == DT_I8 || t == DT_U16 || t == DT_I16 || t == DT_I4 || t == DT_U4 || t == DT_I2 ||
+         t == DT_U2;
+}
+
+/* The float types ONNX quantizes to by a cast. */
+static bool quant_float(DType t) { return dtype_is_narrow(t) && dtype_is_float(t) && t != DT_F8E8M0; }
+
+/* Operand i's type as the model gives it (before the storage loader widened it). */
+static DType orig_type(OnnxCtx *c, const OnnxNode *n, int i) {
+  return n->narrow[i] != DT_COUNT ? n->narrow[i] : dtype_of(c, n->in[i]);
+}
 
 /* min(max(x, lo), hi) with t's range, in x's float dtype. */
 static int clamp_to(OnnxCtx *c, int x, DType t) {
@@ -95,17 +110,20 @@ static int float_attr(OnnxCtx *c, OnnxNode *n, const char *name, DType def, DTyp
 
 /* The quantized type: the zero point's, else output_dtype, else u8. */
 static int quant_out_type(OnnxCtx *c, OnnxNode *n, int zp, DType *t) {
+  DType zt = zp >= 0 ? orig_type(c, n, 2) : DT_COUNT;
   int64_t odt = onnx_attr_int(n, "output_dtype", 0);
   DType want = DT_U8;
   if (odt && onnx_dtype((int32_t)odt, &want))
     return onnx_fail(c, n, "output_dtype %s is not supported", onnx_dtype_name((int32_t)odt));
   if (zp >= 0) {
-    if (odt && dtype_of(c, zp) != want)
+    if (odt && zt != want)
       return onnx_fail(c, n, "output_dtype %s differs from the zero point's type %s", onnx_dtype_name((int32_t)odt),
-                       dtype_name(dtype_of(c, zp)));
-    want = dtype_of(c, zp);
+                       dtype_name(zt));
+    want = zt;
   }
-  if (!quant_type(want)) return onnx_fail(c, n, "the quantized type %s is not one of u8, i8, u16, i16", dtype_name(want));
+  if (!quant_type(want) && !quant_float(want))
+    return onnx_fail(c, n, "the quantized type %s is not one of u8, i8, u16, i16, i4, u4, i2, u2, the float8 types, f4e2m1",
+                     dtype_name(want));
   *t = want;
   return 0;
 }
@@ -118,7 +136,7 @@ int onnx_QuantizeLinear(OnnxCtx *c, OnnxNode *n) {
   DType xt = dtype_of(c, x), st = dtype_of(c, n->in[1]), t = DT_U8, u = DT_F32;
   if (!dtype_is_float(xt) && xt != DT_I32) return onnx_fail(c, n, "x of type %s is not a float or i32", dtype_name(xt));
   if (!dtype_is_float(st)) return onnx_fail(c, n, "y_scale of type %s is not floating-point", dtype_name(st));
-  onnx_attr_ignore(n, "saturate");
+  bool sat = onnx_attr_int(n, "saturate", 1) != 0;
   int64_t axis, block;
   if (quant_axis(c, n, x, &axis, &block) || quant_out_type(c, n, zp, &t)) return -1;
   if (float_attr(c, n, "precision", n->narrow[1] != DT_COUNT ? n->narrow[1] : st, &u)) return -1;
@@ -131,6 +149,15 @@ int onnx_QuantizeLinear(OnnxCtx *c, OnnxNode *n) {
   int d = w == u ? bin(c, OP_DIV, cast(c, x, w), cast(c, s, w))
                  : bin(c, OP_DIV, cast(c, cast(c, x, u), w), cast(c, cast(c, s, u), w));
   if (w != u) d = cast(c, cast(c, d, u), w);
+  if (quant_float(t)) {
+    if (t == DT_F4E2M1 && zp >= 0) d = bin(c, OP_ADD, d, cast(c, qparam(c, n, zp, x, axis, block, "y_zero_point"), w));
+    if (sat && t != DT_F4E2M1) {
+      double m = dtype_narrow_max(t);
+      d = bin(c, OP_MIN, bin(c, OP_MAX, d, kd(c, w, -m)), kd(c, w, m));
+    }
+    ONNX_TRY(c, n, n->out[0] = cast(c, d, t));
+    return 0;
+  }
   int q = un(c, OP_ROUND, d);
   if (zp >= 0) {
     int z = qparam(c, n, zp, x, axis, block, "y_zero_point");
@@ -146,12 +173,18 @@ int onnx_QuantizeLinear(OnnxCtx *c, OnnxNode *n) {
 int onnx_DequantizeLinear(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 2)) return -1;
   int x = n->in[0], zp = has_in(n, 2) ? n->in[2] : -1;
-  DType xt = dtype_of(c, x), st = dtype_of(c, n->in[1]), ot = st;
-  if (!quant_type(xt) && xt != DT_I32)
-    return onnx_fail(c, n, "x of type %s is not one of u8, i8, u16, i16, i32", dtype_name(xt));
+  DType xt = orig_type(c, n, 0), st = dtype_of(c, n->in[1]), ot = st;
+  if (!quant_type(xt) && xt != DT_I32 && !quant_float(xt))
+    return onnx_fail(c, n, "x of type %s is not one of u8, i8, u16, i16, i4, u4, i2, u2, i32, the float8 types, f4e2m1",
+                     dtype_name(xt));
   if (!dtype_is_float(st)) return onnx_fail(c, n, "x_scale must be floating-point");
-  if (zp >= 0 && dtype_of(c, zp) != xt)
-    return onnx_fail(c, n, "x_zero_point's type %s differs from x's %s", dtype_name(dtype_of(c, zp)), dtype_name(xt));
+  if (zp >= 0 && orig_type(c, n, 2) != xt)
+    return onnx_fail(c, n, "x_zero_point's type %s differs from x's %s", dtype_name(orig_type(c, n, 2)), dtype_name(xt));
+  double zv[64];
+  int nz = quant_float(xt) && xt != DT_F4E2M1 && zp >= 0 ? onnx_const_doubles(c, zp, zv, 64) : 0;
+  for (int i = 0; i < nz && i < 64; i++)
+    if (zv[i] != 0) return onnx_fail(c, n, "x_zero_point of %s must be zero", dtype_name(xt));
+  if (quant_float(xt)) zp = -1; /* not read for the float types (ONNX: zero for float8; f4e2m1's ignored) */
   int64_t axis, block;
   if (quant_axis(c, n, x, &axis, &block) || float_attr(c, n, "output_dtype", st, &ot)) return -1;
   DType u = xt == DT_I32 || st == DT_F64 ? DT_F64 : DT_F32;

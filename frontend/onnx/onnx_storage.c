@@ -1,8 +1,9 @@
-/* onnx_storage.c — ONNX operators on float16 and bfloat16 values.
+/* onnx_storage.c — ONNX operators on float16, bfloat16 and the one-byte types (the
+ * float8 types, float4e2m1, int4, uint4, int2, uint2).
  *
- * f16 and bf16 are storage dtypes in the IR: only cast reads or gives them.  An ONNX
- * operator on such values is built as its f32 form: before the builder, each f16 or
- * bf16 operand is cast to f32 (exactly: both widen without loss); after it, each f32
+ * These are storage dtypes in the IR: only cast reads or gives them.  An ONNX
+ * operator on such values is built as its f32 form: before the builder, each such
+ * operand is cast to f32 (exactly: all widen without loss); after it, each f32
  * result is rounded back to the operator's type, as ONNX's reference rounds every
  * result to its dtype.  The builders themselves know nothing of the storage dtypes. */
 #include <string.h>
@@ -54,11 +55,16 @@ static int widen(OnnxCtx *c, OnnxNode *n, int id) {
 }
 
 /* The operand whose type the results take: the first float operand, except where the
- * schema says otherwise (OneHot's values). */
+ * schema says otherwise (OneHot's values).  The one-byte types (float8, int4, ...) are
+ * quantized data: an operator that also reads a wider float (DequantizeLinear's scale)
+ * gives that one's type; one that reads only them (Identity, Reshape) gives theirs. */
 static int typed_operand(OnnxCtx *c, const OnnxNode *n) {
   if (!strcmp(n->p->op_type, "OneHot")) return 2;
   for (int i = 0; i < n->nin; i++)
-    if (n->in[i] >= 0 && dtype_is_float(c->g->nodes[n->in[i]]->dtype)) return i;
+    if (n->in[i] >= 0 && dtype_is_float(c->g->nodes[n->in[i]]->dtype) && !dtype_is_narrow(c->g->nodes[n->in[i]]->dtype))
+      return i;
+  for (int i = 0; i < n->nin; i++)
+    if (n->in[i] >= 0 && dtype_is_narrow(c->g->nodes[n->in[i]]->dtype)) return i;
   return -1;
 }
 

@@ -34,16 +34,16 @@ static const OnnxType types[] = {
     {ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX128, "complex128", -1},
     {ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16, "bfloat16", DT_BF16},
     /* newer than the onnx.proto Debian ships: by their numbers in onnx 1.23's */
-    {17, "float8e4m3fn", -1},
-    {18, "float8e4m3fnuz", -1},
-    {19, "float8e5m2", -1},
-    {20, "float8e5m2fnuz", -1},
-    {21, "uint4", -1},
-    {22, "int4", -1},
-    {23, "float4e2m1", -1},
-    {24, "float8e8m0", -1},
-    {25, "uint2", -1},
-    {26, "int2", -1},
+    {17, "float8e4m3fn", DT_F8E4M3FN},
+    {18, "float8e4m3fnuz", DT_F8E4M3FNUZ},
+    {19, "float8e5m2", DT_F8E5M2},
+    {20, "float8e5m2fnuz", DT_F8E5M2FNUZ},
+    {21, "uint4", DT_U4},
+    {22, "int4", DT_I4},
+    {23, "float4e2m1", DT_F4E2M1},
+    {24, "float8e8m0", DT_F8E8M0},
+    {25, "uint2", DT_U2},
+    {26, "int2", DT_I2},
 };
 
 int onnx_dtype(int32_t onnx_type, DType *t) {
@@ -125,7 +125,12 @@ static int read_typed(OnnxCtx *c, const Onnx__TensorProto *t, DType dt, void **d
              : u64          ? (double)t->uint64_data[i]
                             : t->int32_data[i];
     if (dt == DT_I64) ((int64_t *)dst)[i] = t->int64_data[i]; /* exact beyond 2^53 */
-    else if (dtype_is_storage(dt)) { /* int32_data holds the bits */
+    else if (dtype_is_narrow(dt)) { /* int32_data holds the bytes, packed as raw_data is */
+      if (t->int32_data[i] < 0 || t->int32_data[i] > 0xff)
+        return onnx_fail(c, NULL, "tensor '%s': int32_data[%lld] is %d, not a byte of %s", t->name ? t->name : "?",
+                         (long long)i, (int)t->int32_data[i], dtype_name(dt));
+      ((uint8_t *)dst)[i] = (uint8_t)t->int32_data[i];
+    } else if (dtype_is_storage(dt)) { /* int32_data holds the bits */
       if (t->int32_data[i] < 0 || t->int32_data[i] > 0xffff)
         return onnx_fail(c, NULL, "tensor '%s': int32_data[%lld] is %d, not the 16 bits of a %s",
                          t->name ? t->name : "?", (long long)i, (int)t->int32_data[i], dtype_name(dt));
@@ -151,6 +156,21 @@ static int check_dims(OnnxCtx *c, const Onnx__TensorProto *t, Shape *s) {
   return 0;
 }
 
+/* ONNX packs the 4-bit types two to a byte and the 2-bit types four, the first element
+ * in the low bits (raw_data, int32_data, external data); dlc holds one per byte, in the
+ * byte's low bits (ml_dtypes' layout). */
+static int per_byte(DType t) {
+  return t == DT_I4 || t == DT_U4 || t == DT_F4E2M1 ? 2 : t == DT_I2 || t == DT_U2 ? 4 : 1;
+}
+
+static void *unpack(const void *packed, DType t, int64_t n) {
+  int per = per_byte(t), bits = 8 / per;
+  uint8_t *out = data_alloc((size_t)n), mask = (uint8_t)((1u << bits) - 1);
+  for (int64_t i = 0; i < n; i++)
+    out[i] = (uint8_t)(((const uint8_t *)packed)[i / per] >> (i % per * bits)) & mask;
+  return out;
+}
+
 int onnx_tensor_node(OnnxCtx *c, const Onnx__TensorProto *t, const char *name, bool trainable) {
   const char *tn = t->name && *t->name ? t->name : "(unnamed)";
   DType dt;
@@ -158,8 +178,8 @@ int onnx_tensor_node(OnnxCtx *c, const Onnx__TensorProto *t, const char *name, b
     return onnx_fail(c, NULL, "tensor '%s' has dtype %s, which dlc does not support", tn, onnx_dtype_name(t->data_type));
   Shape s;
   if (check_dims(c, t, &s)) return -1;
-  int64_t n = shape_numel(&s);
-  size_t bytes = (size_t)n * (size_t)dtype_size(dt);
+  int64_t n = shape_numel(&s), per = per_byte(dt);
+  size_t bytes = (size_t)((n + per - 1) / per) * (size_t)dtype_size(dt); /* as the file holds them */
   void *data = NULL;
   int rc = 0;
   if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
@@ -169,7 +189,12 @@ int onnx_tensor_node(OnnxCtx *c, const Onnx__TensorProto *t, const char *name, b
       rc = onnx_fail(c, NULL, "tensor '%s': raw_data has %zu bytes, expected %zu", tn, t->raw_data.len, bytes);
     else if ((data = data_alloc(bytes)) && bytes) /* raw_data of no bytes may be NULL */
       memcpy(data, t->raw_data.data, bytes); /* little-endian, as the hosts dlc runs on */
-  } else rc = read_typed(c, t, dt, &data, n);
+  } else rc = read_typed(c, t, dt, &data, (int64_t)bytes / dtype_size(dt));
+  if (!rc && per > 1) {
+    void *one = unpack(data, dt, n);
+    free(data);
+    data = one;
+  }
   if (!rc && dt == DT_BOOL)
     for (size_t i = 0; i < bytes; i++) ((uint8_t *)data)[i] = ((uint8_t *)data)[i] != 0;
   int id = -1;

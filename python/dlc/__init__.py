@@ -31,14 +31,23 @@ _DTYPES = {
 }
 
 
+# dlc's storage dtypes that numpy lacks, by their ml_dtypes names (one element per byte
+# for the float8, float4, int4 and int2 types, as dlc holds them)
+_ML_DTYPES = {
+    "bf16": "bfloat16", "f8e4m3fn": "float8_e4m3fn", "f8e4m3fnuz": "float8_e4m3fnuz", "f8e5m2": "float8_e5m2",
+    "f8e5m2fnuz": "float8_e5m2fnuz", "f8e8m0": "float8_e8m0fnu", "f4e2m1": "float4_e2m1fn", "i4": "int4",
+    "u4": "uint4", "i2": "int2", "u2": "uint2",
+}
+
+
 def _dtype(name):
-    """numpy's dtype for a dlc dtype; bf16 is ml_dtypes' bfloat16 (numpy has none)."""
-    if name == "bf16":
+    """numpy's dtype for a dlc dtype; bf16 and the one-byte types are ml_dtypes' (numpy has none)."""
+    if name in _ML_DTYPES:
         try:
             import ml_dtypes
         except ImportError:
-            raise Error("the model reads or gives bf16, which needs the ml_dtypes package") from None
-        return np.dtype(ml_dtypes.bfloat16)
+            raise Error("the model reads or gives %s, which needs the ml_dtypes package" % name) from None
+        return np.dtype(getattr(ml_dtypes, _ML_DTYPES[name]))
     return np.dtype(_DTYPES[name])
 
 

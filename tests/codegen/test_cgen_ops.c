@@ -132,6 +132,12 @@ static void casts(void) {
   casts_from(DT_U8, F, "cast from u8");
   casts_from(DT_F16, (Range){-400, 400}, "cast from f16");
   casts_from(DT_BF16, (Range){-3e9, 3e9}, "cast from bf16");
+  casts_from(DT_F8E4M3FN, (Range){-500, 500}, "cast from f8e4m3fn");
+  casts_from(DT_F8E5M2FNUZ, (Range){-7e4, 7e4}, "cast from f8e5m2fnuz");
+  casts_from(DT_F8E8M0, (Range){0, 1e30}, "cast from f8e8m0");
+  casts_from(DT_F4E2M1, (Range){-7, 7}, "cast from f4e2m1");
+  casts_from(DT_I4, (Range){-8, 7}, "cast from i4");
+  casts_from(DT_U2, (Range){0, 3}, "cast from u2");
   cast_saturation();
 }
 

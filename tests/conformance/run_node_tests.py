@@ -116,13 +116,16 @@ def run_case(dlc, model, inputs, outputs, case, work, cflags):
 
 def compare(name, got, want):
     """None if dlc's array matches, else the reason."""
-    if got.dtype.kind == "V" and want.dtype.name == "bfloat16":
-        got = got.view(want.dtype)  # dlc writes bf16 as ml_dtypes does: 2 raw bytes, '<V2'
+    if got.dtype.kind == "V" and got.dtype.itemsize == want.dtype.itemsize and want.dtype.type.__module__.startswith("ml_dtypes"):
+        # dlc writes bf16 as ml_dtypes does, 2 raw bytes ('<V2'), and ml_dtypes' one-byte
+        # types (float8, float4, int4, int2: one element per byte, the 4- and 2-bit ones
+        # in its low bits) as '|V1'
+        got = got.view(want.dtype)
     if got.shape != want.shape:
         return "output %s: shape %s, expected %s" % (name, got.shape, want.shape)
     if got.dtype != want.dtype:
         return "output %s: dtype %s, expected %s" % (name, got.dtype, want.dtype)
-    if want.dtype.kind in "fc" or want.dtype.name == "bfloat16":
+    if want.dtype.kind in "fc" or want.dtype.name == "bfloat16" or want.dtype.name.startswith("float"):
         # 2-byte floats are compared in f32: numpy's f16 arithmetic would round the
         # tolerance itself, and bfloat16 has no isclose of its own
         g, w = (got, want) if want.itemsize > 2 else (got.astype(np.float32), want.astype(np.float32))

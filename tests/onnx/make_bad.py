@@ -222,7 +222,14 @@ def files():
 
     # Dtypes and tensor data.
     write("unsupported_input_dtype.onnx", model(valid_graph(
-        inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT8E4M3FN, ["batch", 4])])), "float8e4m3fn")
+        inputs=[helper.make_tensor_value_info("x", TensorProto.COMPLEX64, ["batch", 4])])), "complex64")
+    # int4 packs two elements a byte: 11 elements need 6 bytes; int32_data holds those bytes
+    write("int4_raw_short.onnx", model(valid_graph(inits=[
+        TensorProto(name="W", data_type=TensorProto.INT4, dims=[11], raw_data=bytes(5)),
+        tensor("b", np.zeros(3, np.float32))])), "raw_data has 5 bytes, expected 6")
+    write("int4_int32_data.onnx", model(valid_graph(inits=[
+        TensorProto(name="W", data_type=TensorProto.INT4, dims=[3], int32_data=[0x21, 0x1ff]),
+        tensor("b", np.zeros(3, np.float32))])), "not a byte of i4")
     f16_bits = TensorProto(name="W", data_type=TensorProto.FLOAT16, dims=[4, 3], int32_data=[0x3C00] * 11 + [70000])
     write("f16_int32_data.onnx", model(valid_graph(inits=[f16_bits, tensor("b", np.zeros(3, np.float32))])),
           "not the 16 bits of a f16")

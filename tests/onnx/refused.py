@@ -42,8 +42,8 @@ def cases():
     yield "maxunpool_runtime_indices.onnx", model([node("MaxUnpool", ["x", "i"], ["y"], name="unpool", kernel_shape=[2, 2])],
                                                  extra=[("i", TensorProto.INT64, (1, 4, 2, 2))]), \
         "Indices must be a constant known at compile time"
-    for code, name in ((17, "float8e4m3fn"), (19, "float8e5m2"), (21, "uint4"), (22, "int4"),
-                       (23, "float4e2m1"), (24, "float8e8m0"), (25, "uint2"), (26, "int2")):
+    # float8, float4, int4 and int2 are dlc's storage dtypes (tests/onnx/narrow_test.py)
+    for code, name in ((8, "string"), (14, "complex64"), (15, "complex128")):
         yield "input_%s.onnx" % name, model([node("Identity", ["x"], ["y"])], x_type=code), \
             "input 'x' has dtype %s," % name
 
