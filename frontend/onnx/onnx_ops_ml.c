@@ -739,10 +739,16 @@ static int64_t forest_depth(OnnxCtx *c, OnnxNode *n, const Forest *f, int64_t nf
   return deepest;
 }
 
-static int table_bool(OnnxCtx *c, const Forest *f, bool (*pick)(const Forest *, int64_t)) {
+/* The per-node tables a step reads, each made once (ids, 0 until made). */
+typedef struct Tables {
+  int lt, eq, gt, mem, mvt, nan_true, mem_val, mem_node;
+} Tables;
+
+static int table_bool(OnnxCtx *c, const Forest *f, bool (*pick)(const Forest *, int64_t), int *cache) {
+  if (*cache > 0) return *cache;
   double *v = zalloc(c, f->nn, sizeof(double));
   for (int64_t i = 0; i < f->nn; i++) v[i] = pick(f, i);
-  return vec(c, DT_BOOL, v, f->nn);
+  return *cache = vec(c, DT_BOOL, v, f->nn);
 }
 static bool is_lt(const Forest *f, int64_t i) { return f->mode[i] == M_LT || f->mode[i] == M_LEQ || f->mode[i] == M_NEQ; }
 static bool is_eq(const Forest *f, int64_t i) { return f->mode[i] == M_EQ || f->mode[i] == M_LEQ || f->mode[i] == M_GTE; }
@@ -752,7 +758,7 @@ static bool is_mvt(const Forest *f, int64_t i) { return f->mvt[i] != 0; }
 static bool nan_true(const Forest *f, int64_t i) { return f->mvt[i] || f->mode[i] == M_NEQ; }
 
 /* The branch each node takes for its feature value xv [N, T] (at nodes idx). */
-static int forest_branch(OnnxCtx *c, const Forest *f, int xv, int idx, int th) {
+static int forest_branch(OnnxCtx *c, const Forest *f, Tables *tb, int xv, int idx, int th) {
   int one = -1;
   bool any_mvt = false, any_neq = false;
   for (int64_t i = 0; i < f->nn; i++) {
@@ -765,24 +771,24 @@ static int forest_branch(OnnxCtx *c, const Forest *f, int xv, int idx, int th) {
   if (one >= 0 && one < M_MEMBER) r = bin(c, cmp[one], xv, th);
   else if (one == M_MEMBER) r = bin(c, OP_NE, xv, xv); /* replaced below */
   else {
-    int lt = bin(c, OP_AND, bin(c, OP_LT, xv, th), gather(c, table_bool(c, f, is_lt), idx, 0));
-    int eq = bin(c, OP_AND, bin(c, OP_EQ, xv, th), gather(c, table_bool(c, f, is_eq), idx, 0));
-    int gt = bin(c, OP_AND, bin(c, OP_GT, xv, th), gather(c, table_bool(c, f, is_gt), idx, 0));
+    int lt = bin(c, OP_AND, bin(c, OP_LT, xv, th), gather(c, table_bool(c, f, is_lt, &tb->lt), idx, 0));
+    int eq = bin(c, OP_AND, bin(c, OP_EQ, xv, th), gather(c, table_bool(c, f, is_eq, &tb->eq), idx, 0));
+    int gt = bin(c, OP_AND, bin(c, OP_GT, xv, th), gather(c, table_bool(c, f, is_gt, &tb->gt), idx, 0));
     r = bin(c, OP_OR, bin(c, OP_OR, lt, eq), gt);
   }
   if (f->nmem > 0) { /* x equal to one of the node's members: [N, T, M] reduced over M */
     const Shape *s = shape_of(c, xv);
     const Shape *si = shape_of(c, idx);
     int64_t d3[3] = {s->d[0], s->d[1], 1}, di[3] = {si->d[0], si->d[1], 1};
-    int hit = bin(c, OP_AND, bin(c, OP_EQ, reshape(c, xv, d3, 3), vec(c, dtype_of(c, xv), f->mem_val, f->nmem)),
-                  bin(c, OP_EQ, reshape(c, idx, di, 3), vec_i64(c, f->mem_node, f->nmem)));
+    if (!tb->mem_val) tb->mem_val = vec(c, dtype_of(c, xv), f->mem_val, f->nmem), tb->mem_node = vec_i64(c, f->mem_node, f->nmem);
+    int hit = bin(c, OP_AND, bin(c, OP_EQ, reshape(c, xv, d3, 3), tb->mem_val), bin(c, OP_EQ, reshape(c, idx, di, 3), tb->mem_node));
     int any = bin(c, OP_GT, reduce(c, OP_REDUCE_MAX, cast(c, hit, DT_I32), 2, false), ir_scalar(c->g, DT_I32, 0));
-    r = one == M_MEMBER ? any : sel(c, gather(c, table_bool(c, f, is_mem), idx, 0), any, r);
+    r = one == M_MEMBER ? any : sel(c, gather(c, table_bool(c, f, is_mem, &tb->mem), idx, 0), any, r);
   }
   int nan = bin(c, OP_NE, xv, xv);
-  if (f->legacy && (any_mvt || any_neq)) r = sel(c, nan, gather(c, table_bool(c, f, is_mvt), idx, 0), r);
+  if (f->legacy && (any_mvt || any_neq)) r = sel(c, nan, gather(c, table_bool(c, f, is_mvt, &tb->mvt), idx, 0), r);
   else if (!f->legacy && (any_mvt || (any_neq && one != M_NEQ)))
-    r = bin(c, OP_OR, r, bin(c, OP_AND, nan, gather(c, table_bool(c, f, nan_true), idx, 0)));
+    r = bin(c, OP_OR, r, bin(c, OP_AND, nan, gather(c, table_bool(c, f, nan_true, &tb->nan_true), idx, 0)));
   return r;
 }
 
@@ -803,9 +809,10 @@ static int forest_eval(OnnxCtx *c, OnnxNode *n, const Forest *f, int x, DType ou
   int feat = vec_i64(c, f->feat, f->nn), thr = vec(c, t, f->thr, f->nn);
   int tru = vec_i64(c, f->tru, f->nn), fal = vec_i64(c, f->fal, f->nn);
   int idx = cst_i64(c, f->root, d2, 2);
+  Tables tb = {0};
   for (int64_t step = 0; step < depth && idx >= 0; step++) {
     int xv = gather(c, xf, bin(c, OP_ADD, rowoff, gather(c, feat, idx, 0)), 0);
-    int r = forest_branch(c, f, xv, idx, gather(c, thr, idx, 0));
+    int r = forest_branch(c, f, &tb, xv, idx, gather(c, thr, idx, 0));
     idx = sel(c, r, gather(c, tru, idx, 0), gather(c, fal, idx, 0));
   }
   int64_t dn[2] = {rows, f->ntree}, dl[2] = {f->nn, f->k};
