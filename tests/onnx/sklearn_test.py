@@ -26,11 +26,12 @@ try:
     import onnxruntime as ort
     from skl2onnx import to_onnx
     from sklearn.datasets import make_classification, make_regression
-    from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor
+    from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor
     from sklearn.linear_model import LinearRegression, LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import MinMaxScaler, Normalizer, StandardScaler
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import Binarizer, MinMaxScaler, Normalizer, StandardScaler
     from sklearn.svm import SVC, SVR, LinearSVC
     from sklearn.tree import DecisionTreeClassifier
 except ImportError as e:
@@ -66,6 +67,7 @@ def models():
     yield "mlp", MLPClassifier(hidden_layer_sizes=(16,), max_iter=400, random_state=0), c3, True
     yield "forest", RandomForestClassifier(n_estimators=12, max_depth=7, random_state=0), c3, True
     yield "tree2", DecisionTreeClassifier(max_depth=5, random_state=0), c2, True
+    yield "gbc2", GradientBoostingClassifier(n_estimators=20, max_depth=3, random_state=0), c2, True
     yield "gbr", GradientBoostingRegressor(n_estimators=25, max_depth=3, random_state=0), r, False
     yield "forest_reg", RandomForestRegressor(n_estimators=8, max_depth=6, random_state=0), r, False
     yield "scaled_logreg", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)), c3, True
@@ -75,6 +77,7 @@ def models():
     yield "svc_poly2", SVC(kernel="poly", degree=3, gamma=0.1, coef0=1.0), c2, True
     yield "svc_sigmoid", SVC(kernel="sigmoid", gamma=0.01), c3, True
     yield "svr_rbf", SVR(kernel="rbf", gamma=0.1), r, False
+    yield "imputed_binarized", make_pipeline(SimpleImputer(), Binarizer(threshold=0.3), LogisticRegression(max_iter=500)), c3, True
 
 
 def dlc_run(dlc, path, x, work):
@@ -101,7 +104,9 @@ def check(dlc, name, est, data, classifier, work):
     path = os.path.join(work, name + ".onnx")
     with open(path, "wb") as f:
         f.write(onx.SerializeToString())
-    test = x[300:]
+    test = x[300:].copy()
+    if name.startswith("imputed"):  # missing values for the Imputer to fill
+        test[np.random.default_rng(3).random(test.shape) < 0.1] = np.nan
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     want = sess.run(None, {sess.get_inputs()[0].name: test})
     out, err = dlc_run(dlc, path, test, work)
