@@ -74,6 +74,8 @@ static int cst_i64(OnnxCtx *c, const int64_t *v, const int64_t *d, int r) {
 static int vec(OnnxCtx *c, DType t, const double *v, int64_t len) { return cst(c, t, v, &len, 1); }
 static int vec_i64(OnnxCtx *c, const int64_t *v, int64_t len) { return cst_i64(c, v, &len, 1); }
 
+static void *zalloc(OnnxCtx *c, int64_t n, size_t size) { return arena_alloc(c->g->arena, (size_t)(n > 0 ? n : 1) * size); }
+
 /* The float type a model computes in: f64 stays, everything else becomes f32. */
 static DType ftype(OnnxCtx *c, int x) { return dtype_of(c, x) == DT_F64 ? DT_F64 : DT_F32; }
 
@@ -465,6 +467,27 @@ static int label_list(OnnxCtx *c, OnnxNode *n, const char *what, double **v, DTy
   return tensor_attr(c, n, te, v, t);
 }
 
+/* A key given twice maps to its last value, as a dict built in order does: every copy
+ * of a key gets the value of its last copy (an order of the indices by key, then index). */
+typedef struct KeyAt {
+  double key;
+  int at;
+} KeyAt;
+static int by_key(const void *a, const void *b) {
+  const KeyAt *p = a, *q = b;
+  bool pn = isnan(p->key), qn = isnan(q->key); /* NaNs last, in order */
+  if (pn != qn) return pn ? 1 : -1;
+  if (!pn && p->key != q->key) return p->key < q->key ? -1 : 1;
+  return p->at < q->at ? -1 : p->at > q->at;
+}
+static void dedupe_keys(OnnxCtx *c, const double *kv, double *vv, int nk) {
+  KeyAt *ord = zalloc(c, nk, sizeof(KeyAt));
+  for (int i = 0; i < nk; i++) ord[i] = (KeyAt){kv[i], i};
+  qsort(ord, (size_t)nk, sizeof *ord, by_key);
+  for (int i = nk - 1; i > 0; i--)
+    if (ord[i - 1].key == ord[i].key) vv[ord[i - 1].at] = vv[ord[i].at];
+}
+
 int onnx_LabelEncoder(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   if (c->ml_opset < 2) return onnx_fail(c, n, "LabelEncoder before ai.onnx.ml opset 2 maps strings, which dlc does not have");
@@ -486,10 +509,7 @@ int onnx_LabelEncoder(OnnxCtx *c, OnnxNode *n) {
   if (dtype_of(c, x) == DT_BOOL) return onnx_fail(c, n, "X of type bool is not supported");
   if (dtype_is_float(kt) != dtype_is_float(dtype_of(c, x)))
     return onnx_fail(c, n, "X of type %s with keys of type %s", dtype_name(dtype_of(c, x)), dtype_name(kt));
-  /* a key given twice maps to its last value, as a dict built in order does */
-  for (int i = 0; i < nk; i++)
-    for (int j = i + 1; j < nk; j++)
-      if (kv[i] == kv[j]) vv[i] = vv[j];
+  dedupe_keys(c, kv, vv, nk);
   if (shape_of(c, x)->rank >= IR_MAX_RANK) return onnx_fail(c, n, "X has too high a rank");
   int r = shape_of(c, x)->rank;
   int hits = cast(c, match(c, x, vec(c, dtype_of(c, x), kv, nk)), DT_I32);
@@ -518,6 +538,7 @@ static int svm_parse(OnnxCtx *c, OnnxNode *n, Svm *s) {
   double kp[3] = {0, 0, 0};
   int np = onnx_attr_floats(n, "kernel_params", kp, 3);
   if (np > 0 && np != 3) return onnx_fail(c, n, "kernel_params must be [gamma, coef0, degree], not %d values", np);
+  if (!(fabs(kp[2]) <= 1e6)) return onnx_fail(c, n, "kernel_params' degree %g is out of range", kp[2]);
   s->gamma = kp[0], s->coef0 = kp[1], s->degree = (double)(int64_t)kp[2];
   return 0;
 }
@@ -624,7 +645,10 @@ int onnx_SVMClassifier(OnnxCtx *c, OnnxNode *n) {
   DType t = dtype_of(c, x);
   int64_t f = shape_of(c, x)->d[1], nvec = 0;
   int classes = ncl > 1 ? ncl : 1;
-  for (int i = 0; i < nper; i++) nvec += per[i] < 0 ? 0 : per[i];
+  for (int i = 0; i < nper; i++) {
+    if (per[i] < 0 || per[i] > nsv) return onnx_fail(c, n, "vectors_per_class[%d] = %lld is out of range", i, (long long)per[i]);
+    nvec += per[i];
+  }
   int sc, votes = -1;
   if (nvec > 0) {
     if (npa > 0 || npb > 0)
@@ -690,7 +714,6 @@ typedef struct Forest {
   Agg agg;
 } Forest;
 
-static void *zalloc(OnnxCtx *c, int64_t n, size_t size) { return arena_alloc(c->g->arena, (size_t)(n > 0 ? n : 1) * size); }
 
 static void forest_alloc(OnnxCtx *c, Forest *f, int64_t nn, int64_t ntree, int64_t k, double init) {
   f->nn = nn, f->ntree = ntree, f->k = k;
@@ -865,7 +888,7 @@ static int legacy_nodes(OnnxCtx *c, OnnxNode *n, Forest *f, int64_t k, Agg agg, 
   onnx_attr_ignore(n, "nodes_hitrates"), onnx_attr_ignore(n, "nodes_hitrates_as_tensor"); /* hints only */
   const Onnx__AttributeProto *modes = onnx_attr(n, "nodes_modes");
   if (c6 == -2) return -1;
-  if (nn <= 0 || c1 != nn || c2 != nn || c3 != nn || c4 != nn || c6 != nn || (c5 >= 0 && c5 != nn) || !modes ||
+  if (nn <= 0 || c1 != nn || c2 != nn || c3 != nn || c4 != nn || c6 != nn || (c5 > 0 && c5 != nn) || !modes ||
       modes->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS || (int)modes->n_strings != nn)
     return onnx_fail(c, n, "the nodes_* attributes must all be given, each with one value per node");
   NodeKey *kk = zalloc(c, nn, sizeof(NodeKey));
@@ -1012,7 +1035,7 @@ int onnx_TreeEnsemble(OnnxCtx *c, OnnxNode *n) {
   int64_t agg = onnx_attr_int(n, "aggregate_function", 1), post = onnx_attr_int(n, "post_transform", 0);
   int64_t ntg = onnx_attr_int(n, "n_targets", -1);
   if (c6 == -2 || c7 == -2 || c8 == -2 || nm == -2) return -1;
-  if (ni <= 0 || c1 != ni || c2 != ni || c3 != ni || c4 != ni || c6 != ni || c7 != ni || (c5 >= 0 && c5 != ni))
+  if (ni <= 0 || c1 != ni || c2 != ni || c3 != ni || c4 != ni || c6 != ni || c7 != ni || (c5 > 0 && c5 != ni))
     return onnx_fail(c, n, "the nodes_* attributes must all be given, each with one value per node");
   if (nl <= 0 || c8 != nl || nt <= 0) return onnx_fail(c, n, "needs leaf_targetids and leaf_weights of one length, and tree_roots");
   if (agg < 0 || agg > 3) return onnx_fail(c, n, "aggregate_function %lld is not one of 0..3", (long long)agg);
@@ -1025,11 +1048,12 @@ int onnx_TreeEnsemble(OnnxCtx *c, OnnxNode *n) {
   for (int i = 0; i < nt; i++) f.root[i] = roots[i];
   int64_t nmem = 0;
   for (int i = 0; i < ni; i++) {
-    if (modes[i] < 0 || modes[i] > M_MEMBER) return onnx_fail(c, n, "nodes_modes[%d] = %g is not one of 0..6", i, modes[i]);
+    if (!(modes[i] >= 0 && modes[i] <= M_MEMBER)) return onnx_fail(c, n, "nodes_modes[%d] = %g is not one of 0..6", i, modes[i]);
+    int64_t lim_t = tl[i] ? nl : ni, lim_f = fl[i] ? nl : ni;
+    if (tr[i] < 0 || tr[i] >= lim_t || fa[i] < 0 || fa[i] >= lim_f)
+      return onnx_fail(c, n, "node %d's child is out of range", i);
     f.mode[i] = (uint8_t)modes[i], f.feat[i] = fid[i], f.thr[i] = splits[i], f.mvt[i] = c5 > 0 && mv[i] != 0;
     f.tru[i] = tl[i] ? ni + tr[i] : tr[i], f.fal[i] = fl[i] ? ni + fa[i] : fa[i];
-    if ((tl[i] && (tr[i] < 0 || tr[i] >= nl)) || (fl[i] && (fa[i] < 0 || fa[i] >= nl)))
-      return onnx_fail(c, n, "node %d's leaf is out of range", i);
   }
   for (int i = 0; i < nl; i++) {
     f.mode[ni + i] = M_LEAF;
