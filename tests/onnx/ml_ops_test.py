@@ -173,6 +173,10 @@ def refusals():
                                 kernel_type="RBF", kernel_params=[0.1, 0, 0]), f3, [("Y", TP.INT64), ("Z", TP.FLOAT)]), "prob_a"
     yield "unknown_attr", model(ml("Binarizer", ["X"], ["Y"], threshold=0.3, bogus=1), f3, [("Y", TP.FLOAT)]), "bogus"
     yield "one_hot_zeros0", model(ml("OneHotEncoder", ["X"], ["Y"], cats_int64s=[1], zeros=0), f3, [("Y", TP.FLOAT)]), "zeros"
+    m = model(oh.make_node("Relu", ["X"], ["Y"], name="relu"), f3, [("Y", TP.FLOAT)])
+    del m.opset_import[0]  # ai.onnx.ml alone
+    yield "ml_only_default_node", m, "imports no opset of the default ONNX domain"
+    yield "ml_opset_6", model(ml("Binarizer", ["X"], ["Y"]), f3, [("Y", TP.FLOAT)], ml=6), "ai.onnx.ml domain is outside"
     yield "other_domain", model(oh.make_node("Foo", ["X"], ["Y"], domain="com.example", name="foo"), f3,
                                 [("Y", TP.FLOAT)]), "com.example"
 
