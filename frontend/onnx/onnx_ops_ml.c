@@ -288,8 +288,7 @@ int onnx_LinearRegressor(OnnxCtx *c, OnnxNode *n) {
 
 int onnx_Normalizer(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1) || need_numeric(c, n, n->in[0])) return -1;
-  int x = cast(c, n->in[0], DT_F32);
-  if (dtype_of(c, n->in[0]) == DT_F64) x = n->in[0];
+  int x = cast(c, n->in[0], ftype(c, n->in[0]));
   int r = shape_of(c, x)->rank;
   if (r != 1 && r != 2) return onnx_fail(c, n, "X must be [N, C] or [C], not rank %d", r);
   const char *norm = onnx_attr_str(c, n, "norm", "MAX");
