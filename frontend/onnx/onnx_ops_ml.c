@@ -266,8 +266,8 @@ int onnx_LinearClassifier(OnnxCtx *c, OnnxNode *n) {
     int64_t one = ncl > 0 ? cl[0] : 1, zero = 0;
     lab = sel(c, ge, cst_i64(c, &one, NULL, 0), cst_i64(c, &zero, NULL, 0));
   }
-  if (lab < 0) return onnx_fail_ir(c, n);
-  n->out[0] = lab, n->out[1] = s;
+  if (lab < 0 || (s = cast(c, s, DT_F32)) < 0) return onnx_fail_ir(c, n);
+  n->out[0] = lab, n->out[1] = s; /* scores are float whatever X is */
   return 0;
 }
 
@@ -280,7 +280,7 @@ int onnx_LinearRegressor(OnnxCtx *c, OnnxNode *n) {
   int s = linear_scores(c, n, x, &rows);
   if (s < 0) return -1;
   if (rows != targets) return onnx_fail(c, n, "coefficients hold %lld rows for %lld targets", (long long)rows, (long long)targets);
-  ONNX_TRY(c, n, n->out[0] = post_apply(c, s, pt));
+  ONNX_TRY(c, n, n->out[0] = cast(c, post_apply(c, s, pt), DT_F32));
   return 0;
 }
 
@@ -587,7 +587,7 @@ int onnx_SVMRegressor(OnnxCtx *c, OnnxNode *n) {
   }
   sc = bin(c, OP_ADD, sc, k(c, x, rho[0]));
   if (one_class) sc = sel(c, bin(c, OP_GT, sc, k(c, sc, 0)), k(c, sc, 1), k(c, sc, -1));
-  ONNX_TRY(c, n, n->out[0] = sc);
+  ONNX_TRY(c, n, n->out[0] = cast(c, sc, DT_F32));
   return 0;
 }
 
@@ -681,7 +681,7 @@ int onnx_SVMClassifier(OnnxCtx *c, OnnxNode *n) {
   if (cols >= 2) out = post_apply(c, sc, pt);
   else if (pt == PT_PROBIT) out = probit(c, sc);
   else out = nr == 1 && ncl == 2 ? two_columns(c, sc, pt) : sc;
-  if (lab < 0 || out < 0) return onnx_fail_ir(c, n);
+  if (lab < 0 || (out = cast(c, out, DT_F32)) < 0) return onnx_fail_ir(c, n);
   n->out[0] = lab, n->out[1] = out;
   return 0;
 }
@@ -978,7 +978,7 @@ int onnx_TreeEnsembleRegressor(OnnxCtx *c, OnnxNode *n) {
   if (legacy_nodes(c, n, &f, nt, agg, out, &keys) || legacy_weights(c, n, &f, keys, "target", &one_id)) return -1;
   int y = forest_eval(c, n, &f, x, out);
   if (y < 0 || (y = add_base(c, n, y)) < 0) return -1;
-  ONNX_TRY(c, n, n->out[0] = post_apply(c, y, pt));
+  ONNX_TRY(c, n, n->out[0] = cast(c, post_apply(c, y, pt), DT_F32));
   return 0;
 }
 

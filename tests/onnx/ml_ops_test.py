@@ -85,6 +85,9 @@ def cases():
     yield "linear_classifier_one_row", model(ml("LinearClassifier", ["X"], ["Y", "Z"], coefficients=[0.5, -1.0, 0.3],
                                                 intercepts=[0.1], classlabels_ints=[2, 9], post_transform="LOGISTIC"),
                                              f3, [("Y", TP.INT64), ("Z", TP.FLOAT)]), {"X": x}
+    yield "linear_classifier_f64", model(ml("LinearClassifier", ["X"], ["Y", "Z"], coefficients=[0.5, -1.0, 0.3, 1, 2, -3], intercepts=[0.2, -0.1],
+                                            classlabels_ints=[1, 2], post_transform="SOFTMAX"),
+                                         [("X", TP.DOUBLE, [9, 3])], [("Y", TP.INT64), ("Z", TP.FLOAT)]), {"X": x.astype(np.float64)}
     yield "linear_regressor_2", model(ml("LinearRegressor", ["X"], ["Y"], coefficients=[0.5, -1.0, 0.3, 1, 2, 3],
                                          intercepts=[0.1, -1], targets=2), f3, [("Y", TP.FLOAT)]), {"X": x}
     for norm in ("MAX", "L1", "L2"):
@@ -119,6 +122,10 @@ def cases():
                                                 target_nodeids=leaves * 3, target_ids=[(i + t) % 2 for t in range(3) for i in range(8)],
                                                 target_weights=[0.1 * i - 0.3 * t for t in range(3) for i in range(8)],
                                                 base_values=[0.5, -0.5], **att), f3, [("Y", TP.FLOAT)]), {"X": xn}
+    att = forest(2)
+    yield "tree_regressor_f64", model(ml("TreeEnsembleRegressor", ["X"], ["Y"], n_targets=1, target_treeids=[t for t in range(2) for _ in leaves],
+                                         target_nodeids=leaves * 2, target_ids=[0] * 16, target_weights=[i / 7.0 for i in range(16)], **att),
+                                      [("X", TP.DOUBLE, [9, 3])], [("Y", TP.FLOAT)]), {"X": x.astype(np.float64)}
     for pt in ("NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT"):
         att = forest(2)
         cls = 3
