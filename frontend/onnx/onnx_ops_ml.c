@@ -137,6 +137,7 @@ static int no_strings(OnnxCtx *c, OnnxNode *n, const char *name) {
 
 /* X as a [N, F] matrix: a vector is one row. */
 static int as_matrix(OnnxCtx *c, OnnxNode *n, int x) {
+  if (x < 0) return onnx_fail_ir(c, n);
   const Shape *s = shape_of(c, x);
   if (s->rank == 2) return x;
   if (s->rank != 1) return onnx_fail(c, n, "X must be [N, F] or [F], not rank %d", s->rank);
@@ -289,6 +290,7 @@ int onnx_LinearRegressor(OnnxCtx *c, OnnxNode *n) {
 int onnx_Normalizer(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1) || need_numeric(c, n, n->in[0])) return -1;
   int x = cast(c, n->in[0], ftype(c, n->in[0]));
+  if (x < 0) return onnx_fail_ir(c, n);
   int r = shape_of(c, x)->rank;
   if (r != 1 && r != 2) return onnx_fail(c, n, "X must be [N, C] or [C], not rank %d", r);
   const char *norm = onnx_attr_str(c, n, "norm", "MAX");
@@ -313,6 +315,7 @@ static int per_feature(OnnxCtx *c, OnnxNode *n, int x, const char *name, const d
 int onnx_Scaler(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1) || need_numeric(c, n, n->in[0])) return -1;
   int x = cast(c, n->in[0], ftype(c, n->in[0]));
+  if (x < 0) return onnx_fail_ir(c, n);
   double *off, *sc;
   int noff = floats_attr(c, n, "offset", &off), nsc = floats_attr(c, n, "scale", &sc);
   if (noff == -2 || nsc == -2) return -1;
@@ -391,6 +394,7 @@ int onnx_FeatureVectorizer(OnnxCtx *c, OnnxNode *n) {
     if (!has_in(n, i)) return need(c, n, n->nin);
     if (need_numeric(c, n, n->in[i])) return -1;
     int a = cast(c, n->in[i], DT_F32);
+    if (a < 0) return onnx_fail_ir(c, n);
     const Shape *s = shape_of(c, a);
     if (s->rank == 1) {
       int64_t d[2] = {s->d[0], 1};
@@ -415,6 +419,7 @@ int onnx_FeatureVectorizer(OnnxCtx *c, OnnxNode *n) {
 
 /* x [...] against a list of keys [K]: eq [..., K]. */
 static int match(OnnxCtx *c, int x, int keys) {
+  if (x < 0 || keys < 0) return -1;
   const Shape *s = shape_of(c, x);
   int64_t d[IR_MAX_RANK];
   if (s->rank >= IR_MAX_RANK) return -1;
@@ -544,6 +549,7 @@ static int svm_parse(OnnxCtx *c, OnnxNode *n, Svm *s) {
 
 /* The kernel of each row of x [N, F] with each support vector [S, F]: [N, S]. */
 static int svm_kernel(OnnxCtx *c, const Svm *s, int x, int sv) {
+  if (x < 0 || sv < 0) return -1;
   if (s->kernel == K_RBF) { /* exp(-gamma |x - v|^2), the differences as the reference takes them */
     const Shape *xs = shape_of(c, x), *vs = shape_of(c, sv);
     int64_t dx[3] = {xs->d[0], 1, xs->d[1]}, dv[3] = {1, vs->d[0], vs->d[1]};
@@ -596,6 +602,7 @@ int onnx_SVMRegressor(OnnxCtx *c, OnnxNode *n) {
  * vote for i, else for j.  *votes gets [N, C]. */
 static int svm_pairs(OnnxCtx *c, OnnxNode *n, int kmat, const double *w, const int64_t *per, int ncls,
                      int64_t nvec, const double *rho, int nrho, int *votes) {
+  if (kmat < 0) return onnx_fail_ir(c, n);
   int64_t np = (int64_t)ncls * (ncls - 1) / 2;
   if (nrho != np) return onnx_fail(c, n, "rho has %d values for %lld pairs of classes", nrho, (long long)np);
   double *wp = arena_alloc(c->g->arena, sizeof(double) * (size_t)(nvec * np));
@@ -781,6 +788,7 @@ static bool nan_true(const Forest *f, int64_t i) { return f->mvt[i] || f->mode[i
 
 /* The branch each node takes for its feature value xv [N, T] (at nodes idx). */
 static int forest_branch(OnnxCtx *c, const Forest *f, Tables *tb, int xv, int idx, int th) {
+  if (xv < 0 || idx < 0 || th < 0) return -1;
   int one = -1;
   bool any_mvt = false, any_neq = false;
   for (int64_t i = 0; i < f->nn; i++) {
