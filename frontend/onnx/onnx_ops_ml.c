@@ -944,7 +944,7 @@ static int legacy_weights(OnnxCtx *c, OnnxNode *n, Forest *f, const NodeKey *key
   if (nw < 0) nw = 0;
   if (nw && (n1 != nw || n2 != nw || n3 != nw))
     return onnx_fail(c, n, "%s, %s, %s and %s must have one value per weight", a[0], a[1], a[2], a[3]);
-  *one_id = true;
+  *one_id = nw > 0; /* the reference's binary case: one class id among the weights */
   for (int i = 0; i < nw; i++) {
     int64_t at = key_find(keys, f->nn, tid[i], nid[i]);
     if (at < 0) return onnx_fail(c, n, "weight %d names node %lld of tree %lld, which does not exist", i, (long long)nid[i], (long long)tid[i]);
