@@ -605,6 +605,8 @@ static int svm_pairs(OnnxCtx *c, OnnxNode *n, int kmat, const double *w, const i
   if (kmat < 0) return onnx_fail_ir(c, n);
   int64_t np = (int64_t)ncls * (ncls - 1) / 2;
   if (nrho != np) return onnx_fail(c, n, "rho has %d values for %lld pairs of classes", nrho, (long long)np);
+  if (ir_limit_elements("the SVM's pair table", (double)nvec * (double)np + 2.0 * (double)np * ncls, &c->g->err))
+    return onnx_fail_ir(c, n);
   double *wp = arena_alloc(c->g->arena, sizeof(double) * (size_t)(nvec * np));
   double *ai = arena_alloc(c->g->arena, sizeof(double) * (size_t)(np * ncls));
   double *aj = arena_alloc(c->g->arena, sizeof(double) * (size_t)(np * ncls));
@@ -721,7 +723,8 @@ typedef struct Forest {
 } Forest;
 
 
-static void forest_alloc(OnnxCtx *c, Forest *f, int64_t nn, int64_t ntree, int64_t k, double init) {
+static int forest_alloc(OnnxCtx *c, OnnxNode *n, Forest *f, int64_t nn, int64_t ntree, int64_t k, double init) {
+  if (ir_limit_elements("a tree ensemble's leaf table", (double)nn * (double)k, &c->g->err)) return onnx_fail_ir(c, n);
   f->nn = nn, f->ntree = ntree, f->k = k;
   f->feat = zalloc(c, nn, sizeof(int64_t)), f->thr = zalloc(c, nn, sizeof(double));
   f->mode = zalloc(c, nn, 1), f->mvt = zalloc(c, nn, 1);
@@ -729,6 +732,7 @@ static void forest_alloc(OnnxCtx *c, Forest *f, int64_t nn, int64_t ntree, int64
   f->root = zalloc(c, ntree, sizeof(int64_t));
   f->leaf = zalloc(c, nn * k, sizeof(double));
   for (int64_t i = 0; i < nn * k; i++) f->leaf[i] = init;
+  return 0;
 }
 
 /* What a leaf adds to target t under the aggregation. */
@@ -907,7 +911,7 @@ static int legacy_nodes(OnnxCtx *c, OnnxNode *n, Forest *f, int64_t k, Agg agg, 
       return onnx_fail(c, n, "node %lld of tree %lld is given twice", (long long)kk[i].node, (long long)kk[i].tree);
     ntree += !i || kk[i - 1].tree != kk[i].tree;
   }
-  forest_alloc(c, f, nn, ntree, k, agg_init(agg, out));
+  if (forest_alloc(c, n, f, nn, ntree, k, agg_init(agg, out))) return -1;
   f->agg = agg, f->legacy = true;
   for (int64_t i = 0, t = -1; i < nn; i++) /* a tree's root: its first node in the lists */
     if (!i || kk[i - 1].tree != kk[i].tree) {
@@ -1051,7 +1055,7 @@ int onnx_TreeEnsemble(OnnxCtx *c, OnnxNode *n) {
   DType out = dtype_of(c, x);
   Forest f = {0};
   f.agg = (Agg)agg;
-  forest_alloc(c, &f, (int64_t)ni + nl, nt, ntg, agg_init(f.agg, out));
+  if (forest_alloc(c, n, &f, (int64_t)ni + nl, nt, ntg, agg_init(f.agg, out))) return -1;
   for (int i = 0; i < nt; i++) f.root[i] = roots[i];
   int64_t nmem = 0;
   for (int i = 0; i < ni; i++) {
