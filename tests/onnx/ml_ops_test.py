@@ -184,6 +184,14 @@ def refusals():
     del m.opset_import[0]  # ai.onnx.ml alone
     yield "ml_only_default_node", m, "imports no opset of the default ONNX domain"
     yield "ml_opset_6", model(ml("Binarizer", ["X"], ["Y"]), f3, [("Y", TP.FLOAT)], ml=6), "ai.onnx.ml domain is outside"
+    yield "huge_targets", model(ml("TreeEnsembleRegressor", ["X"], ["Y"], n_targets=10**12, nodes_treeids=[0], nodes_nodeids=[0],
+                                   nodes_featureids=[0], nodes_values=[0.0], nodes_modes=["LEAF"], nodes_truenodeids=[0],
+                                   nodes_falsenodeids=[0], target_treeids=[0], target_nodeids=[0], target_ids=[0],
+                                   target_weights=[1.0]), f3, [("Y", TP.FLOAT)]), "--max-elements"
+    yield "tree_cycle", model(ml("TreeEnsembleRegressor", ["X"], ["Y"], n_targets=1, nodes_treeids=[0, 0], nodes_nodeids=[0, 1],
+                                 nodes_featureids=[0, 0], nodes_values=[0.0, 0.0], nodes_modes=["BRANCH_LEQ", "BRANCH_LEQ"],
+                                 nodes_truenodeids=[1, 0], nodes_falsenodeids=[1, 0], target_treeids=[0], target_nodeids=[0],
+                                 target_ids=[0], target_weights=[1.0]), f3, [("Y", TP.FLOAT)]), "not trees"
     yield "other_domain", model(oh.make_node("Foo", ["X"], ["Y"], domain="com.example", name="foo"), f3,
                                 [("Y", TP.FLOAT)]), "com.example"
 
