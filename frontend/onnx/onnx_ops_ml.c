@@ -581,7 +581,7 @@ int onnx_SVMRegressor(OnnxCtx *c, OnnxNode *n) {
   int64_t f = shape_of(c, x)->d[1];
   int sc;
   if (ns > 0) {
-    if (nsv != ns * f || nw < ns)
+    if ((double)nsv != (double)ns * (double)f || nw < ns)
       return onnx_fail(c, n, "n_supports %lld with %d support vector values and %d coefficients for %lld features",
                        (long long)ns, nsv, nw, (long long)f);
     int64_t d[2] = {ns, f}, dw[2] = {ns, 1};
@@ -662,14 +662,13 @@ int onnx_SVMClassifier(OnnxCtx *c, OnnxNode *n) {
     if (npa > 0 || npb > 0)
       return onnx_fail(c, n, "attribute '%s' (probabilities by pairwise coupling, an iterative solver) is not supported; "
                        "export the SVC without probability=True", npa > 0 ? "prob_a" : "prob_b");
-    if (nper != classes || nsv != nvec * f || nw != (classes - 1) * nvec)
+    if (nper != classes || (double)nsv != (double)nvec * (double)f || (double)nw != (double)(classes - 1) * (double)nvec)
       return onnx_fail(c, n, "vectors_per_class (%d), support_vectors (%d values), coefficients (%d) do not fit %d classes "
                        "and %lld features", nper, nsv, nw, classes, (long long)f);
     int64_t d[2] = {nvec, f};
     sc = svm_pairs(c, n, svm_kernel(c, &s, x, cst(c, t, sv, d, 2)), w, per, classes, nvec, rho, nr, &votes);
     if (sc < 0) return -1;
-  } else { /* linear: one weight row a class, rho[0] for all */
-    if (s.kernel != K_LINEAR) onnx_attr_ignore(n, "kernel_type");
+  } else { /* linear (whatever kernel_type says, as the reference): one weight row a class, rho[0] for all */
     if (nw != classes * f) return onnx_fail(c, n, "%d coefficients for %d classes and %lld features", nw, classes, (long long)f);
     int64_t d[2] = {classes, f};
     sc = bin(c, OP_ADD, matmul(c, x, cst(c, t, w, d, 2), true), k(c, x, rho[0]));
