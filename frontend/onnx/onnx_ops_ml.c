@@ -628,6 +628,70 @@ static int svm_pairs(OnnxCtx *c, OnnxNode *n, int kmat, const double *w, const i
   return s;
 }
 
+/* Probabilities from the pairwise scores sc [N, P] (libsvm's, as the reference runs it):
+ * each pair's Platt sigmoid 1 - logistic(s * prob_a + prob_b), clamped to [1e-7, 1 - 1e-7],
+ * then the pairwise coupling of Wu, Lin and Weng, an iteration that stops for a row when
+ * its error is under 0.005 / k or after max(100, k) rounds: unrolled, each round's
+ * update kept only while the row still runs. */
+static int svm_proba(OnnxCtx *c, OnnxNode *n, int sc, const double *pa, const double *pb, int np, int kc) {
+  if (sc < 0) return -1;
+  DType t = dtype_of(c, sc);
+  int64_t rows = shape_of(c, sc)->d[0], e = 0;
+  int v = bin(c, OP_ADD, bin(c, OP_MUL, sc, vec(c, t, pa, np)), vec(c, t, pb, np));
+  v = bin(c, OP_SUB, k(c, sc, 1), logistic(c, v));
+  v = bin(c, OP_MIN, bin(c, OP_MAX, v, k(c, sc, 1e-7)), k(c, sc, 1 - 1e-7));
+  int *r = zalloc(c, (int64_t)kc * kc, sizeof(int)); /* r[i * kc + j]: [N, 1] */
+  for (int i = 0; i < kc; i++)
+    for (int j = i + 1; j < kc; j++, e++) {
+      r[i * kc + j] = columns(c, v, e, e + 1);
+      r[j * kc + i] = bin(c, OP_SUB, k(c, sc, 1), r[i * kc + j]);
+    }
+  /* Q [N, k, k]: Q[t][t] = sum over j != t of r[j][t]^2, Q[t][j] = -r[j][t] r[t][j] */
+  int *q = zalloc(c, (int64_t)kc * kc, sizeof(int));
+  for (int a = 0; a < kc; a++)
+    for (int b = 0; b < kc; b++) {
+      if (a != b) q[a * kc + b] = un(c, OP_NEG, bin(c, OP_MUL, r[b * kc + a], r[a * kc + b]));
+      else {
+        int acc = k(c, sc, 0);
+        for (int j = 0; j < kc; j++)
+          if (j != a) acc = bin(c, OP_ADD, acc, bin(c, OP_MUL, r[j * kc + a], r[j * kc + a]));
+        q[a * kc + b] = acc;
+      }
+    }
+  int *qrow = zalloc(c, kc, sizeof(int)), *qtt = zalloc(c, kc, sizeof(int)), *unit = zalloc(c, kc, sizeof(int));
+  double *u = zalloc(c, kc, sizeof(double));
+  for (int a = 0; a < kc; a++) {
+    qrow[a] = concat(c, &q[a * kc], kc, 1); /* [N, k] */
+    qtt[a] = q[a * kc + a];
+    for (int j = 0; j < kc; j++) u[j] = j == a;
+    unit[a] = vec(c, t, u, kc);
+  }
+  int64_t d3[3] = {rows, kc, 1}, d2[2] = {rows, kc};
+  int qm = reshape(c, concat(c, qrow, kc, 1), (int64_t[]){rows, kc, kc}, 3);
+  double init = 1.0 / kc;
+  int p = broadcast(c, k(c, sc, init), d2, 2), run = -1;
+  for (int it = 0; it < (kc > 100 ? kc : 100) && p >= 0; it++) {
+    int qp = reshape(c, matmul(c, qm, reshape(c, p, d3, 3), false), d2, 2);
+    int pqp = reduce(c, OP_REDUCE_SUM, bin(c, OP_MUL, p, qp), 1, true);
+    int err = reduce(c, OP_REDUCE_MAX, un(c, OP_ABS, bin(c, OP_SUB, qp, pqp)), 1, true);
+    int go = bin(c, OP_GE, err, k(c, sc, 0.005 / kc));
+    run = run < 0 ? go : bin(c, OP_AND, run, go);
+    int p2 = p, qp2 = qp, pqp2 = pqp;
+    for (int a = 0; a < kc; a++) {
+      int qpt = reduce(c, OP_REDUCE_SUM, bin(c, OP_MUL, qp2, unit[a]), 1, true);
+      int diff = bin(c, OP_DIV, bin(c, OP_SUB, pqp2, qpt), qtt[a]);
+      int one = bin(c, OP_ADD, k(c, sc, 1), diff);
+      p2 = bin(c, OP_DIV, bin(c, OP_ADD, p2, bin(c, OP_MUL, diff, unit[a])), one);
+      pqp2 = bin(c, OP_DIV, bin(c, OP_ADD, pqp2, bin(c, OP_MUL, diff, bin(c, OP_ADD, bin(c, OP_MUL, diff, qtt[a]),
+                                                                            bin(c, OP_MUL, k(c, sc, 2), qpt)))),
+                 bin(c, OP_MUL, one, one));
+      qp2 = bin(c, OP_DIV, bin(c, OP_ADD, qp2, bin(c, OP_MUL, diff, qrow[a])), one);
+    }
+    p = sel(c, run, p2, p);
+  }
+  return p < 0 ? onnx_fail_ir(c, n) : p;
+}
+
 /* One score per row [N, 1] for two classes: [-s, s] through the post transform, as the
  * reference writes a second class. */
 static int two_columns(OnnxCtx *c, int s, PostT pt) {
@@ -658,16 +722,21 @@ int onnx_SVMClassifier(OnnxCtx *c, OnnxNode *n) {
     nvec += per[i];
   }
   int sc, votes = -1;
+  bool proba = false;
   if (nvec > 0) {
-    if (npa > 0 || npb > 0)
-      return onnx_fail(c, n, "attribute '%s' (probabilities by pairwise coupling, an iterative solver) is not supported; "
-                       "export the SVC without probability=True", npa > 0 ? "prob_a" : "prob_b");
     if (nper != classes || (double)nsv != (double)nvec * (double)f || (double)nw != (double)(classes - 1) * (double)nvec)
       return onnx_fail(c, n, "vectors_per_class (%d), support_vectors (%d values), coefficients (%d) do not fit %d classes "
                        "and %lld features", nper, nsv, nw, classes, (long long)f);
     int64_t d[2] = {nvec, f};
     sc = svm_pairs(c, n, svm_kernel(c, &s, x, cst(c, t, sv, d, 2)), w, per, classes, nvec, rho, nr, &votes);
     if (sc < 0) return -1;
+    if (npa > 0) { /* probabilities replace the pairwise scores */
+      int64_t pairs = shape_of(c, sc)->d[1];
+      if (npa != pairs || npb != pairs || classes < 2)
+        return onnx_fail(c, n, "prob_a (%d values) and prob_b (%d) need one value per pair of classes (%lld)", npa, npb, (long long)pairs);
+      if ((sc = svm_proba(c, n, sc, pa, pb, npa, classes)) < 0) return -1;
+      proba = true;
+    }
   } else { /* linear (whatever kernel_type says, as the reference): one weight row a class, rho[0] for all */
     if (nw != classes * f) return onnx_fail(c, n, "%d coefficients for %d classes and %lld features", nw, classes, (long long)f);
     int64_t d[2] = {classes, f};
@@ -681,7 +750,7 @@ int onnx_SVMClassifier(OnnxCtx *c, OnnxNode *n) {
   int64_t cols = sc < 0 ? 0 : shape_of(c, sc)->d[1];
   if (nr == 1 && ncl == 2) {
     lab = label_of(c, mc, cl, ncl);
-    if (all_pos) lab = sel(c, bin(c, OP_GE, mw, k(c, mw, 0.5)), cst_i64(c, &cl[1], NULL, 0), lab);
+    if (all_pos && !proba) lab = sel(c, bin(c, OP_GE, mw, k(c, mw, 0.5)), cst_i64(c, &cl[1], NULL, 0), lab);
   } else if (nr == 1) {
     int64_t one = 1, zero = 0;
     lab = sel(c, bin(c, OP_GT, mw, k(c, mw, 0)), cst_i64(c, &one, NULL, 0), cst_i64(c, &zero, NULL, 0));

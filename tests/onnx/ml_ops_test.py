@@ -176,7 +176,7 @@ def refusals():
     yield "label_encoder_strings", model(ml("LabelEncoder", ["X"], ["Y"], keys_strings=["a"], values_floats=[1.0]),
                                          f3, [("Y", TP.FLOAT)], ml=2), "keys_strings"
     yield "svc_proba", model(ml("SVMClassifier", ["X"], ["Y", "Z"], classlabels_ints=[0, 1], vectors_per_class=[1, 1],
-                                support_vectors=[0.0] * 6, coefficients=[1.0, -1.0], rho=[0.0], prob_a=[1.0], prob_b=[0.0],
+                                support_vectors=[0.0] * 6, coefficients=[1.0, -1.0], rho=[0.0], prob_a=[1.0, 2.0], prob_b=[0.0],
                                 kernel_type="RBF", kernel_params=[0.1, 0, 0]), f3, [("Y", TP.INT64), ("Z", TP.FLOAT)]), "prob_a"
     yield "unknown_attr", model(ml("Binarizer", ["X"], ["Y"], threshold=0.3, bogus=1), f3, [("Y", TP.FLOAT)]), "bogus"
     yield "one_hot_zeros0", model(ml("OneHotEncoder", ["X"], ["Y"], cats_int64s=[1], zeros=0), f3, [("Y", TP.FLOAT)]), "zeros"

@@ -76,6 +76,8 @@ def models():
     yield "svc_rbf", SVC(kernel="rbf", gamma=0.1), c3, True
     yield "svc_poly2", SVC(kernel="poly", degree=3, gamma=0.1, coef0=1.0), c2, True
     yield "svc_sigmoid", SVC(kernel="sigmoid", gamma=0.01), c3, True
+    yield "svc_proba3", SVC(kernel="rbf", gamma=0.1, probability=True, random_state=0), c3, True
+    yield "svc_proba2", SVC(kernel="rbf", probability=True, random_state=0), c2, True
     yield "svr_rbf", SVR(kernel="rbf", gamma=0.1), r, False
     yield "imputed_binarized", make_pipeline(SimpleImputer(), Binarizer(threshold=0.3), LogisticRegression(max_iter=500)), c3, True
 
