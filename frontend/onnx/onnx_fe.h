@@ -16,6 +16,9 @@
  * (1.23.2), whose node tests run at opsets up to this one. */
 #define ONNX_OPSET_MAX 28
 #define ONNX_MAX_DEPTH 32 /* bodies nested in bodies */
+/* The newest opset of the ai.onnx.ml domain (onnx_ops_ml.c): the pinned onnx's. */
+#define ONNX_ML_OPSET_MAX 5
+#define ONNX_ML_DOMAIN "ai.onnx.ml"
 
 typedef struct OnnxNode OnnxNode;
 
@@ -52,7 +55,8 @@ typedef struct OnnxCtx {
   Graph *g;
   const char *file;
   const char *dir;    /* the model's folder: external data must stay inside it */
-  int64_t opset;      /* of the default domain */
+  int64_t opset;      /* of the default domain; 0 if the model imports only ai.onnx.ml */
+  int64_t ml_opset;   /* of ai.onnx.ml; 0 if the model imports none */
   const LoadOptions *opts;
   DlcErr *e;
   /* value name -> node id */
@@ -99,8 +103,9 @@ typedef struct OnnxOpInfo {
   int since, until;  /* opset range the builder handles (until 0: open) */
   OnnxBuild build;
   bool seq;          /* reads sequences and optionals (ONNX_OP_SEQ) */
+  bool ml;           /* of the ai.onnx.ml domain (ONNX_OP_ML) */
 } OnnxOpInfo;
-const OnnxOpInfo *onnx_op_find(const char *op_type, int64_t opset);
+const OnnxOpInfo *onnx_op_find(bool ml, const char *op_type, int64_t opset);
 
 /* Errors: "FILE: node 'NAME' (OP, opset N): message".  Return -1. */
 int onnx_fail(OnnxCtx *c, const OnnxNode *n, const char *fmt, ...) DLC_PRINTF(3, 4);

@@ -6,21 +6,25 @@
 
 #define ONNX_OP(name, since) int onnx_##name(OnnxCtx *c, OnnxNode *n);
 #define ONNX_OP_SEQ ONNX_OP
+#define ONNX_OP_ML ONNX_OP
 #include "onnx_ops.def"
+#undef ONNX_OP_ML
 #undef ONNX_OP_SEQ
 #undef ONNX_OP
 
 static const OnnxOpInfo table[] = {
-#define ONNX_OP(name, since) {#name, since, 0, onnx_##name, false},
-#define ONNX_OP_SEQ(name, since) {#name, since, 0, onnx_##name, true},
+#define ONNX_OP(name, since) {#name, since, 0, onnx_##name, false, false},
+#define ONNX_OP_SEQ(name, since) {#name, since, 0, onnx_##name, true, false},
+#define ONNX_OP_ML(name, since) {#name, since, 0, onnx_##name, false, true},
 #include "onnx_ops.def"
+#undef ONNX_OP_ML
 #undef ONNX_OP_SEQ
 #undef ONNX_OP
 };
 
-const OnnxOpInfo *onnx_op_find(const char *op_type, int64_t opset) {
+const OnnxOpInfo *onnx_op_find(bool ml, const char *op_type, int64_t opset) {
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-    if (!strcmp(table[i].name, op_type) && opset >= table[i].since) return &table[i];
+    if (table[i].ml == ml && !strcmp(table[i].name, op_type) && opset >= table[i].since) return &table[i];
   return NULL;
 }
 
@@ -34,8 +38,9 @@ int onnx_op_list(FILE *f) {
   memcpy(sorted, table, sizeof table);
   qsort(sorted, N, sizeof sorted[0], by_name);
   for (size_t i = 0; i < N; i++)
-    fprintf(f, "%-28s opsets %d..%d%s\n", sorted[i].name, sorted[i].since,
-            sorted[i].until ? sorted[i].until : ONNX_OPSET_MAX, sorted[i].seq ? "  (reads sequences and optionals)" : "");
+    fprintf(f, "%-28s %sopsets %d..%d%s\n", sorted[i].name, sorted[i].ml ? ONNX_ML_DOMAIN " " : "", sorted[i].since,
+            sorted[i].until ? sorted[i].until : sorted[i].ml ? ONNX_ML_OPSET_MAX : ONNX_OPSET_MAX,
+            sorted[i].seq ? "  (reads sequences and optionals)" : "");
   fprintf(f, "tensor dtypes read and written:");
   for (int32_t t = 1; t < 64; t++) {
     DType d;
