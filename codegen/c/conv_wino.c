@@ -92,6 +92,7 @@ static bool wino_shape(const CEmit *ce, const Conv *c) {
 }
 
 bool conv_wino_shape(const CEmit *ce, const Node *n) {
+  if (ce->device) return false; /* the CUDA backend has its own convolutions (and no CPU target) */
   if (n->op != OP_CONV || n->shape.rank != 4 || shape_numel(&n->shape) <= 0) return false;
   const Shape *x = &cgen_in(ce, n, 0)->shape, *wt = &cgen_in(ce, n, 1)->shape;
   Epi ep = epi_plain(n);

@@ -111,14 +111,14 @@ int cgen_unique(CEmit *ce, const Node *n) {
   cgen_line(ce, 2, "group[idx[p]] = ng - 1;");
   cgen_line(ce, 1, "}");
   /* the position of each group: sorted order, else the order of first appearance */
-  cgen_line(ce, 1, "int64_t *pos = tmp, next = 0;");
+  cgen_line(ce, 1, "int64_t *pos = tmp;");
   if (node_int(n, A_SORTED)) cgen_line(ce, 1, "for (int64_t g = 0; g < ng; g++) pos[g] = g;");
   else {
+    cgen_line(ce, 1, "int64_t next = 0;");
     cgen_line(ce, 1, "for (int64_t g = 0; g < ng; g++) pos[g] = -1;");
     cgen_line(ce, 1, "for (int64_t j = 0; j < %" PRId64 "; j++)", dim);
     cgen_line(ce, 2, "if (pos[group[j]] < 0) pos[group[j]] = next++;");
   }
-  cgen_line(ce, 1, "(void)next;");
   int64_t total = shape_numel(&n->shape);
   cgen_line(ce, 1, "for (int64_t i = 0; i < %" PRId64 "; i++) y[i] = 0;", total);
   if (part == 0) {

@@ -57,6 +57,10 @@ bool pack_b_constant(const CEmit *ce, const Node *mm) {
  * the graph's operands. */
 void pack_b_init_tables(CEmit *ce) {
   const Graph *g = ce->g;
+  if (ce->device) { /* the CUDA backend packs nothing (and has no CPU tile to ask) */
+    ce->pack_at_total = 0;
+    return;
+  }
   bool *no = dlc_calloc((size_t)(g->n ? g->n : 1), sizeof *no);
   DLC_ASSERT(no);
   for (int o = 0; o < g->nout; o++) no[g->out[o]] = true;
