@@ -430,6 +430,9 @@ int dyn_parse(const char *s, DynInfo *d, DlcErr *e) {
   if (!stop || stop == s || (size_t)(stop - s) >= sizeof dd->name)
     return dlc_errf(e, "--dynamic '%s': expected NAME<=MAX (any size up to MAX, e.g. batch<=64) or NAME=S1,S2,.. "
                     "(exactly those sizes, e.g. seq=16,32,64)", s);
+  for (const char *q = s; q < stop; q++)
+    if ((unsigned char)*q < 0x20 || *q == 0x7f)
+      return dlc_errf(e, "--dynamic: a dimension's name holds a control character");
   memcpy(dd->name, s, (size_t)(stop - s));
   dd->name[stop - s] = 0;
   for (int j = 0; j < d->ndim; j++)

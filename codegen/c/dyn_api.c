@@ -35,7 +35,8 @@ static void header(CEmit *ce, const DynInfo *d, const char *pub, const char *up)
   cgen_printf(ce, " * %s_run(m, dims, inputs, outputs) takes the size of each, in this order:\n", pub);
   for (int j = 0; j < d->ndim; j++) {
     const DynDim *dd = &d->dim[j];
-    cgen_printf(ce, " *   dims[%d]: '%s', ", j, dd->name);
+    char shown[160];
+    cgen_printf(ce, " *   dims[%d]: '%s', ", j, cgen_comment_name(dd->name, shown, sizeof shown));
     if (dd->bound) cgen_printf(ce, "any size from 0 to %" PRId64 " (run as a sum of ", dd->max);
     else cgen_printf(ce, "one of ");
     for (int i = 0; i < dd->n; i++) cgen_printf(ce, "%" PRId64 "%s", dd->size[i], i + 1 < dd->n ? ", " : "");

@@ -216,6 +216,11 @@ static inline int need(OnnxCtx *c, OnnxNode *n, int k) {
 static inline const Shape *shape_of(OnnxCtx *c, int id) { return &c->g->nodes[id]->shape; }
 static inline DType dtype_of(OnnxCtx *c, int id) { return c->g->nodes[id]->dtype; }
 static inline bool has_in(const OnnxNode *n, int i) { return i < n->nin && n->in[i] >= 0; }
+/* Composing: each returns the new id, or -1 when an operand is -1 or the builder fails
+ * (g->err set), so that a chain is checked once, by its caller. */
+static inline int bin(OnnxCtx *c, Op op, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(c->g, op, a, b); }
+static inline int un(OnnxCtx *c, Op op, int a) { return a < 0 ? -1 : ir_unary(c->g, op, a); }
+static inline int reshape(OnnxCtx *c, int x, const int64_t *d, int r) { return x < 0 ? -1 : ir_reshape(c->g, x, d, r); }
 
 /* Small builders shared by the operator files (onnx_util.c). */
 int onnx_scalar_like(OnnxCtx *c, int like, double v);   /* rank-0 const of like's dtype */

@@ -13,9 +13,7 @@
 
 
 static int k(OnnxCtx *c, int like, double v) { return like < 0 ? -1 : onnx_scalar_like(c, like, v); }
-static int bin(OnnxCtx *c, Op op, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(c->g, op, a, b); }
 static int sel(OnnxCtx *c, int q, int a, int b) { return q < 0 || a < 0 || b < 0 ? -1 : ir_select(c->g, q, a, b); }
-static int reshape(OnnxCtx *c, int x, const int64_t *d, int r) { return x < 0 ? -1 : ir_reshape(c->g, x, d, r); }
 
 /* An attribute of one value per spatial axis, or def for each. */
 static int per_axis(OnnxCtx *c, OnnxNode *n, const char *name, int want, int64_t def, int64_t *v) {

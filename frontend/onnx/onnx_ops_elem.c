@@ -71,7 +71,6 @@ static int mul(OnnxCtx *c, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binar
 static int dv(OnnxCtx *c, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(c->g, OP_DIV, a, b); }
 static int mx(OnnxCtx *c, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(c->g, OP_MAX, a, b); }
 static int mn(OnnxCtx *c, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(c->g, OP_MIN, a, b); }
-static int un(OnnxCtx *c, Op op, int a) { return a < 0 ? -1 : ir_unary(c->g, op, a); }
 static int cmp(OnnxCtx *c, Op op, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(c->g, op, a, b); }
 static int sel(OnnxCtx *c, int q, int a, int b) { return q < 0 || a < 0 || b < 0 ? -1 : ir_select(c->g, q, a, b); }
 

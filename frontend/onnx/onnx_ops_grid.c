@@ -18,8 +18,6 @@
 
 /* Short names for composing: each returns an id or -1 (checked by the callers). */
 static int k(OnnxCtx *c, int like, double v) { return like < 0 ? -1 : onnx_scalar_like(c, like, v); }
-static int bin(OnnxCtx *c, Op op, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(c->g, op, a, b); }
-static int un(OnnxCtx *c, Op op, int a) { return a < 0 ? -1 : ir_unary(c->g, op, a); }
 static int sel(OnnxCtx *c, int q, int a, int b) { return q < 0 || a < 0 || b < 0 ? -1 : ir_select(c->g, q, a, b); }
 static int addk(OnnxCtx *c, int a, double v) { return bin(c, OP_ADD, a, k(c, a, v)); }
 static int mulk(OnnxCtx *c, int a, double v) { return bin(c, OP_MUL, a, k(c, a, v)); }

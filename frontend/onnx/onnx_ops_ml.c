@@ -18,11 +18,8 @@
 /* ---- composing, each returning an id or -1 (checked by the callers) ----------------- */
 
 static int k(OnnxCtx *c, int like, double v) { return like < 0 ? -1 : onnx_scalar_like(c, like, v); }
-static int bin(OnnxCtx *c, Op op, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(c->g, op, a, b); }
-static int un(OnnxCtx *c, Op op, int a) { return a < 0 ? -1 : ir_unary(c->g, op, a); }
 static int sel(OnnxCtx *c, int q, int a, int b) { return q < 0 || a < 0 || b < 0 ? -1 : ir_select(c->g, q, a, b); }
 static int cast(OnnxCtx *c, int x, DType t) { return x < 0 ? -1 : dtype_of(c, x) == t ? x : ir_cast(c->g, x, t); }
-static int reshape(OnnxCtx *c, int x, const int64_t *d, int r) { return x < 0 ? -1 : ir_reshape(c->g, x, d, r); }
 static int reduce(OnnxCtx *c, Op op, int x, int64_t axis, bool keep) {
   return x < 0 ? -1 : ir_reduce(c->g, op, x, &axis, 1, keep);
 }

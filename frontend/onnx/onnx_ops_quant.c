@@ -23,12 +23,9 @@ static bool wants_out(const OnnxNode *n, int i) { return i < n->nout && n->p->ou
 
 /* Short names for composing: each returns an id or -1 (checked by the callers). */
 static int kd(OnnxCtx *c, DType t, double v) { return ir_scalar(c->g, t, v); }
-static int bin(OnnxCtx *c, Op op, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(c->g, op, a, b); }
-static int un(OnnxCtx *c, Op op, int a) { return a < 0 ? -1 : ir_unary(c->g, op, a); }
 static int cast(OnnxCtx *c, int x, DType t) {
   return x < 0 ? -1 : dtype_of(c, x) == t ? x : ir_cast(c->g, x, t);
 }
-static int reshape(OnnxCtx *c, int x, const int64_t *d, int r) { return x < 0 ? -1 : ir_reshape(c->g, x, d, r); }
 
 /* The integer types a quantized tensor may have here, and their ranges. */
 static bool quant_type(DType t) {

@@ -16,8 +16,6 @@
 typedef int (*ActFn)(OnnxCtx *c, int x, double alpha, double beta);
 
 static int k(OnnxCtx *c, int like, double v) { return like < 0 ? -1 : onnx_scalar_like(c, like, v); }
-static int bin(OnnxCtx *c, Op op, int a, int b) { return a < 0 || b < 0 ? -1 : ir_binary(c->g, op, a, b); }
-static int un(OnnxCtx *c, Op op, int a) { return a < 0 ? -1 : ir_unary(c->g, op, a); }
 static int sel(OnnxCtx *c, int m, int a, int b) { return m < 0 || a < 0 || b < 0 ? -1 : ir_select(c->g, m, a, b); }
 
 static int act_sigmoid(OnnxCtx *c, int x, double a, double b) {

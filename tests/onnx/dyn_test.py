@@ -67,6 +67,27 @@ def run(dlc, path, x, out, extra=()):
     return p
 
 
+def run_feeds(dlc, tmp, name, graph, feeds, outs):
+    """Saves graph as NAME.onnx, runs it under `dlc run --check` on the feeds and compares
+    each output with ONNX Runtime's, shapes included: None, or why it failed."""
+    path = os.path.join(tmp, name + ".onnx")
+    onnx.save(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 17)]), path)
+    want = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, feeds)
+    out = os.path.join(tmp, name)
+    args = [dlc, "run", path, "--output", out, "--check"]
+    for k, v in feeds.items():
+        np.save(os.path.join(tmp, "%s_%s.npy" % (name, k)), v)
+        args += ["--input", "%s=%s" % (k, os.path.join(tmp, "%s_%s.npy" % (name, k)))]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    if p.returncode:
+        return (p.stderr or p.stdout).strip()
+    for o, w in zip(outs, want):
+        got = np.load(os.path.join(out, o + ".npy"))
+        if got.shape != w.shape or not np.array_equal(got, w):
+            return "%s %s %r, ONNX Runtime %s %r" % (o, got.shape, got.tolist(), w.shape, w.tolist())
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dlc", required=True)
@@ -134,20 +155,7 @@ def main():
                                   [oh.make_tensor_value_info(k, TensorProto.FLOAT, list(v.shape)) for k, v in feeds.items()],
                                   [oh.make_tensor_value_info("sel", TensorProto.INT64, None)],
                                   [onnx.numpy_helper.from_array(np.array([most], np.int64), "most")])
-                path = os.path.join(tmp, name + ".onnx")
-                onnx.save(oh.make_model(g, opset_imports=[oh.make_opsetid("", 17)]), path)
-                want = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, feeds)[0]
-                out = os.path.join(tmp, name)
-                args = [a.dlc, "run", path, "--output", out, "--check"]
-                for k, v in feeds.items():
-                    np.save(os.path.join(tmp, "%s_%s.npy" % (name, k)), v)
-                    args += ["--input", "%s=%s" % (k, os.path.join(tmp, "%s_%s.npy" % (name, k)))]
-                p = subprocess.run(args, capture_output=True, text=True, timeout=120)
-                why = (p.stderr or p.stdout).strip() if p.returncode else None
-                if not why:
-                    got = np.load(os.path.join(out, "sel.npy"))
-                    if got.shape != want.shape or not np.array_equal(got, want):
-                        why = "sel %s %r, ONNX Runtime %s %r" % (got.shape, got.tolist(), want.shape, want.tolist())
+                why = run_feeds(a.dlc, tmp, name, g, feeds, ["sel"])
                 bad += why is not None
                 print("%s %s%s" % ("FAIL" if why else "ok", name, ": " + why if why else ""))
         # Compress with a condition, TopK with a K, known only at run time
@@ -169,20 +177,7 @@ def main():
             types = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int64): TensorProto.INT64, np.dtype(bool): TensorProto.BOOL}
             g = oh.make_graph([node], name, [oh.make_tensor_value_info(k, types[v.dtype], list(v.shape)) for k, v in feeds.items()],
                               [oh.make_tensor_value_info(o, TensorProto.INT64 if o == "i" else TensorProto.FLOAT, None) for o in outs])
-            path = os.path.join(tmp, name + ".onnx")
-            onnx.save(oh.make_model(g, opset_imports=[oh.make_opsetid("", 17)]), path)
-            want = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, feeds)
-            out = os.path.join(tmp, name)
-            args = [a.dlc, "run", path, "--output", out, "--check"]
-            for k, v in feeds.items():
-                np.save(os.path.join(tmp, "%s_%s.npy" % (name, k)), v)
-                args += ["--input", "%s=%s" % (k, os.path.join(tmp, "%s_%s.npy" % (name, k)))]
-            p = subprocess.run(args, capture_output=True, text=True, timeout=120)
-            why = (p.stderr or p.stdout).strip() if p.returncode else None
-            for o, w in zip(outs, want):
-                got = None if why else np.load(os.path.join(out, o + ".npy"))
-                if not why and (got.shape != w.shape or not np.array_equal(got, w)):
-                    why = "%s %s %r, ONNX Runtime %s %r" % (o, got.shape, got.tolist(), w.shape, w.tolist())
+            why = run_feeds(a.dlc, tmp, name, g, feeds, outs)
             bad += why is not None
             print("%s %s%s" % ("FAIL" if why else "ok", name, ": " + why if why else ""))
         # a K over the axis fails the run with one line
