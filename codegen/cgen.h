@@ -19,6 +19,7 @@ typedef struct CpuTarget {
   int mr, nr;         /* the register tile of f32 products: rows, columns */
   const char *const *vmacros; /* DLC_VF, DLC_VLOAD, .. for the tile */
   int nvmacros;
+  int mm_wide;        /* >1: matmul's tiles are MR / mm_wide rows over mm_wide panels */
 } CpuTarget;
 
 const CpuTarget *cgen_cpu_find(const char *name);    /* NULL: no such target */

@@ -146,6 +146,7 @@ void cgen_cpu_prelude(CEmit *ce);
 bool cgen_tile_vector(const CEmit *ce, DType t); /* the tile uses the target's intrinsics */
 int cgen_tile_mr(const CEmit *ce, DType t);      /* register tile rows */
 int cgen_tile_nr(const CEmit *ce, DType t);      /* register tile columns */
+int cgen_tile_wide(const CEmit *ce, DType t);    /* matmul: panels side by side in a tile (1: one) */
 
 /* ---- threads (threads.c) ------------------------------------------------------------ */
 

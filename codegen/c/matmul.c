@@ -28,6 +28,7 @@ typedef struct Mat {
   bool packed;        /* B baked in panels (pack.c) */
   int64_t batch;      /* matrices of the result */
   int mr, nr;         /* the register tile (target.c) */
+  int wide;           /* B baked: panels side by side per tile, of mr / wide rows (0: 1) */
   Par par;            /* which loop the threads share */
   bool swap;          /* stored transposed (a conv by channels) */
 } Mat;
@@ -47,17 +48,21 @@ static Mat mat_dims(const CEmit *ce, const Node *n, const Epi *ep) {
   return (Mat){.n = n, .ep = ep, .t = cgen_ctype(n), .m = ta ? ac : ar, .k = ta ? ar : ac,
                .nn = tb ? br : bc, .a_rs = ta ? 1 : ac, .a_cs = ta ? ac : 1, .trans_b = tb,
                .packed = pack_b_wanted(ce, n), .mr = cgen_tile_mr(ce, n->dtype),
-               .nr = cgen_tile_nr(ce, n->dtype)};
+               .nr = cgen_tile_nr(ce, n->dtype), .wide = cgen_tile_wide(ce, n->dtype)};
 }
+
+/* Panels side by side in a full tile, and the tile's rows. */
+static int mat_w(const Mat *d) { return d->packed && d->wide > 1 ? d->wide : 1; }
+static int mat_h(const Mat *d) { return d->mr / mat_w(d); }
 
 /* Rows of A per block over the panels: TILE_MC down to whole tiles, so that no tile
  * straddles two blocks (and is computed in both). */
-static int mat_mc(const Mat *d) { return TILE_MC > d->mr ? TILE_MC - TILE_MC % d->mr : d->mr; }
+static int mat_mc(const Mat *d) { return TILE_MC > mat_h(d) ? TILE_MC - TILE_MC % mat_h(d) : mat_h(d); }
 
 /* Rows when there are blocks of them for every thread, else panels. */
 static Par mat_par(const Mat *d) {
   if (!cgen_par_worth(2.0 * (double)d->m * (double)d->k * (double)d->nn)) return PAR_NONE;
-  int64_t blocks = d->packed ? (d->m / d->mr * d->mr + mat_mc(d) - 1) / mat_mc(d) : d->m / d->mr;
+  int64_t blocks = d->packed ? (d->m / mat_h(d) * mat_h(d) + mat_mc(d) - 1) / mat_mc(d) : d->m / d->mr;
   return blocks >= 4 ? PAR_ROWS : PAR_PANELS;
 }
 
@@ -90,25 +95,42 @@ static Tile tile_proto(const Mat *d) {
 
 /* ---- B baked in panels ---- */
 
-/* The rows [begin, end) in full tiles, for every panel; the short last panel apart. */
+/* The rows [begin, end) in full tiles over `t`'s panels from the panel loop's body. */
+static void rows_of(CEmit *ce, const Mat *d, Tile *t, const Rows *r, int depth) {
+  t->mr = mat_h(d), t->row0 = "i0";
+  cgen_line(ce, depth, "for (int64_t i0 = %s; i0 < %s; i0 += %d)", r->begin, r->end, t->mr);
+  tile_emit(ce, t, d->ep, depth + 1);
+}
+
+/* The rows [begin, end) in full tiles, for every panel: wide groups of panels side by
+ * side, then the panels left over one by one, and the short last panel apart. */
 static void panels(CEmit *ce, const Mat *d, const Rows *r, int depth) {
-  int64_t npf = d->nn / d->nr, nrem = d->nn % d->nr;
+  int w = mat_w(d);
+  int64_t npf = d->nn / d->nr, nrem = d->nn % d->nr, ngrp = w > 1 ? npf / w * w : 0;
   char panel[96], col0[64];
   Tile t = tile_proto(d);
-  if (npf) {
-    if (d->par == PAR_PANELS && npf > 1) cgen_par_for(ce, depth);
-    cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
-    snprintf(panel, sizeof panel, "B + jp * %" PRId64, d->k * d->nr);
-    snprintf(col0, sizeof col0, "jp * %d", d->nr);
-    t.panel = panel, t.col0 = col0, t.nstore = d->nr;
-    tile_rows(ce, &t, r, d->ep, depth + 1);
+  snprintf(panel, sizeof panel, "B + jp * %" PRId64, d->k * d->nr);
+  snprintf(col0, sizeof col0, "jp * %d", d->nr);
+  t.panel = panel, t.col0 = col0, t.nstore = d->nr;
+  if (ngrp) {
+    if (d->par == PAR_PANELS && ngrp > w) cgen_par_for(ce, depth);
+    cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp += %d) {", ngrp, w);
+    t.np = w, t.pnext = d->k * d->nr;
+    rows_of(ce, d, &t, r, depth + 1);
+    cgen_line(ce, depth, "}");
+    t.np = 0, t.pnext = 0;
+  }
+  if (npf > ngrp) {
+    if (d->par == PAR_PANELS && npf - ngrp > 1) cgen_par_for(ce, depth);
+    cgen_line(ce, depth, "for (int64_t jp = %" PRId64 "; jp < %" PRId64 "; jp++) {", ngrp, npf);
+    rows_of(ce, d, &t, r, depth + 1);
     cgen_line(ce, depth, "}");
   }
   if (nrem) {
     snprintf(panel, sizeof panel, "B + %" PRId64, npf * d->k * d->nr);
     snprintf(col0, sizeof col0, "%" PRId64, npf * d->nr);
-    t.panel = panel, t.col0 = col0, t.nstore = (int)nrem;
-    tile_rows(ce, &t, r, d->ep, depth);
+    t.nstore = (int)nrem;
+    rows_of(ce, d, &t, r, depth);
   }
 }
 
@@ -143,7 +165,7 @@ static void few_rows(CEmit *ce, const Mat *d, int64_t rows, const char *at, int 
 }
 
 static void product_packed(CEmit *ce, const Mat *d, int depth) {
-  int64_t mfull = d->m - d->m % d->mr, mrem = d->m % d->mr;
+  int64_t mfull = d->m - d->m % mat_h(d), mrem = d->m % mat_h(d);
   int mc = mat_mc(d);
   char end[128], at[32];
   if (mfull) {

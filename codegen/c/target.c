@@ -10,7 +10,10 @@
  * The tiles follow the register files: AVX-512 has 32 vector registers, so 8 rows by
  * two 16-float vectors keep 16 sums, two panel vectors and a broadcast live; AVX2 and
  * SSE have 16, so 6 rows by two vectors (12 sums, BLIS's Haswell shape); NEON has 32
- * of 4 floats, 8 rows by two.  Intrinsics rather than vector extensions: they pin
+ * of 4 floats, 8 rows by two.  AVX2's matmul (not conv) runs 3 rows by two panels
+ * instead (3 x 32: 12 sums still, but 3 broadcasts and 4 panel loads per k for 6 and
+ * 2, and three streams of A for six), about 15% faster on the transformers' products
+ * on Zen 4 (docs/PERFORMANCE.md); the convolutions' narrow panels lose with it.  Intrinsics rather than vector extensions: they pin
  * the vector width (gcc's znver1 tuning would otherwise split 256-bit loops into
  * 128-bit ones) and the fused multiply-add (ISO C modes forbid contracting a * b + c).
  * Either way every sum is the same chain of roundings as the plain C tile's DLC_FMAF
@@ -66,19 +69,19 @@ static const char *const v_neon[] = {
 
 static const CpuTarget targets[] = {
     {"generic", "portable C: loops the compiler vectorises for whatever it targets", "", NULL, NULL, NULL,
-     0, 6, 8, NULL, 0},
+     0, 6, 8, NULL, 0, 1},
     {"x86-64-v2", "SSE4.2 (128-bit vectors, no FMA)", "-march=x86-64-v2", X86, "sse4.2",
-     "__builtin_cpu_supports(\"sse4.2\")", 4, 6, 8, v_sse, N(v_sse)},
+     "__builtin_cpu_supports(\"sse4.2\")", 4, 6, 8, v_sse, N(v_sse), 1},
     {"x86-64-v3", "AVX2 and FMA (256-bit vectors, 16 registers)", "-march=x86-64-v3", X86, "avx2,fma",
-     "__builtin_cpu_supports(\"avx2\") && __builtin_cpu_supports(\"fma\")", 8, 6, 16, v_avx2, N(v_avx2)},
+     "__builtin_cpu_supports(\"avx2\") && __builtin_cpu_supports(\"fma\")", 8, 6, 16, v_avx2, N(v_avx2), 2},
     {"x86-64-v4", "AVX-512 F/BW/DQ/VL (512-bit vectors, 32 registers)", "-march=x86-64-v4", X86,
      "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma",
      "__builtin_cpu_supports(\"avx512f\") && __builtin_cpu_supports(\"avx512bw\") && "
      "__builtin_cpu_supports(\"avx512dq\") && __builtin_cpu_supports(\"avx512vl\") && "
      "__builtin_cpu_supports(\"fma\")",
-     16, 8, 32, v_avx512, N(v_avx512)},
+     16, 8, 32, v_avx512, N(v_avx512), 1},
     {"aarch64", "Armv8-A with NEON (128-bit vectors, 32 registers)", "", "defined(__aarch64__)", NULL, NULL,
-     4, 8, 8, v_neon, N(v_neon)},
+     4, 8, 8, v_neon, N(v_neon), 1},
 };
 
 const CpuTarget *cgen_cpu_find(const char *name) {
@@ -159,3 +162,8 @@ bool cgen_tile_vector(const CEmit *ce, DType t) { return t == DT_F32 && ce->cpu-
 int cgen_tile_mr(const CEmit *ce, DType t) { return t == DT_F32 ? ce->cpu->mr : 4; }
 
 int cgen_tile_nr(const CEmit *ce, DType t) { return t == DT_F32 ? ce->cpu->nr : 8; }
+
+int cgen_tile_wide(const CEmit *ce, DType t) {
+  int w = ce->cpu->mm_wide;
+  return cgen_tile_vector(ce, t) && w > 1 && ce->cpu->mr % w == 0 ? w : 1;
+}

@@ -47,11 +47,13 @@ static int conv(KCase *c, int x, int w, const ConvAttrs *a) {
 
 /* ---- matmul ---- */
 
-/* Around the tile (8 rows, panels of 16 or 8 columns); few rows over many panels take
- * several panels side by side. */
+/* Around the tile (8 rows, panels of 16 or 8 columns; AVX2's matmul: 3 rows over pairs
+ * of panels, then a panel left over); few rows over many panels take several panels
+ * side by side. */
 static const int64_t mnk[][3] = {{1, 1, 1},    {1, 5, 16},   {2, 3, 17},  {7, 16, 15},
                                  {8, 9, 16},   {9, 17, 33},  {16, 37, 32}, {17, 64, 40},
-                                 {67, 20, 70}, {1, 7, 133},  {3, 10, 70},  {17, 6, 150}};
+                                 {67, 20, 70}, {1, 7, 133},  {3, 10, 70},  {17, 6, 150},
+                                 {130, 9, 48}};
 
 /* The shapes of mnk from `first` on, every other one under each transpose in turn. */
 static void matmul_shapes(KCase *c, DType t, bool weight_b, size_t first) {
