@@ -7,10 +7,11 @@ set -eu
 # the code generated for --cpu aarch64; protobuf-c and the ONNX schema for the ONNX frontend; zlib for
 # gzipped datasets; python3-venv for the test tooling (tools/pyenv.sh); Fashion-MNIST, the
 # real training data of `dlc train` and its tests; PyTorch (Debian's) for the layer
-# references of tests/layers and for models/export_onnx.py; pkg-config for the Makefile
+# references of tests/layers and for models/export_onnx.py, torchvision for the real
+# models of tests/onnx/lowp_export.py; pkg-config for the Makefile
 # example that tests/install builds against the installed tree
 pkgs="build-essential cmake clang gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user ca-certificates protobuf-c-compiler libprotobuf-c-dev libonnx-dev
-      zlib1g-dev python3 python3-venv dataset-fashion-mnist python3-numpy python3-torch pkg-config"
+      zlib1g-dev python3 python3-venv dataset-fashion-mnist python3-numpy python3-torch python3-torchvision pkg-config"
 
 missing=""
 for p in $pkgs; do

@@ -176,6 +176,9 @@ int onnx_MaxPool(OnnxCtx *c, OnnxNode *n) {
   DType t = c->g->nodes[x]->dtype;
   Pool p;
   if (pool_attrs(c, n, shape_of(c, x), &p)) return -1;
+  /* storage_order orders Indices only; without that output it changes nothing */
+  int64_t order = onnx_attr_int(n, "storage_order", 0);
+  if (order != 0 && order != 1) return onnx_fail(c, n, "attribute 'storage_order' is %lld, not 0 or 1", (long long)order);
   bool small_int = t == DT_I8 || t == DT_U8;
   if (!dtype_is_float(t) && !small_int) return onnx_fail(c, n, "X of dtype %s is not supported", dtype_name(t));
   int xf = x;
