@@ -10,10 +10,14 @@
 # models for SECONDS more (seed $DLC_FUZZ_SEED, else the time; it is printed).
 # Exits non-zero if anything crashes, leaks, hangs or runs out of memory, and prints the
 # path of the input that did it; keep such an input (after the fix) in
-# tests/fuzz/regress/<target>/ so the suite replays it.
+# tests/fuzz/regress/<target>/ so the suite replays it.  An input counts as a hang after
+# $DLC_FUZZ_TIMEOUT seconds (default 10) of wall-clock time: a long campaign run niced
+# beside other work gets its CPU only now and then, and needs more (60) so that waiting
+# for the CPU is not taken for a hang; replay what it reports unniced before believing it.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-${DLC_FUZZ_SECONDS:-20}}
+hang=${DLC_FUZZ_TIMEOUT:-10}
 build=${DLC_FUZZ_BUILD:-$root/build-fuzz}
 cc=${DLC_FUZZ_CC:-clang}
 max_len=300000
@@ -59,7 +63,7 @@ run() {
   echo "fuzz_$t: $secs s from $(ls "$seed" | wc -l) seeds"
   rc=0
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
-    "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+    "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout="$hang" -rss_limit_mb=2048 \
     -max_len=$max_len -artifact_prefix="$art/" -print_final_stats=1 "$corpus" "$seed" \
     >"$build/fuzz/log-$t" 2>&1 || rc=$?
   tail -n 12 "$build/fuzz/log-$t" | grep -E "^(stat::number_of_executed_units|Done|SUMMARY|==[0-9]+==ERROR)" || true
