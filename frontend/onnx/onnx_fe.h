@@ -91,6 +91,8 @@ struct OnnxNode {
   const Onnx__AttributeProto *bad_attr; /* one a getter found of another type than it reads, */
   int bad_attr_want;                    /* and the type it reads (onnx_attr.c) */
   uint64_t read;                        /* bit i: the builder looked up attribute i */
+  uint64_t own_dtype;                   /* bit i: output i has the dtype the builder gave it
+                                           (LinearAttention's state S), not the operands' */
   DType narrow[ONNX_MAX_IO]; /* operand i's storage dtype (f16, bf16, f8e4m3fn, i4, ...) before
                                 onnx_storage_in widened it, else DT_COUNT */
 };
