@@ -11,7 +11,9 @@
  * In float16 and bfloat16 the reference computes each step in the type (numpy's float16,
  * ml_dtypes' bfloat16), rounding every intermediate: the scaled Q and K, the scores,
  * the softcap's steps, the biased scores, x - max, exp, the sum (float16 sums in f32,
- * bfloat16 adds one key at a time, rounding each partial sum) and the quotient.  dlc
+ * bfloat16 adds one key at a time, rounding each partial sum) and the quotient; but
+ * after a softcap in bfloat16 (ml_dtypes divides by a Python float in f32) the steps up
+ * to the probabilities are f32's.  dlc
  * computes in f32 and rounds to the type at those same steps, so that its bits are the
  * reference's; in f32 and f64 nothing is rounded. */
 #include <math.h>
@@ -28,8 +30,7 @@ static int sel(OnnxCtx *c, int q, int a, int b) { return q < 0 || a < 0 || b < 0
 static int cast(OnnxCtx *c, int x, DType t) { return x < 0 ? -1 : dtype_of(c, x) == t ? x : ir_cast(c->g, x, t); }
 static int transpose(OnnxCtx *c, int x, const int64_t *perm) { return x < 0 ? -1 : ir_transpose(c->g, x, perm); }
 static int i64(OnnxCtx *c, double v) { return ir_scalar(c->g, DT_I64, v); }
-/* x (f32) rounded to the storage dtype t and widened again; x itself when t is wider. */
-static int rnd(OnnxCtx *c, int x, DType t) { return dtype_is_storage(t) ? cast(c, cast(c, x, t), DT_F32) : x; }
+static int rnd(OnnxCtx *c, int x, DType t) { return onnx_round_to(c, x, t); }
 static int last_keep(OnnxCtx *c, Op op, int x) {
   if (x < 0) return -1;
   int64_t ax = shape_of(c, x)->rank - 1;
@@ -46,17 +47,6 @@ static int pad_last(OnnxCtx *c, int x, int64_t more, double value) {
   pads[2 * r - 1] = more;
   Attr a[2] = {attr_ints(A_PADS, pads, 2 * r), attr_float(A_VALUE, value)};
   return ir_add(c->g, OP_PAD, &x, 1, a, 2);
-}
-
-/* x[..., from:to] along the last axis. */
-static int slice_last(OnnxCtx *c, int x, int64_t from, int64_t to) {
-  if (x < 0) return -1;
-  const Shape *s = shape_of(c, x);
-  int64_t st[IR_MAX_RANK], en[IR_MAX_RANK], sp[IR_MAX_RANK];
-  for (int i = 0; i < s->rank; i++) st[i] = 0, en[i] = s->d[i], sp[i] = 1;
-  st[s->rank - 1] = from, en[s->rank - 1] = to;
-  Attr a[3] = {attr_ints(A_STARTS, st, s->rank), attr_ints(A_ENDS, en, s->rank), attr_ints(A_STEPS, sp, s->rank)};
-  return ir_add(c->g, OP_SLICE, &x, 1, a, 3);
 }
 
 /* ---- Attention --------------------------------------------------------------------- */
@@ -155,26 +145,12 @@ static int repeat_heads(OnnxCtx *c, int x, int64_t r) {
   return reshape(c, y, d4, 4);
 }
 
-/* The keys of a bfloat16 softmax row whose sum adds one key at a time, rounding each
- * partial sum, as ml_dtypes' reduction does; over a longer row the f32 sum is rounded
- * once (within an ulp of the reference's, and closer to the exact sum). */
-#define ATTN_SEQ_SUM_MAX 64
-
-/* e summed over the last axis, rounded to t as the reference's sum is. */
-static int sum_last(OnnxCtx *c, int e, DType t) {
-  int64_t n = e < 0 ? 0 : shape_of(c, e)->d[shape_of(c, e)->rank - 1];
-  if (t != DT_BF16 || n > ATTN_SEQ_SUM_MAX || n < 2) return rnd(c, last_keep(c, OP_REDUCE_SUM, e), t);
-  int acc = slice_last(c, e, 0, 1);
-  for (int64_t j = 1; j < n; j++) acc = rnd(c, bin(c, OP_ADD, acc, slice_last(c, e, j, j + 1)), t);
-  return acc;
-}
-
 /* Softmax over the last axis that gives 0 for a row of -inf; each step rounded to t. */
 static int softmax0(OnnxCtx *c, int s, DType t) {
   int m = last_keep(c, OP_REDUCE_MAX, s);
   m = sel(c, bin(c, OP_EQ, m, k(c, s, -INFINITY)), k(c, s, 0), m);
   int e = rnd(c, un(c, OP_EXP, rnd(c, bin(c, OP_SUB, s, m), t)), t);
-  int sum = sum_last(c, e, t);
+  int sum = e < 0 ? -1 : onnx_sum_as(c, e, shape_of(c, e)->rank - 1, t);
   sum = sel(c, bin(c, OP_EQ, sum, k(c, s, 0)), k(c, s, 1), sum);
   return rnd(c, bin(c, OP_DIV, e, sum), t);
 }
@@ -232,13 +208,14 @@ int onnx_Attention(OnnxCtx *c, OnnxNode *n) {
   if (attn_inputs(c, n, &a, &q, &kk, &v, &three) || attn_cache(c, n, &a, &kk, &v)) return -1;
   int64_t mode = onnx_attr_int(n, "qk_matmul_output_mode", 0), prec = onnx_attr_int(n, "softmax_precision", 0);
   if (mode < 0 || mode > 3) return onnx_fail(c, n, "qk_matmul_output_mode %lld is not one of 0-3", (long long)mode);
+  double scale = onnx_attr_float(n, "scale", 1 / sqrt((double)shape_of(c, q)->d[3]));
+  double softcap = onnx_attr_float(n, "softcap", 0);
   DType t = n->narrow[0] != DT_COUNT ? n->narrow[0] : a.t; /* Q's dtype as given: the steps round to it */
-  DType pt = t;
+  /* the steps after a softcap: ml_dtypes divides a bfloat16 array by a Python float in f32 */
+  DType w = softcap > 0 && t == DT_BF16 ? DT_F32 : t, pt = w;
   if (prec && onnx_dtype((int32_t)prec, &pt)) return onnx_fail(c, n, "softmax_precision %s is not supported", onnx_dtype_name((int32_t)prec));
   if (!dtype_is_float(pt) || dtype_is_narrow(pt)) return onnx_fail(c, n, "softmax_precision must be float, double, float16 or bfloat16");
   DType pc = dtype_is_storage(pt) ? DT_F32 : pt; /* the softmax computed in it, rounded to pt */
-  double scale = onnx_attr_float(n, "scale", 1 / sqrt((double)shape_of(c, q)->d[3]));
-  double softcap = onnx_attr_float(n, "softcap", 0);
   if (wants_out(n, 1)) n->out[1] = kk;
   if (wants_out(n, 2)) n->out[2] = v;
   int bias = attn_bias(c, n, &a, q);
@@ -249,11 +226,11 @@ int onnx_Attention(OnnxCtx *c, OnnxNode *n) {
   int s = ks < 0 ? -1 : ir_matmul(c->g, rnd(c, bin(c, OP_MUL, q, rs), t), rnd(c, bin(c, OP_MUL, ks, rs), t), false, true);
   s = rnd(c, s, t);
   if (softcap > 0) {
-    int cap = rnd(c, k(c, s, softcap), t);
-    s = rnd(c, bin(c, OP_MUL, rnd(c, un(c, OP_TANH, rnd(c, bin(c, OP_DIV, s, cap), t)), t), cap), t);
+    int cap = rnd(c, k(c, s, softcap), w);
+    s = rnd(c, bin(c, OP_MUL, rnd(c, un(c, OP_TANH, rnd(c, bin(c, OP_DIV, s, cap), w)), w), cap), w);
   }
   int qk = s;
-  if (!none) s = rnd(c, bin(c, OP_ADD, s, bias), t);
+  if (!none) s = rnd(c, bin(c, OP_ADD, s, bias), w);
   if (mode == 2) qk = s;
   int p = rnd(c, cast(c, softmax0(c, rnd(c, cast(c, s, pc), pt), pt), a.t), t);
   if (!none) p = sel(c, bin(c, OP_EQ, last_keep(c, OP_REDUCE_MAX, bias), k(c, bias, -INFINITY)), k(c, p, 0), p);
@@ -269,6 +246,17 @@ int onnx_Attention(OnnxCtx *c, OnnxNode *n) {
 }
 
 /* ---- RotaryEmbedding ----------------------------------------------------------------- */
+
+/* x[..., from:to] along the last axis. */
+static int slice_last(OnnxCtx *c, int x, int64_t from, int64_t to) {
+  if (x < 0) return -1;
+  const Shape *s = shape_of(c, x);
+  int64_t st[IR_MAX_RANK], en[IR_MAX_RANK], sp[IR_MAX_RANK];
+  for (int i = 0; i < s->rank; i++) st[i] = 0, en[i] = s->d[i], sp[i] = 1;
+  st[s->rank - 1] = from, en[s->rank - 1] = to;
+  Attr a[3] = {attr_ints(A_STARTS, st, s->rank), attr_ints(A_ENDS, en, s->rank), attr_ints(A_STEPS, sp, s->rank)};
+  return ir_add(c->g, OP_SLICE, &x, 1, a, 3);
+}
 
 static int concat_last(OnnxCtx *c, int a, int b) {
   if (a < 0 || b < 0) return -1;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """ONNX operators built over core ops, against ONNX Runtime: small one-node models of
-each family (quant, grid, roi, dft, linattn), compiled and run by dlc (`dlc run --check`, which also
+each family (quant, grid, roi, dft, attn), compiled and run by dlc (`dlc run --check`, which also
 compares the compiled code with dlc's reference interpreter) on seeded inputs, the
 outputs compared with onnxruntime's (with ONNX's reference evaluator, or numpy, where a
 case says why).  Integer outputs must be equal; float outputs
@@ -294,11 +294,14 @@ def roi_cases():
                refuse="sampling_ratio 0 (adaptive) needs rois known at compile time")
 
 
-def linattn_cases():
+def attn_cases():
     """LinearAttention and CausalConvWithState (opset 27) on shapes the node suite has
     not: longer sequences, d_k != d_v, grouped heads with per-head decay, a state in
     another dtype than the activations, bfloat16 (ONNX's reference: onnxruntime's Python
-    binding takes no bfloat16), and what dlc refuses."""
+    binding takes no bfloat16), and what dlc refuses.  Attention and Softmax in float16
+    and bfloat16 against ONNX's reference, which rounds each step to the type: dlc rounds
+    at the same steps, so the tolerance is under an ulp of the type (a bfloat16 row of
+    more than 64 keys is summed in f32: a few ulps)."""
     r = rng(5)
     f32, f16, bf16 = np.float32, np.float16, ml_dtypes.bfloat16
 
@@ -364,8 +367,33 @@ def linattn_cases():
     yield Case("refuse_cc_weight", cc, {"x": x, "w": r.standard_normal((3, 2, 3)).astype(f32)}, outputs=out2,
                opset=27, refuse="weight must be [3, 1, k]")
 
+    def qkv4(b, hq, hkv, sq, skv, d, ty):
+        return {"Q": r.standard_normal((b, hq, sq, d)).astype(ty), "K": r.standard_normal((b, hkv, skv, d)).astype(ty),
+                "V": r.standard_normal((b, hkv, skv, d)).astype(ty)}
 
-FAMILIES = {"quant": quant_cases, "grid": grid_cases, "roi": roi_cases, "dft": dft_cases, "linattn": linattn_cases}
+    exact = dict(tol=1e-3, atol=1e-3, reference=True)  # bf16's ulp is 2^-8, f16's 2^-11 (relative)
+    yield Case("attn_bf16_gqa_softcap_causal", "Attention", qkv4(2, 4, 2, 5, 7, 8, bf16), opset=23, is_causal=1,
+               softcap=2.5, **exact)
+    yield Case("attn_f16_softcap_mode1", "Attention", qkv4(1, 2, 2, 3, 5, 8, f16), outputs=("y", "pk", "pv", "qk"),
+               opset=23, softcap=1.5, qk_matmul_output_mode=1, **exact)
+    x3 = qkv4(1, 1, 1, 3, 6, 12, bf16)
+    yield Case("attn_bf16_3d_mask_scale", "Attention",
+               {"Q": x3["Q"].reshape(1, 3, 12), "K": x3["K"].reshape(1, 6, 12), "V": x3["V"].reshape(1, 6, 12),
+                "M": (r.standard_normal((3, 6)) * 2).astype(bf16)}, opset=23, q_num_heads=3, kv_num_heads=3,
+               scale=0.4, **exact)
+    yield Case("attn_f16_softmax_f32_mask", "Attention",
+               {**qkv4(1, 2, 2, 4, 9, 16, f16), "M": r.random((1, 2, 4, 9)) < 0.8}, opset=23, softmax_precision=TP.FLOAT,
+               **exact)
+    # the reference sums the 80 keys' bfloat16 weights one at a time, each partial sum
+    # rounded; dlc sums them in f32 (more exact), a few ulps of bfloat16 apart
+    yield Case("attn_bf16_long_row", "Attention", qkv4(1, 1, 1, 2, 80, 4, bf16), opset=23, tol=4e-2, atol=1e-2,
+               reference=True)
+    yield Case("softmax_bf16_axis1", "Softmax", {"x": (r.standard_normal((2, 9, 3)) * 3).astype(bf16)}, opset=13,
+               axis=1, **exact)
+    yield Case("softmax_f16", "Softmax", {"x": (r.standard_normal((3, 70)) * 3).astype(f16)}, opset=13, **exact)
+
+
+FAMILIES = {"quant": quant_cases, "grid": grid_cases, "roi": roi_cases, "dft": dft_cases, "attn": attn_cases}
 
 
 def run_case(dlc, case, tmp):
