@@ -212,6 +212,7 @@ int onnx_CausalConvWithState(OnnxCtx *c, OnnxNode *n) {
   int x = n->in[0], w = n->in[1];
   const Shape xs = *shape_of(c, x), *ws = shape_of(c, w);
   if (xs.rank != 3) return onnx_fail(c, n, "input must have rank 3 (batch, channels, length), not %d", xs.rank);
+  if (xs.d[2] < 1) return onnx_fail(c, n, "the input is empty (length 0)");
   if (ws->rank != 3 || ws->d[0] != xs.d[1] || ws->d[1] != 1 || ws->d[2] < 1)
     return onnx_fail(c, n, "weight must be [%lld, 1, k] with k at least 1", (long long)xs.d[1]);
   int64_t k = ws->d[2];
@@ -222,13 +223,14 @@ int onnx_CausalConvWithState(OnnxCtx *c, OnnxNode *n) {
   Attr a[4] = {attr_ints(A_STRIDES, one, 1), attr_ints(A_PADS, zero, 2), attr_ints(A_DILATIONS, one, 1),
                attr_int(A_GROUPS, xs.d[1])};
   int y = ir_add(c->g, OP_CONV, in, 2, a, 4);
+  DType t = given_dtype(c, n, 0);
   if (has_in(n, 2)) {
     const Shape *bs = shape_of(c, n->in[2]);
     if (bs->rank != 1 || bs->d[0] != xs.d[1]) return onnx_fail(c, n, "bias must be [%lld]", (long long)xs.d[1]);
     int64_t d[3] = {1, xs.d[1], 1};
-    y = bin(c, OP_ADD, y, reshape(c, n->in[2], d, 3));
+    /* numpy rounds a float16 conv before the bias; ml_dtypes' bfloat16 matmul gives f32 */
+    y = bin(c, OP_ADD, t == DT_F16 ? onnx_round_to(c, y, t) : y, reshape(c, n->in[2], d, 3));
   }
-  DType t = given_dtype(c, n, 0);
   if (sw) /* the reference rounds the conv to the input's dtype before the activation */
     y = silu(c, t == DT_F32 ? y : cast(c, cast(c, y, t), DT_F32));
   ONNX_TRY(c, n, n->out[0] = y);
