@@ -91,6 +91,8 @@ struct OnnxNode {
   const Onnx__AttributeProto *bad_attr; /* one a getter found of another type than it reads, */
   int bad_attr_want;                    /* and the type it reads (onnx_attr.c) */
   uint64_t read;                        /* bit i: the builder looked up attribute i */
+  uint64_t own_dtype;                   /* bit i: output i has the dtype the builder gave it
+                                           (LinearAttention's state S), not the operands' */
   DType narrow[ONNX_MAX_IO]; /* operand i's storage dtype (f16, bf16, f8e4m3fn, i4, ...) before
                                 onnx_storage_in widened it, else DT_COUNT */
 };
@@ -225,6 +227,15 @@ static inline int reshape(OnnxCtx *c, int x, const int64_t *d, int r) { return x
 /* Small builders shared by the operator files (onnx_util.c). */
 int onnx_scalar_like(OnnxCtx *c, int like, double v);   /* rank-0 const of like's dtype */
 int onnx_axis(OnnxCtx *c, const OnnxNode *n, int64_t axis, int rank, int64_t *out); /* normalise */
+/* Operators whose reference computes in float16 or bfloat16 step by step (Softmax,
+ * Attention) round at the same steps: x (f32) rounded to the storage dtype t and
+ * widened again, x itself when t is not one; and x summed over axis (kept) as the
+ * reference sums in t: float16 in f32, rounded once; bfloat16 one element at a time,
+ * each partial sum rounded (ml_dtypes' reduction), up to ONNX_SEQ_SUM_MAX elements
+ * (over a longer axis the f32 sum rounded once: within an ulp, closer to the exact sum). */
+#define ONNX_SEQ_SUM_MAX 64
+int onnx_round_to(OnnxCtx *c, int x, DType t);
+int onnx_sum_as(OnnxCtx *c, int x, int64_t axis, DType t);
 
 /* Strides, dilations and pads of a sliding window with auto_pad resolved; conv and the
  * pools share it (onnx_ops_conv.c). */

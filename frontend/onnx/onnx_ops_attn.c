@@ -6,7 +6,16 @@
  * where not, built from the given mask (boolean or additive, padded with "not
  * attended" up to the keys' length), the causal frontier, the sliding window and the
  * per-batch count of real keys; it broadcasts against the scores [B, H, Sq, Skv].  A
- * query row whose bias is -inf throughout attends nothing and gives zeros. */
+ * query row whose bias is -inf throughout attends nothing and gives zeros.
+ *
+ * In float16 and bfloat16 the reference computes each step in the type (numpy's float16,
+ * ml_dtypes' bfloat16), rounding every intermediate: the scaled Q and K, the scores,
+ * the softcap's steps, the biased scores, x - max, exp, the sum (float16 sums in f32,
+ * bfloat16 adds one key at a time, rounding each partial sum) and the quotient; but
+ * after a softcap in bfloat16 (ml_dtypes divides by a Python float in f32) the steps up
+ * to the probabilities are f32's.  dlc
+ * computes in f32 and rounds to the type at those same steps, so that its bits are the
+ * reference's; in f32 and f64 nothing is rounded. */
 #include <math.h>
 #include <string.h>
 
@@ -21,6 +30,7 @@ static int sel(OnnxCtx *c, int q, int a, int b) { return q < 0 || a < 0 || b < 0
 static int cast(OnnxCtx *c, int x, DType t) { return x < 0 ? -1 : dtype_of(c, x) == t ? x : ir_cast(c->g, x, t); }
 static int transpose(OnnxCtx *c, int x, const int64_t *perm) { return x < 0 ? -1 : ir_transpose(c->g, x, perm); }
 static int i64(OnnxCtx *c, double v) { return ir_scalar(c->g, DT_I64, v); }
+static int rnd(OnnxCtx *c, int x, DType t) { return onnx_round_to(c, x, t); }
 static int last_keep(OnnxCtx *c, Op op, int x) {
   if (x < 0) return -1;
   int64_t ax = shape_of(c, x)->rank - 1;
@@ -135,14 +145,14 @@ static int repeat_heads(OnnxCtx *c, int x, int64_t r) {
   return reshape(c, y, d4, 4);
 }
 
-/* Softmax over the last axis that gives 0 for a row of -inf. */
-static int softmax0(OnnxCtx *c, int s) {
+/* Softmax over the last axis that gives 0 for a row of -inf; each step rounded to t. */
+static int softmax0(OnnxCtx *c, int s, DType t) {
   int m = last_keep(c, OP_REDUCE_MAX, s);
   m = sel(c, bin(c, OP_EQ, m, k(c, s, -INFINITY)), k(c, s, 0), m);
-  int e = un(c, OP_EXP, bin(c, OP_SUB, s, m));
-  int sum = last_keep(c, OP_REDUCE_SUM, e);
+  int e = rnd(c, un(c, OP_EXP, rnd(c, bin(c, OP_SUB, s, m), t)), t);
+  int sum = e < 0 ? -1 : onnx_sum_as(c, e, shape_of(c, e)->rank - 1, t);
   sum = sel(c, bin(c, OP_EQ, sum, k(c, s, 0)), k(c, s, 1), sum);
-  return bin(c, OP_DIV, e, sum);
+  return rnd(c, bin(c, OP_DIV, e, sum), t);
 }
 
 static int attn_inputs(OnnxCtx *c, OnnxNode *n, Attn *a, int *q, int *kk, int *v, bool *three) {
@@ -198,24 +208,31 @@ int onnx_Attention(OnnxCtx *c, OnnxNode *n) {
   if (attn_inputs(c, n, &a, &q, &kk, &v, &three) || attn_cache(c, n, &a, &kk, &v)) return -1;
   int64_t mode = onnx_attr_int(n, "qk_matmul_output_mode", 0), prec = onnx_attr_int(n, "softmax_precision", 0);
   if (mode < 0 || mode > 3) return onnx_fail(c, n, "qk_matmul_output_mode %lld is not one of 0-3", (long long)mode);
-  DType pt = a.t;
-  if (prec && onnx_dtype((int32_t)prec, &pt)) return onnx_fail(c, n, "softmax_precision %s is not supported", onnx_dtype_name((int32_t)prec));
-  if (!dtype_is_float(pt)) return onnx_fail(c, n, "softmax_precision must be a floating-point type");
   double scale = onnx_attr_float(n, "scale", 1 / sqrt((double)shape_of(c, q)->d[3]));
   double softcap = onnx_attr_float(n, "softcap", 0);
+  DType t = n->narrow[0] != DT_COUNT ? n->narrow[0] : a.t; /* Q's dtype as given: the steps round to it */
+  /* the steps after a softcap: ml_dtypes divides a bfloat16 array by a Python float in f32 */
+  DType w = softcap > 0 && t == DT_BF16 ? DT_F32 : t, pt = w;
+  if (prec && onnx_dtype((int32_t)prec, &pt)) return onnx_fail(c, n, "softmax_precision %s is not supported", onnx_dtype_name((int32_t)prec));
+  if (!dtype_is_float(pt) || dtype_is_narrow(pt)) return onnx_fail(c, n, "softmax_precision must be float, double, float16 or bfloat16");
+  DType pc = dtype_is_storage(pt) ? DT_F32 : pt; /* the softmax computed in it, rounded to pt */
   if (wants_out(n, 1)) n->out[1] = kk;
   if (wants_out(n, 2)) n->out[2] = v;
   int bias = attn_bias(c, n, &a, q);
   if (bias == -2) return -1;
   bool none = bias == -1;
   int ks = repeat_heads(c, kk, a.Hq / a.Hkv), vs = repeat_heads(c, v, a.Hq / a.Hkv);
-  int rs = k(c, q, sqrt(scale)); /* as the reference: both sides by sqrt(scale) */
-  int s = ks < 0 ? -1 : ir_matmul(c->g, bin(c, OP_MUL, q, rs), bin(c, OP_MUL, ks, rs), false, true);
-  if (softcap > 0) s = bin(c, OP_MUL, un(c, OP_TANH, bin(c, OP_DIV, s, k(c, s, softcap))), k(c, s, softcap));
+  int rs = rnd(c, k(c, q, sqrt(scale)), t); /* as the reference: both sides by sqrt(scale) */
+  int s = ks < 0 ? -1 : ir_matmul(c->g, rnd(c, bin(c, OP_MUL, q, rs), t), rnd(c, bin(c, OP_MUL, ks, rs), t), false, true);
+  s = rnd(c, s, t);
+  if (softcap > 0) {
+    int cap = rnd(c, k(c, s, softcap), w);
+    s = rnd(c, bin(c, OP_MUL, rnd(c, un(c, OP_TANH, rnd(c, bin(c, OP_DIV, s, cap), w)), w), cap), w);
+  }
   int qk = s;
-  if (!none) s = bin(c, OP_ADD, s, bias);
+  if (!none) s = rnd(c, bin(c, OP_ADD, s, bias), w);
   if (mode == 2) qk = s;
-  int p = cast(c, softmax0(c, cast(c, s, pt)), a.t);
+  int p = rnd(c, cast(c, softmax0(c, rnd(c, cast(c, s, pc), pt), pt), a.t), t);
   if (!none) p = sel(c, bin(c, OP_EQ, last_keep(c, OP_REDUCE_MAX, bias), k(c, bias, -INFINITY)), k(c, p, 0), p);
   if (mode == 3) qk = p;
   int y = vs < 0 || p < 0 ? -1 : ir_matmul(c->g, p, vs, false, false);

@@ -55,8 +55,10 @@ int onnx_Gemm(OnnxCtx *c, OnnxNode *n) {
 typedef enum { SM_SOFTMAX, SM_LOGSOFTMAX, SM_HARDMAX } SoftKind;
 
 /* Along one axis: m = max, e = exp(x - m), softmax = e / sum(e),
- * log_softmax = (x - m) - log(sum(e)), hardmax = one-hot of the first argmax. */
-static int soft_axis(OnnxCtx *c, int x, int64_t axis, SoftKind kind) {
+ * log_softmax = (x - m) - log(sum(e)), hardmax = one-hot of the first argmax.  Softmax
+ * on float16 or bfloat16 (t) rounds x - m, e, the sum and the quotient to t, as ONNX's
+ * reference computes each step in the type (onnx_sum_as). */
+static int soft_axis(OnnxCtx *c, int x, int64_t axis, SoftKind kind, DType t) {
   Graph *g = c->g;
   if (kind == SM_HARDMAX) {
     Attr a[2] = {attr_int(A_AXIS, axis), attr_int(A_KEEPDIMS, 1)};
@@ -70,10 +72,15 @@ static int soft_axis(OnnxCtx *c, int x, int64_t axis, SoftKind kind) {
   }
   int m = ir_reduce(g, OP_REDUCE_MAX, x, &axis, 1, true);
   int d = m < 0 ? -1 : ir_binary(g, OP_SUB, x, m);
+  if (kind == SM_SOFTMAX) {
+    int dr = onnx_round_to(c, d, t);
+    int e = onnx_round_to(c, dr < 0 ? -1 : ir_unary(g, OP_EXP, dr), t);
+    int s = onnx_sum_as(c, e, axis, t);
+    return s < 0 ? -1 : onnx_round_to(c, ir_binary(g, OP_DIV, e, s), t);
+  }
   int e = d < 0 ? -1 : ir_unary(g, OP_EXP, d);
   int s = e < 0 ? -1 : ir_reduce(g, OP_REDUCE_SUM, e, &axis, 1, true);
   if (s < 0) return -1;
-  if (kind == SM_SOFTMAX) return ir_binary(g, OP_DIV, e, s);
   int l = ir_unary(g, OP_LOG, s);
   return l < 0 ? -1 : ir_binary(g, OP_SUB, d, l);
 }
@@ -84,15 +91,16 @@ static int soft(OnnxCtx *c, OnnxNode *n, SoftKind kind) {
   const Shape *x = shape_of(c, n->in[0]);
   int64_t axis;
   if (onnx_axis(c, n, onnx_attr_int(n, "axis", c->opset < 13 ? 1 : -1), x->rank, &axis)) return -1;
+  DType t = n->narrow[0] != DT_COUNT ? n->narrow[0] : dtype_of(c, n->in[0]); /* as the model gave it */
   if (c->opset >= 13) {
-    ONNX_TRY(c, n, n->out[0] = soft_axis(c, n->in[0], axis, kind));
+    ONNX_TRY(c, n, n->out[0] = soft_axis(c, n->in[0], axis, kind, t));
     return 0;
   }
   int64_t d[2] = {1, 1};
   for (int i = 0; i < x->rank; i++) d[i >= axis] *= x->d[i];
   int y;
   ONNX_TRY(c, n, y = ir_reshape(c->g, n->in[0], d, 2));
-  ONNX_TRY(c, n, y = soft_axis(c, y, 1, kind));
+  ONNX_TRY(c, n, y = soft_axis(c, y, 1, kind, t));
   ONNX_TRY(c, n, n->out[0] = ir_reshape(c->g, y, x->d, x->rank));
   return 0;
 }

@@ -91,7 +91,7 @@ int onnx_storage_in(OnnxCtx *c, OnnxNode *n, DType *back) {
 int onnx_storage_out(OnnxCtx *c, OnnxNode *n, DType back) {
   if (back == DT_F32) return 0;
   for (int i = 0; i < n->nout; i++) {
-    if (n->out[i] < 0) continue;
+    if (n->out[i] < 0 || (i < 64 && (n->own_dtype >> i & 1))) continue;
     const Node *y = c->g->nodes[n->out[i]];
     if (y->dtype != DT_F32) continue;
     /* a result that is a widened operand (Identity, a no-op Reshape) is that operand */

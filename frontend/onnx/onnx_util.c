@@ -8,6 +8,34 @@ int onnx_scalar_like(OnnxCtx *c, int like, double v) {
   return ir_scalar(c->g, t, v);
 }
 
+int onnx_round_to(OnnxCtx *c, int x, DType t) {
+  if (x < 0 || !dtype_is_storage(t)) return x;
+  int y = ir_cast(c->g, x, t);
+  return y < 0 ? -1 : ir_cast(c->g, y, DT_F32);
+}
+
+/* x[j:j+1] along axis. */
+static int slice_at(OnnxCtx *c, int x, int64_t axis, int64_t j) {
+  const Shape *s = &c->g->nodes[x]->shape;
+  int64_t st[IR_MAX_RANK], en[IR_MAX_RANK], sp[IR_MAX_RANK];
+  for (int i = 0; i < s->rank; i++) st[i] = 0, en[i] = s->d[i], sp[i] = 1;
+  st[axis] = j, en[axis] = j + 1;
+  Attr a[3] = {attr_ints(A_STARTS, st, s->rank), attr_ints(A_ENDS, en, s->rank), attr_ints(A_STEPS, sp, s->rank)};
+  return ir_add(c->g, OP_SLICE, &x, 1, a, 3);
+}
+
+int onnx_sum_as(OnnxCtx *c, int x, int64_t axis, DType t) {
+  if (x < 0) return -1;
+  int64_t n = c->g->nodes[x]->shape.d[axis];
+  if (t != DT_BF16 || n < 2 || n > ONNX_SEQ_SUM_MAX) return onnx_round_to(c, ir_reduce(c->g, OP_REDUCE_SUM, x, &axis, 1, true), t);
+  int acc = slice_at(c, x, axis, 0);
+  for (int64_t j = 1; j < n && acc >= 0; j++) {
+    int e = slice_at(c, x, axis, j);
+    acc = onnx_round_to(c, e < 0 ? -1 : ir_binary(c->g, OP_ADD, acc, e), t);
+  }
+  return acc;
+}
+
 int onnx_axis(OnnxCtx *c, const OnnxNode *n, int64_t axis, int rank, int64_t *out) {
   int64_t a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= (rank ? rank : 1))

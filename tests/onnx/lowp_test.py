@@ -191,8 +191,10 @@ def test_network(dlc, work, opt):
     want = ReferenceEvaluator(path).run(None, {"x": x.astype(BF16)})
     got = run_dlc(dlc, path, {"x": x.astype(BF16)}, work, opt)
     if got is not None:
-        close("%s: bfloat16 network y vs onnx's reference" % opt, got["y"], want[0], 5e-2)
-        close("%s: bfloat16 network s vs onnx's reference" % opt, got["s"], want[1], 5e-2)
+        # the softmax's input differs by ulps of bfloat16 (Conv and LayerNormalization round
+        # once where the reference rounds each step); Softmax itself rounds as the reference
+        close("%s: bfloat16 network y vs onnx's reference" % opt, got["y"], want[0], 6e-2)
+        close("%s: bfloat16 network s vs onnx's reference" % opt, got["s"], want[1], 6e-2)
 
 
 def test_big_weight(dlc, work, opt):

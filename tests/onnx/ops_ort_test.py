@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """ONNX operators built over core ops, against ONNX Runtime: small one-node models of
-each family (quant, grid, roi, dft), compiled and run by dlc (`dlc run --check`, which also
+each family (quant, grid, roi, dft, attn), compiled and run by dlc (`dlc run --check`, which also
 compares the compiled code with dlc's reference interpreter) on seeded inputs, the
 outputs compared with onnxruntime's (with ONNX's reference evaluator, or numpy, where a
 case says why).  Integer outputs must be equal; float outputs
@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 
+import ml_dtypes
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -23,7 +24,8 @@ from onnx.reference import ReferenceEvaluator
 
 NP = {np.dtype(np.bool_): TP.BOOL, np.dtype(np.uint64): TP.UINT64, np.dtype(np.uint32): TP.UINT32, np.dtype(np.float32): TP.FLOAT, np.dtype(np.float64): TP.DOUBLE, np.dtype(np.uint8): TP.UINT8,
       np.dtype(np.int8): TP.INT8, np.dtype(np.uint16): TP.UINT16, np.dtype(np.int16): TP.INT16,
-      np.dtype(np.int32): TP.INT32, np.dtype(np.int64): TP.INT64}
+      np.dtype(np.int32): TP.INT32, np.dtype(np.int64): TP.INT64, np.dtype(np.float16): TP.FLOAT16,
+      np.dtype(ml_dtypes.bfloat16): TP.BFLOAT16}
 
 
 class Case:
@@ -292,7 +294,112 @@ def roi_cases():
                refuse="sampling_ratio 0 (adaptive) needs rois known at compile time")
 
 
-FAMILIES = {"quant": quant_cases, "grid": grid_cases, "roi": roi_cases, "dft": dft_cases}
+def attn_cases():
+    """LinearAttention and CausalConvWithState (opset 27) on shapes the node suite has
+    not: longer sequences, d_k != d_v, grouped heads with per-head decay, a state in
+    another dtype than the activations, bfloat16 (ONNX's reference: onnxruntime's Python
+    binding takes no bfloat16), and what dlc refuses.  Attention and Softmax in float16
+    and bfloat16 against ONNX's reference, which rounds each step to the type: dlc rounds
+    at the same steps, so the tolerance is under an ulp of the type (a bfloat16 row of
+    more than 64 keys is summed in f32: several ulps)."""
+    r = rng(5)
+    f32, f16, bf16 = np.float32, np.float16, ml_dtypes.bfloat16
+
+    def qkv(b, t, hq, hkv, dk, dv, ty=f32):
+        k = r.standard_normal((b, t, hkv, dk))
+        k /= np.linalg.norm(k, axis=-1, keepdims=True)  # L2-normalised keys, as the delta rules expect
+        return {"q": r.standard_normal((b, t, hq * dk)).astype(ty), "k": k.reshape(b, t, hkv * dk).astype(ty),
+                "v": r.standard_normal((b, t, hkv * dv)).astype(ty)}
+
+    def gates(b, t, gh, bh, ty=f32):
+        return {"g": (-r.random((b, t, gh)) * 0.5).astype(ty), "b": r.random((b, t, bh)).astype(ty)}
+
+    def state(b, hkv, dk, dv, ty=f32):
+        return (r.standard_normal((b, hkv, dk, dv)) * 0.5).astype(ty)
+
+    la, out2 = "LinearAttention", ("y", "s")
+    yield Case("la_gated_delta_gqa_head_decay_past", la, {**qkv(2, 7, 4, 2, 3, 5), "p": state(2, 2, 3, 5), **gates(2, 7, 2, 1)},
+               order=["q", "k", "v", "p", "g", "b"], outputs=out2, opset=27, tol=1e-4, q_num_heads=4, kv_num_heads=2)
+    yield Case("la_delta_mqa", la, {**qkv(1, 6, 3, 1, 4, 2), "b": r.random((1, 6, 1)).astype(f32)},
+               order=["q", "k", "v", "", "", "b"], outputs=out2, opset=27, tol=1e-4, q_num_heads=3, kv_num_heads=1,
+               update_rule="delta", chunk_size=2)
+    yield Case("la_gated_key_decay_scale", la, {**qkv(2, 5, 2, 2, 4, 3), "g": gates(2, 5, 8, 1)["g"]},
+               order=["q", "k", "v", "", "g"], outputs=out2, opset=27, tol=1e-4, q_num_heads=2, kv_num_heads=2,
+               update_rule="gated", scale=0.3)
+    yield Case("la_linear_past", la, {**qkv(1, 3, 2, 2, 2, 6), "p": state(1, 2, 2, 6)}, order=["q", "k", "v", "p"],
+               outputs=out2, opset=27, tol=1e-4, q_num_heads=2, kv_num_heads=2, update_rule="linear")
+    yield Case("la_f16_gated_delta", la, {**qkv(2, 5, 4, 2, 4, 4, f16), **gates(2, 5, 8, 2, f16)},
+               order=["q", "k", "v", "", "g", "b"], outputs=out2, opset=27, tol=2e-3, atol=1e-2, q_num_heads=4,
+               kv_num_heads=2)
+    # the state S in another dtype than T: present_state takes past_state's
+    yield Case("la_f16_state_f32", la, {**qkv(1, 4, 2, 2, 3, 3, f16), "p": state(1, 2, 3, 3), **gates(1, 4, 2, 2, f16)},
+               order=["q", "k", "v", "p", "g", "b"], outputs=out2, opset=27, tol=1e-3, atol=1e-3, reference=True,
+               q_num_heads=2, kv_num_heads=2)
+    yield Case("la_f32_state_bf16", la, {**qkv(1, 4, 2, 1, 3, 2), "p": state(1, 1, 3, 2, bf16)},
+               order=["q", "k", "v", "p"], outputs=out2, opset=27, tol=1e-3, atol=1e-3, reference=True,
+               q_num_heads=2, kv_num_heads=1, update_rule="linear")
+    yield Case("la_bf16_gated_delta", la, {**qkv(2, 4, 2, 2, 4, 4, bf16), **gates(2, 4, 2, 2, bf16)},
+               order=["q", "k", "v", "", "g", "b"], outputs=out2, opset=27, tol=1e-3, atol=1e-3, reference=True,
+               q_num_heads=2, kv_num_heads=2)
+    small = qkv(1, 2, 2, 2, 2, 2)
+    yield Case("refuse_la_rule", la, small, outputs=out2, opset=27, q_num_heads=2, kv_num_heads=2, update_rule="retnet",
+               refuse="update_rule 'retnet' is not one of")
+    yield Case("refuse_la_no_decay", la, small, outputs=out2, opset=27, q_num_heads=2, kv_num_heads=2,
+               update_rule="gated", refuse="update_rule 'gated' needs the decay input")
+    yield Case("refuse_la_heads", la, small, outputs=out2, opset=27, q_num_heads=3, kv_num_heads=2,
+               update_rule="linear", refuse="must be a positive multiple of kv_num_heads")
+
+    cc = "CausalConvWithState"
+    x, w = r.standard_normal((2, 3, 6)).astype(f32), r.standard_normal((3, 1, 3)).astype(f32)
+    bias, past = r.standard_normal(3).astype(f32), r.standard_normal((2, 3, 2)).astype(f32)
+    yield Case("cc_past_bias_silu", cc, {"x": x, "p": past}, {"w": w, "bias": bias}, order=["x", "w", "bias", "p"],
+               outputs=out2, opset=27, tol=1e-5, activation="silu")
+    yield Case("cc_short_input_past", cc, {"x": x[:, :, :2], "w": r.standard_normal((3, 1, 5)).astype(f32),
+                                           "p": r.standard_normal((2, 3, 4)).astype(f32)},
+               order=["x", "w", "", "p"], outputs=out2, opset=27, tol=1e-5)
+    yield Case("cc_f16_bias_swish", cc, {"x": x.astype(f16), "w": w.astype(f16), "bias": bias.astype(f16)},
+               outputs=out2, opset=27, tol=2e-3, atol=1e-2, activation="swish")
+    x16 = (r.standard_normal((2, 8, 9)) * 4).astype(f16)
+    yield Case("cc_f16_bias_exact", cc, {"x": x16, "w": r.standard_normal((8, 1, 4)).astype(f16),
+                                         "bias": r.standard_normal(8).astype(f16)}, outputs=out2, opset=27, tol=1e-4,
+               atol=1e-3, reference=True)
+    yield Case("cc_bf16_past_silu", cc, {"x": x.astype(bf16), "w": w.astype(bf16), "p": past.astype(bf16)},
+               order=["x", "w", "", "p"], outputs=out2, opset=27, tol=1e-2, atol=1e-2, reference=True,
+               activation="silu")
+    yield Case("refuse_cc_activation", cc, {"x": x, "w": w}, outputs=out2, opset=27, activation="gelu",
+               refuse="activation 'gelu' is not one of")
+    yield Case("refuse_cc_weight", cc, {"x": x, "w": r.standard_normal((3, 2, 3)).astype(f32)}, outputs=out2,
+               opset=27, refuse="weight must be [3, 1, k]")
+
+    def qkv4(b, hq, hkv, sq, skv, d, ty):
+        return {"Q": r.standard_normal((b, hq, sq, d)).astype(ty), "K": r.standard_normal((b, hkv, skv, d)).astype(ty),
+                "V": r.standard_normal((b, hkv, skv, d)).astype(ty)}
+
+    exact = dict(tol=1e-3, atol=1e-3, reference=True)  # bf16's ulp is 2^-8, f16's 2^-11 (relative)
+    yield Case("attn_bf16_gqa_softcap_causal", "Attention", qkv4(2, 4, 2, 5, 7, 8, bf16), opset=23, is_causal=1,
+               softcap=2.5, **exact)
+    yield Case("attn_f16_softcap_mode1", "Attention", qkv4(1, 2, 2, 3, 5, 8, f16), outputs=("y", "pk", "pv", "qk"),
+               opset=23, softcap=1.5, qk_matmul_output_mode=1, **exact)
+    x3 = qkv4(1, 1, 1, 3, 6, 12, bf16)
+    yield Case("attn_bf16_3d_mask_scale", "Attention",
+               {"Q": x3["Q"].reshape(1, 3, 12), "K": x3["K"].reshape(1, 6, 12), "V": x3["V"].reshape(1, 6, 12),
+                "M": (r.standard_normal((3, 6)) * 2).astype(bf16)}, opset=23, q_num_heads=3, kv_num_heads=3,
+               scale=0.4, **exact)
+    yield Case("attn_f16_softmax_f32_mask", "Attention",
+               {**qkv4(1, 2, 2, 4, 9, 16, f16), "M": r.random((1, 2, 4, 9)) < 0.8}, opset=23, softmax_precision=TP.FLOAT,
+               **exact)
+    # the reference sums the 80 keys' bfloat16 weights one at a time, each partial sum
+    # rounded, and drifts from the exact sum by several ulps of bfloat16; dlc sums them
+    # in f32: this checks the long-row path stays near the reference (exactness is the
+    # short rows' cases)
+    long_row = qkv4(1, 1, 1, 2, 80, 4, bf16)
+    yield Case("attn_bf16_long_row", "Attention", long_row, opset=23, tol=1e-1, atol=1e-2, reference=True)
+    yield Case("softmax_bf16_axis1", "Softmax", {"x": (r.standard_normal((2, 9, 3)) * 3).astype(bf16)}, opset=13,
+               axis=1, **exact)
+    yield Case("softmax_f16", "Softmax", {"x": (r.standard_normal((3, 70)) * 3).astype(f16)}, opset=13, **exact)
+
+
+FAMILIES = {"quant": quant_cases, "grid": grid_cases, "roi": roi_cases, "dft": dft_cases, "attn": attn_cases}
 
 
 def run_case(dlc, case, tmp):
@@ -324,6 +431,8 @@ def run_case(dlc, case, tmp):
     worst = 0.0
     for name, w in zip(case.outputs, want):
         got = np.load(os.path.join(d, name + ".npy"))
+        if got.dtype.kind == "V":  # bfloat16 comes back as two raw bytes
+            got = got.view(ml_dtypes.bfloat16)
         if got.dtype != w.dtype or got.shape != w.shape:
             return "%s: %s%s, onnxruntime %s%s" % (name, got.dtype, got.shape, w.dtype, w.shape)
         if w.dtype.kind in "iub":
@@ -332,6 +441,7 @@ def run_case(dlc, case, tmp):
                 i = np.argmax(got != w)
                 return "%s: %d values differ (first: %s, onnxruntime %s)" % (name, bad, got.flat[i], w.flat[i])
         else:
+            got, w = got.astype(np.float64), w.astype(np.float64)
             err = float(np.max(np.abs(got - w) / (np.abs(w) + case.atol), initial=0))
             worst = max(worst, err)
             if not err <= case.tol:
