@@ -1,0 +1,240 @@
+/* onnx_ops_text.c — TfIdfVectorizer over integer token ids, as core ops.
+ *
+ * The pool of n-grams is an attribute, so it is a table known at compile time.  For
+ * each n-gram length k the node reads and each skip distance d, every window of X
+ * (positions s, s+d, ..., s+(k-1)d of a row) is compared with every pool n-gram of
+ * length k at once: k slices of X against k constant token rows, eq and and-ed into
+ * [N, windows, n-grams], summed over the windows.  The counts of all lengths go to
+ * their output coordinates (ngram_indexes) through scatter_add, and the mode weighs
+ * them.  What ONNX's reference and ONNX Runtime do, rule by rule:
+ *   - 1-grams are counted at distance 1 only; longer ones at every distance 1..S+1
+ *     (S = max_skip_count);
+ *   - only lengths in [min_gram_length, max_gram_length] count;
+ *   - an n-gram that appears twice in the pool counts for its last appearance only;
+ *   - weights are indexed by output coordinate (IDF: weights[c] where the count is
+ *     positive, TFIDF: weights[c] * count); TF ignores them.
+ * pool_strings needs string tensors, which dlc does not have: it is refused. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "onnx_fe.h"
+
+typedef struct TfIdf {
+  int64_t *pool, *counts, *coords;
+  double *weights;
+  int npool, ncounts, ncoords, nweights; /* nweights -1: absent */
+  int64_t min_len, max_len, skip, out;   /* out: the output length, max(ngram_indexes) + 1 */
+  int mode;                              /* 0 TF, 1 IDF, 2 TFIDF */
+} TfIdf;
+
+/* An INTS attribute copied into the arena: its count, -1 when absent. */
+static int ints_attr(OnnxCtx *c, OnnxNode *n, const char *name, int64_t **out) {
+  int cnt = onnx_attr_ints(n, name, NULL, 0);
+  *out = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)(cnt > 0 ? cnt : 1));
+  if (cnt > 0) onnx_attr_ints(n, name, *out, cnt);
+  return cnt;
+}
+
+static int read_attrs(OnnxCtx *c, OnnxNode *n, TfIdf *t) {
+  if (onnx_attr(n, "pool_strings"))
+    return onnx_fail(c, n, "attribute 'pool_strings': string n-grams are not supported (dlc has no string "
+                     "tensors; map the tokens to int64 ids and use pool_int64s)");
+  const char *mode = onnx_attr_str(c, n, "mode", NULL);
+  if (!mode) return onnx_fail(c, n, "needs the attribute 'mode' (TF, IDF or TFIDF)");
+  t->mode = !strcmp(mode, "TF") ? 0 : !strcmp(mode, "IDF") ? 1 : !strcmp(mode, "TFIDF") ? 2 : -1;
+  if (t->mode < 0) return onnx_fail(c, n, "attribute 'mode' is '%.64s', not TF, IDF or TFIDF", mode);
+  t->min_len = onnx_attr_int(n, "min_gram_length", 0);
+  t->max_len = onnx_attr_int(n, "max_gram_length", 0);
+  t->skip = onnx_attr_int(n, "max_skip_count", -1);
+  if (t->min_len < 1 || t->max_len < t->min_len)
+    return onnx_fail(c, n, "attributes 'min_gram_length' %lld and 'max_gram_length' %lld: need 1 <= min <= max",
+                     (long long)t->min_len, (long long)t->max_len);
+  if (t->skip < 0 || t->skip > 1 << 20)
+    return onnx_fail(c, n, "attribute 'max_skip_count' is %lld, not in [0, 2^20] (absent?)", (long long)t->skip);
+  t->npool = ints_attr(c, n, "pool_int64s", &t->pool);
+  t->ncounts = ints_attr(c, n, "ngram_counts", &t->counts);
+  t->ncoords = ints_attr(c, n, "ngram_indexes", &t->coords);
+  if (t->npool < 0) return onnx_fail(c, n, "needs the attribute 'pool_int64s'");
+  if (t->ncounts < 1) return onnx_fail(c, n, "needs the attribute 'ngram_counts' (where each n-gram length starts)");
+  if (t->ncoords < 1) return onnx_fail(c, n, "needs the attribute 'ngram_indexes'");
+  t->nweights = onnx_attr_floats(n, "weights", NULL, 0);
+  t->weights = arena_alloc(c->g->arena, sizeof(double) * (size_t)(t->nweights > 0 ? t->nweights : 1));
+  if (t->nweights > 0) onnx_attr_floats(n, "weights", t->weights, t->nweights);
+  return 0;
+}
+
+/* Where the n-grams of length k (k = i+1) start and end in the pool. */
+static void segment(const TfIdf *t, int i, int64_t *from, int64_t *to) {
+  *from = t->counts[i];
+  *to = i + 1 < t->ncounts ? t->counts[i + 1] : t->npool;
+}
+
+/* ngram_counts must cut the pool into whole n-grams; ngram_indexes gives each one a
+ * coordinate; the weights cover every coordinate. */
+static int check_pool(OnnxCtx *c, OnnxNode *n, TfIdf *t) {
+  int64_t grams = 0;
+  for (int i = 0; i < t->ncounts; i++) {
+    int64_t from, to;
+    segment(t, i, &from, &to);
+    if (from < 0 || to < from || to > t->npool)
+      return onnx_fail(c, n, "attribute 'ngram_counts': entry %d (%lld) does not start a part of the %d-long pool "
+                       "in order", i, (long long)t->counts[i], t->npool);
+    if ((to - from) % (i + 1))
+      return onnx_fail(c, n, "attribute 'ngram_counts': the %lld values of the %d-grams are not whole %d-grams",
+                       (long long)(to - from), i + 1, i + 1);
+    grams += (to - from) / (i + 1);
+  }
+  if (grams != t->ncoords)
+    return onnx_fail(c, n, "attribute 'ngram_indexes' has %d entries, the pool holds %lld n-grams", t->ncoords,
+                     (long long)grams);
+  t->out = 0;
+  for (int j = 0; j < t->ncoords; j++) {
+    if (t->coords[j] < 0 || t->coords[j] >= 1 << 24)
+      return onnx_fail(c, n, "attribute 'ngram_indexes': entry %d is %lld, not in [0, 2^24)", j, (long long)t->coords[j]);
+    if (t->coords[j] + 1 > t->out) t->out = t->coords[j] + 1;
+  }
+  if (t->nweights >= 0 && t->mode && t->nweights < t->out)
+    return onnx_fail(c, n, "attribute 'weights' has %d values, but the output has %lld coordinates (weights are "
+                     "read by coordinate)", t->nweights, (long long)t->out);
+  return 0;
+}
+
+/* ---- one n-gram length ---- */
+
+typedef struct Gram {
+  const int64_t *tok;
+  int k;
+  int j; /* its index among all the pool's n-grams */
+} Gram;
+
+static int gram_cmp(const void *a, const void *b) {
+  const Gram *x = a, *y = b;
+  for (int i = 0; i < x->k; i++)
+    if (x->tok[i] != y->tok[i]) return x->tok[i] < y->tok[i] ? -1 : 1;
+  return (x->j > y->j) - (x->j < y->j);
+}
+
+/* The n-grams of segment i that count: of equal ones, the last.  Their count. */
+static int distinct(const TfIdf *t, int i, int first_j, Gram *g) {
+  int64_t from, to;
+  segment(t, i, &from, &to);
+  int k = i + 1, m = (int)((to - from) / k), kept = 0;
+  for (int q = 0; q < m; q++) g[q] = (Gram){t->pool + from + (int64_t)q * k, k, first_j + q};
+  qsort(g, (size_t)m, sizeof *g, gram_cmp);
+  for (int q = 0; q < m; q++)
+    if (q + 1 == m || memcmp(g[q].tok, g[q + 1].tok, sizeof(int64_t) * (size_t)k)) g[kept++] = g[q];
+  return kept;
+}
+
+/* x [N, C] i64, columns from, from+step, ... (p of them), as [N, p, 1]. */
+static int columns(OnnxCtx *c, int x, int64_t from, int64_t p) {
+  const Shape *s = shape_of(c, x);
+  int64_t st[2] = {0, from}, en[2] = {s->d[0], from + p}, sp[2] = {1, 1}, r[3] = {s->d[0], p, 1};
+  Attr a[3] = {attr_ints(A_STARTS, st, 2), attr_ints(A_ENDS, en, 2), attr_ints(A_STEPS, sp, 2)};
+  return reshape(c, ir_add(c->g, OP_SLICE, &x, 1, a, 3), r, 3);
+}
+
+/* How often each n-gram of g[0..m) (length k) appears in each row of x [N, C] at
+ * distance d: [N, m] f32, or -2 when no window fits. */
+static int count_at(OnnxCtx *c, int x, const Gram *g, int m, int k, int64_t d) {
+  int64_t cols = shape_of(c, x)->d[1], p = cols - (int64_t)(k - 1) * d;
+  if (p <= 0) return -2;
+  int hit = -1;
+  int64_t *row = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)m);
+  for (int i = 0; i < k; i++) {
+    for (int q = 0; q < m; q++) row[q] = g[q].tok[i];
+    int tok = ir_const(c->g, NULL, DT_I64, (Shape){3, {1, 1, m}}, row);
+    int eq = bin(c, OP_EQ, columns(c, x, i * d, p), tok);
+    hit = i ? bin(c, OP_AND, hit, eq) : eq;
+  }
+  int64_t ax = 1;
+  hit = hit < 0 ? -1 : ir_cast(c->g, hit, DT_F32);
+  return hit < 0 ? -1 : ir_reduce(c->g, OP_REDUCE_SUM, hit, &ax, 1, false);
+}
+
+/* The counts of the n-grams of length k = i+1 in each row of x, over every distance
+ * they are counted at: [N, m] (-2: none fits).  Their coordinates go to coord. */
+static int count_length(OnnxCtx *c, const TfIdf *t, int x, int i, int first_j, int64_t *coord, int *m) {
+  int64_t from, to;
+  segment(t, i, &from, &to);
+  int k = i + 1, total = -2;
+  Gram *g = arena_alloc(c->g->arena, sizeof(Gram) * (size_t)((to - from) / k + 1));
+  *m = distinct(t, i, first_j, g);
+  if (!*m) return -2;
+  for (int q = 0; q < *m; q++) coord[q] = t->coords[g[q].j];
+  for (int64_t d = 1; d <= (k == 1 ? 1 : t->skip + 1); d++) {
+    int y = count_at(c, x, g, *m, k, d);
+    if (y == -1) return -1;
+    if (y >= 0) total = total == -2 ? y : bin(c, OP_ADD, total, y);
+    if (total == -1) return -1;
+  }
+  return total;
+}
+
+/* The counts of every pool n-gram that counts, at its coordinate: [N, out] f32. */
+static int count_all(OnnxCtx *c, OnnxNode *n, const TfIdf *t, int x) {
+  int64_t rows = shape_of(c, x)->d[0], *coord = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)t->ncoords);
+  int *part = arena_alloc(c->g->arena, sizeof(int) * (size_t)t->ncounts), np = 0, ncoord = 0, first_j = 0;
+  for (int i = 0; i < t->ncounts; i++) {
+    int64_t from, to;
+    segment(t, i, &from, &to);
+    int m = 0;
+    if (i + 1 >= t->min_len && i + 1 <= t->max_len) {
+      int y = count_length(c, t, x, i, first_j, coord + ncoord, &m);
+      if (y == -1) return onnx_fail_ir(c, n);
+      if (y >= 0) part[np++] = y, ncoord += m;
+    }
+    first_j += (int)((to - from) / (i + 1));
+  }
+  if (!np) {
+    float *zero = arena_alloc(c->g->arena, sizeof(float) * (size_t)(rows * t->out + 1));
+    int z = ir_const(c->g, NULL, DT_F32, (Shape){2, {rows, t->out}}, zero);
+    return z < 0 ? onnx_fail_ir(c, n) : z;
+  }
+  Attr ax = attr_int(A_AXIS, 1);
+  int all = np == 1 ? part[0] : ir_add(c->g, OP_CONCAT, part, np, &ax, 1);
+  int ix = ir_const(c->g, NULL, DT_I64, (Shape){1, {ncoord}}, coord);
+  int64_t shape[2] = {rows, t->out};
+  Attr sa[2] = {attr_ints(A_SHAPE, shape, 2), attr_int(A_AXIS, 1)};
+  int in[2] = {all, ix};
+  int y = all < 0 || ix < 0 ? -1 : ir_add(c->g, OP_SCATTER_ADD, in, 2, sa, 2);
+  return y < 0 ? onnx_fail_ir(c, n) : y;
+}
+
+/* TF: the counts; IDF: 1 (or the weight) where a count is positive; TFIDF: the counts
+ * times the weights. */
+static int weigh(OnnxCtx *c, const TfIdf *t, int y) {
+  if (!t->mode) return y;
+  int w = -1;
+  if (t->nweights >= 0) {
+    float *wv = arena_alloc(c->g->arena, sizeof(float) * (size_t)t->out);
+    for (int64_t i = 0; i < t->out; i++) wv[i] = (float)t->weights[i];
+    w = ir_const(c->g, NULL, DT_F32, (Shape){1, {t->out}}, wv);
+  }
+  if (t->mode == 2) return w < 0 ? y : bin(c, OP_MUL, y, w);
+  int pos = bin(c, OP_GT, y, ir_scalar(c->g, DT_F32, 0));
+  if (w < 0) return pos < 0 ? -1 : ir_cast(c->g, pos, DT_F32);
+  return pos < 0 ? -1 : ir_select(c->g, pos, w, ir_scalar(c->g, DT_F32, 0));
+}
+
+int onnx_TfIdfVectorizer(OnnxCtx *c, OnnxNode *n) {
+  TfIdf t;
+  if (need(c, n, 1) || read_attrs(c, n, &t) || check_pool(c, n, &t)) return -1;
+  int x = n->in[0];
+  DType dt = dtype_of(c, x);
+  const Shape *s = shape_of(c, x);
+  if (dt != DT_I32 && dt != DT_I64)
+    return onnx_fail(c, n, "X is %s; dlc takes int32 or int64 token ids (strings are not supported)", dtype_name(dt));
+  if (s->rank > 2 || (s->rank == 2 && s->d[0] < 1))
+    return onnx_fail(c, n, "X must be [C] or [N, C] with N > 0");
+  int64_t rows = s->rank == 2 ? s->d[0] : 1, cols = s->rank ? s->d[s->rank - 1] : 1, m[2] = {rows, cols};
+  if (dt == DT_I32) x = ir_cast(c->g, x, DT_I64); /* a pool value outside int32 then matches nothing */
+  x = reshape(c, x, m, 2);
+  if (x < 0) return onnx_fail_ir(c, n);
+  int y = count_all(c, n, &t, x);
+  if (y < 0) return -1;
+  y = weigh(c, &t, y);
+  if (s->rank < 2) y = reshape(c, y, &t.out, 1);
+  ONNX_TRY(c, n, n->out[0] = y);
+  return 0;
+}
