@@ -183,6 +183,8 @@ static int eval_bitcast(Interp *it, const Node *n, double *y) {
     unsigned char b[8] = {0};
     dtype_store(from, b, 0, x[i]);
     y[i] = dtype_load(n->dtype, b, 0);
+    if (n->dtype == DT_U64 && y[i] >= 18446744073709551616.0) /* u64 above 2^64 - 1024 rounds to 2^64, */
+      y[i] = nextafter(18446744073709551616.0, 0);            /* which the result's rounding would wrap to 0 */
   }
   return 0;
 }
