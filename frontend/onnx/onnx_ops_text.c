@@ -10,9 +10,13 @@
  *   - 1-grams are counted at distance 1 only; longer ones at every distance 1..S+1
  *     (S = max_skip_count);
  *   - only lengths in [min_gram_length, max_gram_length] count;
- *   - an n-gram that appears twice in the pool counts for its last appearance only;
- *   - weights are indexed by output coordinate (IDF: weights[c] where the count is
- *     positive, TFIDF: weights[c] * count); TF ignores them.
+ *   - an n-gram twice in the pool at such a length is an error (ONNX Runtime's rule;
+ *     ONNX's reference counts the last);
+ *   - weights are the pool n-grams' (the specification's and ONNX Runtime's reading;
+ *     ONNX's reference indexes them by output coordinate, which differs when
+ *     ngram_indexes is not 0, 1, 2, ...): TFIDF sums weight * count at a coordinate,
+ *     IDF gives a coordinate its n-grams' weight where any is found (they must agree);
+ *     TF ignores them.
  * pool_strings needs string tensors, which dlc does not have: it is refused. */
 #include <stdlib.h>
 #include <string.h>
@@ -69,16 +73,57 @@ static void segment(const TfIdf *t, int i, int64_t *from, int64_t *to) {
   *to = i + 1 < t->ncounts ? t->counts[i + 1] : t->npool;
 }
 
+typedef struct Gram {
+  const int64_t *tok;
+  int k;
+  int j; /* its index among all the pool's n-grams */
+} Gram;
+
+static int gram_cmp(const void *a, const void *b) {
+  const Gram *x = a, *y = b;
+  for (int i = 0; i < x->k; i++)
+    if (x->tok[i] != y->tok[i]) return x->tok[i] < y->tok[i] ? -1 : 1;
+  return (x->j > y->j) - (x->j < y->j);
+}
+
+/* The n-grams of segment i (length k = i+1), the first being n-gram first_j: their count. */
+static int grams_of(const TfIdf *t, int i, int first_j, Gram *g) {
+  int64_t from, to;
+  segment(t, i, &from, &to);
+  int k = i + 1, m = (int)((to - from) / k);
+  for (int q = 0; q < m; q++) g[q] = (Gram){t->pool + from + (int64_t)q * k, k, first_j + q};
+  return m;
+}
+
+/* An n-gram twice in the pool, at a length that counts, is an error (ONNX Runtime's
+ * rule; the specification says nothing of it). */
+static int check_unique(OnnxCtx *c, OnnxNode *n, const TfIdf *t) {
+  for (int i = 0, first_j = 0; i < t->ncounts; i++) {
+    int64_t from, to;
+    segment(t, i, &from, &to);
+    Gram *g = arena_alloc(c->g->arena, sizeof(Gram) * (size_t)((to - from) / (i + 1) + 1));
+    int m = grams_of(t, i, first_j, g);
+    first_j += m;
+    if (i + 1 < t->min_len || i + 1 > t->max_len) continue;
+    qsort(g, (size_t)m, sizeof *g, gram_cmp);
+    for (int q = 0; q + 1 < m; q++)
+      if (!memcmp(g[q].tok, g[q + 1].tok, sizeof(int64_t) * (size_t)(i + 1)))
+        return onnx_fail(c, n, "attribute 'pool_int64s': n-grams %d and %d are the same %d-gram", g[q].j, g[q + 1].j,
+                         i + 1);
+  }
+  return 0;
+}
+
 /* ngram_counts must cut the pool into whole n-grams; ngram_indexes gives each one a
  * coordinate; the weights cover every coordinate. */
 static int check_pool(OnnxCtx *c, OnnxNode *n, TfIdf *t) {
   int64_t grams = 0;
   for (int i = 0; i < t->ncounts; i++) {
-    int64_t from, to;
+    int64_t from, to, lo = i ? t->counts[i - 1] : 0;
     segment(t, i, &from, &to);
-    if (from < 0 || to < from || to > t->npool)
-      return onnx_fail(c, n, "attribute 'ngram_counts': entry %d (%lld) does not start a part of the %d-long pool "
-                       "in order", i, (long long)t->counts[i], t->npool);
+    if (from < lo || from > t->npool)
+      return onnx_fail(c, n, "attribute 'ngram_counts': entry %d (%lld) is not in [%lld, %d] (the pool's length)", i,
+                       (long long)from, (long long)lo, t->npool);
     if ((to - from) % (i + 1))
       return onnx_fail(c, n, "attribute 'ngram_counts': the %lld values of the %d-grams are not whole %d-grams",
                        (long long)(to - from), i + 1, i + 1);
@@ -93,37 +138,9 @@ static int check_pool(OnnxCtx *c, OnnxNode *n, TfIdf *t) {
       return onnx_fail(c, n, "attribute 'ngram_indexes': entry %d is %lld, not in [0, 2^24)", j, (long long)t->coords[j]);
     if (t->coords[j] + 1 > t->out) t->out = t->coords[j] + 1;
   }
-  if (t->nweights >= 0 && t->mode && t->nweights < t->out)
-    return onnx_fail(c, n, "attribute 'weights' has %d values, but the output has %lld coordinates (weights are "
-                     "read by coordinate)", t->nweights, (long long)t->out);
-  return 0;
-}
-
-/* ---- one n-gram length ---- */
-
-typedef struct Gram {
-  const int64_t *tok;
-  int k;
-  int j; /* its index among all the pool's n-grams */
-} Gram;
-
-static int gram_cmp(const void *a, const void *b) {
-  const Gram *x = a, *y = b;
-  for (int i = 0; i < x->k; i++)
-    if (x->tok[i] != y->tok[i]) return x->tok[i] < y->tok[i] ? -1 : 1;
-  return (x->j > y->j) - (x->j < y->j);
-}
-
-/* The n-grams of segment i that count: of equal ones, the last.  Their count. */
-static int distinct(const TfIdf *t, int i, int first_j, Gram *g) {
-  int64_t from, to;
-  segment(t, i, &from, &to);
-  int k = i + 1, m = (int)((to - from) / k), kept = 0;
-  for (int q = 0; q < m; q++) g[q] = (Gram){t->pool + from + (int64_t)q * k, k, first_j + q};
-  qsort(g, (size_t)m, sizeof *g, gram_cmp);
-  for (int q = 0; q < m; q++)
-    if (q + 1 == m || memcmp(g[q].tok, g[q + 1].tok, sizeof(int64_t) * (size_t)k)) g[kept++] = g[q];
-  return kept;
+  if (t->nweights >= 0 && t->nweights != t->ncoords)
+    return onnx_fail(c, n, "attribute 'weights' has %d values, the pool holds %d n-grams", t->nweights, t->ncoords);
+  return check_unique(c, n, t);
 }
 
 /* x [N, C] i64, columns from, from+step, ... (p of them), as [N, p, 1]. */
@@ -153,15 +170,15 @@ static int count_at(OnnxCtx *c, int x, const Gram *g, int m, int k, int64_t d) {
 }
 
 /* The counts of the n-grams of length k = i+1 in each row of x, over every distance
- * they are counted at: [N, m] (-2: none fits).  Their coordinates go to coord. */
-static int count_length(OnnxCtx *c, const TfIdf *t, int x, int i, int first_j, int64_t *coord, int *m) {
+ * they are counted at: [N, m] (-2: none fits).  Their indices in the pool go to gj. */
+static int count_length(OnnxCtx *c, const TfIdf *t, int x, int i, int first_j, int64_t *gj, int *m) {
   int64_t from, to;
   segment(t, i, &from, &to);
   int k = i + 1, total = -2;
   Gram *g = arena_alloc(c->g->arena, sizeof(Gram) * (size_t)((to - from) / k + 1));
-  *m = distinct(t, i, first_j, g);
+  *m = grams_of(t, i, first_j, g);
   if (!*m) return -2;
-  for (int q = 0; q < *m; q++) coord[q] = t->coords[g[q].j];
+  for (int q = 0; q < *m; q++) gj[q] = g[q].j;
   for (int64_t d = 1; d <= (k == 1 ? 1 : t->skip + 1); d++) {
     int y = count_at(c, x, g, *m, k, d);
     if (y == -1) return -1;
@@ -171,21 +188,74 @@ static int count_length(OnnxCtx *c, const TfIdf *t, int x, int i, int first_j, i
   return total;
 }
 
-/* The counts of every pool n-gram that counts, at its coordinate: [N, out] f32. */
+/* A [n] constant of v, or of v indexed by the n-grams gj. */
+static int table(OnnxCtx *c, DType dt, const double *v, const int64_t *gj, int64_t n) {
+  void *d = arena_alloc(c->g->arena, (size_t)(8 * n + 8));
+  for (int64_t q = 0; q < n; q++) {
+    double e = gj ? v[gj[q]] : v[q];
+    if (dt == DT_F32) ((float *)d)[q] = (float)e;
+    else ((int64_t *)d)[q] = (int64_t)e;
+  }
+  return ir_const(c->g, NULL, dt, (Shape){1, {n}}, d);
+}
+
+/* y [N, m] summed into coordinates: [N, out]. */
+static int to_coords(OnnxCtx *c, const TfIdf *t, int y, const int64_t *gj, int m) {
+  double *cd = arena_alloc(c->g->arena, sizeof(double) * (size_t)m);
+  for (int q = 0; q < m; q++) cd[q] = (double)t->coords[gj[q]];
+  int ix = table(c, DT_I64, cd, NULL, m);
+  int64_t shape[2] = {shape_of(c, y)->d[0], t->out};
+  Attr sa[2] = {attr_ints(A_SHAPE, shape, 2), attr_int(A_AXIS, 1)};
+  int in[2] = {y, ix};
+  return y < 0 || ix < 0 ? -1 : ir_add(c->g, OP_SCATTER_ADD, in, 2, sa, 2);
+}
+
+/* TF: the counts summed at each coordinate; TFIDF: each n-gram's count times its
+ * weight, summed; IDF: where any n-gram of a coordinate is found, its weight (one per
+ * coordinate, check_idf) or 1.  all [N, m] holds the counts of n-grams gj. */
+static int weigh(OnnxCtx *c, const TfIdf *t, int all, const int64_t *gj, int m) {
+  if (t->mode == 0 || (t->mode == 2 && t->nweights < 0)) return to_coords(c, t, all, gj, m);
+  if (t->mode == 2) return to_coords(c, t, bin(c, OP_MUL, all, table(c, DT_F32, t->weights, gj, m)), gj, m);
+  int found = bin(c, OP_GT, to_coords(c, t, all, gj, m), ir_scalar(c->g, DT_F32, 0));
+  if (found < 0) return -1;
+  if (t->nweights < 0) return ir_cast(c->g, found, DT_F32);
+  double *wc = arena_alloc(c->g->arena, sizeof(double) * (size_t)t->out);
+  for (int q = 0; q < m; q++) wc[t->coords[gj[q]]] = t->weights[gj[q]];
+  return ir_select(c->g, found, table(c, DT_F32, wc, NULL, t->out), ir_scalar(c->g, DT_F32, 0));
+}
+
+/* IDF gives one weight per coordinate: the n-grams (of counted lengths) that share one
+ * must agree on it (which one ONNX Runtime gives otherwise depends on the order of the
+ * matches). */
+static int check_idf(OnnxCtx *c, OnnxNode *n, const TfIdf *t, const int64_t *gj, int m) {
+  int *first = arena_alloc(c->g->arena, sizeof(int) * (size_t)t->out);
+  for (int64_t q = 0; q < t->out; q++) first[q] = -1;
+  for (int q = 0; t->mode == 1 && t->nweights >= 0 && q < m; q++) {
+    int64_t co = t->coords[gj[q]];
+    if (first[co] >= 0 && t->weights[first[co]] != t->weights[gj[q]])
+      return onnx_fail(c, n, "attribute 'weights': n-grams %d and %d share coordinate %lld but not their weight, "
+                       "which IDF mode needs", first[co], (int)gj[q], (long long)co);
+    if (first[co] < 0) first[co] = (int)gj[q];
+  }
+  return 0;
+}
+
+/* The weighed counts of every pool n-gram that counts, at its coordinate: [N, out] f32. */
 static int count_all(OnnxCtx *c, OnnxNode *n, const TfIdf *t, int x) {
-  int64_t rows = shape_of(c, x)->d[0], *coord = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)t->ncoords);
-  int *part = arena_alloc(c->g->arena, sizeof(int) * (size_t)t->ncounts), np = 0, ncoord = 0, first_j = 0;
+  int64_t rows = shape_of(c, x)->d[0], *gj = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)t->ncoords);
+  int *part = arena_alloc(c->g->arena, sizeof(int) * (size_t)t->ncounts), np = 0, m = 0, first_j = 0;
   for (int i = 0; i < t->ncounts; i++) {
     int64_t from, to;
     segment(t, i, &from, &to);
-    int m = 0;
+    int mi = 0;
     if (i + 1 >= t->min_len && i + 1 <= t->max_len) {
-      int y = count_length(c, t, x, i, first_j, coord + ncoord, &m);
+      int y = count_length(c, t, x, i, first_j, gj + m, &mi);
       if (y == -1) return onnx_fail_ir(c, n);
-      if (y >= 0) part[np++] = y, ncoord += m;
+      if (y >= 0) part[np++] = y, m += mi;
     }
     first_j += (int)((to - from) / (i + 1));
   }
+  if (check_idf(c, n, t, gj, m)) return -1;
   if (!np) {
     float *zero = arena_alloc(c->g->arena, sizeof(float) * (size_t)(rows * t->out + 1));
     int z = ir_const(c->g, NULL, DT_F32, (Shape){2, {rows, t->out}}, zero);
@@ -193,28 +263,8 @@ static int count_all(OnnxCtx *c, OnnxNode *n, const TfIdf *t, int x) {
   }
   Attr ax = attr_int(A_AXIS, 1);
   int all = np == 1 ? part[0] : ir_add(c->g, OP_CONCAT, part, np, &ax, 1);
-  int ix = ir_const(c->g, NULL, DT_I64, (Shape){1, {ncoord}}, coord);
-  int64_t shape[2] = {rows, t->out};
-  Attr sa[2] = {attr_ints(A_SHAPE, shape, 2), attr_int(A_AXIS, 1)};
-  int in[2] = {all, ix};
-  int y = all < 0 || ix < 0 ? -1 : ir_add(c->g, OP_SCATTER_ADD, in, 2, sa, 2);
+  int y = all < 0 ? -1 : weigh(c, t, all, gj, m);
   return y < 0 ? onnx_fail_ir(c, n) : y;
-}
-
-/* TF: the counts; IDF: 1 (or the weight) where a count is positive; TFIDF: the counts
- * times the weights. */
-static int weigh(OnnxCtx *c, const TfIdf *t, int y) {
-  if (!t->mode) return y;
-  int w = -1;
-  if (t->nweights >= 0) {
-    float *wv = arena_alloc(c->g->arena, sizeof(float) * (size_t)t->out);
-    for (int64_t i = 0; i < t->out; i++) wv[i] = (float)t->weights[i];
-    w = ir_const(c->g, NULL, DT_F32, (Shape){1, {t->out}}, wv);
-  }
-  if (t->mode == 2) return w < 0 ? y : bin(c, OP_MUL, y, w);
-  int pos = bin(c, OP_GT, y, ir_scalar(c->g, DT_F32, 0));
-  if (w < 0) return pos < 0 ? -1 : ir_cast(c->g, pos, DT_F32);
-  return pos < 0 ? -1 : ir_select(c->g, pos, w, ir_scalar(c->g, DT_F32, 0));
 }
 
 int onnx_TfIdfVectorizer(OnnxCtx *c, OnnxNode *n) {
@@ -233,7 +283,6 @@ int onnx_TfIdfVectorizer(OnnxCtx *c, OnnxNode *n) {
   if (x < 0) return onnx_fail_ir(c, n);
   int y = count_all(c, n, &t, x);
   if (y < 0) return -1;
-  y = weigh(c, &t, y);
   if (s->rank < 2) y = reshape(c, y, &t.out, 1);
   ONNX_TRY(c, n, n->out[0] = y);
   return 0;
