@@ -115,7 +115,7 @@ static int check_unique(OnnxCtx *c, OnnxNode *n, const TfIdf *t) {
 }
 
 /* ngram_counts must cut the pool into whole n-grams; ngram_indexes gives each one a
- * coordinate; the weights cover every coordinate. */
+ * coordinate, and weights (when given) a weight. */
 static int check_pool(OnnxCtx *c, OnnxNode *n, TfIdf *t) {
   int64_t grams = 0;
   for (int i = 0; i < t->ncounts; i++) {
@@ -143,7 +143,7 @@ static int check_pool(OnnxCtx *c, OnnxNode *n, TfIdf *t) {
   return check_unique(c, n, t);
 }
 
-/* x [N, C] i64, columns from, from+step, ... (p of them), as [N, p, 1]. */
+/* x [N, C] i64, columns [from, from + p), as [N, p, 1]. */
 static int columns(OnnxCtx *c, int x, int64_t from, int64_t p) {
   const Shape *s = shape_of(c, x);
   int64_t st[2] = {0, from}, en[2] = {s->d[0], from + p}, sp[2] = {1, 1}, r[3] = {s->d[0], p, 1};
@@ -181,8 +181,8 @@ static int count_length(OnnxCtx *c, const TfIdf *t, int x, int i, int first_j, i
   for (int q = 0; q < *m; q++) gj[q] = g[q].j;
   for (int64_t d = 1; d <= (k == 1 ? 1 : t->skip + 1); d++) {
     int y = count_at(c, x, g, *m, k, d);
-    if (y == -1) return -1;
-    if (y >= 0) total = total == -2 ? y : bin(c, OP_ADD, total, y);
+    if (y < 0) return y == -1 ? -1 : total; /* no window fits at d, nor at any longer distance */
+    total = total == -2 ? y : bin(c, OP_ADD, total, y);
     if (total == -1) return -1;
   }
   return total;
