@@ -16,6 +16,10 @@ static const struct {
 const char *dtype_name(DType t) { return dtypes[t].name; }
 const char *dtype_ctype(DType t) { return dtypes[t].ctype; }
 int dtype_size(DType t) { return dtypes[t].size; }
+int dtype_bits(DType t) {
+  if (t == DT_I4 || t == DT_U4 || t == DT_F4E2M1) return 4;
+  return t == DT_I2 || t == DT_U2 ? 2 : 8 * dtypes[t].size;
+}
 bool dtype_is_narrow(DType t) { return t >= DT_F8E4M3FN && t <= DT_U2; }
 bool dtype_is_storage(DType t) { return t == DT_F16 || t == DT_BF16 || dtype_is_narrow(t); }
 bool dtype_is_float(DType t) {

@@ -5,6 +5,7 @@
  * use it to fold the shape arithmetic that exporters leave behind; the fold pass uses it
  * for everything else. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "ir.h"
 
@@ -51,7 +52,10 @@ int ir_fold_node(Graph *g, int id, DlcErr *e) {
     return n->guard >= 0 ? 0 : -1;
   }
   n->data = arena_alloc(g->arena, (size_t)(numel * dtype_size(n->dtype)));
-  for (int64_t i = 0; i < numel; i++) dtype_store(n->dtype, n->data, i, v[i]);
+  if (n->op == OP_BITCAST) /* the bytes themselves: a double holds neither every i64 nor a NaN's payload */
+    memcpy(n->data, g->nodes[n->in[0]]->data, (size_t)(numel * dtype_size(n->dtype)));
+  else
+    for (int64_t i = 0; i < numel; i++) dtype_store(n->dtype, n->data, i, v[i]);
   free(v);
   n->op = OP_CONST;
   n->nin = 0;

@@ -35,10 +35,12 @@ int op_parse(const char *s, size_t n) {
   return -1;
 }
 
+bool op_takes_storage(Op op) { return op == OP_CAST || op == OP_BITCAST; }
+
 bool op_is_elementwise(Op op) {
   const char *im = ir_ops[op].impl;
   return !strcmp(im, "unary") || !strcmp(im, "binary") || !strcmp(im, "select") ||
-         !strcmp(im, "cast");
+         !strcmp(im, "cast") || !strcmp(im, "bitcast");
 }
 
 /* ---- attributes ---- */
@@ -343,7 +345,7 @@ int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr
       return ir_fail(g, "%s: operand %d is %s, but %s wants %s operands", info->name, i + 1,
                      dtype_name(d), info->name, types_word(info->types));
   }
-  if (op != OP_CAST)
+  if (!op_takes_storage(op))
     for (int i = 0; i < nin; i++)
       if (dtype_is_storage(g->nodes[in[i]]->dtype))
         return ir_fail(g, "%s: operand %d is %s, a storage dtype that only cast reads (cast it to f32 first)",
@@ -364,7 +366,7 @@ int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr
   int mark = g->n;
   Node *n = node_new(g, op, in, nin, full, nfull);
   if (info->shape(g, n)) return -1; /* the node is not linked in: g->n is unchanged */
-  if (op != OP_CAST && dtype_is_storage(n->dtype))
+  if (!op_takes_storage(op) && dtype_is_storage(n->dtype))
     return ir_fail(g, "%s cannot give %s, a storage dtype that only cast gives (compute in f32 and cast)",
                    info->name, dtype_name(n->dtype));
   double total = 1;

@@ -171,6 +171,24 @@ static int eval_cast(Interp *it, const Node *n, double *y) {
   return 0;
 }
 
+/* Each value stored in its dtype's bytes and read back as the result's.  Exact but
+ * for what a double cannot hold: a 64-bit integer beyond 2^53 (as everywhere in the
+ * interpreter) and an f16 or bf16 NaN's payload (held as a plain NaN); the compiled
+ * code and the constant folder (ir/fold.c) move the bytes themselves. */
+static int eval_bitcast(Interp *it, const Node *n, double *y) {
+  DType from = in_node(it, n, 0)->dtype;
+  const double *x = in_val(it, n, 0);
+  int64_t m = shape_numel(&n->shape);
+  for (int64_t i = 0; i < m; i++) {
+    unsigned char b[8] = {0};
+    dtype_store(from, b, 0, x[i]);
+    y[i] = dtype_load(n->dtype, b, 0);
+    if (n->dtype == DT_U64 && y[i] >= 18446744073709551616.0) /* u64 above 2^64 - 1024 rounds to 2^64, */
+      y[i] = nextafter(18446744073709551616.0, 0);            /* which the result's rounding would wrap to 0 */
+  }
+  return 0;
+}
+
 /* ---- reductions ---- */
 
 /* The identity named by the text before ';' in the cexpr column. */

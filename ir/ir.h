@@ -83,6 +83,7 @@ typedef enum {
 const char *dtype_name(DType t);
 const char *dtype_ctype(DType t);
 int dtype_size(DType t);
+int dtype_bits(DType t);                            /* of one element: 8 * size, 4 for i4, u4, f4e2m1, 2 for i2, u2 */
 bool dtype_is_float(DType t);                       /* f32, f64, f16, bf16, the f8 and f4 types */
 /* f16 (IEEE binary16), bf16 (the top half of an f32) and the narrow types of ONNX
  * (f8e4m3fn, f8e4m3fnuz, f8e5m2, f8e5m2fnuz, f8e8m0, f4e2m1, i4, u4, i2, u2) are
@@ -154,7 +155,8 @@ typedef struct OpInfo {
 
 extern const OpInfo ir_ops[OP_COUNT];
 int op_parse(const char *s, size_t n); /* Op, or -1 */
-bool op_is_elementwise(Op op);         /* unary, binary, select, cast */
+bool op_is_elementwise(Op op);         /* unary, binary, select, cast, bitcast */
+bool op_takes_storage(Op op);          /* reads or gives the storage dtypes: cast, bitcast */
 
 /* ---- attributes ------------------------------------------------------------------ */
 

@@ -24,7 +24,7 @@ static DType result_dtype(const Graph *g, const Node *n) {
   case R_SAME: return arg(g, n, n->op == OP_SELECT ? 1 : 0)->dtype;
   case R_BOOL: return DT_BOOL;
   case R_I64: return DT_I64;
-  case R_ATTR: return (DType)node_int(n, n->op == OP_CAST ? A_TO : A_DTYPE);
+  case R_ATTR: return (DType)node_int(n, n->op == OP_CAST || n->op == OP_BITCAST ? A_TO : A_DTYPE);
   }
   return DT_F32;
 }
@@ -98,6 +98,18 @@ int shape_cast(Graph *g, Node *n) {
   if (r && (r->i < 0 || r->i > (DTYPE_E8M0_NEAREST | DTYPE_E8M0_NOSAT) || (r->i & 3) == 3))
     return fail(g, n, "round %lld is not a mode of f8e8m0 (0 up, 1 down, 2 nearest, +4 not saturating)",
                 (long long)r->i);
+  return shape_unary(g, n);
+}
+
+/* The same bits: widths must agree (bool is 8 bits), and only a bool is a bool's bits
+ * (another byte than 0 or 1 is no bool). */
+int shape_bitcast(Graph *g, Node *n) {
+  DType from = arg(g, n, 0)->dtype, to = (DType)node_int(n, A_TO);
+  if (dtype_bits(from) != dtype_bits(to))
+    return fail(g, n, "%s (%d bits) and %s (%d bits) differ in width", dtype_name(from), dtype_bits(from),
+                dtype_name(to), dtype_bits(to));
+  if (to == DT_BOOL && from != DT_BOOL)
+    return fail(g, n, "%s to bool: a byte other than 0 or 1 is no bool", dtype_name(from));
   return shape_unary(g, n);
 }
 

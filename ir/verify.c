@@ -45,7 +45,8 @@ static int check_shape(const Node *n, const Graph *cg, DlcErr *e) {
   if (copy.dtype != n->dtype) return fail_node(e, g, n, "its dtype is not what its op gives");
   bool storage = dtype_is_storage(n->dtype);
   for (int j = 0; j < n->nin; j++) storage |= dtype_is_storage(g->nodes[n->in[j]]->dtype);
-  if (storage && n->op != OP_CAST) return fail_node(e, g, n, "only cast reads or gives the storage dtypes f16 and bf16");
+  if (storage && !op_takes_storage(n->op))
+    return fail_node(e, g, n, "only cast and bitcast read or give the storage dtypes (f16, bf16, the narrow types)");
   if (!shape_eq(&copy.shape, &n->shape)) return fail_node(e, g, n, "its shape is not what its op gives");
   return 0;
 }

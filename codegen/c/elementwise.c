@@ -60,6 +60,20 @@ static const char *cast_template(const Node *n, DType from, DType to, char *buf,
   return buf;
 }
 
+/* bitcast: the operand's bits as the unsigned integer of its width (a float's through
+ * memcpy, DLC_F32_BITS of half.c; the storage dtypes are their bits already), then
+ * that integer as the result's type (a float's through memcpy again).  The 4- and
+ * 2-bit types keep their bits in the low bits of a byte, the rest zero, so a byte
+ * moves unchanged between them. */
+static const char *bitcast_template(DType from, DType to, char *buf, size_t size) {
+  char u[48];
+  if (from == DT_F32 || from == DT_F64) snprintf(u, sizeof u, "DLC_F%d_BITS(%%0)", dtype_bits(from));
+  else snprintf(u, sizeof u, "((uint%d_t)%%0)", 8 * dtype_size(from));
+  if (to == DT_F32 || to == DT_F64) snprintf(buf, size, "DLC_F%d_OF_BITS(%s)", dtype_bits(to), u);
+  else snprintf(buf, size, "((%%T)%s)", u);
+  return buf;
+}
+
 /* i32 arithmetic overflows int, which C leaves undefined; in int64_t it cannot (the
  * store narrows it, wrapping as the interpreter does).  u16 and u32 promote to int or
  * stay unsigned, where a product can overflow int; in uint64_t they wrap, which is
@@ -81,7 +95,9 @@ void cgen_elem_expr(const CEmit *ce, const Node *n, const char *const *opnd, cha
   DType opd = cgen_in(ce, n, n->nin - 1)->dtype;
   char tpl[160], w[3][CGEN_EXPR_MAX + 16];
   const char *wide[3];
-  const char *t = n->op == OP_CAST ? cast_template(n, opd, n->dtype, tpl, sizeof tpl) : ir_ops[n->op].cexpr;
+  const char *t = n->op == OP_CAST      ? cast_template(n, opd, n->dtype, tpl, sizeof tpl)
+                  : n->op == OP_BITCAST ? bitcast_template(opd, n->dtype, tpl, sizeof tpl)
+                                        : ir_ops[n->op].cexpr;
   DLC_ASSERT(n->nin <= 3);
   widen(ce, n, opnd, w, wide);
   expand(t, opd, n->dtype, cgen_vecmath_used(ce, n), wide, buf, size);
@@ -137,3 +153,4 @@ int cgen_unary(CEmit *ce, const Node *n) { return elementwise(ce, n); }
 int cgen_binary(CEmit *ce, const Node *n) { return elementwise(ce, n); }
 int cgen_select(CEmit *ce, const Node *n) { return elementwise(ce, n); }
 int cgen_cast(CEmit *ce, const Node *n) { return elementwise(ce, n); }
+int cgen_bitcast(CEmit *ce, const Node *n) { return elementwise(ce, n); }

@@ -87,6 +87,11 @@ static const char *const c_bits[] = {
     "  memcpy(&f, &u, sizeof f);",
     "  return f;",
     "}",
+    "DLC_HALF_INLINE double dlc_f64_of_bits(uint64_t u) {",
+    "  double f;",
+    "  memcpy(&f, &u, sizeof f);",
+    "  return f;",
+    "}",
 };
 
 /* ---- the one-byte types (ir/dtype.c mini_bits, e8m0_bits, int_bits: the same steps) ---- */
@@ -180,7 +185,7 @@ static void lines(CEmit *ce, const char *head, const char *const *l, size_t n) {
 
 /* What the graph's casts call: bit casts, then each helper. */
 enum {
-  H_F64_BITS, H_F32_BITS, H_F32_OF_BITS, H_F64_F16, H_F32_F16, H_F32_BF16, H_F16_F32, H_BF16_F32,
+  H_F64_BITS, H_F32_BITS, H_F32_OF_BITS, H_F64_OF_BITS, H_F64_F16, H_F32_F16, H_F32_BF16, H_F16_F32, H_BF16_F32,
   H_MINI, H_E8M0, H_WRAP, H_COUNT
 };
 
@@ -188,8 +193,13 @@ static void half_needed(const CEmit *ce, bool *need) {
   for (int k = 0; k < ce->s->nk; k++)
     for (int j = 0; j < ce->s->k[k].n; j++) {
       const Node *n = ce->g->nodes[ce->s->k[k].nodes[j]];
-      if (n->op != OP_CAST) continue;
+      if (n->op != OP_CAST && n->op != OP_BITCAST) continue;
       DType from = cgen_in(ce, n, 0)->dtype, to = n->dtype;
+      if (n->op == OP_BITCAST) { /* a float's bits through memcpy (C) or CUDA's bit casts */
+        need[H_F32_BITS] |= from == DT_F32, need[H_F64_BITS] |= from == DT_F64;
+        need[H_F32_OF_BITS] |= to == DT_F32, need[H_F64_OF_BITS] |= to == DT_F64;
+        continue;
+      }
       if (from == DT_F16) need[H_F16_F32] = need[H_F32_OF_BITS] = need[H_F32_BITS] = true;
       if (from == DT_BF16) need[H_BF16_F32] = need[H_F32_OF_BITS] = true;
       if (to == DT_F16 && from == DT_F64) need[H_F64_F16] = need[H_F64_BITS] = true;
@@ -227,18 +237,18 @@ static void helper(CEmit *ce, const char *qual, const char *ret_name, const char
 void cgen_half_helpers(CEmit *ce, const char *qual) {
   bool need[H_COUNT + DT_COUNT] = {0}, device = !strcmp(qual, "static __device__");
   half_needed(ce, need);
-  if (!need[H_F64_BITS] && !need[H_F32_BITS] && !need[H_F32_OF_BITS] && !need[H_WRAP]) return;
+  if (!need[H_F64_BITS] && !need[H_F32_BITS] && !need[H_F32_OF_BITS] && !need[H_F64_OF_BITS] && !need[H_WRAP]) return;
   cgen_printf(ce, "\n/* The storage dtypes (f16, bf16, the float8, float4, int4, int2 types) are stored as\n"
                   " * their bits; casts convert them (round to nearest even), inlined. */\n");
   if (!device)
     cgen_printf(ce, "#if defined(__GNUC__)\n#define DLC_HALF_INLINE static inline __attribute__((always_inline))\n"
                     "#else\n#define DLC_HALF_INLINE static inline\n#endif\n");
   if (!device) qual = "DLC_HALF_INLINE";
-  static const char *const macro[] = {"DLC_F64_BITS(v)", "DLC_F32_BITS(v)", "DLC_F32_OF_BITS(u)"};
+  static const char *const macro[] = {"DLC_F64_BITS(v)", "DLC_F32_BITS(v)", "DLC_F32_OF_BITS(u)", "DLC_F64_OF_BITS(u)"};
   static const char *const cuda[] = {"((uint64_t)__double_as_longlong(v))", "((uint32_t)__float_as_uint(v))",
-                                     "__uint_as_float(u)"};
-  static const char *const c[] = {"dlc_f64_bits(v)", "dlc_f32_bits(v)", "dlc_f32_of_bits(u)"};
-  for (int b = 0; b < 3; b++) {
+                                     "__uint_as_float(u)", "__longlong_as_double((long long)(u))"};
+  static const char *const c[] = {"dlc_f64_bits(v)", "dlc_f32_bits(v)", "dlc_f32_of_bits(u)", "dlc_f64_of_bits(u)"};
+  for (int b = 0; b < 4; b++) {
     if (!need[b]) continue;
     if (!device) lines(ce, "", c_bits + 5 * b, 5);
     cgen_printf(ce, "#define %s %s\n", macro[b], device ? cuda[b] : c[b]);

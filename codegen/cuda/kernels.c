@@ -24,7 +24,7 @@ typedef struct Family {
 
 static const Family families[] = {
     {"unary", cuda_elementwise}, {"binary", cuda_elementwise}, {"select", cuda_elementwise},
-    {"cast", cuda_elementwise},  {"reduce", cuda_reduce},      {"arg", cuda_arg},
+    {"cast", cuda_elementwise},  {"bitcast", cuda_elementwise}, {"reduce", cuda_reduce},      {"arg", cuda_arg},
     {"reshape", cuda_reshape},   {"transpose", cuda_transpose}, {"broadcast", cuda_broadcast},
     {"slice", cuda_slice},       {"pad", cuda_pad},             {"concat", cuda_concat},
     {"iota", cuda_iota},         {"gather", cuda_gather},       {"matmul", cuda_matmul},

@@ -123,6 +123,39 @@ static void cast_saturation(void) {
   ir_graph_free(g);
 }
 
+/* bitcast from each dtype to every other of its width, on x and on x+x (fused into the
+ * add's loop at -O2), one graph, against the interpreter.  Not i64 to u64: a negative
+ * i64's bits are a u64 near 2^64, which the interpreter's double cannot hold (the ONNX
+ * tests compare those bit for bit with numpy). */
+static void bitcasts(void) {
+  static const DType from[] = {DT_F32, DT_I32, DT_U32, DT_F64, DT_I64, DT_I16, DT_F16, DT_BF16,
+                               DT_U8,  DT_BOOL, DT_F8E4M3FN, DT_F8E8M0, DT_I4, DT_F4E2M1, DT_U2};
+  Graph *g = ir_graph_new("bitcast");
+  for (size_t k = 0; k < sizeof from / sizeof from[0]; k++) {
+    char name[16];
+    snprintf(name, sizeof name, "x%d", (int)k);
+    int x = ir_input(g, name, from[k], SHP(24));
+    int xx = dtype_is_storage(from[k]) || from[k] == DT_BOOL ? -1 : ir_binary(g, OP_ADD, x, x);
+    for (int t = 0; t < DT_COUNT; t++) {
+      if (t == (int)from[k] || t == DT_BOOL || dtype_bits((DType)t) != dtype_bits(from[k])) continue;
+      if (from[k] == DT_I64 && t == DT_U64) continue;
+      Attr a = attr_dtype(A_TO, (DType)t);
+      cg_out(g, ir_add(g, OP_BITCAST, &x, 1, &a, 1));
+      if (xx >= 0) cg_out(g, ir_add(g, OP_BITCAST, &xx, 1, &a, 1));
+    }
+  }
+  cg_check(g, "bitcast", (Range){-400, 400}, (Range){-300, 300}, 9);
+  ir_graph_free(g);
+  /* widths that differ, and a byte to bool, are refused by the shape rule */
+  g = ir_graph_new("bitcast_bad");
+  int x = ir_input(g, "x", DT_I8, SHP(3)), y = ir_input(g, "y", DT_F32, SHP(3));
+  Attr to_i4 = attr_dtype(A_TO, DT_I4), to_bool = attr_dtype(A_TO, DT_BOOL), to_i64 = attr_dtype(A_TO, DT_I64);
+  CHECK(ir_add(g, OP_BITCAST, &x, 1, &to_i4, 1) < 0 && strstr(g->err.msg, "differ in width"));
+  CHECK(ir_add(g, OP_BITCAST, &x, 1, &to_bool, 1) < 0 && strstr(g->err.msg, "no bool"));
+  CHECK(ir_add(g, OP_BITCAST, &y, 1, &to_i64, 1) < 0 && strstr(g->err.msg, "differ in width"));
+  ir_graph_free(g);
+}
+
 static void casts(void) {
   casts_from(DT_F32, (Range){-400, 400}, "cast from f32");
   casts_from(DT_F64, (Range){-3e9, 3e9}, "cast from f64 (wide)");
@@ -386,6 +419,7 @@ int main(void) {
   int32_wrap();
   selects();
   casts();
+  bitcasts();
   reductions(DT_F32, (Range){0.5, 1.5});
   reductions(DT_F32, F);
   reductions(DT_I32, F);

@@ -16,8 +16,8 @@ by dlc (the generated C) and by onnx's reference evaluator, bit for bit.
   values, giving their type;
 - QuantizeLinear and DequantizeLinear for the integer and float types, per tensor and
   per axis, saturate 0 and 1;
-- refusals: BitCast to int4, a float8 DequantizeLinear with a nonzero zero point, an
-  unknown round_mode: one line naming the node and the type;
+- refusals: BitCast from int8 to int4 (widths differ), a float8 DequantizeLinear with a
+  nonzero zero point, an unknown round_mode: one line naming the node and the type;
 each at -O0 and -O2; outputs come back as ml_dtypes' one-byte types ('|V1').
 """
 import argparse

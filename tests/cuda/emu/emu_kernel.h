@@ -51,6 +51,12 @@ static inline long long __double_as_longlong(double d) {
   return u;
 }
 
+static inline double __longlong_as_double(long long u) {
+  double d;
+  std::memcpy(&d, &u, sizeof d);
+  return d;
+}
+
 #define __global__
 #define __device__
 #define __shared__ static
