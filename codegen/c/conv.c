@@ -535,7 +535,7 @@ int conv_emit(CEmit *ce, const Node *n, const Epi *ep, const char *x, const char
   char scratch[96];
   cgen_line(ce, 1, "(void)%s, (void)%s;", x, wt);
   if (!shape_numel(&n->shape)) return 0;
-  if (conv_dw_wanted(c)) return conv_dw_emit(ce, c, x, wt, xn->shape.d[0], xn->shape.d[1], false);
+  if (conv_dw_wanted(c)) return conv_dw_emit(ce, c, x, wt, xn->shape.d[0], xn->shape.d[1]);
   if (p.images) cgen_par_for_slots(ce, 1);
   cgen_line(ce, 1, "for (int64_t b0 = 0; b0 < %" PRId64 "; b0++)", xn->shape.d[0]);
   cgen_line(ce, 2, "for (int64_t g = 0; g < %" PRId64 "; g++) {", c->groups);

@@ -61,8 +61,7 @@ void conv_col2im_rows(CEmit *ce, const Conv *c, const Block *b, int64_t rows, in
  * dimensions.  x and wt are the kernel's operand names; batch and channels are x's. */
 bool conv_dw_wanted(const Conv *c);
 int64_t conv_dw_scratch(const Conv *c, int64_t batch);
-int conv_dw_emit(CEmit *ce, const Conv *c, const char *x, const char *wt, int64_t batch, int64_t channels,
-                 bool reverse);
+int conv_dw_emit(CEmit *ce, const Conv *c, const char *x, const char *wt, int64_t batch, int64_t channels);
 
 /* 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) (conv_wino.c), the weight
  * transformed and packed by pack.c: conv_wino_count floats, [16][O / MR][C][MR]. */

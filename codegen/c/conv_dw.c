@@ -16,7 +16,7 @@
  * through the store (bias, activation, ..: the epilogue) as one contiguous loop.  Rows
  * that are a whole number of DW_ROUND columns (112, 56) store each sum as it is made:
  * a separate pass of stores over a large plane was slower there.  Threads share the channels, each with its
- * own slot of scratch.  The images run last to first when `reverse` (conv.h). */
+ * own slot of scratch. */
 #include <inttypes.h>
 
 #include "conv.h"
@@ -136,16 +136,14 @@ static void taps(CEmit *ce, const Conv *c, const DwPlan *p, int depth) {
                 fma, i * kw + j, j * dl % s * p->plane, sh, i * dh, p->cols, j * dl / s);
 }
 
-int conv_dw_emit(CEmit *ce, const Conv *c, const char *x, const char *wt, int64_t batch, int64_t channels,
-                 bool reverse) {
+int conv_dw_emit(CEmit *ce, const Conv *c, const char *x, const char *wt, int64_t batch, int64_t channels) {
   const Win *w = &c->w;
   DwPlan p = dw_plan(c);
   int64_t nout = c->groups * c->og, slot = slot_elems(c);
   bool par = conv_dw_par(c, batch);
   if (par) cgen_par_for_slots(ce, 1);
   cgen_line(ce, 1, "for (int64_t bo = 0; bo < %" PRId64 "; bo++) {", batch * nout);
-  if (reverse) cgen_line(ce, 2, "const int64_t b0 = %" PRId64 " - bo / %" PRId64 ", o = bo %% %" PRId64 ";", batch - 1, nout, nout);
-  else cgen_line(ce, 2, "const int64_t b0 = bo / %" PRId64 ", o = bo %% %" PRId64 ";", nout, nout);
+  cgen_line(ce, 2, "const int64_t b0 = bo / %" PRId64 ", o = bo %% %" PRId64 ";", nout, nout);
   cgen_line(ce, 2, "const %s *restrict X = %s + (b0 * %" PRId64 " + o / %" PRId64 ") * %" PRId64 ";", c->t, x,
             channels, c->og, w->in_plane);
   cgen_line(ce, 2, "const %s *restrict Wo = %s + o * %" PRId64 ";", c->t, wt, c->depth);
