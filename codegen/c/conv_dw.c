@@ -4,19 +4,21 @@
  * Each output channel reads a single input channel, so conv.c's product would be a
  * few terms deep: all gathering, no reuse.  Here each channel of x is first copied
  * into the kernel's scratch with its padding around it (zeros), as the rows and
- * columns the taps read; with a stride s > 1 along the last dimension the columns go
- * into s phase planes (column j of phase p is padded column j * s + p), so that every
- * tap reads a contiguous run of one plane whatever the stride.  Then every output is
+ * columns the taps read; with a stride s > 1 along the last dimension and an x that
+ * fits the caches (DW_PHASES_BYTES) the columns go into s phase planes (column j of
+ * phase p is padded column j * s + p), so that every tap reads a contiguous run of one
+ * plane whatever the stride; else the taps read one plane with the stride.  Then every output is
  * one chain of multiply-adds over the taps in order, written out with the weights in
  * locals and no bounds to test.  An output row is computed over a whole number of
  * DW_ROUND columns (the plane has the columns for it, zeros past x) into a buffer of
  * a block of the channel's output rows (DW_BLOCK outputs, in L1), row after row, each
  * row's extra columns overwritten by the next: so the row loop vectorises with no
- * scalar tail (MobileNet's 28-, 14- and 7-wide rows).  Then the block's outputs go
- * through the store (bias, activation, ..: the epilogue) as one contiguous loop.  Rows
- * that are a whole number of DW_ROUND columns (112, 56) store each sum as it is made:
- * a separate pass of stores over a large plane was slower there.  Threads share the channels, each with its
- * own slot of scratch. */
+ * scalar tail (MobileNet's 14- and 7-wide rows).  Then the block's outputs go through
+ * the store (bias, activation, ..: the epilogue) as one contiguous loop.  Rows that are
+ * a whole number of DW_ROUND columns or at least DW_DIRECT wide (112, 56, 28) store
+ * each sum as it is made: a separate pass of stores was slower there (112 and 56 at
+ * batch 1, 28 at batch 32, where the outputs go to memory).  Threads share the
+ * channels, each with its own slot of scratch. */
 #include <inttypes.h>
 
 #include "conv.h"
@@ -24,6 +26,11 @@
 #define DW_UNROLL 64 /* taps written out one by one; more go through a loop */
 #define DW_ROUND 8   /* an output row's columns are computed in multiples of this */
 #define DW_BLOCK 2048 /* outputs per block of rows (at least one row): 8 KiB of f32 */
+#define DW_DIRECT 16  /* rows at least this wide store each sum as it is made */
+/* Stride phases only when x is at most this large (in the caches): at batch 32, x from
+ * memory, MobileNetV2's stride-2 layers were 10-60% slower with them than reading one
+ * plane with the stride. */
+#define DW_PHASES_BYTES (8 << 20)
 
 /* The padded input's rows and columns that the taps read, padding included. */
 static int64_t span(const Win *w, int d) { return (w->out[d] - 1) * w->stride[d] + (w->k[d] - 1) * w->dil[d] + 1; }
@@ -31,23 +38,26 @@ static int64_t span(const Win *w, int d) { return (w->out[d] - 1) * w->stride[d]
 /* The layout of the scratch: `phases` planes of [rows][cols], then the outputs. */
 typedef struct DwPlan {
   int64_t rows, cols, phases; /* phase p, row r, column j: padded (r, j * phases + p) */
+  int64_t cs;                 /* an output column's step along a plane's row (stride / phases) */
   int64_t wo, wr, ho;         /* output columns, the columns computed per row, rows */
   int64_t rb;                 /* output rows per block */
   int64_t plane;              /* elements of one phase plane */
-  int64_t out;                /* elements of the output buffer */
+  int64_t out;                /* elements of the output buffer (0: each sum stored as made) */
 } DwPlan;
 
 static DwPlan dw_plan(const Conv *c) {
   const Win *w = &c->w;
   int L = w->nsp - 1;
-  DwPlan p = {.rows = w->nsp == 2 ? span(w, 0) : 1, .phases = w->stride[L], .wo = w->out[L],
-              .ho = w->nsp == 2 ? w->out[0] : 1};
+  DwPlan p = {.rows = w->nsp == 2 ? span(w, 0) : 1, .wo = w->out[L], .ho = w->nsp == 2 ? w->out[0] : 1};
+  double in_bytes = (double)c->n->shape.d[0] * (double)(c->groups * c->cg * w->in_plane) * (double)dtype_size(c->n->dtype);
+  p.phases = in_bytes <= DW_PHASES_BYTES ? w->stride[L] : 1;
+  p.cs = w->stride[L] / p.phases;
   p.wr = conv_round_up(p.wo, DW_ROUND);
-  p.cols = p.wr + (w->k[L] - 1) * w->dil[L] / p.phases; /* the last tap of the last computed column */
+  p.cols = (p.wr - 1) * p.cs + (w->k[L] - 1) * w->dil[L] / p.phases + 1; /* the last tap of the last column computed */
   p.plane = p.rows * p.cols;
   p.rb = DW_BLOCK / p.wo > 1 ? DW_BLOCK / p.wo : 1;
   if (p.rb > p.ho) p.rb = p.ho;
-  p.out = p.wr == p.wo ? 0 : p.rb * p.wo + (p.wr - p.wo);
+  p.out = p.wr == p.wo || p.wo >= DW_DIRECT ? 0 : p.rb * p.wo + (p.wr - p.wo);
   return p;
 }
 
@@ -115,7 +125,7 @@ static void pad_planes(CEmit *ce, const Conv *c, const DwPlan *p, int depth) {
 }
 
 /* acc over the taps of output (oh, ow), in order: tap (t0, t1) reads phase
- * (t1 * dil) % s, column ow + (t1 * dil) / s, row oh * sh + t0 * dh. */
+ * (t1 * dil) % phases, column ow * cs + (t1 * dil) / phases, row oh * sh + t0 * dh. */
 static void taps(CEmit *ce, const Conv *c, const DwPlan *p, int depth) {
   const Win *w = &c->w;
   int L = w->nsp - 1;
@@ -126,14 +136,14 @@ static void taps(CEmit *ce, const Conv *c, const DwPlan *p, int depth) {
     cgen_line(ce, depth, "for (int64_t t0 = 0; t0 < %" PRId64 "; t0++)", kh);
     cgen_line(ce, depth + 1, "for (int64_t t1 = 0; t1 < %" PRId64 "; t1++)", kw);
     cgen_line(ce, depth + 2,
-              "acc = %s(Wo[t0 * %" PRId64 " + t1], P[t1 * %" PRId64 " %% %" PRId64 " * %" PRId64 " + (oh * %" PRId64 " + t0 * %" PRId64 ") * %" PRId64 " + ow + t1 * %" PRId64 " / %" PRId64 "], acc);",
-              fma, kw, dl, s, p->plane, sh, dh, p->cols, dl, s);
+              "acc = %s(Wo[t0 * %" PRId64 " + t1], P[t1 * %" PRId64 " %% %" PRId64 " * %" PRId64 " + (oh * %" PRId64 " + t0 * %" PRId64 ") * %" PRId64 " + ow * %" PRId64 " + t1 * %" PRId64 " / %" PRId64 "], acc);",
+              fma, kw, dl, s, p->plane, sh, dh, p->cols, p->cs, dl, s);
     return;
   }
   for (int64_t i = 0; i < kh; i++)
     for (int64_t j = 0; j < kw; j++)
-      cgen_line(ce, depth, "acc = %s(w%" PRId64 ", P[%" PRId64 " + (oh * %" PRId64 " + %" PRId64 ") * %" PRId64 " + ow + %" PRId64 "], acc);",
-                fma, i * kw + j, j * dl % s * p->plane, sh, i * dh, p->cols, j * dl / s);
+      cgen_line(ce, depth, "acc = %s(w%" PRId64 ", P[%" PRId64 " + (oh * %" PRId64 " + %" PRId64 ") * %" PRId64 " + ow * %" PRId64 " + %" PRId64 "], acc);",
+                fma, i * kw + j, j * dl % s * p->plane, sh, i * dh, p->cols, p->cs, j * dl / s);
 }
 
 int conv_dw_emit(CEmit *ce, const Conv *c, const char *x, const char *wt, int64_t batch, int64_t channels) {
@@ -158,7 +168,7 @@ int conv_dw_emit(CEmit *ce, const Conv *c, const char *x, const char *wt, int64_
   if (c->depth <= DW_UNROLL)
     for (int64_t i = 0; i < c->depth; i++) cgen_line(ce, 2, "const %s w%" PRId64 " = Wo[%" PRId64 "];", c->t, i, i);
   char v[64], col[64];
-  if (p.wr == p.wo) { /* whole rows of DW_ROUND: each sum goes to the store as it is made */
+  if (!p.out) { /* each sum goes to the store as it is made */
     cgen_line(ce, 2, "for (int64_t oh = 0; oh < %" PRId64 "; oh++)", p.ho);
     cgen_line(ce, 3, "for (int64_t ow = 0; ow < %" PRId64 "; ow++) {", p.wo);
     cgen_line(ce, 4, "%s acc = 0;", c->t);

@@ -235,16 +235,18 @@ static void epi_conv_wino(KCase *c) {
 }
 
 /* ---- depthwise (conv_dw.c) ----
- * Rows a whole number of 8 columns (stored as made) or not (computed into a block of
- * rows, the last block short); strides 2 and 3 along the last dimension (its phase
- * planes), dilations, asymmetric padding, a channel multiplier, 1-d, more than 64 taps
- * (the loop), 1x1 taps, batches. */
+ * Rows stored as made (a whole number of 8 columns, or 16 and wider) or computed into
+ * a block of rows (the last block short); strides 2 and 3 along the last dimension
+ * (its phase planes, or one plane read with the stride when x is large), dilations,
+ * asymmetric padding, a channel multiplier, 1-d, more than 64 taps (the loop), 1x1
+ * taps, batches. */
 static const struct {
   int64_t x[4], w[4];
   ConvAttrs a;
 } dws[] = {
     {{2, 5, 30, 28}, {5, 1, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 5}},      /* 28 wide: blocks */
-    {{1, 3, 130, 60}, {3, 1, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 3}},     /* blocks of 34 rows, the last short */
+    {{1, 2, 300, 15}, {2, 1, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 2}},     /* blocks of 136 rows, the last short */
+    {{1, 3, 20, 60}, {3, 1, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 3}},      /* 60 wide: stored as made, a tail */
     {{1, 2, 6, 56}, {2, 1, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 2}},       /* 56 wide: stored as made */
     {{2, 4, 17, 23}, {4, 1, 3, 3}, {2, {2, 2}, {1, 1, 1, 1}, {1, 1}, 4}},      /* stride 2, odd sizes */
     {{1, 6, 16, 16}, {6, 1, 3, 3}, {2, {2, 2}, {0, 0, 1, 1}, {1, 1}, 6}},      /* stride 2, 8 wide, asymmetric */
@@ -277,6 +279,13 @@ static void depthwise(void) {
       cg_out(c.g, conv(&c, x, w, &dws[i].a));
     }
     epi_dw_relu6(&c, t);
+    if (!f64) { /* x above 8 MiB: one plane read with the stride, no phases */
+      ConvAttrs big = {2, {2, 2}, {1, 1, 1, 1}, {1, 1}, 2}, thin = {2, {1, 3}, {1, 1, 1, 1}, {1, 1}, 2};
+      int x = input(&c, t, SHP(1, 2, 1100, 1000)), w = param(&c, t, SHP(2, 1, 3, 3));
+      cg_out(c.g, conv(&c, x, w, &big));
+      x = input(&c, t, SHP(1, 2, 36000, 30)), w = param(&c, t, SHP(2, 1, 3, 3)); /* 10 wide: blocks */
+      cg_out(c.g, conv(&c, x, w, &thin));
+    }
     ku_check(&c, f64 ? "depthwise convolutions, f64" : "depthwise convolutions");
   }
 }
