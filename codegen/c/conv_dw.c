@@ -55,7 +55,7 @@ static DwPlan dw_plan(const Conv *c) {
   p.wr = conv_round_up(p.wo, DW_ROUND);
   p.cols = (p.wr - 1) * p.cs + (w->k[L] - 1) * w->dil[L] / p.phases + 1; /* the last tap of the last column computed */
   p.plane = p.rows * p.cols;
-  p.rb = DW_BLOCK / p.wo > 1 ? DW_BLOCK / p.wo : 1;
+  p.rb = p.wo && DW_BLOCK / p.wo > 1 ? DW_BLOCK / p.wo : 1;
   if (p.rb > p.ho) p.rb = p.ho;
   p.out = p.wr == p.wo || p.wo >= DW_DIRECT ? 0 : p.rb * p.wo + (p.wr - p.wo);
   return p;
@@ -67,7 +67,7 @@ static int64_t slot_elems(const Conv *c) {
 }
 
 bool conv_dw_wanted(const Conv *c) {
-  return c->cg == 1 && c->groups > 1 && c->w.nsp <= 2 && c->depth > 0 &&
+  return c->cg == 1 && c->groups > 1 && c->w.nsp >= 1 && c->w.nsp <= 2 && c->depth > 0 &&
          slot_elems(c) * dtype_size(c->n->dtype) <= CONV_ROW_MAX_BYTES;
 }
 
