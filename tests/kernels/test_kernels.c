@@ -236,6 +236,62 @@ static void epi_conv_wino(KCase *c) {
   cg_out(c->g, relu);
 }
 
+/* ---- depthwise (conv_dw.c) ----
+ * Rows stored as made (a whole number of 8 columns, or 16 and wider) or computed into
+ * a block of rows (the last block short); strides 2 and 3 along the last dimension
+ * (its phase planes, or one plane read with the stride when x is large), dilations,
+ * asymmetric padding, a channel multiplier, 1-d, more than 64 taps (the loop), 1x1
+ * taps, batches. */
+static const struct {
+  int64_t x[4], w[4];
+  ConvAttrs a;
+} dws[] = {
+    {{2, 5, 30, 28}, {5, 1, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 5}},      /* 28 wide: blocks */
+    {{1, 2, 300, 15}, {2, 1, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 2}},     /* blocks of 136 rows, the last short */
+    {{1, 3, 20, 60}, {3, 1, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 3}},      /* 60 wide: stored as made, a tail */
+    {{1, 2, 6, 56}, {2, 1, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 2}},       /* 56 wide: stored as made */
+    {{2, 4, 17, 23}, {4, 1, 3, 3}, {2, {2, 2}, {1, 1, 1, 1}, {1, 1}, 4}},      /* stride 2, odd sizes */
+    {{1, 6, 16, 16}, {6, 1, 3, 3}, {2, {2, 2}, {0, 0, 1, 1}, {1, 1}, 6}},      /* stride 2, 8 wide, asymmetric */
+    {{1, 2, 20, 31}, {2, 1, 5, 5}, {2, {2, 3}, {2, 1, 3, 0}, {2, 2}, 2}},      /* stride 3, dilation 2 */
+    {{1, 3, 10, 40}, {6, 1, 3, 4}, {2, {1, 2}, {1, 2, 0, 1}, {1, 1}, 3}},      /* two outputs per channel */
+    {{1, 2, 24, 27}, {2, 1, 9, 9}, {2, {2, 2}, {4, 4, 4, 4}, {1, 1}, 2}},      /* 81 taps: the loop, phases */
+    {{1, 4, 9, 9}, {4, 1, 1, 1}, {2, {2, 2}, {0, 0, 0, 0}, {1, 1}, 4}},        /* 1x1 taps, stride 2 */
+    {{2, 4, 50}, {4, 1, 5}, {1, {2}, {2, 2}, {1}, 4}},                         /* 1-d, stride 2 */
+};
+
+/* dw + bias (a view) + ReLU6 (max, min), MobileNet's block, batch 2, rows 14 wide. */
+static void epi_dw_relu6(KCase *c, DType t) {
+  int x = input(c, t, SHP(2, 8, 14, 14)), w = param(c, t, SHP(8, 1, 3, 3)), b = param(c, t, SHP(8));
+  ConvAttrs a = {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 8};
+  int cv = conv(c, x, w, &a);
+  int view = ir_reshape(c->g, b, (int64_t[]){1, 8, 1, 1}, 4);
+  int add = ir_binary(c->g, OP_ADD, cv, view);
+  int lo = ir_binary(c->g, OP_MAX, add, ir_scalar(c->g, t, 0)), hi = ir_binary(c->g, OP_MIN, lo, ir_scalar(c->g, t, 6));
+  ku_epilogue(c, (int[]){cv, view, add, lo, hi}, 5);
+  cg_out(c->g, hi);
+}
+
+static void depthwise(void) {
+  for (int f64 = 0; f64 < 2; f64++) {
+    DType t = f64 ? DT_F64 : DT_F32;
+    KCase c = ku_new("dw");
+    for (size_t i = 0; i < sizeof dws / sizeof dws[0]; i++) {
+      int r = dws[i].a.nsp + 2;
+      int x = input(&c, t, shape_make(r, dws[i].x)), w = param(&c, t, shape_make(r, dws[i].w));
+      cg_out(c.g, conv(&c, x, w, &dws[i].a));
+    }
+    epi_dw_relu6(&c, t);
+    if (!f64) { /* x above 8 MiB: one plane read with the stride, no phases */
+      ConvAttrs big = {2, {2, 2}, {1, 1, 1, 1}, {1, 1}, 2}, thin = {2, {1, 3}, {1, 1, 1, 1}, {1, 1}, 2};
+      int x = input(&c, t, SHP(1, 2, 1100, 1000)), w = param(&c, t, SHP(2, 1, 3, 3));
+      cg_out(c.g, conv(&c, x, w, &big));
+      x = input(&c, t, SHP(1, 2, 36000, 30)), w = param(&c, t, SHP(2, 1, 3, 3)); /* 10 wide: blocks */
+      cg_out(c.g, conv(&c, x, w, &thin));
+    }
+    ku_check(&c, f64 ? "depthwise convolutions, f64" : "depthwise convolutions");
+  }
+}
+
 static void convs_by_channels(void) {
   for (int file = 0; file < 2; file++) {
     KCase c = ku_new("convch");
@@ -271,5 +327,6 @@ int main(void) {
   matmul_batches();
   convs_and_epilogues();
   convs_by_channels();
+  depthwise();
   return check_report("test_kernels");
 }
