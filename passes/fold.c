@@ -10,11 +10,14 @@
  *     and every movement that moves nothing (reshape to the same shape, the identity
  *     transpose, broadcast, slice and pad) are replaced by the value they equal, where
  *     that value has the node's dtype and shape;
- *   - reshape(reshape(x)) reads x, and transpose(transpose(x)) is one transpose.
+ *   - reshape(reshape(x)) reads x, and transpose(transpose(x)) is one transpose;
+ *   - cast(cast(v, to=I), to=F), v of dtype F clamped to I's range and an integer, is
+ *     select(v == v, v + 0, 0) (QuantizeLinear then DequantizeLinear).
  * A PARAM is never folded: it is trainable, so its value is not known at compile time.
  * Nothing that IEEE arithmetic does not guarantee is assumed (x*0 stays: x may be NaN).
  * Nodes left without users are removed (pass_rebuild), so ids change.
  */
+#include <math.h>
 #include <string.h>
 
 #include "passes.h"
@@ -73,7 +76,67 @@ static int idempotent(Graph *g, Node *n) {
   return as(g, n, m->id);
 }
 
-static int r_cast(Graph *g, Node *n) { return arg(g, n, 0)->dtype == n->dtype ? n->in[0] : -1; }
+/* Whether every element of CONST c is an integer in [lo, hi]. */
+static bool const_ints_in(const Node *c, double lo, double hi) {
+  if (c->op != OP_CONST || !dtype_is_float(c->dtype)) return false;
+  for (int64_t i = 0; i < shape_numel(&c->shape); i++) {
+    double v = dtype_load(c->dtype, c->data, i);
+    if (!(v >= lo && v <= hi) || v != floor(v)) return false;
+  }
+  return true;
+}
+
+/* Whether float x is an integer, an infinity or NaN: rounded, or a sum or difference of
+ * such values and integer constants (a float's sum of integers is an integer). */
+static bool integral(const Graph *g, const Node *x, int depth) {
+  if (depth > 8) return false;
+  if (x->op == OP_ROUND || x->op == OP_FLOOR || x->op == OP_CEIL) return true;
+  if (x->op == OP_CONST) return const_ints_in(x, -HUGE_VAL, HUGE_VAL);
+  if (x->op == OP_ADD || x->op == OP_SUB)
+    return integral(g, arg(g, x, 0), depth + 1) && integral(g, arg(g, x, 1), depth + 1);
+  return false;
+}
+
+/* Whether v is min(max(w, lo), hi) or max(min(w, hi), lo) with w integral and lo, hi
+ * integer constants in [a, b]: then v is an integer in [a, b], or NaN. */
+static bool clamped_int(const Graph *g, const Node *v, double a, double b) {
+  Op outer = v->op, inner = outer == OP_MIN ? OP_MAX : OP_MIN;
+  if (outer != OP_MIN && outer != OP_MAX) return false;
+  for (int i = 0; i < 2; i++) {
+    const Node *w = arg(g, v, i), *c = arg(g, v, 1 - i);
+    if (w->op != inner || !const_ints_in(c, a, b)) continue;
+    for (int j = 0; j < 2; j++)
+      if (const_ints_in(arg(g, w, 1 - j), a, b) && integral(g, arg(g, w, j), 0)) return true;
+  }
+  return false;
+}
+
+/* cast(cast(v, to=I), to=F) with F v's own float dtype and v already an integer in I's
+ * range (or NaN): the round trip changes nothing but NaN (to 0) and -0 (to +0), so it
+ * is select(v == v, v + 0, 0), a chain of float selects that the C compiler vectorises
+ * (a QuantizeLinear and DequantizeLinear pair in a convolution's epilogue), where the
+ * saturating conversion to I does not.  New nodes go at the end; pass_rebuild orders
+ * them. */
+static int cast_round_trip(Graph *g, Node *n) {
+  const Node *m = arg(g, n, 0);
+  if (m->op != OP_CAST || (n->dtype != DT_F32 && n->dtype != DT_F64)) return -1;
+  if (m->dtype != DT_I8 && m->dtype != DT_U8 && m->dtype != DT_I16 && m->dtype != DT_U16) return -1;
+  const Node *v = arg(g, m, 0);
+  if (v->dtype != n->dtype || !shape_eq(&v->shape, &n->shape) ||
+      !clamped_int(g, v, dtype_lowest(m->dtype), dtype_highest(m->dtype)))
+    return -1;
+  int vid = v->id, guard = n->guard;
+  int eq = ir_binary(g, OP_EQ, vid, vid), zero = ir_scalar(g, n->dtype, 0);
+  int plus = eq < 0 || zero < 0 ? -1 : ir_binary(g, OP_ADD, vid, zero);
+  int sel = plus < 0 ? -1 : ir_select(g, eq, plus, zero);
+  if (sel < 0) return -1;
+  g->nodes[eq]->guard = g->nodes[plus]->guard = g->nodes[sel]->guard = guard;
+  return as(g, n, sel);
+}
+
+static int r_cast(Graph *g, Node *n) {
+  return arg(g, n, 0)->dtype == n->dtype ? n->in[0] : cast_round_trip(g, n);
+}
 
 static int r_select(Graph *g, Node *n) {
   if (const_all(arg(g, n, 0), 1)) return as(g, n, n->in[1]);
@@ -160,8 +223,9 @@ static void fold_const(Graph *g, Node *n) {
 int pass_fold(Graph **gp, DlcErr *e) {
   (void)e;
   Graph *g = *gp;
-  int *repl = arena_alloc(g->arena, sizeof(int) * (size_t)(g->n ? g->n : 1));
-  for (int i = 0; i < g->n; i++) {
+  int n0 = g->n; /* a rule may add nodes after these, which need no visit */
+  int *repl = arena_alloc(g->arena, sizeof(int) * (size_t)(n0 ? n0 : 1));
+  for (int i = 0; i < n0; i++) {
     Node *n = g->nodes[i];
     repl[i] = i;
     for (int j = 0; j < n->nin; j++) n->in[j] = repl[n->in[j]];
