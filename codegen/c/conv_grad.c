@@ -12,6 +12,9 @@
  *       back into dx run by run (conv_col2im_rows).
  * Both results are zeroed first.  Every sum is one chain in a fixed order and every
  * addition into the result comes in a fixed order, so results are deterministic.
+ * conv_grad_weight's images go in WEIGHT_PARTS fixed ranges, each summed into a dW of
+ * its own that threads share (threads.c), and the parts are added in order at the end:
+ * the same bits for every thread count, and serial without OpenMP.
  *
  * Stack: each local array at most CONV_GRAD_STACK_BYTES.  A shape whose single output
  * row does not fit falls back to the direct loops (grad_window.c). */
@@ -163,6 +166,17 @@ static void weight_block(CEmit *ce, const Grad *d, int64_t rows, int depth) {
   panels_product(ce, &t, c->depth, c->og, "gp", fpos * c->nr, c->ep, depth);
 }
 
+enum { WEIGHT_PARTS = 4 };
+
+/* The fixed ranges of images whose dW are summed apart: WEIGHT_PARTS where threads
+ * would pay and the partial dWs fit a stack array, else 1 (the images in order). */
+static int64_t weight_parts(const Grad *d, const Node *n) {
+  int64_t imgs = d->x->d[0], bytes = shape_numel(&n->shape) * dtype_size(n->dtype);
+  double flops = 2.0 * (double)shape_numel(d->gy) * (double)d->c.depth;
+  if (imgs < 2 || !cgen_par_worth(flops) || WEIGHT_PARTS * bytes > CONV_GRAD_STACK_BYTES) return 1;
+  return imgs < WEIGHT_PARTS ? imgs : WEIGHT_PARTS;
+}
+
 /* Whole output rows per block: the im2col and the transposed gy each within a stack
  * array. */
 static bool weight_fits(Grad *d) {
@@ -183,25 +197,42 @@ int cgen_conv_grad_weight(CEmit *ce, const Node *n) {
   if (!shape_numel(&n->shape)) return 0;
   zero(ce, n);
   if (empty(&d)) return 0;
-  int64_t pos = d.b.rows * d.b.w;
-  /* Every image adds into all of dW: the images go in order, on one thread. */
-  cgen_line(ce, 1, "{");
+  int64_t pos = d.b.rows * d.b.w, parts = weight_parts(&d, n), numel = shape_numel(&n->shape);
+  int64_t imgs = x->d[0];
+  /* Every image adds into all of dW: the images of a part go in order, on one thread. */
+  if (parts > 1) {
+    cgen_line(ce, 1, "%s part[%" PRId64 "][%" PRId64 "]; /* each range of images' dW */", c->t, parts, numel);
+    cgen_par_for(ce, 1);
+  }
+  cgen_line(ce, 1, "for (int64_t pc = 0; pc < %" PRId64 "; pc++) {", parts);
   cgen_line(ce, 2, "%s col[%" PRId64 "]; /* im2col(x) of a block of output rows: [K][positions] */",
             c->t, c->depth * pos);
   cgen_line(ce, 2, "%s gp[%" PRId64 "]; /* gy of a block, transposed: [O/g / NR][positions][NR] */",
             c->t, d.opad * pos);
+  if (parts > 1) {
+    cgen_line(ce, 2, "%s *restrict dW0 = part[pc];", c->t);
+    cgen_line(ce, 2, "for (int64_t i = 0; i < %" PRId64 "; i++) dW0[i] = 0;", numel);
+  } else {
+    cgen_line(ce, 2, "%s *restrict dW0 = y;", c->t);
+  }
   if (d.opad > c->og) /* the padding channels of the last panel, zero from here on */
     cgen_line(ce, 2, "for (int64_t i = 0; i < %" PRId64 "; i++) gp[i] = 0;", d.opad * pos);
-  images_open(ce, &d, false, 2);
+  cgen_line(ce, 2, "for (int64_t b0 = pc * %" PRId64 " / %" PRId64 "; b0 < (pc + 1) * %" PRId64 " / %" PRId64 "; b0++) {",
+            imgs, parts, imgs, parts);
   groups_open(ce, &d, 3);
   cgen_line(ce, 4, "const %s *restrict X = a0 + (b0 * %" PRId64 " + g * %" PRId64 ") * %" PRId64 ";",
             c->t, x->d[1], c->cg, c->w.in_plane);
   cgen_line(ce, 4, "const %s *restrict G = a1 + (b0 * %" PRId64 " + g * %" PRId64 ") * %" PRId64 ";",
             c->t, gy->d[1], c->og, c->q);
-  cgen_line(ce, 4, "%s *restrict dW = y + g * %" PRId64 ";", c->t, c->og * c->depth);
+  cgen_line(ce, 4, "%s *restrict dW = dW0 + g * %" PRId64 ";", c->t, c->og * c->depth);
   blocks(ce, &d, weight_block, 4);
   groups_images_close(ce, 2);
   cgen_line(ce, 1, "}");
+  if (parts > 1) {
+    cgen_printf(ce, "  for (int64_t i = 0; i < %" PRId64 "; i++) y[i] = ", numel);
+    for (int64_t p = 0; p < parts; p++) cgen_printf(ce, "%spart[%" PRId64 "][i]", p ? " + " : "", p);
+    cgen_printf(ce, ";\n");
+  }
   return 0;
 }
 

@@ -106,6 +106,17 @@ static void param(CEmit *ce, const char *c, const Node *a, const char *r, const 
   if (!last) cgen_printf(ce, "%*s", len, "");
 }
 
+/* A kernel with vecmath.c's sqrt stays a function of its own (DLC_NOINLINE): inlined
+ * into a training step, gcc 12 left Adam's update loop (sqrt, a divide, in place)
+ * scalar, where on its own it vectorises after a run-time test of overlap. */
+static bool keep_apart(const CEmit *ce, const Kernel *k) {
+  for (int j = 0; j < k->n; j++) {
+    const Node *n = ce->g->nodes[k->nodes[j]];
+    if ((n->op == OP_SQRT || n->op == OP_RSQRT) && cgen_vecmath_used(ce, n)) return true;
+  }
+  return false;
+}
+
 /* Inputs a0.. (seq_in0.. for SEQ, whose blocks name theirs a0..), then the result y, or
  * every node's buffer seq_out0.. for SEQ (names no family emitter declares). */
 static void signature(CEmit *ce, const Kernel *k, const int *in, int nin) {
@@ -113,7 +124,8 @@ static void signature(CEmit *ce, const Kernel *k, const int *in, int nin) {
   bool seq = k->kind == KERNEL_SEQ;
   const char *r = seq || in_place(ce, k, in, nin) ? "" : "restrict "; /* SEQ values may share bytes */
   cgen_kernel_name(ce, k, kname, sizeof kname);
-  int len = snprintf(head, sizeof head, "%sstatic %s %s(", ce->device ? "" : "DLC_KERNEL ",
+  int len = snprintf(head, sizeof head, "%s%sstatic %s %s(", ce->device ? "" : "DLC_KERNEL ",
+                     !ce->device && keep_apart(ce, k) ? "DLC_NOINLINE " : "",
                      cgen_kernel_can_fail(ce, k) ? "int" : "void", kname);
   cgen_printf(ce, "%s", head);
   for (int i = 0; i < nin; i++) {

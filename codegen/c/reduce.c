@@ -2,7 +2,11 @@
  *
  * Each result element folds its elements in row-major order, as the interpreter
  * does.  Floats accumulate in double (the interpreter's precision, and free where the
- * loop is bound by memory); integers in int64_t. */
+ * loop is bound by memory); integers in int64_t.  A float sum whose innermost reduced
+ * axis is x's innermost and long (a convolution's bias gradient, over batch and
+ * positions) keeps RED_LANES partial sums, element j of that axis in lane j % RED_LANES,
+ * added in a fixed tree at the end: one chain of dependent adds would bound it by their
+ * latency, where independent lanes vectorise. */
 #include <inttypes.h>
 #include <string.h>
 
@@ -62,13 +66,57 @@ void cgen_reduce_combine(const Node *n, const char *x, char *buf, size_t size) {
   buf[k] = 0;
 }
 
+enum { RED_LANES = 8 };
+
+static bool lanes_pay(const Node *n, const Split *s) {
+  int last = s->red.rank - 1;
+  return n->op == OP_REDUCE_SUM && dtype_is_float(n->dtype) && last >= 0 && s->red_st[last] == 1 &&
+         s->red.d[last] >= 4 * RED_LANES;
+}
+
+/* Reduced dims that run on in x (stride = the next one's stride x its size) as one. */
+static Split merge_reduced(Split s) {
+  int k = 0;
+  for (int d = 0; d < s.red.rank; d++) {
+    if (k && s.red_st[k - 1] == s.red_st[d] * s.red.d[d]) {
+      s.red.d[k - 1] *= s.red.d[d], s.red_st[k - 1] = s.red_st[d];
+      continue;
+    }
+    s.red.d[k] = s.red.d[d], s.red_st[k++] = s.red_st[d];
+  }
+  s.red.rank = k;
+  return s;
+}
+
+/* The reduced loops but the last, then the last in runs of RED_LANES into part[]. */
+static void sum_lanes(CEmit *ce, const Split *s, const char *elem, int depth) {
+  int last = s->red.rank - 1;
+  int64_t len = s->red.d[last], full = len - len % RED_LANES;
+  Shape outer = shape_make(last, s->red.d);
+  cgen_line(ce, depth, "double part[%d] = {0};", RED_LANES);
+  int inner = cgen_loops_open(ce, &outer, "r", depth);
+  cgen_line(ce, inner, "for (int64_t rl = 0; rl < %" PRId64 "; rl += %d)", full, RED_LANES);
+  cgen_line(ce, inner + 1, "for (int64_t l = 0; l < %d; l++) {", RED_LANES);
+  cgen_line(ce, inner + 2, "const int64_t r%d = rl + l;", last);
+  cgen_line(ce, inner + 2, "part[l] += %s;", elem);
+  cgen_line(ce, inner + 1, "}");
+  if (full < len) {
+    cgen_line(ce, inner, "for (int64_t r%d = %" PRId64 "; r%d < %" PRId64 "; r%d++) part[r%d - %" PRId64 "] += %s;",
+              last, full, last, len, last, last, full, elem);
+  }
+  cgen_loops_close(ce, outer.rank, depth);
+  cgen_line(ce, depth, "acc = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));");
+}
+
 int cgen_reduce(CEmit *ce, const Node *n) {
   const Shape *x = &cgen_in(ce, n, 0)->shape;
   bool reduced[IR_MAX_RANK] = {0};
   int na;
   const int64_t *ax = node_ints(n, A_AXES, &na);
   for (int i = 0; i < na; i++) reduced[ax[i]] = true;
-  Split s = split(x, reduced);
+  Split s = split(x, reduced), merged = merge_reduced(s);
+  bool lanes = lanes_pay(n, &merged);
+  if (lanes) s = merged;
   int64_t yst[IR_MAX_RANK];
   shape_strides(&s.kept, yst);
   CgenIndex xi, yi;
@@ -83,9 +131,13 @@ int cgen_reduce(CEmit *ce, const Node *n) {
   cgen_reduce_combine(n, elem, comb, sizeof comb);
   int depth = cgen_loops_open(ce, &s.kept, "i", 1);
   cgen_line(ce, depth, "%s acc = %s;", acc_type(n->dtype), id);
-  int inner = cgen_loops_open(ce, &s.red, "r", depth);
-  cgen_line(ce, inner, "acc = %s;", comb);
-  cgen_loops_close(ce, s.red.rank, depth);
+  if (lanes) {
+    sum_lanes(ce, &s, elem, depth);
+  } else {
+    int inner = cgen_loops_open(ce, &s.red, "r", depth);
+    cgen_line(ce, inner, "acc = %s;", comb);
+    cgen_loops_close(ce, s.red.rank, depth);
+  }
   cgen_line(ce, depth, "y[%s] = (%s)acc;", cgen_index_str(&yi), cgen_ctype(n));
   cgen_loops_close(ce, s.kept.rank, 1);
   return 0;

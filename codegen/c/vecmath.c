@@ -1,4 +1,4 @@
-/* vecmath.c — dlc's own f32 exp, log, tanh and erf, written into the generated .c for
+/* vecmath.c — dlc's own f32 exp, log, tanh, erf and sqrt, written into the generated .c for
  * the kernels that call them: the '@' of ops.def's cexpr column ("@tanh$(%0)" is
  * dlc_tanhf(x) for f32 in the C backend, tanhf or tanh elsewhere).
  *
@@ -6,8 +6,9 @@
  * its time in tanhf, docs/PERFORMANCE.md).  These are branch-free C99 that gcc -O3 and
  * clang vectorise in the kernels' loops.  Against double-precision libm over all 2^32
  * floats they are within 1.02 ulp of the correctly rounded result (exp), 0.87 (log),
- * 1.07 (tanh), 1.32 (erf), with inf, NaN, -0 and the denormals as libm gives them
- * (`tests/codegen/test_cgen_math 1`; the test itself sweeps every 97th float).
+ * 1.07 (tanh), 1.32 (erf), and sqrt is correctly rounded, with inf, NaN, -0 and the
+ * denormals as libm gives them (`tests/codegen/test_cgen_math 1`; the test itself
+ * sweeps every 97th float).
  *
  * How they stay branch-free: gcc turns a ?: on floats into a branch, moves the
  * arithmetic of each side into it, and then will not run that arithmetic on every
@@ -22,7 +23,7 @@
 #include "cgen_c.h"
 
 static const char *const helpers[] = {
-    "/* dlc's f32 exp, log, tanh and erf: branch-free, so that the loops calling them",
+    "/* dlc's f32 exp, log, tanh, erf and sqrt: branch-free, so that the loops calling them",
     " * vectorise; within 1.4 ulp of the correctly rounded results.  A ?: on floats",
     " * would become a branch that keeps a loop scalar: selects are integer masks. */",
     "#if defined(__GNUC__)",
@@ -133,6 +134,44 @@ static const char *const erff_text[] = {
     "}",
 };
 
+static const char *const sqrtf_text[] = {
+    "/* sqrt(x), correctly rounded (the same bits as sqrtf), where the target fuses",
+    " * multiply-adds; libm's sqrtf may set errno, which keeps its loop scalar (Adam's",
+    " * update).  1/sqrt(s) from the bit pattern and two Newton steps, s r and one fused",
+    " * correction (within an ulp), then Tuckerman's test: y up (y + ulp) < s exactly",
+    " * (an FMA's sign) means y is one ulp low, y dn >= s one high.  Below 2^-100, s = x",
+    " * 2^50 keeps that residue normal; 0, +inf and NaN keep their value, x < 0 gives NaN. */",
+    "#if defined(__GNUC__)",
+    "#define DLC_NOINLINE __attribute__((noinline)) /* the kernels that call it (kernel.c) */",
+    "#else",
+    "#define DLC_NOINLINE",
+    "#endif",
+    "DLC_INLINE float dlc_sqrtf(float x) {",
+    "#ifdef FP_FAST_FMAF",
+    "  int finite = (x > 0.0f) & (x <= 0x1.fffffep127f), tiny = x < 0x1p-100f;",
+    "  float s = dlc_selectf(finite, x, 1.0f) * dlc_selectf(tiny, 0x1p50f, 1.0f), r, y, up, dn;",
+    "  uint32_t u;",
+    "  memcpy(&u, &s, sizeof u);",
+    "  u = 0x5f375a86u - (u >> 1);",
+    "  memcpy(&r, &u, sizeof r);",
+    "  r = r * (1.5f - 0.5f * s * r * r);",
+    "  r = r * (1.5f - 0.5f * s * r * r);",
+    "  y = s * r;",
+    "  y = fmaf(fmaf(-y, y, s), 0.5f * r, y);",
+    "  memcpy(&u, &y, sizeof u);",
+    "  u += 1u;",
+    "  memcpy(&up, &u, sizeof up);",
+    "  u -= 2u;",
+    "  memcpy(&dn, &u, sizeof dn);",
+    "  y = dlc_selectf(fmaf(y, up, -s) < 0.0f, up, dlc_selectf(fmaf(y, dn, -s) >= 0.0f, dn, y));",
+    "  y *= dlc_selectf(tiny, 0x1p-25f, 1.0f);",
+    "  return dlc_selectf(finite, y, dlc_selectf(x >= 0.0f, x, NAN));",
+    "#else",
+    "  return sqrtf(x);",
+    "#endif",
+    "}",
+};
+
 /* In the order they are written: each after the ones it calls. */
 typedef struct VecFn {
   const char *name;      /* the word after '@' in the cexpr column: dlc_<name>f */
@@ -149,6 +188,7 @@ static const VecFn fns[] = {
     {"log", VEC_HELPERS, LINES(logf_text)},
     {"tanh", VEC_HELPERS | VEC_EXP, LINES(tanhf_text)},
     {"erf", VEC_HELPERS | VEC_EXP, LINES(erff_text)},
+    {"sqrt", VEC_HELPERS, LINES(sqrtf_text)},
 };
 #undef LINES
 enum { VEC_COUNT = sizeof fns / sizeof fns[0] };

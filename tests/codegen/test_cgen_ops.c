@@ -185,6 +185,14 @@ static void reductions(DType t, Range f) {
       for (int keep = 0; keep < 2; keep++) cg_out(g, ir_reduce(g, (Op)op, x, sets[s], nset[s], keep));
     cg_out(g, ir_reduce(g, (Op)op, x, NULL, 0, false));
   }
+  /* Float sums along the innermost axes in 8 lanes (reduce.c): 65 and 195 elements
+   * merged from two and three axes (ragged tails), 32 exactly, and 13 (no lanes). */
+  static const int64_t long_sets[][3] = {{1, 2}, {0, 1, 2}, {2}, {0, 2}};
+  static const int nlong[] = {2, 3, 1, 2};
+  int z = ir_input(g, "z", t, SHP(3, 5, 13)), w = ir_input(g, "w", t, SHP(2, 32));
+  int64_t last = 1;
+  for (int s = 0; s < 4; s++) cg_out(g, ir_reduce(g, OP_REDUCE_SUM, z, long_sets[s], nlong[s], s == 0));
+  cg_out(g, ir_reduce(g, OP_REDUCE_SUM, w, &last, 1, false));
   for (int op = 0; op < OP_COUNT; op++) {
     if (!is_impl((Op)op, "arg")) continue;
     for (int ax = -1; ax < 3; ax++)

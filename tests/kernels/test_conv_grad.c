@@ -6,7 +6,8 @@
  * channels over several panels, few output channels, short products over panels side
  * by side, blocks of rows with a shorter last block, positions that fill whole panels,
  * a kernel too wide for its taps to be written out, and shapes whose single output row
- * does not fit a block.  Each case also checks which way the generated code took. */
+ * does not fit a block, and conv_grad_weight's images in fixed ranges of their own (LeNet's
+ * layers, 2 and 3 images, and 5).  Each case also checks which way the generated code took. */
 #include <stdio.h>
 
 #include "cgen.h"
@@ -26,6 +27,8 @@ static const GradCase cases[] = {
     {"stride 2, pad 1", {2, 3, 9, 11}, {5, 3, 3, 3}, 2, {2, 2}, {1, 1, 1, 1}, {1, 1}, 1, true},
     {"asymmetric pads, dilation, stride", {1, 4, 13, 10}, {11, 4, 3, 2}, 2, {2, 1}, {0, 1, 2, 0}, {2, 1}, 1, true},
     {"groups", {2, 4, 8, 8}, {6, 2, 3, 3}, 2, {1, 2}, {1, 0, 1, 1}, {1, 1}, 2, true},
+    /* enough work for conv_grad_weight's 4 ranges of images (5: 1, 1, 1, 2) */
+    {"5 images in 4 ranges, groups", {5, 4, 16, 16}, {16, 2, 3, 3}, 2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 2, true},
     {"depthwise", {2, 6, 7, 7}, {6, 1, 3, 3}, 2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 6, true},
     {"1-d, stride 3", {3, 2, 20}, {9, 2, 4}, 1, {3}, {2, 1}, {1}, 1, true},
     {"3-d", {1, 2, 5, 6, 4}, {3, 2, 2, 3, 2}, 3, {1, 2, 1}, {1, 0, 1, 1, 1, 0}, {2, 1, 1}, 1, true},

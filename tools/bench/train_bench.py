@@ -3,7 +3,7 @@
 
 A benchmark, not a test: it measures and prints, and asserts nothing.  For each model
 the same network is trained by one step (forward, cross-entropy loss, backward, Adam
-with lr 1e-3) on one thread: dlc's step from `dlc compile --train` built with
+with lr 1e-3) on one thread (or --threads N): dlc's step from `dlc compile --train` built with
 -O3 -march=native (tools/bench/train_step_main.c), and PyTorch eager
 (torch.set_num_threads(1); Debian's 1.13 unless --torch-python says otherwise).
 Times are medians of --runs steps after warm-up, by the wall clock and by the CPU
@@ -13,6 +13,11 @@ time still compares like with like).
     python3 tools/bench/train_bench.py                # mlp, lenet, logreg, mlp_ref
     python3 tools/bench/train_bench.py --models mlp --runs 200
     python3 tools/bench/train_bench.py --target cuda  # on the GPU (PyTorch too, if it has CUDA)
+    python3 tools/bench/train_bench.py --threads 2    # dlc built with -fopenmp, 2 threads each
+
+With --threads N > 1 dlc's step is built with -fopenmp and runs NAME_set_threads(N), and
+PyTorch runs torch.set_num_threads(N); the ratio is then of the wall times (the CPU
+columns are the whole process's, every thread together).
 
 --torch-python PY1,PY2 compares with the PyTorch of each of these Pythons, one column
 each (default /usr/bin/python3, Debian's 1.13), e.g. a venv holding a newer PyTorch:
@@ -55,10 +60,12 @@ output probs
 
 TORCH_CODE = r'''
 import json, statistics, sys, time, torch
-torch.set_num_threads(1)
-torch.manual_seed(0)
 name, batch, runs, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-cuda = len(sys.argv) > 5 and sys.argv[5] == "cuda"
+cuda = sys.argv[5] == "cuda"
+threads = int(sys.argv[6])
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+cpu_clock = time.thread_time_ns if threads == 1 else time.process_time_ns
 if cuda and not torch.cuda.is_available():
     print(json.dumps({"error": "this PyTorch has no CUDA device"}))
     sys.exit(0)
@@ -84,7 +91,7 @@ x, y = torch.rand(shape, device=dev), torch.randint(0, 10, (batch,), device=dev)
 loss_fn = nn.CrossEntropyLoss()
 wall, cpu = [], []
 for i in range(warmup + runs):
-    w0, c0 = time.perf_counter_ns(), time.thread_time_ns()
+    w0, c0 = time.perf_counter_ns(), cpu_clock()
     opt.zero_grad()
     loss = loss_fn(net(x), y)
     loss.backward()
@@ -92,7 +99,7 @@ for i in range(warmup + runs):
     sync()
     if i >= warmup:
         wall.append((time.perf_counter_ns() - w0) / 1e3)
-        cpu.append((time.thread_time_ns() - c0) / 1e3)
+        cpu.append((cpu_clock() - c0) / 1e3)
 print(json.dumps({"wall_us": statistics.median(wall), "wall_min_us": min(wall),
                   "cpu_us": statistics.median(cpu), "cpu_min_us": min(cpu), "loss": float(loss),
                   "version": torch.__version__}))
@@ -129,6 +136,8 @@ def dlc_step(args, name, tmp):
           os.path.join(HERE, "train_step_main.c"), "-o", exe, "-lm", f"-DNIN={len(sizes)}",
           "-DIN_BYTES={" + ",".join(map(str, sizes)) + "}", "-DIN_FLOAT={" + ",".join(floats) + "}",
           f"-DRUNS={args.runs}", f"-DWARMUP={args.warmup}"]
+    if args.threads > 1:
+        cc += ["-fopenmp", f"-DTHREADS={args.threads}"]
     if args.target == "cuda":
         cc += ["-DBENCH_CUDA", os.path.join(os.path.dirname(os.path.dirname(args.dlc)), "runtime", "libdlcrt.a"),
                "-ldl", "-lpthread"]
@@ -159,7 +168,7 @@ def inputs_of(header):
 
 def torch_step(args, name, py):
     r = subprocess.run([py, "-c", TORCH_CODE, name, str(args.batch), str(args.runs), str(args.warmup),
-                        args.target], capture_output=True, text=True)
+                        args.target, str(args.threads)], capture_output=True, text=True)
     if r.returncode:
         log(f"torch {name}: {r.stderr.strip()[-400:]}")
         return None
@@ -178,16 +187,19 @@ def main():
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--target", choices=["c", "cuda"], default="c")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="threads of both (dlc: -fopenmp and NAME_set_threads; PyTorch: set_num_threads)")
     ap.add_argument("--torch-python", default=TORCH_PY,
                     help="comma-separated Pythons whose PyTorch to compare with, one column each "
                          "(default /usr/bin/python3, Debian's 1.13)")
     args = ap.parse_args()
     gpu = args.target == "cuda"
     pys = [p for p in args.torch_python.split(",") if p]
-    where = "on the GPU" if gpu else "one thread"
+    wall = gpu or args.threads > 1
+    where = "on the GPU" if gpu else "one thread" if args.threads == 1 else f"{args.threads} threads"
     print(f"training step at batch {args.batch}, {where}, median of {args.runs} (µs)")
-    ratio = "wall ratio" if gpu else "cpu ratio"
-    key = "wall_us" if gpu else "cpu_us"
+    ratio = "wall ratio" if wall else "cpu ratio"
+    key = "wall_us" if wall else "cpu_us"
     head = f"{'model':8} {'dlc wall':>9} {'dlc cpu':>9}"
     for i, _ in enumerate(pys):
         tag = f" {i + 1}" if len(pys) > 1 else ""

@@ -4,7 +4,9 @@
  * inputs come as -DIN_BYTES="{a, b, ...}" and -DNIN=n.  Float inputs get values in
  * [0, 1), the others zeros (class 0).  Prints the median, min and max wall and
  * thread-CPU microseconds of RUNS steps after WARMUP.  With -DBENCH_CUDA the code is
- * `--target cuda`'s, linked with libdlcrt. */
+ * `--target cuda`'s, linked with libdlcrt.  -DTHREADS=n (built with -fopenmp) runs the
+ * step's kernels on n threads (NAME_set_threads); the CPU time is then the process's,
+ * all threads together. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
@@ -55,11 +57,17 @@ int main(void) {
     in[i] = p;
   }
   if ((i = bench_init(&m, NULL)) != 0) return fail(i);
+#ifdef THREADS
+  bench_set_threads(THREADS);
+#define CPU_CLOCK CLOCK_PROCESS_CPUTIME_ID
+#else
+#define CPU_CLOCK CLOCK_THREAD_CPUTIME_ID
+#endif
   for (i = 0; i < WARMUP + RUNS; i++) {
-    double w0 = now_us(CLOCK_MONOTONIC), c0 = now_us(CLOCK_THREAD_CPUTIME_ID);
+    double w0 = now_us(CLOCK_MONOTONIC), c0 = now_us(CPU_CLOCK);
     int st = bench_step(m, 0, 1, in, &loss); /* on a GPU it waits for the loss: the whole step */
     if (st) return fail(st);
-    if (i >= WARMUP) wall[i - WARMUP] = now_us(CLOCK_MONOTONIC) - w0, cpu[i - WARMUP] = now_us(CLOCK_THREAD_CPUTIME_ID) - c0;
+    if (i >= WARMUP) wall[i - WARMUP] = now_us(CLOCK_MONOTONIC) - w0, cpu[i - WARMUP] = now_us(CPU_CLOCK) - c0;
   }
   qsort(wall, RUNS, sizeof wall[0], cmp);
   qsort(cpu, RUNS, sizeof cpu[0], cmp);
