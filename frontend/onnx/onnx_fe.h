@@ -42,11 +42,12 @@ typedef struct OnnxUndo {
  * an optional is empty or holds one tensor or sequence.  The name table maps such a
  * value to a code <= -2 (ONNX_IS_SEQ; -1 still means absent).  Only the builders of
  * ONNX_OP_SEQ rows are handed one; wire() refuses it to every other builder. */
-typedef enum { ONNX_SEQ, ONNX_OPT } OnnxSeqKind;
+typedef enum { ONNX_SEQ, ONNX_OPT, ONNX_MAPS } OnnxSeqKind;
 typedef struct OnnxSeq {
   OnnxSeqKind kind;
-  int n;     /* elements; an optional: 0 (empty) or 1 */
-  int *v;    /* tensor ids; an optional's element may be a sequence's code */
+  int n;     /* elements; an optional: 0 (empty) or 1; ONNX_MAPS: 2 */
+  int *v;    /* tensor ids; an optional's element may be a sequence's code; ONNX_MAPS (ZipMap's
+                sequence of maps that share their keys): the values [N, C] and the keys [C] */
   int dtype; /* the elements' DType when known, else -1 */
 } OnnxSeq;
 #define ONNX_IS_SEQ(id) ((id) <= -2)
@@ -152,6 +153,7 @@ int onnx_dyn_output(OnnxCtx *c, int j, int d);
 /* Sequences and optionals (onnx_ops_seq.c). */
 int onnx_seq_make(OnnxCtx *c, OnnxSeqKind kind, const int *v, int n, int dtype); /* its code */
 const OnnxSeq *onnx_seq_get(const OnnxCtx *c, int id); /* NULL for a tensor id or -1 */
+const char *onnx_seq_kind_word(const OnnxSeq *s, int id); /* "a sequence", "absent", ... */
 /* Graph inputs and outputs that are sequences or optionals (docs/ONNX.md has the
  * convention): 1 if v is one (and was made), 0 if it is a tensor, -1 on error. */
 int onnx_seq_input(OnnxCtx *c, const Onnx__ValueInfoProto *v);

@@ -334,7 +334,7 @@ static int wire(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op) {
       return onnx_fail(c, n, "input '%s' is not produced by any earlier node (a dangling name, or a cycle)", p->input[i]);
     if (ONNX_IS_SEQ(n->in[i]) && !op->seq)
       return onnx_fail(c, n, "input '%s' is %s, but the operator reads a tensor there", p->input[i],
-                       onnx_seq_get(c, n->in[i])->kind == ONNX_SEQ ? "a sequence" : "an optional");
+                       onnx_seq_kind_word(onnx_seq_get(c, n->in[i]), n->in[i]));
     if (n->in[i] >= 0 && onnx_dyn_find(c, n->in[i]) >= 0)
       return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); such a "
                        "value can only be an output of the model for now", p->input[i]);

@@ -223,6 +223,7 @@ static const char *kind_of(const OnnxCtx *c, int id) {
   const OnnxSeq *s = onnx_seq_get(c, id);
   if (!s) return "a tensor";
   if (s->kind == ONNX_OPT) return s->n ? "a full optional" : "an empty optional";
+  if (s->kind == ONNX_MAPS) return "a sequence of maps";
   char *buf = arena_alloc(c->g->arena, 48);
   snprintf(buf, 48, "a sequence of %d", s->n);
   return buf;

@@ -5,7 +5,8 @@
  *
  * Semantics follow the ai.onnx.ml specification and onnx's reference implementation
  * (onnx.reference.ops.aionnxml).  dlc has no string tensors and no maps: string
- * labels, keys and categories are refused by attribute name, ZipMap by name.  Every
+ * labels, keys and categories are refused by attribute name; ZipMap's maps all have
+ * the same keys, so they are kept as a table of values beside the keys.  Every
  * table these operators carry is an attribute, so every table is a constant. */
 #include <math.h>
 #include <stdlib.h>
@@ -216,11 +217,34 @@ static int label_of(OnnxCtx *c, int idx, const int64_t *labels, int nl) {
   return nl > 0 ? gather(c, vec_i64(c, labels, nl), idx, 0) : idx;
 }
 
-/* ---- ZipMap: a sequence of maps, which dlc lacks -------------------------------------- */
+/* ---- ZipMap: a sequence of maps that share their keys ---------------------------------- */
 
+/* X [N, C] (or [C], one row) becomes N maps from the C labels to a row's values.  Every map
+ * has the same keys, so the sequence is kept as the values and the keys (an ONNX_MAPS code,
+ * onnx_ops_seq.c); a graph output of it is the outputs NAME [N, C] and NAME.keys [C]. */
 int onnx_ZipMap(OnnxCtx *c, OnnxNode *n) {
-  return onnx_fail(c, n, "ZipMap outputs a sequence of maps, which dlc does not have; export the probabilities "
-                   "as a tensor (skl2onnx: options={id(model): {'zipmap': False}})");
+  if (need(c, n, 1) || no_strings(c, n, "classlabels_strings")) return -1;
+  int64_t *cl;
+  int ncl = ints_attr(c, n, "classlabels_int64s", &cl);
+  if (ncl < 0) return onnx_fail(c, n, "needs the attribute classlabels_int64s (or classlabels_strings)");
+  int x = n->in[0];
+  if (dtype_of(c, x) != DT_F32) return onnx_fail(c, n, "X must be float, not %s", dtype_name(dtype_of(c, x)));
+  const Shape *s = shape_of(c, x);
+  if (s->rank != 1 && s->rank != 2) return onnx_fail(c, n, "X must be [N, C] or [C], not rank %d", s->rank);
+  int64_t cols = s->d[s->rank - 1];
+  if (cols != ncl) return onnx_fail(c, n, "X has %lld columns for %d labels", (long long)cols, ncl);
+  for (int i = 0; i < ncl; i++)
+    for (int j = 0; j < i; j++)
+      if (cl[i] == cl[j]) return onnx_fail(c, n, "label %lld is given twice (a map has each key once)", (long long)cl[i]);
+  int v[2];
+  if (s->rank == 1) {
+    int64_t d[2] = {1, cols};
+    ONNX_TRY(c, n, v[0] = ir_reshape(c->g, x, d, 2));
+  } else
+    v[0] = x;
+  ONNX_TRY(c, n, v[1] = vec_i64(c, cl, ncl));
+  n->out[0] = onnx_seq_make(c, ONNX_MAPS, v, 2, DT_F32);
+  return 0;
 }
 
 /* ---- LinearClassifier, LinearRegressor ------------------------------------------------ */

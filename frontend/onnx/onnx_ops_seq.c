@@ -30,11 +30,17 @@ const OnnxSeq *onnx_seq_get(const OnnxCtx *c, int id) {
   return ONNX_IS_SEQ(id) && -2 - id < c->nseqs ? &c->seqs[-2 - id] : NULL;
 }
 
+const char *onnx_seq_kind_word(const OnnxSeq *s, int id) {
+  if (id == -1) return "absent";
+  if (!s) return "a tensor";
+  return s->kind == ONNX_SEQ ? "a sequence" : s->kind == ONNX_OPT ? "an optional" : "a sequence of maps";
+}
+
 /* ---- operands ---- */
 
 static const char *kind_word(const OnnxCtx *c, int id) {
   const OnnxSeq *s = onnx_seq_get(c, id);
-  return id == -1 ? "absent" : !s ? "a tensor" : s->kind == ONNX_SEQ ? "a sequence" : "an optional";
+  return onnx_seq_kind_word(s, id);
 }
 
 /* Operand i as a tensor id. */
@@ -324,23 +330,28 @@ int onnx_seq_input(OnnxCtx *c, const Onnx__ValueInfoProto *v) {
   return 1;
 }
 
+/* Output `base` + `suffix` of tensor id. */
+static int output_as(OnnxCtx *c, int id, const char *base, const char *suffix) {
+  char *el = arena_alloc(c->g->arena, strlen(base) + strlen(suffix) + 1);
+  strcpy(el, base), strcat(el, suffix);
+  if (ir_output(c->g, id, el) < 0) return onnx_fail(c, NULL, "%s", c->g->err.msg);
+  return 0;
+}
+
 int onnx_seq_output(OnnxCtx *c, const char *name, int id) {
   const OnnxSeq *s = onnx_seq_get(c, id);
+  const char *base = onnx_ident(c, name);
   if (s->kind == ONNX_OPT) { /* empty: no output; else its element's */
     if (!s->n) return 0;
-    if (!ONNX_IS_SEQ(s->v[0])) {
-      if (ir_output(c->g, s->v[0], onnx_ident(c, name)) < 0) return onnx_fail(c, NULL, "%s", c->g->err.msg);
-      return 0;
-    }
+    if (!ONNX_IS_SEQ(s->v[0])) return output_as(c, s->v[0], base, "");
     s = onnx_seq_get(c, s->v[0]);
   }
+  if (s->kind == ONNX_MAPS) /* the values NAME [N, C], the keys NAME.keys [C] */
+    return output_as(c, s->v[0], base, "") || output_as(c, s->v[1], base, ".keys") ? -1 : 0;
   for (int k = 0; k < s->n; k++) {
     char buf[32];
     snprintf(buf, sizeof buf, ".%d", k);
-    const char *base = onnx_ident(c, name);
-    char *el = arena_alloc(c->g->arena, strlen(base) + sizeof buf);
-    strcpy(el, base), strcat(el, buf);
-    if (ir_output(c->g, s->v[k], el) < 0) return onnx_fail(c, NULL, "%s", c->g->err.msg);
+    if (output_as(c, s->v[k], base, buf)) return -1;
   }
   return 0;
 }

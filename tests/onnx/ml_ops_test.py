@@ -37,6 +37,22 @@ def model(node, ins, outs, ml=3, default=17):
                          ir_version=10)
 
 
+def zipmap_model(x_shape, labels):
+    """ZipMap alone: its output is a sequence of maps (int64 -> float)."""
+    z = oh.make_value_info("Z", oh.make_sequence_type_proto(oh.make_map_type_proto(TP.INT64, oh.make_tensor_type_proto(TP.FLOAT, []))))
+    g = oh.make_graph([ml("ZipMap", ["X"], ["Z"], classlabels_int64s=labels)], "ml",
+                      [oh.make_tensor_value_info("X", TP.FLOAT, x_shape)], [z])
+    return oh.make_model(g, opset_imports=[oh.make_opsetid("", 17), oh.make_opsetid("ai.onnx.ml", 1)], ir_version=10)
+
+
+def maps_as_table(maps, keys):
+    """ONNX Runtime's list of {key: value} as dlc gives it: the values [N, C] in the order of
+    dlc's keys; None if a map's keys are not those."""
+    if any(sorted(m) != sorted(keys) for m in maps):
+        return None
+    return np.array([[m[k] for k in keys] for m in maps], dtype=np.float32).reshape(len(maps), len(keys))
+
+
 def ml(op, ins, outs, **attrs):
     return oh.make_node(op, ins, outs, domain="ai.onnx.ml", name=op.lower(), **attrs)
 
@@ -159,6 +175,8 @@ def cases():
         yield f"svm_regressor_{kern}", model(ml("SVMRegressor", ["X"], ["Y"], kernel_type=kern, kernel_params=params or [0.0, 0.0, 0.0],
                                                 n_supports=5, support_vectors=sum(sv, []), coefficients=[0.5, -0.2, 0.1, 0.7, -1.0],
                                                 rho=[0.25]), f3, [("Y", TP.FLOAT)]), {"X": x}
+    yield "zipmap", zipmap_model([9, 3], [7, 3, 5]), {"X": x}
+    yield "zipmap_row", zipmap_model([3], [-1, 0, 9]), {"X": x[0]}
     yield "svm_classifier_linear2", model(ml("SVMClassifier", ["X"], ["Y", "Z"], classlabels_ints=[3, 8], coefficients=[0.5, -1, 0.3, -0.2, 0.4, 1],
                                              rho=[0.1], kernel_type="LINEAR", kernel_params=[0.0, 0.0, 0.0]), f3, [("Y", TP.INT64), ("Z", TP.FLOAT)]), {"X": x}
     yield "svm_classifier_rbf3", model(ml("SVMClassifier", ["X"], ["Y", "Z"], classlabels_ints=[0, 1, 2], vectors_per_class=[2, 2, 1],
@@ -169,8 +187,12 @@ def cases():
 
 def refusals():
     f3 = [("X", TP.FLOAT, [2, 3])]
-    yield "zipmap", model(ml("ZipMap", ["X"], ["Y"], classlabels_int64s=[0, 1, 2]), f3,
-                          [("Y", TP.FLOAT)]), "ZipMap"
+    yield "zipmap_labels", zipmap_model([2, 3], [0, 1]), "2 labels"
+    yield "zipmap_twice", zipmap_model([2, 3], [0, 1, 0]), "given twice"
+    m = zipmap_model([2, 3], [0, 1, 2])
+    m.graph.node.append(oh.make_node("Relu", ["Z"], ["R"], name="relu"))
+    m.graph.output.append(oh.make_tensor_value_info("R", TP.FLOAT, None))
+    yield "zipmap_read", m, "sequence of maps"
     yield "string_labels", model(ml("LinearClassifier", ["X"], ["Y", "Z"], coefficients=[1.0] * 6, classlabels_strings=["a", "b"]),
                                  f3, [("Y", TP.INT64), ("Z", TP.FLOAT)]), "classlabels_strings"
     yield "label_encoder_strings", model(ml("LabelEncoder", ["X"], ["Y"], keys_strings=["a"], values_floats=[1.0]),
@@ -222,6 +244,12 @@ def main():
             msgs = []
             for o, b in zip(m.graph.output, want):
                 a = np.load(os.path.join(work, name, o.name + ".npy"))
+                if isinstance(b, list):  # ZipMap's maps: the values NAME, the keys NAME.keys
+                    keys = np.load(os.path.join(work, name, o.name + ".keys.npy")).tolist()
+                    b = maps_as_table(b, keys)
+                    if b is None:
+                        msgs.append(f"{o.name}: keys {keys} are not ONNX Runtime's")
+                        continue
                 if a.shape != b.shape or a.dtype != b.dtype:
                     msgs.append(f"{o.name} is {a.dtype}{list(a.shape)}, ONNX Runtime's {b.dtype}{list(b.shape)}")
                 elif not np.allclose(a, b, rtol=TOL, atol=TOL, equal_nan=True):
