@@ -58,8 +58,8 @@ typedef struct Txt {
   bool shape_used[LOAD_MAX_BIND];
   int depth;             /* of nested calls */
   bool training;         /* after `training`: the training section (txt_train.c) */
-  struct TxtExtent {     /* `output NAME extent AXIS COUNT`, resolved at the end */
-    int out, axis;
+  struct TxtExtent {     /* `output NAME extent AXIS COUNT` or `keys KEYS`, resolved at the end */
+    int out, axis;       /* axis -1: KEYS */
     Tok *count;
   } *ext;
   int next, capext;

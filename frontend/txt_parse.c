@@ -196,6 +196,18 @@ static int stmt_const(Txt *p) {
   return txt_declare(p, nt, name, id);
 }
 
+/* An `extent` (axis >= 0) or `keys` (axis -1) naming output t, resolved by extents(). */
+static int defer_output(Txt *p, int j, int axis, Tok *t) {
+  if (p->next == p->capext) {
+    p->capext = p->capext ? 2 * p->capext : 8;
+    struct TxtExtent *e = arena_alloc(p->g->arena, sizeof *e * (size_t)p->capext);
+    if (p->next) memcpy(e, p->ext, sizeof *e * (size_t)p->next);
+    p->ext = e;
+  }
+  p->ext[p->next++] = (struct TxtExtent){j, axis, t};
+  return 0;
+}
+
 static int stmt_output(Txt *p, const Tok *kw) {
   Tok *nt = NULL, *vt = NULL;
   if (p->training) return txt_err(p, kw, "outputs belong before the training section");
@@ -209,21 +221,21 @@ static int stmt_output(Txt *p, const Tok *kw) {
   if (id < 0) return -1;
   int j = ir_output(p->g, id, txt_text(p, nt));
   if (j < 0) return txt_build_fail(p, nt);
-  if (!txt_word(txt_peek(p, 0), "extent")) return 0;
-  /* extent AXIS COUNT: axis AXIS of this output holds as many entries as output COUNT says */
-  txt_next(p);
-  Tok *at = txt_peek(p, 0), *ct;
-  TxtNum ax;
-  if (txt_number(p, &ax) || !ax.is_int || ax.i < 0 || ax.i > IR_MAX_RANK)
-    return txt_err(p, at, "extent: expected an axis, then the name of the output holding the count");
-  if (name_tok(p, "the output holding the count", &ct)) return -1;
-  if (p->next == p->capext) {
-    p->capext = p->capext ? 2 * p->capext : 8;
-    struct TxtExtent *e = arena_alloc(p->g->arena, sizeof *e * (size_t)p->capext);
-    if (p->next) memcpy(e, p->ext, sizeof *e * (size_t)p->next);
-    p->ext = e;
+  if (txt_word(txt_peek(p, 0), "extent")) {
+    /* extent AXIS COUNT: axis AXIS of this output holds as many entries as output COUNT says */
+    txt_next(p);
+    Tok *at = txt_peek(p, 0), *ct;
+    TxtNum ax;
+    if (txt_number(p, &ax) || !ax.is_int || ax.i < 0 || ax.i > IR_MAX_RANK)
+      return txt_err(p, at, "extent: expected an axis, then the name of the output holding the count");
+    if (name_tok(p, "the output holding the count", &ct) || defer_output(p, j, (int)ax.i, ct)) return -1;
   }
-  p->ext[p->next++] = (struct TxtExtent){j, (int)ax.i, ct};
+  if (txt_word(txt_peek(p, 0), "keys")) {
+    /* keys KEYS: this output holds the values of maps whose keys are output KEYS */
+    txt_next(p);
+    Tok *kt;
+    if (name_tok(p, "the output holding the keys", &kt) || defer_output(p, j, -1, kt)) return -1;
+  }
   return 0;
 }
 
@@ -233,8 +245,10 @@ static int extents(Txt *p) {
     int c = -1;
     for (int j = 0; j < p->g->nout; j++)
       if (!strcmp(p->g->out_name[j], name)) c = j;
-    if (c < 0) return txt_err(p, p->ext[k].count, "extent: '%s' is not an output", name);
-    if (ir_output_extent(p->g, p->ext[k].out, c, p->ext[k].axis)) return txt_build_fail(p, p->ext[k].count);
+    const char *what = p->ext[k].axis < 0 ? "keys" : "extent";
+    if (c < 0) return txt_err(p, p->ext[k].count, "%s: '%s' is not an output", what, name);
+    if (p->ext[k].axis < 0 ? ir_output_keys(p->g, p->ext[k].out, c) : ir_output_extent(p->g, p->ext[k].out, c, p->ext[k].axis))
+      return txt_build_fail(p, p->ext[k].count);
   }
   return 0;
 }

@@ -469,17 +469,21 @@ int ir_output(Graph *g, int id, const char *name) {
     int cap = g->outcap ? 2 * g->outcap : 8;
     int *out = arena_alloc(g->arena, sizeof(int) * (size_t)cap);
     int *count = arena_alloc(g->arena, sizeof(int) * (size_t)cap), *axis = arena_alloc(g->arena, sizeof(int) * (size_t)cap);
+    int *keys = arena_alloc(g->arena, sizeof(int) * (size_t)cap);
     const char **names = arena_alloc(g->arena, sizeof(char *) * (size_t)cap);
     if (g->nout) {
       memcpy(out, g->out, sizeof(int) * (size_t)g->nout);
       memcpy(count, g->out_count, sizeof(int) * (size_t)g->nout);
       memcpy(axis, g->out_axis, sizeof(int) * (size_t)g->nout);
+      memcpy(keys, g->out_keys, sizeof(int) * (size_t)g->nout);
       memcpy(names, g->out_name, sizeof(char *) * (size_t)g->nout);
     }
     g->out = out, g->out_name = names, g->outcap = cap, g->out_count = count, g->out_axis = axis;
+    g->out_keys = keys;
   }
   g->out_count[g->nout] = -1;
   g->out_axis[g->nout] = 0;
+  g->out_keys[g->nout] = -1;
   g->out[g->nout] = id;
   g->out_name[g->nout] = arena_strdup(g->arena, name);
   return g->nout++;
@@ -494,6 +498,17 @@ int ir_output_extent(Graph *g, int j, int count, int axis) {
   if (axis < 0 || axis >= y->shape.rank)
     return ir_fail(g, "output '%s': axis %d is out of range for rank %d", g->out_name[j], axis, y->shape.rank);
   g->out_count[j] = count, g->out_axis[j] = axis;
+  return 0;
+}
+
+int ir_output_keys(Graph *g, int j, int keys) {
+  if (j < 0 || j >= g->nout || keys < 0 || keys >= g->nout || keys == j)
+    return ir_fail(g, "output keys: outputs %d and %d", j, keys);
+  const Node *k = g->nodes[g->out[keys]], *y = g->nodes[g->out[j]];
+  if (k->shape.rank != 1 || y->shape.rank < 1 || k->shape.d[0] != y->shape.d[y->shape.rank - 1])
+    return ir_fail(g, "output '%s': its keys '%s' must be a vector as long as its last axis", g->out_name[j],
+                   g->out_name[keys]);
+  g->out_keys[j] = keys;
   return 0;
 }
 

@@ -337,6 +337,9 @@ struct Graph {
    * the output holding how many entries axis out_axis[j] of output j really has (an i64
    * scalar), or -1 (ir_output_extent). */
   int *out_count, *out_axis;
+  /* Output j holds the values of maps whose keys are output out_keys[j] (ONNX's ZipMap:
+   * row i is map i, column k the value of key k), or -1 (ir_output_keys). */
+  int *out_keys;
   int outcap;
   int group;          /* builders stamp new nodes with this */
   const char *where;  /* builders stamp new nodes with this */
@@ -375,6 +378,8 @@ int ir_output(Graph *g, int id, const char *name);
 /* Output j's axis holds only as many entries as output `count` (an i64 scalar) says;
  * the rest is padding.  0, or -1 with g->err set. */
 int ir_output_extent(Graph *g, int j, int count, int axis);
+/* Output `keys` (a vector) holds the keys of the maps in output j (its last axis). */
+int ir_output_keys(Graph *g, int j, int keys);
 
 /* Short forms for frontends; each returns the new id or -1 like ir_add. */
 int ir_unary(Graph *g, Op op, int x);

@@ -248,6 +248,10 @@ void ir_print(FILE *f, const Graph *g) {
       fprintf(f, " extent %d ", g->out_axis[i]);
       put_name(f, g->out_name[g->out_count[i]]);
     }
+    if (g->out_keys && g->out_keys[i] >= 0) {
+      fputs(" keys ", f);
+      put_name(f, g->out_name[g->out_keys[i]]);
+    }
     fputc('\n', f);
   }
   names_free(&nm);

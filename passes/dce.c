@@ -67,6 +67,7 @@ static void copy_outputs(Graph *d, const Graph *g, const int *newid) {
   }
   for (int j = 0; j < g->nout; j++)
     if (g->out_count[j] >= 0) d->out_count[j] = g->out_count[j], d->out_axis[j] = g->out_axis[j];
+  for (int j = 0; j < g->nout; j++) d->out_keys[j] = g->out_keys[j];
 }
 
 Graph *pass_clone(const Graph *g) {

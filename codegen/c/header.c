@@ -61,10 +61,17 @@ static void io_macros(CEmit *ce, bool output) {
     const Node *n = cgen_io_node(ce, i, output);
     char mac[300], name[256], shp[160];
     size_macro(ce, i, output, mac, sizeof mac);
-    cgen_printf(ce, "/* %s '%s': %s %s */\n#define %s %lld\n", output ? "output" : "input",
+    cgen_printf(ce, "/* %s '%s': %s %s", output ? "output" : "input",
                 cgen_comment_name(cgen_io_name(ce, i, output), name, sizeof name),
-                dtype_name(n->dtype), cgen_shape(&n->shape, shp, sizeof shp), mac,
-                (long long)shape_numel(&n->shape));
+                dtype_name(n->dtype), cgen_shape(&n->shape, shp, sizeof shp));
+    const Graph *g = ce->g;
+    if (output && i < g->nout && g->out_count && g->out_count[i] >= 0)
+      cgen_printf(ce, ",\n * padded: axis %d holds as many entries as output '%s' says", g->out_axis[i],
+                  cgen_comment_name(g->out_name[g->out_count[i]], name, sizeof name));
+    if (output && i < g->nout && g->out_keys && g->out_keys[i] >= 0)
+      cgen_printf(ce, ",\n * maps: row i holds map i's values, for the keys in output '%s'",
+                  cgen_comment_name(g->out_name[g->out_keys[i]], name, sizeof name));
+    cgen_printf(ce, " */\n#define %s %lld\n", mac, (long long)shape_numel(&n->shape));
   }
 }
 

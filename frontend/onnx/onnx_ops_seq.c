@@ -346,8 +346,11 @@ int onnx_seq_output(OnnxCtx *c, const char *name, int id) {
     if (!ONNX_IS_SEQ(s->v[0])) return output_as(c, s->v[0], base, "");
     s = onnx_seq_get(c, s->v[0]);
   }
-  if (s->kind == ONNX_MAPS) /* the values NAME [N, C], the keys NAME.keys [C] */
-    return output_as(c, s->v[0], base, "") || output_as(c, s->v[1], base, ".keys") ? -1 : 0;
+  if (s->kind == ONNX_MAPS) { /* the values NAME [N, C], the keys NAME.keys [C] */
+    if (output_as(c, s->v[0], base, "") || output_as(c, s->v[1], base, ".keys")) return -1;
+    if (ir_output_keys(c->g, c->g->nout - 2, c->g->nout - 1) < 0) return onnx_fail(c, NULL, "%s", c->g->err.msg);
+    return 0;
+  }
   for (int k = 0; k < s->n; k++) {
     char buf[32];
     snprintf(buf, sizeof buf, ".%d", k);
