@@ -117,11 +117,74 @@ static void pool_close(CEmit *ce, const Win *w) {
   cgen_line(ce, 1, "}");
 }
 
+/* The most taps a window may have for pool_max_grad's unrolled form. */
+#define TILED_TAPS 9
+
+/* Whether the windows tile x without overlap (stride = kernel, no dilation, no tap
+ * outside x) and are small enough to unroll: each element of x then belongs to at most
+ * one window. */
+static bool windows_tile(const Win *w) {
+  int64_t taps = 1;
+  for (int d = 0; d < w->nsp; d++) {
+    if (w->stride[d] != w->k[d] || w->dil[d] != 1 || w->pad[d] != 0 || w->out[d] * w->k[d] > w->in[d])
+      return false;
+    taps *= w->k[d];
+  }
+  return taps <= TILED_TAPS;
+}
+
+/* pool_max_grad over windows that tile x: each window's taps are read into registers,
+ * its first maximum found as pool_max's scan finds it, without branches, and every tap
+ * written (the gradient or 0), so nothing is scattered and x's elements that no window
+ * covers are the only ones zeroed beforehand.  Which tap wins is decided by comparisons
+ * alone (no running maximum), so the loop over a row of windows vectorises. */
+static int pool_max_grad_tiled(CEmit *ce, const Node *n, const Win *w) {
+  const char *t = cgen_ctype(n);
+  bool covered = true;
+  for (int d = 0; d < w->nsp; d++) covered &= w->out[d] * w->k[d] == w->in[d];
+  if (!covered) zero(ce, n);
+  int64_t taps = 1, off[TILED_TAPS];
+  for (int d = 0; d < w->nsp; d++) taps *= w->k[d];
+  for (int64_t i = 0; i < taps; i++) { /* tap i's offset from its window's corner, in x */
+    int64_t r = i;
+    off[i] = 0;
+    for (int d = w->nsp - 1; d >= 0; d--) off[i] += r % w->k[d] * w->in_st[d], r /= w->k[d];
+  }
+  int depth = pool_open(ce, n, w, "a1", true);
+  CgenIndex corner, q;
+  cgen_index_init(&corner, 0), cgen_index_init(&q, 0);
+  int64_t st[IR_MAX_RANK];
+  for (int d = 0; d < w->nsp; d++) st[d] = w->k[d] * w->in_st[d];
+  cgen_index_add(&corner, "q", st, w->nsp);
+  cgen_index_add(&q, "q", w->out_st, w->nsp);
+  cgen_line(ce, depth, "const %s *xw = xc + %s;", t, cgen_index_str(&corner));
+  cgen_line(ce, depth, "%s *yw = yc + %s;", t, cgen_index_str(&corner));
+  for (int64_t i = 0; i < taps; i++)
+    cgen_line(ce, depth, "const %s v%" PRId64 " = xw[%" PRId64 "];", t, i, off[i]);
+  cgen_line(ce, depth, "const %s g = 0 + gc[%s]; /* as the scattered form adds it to 0: -0 becomes 0 */", t,
+            cgen_index_str(&q));
+  /* pool_max's scan keeps the first tap above all before it and -INFINITY (a NaN never
+   * wins): tap i wins when it is above -INFINITY, no earlier tap is >= it and no later
+   * tap is > it.  Comparisons joined with & vectorise along the rows. */
+  for (int64_t i = 0; i < taps; i++) {
+    char cond[TILED_TAPS * 24 + 32];
+    int len = snprintf(cond, sizeof cond, "(v%" PRId64 " > -INFINITY)", i);
+    for (int64_t e = 0; e < taps; e++)
+      if (e != i)
+        len += snprintf(cond + len, sizeof cond - (size_t)len, " & !(v%" PRId64 " %s v%" PRId64 ")", e,
+                        e < i ? ">=" : ">", i);
+    cgen_line(ce, depth, "yw[%" PRId64 "] = (%s) ? g : 0;", off[i], cond);
+  }
+  pool_close(ce, w);
+  return 0;
+}
+
 /* x [N,C,S..] (a0), gy [N,C,Q..] (a1) -> gx: each window's gradient to its first
  * maximum, found with pool_max's comparison. */
 int cgen_pool_max_grad(CEmit *ce, const Node *n) {
   const Node *gy = cgen_in(ce, n, 1);
   Win w = window_of(n, &n->shape, node_ints(n, A_KERNEL, NULL), gy->shape.d + 2);
+  if (windows_tile(&w)) return pool_max_grad_tiled(ce, n, &w);
   WinIdx ix;
   win_idx(&ix, &w);
   zero(ce, n);

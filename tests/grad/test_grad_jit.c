@@ -247,9 +247,15 @@ static void check_windows(void) {
       {{3, {2, 4, 9}}, {3, {4, 2, 3}}, {2}, {1, 2}, {2}, 2},
       {{4, {1, 3, 7, 8}}, {4, {2, 3, 2, 3}}, {1, 2}, {0, 1, 1, 2}, {2, 2}, 1},
       {{5, {1, 2, 4, 5, 3}}, {5, {2, 1, 2, 2, 2}}, {1, 2, 1}, {1, 0, 1, 1, 1, 0}, {1, 1, 2}, 2},
+      /* windows that tile x (stride = kernel): pool_max_grad's unrolled form, x covered
+       * exactly, with rows and columns left over, 1-d, 3-d */
+      {{4, {2, 3, 6, 8}}, {4, {2, 3, 2, 2}}, {2, 2}, {0, 0, 0, 0}, {1, 1}, 1},
+      {{4, {1, 2, 7, 8}}, {4, {2, 1, 2, 3}}, {2, 3}, {0, 0, 0, 0}, {1, 1}, 2},
+      {{3, {2, 2, 10}}, {3, {2, 2, 3}}, {3}, {0, 0}, {1}, 1},
+      {{5, {1, 2, 4, 4, 4}}, {5, {2, 2, 2, 2, 2}}, {2, 2, 2}, {0, 0, 0, 0, 0, 0}, {1, 1, 1}, 1},
   };
   Graph *g = ir_graph_new("windows");
-  for (int i = 0; i < 3; i++) window_ops(g, &cases[i], i);
+  for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) window_ops(g, &cases[i], i);
   int64_t idx[4] = {1, -1, 0, 1}, shape[2] = {3, 5};
   int ic = ir_const(g, "idx", DT_I64, SHP(4), idx);
   Attr sa[2] = {attr_ints(A_SHAPE, shape, 2), attr_int(A_AXIS, 0)};
@@ -265,6 +271,41 @@ static void check_windows(void) {
   printf("window ops and scatter_add: generated C against the interpreter: largest error %.2g\n",
          err);
   CHECK(err <= 1e-5);
+  ir_graph_free(g);
+}
+
+/* pool_max_grad where the maximum is not unique or not a number: ties (the first tap
+ * wins), NaN taps (never win), -INFINITY (never wins: a window of only -INFINITY and
+ * NaN passes no gradient), on windows that tile x and on overlapping ones. */
+static void check_pool_ties(void) {
+  const float inf = INFINITY, nan = NAN;
+  static float xv[24];
+  const float rows[4][6] = {{1, 1, nan, 2, -inf, -inf},
+                            {1, 0, 2, nan, -inf, nan},
+                            {nan, 3, 5, 5, 0, -inf},
+                            {3, 3, 5, -1, -inf, 0}};
+  for (int i = 0; i < 24; i++) xv[i] = rows[i / 6][i % 6];
+  Graph *g = ir_graph_new("pool_ties");
+  int x = ir_const(g, "x", DT_F32, SHP(1, 1, 4, 6), xv);
+  int64_t k22[2] = {2, 2}, k23[2] = {2, 3}, s11[2] = {1, 1}, p0[4] = {0}, d1[2] = {1, 1};
+  const int64_t *ks[3] = {k22, k23, k22}, *ss[3] = {k22, k23, s11};
+  for (int c = 0; c < 3; c++) {
+    Attr a[4] = {attr_ints(A_KERNEL, ks[c], 2), attr_ints(A_STRIDES, ss[c], 2), attr_ints(A_PADS, p0, 4),
+                 attr_ints(A_DILATIONS, d1, 2)};
+    const Shape *ps = &g->nodes[ir_add(g, OP_POOL_MAX, &x, 1, a, 4)]->shape;
+    char name[16];
+    snprintf(name, sizeof name, "g%d", c);
+    int in[2] = {x, ir_input(g, name, DT_F32, *ps)};
+    snprintf(name, sizeof name, "max%d", c);
+    ir_output(g, ir_add(g, OP_POOL_MAX_GRAD, in, 2, a, 4), name);
+  }
+  DlcErr e = {{0}};
+  int rc = ir_verify(g, &e);
+  if (rc) fprintf(stderr, "pool ties: %s (%s)\n", e.msg, g->err.msg);
+  CHECK(rc == 0);
+  double err = rc ? INFINITY : jit_compare(g, NULL, "pool ties", 0);
+  printf("pool_max_grad with ties, NaN and -inf: generated C against the interpreter: largest error %.2g\n", err);
+  CHECK(err == 0);
   ir_graph_free(g);
 }
 
@@ -309,6 +350,7 @@ int main(int argc, char **argv) {
   const char *root = argc > 1 ? argv[1] : ".";
   check_rng();
   check_windows();
+  check_pool_ties();
   check_ops();
   check_model(root, "mlp", 4);
   check_model(root, "lenet", 2);
