@@ -24,6 +24,7 @@
 #include <jpeglib.h>
 
 #define JPEG_MAX_SCANS 1000 /* a progressive image of many tiny scans costs time per scan */
+#define JPEG_MAX_MEMORY (1L << 30) /* the coefficients of a progressive image, at most 2^26 pixels */
 
 typedef struct JpegJob {
   struct jpeg_decompress_struct ci;
@@ -59,6 +60,7 @@ static void jpeg_scans(j_common_ptr ci) {
 static void jpeg_body(JpegJob *j) {
   struct jpeg_decompress_struct *ci = &j->ci;
   jpeg_create_decompress(ci); /* keeps err and client_data */
+  ci->mem->max_memory_to_use = JPEG_MAX_MEMORY; /* more is an error: there is no backing store */
   ci->progress = &j->pm;
   jpeg_mem_src(ci, j->data, (unsigned long)j->n);
   jpeg_read_header(ci, TRUE);

@@ -18,12 +18,17 @@ void img_free(ImgPixels *img) {
   memset(img, 0, sizeof *img);
 }
 
-int img_alloc(ImgPixels *out, int64_t w, int64_t h, int ch, int64_t max_pixels, const char *fmt, DlcErr *e) {
+int img_bound(int64_t w, int64_t h, int64_t max_pixels, const char *fmt, DlcErr *e) {
   if (w < 1 || h < 1) return dlc_errf(e, "%s: the image is %lld x %lld pixels (it has none)", fmt, (long long)w, (long long)h);
   if (w > max_pixels || h > max_pixels / w)
     return dlc_errf(e, "%s: the image is %lld x %lld pixels, over the limit of %lld pixels (2^26, within "
                     "--max-elements and --max-weight-bytes)", fmt, (long long)w,
                     (long long)h, (long long)max_pixels);
+  return 0;
+}
+
+int img_alloc(ImgPixels *out, int64_t w, int64_t h, int ch, int64_t max_pixels, const char *fmt, DlcErr *e) {
+  if (img_bound(w, h, max_pixels, fmt, e)) return -1;
   out->px = dlc_try_malloc((size_t)(w * h * ch));
   if (!out->px) return dlc_errf(e, "%s: out of memory for %lld x %lld pixels", fmt, (long long)w, (long long)h);
   out->w = w, out->h = h, out->ch = ch;
@@ -110,14 +115,13 @@ static int bmp_header(const uint8_t *d, size_t n, BmpInfo *b, DlcErr *e) {
 
 static int img_bmp(const uint8_t *d, size_t n, int64_t max_pixels, ImgPixels *out, DlcErr *e) {
   BmpInfo b = {0};
-  if (bmp_header(d, n, &b, e) || img_alloc(out, b.w, b.h, 3, max_pixels, "BMP", e)) return -1;
+  if (bmp_header(d, n, &b, e) || img_bound(b.w, b.h, max_pixels, "BMP", e)) return -1;
   uint32_t off = le32(d + 10);
   int64_t stride = (b.w * b.bpp + 31) / 32 * 4; /* w <= max_pixels: no overflow */
-  if (off > n || (int64_t)(n - off) / stride < b.h) {
-    img_free(out);
+  if (off > n || (int64_t)(n - off) / stride < b.h)
     return dlc_errf(e, "BMP: the pixel data is truncated (%lld rows of %lld bytes from offset %u, in %zu bytes)",
                     (long long)b.h, (long long)stride, off, n);
-  }
+  if (img_alloc(out, b.w, b.h, 3, max_pixels, "BMP", e)) return -1;
   for (int64_t y = 0; y < b.h; y++) {
     const uint8_t *row = d + off + (b.top_down ? y : b.h - 1 - y) * stride;
     uint8_t *o = out->px + y * b.w * 3;
@@ -185,20 +189,18 @@ static int img_pnm(const uint8_t *d, size_t n, int64_t max_pixels, ImgPixels *ou
   int64_t w = pnm_number(d, n, &pos), h = pnm_number(d, n, &pos), maxval = bitmap ? 1 : pnm_number(d, n, &pos);
   if (w < 0 || h < 0 || maxval < 0) return dlc_errf(e, "PNM: the header is malformed or truncated");
   if (maxval < 1 || maxval > 65535) return dlc_errf(e, "PNM: maxval %lld is not in 1..65535", (long long)maxval);
-  if (img_alloc(out, w, h, ch, max_pixels, "PNM", e)) return -1;
-  int64_t count = w * h * ch;
+  if (img_bound(w, h, max_pixels, "PNM", e)) return -1;
+  int64_t count = w * h * ch, bytes = count * 2 - 1; /* plain: a digit and a space per sample */
   if (!plain) {
-    if (pos >= n || !pnm_space(d[pos])) {
-      img_free(out);
-      return dlc_errf(e, "PNM: no white space after the header");
-    }
+    if (pos >= n || !pnm_space(d[pos])) return dlc_errf(e, "PNM: no white space after the header");
     pos++;
-    int64_t bytes = kind == 4 ? (w + 7) / 8 * h : count * (maxval > 255 ? 2 : 1);
-    if ((int64_t)(n - pos) < bytes) {
-      img_free(out);
-      return dlc_errf(e, "PNM: the pixel data is truncated (%lld bytes, %lld needed)", (long long)(n - pos), (long long)bytes);
-    }
+    bytes = kind == 4 ? (w + 7) / 8 * h : count * (maxval > 255 ? 2 : 1);
+  } else if (kind == 1) {
+    bytes = count; /* P1's digits need no space between them */
   }
+  if ((int64_t)(n - pos) < bytes)
+    return dlc_errf(e, "PNM: the pixel data is truncated (%lld bytes, %lld needed)", (long long)(n - pos), (long long)bytes);
+  if (img_alloc(out, w, h, ch, max_pixels, "PNM", e)) return -1;
   const uint8_t *r = d + pos;
   for (int64_t i = 0; i < count; i++) {
     int64_t v;

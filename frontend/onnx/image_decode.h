@@ -38,7 +38,9 @@ void img_free(ImgPixels *img);
 
 /* ---- shared by the decoders ---- */
 
-/* Checks w x h against max_pixels and allocates out->px for ch channels. */
+/* Checks w x h: at least 1 x 1, at most max_pixels. */
+int img_bound(int64_t w, int64_t h, int64_t max_pixels, const char *fmt, DlcErr *e);
+/* img_bound, then allocates out->px for ch channels. */
 int img_alloc(ImgPixels *out, int64_t w, int64_t h, int ch, int64_t max_pixels, const char *fmt, DlcErr *e);
 /* The library-backed formats (image_codecs.c). */
 int img_jpeg(const uint8_t *data, size_t n, int64_t max_pixels, ImgPixels *out, DlcErr *e);
