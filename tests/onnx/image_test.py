@@ -92,6 +92,9 @@ def cases():
             ("tiff_packbits", encode(rgb, "TIFF", compression="packbits")),
             ("j2k_codestream", encode(rgb, "JPEG2000", no_jp2=True)),
             ("bmp_top_down_32", bmp32_top_down(rgb)),
+            ("bmp_16_555", bmp_raw(16, 40, 0, [], bytes(range(0, 256, 3))[:8 * 2 * 3])),
+            ("bmp_16_565", bmp_raw(16, 56, 3, [0xf800, 0x7e0, 0x1f, 0], bytes(range(7, 256, 5))[:8 * 2 * 3])),
+            ("bmp_4bit", bmp_raw(4, 40, 0, [], bytes(range(0, 96, 2))[:12], pal=bytes(range(64)))),
             ("pnm_plain_p3", b"P3\n# a comment\n3 2\n7\n0 1 2  3 4 5  6 7 0\n7 6 5 4 3 2 1 0 7\n"),
             ("pnm_plain_p2", b"P2 4 1 200 0 1 199 200"),
             ("pnm_plain_p1", b"P1\n5 2\n10101\n0 1 1 0 0\n"),
@@ -127,6 +130,18 @@ def bmp32_top_down(im):
     px = np.concatenate([a[:, :, ::-1], np.full((h, w, 1), 0x5a, np.uint8)], -1).tobytes()
     head = struct.pack("<IiiHHIIiiII", 40, w, -h, 1, 32, 0, len(px), 2835, 2835, 0, 0)
     return b"BM" + struct.pack("<IHHI", 14 + 40 + len(px), 0, 0, 54) + head + px
+
+
+def bmp_raw(bpp, header, comp, masks, px, pal=b""):
+    """A BMP of 8 x 3 pixels (bottom-up) with the given header size, compression, masks
+    (in the header from 52 bytes on, else after it), palette and pixel rows."""
+    import struct
+    w, h = 8, 3
+    head = struct.pack("<IiiHHIIiiII", header, w, h, 1, bpp, comp, len(px), 0, 0, len(pal) // 4, 0)
+    head += struct.pack("<%dI" % len(masks), *masks) if masks else b""
+    head += bytes(header - len(head)) if len(head) < header else b""
+    off = 14 + len(head) + len(pal)
+    return b"BM" + struct.pack("<IHHI", off + len(px), 0, 0, off) + head + pal + px
 
 
 def oracle(data, fmt):
