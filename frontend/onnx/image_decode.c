@@ -235,8 +235,28 @@ static int img_pnm(const uint8_t *d, size_t n, int64_t max_pixels, ImgPixels *ou
 
 static bool starts(const uint8_t *d, size_t n, const char *magic, size_t k) { return n >= k && !memcmp(d, magic, k); }
 
+/* The libraries' messages may hold line breaks (libtiff's do): one line, as the CLI's
+ * errors are, each run of control characters a space. */
+static int one_line(DlcErr *e) {
+  char *w = e->msg;
+  for (const char *r = e->msg; *r; r++) {
+    bool ctl = (unsigned char)*r < 0x20 || *r == 0x7f;
+    if (!ctl) *w++ = *r;
+    else if (w > e->msg && w[-1] != ' ') *w++ = ' ';
+  }
+  while (w > e->msg && w[-1] == ' ') w--;
+  *w = 0;
+  return -1;
+}
+
+static int decode(const uint8_t *d, size_t n, int64_t max_pixels, ImgPixels *out, DlcErr *e);
+
 int img_decode(const uint8_t *d, size_t n, int64_t max_pixels, ImgPixels *out, DlcErr *e) {
   memset(out, 0, sizeof *out);
+  return decode(d, n, max_pixels, out, e) ? one_line(e) : 0;
+}
+
+static int decode(const uint8_t *d, size_t n, int64_t max_pixels, ImgPixels *out, DlcErr *e) {
   if (starts(d, n, "\xff\xd8\xff", 3)) return img_jpeg(d, n, max_pixels, out, e);
   if (starts(d, n, "\x89PNG\r\n\x1a\n", 8)) return img_png(d, n, max_pixels, out, e);
   if (starts(d, n, "BM", 2)) return img_bmp(d, n, max_pixels, out, e);
