@@ -7,7 +7,8 @@
  * error function longjmp back to a setjmp in a function that holds no other state (all
  * of it lives in a job struct, so nothing is clobbered); libtiff's and OpenJPEG's
  * handlers write the message into the job.  None prints.  A libjpeg warning (corrupt or
- * truncated data) is an error too: the library would go on and fill the rest with gray. */
+ * truncated data) is an error too: the library would go on and fill the rest with gray;
+ * only extraneous bytes between segments, which it skips, are let through. */
 #include "image_decode.h"
 
 #include <setjmp.h>
@@ -22,6 +23,8 @@
 /* ---- JPEG (libjpeg) ------------------------------------------------------------------ */
 #ifdef DLC_HAVE_JPEG
 #include <jpeglib.h>
+
+#include <jerror.h>
 
 #define JPEG_MAX_SCANS 1000 /* a progressive image of many tiny scans costs time per scan */
 #define JPEG_MAX_MEMORY (1L << 30) /* the coefficients of a progressive image, at most 2^26 pixels */
@@ -45,8 +48,9 @@ static void jpeg_fail(j_common_ptr ci) {
   ci->err->format_message(ci, j->msg);
   longjmp(j->jb, 1);
 }
+/* A warning is corrupt data, except bytes between segments, which the decoder skips. */
 static void jpeg_note(j_common_ptr ci, int level) {
-  if (level < 0) jpeg_fail(ci); /* a warning: corrupt data */
+  if (level < 0 && ci->err->msg_code != JWRN_EXTRANEOUS_DATA) jpeg_fail(ci);
 }
 static void jpeg_quiet(j_common_ptr ci) { (void)ci; }
 static void jpeg_scans(j_common_ptr ci) {

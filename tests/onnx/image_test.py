@@ -85,6 +85,7 @@ def cases():
             ("jpeg_444", encode(rgb, "JPEG", quality=95, subsampling=0)),
             ("jpeg_422", encode(rgb, "JPEG", quality=85, subsampling=1)),
             ("jpeg_progressive", encode(rgb, "JPEG", quality=80, progressive=True)),
+            ("jpeg_extraneous", extraneous(encode(rgb, "JPEG"))),
             ("webp_lossless", encode(rgb, "WEBP", lossless=True)),
             ("webp_rgba", encode(picture(45, 31, "RGBA", 20), "WEBP", quality=70)),
             ("tiff_lzw", encode(rgb, "TIFF", compression="tiff_lzw")),
@@ -130,6 +131,12 @@ def bmp32_top_down(im):
     px = np.concatenate([a[:, :, ::-1], np.full((h, w, 1), 0x5a, np.uint8)], -1).tobytes()
     head = struct.pack("<IiiHHIIiiII", 40, w, -h, 1, 32, 0, len(px), 2835, 2835, 0, 0)
     return b"BM" + struct.pack("<IHHI", 14 + 40 + len(px), 0, 0, 54) + head + px
+
+
+def extraneous(jpeg):
+    """Two bytes between the header's segments and the scan: libjpeg warns and skips them."""
+    sos = jpeg.index(b"\xff\xda")
+    return jpeg[:sos] + b"\x12\x34" + jpeg[sos:]
 
 
 def bmp_raw(bpp, header, comp, masks, px, pal=b""):

@@ -303,6 +303,10 @@ def image_files():
     sof = jpeg.index(b"\xff\xc0")
     jpeg[sof + 4] = 7  # sample precision 7
     write("image_jpeg_precision.onnx", image_model(jpeg), "Unsupported JPEG data precision 7")
+    jpeg = bytearray(img["jpeg"])
+    mid = (jpeg.index(b"\xff\xda") + len(jpeg)) // 2
+    jpeg[mid:mid + 2] = b"\xff\xd5"  # a restart marker in the middle of the scan
+    write("image_jpeg_corrupt_scan.onnx", image_model(jpeg), "JPEG: Corrupt JPEG data")
     png = bytearray(img["png"])
     png[18] ^= 0x40  # a byte of IHDR's width: its CRC no longer matches
     write("image_png_crc.onnx", image_model(png), "PNG: IHDR: CRC error")
