@@ -16,9 +16,11 @@ pixel_format dlc does not know; a corrupt image; an image over --max-elements.
 import argparse
 import io
 import os
+import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 import numpy as np
 import onnx
@@ -86,6 +88,7 @@ def cases():
             ("jpeg_422", encode(rgb, "JPEG", quality=85, subsampling=1)),
             ("jpeg_progressive", encode(rgb, "JPEG", quality=80, progressive=True)),
             ("jpeg_extraneous", extraneous(encode(rgb, "JPEG"))),
+            ("jpeg_896_scans", many_scans_jpeg(1)),  # under dlc's limit of 1000 scans
             ("webp_lossless", encode(rgb, "WEBP", lossless=True)),
             ("webp_rgba", encode(picture(45, 31, "RGBA", 20), "WEBP", quality=70)),
             ("tiff_lzw", encode(rgb, "TIFF", compression="tiff_lzw")),
@@ -106,8 +109,6 @@ def cases():
 
 def encode_interlaced(im):
     """Pillow writes no interlaced PNG; Adam7 is written here, filter type 0 on every row."""
-    import struct
-    import zlib
     a = np.asarray(im)
     h, w = a.shape[:2]
     passes = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
@@ -125,12 +126,35 @@ def encode_interlaced(im):
 
 def bmp32_top_down(im):
     """A 32-bit BI_RGB BMP stored top-down (negative height), written by hand."""
-    import struct
     a = np.asarray(im)
     h, w = a.shape[:2]
     px = np.concatenate([a[:, :, ::-1], np.full((h, w, 1), 0x5a, np.uint8)], -1).tobytes()
     head = struct.pack("<IiiHHIIiiII", 40, w, -h, 1, 32, 0, len(px), 2835, 2835, 0, 0)
     return b"BM" + struct.pack("<IHHI", 14 + 40 + len(px), 0, 0, 54) + head + px
+
+
+def seg(marker, payload):
+    return b"\xff" + bytes([marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+def many_scans_jpeg(ncomp):
+    """An 8x8 progressive JPEG of all-zero coefficients, every coefficient of every
+    component sent in its own scans, one bit at a time: 1 + 13 + 882 * ncomp scans."""
+    out = b"\xff\xd8" + seg(0xDB, b"\x00" + bytes([1]) * 64)
+    out += seg(0xC2, struct.pack(">BHHB", 8, 8, 8, ncomp) + b"".join(bytes([c + 1, 0x11, 0]) for c in range(ncomp)))
+    one = bytes([1] + [0] * 15) + b"\x00"  # one code, '0', for symbol 0
+    out += seg(0xC4, b"\x00" + one + b"\x10" + one)
+    def sos(comps, ss, se, ah, al, data):
+        return seg(0xDA, bytes([len(comps)]) + b"".join(bytes([c + 1, 0]) for c in comps) + bytes([ss, se, ah << 4 | al])) + data
+    dc = bytes([(0xff >> ncomp)])  # ncomp zero bits, then ones
+    out += sos(range(ncomp), 0, 0, 0, 13, dc)
+    for a in range(13, 0, -1):
+        out += sos(range(ncomp), 0, 0, a, a - 1, dc)
+    for c in range(ncomp):
+        for k in range(1, 64):
+            out += sos([c], k, k, 0, 13, b"\x7f")
+            for a in range(13, 0, -1):
+                out += sos([c], k, k, a, a - 1, b"\x7f")
+    return out + b"\xff\xd9"
 
 
 def extraneous(jpeg):
@@ -142,7 +166,6 @@ def extraneous(jpeg):
 def bmp_raw(bpp, header, comp, masks, px, pal=b""):
     """A BMP of 8 x 3 pixels (bottom-up) with the given header size, compression, masks
     (in the header from 52 bytes on, else after it), palette and pixel rows."""
-    import struct
     w, h = 8, 3
     head = struct.pack("<IiiHHIIiiII", header, w, h, 1, bpp, comp, len(px), 0, 0, len(pal) // 4, 0)
     head += struct.pack("<%dI" % len(masks), *masks) if masks else b""

@@ -12,6 +12,7 @@ the onnx package would refuse to make them.
 """
 import os
 import random
+import struct
 import sys
 
 import numpy as np
@@ -291,6 +292,29 @@ def image_model(data, pixel_format="RGB", runtime=False):
                                    inits), opset=20)
 
 
+def seg(marker, payload):
+    return b"\xff" + bytes([marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+def many_scans_jpeg(ncomp):
+    """An 8x8 progressive JPEG of all-zero coefficients, every coefficient of every
+    component sent in its own scans, one bit at a time: 1 + 13 + 882 * ncomp scans."""
+    out = b"\xff\xd8" + seg(0xDB, b"\x00" + bytes([1]) * 64)
+    out += seg(0xC2, struct.pack(">BHHB", 8, 8, 8, ncomp) + b"".join(bytes([c + 1, 0x11, 0]) for c in range(ncomp)))
+    one = bytes([1] + [0] * 15) + b"\x00"  # one code, '0', for symbol 0
+    out += seg(0xC4, b"\x00" + one + b"\x10" + one)
+    def sos(comps, ss, se, ah, al, data):
+        return seg(0xDA, bytes([len(comps)]) + b"".join(bytes([c + 1, 0]) for c in comps) + bytes([ss, se, ah << 4 | al])) + data
+    dc = bytes([(0xff >> ncomp)])  # ncomp zero bits, then ones
+    out += sos(range(ncomp), 0, 0, 0, 13, dc)
+    for a in range(13, 0, -1):
+        out += sos(range(ncomp), 0, 0, a, a - 1, dc)
+    for c in range(ncomp):
+        for k in range(1, 64):
+            out += sos([c], k, k, 0, 13, b"\x7f")
+            for a in range(13, 0, -1):
+                out += sos([c], k, k, a, a - 1, b"\x7f")
+    return out + b"\xff\xd9"
+
 def image_files():
     from onnx.backend.test.case.node import _image_decoder_data as frozen
     img = {k: bytes(getattr(frozen, "image_decoder_decode_%s_rgb" % k).data)
@@ -307,6 +331,7 @@ def image_files():
     mid = (jpeg.index(b"\xff\xda") + len(jpeg)) // 2
     jpeg[mid:mid + 2] = b"\xff\xd5"  # a restart marker in the middle of the scan
     write("image_jpeg_corrupt_scan.onnx", image_model(jpeg), "JPEG: Corrupt JPEG data")
+    write("image_jpeg_many_scans.onnx", image_model(many_scans_jpeg(3)), "JPEG: more than 1000 scans")
     png = bytearray(img["png"])
     png[18] ^= 0x40  # a byte of IHDR's width: its CRC no longer matches
     write("image_png_crc.onnx", image_model(png), "PNG: IHDR: CRC error")
