@@ -2,7 +2,8 @@
 # tests/fuzz/run.sh [SECONDS]: builds the libFuzzer targets with clang (ASan + UBSan +
 # coverage, in build-fuzz/ or $DLC_FUZZ_BUILD) and runs each for SECONDS (default 20, or
 # $DLC_FUZZ_SECONDS) from a seed corpus of models/, tests/frontend/{ok,bad}/,
-# tests/onnx/bad/, tests/hostile/corpus/ and tests/fuzz/regress/.  The corpus each run
+# tests/onnx/bad/, tests/hostile/corpus/, tests/fuzz/images/ (fuzz_image, ImageDecoder's
+# decoders) and tests/fuzz/regress/.  The corpus each run
 # grows is kept ($DLC_FUZZ_CORPUS/<target>, default build-fuzz/fuzz/corpus-<target>), so
 # long runs add up: `DLC_FUZZ_CORPUS=~/dlc-corpus tests/fuzz/run.sh 3600`.  Each target's
 # executions are printed (stat::number_of_executed_units).  Then, when .venv (tools/pyenv.sh) or
@@ -30,7 +31,7 @@ mkdir -p "$build/fuzz"
 if ! cmake -S "$root" -B "$build" $gen -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DDLC_SANITIZE=ON -DDLC_FUZZ=ON -DDLC_ONNX_TESTS=OFF -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link \
   >"$build/fuzz/build.log" 2>&1 ||
-  ! cmake --build "$build" --target fuzz_txt fuzz_onnx dlc -j "$(nproc)" >>"$build/fuzz/build.log" 2>&1; then
+  ! cmake --build "$build" --target fuzz_txt fuzz_onnx fuzz_image dlc -j "$(nproc)" >>"$build/fuzz/build.log" 2>&1; then
   tail -n 20 "$build/fuzz/build.log" >&2
   echo "run.sh: the fuzz build failed; log: $build/fuzz/build.log" >&2
   exit 2
@@ -76,6 +77,7 @@ run() {
 
 run txt "$root/models" "$root/tests/frontend/ok" "$root/tests/frontend/bad" "$root/tests/hostile/corpus"
 run onnx "$root/models" "$root/tests/onnx/bad" "$root/tests/hostile/corpus"
+run image "$root/tests/fuzz/images"
 
 py=${DLC_PYTHON:-$root/.venv/bin/python}
 if [ -x "$py" ] && "$py" -c "import onnx, numpy" 2>/dev/null; then

@@ -12,6 +12,7 @@ the onnx package would refuse to make them.
 """
 import os
 import random
+import struct
 import sys
 
 import numpy as np
@@ -279,12 +280,83 @@ def files():
     os.symlink("../make_bad.py", link)
 
 
+# ---- ImageDecoder: untrusted images, decoded at compile time ----
+
+def image_model(data, pixel_format="RGB", runtime=False):
+    """One ImageDecoder (opset 20) on data, an initializer (or an input when runtime)."""
+    enc = np.frombuffer(bytes(data), np.uint8).copy()
+    node = helper.make_node("ImageDecoder", ["enc"], ["y"], name="decode", pixel_format=pixel_format)
+    inputs = [helper.make_tensor_value_info("enc", TensorProto.UINT8, [len(enc)])] if runtime else []
+    inits = [] if runtime else [tensor("enc", enc)]
+    return model(helper.make_graph([node], "g", inputs, [helper.make_tensor_value_info("y", TensorProto.UINT8, None)],
+                                   inits), opset=20)
+
+
+def seg(marker, payload):
+    return b"\xff" + bytes([marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+def many_scans_jpeg(ncomp):
+    """An 8x8 progressive JPEG of all-zero coefficients, every coefficient of every
+    component sent in its own scans, one bit at a time: 1 + 13 + 882 * ncomp scans."""
+    out = b"\xff\xd8" + seg(0xDB, b"\x00" + bytes([1]) * 64)
+    out += seg(0xC2, struct.pack(">BHHB", 8, 8, 8, ncomp) + b"".join(bytes([c + 1, 0x11, 0]) for c in range(ncomp)))
+    one = bytes([1] + [0] * 15) + b"\x00"  # one code, '0', for symbol 0
+    out += seg(0xC4, b"\x00" + one + b"\x10" + one)
+    def sos(comps, ss, se, ah, al, data):
+        return seg(0xDA, bytes([len(comps)]) + b"".join(bytes([c + 1, 0]) for c in comps) + bytes([ss, se, ah << 4 | al])) + data
+    dc = bytes([(0xff >> ncomp)])  # ncomp zero bits, then ones
+    out += sos(range(ncomp), 0, 0, 0, 13, dc)
+    for a in range(13, 0, -1):
+        out += sos(range(ncomp), 0, 0, a, a - 1, dc)
+    for c in range(ncomp):
+        for k in range(1, 64):
+            out += sos([c], k, k, 0, 13, b"\x7f")
+            for a in range(13, 0, -1):
+                out += sos([c], k, k, a, a - 1, b"\x7f")
+    return out + b"\xff\xd9"
+
+def image_files():
+    from onnx.backend.test.case.node import _image_decoder_data as frozen
+    img = {k: bytes(getattr(frozen, "image_decoder_decode_%s_rgb" % k).data)
+           for k in ("bmp", "jpeg", "jpeg2k", "png", "pnm", "tiff", "webp")}
+    for fmt, want in [("jpeg", "JPEG: Premature end of JPEG file"), ("png", "PNG: the file is truncated"),
+                      ("tiff", "TIFF:"), ("webp", "WebP: the file is truncated"), ("jpeg2k", "JPEG 2000:"),
+                      ("bmp", "BMP: the pixel data is truncated"), ("pnm", "PNM: the pixel data is truncated")]:
+        write("image_%s_truncated.onnx" % fmt, image_model(img[fmt][:len(img[fmt]) * 2 // 3]), want)
+    jpeg = bytearray(img["jpeg"])
+    sof = jpeg.index(b"\xff\xc0")
+    jpeg[sof + 4] = 7  # sample precision 7
+    write("image_jpeg_precision.onnx", image_model(jpeg), "Unsupported JPEG data precision 7")
+    jpeg = bytearray(img["jpeg"])
+    mid = (jpeg.index(b"\xff\xda") + len(jpeg)) // 2
+    jpeg[mid:mid + 2] = b"\xff\xd5"  # a restart marker in the middle of the scan
+    write("image_jpeg_corrupt_scan.onnx", image_model(jpeg), "JPEG: Corrupt JPEG data")
+    write("image_jpeg_many_scans.onnx", image_model(many_scans_jpeg(3)), "JPEG: more than 1000 scans")
+    png = bytearray(img["png"])
+    png[18] ^= 0x40  # a byte of IHDR's width: its CRC no longer matches
+    write("image_png_crc.onnx", image_model(png), "PNG: IHDR: CRC error")
+    bmp = bytearray(img["bmp"])
+    bmp[18:26] = (100000).to_bytes(4, "little") + (100000).to_bytes(4, "little", signed=True)
+    write("image_bmp_huge.onnx", image_model(bmp), "over the limit of")
+    write("image_pnm_huge.onnx", image_model(b"P6\n2000000000 2000000000\n255\n" + bytes(16)), "over the limit of")
+    write("image_pnm_overflow.onnx", image_model(b"P6 99999999999 1 255\n"), "PNM: the header is malformed")
+    pal = bytearray(54 + 8 + 4)  # an 8-bit BMP, 1 x 1, of a 2-color palette, whose pixel is color 200
+    pal[0:2], pal[10:14], pal[14:18] = b"BM", (62).to_bytes(4, "little"), (40).to_bytes(4, "little")
+    pal[18:22], pal[22:26], pal[26:28], pal[28:30] = (1).to_bytes(4, "little"), (1).to_bytes(4, "little"), b"\1\0", b"\x08\0"
+    pal[46:50], pal[62] = (2).to_bytes(4, "little"), 200
+    write("image_bmp_palette_index.onnx", image_model(pal), "is color 200 of a palette of 2")
+    write("image_not_an_image.onnx", image_model(b"GIF89a" + bytes(20)), "not an image in a format dlc decodes")
+    write("image_pixel_format.onnx", image_model(img["png"], "RGBA"), "pixel_format 'RGBA' is not supported")
+    write("image_runtime_input.onnx", image_model(img["png"], runtime=True), "must be a constant known at compile time")
+
+
 def main():
     os.makedirs(HERE, exist_ok=True)
     for f in os.listdir(HERE):
         if f.endswith(".onnx"):
             os.remove(os.path.join(HERE, f))
     files()
+    image_files()
     names = [n for n, _ in EXPECT]
     if len(names) != len(set(names)):
         sys.exit("make_bad.py: a file name is used twice")
