@@ -15,7 +15,7 @@
  * (GQA).  In float16 and bfloat16 every step the reference computes in the type (the
  * scaled Q and K, the scores, and with such a softmax_precision each softmax step and
  * P V) is computed in f32 and rounded to the type, so that the bits are the
- * reference's.  As in the reference, a row whose scores are all -inf gives NaN. */
+ * reference's; a bfloat16 matmul's result stays f32, as ml_dtypes gives it.  As in the reference, a row whose scores are all -inf gives NaN. */
 #include <math.h>
 
 #include "onnx_fe.h"
@@ -28,6 +28,10 @@ static int last_keep(OnnxCtx *c, Op op, int x) {
   int64_t ax = shape_of(c, x)->rank - 1;
   return ir_reduce(c->g, op, x, &ax, 1, true);
 }
+
+/* A matmul's result as the reference has it: numpy's float16 matmul gives float16,
+ * ml_dtypes' bfloat16 matmul gives float32 (not rounded). */
+static int mm_rnd(OnnxCtx *c, int x, DType t) { return t == DT_BF16 ? x : rnd(c, x, t); }
 
 /* [B, Hkv, S, D] -> [B, Hkv*r, S, D], each head repeated r times in place (np.repeat). */
 static int repeat_heads(OnnxCtx *c, int x, int64_t r) {
@@ -109,7 +113,7 @@ int onnx_FlexAttention(OnnxCtx *c, OnnxNode *n) {
   int ss = rnd(c, k(c, q, (double)sqrtf((float)scale)), t);
   int ks = rnd(c, bin(c, OP_MUL, repeat_heads(c, kk, r), ss), t);
   int s = ks < 0 ? -1 : ir_matmul(c->g, rnd(c, bin(c, OP_MUL, q, ss), t), ks, false, true);
-  s = rnd(c, cast(c, rnd(c, s, t), pc), pt);
+  s = rnd(c, cast(c, mm_rnd(c, s, t), pc), pt);
   if (s < 0) return onnx_fail_ir(c, n);
   if ((s = flex_mod(c, n, "score_mod", s, pt, pc)) < 0) return -1;
   int p = softmax(c, s, pt);
@@ -117,6 +121,6 @@ int onnx_FlexAttention(OnnxCtx *c, OnnxNode *n) {
   if ((p = flex_mod(c, n, "prob_mod", p, pt, pc)) < 0) return -1;
   int vs = rnd(c, cast(c, repeat_heads(c, v, r), pc), pt);
   int y = vs < 0 ? -1 : ir_matmul(c->g, p, vs, false, false);
-  ONNX_TRY(c, n, n->out[0] = cast(c, rnd(c, y, pt), w));
+  ONNX_TRY(c, n, n->out[0] = cast(c, mm_rnd(c, y, pt), w));
   return 0;
 }
