@@ -109,6 +109,7 @@ int onnx_FlexAttention(OnnxCtx *c, OnnxNode *n) {
   DType pc = dtype_is_storage(pt) ? DT_F32 : pt; /* computed in it, rounded to pt */
   int64_t r = shape_of(c, q)->d[1] / shape_of(c, kk)->d[1];
   double scale = onnx_attr_float(n, "scale", 1 / sqrt((double)shape_of(c, q)->d[3]));
+  if (!(scale >= 0)) return onnx_fail(c, n, "scale %g is not supported (its square root scales Q and K)", scale);
   /* the reference takes sqrt(scale) in f32, then to Q's dtype */
   int ss = rnd(c, k(c, q, (double)sqrtf((float)scale)), t);
   int ks = rnd(c, bin(c, OP_MUL, repeat_heads(c, kk, r), ss), t);

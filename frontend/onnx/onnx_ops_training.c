@@ -15,7 +15,7 @@
 /* The operands as the builders read them. */
 typedef struct Opt {
   int r, t;   /* R as f64 and T as f64, rank 0 */
-  int n, k;   /* groups, and tensors per group (X, G and the states) */
+  int n;      /* groups (optimized tensors) */
 } Opt;
 
 static int k(OnnxCtx *c, int like, double v) { return like < 0 ? -1 : onnx_scalar_like(c, like, v); }
@@ -53,7 +53,7 @@ static int opt_inputs(OnnxCtx *c, OnnxNode *n, int k_per, Opt *o) {
         return onnx_fail(c, n, "input %d must have the dtype and shape of X%d", 2 + j * groups + g, g + 1);
     }
   }
-  o->n = groups, o->k = k_per;
+  o->n = groups;
   if ((o->r = scalar_in(c, n, 0, "R", DT_F64)) < 0 || (o->t = scalar_in(c, n, 1, "T", DT_F64)) < 0) return -1;
   return 0;
 }

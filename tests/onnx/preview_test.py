@@ -122,6 +122,8 @@ def refusals():
     yield "flex_heads", m, "3 query heads do not group over 2 key heads"
     _, m, _ = flex("flex_mask_mod", (1, 2, 4, 8), (1, 2, 4, 8), (1, 2, 4, 8), 0, mask_mod=square_mod())
     yield "flex_mask_mod", m, "attribute 'mask_mod'"
+    _, m, _ = flex("flex_negative_scale", (1, 2, 4, 8), (1, 2, 4, 8), (1, 2, 4, 8), 0, scale=-0.5)
+    yield "flex_negative_scale", m, "scale -0.5 is not supported"
     bad = body("two", [oh.make_node("Identity", ["s"], ["s_out"]), oh.make_node("Identity", ["s"], ["t"])], [])
     bad.output.append(oh.make_tensor_value_info("t", TP.FLOAT, None))
     _, m, _ = flex("flex_two_outputs", (1, 2, 4, 8), (1, 2, 4, 8), (1, 2, 4, 8), 0, score_mod=bad)
