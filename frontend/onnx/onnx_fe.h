@@ -63,7 +63,7 @@ typedef struct OnnxCtx {
   Graph *g;
   const char *file;
   const char *dir;    /* the model's folder: external data must stay inside it */
-  int64_t opset;      /* of the default domain; 0 if the model imports only ai.onnx.ml */
+  int64_t opset;      /* of the default domain; 0 if the model imports only other domains */
   int64_t ml_opset;   /* of ai.onnx.ml; 0 if the model imports none */
   int64_t training_opset, preview_opset; /* of ai.onnx.preview.training, ai.onnx.preview */
   const LoadOptions *opts;
