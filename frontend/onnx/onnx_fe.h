@@ -19,6 +19,14 @@
 /* The newest opset of the ai.onnx.ml domain (onnx_ops_ml.c): the pinned onnx's. */
 #define ONNX_ML_OPSET_MAX 5
 #define ONNX_ML_DOMAIN "ai.onnx.ml"
+/* The preview domains: optimizers (onnx_ops_training.c) and FlexAttention
+ * (onnx_ops_flex.c); each has opset 1 only. */
+#define ONNX_TRAINING_DOMAIN "ai.onnx.preview.training"
+#define ONNX_PREVIEW_DOMAIN "ai.onnx.preview"
+#define ONNX_PREVIEW_OPSET_MAX 1
+
+/* The domains whose operators dlc builds (a column of onnx_ops.def). */
+typedef enum { ONNX_DOM_DEFAULT, ONNX_DOM_ML, ONNX_DOM_TRAINING, ONNX_DOM_PREVIEW } OnnxDomain;
 
 typedef struct OnnxNode OnnxNode;
 
@@ -56,8 +64,9 @@ typedef struct OnnxCtx {
   Graph *g;
   const char *file;
   const char *dir;    /* the model's folder: external data must stay inside it */
-  int64_t opset;      /* of the default domain; 0 if the model imports only ai.onnx.ml */
+  int64_t opset;      /* of the default domain; 0 if the model imports only other domains */
   int64_t ml_opset;   /* of ai.onnx.ml; 0 if the model imports none */
+  int64_t training_opset, preview_opset; /* of ai.onnx.preview.training, ai.onnx.preview */
   const LoadOptions *opts;
   DlcErr *e;
   /* value name -> node id */
@@ -106,9 +115,9 @@ typedef struct OnnxOpInfo {
   int since, until;  /* opset range the builder handles (until 0: open) */
   OnnxBuild build;
   bool seq;          /* reads sequences and optionals (ONNX_OP_SEQ) */
-  bool ml;           /* of the ai.onnx.ml domain (ONNX_OP_ML) */
+  OnnxDomain dom;    /* ONNX_OP_ML, ONNX_OP_TRAINING, ONNX_OP_PREVIEW rows: not the default */
 } OnnxOpInfo;
-const OnnxOpInfo *onnx_op_find(bool ml, const char *op_type, int64_t opset);
+const OnnxOpInfo *onnx_op_find(OnnxDomain dom, const char *op_type, int64_t opset);
 
 /* Errors: "FILE: node 'NAME' (OP, opset N): message".  Return -1. */
 int onnx_fail(OnnxCtx *c, const OnnxNode *n, const char *fmt, ...) DLC_PRINTF(3, 4);

@@ -26,9 +26,23 @@ static const char *node_label(const Onnx__NodeProto *p) {
   return p->name && *p->name ? p->name : (p->n_output && p->output[0] ? p->output[0] : "?");
 }
 
-/* A node of the ai.onnx.ml domain (onnx_ops_ml.c), and the opset its domain imports. */
-static bool node_ml(const Onnx__NodeProto *p) { return p->domain && !strcmp(p->domain, ONNX_ML_DOMAIN); }
-static int64_t node_opset(const OnnxCtx *c, const Onnx__NodeProto *p) { return node_ml(p) ? c->ml_opset : c->opset; }
+/* A node's domain (-1: one dlc does not build), and the opset its domain imports. */
+static int node_domain(const Onnx__NodeProto *p) {
+  const char *d = p->domain ? p->domain : "";
+  return !*d || !strcmp(d, "ai.onnx") ? ONNX_DOM_DEFAULT : !strcmp(d, ONNX_ML_DOMAIN) ? ONNX_DOM_ML
+         : !strcmp(d, ONNX_TRAINING_DOMAIN) ? ONNX_DOM_TRAINING : !strcmp(d, ONNX_PREVIEW_DOMAIN) ? ONNX_DOM_PREVIEW : -1;
+}
+static int64_t node_opset(const OnnxCtx *c, const Onnx__NodeProto *p) {
+  const int64_t v[] = {c->opset, c->ml_opset, c->training_opset, c->preview_opset};
+  int dom = node_domain(p);
+  return v[dom < 0 ? 0 : dom];
+}
+/* "ai.onnx.ml " before the opset in errors; nothing for the default domain. */
+static const char *node_dom_label(const Onnx__NodeProto *p) {
+  static const char *const label[] = {"", ONNX_ML_DOMAIN " ", ONNX_TRAINING_DOMAIN " ", ONNX_PREVIEW_DOMAIN " "};
+  int dom = node_domain(p);
+  return label[dom < 0 ? 0 : dom];
+}
 
 /* "node 'L' (Loop, opset 11), body iteration 3: node 'I' (If), then_branch: " for the
  * bodies being built, outermost first. */
@@ -41,7 +55,7 @@ static void scope_chain(const OnnxCtx *c, char *buf, size_t cap) {
   while (k-- > 0 && len < cap) {
     const Onnx__NodeProto *p = s[k]->node->p;
     int w = snprintf(buf + len, cap - len, "node '%.60s' (%.30s, %sopset %lld), %s", node_label(p), p->op_type,
-                     node_ml(p) ? ONNX_ML_DOMAIN " " : "", (long long)node_opset(c, p), s[k]->what);
+                     node_dom_label(p), (long long)node_opset(c, p), s[k]->what);
     if (w < 0) break;
     len += (size_t)w;
     if (s[k]->iter >= 0 && len < cap) {
@@ -68,7 +82,7 @@ int onnx_fail(OnnxCtx *c, const OnnxNode *n, const char *fmt, ...) {
   }
   const Onnx__NodeProto *p = n->p;
   dlc_errf(c->e, "%s: %snode '%.100s' (%.60s, %sopset %lld): %.500s", c->file, outer, node_label(p), p->op_type,
-           node_ml(p) ? ONNX_ML_DOMAIN " " : "", (long long)node_opset(c, p), msg);
+           node_dom_label(p), (long long)node_opset(c, p), msg);
   return one_line(c->e);
 }
 
@@ -188,14 +202,22 @@ static int find_opset(OnnxCtx *c, const Onnx__ModelProto *m) {
     const char *d = m->opset_import[i]->domain;
     if (!d || !*d || !strcmp(d, "ai.onnx")) c->opset = m->opset_import[i]->version;
     else if (!strcmp(d, ONNX_ML_DOMAIN)) c->ml_opset = m->opset_import[i]->version;
+    else if (!strcmp(d, ONNX_TRAINING_DOMAIN)) c->training_opset = m->opset_import[i]->version;
+    else if (!strcmp(d, ONNX_PREVIEW_DOMAIN)) c->preview_opset = m->opset_import[i]->version;
   }
   if (c->ml_opset && (c->ml_opset < 1 || c->ml_opset > ONNX_ML_OPSET_MAX))
     return onnx_fail(c, NULL, "opset %lld of the ai.onnx.ml domain is outside what dlc implements (1..%d)",
                      (long long)c->ml_opset, ONNX_ML_OPSET_MAX);
-  if (!c->opset && c->ml_opset) return 0; /* an ai.onnx.ml model: its default-domain nodes are refused */
+  const int64_t pv[2] = {c->training_opset, c->preview_opset};
+  for (int i = 0; i < 2; i++)
+    if (pv[i] && (pv[i] < 1 || pv[i] > ONNX_PREVIEW_OPSET_MAX))
+      return onnx_fail(c, NULL, "opset %lld of the %s domain is outside what dlc implements (1..%d)", (long long)pv[i],
+                       i ? ONNX_PREVIEW_DOMAIN : ONNX_TRAINING_DOMAIN, ONNX_PREVIEW_OPSET_MAX);
+  /* a model of another domain alone: its default-domain nodes are refused */
+  if (!c->opset && (c->ml_opset || c->training_opset || c->preview_opset)) return 0;
   if (!c->opset) {
     const char *other = m->n_opset_import && m->opset_import[0]->domain ? m->opset_import[0]->domain : "";
-    return onnx_fail(c, NULL, "the model imports no opset of the default ONNX domain%s%s%s (dlc builds that domain's operators and ai.onnx.ml's)",
+    return onnx_fail(c, NULL, "the model imports no opset of the default ONNX domain%s%s%s (dlc builds that domain's operators, ai.onnx.ml's and the preview domains')",
                      *other ? ", only '" : "", other, *other ? "'" : "");
   }
   if (c->opset < 1 || c->opset > ONNX_OPSET_MAX)
@@ -364,14 +386,15 @@ static double elements(const Shape *s) {
 int onnx_build_node(OnnxCtx *c, const Onnx__NodeProto *p, int group) {
   OnnxNode n = {.p = p};
   if (!p->op_type || !*p->op_type) return onnx_fail(c, &n, "the node has no op_type");
-  bool ml = node_ml(p);
-  if (p->domain && *p->domain && strcmp(p->domain, "ai.onnx") && !ml)
-    return onnx_fail(c, &n, "operator domain '%s' is not supported (only the default ONNX domain and ai.onnx.ml)", p->domain);
+  int dom = node_domain(p);
+  if (dom < 0)
+    return onnx_fail(c, &n, "operator domain '%s' is not supported (only the default ONNX domain, ai.onnx.ml, "
+                     "ai.onnx.preview and ai.onnx.preview.training)", p->domain);
   if (!node_opset(c, p))
-    return onnx_fail(c, &n, "the model imports no opset of the %s domain", ml ? "ai.onnx.ml" : "default ONNX");
-  const OnnxOpInfo *op = onnx_op_find(ml, p->op_type, node_opset(c, p));
-  if (!op) return onnx_fail(c, &n, "unsupported operator %s%s at opset %lld (dlc compile --list-ops shows what is supported)",
-                            ml ? ONNX_ML_DOMAIN "." : "", p->op_type, (long long)node_opset(c, p));
+    return onnx_fail(c, &n, "the model imports no opset of the %s domain", dom ? p->domain : "default ONNX");
+  const OnnxOpInfo *op = onnx_op_find((OnnxDomain)dom, p->op_type, node_opset(c, p));
+  if (!op) return onnx_fail(c, &n, "unsupported operator %s%s%s at opset %lld (dlc compile --list-ops shows what is supported)",
+                            dom ? p->domain : "", dom ? "." : "", p->op_type, (long long)node_opset(c, p));
   if (wire(c, &n, op)) return -1;
   if (c->scope && ++c->work > 4 * ir_limits.nodes) /* bodies of nodes that add none (Identity) */
     return onnx_fail(c, &n, "unrolling the bodies builds more than %lld nodes (4 x --max-nodes)",

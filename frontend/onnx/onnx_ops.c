@@ -7,24 +7,32 @@
 #define ONNX_OP(name, since) int onnx_##name(OnnxCtx *c, OnnxNode *n);
 #define ONNX_OP_SEQ ONNX_OP
 #define ONNX_OP_ML ONNX_OP
+#define ONNX_OP_TRAINING ONNX_OP
+#define ONNX_OP_PREVIEW ONNX_OP
 #include "onnx_ops.def"
+#undef ONNX_OP_PREVIEW
+#undef ONNX_OP_TRAINING
 #undef ONNX_OP_ML
 #undef ONNX_OP_SEQ
 #undef ONNX_OP
 
 static const OnnxOpInfo table[] = {
-#define ONNX_OP(name, since) {#name, since, 0, onnx_##name, false, false},
-#define ONNX_OP_SEQ(name, since) {#name, since, 0, onnx_##name, true, false},
-#define ONNX_OP_ML(name, since) {#name, since, 0, onnx_##name, false, true},
+#define ONNX_OP(name, since) {#name, since, 0, onnx_##name, false, ONNX_DOM_DEFAULT},
+#define ONNX_OP_SEQ(name, since) {#name, since, 0, onnx_##name, true, ONNX_DOM_DEFAULT},
+#define ONNX_OP_ML(name, since) {#name, since, 0, onnx_##name, false, ONNX_DOM_ML},
+#define ONNX_OP_TRAINING(name, since) {#name, since, 0, onnx_##name, false, ONNX_DOM_TRAINING},
+#define ONNX_OP_PREVIEW(name, since) {#name, since, 0, onnx_##name, false, ONNX_DOM_PREVIEW},
 #include "onnx_ops.def"
+#undef ONNX_OP_PREVIEW
+#undef ONNX_OP_TRAINING
 #undef ONNX_OP_ML
 #undef ONNX_OP_SEQ
 #undef ONNX_OP
 };
 
-const OnnxOpInfo *onnx_op_find(bool ml, const char *op_type, int64_t opset) {
+const OnnxOpInfo *onnx_op_find(OnnxDomain dom, const char *op_type, int64_t opset) {
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-    if (table[i].ml == ml && !strcmp(table[i].name, op_type) && opset >= table[i].since) return &table[i];
+    if (table[i].dom == dom && !strcmp(table[i].name, op_type) && opset >= table[i].since) return &table[i];
   return NULL;
 }
 
@@ -32,14 +40,17 @@ static int by_name(const void *a, const void *b) {
   return strcmp(((const OnnxOpInfo *)a)->name, ((const OnnxOpInfo *)b)->name);
 }
 
+static const char *const dom_name[] = {"", ONNX_ML_DOMAIN, ONNX_TRAINING_DOMAIN, ONNX_PREVIEW_DOMAIN};
+static const int dom_max[] = {ONNX_OPSET_MAX, ONNX_ML_OPSET_MAX, ONNX_PREVIEW_OPSET_MAX, ONNX_PREVIEW_OPSET_MAX};
+
 int onnx_op_list(FILE *f) {
   enum { N = sizeof table / sizeof table[0] };
   OnnxOpInfo sorted[N];
   memcpy(sorted, table, sizeof table);
   qsort(sorted, N, sizeof sorted[0], by_name);
   for (size_t i = 0; i < N; i++)
-    fprintf(f, "%-28s %sopsets %d..%d%s\n", sorted[i].name, sorted[i].ml ? ONNX_ML_DOMAIN " " : "", sorted[i].since,
-            sorted[i].until ? sorted[i].until : sorted[i].ml ? ONNX_ML_OPSET_MAX : ONNX_OPSET_MAX,
+    fprintf(f, "%-28s %s%sopsets %d..%d%s\n", sorted[i].name, dom_name[sorted[i].dom], *dom_name[sorted[i].dom] ? " " : "",
+            sorted[i].since, sorted[i].until ? sorted[i].until : dom_max[sorted[i].dom],
             sorted[i].seq ? "  (reads sequences and optionals)" : "");
   fprintf(f, "tensor dtypes read and written:");
   for (int32_t t = 1; t < 64; t++) {
