@@ -250,7 +250,7 @@ static void emit_strerror(CEmit *ce) {
       {"ERR_WEIGHTS_BAD", "the weights file (or the linked blob) has the wrong size, format or hash"},
       {"ERR_WEIGHTS_ARG", "a weights file was given for embedded weights, or none for a model "
                           "that needs one"},
-      {"ERR_INDEX", "a gather index is out of range"},
+      {"ERR_INDEX", "an index read from the data is out of range (a gather or scatter index, TopK's k)"},
       {"ERR_CPU", "this CPU lacks the instructions the code was generated for (dlc --cpu)"},
   };
   cgen_printf(ce, "\nconst char *%s_strerror(int status) {\n  switch (status) {\n", ce->o->name);

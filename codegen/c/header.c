@@ -96,7 +96,7 @@ static void status_codes(CEmit *ce) {
   cgen_printf(ce, "  %s_ERR_WEIGHTS_OPEN = 2, /* the weights file is missing or unreadable */\n", u);
   cgen_printf(ce, "  %s_ERR_WEIGHTS_BAD = 3,  /* the weights file (or linked blob) has the wrong size, format or hash */\n", u);
   cgen_printf(ce, "  %s_ERR_WEIGHTS_ARG = 4,  /* a weights file given when embedded, or none when not */\n", u);
-  cgen_printf(ce, "  %s_ERR_INDEX = 5,        /* a gather index is out of range */\n", u);
+  cgen_printf(ce, "  %s_ERR_INDEX = 5,        /* an index read from the data is out of range (a gather or scatter index, TopK's k) */\n", u);
   if (!ce->device)
     cgen_printf(ce, "  %s_ERR_CPU = 7           /* this CPU lacks the instructions of the code's target, %s */\n",
                 u, ce->cpu->name);
