@@ -205,7 +205,7 @@ static const char *const huge_arena[] = {
     "",
     "/* A large arena in 2 MiB pages where Linux gives them only when asked (transparent",
     " * huge pages in \"madvise\" mode): MobileNetV2 at batch 32 walks 190 MB of",
-    " * activations, through 4 KiB pages one TLB miss every 4 KiB.  A hint: no effect on",
+    " * activations, in 4 KiB pages a TLB entry for every 4 KiB.  A hint: no effect on",
     " * results, none where the system refuses it. */",
     "#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))",
     "extern int madvise(void *addr, size_t len, int advice);",
