@@ -198,8 +198,33 @@ static void emit_load_weights(CEmit *ce) {
   cgen_printf(ce, "}\n");
 }
 
+/* Arenas of at least this many bytes ask Linux for 2 MiB pages. */
+#define HUGE_ARENA_BYTES (8 << 20)
+
+static const char *const huge_arena[] = {
+    "",
+    "/* A large arena in 2 MiB pages where Linux gives them only when asked (transparent",
+    " * huge pages in \"madvise\" mode): MobileNetV2 at batch 32 walks 190 MB of",
+    " * activations, in 4 KiB pages a TLB entry for every 4 KiB.  A hint: no effect on",
+    " * results, none where the system refuses it. */",
+    "#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))",
+    "extern int madvise(void *addr, size_t len, int advice);",
+    "static void dlc_arena_huge(void *p, size_t n) {",
+    "  uintptr_t a = ((uintptr_t)p + 0x1fffff) & ~(uintptr_t)0x1fffff, e = ((uintptr_t)p + n) & ~(uintptr_t)0x1fffff;",
+    "  if (e > a) (void)madvise((void *)a, (size_t)(e - a), 14); /* MADV_HUGEPAGE */",
+    "}",
+    "#else",
+    "#define dlc_arena_huge(p, n) ((void)(p), (void)(n))",
+    "#endif",
+};
+
+static bool arena_huge(const CEmit *ce) {
+  return (ce->scratch_bytes ? ce->scratch_at + ce->scratch_bytes : ce->p->arena_bytes) >= HUGE_ARENA_BYTES;
+}
+
 static void emit_init(CEmit *ce) {
   const char *nm = ce->o->name, *u = ce->uname;
+  if (arena_huge(ce)) cgen_lines(ce, huge_arena, sizeof huge_arena / sizeof huge_arena[0]);
   if (!ce->embedded) emit_load_weights(ce);
   if (ce->mutable_weights) cgen_c_train_init(ce);
   cgen_printf(ce, "\nint %s_init(%s **mp, const char *weights) {\n", nm, nm);
@@ -215,6 +240,7 @@ static void emit_init(CEmit *ce) {
   cgen_line(ce, 2, "free(m);");
   cgen_line(ce, 2, "return %s_ERR_NOMEM;", u);
   cgen_line(ce, 1, "}");
+  if (arena_huge(ce)) cgen_line(ce, 1, "dlc_arena_huge(m->arena_block, (size_t)%s_ARENA_BYTES + 64);", u);
   cgen_line(ce, 1, "m->arena = dlc_align64(m->arena_block);");
   if (!ce->embedded || ce->mutable_weights) {
     cgen_line(ce, 1, "{");

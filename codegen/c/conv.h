@@ -30,6 +30,8 @@ typedef struct Conv {
 /* The forward conv's im2col blocks: about the L2 cache, and never above the second. */
 #define CONV_BLOCK_BYTES (1 << 20)
 #define CONV_ROW_MAX_BYTES (16 << 20)
+/* The panels of a block that each row tile runs over before the next (conv.c). */
+#define CONV_CHUNK_BYTES (128 << 10)
 
 /* The gradients' local arrays stay within this many bytes of stack each. */
 #define CONV_GRAD_STACK_BYTES (128 * 1024)

@@ -267,6 +267,24 @@ void tile_emit(CEmit *ce, const Tile *t, const Epi *ep, int d) {
   cgen_line(ce, d, "}");
 }
 
+/* The same rows over panels jp = from .. to - 1 (expressions), each row tile running
+ * over all of them before the next: an output row is then written in one run of
+ * (to - from) * NR columns instead of NR at a time, and the panels are read again
+ * from the caches by each row tile (conv.c, panel chunks). */
+void tile_rows_panels(CEmit *ce, const Tile *proto, const Rows *r, const Epi *ep, int d, const char *from,
+                      const char *to) {
+  Tile t = *proto;
+  int mr = cgen_tile_mr(ce, tile_dtype(proto));
+  t.mr = mr, t.row0 = "i0";
+  cgen_line(ce, d, "for (int64_t i0 = %s; i0 < %s; i0 += %d)", r->begin, r->end, mr);
+  cgen_line(ce, d + 1, "for (int64_t jp = %s; jp < %s; jp++)", from, to);
+  tile_emit(ce, &t, ep, d + 2);
+  if (!r->rem_at) return;
+  t.mr = (int)r->rem, t.row0 = r->rem_at;
+  cgen_line(ce, d, "for (int64_t jp = %s; jp < %s; jp++)", from, to);
+  tile_emit(ce, &t, ep, d + 1);
+}
+
 void tile_rows(CEmit *ce, const Tile *proto, const Rows *r, const Epi *ep, int d) {
   Tile t = *proto;
   int mr = cgen_tile_mr(ce, tile_dtype(proto));

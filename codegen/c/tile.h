@@ -78,6 +78,11 @@ typedef struct Rows {
   const char *rem_at;      /* expression of the first leftover row */
 } Rows;
 void tile_rows(CEmit *ce, const Tile *proto, const Rows *r, const Epi *ep, int depth);
+/* The same rows over the panels jp = from .. to - 1 (an expression's loop variable
+ * `jp`, which the tile's panel and col0 expressions read), each row tile over all of
+ * them before the next. */
+void tile_rows_panels(CEmit *ce, const Tile *proto, const Rows *r, const Epi *ep, int depth, const char *from,
+                      const char *to);
 
 /* The FMA macro the tiles use, once per file before the first tile kernel. */
 void tile_prelude(CEmit *ce);

@@ -118,6 +118,9 @@ static const struct {
     {{1, 240, 4, 4}, {2, 240, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
     {{2, 8, 4, 8}, {10, 8, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}}, /* 1x1, whole panels */
     {{1, 20, 8, 8}, {24, 20, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
+    /* blocks in chunks of panels (conv.c, panel_chunk): ragged chunks, rows and panel */
+    {{1, 200, 9, 47}, {20, 200, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
+    {{1, 4, 70, 70}, {18, 4, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
     /* small planes with many channels: by channels in f32 (conv.c) */
     {{1, 32, 7, 7}, {64, 32, 3, 3}, {2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1}},
     {{2, 16, 5, 6}, {40, 16, 1, 1}, {2, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1}},
@@ -295,7 +298,7 @@ static void depthwise(void) {
 static void convs_by_channels(void) {
   for (int file = 0; file < 2; file++) {
     KCase c = ku_new("convch");
-    conv_shapes(&c, DT_F32, 16);
+    conv_shapes(&c, DT_F32, 18);
     epi_conv_channels(&c);
     epi_conv_wino(&c);
     ku_check_embed(&c, file ? "convolutions by channels, weights from a file" : "convolutions by channels",
