@@ -224,7 +224,7 @@ static int stmt_output(Txt *p, const Tok *kw) {
   if (txt_word(txt_peek(p, 0), "extent")) {
     /* extent AXIS COUNT: axis AXIS of this output holds as many entries as output COUNT says */
     txt_next(p);
-    Tok *at = txt_peek(p, 0), *ct;
+    Tok *at = txt_peek(p, 0), *ct = NULL;
     TxtNum ax;
     if (txt_number(p, &ax) || !ax.is_int || ax.i < 0 || ax.i > IR_MAX_RANK)
       return txt_err(p, at, "extent: expected an axis, then the name of the output holding the count");
@@ -233,7 +233,7 @@ static int stmt_output(Txt *p, const Tok *kw) {
   if (txt_word(txt_peek(p, 0), "keys")) {
     /* keys KEYS: this output holds the values of maps whose keys are output KEYS */
     txt_next(p);
-    Tok *kt;
+    Tok *kt = NULL;
     if (name_tok(p, "the output holding the keys", &kt) || defer_output(p, j, -1, kt)) return -1;
   }
   return 0;

@@ -241,7 +241,7 @@ int onnx_ScatterND(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 3) || need_int(c, n, n->in[1], "indices")) return -1;
   int data = n->in[0], upd = n->in[2];
   const Shape ds = *shape_of(c, data);
-  ScatterRed red;
+  ScatterRed red = SC_NONE;
   if (scatter_reduction(c, n, &red)) return -1;
   int f = nd_offsets(c, n, data, n->in[1], 0);
   if (f < 0) return -1;

@@ -268,7 +268,7 @@ static int linear_scores(OnnxCtx *c, OnnxNode *n, int x, int64_t *rows) {
 int onnx_LinearClassifier(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1) || need_numeric(c, n, n->in[0]) || no_strings(c, n, "classlabels_strings")) return -1;
   int x = as_matrix(c, n, cast(c, n->in[0], ftype(c, n->in[0])));
-  PostT pt;
+  PostT pt = PT_NONE;
   int64_t *cl, rows;
   int ncl = ints_attr(c, n, "classlabels_ints", &cl);
   onnx_attr_ignore(n, "multi_class"); /* the reference and ONNX Runtime compute the same for either */
@@ -296,7 +296,7 @@ int onnx_LinearClassifier(OnnxCtx *c, OnnxNode *n) {
 int onnx_LinearRegressor(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1) || need_numeric(c, n, n->in[0])) return -1;
   int x = as_matrix(c, n, cast(c, n->in[0], ftype(c, n->in[0])));
-  PostT pt;
+  PostT pt = PT_NONE;
   int64_t rows, targets = onnx_attr_int(n, "targets", 1);
   if (x < 0 || post_parse(c, n, &pt)) return -1;
   int s = linear_scores(c, n, x, &rows);
@@ -589,7 +589,7 @@ int onnx_SVMRegressor(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1) || need_numeric(c, n, n->in[0])) return -1;
   int x = as_matrix(c, n, cast(c, n->in[0], ftype(c, n->in[0])));
   Svm s;
-  PostT pt;
+  PostT pt = PT_NONE;
   double *w, *rho, *sv;
   int nw = floats_attr(c, n, "coefficients", &w), nr = floats_attr(c, n, "rho", &rho);
   int nsv = floats_attr(c, n, "support_vectors", &sv);
@@ -725,7 +725,7 @@ int onnx_SVMClassifier(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1) || need_numeric(c, n, n->in[0]) || no_strings(c, n, "classlabels_strings")) return -1;
   int x = as_matrix(c, n, cast(c, n->in[0], ftype(c, n->in[0])));
   Svm s;
-  PostT pt;
+  PostT pt = PT_NONE;
   double *w, *rho, *sv, *pa, *pb;
   int64_t *cl, *per;
   int nw = floats_attr(c, n, "coefficients", &w), nr = floats_attr(c, n, "rho", &rho);
@@ -1085,7 +1085,7 @@ int onnx_TreeEnsembleRegressor(OnnxCtx *c, OnnxNode *n) {
 
 int onnx_TreeEnsembleClassifier(OnnxCtx *c, OnnxNode *n) {
   int x = tree_input(c, n);
-  PostT pt;
+  PostT pt = PT_NONE;
   Forest f = {0};
   NodeKey *keys;
   bool one_id;

@@ -134,7 +134,7 @@ int onnx_QuantizeLinear(OnnxCtx *c, OnnxNode *n) {
   if (!dtype_is_float(xt) && xt != DT_I32) return onnx_fail(c, n, "x of type %s is not a float or i32", dtype_name(xt));
   if (!dtype_is_float(st)) return onnx_fail(c, n, "y_scale of type %s is not floating-point", dtype_name(st));
   bool sat = onnx_attr_int(n, "saturate", 1) != 0;
-  int64_t axis, block;
+  int64_t axis = 0, block = 0;
   if (quant_axis(c, n, x, &axis, &block) || quant_out_type(c, n, zp, &t)) return -1;
   if (float_attr(c, n, "precision", n->narrow[1] != DT_COUNT ? n->narrow[1] : st, &u)) return -1;
   int s = qparam(c, n, n->in[1], x, axis, block, "y_scale");
@@ -182,7 +182,7 @@ int onnx_DequantizeLinear(OnnxCtx *c, OnnxNode *n) {
   for (int i = 0; i < nz && i < 64; i++)
     if (zv[i] != 0) return onnx_fail(c, n, "x_zero_point of %s must be zero", dtype_name(xt));
   if (quant_float(xt)) zp = -1; /* not read for the float types (ONNX: zero for float8; f4e2m1's ignored) */
-  int64_t axis, block;
+  int64_t axis = 0, block = 0;
   if (quant_axis(c, n, x, &axis, &block) || float_attr(c, n, "output_dtype", st, &ot)) return -1;
   DType u = xt == DT_I32 || st == DT_F64 ? DT_F64 : DT_F32;
   int s = qparam(c, n, n->in[1], x, axis, block, "x_scale");

@@ -133,7 +133,7 @@ int onnx_SequenceAt(OnnxCtx *c, OnnxNode *n) {
 
 int onnx_SequenceInsert(OnnxCtx *c, OnnxNode *n) {
   const OnnxSeq *s = seq_in(c, n, 0);
-  int x;
+  int x = -1;
   int64_t pos;
   if (!s || tensor_in(c, n, 1, &x) || check_dtype(c, n, s->dtype, x) || position(c, n, 2, s->n, 0, s->n, s->n, &pos))
     return -1;
@@ -164,7 +164,7 @@ int onnx_SequenceLength(OnnxCtx *c, OnnxNode *n) {
 }
 
 int onnx_SplitToSequence(OnnxCtx *c, OnnxNode *n) {
-  int x;
+  int x = -1;
   if (tensor_in(c, n, 0, &x)) return -1;
   const Shape *xs = &c->g->nodes[x]->shape;
   int64_t axis, split[1024];

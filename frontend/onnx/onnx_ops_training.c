@@ -85,7 +85,7 @@ static int required(OnnxCtx *c, OnnxNode *n, const char *name, double *v) {
 int onnx_Adagrad(OnnxCtx *c, OnnxNode *n) {
   double decay = onnx_attr_float(n, "decay_factor", 0), eps = onnx_attr_float(n, "epsilon", 1e-6);
   double norm = onnx_attr_float(n, "norm_coefficient", 0);
-  Opt o;
+  Opt o = {-1, -1, 0};
   if (opt_inputs(c, n, 3, &o)) return -1;
   int rate = bin(c, OP_DIV, o.r, bin(c, OP_ADD, k(c, o.t, 1), bin(c, OP_MUL, o.t, k(c, o.t, decay))));
   for (int g = 0; g < o.n; g++) {
@@ -114,7 +114,7 @@ int onnx_Adam(OnnxCtx *c, OnnxNode *n) {
   double alpha = onnx_attr_float(n, "alpha", 0.9), beta = onnx_attr_float(n, "beta", 0.999);
   double eps = onnx_attr_float(n, "epsilon", 1e-6), norm = onnx_attr_float(n, "norm_coefficient", 0);
   double post = onnx_attr_float(n, "norm_coefficient_post", 0);
-  Opt o;
+  Opt o = {-1, -1, 0};
   if (opt_inputs(c, n, 4, &o)) return -1;
   int rate = adam_rate(c, &o, alpha, beta);
   for (int g = 0; g < o.n; g++) {
@@ -141,7 +141,7 @@ int onnx_Momentum(OnnxCtx *c, OnnxNode *n) {
   bool nesterov = !strcmp(mode, "nesterov");
   if (!nesterov && strcmp(mode, "standard"))
     return onnx_fail(c, n, "mode '%.60s' is not supported (standard or nesterov)", mode);
-  Opt o;
+  Opt o = {-1, -1, 0};
   if (opt_inputs(c, n, 3, &o)) return -1;
   int pos = bin(c, OP_GT, o.t, k(c, o.t, 0));
   for (int g = 0; g < o.n; g++) {
