@@ -18,9 +18,14 @@ int cuda_matmul_int(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *
   for (int i = 0; i < yb.rank; i++) ast[i] *= m * k, bst[i] *= k * nn;
   const char *it = ce->it;
   int depth = cuda_grid_loop(ce, l, "o", shape_numel(&n->shape), 1);
-  cgen_line(&ce->c, depth, "const %s bt = o / %" PRId64 ", i = o / %" PRId64 " %% %" PRId64 ", j = o %% %" PRId64 ";",
-            it, m * nn > 0 ? m * nn : 1, nn > 0 ? nn : 1, m > 0 ? m : 1, nn > 0 ? nn : 1);
-  cuda_unravel(ce, &yb, "bt", "z", NULL, depth);
+  cgen_line(&ce->c, depth, "const %s i = o / %" PRId64 " %% %" PRId64 ", j = o %% %" PRId64 ";", it, nn > 0 ? nn : 1,
+            m > 0 ? m : 1, nn > 0 ? nn : 1);
+  bool need[IR_MAX_RANK], any = false;
+  for (int i = 0; i < yb.rank; i++) need[i] = ast[i] || bst[i], any |= need[i];
+  if (any) {
+    cgen_line(&ce->c, depth, "const %s bt = o / %" PRId64 ";", it, m * nn > 0 ? m * nn : 1);
+    cuda_unravel(ce, &yb, "bt", "z", need, depth);
+  }
   CgenIndex ai, bi;
   cgen_index_init(&ai, 0), cgen_index_add(&ai, "z", ast, yb.rank);
   cgen_index_init(&bi, 0), cgen_index_add(&bi, "z", bst, yb.rank);
