@@ -231,11 +231,16 @@ static int need_8bit(OnnxCtx *c, OnnxNode *n, int id, const char *what) {
   return 0;
 }
 
-/* x - zp in u, zp already shaped to broadcast against x (or -1: none). */
-static int centered(OnnxCtx *c, OnnxNode *n, int x, int zp, DType u, const char *what) {
+static int zp_type(OnnxCtx *c, OnnxNode *n, int x, int zp, const char *what) {
   if (zp >= 0 && dtype_of(c, zp) != dtype_of(c, x))
     return onnx_fail(c, n, "%s's zero point is %s, not %s like it", what, dtype_name(dtype_of(c, zp)),
                      dtype_name(dtype_of(c, x)));
+  return 0;
+}
+
+/* x - zp in u, zp already shaped to broadcast against x (or -1: none). */
+static int centered(OnnxCtx *c, OnnxNode *n, int x, int zp, DType u, const char *what) {
+  if (zp_type(c, n, x, zp, what)) return -1;
   int y = cast(c, x, u);
   return zp < 0 ? y : bin(c, OP_SUB, y, cast(c, zp, u));
 }
@@ -281,8 +286,49 @@ static int build_with(OnnxCtx *c, OnnxNode *n, OnnxBuild b, int x, int w) {
 int onnx_MatMul(OnnxCtx *c, OnnxNode *n);
 int onnx_Conv(OnnxCtx *c, OnnxNode *n);
 
+/* A zero point known to be all zeros (a constant), which the product can skip. */
+static bool zero_point_zero(OnnxCtx *c, int zp) {
+  int64_t cnt = shape_numel(shape_of(c, zp));
+  if (cnt > 4096 || !onnx_is_const(c, zp)) return false;
+  double *v = arena_alloc(c->g->arena, sizeof(double) * (size_t)(cnt ? cnt : 1));
+  if (onnx_const_doubles(c, zp, v, (int)cnt) != cnt) return false;
+  for (int64_t i = 0; i < cnt; i++)
+    if (v[i] != 0) return false;
+  return true;
+}
+
+/* Whether zero point zp (shaped to broadcast against x) is constant along dimension
+ * `dim` from the end (1: a's K, per row; 2: b's K, per column). */
+static bool zp_along(OnnxCtx *c, int zp, int dim) {
+  const Shape *s = shape_of(c, zp);
+  return s->rank < dim || s->d[s->rank - dim] == 1;
+}
+
+/* The exact i32 sums of (A - a_zero_point) x (B - b_zero_point) on the integer product,
+ * operands of rank 2 or more, the zero points per row of A and per column of B:
+ *   P = A B - azp colsum(B) - bzp (rowsum(A) - K azp)
+ * where each step is itself a sum of (a - azp) or (b - bzp) products, at most
+ * K * 255^2 in magnitude, which the callers keep under 2^31. */
+static int int_product(OnnxCtx *c, int a, int azp, int b, int bzp, int64_t depth) {
+  int r = shape_of(c, a)->rank, rb = shape_of(c, b)->rank;
+  int64_t ka = r - 1, kb = rb - 2;
+  int p = ir_matmul_int(c->g, a, b);
+  if (azp >= 0 && !zero_point_zero(c, azp)) {
+    int col = ir_reduce(c->g, OP_REDUCE_SUM, cast(c, b, DT_I32), &kb, 1, true); /* [.., 1, N] */
+    p = bin(c, OP_SUB, p, bin(c, OP_MUL, cast(c, azp, DT_I32), col));
+  } else azp = -1;
+  if (bzp >= 0 && !zero_point_zero(c, bzp)) {
+    int row = ir_reduce(c->g, OP_REDUCE_SUM, cast(c, a, DT_I32), &ka, 1, true); /* [.., M, 1] */
+    if (azp >= 0) row = bin(c, OP_SUB, row, bin(c, OP_MUL, cast(c, azp, DT_I32), kd(c, DT_I32, (double)depth)));
+    p = bin(c, OP_SUB, p, bin(c, OP_MUL, row, cast(c, bzp, DT_I32)));
+  }
+  return p;
+}
+
 /* (A - a_zero_point) x (B - b_zero_point): a's zero point per row ([M], or [.., M, 1]),
- * b's per column ([N], or [.., 1, N]). */
+ * b's per column ([N], or [.., 1, N]).  On the integer product (matmul_int) where both
+ * operands have rank 2 or more and the sums fit in an i32; else as an exact float
+ * product (the result then f32 or f64). */
 static int int_matmul(OnnxCtx *c, OnnxNode *n, int a, int azp, int b, int bzp, int64_t *depth) {
   const Shape as = *shape_of(c, a), bs = *shape_of(c, b);
   if (as.rank == 0 || bs.rank == 0) return onnx_fail(c, n, "operands must not be scalars");
@@ -291,6 +337,18 @@ static int int_matmul(OnnxCtx *c, OnnxNode *n, int a, int azp, int b, int bzp, i
   if (azp >= 0 && as.rank >= 2 && shape_of(c, azp)->rank == 1 && shape_numel(shape_of(c, azp)) > 1 &&
       (azp = per_dim(c, n, azp, as.d[as.rank - 2], as.rank - 2, as.rank, "a_zero_point")) < 0)
     return -1;
+  bool ints = as.rank >= 2 && bs.rank >= 2 && (double)*depth * 255 * 255 < 2147483648.0 &&
+              (azp < 0 || zp_along(c, azp, 1)) && (bzp < 0 || zp_along(c, bzp, 2));
+  if (ints) {
+    if (zp_type(c, n, a, azp, "A") || zp_type(c, n, b, bzp, "B")) return -1;
+    Shape ys;
+    if (azp >= 0 && (shape_broadcast2(shape_of(c, azp), &as, &ys) || !shape_eq(&ys, &as)))
+      return onnx_fail(c, n, "a_zero_point does not broadcast to A");
+    if (bzp >= 0 && (shape_broadcast2(shape_of(c, bzp), &bs, &ys) || !shape_eq(&ys, &bs)))
+      return onnx_fail(c, n, "b_zero_point does not broadcast to B");
+    int p = int_product(c, a, azp, b, bzp, *depth);
+    return p < 0 ? onnx_fail_ir(c, n) : p;
+  }
   int af = centered(c, n, a, azp, u, "A"), bf = centered(c, n, b, bzp, u, "B");
   if (af >= 0 && !shape_eq(shape_of(c, af), &as)) return onnx_fail(c, n, "a_zero_point does not broadcast to A");
   if (bf >= 0 && !shape_eq(shape_of(c, bf), &bs)) return onnx_fail(c, n, "b_zero_point does not broadcast to B");
