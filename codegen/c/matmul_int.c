@@ -229,29 +229,33 @@ static void tile_plain(CEmit *ce, const QIsa *q) {
 }
 
 /* dlc_qpack_b: B's matrix b ([K][N] bytes; i8 or u8) into panels and, for VNNI, the
- * column corrections; the code's twin of q_fill. */
+ * column corrections; the code's twin of q_fill.  One pass over b row by row (its
+ * columns' sums kept in fix meanwhile), so that the reads run along b's rows. */
 static void pack_b_helper(CEmit *ce, const QIsa *q) {
   bool vnni = q->kind == INT8_VNNI;
   cgen_printf(ce, "DLC_KERNEL static void dlc_qpack_b(const uint8_t *restrict b, int64_t k, int64_t n, int b_u8, "
                   "int a_s8, %s *restrict dst, int32_t *restrict fix) {\n", q->bct);
   cgen_line(ce, 1, "const int64_t kg = (k + %d) / %d, np = (n + %d) / %d;", q->g - 1, q->g, q->nr - 1, q->nr);
-  cgen_line(ce, 1, "for (int64_t p = 0; p < np; p++)");
-  cgen_line(ce, 2, "for (int64_t g = 0; g < kg; g++)");
-  cgen_line(ce, 3, "for (int64_t j = 0; j < %d; j++)", q->nr);
-  cgen_line(ce, 4, "for (int64_t e = 0; e < %d; e++) {", q->g);
-  cgen_line(ce, 5, "const int64_t col = p * %d + j, kk = g * %d + e;", q->nr, q->g);
-  cgen_line(ce, 5, "int32_t v = 0;");
-  cgen_line(ce, 5, "if (col < n && kk < k) v = b_u8 ? (int32_t)b[kk * n + col]%s : (int32_t)(int8_t)b[kk * n + col];",
-            vnni ? " - 128" : "");
-  cgen_line(ce, 5, "*dst++ = (%s)v;", q->bct);
-  cgen_line(ce, 4, "}");
+  cgen_line(ce, 1, "memset(dst, 0, sizeof *dst * (size_t)(np * kg * %d));", q->nr * q->g);
   if (vnni) {
-    cgen_line(ce, 1, "for (int64_t col = 0; col < np * %d; col++) {", q->nr);
-    cgen_line(ce, 2, "uint32_t s = 0;");
-    cgen_line(ce, 2, "for (int64_t kk = 0; col < n && kk < k; kk++)");
-    cgen_line(ce, 3, "s += (uint32_t)(b_u8 ? (int32_t)b[kk * n + col] - 128 : (int32_t)(int8_t)b[kk * n + col]);");
-    cgen_line(ce, 2, "fix[col] = (int32_t)(0u - (a_s8 ? 128u * s : 0u) - (a_s8 && b_u8 ? 16384u * (uint32_t)k : 0u));");
-    cgen_line(ce, 1, "}");
+    cgen_line(ce, 1, "uint32_t *restrict sum = (uint32_t *)(void *)fix;");
+    cgen_line(ce, 1, "for (int64_t c = 0; c < np * %d; c++) sum[c] = 0;", q->nr);
+  }
+  cgen_line(ce, 1, "for (int64_t kk = 0; kk < k; kk++) {");
+  cgen_line(ce, 2, "const uint8_t *restrict s = b + kk * n;");
+  cgen_line(ce, 2, "for (int64_t p = 0; p < np; p++) {");
+  cgen_line(ce, 3, "%s *restrict d = dst + (p * kg + kk / %d) * %d + kk %% %d;", q->bct, q->g, q->nr * q->g, q->g);
+  cgen_line(ce, 3, "const int64_t c0 = p * %d, cols = n - c0 < %d ? n - c0 : %d;", q->nr, q->nr, q->nr);
+  cgen_line(ce, 3, "for (int64_t j = 0; j < cols; j++) {");
+  cgen_line(ce, 4, "const int32_t v = b_u8 ? (int32_t)s[c0 + j]%s : (int32_t)(int8_t)s[c0 + j];", vnni ? " - 128" : "");
+  cgen_line(ce, 4, "d[j * %d] = (%s)v;", q->g, q->bct);
+  if (vnni) cgen_line(ce, 4, "sum[c0 + j] += (uint32_t)v;");
+  cgen_line(ce, 3, "}");
+  cgen_line(ce, 2, "}");
+  cgen_line(ce, 1, "}");
+  if (vnni) {
+    cgen_line(ce, 1, "for (int64_t c = 0; c < np * %d; c++)", q->nr);
+    cgen_line(ce, 2, "fix[c] = (int32_t)(0u - (a_s8 ? 128u * sum[c] : 0u) - (a_s8 && b_u8 ? 16384u * (uint32_t)k : 0u));");
   } else {
     cgen_line(ce, 1, "(void)a_s8, (void)fix;");
   }

@@ -465,11 +465,18 @@ static const OnnxDeq *deq_find(const OnnxCtx *c, const char *name, int id) {
   return NULL;
 }
 
+/* The least depth (C * taps) of a QDQ Conv on the integer product.  Below it the float
+ * conv, whose epilogue applies the bias and the QuantizeLinear after it while each sum
+ * is in a register, wins over the integer product plus its pass over the i32 sums
+ * (MobileNetV2's 1x1 expansions of 16 to 160 channels; int8_bench.py, Zen 4). */
+#define QDQ_MIN_DEPTH 256
+
 /* A Conv of two DequantizeLinear outputs (QDQ: int8 activations, int8 weights) on the
  * integer product: conv(sx (xq - zx), sw (wq - zw)) = sx sw conv(xq - zx, wq - zw), the
  * integer sum exact, times the scales in f32 (sw per output channel).  *y the f32
  * result before the bias, or -1 where the pattern does not apply (groups other than 1,
- * a scale or zero point of another shape, sums that may pass 2^31). */
+ * a depth under QDQ_MIN_DEPTH, a scale or zero point of another shape, sums that may
+ * pass 2^31). */
 int onnx_qdq_conv(OnnxCtx *c, OnnxNode *n, const int64_t *st, const int64_t *pads, const int64_t *dil, int *y) {
   *y = -1;
   if (c->scope || onnx_attr_int(n, "group", 1) != 1 || n->p->n_input < 2) return 0;
@@ -478,6 +485,7 @@ int onnx_qdq_conv(OnnxCtx *c, OnnxNode *n, const int64_t *st, const int64_t *pad
   const Shape ws = *shape_of(c, dw->x);
   int64_t ns = shape_numel(shape_of(c, dw->scale));
   if (shape_numel(shape_of(c, dx->scale)) != 1 || (ns != 1 && (dw->axis != 0 || ns != ws.d[0]))) return 0;
+  if (shape_numel(&ws) / ws.d[0] < QDQ_MIN_DEPTH) return 0;
   int p = int_conv_cols(c, dx->x, dx->zp, dw->x, dw->zp, st, pads, dil);
   if (p < 0) return 0;
   int r = ws.rank;

@@ -193,16 +193,17 @@ def quant_cases():
                                                             "b": r.integers(0, 256, (4, 6, 5)).astype(u8)},
                {"az": np.array(17, u8), "bz": np.array(201, u8)}, opset=10)
     # QDQ convolutions (int8 or u8 activations, int8 weights per output channel, an i32
-    # bias), which dlc runs on the integer product: the float result against ONNX's reference
+    # bias), which dlc runs on the integer product from a depth (C * taps) of 256 on: the
+    # float result against ONNX's reference
     for t, lo, hi in ((u8, 0, 256), (i8, -128, 128)):
         qdq = [("DequantizeLinear", ["x", "xs", "xz"], ["xf"], {}),
                ("DequantizeLinear", ["w", "ws", "wz"], ["wf"], {"axis": 0}),
                ("DequantizeLinear", ["b", "bs"], ["bf"], {"axis": 0}),
                ("Conv", ["xf", "wf", "bf"], ["y"], {"pads": [1, 1, 1, 0], "strides": [2, 1]})]
         ws = (r.random(6) * 0.02 + 0.001).astype(f32)
-        yield Chain("qdq_conv_" + np.dtype(t).name, qdq, {"x": r.integers(lo, hi, (1, 5, 7, 6)).astype(t)},
+        yield Chain("qdq_conv_" + np.dtype(t).name, qdq, {"x": r.integers(lo, hi, (1, 32, 7, 6)).astype(t)},
                     {"xs": np.array(0.05, f32), "xz": np.array(lo + 110, t),
-                     "w": r.integers(-128, 128, (6, 5, 3, 3)).astype(i8), "ws": ws, "wz": np.zeros(6, i8),
+                     "w": r.integers(-128, 128, (6, 32, 3, 3)).astype(i8), "ws": ws, "wz": np.zeros(6, i8),
                      "b": r.integers(-2000, 2000, (6,)).astype(np.int32), "bs": (ws * 0.05).astype(f32)},
                     opset=21, reference=True)
     x = np.ones((2, 2), f32)
