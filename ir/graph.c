@@ -551,3 +551,8 @@ int ir_matmul(Graph *g, int a, int b, bool trans_a, bool trans_b) {
   Attr at[2] = {attr_int(A_TRANS_A, trans_a), attr_int(A_TRANS_B, trans_b)};
   return ir_add(g, OP_MATMUL, in, 2, at, 2);
 }
+
+int ir_matmul_int(Graph *g, int a, int b) {
+  int in[2] = {a, b};
+  return ir_add(g, OP_MATMUL_INT, in, 2, NULL, 0);
+}

@@ -349,9 +349,8 @@ static void matmul_one(const MatDims *d, const double *a, const double *b, doubl
 
 static Shape batch_of(const Shape *s) { return shape_make(s->rank - 2, s->d); }
 
-static int eval_matmul(Interp *it, const Node *n, double *y) {
+static int matmul_eval(Interp *it, const Node *n, double *y, bool ta, bool tb) {
   const Shape *as = &in_node(it, n, 0)->shape, *bs = &in_node(it, n, 1)->shape;
-  bool ta = node_int(n, A_TRANS_A), tb = node_int(n, A_TRANS_B);
   int64_t ar = as->d[as->rank - 2], ac = as->d[as->rank - 1];
   int64_t br = bs->d[bs->rank - 2], bc = bs->d[bs->rank - 1];
   MatDims d = {.m = ta ? ac : ar, .k = ta ? ar : ac, .n = tb ? br : bc,
@@ -367,6 +366,13 @@ static int eval_matmul(Interp *it, const Node *n, double *y) {
     matmul_one(&d, a + w.off[0] * ar * ac, b + w.off[1] * br * bc, y + i * d.m * d.n);
   return 0;
 }
+
+static int eval_matmul(Interp *it, const Node *n, double *y) {
+  return matmul_eval(it, n, y, node_int(n, A_TRANS_A), node_int(n, A_TRANS_B));
+}
+
+/* Products of 8-bit integers: every sum is exact in a double (below 2^53). */
+static int eval_matmul_int(Interp *it, const Node *n, double *y) { return matmul_eval(it, n, y, false, false); }
 
 /* ---- windows: conv and pool ---- */
 

@@ -134,7 +134,7 @@ typedef enum {
 } Op;
 
 typedef enum { T_ANY, T_NUM, T_FLOAT, T_BOOL, T_INT } OpTypes;
-typedef enum { R_SAME, R_BOOL, R_I64, R_ATTR } OpResult;
+typedef enum { R_SAME, R_BOOL, R_I64, R_ATTR, R_I32 } OpResult;
 
 typedef struct Graph Graph;
 typedef struct Node Node;
@@ -390,6 +390,7 @@ int ir_reduce(Graph *g, Op op, int x, const int64_t *axes, int naxes, bool keepd
 int ir_reshape(Graph *g, int x, const int64_t *shape, int rank);
 int ir_transpose(Graph *g, int x, const int64_t *perm);
 int ir_matmul(Graph *g, int a, int b, bool trans_a, bool trans_b);
+int ir_matmul_int(Graph *g, int a, int b); /* u8/i8 operands, exact i32 sums */
 
 /* Losses, compositions of core ops (ir/loss.c, docs/TRAINING.md): each the mean over
  * the batch (the leading dimension), a float scalar.  CE: pred holds logits [N, K] (or

@@ -24,6 +24,7 @@ static DType result_dtype(const Graph *g, const Node *n) {
   case R_SAME: return arg(g, n, n->op == OP_SELECT ? 1 : 0)->dtype;
   case R_BOOL: return DT_BOOL;
   case R_I64: return DT_I64;
+  case R_I32: return DT_I32;
   case R_ATTR: return (DType)node_int(n, n->op == OP_CAST || n->op == OP_BITCAST ? A_TO : A_DTYPE);
   }
   return DT_F32;
@@ -367,12 +368,10 @@ int shape_gather(Graph *g, Node *n) {
   return 0;
 }
 
-int shape_matmul(Graph *g, Node *n) {
+static int matmul_shape(Graph *g, Node *n, bool ta, bool tb) {
   const Shape *a = &arg(g, n, 0)->shape, *b = &arg(g, n, 1)->shape;
   char b1[128], b2[128];
-  if (arg(g, n, 0)->dtype != arg(g, n, 1)->dtype) return fail(g, n, "operands differ in dtype");
   if (a->rank < 2 || b->rank < 2) return fail(g, n, "operands need rank 2 or more");
-  bool ta = node_int(n, A_TRANS_A), tb = node_int(n, A_TRANS_B);
   int64_t m = a->d[a->rank - 2 + ta], k = a->d[a->rank - 1 - ta];
   int64_t k2 = b->d[b->rank - 2 + tb], nn = b->d[b->rank - 1 - tb];
   if (k != k2) return fail(g, n, "inner dimensions differ: %s x %s", shp(a, b1), shp(b, b2));
@@ -384,6 +383,20 @@ int shape_matmul(Graph *g, Node *n) {
   n->dtype = result_dtype(g, n);
   n->shape = s;
   return 0;
+}
+
+int shape_matmul(Graph *g, Node *n) {
+  if (arg(g, n, 0)->dtype != arg(g, n, 1)->dtype) return fail(g, n, "operands differ in dtype");
+  return matmul_shape(g, n, node_int(n, A_TRANS_A), node_int(n, A_TRANS_B));
+}
+
+/* Operands u8 or i8 each (they may differ); the result is i32. */
+int shape_matmul_int(Graph *g, Node *n) {
+  for (int i = 0; i < 2; i++) {
+    DType t = arg(g, n, i)->dtype;
+    if (t != DT_U8 && t != DT_I8) return fail(g, n, "operand %d is %s; it takes u8 or i8", i, dtype_name(t));
+  }
+  return matmul_shape(g, n, false, false);
 }
 
 /* strides, pads, dilations: filled with 1, 0, 1 when absent; checked for length. */
@@ -432,7 +445,7 @@ static int window_out(Graph *g, Node *n, const Shape *x, const int64_t *k, Shape
 int shape_conv(Graph *g, Node *n) {
   const Shape *x = &arg(g, n, 0)->shape, *w = &arg(g, n, 1)->shape;
   char b1[128], b2[128];
-  if (arg(g, n, 0)->dtype != arg(g, n, 1)->dtype) return fail(g, n, "operands differ in dtype");
+  if (n->op == OP_MATMUL && arg(g, n, 0)->dtype != arg(g, n, 1)->dtype) return fail(g, n, "operands differ in dtype");
   if (x->rank < 3 || w->rank != x->rank)
     return fail(g, n, "input %s and weight %s need the same rank, 3 or more", shp(x, b1), shp(w, b2));
   int64_t groups = node_int(n, A_GROUPS);
@@ -528,7 +541,7 @@ static int conv_check(Graph *g, Node *n, const Shape *x, const Shape *w, const S
 }
 
 static int same_dtype(Graph *g, Node *n) {
-  if (arg(g, n, 0)->dtype != arg(g, n, 1)->dtype) return fail(g, n, "operands differ in dtype");
+  if (n->op == OP_MATMUL && arg(g, n, 0)->dtype != arg(g, n, 1)->dtype) return fail(g, n, "operands differ in dtype");
   n->dtype = result_dtype(g, n);
   return 0;
 }

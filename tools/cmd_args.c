@@ -95,7 +95,7 @@ static int set_cpu(CmdArgs *a, const char *opt, const char *v) {
     exit(0);
   }
   if (strcmp(v, "native") && !cgen_cpu_find(v))
-    return cmd_fail("%s '%s': not a target CPU (native, generic, x86-64-v2, x86-64-v3, x86-64-v4, aarch64; "
+    return cmd_fail("%s '%s': not a target CPU (native, generic, x86-64-v2, x86-64-v3, x86-64-v4, x86-64-v4-vnni, aarch64; "
                     "--cpu list)", opt, v);
   a->cpu = v;
   return 0;
@@ -380,7 +380,7 @@ static const CmdOpt opts[] = {
     {"--check", NULL, CMD_RUN, set_check, "compare with the reference interpreter; exit 1 if they differ"},
     {"--cflags", "FLAGS", CMD_RUN | CMD_BENCH | CMD_TRAIN, set_cflags, "flags for the C compiler (default -O2; bench, train: -O3), before --cpu's -march"},
     {"--cpu", "CPU", CMD_COMPILE | CMD_RUN | CMD_BENCH | CMD_TRAIN, set_cpu,
-     "target CPU: native (default), generic, x86-64-v2, x86-64-v3, x86-64-v4, aarch64; list"},
+     "target CPU: native (default), generic, x86-64-v2, x86-64-v3, x86-64-v4, x86-64-v4-vnni, aarch64; list"},
     {"--threads", "T", CMD_RUN | CMD_BENCH | CMD_TRAIN, set_threads,
      "threads of the generated code's heavy loops (built with -fopenmp; default 1)"},
     {"--compare", "V1,V2..", CMD_BENCH, set_compare, "variants: fused (the pipeline), unfused, none, op, all (default fused,unfused)"},

@@ -147,6 +147,12 @@ bool cgen_tile_vector(const CEmit *ce, DType t); /* the tile uses the target's i
 int cgen_tile_mr(const CEmit *ce, DType t);      /* register tile rows */
 int cgen_tile_nr(const CEmit *ce, DType t);      /* register tile columns */
 int cgen_tile_wide(const CEmit *ce, DType t);    /* matmul: panels side by side in a tile (1: one) */
+typedef enum { INT8_PLAIN, INT8_MADD256, INT8_MADD512, INT8_VNNI } CgenInt8;
+CgenInt8 cgen_int8_isa(const CEmit *ce);         /* how matmul_int's tile computes (matmul_int.c) */
+int64_t matmul_int_scratch(const CEmit *ce, const Node *n); /* its kernel's scratch bytes */
+/* Before kernel k: the int8 helpers (before the first such kernel) and the B of each
+ * matmul_int of k baked in panels.  0, or -1 with ce->e set. */
+int matmul_int_before(CEmit *ce, const Kernel *k);
 
 /* ---- threads (threads.c) ------------------------------------------------------------ */
 

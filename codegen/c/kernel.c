@@ -33,6 +33,7 @@ int64_t cgen_kernel_scratch(const CEmit *ce, const Kernel *k) {
   for (int j = 0; j < k->n; j++) {
     const Node *n = ce->g->nodes[k->nodes[j]];
     int64_t b = n->op == OP_MATMUL ? matmul_scratch(ce, n) : n->op == OP_CONV ? conv_scratch(ce, n)
+              : n->op == OP_MATMUL_INT ? matmul_int_scratch(ce, n)
               : n->op == OP_UNIQUE ? cgen_unique_scratch(ce, n) : n->op == OP_NMS ? cgen_nms_scratch(ce, n) : 0;
     if (b > most) most = b;
   }
@@ -157,7 +158,7 @@ static int body(CEmit *ce, const Kernel *k) {
 }
 
 static int kernel(CEmit *ce, const Kernel *k) {
-  if (cgen_before_kernel(ce, k)) return -1;
+  if (cgen_before_kernel(ce, k) || matmul_int_before(ce, k)) return -1;
   int max = 0;
   for (int j = 0; j < k->n; j++) max += ce->g->nodes[k->nodes[j]]->nin;
   int *in = dlc_malloc(sizeof(int) * (size_t)(max ? max : 1));

@@ -80,6 +80,14 @@ static const CpuTarget targets[] = {
      "__builtin_cpu_supports(\"avx512dq\") && __builtin_cpu_supports(\"avx512vl\") && "
      "__builtin_cpu_supports(\"fma\")",
      16, 8, 32, v_avx512, N(v_avx512), 1},
+    /* x86-64-v4 does not imply VNNI (Skylake-X lacks it): the int8 products' vpdpbusd
+     * (matmul_int.c) has a row of its own, checked at init like the others */
+    {"x86-64-v4-vnni", "x86-64-v4 with AVX512_VNNI (int8 dot products: Cascade Lake, Ice Lake, Zen 4)",
+     "-march=x86-64-v4 -mavx512vnni", X86, "avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx2,fma",
+     "__builtin_cpu_supports(\"avx512f\") && __builtin_cpu_supports(\"avx512bw\") && "
+     "__builtin_cpu_supports(\"avx512dq\") && __builtin_cpu_supports(\"avx512vl\") && "
+     "__builtin_cpu_supports(\"avx512vnni\") && __builtin_cpu_supports(\"fma\")",
+     16, 8, 32, v_avx512, N(v_avx512), 1},
     {"aarch64", "Armv8-A with NEON (128-bit vectors, 32 registers)", "", "defined(__aarch64__)", NULL, NULL,
      4, 8, 8, v_neon, N(v_neon), 1},
 };
@@ -97,7 +105,7 @@ const CpuTarget *cgen_cpu_native(void) {
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
       __builtin_cpu_supports("fma"))
-    return cgen_cpu_find("x86-64-v4");
+    return cgen_cpu_find(__builtin_cpu_supports("avx512vnni") ? "x86-64-v4-vnni" : "x86-64-v4");
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return cgen_cpu_find("x86-64-v3");
   if (__builtin_cpu_supports("sse4.2")) return cgen_cpu_find("x86-64-v2");
   return cgen_cpu_find("generic");
@@ -122,8 +130,8 @@ const char *cgen_cpu_cflags(const char *name) {
 
 /* x86 rows in order of what they need: each runs where the next one does. */
 static int x86_level(const CpuTarget *t) {
-  static const char *const order[] = {"generic", "x86-64-v2", "x86-64-v3", "x86-64-v4"};
-  for (int i = 0; i < 4; i++)
+  static const char *const order[] = {"generic", "x86-64-v2", "x86-64-v3", "x86-64-v4", "x86-64-v4-vnni"};
+  for (int i = 0; i < 5; i++)
     if (!strcmp(t->name, order[i])) return i;
   return -1;
 }
@@ -155,6 +163,16 @@ void cgen_cpu_prelude(CEmit *ce) {
   if (t->attr) cgen_printf(ce, "#define DLC_KERNEL __attribute__((target(\"%s\")))\n", t->attr);
   else cgen_printf(ce, "#define DLC_KERNEL\n");
   cgen_printf(ce, "#define DLC_CPU_OK() (%s)\n", t->check ? t->check : "1");
+}
+
+/* The int8 products' kernels (matmul_int.c): VNNI's vpdpbusd, else AVX-512's or AVX2's
+ * vpmaddwd on values widened to 16 bits, else plain C. */
+CgenInt8 cgen_int8_isa(const CEmit *ce) {
+  const CpuTarget *t = ce->cpu;
+  if (t->attr && strstr(t->attr, "avx512vnni")) return INT8_VNNI;
+  if (t->attr && t->vw == 16) return INT8_MADD512;
+  if (t->attr && t->vw == 8) return INT8_MADD256;
+  return INT8_PLAIN;
 }
 
 bool cgen_tile_vector(const CEmit *ce, DType t) { return t == DT_F32 && ce->cpu->vw > 0; }

@@ -123,6 +123,7 @@ int cuda_concat(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_iota(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_gather(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
 int cuda_matmul(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l);
+int cuda_matmul_int(CuEmit *ce, const Node *n, const CuEpilogue *epi, CuLaunch *l); /* matmul_int.c */
 /* matmul.c's 64x64 tiles, shared with conv.c: the shared slices As[16][64 + 1] and
  * Bs[16][64] and the thread's place (ty, tx) in a 16x16 grid; then, once a slice is
  * staged, acc[4][4] += its product, between two __syncthreads. */

@@ -32,7 +32,7 @@ static const Family families[] = {
     {"conv_grad_input", cuda_conv_grad_input}, {"conv_grad_weight", cuda_conv_grad_weight},
     {"pool_max_grad", cuda_pool_max_grad},     {"pool_avg_grad", cuda_pool_avg_grad},
     {"rng", cuda_rng},           {"nonzero", cuda_dynamic},     {"unique", cuda_dynamic},
-    {"nms", cuda_dynamic},
+    {"nms", cuda_dynamic},       {"matmul_int", cuda_matmul_int},
 };
 
 static CudaFn family_of(const Node *n) {

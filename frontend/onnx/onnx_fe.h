@@ -60,6 +60,14 @@ typedef struct OnnxSeq {
 } OnnxSeq;
 #define ONNX_IS_SEQ(id) ((id) <= -2)
 
+/* A DequantizeLinear of a u8 or i8 tensor x, by its output's name (onnx_ops_quant.c). */
+typedef struct OnnxDeq {
+  const char *name;
+  int id;               /* the output's value */
+  int x, scale, zp;     /* zp -1: none */
+  int64_t axis;         /* the scale's axis (-1: out of range) */
+} OnnxDeq;
+
 typedef struct OnnxCtx {
   Graph *g;
   const char *file;
@@ -90,6 +98,8 @@ typedef struct OnnxCtx {
   const void **init_key; /* body initializers, built once: TensorProto -> CONST id */
   int *init_id;
   int ninit, initcap;
+  OnnxDeq *deq;          /* DequantizeLinear outputs of 8-bit integers: a QDQ Conv's operands */
+  int ndeq, deqcap;
 } OnnxCtx;
 
 /* One node being built. */
@@ -252,5 +262,9 @@ int onnx_sum_as(OnnxCtx *c, int x, int64_t axis, DType t);
  * pools share it (onnx_ops_conv.c). */
 int onnx_window(OnnxCtx *c, OnnxNode *n, const Shape *x, const int64_t *k, int64_t *strides,
                 int64_t *dil, int64_t *pads);
+/* A Conv whose X and W are DequantizeLinear outputs of 8-bit integers, on the integer
+ * product (onnx_ops_quant.c): *y its f32 value before the bias, or -1 where it does not
+ * apply.  0, or -1 on error. */
+int onnx_qdq_conv(OnnxCtx *c, OnnxNode *n, const int64_t *st, const int64_t *pads, const int64_t *dil, int *y);
 
 #endif

@@ -98,7 +98,8 @@ int onnx_Conv(OnnxCtx *c, OnnxNode *n) {
   int64_t st[IR_MAX_RANK], dil[IR_MAX_RANK], pads[2 * IR_MAX_RANK];
   if (onnx_window(c, n, x, w->d + 2, st, dil, pads)) return -1;
   int y;
-  ONNX_TRY(c, n, y = conv(c, n->in[0], n->in[1], st, pads, dil, onnx_attr_int(n, "group", 1)));
+  if (onnx_qdq_conv(c, n, st, pads, dil, &y)) return -1;
+  if (y < 0) ONNX_TRY(c, n, y = conv(c, n->in[0], n->in[1], st, pads, dil, onnx_attr_int(n, "group", 1)));
   if ((y = add_bias(c, n, y)) < 0) return -1;
   n->out[0] = y;
   return 0;

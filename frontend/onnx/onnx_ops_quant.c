@@ -15,6 +15,7 @@
  * loader (onnx_storage.c) has widened those operands to f32; n->narrow says what they
  * were. */
 #include <math.h>
+#include <string.h>
 
 #include "onnx_fe.h"
 
@@ -105,6 +106,8 @@ static int float_attr(OnnxCtx *c, OnnxNode *n, const char *name, DType def, DTyp
 
 /* ---- QuantizeLinear, DequantizeLinear ---------------------------------------------- */
 
+static void deq_note(OnnxCtx *c, OnnxNode *n, int x, int scale, int zp, int64_t axis);
+
 /* The quantized type: the zero point's, else output_dtype, else u8. */
 static int quant_out_type(OnnxCtx *c, OnnxNode *n, int zp, DType *t) {
   DType zt = zp >= 0 ? orig_type(c, n, 2) : DT_COUNT;
@@ -194,6 +197,7 @@ int onnx_DequantizeLinear(OnnxCtx *c, OnnxNode *n) {
     d = bin(c, OP_SUB, d, cast(c, z, u));
   }
   ONNX_TRY(c, n, n->out[0] = cast(c, bin(c, OP_MUL, d, cast(c, s, u)), ot));
+  if ((xt == DT_U8 || xt == DT_I8) && !block) deq_note(c, n, x, n->in[1], zp, axis);
   return 0;
 }
 
@@ -231,11 +235,16 @@ static int need_8bit(OnnxCtx *c, OnnxNode *n, int id, const char *what) {
   return 0;
 }
 
-/* x - zp in u, zp already shaped to broadcast against x (or -1: none). */
-static int centered(OnnxCtx *c, OnnxNode *n, int x, int zp, DType u, const char *what) {
+static int zp_type(OnnxCtx *c, OnnxNode *n, int x, int zp, const char *what) {
   if (zp >= 0 && dtype_of(c, zp) != dtype_of(c, x))
     return onnx_fail(c, n, "%s's zero point is %s, not %s like it", what, dtype_name(dtype_of(c, zp)),
                      dtype_name(dtype_of(c, x)));
+  return 0;
+}
+
+/* x - zp in u, zp already shaped to broadcast against x (or -1: none). */
+static int centered(OnnxCtx *c, OnnxNode *n, int x, int zp, DType u, const char *what) {
+  if (zp_type(c, n, x, zp, what)) return -1;
   int y = cast(c, x, u);
   return zp < 0 ? y : bin(c, OP_SUB, y, cast(c, zp, u));
 }
@@ -281,8 +290,49 @@ static int build_with(OnnxCtx *c, OnnxNode *n, OnnxBuild b, int x, int w) {
 int onnx_MatMul(OnnxCtx *c, OnnxNode *n);
 int onnx_Conv(OnnxCtx *c, OnnxNode *n);
 
+/* A zero point known to be all zeros (a constant), which the product can skip. */
+static bool zero_point_zero(OnnxCtx *c, int zp) {
+  int64_t cnt = shape_numel(shape_of(c, zp));
+  if (cnt > 4096 || !onnx_is_const(c, zp)) return false;
+  double *v = arena_alloc(c->g->arena, sizeof(double) * (size_t)(cnt ? cnt : 1));
+  if (onnx_const_doubles(c, zp, v, (int)cnt) != cnt) return false;
+  for (int64_t i = 0; i < cnt; i++)
+    if (v[i] != 0) return false;
+  return true;
+}
+
+/* Whether zero point zp (shaped to broadcast against x) is constant along dimension
+ * `dim` from the end (1: a's K, per row; 2: b's K, per column). */
+static bool zp_along(OnnxCtx *c, int zp, int dim) {
+  const Shape *s = shape_of(c, zp);
+  return s->rank < dim || s->d[s->rank - dim] == 1;
+}
+
+/* The exact i32 sums of (A - a_zero_point) x (B - b_zero_point) on the integer product,
+ * operands of rank 2 or more, the zero points per row of A and per column of B:
+ *   P = A B - azp colsum(B) - bzp (rowsum(A) - K azp)
+ * where each step is itself a sum of (a - azp) or (b - bzp) products, at most
+ * K * 255^2 in magnitude, which the callers keep under 2^31. */
+static int int_product(OnnxCtx *c, int a, int azp, int b, int bzp, int64_t depth) {
+  int r = shape_of(c, a)->rank, rb = shape_of(c, b)->rank;
+  int64_t ka = r - 1, kb = rb - 2;
+  int p = ir_matmul_int(c->g, a, b);
+  if (azp >= 0 && !zero_point_zero(c, azp)) {
+    int col = ir_reduce(c->g, OP_REDUCE_SUM, cast(c, b, DT_I32), &kb, 1, true); /* [.., 1, N] */
+    p = bin(c, OP_SUB, p, bin(c, OP_MUL, cast(c, azp, DT_I32), col));
+  } else azp = -1;
+  if (bzp >= 0 && !zero_point_zero(c, bzp)) {
+    int row = ir_reduce(c->g, OP_REDUCE_SUM, cast(c, a, DT_I32), &ka, 1, true); /* [.., M, 1] */
+    if (azp >= 0) row = bin(c, OP_SUB, row, bin(c, OP_MUL, cast(c, azp, DT_I32), kd(c, DT_I32, (double)depth)));
+    p = bin(c, OP_SUB, p, bin(c, OP_MUL, row, cast(c, bzp, DT_I32)));
+  }
+  return p;
+}
+
 /* (A - a_zero_point) x (B - b_zero_point): a's zero point per row ([M], or [.., M, 1]),
- * b's per column ([N], or [.., 1, N]). */
+ * b's per column ([N], or [.., 1, N]).  On the integer product (matmul_int) where both
+ * operands have rank 2 or more and the sums fit in an i32; else as an exact float
+ * product (the result then f32 or f64). */
 static int int_matmul(OnnxCtx *c, OnnxNode *n, int a, int azp, int b, int bzp, int64_t *depth) {
   const Shape as = *shape_of(c, a), bs = *shape_of(c, b);
   if (as.rank == 0 || bs.rank == 0) return onnx_fail(c, n, "operands must not be scalars");
@@ -291,6 +341,18 @@ static int int_matmul(OnnxCtx *c, OnnxNode *n, int a, int azp, int b, int bzp, i
   if (azp >= 0 && as.rank >= 2 && shape_of(c, azp)->rank == 1 && shape_numel(shape_of(c, azp)) > 1 &&
       (azp = per_dim(c, n, azp, as.d[as.rank - 2], as.rank - 2, as.rank, "a_zero_point")) < 0)
     return -1;
+  bool ints = as.rank >= 2 && bs.rank >= 2 && (double)*depth * 255 * 255 < 2147483648.0 &&
+              (azp < 0 || zp_along(c, azp, 1)) && (bzp < 0 || zp_along(c, bzp, 2));
+  if (ints) {
+    if (zp_type(c, n, a, azp, "A") || zp_type(c, n, b, bzp, "B")) return -1;
+    Shape ys;
+    if (azp >= 0 && (shape_broadcast2(shape_of(c, azp), &as, &ys) || !shape_eq(&ys, &as)))
+      return onnx_fail(c, n, "a_zero_point does not broadcast to A");
+    if (bzp >= 0 && (shape_broadcast2(shape_of(c, bzp), &bs, &ys) || !shape_eq(&ys, &bs)))
+      return onnx_fail(c, n, "b_zero_point does not broadcast to B");
+    int p = int_product(c, a, azp, b, bzp, *depth);
+    return p < 0 ? onnx_fail_ir(c, n) : p;
+  }
   int af = centered(c, n, a, azp, u, "A"), bf = centered(c, n, b, bzp, u, "B");
   if (af >= 0 && !shape_eq(shape_of(c, af), &as)) return onnx_fail(c, n, "a_zero_point does not broadcast to A");
   if (bf >= 0 && !shape_eq(shape_of(c, bf), &bs)) return onnx_fail(c, n, "b_zero_point does not broadcast to B");
@@ -306,6 +368,134 @@ int onnx_MatMulInteger(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
+/* ---- convolutions on the integer product ---------------------------------------------- */
+
+/* x [N, C, S..] (u8 or i8) as the columns of its convolution with kernel k: [N, C * T,
+ * Q] (T taps, Q output positions), the taps of each channel in W's order; the padding
+ * is x's zero point zx (a constant, or 0), so that padded taps add nothing. */
+static int im2col(OnnxCtx *c, int x, double zx, const int64_t *k, const int64_t *st, const int64_t *pads,
+                  const int64_t *dil) {
+  const Shape xs = *shape_of(c, x);
+  int r = xs.rank, nsp = r - 2;
+  int64_t pb[2 * IR_MAX_RANK] = {0}, out[IR_MAX_RANK], taps = 1, q = 1;
+  bool padded = false, plain = true;
+  for (int i = 0; i < nsp; i++) {
+    pb[2 + i] = pads[i], pb[r + 2 + i] = pads[nsp + i];
+    padded |= pads[i] || pads[nsp + i];
+    out[i] = (xs.d[2 + i] + pads[i] + pads[nsp + i] - dil[i] * (k[i] - 1) - 1) / st[i] + 1;
+    taps *= k[i], q *= out[i];
+    plain &= k[i] == 1 && st[i] == 1;
+  }
+  int64_t cols[3] = {xs.d[0], xs.d[1] * taps, q};
+  if (plain && !padded) return reshape(c, x, cols, 3); /* 1x1, stride 1: x itself */
+  if (padded) {
+    Attr a[2] = {attr_ints(A_PADS, pb, 2 * r), attr_float(A_VALUE, zx)};
+    x = x < 0 ? -1 : ir_add(c->g, OP_PAD, &x, 1, a, 2);
+  }
+  int *parts = arena_alloc(c->g->arena, sizeof(int) * (size_t)taps);
+  int64_t one[4] = {xs.d[0], xs.d[1], 1, q};
+  for (int64_t t = 0; t < taps; t++) {
+    int64_t starts[IR_MAX_RANK] = {0}, ends[IR_MAX_RANK] = {xs.d[0], xs.d[1]}, steps[IR_MAX_RANK] = {1, 1};
+    for (int i = nsp - 1, rest = (int)t; i >= 0; rest /= (int)k[i], i--) {
+      int64_t ki = rest % k[i];
+      starts[2 + i] = ki * dil[i], ends[2 + i] = ki * dil[i] + (out[i] - 1) * st[i] + 1, steps[2 + i] = st[i];
+    }
+    Attr a[3] = {attr_ints(A_STARTS, starts, r), attr_ints(A_ENDS, ends, r), attr_ints(A_STEPS, steps, r)};
+    int sl = x < 0 ? -1 : ir_add(c->g, OP_SLICE, &x, 1, a, 3);
+    if ((parts[t] = reshape(c, sl, one, 4)) < 0) return -1;
+  }
+  Attr ax = attr_int(A_AXIS, 2);
+  int cat = taps == 1 ? parts[0] : ir_add(c->g, OP_CONCAT, parts, (int)taps, &ax, 1);
+  return reshape(c, cat, cols, 3);
+}
+
+/* The exact i32 sums of conv(x - zx, w - zw), groups 1: W as [O, C * T] times x's
+ * columns on the integer product, [N, O, Q] reshaped to the conv's [N, O, S'..].  zx
+ * one value, a constant when there is padding (it pads); zw one value or one per
+ * output channel.  -1 (no error) where it does not apply: the caller builds the float
+ * product instead. */
+static int int_conv_cols(OnnxCtx *c, int x, int zx, int w, int zw, const int64_t *st, const int64_t *pads,
+                         const int64_t *dil) {
+  const Shape xs = *shape_of(c, x), ws = *shape_of(c, w);
+  int nsp = xs.rank - 2;
+  int64_t depth = shape_numel(&ws) / (ws.d[0] ? ws.d[0] : 1);
+  bool padded = false;
+  for (int i = 0; i < 2 * nsp; i++) padded |= pads[i] != 0;
+  double zv = 0;
+  if (zx >= 0 && (shape_numel(shape_of(c, zx)) != 1 || (padded && onnx_const_doubles(c, zx, &zv, 1) != 1)))
+    return -1;
+  if (zw >= 0 && shape_numel(shape_of(c, zw)) != 1 && !(shape_of(c, zw)->rank == 1 && shape_of(c, zw)->d[0] == ws.d[0]))
+    return -1;
+  if (xs.rank != ws.rank || xs.d[1] != ws.d[1] || (double)depth * 255 * 255 >= 2147483648.0 || !shape_numel(&xs))
+    return -1;
+  int cols = im2col(c, x, zv, ws.d + 2, st, pads, dil);
+  int64_t w2[2] = {ws.d[0], depth}, zshape[2] = {ws.d[0], 1};
+  int wm = reshape(c, w, w2, 2);
+  if (zw >= 0) zw = reshape(c, zw, shape_numel(shape_of(c, zw)) == 1 ? NULL : zshape, shape_numel(shape_of(c, zw)) == 1 ? 0 : 2);
+  if (zx >= 0) zx = reshape(c, zx, NULL, 0);
+  if (cols < 0 || wm < 0) return -1;
+  int p = int_product(c, wm, zw, cols, zx, depth); /* [N, O, Q] */
+  int64_t ys[IR_MAX_RANK] = {xs.d[0], ws.d[0]};
+  const Shape *cs = shape_of(c, cols);
+  int64_t q = cs->d[2], rest = q;
+  for (int i = 0; i < nsp; i++) {
+    ys[2 + i] = (xs.d[2 + i] + pads[i] + pads[nsp + i] - dil[i] * (ws.d[2 + i] - 1) - 1) / st[i] + 1;
+    rest /= ys[2 + i] ? ys[2 + i] : 1;
+  }
+  DLC_ASSERT(rest == 1 || !q);
+  return reshape(c, p, ys, xs.rank);
+}
+
+/* DequantizeLinear outputs of u8 or i8 tensors by name, for a QDQ Conv: what they
+ * dequantize, so that the Conv can take the integers instead. */
+static void deq_note(OnnxCtx *c, OnnxNode *n, int x, int scale, int zp, int64_t axis) {
+  if (c->scope || n->p->n_output < 1 || !n->p->output[0] || !*n->p->output[0]) return;
+  if (c->ndeq == c->deqcap) {
+    int cap = c->deqcap ? 2 * c->deqcap : 64;
+    OnnxDeq *d = arena_alloc(c->g->arena, sizeof *d * (size_t)cap);
+    if (c->ndeq) memcpy(d, c->deq, sizeof *d * (size_t)c->ndeq);
+    c->deq = d, c->deqcap = cap;
+  }
+  c->deq[c->ndeq++] = (OnnxDeq){n->p->output[0], n->out[0], x, scale, zp, axis};
+}
+
+static const OnnxDeq *deq_find(const OnnxCtx *c, const char *name, int id) {
+  for (int i = c->ndeq - 1; name && i >= 0; i--)
+    if (c->deq[i].id == id && !strcmp(c->deq[i].name, name)) return &c->deq[i];
+  return NULL;
+}
+
+/* The least depth (C * taps) of a QDQ Conv on the integer product.  Below it the float
+ * conv, whose epilogue applies the bias and the QuantizeLinear after it while each sum
+ * is in a register, wins over the integer product plus its pass over the i32 sums
+ * (MobileNetV2's 1x1 expansions of 16 to 160 channels; int8_bench.py, Zen 4). */
+#define QDQ_MIN_DEPTH 256
+
+/* A Conv of two DequantizeLinear outputs (QDQ: int8 activations, int8 weights) on the
+ * integer product: conv(sx (xq - zx), sw (wq - zw)) = sx sw conv(xq - zx, wq - zw), the
+ * integer sum exact, times the scales in f32 (sw per output channel).  *y the f32
+ * result before the bias, or -1 where the pattern does not apply (groups other than 1,
+ * a depth under QDQ_MIN_DEPTH, a scale or zero point of another shape, sums that may
+ * pass 2^31). */
+int onnx_qdq_conv(OnnxCtx *c, OnnxNode *n, const int64_t *st, const int64_t *pads, const int64_t *dil, int *y) {
+  *y = -1;
+  if (c->scope || onnx_attr_int(n, "group", 1) != 1 || n->p->n_input < 2) return 0;
+  const OnnxDeq *dx = deq_find(c, n->p->input[0], n->in[0]), *dw = deq_find(c, n->p->input[1], n->in[1]);
+  if (!dx || !dw || dtype_of(c, dx->scale) != DT_F32 || dtype_of(c, dw->scale) != DT_F32) return 0;
+  const Shape ws = *shape_of(c, dw->x);
+  int64_t ns = shape_numel(shape_of(c, dw->scale));
+  if (shape_numel(shape_of(c, dx->scale)) != 1 || (ns != 1 && (dw->axis != 0 || ns != ws.d[0]))) return 0;
+  if (shape_numel(&ws) / ws.d[0] < QDQ_MIN_DEPTH) return 0;
+  int p = int_conv_cols(c, dx->x, dx->zp, dw->x, dw->zp, st, pads, dil);
+  if (p < 0) return 0;
+  int r = ws.rank;
+  int64_t d[IR_MAX_RANK];
+  for (int i = 0; i < r; i++) d[i] = i == 1 ? (ns == 1 ? 1 : ws.d[0]) : 1;
+  int sw = reshape(c, dw->scale, d, r), sx = reshape(c, dx->scale, NULL, 0);
+  ONNX_TRY(c, n, *y = bin(c, OP_MUL, cast(c, p, DT_F32), bin(c, OP_MUL, sx, sw)));
+  return 0;
+}
+
 /* conv(X - x_zero_point, W - w_zero_point); w's zero point per output channel.  The
  * padding adds zeros to X - x_zero_point, i.e. pads X with its zero point. */
 static int int_conv(OnnxCtx *c, OnnxNode *n, int x, int xzp, int w, int wzp, int64_t *depth) {
@@ -313,6 +503,14 @@ static int int_conv(OnnxCtx *c, OnnxNode *n, int x, int xzp, int w, int wzp, int
   if (ws.rank < 3) return onnx_fail(c, n, "W must have rank 3 or more");
   *depth = ws.d[0] ? shape_numel(&ws) / ws.d[0] : 0;
   DType u = exact_type(*depth);
+  const Shape xs = *shape_of(c, x);
+  if (onnx_attr_int(n, "group", 1) == 1 && xs.rank == ws.rank) { /* on the integer product, im2col */
+    int64_t st[IR_MAX_RANK], dil[IR_MAX_RANK], pads[2 * IR_MAX_RANK];
+    if (zp_type(c, n, x, xzp, "X") || zp_type(c, n, w, wzp, "W") || onnx_window(c, n, &xs, ws.d + 2, st, dil, pads))
+      return -1;
+    int p = int_conv_cols(c, x, xzp, w, wzp, st, pads, dil);
+    if (p >= 0) return p;
+  }
   if (xzp >= 0 && (xzp = per_dim(c, n, xzp, 1, -1, 0, "x_zero_point")) < 0) return -1;
   if (wzp >= 0 && (wzp = per_dim(c, n, wzp, ws.d[0], 0, ws.rank, "w_zero_point")) < 0) return -1;
   return build_with(c, n, onnx_Conv, centered(c, n, x, xzp, u, "X"), centered(c, n, w, wzp, u, "W"));

@@ -16,9 +16,11 @@ models/ exported in bfloat16 by PyTorch, with PyTorch's own output).
 - int8 QDQ: the SqueezeNet quantized by onnxruntime.quantization.quantize_static (QDQ
   format, int8 activations and per-channel int8 weights, calibrated on seeded random
   images) against ONNX Runtime running it with its int8 kernels.  Tolerance: one step of
-  the output's quantization scale, on a mean of at most 0.3 steps, and the same arg-max:
-  dlc dequantizes and sums in float32 where ONNX Runtime sums integers exactly, so a value
-  within an ulp of a rounding boundary of a QuantizeLinear may land one step apart.
+  the output's quantization scale (two for at most 1% of the outputs: a near-tie rounded
+  the other way upstream spreads), on a mean of at most 0.3 steps, and the same arg-max:
+  dlc sums the convolutions' integers exactly (matmul_int) and scales in float32, ONNX
+  Runtime as its QDQ fusion does, so a value within an ulp of a rounding boundary of a
+  QuantizeLinear may land one step apart.
 Each model is compiled once (`dlc run`, inputs from .npy) per input; exit 1 on any
 mismatch.
 """
@@ -128,10 +130,14 @@ def int8_qdq(dlc, exported, tmp):
         out = dlc_run(dlc, path, {"x": x}, tmp)
         got = np.load(os.path.join(out, "y.npy"))
         want = sess.run(None, {"x": x})[0]
+        # dlc's convolutions sum the integers exactly (matmul_int), ONNX Runtime's QDQ path
+        # as it fuses it or in float: a value within ~1e-7 of a rounding tie (one in this
+        # seed's third image: 50.5000066 steps, which ONNX Runtime rounds to 50) goes the
+        # other way, and the step it moves spreads through the layers after it
         steps = np.abs(got - want) / scale
-        check(steps.max() <= 1.0 + 1e-3 and steps.mean() <= 0.3,
-              "int8 QDQ SqueezeNet %d vs ONNX Runtime's int8: %.2f steps at most, %.3f on average (1 and 0.3 allowed)"
-              % (i, steps.max(), steps.mean()))
+        check(steps.max() <= 2.0 + 1e-3 and (steps > 1.0 + 1e-3).mean() <= 0.01 and steps.mean() <= 0.3,
+              "int8 QDQ SqueezeNet %d vs ONNX Runtime's int8: %.2f steps at most, %.1f%% over 1, %.3f on average "
+              "(2, 1%% and 0.3 allowed)" % (i, steps.max(), 100 * (steps > 1.0 + 1e-3).mean(), steps.mean()))
         check(int(got.argmax()) == int(want.argmax()), "int8 QDQ SqueezeNet %d: the same arg-max" % i)
 
 

@@ -65,6 +65,27 @@ class Case:
         return m
 
 
+class Chain(Case):
+    """Several nodes, (op, inputs, outputs, attrs) in order, the last one's output y."""
+
+    def __init__(self, name, nodes, inputs, consts=None, **kw):
+        super().__init__(name, nodes[-1][0], inputs, consts, **kw)
+        self.nodes = nodes
+
+    def model(self):
+        nodes = [helper.make_node(op, list(i), list(o), name="n%d" % k, **a) for k, (op, i, o, a) in enumerate(self.nodes)]
+        ins = [helper.make_tensor_value_info(k, NP[v.dtype], list(v.shape)) for k, v in self.inputs.items()]
+        inits = [numpy_helper.from_array(v, k) for k, v in self.consts.items() if k]
+        outs = [helper.make_empty_tensor_value_info(o) for o in self.outputs]
+        m = helper.make_model(helper.make_graph(nodes, self.name, ins, outs, initializer=inits),
+                              opset_imports=[helper.make_opsetid("", self.opset)])
+        m.ir_version = 10
+        m = onnx.shape_inference.infer_shapes(m, strict_mode=True)
+        for o in m.graph.output:
+            o.type.tensor_type.ClearField("shape")
+        return m
+
+
 def rng(seed):
     return np.random.default_rng(seed)
 
@@ -159,6 +180,43 @@ def quant_cases():
 
     yield Case("qlinearmatmul_rows_cols", "QLinearMatMul", {"a": a8, "b": b8}, qs,
                order=["a", "as", "az", "b", "bs", "bz", "ys", "yz"], opset=21, oracle=qlinear_rows_cols)
+    # groups of 1 run on the integer product through im2col: dilations, strides, 1-D, 1x1
+    yield Case("convinteger_dilated_strided", "ConvInteger", {"x": r.integers(0, 256, (2, 3, 9, 8)).astype(u8),
+                                                              "w": r.integers(-128, 128, (5, 3, 2, 3)).astype(i8)},
+               {"xz": np.array(5, u8)}, opset=10, dilations=[2, 1], strides=[1, 2], pads=[1, 2, 0, 1], reference=True)
+    yield Case("convinteger_1d", "ConvInteger", {"x": r.integers(0, 256, (2, 4, 10)).astype(u8),
+                                                 "w": r.integers(0, 256, (3, 4, 3)).astype(u8)},
+               {"xz": np.array(7, u8), "wz": np.array(100, u8)}, opset=10, strides=[2], pads=[1, 1])
+    yield Case("convinteger_1x1", "ConvInteger", {"x": r.integers(0, 256, (1, 8, 5, 5)).astype(u8),
+                                                  "w": r.integers(0, 256, (6, 8, 1, 1)).astype(u8)}, opset=10)
+    yield Case("matmulinteger_broadcast", "MatMulInteger", {"a": r.integers(0, 256, (2, 1, 3, 6)).astype(u8),
+                                                            "b": r.integers(0, 256, (4, 6, 5)).astype(u8)},
+               {"az": np.array(17, u8), "bz": np.array(201, u8)}, opset=10)
+    # QDQ convolutions (int8 or u8 activations, int8 weights per output channel, an i32
+    # bias), which dlc runs on the integer product from a depth (C * taps) of 256 on: the
+    # float result against the same convolution in f64 (numpy; float32 sums of 288
+    # products, as ONNX's reference and ONNX Runtime add them, are 1e-4 off near zero)
+    def qdq_conv(x, xs, xz, w, ws, wz, b, bs):
+        xf = np.pad((x.astype(np.float64) - float(xz)) * float(xs), ((0, 0), (0, 0), (1, 1), (1, 0)))
+        wf = (w.astype(np.float64) - wz.astype(np.float64)[:, None, None, None]) * ws.astype(np.float64)[:, None, None, None]
+        oh, ow = (xf.shape[2] - w.shape[2]) // 2 + 1, xf.shape[3] - w.shape[3] + 1
+        y = np.zeros((x.shape[0], w.shape[0], oh, ow))
+        for i in range(w.shape[2]):
+            for j in range(w.shape[3]):
+                y += np.einsum("nchw,oc->nohw", xf[:, :, i:i + 2 * oh - 1:2, j:j + ow], wf[:, :, i, j])
+        return [(y + (b * bs.astype(np.float64))[None, :, None, None]).astype(np.float32)]
+
+    for t, lo, hi in ((u8, 0, 256), (i8, -128, 128)):
+        qdq = [("DequantizeLinear", ["x", "xs", "xz"], ["xf"], {}),
+               ("DequantizeLinear", ["w", "ws", "wz"], ["wf"], {"axis": 0}),
+               ("DequantizeLinear", ["b", "bs"], ["bf"], {"axis": 0}),
+               ("Conv", ["xf", "wf", "bf"], ["y"], {"pads": [1, 1, 1, 0], "strides": [2, 1]})]
+        ws = (r.random(6) * 0.02 + 0.001).astype(f32)
+        yield Chain("qdq_conv_" + np.dtype(t).name, qdq, {"x": r.integers(lo, hi, (1, 32, 7, 6)).astype(t)},
+                    {"xs": np.array(0.05, f32), "xz": np.array(lo + 110, t),
+                     "w": r.integers(-128, 128, (6, 32, 3, 3)).astype(i8), "ws": ws, "wz": np.zeros(6, i8),
+                     "b": r.integers(-2000, 2000, (6,)).astype(np.int32), "bs": (ws * 0.05).astype(f32)},
+                    opset=21, oracle=qdq_conv)
     x = np.ones((2, 2), f32)
     # float8, float4, int4 and int2 quantize (tests/onnx/narrow_test.py); float8e8m0 is no quantized type
     yield Case("refuse_quantize_float8e8m0", "QuantizeLinear", {"x": x}, {"s": np.array(1, f32)}, opset=25,

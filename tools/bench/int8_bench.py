@@ -10,10 +10,11 @@ quantized by onnxruntime.quantization.quantize_static (QDQ format, int8 activati
 per-channel int8 weights, calibrated on 4 seeded random images), and four things are
 timed on one thread, thread CPU time, median: dlc on the float32 model, dlc on the QDQ
 model, ONNX Runtime on the float32 model, ONNX Runtime on the QDQ model (which it runs
-with its int8 kernels).  dlc has no integer kernels: a QDQ model runs in float32, its
-weights dequantized once at compile time and each activation rounded through
-QuantizeLinear and DequantizeLinear where the model says, so its time is the float
-path's plus those roundings.
+with its int8 kernels).  dlc runs a QDQ model's convolutions of one group on its integer
+product (matmul_int: im2col of the int8 activations times the int8 weights, exact i32
+sums, VNNI where the CPU has it), scaled back to float32; depthwise convolutions and the
+rest run in float32, the weights dequantized once at compile time and each activation
+rounded through QuantizeLinear and DequantizeLinear where the model says.
 """
 import argparse
 import os

@@ -137,7 +137,7 @@ def machine_info(args):
     flags = fields.get("Flags", "").split()
     info["cpu"] = fields.get("Model name", "unknown")
     info["isa"] = [f for f in ("sse4_2", "avx", "fma", "avx2", "avx512f", "avx512bw", "avx512vl",
-                               "avx512_bf16", "avx512_fp16") if f in flags]
+                               "avx512_vnni", "avx512_bf16", "avx512_fp16") if f in flags]
     for k in ("CPU family", "Model", "L1d cache", "L2 cache", "L3 cache"):
         if k in fields:
             info[k.lower().replace(" ", "_")] = fields[k]
