@@ -618,6 +618,45 @@ static int eval_rng(Interp *it, const Node *n, double *y) {
   return 0;
 }
 
+/* ---- strings: a str value is its pointer's address; what an op makes lives in the
+ * graph's arena, as long as the graph (ir.h) ---- */
+
+static const char *str_at(double v) { return (const char *)(uintptr_t)v; }
+static double str_val(const char *s) { return dtype_load(DT_STR, &s, 0); }
+static Arena *str_arena(const Interp *it) { return ((Graph *)it->g)->arena; } /* the arena only grows */
+
+/* str_eq, str_concat: a and b broadcast to the result. */
+static void str_pairs(Interp *it, const Node *n, double *y, double (*f)(Interp *, const char *, const char *)) {
+  Walk w = walk_new(&n->shape, 2);
+  for (int k = 0; k < 2; k++) bcast_strides(&in_node(it, n, k)->shape, &n->shape, w.st[k]);
+  int64_t m = shape_numel(&n->shape);
+  for (int64_t i = 0; i < m; i++, walk_next(&w))
+    y[i] = f(it, str_at(in_val(it, n, 0)[w.off[0]]), str_at(in_val(it, n, 1)[w.off[1]]));
+}
+
+static double str_eq1(Interp *it, const char *a, const char *b) { return (void)it, strcmp(a, b) == 0; }
+static double str_cat1(Interp *it, const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  char *s = arena_alloc(str_arena(it), la + lb + 1);
+  memcpy(s, a, la), memcpy(s + la, b, lb + 1);
+  return str_val(s);
+}
+
+static int eval_str_cmp(Interp *it, const Node *n, double *y) { return str_pairs(it, n, y, str_eq1), 0; }
+static int eval_str_concat(Interp *it, const Node *n, double *y) { return str_pairs(it, n, y, str_cat1), 0; }
+
+static int eval_str_case(Interp *it, const Node *n, double *y) {
+  const double *x = in_val(it, n, 0);
+  int64_t m = shape_numel(&n->shape);
+  for (int64_t i = 0; i < m; i++) {
+    const char *s = str_at(x[i]);
+    char *t = arena_alloc(str_arena(it), strlen(s) + 1);
+    str_case_map(s, t, node_int(n, A_UPPER) != 0);
+    y[i] = str_val(t);
+  }
+  return 0;
+}
+
 /* ---- running ---- */
 
 static int eval_nonzero(Interp *it, const Node *n, double *y);

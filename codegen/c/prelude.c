@@ -87,5 +87,6 @@ void cgen_c_prelude(CEmit *ce) {
     if (need[t]) sat_helper(ce, (DType)t);
   cgen_half_helpers(ce, "static");
   cgen_c_vecmath(ce);
+  cgen_str_prelude(ce);
   model_struct(ce);
 }

@@ -1,0 +1,200 @@
+/* strings.c — the str ops (ir/ops.def, "strings") and what the generated code needs
+ * for them: the typedef dlc_str (the header), str constants as arrays of string
+ * literals, and the string heap.
+ *
+ * A str value is a `const char *` to NUL-terminated UTF-8.  What a kernel makes (a
+ * concatenation, a case change) goes to the string heap: DLC_HEAP_BYTES (dlc compile
+ * --string-heap) at the end of the arena, emptied when NAME_run starts.  A kernel that
+ * finds it full returns nonzero and NAME_run returns NAME_ERR_STRINGS: no malloc while
+ * the model runs, and no string cut short.  The outputs' strings stay valid until the
+ * next NAME_run or NAME_free (or as long as the inputs, for strings passed through). */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cgen_c.h"
+
+bool cgen_graph_has_str(const Graph *g) {
+  for (int i = 0; i < g->n; i++)
+    if (g->nodes[i]->dtype == DT_STR) return true;
+  return false;
+}
+
+/* Whether node n writes strings to the heap. */
+static bool makes_strings(const Node *n) { return n->op == OP_STR_CONCAT || n->op == OP_STR_CASE; }
+
+bool cgen_kernel_heap(const CEmit *ce, const Kernel *k) {
+  for (int j = 0; j < k->n; j++)
+    if (makes_strings(ce->g->nodes[k->nodes[j]])) return true;
+  return false;
+}
+
+int64_t cgen_heap_bytes(const CEmit *ce) {
+  for (int i = 0; i < ce->g->n; i++)
+    if (makes_strings(ce->g->nodes[i]))
+      return CGEN_HEAP_HEAD + (ce->o->string_heap_bytes > 0 ? ce->o->string_heap_bytes : CGEN_HEAP_DEFAULT);
+  return 0;
+}
+
+/* ---- the prelude: the heap and the case mapping (the same as ir/str.c) ---- */
+
+static const char *const heap_text[] = {
+    "",
+    "/* The string heap: the bytes used, then DLC_HEAP_BYTES of strings (strings.c). */",
+    "static void dlc_heap_reset(unsigned char *heap) {",
+    "  size_t used = 0;",
+    "  memcpy(heap, &used, sizeof used);",
+    "}",
+    "",
+    "/* n bytes of the heap, or NULL when it is full. */",
+    "static char *dlc_heap_alloc(unsigned char *heap, size_t n) {",
+    "  size_t used;",
+    "  memcpy(&used, heap, sizeof used);",
+    "  if (n > (size_t)DLC_HEAP_BYTES - used) return NULL;",
+    "  n += used;",
+    "  memcpy(heap, &n, sizeof n);",
+    "  return (char *)heap + DLC_HEAP_HEAD + used;",
+    "}",
+};
+
+static const char *const case_text[] = {
+    "",
+    "/* A code point of two UTF-8 bytes in the other case: Latin-1's letters and basic",
+    " * Cyrillic (ir/str.c); the byte length never changes. */",
+    "static unsigned dlc_case2(unsigned cp, int upper) {",
+    "  if (upper) {",
+    "    if (cp >= 0xE0 && cp <= 0xFE && cp != 0xF7) return cp - 0x20;",
+    "    if (cp >= 0x430 && cp <= 0x44F) return cp - 0x20;",
+    "    if (cp >= 0x450 && cp <= 0x45F) return cp - 0x50;",
+    "  } else {",
+    "    if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 0x20;",
+    "    if (cp >= 0x410 && cp <= 0x42F) return cp + 0x20;",
+    "    if (cp >= 0x400 && cp <= 0x40F) return cp + 0x50;",
+    "  }",
+    "  return cp;",
+    "}",
+    "",
+    "static void dlc_case_map(const char *s, char *out, int upper) {",
+    "  const unsigned char *p = (const unsigned char *)s;",
+    "  size_t i = 0;",
+    "  while (p[i]) {",
+    "    unsigned char c = p[i];",
+    "    if (c < 0x80) {",
+    "      out[i] = (char)(upper ? (c >= 'a' && c <= 'z' ? c - 32 : c) : (c >= 'A' && c <= 'Z' ? c + 32 : c));",
+    "      i++;",
+    "    } else if (c >= 0xC2 && c <= 0xDF && (p[i + 1] & 0xC0) == 0x80) {",
+    "      unsigned cp = dlc_case2((unsigned)(c & 0x1F) << 6 | (unsigned)(p[i + 1] & 0x3F), upper);",
+    "      out[i] = (char)(0xC0 | cp >> 6), out[i + 1] = (char)(0x80 | (cp & 0x3F));",
+    "      i += 2;",
+    "    } else {",
+    "      out[i] = (char)c;",
+    "      i++;",
+    "    }",
+    "  }",
+    "  out[i] = 0;",
+    "}",
+};
+
+static bool graph_has(const CEmit *ce, Op op) {
+  for (int i = 0; i < ce->g->n; i++)
+    if (ce->g->nodes[i]->op == op) return true;
+  return false;
+}
+
+void cgen_str_prelude(CEmit *ce) {
+  if (ce->heap_bytes) {
+    cgen_printf(ce, "\n#define DLC_HEAP_HEAD %d\n#define DLC_HEAP_BYTES %lld\n", CGEN_HEAP_HEAD,
+                (long long)(ce->heap_bytes - CGEN_HEAP_HEAD));
+    cgen_lines(ce, heap_text, sizeof heap_text / sizeof heap_text[0]);
+  }
+  if (graph_has(ce, OP_STR_CASE)) cgen_lines(ce, case_text, sizeof case_text / sizeof case_text[0]);
+}
+
+/* ---- constants ---- */
+
+int cgen_str_const(CEmit *ce, const Node *n) {
+  char w[32];
+  int64_t m = shape_numel(&n->shape);
+  cgen_printf(ce, "\nstatic const dlc_str %s[%lld] = {", cgen_weight_name(n, w, sizeof w), (long long)(m ? m : 1));
+  if (!m) cgen_printf(ce, "\"\"");
+  for (int64_t i = 0; i < m; i++) {
+    const char *s = ((const char *const *)n->data)[i];
+    cgen_printf(ce, "%s", i ? ",\n  " : "\n  ");
+    cgen_c_string(ce->f, s, strlen(s));
+  }
+  cgen_printf(ce, "\n};\n");
+  return cgen_code_budget(ce);
+}
+
+/* ---- the kernels ---- */
+
+/* line with @A, @B, @Y replaced by at[0], at[1], at[2]. */
+static void fill(const char *line, char at[3][CGEN_EXPR_MAX], char *out, size_t size) {
+  size_t k = 0;
+  for (const char *p = line; *p && k + 1 < size; p++) {
+    const char *with = NULL;
+    if (p[0] == '@' && (p[1] == 'A' || p[1] == 'B' || p[1] == 'Y')) with = at[p[1] == 'A' ? 0 : p[1] == 'B' ? 1 : 2];
+    if (!with) {
+      out[k++] = *p;
+      continue;
+    }
+    for (; *with && k + 1 < size; with++) out[k++] = *with;
+    p++;
+  }
+  out[k] = 0;
+}
+
+/* One loop over n's shape with a and b broadcast to it; in `body` @A, @B and @Y stand
+ * for the index of a, of b and of y. */
+static void pairs(CEmit *ce, const Node *n, const char *const *body, int nbody) {
+  const Shape *s = &n->shape;
+  int64_t st[3][IR_MAX_RANK];
+  cgen_bcast_strides(&cgen_in(ce, n, 0)->shape, s, st[0]);
+  cgen_bcast_strides(&cgen_in(ce, n, 1)->shape, s, st[1]);
+  shape_strides(s, st[2]);
+  int d = cgen_loops_open(ce, s, "i", 1);
+  CgenIndex ix[3];
+  char at[3][CGEN_EXPR_MAX];
+  for (int k = 0; k < 3; k++) {
+    cgen_index_init(&ix[k], 0);
+    cgen_index_add(&ix[k], "i", st[k], s->rank);
+    snprintf(at[k], sizeof at[k], "%s", cgen_index_str(&ix[k]));
+  }
+  cgen_line(ce, d, "{");
+  for (int i = 0; i < nbody; i++) {
+    char line[4 * CGEN_EXPR_MAX];
+    fill(body[i], at, line, sizeof line);
+    cgen_line(ce, d + 1, "%s", line);
+  }
+  cgen_line(ce, d, "}");
+  cgen_loops_close(ce, s->rank, 1);
+}
+
+int cgen_str_cmp(CEmit *ce, const Node *n) {
+  static const char *const body[] = {"y[@Y] = strcmp(a0[@A], a1[@B]) == 0;"};
+  pairs(ce, n, body, 1);
+  return 0;
+}
+
+int cgen_str_concat(CEmit *ce, const Node *n) {
+  static const char *const body[] = {
+      "const char *p = a0[@A], *q = a1[@B];",
+      "size_t lp = strlen(p), lq = strlen(q);",
+      "char *s = dlc_heap_alloc(heap, lp + lq + 1);",
+      "if (!s) return 1;",
+      "memcpy(s, p, lp);",
+      "memcpy(s + lp, q, lq + 1);",
+      "y[@Y] = s;",
+  };
+  pairs(ce, n, body, (int)(sizeof body / sizeof body[0]));
+  return 0;
+}
+
+int cgen_str_case(CEmit *ce, const Node *n) {
+  cgen_line(ce, 1, "for (int64_t i = 0; i < %" PRId64 "; i++) {", shape_numel(&n->shape));
+  cgen_line(ce, 2, "char *s = dlc_heap_alloc(heap, strlen(a0[i]) + 1);");
+  cgen_line(ce, 2, "if (!s) return 1;");
+  cgen_line(ce, 2, "dlc_case_map(a0[i], s, %d);", (int)node_int(n, A_UPPER));
+  cgen_line(ce, 2, "y[i] = s;");
+  cgen_line(ce, 1, "}");
+  return 0;
+}
