@@ -379,6 +379,7 @@ int rt_npy_write(const char *path, const RtTensor *t, DlcErr *e) {
   int64_t width = 0, bad = 0;
   if (t->dtype == RT_STR && (width = str_width(t, &bad)) < 0)
     return rt_fail(e, RT_E_FORMAT, path, "string %lld is not UTF-8 text", (long long)bad);
+  if (t->dtype == RT_STR && width == 0) width = 1; /* as numpy writes strings that are all empty */
   RtWFile w;
   if (rt_wfile_open(&w, path, e)) return -1;
   if (write_all(w.f, t, width)) {
