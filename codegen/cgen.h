@@ -51,7 +51,6 @@ typedef struct CgenOptions {
    * module (its symbols are internal) and dyn_name the public one around it (C only). */
   const DynInfo *dyn;
   const char *dyn_name;
-  int64_t string_heap_bytes; /* the string heap's bytes (codegen/c/strings.c); 0: 1 MiB */
 } CgenOptions;
 
 #define CGEN_EMBED_DEFAULT (16 << 20)

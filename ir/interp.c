@@ -657,6 +657,39 @@ static int eval_str_case(Interp *it, const Node *n, double *y) {
   return 0;
 }
 
+typedef struct Pieces {
+  Arena *a;
+  double *y; /* bound slots, or NULL to count */
+  int64_t bound;
+} Pieces;
+
+static void piece(void *ctx, int64_t k, const char *p, size_t len) {
+  Pieces *pc = ctx;
+  if (!pc->y || k >= pc->bound) return;
+  char *s = arena_alloc(pc->a, len + 1);
+  memcpy(s, p, len);
+  pc->y[k] = str_val(s);
+}
+
+static int eval_str_split(Interp *it, const Node *n, double *y) {
+  const double *x = in_val(it, n, 0);
+  const char *d = str_at(in_val(it, n, 1)[0]), *blank = "";
+  int64_t m = shape_numel(&in_node(it, n, 0)->shape), bound = node_int(n, A_BOUND), part = node_int(n, A_PART);
+  for (int64_t i = 0; i < m; i++) {
+    Pieces pc = {str_arena(it), part ? NULL : y + i * bound, bound};
+    int64_t cnt = str_split_each(str_at(x[i]), d, node_int(n, A_MAXSPLIT), piece, &pc);
+    if (part) {
+      y[i] = (double)cnt;
+      continue;
+    }
+    if (cnt > bound)
+      return dlc_errf(it->e, "str_split: string %lld has %lld pieces, over the bound of %lld (--split-pieces)",
+                      (long long)i, (long long)cnt, (long long)bound);
+    for (int64_t k = cnt; k < bound; k++) y[i * bound + k] = str_val(blank);
+  }
+  return 0;
+}
+
 /* ---- running ---- */
 
 static int eval_nonzero(Interp *it, const Node *n, double *y);

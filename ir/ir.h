@@ -39,6 +39,11 @@ typedef struct IrLimits {
   int64_t weight_bytes; /* bytes of all parameters and constants (default 2^29) */
   int64_t arena_bytes;  /* bytes of the memory plan's arena (default 2^34) */
   int64_t code_bytes;   /* bytes of generated source, C or CUDA (default 2^28) */
+  /* What a model with strings gets at run time: its string heap's bytes (--string-heap,
+   * default 2^20), and the pieces StringSplit without maxsplit keeps of one string
+   * (--split-pieces, default 64).  More is a run-time status, never a cut. */
+  int64_t string_heap;
+  int64_t split_pieces;
 } IrLimits;
 extern IrLimits ir_limits;
 /* 0, or -1 with e set: "WHAT needs N elements, over the limit of M (--max-elements)". */
@@ -427,6 +432,10 @@ void ir_print(FILE *f, const Graph *g);
 /* s in lower or upper case into out (room for strlen(s) + 1): ASCII, Latin-1 and basic
  * Cyrillic letters; every other byte as it is.  The length never changes. */
 void str_case_map(const char *s, char *out, bool upper);
+/* s split as Python's s.split(d, maxsplit) (d "": s.split(None, maxsplit), at runs of
+ * whitespace); f gets piece k's bytes (not NUL-terminated).  Returns the count. */
+typedef void (*StrPiece)(void *ctx, int64_t k, const char *p, size_t len);
+int64_t str_split_each(const char *s, const char *d, int64_t maxsplit, StrPiece f, void *ctx);
 
 /* ---- the reference interpreter (ir/interp.c) ------------------------------------------ */
 

@@ -19,6 +19,57 @@ int shape_str_case(Graph *g, Node *n) {
   return shape_unary(g, n);
 }
 
+int shape_str_split(Graph *g, Node *n) {
+  const Node *x = g->nodes[n->in[0]], *d = g->nodes[n->in[1]];
+  int64_t part = node_int(n, A_PART), bound = node_int(n, A_BOUND), most = node_int(n, A_MAXSPLIT);
+  if (d->shape.rank != 0) return fail(g, n, "the delimiter is one string (rank 0)");
+  if (part != 0 && part != 1) return fail(g, n, "part is 0 (the pieces) or 1 (their counts)");
+  if (bound < 1) return fail(g, n, "bound (the pieces kept of one string) is 1 or more");
+  if (most < -1) return fail(g, n, "maxsplit is -1 (any) or a count");
+  DType want = part ? DT_I64 : DT_STR;
+  if ((DType)node_int(n, A_DTYPE) != want) return fail(g, n, part ? "part 1 is i64" : "part 0 is str");
+  if (!part && x->shape.rank >= IR_MAX_RANK) return fail(g, n, "x has too high a rank");
+  n->dtype = want;
+  n->shape = x->shape;
+  if (!part) n->shape.d[n->shape.rank++] = bound;
+  return 0;
+}
+
+/* The bytes of the whitespace character at p (Python's str.isspace: ASCII's, U+0085,
+ * U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000), else 0. */
+static int space_len(const unsigned char *p) {
+  if ((p[0] >= 0x09 && p[0] <= 0x0d) || (p[0] >= 0x1c && p[0] <= 0x20)) return 1;
+  if (p[0] == 0xC2) return p[1] == 0x85 || p[1] == 0xA0 ? 2 : 0;
+  if (p[0] == 0xE1) return p[1] == 0x9A && p[2] == 0x80 ? 3 : 0;
+  if (p[0] == 0xE3) return p[1] == 0x80 && p[2] == 0x80 ? 3 : 0;
+  if (p[0] != 0xE2) return 0;
+  if (p[1] == 0x80) return (p[2] >= 0x80 && p[2] <= 0x8A) || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF ? 3 : 0;
+  return p[1] == 0x81 && p[2] == 0x9F ? 3 : 0;
+}
+
+int64_t str_split_each(const char *s, const char *d, int64_t maxsplit, StrPiece f, void *ctx) {
+  const unsigned char *p = (const unsigned char *)s;
+  int64_t n = 0;
+  size_t dl = strlen(d);
+  if (dl) { /* s.split(d, maxsplit) */
+    for (const char *q; (maxsplit < 0 || n < maxsplit) && (q = strstr((const char *)p, d)); p = (const unsigned char *)q + dl)
+      f(ctx, n++, (const char *)p, (size_t)(q - (const char *)p));
+    f(ctx, n++, (const char *)p, strlen((const char *)p));
+    return n;
+  }
+  for (;;) { /* s.split(None, maxsplit): runs of whitespace, none at either end */
+    for (int k; *p && (k = space_len(p));) p += k;
+    if (!*p) return n;
+    if (maxsplit >= 0 && n == maxsplit) { /* the rest, its trailing whitespace kept */
+      f(ctx, n++, (const char *)p, strlen((const char *)p));
+      return n;
+    }
+    const unsigned char *start = p;
+    while (*p && !space_len(p)) p++;
+    f(ctx, n++, (const char *)start, (size_t)(p - start));
+  }
+}
+
 /* One code point of two UTF-8 bytes mapped to the other case: Latin-1's letters
  * (U+00C0..U+00FE but the multiplication and division signs; not U+00DF or U+00FF,
  * whose other case is not one letter of two bytes) and basic Cyrillic (U+0400..U+045F).

@@ -252,7 +252,6 @@ void cgen_c_vecmath(CEmit *ce);
 /* ---- strings (strings.c) ------------------------------------------------------------ */
 
 #define CGEN_HEAP_HEAD 16              /* the heap's bytes used, before its strings */
-#define CGEN_HEAP_DEFAULT (1 << 20)    /* its bytes without --string-heap */
 bool cgen_graph_has_str(const Graph *g);
 bool cgen_kernel_heap(const CEmit *ce, const Kernel *k); /* takes `heap`: makes strings */
 int64_t cgen_heap_bytes(const CEmit *ce);  /* the heap with its head, 0 for none */

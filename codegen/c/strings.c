@@ -20,7 +20,9 @@ bool cgen_graph_has_str(const Graph *g) {
 }
 
 /* Whether node n writes strings to the heap. */
-static bool makes_strings(const Node *n) { return n->op == OP_STR_CONCAT || n->op == OP_STR_CASE; }
+static bool makes_strings(const Node *n) {
+  return n->op == OP_STR_CONCAT || n->op == OP_STR_CASE || (n->op == OP_STR_SPLIT && !node_int(n, A_PART));
+}
 
 bool cgen_kernel_heap(const CEmit *ce, const Kernel *k) {
   for (int j = 0; j < k->n; j++)
@@ -30,8 +32,8 @@ bool cgen_kernel_heap(const CEmit *ce, const Kernel *k) {
 
 int64_t cgen_heap_bytes(const CEmit *ce) {
   for (int i = 0; i < ce->g->n; i++)
-    if (makes_strings(ce->g->nodes[i]))
-      return CGEN_HEAP_HEAD + (ce->o->string_heap_bytes > 0 ? ce->o->string_heap_bytes : CGEN_HEAP_DEFAULT);
+    if (makes_strings(ce->g->nodes[i]) || ce->g->nodes[i]->op == OP_STR_SPLIT) /* dlc_split calls the heap */
+      return CGEN_HEAP_HEAD + ir_limits.string_heap;
   return 0;
 }
 
@@ -94,6 +96,74 @@ static const char *const case_text[] = {
     "}",
 };
 
+static const char *const split_text[] = {
+    "",
+    "/* The bytes of the whitespace character at p (Python's str.isspace), else 0. */",
+    "static int dlc_space_len(const unsigned char *p) {",
+    "  if ((p[0] >= 0x09 && p[0] <= 0x0d) || (p[0] >= 0x1c && p[0] <= 0x20)) return 1;",
+    "  if (p[0] == 0xC2) return p[1] == 0x85 || p[1] == 0xA0 ? 2 : 0;",
+    "  if (p[0] == 0xE1) return p[1] == 0x9A && p[2] == 0x80 ? 3 : 0;",
+    "  if (p[0] == 0xE3) return p[1] == 0x80 && p[2] == 0x80 ? 3 : 0;",
+    "  if (p[0] != 0xE2) return 0;",
+    "  if (p[1] == 0x80) return (p[2] >= 0x80 && p[2] <= 0x8A) || p[2] == 0xA8 || p[2] == 0xA9 || p[2] == 0xAF ? 3 : 0;",
+    "  return p[1] == 0x81 && p[2] == 0x9F ? 3 : 0;",
+    "}",
+    "",
+    "/* Piece n of a split is [p, p + len): copied to the heap when out has room for it. */",
+    "static int dlc_piece(dlc_str *out, int64_t n, int64_t bound, const unsigned char *p, size_t len, unsigned char *heap) {",
+    "  char *t;",
+    "  if (!out || n >= bound) return 0;",
+    "  t = dlc_heap_alloc(heap, len + 1);",
+    "  if (!t) return -1;",
+    "  memcpy(t, p, len);",
+    "  t[len] = 0;",
+    "  out[n] = t;",
+    "  return 0;",
+    "}",
+    "",
+    "/* s split as Python's s.split(d, maxsplit) (d \"\": at runs of whitespace); the first",
+    " * bound pieces to out (unless NULL).  The count, or -1 when the heap is full. */",
+    "static int64_t dlc_split(const char *s, const char *d, int64_t maxsplit, int64_t bound, dlc_str *out, unsigned char *heap) {",
+    "  const unsigned char *p = (const unsigned char *)s, *start;",
+    "  const char *q;",
+    "  int64_t n = 0;",
+    "  size_t dl = strlen(d);",
+    "  int k;",
+    "  if (dl) {",
+    "    while ((maxsplit < 0 || n < maxsplit) && (q = strstr((const char *)p, d)) != NULL) {",
+    "      if (dlc_piece(out, n++, bound, p, (size_t)(q - (const char *)p), heap)) return -1;",
+    "      p = (const unsigned char *)q + dl;",
+    "    }",
+    "    return dlc_piece(out, n, bound, p, strlen((const char *)p), heap) ? -1 : n + 1;",
+    "  }",
+    "  for (;;) {",
+    "    while (*p && (k = dlc_space_len(p)) > 0) p += k;",
+    "    if (!*p) return n;",
+    "    if (maxsplit >= 0 && n == maxsplit) return dlc_piece(out, n, bound, p, strlen((const char *)p), heap) ? -1 : n + 1;",
+    "    start = p;",
+    "    while (*p && !dlc_space_len(p)) p++;",
+    "    if (dlc_piece(out, n++, bound, start, (size_t)(p - start), heap)) return -1;",
+    "  }",
+    "}",
+};
+
+int cgen_str_split(CEmit *ce, const Node *n) {
+  int64_t m = shape_numel(&cgen_in(ce, n, 0)->shape), bound = node_int(n, A_BOUND);
+  int64_t most = node_int(n, A_MAXSPLIT);
+  cgen_line(ce, 1, "for (int64_t i = 0; i < %" PRId64 "; i++) {", m);
+  if (node_int(n, A_PART)) {
+    cgen_line(ce, 2, "y[i] = dlc_split(a0[i], a1[0], %" PRId64 ", 0, (dlc_str *)0, (unsigned char *)0);", most);
+    cgen_line(ce, 1, "}");
+    return 0;
+  }
+  cgen_line(ce, 2, "int64_t c = dlc_split(a0[i], a1[0], %" PRId64 ", %" PRId64 ", y + i * %" PRId64 ", heap);", most,
+            bound, bound);
+  cgen_line(ce, 2, "if (c < 0 || c > %" PRId64 ") return 1; /* the heap is full, or more pieces than the bound */", bound);
+  cgen_line(ce, 2, "for (; c < %" PRId64 "; c++) y[i * %" PRId64 " + c] = \"\";", bound, bound);
+  cgen_line(ce, 1, "}");
+  return 0;
+}
+
 static bool graph_has(const CEmit *ce, Op op) {
   for (int i = 0; i < ce->g->n; i++)
     if (ce->g->nodes[i]->op == op) return true;
@@ -107,6 +177,7 @@ void cgen_str_prelude(CEmit *ce) {
     cgen_lines(ce, heap_text, sizeof heap_text / sizeof heap_text[0]);
   }
   if (graph_has(ce, OP_STR_CASE)) cgen_lines(ce, case_text, sizeof case_text / sizeof case_text[0]);
+  if (graph_has(ce, OP_STR_SPLIT)) cgen_lines(ce, split_text, sizeof split_text / sizeof split_text[0]);
 }
 
 /* ---- constants ---- */

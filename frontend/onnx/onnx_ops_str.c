@@ -1,5 +1,5 @@
 /* onnx_ops_str.c — the string operators over the str core ops (ir/ops.def, "strings"):
- * StringConcat, StringNormalizer.  Equal on strings is in onnx_ops_elem.c, LabelEncoder's
+ * StringConcat, StringNormalizer, StringSplit.  Equal on strings is in onnx_ops_elem.c, LabelEncoder's
  * string keys and values in onnx_ops_ml.c.  docs/ONNX.md, "Strings". */
 #include <string.h>
 
@@ -100,5 +100,38 @@ int onnx_StringNormalizer(OnnxCtx *c, OnnxNode *n) {
   }
   if (count >= 0) onnx_dyn_mark(c, y, count, two ? 1 : 0);
   n->out[0] = y;
+  return 0;
+}
+
+/* StringSplit: Y, X's shape + [the most pieces of any string], padded with "", and Z,
+ * the pieces of each.  Y is padded to a bound known at compile time: maxsplit + 1, or
+ * --split-pieces (default 64) when that is smaller or maxsplit is absent; a string with
+ * more pieces fails the run (NAME_ERR_STRINGS).  Y's real length is an output of its own
+ * (docs/ONNX.md, "Data-dependent lengths"). */
+int onnx_StringSplit(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 1) || need_str(c, n, 0)) return -1;
+  const Onnx__AttributeProto *a = onnx_attr(n, "delimiter");
+  const char *delim = "";
+  if (a && a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING)
+    return onnx_fail(c, n, "attribute 'delimiter' must be a string");
+  if (a && a->has_s && !(delim = onnx_bytes_str(c, &a->s)))
+    return onnx_fail(c, n, "attribute 'delimiter' holds a NUL byte");
+  int64_t most = onnx_attr_int(n, "maxsplit", -1);
+  if (most < 0) most = -1;
+  int64_t bound = most >= 0 && most < ir_limits.split_pieces ? most + 1 : ir_limits.split_pieces;
+  int x = n->in[0], d, y, z, count;
+  ONNX_TRY(c, n, d = ir_const(c->g, NULL, DT_STR, (Shape){0}, &delim));
+  int in[2] = {x, d};
+  Attr ya[4] = {attr_int(A_MAXSPLIT, most), attr_int(A_PART, 0), attr_int(A_BOUND, bound), attr_dtype(A_DTYPE, DT_STR)};
+  Attr za[4] = {attr_int(A_MAXSPLIT, most), attr_int(A_PART, 1), attr_int(A_BOUND, bound), attr_dtype(A_DTYPE, DT_I64)};
+  ONNX_TRY(c, n, y = ir_add(c->g, OP_STR_SPLIT, in, 2, ya, 4));
+  ONNX_TRY(c, n, z = ir_add(c->g, OP_STR_SPLIT, in, 2, za, 4));
+  int64_t all = shape_numel(shape_of(c, x)), ax = 0;
+  int flat = reshape(c, z, &all, 1);
+  ONNX_TRY(c, n, count = bin(c, OP_MAX, flat < 0 ? -1 : ir_reduce(c->g, OP_REDUCE_MAX, flat, &ax, 1, false),
+                            ir_scalar(c->g, DT_I64, 0)));
+  onnx_dyn_mark(c, y, count, shape_of(c, x)->rank);
+  n->out[0] = y;
+  if (n->nout > 1) n->out[1] = z;
   return 0;
 }
