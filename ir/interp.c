@@ -9,6 +9,7 @@
  * rounded to its node's dtype after it is made, so f32 graphs see f32 rounding and
  * integer ops wrap as they do in compiled code. */
 #include <math.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -688,6 +689,23 @@ static int eval_str_split(Interp *it, const Node *n, double *y) {
     for (int64_t k = cnt; k < bound; k++) y[i * bound + k] = str_val(blank);
   }
   return 0;
+}
+
+static int eval_str_match(Interp *it, const Node *n, double *y) {
+  const double *x = in_val(it, n, 0);
+  const char *pat = str_at(in_val(it, n, 1)[0]);
+  regex_t re;
+  if (regcomp(&re, pat, REG_EXTENDED | REG_NOSUB)) return dlc_errf(it->e, "str_match: the pattern does not compile");
+  int rc = 0;
+  for (int64_t i = 0, m = shape_numel(&n->shape); i < m && !rc; i++) {
+    const unsigned char *s = (const unsigned char *)str_at(x[i]);
+    for (const unsigned char *p = s; node_int(n, A_ASCII) && *p && !rc; p++)
+      if (*p > 0x7f) rc = dlc_errf(it->e, "str_match: string %lld is not ASCII, which this pattern cannot match as "
+                                          "written", (long long)i);
+    y[i] = !rc && regexec(&re, (const char *)s, 0, NULL, 0) == 0;
+  }
+  regfree(&re);
+  return rc;
 }
 
 /* ---- running ---- */

@@ -181,7 +181,7 @@ bool op_takes_str(Op op);              /* reads or gives str: sources, movement,
   X(DILATIONS, "dilations") X(GROUPS, "groups") X(KERNEL, "kernel")                     \
   X(COUNT_PAD, "count_pad") X(DTYPE, "dtype") X(SEED, "seed") X(PART, "part") X(SORTED, "sorted") \
   X(CENTER, "center") X(MAX_OUT, "max_out") X(ROUND, "round") \
-  X(UPPER, "upper") X(MAXSPLIT, "maxsplit") X(BOUND, "bound")
+  X(UPPER, "upper") X(MAXSPLIT, "maxsplit") X(BOUND, "bound") X(ASCII, "ascii")
 
 typedef enum {
 #define X(id, name) A_##id,

@@ -1,6 +1,7 @@
 /* str.c — the string ops' shape rules and the text functions the interpreter applies
  * (ir/ops.def, "strings").  The C backend writes the same functions into the generated
  * code (codegen/c/strings.c); tests/onnx/strings_test.py holds both to ONNX Runtime. */
+#include <regex.h>
 #include <string.h>
 
 #include "ir.h"
@@ -17,6 +18,25 @@ int shape_str_case(Graph *g, Node *n) {
   int64_t u = node_int(n, A_UPPER);
   if (u != 0 && u != 1) return fail(g, n, "upper is 0 (lower case) or 1 (upper case)");
   return shape_unary(g, n);
+}
+
+/* The pattern is a constant: the generated code compiles it once, in NAME_init. */
+int shape_str_match(Graph *g, Node *n) {
+  const Node *p = g->nodes[n->in[1]];
+  if (p->op != OP_CONST || p->shape.rank != 0) return fail(g, n, "the pattern is one constant string (rank 0)");
+  int64_t a = node_int(n, A_ASCII);
+  if (a != 0 && a != 1) return fail(g, n, "ascii is 0 or 1");
+  regex_t re;
+  int rc = regcomp(&re, ((const char *const *)p->data)[0], REG_EXTENDED | REG_NOSUB);
+  if (rc) {
+    char why[160];
+    regerror(rc, &re, why, sizeof why);
+    return dlc_errf(&g->err, "str_match: the pattern is no POSIX extended regular expression: %s", why);
+  }
+  regfree(&re);
+  n->dtype = DT_BOOL;
+  n->shape = g->nodes[n->in[0]]->shape;
+  return 0;
 }
 
 int shape_str_split(Graph *g, Node *n) {

@@ -111,8 +111,9 @@ void cgen_kernel_call(CEmit *ce, const Kernel *k) {
   }
   if (cgen_kernel_scratch(ce, k)) cgen_printf(ce, ", m->arena + %lld", (long long)ce->scratch_at);
   if (cgen_kernel_heap(ce, k)) cgen_printf(ce, ", m->arena + %lld", (long long)ce->heap_at);
+  if (cgen_kernel_regex(ce, k) >= 0) cgen_printf(ce, ", &m->re[%d]", cgen_kernel_regex(ce, k));
   if (cgen_kernel_can_fail(ce, k))
-    cgen_printf(ce, ")) return %s_%s;\n", ce->uname, cgen_kernel_heap(ce, k) ? "ERR_STRINGS" : "ERR_INDEX");
+    cgen_printf(ce, ")) return %s_%s;\n", ce->uname, cgen_kernel_strings_fail(ce, k) ? "ERR_STRINGS" : "ERR_INDEX");
   else cgen_printf(ce, ");\n");
   if (guard >= 0) cgen_printf(ce, "  }\n");
 }
@@ -134,7 +135,7 @@ static void emit_run(CEmit *ce) {
   run_uses(ce, uses);
   cgen_printf(ce, "\nint %s_run(%s *m, const void *const *in, void *const *out) {\n", nm, nm);
   bool all = !ce->mutable_weights, *need = all ? NULL : cgen_needed_kernels(ce, ce->g->out, ir_num_model_outputs(ce->g));
-  if (!all || (!uses[LOC_ARENA] && !ce->heap_bytes && (ce->embedded || !uses[LOC_WEIGHT]))) cgen_line(ce, 1, "(void)m;");
+  if (!all || (!uses[LOC_ARENA] && !ce->heap_bytes && !cgen_regex_count(ce) && (ce->embedded || !uses[LOC_WEIGHT]))) cgen_line(ce, 1, "(void)m;");
   if (!all || !uses[LOC_INPUT]) cgen_line(ce, 1, "(void)in;");
   if (!all || !uses[LOC_OUTPUT]) cgen_line(ce, 1, "(void)out;");
   if (ce->heap_bytes) cgen_line(ce, 1, "dlc_heap_reset(m->arena + %lld);", (long long)ce->heap_at);
@@ -220,6 +221,7 @@ static void emit_init(CEmit *ce) {
   cgen_line(ce, 2, "return %s_ERR_NOMEM;", u);
   cgen_line(ce, 1, "}");
   cgen_line(ce, 1, "m->arena = dlc_align64(m->arena_block);");
+  cgen_regex_init(ce);
   if (!ce->embedded || ce->mutable_weights) {
     cgen_line(ce, 1, "{");
     cgen_line(ce, 2, "int st = %s;", ce->embedded ? "dlc_train_init(m)" : "dlc_load_weights(m, weights)");
@@ -239,6 +241,7 @@ static void emit_free(CEmit *ce) {
   const char *nm = ce->o->name;
   cgen_printf(ce, "\nvoid %s_free(%s *m) {\n", nm, nm);
   cgen_line(ce, 1, "if (!m) return;");
+  if (cgen_regex_count(ce)) cgen_line(ce, 1, "while (m->nre > 0) regfree(&m->re[--m->nre]);");
   cgen_line(ce, 1, "free(m->arena_block);");
   if (!ce->embedded || ce->mutable_weights) cgen_line(ce, 1, "free(m->weight_block);");
   if (ce->mutable_weights) cgen_line(ce, 1, "free(m->scratch_block);");

@@ -257,6 +257,14 @@ bool cgen_kernel_heap(const CEmit *ce, const Kernel *k); /* takes `heap`: makes 
 int64_t cgen_heap_bytes(const CEmit *ce);  /* the heap with its head, 0 for none */
 void cgen_str_prelude(CEmit *ce);          /* the heap's and the case mapping's helpers */
 int cgen_str_const(CEmit *ce, const Node *n); /* a str constant as string literals, dlc_w<id> */
+/* str_match: the kernel's regex (takes `const regex_t *re`, m->re[index]), or -1; the
+ * model's count; their regcomp calls in NAME_init. */
+int cgen_kernel_regex(const CEmit *ce, const Kernel *k);
+int cgen_regex_count(const CEmit *ce);
+void cgen_regex_init(CEmit *ce);
+/* A kernel whose failure is NAME_ERR_STRINGS (a full heap, a split over its bound, a
+ * string a pattern cannot match). */
+bool cgen_kernel_strings_fail(const CEmit *ce, const Kernel *k);
 
 /* ---- kernels of several nodes (fused*.c) ------------------------------------------ */
 

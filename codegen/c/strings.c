@@ -30,6 +30,46 @@ bool cgen_kernel_heap(const CEmit *ce, const Kernel *k) {
   return false;
 }
 
+int cgen_kernel_regex(const CEmit *ce, const Kernel *k) {
+  int at = -1;
+  for (int j = 0; j < k->n; j++)
+    if (ce->g->nodes[k->nodes[j]]->op == OP_STR_MATCH) at = k->nodes[j];
+  if (at < 0) return -1;
+  int index = 0;
+  for (int i = 0; i < at; i++) index += ce->g->nodes[i]->op == OP_STR_MATCH;
+  return index;
+}
+
+int cgen_regex_count(const CEmit *ce) {
+  int count = 0;
+  for (int i = 0; i < ce->g->n; i++) count += ce->g->nodes[i]->op == OP_STR_MATCH;
+  return count;
+}
+
+bool cgen_kernel_strings_fail(const CEmit *ce, const Kernel *k) {
+  for (int j = 0; j < k->n; j++) {
+    const Node *n = ce->g->nodes[k->nodes[j]];
+    if (makes_strings(n) || (n->op == OP_STR_MATCH && node_int(n, A_ASCII))) return true;
+  }
+  return false;
+}
+
+void cgen_regex_init(CEmit *ce) {
+  int k = 0;
+  for (int i = 0; i < ce->g->n; i++) {
+    const Node *n = ce->g->nodes[i];
+    if (n->op != OP_STR_MATCH) continue;
+    const char *pat = ((const char *const *)cgen_in(ce, n, 1)->data)[0];
+    cgen_printf(ce, "  if (regcomp(&m->re[%d], ", k);
+    cgen_c_string(ce->f, pat, strlen(pat));
+    cgen_printf(ce, ", REG_EXTENDED | REG_NOSUB)) {\n");
+    cgen_line(ce, 2, "%s_free(m);", ce->o->name);
+    cgen_line(ce, 2, "return %s_ERR_NOMEM;", ce->uname);
+    cgen_line(ce, 1, "}");
+    cgen_line(ce, 1, "m->nre = %d;", ++k);
+  }
+}
+
 int64_t cgen_heap_bytes(const CEmit *ce) {
   for (int i = 0; i < ce->g->n; i++)
     if (makes_strings(ce->g->nodes[i]) || ce->g->nodes[i]->op == OP_STR_SPLIT) /* dlc_split calls the heap */
@@ -171,6 +211,7 @@ static bool graph_has(const CEmit *ce, Op op) {
 }
 
 void cgen_str_prelude(CEmit *ce) {
+  if (graph_has(ce, OP_STR_MATCH)) cgen_printf(ce, "\n#include <regex.h>\n");
   if (ce->heap_bytes) {
     cgen_printf(ce, "\n#define DLC_HEAP_HEAD %d\n#define DLC_HEAP_BYTES %lld\n", CGEN_HEAP_HEAD,
                 (long long)(ce->heap_bytes - CGEN_HEAP_HEAD));
@@ -266,6 +307,20 @@ int cgen_str_case(CEmit *ce, const Node *n) {
   cgen_line(ce, 2, "if (!s) return 1;");
   cgen_line(ce, 2, "dlc_case_map(a0[i], s, %d);", (int)node_int(n, A_UPPER));
   cgen_line(ce, 2, "y[i] = s;");
+  cgen_line(ce, 1, "}");
+  return 0;
+}
+
+/* regexec on each string, with the regex NAME_init compiled (m->re[k]). */
+int cgen_str_match(CEmit *ce, const Node *n) {
+  cgen_line(ce, 1, "(void)a1; /* the pattern, compiled in re */");
+  cgen_line(ce, 1, "for (int64_t i = 0; i < %" PRId64 "; i++) {", shape_numel(&n->shape));
+  if (node_int(n, A_ASCII)) {
+    cgen_line(ce, 2, "const unsigned char *p;");
+    cgen_line(ce, 2, "for (p = (const unsigned char *)a0[i]; *p; p++)");
+    cgen_line(ce, 3, "if (*p > 0x7f) return 1; /* the pattern means something else for wider characters */");
+  }
+  cgen_line(ce, 2, "y[i] = regexec(re, a0[i], 0, (regmatch_t *)0, 0) == 0;");
   cgen_line(ce, 1, "}");
   return 0;
 }

@@ -135,3 +135,213 @@ int onnx_StringSplit(OnnxCtx *c, OnnxNode *n) {
   if (n->nout > 1) n->out[1] = z;
   return 0;
 }
+
+/* ---- RegexFullMatch: RE2's syntax as a POSIX extended regular expression ---- */
+
+/* The ERE being written, and what the translation found. */
+typedef struct Ere {
+  char *s;
+  size_t n, cap;
+  bool ascii;      /* the pattern has ., a class or a word boundary: wider characters differ */
+  const char *why; /* set on a construct that has no equal: the error */
+} Ere;
+
+static void put(Ere *e, const char *t, size_t len) {
+  if (e->n + len + 1 > e->cap) return; /* cap is 16 times the pattern: never reached */
+  memcpy(e->s + e->n, t, len);
+  e->n += len;
+  e->s[e->n] = 0;
+}
+static void puts_(Ere *e, const char *t) { put(e, t, strlen(t)); }
+
+/* \w \d \s as the inside of a bracket expression; NULL for another letter. */
+static const char *class_of(char c) {
+  return c == 'w' || c == 'W' ? "[:alnum:]_" : c == 'd' || c == 'D' ? "0-9" : c == 's' || c == 'S' ? "[:space:]" : NULL;
+}
+
+/* An escaped character's literal byte (\n \t \r \f \v, or punctuation), else 0. */
+static char escaped_literal(char c) {
+  if (c == 'n') return '\n';
+  if (c == 't') return '\t';
+  if (c == 'r') return '\r';
+  if (c == 'f') return '\f';
+  if (c == 'v') return '\v';
+  return (unsigned char)c < 0x80 && c > ' ' && !(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') &&
+                 !(c >= 'A' && c <= 'Z')
+             ? c
+             : 0;
+}
+
+/* [...] at *pp (past the '['): the members sorted so that ERE reads them as RE2 does
+ * (']' first, '[' '^' '-' last), classes spelled out. */
+static void bracket(Ere *e, const char **pp) {
+  const char *p = *pp;
+  char items[512];
+  size_t ni = 0;
+  bool neg = *p == '^', rb = false, lb = false, caret = false, dash = false, first = true;
+  if (neg) p++;
+  e->ascii = true;
+  for (;; first = false) {
+    char c = *p;
+    if (!c) { e->why = "an unterminated ["; return; }
+    if (c == ']' && !first) break;
+    const char *add = NULL;
+    char lit = 0;
+    if (c == '[' && p[1] == ':') {
+      const char *end = strstr(p + 2, ":]");
+      if (!end || end - p > 16) { e->why = "a [: without :]"; return; }
+      if (ni + (size_t)(end + 2 - p) < sizeof items) memcpy(items + ni, p, (size_t)(end + 2 - p)), ni += (size_t)(end + 2 - p);
+      p = end + 2;
+      continue;
+    }
+    if (c == '\\') {
+      char x = p[1];
+      if (class_of(x) && x >= 'a') add = class_of(x);
+      else if (class_of(x)) { e->why = "\\W, \\D or \\S inside [ ]"; return; }
+      else if (!(lit = escaped_literal(x))) { e->why = "an escape inside [ ] that ERE has no equal of"; return; }
+      p += 2;
+    } else if ((unsigned char)c > 0x7f) {
+      { e->why = "a non-ASCII character inside [ ]"; return; }
+    } else {
+      lit = c;
+      p++;
+    }
+    if (add) {
+      size_t l = strlen(add);
+      if (ni + l < sizeof items) memcpy(items + ni, add, l), ni += l;
+      continue;
+    }
+    if (*p == '-' && p[1] && p[1] != ']') { /* a range */
+      char hi = p[1];
+      if (hi == '\\' || hi == '[' || (unsigned char)hi > 0x7f || lit == ']' || lit == '[' || lit == '^' || lit == '-' ||
+          lit == '\\' || hi == '^' || hi < lit)
+        { e->why = "a range inside [ ] that ERE reads otherwise"; return; }
+      if (ni + 3 < sizeof items) items[ni++] = lit, items[ni++] = '-', items[ni++] = hi;
+      p += 2;
+      continue;
+    }
+    if (lit == ']') rb = true;
+    else if (lit == '[') lb = true;
+    else if (lit == '^') caret = true;
+    else if (lit == '-') dash = true;
+    else if (ni + 1 < sizeof items) items[ni++] = lit;
+  }
+  *pp = p + 1;
+  if (!neg && !rb && !ni && !lb && caret && !dash) {
+    puts_(e, "\\^");
+    return;
+  }
+  puts_(e, neg ? "[^" : "[");
+  if (rb) puts_(e, "]");
+  if (!neg && !rb && !ni && !lb && caret) puts_(e, "-^"); /* [-^]: the caret not first */
+  else {
+    put(e, items, ni);
+    if (lb) puts_(e, "[");
+    if (caret) puts_(e, "^");
+    if (dash) puts_(e, "-");
+  }
+  puts_(e, "]");
+}
+
+/* {n}, {n,} or {n,m} at p: its length, 0 when it is not one (RE2 reads it literally). */
+static size_t repeat_len(const char *p, Ere *e) {
+  const char *q = p + 1;
+  long lo = 0, hi = -1;
+  if (*q < '0' || *q > '9') return 0;
+  while (*q >= '0' && *q <= '9') lo = lo * 10 + (*q++ - '0'), lo = lo > 100000 ? 100000 : lo;
+  if (*q == ',') {
+    q++;
+    if (*q >= '0' && *q <= '9') {
+      hi = 0;
+      while (*q >= '0' && *q <= '9') hi = hi * 10 + (*q++ - '0'), hi = hi > 100000 ? 100000 : hi;
+    }
+  } else hi = lo;
+  if (*q != '}') return 0;
+  if (lo > 1000 || hi > 1000 || (hi >= 0 && hi < lo)) e->why = "a repetition over 1000 or with max < min (RE2 refuses it)";
+  return (size_t)(q + 1 - p);
+}
+
+/* RE2's pattern as an ERE that matches the whole string: ^( ... )$. */
+static void re2_to_ere(const char *p, Ere *e) {
+  puts_(e, "^(");
+  while (*p && !e->why) {
+    char c = *p, buf[8];
+    if (c == '\\') {
+      char x = p[1], lit;
+      if (!x) { e->why = "a trailing backslash"; return; }
+      if (class_of(x)) {
+        puts_(e, x >= 'a' ? "[" : "[^"), puts_(e, class_of(x)), puts_(e, "]");
+        e->ascii = true;
+      } else if (x == 'b' || x == 'B') {
+        puts_(e, x == 'b' ? "\\b" : "\\B");
+        e->ascii = true;
+      } else if (x && strchr(".[](){}*+?|^$\\", x)) {
+        buf[0] = '\\', buf[1] = x, put(e, buf, 2);
+      } else if ((lit = escaped_literal(x))) {
+        put(e, &lit, 1);
+      } else {
+        { e->why = "an escape (\\A, \\z, \\p, \\Q, \\x, \\C, a back-reference ..) that ERE has no equal of"; return; }
+      }
+      p += 2;
+    } else if (c == '(' && p[1] == '?') {
+      { e->why = "(? (a non-capturing or named group, or flags)"; return; }
+    } else if (c == '.') {
+      puts_(e, "[^\n]"); /* RE2's . leaves out the newline */
+      e->ascii = true;
+      p++;
+    } else if (c == '[') {
+      p++;
+      bracket(e, &p);
+    } else if (c == '*' || c == '+' || c == '?') {
+      put(e, &c, 1);
+      p++;
+      if (*p == '?') p++; /* lazy: the same strings match in full */
+    } else if (c == '{') {
+      size_t l = repeat_len(p, e);
+      if (l) {
+        put(e, p, l);
+        p += l;
+        if (*p == '?') p++;
+      } else {
+        puts_(e, "\\{");
+        p++;
+      }
+    } else if ((unsigned char)c > 0x7f) { /* one UTF-8 character, grouped so that a repetition takes it whole */
+      size_t l = (unsigned char)c >= 0xF0 ? 4 : (unsigned char)c >= 0xE0 ? 3 : 2;
+      for (size_t i = 1; i < l; i++)
+        if (((unsigned char)p[i] & 0xC0) != 0x80) { e->why = "bytes that are not UTF-8"; return; }
+      puts_(e, "("), put(e, p, l), puts_(e, ")");
+      p += l;
+    } else {
+      put(e, &c, 1);
+      p++;
+    }
+  }
+  puts_(e, ")$");
+}
+
+/* RegexFullMatch: whether the whole string matches pattern (RE2's syntax).  The pattern
+ * becomes a POSIX extended regular expression that regexec matches the same way: \w \d
+ * \s and their negations as bracket classes, . without the newline, lazy repetitions as
+ * greedy ones (a full match does not depend on them), UTF-8 characters grouped.  What
+ * has no equal is an error naming it; where the ERE would read a wider character
+ * differently (., classes, \b), a non-ASCII string fails the run instead of matching
+ * otherwise (the core op's `ascii`). */
+int onnx_RegexFullMatch(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 1) || need_str(c, n, 0)) return -1;
+  const Onnx__AttributeProto *a = onnx_attr(n, "pattern");
+  const char *pat;
+  if (!a || a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING || !a->has_s)
+    return onnx_fail(c, n, "needs the string attribute 'pattern'");
+  if (!(pat = onnx_bytes_str(c, &a->s))) return onnx_fail(c, n, "attribute 'pattern' holds a NUL byte");
+  size_t cap = 16 * strlen(pat) + 64;
+  Ere e = {.s = arena_alloc(c->g->arena, cap), .cap = cap};
+  re2_to_ere(pat, &e);
+  if (e.why) return onnx_fail(c, n, "pattern '%.200s': %s has no POSIX equal", pat, e.why);
+  const char *ere = e.s;
+  int in[2] = {n->in[0], -1};
+  ONNX_TRY(c, n, in[1] = ir_const(c->g, NULL, DT_STR, (Shape){0}, &ere));
+  Attr at = attr_int(A_ASCII, e.ascii);
+  ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_STR_MATCH, in, 2, &at, 1));
+  return 0;
+}
