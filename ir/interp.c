@@ -652,7 +652,9 @@ static int eval_str_case(Interp *it, const Node *n, double *y) {
   for (int64_t i = 0; i < m; i++) {
     const char *s = str_at(x[i]);
     char *t = arena_alloc(str_arena(it), strlen(s) + 1);
-    str_case_map(s, t, node_int(n, A_UPPER) != 0);
+    if (str_case_map(s, t, node_int(n, A_UPPER) != 0, node_int(n, A_ASCII) != 0))
+      return dlc_errf(it->e, "str_case: string %lld has a letter whose case dlc does not map (only ASCII, Latin-1 "
+                             "and basic Cyrillic letters)", (long long)i);
     y[i] = str_val(t);
   }
   return 0;

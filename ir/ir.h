@@ -430,8 +430,10 @@ void ir_print(FILE *f, const Graph *g);
 /* ---- text (ir/str.c) ------------------------------------------------------------- */
 
 /* s in lower or upper case into out (room for strlen(s) + 1): ASCII, Latin-1 and basic
- * Cyrillic letters; every other byte as it is.  The length never changes. */
-void str_case_map(const char *s, char *out, bool upper);
+ * Cyrillic letters (ASCII's alone with `ascii`); every other byte as it is.  The length
+ * never changes.  0, or -1 when s has a letter of a cased script that is not mapped
+ * (Greek, Latin Extended, ß, ...; not with `ascii`): Unicode would change it. */
+int str_case_map(const char *s, char *out, bool upper, bool ascii);
 /* s split as Python's s.split(d, maxsplit) (d "": s.split(None, maxsplit), at runs of
  * whitespace); f gets piece k's bytes (not NUL-terminated).  Returns the count. */
 typedef void (*StrPiece)(void *ctx, int64_t k, const char *p, size_t len);

@@ -17,6 +17,7 @@ int shape_str_concat(Graph *g, Node *n) { return shape_binary(g, n); }
 int shape_str_case(Graph *g, Node *n) {
   int64_t u = node_int(n, A_UPPER);
   if (u != 0 && u != 1) return fail(g, n, "upper is 0 (lower case) or 1 (upper case)");
+  if (node_int(n, A_ASCII) != 0 && node_int(n, A_ASCII) != 1) return fail(g, n, "ascii is 0 or 1");
   return shape_unary(g, n);
 }
 
@@ -107,22 +108,46 @@ static unsigned case2(unsigned cp, bool upper) {
   return cp;
 }
 
-void str_case_map(const char *s, char *out, bool upper) {
+/* Whether code point cp is a letter with a case that case2 does not map (its Unicode
+ * mapping differs from the identity): the cased scripts beyond Latin-1 and basic
+ * Cyrillic, and U+00B5, U+00DF, U+00FF.  A case change meeting one fails. */
+static bool unmapped(unsigned cp) {
+  return cp == 0xB5 || cp == 0xDF || cp == 0xFF || (cp >= 0x100 && cp <= 0x3FF) || (cp >= 0x460 && cp <= 0x58F) ||
+         (cp >= 0x10A0 && cp <= 0x10FF) || (cp >= 0x13A0 && cp <= 0x13FF) || (cp >= 0x1C80 && cp <= 0x1CBF) ||
+         (cp >= 0x1E00 && cp <= 0x1FFF) || (cp >= 0x2100 && cp <= 0x218F) || (cp >= 0x24B6 && cp <= 0x24E9) ||
+         (cp >= 0x2C00 && cp <= 0x2D2F) || (cp >= 0xA640 && cp <= 0xA69F) || (cp >= 0xA720 && cp <= 0xA7FF) ||
+         (cp >= 0xAB70 && cp <= 0xABBF) || (cp >= 0xFB00 && cp <= 0xFB17) || (cp >= 0xFF21 && cp <= 0xFF5A) ||
+         (cp >= 0x10400 && cp <= 0x1E94F);
+}
+
+int str_case_map(const char *s, char *out, bool upper, bool ascii) {
   const unsigned char *p = (const unsigned char *)s;
   size_t i = 0;
+  int rc = 0;
   while (p[i]) {
     unsigned char c = p[i];
-    if (c < 0x80) {
+    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    for (size_t k = 1; k < len; k++)
+      if ((p[i + k] & 0xC0) != 0x80) len = 0;
+    if (len == 1) {
       out[i] = (char)(upper ? (c >= 'a' && c <= 'z' ? c - 32 : c) : (c >= 'A' && c <= 'Z' ? c + 32 : c));
       i++;
-    } else if (c >= 0xC2 && c <= 0xDF && (p[i + 1] & 0xC0) == 0x80) {
-      unsigned cp = case2((unsigned)(c & 0x1F) << 6 | (p[i + 1] & 0x3F), upper);
-      out[i] = (char)(0xC0 | cp >> 6), out[i + 1] = (char)(0x80 | (cp & 0x3F));
-      i += 2;
-    } else {
+      continue;
+    }
+    if (ascii || !len) { /* C's mapping, or bytes that are not UTF-8: as they are */
       out[i] = (char)c;
       i++;
+      continue;
     }
+    unsigned cp = c & (0x7F >> len);
+    for (size_t k = 1; k < len; k++) cp = cp << 6 | (p[i + k] & 0x3F);
+    if (unmapped(cp)) rc = -1;
+    if (len == 2) {
+      cp = case2(cp, upper);
+      out[i] = (char)(0xC0 | cp >> 6), out[i + 1] = (char)(0x80 | (cp & 0x3F));
+    } else memcpy(out + i, p + i, len);
+    i += len;
   }
   out[i] = 0;
+  return rc;
 }

@@ -258,8 +258,9 @@ static void emit_strerror(CEmit *ce) {
       {"ERR_WEIGHTS_ARG", "a weights file was given for embedded weights, or none for a model "
                           "that needs one"},
       {"ERR_INDEX", "a gather index is out of range"},
-      {"ERR_STRINGS", "the string heap is full (dlc --string-heap), or a string split into more pieces than its "
-                      "bound (dlc --split-pieces)"},
+      {"ERR_STRINGS", "a string operation failed: the string heap is full (dlc --string-heap), a string split into more pieces than its "
+                      "bound (dlc --split-pieces), a pattern met a non-ASCII string it cannot match as written, or a case "
+                      "change met a letter dlc does not map"},
       {"ERR_CPU", "this CPU lacks the instructions the code was generated for (dlc --cpu)"},
   };
   cgen_printf(ce, "\nconst char *%s_strerror(int status) {\n  switch (status) {\n", ce->o->name);

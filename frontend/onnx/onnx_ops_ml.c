@@ -4,8 +4,9 @@
  * over the trees' depth (every tree of the ensemble walked at once, one level a step).
  *
  * Semantics follow the ai.onnx.ml specification and onnx's reference implementation
- * (onnx.reference.ops.aionnxml).  dlc has no string tensors and no maps: string
- * labels, keys and categories are refused by attribute name, ZipMap by name.  Every
+ * (onnx.reference.ops.aionnxml).  LabelEncoder maps strings (str values); the other
+ * operators' string labels, keys and categories are refused by attribute name, and
+ * ZipMap (maps, which dlc lacks) by name.  Every
  * table these operators carry is an attribute, so every table is a constant. */
 #include <math.h>
 #include <stdlib.h>
@@ -96,7 +97,7 @@ static int tensor_attr(OnnxCtx *c, OnnxNode *n, const char *name, double **out, 
   if (!a) return -1;
   if (!a->t) return onnx_fail(c, n, "attribute '%s' must be a tensor", name), -2;
   if (a->t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__STRING)
-    return onnx_fail(c, n, "attribute '%s' holds strings: dlc has no string tensors", name), -2;
+    return onnx_fail(c, n, "attribute '%s' holds strings, which this operator does not take", name), -2;
   int id = onnx_tensor_node(c, a->t, NULL, false);
   if (id < 0) return -2;
   int cnt = (int)shape_numel(shape_of(c, id));
@@ -124,11 +125,11 @@ static int floats_attr(OnnxCtx *c, OnnxNode *n, const char *name, double **out) 
   return tensor_attr(c, n, tn, out, NULL);
 }
 
-/* Refuses a string attribute (labels, keys, categories): dlc has no string tensors. */
+/* Refuses a string attribute (labels, keys, categories) where the operator has no string form here. */
 static int no_strings(OnnxCtx *c, OnnxNode *n, const char *name) {
   if (onnx_attr(n, name))
-    return onnx_fail(c, n, "attribute '%s': string labels are not supported (dlc has no string tensors; "
-                     "export int64 labels)", name);
+    return onnx_fail(c, n, "attribute '%s': string labels are not supported by this operator (export int64 "
+                     "labels)", name);
   return 0;
 }
 

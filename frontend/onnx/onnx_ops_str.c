@@ -21,9 +21,9 @@ int onnx_StringConcat(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
-static int str_case(OnnxCtx *c, int x, bool upper) {
-  Attr a = attr_int(A_UPPER, upper);
-  return x < 0 ? -1 : ir_add(c->g, OP_STR_CASE, &x, 1, &a, 1);
+static int str_case(OnnxCtx *c, int x, bool upper, bool ascii) {
+  Attr a[2] = {attr_int(A_UPPER, upper), attr_int(A_ASCII, ascii)};
+  return x < 0 ? -1 : ir_add(c->g, OP_STR_CASE, &x, 1, a, 2);
 }
 
 /* x [C] without the stopwords: the kept strings first, padded to C, with their count
@@ -54,9 +54,9 @@ static int drop_stopwords(OnnxCtx *c, OnnxNode *n, int x, int cmp, int stops, in
 }
 
 /* StringNormalizer: [C] or [1, C]; stopwords dropped (case-sensitively or not), then
- * the case changed.  Case mapping and case-insensitive comparison: ASCII, Latin-1 and
- * basic Cyrillic letters (ir/str.c); `locale` must name a locale whose case mapping
- * that is (en_US, C, or none). */
+ * the case changed.  Case mapping and case-insensitive comparison: in en_US (the
+ * default) ASCII, Latin-1 and basic Cyrillic letters, in C ASCII's alone (ir/str.c);
+ * another locale is refused. */
 int onnx_StringNormalizer(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1) || need_str(c, n, 0)) return -1;
   const char *act = onnx_attr_str(c, n, "case_change_action", "NONE");
@@ -64,9 +64,10 @@ int onnx_StringNormalizer(OnnxCtx *c, OnnxNode *n) {
   if (mode < 0) return onnx_fail(c, n, "attribute 'case_change_action' is '%.64s', not NONE, LOWER or UPPER", act);
   int64_t sensitive = onnx_attr_int(n, "is_case_sensitive", 0);
   const char *locale = onnx_attr_str(c, n, "locale", "");
-  if (*locale && strcmp(locale, "en_US") && strcmp(locale, "en_US.UTF-8") && strcmp(locale, "C"))
-    return onnx_fail(c, n, "attribute 'locale' is '%.64s': dlc maps case as en_US does for ASCII, Latin-1 and "
-                     "basic Cyrillic letters only (give en_US, C, or no locale)", locale);
+  bool ascii = !strcmp(locale, "C") || !strcmp(locale, "POSIX");
+  if (*locale && !ascii && strcmp(locale, "en_US") && strcmp(locale, "en_US.UTF-8"))
+    return onnx_fail(c, n, "attribute 'locale' is '%.64s': dlc maps case as en_US does (ASCII, Latin-1 and basic "
+                     "Cyrillic letters) or as C does (ASCII); give en_US, C, or no locale", locale);
   const char **stop;
   int nstop = onnx_attr_strs(c, n, "stopwords", &stop);
   if (nstop == -2) return -1;
@@ -81,10 +82,12 @@ int onnx_StringNormalizer(OnnxCtx *c, OnnxNode *n) {
   if (nstop > 0 && C > 0) {
     int cmp = x;
     if (!sensitive) {
-      ONNX_TRY(c, n, cmp = str_case(c, x, false));
+      ONNX_TRY(c, n, cmp = str_case(c, x, false, ascii));
       for (int i = 0; i < nstop; i++) {
         char *low = arena_alloc(c->g->arena, strlen(stop[i]) + 1);
-        str_case_map(stop[i], low, false);
+        if (str_case_map(stop[i], low, false, ascii))
+          return onnx_fail(c, n, "stopword '%.64s' has a letter whose case dlc does not map (only ASCII, Latin-1 and "
+                           "basic Cyrillic letters)", stop[i]);
         stop[i] = low;
       }
     }
@@ -93,7 +96,7 @@ int onnx_StringNormalizer(OnnxCtx *c, OnnxNode *n) {
     ONNX_TRY(c, n, stops);
     if ((y = drop_stopwords(c, n, x, cmp, stops, &count)) < 0) return -1;
   }
-  if (mode) ONNX_TRY(c, n, y = str_case(c, y, mode == 2));
+  if (mode) ONNX_TRY(c, n, y = str_case(c, y, mode == 2, ascii));
   if (two) {
     int64_t d[2] = {1, C};
     ONNX_TRY(c, n, y = reshape(c, y, d, 2));
@@ -198,7 +201,7 @@ static void bracket(Ere *e, const char **pp) {
       char x = p[1];
       if (class_of(x) && x >= 'a') add = class_of(x);
       else if (class_of(x)) { e->why = "\\W, \\D or \\S inside [ ]"; return; }
-      else if (!(lit = escaped_literal(x))) { e->why = "an escape inside [ ] that ERE has no equal of"; return; }
+      else if (!(lit = escaped_literal(x))) { e->why = "an escape inside [ ] other than \\w \\d \\s, \\n \\t \\r \\f \\v or punctuation"; return; }
       p += 2;
     } else if ((unsigned char)c > 0x7f) {
       { e->why = "a non-ASCII character inside [ ]"; return; }
@@ -280,7 +283,7 @@ static void re2_to_ere(const char *p, Ere *e) {
       } else if ((lit = escaped_literal(x))) {
         put(e, &lit, 1);
       } else {
-        { e->why = "an escape (\\A, \\z, \\p, \\Q, \\x, \\C, a back-reference ..) that ERE has no equal of"; return; }
+        { e->why = "an escape such as \\A, \\z, \\p, \\Q, \\x, \\C or a back-reference"; return; }
       }
       p += 2;
     } else if (c == '(' && p[1] == '?') {
@@ -337,7 +340,7 @@ int onnx_RegexFullMatch(OnnxCtx *c, OnnxNode *n) {
   size_t cap = 16 * strlen(pat) + 64;
   Ere e = {.s = arena_alloc(c->g->arena, cap), .cap = cap};
   re2_to_ere(pat, &e);
-  if (e.why) return onnx_fail(c, n, "pattern '%.200s': %s has no POSIX equal", pat, e.why);
+  if (e.why) return onnx_fail(c, n, "pattern '%.200s': %s: RE2 syntax that dlc's POSIX matching cannot say", pat, e.why);
   const char *ere = e.s;
   int in[2] = {n->in[0], -1};
   ONNX_TRY(c, n, in[1] = ir_const(c->g, NULL, DT_STR, (Shape){0}, &ere));
