@@ -55,7 +55,8 @@ BINARY(Sub, OP_SUB)
 BINARY(Mul, OP_MUL)
 BINARY(Div, OP_DIV)
 int onnx_Equal(OnnxCtx *c, OnnxNode *n) { /* strings: byte for byte */
-  return binary(c, n, need(c, n, 2) || dtype_of(c, n->in[0]) != DT_STR ? OP_EQ : OP_STR_EQ);
+  if (need(c, n, 2)) return -1;
+  return binary(c, n, dtype_of(c, n->in[0]) == DT_STR ? OP_STR_EQ : OP_EQ);
 }
 BINARY(Less, OP_LT)
 BINARY(LessOrEqual, OP_LE)

@@ -127,9 +127,11 @@ def python_case(w, act):
 
 
 def refusals():
-    """(name, model, substring of the one-line error): at compile time."""
+    """(name, model, substring of the one-line error[, dlc compile flags]): at compile time."""
     x = arr("a", "b")
     one = [("x", S, x)]
+    yield "cuda", model(node("StringConcat", ["x", "x"], ["y"]), one, [("y", S)]), "the CUDA backend has no str", \
+        ["--target", "cuda"]
     yield "cast_str_float", model(node("Cast", ["x"], ["y"], to=TP.FLOAT), one, [("y", TP.FLOAT)]), "casts between strings and numbers"
     for name, pat, why in (("flags", "(?i)abc", "(?"), ("named", "(?P<n>a)", "(?"), ("unicode_class", r"\pL", "escape"),
                            ("backref", r"(a)\1", "escape"), ("class_neg_in_bracket", r"[\W]", r"\W, \D or \S inside [ ]"),
@@ -215,10 +217,11 @@ def main():
                     msgs.append(f"{o.name}: {why}")
             print(f"{'FAIL' if msgs else 'ok  '} {name}{': ' + '; '.join(msgs) if msgs else ''}")
             bad += bool(msgs)
-        for name, m, want in refusals():
+        for name, m, want, *flags in refusals():
             path = os.path.join(work, name + ".onnx")
             onnx.save(m, path)
-            r = subprocess.run([args.dlc, "compile", path, "-o", os.path.join(work, name + ".c")], capture_output=True, text=True)
+            r = subprocess.run([args.dlc, "compile", path, "-o", os.path.join(work, name + ".c")] + sum(flags, []),
+                               capture_output=True, text=True)
             err = r.stderr.strip()
             ok = r.returncode == 1 and want in err and len(err.splitlines()) == 1
             print(f"{'ok  ' if ok else 'FAIL'} refused {name}: {err}")
