@@ -31,7 +31,7 @@ static int str_case(OnnxCtx *c, int x, bool upper, bool ascii) {
  * ONNX's reference and ONNX Runtime give).  stops are compared with x as `cmp` holds it. */
 static int drop_stopwords(OnnxCtx *c, OnnxNode *n, int x, int cmp, int stops, int *count) {
   Graph *g = c->g;
-  int64_t C = shape_of(c, x)->d[0], col[2] = {C, 1}, flat = C, none = 0;
+  int64_t C = shape_of(c, x)->d[0], col[2] = {C, 1}, flat = C;
   int hit = bin(c, OP_STR_EQ, reshape(c, cmp, col, 2), stops); /* [C, K] */
   int64_t ax = 1;
   int any = hit < 0 ? -1 : ir_reduce(g, OP_REDUCE_MAX, ir_cast(g, hit, DT_I32), &ax, 1, false);
@@ -49,7 +49,6 @@ static int drop_stopwords(OnnxCtx *c, OnnxNode *n, int x, int cmp, int stops, in
   int e0 = empty < 0 ? -1 : ir_const(g, NULL, DT_STR, (Shape){0}, &blank);
   ONNX_TRY(c, n, y = e0 < 0 || y < 0 ? -1 : ir_select(g, empty, e0, y));
   ONNX_TRY(c, n, *count = bin(c, OP_MAX, k, ir_scalar(g, DT_I64, 1)));
-  (void)none;
   return y;
 }
 
