@@ -90,7 +90,29 @@ static int lex_number(Lex *l) {
   return 0;
 }
 
-/* "name with any characters": only \" and \\ are escapes; no newline inside. */
+/* The escape at l->p (a backslash): \" \\ \n \r \t and \xHH (not 00: a string holds no NUL),
+ * for names and str values (ir/print.c writes them).  l->p is left on its last byte. */
+static int lex_escape(Lex *l, char *c) {
+  const char *at = l->p;
+  char e = l->p + 1 < l->end ? l->p[1] : 0;
+  const char *simple = strchr("\"\\nrt", e);
+  if (e && simple) {
+    *c = e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : e;
+    l->p++;
+    return 0;
+  }
+  if (e == 'x' && l->p + 3 < l->end && isxdigit((unsigned char)l->p[2]) && isxdigit((unsigned char)l->p[3])) {
+    char hex[3] = {l->p[2], l->p[3], 0};
+    long v = strtol(hex, NULL, 16);
+    if (v == 0) return lex_err(l, at, "\\x00 in a quoted string: a string holds no NUL");
+    *c = (char)v;
+    l->p += 3;
+    return 0;
+  }
+  return lex_err(l, at, "unknown escape in a quoted string (\\\" \\\\ \\n \\r \\t \\xHH)");
+}
+
+/* "name with any characters" (or a str value): escapes as above; no newline inside. */
 static int lex_string(Lex *l) {
   const char *s = l->p++;
   /* The name's length first, so that its copy takes its own size, not the rest of the file. */
@@ -102,16 +124,13 @@ static int lex_string(Lex *l) {
     char c = *l->p;
     if (c == '\n' || c == '\0') break;
     if (c == '\\') {
-      if (l->p + 1 >= l->end || (l->p[1] != '"' && l->p[1] != '\\'))
-        return lex_err(l, l->p, "unknown escape in a quoted name");
-      c = *++l->p;
+      if (lex_escape(l, &c)) return -1;
     }
     buf[n++] = c;
     l->p++;
   }
   if (l->p >= l->end || *l->p != '"') return lex_err(l, s, "unterminated quoted name");
   l->p++;
-  if (n == 0) return lex_err(l, s, "empty quoted name");
   Tok *t = push(l, TK_STRING, buf, n);
   t->col = col(l, s);
   return 0;

@@ -49,7 +49,7 @@ bool txt_word(const Tok *t, const char *w) {
   return t->kind == TK_IDENT && (int)strlen(w) == t->len && !memcmp(t->s, w, (size_t)t->len);
 }
 
-bool txt_is_name(const Tok *t) { return t->kind == TK_IDENT || t->kind == TK_STRING; }
+bool txt_is_name(const Tok *t) { return t->kind == TK_IDENT || (t->kind == TK_STRING && t->len > 0); }
 
 char *txt_text(Txt *p, const Tok *t) {
   char *s = arena_alloc(p->g->arena, (size_t)t->len + 1);

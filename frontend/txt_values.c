@@ -147,8 +147,44 @@ static int too_big(Txt *p, const Tok *at, const Shape *s) {
                  n, (long long)TXT_MAX_ELEMS);
 }
 
+static int str_value(Txt *p, void *data, int64_t k);
+
+/* str values: quoted strings, a list or one bare. */
+static int str_values(Txt *p, const Shape *s, void *data) {
+  int64_t n = shape_numel(s), k = 0;
+  Tok *open = txt_peek(p, 0);
+  if (!txt_is(open, '[')) {
+    if (n != 1) return txt_err(p, open, "expected '[' and %lld strings", (long long)n);
+    return str_value(p, data, 0);
+  }
+  txt_next(p);
+  while (!txt_is(txt_peek(p, 0), ']')) {
+    if (k == n) return txt_err(p, txt_peek(p, 0), "too many values: the shape holds %lld", (long long)n);
+    if (str_value(p, data, k++)) return -1;
+    if (txt_is(txt_peek(p, 0), ',')) txt_next(p);
+    else if (!txt_is(txt_peek(p, 0), ']'))
+      return txt_err(p, txt_peek(p, 0), "unterminated list opened at %d:%d: expected ',' or ']'", open->line,
+                     open->col);
+  }
+  if (k != n) return txt_err(p, txt_peek(p, 0), "%lld strings given, the shape holds %lld", (long long)k, (long long)n);
+  txt_next(p);
+  return 0;
+}
+
+/* One str value: a quoted string, copied into the graph's arena. */
+static int str_value(Txt *p, void *data, int64_t k) {
+  Tok *t = txt_next(p);
+  char buf[64];
+  if (t->kind != TK_STRING) return txt_err(p, t, "expected a quoted string, found %s", txt_describe(t, buf, sizeof buf));
+  char *s = arena_alloc(p->g->arena, (size_t)t->len + 1);
+  memcpy(s, t->s, (size_t)t->len);
+  ((const char **)data)[k] = s;
+  return 0;
+}
+
 /* Row-major values, as a list "[v, v, ...]" or, for one element, a bare value. */
 static int values(Txt *p, DType t, const Shape *s, void *data) {
+  if (t == DT_STR) return str_values(p, s, data);
   int64_t n = shape_numel(s), k = 0;
   Tok *open = txt_peek(p, 0);
   char buf[64];

@@ -25,7 +25,8 @@ bool dtype_is_storage(DType t) { return t == DT_F16 || t == DT_BF16 || dtype_is_
 bool dtype_is_float(DType t) {
   return t == DT_F32 || t == DT_F64 || t == DT_F16 || t == DT_BF16 || (dtype_is_narrow(t) && t <= DT_F4E2M1);
 }
-bool dtype_is_int(DType t) { return !dtype_is_float(t) && t != DT_BOOL; }
+bool dtype_is_int(DType t) { return !dtype_is_float(t) && t != DT_BOOL && t != DT_STR; }
+bool dtype_is_str(DType t) { return t == DT_STR; }
 bool dtype_is_unsigned(DType t) {
   return t == DT_U8 || t == DT_U16 || t == DT_U32 || t == DT_U64 || t == DT_U4 || t == DT_U2;
 }
@@ -52,7 +53,7 @@ double dtype_lowest(DType t) {
   case DT_I32: return INT32_MIN;
   case DT_I64: return (double)INT64_MIN;
   case DT_U8: case DT_BOOL: case DT_U16: case DT_U32: case DT_U64: return 0;
-  case DT_COUNT: break;
+  case DT_STR: case DT_COUNT: break;
   }
   DLC_ASSERT(!"bad dtype");
 }
@@ -75,7 +76,7 @@ double dtype_highest(DType t) {
   case DT_U32: return UINT32_MAX;
   case DT_U64: return 18446744073709551615.0;
   case DT_BOOL: return 1;
-  case DT_COUNT: break;
+  case DT_STR: case DT_COUNT: break;
   }
   DLC_ASSERT(!"bad dtype");
 }
@@ -270,6 +271,7 @@ double dtype_round(DType t, double v) {
   case DT_U32: return wrap(v, 0, 4294967296.0);
   case DT_U64: return wrap_u64(v);
   case DT_BOOL: return v != 0;
+  case DT_STR: return v; /* a pointer's address (dtype_load) */
   case DT_COUNT: break;
   }
   DLC_ASSERT(!"bad dtype");
@@ -291,6 +293,11 @@ double dtype_load(DType t, const void *p, int64_t i) {
   case DT_U32: return ((const uint32_t *)p)[i];
   case DT_U64: return (double)((const uint64_t *)p)[i];
   case DT_BOOL: return ((const uint8_t *)p)[i] != 0;
+  case DT_STR: { /* the address, exact in a double: user-space pointers are under 2^53 */
+    uintptr_t a = (uintptr_t)((const char *const *)p)[i];
+    DLC_ASSERT((uint64_t)a < ((uint64_t)1 << 53));
+    return (double)a;
+  }
   case DT_COUNT: break;
   }
   DLC_ASSERT(!"bad dtype");
@@ -320,6 +327,7 @@ void dtype_store(DType t, void *p, int64_t i, double v) {
   case DT_U32: ((uint32_t *)p)[i] = (uint32_t)v; return;
   case DT_U64: ((uint64_t *)p)[i] = v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v; return;
   case DT_BOOL: ((uint8_t *)p)[i] = v != 0; return;
+  case DT_STR: ((const char **)p)[i] = (const char *)(uintptr_t)v; return;
   case DT_F16: case DT_BF16: case DT_COUNT: break;
   case DT_F8E4M3FN: case DT_F8E4M3FNUZ: case DT_F8E5M2: case DT_F8E5M2FNUZ: case DT_F8E8M0: case DT_F4E2M1:
   case DT_I4: case DT_U4: case DT_I2: case DT_U2: break;

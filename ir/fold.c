@@ -35,6 +35,11 @@ static int eval_alone(const Graph *g, const Node *n, double *out, DlcErr *e) {
   ir_output(t, id, "y");
   double *outs[1] = {out};
   rc = interp_run(t, NULL, outs, e);
+  if (!rc && n->dtype == DT_STR) /* the strings into g's arena: t's goes now */
+    for (int64_t i = 0, m = shape_numel(&n->shape); i < m; i++) {
+      const char *s = arena_strdup(g->arena, (const char *)(uintptr_t)out[i]);
+      out[i] = dtype_load(DT_STR, &s, 0);
+    }
 done:
   ir_graph_free(t);
   return rc;

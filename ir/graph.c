@@ -36,6 +36,11 @@ int op_parse(const char *s, size_t n) {
 }
 
 bool op_takes_storage(Op op) { return op == OP_CAST || op == OP_BITCAST; }
+bool op_takes_str(Op op) {
+  return op == OP_INPUT || op == OP_PARAM || op == OP_CONST || op == OP_RESHAPE || op == OP_TRANSPOSE ||
+         op == OP_BROADCAST || op == OP_SLICE || op == OP_CONCAT || op == OP_GATHER || op == OP_SELECT ||
+         !strncmp(ir_ops[op].name, "str_", 4);
+}
 
 bool op_is_elementwise(Op op) {
   const char *im = ir_ops[op].impl;
@@ -310,10 +315,11 @@ static int attrs_check(Graph *g, Op op, const Attr *attrs, int nattr, Attr *full
 static bool types_ok(OpTypes t, DType d) {
   switch (t) {
   case T_ANY: return true;
-  case T_NUM: return d != DT_BOOL;
+  case T_NUM: return d != DT_BOOL && d != DT_STR;
   case T_FLOAT: return dtype_is_float(d);
   case T_BOOL: return d == DT_BOOL;
   case T_INT: return dtype_is_int(d);
+  case T_STR: return d == DT_STR;
   }
   return false;
 }
@@ -325,6 +331,7 @@ static const char *types_word(OpTypes t) {
   case T_FLOAT: return "floating-point";
   case T_BOOL: return "bool";
   case T_INT: return "integer";
+  case T_STR: return "str";
   }
   return "?";
 }
@@ -350,6 +357,11 @@ int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr
       if (dtype_is_storage(g->nodes[in[i]]->dtype))
         return ir_fail(g, "%s: operand %d is %s, a storage dtype that only cast reads (cast it to f32 first)",
                        info->name, i + 1, dtype_name(g->nodes[in[i]]->dtype));
+  if (!op_takes_str(op))
+    for (int i = 0; i < nin; i++)
+      if (g->nodes[in[i]]->dtype == DT_STR)
+        return ir_fail(g, "%s: operand %d is str, which only movement, select and the str_ ops take", info->name,
+                       i + 1);
   Attr full[8];
   int nfull = 0;
   if (nattr > 8 || attrs_check(g, op, attrs, nattr, full, &nfull)) {
@@ -369,6 +381,7 @@ int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr
   if (!op_takes_storage(op) && dtype_is_storage(n->dtype))
     return ir_fail(g, "%s cannot give %s, a storage dtype that only cast gives (compute in f32 and cast)",
                    info->name, dtype_name(n->dtype));
+  if (!op_takes_str(op) && n->dtype == DT_STR) return ir_fail(g, "%s cannot give str", info->name);
   double total = 1;
   for (int i = 0; i < n->shape.rank; i++) {
     if (n->shape.d[i] < 0) return ir_fail(g, "%s: negative dimension in the result", info->name);
@@ -442,7 +455,7 @@ int ir_param_data(Graph *g, const char *name, DType t, Shape s, const void *data
   if (id < 0) return -1;
   Node *n = g->nodes[id];
   n->init = (Init){.kind = INIT_DATA};
-  n->data = arena_memdup(g->arena, data, (size_t)(shape_numel(&s) * dtype_size(t)));
+  n->data = ir_data_copy(g->arena, t, data, shape_numel(&s));
   return id;
 }
 
@@ -450,8 +463,18 @@ int ir_const(Graph *g, const char *name, DType t, Shape s, const void *data) {
   int id = source_node(g, OP_CONST, name, t, s);
   if (id < 0) return -1;
   Node *n = g->nodes[id];
-  n->data = arena_memdup(g->arena, data, (size_t)(shape_numel(&s) * dtype_size(t)));
+  n->data = ir_data_copy(g->arena, t, data, shape_numel(&s));
   return id;
+}
+
+void *ir_data_copy(Arena *a, DType t, const void *data, int64_t numel) {
+  void *p = arena_memdup(a, data, (size_t)(numel * dtype_size(t)));
+  if (t == DT_STR)
+    for (int64_t i = 0; i < numel; i++) {
+      const char *s = ((const char **)p)[i];
+      ((const char **)p)[i] = arena_strdup(a, s ? s : "");
+    }
+  return p;
 }
 
 int ir_scalar(Graph *g, DType t, double v) {

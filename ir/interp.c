@@ -9,6 +9,7 @@
  * rounded to its node's dtype after it is made, so f32 graphs see f32 rounding and
  * integer ops wrap as they do in compiled code. */
 #include <math.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -622,6 +623,97 @@ static int eval_rng(Interp *it, const Node *n, double *y) {
   for (uint64_t i = 0; i < m; i++)
     y[i] = normal ? rt_rand_normal(seed, base + i) : rt_rand_uniform(seed, base + i);
   return 0;
+}
+
+/* ---- strings: a str value is its pointer's address; what an op makes lives in the
+ * graph's arena, as long as the graph (ir.h) ---- */
+
+static const char *str_at(double v) { return (const char *)(uintptr_t)v; }
+static double str_val(const char *s) { return dtype_load(DT_STR, &s, 0); }
+static Arena *str_arena(const Interp *it) { return ((Graph *)it->g)->arena; } /* the arena only grows */
+
+/* str_eq, str_concat: a and b broadcast to the result. */
+static void str_pairs(Interp *it, const Node *n, double *y, double (*f)(Interp *, const char *, const char *)) {
+  Walk w = walk_new(&n->shape, 2);
+  for (int k = 0; k < 2; k++) bcast_strides(&in_node(it, n, k)->shape, &n->shape, w.st[k]);
+  int64_t m = shape_numel(&n->shape);
+  for (int64_t i = 0; i < m; i++, walk_next(&w))
+    y[i] = f(it, str_at(in_val(it, n, 0)[w.off[0]]), str_at(in_val(it, n, 1)[w.off[1]]));
+}
+
+static double str_eq1(Interp *it, const char *a, const char *b) { return (void)it, strcmp(a, b) == 0; }
+static double str_cat1(Interp *it, const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  char *s = arena_alloc(str_arena(it), la + lb + 1);
+  memcpy(s, a, la), memcpy(s + la, b, lb + 1);
+  return str_val(s);
+}
+
+static int eval_str_cmp(Interp *it, const Node *n, double *y) { return str_pairs(it, n, y, str_eq1), 0; }
+static int eval_str_concat(Interp *it, const Node *n, double *y) { return str_pairs(it, n, y, str_cat1), 0; }
+
+static int eval_str_case(Interp *it, const Node *n, double *y) {
+  const double *x = in_val(it, n, 0);
+  int64_t m = shape_numel(&n->shape);
+  for (int64_t i = 0; i < m; i++) {
+    const char *s = str_at(x[i]);
+    char *t = arena_alloc(str_arena(it), strlen(s) + 1);
+    if (str_case_map(s, t, node_int(n, A_UPPER) != 0, node_int(n, A_ASCII) != 0))
+      return dlc_errf(it->e, "str_case: string %lld has a letter whose case dlc does not map (only ASCII, Latin-1 "
+                             "and basic Cyrillic letters)", (long long)i);
+    y[i] = str_val(t);
+  }
+  return 0;
+}
+
+typedef struct Pieces {
+  Arena *a;
+  double *y; /* bound slots, or NULL to count */
+  int64_t bound;
+} Pieces;
+
+static void piece(void *ctx, int64_t k, const char *p, size_t len) {
+  Pieces *pc = ctx;
+  if (!pc->y || k >= pc->bound) return;
+  char *s = arena_alloc(pc->a, len + 1);
+  memcpy(s, p, len);
+  pc->y[k] = str_val(s);
+}
+
+static int eval_str_split(Interp *it, const Node *n, double *y) {
+  const double *x = in_val(it, n, 0);
+  const char *d = str_at(in_val(it, n, 1)[0]), *blank = "";
+  int64_t m = shape_numel(&in_node(it, n, 0)->shape), bound = node_int(n, A_BOUND), part = node_int(n, A_PART);
+  for (int64_t i = 0; i < m; i++) {
+    Pieces pc = {str_arena(it), part ? NULL : y + i * bound, bound};
+    int64_t cnt = str_split_each(str_at(x[i]), d, node_int(n, A_MAXSPLIT), piece, &pc);
+    if (part) {
+      y[i] = (double)cnt;
+      continue;
+    }
+    if (cnt > bound)
+      return dlc_errf(it->e, "str_split: string %lld has %lld pieces, over the bound of %lld (--split-pieces)",
+                      (long long)i, (long long)cnt, (long long)bound);
+    for (int64_t k = cnt; k < bound; k++) y[i * bound + k] = str_val(blank);
+  }
+  return 0;
+}
+
+static int eval_str_match(Interp *it, const Node *n, double *y) {
+  const double *x = in_val(it, n, 0);
+  const char *pat = str_at(in_val(it, n, 1)[0]);
+  regex_t re;
+  if (regcomp(&re, pat, REG_EXTENDED | REG_NOSUB)) return dlc_errf(it->e, "str_match: the pattern does not compile");
+  int rc = 0;
+  for (int64_t i = 0, m = shape_numel(&n->shape); i < m && !rc; i++) {
+    const unsigned char *s = (const unsigned char *)str_at(x[i]);
+    for (const unsigned char *p = s; node_int(n, A_ASCII) && *p && !rc; p++)
+      if (*p > 0x7f) rc = dlc_errf(it->e, "str_match: string %lld is not ASCII, which this pattern cannot match as "
+                                          "written", (long long)i);
+    y[i] = !rc && regexec(&re, (const char *)s, 0, NULL, 0) == 0;
+  }
+  regfree(&re);
+  return rc;
 }
 
 /* ---- running ---- */

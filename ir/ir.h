@@ -39,6 +39,11 @@ typedef struct IrLimits {
   int64_t weight_bytes; /* bytes of all parameters and constants (default 2^29) */
   int64_t arena_bytes;  /* bytes of the memory plan's arena (default 2^34) */
   int64_t code_bytes;   /* bytes of generated source, C or CUDA (default 2^28) */
+  /* What a model with strings gets at run time: its string heap's bytes (--string-heap,
+   * default 2^20), and the pieces StringSplit without maxsplit keeps of one string
+   * (--split-pieces, default 64).  More is a run-time status, never a cut. */
+  int64_t string_heap;
+  int64_t split_pieces;
 } IrLimits;
 extern IrLimits ir_limits;
 /* 0, or -1 with e set: "WHAT needs N elements, over the limit of M (--max-elements)". */
@@ -71,7 +76,8 @@ int ir_limit_bytes(const char *what, double bytes, int64_t limit, const char *fl
   X(I4, "i4", "uint8_t", 1)                 \
   X(U4, "u4", "uint8_t", 1)                 \
   X(I2, "i2", "uint8_t", 1)                 \
-  X(U2, "u2", "uint8_t", 1)
+  X(U2, "u2", "uint8_t", 1)                 \
+  X(STR, "str", "dlc_str", 8)
 
 typedef enum {
 #define X(id, name, ctype, size) DT_##id,
@@ -99,7 +105,14 @@ bool dtype_is_narrow(DType t);                      /* the storage dtypes of one
 enum { DTYPE_E8M0_UP = 0, DTYPE_E8M0_DOWN = 1, DTYPE_E8M0_NEAREST = 2, DTYPE_E8M0_NOSAT = 4 };
 double dtype_e8m0_round(double v, int mode);        /* v rounded into f8e8m0 by `mode` */
 double dtype_narrow_max(DType t);                   /* the largest finite value of a float storage dtype */
-bool dtype_is_int(DType t);                         /* integers, not bool */
+bool dtype_is_int(DType t);                         /* integers, not bool or str */
+/* str: a string tensor.  An element is a pointer to NUL-terminated UTF-8 (C type
+ * dlc_str, `const char *`; 8 bytes), so the movement ops copy it as any 8-byte value.
+ * A CONST's strings live in the graph's arena (ir_const copies them); the interpreter
+ * holds a str value as the pointer's address in a double (exact below 2^53) and puts
+ * the strings it makes in the graph's arena.  Only the ops op_takes_str names read or
+ * give it. */
+bool dtype_is_str(DType t);
 bool dtype_is_unsigned(DType t);                    /* u8, u16, u32, u64 */
 int dtype_parse(const char *s, size_t n, DType *t); /* 0, or -1 if unknown */
 double dtype_lowest(DType t);                       /* -inf for floats */
@@ -133,7 +146,7 @@ typedef enum {
   OP_COUNT
 } Op;
 
-typedef enum { T_ANY, T_NUM, T_FLOAT, T_BOOL, T_INT } OpTypes;
+typedef enum { T_ANY, T_NUM, T_FLOAT, T_BOOL, T_INT, T_STR } OpTypes;
 typedef enum { R_SAME, R_BOOL, R_I64, R_ATTR, R_I32 } OpResult;
 
 typedef struct Graph Graph;
@@ -157,6 +170,7 @@ extern const OpInfo ir_ops[OP_COUNT];
 int op_parse(const char *s, size_t n); /* Op, or -1 */
 bool op_is_elementwise(Op op);         /* unary, binary, select, cast, bitcast */
 bool op_takes_storage(Op op);          /* reads or gives the storage dtypes: cast, bitcast */
+bool op_takes_str(Op op);              /* reads or gives str: sources, movement, select, the str_* ops */
 
 /* ---- attributes ------------------------------------------------------------------ */
 
@@ -166,7 +180,8 @@ bool op_takes_storage(Op op);          /* reads or gives the storage dtypes: cas
   X(VALUE, "value") X(TRANS_A, "trans_a") X(TRANS_B, "trans_b") X(STRIDES, "strides")  \
   X(DILATIONS, "dilations") X(GROUPS, "groups") X(KERNEL, "kernel")                     \
   X(COUNT_PAD, "count_pad") X(DTYPE, "dtype") X(SEED, "seed") X(PART, "part") X(SORTED, "sorted") \
-  X(CENTER, "center") X(MAX_OUT, "max_out") X(ROUND, "round")
+  X(CENTER, "center") X(MAX_OUT, "max_out") X(ROUND, "round") \
+  X(UPPER, "upper") X(MAXSPLIT, "maxsplit") X(BOUND, "bound") X(ASCII, "ascii")
 
 typedef enum {
 #define X(id, name) A_##id,
@@ -373,6 +388,8 @@ int ir_input(Graph *g, const char *name, DType t, Shape s);
 int ir_param(Graph *g, const char *name, DType t, Shape s, Init init); /* fills data */
 int ir_param_data(Graph *g, const char *name, DType t, Shape s, const void *data);
 int ir_const(Graph *g, const char *name, DType t, Shape s, const void *data); /* name may be NULL */
+/* numel values of dtype t copied into arena a; str values with their strings. */
+void *ir_data_copy(Arena *a, DType t, const void *data, int64_t numel);
 int ir_scalar(Graph *g, DType t, double v);  /* rank-0 CONST */
 int ir_output(Graph *g, int id, const char *name);
 /* Output j's axis holds only as many entries as output `count` (an i64 scalar) says;
@@ -415,6 +432,18 @@ int ir_fold_node(Graph *g, int id, DlcErr *e);
 int ir_verify(const Graph *g, DlcErr *e);
 /* Writes g in the native text format; the output parses back to the same graph. */
 void ir_print(FILE *f, const Graph *g);
+
+/* ---- text (ir/str.c) ------------------------------------------------------------- */
+
+/* s in lower or upper case into out (room for strlen(s) + 1): ASCII, Latin-1 and basic
+ * Cyrillic letters (ASCII's alone with `ascii`); every other byte as it is.  The length
+ * never changes.  0, or -1 when s has a letter of a cased script that is not mapped
+ * (Greek, Latin Extended, ß, ...; not with `ascii`): Unicode would change it. */
+int str_case_map(const char *s, char *out, bool upper, bool ascii);
+/* s split as Python's s.split(d, maxsplit) (d "": s.split(None, maxsplit), at runs of
+ * whitespace); f gets piece k's bytes (not NUL-terminated).  Returns the count. */
+typedef void (*StrPiece)(void *ctx, int64_t k, const char *p, size_t len);
+int64_t str_split_each(const char *s, const char *d, int64_t maxsplit, StrPiece f, void *ctx);
 
 /* ---- the reference interpreter (ir/interp.c) ------------------------------------------ */
 

@@ -7,6 +7,8 @@ IrLimits ir_limits = {
     .weight_bytes = (int64_t)1 << 29,
     .arena_bytes = (int64_t)1 << 34,
     .code_bytes = (int64_t)1 << 28,
+    .string_heap = (int64_t)1 << 20,
+    .split_pieces = 64,
 };
 
 int ir_limit_elements(const char *what, double n, DlcErr *e) {

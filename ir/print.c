@@ -131,8 +131,24 @@ static void put_hex(FILE *f, double v) {
   else fprintf(f, "%a", v);
 }
 
+/* A str value quoted: \" \\ \n \r \t, other control bytes \xHH, UTF-8 as it is (txt_lex.c). */
+static void put_str(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+    else if (c == '\n') fputs("\\n", f);
+    else if (c == '\r') fputs("\\r", f);
+    else if (c == '\t') fputs("\\t", f);
+    else if (c < 0x20 || c == 0x7f) fprintf(f, "\\x%02x", c);
+    else fputc(c, f);
+  }
+  fputc('"', f);
+}
+
 static void put_value(FILE *f, DType t, const void *data, int64_t i, bool hex) {
-  if (t == DT_I64) fprintf(f, "%lld", (long long)((const int64_t *)data)[i]);
+  if (t == DT_STR) put_str(f, ((const char *const *)data)[i]);
+  else if (t == DT_I64) fprintf(f, "%lld", (long long)((const int64_t *)data)[i]);
   else if (t == DT_BOOL) fputs(dtype_load(t, data, i) != 0 ? "true" : "false", f);
   else if (!dtype_is_float(t)) fprintf(f, "%.0f", dtype_load(t, data, i));
   else if (hex) put_hex(f, dtype_load(t, data, i));

@@ -25,7 +25,7 @@ static DType result_dtype(const Graph *g, const Node *n) {
   case R_BOOL: return DT_BOOL;
   case R_I64: return DT_I64;
   case R_I32: return DT_I32;
-  case R_ATTR: return (DType)node_int(n, n->op == OP_CAST || n->op == OP_BITCAST ? A_TO : A_DTYPE);
+  case R_ATTR: return (DType)node_int(n, node_attr(n, A_TO) ? A_TO : A_DTYPE);
   }
   return DT_F32;
 }

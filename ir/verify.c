@@ -47,6 +47,9 @@ static int check_shape(const Node *n, const Graph *cg, DlcErr *e) {
   for (int j = 0; j < n->nin; j++) storage |= dtype_is_storage(g->nodes[n->in[j]]->dtype);
   if (storage && !op_takes_storage(n->op))
     return fail_node(e, g, n, "only cast and bitcast read or give the storage dtypes (f16, bf16, the narrow types)");
+  bool str = n->dtype == DT_STR;
+  for (int j = 0; j < n->nin; j++) str |= g->nodes[n->in[j]]->dtype == DT_STR;
+  if (str && !op_takes_str(n->op)) return fail_node(e, g, n, "only movement, select and the str_ ops read or give str");
   if (!shape_eq(&copy.shape, &n->shape)) return fail_node(e, g, n, "its shape is not what its op gives");
   return 0;
 }

@@ -48,7 +48,7 @@ static Node *copy_node(Graph *d, const Node *n, const int *newid) {
   }
   m->name = dup_str(a, n->name);
   m->where = dup_str(a, n->where);
-  if (n->data) m->data = arena_memdup(a, n->data, (size_t)(shape_numel(&n->shape) * dtype_size(n->dtype)));
+  if (n->data) m->data = ir_data_copy(a, n->dtype, n->data, shape_numel(&n->shape));
   return m;
 }
 

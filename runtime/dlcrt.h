@@ -92,6 +92,7 @@ void rt_wfile_discard(RtWFile *w);
   X(U4, "u4", 1)                 \
   X(I2, "i2", 1)                 \
   X(U2, "u2", 1)                 \
+  X(STR, "str", 8)               \
   X(RAW8, "raw8", 1)
 
 typedef enum {
@@ -103,6 +104,9 @@ typedef enum {
 
 #define RT_MAX_RANK 8
 
+/* STR: data is numel `const char *`, each NUL-terminated UTF-8; .npy holds them as
+ * numpy's '<U' arrays (UCS-4, padded with NULs).  Read, the pointers and the strings are
+ * one block (rt_tensor_free frees both); written, they are the caller's. */
 typedef struct RtTensor {
   RtDType dtype;
   int rank;

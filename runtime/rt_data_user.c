@@ -45,7 +45,7 @@ static double npy_value(const RtTensor *t, int64_t i) {
   case RT_U32: return ((const uint32_t *)p)[i];
   case RT_U64: return (double)((const uint64_t *)p)[i];
   case RT_F8E4M3FN: case RT_F8E4M3FNUZ: case RT_F8E5M2: case RT_F8E5M2FNUZ: case RT_F8E8M0: case RT_F4E2M1:
-  case RT_I4: case RT_U4: case RT_I2: case RT_U2: case RT_RAW8: case RT_DTYPE_COUNT: break;
+  case RT_I4: case RT_U4: case RT_I2: case RT_U2: case RT_RAW8: case RT_STR: case RT_DTYPE_COUNT: break;
   }
   DLC_ASSERT(!"an element type rt_npy_read does not give");
   return 0;
@@ -54,7 +54,7 @@ static double npy_value(const RtTensor *t, int64_t i) {
 static bool is_raw(RtDType t) { return rt_dtype_size(t) == 1 && t >= RT_F8E4M3FN; }
 
 static bool is_int(RtDType t) {
-  return t != RT_F32 && t != RT_F64 && t != RT_F16 && t != RT_BF16 && t != RT_BOOL && !is_raw(t);
+  return t != RT_STR && t != RT_F32 && t != RT_F64 && t != RT_F16 && t != RT_BF16 && t != RT_BOOL && !is_raw(t);
 }
 
 static int npy_labels(const RtTensor *y, const char *path, RtDataset *d, DlcErr *e) {
@@ -78,8 +78,9 @@ static int npy_split(const char *xp, const char *yp, RtDataset *d, DlcErr *e) {
   if (!rc && (x.rank < 2 || x.rank > 5))
     rc = rt_fail(e, RT_E_FORMAT, xp, "the samples are rank %d: expected [N, ...] with 1 to 4 dimensions after N",
                  x.rank);
-  else if (!rc && is_raw(x.dtype))
-    rc = rt_fail(e, RT_E_DTYPE, xp, "the samples are raw bytes (V1): a dataset holds numbers");
+  else if (!rc && (is_raw(x.dtype) || x.dtype == RT_STR))
+    rc = rt_fail(e, RT_E_DTYPE, xp, "the samples are %s: a dataset holds numbers",
+                 x.dtype == RT_STR ? "strings" : "raw bytes (V1)");
   else if (!rc && (y.rank < 1 || y.dims[0] != n || rt_tensor_numel(&y) != n))
     rc = rt_fail(e, RT_E_FORMAT, yp, "expected %lld labels [N] (one per sample of %s)", (long long)n, xp);
   if (!rc) {

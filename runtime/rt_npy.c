@@ -25,7 +25,7 @@ static const char *const npy_descr[RT_DTYPE_COUNT] = {
     [RT_BF16] = "<V2", /* numpy has no bfloat16: ml_dtypes saves one as 2 raw bytes */
     [RT_RAW8] = "|V1", [RT_F8E4M3FN] = "|V1", [RT_F8E4M3FNUZ] = "|V1", [RT_F8E5M2] = "|V1",
     [RT_F8E5M2FNUZ] = "|V1", [RT_F8E8M0] = "|V1", [RT_F4E2M1] = "|V1", [RT_I4] = "|V1", [RT_U4] = "|V1",
-    [RT_I2] = "|V1", [RT_U2] = "|V1",
+    [RT_I2] = "|V1", [RT_U2] = "|V1", [RT_STR] = "<U", /* and the longest string's code points */
 };
 
 /* ---- reading the header dict ---- */
@@ -127,7 +127,26 @@ static const char *parse_dict(NpyHeader *h) {
 
 /* ---- mapping descr to a dtype ---- */
 
-static int descr_dtype(const char *path, const char *d, RtDType *t, DlcErr *e) {
+/* '<U' followed by the code points of one element: STR, *width set. */
+static int str_descr(const char *d, int64_t *width) {
+  if ((d[0] != '<' && d[0] != '|' && d[0] != '=') || d[1] != 'U' || !d[2]) return 0;
+  int64_t w = 0;
+  for (const char *p = d + 2; *p; p++) {
+    if (*p < '0' || *p > '9' || w > (1 << 24)) return 0;
+    w = w * 10 + (*p - '0');
+  }
+  *width = w;
+  return 1;
+}
+
+static int descr_dtype(const char *path, const char *d, RtDType *t, int64_t *width, DlcErr *e) {
+  if (str_descr(d, width)) {
+    *t = RT_STR;
+    return 0;
+  }
+  if (!strcmp(d, "|O"))
+    return rt_fail(e, RT_E_DTYPE, path, "an object array, which .npy stores pickled and dlc never unpickles: "
+                                        "save strings as a '<U' array (np.save(f, a.astype(str)))");
   if (strlen(d) != 3) return rt_fail(e, RT_E_DTYPE, path, "'%s'", d);
   char order = d[0];
   int single = d[2] == '1';
@@ -177,7 +196,7 @@ static int read_header_text(FILE *f, const char *path, char **hdr, uint32_t *len
   return 0;
 }
 
-static int read_header(FILE *f, const char *path, RtTensor *t, DlcErr *e) {
+static int read_header(FILE *f, const char *path, RtTensor *t, int64_t *width, DlcErr *e) {
   char *text = NULL;
   uint32_t len = 0;
   if (read_header_text(f, path, &text, &len, e)) return -1;
@@ -189,19 +208,67 @@ static int read_header(FILE *f, const char *path, RtTensor *t, DlcErr *e) {
   if (why) return rt_fail(e, RT_E_FORMAT, path, "%s", why);
   if (h.fortran)
     return rt_fail(e, RT_E_ORDER, path, "Fortran-order array; save it in C order");
-  if (descr_dtype(path, descr, &t->dtype, e)) return -1;
+  if (descr_dtype(path, descr, &t->dtype, width, e)) return -1;
   t->rank = h.rank;
   memcpy(t->dims, h.dims, sizeof t->dims);
   return 0;
 }
 
-static int read_data(FILE *f, const char *path, RtTensor *t, DlcErr *e) {
+/* UTF-8 of code point c into p (room for 4); its length, 0 for no character. */
+static int utf8_put(uint32_t c, unsigned char *p) {
+  if (c == 0 || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF) return 0;
+  if (c < 0x80) return p[0] = (unsigned char)c, 1;
+  if (c < 0x800) return p[0] = (unsigned char)(0xC0 | c >> 6), p[1] = (unsigned char)(0x80 | (c & 0x3F)), 2;
+  if (c < 0x10000)
+    return p[0] = (unsigned char)(0xE0 | c >> 12), p[1] = (unsigned char)(0x80 | (c >> 6 & 0x3F)),
+           p[2] = (unsigned char)(0x80 | (c & 0x3F)), 3;
+  p[0] = (unsigned char)(0xF0 | c >> 18), p[1] = (unsigned char)(0x80 | (c >> 12 & 0x3F));
+  p[2] = (unsigned char)(0x80 | (c >> 6 & 0x3F)), p[3] = (unsigned char)(0x80 | (c & 0x3F));
+  return 4;
+}
+
+/* numel strings of `width` UCS-4 code points each (NUL-padded) into one block: the
+ * pointers, then the UTF-8 bytes. */
+static int read_strings(FILE *f, const char *path, RtTensor *t, int64_t numel, int64_t width, DlcErr *e) {
+  if (numel && width > (INT64_MAX / 32) / numel) return rt_fail(e, RT_E_FORMAT, path, "shape is too large");
+  size_t ptrs = (size_t)numel * sizeof(char *), text = (size_t)(numel * (4 * width + 1));
+  unsigned char *block = dlc_try_malloc(ptrs + text + 1), *cp = dlc_try_malloc((size_t)(4 * width + 1));
+  if (!block || !cp) return free(block), free(cp), rt_fail(e, RT_E_NOMEM, path, NULL);
+  t->data = block;
+  unsigned char *out = block + ptrs;
+  for (int64_t i = 0; i < numel; i++) {
+    if (fread(cp, 4, (size_t)width, f) != (size_t)width) {
+      free(cp), rt_tensor_free(t);
+      return rt_fail(e, RT_E_TRUNC, path, "string %lld is cut short", (long long)i);
+    }
+    ((char **)block)[i] = (char *)out;
+    int64_t len = width;
+    while (len > 0 && !(cp[4 * (len - 1)] | cp[4 * (len - 1) + 1] | cp[4 * (len - 1) + 2] | cp[4 * (len - 1) + 3])) len--;
+    for (int64_t k = 0; k < len; k++) {
+      const unsigned char *b = cp + 4 * k;
+      uint32_t c = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+      int n = utf8_put(c, out);
+      if (!n) {
+        free(cp), rt_tensor_free(t);
+        return rt_fail(e, RT_E_FORMAT, path, "string %lld holds U+%04X, which is no character of UTF-8 text",
+                       (long long)i, (unsigned)c);
+      }
+      out += n;
+    }
+    *out++ = 0;
+  }
+  free(cp);
+  return 0;
+}
+
+static int read_data(FILE *f, const char *path, RtTensor *t, int64_t width, DlcErr *e) {
   int64_t numel = 1;
   for (int i = 0; i < t->rank; i++) {
     if (t->dims[i] && numel > INT64_MAX / 16 / t->dims[i])
       return rt_fail(e, RT_E_FORMAT, path, "shape is too large");
     numel *= t->dims[i];
   }
+  if (t->dtype == RT_STR) return read_strings(f, path, t, numel, width, e);
   size_t bytes = (size_t)(numel * rt_dtype_size(t->dtype));
   t->data = dlc_try_malloc(bytes ? bytes : 1);
   if (!t->data) return rt_fail(e, RT_E_NOMEM, path, NULL);
@@ -220,8 +287,9 @@ int rt_npy_read(const char *path, RtTensor *t, DlcErr *e) {
   const char *why;
   FILE *f = rt_fopen_regular(path, &why);
   if (!f) return rt_fail(e, RT_E_OPEN, path, "%s", why);
-  int r = read_header(f, path, t, e);
-  if (!r) r = read_data(f, path, t, e);
+  int64_t width = 0;
+  int r = read_header(f, path, t, &width, e);
+  if (!r) r = read_data(f, path, t, width, e);
   fclose(f);
   return r;
 }
@@ -230,9 +298,11 @@ int rt_npy_read(const char *path, RtTensor *t, DlcErr *e) {
 
 /* The dict, padded so that the data starts on a 64-byte boundary.  n is large enough
  * for 8 dimensions of 20 digits and the padding (asserted). */
-static int format_header(const RtTensor *t, char *buf, size_t n, int *major) {
-  int k = snprintf(buf, n, "{'descr': '%s', 'fortran_order': False, 'shape': (",
-                   npy_descr[t->dtype]);
+static int format_header(const RtTensor *t, int64_t width, char *buf, size_t n, int *major) {
+  char descr[32];
+  if (t->dtype == RT_STR) snprintf(descr, sizeof descr, "<U%lld", (long long)width);
+  else snprintf(descr, sizeof descr, "%s", npy_descr[t->dtype]);
+  int k = snprintf(buf, n, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
   for (int i = 0; i < t->rank; i++)
     k += snprintf(buf + k, n - (size_t)k, "%s%lld", i ? ", " : "", (long long)t->dims[i]);
   k += snprintf(buf + k, n - (size_t)k, "%s), }", t->rank == 1 ? "," : "");
@@ -244,9 +314,54 @@ static int format_header(const RtTensor *t, char *buf, size_t n, int *major) {
   return k;
 }
 
-static int write_all(FILE *f, const RtTensor *t) {
+/* The next code point of UTF-8 text at *s (advanced), or -1 for bytes that are not UTF-8. */
+static int64_t utf8_next(const unsigned char **s) {
+  const unsigned char *p = *s;
+  int n = p[0] < 0x80 ? 1 : p[0] >= 0xC2 && p[0] <= 0xDF ? 2 : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+        : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : 0;
+  if (!n) return -1;
+  uint32_t c = n == 1 ? p[0] : (uint32_t)(p[0] & (0x7F >> n));
+  for (int i = 1; i < n; i++) {
+    if ((p[i] & 0xC0) != 0x80) return -1;
+    c = c << 6 | (p[i] & 0x3F);
+  }
+  static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (c < least[n] || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF) return -1;
+  *s = p + n;
+  return c;
+}
+
+/* The most code points of any string, or -1 (*bad: which) when one is not UTF-8. */
+static int64_t str_width(const RtTensor *t, int64_t *bad) {
+  int64_t most = 0, numel = rt_tensor_numel(t);
+  for (int64_t i = 0; i < numel; i++) {
+    const unsigned char *s = ((const unsigned char *const *)t->data)[i];
+    int64_t n = 0;
+    while (*s) {
+      if (utf8_next(&s) < 0) return *bad = i, -1;
+      n++;
+    }
+    if (n > most) most = n;
+  }
+  return most;
+}
+
+static int write_strings(FILE *f, const RtTensor *t, int64_t width) {
+  int64_t numel = rt_tensor_numel(t);
+  for (int64_t i = 0; i < numel; i++) {
+    const unsigned char *s = ((const unsigned char *const *)t->data)[i];
+    for (int64_t k = 0; k < width; k++) {
+      uint32_t c = *s ? (uint32_t)utf8_next(&s) : 0;
+      unsigned char b[4] = {(unsigned char)c, (unsigned char)(c >> 8), (unsigned char)(c >> 16), (unsigned char)(c >> 24)};
+      if (fwrite(b, 1, 4, f) != 4) return -1;
+    }
+  }
+  return 0;
+}
+
+static int write_all(FILE *f, const RtTensor *t, int64_t width) {
   char hdr[512];
-  int major, len = format_header(t, hdr, sizeof hdr, &major);
+  int major, len = format_header(t, width, hdr, sizeof hdr, &major);
   unsigned char pre[12];
   memcpy(pre, NPY_MAGIC, NPY_MAGIC_LEN);
   pre[6] = (unsigned char)major, pre[7] = 0;
@@ -255,14 +370,19 @@ static int write_all(FILE *f, const RtTensor *t) {
   size_t bytes = (size_t)rt_tensor_bytes(t);
   if (fwrite(pre, 1, (size_t)(8 + lenbytes), f) != (size_t)(8 + lenbytes)) return -1;
   if (fwrite(hdr, 1, (size_t)len, f) != (size_t)len) return -1;
+  if (t->dtype == RT_STR) return write_strings(f, t, width);
   return bytes && fwrite(t->data, 1, bytes, f) != bytes ? -1 : 0;
 }
 
 int rt_npy_write(const char *path, const RtTensor *t, DlcErr *e) {
   DLC_ASSERT(t->rank >= 0 && t->rank <= RT_MAX_RANK);
+  int64_t width = 0, bad = 0;
+  if (t->dtype == RT_STR && (width = str_width(t, &bad)) < 0)
+    return rt_fail(e, RT_E_FORMAT, path, "string %lld is not UTF-8 text", (long long)bad);
+  if (t->dtype == RT_STR && width == 0) width = 1; /* as numpy writes strings that are all empty */
   RtWFile w;
   if (rt_wfile_open(&w, path, e)) return -1;
-  if (write_all(w.f, t)) {
+  if (write_all(w.f, t, width)) {
     rt_wfile_discard(&w);
     return rt_fail(e, RT_E_IO, path, "%s", strerror(errno));
   }

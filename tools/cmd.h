@@ -131,6 +131,9 @@ int cmd_inputs(const Graph *g, const CmdArgs *a, void **bufs, DlcErr *e);
  * a failing run still prints one line only. */
 void cmd_note_random(const Graph *g, const CmdArgs *a);
 void *cmd_alloc_value(const Node *n); /* numel elements of n's dtype, zeroed */
+/* The str outputs' strings copied to memory that lives until exit (they pointed into
+ * the model, which jit_free releases).  0, or -1 with e set. */
+int cmd_own_strings(const Graph *g, void *const *outs, DlcErr *e);
 void cmd_print_output(const char *name, const Node *n, const void *data);
 int cmd_save_outputs(const Graph *g, const char *dir, void *const *outs, DlcErr *e);
 /* Output j as the caller sees it: *view its node with the real length along an axis the

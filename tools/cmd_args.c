@@ -210,6 +210,8 @@ static int set_limit(CmdArgs *a, const char *opt, const char *v) {
                : !strcmp(opt, "--max-nodes") ? &ir_limits.nodes
                : !strcmp(opt, "--max-weight-bytes") ? &ir_limits.weight_bytes
                : !strcmp(opt, "--max-code-bytes") ? &ir_limits.code_bytes
+               : !strcmp(opt, "--string-heap") ? &ir_limits.string_heap
+               : !strcmp(opt, "--split-pieces") ? &ir_limits.split_pieces
                : &ir_limits.arena_bytes;
   *dst = x;
   return 0;
@@ -422,6 +424,8 @@ static const CmdOpt opts[] = {
     {"--max-weight-bytes", "B", ALL, set_limit, "bytes of all weights together (default 2^29)"},
     {"--max-arena-bytes", "B", ALL, set_limit, "bytes of the memory plan's arena (default 2^34)"},
     {"--max-code-bytes", "B", ALL, set_limit, "bytes of generated source, C or CUDA (default 2^28)"},
+    {"--string-heap", "B", ALL, set_limit, "bytes for the strings a model makes in one run (default 2^20)"},
+    {"--split-pieces", "N", ALL, set_limit, "pieces per string of a StringSplit without maxsplit (default 64)"},
 };
 
 void cmd_help(const char *cmd, unsigned which, const char *usage, const char *what) {

@@ -9,7 +9,9 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
 
@@ -27,7 +29,19 @@ static bool element_ok(bool exact, double got, double want, double scale) {
   return fabs(got - want) <= CHECK_TOL * fmax(fmin(1.0, scale), fabs(want));
 }
 
+/* str: equal bytes (the interpreter's value is the string's address). */
+static Diff compare_str(const Node *n, const void *got, const double *want) {
+  Diff d = {.first_bad = -1};
+  for (int64_t i = 0, m = shape_numel(&n->shape); i < m; i++) {
+    const char *w = (const char *)(uintptr_t)want[i];
+    if (!strcmp(((const char *const *)got)[i], w)) continue;
+    if (!d.bad++) d.first_bad = i, d.got = d.want = NAN;
+  }
+  return d;
+}
+
 static Diff compare(const Node *n, const void *got, const double *want) {
+  if (n->dtype == DT_STR) return compare_str(n, got, want);
   Diff d = {.first_bad = -1};
   bool exact = !dtype_is_float(n->dtype);
   int64_t numel = shape_numel(&n->shape);

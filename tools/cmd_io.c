@@ -20,6 +20,49 @@ void *cmd_alloc_value(const Node *n) {
   return dlc_calloc((size_t)(numel ? numel : 1), (size_t)dtype_size(n->dtype));
 }
 
+/* ---- strings: what str buffers point to lives until exit ---- */
+
+static void **kept;
+static int nkept, capkept;
+
+static void free_kept(void) {
+  for (int i = 0; i < nkept; i++) free(kept[i]);
+  free(kept);
+  kept = NULL, nkept = capkept = 0;
+}
+
+/* p (malloc'd) is freed at exit; -1 when memory runs out (p is freed now). */
+static int keep(void *p) {
+  if (nkept == capkept) {
+    int cap = capkept ? 2 * capkept : 16;
+    void **k = dlc_try_realloc(kept, sizeof *k * (size_t)cap);
+    if (!k) return free(p), -1;
+    if (!kept) atexit(free_kept);
+    kept = k, capkept = cap;
+  }
+  kept[nkept++] = p;
+  return 0;
+}
+
+int cmd_own_strings(const Graph *g, void *const *outs, DlcErr *e) {
+  for (int j = 0; j < g->nout; j++) {
+    const Node *n = ir_node(g, g->out[j]);
+    if (n->dtype != DT_STR) continue;
+    int64_t m = shape_numel(&n->shape);
+    size_t total = 1;
+    const char **s = outs[j];
+    for (int64_t i = 0; i < m; i++) total += strlen(s[i]) + 1;
+    char *block = dlc_try_malloc(total);
+    if (!block || keep(block)) return dlc_errf(e, "out of memory for the output strings");
+    for (int64_t i = 0; i < m; i++) {
+      size_t len = strlen(s[i]) + 1;
+      memcpy(block, s[i], len);
+      s[i] = block, block += len;
+    }
+  }
+  return 0;
+}
+
 /* ---- inputs ---- */
 
 static const CmdInput *given_input(const CmdArgs *a, const char *name) {
@@ -56,6 +99,7 @@ static int load_npy(const Node *n, const char *path, void *buf, DlcErr *e) {
     return -1;
   }
   memcpy(buf, t.data, (size_t)rt_tensor_bytes(&t));
+  if (t.dtype == RT_STR) return keep(t.data) ? dlc_errf(e, "%s: out of memory", path) : 0; /* the strings */
   rt_tensor_free(&t);
   return 0;
 }
@@ -64,8 +108,13 @@ static int load_npy(const Node *n, const char *path, void *buf, DlcErr *e) {
  * all inputs, so each seed names one set of inputs. */
 static void fill_random(const Node *n, uint64_t seed, uint64_t *ctr, void *buf) {
   int64_t numel = shape_numel(&n->shape);
+  static const char *const words[INT_RANGE] = {"0", "1", "2", "3"};
   for (int64_t i = 0; i < numel; i++) {
     double u = rt_rand_uniform(seed, (*ctr)++), v;
+    if (n->dtype == DT_STR) {
+      ((const char **)buf)[i] = words[(int)floor(u * INT_RANGE)];
+      continue;
+    }
     if (dtype_is_float(n->dtype)) v = 2 * u - 1;
     else if (n->dtype == DT_BOOL) v = u < 0.5;
     else v = floor(u * INT_RANGE);
@@ -77,7 +126,7 @@ void cmd_note_random(const Graph *g, const CmdArgs *a) {
   int nrandom = ir_num_inputs(g) - a->ninputs;
   if (!nrandom) return;
   fprintf(stderr, "dlc: note: %d input%s filled with random values (seed %llu): floats in [-1, 1), "
-          "integers in [0, %d), bools 0/1:", nrandom, nrandom == 1 ? "" : "s",
+          "integers in [0, %d) (strings: their digits), bools 0/1:", nrandom, nrandom == 1 ? "" : "s",
           (unsigned long long)a->seed, INT_RANGE);
   for (int i = 0; i < ir_num_inputs(g); i++) {
     const Node *n = ir_node(g, ir_input_id(g, i));
@@ -109,10 +158,27 @@ const char *cmd_output_name(const Graph *g, int j, char *buf, size_t n) {
 
 #define SHOW_FIRST 6
 
+static void print_strings(const Node *n, const void *data) {
+  int64_t numel = shape_numel(&n->shape);
+  for (int64_t i = 0; i < numel && i < SHOW_FIRST; i++) {
+    fputs(i ? ", \"" : "\"", stdout);
+    for (const unsigned char *p = ((const unsigned char *const *)data)[i]; *p; p++)
+      if (*p < 0x20 || *p == '"' || *p == '\\' || *p == 0x7f) printf("\\x%02x", *p);
+      else putchar(*p);
+    putchar('"');
+  }
+  printf("%s]\n", numel > SHOW_FIRST ? ", ..." : "");
+}
+
 void cmd_print_output(const char *name, const Node *n, const void *data) {
   char s[128];
   shape_str(&n->shape, s, sizeof s);
   int64_t numel = shape_numel(&n->shape);
+  if (n->dtype == DT_STR) {
+    printf("%s: %s%s = [", name, dtype_name(n->dtype), s);
+    print_strings(n, data);
+    return;
+  }
   printf("%s: %s%s = [", name, dtype_name(n->dtype), s);
   double lo = INFINITY, hi = -INFINITY, sum = 0;
   for (int64_t i = 0; i < numel; i++) {

@@ -134,7 +134,9 @@ static int execute_dynamic(const CmdArgs *a, RunBufs *b, DlcErr *e) {
   JitOptions jo = {.cflags = a->cflags, .cpu = a->cpu, .keep = a->keep, .passes = &a->passes, .threads = a->threads,
                    .dyn = &d};
   JitModel *m = jit_build(dg, &jo, e);
-  r = m ? jit_run_dims(m, dims, (const void *const *)b->in, b->out, e) : -1;
+  for (int i = 0; i < dg->n && !r; i++)
+    if (dg->nodes[i]->dtype == DT_STR) r = dlc_errf(e, "--dynamic: a model with str values has fixed shapes");
+  r = r ? -1 : m ? jit_run_dims(m, dims, (const void *const *)b->in, b->out, e) : -1;
   if (m && a->keep) fprintf(stderr, "dlc: note: generated code kept in %s\n", jit_dir(m));
   jit_free(m);
   ir_graph_free(dg);
@@ -150,6 +152,7 @@ static int execute(Graph *g, const CmdArgs *a, RunBufs *b, DlcErr *e) {
   if (!m) return -1;
   if (a->keep) fprintf(stderr, "dlc: note: generated code kept in %s\n", jit_dir(m));
   int r = jit_run(m, (const void *const *)b->in, b->out, e);
+  if (!r) r = cmd_own_strings(g, b->out, e);
   jit_free(m);
   return r;
 }

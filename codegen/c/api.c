@@ -61,7 +61,7 @@ void cgen_loc_expr(const CEmit *ce, int id, bool writable, char *buf, size_t n) 
   case LOC_INPUT: snprintf(buf, n, "(const %s *)in[%d]", t, l->index); return;
   case LOC_OUTPUT: snprintf(buf, n, "(%s *)out[%d]", t, l->index); return;
   case LOC_WEIGHT:
-    if (ce->embedded && !ce->mutable_weights) snprintf(buf, n, "%s", cgen_weight_name(nd, w, sizeof w));
+    if ((ce->embedded && !ce->mutable_weights) || nd->dtype == DT_STR) /* str: string literals (strings.c) */ snprintf(buf, n, "%s", cgen_weight_name(nd, w, sizeof w));
     else snprintf(buf, n, "(%s%s *)(m->weights + %lld)", ce->mutable_weights ? q : "const ", t,
                   (long long)l->offset);
     return;
@@ -110,7 +110,10 @@ void cgen_kernel_call(CEmit *ce, const Kernel *k) {
     cgen_printf(ce, "%s%s", buf, j < k->n - 1 ? ", " : "");
   }
   if (cgen_kernel_scratch(ce, k)) cgen_printf(ce, ", m->arena + %lld", (long long)ce->scratch_at);
-  if (cgen_kernel_can_fail(ce, k)) cgen_printf(ce, ")) return %s_ERR_INDEX;\n", ce->uname);
+  if (cgen_kernel_heap(ce, k)) cgen_printf(ce, ", m->arena + %lld", (long long)ce->heap_at);
+  if (cgen_kernel_regex(ce, k) >= 0) cgen_printf(ce, ", &m->re[%d]", cgen_kernel_regex(ce, k));
+  if (cgen_kernel_can_fail(ce, k))
+    cgen_printf(ce, ")) return %s_%s;\n", ce->uname, cgen_kernel_strings_fail(ce, k) ? "ERR_STRINGS" : "ERR_INDEX");
   else cgen_printf(ce, ");\n");
   if (guard >= 0) cgen_printf(ce, "  }\n");
 }
@@ -132,9 +135,10 @@ static void emit_run(CEmit *ce) {
   run_uses(ce, uses);
   cgen_printf(ce, "\nint %s_run(%s *m, const void *const *in, void *const *out) {\n", nm, nm);
   bool all = !ce->mutable_weights, *need = all ? NULL : cgen_needed_kernels(ce, ce->g->out, ir_num_model_outputs(ce->g));
-  if (!all || (!uses[LOC_ARENA] && (ce->embedded || !uses[LOC_WEIGHT]))) cgen_line(ce, 1, "(void)m;");
+  if (!all || (!uses[LOC_ARENA] && !ce->heap_bytes && !cgen_regex_count(ce) && (ce->embedded || !uses[LOC_WEIGHT]))) cgen_line(ce, 1, "(void)m;");
   if (!all || !uses[LOC_INPUT]) cgen_line(ce, 1, "(void)in;");
   if (!all || !uses[LOC_OUTPUT]) cgen_line(ce, 1, "(void)out;");
+  if (ce->heap_bytes) cgen_line(ce, 1, "dlc_heap_reset(m->arena + %lld);", (long long)ce->heap_at);
   for (int t = 0; t < ce->s->nk; t++)
     if (all || need[t]) cgen_kernel_call(ce, &ce->s->k[t]);
   for (int c = 0; c < ce->p->ncopy; c++)
@@ -151,6 +155,7 @@ void cgen_c_run_part(CEmit *ce, const char *fname, int out0, int nout) {
   cgen_line(ce, 1, "(void)in;");
   cgen_line(ce, 1, "(void)out;");
   bool *need = cgen_needed_kernels(ce, ce->g->out + out0, nout);
+  if (ce->heap_bytes) cgen_line(ce, 1, "dlc_heap_reset(m->arena + %lld);", (long long)ce->heap_at);
   for (int t = 0; t < ce->s->nk; t++)
     if (need[t]) cgen_kernel_call(ce, &ce->s->k[t]);
   for (int c = 0; c < ce->p->ncopy; c++)
@@ -242,6 +247,7 @@ static void emit_init(CEmit *ce) {
   cgen_line(ce, 1, "}");
   if (arena_huge(ce)) cgen_line(ce, 1, "dlc_arena_huge(m->arena_block, (size_t)%s_ARENA_BYTES + 64);", u);
   cgen_line(ce, 1, "m->arena = dlc_align64(m->arena_block);");
+  cgen_regex_init(ce);
   if (!ce->embedded || ce->mutable_weights) {
     cgen_line(ce, 1, "{");
     cgen_line(ce, 2, "int st = %s;", ce->embedded ? "dlc_train_init(m)" : "dlc_load_weights(m, weights)");
@@ -261,6 +267,7 @@ static void emit_free(CEmit *ce) {
   const char *nm = ce->o->name;
   cgen_printf(ce, "\nvoid %s_free(%s *m) {\n", nm, nm);
   cgen_line(ce, 1, "if (!m) return;");
+  if (cgen_regex_count(ce)) cgen_line(ce, 1, "while (m->nre > 0) regfree(&m->re[--m->nre]);");
   cgen_line(ce, 1, "free(m->arena_block);");
   if (!ce->embedded || ce->mutable_weights) cgen_line(ce, 1, "free(m->weight_block);");
   if (ce->mutable_weights) cgen_line(ce, 1, "free(m->scratch_block);");
@@ -277,6 +284,9 @@ static void emit_strerror(CEmit *ce) {
       {"ERR_WEIGHTS_ARG", "a weights file was given for embedded weights, or none for a model "
                           "that needs one"},
       {"ERR_INDEX", "an index read from the data is out of range (a gather or scatter index, TopK's k)"},
+      {"ERR_STRINGS", "a string operation failed: the string heap is full (dlc --string-heap), a string split into more pieces than its "
+                      "bound (dlc --split-pieces), a pattern met a non-ASCII string it cannot match as written, or a case "
+                      "change met a letter dlc does not map"},
       {"ERR_CPU", "this CPU lacks the instructions the code was generated for (dlc --cpu)"},
   };
   cgen_printf(ce, "\nconst char *%s_strerror(int status) {\n  switch (status) {\n", ce->o->name);

@@ -38,6 +38,8 @@ typedef struct CEmit {
   const CpuTarget *cpu; /* o->cpu, or the host's */
   int64_t scratch_at;   /* where the kernels' scratch starts in m->arena (after the plan's) */
   int64_t scratch_bytes; /* the most scratch one kernel uses (tile.h) */
+  int64_t heap_at;      /* where the string heap starts in m->arena (strings.c) */
+  int64_t heap_bytes;   /* its bytes, with its head; 0: no kernel makes strings */
   bool *used;           /* per node: read by a kernel or copied out (cgen_tables) */
   const Node **pack_mm; /* per node: a weight packed at init, its first matmul (pack.c) */
   int64_t *pack_at;     /*   and where its panels start after the weight block */
@@ -252,6 +254,23 @@ void cgen_half_helpers(CEmit *ce, const char *qual);
  * prelude (vecmath.c). */
 bool cgen_vecmath_used(const CEmit *ce, const Node *n);
 void cgen_c_vecmath(CEmit *ce);
+
+/* ---- strings (strings.c) ------------------------------------------------------------ */
+
+#define CGEN_HEAP_HEAD 16              /* the heap's bytes used, before its strings */
+bool cgen_graph_has_str(const Graph *g);
+bool cgen_kernel_heap(const CEmit *ce, const Kernel *k); /* takes `heap`: makes strings */
+int64_t cgen_heap_bytes(const CEmit *ce);  /* the heap with its head, 0 for none */
+void cgen_str_prelude(CEmit *ce);          /* the heap's and the case mapping's helpers */
+int cgen_str_const(CEmit *ce, const Node *n); /* a str constant as string literals, dlc_w<id> */
+/* str_match: the kernel's regex (takes `const regex_t *re`, m->re[index]), or -1; the
+ * model's count; their regcomp calls in NAME_init. */
+int cgen_kernel_regex(const CEmit *ce, const Kernel *k);
+int cgen_regex_count(const CEmit *ce);
+void cgen_regex_init(CEmit *ce);
+/* A kernel whose failure is NAME_ERR_STRINGS (a full heap, a split over its bound, a
+ * string a pattern cannot match). */
+bool cgen_kernel_strings_fail(const CEmit *ce, const Kernel *k);
 
 /* ---- kernels of several nodes (fused*.c) ------------------------------------------ */
 

@@ -76,9 +76,15 @@ int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *
   if (cgen_tables(&ce)) return -1;
   ce.scratch_at = (p->arena_bytes + 63) / 64 * 64;
   ce.scratch_bytes = cgen_scratch_bytes(&ce);
+  ce.heap_bytes = cgen_heap_bytes(&ce);
+  ce.heap_at = (ce.scratch_at + ce.scratch_bytes + 63) / 64 * 64;
+  if (ce.mutable_weights && cgen_graph_has_str(g)) {
+    cgen_tables_free(&ce);
+    return dlc_errf(e, "cgen: a graph with training steps cannot hold str values");
+  }
   char what[320];
   snprintf(what, sizeof what, "%.256s%sthe arena with the kernels' scratch", g->file ? g->file : "", g->file ? ": " : "");
-  if (ir_limit_bytes(what, (double)(ce.scratch_at + ce.scratch_bytes), ir_limits.arena_bytes, "--max-arena-bytes", e)) {
+  if (ir_limit_bytes(what, (double)(ce.heap_at + ce.heap_bytes), ir_limits.arena_bytes, "--max-arena-bytes", e)) {
     cgen_tables_free(&ce);
     return -1;
   }

@@ -97,6 +97,7 @@ static void status_codes(CEmit *ce) {
   cgen_printf(ce, "  %s_ERR_WEIGHTS_BAD = 3,  /* the weights file (or linked blob) has the wrong size, format or hash */\n", u);
   cgen_printf(ce, "  %s_ERR_WEIGHTS_ARG = 4,  /* a weights file given when embedded, or none when not */\n", u);
   cgen_printf(ce, "  %s_ERR_INDEX = 5,        /* an index read from the data is out of range (a gather or scatter index, TopK's k) */\n", u);
+  cgen_printf(ce, "  %s_ERR_STRINGS = 8,      /* a string op failed: the string heap is full (--string-heap), a split has more pieces than its bound (--split-pieces), a pattern met a non-ASCII string, a case change an unmapped letter */\n", u);
   if (!ce->device)
     cgen_printf(ce, "  %s_ERR_CPU = 7           /* this CPU lacks the instructions of the code's target, %s */\n",
                 u, ce->cpu->name);
@@ -142,6 +143,9 @@ int cgen_c_header(CEmit *ce) {
               ce->uname, ce->uname);
   cgen_printf(ce, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
   cgen_printf(ce, "typedef struct %s %s;\n\n", ce->o->name, ce->o->name);
+  if (cgen_graph_has_str(ce->g))
+    cgen_printf(ce, "/* A str element: NUL-terminated UTF-8. */\n#ifndef DLC_STR_DEFINED\n#define DLC_STR_DEFINED\n"
+                    "typedef const char *dlc_str;\n#endif\n\n");
   cgen_printf(ce, "enum { %s_NUM_INPUTS = %d, %s_NUM_OUTPUTS = %d };\n\n", ce->uname,
               ir_num_inputs(ce->g), ce->uname, ir_num_model_outputs(ce->g));
   io_macros(ce, false);
@@ -149,8 +153,13 @@ int cgen_c_header(CEmit *ce) {
   if (ce->scratch_bytes)
     cgen_printf(ce, "/* The arena: %lld bytes of values (the memory plan), then %lld of the kernels' scratch. */\n",
                 (long long)ce->p->arena_bytes, (long long)ce->scratch_bytes);
+  if (ce->heap_bytes)
+    cgen_printf(ce, "/* Then, at %lld, the string heap: %lld bytes (dlc compile --string-heap), emptied at\n"
+                    " * each run; the outputs' strings are valid until the next run or %s_free. */\n",
+                (long long)ce->heap_at, (long long)ce->heap_bytes, ce->o->name);
   cgen_printf(ce, "#define %s_ARENA_BYTES %lld\n#define %s_WEIGHT_BYTES %lld\n", ce->uname,
-              (long long)(ce->scratch_bytes ? ce->scratch_at + ce->scratch_bytes : ce->p->arena_bytes), ce->uname,
+              (long long)(ce->heap_bytes ? ce->heap_at + ce->heap_bytes
+                          : ce->scratch_bytes ? ce->scratch_at + ce->scratch_bytes : ce->p->arena_bytes), ce->uname,
               (long long)ce->p->weight_bytes);
   status_codes(ce);
   prototypes(ce);

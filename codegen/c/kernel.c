@@ -22,6 +22,7 @@ int cgen_source(CEmit *ce, const Node *n) {
 }
 
 bool cgen_kernel_can_fail(const CEmit *ce, const Kernel *k) {
+  if (cgen_kernel_strings_fail(ce, k)) return true;
   for (int j = 0; j < k->n; j++)
     if (ce->g->nodes[k->nodes[j]]->op == OP_GATHER || ce->g->nodes[k->nodes[j]]->op == OP_SCATTER_ADD)
       return true;
@@ -133,14 +134,19 @@ static void signature(CEmit *ce, const Kernel *k, const int *in, int nin) {
     snprintf(name, sizeof name, "%s%d", seq ? "seq_in" : "a", i);
     param(ce, "const ", ce->g->nodes[in[i]], r, name, len, false);
   }
+  bool heap = !ce->device && cgen_kernel_heap(ce, k), re = !ce->device && cgen_kernel_regex(ce, k) >= 0;
   bool ws = !ce->device && cgen_kernel_scratch(ce, k) > 0;
   for (int j = seq ? 0 : k->n - 1; j < k->n; j++) {
     if (seq) snprintf(name, sizeof name, "seq_out%d", j);
     else snprintf(name, sizeof name, "y");
-    param(ce, "", ce->g->nodes[k->nodes[j]], r, name, len, j == k->n - 1 && !ws);
+    param(ce, "", ce->g->nodes[k->nodes[j]], r, name, len, j == k->n - 1 && !ws && !heap && !re);
   }
-  if (ws) cgen_printf(ce, "unsigned char *restrict ws /* scratch: %lld bytes */) {\n",
-                      (long long)cgen_kernel_scratch(ce, k));
+  if (ws) cgen_printf(ce, "unsigned char *restrict ws /* scratch: %lld bytes */%s", (long long)cgen_kernel_scratch(ce, k),
+                      heap ? ",\n" : ") {\n");
+  if (ws && heap) cgen_printf(ce, "%*s", len, "");
+  if (heap) cgen_printf(ce, "unsigned char *heap /* the string heap */%s", re ? ",\n" : ") {\n");
+  if (heap && re) cgen_printf(ce, "%*s", len, "");
+  if (re) cgen_printf(ce, "const regex_t *re /* compiled by NAME_init */) {\n");
 }
 
 int cgen_node_body(CEmit *ce, const Node *n) { return cgen_table[n->op](ce, n); }

@@ -65,6 +65,11 @@ static void model_struct(CEmit *ce) {
     cgen_line(ce, 1, "unsigned char *weights; /* %s_WEIGHT_BYTES %s */", ce->uname,
               ce->embedded ? "from the embedded arrays, updated by the steps" : "from the weights file");
   }
+  if (cgen_regex_count(ce)) {
+    cgen_line(ce, 1, "regex_t re[%d];          /* the str_match patterns, compiled by %s_init */", cgen_regex_count(ce),
+              ce->o->name);
+    cgen_line(ce, 1, "int nre;                /* how many of them are */");
+  }
   if (ce->mutable_weights) {
     cgen_line(ce, 1, "void *scratch_block;    /* as allocated */");
     cgen_line(ce, 1, "unsigned char *scratch; /* the model's outputs when a step computes them */");
@@ -87,5 +92,6 @@ void cgen_c_prelude(CEmit *ce) {
     if (need[t]) sat_helper(ce, (DType)t);
   cgen_half_helpers(ce, "static");
   cgen_c_vecmath(ce);
+  cgen_str_prelude(ce);
   model_struct(ce);
 }

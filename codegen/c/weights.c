@@ -179,7 +179,7 @@ static int blob_begin(CEmit *ce) {
   if (at < 0) return dlc_errf(ce->e, "cgen: out of memory for the weights");
   for (int i = 0; i < ce->g->n; i++) {
     const Node *n = ce->g->nodes[i];
-    if (!is_weight(ce, n) || !n->data) continue;
+    if (!is_weight(ce, n) || !n->data || n->dtype == DT_STR) continue; /* str: string literals */
     size_t size = (size_t)(shape_numel(&n->shape) * dtype_size(n->dtype));
     DLC_ASSERT(ce->p->loc[i].offset + (int64_t)size <= ce->p->weight_bytes);
     memcpy(ce->blob + ce->p->loc[i].offset, n->data, size);
@@ -298,7 +298,7 @@ static unsigned char *weight_block(const CEmit *ce) {
   unsigned char *b = dlc_calloc(bytes ? bytes : 1, 1);
   for (int i = 0; b && i < ce->g->n; i++) {
     const Node *n = ce->g->nodes[i];
-    if (!is_weight(ce, n)) continue;
+    if (!is_weight(ce, n) || n->dtype == DT_STR) continue;
     size_t size = (size_t)(shape_numel(&n->shape) * dtype_size(n->dtype));
     DLC_ASSERT(ce->p->loc[i].offset + (int64_t)size <= ce->p->weight_bytes);
     memcpy(b + ce->p->loc[i].offset, n->data, size);
@@ -323,12 +323,23 @@ static int write_file(CEmit *ce, FILE *wf) {
   return 0;
 }
 
+/* str constants, wherever the weights are: arrays of string literals (strings.c). */
+static int str_consts(CEmit *ce) {
+  for (int i = 0; i < ce->g->n; i++)
+    if (ce->g->nodes[i]->dtype == DT_STR && is_weight(ce, ce->g->nodes[i]) && cgen_is_used(ce, i) &&
+        cgen_str_const(ce, ce->g->nodes[i]))
+      return -1;
+  return 0;
+}
+
 int cgen_c_weights(CEmit *ce, FILE *wf) {
+  if (str_consts(ce)) return -1;
   if (!ce->embedded) return write_file(ce, wf);
   if (ce->incbin) return blob_begin(ce);
   for (int i = 0; i < ce->g->n; i++)
     if ((ce->mutable_weights ? cgen_train_embeds(ce, ce->g->nodes[i])
-                             : is_weight(ce, ce->g->nodes[i]) && cgen_is_used(ce, i)) &&
+                             : is_weight(ce, ce->g->nodes[i]) && cgen_is_used(ce, i) &&
+                                   ce->g->nodes[i]->dtype != DT_STR) &&
         embed_one(ce, ce->g->nodes[i]))
       return -1;
   return 0;

@@ -21,6 +21,8 @@ static int emitter_init(CuEmit *ce, const Graph *g, const Schedule *s, const Pla
                         const CgenOptions *o, const CudaOptions *cu, DlcErr *e) {
   static const CudaOptions none = {0};
   memset(ce, 0, sizeof *ce);
+  if (cgen_graph_has_str(g)) /* strings stay on the CPU: codegen/c/strings.c */
+    return dlc_errf(e, "cgen cuda: the CUDA backend has no str (string) tensors; compile this model for the CPU");
   ce->c = (CEmit){.g = g, .s = s, .p = p, .o = o, .e = e, .device = true,
                   .embedded = !cgen_c_needs_weights_file(g, p, o), .mutable_weights = g->nstep > 0,
                   .incbin = cgen_c_needs_blob(g, p, o)};

@@ -94,6 +94,25 @@ const char *onnx_attr_str(OnnxCtx *c, OnnxNode *n, const char *name, const char 
   return s;
 }
 
+const char *onnx_bytes_str(OnnxCtx *c, const ProtobufCBinaryData *b) {
+  if (b->len && memchr(b->data, 0, b->len)) return NULL;
+  char *s = arena_alloc(c->g->arena, b->len + 1);
+  if (b->len) memcpy(s, b->data, b->len);
+  s[b->len] = 0;
+  return s;
+}
+
+int onnx_attr_strs(OnnxCtx *c, OnnxNode *n, const char *name, const char ***out) {
+  const Onnx__AttributeProto *a = typed(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS, -1);
+  *out = NULL;
+  if (!a) return -1;
+  *out = arena_alloc(c->g->arena, sizeof(char *) * (a->n_strings + 1));
+  for (size_t i = 0; i < a->n_strings; i++)
+    if (!((*out)[i] = onnx_bytes_str(c, &a->strings[i])))
+      return onnx_fail(c, n, "attribute '%s': string %zu holds a NUL byte, which a str value cannot", name, i), -2;
+  return (int)a->n_strings;
+}
+
 bool onnx_is_const(OnnxCtx *c, int id) {
   return id >= 0 && (c->g->nodes[id]->op == OP_CONST || c->g->nodes[id]->op == OP_PARAM);
 }

@@ -214,6 +214,11 @@ int onnx_attr_floats(OnnxNode *n, const char *name, double *out, int max);
 /* The string, or def when absent. */
 const char *onnx_attr_str(OnnxCtx *c, OnnxNode *n, const char *name, const char *def);
 const char *onnx_attr_type_name(int type);
+/* A STRINGS attribute as NUL-terminated strings in the arena: the count, -1 when absent,
+ * -2 after an error (a string holding a NUL byte). */
+int onnx_attr_strs(OnnxCtx *c, OnnxNode *n, const char *name, const char ***out);
+/* ONNX bytes as a NUL-terminated string in the arena; NULL when they hold a NUL. */
+const char *onnx_bytes_str(OnnxCtx *c, const ProtobufCBinaryData *b);
 
 /* Compile-time values of operands (folded shape arithmetic, initializers). */
 bool onnx_is_const(OnnxCtx *c, int id);

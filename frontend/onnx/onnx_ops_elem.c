@@ -54,7 +54,10 @@ BINARY(Add, OP_ADD)
 BINARY(Sub, OP_SUB)
 BINARY(Mul, OP_MUL)
 BINARY(Div, OP_DIV)
-BINARY(Equal, OP_EQ)
+int onnx_Equal(OnnxCtx *c, OnnxNode *n) { /* strings: byte for byte */
+  if (need(c, n, 2)) return -1;
+  return binary(c, n, dtype_of(c, n->in[0]) == DT_STR ? OP_STR_EQ : OP_EQ);
+}
 BINARY(Less, OP_LT)
 BINARY(LessOrEqual, OP_LE)
 BINARY(Greater, OP_GT)
@@ -331,16 +334,29 @@ static int onnx_cast_to(OnnxCtx *c, OnnxNode *n, int x, DType t) {
   return 0;
 }
 
+/* Strings to and from numbers are not built yet: say so, by name.  A str to str cast is x. */
+static int cast_str(OnnxCtx *c, OnnxNode *n, DType to) {
+  DType from = dtype_of(c, n->in[0]);
+  if (from != DT_STR && to != DT_STR) return 1;
+  if (from == to) return n->out[0] = n->in[0], 0;
+  return onnx_fail(c, n, "cast from %s to %s: casts between strings and numbers are not supported", dtype_name(from),
+                   dtype_name(to));
+}
+
 int onnx_Cast(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   int64_t to = onnx_attr_int(n, "to", -1);
   DType t;
   if (onnx_dtype((int32_t)to, &t)) return onnx_fail(c, n, "cast to %s is not supported", onnx_dtype_name((int32_t)to));
+  int r = cast_str(c, n, t);
+  if (r <= 0) return r;
   return onnx_cast_to(c, n, n->in[0], t);
 }
 
 int onnx_CastLike(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 2)) return -1;
+  int r = cast_str(c, n, dtype_of(c, n->in[1]));
+  if (r <= 0) return r;
   return onnx_cast_to(c, n, n->in[0], c->g->nodes[n->in[1]]->dtype);
 }
 

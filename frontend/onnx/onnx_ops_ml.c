@@ -4,9 +4,9 @@
  * over the trees' depth (every tree of the ensemble walked at once, one level a step).
  *
  * Semantics follow the ai.onnx.ml specification and onnx's reference implementation
- * (onnx.reference.ops.aionnxml).  dlc has no string tensors and no maps: string
- * labels, keys and categories are refused by attribute name; ZipMap's maps all have
- * the same keys, so they are kept as a table of values beside the keys.  Every
+ * (onnx.reference.ops.aionnxml).  LabelEncoder maps strings (str values); the other
+ * operators' string labels, keys and categories are refused by attribute name.  ZipMap's
+ * maps all have the same keys, so they are kept as a table of values beside the keys.  Every
  * table these operators carry is an attribute, so every table is a constant. */
 #include <math.h>
 #include <stdlib.h>
@@ -97,7 +97,7 @@ static int tensor_attr(OnnxCtx *c, OnnxNode *n, const char *name, double **out, 
   if (!a) return -1;
   if (!a->t) return onnx_fail(c, n, "attribute '%s' must be a tensor", name), -2;
   if (a->t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__STRING)
-    return onnx_fail(c, n, "attribute '%s' holds strings: dlc has no string tensors", name), -2;
+    return onnx_fail(c, n, "attribute '%s' holds strings, which this operator does not take", name), -2;
   int id = onnx_tensor_node(c, a->t, NULL, false);
   if (id < 0) return -2;
   int cnt = (int)shape_numel(shape_of(c, id));
@@ -125,11 +125,11 @@ static int floats_attr(OnnxCtx *c, OnnxNode *n, const char *name, double **out) 
   return tensor_attr(c, n, tn, out, NULL);
 }
 
-/* Refuses a string attribute (labels, keys, categories): dlc has no string tensors. */
+/* Refuses a string attribute (labels, keys, categories) where the operator has no string form here. */
 static int no_strings(OnnxCtx *c, OnnxNode *n, const char *name) {
   if (onnx_attr(n, name))
-    return onnx_fail(c, n, "attribute '%s': string labels are not supported (dlc has no string tensors; "
-                     "export int64 labels)", name);
+    return onnx_fail(c, n, "attribute '%s': string labels are not supported by this operator (export int64 "
+                     "labels)", name);
   return 0;
 }
 
@@ -468,16 +468,19 @@ int onnx_OneHotEncoder(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
-/* LabelEncoder's keys or values: the ints, floats or tensor form (strings refused).
- * Count, -1 when none is given, -2 on error; *t their type. */
-static int label_list(OnnxCtx *c, OnnxNode *n, const char *what, double **v, DType *t) {
+/* LabelEncoder's keys or values: the ints, floats, strings or tensor form.  Count, -1
+ * when none is given, -2 on error; *t their type, numbers in *v, strings in *sv. */
+static int label_list(OnnxCtx *c, OnnxNode *n, const char *what, double **v, const char ***sv, DType *t) {
   char in[40], fl[40], st[40], te[40];
   snprintf(in, sizeof in, "%s_int64s", what), snprintf(fl, sizeof fl, "%s_floats", what);
   snprintf(st, sizeof st, "%s_strings", what), snprintf(te, sizeof te, "%s_tensor", what);
-  if (no_strings(c, n, st)) return -2;
   int64_t *iv;
-  int cnt = ints_attr(c, n, in, &iv);
-  if (cnt >= 0) {
+  int cnt = onnx_attr_strs(c, n, st, sv);
+  if (cnt != -1) {
+    *t = DT_STR;
+    return cnt;
+  }
+  if ((cnt = ints_attr(c, n, in, &iv)) >= 0) {
     *t = DT_I64;
     *v = arena_alloc(c->g->arena, sizeof(double) * (size_t)(cnt + 1));
     for (int i = 0; i < cnt; i++) (*v)[i] = (double)iv[i];
@@ -489,6 +492,14 @@ static int label_list(OnnxCtx *c, OnnxNode *n, const char *what, double **v, DTy
     onnx_attr_floats(n, fl, *v, cnt);
     return cnt;
   }
+  const Onnx__AttributeProto *a = onnx_attr(n, te);
+  if (a && a->t && a->t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__STRING) {
+    int id = onnx_tensor_node(c, a->t, NULL, false);
+    if (id < 0) return -2;
+    *t = DT_STR;
+    *sv = c->g->nodes[id]->data;
+    return (int)shape_numel(shape_of(c, id));
+  }
   return tensor_attr(c, n, te, v, t);
 }
 
@@ -496,51 +507,108 @@ static int label_list(OnnxCtx *c, OnnxNode *n, const char *what, double **v, DTy
  * of a key gets the value of its last copy (an order of the indices by key, then index). */
 typedef struct KeyAt {
   double key;
+  const char *skey; /* string keys */
   int at;
 } KeyAt;
 static int by_key(const void *a, const void *b) {
   const KeyAt *p = a, *q = b;
+  if (p->skey) {
+    int d = strcmp(p->skey, q->skey);
+    if (d) return d;
+    return p->at < q->at ? -1 : p->at > q->at;
+  }
   bool pn = isnan(p->key), qn = isnan(q->key); /* NaNs last, in order */
   if (pn != qn) return pn ? 1 : -1;
   if (!pn && p->key != q->key) return p->key < q->key ? -1 : 1;
   return p->at < q->at ? -1 : p->at > q->at;
 }
-static void dedupe_keys(OnnxCtx *c, const double *kv, double *vv, int nk) {
+static bool same_key(const KeyAt *p, const KeyAt *q) { return p->skey ? !strcmp(p->skey, q->skey) : p->key == q->key; }
+static void dedupe_keys(OnnxCtx *c, const double *kv, const char *const *ks, double *vv, const char **vs, int nk) {
   KeyAt *ord = zalloc(c, nk, sizeof(KeyAt));
-  for (int i = 0; i < nk; i++) ord[i] = (KeyAt){kv[i], i};
+  for (int i = 0; i < nk; i++) ord[i] = (KeyAt){ks ? 0 : kv[i], ks ? ks[i] : NULL, i};
   qsort(ord, (size_t)nk, sizeof *ord, by_key);
   for (int i = nk - 1; i > 0; i--)
-    if (ord[i - 1].key == ord[i].key) vv[ord[i - 1].at] = vv[ord[i].at];
+    if (same_key(&ord[i - 1], &ord[i])) {
+      if (vs) vs[ord[i - 1].at] = vs[ord[i].at];
+      else vv[ord[i - 1].at] = vv[ord[i].at];
+    }
 }
 
-int onnx_LabelEncoder(OnnxCtx *c, OnnxNode *n) {
-  if (need(c, n, 1)) return -1;
-  if (c->ml_opset < 2) return onnx_fail(c, n, "LabelEncoder before ai.onnx.ml opset 2 maps strings, which dlc does not have");
-  double *kv, *vv, *dv;
-  DType kt = DT_F32, vt = DT_F32, dt = DT_F32;
-  int nk = label_list(c, n, "keys", &kv, &kt), nv = label_list(c, n, "values", &vv, &vt);
-  if (nk == -2 || nv == -2 || no_strings(c, n, "default_string")) return -1;
-  if (nk <= 0 || nv != nk) return onnx_fail(c, n, "needs keys and values of the same length (%d and %d)", nk, nv);
+static int str_vec(OnnxCtx *c, const char *const *v, int64_t len) {
+  return ir_const(c->g, NULL, DT_STR, (Shape){.rank = 1, .d = {len}}, v);
+}
+
+/* The value of a key no one matches: default_tensor, else default_string, default_int64
+ * or default_float by the values' type (ONNX's defaults: "_Unused", -1, -0.0). */
+static int label_default(OnnxCtx *c, OnnxNode *n, DType vt, int like) {
+  const Onnx__AttributeProto *a = onnx_attr(n, "default_tensor");
+  if (vt == DT_STR) {
+    const char *def = onnx_attr_str(c, n, "default_string", "_Unused");
+    onnx_attr_ignore(n, "default_int64"), onnx_attr_ignore(n, "default_float");
+    if (a && a->t) {
+      if (a->t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__STRING || a->t->n_string_data != 1)
+        return onnx_fail(c, n, "default_tensor must hold one string, as the values are strings");
+      if (!(def = onnx_bytes_str(c, &a->t->string_data[0])))
+        return onnx_fail(c, n, "default_tensor holds a NUL byte, which a str value cannot");
+    }
+    int id = ir_const(c->g, NULL, DT_STR, (Shape){0}, &def);
+    return id < 0 ? onnx_fail_ir(c, n) : id;
+  }
+  if (onnx_attr(n, "default_string")) return onnx_fail(c, n, "default_string is given, but the values are not strings");
   double def = vt == DT_I64 ? (double)onnx_attr_int(n, "default_int64", -1) : onnx_attr_float(n, "default_float", -0.0);
   if (vt != DT_I64) onnx_attr_ignore(n, "default_int64");
   else onnx_attr_ignore(n, "default_float");
+  double *dv;
+  DType dt;
   int nd = tensor_attr(c, n, "default_tensor", &dv, &dt);
   if (nd == -2) return -1;
   if (nd >= 0) {
     if (nd != 1) return onnx_fail(c, n, "default_tensor must hold one value");
     def = dv[0];
   }
+  int id = k(c, like, def);
+  return id < 0 ? onnx_fail_ir(c, n) : id;
+}
+
+/* x [...] against the keys: [..., K] bool.  Strings compare byte for byte. */
+static int label_hits(OnnxCtx *c, int x, int keys) {
+  if (x < 0 || keys < 0) return -1;
+  const Shape *s = shape_of(c, x);
+  int64_t d[IR_MAX_RANK];
+  for (int i = 0; i < s->rank; i++) d[i] = s->d[i];
+  d[s->rank] = 1;
+  return bin(c, dtype_of(c, x) == DT_STR ? OP_STR_EQ : OP_EQ, reshape(c, x, d, s->rank + 1), keys);
+}
+
+int onnx_LabelEncoder(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 1)) return -1;
+  if (c->ml_opset < 2) return onnx_fail(c, n, "LabelEncoder before ai.onnx.ml opset 2 (classes_strings) is not supported");
+  double *kv = NULL, *vv = NULL;
+  const char **ks = NULL, **vs = NULL;
+  DType kt = DT_F32, vt = DT_F32;
+  int nk = label_list(c, n, "keys", &kv, &ks, &kt), nv = label_list(c, n, "values", &vv, &vs, &vt);
+  if (nk == -2 || nv == -2) return -1;
+  if (nk <= 0 || nv != nk) return onnx_fail(c, n, "needs keys and values of the same length (%d and %d)", nk, nv);
   int x = n->in[0];
   if (dtype_of(c, x) == DT_BOOL) return onnx_fail(c, n, "X of type bool is not supported");
-  if (dtype_is_float(kt) != dtype_is_float(dtype_of(c, x)))
+  if ((kt == DT_STR) != (dtype_of(c, x) == DT_STR) || dtype_is_float(kt) != dtype_is_float(dtype_of(c, x)))
     return onnx_fail(c, n, "X of type %s with keys of type %s", dtype_name(dtype_of(c, x)), dtype_name(kt));
-  dedupe_keys(c, kv, vv, nk);
   if (shape_of(c, x)->rank >= IR_MAX_RANK) return onnx_fail(c, n, "X has too high a rank");
+  if (vs) { /* the values' strings are changed below: a copy */
+    const char **copy = zalloc(c, nv, sizeof(char *));
+    memcpy(copy, vs, sizeof(char *) * (size_t)nv);
+    vs = copy;
+  }
+  dedupe_keys(c, kv, ks, vv, vs, nk);
   int r = shape_of(c, x)->rank;
-  int hits = cast(c, match(c, x, vec(c, dtype_of(c, x), kv, nk)), DT_I32);
+  int keys = ks ? str_vec(c, ks, nk) : vec(c, dtype_of(c, x), kv, nk);
+  int hits = cast(c, label_hits(c, x, keys), DT_I32);
   int found = bin(c, OP_GT, reduce(c, OP_REDUCE_MAX, hits, r, false), ir_scalar(c->g, DT_I32, 0));
-  int val = gather(c, vec(c, vt, vv, nv), argmax(c, hits, r), 0);
-  ONNX_TRY(c, n, n->out[0] = sel(c, found, val, val < 0 ? -1 : k(c, val, def)));
+  int table = vs ? str_vec(c, vs, nv) : vec(c, vt, vv, nv);
+  ONNX_TRY(c, n, table);
+  int def = label_default(c, n, vt, table);
+  if (def < 0) return -1;
+  ONNX_TRY(c, n, n->out[0] = sel(c, found, gather(c, table, argmax(c, hits, r), 0), def));
   return 0;
 }
 

@@ -17,7 +17,7 @@
  *     ngram_indexes is not 0, 1, 2, ...): TFIDF sums weight * count at a coordinate,
  *     IDF gives a coordinate its n-grams' weight where any is found (they must agree);
  *     TF ignores them.
- * pool_strings needs string tensors, which dlc does not have: it is refused. */
+ * pool_strings (string n-grams) is refused. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,8 +41,8 @@ static int ints_attr(OnnxCtx *c, OnnxNode *n, const char *name, int64_t **out) {
 
 static int read_attrs(OnnxCtx *c, OnnxNode *n, TfIdf *t) {
   if (onnx_attr(n, "pool_strings"))
-    return onnx_fail(c, n, "attribute 'pool_strings': string n-grams are not supported (dlc has no string "
-                     "tensors; map the tokens to int64 ids and use pool_int64s)");
+    return onnx_fail(c, n, "attribute 'pool_strings': string n-grams are not supported (map the tokens to "
+                     "int64 ids and use pool_int64s)");
   const char *mode = onnx_attr_str(c, n, "mode", NULL);
   if (!mode) return onnx_fail(c, n, "needs the attribute 'mode' (TF, IDF or TFIDF)");
   t->mode = !strcmp(mode, "TF") ? 0 : !strcmp(mode, "IDF") ? 1 : !strcmp(mode, "TFIDF") ? 2 : -1;

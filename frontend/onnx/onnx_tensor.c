@@ -24,7 +24,7 @@ static const OnnxType types[] = {
     {ONNX__TENSOR_PROTO__DATA_TYPE__INT16, "int16", DT_I16},
     {ONNX__TENSOR_PROTO__DATA_TYPE__INT32, "int32", DT_I32},
     {ONNX__TENSOR_PROTO__DATA_TYPE__INT64, "int64", DT_I64},
-    {ONNX__TENSOR_PROTO__DATA_TYPE__STRING, "string", -1},
+    {ONNX__TENSOR_PROTO__DATA_TYPE__STRING, "string", DT_STR},
     {ONNX__TENSOR_PROTO__DATA_TYPE__BOOL, "bool", DT_BOOL},
     {ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16, "float16", DT_F16},
     {ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE, "double", DT_F64},
@@ -171,6 +171,22 @@ static void *unpack(const void *packed, DType t, int64_t n) {
   return out;
 }
 
+/* A string tensor: string_data, each element bytes without a NUL. */
+static int str_tensor(OnnxCtx *c, const Onnx__TensorProto *t, const char *name, const char *tn, Shape s) {
+  int64_t n = shape_numel(&s);
+  if (t->has_raw_data || (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL))
+    return onnx_fail(c, NULL, "tensor '%s': a string tensor keeps its values in string_data", tn);
+  if ((int64_t)t->n_string_data != n)
+    return onnx_fail(c, NULL, "tensor '%s': %zu strings for %lld elements", tn, t->n_string_data, (long long)n);
+  const char **v = arena_alloc(c->g->arena, sizeof(char *) * (size_t)(n ? n : 1));
+  for (int64_t i = 0; i < n; i++)
+    if (!(v[i] = onnx_bytes_str(c, &t->string_data[i])))
+      return onnx_fail(c, NULL, "tensor '%s': string %lld holds a NUL byte, which a str value cannot", tn, (long long)i);
+  int id = ir_const(c->g, name, DT_STR, s, v);
+  if (id < 0) onnx_fail(c, NULL, "tensor '%s': %s", tn, c->g->err.msg);
+  return id;
+}
+
 int onnx_tensor_node(OnnxCtx *c, const Onnx__TensorProto *t, const char *name, bool trainable) {
   const char *tn = t->name && *t->name ? t->name : "(unnamed)";
   DType dt;
@@ -178,6 +194,7 @@ int onnx_tensor_node(OnnxCtx *c, const Onnx__TensorProto *t, const char *name, b
     return onnx_fail(c, NULL, "tensor '%s' has dtype %s, which dlc does not support", tn, onnx_dtype_name(t->data_type));
   Shape s;
   if (check_dims(c, t, &s)) return -1;
+  if (dt == DT_STR) return str_tensor(c, t, name, tn, s);
   int64_t n = shape_numel(&s), per = per_byte(dt);
   size_t bytes = (size_t)((n + per - 1) / per) * (size_t)dtype_size(dt); /* as the file holds them */
   void *data = NULL;

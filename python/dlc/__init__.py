@@ -48,6 +48,9 @@ def _dtype(name):
         except ImportError:
             raise Error("the model reads or gives %s, which needs the ml_dtypes package" % name) from None
         return np.dtype(getattr(ml_dtypes, _ML_DTYPES[name]))
+    if name == "str":
+        raise Error("the model reads or gives str (strings), which the Python module does not take yet: "
+                    "use dlc run or the generated C")
     return np.dtype(_DTYPES[name])
 
 

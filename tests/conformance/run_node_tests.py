@@ -80,11 +80,14 @@ def expand_feed(name, value, work):
         for k, arr in enumerate(value):
             el = "%s.%d" % (ident(name), k)
             npy = os.path.join(work, "in_%s.npy" % el)
-            np.save(npy, arr)
+            arr = arr.astype(str) if arr.dtype == object else arr
+            np.save(npy, arr, allow_pickle=False)
             feeds.append((el, el, arr, npy))
         return args, feeds
     npy = os.path.join(work, "in_%s.npy" % ident(name))
-    np.save(npy, value)
+    if value.dtype == object:  # strings: dlc reads numpy's '<U' arrays, never pickled objects
+        value = value.astype(str)
+    np.save(npy, value, allow_pickle=False)
     return [], [(name, ident(name), value, npy)]
 
 
@@ -121,9 +124,14 @@ def compare(name, got, want):
         # types (float8, float4, int4, int2: one element per byte, the 4- and 2-bit ones
         # in its low bits) as '|V1'
         got = got.view(want.dtype)
+    if want.dtype == object:  # strings: dlc writes '<U' arrays, of the longest string's width
+        if got.dtype.kind != "U":
+            return "output %s: dtype %s, expected strings" % (name, got.dtype)
+        want = want.astype(str)
+        got = got.astype(want.dtype) if got.size == 0 else got
     if got.shape != want.shape:
         return "output %s: shape %s, expected %s" % (name, got.shape, want.shape)
-    if got.dtype != want.dtype:
+    if got.dtype != want.dtype and not (got.dtype.kind == want.dtype.kind == "U"):
         return "output %s: dtype %s, expected %s" % (name, got.dtype, want.dtype)
     if want.dtype.kind in "fc" or want.dtype.name == "bfloat16" or want.dtype.name.startswith("float"):
         # 2-byte floats are compared in f32: numpy's f16 arithmetic would round the

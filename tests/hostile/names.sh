@@ -56,4 +56,35 @@ b=$(printf 'b??/??'"'"'??!%s%%s%%n' "$hi")
   fail "dlc compile --target cuda --train"
 "$cc" -std=c99 -trigraphs -Wall -Wextra -Werror -I"$t" -c "$t/cu.c" -o "$t/cu.o" || fail "$cc rejects the CUDA host code"
 [ ! -e "$pwned" ] || fail "the payload ran"
+# The same bytes as str values: constants the code holds as string literals, concatenated
+# with an input at run time; the output must hold them unchanged and nothing may run.
+cat >"$t/evil_str.dlc" <<DLC
+model evs
+input x: str[2]
+const "k$payload": str[2] = ["$payload", "??/$ctl$hi*/"]
+y = str_concat("k$payload", x)
+output y
+DLC
+"$dlc" compile "$t/evil_str.dlc" --name evs -o "$t/evs.c" 2>"$t/err" || fail "dlc compile evil_str.dlc: $(cat "$t/err")"
+for std in -std=c99 -std=c11 "-std=gnu11 -trigraphs" "-std=c99 -pedantic"; do
+  # shellcheck disable=SC2086
+  "$cc" $std -Wall -Wextra -Werror -I"$t" -c "$t/evs.c" -o "$t/evs.o" || fail "$cc $std rejects the str code"
+done
+cat >"$t/evs_main.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include "evs.h"
+int main(int argc, char **argv) {
+  evs *m;
+  dlc_str x[2] = {"", "!"}, y[2];
+  if (argc != 3 || evs_init(&m, NULL) || evs_infer(m, x, y)) return 2;
+  if (strcmp(y[0], argv[1]) || strncmp(y[1], argv[2], strlen(argv[2])) || strcmp(y[1] + strlen(argv[2]), "!"))
+    return fprintf(stderr, "got [%s] [%s]\n", y[0], y[1]), 1;
+  evs_free(m);
+  return 0;
+}
+C
+"$cc" -std=c99 -trigraphs -O1 -I"$t" "$t/evs.c" "$t/evs_main.c" -o "$t/evs_main" -lm || fail "cannot build the str main"
+"$t/evs_main" "${w#w}" "??/$ctl$hi*/" || fail "the str values are not the model's bytes"
+[ ! -e "$pwned" ] || fail "the payload ran"
 echo "ok: hostile names stay literals"

@@ -236,7 +236,7 @@ def files():
           "not the 16 bits of a f16")
     write("string_initializer.onnx", model(valid_graph(inits=[
         helper.make_tensor("W", TensorProto.STRING, [1], [b"w"]), tensor("b", np.zeros(3, np.float32))])),
-          "string")
+          "operand 2 is str")
     write("unknown_dtype.onnx", model(valid_graph(
         inputs=[helper.make_tensor_value_info("x", 99, ["batch", 4])])), "x")
     raw = raw_tensor("W", TensorProto.FLOAT, [4, 3], b"\0" * 44)

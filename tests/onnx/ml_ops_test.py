@@ -196,7 +196,7 @@ def refusals():
     yield "string_labels", model(ml("LinearClassifier", ["X"], ["Y", "Z"], coefficients=[1.0] * 6, classlabels_strings=["a", "b"]),
                                  f3, [("Y", TP.INT64), ("Z", TP.FLOAT)]), "classlabels_strings"
     yield "label_encoder_strings", model(ml("LabelEncoder", ["X"], ["Y"], keys_strings=["a"], values_floats=[1.0]),
-                                         f3, [("Y", TP.FLOAT)], ml=2), "keys_strings"
+                                         f3, [("Y", TP.FLOAT)], ml=2), "X of type f32 with keys of type str"
     yield "svc_proba", model(ml("SVMClassifier", ["X"], ["Y", "Z"], classlabels_ints=[0, 1], vectors_per_class=[1, 1],
                                 support_vectors=[0.0] * 6, coefficients=[1.0, -1.0], rho=[0.0], prob_a=[1.0, 2.0], prob_b=[0.0],
                                 kernel_type="RBF", kernel_params=[0.1, 0, 0]), f3, [("Y", TP.INT64), ("Z", TP.FLOAT)]), "prob_a"

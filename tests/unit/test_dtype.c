@@ -11,14 +11,14 @@ static void test_names(void) {
                                [DT_U16] = 2, [DT_U32] = 4, [DT_U64] = 8, [DT_F16] = 2,
                                [DT_BF16] = 2, [DT_F8E4M3FN] = 1, [DT_F8E4M3FNUZ] = 1, [DT_F8E5M2] = 1,
                                [DT_F8E5M2FNUZ] = 1, [DT_F8E8M0] = 1, [DT_F4E2M1] = 1, [DT_I4] = 1,
-                               [DT_U4] = 1, [DT_I2] = 1, [DT_U2] = 1};
+                               [DT_U4] = 1, [DT_I2] = 1, [DT_U2] = 1, [DT_STR] = 8};
   for (int t = 0; t < DT_COUNT; t++) {
     DType back = DT_COUNT;
     const char *name = dtype_name((DType)t);
     CHECK(dtype_parse(name, strlen(name), &back) == 0 && back == (DType)t);
     CHECK(dtype_size((DType)t) == sizes[t]);
     CHECK(dtype_ctype((DType)t) != NULL);
-    CHECK(dtype_is_float((DType)t) + dtype_is_int((DType)t) + (t == DT_BOOL) == 1);
+    CHECK(dtype_is_float((DType)t) + dtype_is_int((DType)t) + (t == DT_BOOL) + dtype_is_str((DType)t) == 1);
   }
   DType t;
   CHECK(dtype_parse("f8", 2, &t) == -1 && dtype_parse("f3", 2, &t) == -1);
@@ -84,7 +84,7 @@ static void test_round(void) {
 static void test_store_load(void) {
   const double vals[] = {0, 1, -1, 0.1, 127.9, -128.5, 300, 65535, 1e10, -7.25};
   for (int t = 0; t < DT_COUNT; t++)
-    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+    for (size_t i = 0; t != DT_STR && i < sizeof vals / sizeof vals[0]; i++) {
       unsigned char buf[3 * 8] = {0};
       dtype_store((DType)t, buf, 1, vals[i]);
       double got = dtype_load((DType)t, buf, 1), want = dtype_round((DType)t, vals[i]);
