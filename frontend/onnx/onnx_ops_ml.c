@@ -217,15 +217,41 @@ static int label_of(OnnxCtx *c, int idx, const int64_t *labels, int nl) {
   return nl > 0 ? gather(c, vec_i64(c, labels, nl), idx, 0) : idx;
 }
 
+/* A classifier's labels: the int64 attribute `ints`, or `strs` (classlabels_strings).
+ * String labels are computed as their positions (*cl = 0, 1, ..): string_labels() then
+ * turns the position into the string.  Count (-1 when neither is given), or -2 after an
+ * error; *sv the strings, or NULL. */
+static int class_labels(OnnxCtx *c, OnnxNode *n, const char *ints, int64_t **cl, const char ***sv) {
+  *sv = NULL;
+  int ns = onnx_attr_strs(c, n, "classlabels_strings", sv);
+  if (ns == -2) return -2;
+  if (ns < 0) return ints_attr(c, n, ints, cl);
+  if (onnx_attr(n, ints)) return onnx_fail(c, n, "both %s and classlabels_strings are given", ints), -2;
+  if (ns < 2) return onnx_fail(c, n, "classlabels_strings has %d label%s: string labels need two or more", ns, ns == 1 ? "" : "s"), -2;
+  *cl = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)ns);
+  for (int i = 0; i < ns; i++) (*cl)[i] = i;
+  return ns;
+}
+
+/* The label of position lab: sv[lab] for string labels, else lab itself. */
+static int string_labels(OnnxCtx *c, int lab, const char *const *sv, int n) {
+  if (!sv || lab < 0) return lab;
+  return gather(c, ir_const(c->g, NULL, DT_STR, (Shape){.rank = 1, .d = {n}}, sv), lab, 0);
+}
+
 /* ---- ZipMap: a sequence of maps that share their keys ---------------------------------- */
 
 /* X [N, C] (or [C], one row) becomes N maps from the C labels to a row's values.  Every map
  * has the same keys, so the sequence is kept as the values and the keys (an ONNX_MAPS code,
  * onnx_ops_seq.c); a graph output of it is the outputs NAME [N, C] and NAME.keys [C]. */
 int onnx_ZipMap(OnnxCtx *c, OnnxNode *n) {
-  if (need(c, n, 1) || no_strings(c, n, "classlabels_strings")) return -1;
-  int64_t *cl;
-  int ncl = ints_attr(c, n, "classlabels_int64s", &cl);
+  if (need(c, n, 1)) return -1;
+  int64_t *cl = NULL;
+  const char **sv = NULL;
+  int ncl = onnx_attr_strs(c, n, "classlabels_strings", &sv);
+  if (ncl == -2) return -1;
+  if (ncl >= 0 && onnx_attr(n, "classlabels_int64s")) return onnx_fail(c, n, "both classlabels_int64s and classlabels_strings are given");
+  if (ncl < 0) ncl = ints_attr(c, n, "classlabels_int64s", &cl);
   if (ncl < 0) return onnx_fail(c, n, "needs the attribute classlabels_int64s (or classlabels_strings)");
   int x = n->in[0];
   if (dtype_of(c, x) != DT_F32) return onnx_fail(c, n, "X must be float, not %s", dtype_name(dtype_of(c, x)));
@@ -234,15 +260,17 @@ int onnx_ZipMap(OnnxCtx *c, OnnxNode *n) {
   int64_t cols = s->d[s->rank - 1];
   if (cols != ncl) return onnx_fail(c, n, "X has %lld columns for %d labels", (long long)cols, ncl);
   for (int i = 0; i < ncl; i++)
-    for (int j = 0; j < i; j++)
-      if (cl[i] == cl[j]) return onnx_fail(c, n, "label %lld is given twice (a map has each key once)", (long long)cl[i]);
+    for (int j = 0; j < i; j++) {
+      if (sv && !strcmp(sv[i], sv[j])) return onnx_fail(c, n, "label \"%s\" is given twice (a map has each key once)", sv[i]);
+      if (!sv && cl[i] == cl[j]) return onnx_fail(c, n, "label %lld is given twice (a map has each key once)", (long long)cl[i]);
+    }
   int v[2];
   if (s->rank == 1) {
     int64_t d[2] = {1, cols};
     ONNX_TRY(c, n, v[0] = ir_reshape(c->g, x, d, 2));
   } else
     v[0] = x;
-  ONNX_TRY(c, n, v[1] = vec_i64(c, cl, ncl));
+  ONNX_TRY(c, n, v[1] = sv ? ir_const(c->g, NULL, DT_STR, (Shape){.rank = 1, .d = {ncl}}, sv) : vec_i64(c, cl, ncl));
   n->out[0] = onnx_seq_make(c, ONNX_MAPS, v, 2, DT_F32);
   return 0;
 }
@@ -266,11 +294,13 @@ static int linear_scores(OnnxCtx *c, OnnxNode *n, int x, int64_t *rows) {
 }
 
 int onnx_LinearClassifier(OnnxCtx *c, OnnxNode *n) {
-  if (need(c, n, 1) || need_numeric(c, n, n->in[0]) || no_strings(c, n, "classlabels_strings")) return -1;
+  if (need(c, n, 1) || need_numeric(c, n, n->in[0])) return -1;
   int x = as_matrix(c, n, cast(c, n->in[0], ftype(c, n->in[0])));
   PostT pt = PT_NONE;
   int64_t *cl, rows;
-  int ncl = ints_attr(c, n, "classlabels_ints", &cl);
+  const char **sv;
+  int ncl = class_labels(c, n, "classlabels_ints", &cl, &sv);
+  if (ncl == -2) return -1;
   onnx_attr_ignore(n, "multi_class"); /* the reference and ONNX Runtime compute the same for either */
   if (x < 0 || post_parse(c, n, &pt)) return -1;
   int s = linear_scores(c, n, x, &rows);
@@ -288,6 +318,7 @@ int onnx_LinearClassifier(OnnxCtx *c, OnnxNode *n) {
     int64_t one = ncl > 0 ? cl[0] : 1, zero = 0;
     lab = sel(c, ge, cst_i64(c, &one, NULL, 0), cst_i64(c, &zero, NULL, 0));
   }
+  lab = string_labels(c, lab, sv, ncl);
   if (lab < 0 || (s = cast(c, s, DT_F32)) < 0) return onnx_fail_ir(c, n);
   n->out[0] = lab, n->out[1] = s; /* scores are float whatever X is */
   return 0;
@@ -790,16 +821,20 @@ static int two_columns(OnnxCtx *c, int s, PostT pt) {
 }
 
 int onnx_SVMClassifier(OnnxCtx *c, OnnxNode *n) {
-  if (need(c, n, 1) || need_numeric(c, n, n->in[0]) || no_strings(c, n, "classlabels_strings")) return -1;
+  if (need(c, n, 1) || need_numeric(c, n, n->in[0])) return -1;
   int x = as_matrix(c, n, cast(c, n->in[0], ftype(c, n->in[0])));
   Svm s;
+  const char **slab;
   PostT pt = PT_NONE;
   double *w, *rho, *sv, *pa, *pb;
   int64_t *cl, *per;
   int nw = floats_attr(c, n, "coefficients", &w), nr = floats_attr(c, n, "rho", &rho);
   int nsv = floats_attr(c, n, "support_vectors", &sv), npa = floats_attr(c, n, "prob_a", &pa);
   int npb = floats_attr(c, n, "prob_b", &pb);
-  int ncl = ints_attr(c, n, "classlabels_ints", &cl), nper = ints_attr(c, n, "vectors_per_class", &per);
+  int ncl = class_labels(c, n, "classlabels_ints", &cl, &slab), nper = ints_attr(c, n, "vectors_per_class", &per);
+  if (ncl == -2) return -1;
+  if (slab && nr == 1 && ncl != 2)
+    return onnx_fail(c, n, "string labels with one rho need two classes (%d are given)", ncl);
   if (x < 0 || svm_parse(c, n, &s) || post_parse(c, n, &pt) || nw == -2 || nr == -2 || nsv == -2 || npa == -2 || npb == -2)
     return -1;
   if (nr < 1) return onnx_fail(c, n, "needs rho");
@@ -844,6 +879,7 @@ int onnx_SVMClassifier(OnnxCtx *c, OnnxNode *n) {
     int64_t one = 1, zero = 0;
     lab = sel(c, bin(c, OP_GT, mw, k(c, mw, 0)), cst_i64(c, &one, NULL, 0), cst_i64(c, &zero, NULL, 0));
   } else lab = label_of(c, mc, cl, ncl);
+  lab = string_labels(c, lab, slab, ncl);
   if (cols >= 2) out = post_apply(c, sc, pt);
   else if (pt == PT_PROBIT) out = probit(c, sc);
   else out = nr == 1 && ncl == 2 ? two_columns(c, sc, pt) : sc;
@@ -1158,9 +1194,11 @@ int onnx_TreeEnsembleClassifier(OnnxCtx *c, OnnxNode *n) {
   NodeKey *keys;
   bool one_id;
   int64_t *cl;
-  if (x < 0 || no_strings(c, n, "classlabels_strings") || post_parse(c, n, &pt)) return -1;
-  int ncl = ints_attr(c, n, "classlabels_int64s", &cl);
-  if (ncl <= 0) return onnx_fail(c, n, "needs classlabels_int64s");
+  const char **sv;
+  if (x < 0 || post_parse(c, n, &pt)) return -1;
+  int ncl = class_labels(c, n, "classlabels_int64s", &cl, &sv);
+  if (ncl == -2) return -1;
+  if (ncl <= 0) return onnx_fail(c, n, "needs classlabels_int64s or classlabels_strings");
   if (ncl == 1 && cl[0] != 1) return onnx_fail(c, n, "one class label must be 1 (the reference's binary case), not %lld", (long long)cl[0]);
   if (legacy_nodes(c, n, &f, ncl, AGG_SUM, DT_F32, &keys) || legacy_weights(c, n, &f, keys, "class", &one_id)) return -1;
   int y = forest_eval(c, n, &f, x, DT_F32);
@@ -1177,6 +1215,7 @@ int onnx_TreeEnsembleClassifier(OnnxCtx *c, OnnxNode *n) {
     int64_t one = 1, zero = 0;
     lab = sel(c, bin(c, OP_EQ, am, cst_i64(c, &one, NULL, 0)), cst_i64(c, &one, NULL, 0), cst_i64(c, &zero, NULL, 0));
   } else lab = label_of(c, am, cl, ncl);
+  lab = string_labels(c, lab, sv, ncl);
   if (lab < 0 || y < 0) return onnx_fail_ir(c, n);
   n->out[0] = lab, n->out[1] = y;
   return 0;

@@ -38,9 +38,12 @@ def model(node, ins, outs, ml=3, default=17):
 
 
 def zipmap_model(x_shape, labels):
-    """ZipMap alone: its output is a sequence of maps (int64 -> float)."""
-    z = oh.make_value_info("Z", oh.make_sequence_type_proto(oh.make_map_type_proto(TP.INT64, oh.make_tensor_type_proto(TP.FLOAT, []))))
-    g = oh.make_graph([ml("ZipMap", ["X"], ["Z"], classlabels_int64s=labels)], "ml",
+    """ZipMap alone: its output is a sequence of maps (int64 or string -> float)."""
+    strings = isinstance(labels[0], str)
+    key = TP.STRING if strings else TP.INT64
+    z = oh.make_value_info("Z", oh.make_sequence_type_proto(oh.make_map_type_proto(key, oh.make_tensor_type_proto(TP.FLOAT, []))))
+    attr = {"classlabels_strings" if strings else "classlabels_int64s": labels}
+    g = oh.make_graph([ml("ZipMap", ["X"], ["Z"], **attr)], "ml",
                       [oh.make_tensor_value_info("X", TP.FLOAT, x_shape)], [z])
     return oh.make_model(g, opset_imports=[oh.make_opsetid("", 17), oh.make_opsetid("ai.onnx.ml", 1)], ir_version=10)
 
@@ -177,6 +180,14 @@ def cases():
                                                 rho=[0.25]), f3, [("Y", TP.FLOAT)]), {"X": x}
     yield "zipmap", zipmap_model([9, 3], [7, 3, 5]), {"X": x}
     yield "zipmap_row", zipmap_model([3], [-1, 0, 9]), {"X": x[0]}
+    yield "zipmap_strings", zipmap_model([9, 3], ["b", "a", "c ??/"]), {"X": x}
+    for pt in ("NONE", "SOFTMAX"):
+        yield f"linear_classifier_strings_{pt}", model(ml("LinearClassifier", ["X"], ["Y", "Z"], coefficients=rng.standard_normal(9).round(2).tolist(),
+                                                          intercepts=[0.1, 0.0, -0.2], classlabels_strings=["cat", "dog", "\"x\""],
+                                                          post_transform=pt), f3, [("Y", TP.STRING), ("Z", TP.FLOAT)]), {"X": x}
+    yield "linear_classifier_strings_binary", model(ml("LinearClassifier", ["X"], ["Y", "Z"], coefficients=[0.5, -1.0, 0.3],
+                                                       intercepts=[0.1], classlabels_strings=["no", "yes"], post_transform="LOGISTIC"),
+                                                    f3, [("Y", TP.STRING), ("Z", TP.FLOAT)]), {"X": x}
     yield "svm_classifier_linear2", model(ml("SVMClassifier", ["X"], ["Y", "Z"], classlabels_ints=[3, 8], coefficients=[0.5, -1, 0.3, -0.2, 0.4, 1],
                                              rho=[0.1], kernel_type="LINEAR", kernel_params=[0.0, 0.0, 0.0]), f3, [("Y", TP.INT64), ("Z", TP.FLOAT)]), {"X": x}
     yield "svm_classifier_rbf3", model(ml("SVMClassifier", ["X"], ["Y", "Z"], classlabels_ints=[0, 1, 2], vectors_per_class=[2, 2, 1],
@@ -193,8 +204,11 @@ def refusals():
     m.graph.node.append(oh.make_node("Relu", ["Z"], ["R"], name="relu"))
     m.graph.output.append(oh.make_tensor_value_info("R", TP.FLOAT, None))
     yield "zipmap_read", m, "sequence of maps"
-    yield "string_labels", model(ml("LinearClassifier", ["X"], ["Y", "Z"], coefficients=[1.0] * 6, classlabels_strings=["a", "b"]),
-                                 f3, [("Y", TP.INT64), ("Z", TP.FLOAT)]), "classlabels_strings"
+    yield "one_string_label", model(ml("LinearClassifier", ["X"], ["Y", "Z"], coefficients=[1.0] * 3, classlabels_strings=["a"]),
+                                    f3, [("Y", TP.STRING), ("Z", TP.FLOAT)]), "string labels need two or more"
+    yield "both_labels", model(ml("LinearClassifier", ["X"], ["Y", "Z"], coefficients=[1.0] * 6, classlabels_strings=["a", "b"],
+                                  classlabels_ints=[1, 2]), f3, [("Y", TP.STRING), ("Z", TP.FLOAT)]), "both classlabels_ints and"
+    yield "zipmap_string_twice", zipmap_model([2, 3], ["a", "b", "a"]), 'label "a" is given twice'
     yield "label_encoder_strings", model(ml("LabelEncoder", ["X"], ["Y"], keys_strings=["a"], values_floats=[1.0]),
                                          f3, [("Y", TP.FLOAT)], ml=2), "X of type f32 with keys of type str"
     yield "svc_proba", model(ml("SVMClassifier", ["X"], ["Y", "Z"], classlabels_ints=[0, 1], vectors_per_class=[1, 1],
@@ -250,7 +264,11 @@ def main():
                     if b is None:
                         msgs.append(f"{o.name}: keys {keys} are not ONNX Runtime's")
                         continue
-                if a.shape != b.shape or a.dtype != b.dtype:
+                if b.dtype == object:  # strings: ONNX Runtime's str objects, dlc's '<U' array
+                    b = b.astype(str)
+                    if a.shape != b.shape or a.dtype.kind != "U" or (a != b).any():
+                        msgs.append(f"{o.name}: {a.tolist()} against ONNX Runtime's {b.tolist()}")
+                elif a.shape != b.shape or a.dtype != b.dtype:
                     msgs.append(f"{o.name} is {a.dtype}{list(a.shape)}, ONNX Runtime's {b.dtype}{list(b.shape)}")
                 elif not np.allclose(a, b, rtol=TOL, atol=TOL, equal_nan=True):
                     msgs.append(f"{o.name} differs by {np.nanmax(np.abs(a.astype(np.float64) - b)):.3g}:\n{a}\n{b}")

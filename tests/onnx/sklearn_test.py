@@ -129,9 +129,15 @@ def check(dlc, name, est, data, classifier, work, zipmap=False):
                       f"{len(maps)} maps, keys {sorted(maps[0]) if maps else []}")
                 bad += 1
                 continue
-        if a.shape != b.shape or a.dtype != b.dtype:
+        if b.dtype == object:  # string labels: ONNX Runtime's str objects, dlc's '<U' array
+            b = b.astype(str)
+        if a.shape != b.shape or (a.dtype != b.dtype and not (a.dtype.kind == b.dtype.kind == "U")):
             print(f"FAIL {name}: {meta.name} is {a.dtype}{list(a.shape)}, ONNX Runtime's {b.dtype}{list(b.shape)}")
             bad += 1
+        elif b.dtype.kind == "U":
+            diff = int(np.sum(a != b))
+            print(f"{'ok  ' if not diff else 'FAIL'} {name}: {meta.name} {diff} of {b.size} string labels differ")
+            bad += diff > 0
         elif b.dtype == np.int64:
             diff = int(np.sum(a != b))
             print(f"{'ok  ' if not diff else 'FAIL'} {name}: {meta.name} {diff} of {b.size} labels differ")
@@ -153,6 +159,22 @@ def zipmap_models():
     yield "forest2_zipmap", RandomForestClassifier(n_estimators=12, max_depth=7, random_state=0), c2, True
 
 
+def named(data, names):
+    """The dataset with its classes as strings (skl2onnx exports classlabels_strings)."""
+    x, y = data
+    return x, np.array(names)[y]
+
+
+def string_label_models():
+    """Classifiers trained on string classes: labels (and ZipMap's keys) are strings."""
+    c3, c2 = classification(0, 3), classification(1, 2)
+    flowers = ["setosa", "versicolor", "virginica ??/ \"q\""]  # a trigraph and quotes reach the generated C
+    yield "logreg3_strings", LogisticRegression(max_iter=500), named(c3, flowers), True, False
+    yield "forest3_strings_zipmap", RandomForestClassifier(n_estimators=8, max_depth=6, random_state=0), named(c3, flowers), True, True
+    yield "linear_svc2_strings", LinearSVC(random_state=0), named(c2, ["no", "yes"]), True, False
+    yield "svc3_strings_zipmap", SVC(kernel="rbf", gamma=0.1, probability=True, random_state=0), named(c3, flowers), True, True
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dlc", required=True)
@@ -167,6 +189,9 @@ def main():
         for name, est, data, classifier in zipmap_models():
             if not args.only or args.only == name:
                 bad += check(args.dlc, name, est, data, classifier, work, zipmap=True) > 0
+        for name, est, data, classifier, zipmap in string_label_models():
+            if not args.only or args.only == name:
+                bad += check(args.dlc, name, est, data, classifier, work, zipmap=zipmap) > 0
     print(f"FAIL: {bad} model(s) differ" if bad else "all scikit-learn models agree with ONNX Runtime")
     return 1 if bad else 0
 
