@@ -4,9 +4,9 @@
  * over the trees' depth (every tree of the ensemble walked at once, one level a step).
  *
  * Semantics follow the ai.onnx.ml specification and onnx's reference implementation
- * (onnx.reference.ops.aionnxml).  LabelEncoder maps strings (str values); the other
- * operators' string labels, keys and categories are refused by attribute name.  ZipMap's
- * maps all have the same keys, so they are kept as a table of values beside the keys.  Every
+ * (onnx.reference.ops.aionnxml).  Strings (str values) are labels, keys and categories
+ * like numbers: a classifier's string labels are looked up by position.  ZipMap's maps
+ * all have the same keys, so they are kept as a table of values beside the keys.  Every
  * table these operators carry is an attribute, so every table is a constant. */
 #include <math.h>
 #include <stdlib.h>
@@ -123,14 +123,6 @@ static int floats_attr(OnnxCtx *c, OnnxNode *n, const char *name, double **out) 
     return cnt;
   }
   return tensor_attr(c, n, tn, out, NULL);
-}
-
-/* Refuses a string attribute (labels, keys, categories) where the operator has no string form here. */
-static int no_strings(OnnxCtx *c, OnnxNode *n, const char *name) {
-  if (onnx_attr(n, name))
-    return onnx_fail(c, n, "attribute '%s': string labels are not supported by this operator (export int64 "
-                     "labels)", name);
-  return 0;
 }
 
 /* X as a [N, F] matrix: a vector is one row. */
@@ -469,33 +461,45 @@ int onnx_FeatureVectorizer(OnnxCtx *c, OnnxNode *n) {
   return 0;
 }
 
-/* x [...] against a list of keys [K]: eq [..., K]. */
-static int match(OnnxCtx *c, int x, int keys) {
+/* x [...] against the keys: [..., K] bool.  Strings compare byte for byte. */
+static int label_hits(OnnxCtx *c, int x, int keys) {
   if (x < 0 || keys < 0) return -1;
   const Shape *s = shape_of(c, x);
   int64_t d[IR_MAX_RANK];
   if (s->rank >= IR_MAX_RANK) return -1;
   for (int i = 0; i < s->rank; i++) d[i] = s->d[i];
   d[s->rank] = 1;
-  return bin(c, OP_EQ, reshape(c, x, d, s->rank + 1), keys);
+  return bin(c, dtype_of(c, x) == DT_STR ? OP_STR_EQ : OP_EQ, reshape(c, x, d, s->rank + 1), keys);
 }
 
+static int str_vec(OnnxCtx *c, const char *const *v, int64_t len) {
+  return ir_const(c->g, NULL, DT_STR, (Shape){.rank = 1, .d = {len}}, v);
+}
+
+/* X [...] -> [..., C]: 1 where X is category C (cats_int64s for numbers, cats_strings
+ * for strings). */
 int onnx_OneHotEncoder(OnnxCtx *c, OnnxNode *n) {
-  if (need(c, n, 1) || need_numeric(c, n, n->in[0]) || no_strings(c, n, "cats_strings")) return -1;
-  int64_t *cats;
-  int nc = ints_attr(c, n, "cats_int64s", &cats);
-  if (nc <= 0) return onnx_fail(c, n, "needs cats_int64s");
+  if (need(c, n, 1) || need_numeric(c, n, n->in[0])) return -1;
+  int x = n->in[0];
+  bool str = dtype_of(c, x) == DT_STR;
+  int64_t *cats = NULL;
+  const char **sv = NULL;
+  int nc = str ? onnx_attr_strs(c, n, "cats_strings", &sv) : ints_attr(c, n, "cats_int64s", &cats);
+  if (nc == -2) return -1;
+  if (nc <= 0) return onnx_fail(c, n, "needs %s (X is %s)", str ? "cats_strings" : "cats_int64s", dtype_name(dtype_of(c, x)));
+  if (onnx_attr(n, str ? "cats_int64s" : "cats_strings"))
+    return onnx_fail(c, n, "%s is given, but X is %s", str ? "cats_int64s" : "cats_strings", dtype_name(dtype_of(c, x)));
   if (onnx_attr_int(n, "zeros", 1) == 0)
     return onnx_fail(c, n, "zeros=0 (fail on an unknown category) is not supported: generated code cannot fail on a value");
-  int x = n->in[0];
   if (shape_of(c, x)->rank >= IR_MAX_RANK) return onnx_fail(c, n, "X has too high a rank");
   int keys;
-  if (dtype_is_float(dtype_of(c, x))) {
+  if (str) keys = str_vec(c, sv, nc);
+  else if (dtype_is_float(dtype_of(c, x))) {
     double *v = arena_alloc(c->g->arena, sizeof(double) * (size_t)nc);
     for (int i = 0; i < nc; i++) v[i] = (double)cats[i];
     keys = vec(c, dtype_of(c, x), v, nc);
   } else keys = vec_i64(c, cats, nc), x = cast(c, x, DT_I64);
-  ONNX_TRY(c, n, n->out[0] = cast(c, match(c, x, keys), DT_F32));
+  ONNX_TRY(c, n, n->out[0] = cast(c, label_hits(c, x, keys), DT_F32));
   return 0;
 }
 
@@ -565,10 +569,6 @@ static void dedupe_keys(OnnxCtx *c, const double *kv, const char *const *ks, dou
     }
 }
 
-static int str_vec(OnnxCtx *c, const char *const *v, int64_t len) {
-  return ir_const(c->g, NULL, DT_STR, (Shape){.rank = 1, .d = {len}}, v);
-}
-
 /* The value of a key no one matches: default_tensor, else default_string, default_int64
  * or default_float by the values' type (ONNX's defaults: "_Unused", -1, -0.0). */
 static int label_default(OnnxCtx *c, OnnxNode *n, DType vt, int like) {
@@ -601,16 +601,6 @@ static int label_default(OnnxCtx *c, OnnxNode *n, DType vt, int like) {
   return id < 0 ? onnx_fail_ir(c, n) : id;
 }
 
-/* x [...] against the keys: [..., K] bool.  Strings compare byte for byte. */
-static int label_hits(OnnxCtx *c, int x, int keys) {
-  if (x < 0 || keys < 0) return -1;
-  const Shape *s = shape_of(c, x);
-  int64_t d[IR_MAX_RANK];
-  for (int i = 0; i < s->rank; i++) d[i] = s->d[i];
-  d[s->rank] = 1;
-  return bin(c, dtype_of(c, x) == DT_STR ? OP_STR_EQ : OP_EQ, reshape(c, x, d, s->rank + 1), keys);
-}
-
 int onnx_LabelEncoder(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   if (c->ml_opset < 2) return onnx_fail(c, n, "LabelEncoder before ai.onnx.ml opset 2 (classes_strings) is not supported");
@@ -639,6 +629,47 @@ int onnx_LabelEncoder(OnnxCtx *c, OnnxNode *n) {
   ONNX_TRY(c, n, table);
   int def = label_default(c, n, vt, table);
   if (def < 0) return -1;
+  ONNX_TRY(c, n, n->out[0] = sel(c, found, gather(c, table, argmax(c, hits, r), 0), def));
+  return 0;
+}
+
+/* ---- CategoryMapper ------------------------------------------------------------------- */
+
+/* Strings to int64s through cats_strings -> cats_int64s, or int64s to strings the other
+ * way; an unknown value becomes default_int64 (-1) or default_string ("_Unused").  A
+ * value listed twice on the side looked up is refused: ONNX Runtime keeps its first
+ * mapping and ONNX's reference its last. */
+int onnx_CategoryMapper(OnnxCtx *c, OnnxNode *n) {
+  if (need(c, n, 1)) return -1;
+  const char **sv = NULL;
+  int64_t *iv;
+  int ns = onnx_attr_strs(c, n, "cats_strings", &sv), ni = ints_attr(c, n, "cats_int64s", &iv);
+  if (ns == -2) return -1;
+  if (ns <= 0 || ni != ns) return onnx_fail(c, n, "needs cats_strings and cats_int64s of the same length (%d and %d)", ns, ni);
+  int x = n->in[0];
+  DType xt = dtype_of(c, x);
+  if (xt != DT_STR && xt != DT_I64) return onnx_fail(c, n, "X must be string or int64, not %s", dtype_name(xt));
+  if (shape_of(c, x)->rank >= IR_MAX_RANK) return onnx_fail(c, n, "X has too high a rank");
+  bool from_str = xt == DT_STR;
+  for (int i = 0; i < ns; i++)
+    for (int j = 0; j < i; j++) {
+      if (from_str && !strcmp(sv[i], sv[j])) return onnx_fail(c, n, "cats_strings lists \"%s\" twice", sv[i]);
+      if (!from_str && iv[i] == iv[j]) return onnx_fail(c, n, "cats_int64s lists %lld twice", (long long)iv[i]);
+    }
+  int keys = from_str ? str_vec(c, sv, ns) : vec_i64(c, iv, ns), table = from_str ? vec_i64(c, iv, ns) : str_vec(c, sv, ns);
+  int def;
+  if (from_str) {
+    int64_t d = onnx_attr_int(n, "default_int64", -1);
+    onnx_attr_ignore(n, "default_string");
+    def = cst_i64(c, &d, NULL, 0);
+  } else {
+    const char *d = onnx_attr_str(c, n, "default_string", "_Unused");
+    onnx_attr_ignore(n, "default_int64");
+    def = ir_const(c->g, NULL, DT_STR, (Shape){0}, &d);
+  }
+  int r = shape_of(c, x)->rank;
+  int hits = cast(c, label_hits(c, x, keys), DT_I32);
+  int found = bin(c, OP_GT, reduce(c, OP_REDUCE_MAX, hits, r, false), ir_scalar(c->g, DT_I32, 0));
   ONNX_TRY(c, n, n->out[0] = sel(c, found, gather(c, table, argmax(c, hits, r), 0), def));
   return 0;
 }

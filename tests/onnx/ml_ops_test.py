@@ -181,6 +181,16 @@ def cases():
     yield "zipmap", zipmap_model([9, 3], [7, 3, 5]), {"X": x}
     yield "zipmap_row", zipmap_model([3], [-1, 0, 9]), {"X": x[0]}
     yield "zipmap_strings", zipmap_model([9, 3], ["b", "a", "c ??/"]), {"X": x}
+    cats = dict(cats_strings=["red", "green", "blue ??/", ""], cats_int64s=[7, -2, 40, 0])
+    words = np.array([["green", "red", "pink"], ["", "blue ??/", "Red"]])
+    yield "category_mapper_to_int", model(ml("CategoryMapper", ["X"], ["Y"], default_int64=99, **cats), [("X", TP.STRING, [2, 3])],
+                                          [("Y", TP.INT64)]), {"X": words}
+    yield "category_mapper_to_string", model(ml("CategoryMapper", ["X"], ["Y"], default_string="none", **cats),
+                                             [("X", TP.INT64, [5])], [("Y", TP.STRING)]), {"X": np.array([40, 3, -2, 0, 7])}
+    yield "one_hot_strings", model(ml("OneHotEncoder", ["X"], ["Y"], cats_strings=["b", "a ??/", ""]), [("X", TP.STRING, [2, 2])],
+                                   [("Y", TP.FLOAT)]), {"X": np.array([["a ??/", "c"], ["", "b"]])}
+    yield "category_mapper_defaults", model(ml("CategoryMapper", ["X"], ["Y"], **cats), [("X", TP.INT64, [2])],
+                                            [("Y", TP.STRING)]), {"X": np.array([1, 7])}
     for pt in ("NONE", "SOFTMAX"):
         yield f"linear_classifier_strings_{pt}", model(ml("LinearClassifier", ["X"], ["Y", "Z"], coefficients=rng.standard_normal(9).round(2).tolist(),
                                                           intercepts=[0.1, 0.0, -0.2], classlabels_strings=["cat", "dog", "\"x\""],
@@ -209,6 +219,11 @@ def refusals():
     yield "both_labels", model(ml("LinearClassifier", ["X"], ["Y", "Z"], coefficients=[1.0] * 6, classlabels_strings=["a", "b"],
                                   classlabels_ints=[1, 2]), f3, [("Y", TP.STRING), ("Z", TP.FLOAT)]), "both classlabels_ints and"
     yield "zipmap_string_twice", zipmap_model([2, 3], ["a", "b", "a"]), 'label "a" is given twice'
+    yield "one_hot_wrong_cats", model(ml("OneHotEncoder", ["X"], ["Y"], cats_strings=["a"]), f3, [("Y", TP.FLOAT)]), "needs cats_int64s"
+    yield "category_mapper_twice", model(ml("CategoryMapper", ["X"], ["Y"], cats_strings=["a", "a"], cats_int64s=[1, 2]),
+                                         [("X", TP.STRING, [2])], [("Y", TP.INT64)]), 'lists "a" twice'
+    yield "category_mapper_float", model(ml("CategoryMapper", ["X"], ["Y"], cats_strings=["a"], cats_int64s=[1]),
+                                         f3, [("Y", TP.STRING)]), "X must be string or int64"
     yield "label_encoder_strings", model(ml("LabelEncoder", ["X"], ["Y"], keys_strings=["a"], values_floats=[1.0]),
                                          f3, [("Y", TP.FLOAT)], ml=2), "X of type f32 with keys of type str"
     yield "svc_proba", model(ml("SVMClassifier", ["X"], ["Y", "Z"], classlabels_ints=[0, 1], vectors_per_class=[1, 1],
