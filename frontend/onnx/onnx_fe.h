@@ -169,6 +169,10 @@ int onnx_dyn_find(const OnnxCtx *c, int id);
  * with one count) and the extent of j (ir_output_extent). */
 int onnx_dyn_output(OnnxCtx *c, int j, int d);
 
+/* Attention's grouped heads (onnx_ops_attn.c): [B, Hkv, S, D] -> [B, Hkv*r, S, D], each
+ * head repeated r times in place (np.repeat); also FlexAttention's. */
+int onnx_repeat_heads(OnnxCtx *c, int x, int64_t r);
+
 /* Sequences and optionals (onnx_ops_seq.c). */
 int onnx_seq_make(OnnxCtx *c, OnnxSeqKind kind, const int *v, int n, int dtype); /* its code */
 const OnnxSeq *onnx_seq_get(const OnnxCtx *c, int id); /* NULL for a tensor id or -1 */

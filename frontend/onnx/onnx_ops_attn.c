@@ -131,8 +131,8 @@ static int attn_bias(OnnxCtx *c, OnnxNode *n, const Attn *a, int q) {
   return bias < 0 ? (onnx_fail_ir(c, n), -2) : bias;
 }
 
-/* [B, Hkv, S, D] -> [B, Hkv*r, S, D], each head repeated r times in place. */
-static int repeat_heads(OnnxCtx *c, int x, int64_t r) {
+/* [B, Hkv, S, D] -> [B, Hkv*r, S, D], each head repeated r times in place (np.repeat). */
+int onnx_repeat_heads(OnnxCtx *c, int x, int64_t r) {
   if (r == 1 || x < 0) return x;
   const Shape s = *shape_of(c, x);
   int64_t d5[5] = {s.d[0], s.d[1], 1, s.d[2], s.d[3]}, b5[5] = {s.d[0], s.d[1], r, s.d[2], s.d[3]};
@@ -221,7 +221,7 @@ int onnx_Attention(OnnxCtx *c, OnnxNode *n) {
   int bias = attn_bias(c, n, &a, q);
   if (bias == -2) return -1;
   bool none = bias == -1;
-  int ks = repeat_heads(c, kk, a.Hq / a.Hkv), vs = repeat_heads(c, v, a.Hq / a.Hkv);
+  int ks = onnx_repeat_heads(c, kk, a.Hq / a.Hkv), vs = onnx_repeat_heads(c, v, a.Hq / a.Hkv);
   int rs = rnd(c, k(c, q, sqrt(scale)), t); /* as the reference: both sides by sqrt(scale) */
   int s = ks < 0 ? -1 : ir_matmul(c->g, rnd(c, bin(c, OP_MUL, q, rs), t), rnd(c, bin(c, OP_MUL, ks, rs), t), false, true);
   s = rnd(c, s, t);

@@ -33,20 +33,6 @@ static int last_keep(OnnxCtx *c, Op op, int x) {
  * ml_dtypes' bfloat16 matmul gives float32 (not rounded). */
 static int mm_rnd(OnnxCtx *c, int x, DType t) { return t == DT_BF16 ? x : rnd(c, x, t); }
 
-/* [B, Hkv, S, D] -> [B, Hkv*r, S, D], each head repeated r times in place (np.repeat). */
-static int repeat_heads(OnnxCtx *c, int x, int64_t r) {
-  if (r == 1 || x < 0) return x;
-  const Shape s = *shape_of(c, x);
-  int64_t d5[5] = {s.d[0], s.d[1], 1, s.d[2], s.d[3]}, b5[5] = {s.d[0], s.d[1], r, s.d[2], s.d[3]};
-  int64_t d4[4] = {s.d[0], s.d[1] * r, s.d[2], s.d[3]};
-  int y = reshape(c, x, d5, 5);
-  if (y >= 0) {
-    Attr at = attr_ints(A_SHAPE, b5, 5);
-    y = ir_add(c->g, OP_BROADCAST, &y, 1, &at, 1);
-  }
-  return reshape(c, y, d4, 4);
-}
-
 /* The shapes of Q [B, Hq, Sq, E], K [B, Hkv, Skv, E] and V [B, Hkv, Skv, Ev]. */
 static int flex_shapes(OnnxCtx *c, OnnxNode *n) {
   const Shape *q = shape_of(c, n->in[0]), *kk = shape_of(c, n->in[1]), *v = shape_of(c, n->in[2]);
@@ -112,7 +98,7 @@ int onnx_FlexAttention(OnnxCtx *c, OnnxNode *n) {
   if (!(scale >= 0)) return onnx_fail(c, n, "scale %g is not supported (its square root scales Q and K)", scale);
   /* the reference takes sqrt(scale) in f32, then to Q's dtype */
   int ss = rnd(c, k(c, q, (double)sqrtf((float)scale)), t);
-  int ks = rnd(c, bin(c, OP_MUL, repeat_heads(c, kk, r), ss), t);
+  int ks = rnd(c, bin(c, OP_MUL, onnx_repeat_heads(c, kk, r), ss), t);
   int s = ks < 0 ? -1 : ir_matmul(c->g, rnd(c, bin(c, OP_MUL, q, ss), t), ks, false, true);
   s = rnd(c, cast(c, mm_rnd(c, s, t), pc), pt);
   if (s < 0) return onnx_fail_ir(c, n);
@@ -120,7 +106,7 @@ int onnx_FlexAttention(OnnxCtx *c, OnnxNode *n) {
   int p = softmax(c, s, pt);
   if (p < 0) return onnx_fail_ir(c, n);
   if ((p = flex_mod(c, n, "prob_mod", p, pt, pc)) < 0) return -1;
-  int vs = rnd(c, cast(c, repeat_heads(c, v, r), pc), pt);
+  int vs = rnd(c, cast(c, onnx_repeat_heads(c, v, r), pc), pt);
   int y = vs < 0 ? -1 : ir_matmul(c->g, p, vs, false, false);
   ONNX_TRY(c, n, n->out[0] = cast(c, mm_rnd(c, y, pt), w));
   return 0;

@@ -28,6 +28,9 @@ from onnx import TensorProto, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 from PIL import Image
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_bad import many_scans_jpeg  # noqa: E402  (the corrupt-image corpus builds the same JPEG)
+
 FORMATS = ("RGB", "BGR", "Grayscale")
 
 
@@ -131,30 +134,6 @@ def bmp32_top_down(im):
     px = np.concatenate([a[:, :, ::-1], np.full((h, w, 1), 0x5a, np.uint8)], -1).tobytes()
     head = struct.pack("<IiiHHIIiiII", 40, w, -h, 1, 32, 0, len(px), 2835, 2835, 0, 0)
     return b"BM" + struct.pack("<IHHI", 14 + 40 + len(px), 0, 0, 54) + head + px
-
-
-def seg(marker, payload):
-    return b"\xff" + bytes([marker]) + struct.pack(">H", len(payload) + 2) + payload
-
-def many_scans_jpeg(ncomp):
-    """An 8x8 progressive JPEG of all-zero coefficients, every coefficient of every
-    component sent in its own scans, one bit at a time: 1 + 13 + 882 * ncomp scans."""
-    out = b"\xff\xd8" + seg(0xDB, b"\x00" + bytes([1]) * 64)
-    out += seg(0xC2, struct.pack(">BHHB", 8, 8, 8, ncomp) + b"".join(bytes([c + 1, 0x11, 0]) for c in range(ncomp)))
-    one = bytes([1] + [0] * 15) + b"\x00"  # one code, '0', for symbol 0
-    out += seg(0xC4, b"\x00" + one + b"\x10" + one)
-    def sos(comps, ss, se, ah, al, data):
-        return seg(0xDA, bytes([len(comps)]) + b"".join(bytes([c + 1, 0]) for c in comps) + bytes([ss, se, ah << 4 | al])) + data
-    dc = bytes([(0xff >> ncomp)])  # ncomp zero bits, then ones
-    out += sos(range(ncomp), 0, 0, 0, 13, dc)
-    for a in range(13, 0, -1):
-        out += sos(range(ncomp), 0, 0, a, a - 1, dc)
-    for c in range(ncomp):
-        for k in range(1, 64):
-            out += sos([c], k, k, 0, 13, b"\x7f")
-            for a in range(13, 0, -1):
-                out += sos([c], k, k, a, a - 1, b"\x7f")
-    return out + b"\xff\xd9"
 
 
 def extraneous(jpeg):
