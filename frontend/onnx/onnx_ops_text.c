@@ -1,4 +1,4 @@
-/* onnx_ops_text.c — TfIdfVectorizer over integer token ids, as core ops.
+/* onnx_ops_text.c — TfIdfVectorizer over token ids or strings, as core ops.
  *
  * The pool of n-grams is an attribute, so it is a table known at compile time.  For
  * each n-gram length k the node reads and each skip distance d, every window of X
@@ -17,7 +17,9 @@
  *     ngram_indexes is not 0, 1, 2, ...): TFIDF sums weight * count at a coordinate,
  *     IDF gives a coordinate its n-grams' weight where any is found (they must agree);
  *     TF ignores them.
- * pool_strings (string n-grams) is refused. */
+ * String n-grams (pool_strings, X strings) are counted as ids: the pool's distinct
+ * strings get ids 0, 1, .. and each string of X the id of the pool string it equals
+ * (byte for byte), or -1, which no n-gram holds. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +27,8 @@
 
 typedef struct TfIdf {
   int64_t *pool, *counts, *coords;
+  const char **strs;                     /* pool_strings' distinct strings (id i: strs[i]), or NULL */
+  int nstrs;
   double *weights;
   int npool, ncounts, ncoords, nweights; /* nweights -1: absent */
   int64_t min_len, max_len, skip, out;   /* out: the output length, max(ngram_indexes) + 1 */
@@ -39,10 +43,43 @@ static int ints_attr(OnnxCtx *c, OnnxNode *n, const char *name, int64_t **out) {
   return cnt;
 }
 
+/* pool_strings as ids: each string the id of its first copy among the distinct ones. */
+static int string_pool(OnnxCtx *c, OnnxNode *n, TfIdf *t) {
+  const char **ps;
+  int np = onnx_attr_strs(c, n, "pool_strings", &ps);
+  if (np == -2) return -1;
+  if (onnx_attr(n, "pool_int64s")) return onnx_fail(c, n, "both pool_strings and pool_int64s are given");
+  t->npool = np;
+  t->pool = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)(np > 0 ? np : 1));
+  t->strs = arena_alloc(c->g->arena, sizeof(char *) * (size_t)(np > 0 ? np : 1));
+  t->nstrs = 0;
+  for (int i = 0; i < np; i++) {
+    int j = 0;
+    while (j < t->nstrs && strcmp(t->strs[j], ps[i])) j++;
+    if (j == t->nstrs) t->strs[t->nstrs++] = ps[i];
+    t->pool[i] = j;
+  }
+  return 0;
+}
+
+/* X's strings as the ids of string_pool, -1 for a string not in the pool. */
+static int string_ids(OnnxCtx *c, const TfIdf *t, int x) {
+  const Shape *s = shape_of(c, x);
+  int64_t d[IR_MAX_RANK], axis = s->rank;
+  for (int i = 0; i < s->rank; i++) d[i] = s->d[i];
+  d[s->rank] = 1;
+  int keys = ir_const(c->g, NULL, DT_STR, (Shape){.rank = 1, .d = {t->nstrs}}, t->strs);
+  int64_t *ord = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)(t->nstrs > 0 ? t->nstrs : 1));
+  for (int i = 0; i < t->nstrs; i++) ord[i] = i + 1;
+  int hit = bin(c, OP_STR_EQ, reshape(c, x, d, s->rank + 1), keys);
+  hit = hit < 0 ? -1 : ir_cast(c->g, hit, DT_I64);
+  int sum = bin(c, OP_MUL, hit, ir_const(c->g, NULL, DT_I64, (Shape){.rank = 1, .d = {t->nstrs}}, ord));
+  sum = sum < 0 ? -1 : ir_reduce(c->g, OP_REDUCE_SUM, sum, &axis, 1, false); /* at most one pool string matches */
+  return bin(c, OP_SUB, sum, ir_scalar(c->g, DT_I64, 1));
+}
+
 static int read_attrs(OnnxCtx *c, OnnxNode *n, TfIdf *t) {
-  if (onnx_attr(n, "pool_strings"))
-    return onnx_fail(c, n, "attribute 'pool_strings': string n-grams are not supported (map the tokens to "
-                     "int64 ids and use pool_int64s)");
+  t->strs = NULL, t->nstrs = 0;
   const char *mode = onnx_attr_str(c, n, "mode", NULL);
   if (!mode) return onnx_fail(c, n, "needs the attribute 'mode' (TF, IDF or TFIDF)");
   t->mode = !strcmp(mode, "TF") ? 0 : !strcmp(mode, "IDF") ? 1 : !strcmp(mode, "TFIDF") ? 2 : -1;
@@ -55,10 +92,13 @@ static int read_attrs(OnnxCtx *c, OnnxNode *n, TfIdf *t) {
                      (long long)t->min_len, (long long)t->max_len);
   if (t->skip < 0 || t->skip > 1 << 20)
     return onnx_fail(c, n, "attribute 'max_skip_count' is %lld, not in [0, 2^20] (absent?)", (long long)t->skip);
-  t->npool = ints_attr(c, n, "pool_int64s", &t->pool);
+  if (onnx_attr(n, "pool_strings")) {
+    if (string_pool(c, n, t)) return -1;
+  } else
+    t->npool = ints_attr(c, n, "pool_int64s", &t->pool);
   t->ncounts = ints_attr(c, n, "ngram_counts", &t->counts);
   t->ncoords = ints_attr(c, n, "ngram_indexes", &t->coords);
-  if (t->npool < 0) return onnx_fail(c, n, "needs the attribute 'pool_int64s'");
+  if (t->npool < 0) return onnx_fail(c, n, "needs the attribute 'pool_int64s' (or 'pool_strings')");
   if (t->ncounts < 1) return onnx_fail(c, n, "needs the attribute 'ngram_counts' (where each n-gram length starts)");
   if (t->ncoords < 1) return onnx_fail(c, n, "needs the attribute 'ngram_indexes'");
   t->nweights = onnx_attr_floats(n, "weights", NULL, 0);
@@ -273,12 +313,16 @@ int onnx_TfIdfVectorizer(OnnxCtx *c, OnnxNode *n) {
   int x = n->in[0];
   DType dt = dtype_of(c, x);
   const Shape *s = shape_of(c, x);
-  if (dt != DT_I32 && dt != DT_I64)
-    return onnx_fail(c, n, "X is %s; dlc takes int32 or int64 token ids (strings are not supported)", dtype_name(dt));
+  if (dt != DT_I32 && dt != DT_I64 && dt != DT_STR)
+    return onnx_fail(c, n, "X is %s, not int32 or int64 token ids or strings", dtype_name(dt));
+  if ((dt == DT_STR) != (t.strs != NULL))
+    return onnx_fail(c, n, "X is %s, but the pool is %s", dtype_name(dt), t.strs ? "pool_strings" : "pool_int64s");
   if (s->rank > 2 || (s->rank == 2 && s->d[0] < 1))
     return onnx_fail(c, n, "X must be [C] or [N, C] with N > 0");
   int64_t rows = s->rank == 2 ? s->d[0] : 1, cols = s->rank ? s->d[s->rank - 1] : 1, m[2] = {rows, cols};
   if (dt == DT_I32) x = ir_cast(c->g, x, DT_I64); /* a pool value outside int32 then matches nothing */
+  if (dt == DT_STR) x = string_ids(c, &t, x);
+  if (x < 0) return onnx_fail_ir(c, n);
   x = reshape(c, x, m, 2);
   if (x < 0) return onnx_fail_ir(c, n);
   int y = count_all(c, n, &t, x);

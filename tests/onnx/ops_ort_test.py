@@ -50,7 +50,8 @@ class Case:
 
     def model(self):
         node = helper.make_node(self.op, self.order, list(self.outputs), name="n", **self.attrs)
-        ins = [helper.make_tensor_value_info(k, NP[v.dtype], list(v.shape)) for k, v in self.inputs.items()]
+        ins = [helper.make_tensor_value_info(k, TP.STRING if v.dtype.kind == "U" else NP[v.dtype], list(v.shape))
+               for k, v in self.inputs.items()]
         inits = [numpy_helper.from_array(v, k) for k, v in self.consts.items() if k]
         consts = {k: v for k, v in self.consts.items() if k}
         outs = [helper.make_empty_tensor_value_info(o) for o in self.outputs]
@@ -512,8 +513,9 @@ def text_cases():
     """TfIdfVectorizer against onnxruntime, on shapes and attribute combinations the node
     suite leaves out: IDF and TFIDF with and without weights, int64 and int32 ids (a pool
     value beyond int32), trigrams, min_gram_length 2 and 3, a length outside the range,
-    coordinates shared and with holes, rows shorter than an n-gram; and the
-    attributes it refuses (an n-gram twice in the pool, as onnxruntime does)."""
+    coordinates shared and with holes, rows shorter than an n-gram, string tokens
+    (pool_strings); and the attributes it refuses (an n-gram twice in the pool, as
+    onnxruntime does)."""
     r = rng(11)
     pool = [2, 3, 5, 4,  5, 6, 7, 8, 6, 7, 2, 3,  2, 3, 4, 5, 6, 7]  # 4 unigrams, 4 bigrams, 2 trigrams
     counts, idx = [0, 4, 12], list(range(10))
@@ -553,13 +555,23 @@ def text_cases():
                min_gram_length=1, max_gram_length=3, max_skip_count=4, **big)
     yield Case("tfidf_1d_long_skips", "TfIdfVectorizer", {"x": r.integers(2, 5, (40,)).astype(np.int64)}, opset=9,
                mode="TFIDF", min_gram_length=2, max_gram_length=3, max_skip_count=6, weights=wts, **base)
+    # string tokens: a string in several n-grams, one no n-gram holds, an empty string
+    words = ["the", "cat", "sat", "on", "mat", "", "a ??/ b"]
+    sp = dict(pool_strings=["cat", "mat", "", "the", "cat", "sat", "on", "the mat", "cat", "the", "cat", "sat"],
+              ngram_counts=[0, 3, 9], ngram_indexes=[0, 1, 2, 3, 4, 5, 6])
+    xs2 = np.array(words)[r.integers(0, len(words), (3, 10))]
+    for mode, w in (("TF", None), ("TFIDF", [1.5, 0.5, 2.0, 3.0, 0.25, 1.0, 4.0])):
+        yield Case("tfidf_strings_%s" % mode.lower(), "TfIdfVectorizer", {"x": xs2}, opset=9, mode=mode, min_gram_length=1,
+                   max_gram_length=3, max_skip_count=1, **sp, **({"weights": w} if w else {}))
+    yield Case("tfidf_strings_1d", "TfIdfVectorizer", {"x": np.array(["the", "cat", "sat", "x", "the", "cat"])}, opset=9,
+               mode="TF", min_gram_length=2, max_gram_length=2, max_skip_count=2, **sp)
     # refusals
     bad = dict(mode="TF", min_gram_length=1, max_gram_length=2, max_skip_count=0, ngram_counts=[0, 2],
                ngram_indexes=[0, 1, 2])
     xs = {"x": np.array([2, 3], np.int64)}
-    yield Case("refuse_tfidf_strings", "TfIdfVectorizer", xs, opset=9, mode="TF", min_gram_length=1, max_gram_length=1,
-               max_skip_count=0, ngram_counts=[0], ngram_indexes=[0], pool_strings=["a"],
-               refuse="attribute 'pool_strings'")
+    yield Case("refuse_tfidf_int_x_string_pool", "TfIdfVectorizer", xs, opset=9, mode="TF", min_gram_length=1,
+               max_gram_length=1, max_skip_count=0, ngram_counts=[0], ngram_indexes=[0], pool_strings=["a"],
+               refuse="but the pool is pool_strings")
     yield Case("refuse_tfidf_mode", "TfIdfVectorizer", xs, opset=9, **{**bad, "mode": "BM25"},
                pool_int64s=[2, 3, 2, 3], refuse="attribute 'mode' is 'BM25'")
     yield Case("refuse_tfidf_min_max", "TfIdfVectorizer", xs, opset=9, **{**bad, "min_gram_length": 3},
