@@ -666,6 +666,26 @@ static int eval_str_case(Interp *it, const Node *n, double *y) {
   return 0;
 }
 
+static int eval_str_format(Interp *it, const Node *n, double *y) {
+  const double *x = in_val(it, n, 0);
+  DType t = in_node(it, n, 0)->dtype;
+  for (int64_t i = 0; i < shape_numel(&n->shape); i++) {
+    char buf[STR_NUM_BYTES];
+    str_format_num(x[i], t, buf);
+    y[i] = str_val(arena_strdup(str_arena(it), buf));
+  }
+  return 0;
+}
+
+static int eval_str_parse(Interp *it, const Node *n, double *y) {
+  const double *x = in_val(it, n, 0);
+  for (int64_t i = 0; i < shape_numel(&n->shape); i++)
+    if (str_parse_num(str_at(x[i]), n->dtype, &y[i]))
+      return dlc_errf(it->e, "str_parse: string %lld is not a number of type %s (or is out of its range)", (long long)i,
+                      dtype_name(n->dtype));
+  return 0;
+}
+
 typedef struct Pieces {
   Arena *a;
   double *y; /* bound slots, or NULL to count */

@@ -444,6 +444,12 @@ int str_case_map(const char *s, char *out, bool upper, bool ascii);
  * whitespace); f gets piece k's bytes (not NUL-terminated).  Returns the count. */
 typedef void (*StrPiece)(void *ctx, int64_t k, const char *p, size_t len);
 int64_t str_split_each(const char *s, const char *d, int64_t maxsplit, StrPiece f, void *ctx);
+/* v (of dtype t) as str_format writes it into buf (STR_NUM_BYTES is room for any). */
+#define STR_NUM_BYTES 32
+void str_format_num(double v, DType t, char buf[STR_NUM_BYTES]);
+/* s read as str_parse reads it as dtype t (f32, f64, i64, u64): 0, or -1 when s starts
+ * with no number or an integer out of range. */
+int str_parse_num(const char *s, DType t, double *out);
 
 /* ---- the reference interpreter (ir/interp.c) ------------------------------------------ */
 

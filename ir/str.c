@@ -1,7 +1,11 @@
 /* str.c — the string ops' shape rules and the text functions the interpreter applies
  * (ir/ops.def, "strings").  The C backend writes the same functions into the generated
  * code (codegen/c/strings.c); tests/onnx/strings_test.py holds both to ONNX Runtime. */
+#include <errno.h>
+#include <math.h>
 #include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ir.h"
@@ -19,6 +23,44 @@ int shape_str_case(Graph *g, Node *n) {
   if (u != 0 && u != 1) return fail(g, n, "upper is 0 (lower case) or 1 (upper case)");
   if (node_int(n, A_ASCII) != 0 && node_int(n, A_ASCII) != 1) return fail(g, n, "ascii is 0 or 1");
   return shape_unary(g, n);
+}
+
+int shape_str_format(Graph *g, Node *n) {
+  DType t = g->nodes[n->in[0]]->dtype;
+  if (t == DT_STR) return fail(g, n, "x is str already");
+  if (dtype_is_narrow(t) || t == DT_F16 || t == DT_BF16) return fail(g, n, "x of a storage type: cast it to f32 first");
+  if (shape_unary(g, n)) return -1;
+  n->dtype = DT_STR;
+  return 0;
+}
+
+int shape_str_parse(Graph *g, Node *n) {
+  DType t = (DType)node_int(n, A_DTYPE);
+  if (t != DT_F32 && t != DT_F64 && t != DT_I64 && t != DT_U64) return fail(g, n, "dtype is f32, f64, i64 or u64");
+  if (shape_unary(g, n)) return -1;
+  n->dtype = t;
+  return 0;
+}
+
+void str_format_num(double v, DType t, char buf[STR_NUM_BYTES]) {
+  if (dtype_is_float(t)) {
+    if (isnan(v)) snprintf(buf, STR_NUM_BYTES, "NaN");
+    else if (isinf(v)) snprintf(buf, STR_NUM_BYTES, v < 0 ? "-INF" : "INF");
+    else snprintf(buf, STR_NUM_BYTES, "%.8g", v);
+  } else if (t == DT_BOOL) snprintf(buf, STR_NUM_BYTES, "%d", v != 0);
+  else if (t == DT_U64) snprintf(buf, STR_NUM_BYTES, "%llu", (unsigned long long)v);
+  else snprintf(buf, STR_NUM_BYTES, "%lld", (long long)v);
+}
+
+int str_parse_num(const char *s, DType t, double *out) {
+  char *end;
+  errno = 0;
+  if (t == DT_F32) *out = strtof(s, &end);
+  else if (t == DT_F64) *out = strtod(s, &end);
+  else if (t == DT_U64) *out = (double)strtoull(s, &end, 10);
+  else *out = (double)strtoll(s, &end, 10);
+  if (end == s || (!dtype_is_float(t) && errno == ERANGE)) return -1;
+  return 0;
 }
 
 /* The pattern is a constant: the generated code compiles it once, in NAME_init. */

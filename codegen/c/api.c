@@ -285,8 +285,8 @@ static void emit_strerror(CEmit *ce) {
                           "that needs one"},
       {"ERR_INDEX", "an index read from the data is out of range (a gather or scatter index, TopK's k)"},
       {"ERR_STRINGS", "a string operation failed: the string heap is full (dlc --string-heap), a string split into more pieces than its "
-                      "bound (dlc --split-pieces), a pattern met a non-ASCII string it cannot match as written, or a case "
-                      "change met a letter dlc does not map"},
+                      "bound (dlc --split-pieces), a pattern met a non-ASCII string it cannot match as written, a case "
+                      "change met a letter dlc does not map, or a string cast to a number holds none"},
       {"ERR_CPU", "this CPU lacks the instructions the code was generated for (dlc --cpu)"},
   };
   cgen_printf(ce, "\nconst char *%s_strerror(int status) {\n  switch (status) {\n", ce->o->name);

@@ -21,7 +21,8 @@ bool cgen_graph_has_str(const Graph *g) {
 
 /* Whether node n writes strings to the heap. */
 static bool makes_strings(const Node *n) {
-  return n->op == OP_STR_CONCAT || n->op == OP_STR_CASE || (n->op == OP_STR_SPLIT && !node_int(n, A_PART));
+  return n->op == OP_STR_CONCAT || n->op == OP_STR_CASE || n->op == OP_STR_FORMAT ||
+         (n->op == OP_STR_SPLIT && !node_int(n, A_PART));
 }
 
 bool cgen_kernel_heap(const CEmit *ce, const Kernel *k) {
@@ -49,7 +50,7 @@ int cgen_regex_count(const CEmit *ce) {
 bool cgen_kernel_strings_fail(const CEmit *ce, const Kernel *k) {
   for (int j = 0; j < k->n; j++) {
     const Node *n = ce->g->nodes[k->nodes[j]];
-    if (makes_strings(n) || (n->op == OP_STR_MATCH && node_int(n, A_ASCII))) return true;
+    if (makes_strings(n) || n->op == OP_STR_PARSE || (n->op == OP_STR_MATCH && node_int(n, A_ASCII))) return true;
   }
   return false;
 }
@@ -236,6 +237,7 @@ static bool graph_has(const CEmit *ce, Op op) {
 
 void cgen_str_prelude(CEmit *ce) {
   if (graph_has(ce, OP_STR_MATCH)) cgen_printf(ce, "\n#include <regex.h>\n");
+  if (graph_has(ce, OP_STR_PARSE)) cgen_printf(ce, "\n#include <errno.h>\n");
   if (ce->heap_bytes) {
     cgen_printf(ce, "\n#define DLC_HEAP_HEAD %d\n#define DLC_HEAP_BYTES %lld\n", CGEN_HEAP_HEAD,
                 (long long)(ce->heap_bytes - CGEN_HEAP_HEAD));
@@ -332,6 +334,45 @@ int cgen_str_case(CEmit *ce, const Node *n) {
   cgen_line(ce, 2, "if (dlc_case_map(a0[i], s, %d, %d)) return 1; /* a letter dlc does not map */", (int)node_int(n, A_UPPER),
             (int)node_int(n, A_ASCII));
   cgen_line(ce, 2, "y[i] = s;");
+  cgen_line(ce, 1, "}");
+  return 0;
+}
+
+/* Numbers as ONNX Runtime's Cast writes them (ir/str.c: str_format_num), into the heap. */
+int cgen_str_format(CEmit *ce, const Node *n) {
+  DType t = cgen_in(ce, n, 0)->dtype;
+  cgen_line(ce, 1, "for (int64_t i = 0; i < %" PRId64 "; i++) {", shape_numel(&n->shape));
+  cgen_line(ce, 2, "char buf[%d];", STR_NUM_BYTES);
+  if (dtype_is_float(t)) {
+    cgen_line(ce, 2, "const double v = (double)a0[i];");
+    cgen_line(ce, 2, "if (isnan(v)) snprintf(buf, sizeof buf, \"NaN\");");
+    cgen_line(ce, 2, "else if (isinf(v)) snprintf(buf, sizeof buf, v < 0 ? \"-INF\" : \"INF\");");
+    cgen_line(ce, 2, "else snprintf(buf, sizeof buf, \"%%.8g\", v);");
+  } else if (t == DT_BOOL)
+    cgen_line(ce, 2, "snprintf(buf, sizeof buf, \"%%d\", a0[i] != 0);");
+  else if (t == DT_U64)
+    cgen_line(ce, 2, "snprintf(buf, sizeof buf, \"%%llu\", (unsigned long long)a0[i]);");
+  else
+    cgen_line(ce, 2, "snprintf(buf, sizeof buf, \"%%lld\", (long long)a0[i]);");
+  cgen_line(ce, 2, "size_t len = strlen(buf);");
+  cgen_line(ce, 2, "char *s = dlc_heap_alloc(heap, len + 1);");
+  cgen_line(ce, 2, "if (!s) return 1;");
+  cgen_line(ce, 2, "memcpy(s, buf, len + 1);");
+  cgen_line(ce, 2, "y[i] = s;");
+  cgen_line(ce, 1, "}");
+  return 0;
+}
+
+/* Strings as ONNX Runtime's Cast reads them (ir/str.c: str_parse_num); no number fails. */
+int cgen_str_parse(CEmit *ce, const Node *n) {
+  static const char *const call[] = {[DT_F32] = "strtof(a0[i], &end)", [DT_F64] = "strtod(a0[i], &end)",
+                                     [DT_I64] = "strtoll(a0[i], &end, 10)", [DT_U64] = "strtoull(a0[i], &end, 10)"};
+  cgen_line(ce, 1, "for (int64_t i = 0; i < %" PRId64 "; i++) {", shape_numel(&n->shape));
+  cgen_line(ce, 2, "char *end;");
+  cgen_line(ce, 2, "errno = 0;");
+  cgen_line(ce, 2, "y[i] = %s;", call[n->dtype]);
+  cgen_line(ce, 2, "if (end == a0[i]%s) return 1; /* no number, or an integer out of range */",
+            dtype_is_float(n->dtype) ? "" : " || errno == ERANGE");
   cgen_line(ce, 1, "}");
   return 0;
 }

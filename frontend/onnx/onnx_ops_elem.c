@@ -334,13 +334,30 @@ static int onnx_cast_to(OnnxCtx *c, OnnxNode *n, int x, DType t) {
   return 0;
 }
 
-/* Strings to and from numbers are not built yet: say so, by name.  A str to str cast is x. */
+/* Strings to and from numbers, as ONNX Runtime's Cast does (docs/ONNX.md, "Strings"):
+ * numbers are written with str_format (floats %.8g, NaN, INF, -INF; integers in decimal;
+ * bool 1 or 0); strings are read with str_parse as f32 (and then rounded to a narrower
+ * float type), f64, or as i64 (u64 for u64) and wrapped to a narrower integer type; bool
+ * is whether the integer read is not 0.  A str to str cast is x.  1: not a string cast. */
 static int cast_str(OnnxCtx *c, OnnxNode *n, DType to) {
-  DType from = dtype_of(c, n->in[0]);
+  int x = n->in[0];
+  DType from = dtype_of(c, x);
   if (from != DT_STR && to != DT_STR) return 1;
-  if (from == to) return n->out[0] = n->in[0], 0;
-  return onnx_fail(c, n, "cast from %s to %s: casts between strings and numbers are not supported", dtype_name(from),
-                   dtype_name(to));
+  if (from == to) return n->out[0] = x, 0;
+  if (to == DT_STR) {
+    ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_STR_FORMAT, &x, 1, NULL, 0));
+    return 0;
+  }
+  DType read = to == DT_F64 ? DT_F64 : dtype_is_float(to) ? DT_F32 : to == DT_U64 ? DT_U64 : DT_I64;
+  Attr a = attr_dtype(A_DTYPE, read);
+  int y;
+  ONNX_TRY(c, n, y = ir_add(c->g, OP_STR_PARSE, &x, 1, &a, 1));
+  if (to == read) return n->out[0] = y, 0;
+  if (to == DT_BOOL) {
+    ONNX_TRY(c, n, n->out[0] = ir_binary(c->g, OP_NE, y, ir_scalar(c->g, DT_I64, 0)));
+    return 0;
+  }
+  return onnx_cast_to(c, n, y, to);
 }
 
 int onnx_Cast(OnnxCtx *c, OnnxNode *n) {

@@ -50,6 +50,22 @@ static Graph *model(void) {
   Attr cat = attr_int(A_AXIS, 0);
   int both[2] = {a, ab};
   cg_out(g, ir_add(g, OP_CONCAT, both, 2, &cat, 1));
+  /* numbers read from strings made at run time ("12", "3 ?", "4.5e1é": a number, then
+   * text) and written back, with INF and NaN made from them */
+  static const char *const N[3] = {"12", "3", "4.5e1"};
+  int txt = op(g, OP_STR_CONCAT, ir_const(g, "n", DT_STR, SHP(3), N), b, NULL, 0);
+  static const DType reads[4] = {DT_F32, DT_F64, DT_I64, DT_U64};
+  int parsed[4];
+  for (int t = 0; t < 4; t++) {
+    Attr d = attr_dtype(A_DTYPE, reads[t]);
+    cg_out(g, parsed[t] = op(g, OP_STR_PARSE, txt, -1, &d, 1));
+    cg_out(g, op(g, OP_STR_FORMAT, parsed[t], -1, NULL, 0));
+  }
+  int inf = ir_binary(g, OP_MUL, parsed[0], ir_scalar(g, DT_F32, INFINITY));
+  cg_out(g, op(g, OP_STR_FORMAT, inf, -1, NULL, 0));
+  cg_out(g, op(g, OP_STR_FORMAT, ir_binary(g, OP_SUB, inf, inf), -1, NULL, 0));
+  cg_out(g, op(g, OP_STR_FORMAT, ir_binary(g, OP_GT, parsed[2], ir_scalar(g, DT_I64, 3)), -1, NULL, 0));
+  cg_out(g, op(g, OP_STR_FORMAT, ir_binary(g, OP_DIV, parsed[1], ir_scalar(g, DT_F64, 7)), -1, NULL, 0));
   return g;
 }
 
@@ -145,6 +161,10 @@ static void failures(void) {
   CHECK_FAILS(g, op(g, OP_STR_EQ, a, x, NULL, 0), "operand 2 is f32");
   CHECK_FAILS(g, op(g, OP_STR_MATCH, a, a, NULL, 0), "one constant string");
   CHECK_FAILS(g, op(g, OP_STR_MATCH, a, str_const(g, "a("), NULL, 0), "no POSIX extended regular expression");
+  CHECK_FAILS(g, op(g, OP_STR_FORMAT, a, -1, NULL, 0), "x is str already");
+  CHECK_FAILS(g, op(g, OP_STR_FORMAT, ir_cast(g, x, DT_F16), -1, NULL, 0), "cast it to f32 first");
+  Attr d8 = attr_dtype(A_DTYPE, DT_I8);
+  CHECK_FAILS(g, op(g, OP_STR_PARSE, a, -1, &d8, 1), "dtype is f32, f64, i64 or u64");
   ir_graph_free(g);
 }
 
