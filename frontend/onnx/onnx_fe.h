@@ -275,5 +275,7 @@ int onnx_window(OnnxCtx *c, OnnxNode *n, const Shape *x, const int64_t *k, int64
  * product (onnx_ops_quant.c): *y its f32 value before the bias, or -1 where it does not
  * apply.  0, or -1 on error. */
 int onnx_qdq_conv(OnnxCtx *c, OnnxNode *n, const int64_t *st, const int64_t *pads, const int64_t *dil, int *y);
+/* The same for MatMul and Gemm (B transposed when tb): A' B on the integer product. */
+int onnx_qdq_matmul(OnnxCtx *c, OnnxNode *n, bool tb, int *y);
 
 #endif

@@ -9,6 +9,9 @@ int onnx_MatMul(OnnxCtx *c, OnnxNode *n) {
   int a = n->in[0], b = n->in[1];
   Shape sa = *shape_of(c, a), sb = *shape_of(c, b);
   if (sa.rank == 0 || sb.rank == 0) return onnx_fail(c, n, "operands must not be scalars");
+  int y;
+  if (onnx_qdq_matmul(c, n, false, &y)) return -1;
+  if (y >= 0) return n->out[0] = y, 0;
   if (sa.rank == 1) {
     int64_t d[2] = {1, sa.d[0]};
     ONNX_TRY(c, n, a = ir_reshape(c->g, a, d, 2));
@@ -17,7 +20,6 @@ int onnx_MatMul(OnnxCtx *c, OnnxNode *n) {
     int64_t d[2] = {sb.d[0], 1};
     ONNX_TRY(c, n, b = ir_reshape(c->g, b, d, 2));
   }
-  int y;
   ONNX_TRY(c, n, y = ir_matmul(c->g, a, b, false, false));
   if (sa.rank == 1 || sb.rank == 1) {
     Shape s = *shape_of(c, y);
@@ -40,8 +42,9 @@ int onnx_Gemm(OnnxCtx *c, OnnxNode *n) {
   bool ta = onnx_attr_int(n, "transA", 0), tb = onnx_attr_int(n, "transB", 0);
   if (shape_of(c, n->in[0])->rank != 2 || shape_of(c, n->in[1])->rank != 2)
     return onnx_fail(c, n, "A and B must be matrices");
-  int y;
-  ONNX_TRY(c, n, y = ir_matmul(c->g, n->in[0], n->in[1], ta, tb));
+  int y = -1;
+  if (!ta && onnx_qdq_matmul(c, n, tb, &y)) return -1;
+  if (y < 0) ONNX_TRY(c, n, y = ir_matmul(c->g, n->in[0], n->in[1], ta, tb));
   if (alpha != 1) ONNX_TRY(c, n, y = ir_binary(c->g, OP_MUL, y, onnx_scalar_like(c, y, alpha)));
   if (n->nin > 2 && n->in[2] >= 0 && beta != 0) {
     int cc = n->in[2];

@@ -496,6 +496,49 @@ int onnx_qdq_conv(OnnxCtx *c, OnnxNode *n, const int64_t *st, const int64_t *pad
   return 0;
 }
 
+/* A MatMul or Gemm of two DequantizeLinear outputs (QDQ: 8-bit activations with one
+ * scale and zero point, 8-bit weights with one scale or one per column, zero points 0
+ * or one for all) on the integer product: (sa (aq - za)) (sb (bq - zb)) = sa sb (aq -
+ * za)(bq - zb), the integer sum exact, times the scales in f32.  B is [K, N], or [N, K]
+ * when tb (Gemm's transB).  *y the f32 product, or -1 where the pattern does not apply
+ * (A of rank under 2, a depth K under QDQ_MIN_DEPTH or so deep that the sums may pass
+ * 2^31, other scales or zero points). */
+int onnx_qdq_matmul(OnnxCtx *c, OnnxNode *n, bool tb, int *y) {
+  *y = -1;
+  if (c->scope || n->p->n_input < 2) return 0;
+  const OnnxDeq *da = deq_find(c, n->p->input[0], n->in[0]), *db = deq_find(c, n->p->input[1], n->in[1]);
+  if (!da || !db || dtype_of(c, da->scale) != DT_F32 || dtype_of(c, db->scale) != DT_F32) return 0;
+  const Shape as = *shape_of(c, da->x), bs = *shape_of(c, db->x);
+  if (as.rank < 2 || bs.rank != 2) return 0;
+  int64_t k = as.d[as.rank - 1], cols = bs.d[tb ? 0 : 1], ns = shape_numel(shape_of(c, db->scale));
+  if (bs.d[tb ? 1 : 0] != k || k < QDQ_MIN_DEPTH || (double)k * 255 * 255 >= 2147483648.0) return 0;
+  if (shape_numel(shape_of(c, da->scale)) != 1 || (da->zp >= 0 && shape_numel(shape_of(c, da->zp)) != 1)) return 0;
+  if (ns != 1 && (ns != cols || db->axis != (tb ? 0 : 1))) return 0;
+  int bzp = db->zp;
+  if (bzp >= 0 && shape_numel(shape_of(c, bzp)) != 1) { /* one per column: only zeros */
+    int64_t m = shape_numel(shape_of(c, bzp));
+    double *all = arena_alloc(c->g->arena, sizeof(double) * (size_t)m);
+    if (!onnx_is_const(c, bzp) || onnx_const_doubles(c, bzp, all, (int)m) != m) return 0;
+    for (int64_t i = 0; i < m; i++)
+      if (all[i] != 0) return 0;
+    bzp = -1;
+  }
+  int b = db->x;
+  if (tb) {
+    int64_t perm[2] = {1, 0};
+    ONNX_TRY(c, n, b = ir_transpose(c->g, b, perm));
+  }
+  int azp = da->zp >= 0 ? reshape(c, da->zp, NULL, 0) : -1;
+  if (bzp >= 0) bzp = reshape(c, bzp, NULL, 0);
+  int64_t depth;
+  int p = int_matmul(c, n, da->x, azp, b, bzp, &depth);
+  if (p < 0) return -1;
+  int64_t d[2] = {1, ns};
+  int sb = ns == 1 ? reshape(c, db->scale, NULL, 0) : reshape(c, db->scale, d, 2);
+  ONNX_TRY(c, n, *y = bin(c, OP_MUL, cast(c, p, DT_F32), bin(c, OP_MUL, reshape(c, da->scale, NULL, 0), sb)));
+  return 0;
+}
+
 /* conv(X - x_zero_point, W - w_zero_point); w's zero point per output channel.  The
  * padding adds zeros to X - x_zero_point, i.e. pads X with its zero point. */
 static int int_conv(OnnxCtx *c, OnnxNode *n, int x, int xzp, int w, int wzp, int64_t *depth) {

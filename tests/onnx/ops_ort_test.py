@@ -218,6 +218,29 @@ def quant_cases():
                      "w": r.integers(-128, 128, (6, 32, 3, 3)).astype(i8), "ws": ws, "wz": np.zeros(6, i8),
                      "b": r.integers(-2000, 2000, (6,)).astype(np.int32), "bs": (ws * 0.05).astype(f32)},
                     opset=21, oracle=qdq_conv)
+    # QDQ MatMul and Gemm (8-bit activations, int8 weights per column, Gemm's B
+    # transposed and a bias): the integer product from a depth of 256 on, against f64
+    def qdq_mm(x, xs, xz, w, ws, wz, tb=False, b=None, bs=None):
+        xf = (x.astype(np.float64) - float(xz)) * float(xs)
+        z, sc = wz.astype(np.float64), ws.astype(np.float64)  # per column of B ([N, K] when tb)
+        wf = (w.astype(np.float64) - (z[:, None] if tb else z)) * (sc[:, None] if tb else sc)
+        y = xf @ (wf.T if tb else wf)
+        return [(y if b is None else y + b * bs.astype(np.float64)).astype(np.float32)]
+
+    for t, lo, hi in ((u8, 0, 256), (i8, -128, 128)):
+        ws = (r.random(5) * 0.02 + 0.001).astype(f32)
+        x = r.integers(lo, hi, (3, 300)).astype(t)
+        consts = {"xs": np.array(0.05, f32), "xz": np.array(lo + 101, t), "ws": ws, "wz": np.zeros(5, i8)}
+        mm = [("DequantizeLinear", ["x", "xs", "xz"], ["xf"], {}), ("DequantizeLinear", ["w", "ws", "wz"], ["wf"], {"axis": 1}),
+              ("MatMul", ["xf", "wf"], ["y"], {})]
+        yield Chain("qdq_matmul_" + np.dtype(t).name, mm, {"x": x}, {**consts, "w": r.integers(-128, 128, (300, 5)).astype(i8)},
+                    opset=21, oracle=qdq_mm)
+        b = r.integers(-2000, 2000, (5,)).astype(np.int32)
+        gm = [("DequantizeLinear", ["x", "xs", "xz"], ["xf"], {}), ("DequantizeLinear", ["w", "ws", "wz"], ["wf"], {"axis": 0}),
+              ("DequantizeLinear", ["b", "bs"], ["bf"], {"axis": 0}), ("Gemm", ["xf", "wf", "bf"], ["y"], {"transB": 1})]
+        yield Chain("qdq_gemm_" + np.dtype(t).name, gm, {"x": x}, {**consts, "w": r.integers(-128, 128, (5, 300)).astype(i8),
+                                                                   "b": b, "bs": (ws * 0.05).astype(f32)},
+                    opset=21, oracle=lambda x, xs, xz, w, ws, wz, b, bs: qdq_mm(x, xs, xz, w, ws, wz, True, b, bs))
     x = np.ones((2, 2), f32)
     # float8, float4, int4 and int2 quantize (tests/onnx/narrow_test.py); float8e8m0 is no quantized type
     yield Case("refuse_quantize_float8e8m0", "QuantizeLinear", {"x": x}, {"s": np.array(1, f32)}, opset=25,
