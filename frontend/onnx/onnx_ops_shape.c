@@ -259,6 +259,7 @@ static int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v
 int onnx_Slice(OnnxCtx *c, OnnxNode *n) {
   if (need(c, n, 1)) return -1;
   const Shape *x = shape_of(c, n->in[0]);
+  if (x->rank == 0) return onnx_fail(c, n, "data is a scalar: Slice needs rank 1 or more");
   int64_t starts[IR_MAX_RANK], ends[IR_MAX_RANK], axes[IR_MAX_RANK], steps[IR_MAX_RANK];
   int ns, ne, na = -1, nt = -1;
   if (c->opset < 10) {
