@@ -148,6 +148,9 @@ void cgen_cpu_prelude(CEmit *ce);
 bool cgen_tile_vector(const CEmit *ce, DType t); /* the tile uses the target's intrinsics */
 int cgen_tile_mr(const CEmit *ce, DType t);      /* register tile rows */
 int cgen_tile_nr(const CEmit *ce, DType t);      /* register tile columns */
+/* A panel of one vector, for products with few columns (tile.c), or 0 where the tile
+ * is one vector wide already or not vectorised. */
+int cgen_tile_nr_narrow(const CEmit *ce, DType t);
 int cgen_tile_wide(const CEmit *ce, DType t);    /* matmul: panels side by side in a tile (1: one) */
 typedef enum { INT8_PLAIN, INT8_MADD256, INT8_MADD512, INT8_VNNI } CgenInt8;
 CgenInt8 cgen_int8_isa(const CEmit *ce);         /* how matmul_int's tile computes (matmul_int.c) */

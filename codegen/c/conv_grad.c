@@ -4,7 +4,8 @@
  * Per image and group, for each block of output positions (pos of them):
  *   conv_grad_weight: dW^T[k, o] += sum_q col[k, q] gy^T[q, o]
  *       the block's im2col (conv_im2col_rows) is the tile's A, read in place; gy's
- *       block, transposed into panels of NR output channels, is the tile's B; each sum
+ *       block, transposed into panels of NR output channels (or of one vector, when
+ *       there are few), is the tile's B; each sum
  *       is added into dW, so dW is summed over blocks and images in a fixed order.
  *   conv_grad_input:  dcol[k, q] = sum_o W^T[k, o] gy[o, q], then dx += col2im(dcol)
  *       W read in place (transposed by its strides), gy's rows read in place as the
@@ -177,6 +178,15 @@ static int64_t weight_parts(const Grad *d, const Node *n) {
   return imgs < WEIGHT_PARTS ? imgs : WEIGHT_PARTS;
 }
 
+/* The panel width of dW's columns, the output channels: the target's NR, or one vector
+ * where that pads far fewer zero channels (LeNet-5's 6 and 16 channels would leave
+ * three quarters and half of AVX-512's 32 columns zero, and the tile multiplies them). */
+static void weight_panel(const CEmit *ce, Grad *d) {
+  int narrow = cgen_tile_nr_narrow(ce, d->c.n->dtype);
+  if (narrow && 4 * conv_round_up(d->c.og, narrow) <= 3 * conv_round_up(d->c.og, d->c.nr)) d->c.nr = narrow;
+  d->opad = conv_round_up(d->c.og, d->c.nr);
+}
+
 /* Whole output rows per block: the im2col and the transposed gy each within a stack
  * array. */
 static bool weight_fits(Grad *d) {
@@ -191,6 +201,7 @@ int cgen_conv_grad_weight(CEmit *ce, const Node *n) {
   Epi ep = epi_to(n, "dW", 1, 0, true);
   Grad d = grad_of(ce, n, &ep, x, &n->shape, gy);
   ep.to_cs = d.c.depth; /* dW[o][k]: row k, column o */
+  weight_panel(ce, &d);
   if (shape_numel(&n->shape) && !empty(&d) && !weight_fits(&d)) return conv_grad_weight_direct(ce, n);
   const Conv *c = &d.c;
   cgen_line(ce, 1, "(void)a0, (void)a1;");

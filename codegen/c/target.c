@@ -181,6 +181,11 @@ int cgen_tile_mr(const CEmit *ce, DType t) { return t == DT_F32 ? ce->cpu->mr : 
 
 int cgen_tile_nr(const CEmit *ce, DType t) { return t == DT_F32 ? ce->cpu->nr : 8; }
 
+int cgen_tile_nr_narrow(const CEmit *ce, DType t) {
+  int vw = ce->cpu->vw;
+  return cgen_tile_vector(ce, t) && vw > 0 && cgen_tile_nr(ce, t) > vw && cgen_tile_nr(ce, t) % vw == 0 ? vw : 0;
+}
+
 int cgen_tile_wide(const CEmit *ce, DType t) {
   int w = ce->cpu->mm_wide;
   return cgen_tile_vector(ce, t) && w > 1 && ce->cpu->mr % w == 0 ? w : 1;

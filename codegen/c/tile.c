@@ -116,12 +116,18 @@ static void store(CEmit *ce, const Tile *t, const Epi *ep, const char *sum, int 
  * vectors on the stack instead (a store and two reloads per k), which halved the
  * speed of products with a short tail (a bias, a residual add).  The shapes written:
  * every row count up to MR over one panel, and MR / rows panels side by side for the
- * few rows after the last full tile (matmul.c, conv_grad.c); another shape (none
- * today) is written inline. */
-static bool vtile_has(const CEmit *ce, int mr, int np) {
+ * few rows after the last full tile (matmul.c, conv_grad.c), each for the target's NR
+ * columns and for a narrow panel of one vector (suffix 'n': conv_grad_weight's few
+ * output channels, which would leave most of a full panel's columns zero); another
+ * shape (none today) is written inline. */
+static bool vtile_has(const CEmit *ce, int mr, int np, int nr) {
   int mfull = cgen_tile_mr(ce, DT_F32);
+  if (nr != cgen_tile_nr(ce, DT_F32) && nr != cgen_tile_nr_narrow(ce, DT_F32)) return false;
   return mr >= 1 && mr <= mfull && (np == 1 || (mr < mfull && np == mfull / mr && np > 1));
 }
+
+/* The function's name: dlc_tile<mr>x<np>, with a trailing 'n' for the narrow panel. */
+static const char *vtile_suffix(const CEmit *ce, int nr) { return nr == cgen_tile_nr(ce, DT_F32) ? "" : "n"; }
 
 /* Sums c<s>_<v>: vector v of row-and-panel s (as the plain tile's c<s>). */
 static void vzero_sums(CEmit *ce, int n, int nv, int d) {
@@ -158,9 +164,10 @@ static void vk_body(CEmit *ce, int mr, int np, int nv, int vw, int d) {
 
 /* static void dlc_tile<mr>x<np>(kc, a, ars, acs, p, ps, pn, cs): cs[r * np + q][j] =
  * sum over k < kc of a[r * ars + k * acs] * p[q * pn + k * ps + j], j < NR. */
-static void vtile_function(CEmit *ce, int mr, int np) {
-  int vw = ce->cpu->vw, nr = cgen_tile_nr(ce, DT_F32), nv = nr / vw;
-  cgen_printf(ce, "\nDLC_KERNEL __attribute__((noinline, unused)) static void dlc_tile%dx%d(\n", mr, np);
+static void vtile_function(CEmit *ce, int mr, int np, int nr) {
+  int vw = ce->cpu->vw, nv = nr / vw;
+  cgen_printf(ce, "\nDLC_KERNEL __attribute__((noinline, unused)) static void dlc_tile%dx%d%s(\n", mr, np,
+              vtile_suffix(ce, nr));
   cgen_line(ce, 2, "int64_t kc, const float *restrict a, int64_t ars, int64_t acs, const float *restrict p,");
   cgen_line(ce, 2, "int64_t ps, int64_t pn, float *restrict cs /* [%d][%d] */) {", mr * np, nr);
   for (int r = 0; r < mr; r++) cgen_line(ce, 1, "const float *restrict a%d = a + %d * ars;", r, r);
@@ -179,11 +186,12 @@ static void vtile_function(CEmit *ce, int mr, int np) {
 }
 
 static void vtile_functions(CEmit *ce) {
-  int mfull = cgen_tile_mr(ce, DT_F32);
-  for (int mr = 1; mr <= mfull; mr++) {
-    vtile_function(ce, mr, 1);
-    if (vtile_has(ce, mr, mfull / mr) && mfull / mr > 1) vtile_function(ce, mr, mfull / mr);
-  }
+  int mfull = cgen_tile_mr(ce, DT_F32), widths[2] = {cgen_tile_nr(ce, DT_F32), cgen_tile_nr_narrow(ce, DT_F32)};
+  for (int w = 0; w < 2 && widths[w]; w++)
+    for (int mr = 1; mr <= mfull; mr++) {
+      vtile_function(ce, mr, 1, widths[w]);
+      if (vtile_has(ce, mr, mfull / mr, widths[w]) && mfull / mr > 1) vtile_function(ce, mr, mfull / mr, widths[w]);
+    }
 }
 
 /* A's first row of the tile, as a pointer expression (of its panel, when packed). */
@@ -222,9 +230,10 @@ static void tile_emit_vector(CEmit *ce, const Tile *t, const Epi *ep, int d) {
   cgen_line(ce, d, "{");
   cgen_line(ce, d + 1, "int64_t tj;");
   cgen_line(ce, d + 1, "float cs[%d][%d];", n, t->nr);
-  if (vtile_has(ce, t->mr, np)) {
-    cgen_line(ce, d + 1, "dlc_tile%dx%d(%" PRId64 ", %s, %" PRId64 ", %" PRId64 ", %s, %" PRId64 ", %" PRId64 ", cs[0]);",
-              t->mr, np, t->depth, a, ars, acs, t->panel, t->pstride ? t->pstride : t->nr, t->pnext);
+  if (vtile_has(ce, t->mr, np, t->nr)) {
+    cgen_line(ce, d + 1, "dlc_tile%dx%d%s(%" PRId64 ", %s, %" PRId64 ", %" PRId64 ", %s, %" PRId64 ", %" PRId64 ", cs[0]);",
+              t->mr, np, vtile_suffix(ce, t->nr), t->depth, a, ars, acs, t->panel, t->pstride ? t->pstride : t->nr,
+              t->pnext);
   } else {
     cgen_line(ce, d + 1, "{");
     for (int r = 0; r < t->mr; r++)

@@ -3,7 +3,7 @@
  * the direct loops, against the reference interpreter: LeNet's two layers, strides 1
  * to 3, symmetric and asymmetric padding (and padding wider than the kernel),
  * dilations, groups and depthwise, batches, non-square and 1-d and 3-d windows, output
- * channels over several panels, few output channels, short products over panels side
+ * channels over several panels (of the target's width and of one vector), few output channels, short products over panels side
  * by side, blocks of rows with a shorter last block, positions that fill whole panels,
  * a kernel too wide for its taps to be written out, and shapes whose single output row
  * does not fit a block, and conv_grad_weight's images in fixed ranges of their own (LeNet's
@@ -33,6 +33,8 @@ static const GradCase cases[] = {
     {"1-d, stride 3", {3, 2, 20}, {9, 2, 4}, 1, {3}, {2, 1}, {1}, 1, true},
     {"3-d", {1, 2, 5, 6, 4}, {3, 2, 2, 3, 2}, 3, {1, 2, 1}, {1, 0, 1, 1, 1, 0}, {2, 1, 1}, 1, true},
     {"37 channels: two panels and 5", {2, 3, 6, 17}, {37, 3, 3, 3}, 2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1, true},
+    /* conv_grad_weight's narrow panels (one vector of output channels): whole ones */
+    {"48 channels: panels of one vector", {2, 3, 6, 7}, {48, 3, 3, 3}, 2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1, true},
     {"blocks of 11 rows and one of 7", {1, 8, 40, 40}, {4, 8, 3, 3}, 2, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1, true},
     {"stride over the kernel (inputs never read)", {1, 2, 10, 11}, {3, 2, 2, 2}, 2, {3, 3}, {0, 0, 0, 0}, {1, 1}, 1, true},
     {"padding wider than the kernel", {2, 2, 5, 5}, {2, 2, 2, 2}, 2, {1, 1}, {3, 3, 3, 3}, {1, 1}, 1, true},
