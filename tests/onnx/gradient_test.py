@@ -28,6 +28,7 @@ import onnx.helper as oh
 import onnxruntime as ort
 from onnx import TensorProto as TP
 from onnx import numpy_helper
+from onnx.reference import ReferenceEvaluator
 
 TRAIN = "ai.onnx.preview.training"
 NP = {np.dtype(np.float16): TP.FLOAT16, np.dtype(np.float32): TP.FLOAT, np.dtype(np.float64): TP.DOUBLE,
@@ -40,8 +41,9 @@ class Case:
     """Forward nodes, the graph's inputs (feeds) and initializers, then Gradient(ginputs)
     with xs, zs and y; `post` nodes may read its outputs; `outs` are the extra outputs."""
 
-    def __init__(self, name, nodes, feeds, xs, y, zs=(), inits=None, ginputs=None, gouts=None, post=(), outs=()):
-        self.name, self.nodes, self.feeds, self.inits = name, nodes, feeds, inits or {}
+    def __init__(self, name, nodes, feeds, xs, y, zs=(), inits=None, ginputs=None, gouts=None, post=(), outs=(),
+                 ref=False):
+        self.name, self.nodes, self.feeds, self.inits, self.ref = name, nodes, feeds, inits or {}, ref
         self.xs, self.zs, self.y = list(xs), list(zs), y
         self.ginputs = list(ginputs) if ginputs else self.xs + self.zs
         self.gouts = list(gouts) if gouts is not None else [f"d_{x}" for x in self.xs]
@@ -58,14 +60,17 @@ class Case:
                              ir_version=9)
 
 
-def f64_graph(nodes, inputs, outputs, values, inits):
-    """An ORT session of `nodes` in float64: `inputs` fed, initializers held."""
+def f64_graph(nodes, inputs, outputs, values, inits, ref=False):
+    """An ORT session of `nodes` in float64 (onnx's reference evaluator with ref, for the
+    operators ONNX Runtime has no double kernel of: Conv): `inputs` fed, initializers held."""
     ins = [oh.make_tensor_value_info(k, TP.DOUBLE, list(values[k].shape)) for k in inputs]
     outs = [oh.make_empty_tensor_value_info(o) for o in outputs]
     used = {i for n in nodes for i in n.input} - set(inputs)
     init = [numpy_helper.from_array(v.astype(np.float64), k) for k, v in inits.items() if k in used]
     m = oh.make_model(oh.make_graph(nodes, "f64", ins, outs, initializer=init),
                       opset_imports=[oh.make_opsetid("", OPSET)], ir_version=9)
+    if ref:
+        return ReferenceEvaluator(m)
     return ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
 
 
@@ -75,7 +80,7 @@ def forward_values(case, names):
     have = {**feeds, **{k: v.astype(np.float64) for k, v in case.inits.items()}}
     want = [n for n in names if n not in have]
     if want:
-        s = f64_graph(case.nodes, list(feeds), want, feeds, case.inits)
+        s = f64_graph(case.nodes, list(feeds), want, feeds, case.inits, case.ref)
         have.update(zip(want, s.run(None, feeds)))
     return [have[n] for n in names]
 
@@ -96,7 +101,7 @@ def finite_differences(case):
     vals = dict(zip(names, forward_values(case, case.ginputs)))
     held = [k for k in case.feeds if k not in names]  # inputs y reads that neither list names
     vals.update(zip(held, forward_values(case, held)))
-    s = f64_graph(cut(case.nodes, case.y, set(names)), names + held, [case.y], vals, case.inits)
+    s = f64_graph(cut(case.nodes, case.y, set(names)), names + held, [case.y], vals, case.inits, case.ref)
     f = lambda v: float(np.sum(s.run(None, v)[0]))
     grads = []
     for x in case.xs:
@@ -139,6 +144,20 @@ def cases():
         # times W (of zs): the sum of a softmax alone is constant
         yield Case(op.lower(), [N(op, ["A"], "P", **kw), N("Mul", ["P", "W"], "y")],
                    {"A": rnd(10 + i, 3, 4), "W": rnd(20 + i, 3, 4)}, ["A"], "y", zs=["W"])
+    for i, (op, kw, shape) in enumerate([("MaxPool", {"kernel_shape": [2, 2]}, (1, 2, 3, 3)),
+                                         ("LayerNormalization", {}, (2, 5)), ("Gemm", {"transB": 1}, (2, 3))]):
+        ins = ["A", "A"] if op == "Gemm" else ["A", "S"] if op == "LayerNormalization" else ["A"]
+        feeds = {"A": rnd(90 + i, *shape), "S": rnd(95, shape[-1])} if op == "LayerNormalization" else \
+            {"A": rnd(90 + i, *shape)}
+        outshape = {"MaxPool": (1, 2, 2, 2), "LayerNormalization": shape, "Gemm": (2, 2)}[op]
+        yield Case(op.lower(), [N(op, ins, "P", **kw), N("Mul", ["P", "W"], "y")], {**feeds, "W": rnd(99, *outshape)},
+                   [k for k in feeds], "y", zs=["W"])
+    # the specification's example: W --> Conv --> H --> Gemm(Z) --> Y, X in zs; then with
+    # respect to the intermediate H and Z (X is then not needed)
+    conv = [N("Conv", ["X", "W"], "H"), N("Flatten", ["H"], "F"), N("Gemm", ["F", "Z"], "Y")]
+    spec = {"X": rnd(100, 1, 1, 3, 3), "Z": rnd(101, 8, 2)}
+    yield Case("spec_conv_gemm", conv, spec, ["W", "Z"], "Y", zs=["X"], inits={"W": rnd(102, 2, 1, 2, 2)}, ref=True)
+    yield Case("spec_wrt_h", conv, spec, ["H", "Z"], "Y", inits={"W": rnd(102, 2, 1, 2, 2)}, ref=True)
     # an MLP whose weights are initializers, a loss against T (held: in neither list), and
     # the step W1 - 0.1 dW1 computed from the gradient
     mlp = [N("MatMul", ["X", "W1"], "h0"), N("Add", ["h0", "b1"], "h1"), N("Relu", ["h1"], "H"),
