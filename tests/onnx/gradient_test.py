@@ -171,6 +171,9 @@ def cases():
     yield Case("intermediate", [N("Tanh", ["A"], "H"), N("Mul", ["H", "B"], "HB"), N("Mul", ["A", "A"], "AA"),
                                 N("Add", ["HB", "AA"], "y")], {"A": rnd(40, 2, 3), "B": rnd(41, 2, 3)}, ["H", "A"], "y",
                zs=["B"])
+    # y computed from an initializer alone: not folded away before it is differentiated
+    yield Case("initializer_only", [N("Mul", ["W", "W"], "WW"), N("Exp", ["WW"], "y")], {"A": rnd(45, 2)}, ["W"], "y",
+               inits={"W": rnd(46, 2, 2)})
     # Q does not reach y: its gradient is zeros
     yield Case("unreached", [N("Mul", ["A", "A"], "y")], {"A": rnd(50, 3), "Q": rnd(51, 2, 2)}, ["A", "Q"], "y")
     # the gradient at other values than the graph's (the part that computes y built again)
