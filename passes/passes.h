@@ -108,6 +108,12 @@ int plan_check(const Graph *g, const Schedule *s, const Plan *p, DlcErr *e);
  * Adds no outputs and leaves the forward nodes untouched.  0, or -1 with e set (loss
  * not a float scalar, a parameter that is not float, an op on the path without a rule). */
 int pass_autodiff(Graph *g, int loss, const int *params, int np, int *grads, DlcErr *e);
+/* The same for a float value y of any shape, its gradient seeded with ones (each
+ * grads[i] is the gradient of the sum of y's elements), and xs[0..nx) taken as
+ * independent variables: a gradient stops at an xs node instead of flowing on into
+ * what computed it (ONNX's Gradient operator: xs may name intermediate values).  When
+ * an op's rule fails, *bad is that node's id, else -1.  0, or -1 with e set. */
+int pass_gradient(Graph *g, int y, const int *xs, int nx, int *grads, int *bad, DlcErr *e);
 
 /* Sums gradient gy (the shape an operand was broadcast to) back to shape `to`: over
  * the leading axes it gained and the axes where `to` has 1, then reshaped.  Returns gy

@@ -100,6 +100,7 @@ typedef struct OnnxCtx {
   int ninit, initcap;
   OnnxDeq *deq;          /* DequantizeLinear outputs of 8-bit integers: a QDQ Conv's operands */
   int ndeq, deqcap;
+  const Onnx__GraphProto *top; /* the model's graph: node[group] built a node (errors) */
 } OnnxCtx;
 
 /* One node being built. */

@@ -469,6 +469,7 @@ static int load_graph(OnnxCtx *c, const Onnx__ModelProto *m) {
   if (find_opset(c, m)) return -1;
   const Onnx__GraphProto *gp = m->graph;
   if (!gp) return onnx_fail(c, NULL, "the model has no graph");
+  c->top = gp;
   if (make_sources(c, gp)) return -1;
   for (size_t i = 0; i < gp->n_node; i++)
     if (onnx_build_node(c, gp->node[i], (int)i)) return -1;

@@ -6,8 +6,8 @@
  * and gives the new X1..Xn followed by the new states.  Every group is one elementwise
  * update over core ops; what depends on T alone (the decayed or bias-corrected rate) is
  * computed once, in f64 as the reference computes it (a Python float to the power of
- * an int64), then taken to the tensors' dtype.  The Gradient operator of the domain is
- * not built: dlc's own training (--train) derives and applies gradients itself. */
+ * an int64), then taken to the tensors' dtype.  The domain's Gradient operator, which
+ * gives the G operands of such models, is built on dlc's autodiff in onnx_ops_grad.c. */
 #include <string.h>
 
 #include "onnx_fe.h"

@@ -12,11 +12,11 @@
 
 /* Operators that take f16 and bf16 operands as they are: control flow, whose bodies'
  * operators widen and round for themselves (a Scan's state is rounded at every step),
- * the sequence operators, which move values without computing, and BitCast, which
- * reads their bits. */
+ * the sequence operators, which move values without computing, BitCast, which reads
+ * their bits, and Gradient, whose inputs stand for tensors of the graph as they are. */
 static bool keeps_storage(const OnnxNode *n) {
   const char *op = n->p->op_type;
-  return !strcmp(op, "If") || !strcmp(op, "BitCast") || !strcmp(op, "Loop") || !strcmp(op, "Scan") || !strncmp(op, "Sequence", 8) ||
+  return !strcmp(op, "If") || !strcmp(op, "BitCast") || !strcmp(op, "Gradient") || !strcmp(op, "Loop") || !strcmp(op, "Scan") || !strncmp(op, "Sequence", 8) ||
          !strcmp(op, "SplitToSequence") || !strcmp(op, "ConcatFromSequence") || !strncmp(op, "Optional", 8);
 }
 

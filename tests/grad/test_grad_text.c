@@ -5,7 +5,9 @@
  * pool_max_grad, pool_avg_grad, scatter_add, rng_uniform, rng_normal) is printed,
  * parsed back, and printed again: the two texts agree and both graphs give the same
  * values in the interpreter.  Then the misuses pass_autodiff refuses, each with its
- * message. */
+ * message, and pass_gradient's cut (an intermediate variable held independent) against
+ * finite differences. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,8 +149,53 @@ static void errors(void) {
   ir_graph_free(g);
 }
 
+/* sum(y) of g, whose only output is y (3 elements), at inputs ins. */
+static double sum_out(const Graph *g, const double *const *ins) {
+  double y[3], *outs[1] = {y};
+  DlcErr e = {{0}};
+  CHECK(interp_run(g, ins, outs, &e) == 0);
+  return y[0] + y[1] + y[2];
+}
+
+/* pass_gradient: y = h x + x x of three elements (seeded with ones) with respect to
+ * h = tanh(x) and x as independent variables, against central differences of the same
+ * expression with h an input; then its refusal of an integer y. */
+static void gradient(void) {
+  Graph *g = ir_graph_new("cut"), *f = ir_graph_new("cut_fd");
+  int x = ir_input(g, "x", DT_F64, SHP(3)), h = ir_unary(g, OP_TANH, x);
+  int y = ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, h, x), ir_binary(g, OP_MUL, x, x));
+  int vars[2] = {h, x}, grads[2] = {-1, -1}, bad = 0;
+  DlcErr e = {{0}};
+  CHECK(pass_gradient(g, y, vars, 2, grads, &bad, &e) == 0 && bad == -1);
+  ir_output(g, grads[0], "dh");
+  ir_output(g, grads[1], "dx");
+  int fh = ir_input(f, "h", DT_F64, SHP(3)), fx = ir_input(f, "x", DT_F64, SHP(3));
+  ir_output(f, ir_binary(f, OP_ADD, ir_binary(f, OP_MUL, fh, fx), ir_binary(f, OP_MUL, fx, fx)), "y");
+  double xv[3] = {0.3, -1.2, 0.8}, dh[3], dx[3], *outs[2] = {dh, dx}, hv[3];
+  const double *ins[1] = {xv};
+  CHECK(interp_run(g, ins, outs, &e) == 0);
+  for (int i = 0; i < 3; i++) hv[i] = tanh(xv[i]);
+  for (int v = 0; v < 2; v++)
+    for (int i = 0; i < 3; i++) {
+      double *p = v ? xv : hv, keep = p[i], eps = 1e-6;
+      const double *fins[2] = {hv, xv};
+      p[i] = keep + eps;
+      double up = sum_out(f, fins);
+      p[i] = keep - eps;
+      double down = sum_out(f, fins), want = (up - down) / (2 * eps), got = v ? dx[i] : dh[i];
+      p[i] = keep;
+      if (!(fabs(got - want) < 1e-6)) fprintf(stderr, "pass_gradient: d%s[%d] = %g, differences %g\n", v ? "x" : "h", i, got, want);
+      CHECK(fabs(got - want) < 1e-6);
+    }
+  int iy = ir_cast(g, y, DT_I32);
+  CHECK(pass_gradient(g, iy, vars, 2, grads, &bad, &e) == -1 && strstr(e.msg, "is i32, not a float"));
+  ir_graph_free(g);
+  ir_graph_free(f);
+}
+
 int main(void) {
   roundtrip();
   errors();
+  gradient();
   return check_report("test_grad_text");
 }
