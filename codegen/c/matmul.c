@@ -183,12 +183,35 @@ static void product_packed(CEmit *ce, const Mat *d, int depth) {
 
 /* ---- B copied panel by panel ---- */
 
-/* bp[k][j] = B(k, col0 + j) for j < cols, zero after. */
+/* bp[k][j] = B(k, col0 + j) for B [N, K], j in [j0, j1) and k in [k0, k1): read along k. */
+static void copy_transposed(CEmit *ce, const Mat *d, const char *col0, int64_t j0, int64_t j1, int64_t k0, int64_t k1,
+                            int depth) {
+  if (j0 >= j1 || k0 >= k1) return;
+  cgen_line(ce, depth, "for (int64_t jj = %" PRId64 "; jj < %" PRId64 "; jj++)", j0, j1);
+  cgen_line(ce, depth + 1, "for (int64_t kk = %" PRId64 "; kk < %" PRId64 "; kk++) bp[kk * %d + jj] = B[(%s + jj) * %" PRId64 " + kk];",
+            k0, k1, d->nr, col0, d->k);
+}
+
+/* bp[k][j] = B(k, col0 + j) for j < cols, zero after.  B [N, K] (trans_b) goes in blocks
+ * of 8 x 8 through a small array, read along k and written along j: copied element by
+ * element, its stores were NR apart, and for a layer's gradient (dX = dY W^T) the copy
+ * of W took as long as a third of the product. */
 static void copy_panel(CEmit *ce, const Mat *d, const char *col0, int64_t cols, int depth) {
-  if (d->trans_b) { /* B is [N, K]: read along k */
-    cgen_line(ce, depth, "for (int64_t jj = 0; jj < %" PRId64 "; jj++)", cols);
-    cgen_line(ce, depth + 1, "for (int64_t kk = 0; kk < %" PRId64 "; kk++) bp[kk * %d + jj] = B[(%s + jj) * %" PRId64 " + kk];",
-              d->k, d->nr, col0, d->k);
+  if (d->trans_b) {
+    int64_t k8 = d->k - d->k % 8, c8 = cols - cols % 8;
+    if (k8 && c8) {
+      cgen_line(ce, depth, "for (int64_t kb = 0; kb < %" PRId64 "; kb += 8)", k8);
+      cgen_line(ce, depth + 1, "for (int64_t jb = 0; jb < %" PRId64 "; jb += 8) {", c8);
+      cgen_line(ce, depth + 2, "%s tr[8][8];", d->t);
+      cgen_line(ce, depth + 2, "for (int64_t j = 0; j < 8; j++)");
+      cgen_line(ce, depth + 3, "for (int64_t k = 0; k < 8; k++) tr[k][j] = B[(%s + jb + j) * %" PRId64 " + kb + k];",
+                col0, d->k);
+      cgen_line(ce, depth + 2, "for (int64_t k = 0; k < 8; k++)");
+      cgen_line(ce, depth + 3, "for (int64_t j = 0; j < 8; j++) bp[(kb + k) * %d + jb + j] = tr[k][j];", d->nr);
+      cgen_line(ce, depth + 1, "}");
+    }
+    copy_transposed(ce, d, col0, 0, c8, k8, d->k, depth);   /* the depth after the blocks */
+    copy_transposed(ce, d, col0, c8, cols, 0, d->k, depth); /* the columns after them */
   } else {
     cgen_line(ce, depth, "for (int64_t kk = 0; kk < %" PRId64 "; kk++)", d->k);
     cgen_line(ce, depth + 1, "for (int64_t jj = 0; jj < %" PRId64 "; jj++) bp[kk * %d + jj] = B[kk * %" PRId64 " + %s + jj];",
@@ -201,7 +224,14 @@ static void copy_panel(CEmit *ce, const Mat *d, const char *col0, int64_t cols, 
   }
 }
 
-/* Each panel is copied into the scratch slot of the thread that runs it (threads.c). */
+/* B [K, N] with few rows of A to pass over each panel (a training step's weights at a
+ * small batch): copying a panel costs about what those passes read, so the full panels
+ * are B's own rows, N apart, and only the last, partial one is copied.  With more
+ * rows, a panel read again from contiguous memory pays for its copy. */
+static bool in_place(const Mat *d) { return !d->trans_b && d->m <= 8 * (int64_t)d->mr && d->nn / d->nr > 0; }
+
+/* Each panel is copied into the scratch slot of the thread that runs it (threads.c), or
+ * read in place. */
 static void product_copied(CEmit *ce, const Mat *d, int depth) {
   int64_t npf = d->nn / d->nr, nrem = d->nn % d->nr, mfull = d->m - d->m % d->mr;
   char end[32], col0[32], jcol[32];
@@ -210,7 +240,16 @@ static void product_copied(CEmit *ce, const Mat *d, int depth) {
   Rows r = {.begin = "0", .end = end, .rem = d->m % d->mr, .rem_at = d->m % d->mr ? end : NULL};
   Tile t = tile_proto(d);
   t.panel = "bp";
-  if (npf) {
+  if (npf && in_place(d)) {
+    char panel[64];
+    snprintf(panel, sizeof panel, "B + jp * %d", d->nr);
+    if (d->par == PAR_PANELS && npf > 1) cgen_par_for(ce, depth);
+    cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) { /* B's rows read in place */", npf);
+    t.panel = panel, t.pstride = d->nn, t.col0 = jcol, t.nstore = d->nr;
+    tile_rows(ce, &t, &r, d->ep, depth + 1);
+    t.panel = "bp", t.pstride = 0;
+    cgen_line(ce, depth, "}");
+  } else if (npf) {
     if (d->par == PAR_PANELS && npf > 1) cgen_par_for_slots(ce, depth);
     cgen_line(ce, depth, "for (int64_t jp = 0; jp < %" PRId64 "; jp++) {", npf);
     cgen_line(ce, depth + 1, "%s *restrict bp = (%s *)ws + DLC_SLOT() * %" PRId64 "; /* one panel of B: [K][NR] */",
@@ -271,6 +310,7 @@ int64_t matmul_scratch(const CEmit *ce, const Node *n) {
   Epi ep = epi_plain(n);
   Mat d = mat_folded(ce, n, &ep);
   if (d.packed || !d.k || !shape_numel(&n->shape)) return 0;
+  if (in_place(&d)) return d.nn % d.nr ? d.k * d.nr * dtype_size(n->dtype) : 0; /* the last panel */
   int64_t slots = product_par(&d) == PAR_PANELS && d.nn / d.nr > 1 ? CGEN_SLOTS : 1;
   return slots * d.k * d.nr * dtype_size(n->dtype);
 }
