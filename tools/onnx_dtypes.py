@@ -42,7 +42,7 @@ DOMAINS = {"ONNX_OP": "", "ONNX_OP_SEQ": "", "ONNX_OP_ML": "ai.onnx.ml",
            "ONNX_OP_TRAINING": "ai.onnx.preview.training", "ONNX_OP_PREVIEW": "ai.onnx.preview"}
 
 # The dtypes dlc's loader maps to IR dtypes (frontend/onnx/onnx_tensor.c), in the order
-# the table lists them (ONNX's names).  Only these are listed: another one an ONNX schema
+# the table lists them (ONNX's names).  Only these are probed: another one an ONNX schema
 # allows (complex64, float6e2m3, ...) is refused where a value of it is read, though an
 # operator that never reads one (SequenceEmpty's dtype) may compile with it.
 ORDER = ["float", "double", "float16", "bfloat16", "int8", "int16", "int32", "int64",
@@ -55,7 +55,7 @@ IR_NAME = dict(zip(ORDER, ["f32", "f64", "f16", "bf16", "i8", "i16", "i32", "i64
                            "f4e2m1", "i4", "u4", "i2", "u2"]))
 CODE = {k.lower(): v for k, v in onnx.TensorProto.DataType.items() if v}
 NAME = {v: k for k, v in CODE.items()}
-TRIES = 4  # models probed per dtype, at most
+TRIES = 8  # models probed per dtype, at most
 
 
 def read_ops(def_path):
@@ -82,10 +82,16 @@ def load_templates(node_dir):
 
 
 def primary(schema):
-    """(formal parameter lists, the type constraint probed, its allowed dtype names)."""
+    """(the type constraint probed, its allowed dtype names): the first input's, or that of
+    the first input that may have several dtypes (Where's X rather than its bool condition;
+    not in control flow, whose bodies give the other inputs' types)."""
     var = (schema.inputs or schema.outputs)[0].type_str
     cons = {c.type_param_str: list(c.allowed_type_strs) for c in schema.type_constraints}
     names = primary_names(cons.get(var, [var]))
+    graphs = any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in schema.attributes.values())
+    many = [p.type_str for p in schema.inputs if len(primary_names(cons.get(p.type_str, [p.type_str]))) > 1]
+    if len(names) == 1 and many and not graphs:
+        return many[0], primary_names(cons[many[0]])
     out = schema.outputs[0].type_str if schema.outputs else var
     if len(names) == 1 and out != var and ("value" in schema.attributes or "dtype" in schema.attributes):
         # its input is a shape; what varies is the output's dtype, which an attribute sets
@@ -142,25 +148,38 @@ class Template:
         first = [tensor_type(v.type) for v in list(g.input) + list(g.output) if self.formal.get(v.name, ("",))[0] == var]
         self.dtype = NAME.get(first[0].elem_type) if first and first[0] is not None else None
 
-    def retyped(self, vi, dtype):
+    def retyped(self, vi, dtype, twins):
         """Whether value vi takes the probed dtype: those of the probed type variable, and
-        those of another one that had the same dtype and allows the probed one (SequenceInsert's
-        tensor joins a sequence of its dtype)."""
+        with `twins` those of another one that had the same dtype and allows the probed one
+        (SequenceInsert's tensor joins a sequence of its dtype)."""
         var, allowed = self.formal.get(vi.name, (None, []))
         if var == self.var:
             return True
         tt = tensor_type(vi.type)
-        return var is not None and tt is not None and NAME.get(tt.elem_type) == self.dtype and dtype in allowed
+        return twins and var is not None and tt is not None and NAME.get(tt.elem_type) == self.dtype and dtype in allowed
 
-    def probe(self, dlc, dtype, work):
-        """None if dlc compiles this model with the probed values in dtype, else the error."""
+    def has_twins(self, dtype):
+        g = self.model.graph
+        return any(self.retyped(v, dtype, True) != self.retyped(v, dtype, False) for v in list(g.input) + list(g.output))
+
+    def probe(self, dlc, dtype, work, twins=False, to_self=False):
+        """None if dlc compiles this model with the probed values in dtype, else the error.
+        With to_self, the node's `to` names the probed dtype too, and so do the outputs
+        (BitCast's `to` must keep the width; no node test bitcasts a 4-bit type)."""
         m = onnx.ModelProto()
         m.CopyFrom(self.model)
+        if to_self:
+            for a in m.graph.node[0].attribute:
+                if a.name == "to":
+                    a.i = CODE[dtype]
+            for v in m.graph.output:
+                if tensor_type(v.type) is not None:
+                    tensor_type(v.type).elem_type = CODE[dtype]
         carried = dtype == self.dtype
         retyped = set()
         for k, v in enumerate(list(m.graph.input) + list(m.graph.output)):
             tt = tensor_type(v.type)
-            if tt is not None and self.retyped(v, dtype):
+            if tt is not None and self.retyped(v, dtype, twins):
                 retyped.add(v.name)
                 tt.elem_type = CODE[dtype]
                 # an input counts if it holds a value (an empty optional has no dtype to check)
@@ -225,6 +244,11 @@ def own_templates():
         "Optional": lambda: one_node("Optional", [tensor("x")], [("o", helper.make_value_info(
             "o", helper.make_optional_type_proto(helper.make_tensor_type_proto(onnx.TensorProto.FLOAT, [2, 3]))))], [x]),
     }
+    # onnx's TfIdfVectorizer tests all count integers
+    out["TfIdfVectorizer"] = lambda: one_node(
+        "TfIdfVectorizer", [tensor("x", (2, 3), onnx.TensorProto.STRING)], [tensor("y", (2, 2))],
+        [np.array([["a", "b", "a"], ["b", "c", "a"]])], mode="TF", min_gram_length=1, max_gram_length=1,
+        max_skip_count=0, ngram_counts=[0], ngram_indexes=[0, 1], pool_strings=["a", "b"])
     temps = {("", op): [f] for op, f in out.items()}
     sys.path.insert(0, os.path.join(ROOT, "tests", "onnx"))
     import ml_ops_test
@@ -267,13 +291,14 @@ def convert(value, dtype):
     """A test input as the probed dtype (its values need only be plausible)."""
     if value is None or isinstance(value, list):
         return [convert(v, dtype) for v in value] if isinstance(value, list) else None
-    if dtype == "string":
-        return value.astype(str)
+    value = np.asarray(value)
+    if dtype == "string":  # numbers as their text; ml_dtypes' types through f32
+        return value.astype(str) if value.dtype.kind in "biufOUS" else value.astype(np.float32).astype(str)
     want = helper.tensor_dtype_to_np_dtype(CODE[dtype])
     try:
         with np.errstate(all="ignore"):
-            return np.asarray(value).astype(np.float32 if value.dtype.kind in "OUS" else value.dtype).astype(want)
-    except (ValueError, TypeError):
+            return value.astype(np.float32 if value.dtype.kind in "OUS" else value.dtype).astype(want)
+    except (ValueError, TypeError):  # text that is no number
         return np.zeros(value.shape, dtype=want)
 
 
@@ -293,6 +318,14 @@ def compile_model(dlc, path, feeds, extra, work, const):
     return None if p.returncode == 0 else rnt.first_line(p.stderr or p.stdout)
 
 
+def width(dtype):
+    """Bytes of one element (numpy's), 0 for an unknown dtype."""
+    try:
+        return helper.tensor_dtype_to_np_dtype(CODE[dtype]).itemsize
+    except Exception:
+        return 0
+
+
 def probe_op(dlc, op, dom, folders):
     """(op, dom, {dtype: None if covered else why}, {dtype: the model that compiled})."""
     try:
@@ -306,20 +339,27 @@ def probe_op(dlc, op, dom, folders):
             temps.append(Template(*(f() if callable(f) else node_test(f)), schema, var))
         except Exception:
             continue
-    # the float tests first (an operator's main case), then by name
+    # the float tests first (an operator's main case), then by name; for each dtype, those
+    # of that dtype, then those of a dtype of its width (BitCast's `to` must keep it)
     temps.sort(key=lambda t: (t.dtype != "float", len(t.name), t.name))
     result, used = {}, {}
     work = tempfile.mkdtemp(prefix="dlc-dtypes-")
     try:
-        for d in names:
+        for d in [d for d in names if d in ORDER]:
             native = [t for t in temps if t.dtype == d]
-            others = [t for t in temps if t.dtype != d]
+            others = sorted((t for t in temps if t.dtype != d), key=lambda t: width(t.dtype) != width(d))
             why = "no node test of %s to probe with" % op
             for t in (native[:2] + others)[:TRIES]:
                 why = t.probe(dlc, d, work)
+                if why is not None and t.dtype != d and t.has_twins(d):
+                    why = t.probe(dlc, d, work, twins=True)
                 if why is None:
                     used[d] = t.name
                     break
+            if why is not None and temps and any(a.name == "to" for a in temps[0].model.graph.node[0].attribute):
+                why = temps[0].probe(dlc, d, work, to_self=True)
+                if why is None:
+                    used[d] = temps[0].name + ", to=" + d
             result[d] = why
     finally:
         shutil.rmtree(work, ignore_errors=True)
