@@ -2,22 +2,29 @@
 """The tensor dtypes each ONNX operator dlc builds takes, found by compiling one-node models.
 
 For every row of frontend/onnx/onnx_ops.def, the operator's ONNX schema (the installed
-onnx's newest) names the type constraint of its first input (of its first output where
-it has no inputs) and the dtypes that constraint allows.  Each of those dtypes is
-probed with `dlc compile` on one-node models: onnx's own node tests of the operator
-(the folder run_node_tests.py writes them to, --cases) whose single node is that
-operator, first those whose first input already has the dtype, then the others with
-every input and output of that type constraint retyped to it (their test data converted
-where dlc needs it as a constant, --const-input, as run_node_tests.py does).  A dtype is
-covered when one of these compiles.
+onnx's newest) names the type constraint probed: its first input's, or that of the first
+input that may have several dtypes (Where's X, not its condition), or, where the input is
+a shape and an attribute sets the output's dtype, the output's (ConstantOfShape).  Each
+dtype that constraint allows, of those dlc holds (ORDER), is probed with `dlc compile` on
+one-node models: onnx's own node tests of the operator whose graph is that one node (the
+folder run_node_tests.py writes them to, --cases), first those already of the dtype,
+then the others, those of its width first, retyped: every input and output of the
+constraint given the dtype (then, if that fails, also those of another constraint that
+shared the first input's dtype: SequenceInsert's tensor joins a sequence of its dtype;
+an attribute `dtype` or `value` where nothing else carries it), their data converted
+(and bound with --const-input where dlc needs it as a constant, as run_node_tests.py
+binds it).  Where the node tests have no one-node model (the random and sequence
+operators, most of ai.onnx.ml, string TfIdfVectorizer), own_templates() makes one, or
+takes tests/onnx/ml_ops_test.py's.  A dtype is covered when one of the models compiles.
 
 --write FILE writes the table (frontend/onnx/onnx_dtypes.def) that `dlc compile
 --list-ops` prints; --check FILE probes again and exits 1, showing the rows that differ,
-when FILE is out of date, or when the error refusing a dtype does not name it (ctest
-onnx.dtypes_table).  --explain OP prints, for each dtype
-of OP, which model compiled or why none did.
+when FILE is out of date, or when an error refusing a dtype does not name it (ctest
+onnx.dtypes_table).  --explain OP prints, for each dtype of OP, which model compiled or
+why none did.
 
-Needs: the test tooling's Python (numpy, onnx), see tools/pyenv.sh.
+Needs: the test tooling's Python (numpy, onnx, onnxruntime for ml_ops_test), see
+tools/pyenv.sh.
 """
 import argparse
 import concurrent.futures as cf

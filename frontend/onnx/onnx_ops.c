@@ -78,7 +78,7 @@ int onnx_op_list(FILE *f) {
     DType d;
     if (!onnx_dtype(t, &d)) fprintf(f, " %s", onnx_dtype_name(t));
   }
-  fprintf(f, "\n(each operator's dtypes: those of its first input with which a one-node model compiles;\n"
-             " another dtype is an error naming it)\n");
+  fprintf(f, "\n(each operator's dtypes: those of its first input, or of the first that has a choice, with which\n"
+             " a one-node model compiles, docs/ONNX.md; another dtype is an error naming it)\n");
   return N;
 }
