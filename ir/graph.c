@@ -336,6 +336,11 @@ static const char *types_word(OpTypes t) {
   return "?";
 }
 
+bool op_takes_dtype(Op op, DType d) {
+  return types_ok(ir_ops[op].types, d) && (!dtype_is_storage(d) || op_takes_storage(op)) &&
+         (d != DT_STR || op_takes_str(op));
+}
+
 int ir_add(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr) {
   const OpInfo *info = &ir_ops[op];
   if (info->nin >= 0 && nin != info->nin)

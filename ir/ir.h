@@ -171,6 +171,9 @@ int op_parse(const char *s, size_t n); /* Op, or -1 */
 bool op_is_elementwise(Op op);         /* unary, binary, select, cast, bitcast */
 bool op_takes_storage(Op op);          /* reads or gives the storage dtypes: cast, bitcast */
 bool op_takes_str(Op op);              /* reads or gives str: sources, movement, select, the str_* ops */
+/* Whether ir_add lets op's operands have dtype d (its types column, storage and str as
+ * above; select's condition and gather's indices are checked by their shape rules). */
+bool op_takes_dtype(Op op, DType d);
 
 /* ---- attributes ------------------------------------------------------------------ */
 

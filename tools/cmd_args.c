@@ -371,7 +371,7 @@ static const CmdOpt opts[] = {
     {"--embed-max", "BYTES", CMD_COMPILE, set_embed, "embed weights up to this size, else write OUT.weights"},
     {"--weights-as", "incbin|c-array", CMD_COMPILE, set_weights_as,
      "embedded weights as bytes in OUT.bin that OUT.c links (default; cc -I<its folder>) or as C arrays"},
-    {"--list-ops", NULL, CMD_COMPILE, set_list_ops, "print the ONNX operators and core ops dlc supports"},
+    {"--list-ops", NULL, CMD_COMPILE, set_list_ops, "print the ONNX operators (opsets, dtypes) and core ops dlc supports"},
     {"--stats", NULL, CMD_COMPILE, set_stats, "print each pass with node counts, then kernels, arena and weight bytes"},
     {"--target", "c|cuda", CMD_COMPILE | CMD_RUN | CMD_BENCH | CMD_TRAIN, set_target, "generate C for the CPU (default) or CUDA for a GPU"},
     {"--cuda-arch", "SM", CMD_COMPILE, set_cuda_arch, "with --cuda-aot: the PTX's architecture (default sm_80)"},

@@ -231,7 +231,7 @@ static int compile_model(const CmdArgs *a, OutFile *o) {
 }
 
 /* --list-ops: the ONNX operators the frontend builds, then the core ops of the IR (the
- * names the .dlc format calls). */
+ * names the .dlc format calls), each with the operand dtypes ir/ops.def lets it take. */
 static int list_ops(void) {
 #ifdef DLC_HAVE_ONNX
   printf("ONNX operators (default domain):\n");
@@ -240,8 +240,13 @@ static int list_ops(void) {
 #else
   printf("ONNX: this dlc was built without the ONNX frontend\n\n");
 #endif
-  printf("core ops (.dlc):\n");
-  for (int op = 0; op < OP_COUNT; op++) printf("%s\n", ir_ops[op].name);
+  printf("core ops (.dlc), with the dtypes their operands may have:\n");
+  for (int op = 0; op < OP_COUNT; op++) {
+    printf("%-16s", ir_ops[op].name);
+    for (int d = 0; d < DT_COUNT && ir_ops[op].nin; d++)
+      if (op_takes_dtype((Op)op, (DType)d)) printf(" %s", dtype_name((DType)d));
+    printf("%s\n", ir_ops[op].nin ? "" : " (no operands)");
+  }
   printf("(%d core ops)\n", (int)OP_COUNT);
   return 0;
 }

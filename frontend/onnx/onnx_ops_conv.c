@@ -267,7 +267,8 @@ int onnx_Col2Im(OnnxCtx *c, OnnxNode *n) {
   int nsp = const_list(c, n, 1, "image_shape", img, IR_MAX_RANK - 2);
   if (nsp < 0 || const_list(c, n, 2, "block_shape", k, nsp) != nsp) return -1;
   if (xs.rank != 3) return onnx_fail(c, n, "input must have rank 3 ([N, C*prod(block_shape), L])");
-  if (!dtype_is_float(c->g->nodes[x]->dtype)) return onnx_fail(c, n, "input must be floating-point");
+  if (!dtype_is_float(c->g->nodes[x]->dtype))
+    return onnx_fail(c, n, "input must be floating-point, not %s", dtype_name(c->g->nodes[x]->dtype));
   for (int i = 0; i < nsp; i++) st[i] = dil[i] = 1, pads[i] = pads[i + nsp] = 0;
   if (onnx_attr_ints(n, "strides", st, nsp) > nsp || onnx_attr_ints(n, "dilations", dil, nsp) > nsp ||
       onnx_attr_ints(n, "pads", pads, 2 * nsp) > 2 * nsp)

@@ -138,7 +138,8 @@ int onnx_GridSample(OnnxCtx *c, OnnxNode *n) {
   if (nsp < 1 || gs.rank != xs.rank || gs.d[0] != xs.d[0] || gs.d[gs.rank - 1] != nsp)
     return onnx_fail(c, n, "X must be [N, C, D1..Dk] and grid [N, O1..Ok, k] (k >= 1)");
   if (!dtype_is_float(dtype_of(c, x)) || dtype_of(c, grid) != dtype_of(c, x))
-    return onnx_fail(c, n, "X and grid must be of one floating-point type");
+    return onnx_fail(c, n, "X and grid must be of one floating-point type, not %s and %s", dtype_name(dtype_of(c, x)),
+                     dtype_name(dtype_of(c, grid)));
   for (int i = 0; i < nsp; i++)
     if (xs.d[2 + i] < 1) return onnx_fail(c, n, "X has an empty spatial dimension");
   GsMode mode = GS_LINEAR;

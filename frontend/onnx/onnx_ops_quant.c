@@ -231,6 +231,8 @@ static DType exact_type(int64_t depth) { return (double)depth * 255 * 255 <= 167
 
 static int need_8bit(OnnxCtx *c, OnnxNode *n, int id, const char *what) {
   DType t = dtype_of(c, id);
+  for (int i = 0; i < n->nin; i++) /* a storage dtype is named as the model gives it, not widened */
+    if (n->in[i] == id && n->narrow[i] != DT_COUNT) t = n->narrow[i];
   if (t != DT_U8 && t != DT_I8) return onnx_fail(c, n, "%s must be u8 or i8, not %s", what, dtype_name(t));
   return 0;
 }

@@ -201,6 +201,32 @@ static bool tap_all(const Taps *t, int64_t out, int j, double v) {
   return true;
 }
 
+/* Whether every element takes one source whole (nearest, nothing outside): then ix holds
+ * the sources, and one gather is the result, for any dtype (no weights to multiply: a 0
+ * weight times an inf would be a NaN, and a str or bool has no product). */
+static bool one_source(const Taps *t, int64_t out, int64_t *ix) {
+  if (t->any_fill) return false;
+  for (int64_t i = 0; i < out; i++) {
+    int k = -1;
+    for (int j = 0; j < t->n; j++) {
+      double w = t->w[i * t->n + j];
+      if (w == 1 && k < 0) k = j;
+      else if (w != 0) return false;
+    }
+    if (k < 0) return false;
+    ix[i] = t->idx[i * t->n + k];
+  }
+  return true;
+}
+
+/* x[..., ix[i], ...] along axis a. */
+static int gather_sources(OnnxCtx *c, int x, int a, const int64_t *ix, int64_t out) {
+  Shape s = {.rank = 1, .d = {out}};
+  int in[2] = {x, ir_const(c->g, NULL, DT_I64, s, ix)};
+  Attr at = attr_int(A_AXIS, a);
+  return in[1] < 0 ? -1 : ir_add(c->g, OP_GATHER, in, 2, &at, 1);
+}
+
 static int emit_axis(OnnxCtx *c, int x, int a, const Resize *r, const Taps *t) {
   DType dt = c->g->nodes[x]->dtype;
   int64_t out = r->out[a];
@@ -248,7 +274,13 @@ static int resize_axes(OnnxCtx *c, OnnxNode *n, int x, const Resize *r) {
     for (int64_t i = 0; i < out; i++)
       if (element_taps(r, a, i, &t)) return onnx_fail(c, n, "the filter along axis %d needs too many taps", a);
     if (is_identity(r, a, &t)) continue;
-    ONNX_TRY(c, n, x = emit_axis(c, x, a, r, &t));
+    int64_t *ix = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)out);
+    DType dt = c->g->nodes[x]->dtype;
+    if (one_source(&t, out, ix)) ONNX_TRY(c, n, x = gather_sources(c, x, a, ix, out));
+    else if (dt == DT_STR || dt == DT_BOOL)
+      return onnx_fail(c, n, "nearest resizing of %s with extrapolation (tf_crop_and_resize) is not supported",
+                       dtype_name(dt));
+    else ONNX_TRY(c, n, x = emit_axis(c, x, a, r, &t));
   }
   return x;
 }

@@ -93,10 +93,15 @@ help)
   "$dlc" --help | grep -q compile || fail "dlc --help lists no commands"
   for c in compile run dump; do "$dlc" $c --help | grep -q -- --shape || fail "dlc $c --help"; done
   "$dlc" --version | grep -q '^dlc [0-9]' || fail "dlc --version"
-  # --list-ops: each operator with its opsets, then the dtypes
+  # --list-ops: each operator with its opsets and dtypes (onnx.dtypes_table checks
+  # them all), then the dtypes, then the core ops with their operands' dtypes
   "$dlc" compile --list-ops >"$t/ops"
-  grep -q '^If  *opsets 1\.\.[0-9]*  (reads sequences and optionals)$' "$t/ops" || fail "--list-ops: no line for If"
-  grep -q '^Conv  *opsets 1\.\.[0-9]*$' "$t/ops" || fail "--list-ops: no line for Conv"
-  grep -q '^tensor dtypes read and written: float .*int64.*bool' "$t/ops" || fail "--list-ops: no dtypes" ;;
+  grep -q '^If  *opsets 1\.\.[0-9]*  *bool  (reads sequences and optionals)$' "$t/ops" || fail "--list-ops: no line for If"
+  grep -q '^Conv  *opsets 1\.\.[0-9]*  *float double float16 bfloat16$' "$t/ops" || fail "--list-ops: no line for Conv"
+  grep -q '^LabelEncoder  *ai\.onnx\.ml opsets 1\.\.[0-9]*  .*string' "$t/ops" || fail "--list-ops: no line for LabelEncoder"
+  ! grep -q 'not probed\|none compiles' "$t/ops" || fail "--list-ops: an operator without dtypes"
+  grep -q '^tensor dtypes read and written: float .*int64.*bool' "$t/ops" || fail "--list-ops: no dtypes"
+  grep -q '^cast  *f32 .* f16 bf16 .* u2$' "$t/ops" || fail "--list-ops: no dtypes for cast"
+  grep -q '^exp  *f32 f64$' "$t/ops" || fail "--list-ops: no dtypes for exp" ;;
 *) fail "unknown case $case" ;;
 esac

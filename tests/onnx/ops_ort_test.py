@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """ONNX operators built over core ops, against ONNX Runtime: small one-node models of
-each family (quant, grid, roi, dft, attn, bitcast, text), compiled and run by dlc (`dlc run --check`, which also
+each family (quant, grid, roi, dft, attn, bitcast, text, resize), compiled and run by dlc (`dlc run --check`, which also
 compares the compiled code with dlc's reference interpreter) on seeded inputs, the
 outputs compared with onnxruntime's (with ONNX's reference evaluator, or numpy, where a
 case says why).  Integer outputs must be equal; float outputs
@@ -620,8 +620,42 @@ def text_cases():
                pool_int64s=[2, 3, 2, 3], refuse="X must be [C] or [N, C]")
 
 
+def nearest_sources(shape, consts, **attrs):
+    """Where each element of a nearest Resize comes from (flat indices into its input), as
+    onnxruntime resizes the elements' positions."""
+    pos = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    m = Case("pos", "Resize", {"x": pos}, consts, order=["x", "", "", "sizes"], opset=19, **attrs).model()
+    sess = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    return sess.run(None, {"x": pos})[0].astype(np.int64)
+
+
+def resize_cases():
+    """Nearest Resize moves its elements whole, whatever their dtype: a gather, so an inf
+    stays an inf (a weighted sum of the neighbours made it a NaN, as ONNX's reference
+    evaluator still does; onnxruntime copies) and strings and bools resize too (their
+    oracle: the sources onnxruntime picks for the elements' positions)."""
+    sizes = {"sizes": np.array([1, 1, 3, 5], np.int64)}
+    order = ["x", "", "", "sizes"]
+    x = np.array([[[[np.inf, 1.0, -np.inf], [2.0, np.nan, 3.0]]]], np.float32)
+    yield Case("resize_nearest_inf", "Resize", {"x": x}, sizes, order=order, opset=19, bits=True, mode="nearest")
+    for name, v in (("str", np.array(["a", "", "héllo", "??/", "b", "a"])), ("bool", np.array([1, 0, 0, 1, 1, 0], bool))):
+        for nm in ("round_prefer_floor", "ceil"):
+            yield Case("resize_nearest_%s_%s" % (name, nm), "Resize", {"x": v.reshape(1, 1, 2, 3)}, sizes, order=order,
+                       opset=19, mode="nearest", nearest_mode=nm,
+                       oracle=lambda x, sizes, nm=nm: [x.reshape(-1)[nearest_sources(x.shape, {"sizes": sizes}, mode="nearest",
+                                                                                       nearest_mode=nm)]])
+    # linear weights need numbers; nearest outside the input (tf_crop_and_resize) a fill value
+    s = np.array(["a", "b", "c", "d"]).reshape(1, 1, 2, 2)
+    yield Case("resize_linear_str", "Resize", {"x": s}, sizes, order=order, opset=19, mode="linear",
+               refuse="linear resizing of str is not supported")
+    roi = {"roi": np.array([0, 0, -0.5, -0.5, 1, 1, 1.5, 1.5], np.float32), **sizes}
+    yield Case("resize_crop_str", "Resize", {"x": s}, roi, order=["x", "roi", "", "sizes"], opset=19, mode="nearest",
+               coordinate_transformation_mode="tf_crop_and_resize", extrapolation_value=0.0,
+               refuse="nearest resizing of str with extrapolation")
+
+
 FAMILIES = {"quant": quant_cases, "grid": grid_cases, "roi": roi_cases, "dft": dft_cases, "attn": attn_cases,
-            "bitcast": bitcast_cases, "text": text_cases}
+            "bitcast": bitcast_cases, "text": text_cases, "resize": resize_cases}
 
 
 def run_case(dlc, case, tmp):
@@ -667,7 +701,7 @@ def run_case(dlc, case, tmp):
             got = got.view(ml_dtypes.bfloat16)
         if got.dtype != w.dtype or got.shape != w.shape:
             return "%s: %s%s, onnxruntime %s%s" % (name, got.dtype, got.shape, w.dtype, w.shape)
-        if w.dtype.kind in "iub":
+        if w.dtype.kind in "iubU":
             bad = int(np.sum(got != w))
             if bad:
                 i = np.argmax(got != w)
