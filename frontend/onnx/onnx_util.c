@@ -76,7 +76,9 @@ int onnx_first_repeat(OnnxCtx *c, const char *const *s, const int64_t *v, int n,
 
 int onnx_axis(OnnxCtx *c, const OnnxNode *n, int64_t axis, int rank, int64_t *out) {
   int64_t a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= (rank ? rank : 1))
+  if (!rank) /* ONNX's range [-r, r-1] is empty: a builder would read a dimension a scalar lacks */
+    return onnx_fail(c, n, "axis %lld: the input is a scalar (rank 0), which has no axis", (long long)axis);
+  if (a < 0 || a >= rank)
     return onnx_fail(c, n, "axis %lld is out of range for rank %d", (long long)axis, rank);
   *out = a;
   return 0;
