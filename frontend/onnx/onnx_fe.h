@@ -257,7 +257,13 @@ static inline int reshape(OnnxCtx *c, int x, const int64_t *d, int r) { return x
 
 /* Small builders shared by the operator files (onnx_util.c). */
 int onnx_scalar_like(OnnxCtx *c, int like, double v);   /* rank-0 const of like's dtype */
-int onnx_axis(OnnxCtx *c, const OnnxNode *n, int64_t axis, int rank, int64_t *out); /* normalise */
+int onnx_axis(OnnxCtx *c, const OnnxNode *n, int64_t axis, int rank, int64_t *out); /* normalise; none of a scalar */
+/* For each entry of a list (strings s, or else int64s v) the index of its value's first
+ * copy in the list: first[i] == i for a value's first copy.  O(n log n). */
+void onnx_first_copies(OnnxCtx *c, const char *const *s, const int64_t *v, int n, int *first);
+/* The first entry of such a list equal to an earlier one: its index, and *first (unless
+ * NULL) the index of that earlier copy; -1 when all n differ. */
+int onnx_first_repeat(OnnxCtx *c, const char *const *s, const int64_t *v, int n, int *first);
 /* Operators whose reference computes in float16 or bfloat16 step by step (Softmax,
  * Attention) round at the same steps: x (f32) rounded to the storage dtype t and
  * widened again, x itself when t is not one; and x summed over axis (kept) as the

@@ -358,6 +358,7 @@ int onnx_OneHot(OnnxCtx *c, OnnxNode *n) {
   if (one_const_int(c, n, 1, "depth", &depth)) return -1;
   if (depth < 1) return onnx_fail(c, n, "depth %lld is not positive", (long long)depth);
   if (shape_numel(shape_of(c, values)) != 2) return onnx_fail(c, n, "values must hold two entries, off and on");
+  if (is.rank < 1) return onnx_fail(c, n, "indices is a scalar: OneHot needs rank 1 or more (as ONNX does)");
   if (onnx_axis(c, n, onnx_attr_int(n, "axis", -1), is.rank + 1, &axis)) return -1;
   int64_t od[IR_MAX_RANK], id[IR_MAX_RANK];
   if (is.rank + 1 > IR_MAX_RANK) return onnx_fail(c, n, "result rank is over %d", IR_MAX_RANK);
@@ -380,6 +381,7 @@ int onnx_Compress(OnnxCtx *c, OnnxNode *n) {
   int x = n->in[0];
   int64_t axis = 0;
   bool flat = !onnx_attr(n, "axis");
+  if (shape_of(c, x)->rank < 1) return onnx_fail(c, n, "the input is a scalar: Compress needs rank 1 or more (as ONNX does)");
   if (flat) ONNX_TRY(c, n, x = flatten(c, x));
   else if (onnx_axis(c, n, onnx_attr_int(n, "axis", 0), shape_of(c, x)->rank, &axis)) return -1;
   int64_t dim = shape_of(c, x)->d[axis];

@@ -251,11 +251,9 @@ int onnx_ZipMap(OnnxCtx *c, OnnxNode *n) {
   if (s->rank != 1 && s->rank != 2) return onnx_fail(c, n, "X must be [N, C] or [C], not rank %d", s->rank);
   int64_t cols = s->d[s->rank - 1];
   if (cols != ncl) return onnx_fail(c, n, "X has %lld columns for %d labels", (long long)cols, ncl);
-  for (int i = 0; i < ncl; i++)
-    for (int j = 0; j < i; j++) {
-      if (sv && !strcmp(sv[i], sv[j])) return onnx_fail(c, n, "label \"%s\" is given twice (a map has each key once)", sv[i]);
-      if (!sv && cl[i] == cl[j]) return onnx_fail(c, n, "label %lld is given twice (a map has each key once)", (long long)cl[i]);
-    }
+  int i = onnx_first_repeat(c, sv, cl, ncl, NULL);
+  if (i >= 0 && sv) return onnx_fail(c, n, "label \"%s\" is given twice (a map has each key once)", sv[i]);
+  if (i >= 0) return onnx_fail(c, n, "label %lld is given twice (a map has each key once)", (long long)cl[i]);
   int v[2];
   if (s->rank == 1) {
     int64_t d[2] = {1, cols};
@@ -651,11 +649,9 @@ int onnx_CategoryMapper(OnnxCtx *c, OnnxNode *n) {
   if (xt != DT_STR && xt != DT_I64) return onnx_fail(c, n, "X must be string or int64, not %s", dtype_name(xt));
   if (shape_of(c, x)->rank >= IR_MAX_RANK) return onnx_fail(c, n, "X has too high a rank");
   bool from_str = xt == DT_STR;
-  for (int i = 0; i < ns; i++)
-    for (int j = 0; j < i; j++) {
-      if (from_str && !strcmp(sv[i], sv[j])) return onnx_fail(c, n, "cats_strings lists \"%s\" twice", sv[i]);
-      if (!from_str && iv[i] == iv[j]) return onnx_fail(c, n, "cats_int64s lists %lld twice", (long long)iv[i]);
-    }
+  int i = onnx_first_repeat(c, from_str ? sv : NULL, iv, ns, NULL);
+  if (i >= 0 && from_str) return onnx_fail(c, n, "cats_strings lists \"%s\" twice", sv[i]);
+  if (i >= 0) return onnx_fail(c, n, "cats_int64s lists %lld twice", (long long)iv[i]);
   int keys = from_str ? str_vec(c, sv, ns) : vec_i64(c, iv, ns), table = from_str ? vec_i64(c, iv, ns) : str_vec(c, sv, ns);
   int def;
   if (from_str) {

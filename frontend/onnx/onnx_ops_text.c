@@ -53,11 +53,11 @@ static int string_pool(OnnxCtx *c, OnnxNode *n, TfIdf *t) {
   t->pool = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)(np > 0 ? np : 1));
   t->strs = arena_alloc(c->g->arena, sizeof(char *) * (size_t)(np > 0 ? np : 1));
   t->nstrs = 0;
-  for (int i = 0; i < np; i++) {
-    int j = 0;
-    while (j < t->nstrs && strcmp(t->strs[j], ps[i])) j++;
-    if (j == t->nstrs) t->strs[t->nstrs++] = ps[i];
-    t->pool[i] = j;
+  int *first = arena_alloc(c->g->arena, sizeof(int) * (size_t)(np > 0 ? np : 1));
+  onnx_first_copies(c, ps, NULL, np, first);
+  for (int i = 0; i < np; i++) { /* ids in the order of first copies: a repeat takes its first copy's */
+    if (first[i] == i) t->strs[t->nstrs] = ps[i], t->pool[i] = t->nstrs++;
+    else t->pool[i] = t->pool[first[i]];
   }
   return 0;
 }
@@ -146,10 +146,13 @@ static int check_unique(OnnxCtx *c, OnnxNode *n, const TfIdf *t) {
     first_j += m;
     if (i + 1 < t->min_len || i + 1 > t->max_len) continue;
     qsort(g, (size_t)m, sizeof *g, gram_cmp);
+    int rep = -1; /* the repeat earliest in the pool, with the n-gram it repeats */
     for (int q = 0; q + 1 < m; q++)
-      if (!memcmp(g[q].tok, g[q + 1].tok, sizeof(int64_t) * (size_t)(i + 1)))
-        return onnx_fail(c, n, "attribute 'pool_int64s': n-grams %d and %d are the same %d-gram", g[q].j, g[q + 1].j,
-                         i + 1);
+      if (!memcmp(g[q].tok, g[q + 1].tok, sizeof(int64_t) * (size_t)(i + 1)) && (rep < 0 || g[q + 1].j < g[rep + 1].j))
+        rep = q;
+    if (rep >= 0)
+      return onnx_fail(c, n, "attribute 'pool_int64s': n-grams %d and %d are the same %d-gram", g[rep].j,
+                       g[rep + 1].j, i + 1);
   }
   return 0;
 }

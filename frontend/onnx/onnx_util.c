@@ -1,4 +1,7 @@
 /* onnx_util.c — small builders the operator files share. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "onnx_fe.h"
 
 int onnx_scalar_like(OnnxCtx *c, int like, double v) {
@@ -36,9 +39,46 @@ int onnx_sum_as(OnnxCtx *c, int x, int64_t axis, DType t) {
   return acc;
 }
 
+/* onnx_first_copies: the entries sorted by value, then by position, so that each run of
+ * equal values starts at its first copy: O(n log n) whatever the list (a hostile model
+ * may give millions, where comparing every pair would take hours). */
+typedef struct Entry {
+  const char *s; /* string entries, else NULL */
+  int64_t v;
+  int at;
+} Entry;
+static int entry_cmp(const void *a, const void *b) {
+  const Entry *p = a, *q = b;
+  int d = p->s ? strcmp(p->s, q->s) : (p->v > q->v) - (p->v < q->v);
+  return d ? d : (p->at > q->at) - (p->at < q->at);
+}
+
+void onnx_first_copies(OnnxCtx *c, const char *const *s, const int64_t *v, int n, int *first) {
+  Entry *e = arena_alloc(c->g->arena, sizeof(Entry) * (size_t)(n > 0 ? n : 1));
+  for (int i = 0; i < n; i++) e[i] = (Entry){s ? s[i] : NULL, s ? 0 : v[i], i};
+  qsort(e, (size_t)n, sizeof *e, entry_cmp);
+  for (int i = 0, lead = 0; i < n; i++) {
+    if (s ? strcmp(e[lead].s, e[i].s) : e[lead].v != e[i].v) lead = i;
+    first[e[i].at] = e[lead].at;
+  }
+}
+
+int onnx_first_repeat(OnnxCtx *c, const char *const *s, const int64_t *v, int n, int *first) {
+  int *f = arena_alloc(c->g->arena, sizeof(int) * (size_t)(n > 0 ? n : 1));
+  onnx_first_copies(c, s, v, n, f);
+  for (int i = 0; i < n; i++)
+    if (f[i] != i) {
+      if (first) *first = f[i];
+      return i;
+    }
+  return -1;
+}
+
 int onnx_axis(OnnxCtx *c, const OnnxNode *n, int64_t axis, int rank, int64_t *out) {
   int64_t a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= (rank ? rank : 1))
+  if (!rank) /* ONNX's range [-r, r-1] is empty: a builder would read a dimension a scalar lacks */
+    return onnx_fail(c, n, "axis %lld: the input is a scalar (rank 0), which has no axis", (long long)axis);
+  if (a < 0 || a >= rank)
     return onnx_fail(c, n, "axis %lld is out of range for rank %d", (long long)axis, rank);
   *out = a;
   return 0;

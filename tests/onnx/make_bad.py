@@ -2,6 +2,7 @@
 """Writes the malformed-ONNX corpus of tests/onnx/bad/ and its manifest EXPECT.
 
     .venv/bin/python tests/onnx/make_bad.py        # needs numpy and onnx (tools/pyenv.sh)
+    .venv/bin/python tests/onnx/make_bad.py --large build/tools/dlc
 
 Every file is a small model that dlc must refuse with one clear line.  EXPECT lists,
 per file, a substring that the error must contain (the error also names the file).
@@ -9,6 +10,10 @@ The output is reproducible: the same onnx package writes the same bytes, and the
 bytes come from a fixed seed.  Files are built from one valid model (x[batch, 4] @ W +
 b -> relu -> y) by breaking one thing at a time; a few are written byte by byte where
 the onnx package would refuse to make them.
+
+With --large DLC it writes nothing here: it builds the models of a million labels
+(large_cases, megabytes each) in a temporary folder and checks DLC on them (the
+onnx.bad_large test).
 """
 import os
 import random
@@ -280,6 +285,33 @@ def files():
     os.symlink("../make_bad.py", link)
 
 
+# ---- an axis of a scalar: ONNX's range [-r, r-1] is empty for rank 0 ----
+
+def scalar_model(op, ins=("x",), inits=(), opset=18, x_type=TensorProto.FLOAT, outs=("y",), **attrs):
+    node = helper.make_node(op, list(ins), list(outs), name="n", **attrs)
+    return model(helper.make_graph([node], "g", [helper.make_tensor_value_info("x", x_type, [])],
+                                   [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outs],
+                                   list(inits)), opset=opset)
+
+
+def scalar_files():
+    """What dlc compiled, or refused with a misleading reason, before onnx_axis refused a
+    scalar (tests/onnx/scalar_axis_test.py holds every operator, against ONNX Runtime)."""
+    i64 = lambda name, v: tensor(name, np.array(v, np.int64))
+    no_axis = "the input is a scalar (rank 0), which has no axis"
+    write("scalar_split.onnx", scalar_model("Split", outs=("y", "z"), num_outputs=2), no_axis)
+    write("scalar_softmax_opset11.onnx", scalar_model("Softmax", opset=11, axis=0), no_axis)
+    write("scalar_cumsum.onnx", scalar_model("CumSum", ["x", "a"], [i64("a", 0)]), no_axis)
+    write("scalar_gather.onnx", scalar_model("Gather", ["x", "i"], [i64("i", 0)]), no_axis)
+    write("scalar_unique_axis.onnx", scalar_model("Unique", axis=0), no_axis)
+    write("scalar_reduce_sum_axes.onnx", scalar_model("ReduceSum", ["x", "a"], [i64("a", [0])]), no_axis)
+    write("scalar_pad_axes.onnx", scalar_model("Pad", ["x", "p", "", "a"], [i64("p", [1, 1]), i64("a", [0])]), no_axis)
+    write("scalar_compress.onnx", scalar_model("Compress", ["x", "c"], [tensor("c", np.array([True]))]),
+          "Compress needs rank 1 or more")
+    write("scalar_onehot.onnx", scalar_model("OneHot", ["x", "d", "v"], [i64("d", [3]), tensor("v", np.array(
+        [0, 1], np.float32))], x_type=TensorProto.INT64), "OneHot needs rank 1 or more")
+
+
 # ---- ImageDecoder: untrusted images, decoded at compile time ----
 
 def image_model(data, pixel_format="RGB", runtime=False):
@@ -350,12 +382,86 @@ def image_files():
     write("image_runtime_input.onnx", image_model(img["png"], runtime=True), "must be a constant known at compile time")
 
 
+# ---- a million labels: too large to keep, written and checked at test time ----
+
+LARGE = 1000000
+
+
+def ml_model(node, x, y, ml=True):
+    g = helper.make_graph([node], "g", [x], [y])
+    imports = [helper.make_opsetid("", 17)] + ([helper.make_opsetid("ai.onnx.ml", 3)] if ml else [])
+    m = helper.make_model(g, opset_imports=imports, producer_name="make_bad")
+    m.ir_version = 8
+    return m
+
+
+def large_cases():
+    """(file, model, substring of the error, or None where it must compile): a million
+    distinct labels, then the same with one label repeated at the end.  Comparing every
+    pair of labels took minutes (ZipMap's 10^6 int64 labels: over 400 s); a sort takes
+    well under a second."""
+    ints = list(range(LARGE))
+    strs = ["s%d" % i for i in range(LARGE)]
+    def zipmap(labels, key):
+        attr = {"classlabels_strings" if key == TensorProto.STRING else "classlabels_int64s": labels}
+        out = helper.make_value_info("y", helper.make_sequence_type_proto(helper.make_map_type_proto(
+            key, helper.make_tensor_type_proto(TensorProto.FLOAT, []))))
+        return ml_model(helper.make_node("ZipMap", ["x"], ["y"], name="zm", domain="ai.onnx.ml", **attr),
+                        helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, len(labels)]), out)
+    def mapper(cats):
+        return ml_model(helper.make_node("CategoryMapper", ["x"], ["y"], name="cm", domain="ai.onnx.ml",
+                                         cats_strings=cats, cats_int64s=list(range(len(cats)))),
+                        helper.make_tensor_value_info("x", TensorProto.STRING, [2]),
+                        helper.make_tensor_value_info("y", TensorProto.INT64, [2]))
+    def tfidf(pool):
+        return ml_model(helper.make_node("TfIdfVectorizer", ["x"], ["y"], name="tf", mode="TF", min_gram_length=1,
+                                         max_gram_length=1, max_skip_count=0, ngram_counts=[0],
+                                         ngram_indexes=list(range(len(pool))), pool_strings=pool),
+                        helper.make_tensor_value_info("x", TensorProto.STRING, [3]),
+                        helper.make_tensor_value_info("y", TensorProto.FLOAT, [len(pool)]), ml=False)
+    yield "large_zipmap_distinct.onnx", zipmap(strs, TensorProto.STRING), None
+    yield "large_zipmap_int_twice.onnx", zipmap(ints + [17], TensorProto.INT64), "label 17 is given twice"
+    yield "large_zipmap_str_twice.onnx", zipmap(strs + ["s17"], TensorProto.STRING), 'label "s17" is given twice'
+    yield "large_category_mapper_twice.onnx", mapper(strs + ["s17"]), 'cats_strings lists "s17" twice'
+    yield "large_tfidf_twice.onnx", tfidf(strs + ["s17"]), "n-grams 17 and 1000000 are the same 1-gram"
+
+
+def check_large(dlc):
+    """Writes each of large_cases() to a temporary folder and checks it: refused by
+    bad_onnx.sh's rules (exit 1, one line, the file and the substring named), or compiled."""
+    import subprocess
+    import tempfile
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="dlc-bad-large-") as tmp:
+        for name, m, want in large_cases():
+            with open(os.path.join(tmp, name), "wb") as f:
+                f.write(m.SerializeToString())
+            if want is None:
+                p = subprocess.run([dlc, "compile", os.path.join(tmp, name), "-o", os.path.join(tmp, "out.c")],
+                                   capture_output=True, text=True)
+                ok = p.returncode == 0 and not p.stderr and os.path.isfile(os.path.join(tmp, "out.c"))
+                print(("ok: %s compiled" if ok else "FAIL: %s: exit status %d: " + p.stderr[-2000:]) %
+                      ((name,) if ok else (name, p.returncode)))
+            else:
+                p = subprocess.run(["sh", os.path.join(os.path.dirname(HERE), "bad_onnx.sh"), dlc, tmp, name, want],
+                                   capture_output=True, text=True)
+                ok = p.returncode == 0
+                print((p.stdout + p.stderr).strip())
+            failed += not ok
+            os.remove(os.path.join(tmp, name))
+    print("%d of the large models failed" % failed)
+    return 1 if failed else 0
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--large":
+        sys.exit(check_large(sys.argv[2]))
     os.makedirs(HERE, exist_ok=True)
     for f in os.listdir(HERE):
         if f.endswith(".onnx"):
             os.remove(os.path.join(HERE, f))
     files()
+    scalar_files()
     image_files()
     names = [n for n, _ in EXPECT]
     if len(names) != len(set(names)):

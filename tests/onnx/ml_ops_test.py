@@ -210,6 +210,8 @@ def refusals():
     f3 = [("X", TP.FLOAT, [2, 3])]
     yield "zipmap_labels", zipmap_model([2, 3], [0, 1]), "2 labels"
     yield "zipmap_twice", zipmap_model([2, 3], [0, 1, 0]), "given twice"
+    # the repeat named is the first in the list's order (3 repeats before 9 in sorted order)
+    yield "zipmap_twice_first", zipmap_model([2, 4], [9, 3, 9, 3]), "label 9 is given twice"
     m = zipmap_model([2, 3], [0, 1, 2])
     m.graph.node.append(oh.make_node("Relu", ["Z"], ["R"], name="relu"))
     m.graph.output.append(oh.make_tensor_value_info("R", TP.FLOAT, None))
@@ -222,6 +224,9 @@ def refusals():
     yield "one_hot_wrong_cats", model(ml("OneHotEncoder", ["X"], ["Y"], cats_strings=["a"]), f3, [("Y", TP.FLOAT)]), "needs cats_int64s"
     yield "category_mapper_twice", model(ml("CategoryMapper", ["X"], ["Y"], cats_strings=["a", "a"], cats_int64s=[1, 2]),
                                          [("X", TP.STRING, [2])], [("Y", TP.INT64)]), 'lists "a" twice'
+    yield "category_mapper_twice_first", model(ml("CategoryMapper", ["X"], ["Y"], cats_strings=["b", "a", "b", "a"],
+                                                  cats_int64s=[1, 2, 3, 4]), [("X", TP.STRING, [2])], [("Y", TP.INT64)]), \
+        'lists "b" twice'
     yield "category_mapper_float", model(ml("CategoryMapper", ["X"], ["Y"], cats_strings=["a"], cats_int64s=[1]),
                                          f3, [("Y", TP.STRING)]), "X must be string or int64"
     yield "label_encoder_strings", model(ml("LabelEncoder", ["X"], ["Y"], keys_strings=["a"], values_floats=[1.0]),

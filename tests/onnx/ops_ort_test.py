@@ -609,6 +609,9 @@ def text_cases():
                pool_int64s=[2, 3, 2, 3], refuse="attribute 'ngram_counts': entry 1 (5) is not in [0, 4]")
     yield Case("refuse_tfidf_duplicate", "TfIdfVectorizer", xs, opset=9, **{**bad, "ngram_indexes": [0, 1, 2, 3]},
                pool_int64s=[2, 3, 2, 3, 2, 3], refuse="n-grams 2 and 3 are the same 2-gram")
+    yield Case("refuse_tfidf_duplicate_first", "TfIdfVectorizer", xs, opset=9, **{**bad, "max_gram_length": 1,
+               "ngram_counts": [0], "ngram_indexes": [0, 1, 2, 3]}, pool_int64s=[5, 3, 5, 3],
+               refuse="n-grams 0 and 2 are the same 1-gram")  # the first repeat in the pool's order
     yield Case("refuse_tfidf_weights_short", "TfIdfVectorizer", xs, opset=9, **{**bad, "mode": "IDF"},
                pool_int64s=[2, 3, 2, 3], weights=[1.0, 2.0], refuse="attribute 'weights' has 2 values, the pool holds 3 n-grams")
     yield Case("refuse_tfidf_idf_shared_weights", "TfIdfVectorizer", xs, opset=9, **{**bad, "mode": "IDF",
