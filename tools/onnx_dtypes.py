@@ -228,6 +228,18 @@ def seq(name, shape=(2, 3), t=onnx.TensorProto.FLOAT):
     return name, helper.make_tensor_sequence_value_info(name, t, list(shape))
 
 
+def gradient_template():
+    """Gradient has no node test of one node: dx = d sum(x * x) / dx."""
+    x = np.ones((2, 3), np.float32)
+    nodes = [helper.make_node("Mul", ["x", "x"], ["y"], name="square"),
+             helper.make_node("Gradient", ["x"], ["dx"], name="probe", domain="ai.onnx.preview.training",
+                              xs=["x"], y="y")]
+    g = helper.make_graph(nodes, "probe", [tensor("x")[1]], [tensor("dx")[1]])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21),
+                                                helper.make_opsetid("ai.onnx.preview.training", 1)], ir_version=10)
+    return "dlc_Gradient", model, [x]
+
+
 def own_templates():
     """Templates for the operators onnx's node tests have no one-node test of: the random
     operators (their outputs cannot be compared), the sequence operators, and the
@@ -257,6 +269,7 @@ def own_templates():
         [np.array([["a", "b", "a"], ["b", "c", "a"]])], mode="TF", min_gram_length=1, max_gram_length=1,
         max_skip_count=0, ngram_counts=[0], ngram_indexes=[0, 1], pool_strings=["a", "b"])
     temps = {("", op): [f] for op, f in out.items()}
+    temps[("ai.onnx.preview.training", "Gradient")] = [gradient_template]
     sys.path.insert(0, os.path.join(ROOT, "tests", "onnx"))
     import ml_ops_test
     for name, model, feeds in ml_ops_test.cases():
