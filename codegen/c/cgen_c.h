@@ -85,6 +85,12 @@ const char *cgen_ctype(const Node *n);
  * inside them.  cgen_loops_close closes what cgen_loops_open opened. */
 int cgen_loops_open(CEmit *ce, const Shape *s, const char *var, int depth);
 void cgen_loops_close(CEmit *ce, int rank, int depth);
+/* cgen_loops_open, with DLC_PARALLEL_FOR on the loop cgen_par_dim picks when `par`. */
+int cgen_loops_open_par(CEmit *ce, const Shape *s, const char *var, int depth, bool par);
+/* The dimension of s whose loop threads share: the first of at least 4 iterations with
+ * few iterations outside it (each of which opens the threads again), else the first
+ * longer than 1; -1 when none is. */
+int cgen_par_dim(const Shape *s);
 
 /* A sum of constant-strided loop variables: "i0 * 12 + i1 * 4 + 7". */
 typedef struct CgenIndex {
@@ -170,6 +176,11 @@ void cgen_par_for(CEmit *ce, int depth); /* marks the loop written next */
 /* Threads of a loop whose iterations use per-thread scratch, DLC_SLOT() of them. */
 #define CGEN_SLOTS 8
 void cgen_par_for_slots(CEmit *ce, int depth);
+/* Whether a memory-bound loop over `elems` elements, each worth `cost` flops, is
+ * shared: a copied element counts CGEN_PAR_COPY (a measured break-even, see
+ * docs/PERFORMANCE.md "Threads"). */
+#define CGEN_PAR_COPY 8.0
+bool cgen_par_elems(int64_t elems, double cost);
 
 /* ---- scratch (kernel.c) ------------------------------------------------------------- */
 

@@ -107,6 +107,8 @@ static bool flat_operand(const Node *a, const Node *n) {
   return shape_eq(&a->shape, &n->shape) || shape_numel(&a->shape) == 1;
 }
 
+static bool elem_par(const Node *n) { return cgen_par_elems(shape_numel(&n->shape), CGEN_PAR_COPY + 4.0); }
+
 static void flat_loop(CEmit *ce, const Node *n) {
   char opnd[3][32], expr[CGEN_EXPR_MAX];
   const char *ops[3];
@@ -116,6 +118,7 @@ static void flat_loop(CEmit *ce, const Node *n) {
     ops[i] = opnd[i];
   }
   cgen_elem_expr(ce, n, ops, expr, sizeof expr);
+  if (elem_par(n)) cgen_par_for(ce, 1);
   cgen_line(ce, 1, "for (int64_t i = 0; i < %" PRId64 "; i++) y[i] = %s;", shape_numel(&n->shape),
             expr);
 }
@@ -136,7 +139,7 @@ static void broadcast_loop(CEmit *ce, const Node *n) {
   shape_strides(&n->shape, st);
   cgen_index_init(&ix, 0);
   cgen_index_add(&ix, "i", st, n->shape.rank);
-  int depth = cgen_loops_open(ce, &n->shape, "i", 1);
+  int depth = cgen_loops_open_par(ce, &n->shape, "i", 1, elem_par(n));
   cgen_line(ce, depth, "y[%s] = %s;", cgen_index_str(&ix), expr);
   cgen_loops_close(ce, n->shape.rank, 1);
 }

@@ -158,10 +158,12 @@ int cgen_fused_elemwise(CEmit *ce, const Kernel *k) {
   const Node *y = ce->g->nodes[k->nodes[k->n - 1]];
   CgenSpace sp = {.shape = &y->shape, .var = "i", .flat = flat_reads(ce, k, &y->shape)};
   int depth = 2;
+  bool par = cgen_par_elems(shape_numel(&y->shape), CGEN_PAR_COPY + 4.0 * k->n);
   if (!sp.flat) merge_loops(ce, k, &sp);
-  if (sp.flat)
+  if (sp.flat) {
+    if (par) cgen_par_for(ce, 1);
     cgen_line(ce, 1, "for (int64_t i = 0; i < %" PRId64 "; i++) {", shape_numel(&y->shape));
-  else depth = cgen_loops_open(ce, &sp.loops, "i", 1);
+  } else depth = cgen_loops_open_par(ce, &sp.loops, "i", 1, par);
   for (int j = 0; j < k->n; j++)
     if (!cgen_is_view(ce, k, k->nodes[j])) cgen_fused_value(ce, k, ce->g->nodes[k->nodes[j]], &sp, depth);
   char idx[CGEN_EXPR_MAX] = "i";

@@ -11,10 +11,26 @@
 
 #include "cgen_c.h"
 
-static void open_dims(CEmit *ce, const Shape *x, const bool *reduced, bool want, int *depth) {
+/* The loops of the dimensions with reduced[d] == want; par_dim (one of them, or -1)
+ * is shared among threads. */
+static void open_dims(CEmit *ce, const Shape *x, const bool *reduced, bool want, int par_dim, int *depth) {
   for (int d = 0; d < x->rank; d++)
-    if (reduced[d] == want)
+    if (reduced[d] == want) {
+      if (d == par_dim) cgen_par_for(ce, *depth);
       cgen_line(ce, (*depth)++, "for (int64_t x%d = 0; x%d < %" PRId64 "; x%d++) {", d, d, x->d[d], d);
+    }
+}
+
+/* The kept dimension whose loop threads share (cgen_par_dim of the kept ones), or -1
+ * when the reduction is too small to pay for them. */
+static int par_dim(const Kernel *k, const Shape *x, const bool *reduced) {
+  Shape kept = {0};
+  int at[IR_MAX_RANK];
+  if (!cgen_par_elems(shape_numel(x), CGEN_PAR_COPY + 4.0 * k->n)) return -1;
+  for (int d = 0; d < x->rank; d++)
+    if (!reduced[d]) at[kept.rank] = d, kept.d[kept.rank++] = x->d[d];
+  int p = cgen_par_dim(&kept);
+  return p < 0 ? -1 : at[p];
 }
 
 static void close_dims(CEmit *ce, int count, int *depth) {
@@ -43,9 +59,9 @@ int cgen_fused_reduce(CEmit *ce, const Kernel *k) {
   char id[64], elem[CGEN_EXPR_MAX + 32], comb[3 * CGEN_EXPR_MAX], yi[CGEN_EXPR_MAX];
   CgenSpace sp = {.shape = x, .var = "x"};
   cgen_fused_acc_identity(red, id, sizeof id);
-  open_dims(ce, x, reduced, false, &depth);
+  open_dims(ce, x, reduced, false, par_dim(k, x, reduced), &depth);
   cgen_line(ce, depth, "%s acc = %s;", cgen_fused_acc_type(red->dtype), id);
-  open_dims(ce, x, reduced, true, &depth);
+  open_dims(ce, x, reduced, true, -1, &depth);
   for (int j = 0; j + 1 < k->n; j++)
     if (!cgen_is_view(ce, k, k->nodes[j])) cgen_fused_value(ce, k, ce->g->nodes[k->nodes[j]], &sp, depth);
   cgen_fused_operand(ce, k, red, 0, &sp, elem, sizeof elem);

@@ -314,10 +314,14 @@ int cgen_fused_row(CEmit *ce, const Kernel *k) {
   DLC_ASSERT(w.buffered && w.need && w.first && w.computed);
   w.r = w.vec.rank, w.c = w.vec.d[w.r - 1], w.sc = w.vec, w.sc.d[w.r - 1] = 1;
   choose_buffers(&w);
-  for (int j = 0; j < k->n; j++)
-    if (w.buffered[j]) cgen_line(ce, 1, "%s rb%d[%" PRId64 "];", cgen_ctype(at(&w, j)), k->nodes[j], w.c);
+  /* threads share the rows; each then has its own row buffers, inside the loop */
   Shape rows = shape_make(w.r - 1, w.vec.d);
-  int depth = cgen_loops_open(ce, &rows, "i", 1);
+  bool par = cgen_par_dim(&rows) >= 0 && cgen_par_elems(shape_numel(&w.vec), CGEN_PAR_COPY + 4.0 * k->n);
+  int depth = par ? 1 + rows.rank : 1;
+  if (par) cgen_loops_open_par(ce, &rows, "i", 1, true);
+  for (int j = 0; j < k->n; j++)
+    if (w.buffered[j]) cgen_line(ce, depth, "%s rb%d[%" PRId64 "];", cgen_ctype(at(&w, j)), k->nodes[j], w.c);
+  if (!par) depth = cgen_loops_open(ce, &rows, "i", 1);
   row_body(&w, depth);
   cgen_loops_close(ce, rows.rank, 1);
   free(w.buffered), free(w.need), free(w.first), free(w.computed);

@@ -16,6 +16,27 @@ int cgen_loops_open(CEmit *ce, const Shape *s, const char *var, int depth) {
   return depth + s->rank;
 }
 
+int cgen_par_dim(const Shape *s) {
+  int64_t outer = 1;
+  for (int d = 0; d < s->rank; d++) {
+    if (s->d[d] >= 4 && outer <= 8) return d;
+    outer *= s->d[d];
+  }
+  for (int d = 0; d < s->rank; d++)
+    if (s->d[d] > 1) return d;
+  return -1;
+}
+
+int cgen_loops_open_par(CEmit *ce, const Shape *s, const char *var, int depth, bool par) {
+  int pd = par ? cgen_par_dim(s) : -1;
+  for (int d = 0; d < s->rank; d++) {
+    if (d == pd) cgen_par_for(ce, depth + d);
+    cgen_line(ce, depth + d, "for (int64_t %s%d = 0; %s%d < %" PRId64 "; %s%d++) {", var, d, var,
+              d, s->d[d], var, d);
+  }
+  return depth + s->rank;
+}
+
 void cgen_loops_close(CEmit *ce, int rank, int depth) {
   for (int d = rank - 1; d >= 0; d--) cgen_line(ce, depth + d, "}");
 }

@@ -5,6 +5,9 @@
 
 #include "cgen_c.h"
 
+/* Whether threads share a copy of n's elements. */
+static bool copy_par(const Node *n) { return cgen_par_elems(shape_numel(&n->shape), CGEN_PAR_COPY); }
+
 /* y[row-major i] = a0[base + i . st], for i over the result's shape. */
 static void strided_copy(CEmit *ce, const Node *n, int64_t base, const int64_t *st) {
   int64_t yst[IR_MAX_RANK];
@@ -14,7 +17,7 @@ static void strided_copy(CEmit *ce, const Node *n, int64_t base, const int64_t *
   cgen_index_add(&xi, "i", st, n->shape.rank);
   cgen_index_init(&yi, 0);
   cgen_index_add(&yi, "i", yst, n->shape.rank);
-  int depth = cgen_loops_open(ce, &n->shape, "i", 1);
+  int depth = cgen_loops_open_par(ce, &n->shape, "i", 1, copy_par(n));
   cgen_line(ce, depth, "y[%s] = a0[%s];", cgen_index_str(&yi), cgen_index_str(&xi));
   cgen_loops_close(ce, n->shape.rank, 1);
 }
@@ -94,7 +97,7 @@ int cgen_pad(CEmit *ce, const Node *n) {
   cgen_index_add(&xi, "i", xs, x->rank);
   cgen_index_init(&yi, 0);
   cgen_index_add(&yi, "i", yst, x->rank);
-  int depth = cgen_loops_open(ce, &n->shape, "i", 1);
+  int depth = cgen_loops_open_par(ce, &n->shape, "i", 1, copy_par(n));
   cgen_line(ce, depth, "y[%s] = %s ? a0[%s] : %s;", cgen_index_str(&yi), cond, cgen_index_str(&xi),
             value);
   cgen_loops_close(ce, n->shape.rank, 1);
@@ -108,9 +111,13 @@ int cgen_concat(CEmit *ce, const Node *n) {
   for (int d = 0; d < ax; d++) outer *= n->shape.d[d];
   for (int d = ax + 1; d < n->shape.rank; d++) inner *= n->shape.d[d];
   int64_t row = n->shape.d[ax] * inner, at = 0;
+  /* threads share the runs, or where there are few, each operand's block */
+  bool outer_par = copy_par(n) && outer >= 4;
+  if (outer_par) cgen_par_for(ce, 1);
   cgen_line(ce, 1, "for (int64_t o = 0; o < %" PRId64 "; o++) {", outer);
   for (int i = 0; i < n->nin; i++) {
     int64_t len = cgen_in(ce, n, i)->shape.d[ax] * inner;
+    if (len && !outer_par && cgen_par_elems(outer * len, CGEN_PAR_COPY)) cgen_par_for(ce, 2);
     if (len)
       cgen_line(ce, 2, "for (int64_t j = 0; j < %" PRId64 "; j++) y[o * %" PRId64 " + %" PRId64
                        " + j] = a%d[o * %" PRId64 " + j];",
@@ -129,7 +136,7 @@ int cgen_iota(CEmit *ce, const Node *n) {
   shape_strides(&n->shape, yst);
   cgen_index_init(&yi, 0);
   cgen_index_add(&yi, "i", yst, n->shape.rank);
-  int depth = cgen_loops_open(ce, &n->shape, "i", 1);
+  int depth = cgen_loops_open_par(ce, &n->shape, "i", 1, copy_par(n));
   if (n->dtype == DT_BOOL) cgen_line(ce, depth, "y[%s] = i%d != 0;", cgen_index_str(&yi), ax);
   else cgen_line(ce, depth, "y[%s] = (%s)i%d;", cgen_index_str(&yi), cgen_ctype(n), ax);
   cgen_loops_close(ce, n->shape.rank, 1);

@@ -17,7 +17,10 @@ int cgen_pool(CEmit *ce, const Node *n) {
   cgen_index_init(&xi, 0), cgen_index_add(&xi, "p", w.in_st, w.nsp);
   cgen_index_init(&yi, 0), cgen_index_add(&yi, "q", w.out_st, w.nsp);
   const char *t = cgen_ctype(n);
-  cgen_line(ce, 1, "for (int64_t c = 0; c < %" PRId64 "; c++) {", x->shape.d[0] * x->shape.d[1]);
+  /* threads share the (image, channel) planes: each writes its own */
+  int64_t planes = x->shape.d[0] * x->shape.d[1];
+  if (planes > 1 && cgen_par_elems(shape_numel(&n->shape), CGEN_PAR_COPY + 2.0 * (double)w.k_plane)) cgen_par_for(ce, 1);
+  cgen_line(ce, 1, "for (int64_t c = 0; c < %" PRId64 "; c++) {", planes);
   cgen_line(ce, 2, "const %s *xc = a0 + c * %" PRId64 ";", t, w.in_plane);
   cgen_line(ce, 2, "%s *yc = y + c * %" PRId64 ";", t, w.out_plane);
   int depth = cgen_loops_open(ce, &q, "q", 2);

@@ -129,7 +129,9 @@ int cgen_reduce(CEmit *ce, const Node *n) {
   cgen_reduce_identity(n, id, sizeof id);
   snprintf(elem, sizeof elem, "a0[%s]", cgen_index_str(&xi));
   cgen_reduce_combine(n, elem, comb, sizeof comb);
-  int depth = cgen_loops_open(ce, &s.kept, "i", 1);
+  /* threads share the kept elements, each folding its own: never one sum split */
+  bool par = cgen_par_elems(shape_numel(x), CGEN_PAR_COPY);
+  int depth = cgen_loops_open_par(ce, &s.kept, "i", 1, par);
   cgen_line(ce, depth, "%s acc = %s;", acc_type(n->dtype), id);
   if (lanes) {
     sum_lanes(ce, &s, elem, depth);
@@ -159,7 +161,7 @@ int cgen_arg(CEmit *ce, const Node *n) {
   cgen_index_init(&yi, 0);
   cgen_index_add(&yi, "i", yst, s.kept.rank);
   const char *base = cgen_index_str(&xi);
-  int depth = cgen_loops_open(ce, &s.kept, "i", 1);
+  int depth = cgen_loops_open_par(ce, &s.kept, "i", 1, cgen_par_elems(shape_numel(&a->shape), CGEN_PAR_COPY));
   cgen_line(ce, depth, "const %s *row = a0 + %s;", cgen_ctype(a), base);
   cgen_line(ce, depth, "int64_t best = 0;");
   cgen_line(ce, depth, "for (int64_t r = 1; r < %" PRId64 "; r++)", s.red.d[0]);

@@ -41,6 +41,8 @@ void cgen_c_threads(CEmit *ce) {
 
 bool cgen_par_worth(double flops) { return flops >= CGEN_PAR_MIN_FLOPS; }
 
+bool cgen_par_elems(int64_t elems, double cost) { return cgen_par_worth((double)elems * cost); }
+
 void cgen_par_for(CEmit *ce, int depth) { cgen_line(ce, depth, "DLC_PARALLEL_FOR"); }
 
 void cgen_par_for_slots(CEmit *ce, int depth) { cgen_line(ce, depth, "DLC_PARALLEL_FOR_SLOTS"); }
