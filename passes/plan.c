@@ -14,12 +14,15 @@
  * kernel aliases its arena operand; a step that computes in place (passes.h; a SEQ
  * node counts as a single node) takes the buffer of an operand that dies there; any
  * other value opens a buffer of its own.  A buffer lives from the step that first
- * writes it to the last step that reads any of its values.  Buffers are then placed best-fit: each, in turn, into the smallest gap
- * left by the placed buffers it overlaps in time.  Several orders are tried and the
- * smallest arena kept.  The plan reports the arena, the sum of all arena values, and the
+ * writes it to the last step that reads any of its values.  Buffers are then placed
+ * best-fit: each, in turn, into the smallest gap left by the placed buffers it overlaps
+ * in time (found through a max-tree over the buffers by first step).  Several orders are
+ * tried and the smallest arena kept; each meets every pair of buffers live at once, so
+ * when those pairs are too many (a graph unrolled over thousands of steps, thousands of
+ * training steps) one sweep over time places them instead (plan_sweep.c), O(n log n).
+ * The plan reports the arena, the sum of all arena values, and the
  * peak of bytes live at once over the buffers (a lower bound for any placement).
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,7 +245,6 @@ typedef struct Live {
   int *byfirst, *pos; /* [nb]: the buffers sorted by first step; each one's leaf */
   int *tree;          /* [2 * size] */
   int size;
-  int64_t work, budget; /* spans met in this order; the most allowed */
 } Live;
 
 typedef struct FirstKey {
@@ -269,9 +271,8 @@ static void live_init(Live *lv, const Buf *b, int nb) {
 
 static void live_free(Live *lv) { free(lv->rank), free(lv->byfirst), free(lv->pos), free(lv->tree); }
 
-static void live_reset(Live *lv, int64_t budget) {
+static void live_reset(Live *lv) {
   for (int i = 0; i < 2 * lv->size; i++) lv->tree[i] = -1;
-  lv->work = 0, lv->budget = budget;
 }
 
 static void live_add(Live *lv, const Buf *v, int id) {
@@ -308,7 +309,7 @@ static int collect(const Live *lv, const Buf *b, int x, int lo, int hi, int cnt,
   return collect(lv, b, 2 * x + 1, mid, hi, cnt, t, sp, n);
 }
 
-/* The byte spans of the placed buffers live with v; -1 past the budget. */
+/* The byte spans of the placed buffers live with v. */
 static int live_spans(const Buf *b, int nb, const Buf *v, Live *lv, Span *sp) {
   if (v->first > v->last) return 0;
   int lo = 0, hi = nb; /* the buffers that start by v's last step: [0, lo) */
@@ -317,16 +318,12 @@ static int live_spans(const Buf *b, int nb, const Buf *v, Live *lv, Span *sp) {
     if (b[lv->byfirst[mid]].first <= v->last) lo = mid + 1;
     else hi = mid;
   }
-  int n = collect(lv, b, 1, 0, lv->size, lo, v->first, sp, 0);
-  lv->work += n;
-  return lv->work > lv->budget ? -1 : n;
+  return collect(lv, b, 1, 0, lv->size, lo, v->first, sp, 0);
 }
 
-/* The offset of the smallest gap that holds v among placed buffers live with it; -1
- * past the budget. */
+/* The offset of the smallest gap that holds v among placed buffers live with it. */
 static int64_t best_fit(const Buf *b, int nb, const Buf *v, Live *lv, Span *sp) {
   int n = live_spans(b, nb, v, lv, sp);
-  if (n < 0) return -1;
   qsort(sp, (size_t)n, sizeof *sp, by_lo);
   int64_t at = 0, best = -1, best_gap = 0, end = 0;
   for (int i = 0; i <= n; i++) {
@@ -339,16 +336,14 @@ static int64_t best_fit(const Buf *b, int nb, const Buf *v, Live *lv, Span *sp) 
   return best >= 0 ? best : align_up(end);
 }
 
-/* The arena of placing the buffers best-fit in this order; -1 when that meets more
- * spans than the budget allows. */
-static int64_t place_in_order(Buf *b, const int *order, int nb, Live *lv, Span *sp, int64_t budget) {
+/* The arena of placing the buffers best-fit in this order. */
+static int64_t place_in_order(Buf *b, const int *order, int nb, Live *lv, Span *sp) {
   int64_t arena = 0;
-  live_reset(lv, budget);
+  live_reset(lv);
   for (int i = 0; i < nb; i++) lv->rank[order[i]] = i;
   for (int i = 0; i < nb; i++) {
     Buf *v = &b[order[i]];
     v->off = best_fit(b, nb, v, lv, sp);
-    if (v->off < 0) return -1;
     live_add(lv, v, order[i]);
     if (v->off + v->bytes > arena) arena = v->off + v->bytes;
   }
@@ -377,43 +372,63 @@ static int by_rank(const void *a, const void *b) {
   return x->idx - y->idx;
 }
 
-/* Spans one order may meet before it is given up: a few times what the largest models
- * meet (tens of millions of buffer pairs live at once are a graph unrolled far, or
- * thousands of training steps), so that planning stays near-linear. */
-#define PLAN_WORK ((int64_t)1 << 24)
+/* Pairs of buffers live at once that the orders may meet: each order meets every such
+ * pair once, O(pairs log n) in all.  Past this (4 times what the largest models meet: a
+ * graph unrolled over thousands of steps, thousands of training steps), one sweep. */
+#define PLAN_PAIRS ((int64_t)1 << 23)
 
-/* The best of the orders that finish within the budget; when none does, one sweep. */
+static int by_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+/* The pairs of buffers live at some common step: all pairs less those where one ends
+ * before the other starts, counted over both sorted. */
+static int64_t live_pairs(const Buf *b, int nb) {
+  size_t n = (size_t)(nb ? nb : 1);
+  int *first = dlc_malloc(sizeof(int) * n), *last = dlc_malloc(sizeof(int) * n), m = 0;
+  for (int i = 0; i < nb; i++)
+    if (b[i].first <= b[i].last) first[m] = b[i].first, last[m++] = b[i].last;
+  qsort(first, (size_t)m, sizeof(int), by_int);
+  qsort(last, (size_t)m, sizeof(int), by_int);
+  int64_t apart = 0;
+  for (int i = 0, j = 0; i < m; i++) { /* buffers that end before the i-th start */
+    while (j < m && last[j] < first[i]) j++;
+    apart += j;
+  }
+  free(first), free(last);
+  return (int64_t)m * (m - 1) / 2 - apart;
+}
+
+/* The best of the orders, or one sweep when they would meet too many pairs. */
 static void place(Planner *pl) {
   int nb = pl->nb;
   size_t n = (size_t)(nb ? nb : 1);
-  int *order = dlc_malloc(sizeof(int) * n);
-  int64_t *best = dlc_malloc(sizeof(int64_t) * n);
-  Span *sp = dlc_malloc(sizeof(Span) * n);
-  Rank *rk = dlc_malloc(sizeof(Rank) * n);
-  Live lv;
-  live_init(&lv, pl->b, nb);
-  int64_t best_arena = -1;
-  for (int o = 0; o < ORDERS; o++) {
-    for (int i = 0; i < nb; i++) rk[i] = (Rank){rank_key(&pl->b[i], o), i};
-    qsort(rk, (size_t)nb, sizeof *rk, by_rank);
-    for (int i = 0; i < nb; i++) order[i] = rk[i].idx;
-    int64_t arena = place_in_order(pl->b, order, nb, &lv, sp, PLAN_WORK + 16 * (int64_t)nb);
-    if (getenv("DLC_PLAN_DEBUG")) fprintf(stderr, "plan: order %d work %lld arena %lld\n", o, (long long)lv.work, (long long)arena);
-    if (arena < 0 || (best_arena >= 0 && arena >= best_arena)) continue;
-    best_arena = arena;
-    for (int i = 0; i < nb; i++) best[i] = pl->b[i].off;
-  }
-  if (best_arena < 0) {
+  int64_t *best = dlc_malloc(sizeof(int64_t) * n), best_arena = -1;
+  if (live_pairs(pl->b, nb) > PLAN_PAIRS) {
     int *first = dlc_malloc(sizeof(int) * n), *last = dlc_malloc(sizeof(int) * n);
     int64_t *bytes = dlc_malloc(sizeof(int64_t) * n);
     for (int i = 0; i < nb; i++) first[i] = pl->b[i].first, last[i] = pl->b[i].last, bytes[i] = pl->b[i].bytes;
     best_arena = plan_sweep(nb, first, last, bytes, best);
     free(first), free(last), free(bytes);
+  } else {
+    int *order = dlc_malloc(sizeof(int) * n);
+    Span *sp = dlc_malloc(sizeof(Span) * n);
+    Rank *rk = dlc_malloc(sizeof(Rank) * n);
+    Live lv;
+    live_init(&lv, pl->b, nb);
+    for (int o = 0; o < ORDERS; o++) {
+      for (int i = 0; i < nb; i++) rk[i] = (Rank){rank_key(&pl->b[i], o), i};
+      qsort(rk, (size_t)nb, sizeof *rk, by_rank);
+      for (int i = 0; i < nb; i++) order[i] = rk[i].idx;
+      int64_t arena = place_in_order(pl->b, order, nb, &lv, sp);
+      if (best_arena >= 0 && arena >= best_arena) continue;
+      best_arena = arena;
+      for (int i = 0; i < nb; i++) best[i] = pl->b[i].off;
+    }
+    free(order), free(sp), free(rk);
+    live_free(&lv);
   }
   for (int i = 0; i < nb; i++) pl->b[i].off = best[i];
   pl->p->arena_bytes = best_arena > 0 ? best_arena : 0;
-  free(order), free(best), free(sp), free(rk);
-  live_free(&lv);
+  free(best);
 }
 
 static void report(Planner *pl) {
