@@ -135,8 +135,16 @@ int train_default_spec(Graph *g, LossKind k, const Optim *o, const char *name, D
 /* Whether the plan may put update value v (an output of a step, the new value of PARAM
  * target) in target's own weight slot: every read of target's old value is in an
  * earlier kernel, or in v's kernel at the index it writes; target is no output.
- * kof[i]: the kernel that computes node i, -1 for data. */
-bool plan_update_in_place(const Graph *g, const Schedule *s, const int *kof, int v, int target);
+ * kof[i]: the kernel that computes node i, -1 for data; readers from plan_readers. */
+bool plan_update_in_place(const Graph *g, const Schedule *s, const int *kof, const int *readers, int v,
+                          int target);
+/* Offsets for nb buffers (step intervals [first, last], sizes in bytes): best-fit in
+ * one sweep over time, O(n log n), where pass_plan's orders would cost too much
+ * (passes/plan_sweep.c).  Returns the arena's size. */
+int64_t plan_sweep(int nb, const int *first, const int *last, const int64_t *bytes, int64_t *off);
+/* The last kernel that reads each node (-1: none); INT_MAX for an output or a node read
+ * outside every kernel: the readers plan_update_in_place needs, found once.  In g's arena. */
+int *plan_readers(Graph *g, const int *kof);
 
 /* ---- a run-time dimension (passes/dynamic.c) ----------------------------------------- */
 

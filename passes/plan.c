@@ -14,9 +14,13 @@
  * kernel aliases its arena operand; a step that computes in place (passes.h; a SEQ
  * node counts as a single node) takes the buffer of an operand that dies there; any
  * other value opens a buffer of its own.  A buffer lives from the step that first
- * writes it to the last step that reads any of its values.  Buffers are then placed best-fit: each, in turn, into the smallest gap
- * left by the placed buffers it overlaps in time.  Several orders are tried and the
- * smallest arena kept.  The plan reports the arena, the sum of all arena values, and the
+ * writes it to the last step that reads any of its values.  Buffers are then placed
+ * best-fit: each, in turn, into the smallest gap left by the placed buffers it overlaps
+ * in time (found through a max-tree over the buffers by first step).  Several orders are
+ * tried and the smallest arena kept; each meets every pair of buffers live at once, so
+ * when those pairs are too many (a graph unrolled over thousands of steps, thousands of
+ * training steps) one sweep over time places them instead (plan_sweep.c), O(n log n).
+ * The plan reports the arena, the sum of all arena values, and the
  * peak of bytes live at once over the buffers (a lower bound for any placement).
  */
 #include <stdlib.h>
@@ -109,12 +113,23 @@ static bool is_alias(const Graph *g, const Kernel *k, int y) {
 
 /* ---- inputs, weights, outputs ---- */
 
+/* The PARAM each output writes back into (ir_update_target), -1 for the others: found
+ * once, not by a search of the steps per output. */
+static int *update_targets(Graph *g) {
+  int *t = arena_alloc(g->arena, sizeof(int) * (size_t)(g->nout ? g->nout : 1));
+  for (int j = 0; j < g->nout; j++) t[j] = -1;
+  for (int k = g->nstep - 1; k >= 0; k--) /* the first step that holds j, as ir_update_target */
+    for (int i = 0; i < g->step[k].nupd; i++) t[g->step[k].out0 + 1 + i] = g->step[k].target[i];
+  return t;
+}
+
 /* A step's new value of a parameter goes over the old one when that is sound
  * (plan_update_in_place); else into the arena, copied over the old one at the end. */
-static bool place_update(Graph *g, const Schedule *s, Plan *p, const int *kof, int j) {
-  int v = g->out[j], t = ir_update_target(g, j);
+static bool place_update(Graph *g, const Schedule *s, Plan *p, const int *kof, const int *readers,
+                         const int *tgt, int j) {
+  int v = g->out[j], t = tgt[j];
   if (t < 0) return false;
-  if (p->loc[v].kind == LOC_NONE && plan_update_in_place(g, s, kof, v, t)) p->loc[v] = p->loc[t];
+  if (p->loc[v].kind == LOC_NONE && plan_update_in_place(g, s, kof, readers, v, t)) p->loc[v] = p->loc[t];
   else p->copy_out[p->ncopy++] = j;
   return true;
 }
@@ -132,12 +147,12 @@ static void place_io(Graph *g, const Schedule *s, Plan *p, const int *kof, const
     }
   }
   p->weight_bytes = w;
+  int *readers = plan_readers(g, kof), *tgt = update_targets(g), *first = ints(g, -1);
+  for (int j = g->nout - 1; j >= 0; j--) first[g->out[j]] = j; /* the first output of each value */
   for (int j = 0; j < g->nout; j++) {
     int id = g->out[j];
-    if (place_update(g, s, p, kof, j)) continue;
-    bool once = true;
-    for (int k = 0; k < j; k++) once &= g->out[k] != id;
-    if (kof[id] >= 0 && once && !internal[id]) p->loc[id] = (Loc){LOC_OUTPUT, j, 0};
+    if (place_update(g, s, p, kof, readers, tgt, j)) continue;
+    if (kof[id] >= 0 && first[id] == j && !internal[id]) p->loc[id] = (Loc){LOC_OUTPUT, j, 0};
     else p->copy_out[p->ncopy++] = j;
   }
 }
@@ -221,62 +236,94 @@ static void gather(Planner *pl) {
 
 /* ---- placement ---- */
 
-static bool overlap_time(const Buf *a, const Buf *b) { return a->first <= b->last && b->first <= a->last; }
+/* The placed buffers by first step, so that those live with a new one are found without
+ * scanning them all: a max-tree over the buffers sorted by first step, each leaf the last
+ * step of a placed buffer (-1 before it is placed).  The buffers live with v are those
+ * of the prefix that starts by v's last step whose last step is v's first or later. */
+typedef struct Live {
+  int *rank;          /* [nb]: each buffer's place in this order, for ties */
+  int *byfirst, *pos; /* [nb]: the buffers sorted by first step; each one's leaf */
+  int *tree;          /* [2 * size] */
+  int size;
+} Live;
 
+typedef struct FirstKey {
+  int first, idx;
+} FirstKey;
+
+static int by_first(const void *a, const void *b) {
+  const FirstKey *x = a, *y = b;
+  return x->first != y->first ? (x->first < y->first ? -1 : 1) : x->idx - y->idx;
+}
+
+static void live_init(Live *lv, const Buf *b, int nb) {
+  size_t n = (size_t)(nb ? nb : 1);
+  lv->size = 1;
+  while (lv->size < nb) lv->size *= 2;
+  lv->rank = dlc_malloc(sizeof(int) * n), lv->byfirst = dlc_malloc(sizeof(int) * n);
+  lv->pos = dlc_malloc(sizeof(int) * n), lv->tree = dlc_malloc(sizeof(int) * 2 * (size_t)lv->size);
+  FirstKey *k = dlc_malloc(sizeof(FirstKey) * n);
+  for (int i = 0; i < nb; i++) k[i] = (FirstKey){b[i].first, i};
+  qsort(k, (size_t)nb, sizeof *k, by_first);
+  for (int i = 0; i < nb; i++) lv->byfirst[i] = k[i].idx, lv->pos[k[i].idx] = i;
+  free(k);
+}
+
+static void live_free(Live *lv) { free(lv->rank), free(lv->byfirst), free(lv->pos), free(lv->tree); }
+
+static void live_reset(Live *lv) {
+  for (int i = 0; i < 2 * lv->size; i++) lv->tree[i] = -1;
+}
+
+static void live_add(Live *lv, const Buf *v, int id) {
+  if (v->first > v->last) return;
+  int x = lv->size + lv->pos[id];
+  lv->tree[x] = v->last;
+  for (x /= 2; x >= 1; x /= 2) lv->tree[x] = lv->tree[2 * x] > lv->tree[2 * x + 1] ? lv->tree[2 * x] : lv->tree[2 * x + 1];
+}
+
+/* A span with what orders it as the per-step lists this replaces did: by offset, then by
+ * the first step of v's life in which it is live, then the latest placed first. */
 typedef struct Span {
   int64_t lo, hi;
+  int t0, rank;
 } Span;
 
 static int by_lo(const void *a, const void *b) {
   const Span *x = a, *y = b;
-  return x->lo < y->lo ? -1 : x->lo > y->lo;
+  if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+  if (x->t0 != y->t0) return x->t0 < y->t0 ? -1 : 1;
+  return y->rank - x->rank;
 }
 
-/* The placed buffers by the steps they live in, so that those live with a new one are
- * found without scanning them all: one list per step, threaded through one pool.  NULL
- * pool (too many buffer-steps): best_fit scans. */
-typedef struct Live {
-  int *head;       /* [nsteps + 1]: first entry of each step's list, -1 */
-  int *next, *who; /* the pool: next entry, buffer */
-  int64_t n, cap;
-  int *seen;       /* [nb]: the placement that last collected each buffer, + 1 */
-  int nsteps;
-} Live;
-
-static int clamp_step(int t, int nsteps) { return t < 0 ? 0 : t > nsteps ? nsteps : t; }
-
-/* The byte spans of the placed buffers live with v (the i-th placed). */
-static int live_spans(const Buf *b, const int *order, int np, const Buf *v, Live *lv, Span *sp) {
-  int n = 0;
-  if (!lv->who) {
-    for (int i = 0; i < np; i++) {
-      const Buf *o = &b[order[i]];
-      if (overlap_time(o, v)) sp[n++] = (Span){o->off, o->off + o->bytes};
-    }
+/* The spans of leaves [lo, hi) of tree node x, among the first cnt, live at step t. */
+static int collect(const Live *lv, const Buf *b, int x, int lo, int hi, int cnt, int t, Span *sp, int n) {
+  if (lo >= cnt || lv->tree[x] < t) return n;
+  if (hi - lo == 1) {
+    const Buf *o = &b[lv->byfirst[lo]];
+    sp[n++] = (Span){o->off, o->off + o->bytes, o->first > t ? o->first : t, lv->rank[lv->byfirst[lo]]};
     return n;
   }
-  if (v->first > v->last) return 0;
-  for (int t = clamp_step(v->first, lv->nsteps); t <= clamp_step(v->last, lv->nsteps); t++)
-    for (int e = lv->head[t]; e >= 0; e = lv->next[e]) {
-      const Buf *o = &b[lv->who[e]];
-      if (lv->seen[lv->who[e]] == np + 1 || !overlap_time(o, v)) continue;
-      lv->seen[lv->who[e]] = np + 1;
-      sp[n++] = (Span){o->off, o->off + o->bytes};
-    }
-  return n;
+  int mid = lo + (hi - lo) / 2;
+  n = collect(lv, b, 2 * x, lo, mid, cnt, t, sp, n);
+  return collect(lv, b, 2 * x + 1, mid, hi, cnt, t, sp, n);
 }
 
-static void live_add(Live *lv, const Buf *v, int id) {
-  if (!lv->who || v->first > v->last) return;
-  for (int t = clamp_step(v->first, lv->nsteps); t <= clamp_step(v->last, lv->nsteps); t++) {
-    DLC_ASSERT(lv->n < lv->cap);
-    lv->who[lv->n] = id, lv->next[lv->n] = lv->head[t], lv->head[t] = (int)lv->n++;
+/* The byte spans of the placed buffers live with v. */
+static int live_spans(const Buf *b, int nb, const Buf *v, Live *lv, Span *sp) {
+  if (v->first > v->last) return 0;
+  int lo = 0, hi = nb; /* the buffers that start by v's last step: [0, lo) */
+  while (lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    if (b[lv->byfirst[mid]].first <= v->last) lo = mid + 1;
+    else hi = mid;
   }
+  return collect(lv, b, 1, 0, lv->size, lo, v->first, sp, 0);
 }
 
 /* The offset of the smallest gap that holds v among placed buffers live with it. */
-static int64_t best_fit(const Buf *b, const int *order, int np, const Buf *v, Live *lv, Span *sp) {
-  int n = live_spans(b, order, np, v, lv, sp);
+static int64_t best_fit(const Buf *b, int nb, const Buf *v, Live *lv, Span *sp) {
+  int n = live_spans(b, nb, v, lv, sp);
   qsort(sp, (size_t)n, sizeof *sp, by_lo);
   int64_t at = 0, best = -1, best_gap = 0, end = 0;
   for (int i = 0; i <= n; i++) {
@@ -289,40 +336,18 @@ static int64_t best_fit(const Buf *b, const int *order, int np, const Buf *v, Li
   return best >= 0 ? best : align_up(end);
 }
 
+/* The arena of placing the buffers best-fit in this order. */
 static int64_t place_in_order(Buf *b, const int *order, int nb, Live *lv, Span *sp) {
   int64_t arena = 0;
-  if (lv->who) {
-    for (int t = 0; t <= lv->nsteps; t++) lv->head[t] = -1;
-    for (int i = 0; i < nb; i++) lv->seen[i] = 0;
-    lv->n = 0;
-  }
+  live_reset(lv);
+  for (int i = 0; i < nb; i++) lv->rank[order[i]] = i;
   for (int i = 0; i < nb; i++) {
     Buf *v = &b[order[i]];
-    v->off = best_fit(b, order, i, v, lv, sp);
+    v->off = best_fit(b, nb, v, lv, sp);
     live_add(lv, v, order[i]);
     if (v->off + v->bytes > arena) arena = v->off + v->bytes;
   }
   return arena;
-}
-
-/* The pool of buffer-steps, when it is of a reasonable size. */
-static void live_init(Live *lv, const Planner *pl) {
-  memset(lv, 0, sizeof *lv);
-  lv->nsteps = pl->nsteps;
-  for (int i = 0; i < pl->nb; i++) {
-    const Buf *v = &pl->b[i];
-    if (v->first <= v->last) lv->cap += clamp_step(v->last, pl->nsteps) - clamp_step(v->first, pl->nsteps) + 1;
-  }
-  if (lv->cap > ((int64_t)1 << 26)) return; /* long lives everywhere: scan instead */
-  lv->head = dlc_malloc(sizeof(int) * (size_t)(pl->nsteps + 1));
-  lv->next = dlc_malloc(sizeof(int) * (size_t)(lv->cap ? lv->cap : 1));
-  lv->who = dlc_try_malloc(sizeof(int) * (size_t)(lv->cap ? lv->cap : 1));
-  lv->seen = dlc_try_malloc(sizeof(int) * (size_t)(pl->nb ? pl->nb : 1));
-  if (!lv->head || !lv->next || !lv->who || !lv->seen) {
-    free(lv->head), free(lv->next), free(lv->who), free(lv->seen);
-    memset(lv, 0, sizeof *lv);
-    lv->nsteps = pl->nsteps;
-  }
 }
 
 /* Orders tried: largest first, longest-lived first, earliest first, largest area
@@ -347,30 +372,63 @@ static int by_rank(const void *a, const void *b) {
   return x->idx - y->idx;
 }
 
+/* Pairs of buffers live at once that the orders may meet: each order meets every such
+ * pair once, O(pairs log n) in all.  Past this (4 times what the largest models meet: a
+ * graph unrolled over thousands of steps, thousands of training steps), one sweep. */
+#define PLAN_PAIRS ((int64_t)1 << 23)
+
+static int by_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+/* The pairs of buffers live at some common step: all pairs less those where one ends
+ * before the other starts, counted over both sorted. */
+static int64_t live_pairs(const Buf *b, int nb) {
+  size_t n = (size_t)(nb ? nb : 1);
+  int *first = dlc_malloc(sizeof(int) * n), *last = dlc_malloc(sizeof(int) * n), m = 0;
+  for (int i = 0; i < nb; i++)
+    if (b[i].first <= b[i].last) first[m] = b[i].first, last[m++] = b[i].last;
+  qsort(first, (size_t)m, sizeof(int), by_int);
+  qsort(last, (size_t)m, sizeof(int), by_int);
+  int64_t apart = 0;
+  for (int i = 0, j = 0; i < m; i++) { /* buffers that end before the i-th start */
+    while (j < m && last[j] < first[i]) j++;
+    apart += j;
+  }
+  free(first), free(last);
+  return (int64_t)m * (m - 1) / 2 - apart;
+}
+
+/* The best of the orders, or one sweep when they would meet too many pairs. */
 static void place(Planner *pl) {
   int nb = pl->nb;
   size_t n = (size_t)(nb ? nb : 1);
-  int *order = dlc_malloc(sizeof(int) * n);
-  int64_t *best = dlc_malloc(sizeof(int64_t) * n);
-  Span *sp = dlc_malloc(sizeof(Span) * n);
-  Rank *rk = dlc_malloc(sizeof(Rank) * n);
-  DLC_ASSERT(order && best && sp && rk);
-  Live lv;
-  live_init(&lv, pl);
-  int64_t best_arena = -1;
-  for (int o = 0; o < ORDERS; o++) {
-    for (int i = 0; i < nb; i++) rk[i] = (Rank){rank_key(&pl->b[i], o), i};
-    qsort(rk, (size_t)nb, sizeof *rk, by_rank);
-    for (int i = 0; i < nb; i++) order[i] = rk[i].idx;
-    int64_t arena = place_in_order(pl->b, order, nb, &lv, sp);
-    if (best_arena >= 0 && arena >= best_arena) continue;
-    best_arena = arena;
-    for (int i = 0; i < nb; i++) best[i] = pl->b[i].off;
+  int64_t *best = dlc_malloc(sizeof(int64_t) * n), best_arena = -1;
+  if (live_pairs(pl->b, nb) > PLAN_PAIRS) {
+    int *first = dlc_malloc(sizeof(int) * n), *last = dlc_malloc(sizeof(int) * n);
+    int64_t *bytes = dlc_malloc(sizeof(int64_t) * n);
+    for (int i = 0; i < nb; i++) first[i] = pl->b[i].first, last[i] = pl->b[i].last, bytes[i] = pl->b[i].bytes;
+    best_arena = plan_sweep(nb, first, last, bytes, best);
+    free(first), free(last), free(bytes);
+  } else {
+    int *order = dlc_malloc(sizeof(int) * n);
+    Span *sp = dlc_malloc(sizeof(Span) * n);
+    Rank *rk = dlc_malloc(sizeof(Rank) * n);
+    Live lv;
+    live_init(&lv, pl->b, nb);
+    for (int o = 0; o < ORDERS; o++) {
+      for (int i = 0; i < nb; i++) rk[i] = (Rank){rank_key(&pl->b[i], o), i};
+      qsort(rk, (size_t)nb, sizeof *rk, by_rank);
+      for (int i = 0; i < nb; i++) order[i] = rk[i].idx;
+      int64_t arena = place_in_order(pl->b, order, nb, &lv, sp);
+      if (best_arena >= 0 && arena >= best_arena) continue;
+      best_arena = arena;
+      for (int i = 0; i < nb; i++) best[i] = pl->b[i].off;
+    }
+    free(order), free(sp), free(rk);
+    live_free(&lv);
   }
   for (int i = 0; i < nb; i++) pl->b[i].off = best[i];
   pl->p->arena_bytes = best_arena > 0 ? best_arena : 0;
-  free(order), free(best), free(sp), free(rk);
-  free(lv.head), free(lv.next), free(lv.who), free(lv.seen);
+  free(best);
 }
 
 static void report(Planner *pl) {
@@ -412,12 +470,13 @@ Plan *pass_plan(Graph *g, const Schedule *s) {
 /* ---- the checker ----
  *
  * It recomputes lifetimes from the graph and schedule alone and tests every pair of
- * arena values live at once (a sweep over time: sorted by first step, each value meets
- * only those still live), so it does not trust the planner's bookkeeping and stays
- * near-linear in the number of nodes.  Values are first
- * grouped into alias classes (a SINGLE reshape placed on its operand: one value under
- * two names); two classes may share bytes while both live only where one dies in the
- * kernel that writes the other in place. */
+ * arena values live at once whose bytes meet, so it does not trust the planner's
+ * bookkeeping.  Values are first grouped into alias classes (a SINGLE reshape placed on
+ * its operand: one value under two names); two classes may share bytes while both live
+ * only where one dies in the kernel that writes the other in place.  A sweep over time
+ * keeps the classes live at each step in a max-tree by offset, so each class meets only
+ * those live whose bytes it overlaps: O(n log n) for a sound plan, however many values
+ * are live at once. */
 
 typedef struct Checker {
   const Graph *g;
@@ -425,20 +484,24 @@ typedef struct Checker {
   const Plan *p;
   int *kof, *step, *last, *cls;
   bool *internal;
+  bool *upd;           /* node i is a step's new value placed over its parameter, soundly */
   int *cfirst, *clast; /* per class root */
   int *chead, *cnext;  /* the members of each class root: chead[x], then cnext[...], -1 ends */
   DlcErr *e;
 } Checker;
 
-/* Node i is a step's new value of a parameter, placed over it where that is sound. */
-static bool update_in_place(const Checker *c, int i) {
-  for (int j = 0; j < c->g->nout; j++) {
-    int t = ir_update_target(c->g, j);
-    if (c->g->out[j] == i && t >= 0 && c->p->loc[t].kind == LOC_WEIGHT &&
-        c->p->loc[t].offset == c->p->loc[i].offset && plan_update_in_place(c->g, c->s, c->kof, i, t))
-      return true;
+/* Which nodes are a step's new value of a parameter, placed over it where that is sound. */
+static bool *updates_in_place(const Checker *c) {
+  Graph *g = (Graph *)c->g;
+  bool *u = arena_alloc(g->arena, sizeof(bool) * (size_t)(g->n ? g->n : 1));
+  int *readers = plan_readers(g, c->kof), *tgt = update_targets(g);
+  for (int j = 0; j < g->nout; j++) {
+    int t = tgt[j], i = g->out[j];
+    if (t >= 0 && c->p->loc[t].kind == LOC_WEIGHT && c->p->loc[t].offset == c->p->loc[i].offset &&
+        plan_update_in_place(g, c->s, c->kof, readers, i, t))
+      u[i] = true;
   }
-  return false;
+  return u;
 }
 
 static int check_loc(const Checker *c, int i) {
@@ -453,7 +516,7 @@ static int check_loc(const Checker *c, int i) {
   if (a->kind == LOC_ARENA &&
       (a->offset % ALIGN || a->offset < 0 || a->offset + node_bytes(g->nodes[i]) > c->p->arena_bytes))
     return dlc_errf(c->e, "plan: node %d lies outside the arena or is misaligned", i);
-  if (a->kind == LOC_WEIGHT && update_in_place(c, i)) return 0;
+  if (a->kind == LOC_WEIGHT && c->upd[i]) return 0;
   if (a->kind == LOC_INPUT || a->kind == LOC_WEIGHT)
     return dlc_errf(c->e, "plan: computed node %d is placed in an input or the weights", i);
   return 0;
@@ -496,39 +559,98 @@ static int check_pair(const Checker *c, int i, int j) {
   return dlc_errf(c->e, "plan: nodes %d and %d are live at once and overlap in the arena", i, j);
 }
 
-/* A value's steps as an interval that holds both ends of its class's lifetime: two
- * values whose classes are live at once (check_pair's test) have intervals that meet. */
-typedef struct Life {
-  int lo, hi, id;
-} Life;
+/* An alias class: its steps, and the bytes of its largest member (all members share
+ * the offset; any two members of two classes overlap when their largest ones do). */
+typedef struct Cls {
+  int lo, hi, id; /* id: the largest member */
+  int64_t off, end;
+} Cls;
 
 static int by_start(const void *a, const void *b) {
-  const Life *x = a, *y = b;
+  const Cls *x = a, *y = b;
   return x->lo != y->lo ? (x->lo < y->lo ? -1 : 1) : x->id - y->id;
 }
 
-/* Every pair of arena values whose intervals meet, through check_pair. */
+static int by_end(const void *a, const void *b) {
+  const Cls *x = *(const Cls *const *)a, *y = *(const Cls *const *)b;
+  return x->hi != y->hi ? (x->hi < y->hi ? -1 : 1) : x->id - y->id;
+}
+
+static int by_off(const void *a, const void *b) {
+  const Cls *x = *(const Cls *const *)a, *y = *(const Cls *const *)b;
+  return x->off != y->off ? (x->off < y->off ? -1 : 1) : x->id - y->id;
+}
+
+/* The live classes by offset: a max-tree of their ends over the classes sorted by
+ * offset (INT64_MIN where not live). */
+typedef struct ByOff {
+  Cls **cls;
+  int *leaf; /* [ncls]: each class's leaf, by its index in the start order */
+  int64_t *tree;
+  int size, n;
+} ByOff;
+
+static void byoff_set(ByOff *t, int leaf, int64_t end) {
+  int x = t->size + leaf;
+  t->tree[x] = end;
+  for (x /= 2; x >= 1; x /= 2) t->tree[x] = t->tree[2 * x] > t->tree[2 * x + 1] ? t->tree[2 * x] : t->tree[2 * x + 1];
+}
+
+/* Class q against the live classes of leaves [lo, hi) of tree node x among the first
+ * cnt (those that start below q's end) whose end passes q's offset. */
+static int meet(const Checker *c, const ByOff *t, int x, int lo, int hi, int cnt, const Cls *q) {
+  if (lo >= cnt || t->tree[x] <= q->off) return 0;
+  if (hi - lo > 1) {
+    int mid = lo + (hi - lo) / 2;
+    return meet(c, t, 2 * x, lo, mid, cnt, q) || meet(c, t, 2 * x + 1, mid, hi, cnt, q) ? -1 : 0;
+  }
+  const Cls *o = t->cls[lo];
+  int i = o->id < q->id ? o->id : q->id, j = o->id < q->id ? q->id : o->id;
+  return check_pair(c, i, j);
+}
+
+/* The classes with an arena value, each with its largest member. */
+static int classes(const Checker *c, Cls *v) {
+  const Graph *g = c->g;
+  int nv = 0;
+  for (int x = 0; x < g->n; x++) {
+    int rep = -1;
+    for (int m = c->chead[x]; m >= 0 && c->cls[x] == x; m = c->cnext[m])
+      if (c->p->loc[m].kind == LOC_ARENA && (rep < 0 || node_bytes(g->nodes[m]) > node_bytes(g->nodes[rep]))) rep = m;
+    if (rep < 0) continue;
+    int f = c->cfirst[x], l = c->clast[x];
+    int64_t off = c->p->loc[rep].offset;
+    v[nv++] = (Cls){f < l ? f : l, f < l ? l : f, rep, off, off + node_bytes(g->nodes[rep])};
+  }
+  return nv;
+}
+
+/* Every pair of arena values live at once whose bytes meet, through check_pair. */
 static int check_pairs(const Checker *c) {
   const Graph *g = c->g;
-  Life *v = arena_alloc(g->arena, sizeof(Life) * (size_t)(g->n ? g->n : 1));
-  int *live = ints((Graph *)g, 0), nv = 0, nlive = 0;
-  for (int i = 0; i < g->n; i++) {
-    if (c->p->loc[i].kind != LOC_ARENA) continue;
-    int f = c->cfirst[c->cls[i]], l = c->clast[c->cls[i]];
-    v[nv++] = (Life){f < l ? f : l, f < l ? l : f, i};
-  }
+  size_t cap = (size_t)(g->n ? g->n : 1);
+  Cls *v = arena_alloc(g->arena, sizeof(Cls) * cap);
+  int nv = classes(c, v);
   qsort(v, (size_t)nv, sizeof *v, by_start);
-  for (int k = 0; k < nv; k++) {
-    int kept = 0;
-    for (int m = 0; m < nlive; m++) {
-      const Life *o = &v[live[m]];
-      if (o->hi < v[k].lo) continue; /* ended before this one starts: never again */
-      live[kept++] = live[m];
-      int i = o->id < v[k].id ? o->id : v[k].id, j = o->id < v[k].id ? v[k].id : o->id;
-      if (check_pair(c, i, j)) return -1;
+  Cls **ends = arena_alloc(g->arena, sizeof(Cls *) * cap);
+  ByOff t = {.cls = arena_alloc(g->arena, sizeof(Cls *) * cap), .leaf = ints((Graph *)g, 0), .size = 1, .n = nv};
+  for (int k = 0; k < nv; k++) ends[k] = t.cls[k] = &v[k];
+  qsort(ends, (size_t)nv, sizeof *ends, by_end);
+  qsort(t.cls, (size_t)nv, sizeof *t.cls, by_off);
+  for (int k = 0; k < nv; k++) t.leaf[t.cls[k] - v] = k;
+  while (t.size < nv) t.size *= 2;
+  t.tree = arena_alloc(g->arena, sizeof(int64_t) * 2 * (size_t)t.size);
+  for (int x = 0; x < 2 * t.size; x++) t.tree[x] = INT64_MIN;
+  for (int k = 0, gone = 0; k < nv; k++) {
+    for (; gone < nv && ends[gone]->hi < v[k].lo; gone++) byoff_set(&t, t.leaf[ends[gone] - v], INT64_MIN);
+    int lo = 0, hi = nv; /* the classes that start below v[k]'s end: [0, lo) */
+    while (lo < hi) {
+      int mid = lo + (hi - lo) / 2;
+      if (t.cls[mid]->off < v[k].end) lo = mid + 1;
+      else hi = mid;
     }
-    nlive = kept;
-    live[nlive++] = k;
+    if (meet(c, &t, 1, 0, t.size, lo, &v[k])) return -1;
+    byoff_set(&t, t.leaf[k], v[k].end);
   }
   return 0;
 }
@@ -541,6 +663,7 @@ int plan_check(const Graph *cg, const Schedule *s, const Plan *p, DlcErr *e) {
   int nsteps;
   c.step = steps_of(g, s, &nsteps);
   c.last = last_use(g, p, c.step, nsteps);
+  c.upd = updates_in_place(&c);
   for (int i = 0; i < g->n; i++)
     if (check_loc(&c, i)) return -1;
   alias_classes(&c);

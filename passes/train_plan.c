@@ -7,6 +7,8 @@
  * elementwise nodes of v's shape, never through a view, in a kind that computes each
  * index from the operands at that index (ELEMWISE, ROW, an EPILOGUE's tail, a single
  * elementwise node), as the plan's own in-place rule demands. */
+#include <limits.h>
+
 #include "passes.h"
 
 static bool same_index_kind(const Graph *g, const Kernel *k) {
@@ -27,21 +29,29 @@ static bool reads_at_write_index(const Graph *g, const Kernel *k, const Node *n,
   return !(k->kind == KERNEL_EPILOGUE && n->id == k->nodes[0]);
 }
 
-bool plan_update_in_place(const Graph *g, const Schedule *s, const int *kof, int v, int target) {
+int *plan_readers(Graph *g, const int *kof) {
+  int *r = arena_alloc(g->arena, sizeof(int) * (size_t)(g->n ? g->n : 1));
+  for (int i = 0; i < g->n; i++) r[i] = -1;
+  for (int i = 0; i < g->n; i++)
+    for (int a = 0; a < g->nodes[i]->nin; a++) {
+      int x = g->nodes[i]->in[a], k = kof[i] < 0 ? INT_MAX : kof[i];
+      if (k > r[x]) r[x] = k;
+    }
+  for (int j = 0; j < g->nout; j++) r[g->out[j]] = INT_MAX;
+  return r;
+}
+
+bool plan_update_in_place(const Graph *g, const Schedule *s, const int *kof, const int *readers, int v,
+                          int target) {
   const Node *vn = g->nodes[v], *tn = g->nodes[target];
   if (kof[v] < 0 || tn->op != OP_PARAM || vn->dtype != tn->dtype || !shape_eq(&vn->shape, &tn->shape))
     return false;
   const Kernel *k = &s->k[kof[v]];
-  if (k->nodes[k->n - 1] != v) return false;
-  for (int j = 0; j < g->nout; j++)
-    if (g->out[j] == target) return false;
-  for (int i = 0; i < g->n; i++) {
-    const Node *n = g->nodes[i];
-    for (int a = 0; a < n->nin; a++) {
-      if (n->in[a] != target) continue;
-      if (kof[i] > kof[v] || kof[i] < 0) return false;
-      if (kof[i] == kof[v] && !reads_at_write_index(g, k, n, vn)) return false;
-    }
+  if (k->nodes[k->n - 1] != v || readers[target] > kof[v]) return false;
+  for (int j = 0; j < k->n; j++) { /* the reads in v's own kernel */
+    const Node *n = g->nodes[k->nodes[j]];
+    for (int a = 0; a < n->nin; a++)
+      if (n->in[a] == target && !reads_at_write_index(g, k, n, vn)) return false;
   }
   return true;
 }

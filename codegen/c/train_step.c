@@ -85,10 +85,12 @@ static void copy_to(CEmit *ce, const char *dst, int id) {
 static void step_copies(CEmit *ce, int k, bool update) {
   const GraphStep *st = &ce->g->step[k];
   for (int c = 0; c < ce->p->ncopy; c++) {
-    int j = ce->p->copy_out[c], v = ce->g->out[j], t = ir_update_target(ce->g, j);
+    int j = ce->p->copy_out[c], v = ce->g->out[j];
     char dst[128];
     if (j == st->out0) copy_to(ce, "&dlc_loss", v);
-    if (!update || j <= st->out0 || j > st->out0 + st->nupd || v == t) continue;
+    if (!update || j <= st->out0 || j > st->out0 + st->nupd) continue;
+    int t = st->target[j - st->out0 - 1]; /* ir_update_target, without a search per copy */
+    if (v == t) continue;
     snprintf(dst, sizeof dst, "m->weights + %lld", (long long)ce->p->loc[t].offset);
     copy_to(ce, dst, v);
   }

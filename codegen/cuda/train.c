@@ -25,8 +25,10 @@ static void update_copies(CuEmit *ce, int k) {
   const GraphStep *st = &c->g->step[k];
   char src[128];
   for (int i = 0; i < c->p->ncopy; i++) {
-    int j = c->p->copy_out[i], v = c->g->out[j], t = ir_update_target(c->g, j);
-    if (j <= st->out0 || j > st->out0 + st->nupd || v == t || !bytes_of(c->g->nodes[v])) continue;
+    int j = c->p->copy_out[i], v = c->g->out[j];
+    if (j <= st->out0 || j > st->out0 + st->nupd) continue;
+    int t = st->target[j - st->out0 - 1]; /* ir_update_target, without a search per copy */
+    if (v == t || !bytes_of(c->g->nodes[v])) continue;
     cuda_dev_addr(ce, v, src, sizeof src);
     cgen_line(c, 1, "if (rt_cuda_copy(m->cu, m->weights + %" PRId64 ", %s, %" PRId64 ")) return %s_ERR_DEVICE;",
               c->p->loc[t].offset, src, bytes_of(c->g->nodes[v]), c->uname);
