@@ -5,6 +5,8 @@
  * "file:line", so later stages can say where a node came from. */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "txt.h"
@@ -372,6 +374,23 @@ static int finish(Txt *p) {
   return 0;
 }
 
+/* A quoted string may decode to any byte but NUL (a newline, ESC): the error stays one
+ * line, its control bytes the text \xNN, as the CLI prints them. */
+static void one_line(DlcErr *e) {
+  if (!e) return;
+  char raw[sizeof e->msg];
+  memcpy(raw, e->msg, sizeof raw);
+  raw[sizeof raw - 1] = 0;
+  size_t o = 0;
+  for (const unsigned char *s = (const unsigned char *)raw; *s; s++) {
+    bool ctl = *s < 0x20 || *s == 0x7f;
+    if (o + (ctl ? 4 : 1) >= sizeof e->msg) break;
+    if (ctl) o += (size_t)snprintf(e->msg + o, 5, "\\x%02x", *s);
+    else e->msg[o++] = (char)*s;
+  }
+  e->msg[o] = 0;
+}
+
 Graph *txt_parse(const char *src, size_t len, const char *file, const LoadOptions *o, DlcErr *e) {
   if (!file) file = "<input>";
   Graph *g = ir_graph_new(NULL);
@@ -379,6 +398,7 @@ Graph *txt_parse(const char *src, size_t len, const char *file, const LoadOption
   g->name = model_name(g->arena, file);
   Txt p = {.g = g, .file = g->file, .o = o, .e = e};
   if (txt_lex(g->arena, src, len, g->file, &p.t, &p.nt, e) || statements(&p) || finish(&p)) {
+    one_line(e);
     ir_graph_free(g);
     return NULL;
   }
