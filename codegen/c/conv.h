@@ -76,6 +76,9 @@ void conv_wino_u(const float g[9], float u[16]);
 /* The direct loops of the gradients (grad_window.c): the fallback for shapes whose
  * blocks do not fit on the stack. */
 int conv_grad_input_direct(CEmit *ce, const Node *n);
+/* Whether a conv_grad_weight of the graph takes panels of one vector (conv_grad.c): the
+ * narrow tile functions are written only then. */
+bool conv_grad_narrow_used(const CEmit *ce);
 int conv_grad_weight_direct(CEmit *ce, const Node *n);
 
 #endif

@@ -187,6 +187,18 @@ static void weight_panel(const CEmit *ce, Grad *d) {
   d->opad = conv_round_up(d->c.og, d->c.nr);
 }
 
+bool conv_grad_narrow_used(const CEmit *ce) {
+  for (int i = 0; i < ce->g->n; i++) {
+    const Node *n = ce->g->nodes[i];
+    if (n->op != OP_CONV_GRAD_WEIGHT || !cgen_tile_nr_narrow(ce, n->dtype)) continue;
+    Epi ep = epi_to(n, "dW", 1, 0, true);
+    Grad d = grad_of(ce, n, &ep, &cgen_in(ce, n, 0)->shape, &n->shape, &cgen_in(ce, n, 1)->shape);
+    weight_panel(ce, &d);
+    if (d.c.nr != cgen_tile_nr(ce, n->dtype)) return true;
+  }
+  return false;
+}
+
 /* Whole output rows per block: the im2col and the transposed gy each within a stack
  * array. */
 static bool weight_fits(Grad *d) {

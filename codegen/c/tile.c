@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "conv.h"
 #include "tile.h"
 
 
@@ -117,8 +118,9 @@ static void store(CEmit *ce, const Tile *t, const Epi *ep, const char *sum, int 
  * speed of products with a short tail (a bias, a residual add).  The shapes written:
  * every row count up to MR over one panel, and MR / rows panels side by side for the
  * few rows after the last full tile (matmul.c, conv_grad.c), each for the target's NR
- * columns and for a narrow panel of one vector (suffix 'n': conv_grad_weight's few
- * output channels, which would leave most of a full panel's columns zero); another
+ * columns and, in a file where a weight gradient takes them, for a narrow panel of one
+ * vector (suffix 'n': conv_grad_weight's few output channels, which would leave most
+ * of a full panel's columns zero); another
  * shape (none today) is written inline. */
 static bool vtile_has(const CEmit *ce, int mr, int np, int nr) {
   int mfull = cgen_tile_mr(ce, DT_F32);
@@ -186,7 +188,8 @@ static void vtile_function(CEmit *ce, int mr, int np, int nr) {
 }
 
 static void vtile_functions(CEmit *ce) {
-  int mfull = cgen_tile_mr(ce, DT_F32), widths[2] = {cgen_tile_nr(ce, DT_F32), cgen_tile_nr_narrow(ce, DT_F32)};
+  int mfull = cgen_tile_mr(ce, DT_F32), widths[2] = {cgen_tile_nr(ce, DT_F32), 0};
+  if (conv_grad_narrow_used(ce)) widths[1] = cgen_tile_nr_narrow(ce, DT_F32);
   for (int w = 0; w < 2 && widths[w]; w++)
     for (int mr = 1; mr <= mfull; mr++) {
       vtile_function(ce, mr, 1, widths[w]);
