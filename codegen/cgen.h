@@ -39,6 +39,17 @@ typedef enum CgenWeightsAs {
                            slow to compile for large models */
 } CgenWeightsAs;
 
+/* --micro-batch: the model of `total` samples runs as total / part parts on the model
+ * built for `part` samples (g, through the pipeline: s, p).  io: the whole model's
+ * inputs, then outputs, as dyn_split_check laid them out (samples outermost). */
+typedef struct CgenSplit {
+  const Graph *g;
+  const Schedule *s;
+  const Plan *p;
+  int64_t total, part;
+  const DynIO *io;
+} CgenSplit;
+
 typedef struct CgenOptions {
   const char *name;         /* prefix of every public symbol: a C identifier */
   const char *header_name;  /* what model.c #includes, e.g. "model.h" */
@@ -51,6 +62,9 @@ typedef struct CgenOptions {
    * module (its symbols are internal) and dyn_name the public one around it (C only). */
   const DynInfo *dyn;
   const char *dyn_name;
+  /* The graph given is the whole batch's, for its interface; the code runs `split` (C
+   * only; not with dyn). */
+  const CgenSplit *split;
 } CgenOptions;
 
 #define CGEN_EMBED_DEFAULT (16 << 20)

@@ -29,7 +29,16 @@ typedef struct LoadOptions {
     const char *path;
   } consts[LOAD_MAX_BIND];
   bool train;    /* read the training section of a .dlc (docs/TRAINING.md); else it is skipped */
+  /* --micro-batch: an input whose first dimension is lead_from gets lead_to there
+   * instead (the model at a part of its batch; 0: nothing changed) */
+  int64_t lead_from, lead_to;
 } LoadOptions;
+
+/* An input's shape after LoadOptions.lead_from/lead_to. */
+static inline Shape load_lead(const LoadOptions *o, Shape s) {
+  if (o && o->lead_to > 0 && s.rank >= 1 && s.d[0] == o->lead_from) s.d[0] = o->lead_to;
+  return s;
+}
 
 /* Reads a model by its extension (.dlc; .onnx when that frontend is built).
  * NULL with e set to one line naming the file (and line:col or node). */

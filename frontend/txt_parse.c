@@ -160,7 +160,7 @@ static int stmt_input(Txt *p) {
   char *name = txt_text(p, nt);
   if (txt_fresh(p, nt, name)) return -1;
   if (txt_type(p, name, &t, &s)) return -1;
-  int id = ir_input(p->g, name, t, s);
+  int id = ir_input(p->g, name, t, load_lead(p->o, s));
   if (id < 0) return txt_build_fail(p, nt);
   return txt_declare(p, nt, name, id);
 }

@@ -37,9 +37,11 @@ static const char *nname(const Node *n) { return n->name ? n->name : ir_ops[n->o
 
 static const char *bname(const DynInfo *d) { return d->bound >= 0 ? d->dim[d->bound].name : "?"; }
 
+static const char *flag(const DynInfo *d) { return d->flag ? d->flag : "--dynamic"; }
+
 static int refuse(DlcErr *e, const DynInfo *d, const Node *n, const char *why) {
-  return dlc_errf(e, "%s%s--dynamic %s: node %d '%s' (%s)%s%s: %s", d->file ? d->file : "", d->file ? ": " : "", bname(d),
-                  n->id, nname(n), ir_ops[n->op].name, n->where ? " at " : "", n->where ? n->where : "", why);
+  return dlc_errf(e, "%s%s%s %s: node %d '%s' (%s)%s%s: %s", d->file ? d->file : "", d->file ? ": " : "", flag(d),
+                  bname(d), n->id, nname(n), ir_ops[n->op].name, n->where ? " at " : "", n->where ? n->where : "", why);
 }
 
 /* Whether attribute k of x and y (the same node in two builds) differ only where the
@@ -75,8 +77,8 @@ static int same_values(const Node *x, const Node *y, const Graph *g, const Label
  * na and nb: an axis that is f*na in one and f*nb in the other. */
 static int label(const Graph *a, int64_t na, const Graph *b, int64_t nb, const DynInfo *d, Label *lab, DlcErr *e) {
   if (a->n != b->n || a->nout != b->nout)
-    return dlc_errf(e, "%s%s--dynamic %s: the model's graph differs between sizes %lld and %lld (%d and %d nodes); its "
-                    "structure depends on %s", d->file ? d->file : "", d->file ? ": " : "", bname(d), (long long)na,
+    return dlc_errf(e, "%s%s%s %s: the model's graph differs between sizes %lld and %lld (%d and %d nodes); its "
+                    "structure depends on %s", d->file ? d->file : "", d->file ? ": " : "", flag(d), bname(d), (long long)na,
                     (long long)nb, a->n, b->n, bname(d));
   for (int i = 0; i < b->n; i++) {
     const Node *x = a->nodes[i], *y = b->nodes[i];
@@ -418,6 +420,32 @@ int dyn_merge(Graph *const *v, DynInfo *d, Graph **out, DlcErr *e) {
   }
   *out = m;
   return 0;
+}
+
+int dyn_split_check(const Graph *big, int64_t nb, const Graph *small, int64_t ns, DynIO *io, DlcErr *e) {
+  DynInfo d = {.ndim = 1, .bound = 0, .file = big->file, .flag = "--micro-batch"};
+  snprintf(d.dim[0].name, sizeof d.dim[0].name, "%s", "batch");
+  if (big->nstep || big->nspec) return dlc_errf(e, "--micro-batch: a model with training steps runs whole");
+  for (int j = 0; j < big->nout; j++)
+    if (big->out_count[j] >= 0)
+      return dlc_errf(e, "--micro-batch: output '%s' has a data-dependent length", big->out_name[j]);
+  if (ir_num_inputs(small) != ir_num_inputs(big) || small->nout != big->nout)
+    return dlc_errf(e, "--micro-batch: the model's inputs or outputs differ between sizes");
+  for (int i = 0; i < big->n; i++) {
+    const Node *n = big->nodes[i];
+    if (n->op == OP_RNG_UNIFORM || n->op == OP_RNG_NORMAL)
+      return refuse(e, &d, n, "its random numbers are numbered over the whole batch");
+    if (n->dtype == DT_STR) return refuse(e, &d, n, "a string value (the string heap is one per run)");
+  }
+  Label *lab = malloc(sizeof *lab * (size_t)(big->n + 1));
+  if (!lab) return dlc_errf(e, "out of memory");
+  int r = label(small, ns, big, nb, &d, lab, e);
+  for (int i = 0; !r && i < big->n; i++) r = check_node(big, big->nodes[i], lab, &d, e);
+  int nin = ir_num_inputs(big);
+  for (int i = 0; !r && i < nin; i++) io_geometry(big->nodes[ir_input_id(big, i)], lab[ir_input_id(big, i)], &io[i]);
+  for (int j = 0; !r && j < big->nout; j++) io_geometry(big->nodes[big->out[j]], lab[big->out[j]], &io[nin + j]);
+  free(lab);
+  return r;
 }
 
 /* "NAME<=MAX", "NAME<=MAX:S1,S2,..": any size to MAX; "NAME=S1,S2,..": exactly those. */

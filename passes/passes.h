@@ -176,6 +176,7 @@ typedef struct DynInfo {
   DynDim dim[DYN_MAX_DIMS];
   int nv;                       /* builds */
   const char *file;             /* the model's file, for messages (during dyn_merge) */
+  const char *flag;             /* the option messages name (NULL: --dynamic) */
   int nin, nout;                /* the model's own inputs and outputs */
   DynIO *io;                    /* per combination of the exact dimensions: nin + nout */
 } DynInfo;
@@ -192,6 +193,11 @@ int dyn_combos(const DynInfo *d); /* combinations of the exact dimensions' sizes
  * samples. */
 int dyn_merge(Graph *const *v, DynInfo *d, Graph **out, DlcErr *e);
 void dyn_free(DynInfo *d);
+/* --micro-batch: whether `big`, the model at nb samples, keeps its samples apart along
+ * its inputs' first axis, shown against `small`, the same model at ns samples (the
+ * checks of dyn_merge; random numbers and strings refused too).  Fills io (big's inputs,
+ * then its outputs) with their layout at nb samples.  0, or -1 with e naming the node. */
+int dyn_split_check(const Graph *big, int64_t nb, const Graph *small, int64_t ns, DynIO *io, DlcErr *e);
 
 /* ---- the pass pipeline (pipeline.c) and the graph-cleaning passes -------------------- */
 

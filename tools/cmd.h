@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cgen.h"
 #include "dlc_err.h"
 #include "frontend.h"
 #include "passes.h"
@@ -43,6 +44,7 @@ typedef struct CmdArgs {
   bool stats;            /* --stats */
   const char *dynamic[DYN_MAX_DIMS]; /* --dynamic NAME<=MAX[:S1,..] or NAME=S1,S2,.. (passes/dynamic.c) */
   int ndynamic;
+  int64_t micro;         /* --micro-batch: samples per part; 0: off (default), -1: auto */
   /* compile, run */
   bool cuda;             /* --target cuda (else c) */
   const char *cuda_arch; /* --cuda-arch sm_XY: the PTX of --cuda-aot (default sm_80) */
@@ -97,6 +99,22 @@ Graph *cmd_load(const CmdArgs *a, DlcErr *e);
 /* --dynamic: the model built at every combination of the run-time dimensions' sizes,
  * checked and joined (passes/dynamic.c); d filled.  NULL with e set. */
 Graph *cmd_load_dynamic(const CmdArgs *a, DynInfo *d, DlcErr *e);
+/* --micro-batch: the model run in parts of a few samples (codegen/c/split_api.c). */
+typedef struct CmdSplit {
+  Graph *g;            /* the model at `part` samples; NULL: it runs whole */
+  int64_t total, part;
+  DynIO *io;           /* the whole model's inputs, then outputs (dyn_split_check) */
+  char why[400];       /* with g NULL under auto: why it runs whole ("" when not asked) */
+} CmdSplit;
+/* Fills sp for `big`, the model as cmd_load read it: sp->g set when --micro-batch asks
+ * for parts and the model keeps its samples apart (under auto, also when its products
+ * do not lose their weights' reuse across samples).  -1 with e set when an explicit
+ * --micro-batch N cannot be had. */
+int cmd_load_split(const CmdArgs *a, const Graph *big, CmdSplit *sp, DlcErr *e);
+void cmd_split_free(CmdSplit *sp);
+/* The CgenSplit of sp (g not yet through the passes), for JitOptions.split; NULL when
+ * it runs whole. */
+const CgenSplit *cmd_split_cgen(const CmdSplit *sp, CgenSplit *buf);
 /* The model with d's run-time dimensions bound to sz (--dim NAME=SIZE each, and --batch
  * for `batch`, which also binds an unnamed leading dimension). */
 Graph *cmd_load_sizes(const CmdArgs *a, const DynInfo *d, const int64_t *sz, DlcErr *e);

@@ -249,6 +249,14 @@ static int set_dynamic(CmdArgs *a, const char *opt, const char *v) {
   return 0;
 }
 
+static int set_micro(CmdArgs *a, const char *opt, const char *v) {
+  if (!strcmp(v, "auto")) a->micro = -1;
+  else if (!strcmp(v, "off")) a->micro = 0;
+  else if (parse_int(v, 1, INT32_MAX, &a->micro))
+    return cmd_fail("%s '%s': expected auto, off, or the samples of a part (an integer from 1)", opt, v);
+  return 0;
+}
+
 static int set_shape(CmdArgs *a, const char *opt, const char *v) {
   const char *val = split_eq(v);
   Shape s;
@@ -416,6 +424,8 @@ static const CmdOpt opts[] = {
     {"--at", "N1,N2..", CMD_BENCH, set_at, "with --dynamic: the sizes to time (default 1, MAX/2, MAX)"},
     {"--dynamic", "NAME<=MAX", CMD_COMPILE | CMD_BENCH | CMD_RUN, set_dynamic,
      "a dimension chosen at run time: any size to MAX (batch<=64), or NAME=S1,S2,.. exactly those"},
+    {"--micro-batch", "auto|N|off", CMD_COMPILE | CMD_BENCH | CMD_RUN, set_micro,
+     "run the batch as parts of N samples (auto: picks N, or runs whole; default off), threads sharing the parts"},
     {"--shape", "INPUT=1x784", ALL, set_shape, "set an input's whole shape (INPUT=scalar: rank 0)"},
     {"--const-input", "INPUT=FILE.npy", ALL, set_const_input,
      "make an input a constant with these values (ONNX; e.g. a shape tensor)"},

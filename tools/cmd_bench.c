@@ -42,16 +42,21 @@ typedef struct Variant {
   double *us; /* one time per round */
   double *kus; /* --target cuda: the kernels alone, one time per round */
   int64_t moved;
+  int64_t micro; /* as CmdArgs.micro */
+  int64_t parts; /* the batch ran in this many parts (1: whole) */
 } Variant;
 
 /* ---- the variants ---- */
 
 /* "fused": the pipeline as the options give it; "unfused": the same with --fuse=none;
- * "none", "op", "all": that fusion mode. */
-static int variant_options(const CmdArgs *a, const char *name, PassOptions *po) {
+ * "none", "op", "all": that fusion mode; "parts": fused, the batch run in parts
+ * (--micro-batch's, else auto).  Each runs in parts as --micro-batch says. */
+static int variant_options(const CmdArgs *a, const char *name, PassOptions *po, int64_t *micro) {
   static const char *const modes[] = {"none", "op", "all"};
   *po = a->passes;
+  *micro = a->micro;
   if (!strcmp(name, "fused")) return 0;
+  if (!strcmp(name, "parts")) return *micro = a->micro ? a->micro : -1, 0;
   if (!strcmp(name, "unfused")) return po->fuse = FUSE_NONE, 0;
   for (int m = 0; m < 3; m++)
     if (!strcmp(name, modes[m])) return po->fuse = (FuseMode)m, 0;
@@ -64,8 +69,8 @@ static int parse_variants(const CmdArgs *a, Variant *v, int *nv) {
   *nv = 0;
   for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
     if (*nv == BENCH_MAX_VARIANTS) return cmd_fail("--compare: at most %d variants", BENCH_MAX_VARIANTS);
-    if (variant_options(a, tok, &v[*nv].po) || strlen(tok) >= sizeof v->name)
-      return cmd_fail("--compare: unknown variant '%s' (fused, unfused, none, op, all)", tok);
+    if (variant_options(a, tok, &v[*nv].po, &v[*nv].micro) || strlen(tok) >= sizeof v->name)
+      return cmd_fail("--compare: unknown variant '%s' (fused, unfused, none, op, all, parts)", tok);
     snprintf(v[(*nv)++].name, sizeof v->name, "%s", tok);
   }
   return *nv ? 0 : cmd_fail("--compare: no variant given");
@@ -113,9 +118,17 @@ static int64_t moved_bytes(const Graph *g, const Schedule *s) {
 static int build(const Graph *g, const CmdArgs *a, Variant *v, DlcErr *e) {
   v->g = pass_clone(g);
   if (pass_pipeline(&v->g, &v->po, &v->s, &v->p, e) || plan_check(v->g, v->s, v->p, e)) return -1;
+  CmdArgs va = *a;
+  va.micro = v->micro;
+  CmdSplit sp;
+  CgenSplit cs;
+  if (cmd_load_split(&va, g, &sp, e)) return -1;
+  if (sp.why[0] && v->micro < 0) fprintf(stderr, "dlc: note: %s: the batch runs whole: %s\n", v->name, sp.why);
+  v->parts = sp.g ? sp.total / sp.part : 1;
   JitOptions jo = {.cflags = a->cflags ? a->cflags : BENCH_CFLAGS, .cpu = a->cpu, .keep = a->keep, .cuda = a->cuda,
-                   .threads = a->threads};
+                   .threads = a->threads, .passes = &v->po, .split = cmd_split_cgen(&sp, &cs)};
   v->m = jit_build_plan(v->g, v->s, v->p, &jo, e);
+  cmd_split_free(&sp);
   if (!v->m) return -1;
   if (a->keep) fprintf(stderr, "dlc: note: %s: generated code kept in %s\n", v->name, jit_dir(v->m));
   v->moved = moved_bytes(v->g, v->s);
@@ -186,12 +199,12 @@ static void report_table(const Variant *v, const Summary *s, int nv, const CmdAr
          (long long)(a->load.batch ? a->load.batch : 1), a->threads > 1 ? a->threads : 1,
          a->threads > 1 ? "s" : "", a->runs, a->warmup, a->cpu_clock ? "thread CPU" : "wall",
          a->cflags ? a->cflags : BENCH_CFLAGS, a->cuda ? "" : cgen_cpu_cflags(a->cpu), cpu ? cpu->name : "?");
-  printf("%-9s %12s %12s %12s %8s %8s %14s %14s%s\n", "variant", "median_us", "min_us", "max_us",
-         "ratio", "kernels", "arena_bytes", "bytes_moved", a->cuda ? "   kernels_us  ratio" : "");
+  printf("%-9s %12s %12s %12s %8s %8s %14s %14s %6s%s\n", "variant", "median_us", "min_us", "max_us",
+         "ratio", "kernels", "arena_bytes", "bytes_moved", "parts", a->cuda ? "   kernels_us  ratio" : "");
   for (int i = 0; i < nv; i++) {
-    printf("%-9s %12.1f %12.1f %12.1f %8.2f %8d %14lld %14lld", v[i].name, s[i].median, s[i].min,
+    printf("%-9s %12.1f %12.1f %12.1f %8.2f %8d %14lld %14lld %6lld", v[i].name, s[i].median, s[i].min,
            s[i].max, s[i].median / s[0].median, v[i].s->nk, (long long)v[i].p->arena_bytes,
-           (long long)v[i].moved);
+           (long long)v[i].moved, (long long)v[i].parts);
     if (a->cuda) printf(" %12.1f %6.2f", s[i].kernels, s[i].kernels / s[0].kernels);
     printf("\n");
   }
@@ -205,11 +218,12 @@ static void report_json(const Variant *v, const Summary *s, int nv, const CmdArg
   for (int i = 0; i < nv; i++)
     printf("  {\"variant\": \"%s\", \"median_us\": %.3f, \"min_us\": %.3f, \"max_us\": %.3f, "
            "\"kernels\": %d, \"arena_bytes\": %lld, \"bytes_moved\": %lld, \"runs\": %d, "
-           "\"batch\": %lld, \"threads\": %d, \"clock\": \"%s\", \"target\": \"%s\", \"kernels_us\": %.3f}%s\n",
+           "\"batch\": %lld, \"threads\": %d, \"clock\": \"%s\", \"target\": \"%s\", \"kernels_us\": %.3f, "
+           "\"parts\": %lld}%s\n",
            v[i].name, s[i].median, s[i].min, s[i].max, v[i].s->nk, (long long)v[i].p->arena_bytes,
            (long long)v[i].moved, a->runs, (long long)(a->load.batch ? a->load.batch : 1),
            a->threads > 1 ? a->threads : 1, a->cpu_clock ? "cpu" : "wall", a->cuda ? "cuda" : "c",
-           a->cuda ? s[i].kernels : s[i].median, i + 1 < nv ? "," : "");
+           a->cuda ? s[i].kernels : s[i].median, (long long)v[i].parts, i + 1 < nv ? "," : "");
   printf("]\n");
 }
 

@@ -162,7 +162,7 @@ static int emit(const Graph *g, const Schedule *s, const Plan *p, const CgenOpti
   return cgen_cuda(g, s, p, co, &cu, o[OUT_C].f, o[OUT_H].f, data, e);
 }
 
-static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile *o, DlcErr *e) {
+static int generate(Graph **gp, CgenOptions *co, const CmdArgs *a, CmdSplit *sp, OutFile *o, DlcErr *e) {
   Schedule *s;
   Plan *p;
   PassOptions po = a->passes;
@@ -170,6 +170,18 @@ static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile
   if (a->stats) po.stats_to = stdout;
   if (pass_pipeline(gp, &po, &s, &p, e) || plan_check(*gp, s, p, e)) return -1;
   Graph *g = *gp;
+  CgenSplit cs;
+  if (sp->g) { /* the part's model through the same passes */
+    if (a->stats) printf("micro-batch: the model at %lld samples, run %lld times:\n", (long long)sp->part,
+                         (long long)(sp->total / sp->part));
+    Schedule *ss;
+    Plan *spl;
+    if (pass_pipeline(&sp->g, &po, &ss, &spl, e) || plan_check(sp->g, ss, spl, e)) return -1;
+    cs.g = sp->g, cs.s = ss, cs.p = spl, cs.total = sp->total, cs.part = sp->part, cs.io = sp->io;
+    co->split = &cs;
+  } else if (a->stats && sp->why[0]) {
+    printf("micro-batch: the batch runs whole: %s\n", sp->why);
+  }
   bool weights = cgen_c_needs_weights_file(g, p, co);
   int data = weights ? OUT_W : cgen_c_needs_blob(g, p, co) ? OUT_B : -1; /* the data file */
   int r = writable(o, data, e);
@@ -188,6 +200,9 @@ static int generate(Graph **gp, const CgenOptions *co, const CmdArgs *a, OutFile
     }
     printf(")\n");
   }
+  if (!r && a->stats && co->split)
+    printf("parts: %lld of %lld samples; arena %lld bytes per thread that runs them\n",
+           (long long)(sp->total / sp->part), (long long)sp->part, (long long)co->split->p->arena_bytes);
   if (!r && a->stats)
     printf("kernels %d, arena %lld bytes, weights %lld bytes%s\n", s->nk, (long long)p->arena_bytes,
            (long long)p->weight_bytes, weights ? " (in a weights file)" : data == OUT_B ? " (embedded, in OUT.bin)" : " (embedded)");
@@ -220,7 +235,10 @@ static int compile_model(const CmdArgs *a, OutFile *o) {
     dyn_free(&dyn);
     return cmd_fail("DLC_CPU '%s': not a target CPU (dlc compile --cpu list)", getenv("DLC_CPU"));
   }
-  int r = generate(&g, &co, a, o, &e);
+  CmdSplit sp;
+  int r = cmd_load_split(a, g, &sp, &e);
+  if (!r) r = generate(&g, &co, a, &sp, o, &e);
+  cmd_split_free(&sp);
   ir_graph_free(g);
   dyn_free(&dyn);
   if (r) {

@@ -127,10 +127,11 @@ static Graph *optimise(const Graph *g, const JitOptions *o, Schedule **s, Plan *
 /* Generates the code; *weights says whether model.weights was written. */
 /* The blob (model.bin) is found by .incbin in the folder where cc runs. */
 static int write_code(JitModel *m, const Graph *g, const Schedule *s, const Plan *p, int64_t embed_max,
-                      CgenWeightsAs as, bool *weights, DlcErr *e) {
+                      CgenWeightsAs as, const CgenSplit *split, bool *weights, DlcErr *e) {
   CgenOptions co = {.name = m->dyn ? JIT_NAME "__all" : JIT_NAME, .header_name = "model.h", .embed_max_bytes = embed_max,
                     .cpu = cgen_cpu_resolve(m->cpu), .weights_as = as, .blob_name = "model.bin",
-                    .dyn = m->dyn, .dyn_name = JIT_NAME};
+                    .dyn = m->dyn, .dyn_name = JIT_NAME, .split = split};
+  if (split && (m->dyn || m->cuda)) return dlc_errf(e, "--micro-batch: not with --dynamic or the CUDA backend");
   if (m->dyn && m->cuda) return dlc_errf(e, "--dynamic: the CUDA backend has fixed shapes");
   if (!co.cpu) return dlc_errf(e, "unknown target CPU '%s' (dlc --cpu list)", m->cpu ? m->cpu : getenv("DLC_CPU"));
   *weights = cgen_c_needs_weights_file(g, p, &co);
@@ -308,7 +309,18 @@ static int build(JitModel *m, const Graph *g, const Schedule *s, const Plan *p, 
                  DlcErr *e) {
   int64_t embed = o && o->embed_max_bytes ? o->embed_max_bytes : CGEN_EMBED_DEFAULT;
   bool weights = false;
-  if (write_code(m, g, s, p, embed, o ? o->weights_as : CGEN_WEIGHTS_INCBIN, &weights, e)) return -1;
+  CgenSplit split = {0};
+  Graph *part = NULL;
+  if (o && o->split) { /* the part's model through the same passes */
+    split = *o->split;
+    Schedule *ss = NULL;
+    Plan *sp = NULL;
+    if (!(part = optimise(o->split->g, o, &ss, &sp, e))) return -1;
+    split.g = part, split.s = ss, split.p = sp;
+  }
+  int r = write_code(m, g, s, p, embed, o ? o->weights_as : CGEN_WEIGHTS_INCBIN, part ? &split : NULL, &weights, e);
+  ir_graph_free(part); /* its schedule and plan with it */
+  if (r) return -1;
   if (compile(m, o ? o->cflags : NULL, e) || load(m, weights, g->nstep > 0, e)) return -1;
   if (!m->keep) remove_dir(m); /* loaded: nothing is left to leave behind, whatever ends the process */
   return 0;

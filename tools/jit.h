@@ -24,6 +24,10 @@ typedef struct JitOptions {
   const PassOptions *passes; /* NULL: -O0 without fusion, the graph exactly as given */
   int threads;             /* > 1: built with -fopenmp, NAME_set_threads(threads); else serial */
   const DynInfo *dyn;      /* the graph joins --dynamic builds (dyn_merge): run with jit_run_dims */
+  /* --micro-batch: the graph is the whole batch's interface; the code runs split->g (the
+   * model at split->part samples, not yet through the passes: passes, as for the graph;
+   * its s and p are ignored) over the parts (CgenSplit). */
+  const CgenSplit *split;
 } JitOptions;
 
 /* NULL with e set ("cc failed: <first line of its output>") on failure. */

@@ -140,6 +140,9 @@ void cgen_c_infer(CEmit *ce); /* NAME_infer: the typed face of NAME_run (api.c) 
 void cgen_c_run_part(CEmit *ce, const char *fname, int out0, int nout);
 /* The interface of a --dynamic build around the joined graph (dyn_api.c). */
 void cgen_c_dyn(CEmit *ce, FILE *h);
+/* --micro-batch (split_api.c): the inner module for the part, then the public one. */
+int cgen_c_split(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, FILE *c, FILE *h,
+                 FILE *weights, DlcErr *e);
 /* The C expression for node id's buffer inside NAME_run, cast to its pointer type. */
 void cgen_loc_expr(const CEmit *ce, int id, bool writable, char *buf, size_t n);
 bool cgen_is_used(const CEmit *ce, int id);     /* read by a kernel or copied out */

@@ -17,10 +17,12 @@
 
 int cgen_c_needs_weights_file(const Graph *g, const Plan *p, const CgenOptions *o) {
   (void)g;
+  if (o->split) p = o->split->p;
   return p->weight_bytes > o->embed_max_bytes;
 }
 
 int cgen_c_needs_blob(const Graph *g, const Plan *p, const CgenOptions *o) {
+  if (o->split) g = o->split->g, p = o->split->p;
   return !cgen_c_needs_weights_file(g, p, o) && o->weights_as == CGEN_WEIGHTS_INCBIN && p->weight_bytes > 0;
 }
 
@@ -67,6 +69,7 @@ int cgen_check_options(const CgenOptions *o, DlcErr *e) {
 
 int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, FILE *c,
            FILE *h, FILE *weights, DlcErr *e) {
+  if (o->split) return cgen_c_split(g, s, p, o, c, h, weights, e);
   if (cgen_check_options(o, e)) return -1;
   CEmit ce = {.g = g, .s = s, .p = p, .o = o, .f = h, .e = e,
               .embedded = !cgen_c_needs_weights_file(g, p, o), .mutable_weights = g->nstep > 0,

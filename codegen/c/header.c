@@ -157,10 +157,19 @@ int cgen_c_header(CEmit *ce) {
     cgen_printf(ce, "/* Then, at %lld, the string heap: %lld bytes (dlc compile --string-heap), emptied at\n"
                     " * each run; the outputs' strings are valid until the next run or %s_free. */\n",
                 (long long)ce->heap_at, (long long)ce->heap_bytes, ce->o->name);
-  cgen_printf(ce, "#define %s_ARENA_BYTES %lld\n#define %s_WEIGHT_BYTES %lld\n", ce->uname,
-              (long long)(ce->heap_bytes ? ce->heap_at + ce->heap_bytes
-                          : ce->scratch_bytes ? ce->scratch_at + ce->scratch_bytes : ce->p->arena_bytes), ce->uname,
-              (long long)ce->p->weight_bytes);
+  if (ce->o->split) {
+    const CgenSplit *sp = ce->o->split;
+    cgen_printf(ce, "/* The %lld samples run as %lld parts of %lld on %s__mb, whose arena each thread\n"
+                    " * has (one per thread that runs parts); the weights are stored once. */\n",
+                (long long)sp->total, (long long)(sp->total / sp->part), (long long)sp->part, ce->o->name);
+    cgen_printf(ce, "#define %s_ARENA_BYTES %s__MB_ARENA_BYTES\n#define %s_WEIGHT_BYTES %s__MB_WEIGHT_BYTES\n",
+                ce->uname, ce->uname, ce->uname, ce->uname);
+  } else {
+    cgen_printf(ce, "#define %s_ARENA_BYTES %lld\n#define %s_WEIGHT_BYTES %lld\n", ce->uname,
+                (long long)(ce->heap_bytes ? ce->heap_at + ce->heap_bytes
+                            : ce->scratch_bytes ? ce->scratch_at + ce->scratch_bytes : ce->p->arena_bytes),
+                ce->uname, (long long)ce->p->weight_bytes);
+  }
   status_codes(ce);
   prototypes(ce);
   cgen_printf(ce, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");

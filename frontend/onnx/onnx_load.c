@@ -290,7 +290,7 @@ int onnx_tensor_input(OnnxCtx *c, const char *name, const char *irname, const On
     for (int k = 0; k < s.rank; k++)
       if (bind_dim(c, name, k, sp->dim[k], &s.d[k])) return -1;
   }
-  int id = ir_input(c->g, irname, dt, s);
+  int id = ir_input(c->g, irname, dt, load_lead(c->opts, s));
   if (id < 0) return onnx_fail(c, NULL, "%s", c->g->err.msg);
   return id;
 }
