@@ -37,11 +37,17 @@ static const char *nname(const Node *n) { return n->name ? n->name : ir_ops[n->o
 
 static const char *bname(const DynInfo *d) { return d->bound >= 0 ? d->dim[d->bound].name : "?"; }
 
-static const char *flag(const DynInfo *d) { return d->flag ? d->flag : "--dynamic"; }
+/* "--dynamic NAME", or d->flag alone. */
+static const char *flag(const DynInfo *d, char *buf, size_t n) {
+  if (d->flag) return d->flag;
+  snprintf(buf, n, "--dynamic %s", bname(d));
+  return buf;
+}
 
 static int refuse(DlcErr *e, const DynInfo *d, const Node *n, const char *why) {
-  return dlc_errf(e, "%s%s%s %s: node %d '%s' (%s)%s%s: %s", d->file ? d->file : "", d->file ? ": " : "", flag(d),
-                  bname(d), n->id, nname(n), ir_ops[n->op].name, n->where ? " at " : "", n->where ? n->where : "", why);
+  char f[100];
+  return dlc_errf(e, "%s%s%s: node %d '%s' (%s)%s%s: %s", d->file ? d->file : "", d->file ? ": " : "",
+                  flag(d, f, sizeof f), n->id, nname(n), ir_ops[n->op].name, n->where ? " at " : "", n->where ? n->where : "", why);
 }
 
 /* Whether attribute k of x and y (the same node in two builds) differ only where the
@@ -76,9 +82,10 @@ static int same_values(const Node *x, const Node *y, const Graph *g, const Label
 /* Which axis of each node follows the dimension, from two builds whose dimension is
  * na and nb: an axis that is f*na in one and f*nb in the other. */
 static int label(const Graph *a, int64_t na, const Graph *b, int64_t nb, const DynInfo *d, Label *lab, DlcErr *e) {
+  char f[100];
   if (a->n != b->n || a->nout != b->nout)
-    return dlc_errf(e, "%s%s%s %s: the model's graph differs between sizes %lld and %lld (%d and %d nodes); its "
-                    "structure depends on %s", d->file ? d->file : "", d->file ? ": " : "", flag(d), bname(d), (long long)na,
+    return dlc_errf(e, "%s%s%s: the model's graph differs between sizes %lld and %lld (%d and %d nodes); its "
+                    "structure depends on %s", d->file ? d->file : "", d->file ? ": " : "", flag(d, f, sizeof f), (long long)na,
                     (long long)nb, a->n, b->n, bname(d));
   for (int i = 0; i < b->n; i++) {
     const Node *x = a->nodes[i], *y = b->nodes[i];

@@ -44,6 +44,7 @@ typedef struct CEmit {
   const Node **pack_mm; /* per node: a weight packed at init, its first matmul (pack.c) */
   int64_t *pack_at;     /*   and where its panels start after the weight block */
   int64_t pack_at_total; /* the bytes of all packed panels */
+  int64_t split_arena;  /* --micro-batch's public header: the inner module's arena bytes */
 } CEmit;
 
 /* The per-node tables above, computed once (each a pass over the graph): 0, or -1
@@ -140,6 +141,9 @@ void cgen_c_infer(CEmit *ce); /* NAME_infer: the typed face of NAME_run (api.c) 
 void cgen_c_run_part(CEmit *ce, const char *fname, int out0, int nout);
 /* The interface of a --dynamic build around the joined graph (dyn_api.c). */
 void cgen_c_dyn(CEmit *ce, FILE *h);
+/* cgen_c for one module; *arena (when not NULL) gets its NAME_ARENA_BYTES. */
+int cgen_c_module(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, FILE *c, FILE *h,
+                  FILE *weights, int64_t *arena, DlcErr *e);
 /* --micro-batch (split_api.c): the inner module for the part, then the public one. */
 int cgen_c_split(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, FILE *c, FILE *h,
                  FILE *weights, DlcErr *e);

@@ -70,6 +70,11 @@ int cgen_check_options(const CgenOptions *o, DlcErr *e) {
 int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, FILE *c,
            FILE *h, FILE *weights, DlcErr *e) {
   if (o->split) return cgen_c_split(g, s, p, o, c, h, weights, e);
+  return cgen_c_module(g, s, p, o, c, h, weights, NULL, e);
+}
+
+int cgen_c_module(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, FILE *c, FILE *h,
+                  FILE *weights, int64_t *arena, DlcErr *e) {
   if (cgen_check_options(o, e)) return -1;
   CEmit ce = {.g = g, .s = s, .p = p, .o = o, .f = h, .e = e,
               .embedded = !cgen_c_needs_weights_file(g, p, o), .mutable_weights = g->nstep > 0,
@@ -91,6 +96,8 @@ int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *
     cgen_tables_free(&ce);
     return -1;
   }
+  if (arena)
+    *arena = ce.heap_bytes ? ce.heap_at + ce.heap_bytes : ce.scratch_bytes ? ce.scratch_at + ce.scratch_bytes : p->arena_bytes;
   int r = cgen_c_header(&ce);
   if (!r) {
     ce.f = c;

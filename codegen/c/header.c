@@ -159,11 +159,11 @@ int cgen_c_header(CEmit *ce) {
                 (long long)ce->heap_at, (long long)ce->heap_bytes, ce->o->name);
   if (ce->o->split) {
     const CgenSplit *sp = ce->o->split;
-    cgen_printf(ce, "/* The %lld samples run as %lld parts of %lld on %s__mb, whose arena each thread\n"
-                    " * has (one per thread that runs parts); the weights are stored once. */\n",
-                (long long)sp->total, (long long)(sp->total / sp->part), (long long)sp->part, ce->o->name);
-    cgen_printf(ce, "#define %s_ARENA_BYTES %s__MB_ARENA_BYTES\n#define %s_WEIGHT_BYTES %s__MB_WEIGHT_BYTES\n",
-                ce->uname, ce->uname, ce->uname, ce->uname);
+    cgen_printf(ce, "/* The %lld samples run as %lld parts of %lld, each thread that runs parts with an\n"
+                    " * arena of its own (ARENA_BYTES each); the weights are stored once. */\n",
+                (long long)sp->total, (long long)(sp->total / sp->part), (long long)sp->part);
+    cgen_printf(ce, "#define %s_ARENA_BYTES %lld\n#define %s_WEIGHT_BYTES %lld\n", ce->uname, (long long)ce->split_arena,
+                ce->uname, (long long)sp->p->weight_bytes);
   } else {
     cgen_printf(ce, "#define %s_ARENA_BYTES %lld\n#define %s_WEIGHT_BYTES %lld\n", ce->uname,
                 (long long)(ce->heap_bytes ? ce->heap_at + ce->heap_bytes

@@ -133,14 +133,19 @@ int cgen_c_split(const Graph *g, const Schedule *s, const Plan *p, const CgenOpt
   snprintf(in, sizeof in, "%s__mb", o->name);
   CgenOptions oi = *o;
   oi.name = in, oi.split = NULL;
-  if (cgen_c(sp->g, sp->s, sp->p, &oi, c, h, weights, e)) return -1;
+  int64_t arena = 0;
+  /* the inner module's header goes into the .c: the public header is the whole batch's alone */
+  fprintf(c, "/* %s: the model at %" PRId64 " samples, which %s_run (at the end) runs in parts.  Its\n"
+             " * declarations first; %s declares the whole batch's interface. */\n",
+          in, sp->part, o->name, o->header_name);
+  if (cgen_c_module(sp->g, sp->s, sp->p, &oi, c, c, weights, &arena, e)) return -1;
   cgen_ident(in, true, iu, sizeof iu);
-  CEmit ce = {.g = g, .s = s, .p = p, .o = o, .f = h, .e = e, .embedded = !cgen_c_needs_weights_file(g, p, o)};
+  CEmit ce = {.g = g, .s = s, .p = p, .o = o, .f = h, .e = e, .embedded = !cgen_c_needs_weights_file(g, p, o),
+              .split_arena = arena};
   cgen_ident(o->name, true, ce.uname, sizeof ce.uname);
   ce.cpu = o->cpu ? o->cpu : cgen_cpu_native();
   int64_t parts = sp->total / sp->part;
   int inst = parts < 64 ? (int)parts : 64;
-  cgen_printf(&ce, "\n");
   if (cgen_c_header(&ce)) return -1;
   ce.f = c;
   cgen_printf(&ce, "\n/* ---- %s: %" PRId64 " samples run as %" PRId64 " parts of %" PRId64 " on %s ---- */\n", o->name,
