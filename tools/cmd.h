@@ -44,7 +44,7 @@ typedef struct CmdArgs {
   bool stats;            /* --stats */
   const char *dynamic[DYN_MAX_DIMS]; /* --dynamic NAME<=MAX[:S1,..] or NAME=S1,S2,.. (passes/dynamic.c) */
   int ndynamic;
-  int64_t micro;         /* --micro-batch: samples per part; 0: off (default), -1: auto */
+  int64_t micro;         /* --micro-batch: samples per part; 0: off, -1: auto (the default) */
   /* compile, run */
   bool cuda;             /* --target cuda (else c) */
   const char *cuda_arch; /* --cuda-arch sm_XY: the PTX of --cuda-aot (default sm_80) */

@@ -393,7 +393,7 @@ static const CmdOpt opts[] = {
      "target CPU: native (default), generic, x86-64-v2, x86-64-v3, x86-64-v4, x86-64-v4-vnni, aarch64; list"},
     {"--threads", "T", CMD_RUN | CMD_BENCH | CMD_TRAIN, set_threads,
      "threads of the generated code's heavy loops (built with -fopenmp; default 1)"},
-    {"--compare", "V1,V2..", CMD_BENCH, set_compare, "variants: fused (the pipeline), unfused, none, op, all (default fused,unfused)"},
+    {"--compare", "V1,V2..", CMD_BENCH, set_compare, "variants: fused (the pipeline), unfused, none, op, all, parts (fused, the batch in parts: --micro-batch) (default fused,unfused)"},
     {"--runs", "R", CMD_BENCH, set_count, "timed runs of each variant (default 50)"},
     {"--warmup", "W", CMD_BENCH, set_count, "untimed runs first (default 5)"},
     {"--json", NULL, CMD_BENCH, set_json, "print a JSON array, one object per variant"},
@@ -425,7 +425,7 @@ static const CmdOpt opts[] = {
     {"--dynamic", "NAME<=MAX", CMD_COMPILE | CMD_BENCH | CMD_RUN, set_dynamic,
      "a dimension chosen at run time: any size to MAX (batch<=64), or NAME=S1,S2,.. exactly those"},
     {"--micro-batch", "auto|N|off", CMD_COMPILE | CMD_BENCH | CMD_RUN, set_micro,
-     "run the batch as parts of N samples (auto: picks N, or runs whole; default off), threads sharing the parts"},
+     "run the batch as parts of N samples, threads sharing the parts (default auto: picks N, or runs whole)"},
     {"--shape", "INPUT=1x784", ALL, set_shape, "set an input's whole shape (INPUT=scalar: rank 0)"},
     {"--const-input", "INPUT=FILE.npy", ALL, set_const_input,
      "make an input a constant with these values (ONNX; e.g. a shape tensor)"},
@@ -480,6 +480,7 @@ int cmd_parse(CmdArgs *a, const char *cmd, unsigned which, int argc, char **argv
   a->cmd = cmd, a->which = which, a->embed_max = CGEN_EMBED_DEFAULT;
   a->passes = pass_options(2);
   a->runs = 50, a->warmup = 5, a->epochs = 5;
+  a->micro = which & (CMD_COMPILE | CMD_RUN | CMD_BENCH) ? -1 : 0; /* --micro-batch auto */
   optim_named("adam", &a->optim);
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i];

@@ -93,14 +93,22 @@ static const Node *weight_of(const Graph *g, const Node *n) {
   return w->op == OP_PARAM || w->op == OP_CONST ? w : NULL;
 }
 
-/* Under auto: whether parts of `part` samples keep the speed of the whole batch.  A
- * product whose weights a sample reads few times (an LSTM's step, an MLP's layers, a
- * classifier) streams them once per part instead of once per batch: the parts pay for
- * that, counted as 8 flops a byte, and must pay under 5% of the model's flops. */
+/* Under auto: whether parts of `part` samples pay.  They do when the whole batch has a
+ * value too large for a core's cache (over AUTO_VALUE_BYTES: at the batch, activations
+ * go through memory between kernels; in a part they stay in the caches), and when they
+ * keep the speed of the products: a product whose weights a sample reads few times (an
+ * LSTM's step, an MLP's layers, a classifier) streams them once per part instead of once
+ * per batch, a cost counted as 8 flops a byte that must stay under 5% of the model's
+ * flops. */
+#define AUTO_VALUE_BYTES (1 << 20)
 static bool parts_pay(const Graph *small, int64_t part, int64_t parts, char *why, size_t n) {
-  double flops = 0, cost = 0;
+  double flops = 0, cost = 0, most = 0;
   for (int i = 0; i < small->n; i++) {
     const Node *x = small->nodes[i];
+    if (x->op != OP_PARAM && x->op != OP_CONST) {
+      double bytes = (double)shape_numel(&x->shape) * dtype_size(x->dtype) * (double)parts;
+      most = bytes > most ? bytes : most;
+    }
     if ((x->op != OP_MATMUL && x->op != OP_CONV) || x->nin < 2 || x->shape.rank < 2) continue;
     const Node *w = weight_of(small, x), *a = small->nodes[x->in[0]];
     int64_t cols = x->op == OP_CONV ? x->shape.d[1] : x->shape.d[x->shape.rank - 1];
@@ -112,8 +120,14 @@ static bool parts_pay(const Graph *small, int64_t part, int64_t parts, char *why
     double uses = (double)shape_numel(&x->shape) / (double)cols / (double)part; /* per weight, per sample */
     if (uses < 16) cost += 8.0 * (double)shape_numel(&w->shape) * dtype_size(w->dtype) * (double)parts;
   }
-  if (flops > 0 && cost < 0.05 * flops) return true;
-  snprintf(why, n, "its products read their weights too few times per sample (%.0f of %.0f flops' worth)", cost, flops);
+  if (most <= AUTO_VALUE_BYTES)
+    snprintf(why, n, "its largest value, %.0f bytes, fits the caches", most);
+  else if (flops <= 0)
+    snprintf(why, n, "it has no products");
+  else if (cost >= 0.05 * flops)
+    snprintf(why, n, "its products read their weights too few times per sample (%.0f of %.0f flops' worth)", cost, flops);
+  else
+    return true;
   return false;
 }
 
@@ -136,9 +150,9 @@ int cmd_load_split(const CmdArgs *a, const Graph *big, CmdSplit *sp, DlcErr *e) 
     const Node *x = big->nodes[ir_input_id(big, i)];
     if (x->shape.rank >= 1) total = x->shape.d[0];
   }
-  if (a->train || a->cuda || a->ndynamic) {
+  if (a->train || a->cuda || a->ndynamic) { /* auto: these run whole, without a word */
     if (!autom) return dlc_errf(e, "--micro-batch: not with %s", a->train ? "training" : a->cuda ? "--target cuda" : "--dynamic");
-    return whole(sp, "not with %s", a->train ? "training" : a->cuda ? "--target cuda" : "--dynamic");
+    return 0;
   }
   int64_t part = a->micro;
   if (autom) {

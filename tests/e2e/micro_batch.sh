@@ -1,6 +1,6 @@
 #!/bin/sh
 # micro_batch.sh DLC CNN MIX GCC [CLANG]: --micro-batch.  The CNN at batch 8 in parts
-# of 2 and under auto (parts of 4): its code builds warning-free with each compiler, with and
+# of 2, and at batch 64 under auto (the default: parts of 4): its code builds warning-free with each compiler, with and
 # without -fopenmp; its outputs pass --check against the interpreter and are bit for
 # bit the same on 1 and 3 threads; a main written from the header alone runs it (the
 # weights embedded and in a file).  MIX mixes its samples: an explicit part is
@@ -12,10 +12,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 dlc=$1 cnn=$2 mix=$3
 shift 3
 t=$e2e_tmp
-for case in 2:4:2 auto:2:4; do
-  part=${case%%:*} want=${case#*:}
+for case in 2:8:4:2 auto:64:16:4; do
+  part=${case%%:*} rest=${case#*:}
+  batch=${rest%%:*} want=${rest#*:}
   want="${want%:*} of ${want#*:}"
-  "$dlc" compile "$cnn" --batch 8 --micro-batch $part --stats -o "$t/net.c" --name net >"$t/stats" ||
+  "$dlc" compile "$cnn" --batch $batch --micro-batch $part --stats -o "$t/net.c" --name net >"$t/stats" ||
     fail "dlc compile --micro-batch $part"
   grep -q "^parts: $want samples" "$t/stats" || { cat "$t/stats"; fail "--micro-batch $part: not $want"; }
   grep -q 'net__mb_run(x, in, out)' "$t/net.c" || fail "--micro-batch $part: no run over the parts"
@@ -26,9 +27,9 @@ for case in 2:4:2 auto:2:4; do
         fail "$cc $omp rejects the code of --micro-batch $part"
     done
   done
-  "$dlc" run "$cnn" --batch 8 --micro-batch $part --check --seed 3 --output "$t/one.$part" ||
+  "$dlc" run "$cnn" --batch $batch --micro-batch $part --check --seed 3 --output "$t/one.$part" ||
     fail "dlc run --micro-batch $part --check"
-  "$dlc" run "$cnn" --batch 8 --micro-batch $part --threads 3 --check --seed 3 --output "$t/three.$part" ||
+  "$dlc" run "$cnn" --batch $batch --micro-batch $part --threads 3 --check --seed 3 --output "$t/three.$part" ||
     fail "dlc run --micro-batch $part --threads 3 --check"
   for f in "$t/one.$part"/*.npy; do
     cmp "$f" "$t/three.$part/$(basename "$f")" || fail "--micro-batch $part: $(basename "$f"): 3 threads differ from 1"
@@ -56,5 +57,11 @@ expect_error "--dynamic" "not with --dynamic" \
 expect_error "a bad value" "expected auto, off" compile "$cnn" --micro-batch 0 -o "$t/x.c"
 "$dlc" compile "$mix" --batch 8 --micro-batch auto --stats -o "$t/mix.c" >"$t/stats" || fail "auto on the mixing model"
 grep -q '^micro-batch: the batch runs whole: .*combines the samples' "$t/stats" || { cat "$t/stats"; fail "auto: no reason given"; }
+"$dlc" compile "$cnn" --batch 8 --stats -o "$t/small.c" >"$t/stats" || fail "the CNN at batch 8"
+grep -q '^micro-batch: the batch runs whole: its largest value, .* fits the caches' "$t/stats" ||
+  { cat "$t/stats"; fail "auto split a batch whose values fit the caches"; }
+"$dlc" compile "$cnn" --batch 64 --micro-batch off --stats -o "$t/off.c" >"$t/stats" || fail "--micro-batch off"
+! grep -q '^micro-batch' "$t/stats" || fail "--micro-batch off: still in parts"
+! grep -q '__mb_run' "$t/off.c" || fail "--micro-batch off: still in parts"
 "$dlc" run "$mix" --batch 8 --micro-batch auto --check >/dev/null || fail "auto on the mixing model: run --check"
 echo "ok: --micro-batch"

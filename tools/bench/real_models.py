@@ -434,6 +434,8 @@ def dlc_time(args, path, threads, runs, warmup):
         cmd += ["--cflags", args.cflags]
     if args.cpu:
         cmd += ["--cpu", args.cpu]
+    if args.micro_batch:
+        cmd += ["--micro-batch", args.micro_batch]
     t0 = time.perf_counter()
     try:
         r = run(cmd, args.timeout)
@@ -448,7 +450,7 @@ def dlc_time(args, path, threads, runs, warmup):
         return {"error": "dlc bench printed no JSON: " + first_line(r.stdout)}
     return {"median_ms": v["median_us"] / 1e3, "min_ms": v["min_us"] / 1e3, "runs": v["runs"],
             "clock": v.get("clock"), "kernels": v.get("kernels"), "arena_bytes": v.get("arena_bytes"),
-            "seconds": total}
+            "parts": v.get("parts", 1), "seconds": total}
 
 
 def ort_time(args, path, threads, runs, warmup):
@@ -557,6 +559,8 @@ def row_cells(row):
     if v:
         notes.append(f"verify: {v['error']}" if "error" in v else
                      f"dlc vs ORT: max abs diff {v['max_rel_diff']:.1e} of the largest output")
+    if d and d.get("parts", 1) > 1:
+        notes.append(f"dlc in {d['parts']} parts")
     for k, label in (("dlc", "dlc"), ("ort", "ORT"), ("torch", "PyTorch")):
         if row.get(k) and "error" in row[k]:
             notes.append(f"{label}: {row[k]['error']}")
@@ -659,6 +663,8 @@ def main():
     ap.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
     ap.add_argument("--dlc", default=os.path.join(ROOT, "build", "tools", "dlc"), help="the dlc binary")
     ap.add_argument("--cpu", default="", help="dlc's target CPU (dlc --cpu: x86-64-v3 for AVX2; default native)")
+    ap.add_argument("--micro-batch", default="",
+                    help="dlc's --micro-batch (auto, N or off; default: dlc's own default)")
     ap.add_argument("--cflags", default="", help="dlc's C compiler flags (default: dlc bench's, -O3 -march=native)")
     ap.add_argument("--clock", choices=["auto", "cpu", "wall"], default="auto",
                     help="auto: thread CPU time on one thread, wall clock on more (default)")
