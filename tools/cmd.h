@@ -17,6 +17,7 @@
 #include "dlc_err.h"
 #include "frontend.h"
 #include "passes.h"
+#include "split_load.h"
 
 /* ---- the command line (cmd_args.c) ------------------------------------------------ */
 
@@ -99,22 +100,9 @@ Graph *cmd_load(const CmdArgs *a, DlcErr *e);
 /* --dynamic: the model built at every combination of the run-time dimensions' sizes,
  * checked and joined (passes/dynamic.c); d filled.  NULL with e set. */
 Graph *cmd_load_dynamic(const CmdArgs *a, DynInfo *d, DlcErr *e);
-/* --micro-batch: the model run in parts of a few samples (codegen/c/split_api.c). */
-typedef struct CmdSplit {
-  Graph *g;            /* the model at `part` samples; NULL: it runs whole */
-  int64_t total, part;
-  DynIO *io;           /* the whole model's inputs, then outputs (dyn_split_check) */
-  char why[400];       /* with g NULL under auto: why it runs whole ("" when not asked) */
-} CmdSplit;
-/* Fills sp for `big`, the model as cmd_load read it: sp->g set when --micro-batch asks
- * for parts and the model keeps its samples apart (under auto, also when its products
- * do not lose their weights' reuse across samples).  -1 with e set when an explicit
- * --micro-batch N cannot be had. */
-int cmd_load_split(const CmdArgs *a, const Graph *big, CmdSplit *sp, DlcErr *e);
-void cmd_split_free(CmdSplit *sp);
-/* The CgenSplit of sp (g not yet through the passes), for JitOptions.split; NULL when
- * it runs whole. */
-const CgenSplit *cmd_split_cgen(const CmdSplit *sp, CgenSplit *buf);
+/* --micro-batch (split_load.h): split_build with the model of a reloaded at a part's
+ * samples; training, CUDA and --dynamic run whole (an explicit part is an error). */
+int cmd_load_split(const CmdArgs *a, const Graph *big, SplitBuild *sp, DlcErr *e);
 /* The model with d's run-time dimensions bound to sz (--dim NAME=SIZE each, and --batch
  * for `batch`, which also binds an unnamed leading dimension). */
 Graph *cmd_load_sizes(const CmdArgs *a, const DynInfo *d, const int64_t *sz, DlcErr *e);

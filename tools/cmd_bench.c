@@ -120,15 +120,15 @@ static int build(const Graph *g, const CmdArgs *a, Variant *v, DlcErr *e) {
   if (pass_pipeline(&v->g, &v->po, &v->s, &v->p, e) || plan_check(v->g, v->s, v->p, e)) return -1;
   CmdArgs va = *a;
   va.micro = v->micro;
-  CmdSplit sp;
+  SplitBuild sp;
   CgenSplit cs;
   if (cmd_load_split(&va, g, &sp, e)) return -1;
   if (sp.why[0] && v->micro < 0) fprintf(stderr, "dlc: note: %s: the batch runs whole: %s\n", v->name, sp.why);
   v->parts = sp.g ? sp.total / sp.part : 1;
   JitOptions jo = {.cflags = a->cflags ? a->cflags : BENCH_CFLAGS, .cpu = a->cpu, .keep = a->keep, .cuda = a->cuda,
-                   .threads = a->threads, .passes = &v->po, .split = cmd_split_cgen(&sp, &cs)};
+                   .threads = a->threads, .passes = &v->po, .split = split_cgen(&sp, &cs)};
   v->m = jit_build_plan(v->g, v->s, v->p, &jo, e);
-  cmd_split_free(&sp);
+  split_free(&sp);
   if (!v->m) return -1;
   if (a->keep) fprintf(stderr, "dlc: note: %s: generated code kept in %s\n", v->name, jit_dir(v->m));
   v->moved = moved_bytes(v->g, v->s);

@@ -162,7 +162,7 @@ static int emit(const Graph *g, const Schedule *s, const Plan *p, const CgenOpti
   return cgen_cuda(g, s, p, co, &cu, o[OUT_C].f, o[OUT_H].f, data, e);
 }
 
-static int generate(Graph **gp, CgenOptions *co, const CmdArgs *a, CmdSplit *sp, OutFile *o, DlcErr *e) {
+static int generate(Graph **gp, CgenOptions *co, const CmdArgs *a, SplitBuild *sp, OutFile *o, DlcErr *e) {
   Schedule *s;
   Plan *p;
   PassOptions po = a->passes;
@@ -235,10 +235,10 @@ static int compile_model(const CmdArgs *a, OutFile *o) {
     dyn_free(&dyn);
     return cmd_fail("DLC_CPU '%s': not a target CPU (dlc compile --cpu list)", getenv("DLC_CPU"));
   }
-  CmdSplit sp;
+  SplitBuild sp;
   int r = cmd_load_split(a, g, &sp, &e);
   if (!r) r = generate(&g, &co, a, &sp, o, &e);
-  cmd_split_free(&sp);
+  split_free(&sp);
   ir_graph_free(g);
   dyn_free(&dyn);
   if (r) {

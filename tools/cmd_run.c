@@ -146,13 +146,13 @@ static int execute_dynamic(const CmdArgs *a, RunBufs *b, DlcErr *e) {
 
 static int execute(Graph *g, const CmdArgs *a, RunBufs *b, DlcErr *e) {
   if (a->ndynamic) return execute_dynamic(a, b, e);
-  CmdSplit sp;
+  SplitBuild sp;
   CgenSplit cs;
   if (cmd_load_split(a, g, &sp, e)) return -1;
   JitOptions jo = {.cflags = a->cflags, .cpu = a->cpu, .keep = a->keep, .passes = &a->passes, .cuda = a->cuda,
-                   .threads = a->threads, .split = cmd_split_cgen(&sp, &cs)};
+                   .threads = a->threads, .split = split_cgen(&sp, &cs)};
   JitModel *m = jit_build(g, &jo, e);
-  cmd_split_free(&sp);
+  split_free(&sp);
   if (!m) return -1;
   if (a->keep) fprintf(stderr, "dlc: note: generated code kept in %s\n", jit_dir(m));
   int r = jit_run(m, (const void *const *)b->in, b->out, e);

@@ -13,6 +13,7 @@
 #include "frontend.h"
 #include "jit.h"
 #include "rt_cuda.h"
+#include "split_load.h"
 
 typedef struct Port {
   const char *name, *dtype;
@@ -103,17 +104,48 @@ static DlcModel *build(DlcModel *m, const PassOptions *po, const JitOptions *jo,
   return m;
 }
 
+typedef struct Reload {
+  const char *path;
+  const LoadOptions *lo;
+} Reload;
+
+/* The model again at a part's samples (split_build). */
+static Graph *reload(void *ctx, int64_t from, int64_t to, DlcErr *e) {
+  const Reload *r = ctx;
+  LoadOptions lo = *r->lo;
+  lo.lead_from = from, lo.lead_to = to;
+  if (lo.batch == from) lo.batch = to;
+  Graph *g = frontend_load(r->path, &lo, e);
+  if (g && ir_verify(g, e)) {
+    ir_graph_free(g);
+    g = NULL;
+  }
+  return g;
+}
+
 DlcModel *dlc_model_compile(const char *path, int64_t batch, const char *dims, int opt_level, int threads,
-                            const char *cflags, int cuda, char *err, size_t errlen) {
+                            const char *cflags, int cuda, int64_t micro, char *err, size_t errlen) {
   DlcErr e = {{0}};
   char dimbuf[1024];
   LoadOptions lo = {.batch = batch};
+  if (micro < -1) return fail(err, errlen, "micro_batch: -1 (auto), 0 (whole) or the samples of a part"), NULL;
+  if (cuda && micro > 0) return fail(err, errlen, "micro_batch: the CUDA backend runs the batch whole"), NULL;
   if (cuda && rt_cuda_probe(&e)) return fail(err, errlen, e.msg), NULL;
   DlcModel *m = load(path, &lo, dims, opt_level, dimbuf, sizeof dimbuf, &e);
   if (!m) return fail(err, errlen, e.msg), NULL;
   PassOptions po = pass_options(opt_level);
-  JitOptions jo = {.cflags = cflags, .threads = threads, .cuda = cuda != 0};
-  return build(m, &po, &jo, err, errlen, &e);
+  SplitBuild sp;
+  CgenSplit cs;
+  Reload rl = {path, &lo};
+  if (split_build(m->g, cuda ? 0 : micro, reload, &rl, &sp, &e)) {
+    fail(err, errlen, e.msg);
+    dlc_model_free(m);
+    return NULL;
+  }
+  JitOptions jo = {.cflags = cflags, .threads = threads, .cuda = cuda != 0, .split = split_cgen(&sp, &cs)};
+  m = build(m, &po, &jo, err, errlen, &e);
+  split_free(&sp);
+  return m;
 }
 
 /* ---- run-time dimensions ---- */

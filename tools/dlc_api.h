@@ -20,9 +20,11 @@ typedef struct DlcModel DlcModel;
 /* path: .onnx or .dlc.  batch: binds the dimension named batch (0: 1).  dims: more
  * bindings "NAME=V,NAME=V" or NULL.  opt_level: 0, 1 or 2 (dlc's -O; fusion as the
  * level defaults).  threads: > 1 builds with -fopenmp.  cflags: for the C compiler
- * (NULL: -O2).  cuda: nonzero generates CUDA and runs on the GPU.  NULL on failure. */
+ * (NULL: -O2).  cuda: nonzero generates CUDA and runs on the GPU.  micro: the batch in
+ * parts of this many samples, as `dlc compile --micro-batch` (-1: auto, 0: whole; CUDA
+ * runs whole).  NULL on failure. */
 DlcModel *dlc_model_compile(const char *path, int64_t batch, const char *dims, int opt_level, int threads,
-                            const char *cflags, int cuda, char *err, size_t errlen);
+                            const char *cflags, int cuda, int64_t micro, char *err, size_t errlen);
 void dlc_model_free(DlcModel *m);
 
 /* The interface: inputs in order, then outputs.  dtype: "f32", "i64", ... (dlc's

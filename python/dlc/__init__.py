@@ -94,7 +94,7 @@ _lib = _load()
 _P, _I64P, _ERR = ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64), 1024
 _lib.dlc_model_compile.restype = _P
 _lib.dlc_model_compile.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
-                                   ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
+                                   ctypes.c_char_p, ctypes.c_int, ctypes.c_int64, ctypes.c_char_p, ctypes.c_size_t]
 _lib.dlc_model_free.argtypes = [_P]
 for _f in ("num_inputs", "num_outputs"):
     getattr(_lib, "dlc_model_" + _f).argtypes = [_P]
@@ -306,15 +306,26 @@ class DynamicModel(Model):
         raise Error("bench of a model with run-time dimensions: use `dlc bench MODEL --dynamic ... --at N,..`")
 
 
-def compile(path, batch=0, dims=None, opt_level=2, threads=1, cflags=None, target="c", dynamic=None):
+def compile(path, batch=0, dims=None, opt_level=2, threads=1, cflags=None, target="c", dynamic=None,
+            micro_batch="auto"):
     """Compiles the model at path (.onnx or .dlc) and loads it: dlc's -O{opt_level}
     pipeline, `batch` bound (0: 1), dims={'seq': 16} binding other symbolic
     dimensions, built with cflags (default -O2) and, for threads > 1, -fopenmp.
     target='cuda' generates CUDA and runs it on the GPU.  dynamic=['batch<=64',
     'seq=16,32'] keeps those dimensions free, as `dlc compile --dynamic` does: the
-    model (a DynamicModel) then runs arrays of any of those sizes."""
+    model (a DynamicModel) then runs arrays of any of those sizes.  micro_batch: the
+    batch in parts of that many samples, as `dlc compile --micro-batch` ("auto", an
+    int, or "off")."""
     if target not in ("c", "cuda"):
         raise ValueError("target must be 'c' or 'cuda', not %r" % (target,))
+    if micro_batch == "auto":
+        micro = -1
+    elif micro_batch == "off":
+        micro = 0
+    elif isinstance(micro_batch, int) and not isinstance(micro_batch, bool) and micro_batch >= 1:
+        micro = micro_batch
+    else:
+        raise ValueError("micro_batch must be 'auto', 'off' or a positive int, not %r" % (micro_batch,))
     d = ",".join("%s=%d" % (k, v) for k, v in (dims or {}).items())
     err = ctypes.create_string_buffer(_ERR)
     if dynamic:
@@ -327,7 +338,8 @@ def compile(path, batch=0, dims=None, opt_level=2, threads=1, cflags=None, targe
             raise Error(err.value.decode(errors="replace"))
         return DynamicModel(h)
     h = _lib.dlc_model_compile(os.fsencode(path), int(batch), d.encode() if d else None, int(opt_level),
-                               int(threads), cflags.encode() if cflags else None, int(target == "cuda"), err, _ERR)
+                               int(threads), cflags.encode() if cflags else None, int(target == "cuda"), micro, err,
+                               _ERR)
     if not h:
         raise Error(err.value.decode(errors="replace"))
     return Model(h)

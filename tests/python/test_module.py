@@ -4,7 +4,7 @@
 checkout or the environment), then, with DLC_LIBRARY naming this build's libdlc:
 dlc.compile on ONNX models (a CNN, a convolutional autoencoder, a transformer encoder), called on
 seeded random arrays, must agree with ONNX Runtime within 1e-4, and so must one build
-with a run-time batch (dynamic=) at several batches; the errors are exceptions carrying
+with a run-time batch (dynamic=) at several batches, and one in parts (micro_batch=); the errors are exceptions carrying
 dlc's one line; bench reports its runs.
 """
 import os
@@ -138,6 +138,16 @@ try:
     print("ok: dynamic lenet at batches 1, 3 and 8 agrees with ONNX Runtime")
     raises(ValueError, "match no size the model was built for", lambda: dm(np.zeros((9, 1, 28, 28), np.float32)))
     raises(dlc.Error, "--dynamic 'batch<=0'", lambda: dlc.compile(path, dynamic="batch<=0"))
+    # the batch in parts (micro_batch=2 of 8), against ONNX Runtime; bad parts refused
+    pm = dlc.compile(path, batch=8, micro_batch=2, threads=2)
+    xs = rng.uniform(-1, 1, (8, 1, 28, 28)).astype(np.float32)
+    y, r = pm(xs), s.run(None, {"x": xs})[0]
+    if y.shape != r.shape or float(np.max(np.abs(y - r))) > 1e-4:
+        fail("lenet in parts of 2: %s against ONNX Runtime's %s" % (y.shape, r.shape))
+    pm.close()
+    print("ok: lenet at batch 8 in parts of 2 agrees with ONNX Runtime")
+    raises(dlc.Error, "must be a multiple of it", lambda: dlc.compile(path, batch=8, micro_batch=3))
+    raises(ValueError, "micro_batch must be", lambda: dlc.compile(path, batch=8, micro_batch="some"))
     dm.close()
     m.close()
     raises(dlc.Error, "closed", lambda: m(x=x))
