@@ -123,7 +123,7 @@ static int build(const Graph *g, const CmdArgs *a, Variant *v, DlcErr *e) {
   SplitBuild sp;
   CgenSplit cs;
   if (cmd_load_split(&va, g, &sp, e)) return -1;
-  if (sp.why[0] && v->micro < 0) fprintf(stderr, "dlc: note: %s: the batch runs whole: %s\n", v->name, sp.why);
+  if (sp.why[0] && !strcmp(v->name, "parts")) fprintf(stderr, "dlc: note: parts: the batch runs whole: %s\n", sp.why);
   v->parts = sp.g ? sp.total / sp.part : 1;
   JitOptions jo = {.cflags = a->cflags ? a->cflags : BENCH_CFLAGS, .cpu = a->cpu, .keep = a->keep, .cuda = a->cuda,
                    .threads = a->threads, .passes = &v->po, .split = split_cgen(&sp, &cs)};
@@ -193,6 +193,9 @@ static Summary summarise(Variant *v, int n) {
   return (Summary){med, v->us[0], v->us[n - 1], median_of(v->kus, n)};
 }
 
+/* The arena of the plan that runs: a part's (one thread's) when the batch runs in parts. */
+static int64_t arena_of(const Variant *v) { return v->parts > 1 ? jit_part_arena(v->m) : v->p->arena_bytes; }
+
 static void report_table(const Variant *v, const Summary *s, int nv, const CmdArgs *a) {
   const CpuTarget *cpu = cgen_cpu_resolve(a->cpu);
   printf("%s: batch %lld, %d thread%s, %d runs after %d warm-up, %s time, cflags '%s %s', cpu %s\n", a->model,
@@ -203,7 +206,7 @@ static void report_table(const Variant *v, const Summary *s, int nv, const CmdAr
          "ratio", "kernels", "arena_bytes", "bytes_moved", "parts", a->cuda ? "   kernels_us  ratio" : "");
   for (int i = 0; i < nv; i++) {
     printf("%-9s %12.1f %12.1f %12.1f %8.2f %8d %14lld %14lld %6lld", v[i].name, s[i].median, s[i].min,
-           s[i].max, s[i].median / s[0].median, v[i].s->nk, (long long)v[i].p->arena_bytes,
+           s[i].max, s[i].median / s[0].median, v[i].s->nk, (long long)arena_of(&v[i]),
            (long long)v[i].moved, (long long)v[i].parts);
     if (a->cuda) printf(" %12.1f %6.2f", s[i].kernels, s[i].kernels / s[0].kernels);
     printf("\n");
@@ -220,7 +223,7 @@ static void report_json(const Variant *v, const Summary *s, int nv, const CmdArg
            "\"kernels\": %d, \"arena_bytes\": %lld, \"bytes_moved\": %lld, \"runs\": %d, "
            "\"batch\": %lld, \"threads\": %d, \"clock\": \"%s\", \"target\": \"%s\", \"kernels_us\": %.3f, "
            "\"parts\": %lld}%s\n",
-           v[i].name, s[i].median, s[i].min, s[i].max, v[i].s->nk, (long long)v[i].p->arena_bytes,
+           v[i].name, s[i].median, s[i].min, s[i].max, v[i].s->nk, (long long)arena_of(&v[i]),
            (long long)v[i].moved, a->runs, (long long)(a->load.batch ? a->load.batch : 1),
            a->threads > 1 ? a->threads : 1, a->cpu_clock ? "cpu" : "wall", a->cuda ? "cuda" : "c",
            a->cuda ? s[i].kernels : s[i].median, (long long)v[i].parts, i + 1 < nv ? "," : "");

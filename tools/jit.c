@@ -58,6 +58,7 @@ struct JitModel {
   RunFn run;
   RunDimsFn run_dims;                /* a --dynamic build's NAME_run (JitOptions.dyn) */
   const DynInfo *dyn;
+  int64_t part_arena;                /* JitOptions.split: the part's plan's arena bytes (else 0) */
   FreeFn free_model;
   StrerrorFn strerror_fn;
   const char *(*device_error)(void); /* CUDA models: what failed on the device */
@@ -317,6 +318,7 @@ static int build(JitModel *m, const Graph *g, const Schedule *s, const Plan *p, 
     Plan *sp = NULL;
     if (!(part = optimise(o->split->g, o, &ss, &sp, e))) return -1;
     split.g = part, split.s = ss, split.p = sp;
+    m->part_arena = sp->arena_bytes;
   }
   int r = write_code(m, g, s, p, embed, o ? o->weights_as : CGEN_WEIGHTS_INCBIN, part ? &split : NULL, &weights, e);
   ir_graph_free(part); /* its schedule and plan with it */
@@ -385,6 +387,8 @@ int jit_launch(JitModel *m, DlcErr *e) {
                           m->device_error ? m->device_error() : "");
   return 0;
 }
+
+int64_t jit_part_arena(const JitModel *m) { return m->part_arena; }
 
 const char *jit_dir(const JitModel *m) { return m->dir; }
 

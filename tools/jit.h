@@ -45,6 +45,8 @@ int jit_run_dims(JitModel *m, const int64_t *dims, const void *const *inputs, vo
  * are (no copies), waited for.  Others: -1. */
 int jit_launch(JitModel *m, DlcErr *e);
 const char *jit_dir(const JitModel *m);
+/* Built with JitOptions.split: the arena bytes of the part's plan (one thread's); else 0. */
+int64_t jit_part_arena(const JitModel *m);
 
 /* A graph with training steps (pass_train) also has these (the generated NAME_step,
  * NAME_save, NAME_load, NAME_param; docs/TRAINING.md).  jit_steps is 0 otherwise. */
