@@ -64,6 +64,15 @@ batch, else from the FLOP count.  Each dlc bench (compile and runs) and each PyT
 subprocess is stopped after --timeout seconds; a model that dlc fails to compile, or
 that times out, is a row that says so (the first line of the error).
 
+--paired times dlc and ONNX Runtime in this one process, through dlc's Python module
+(libdlc beside --dlc; its default --micro-batch auto unless --micro-batch says), their
+runs alternating with 0.1 s between runs (each engine's idle threads spin for a while
+after a run, and on two cores would take the other's): on a machine whose speed moves
+between runs (this 2-vCPU guest's two threads run at full speed or at half for minutes
+at a time) both see the same moments, and dlc/ORT is the median over the rounds of the
+two times' ratio.  The module's runs
+include its own small overhead per call (output arrays made, inputs checked).
+
 --verify also runs each model once under `dlc run` at the smallest batch on a seeded
 input and notes the largest difference from ONNX Runtime's output, relative to the
 largest |output|: a check that the times are of a right answer, not a test.
@@ -482,6 +491,74 @@ def ort_time(args, path, threads, runs, warmup):
             "clock": clock_for(args, threads), "version": ort.__version__}
 
 
+# Between two paired runs: each engine's threads wait for work by spinning for a while
+# after a run (OpenMP's, ONNX Runtime's pool), which on two cores would take the other
+# engine's; after this long both have gone to sleep.
+PAIRED_GAP_S = 0.1
+
+
+def paired_time(args, path, threads, runs, warmup):
+    """dlc (through the Python module, libdlc beside --dlc) and ONNX Runtime in this one
+    process, their runs alternating (which goes first alternates too), so that both
+    meet the same machine: on this 2-vCPU guest two threads run at full speed or at
+    half, minute by minute, whatever the engine.  Returns (dlc, ort) results; each
+    carries `paired`, the median over the rounds of dlc's time / ORT's."""
+    try:
+        import numpy as np
+        import onnxruntime as ort
+    except ImportError as e:
+        err = {"error": f"no onnxruntime here ({e}): run under .venv/bin/python"}
+        return err, err
+    os.environ.setdefault("DLC_LIBRARY", os.path.join(os.path.dirname(os.path.abspath(args.dlc)), "libdlc.so"))
+    if args.cpu:
+        os.environ["DLC_CPU"] = args.cpu
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    try:
+        import dlc
+    except Exception as e:  # noqa: BLE001
+        err = {"error": f"the dlc Python module: {first_line(str(e))}"}
+        return err, err
+    micro = args.micro_batch or "auto"
+    micro = int(micro) if micro.isdigit() else micro
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    try:
+        t0 = time.perf_counter()
+        m = dlc.compile(path, threads=threads, cflags=args.cflags or "-O3", micro_batch=micro)
+        seconds = time.perf_counter() - t0
+        s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    except Exception as e:  # noqa: BLE001 - a failing model is a row, not a crash
+        err = {"error": first_line(str(e))}
+        return err, err
+    rng = np.random.default_rng(0)
+    feed = {i.name: rng.standard_normal(i.shape).astype(np.float32) for i in s.get_inputs()}
+    clock = clock_for(args, threads)
+    now = time.thread_time if clock == "cpu" else time.perf_counter
+    for _ in range(warmup):
+        m.run(**feed)
+        s.run(None, feed)
+    td, to = [], []
+    for r in range(runs):
+        for engine in ((0, 1) if r % 2 == 0 else (1, 0)):
+            time.sleep(PAIRED_GAP_S)
+            t0 = now()
+            if engine == 0:
+                m.run(**feed)
+            else:
+                s.run(None, feed)
+            (td if engine == 0 else to).append(now() - t0)
+    m.close()
+    paired = statistics.median(a / b for a, b in zip(td, to))
+    d = {"median_ms": statistics.median(td) * 1e3, "min_ms": min(td) * 1e3, "runs": runs, "clock": clock,
+         "parts": None, "paired": paired, "seconds": seconds}
+    o = {"median_ms": statistics.median(to) * 1e3, "min_ms": min(to) * 1e3, "runs": runs, "clock": clock,
+         "version": ort.__version__, "paired": paired}
+    return d, o
+
+
 def torch_time(args, name, batch, threads, runs, warmup):
     cmd = [args.torch_python, TORCH_HELPER, "time", name, str(batch), str(threads), str(runs), str(warmup),
            clock_for(args, threads)]
@@ -550,7 +627,9 @@ HEAD = ["model", "batch", "threads", "GFLOP", "dlc ms", "ORT ms", "PyTorch ms", 
 def row_cells(row):
     d, o, p = row.get("dlc"), row.get("ort"), row.get("torch")
     ratio = "-"
-    if d and o and "median_ms" in d and "median_ms" in o:
+    if d and o and "paired" in d:
+        ratio = f"**{d['paired']:.2f}**"
+    elif d and o and "median_ms" in d and "median_ms" in o:
         ratio = f"**{d['median_ms'] / o['median_ms']:.2f}**"
     notes = []
     if row.get("error"):
@@ -559,7 +638,7 @@ def row_cells(row):
     if v:
         notes.append(f"verify: {v['error']}" if "error" in v else
                      f"dlc vs ORT: max abs diff {v['max_rel_diff']:.1e} of the largest output")
-    if d and d.get("parts", 1) > 1:
+    if d and (d.get("parts") or 1) > 1:
         notes.append(f"dlc in {d['parts']} parts")
     for k, label in (("dlc", "dlc"), ("ort", "ORT"), ("torch", "PyTorch")):
         if row.get(k) and "error" in row[k]:
@@ -607,7 +686,16 @@ def model_rows(args, peak, result):
                         row["verify"] = verify(args, path, name)
                     except Exception as e:  # noqa: BLE001
                         row["verify"] = {"error": first_line(str(e))}
-                for engine in args.engines:
+                if args.paired:
+                    expect = sum(per_image[(e, threads)] * batch if (e, threads) in per_image else
+                                 (flops or 1e9) / (GUESS_GFLOPS[e] * 1e9) for e in ("dlc", "ort"))
+                    runs, warmup = plan_runs(args, expect)
+                    log(f"{name} batch {batch} threads {threads}: dlc and ort paired, {warmup}+{runs} rounds ...")
+                    row["dlc"], row["ort"] = paired_time(args, path, threads, runs, warmup)
+                    for e in ("dlc", "ort"):
+                        if "median_ms" in row[e]:
+                            per_image[(e, threads)] = row[e]["median_ms"] / 1e3 / batch
+                for engine in [e for e in args.engines if not (args.paired and e in ("dlc", "ort"))]:
                     key = (engine, threads)
                     if key in per_image:
                         expect = per_image[key] * batch
@@ -672,6 +760,9 @@ def main():
     ap.add_argument("--sizes", default="256,512,1024,2048", help="OpenBLAS sgemm sizes")
     ap.add_argument("--verify", action="store_true",
                     help="also compare dlc's output with ONNX Runtime's at the smallest batch (`dlc run`)")
+    ap.add_argument("--paired", action="store_true",
+                    help="time dlc (through the Python module) and ONNX Runtime in one process, run for run "
+                         "alternating; dlc/ORT is then the median of the rounds' ratios")
     ap.add_argument("--no-limits", action="store_true", help="skip the FMA peak and OpenBLAS")
     ap.add_argument("--only-limits", action="store_true", help="only the FMA peak and OpenBLAS")
     ap.add_argument("--cache", default=os.path.join(ROOT, "build", "bench-models"),
@@ -691,6 +782,8 @@ def main():
         sys.exit("real_models.py: --batch and --threads need positive integers")
     if "dlc" in args.engines and not os.access(args.dlc, os.X_OK):
         sys.exit(f"real_models.py: no dlc at {args.dlc} (build it, or pass --dlc)")
+    if args.paired and not {"dlc", "ort"} <= set(args.engines):
+        sys.exit("real_models.py: --paired times dlc and ort together: give both in --engines")
     if args.clock == "cpu" and max(args.threads) > 1:
         sys.exit("real_models.py: --clock cpu counts one thread; time more threads by the wall clock")
     args.cache = os.path.abspath(args.cache)
