@@ -125,11 +125,20 @@ int onnx_const_doubles(OnnxCtx *c, int id, double *out, int max) {
   return (int)n;
 }
 
+/* A value read as an integer: NaN and what lies beyond int64 (a u64 over 2^63, a
+ * float of 1e30) clamp to its ends, which every use of the integer then refuses as out
+ * of range, rather than converting out of range (undefined). */
+static int64_t clamp_i64(double x) {
+  if (x != x || x < -9223372036854775808.0) return INT64_MIN;
+  if (x >= 9223372036854775808.0) return INT64_MAX;
+  return (int64_t)x;
+}
+
 int onnx_const_ints(OnnxCtx *c, int id, int64_t *out, int max) {
   if (!onnx_is_const(c, id)) return -1;
   const Node *v = c->g->nodes[id];
   int64_t n = shape_numel(&v->shape);
   for (int64_t i = 0; i < n && i < max; i++)
-    out[i] = v->dtype == DT_I64 ? ((const int64_t *)v->data)[i] : (int64_t)dtype_load(v->dtype, v->data, i);
+    out[i] = v->dtype == DT_I64 ? ((const int64_t *)v->data)[i] : clamp_i64(dtype_load(v->dtype, v->data, i));
   return (int)n;
 }
