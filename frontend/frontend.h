@@ -34,6 +34,13 @@ typedef struct LoadOptions {
   int64_t lead_from, lead_to;
 } LoadOptions;
 
+/* o for the model at `to` samples where it was read at `from`: the inputs' first
+ * dimension, and --batch when it gave `from`. */
+static inline void load_set_lead(LoadOptions *o, int64_t from, int64_t to) {
+  o->lead_from = from, o->lead_to = to;
+  if (o->batch == from) o->batch = to;
+}
+
 /* An input's shape after LoadOptions.lead_from/lead_to. */
 static inline Shape load_lead(const LoadOptions *o, Shape s) {
   if (o && o->lead_to > 0 && s.rank >= 1 && s.d[0] == o->lead_from) s.d[0] = o->lead_to;

@@ -86,8 +86,7 @@ Graph *cmd_load_dynamic(const CmdArgs *a, DynInfo *d, DlcErr *e) {
 
 static Graph *reload_at(void *ctx, int64_t from, int64_t to, DlcErr *e) {
   CmdArgs b = *(const CmdArgs *)ctx;
-  b.load.lead_from = from, b.load.lead_to = to;
-  if (b.load.batch == from) b.load.batch = to;
+  load_set_lead(&b.load, from, to);
   return cmd_load(&b, e);
 }
 

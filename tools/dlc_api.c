@@ -113,8 +113,7 @@ typedef struct Reload {
 static Graph *reload(void *ctx, int64_t from, int64_t to, DlcErr *e) {
   const Reload *r = ctx;
   LoadOptions lo = *r->lo;
-  lo.lead_from = from, lo.lead_to = to;
-  if (lo.batch == from) lo.batch = to;
+  load_set_lead(&lo, from, to);
   Graph *g = frontend_load(r->path, &lo, e);
   if (g && ir_verify(g, e)) {
     ir_graph_free(g);

@@ -7,7 +7,6 @@
 
 #include "split_load.h"
 
-
 /* The weight a product reads (operand 1 through layout-only ops), or NULL. */
 static const Node *weight_of(const Graph *g, const Node *n) {
   const Node *w = g->nodes[n->in[1]];
@@ -32,12 +31,13 @@ static bool parts_pay(const Graph *small, int64_t part, int64_t parts, char *why
       double bytes = (double)shape_numel(&x->shape) * dtype_size(x->dtype) * (double)parts;
       most = bytes > most ? bytes : most;
     }
-    if ((x->op != OP_MATMUL && x->op != OP_CONV) || x->nin < 2 || x->shape.rank < 2) continue;
+    if ((x->op != OP_MATMUL && x->op != OP_CONV) || x->nin < 2 || x->shape.rank < 2 ||
+        small->nodes[x->in[0]]->shape.rank < 2)
+      continue;
     const Node *w = weight_of(small, x), *a = small->nodes[x->in[0]];
     int64_t cols = x->op == OP_CONV ? x->shape.d[1] : x->shape.d[x->shape.rank - 1];
-    int64_t k = x->op == OP_CONV ? (cols ? shape_numel(&small->nodes[x->in[1]]->shape) / cols
-                                         : 0)
-                                 : a->shape.d[a->shape.rank - 1];
+    int64_t k = x->op == OP_CONV ? (cols ? shape_numel(&small->nodes[x->in[1]]->shape) / cols : 0)
+                                 : a->shape.d[a->shape.rank - (node_int(x, A_TRANS_A) ? 2 : 1)];
     flops += 2.0 * (double)shape_numel(&x->shape) * (double)k * (double)parts;
     if (!w || !cols) continue;
     double uses = (double)shape_numel(&x->shape) / (double)cols / (double)part; /* per weight, per sample */

@@ -141,6 +141,8 @@ void cgen_c_infer(CEmit *ce); /* NAME_infer: the typed face of NAME_run (api.c) 
 void cgen_c_run_part(CEmit *ce, const char *fname, int out0, int nout);
 /* The interface of a --dynamic build around the joined graph (dyn_api.c). */
 void cgen_c_dyn(CEmit *ce, FILE *h);
+/* NAME_ARENA_BYTES: the plan's values, then the kernels' scratch, then the string heap. */
+int64_t cgen_arena_total(const CEmit *ce);
 /* cgen_c for one module; *arena (when not NULL) gets its NAME_ARENA_BYTES. */
 int cgen_c_module(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, FILE *c, FILE *h,
                   FILE *weights, int64_t *arena, DlcErr *e);

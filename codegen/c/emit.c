@@ -67,6 +67,11 @@ int cgen_check_options(const CgenOptions *o, DlcErr *e) {
   return 0;
 }
 
+int64_t cgen_arena_total(const CEmit *ce) {
+  return ce->heap_bytes ? ce->heap_at + ce->heap_bytes : ce->scratch_bytes ? ce->scratch_at + ce->scratch_bytes
+                                                                           : ce->p->arena_bytes;
+}
+
 int cgen_c(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, FILE *c,
            FILE *h, FILE *weights, DlcErr *e) {
   if (o->split) return cgen_c_split(g, s, p, o, c, h, weights, e);
@@ -96,8 +101,7 @@ int cgen_c_module(const Graph *g, const Schedule *s, const Plan *p, const CgenOp
     cgen_tables_free(&ce);
     return -1;
   }
-  if (arena)
-    *arena = ce.heap_bytes ? ce.heap_at + ce.heap_bytes : ce.scratch_bytes ? ce.scratch_at + ce.scratch_bytes : p->arena_bytes;
+  if (arena) *arena = cgen_arena_total(&ce);
   int r = cgen_c_header(&ce);
   if (!r) {
     ce.f = c;

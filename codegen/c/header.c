@@ -166,9 +166,7 @@ int cgen_c_header(CEmit *ce) {
                 ce->uname, (long long)sp->p->weight_bytes);
   } else {
     cgen_printf(ce, "#define %s_ARENA_BYTES %lld\n#define %s_WEIGHT_BYTES %lld\n", ce->uname,
-                (long long)(ce->heap_bytes ? ce->heap_at + ce->heap_bytes
-                            : ce->scratch_bytes ? ce->scratch_at + ce->scratch_bytes : ce->p->arena_bytes),
-                ce->uname, (long long)ce->p->weight_bytes);
+                (long long)cgen_arena_total(ce), ce->uname, (long long)ce->p->weight_bytes);
   }
   status_codes(ce);
   prototypes(ce);

@@ -79,7 +79,7 @@ static void face_init_free(CEmit *ce, const char *in, const char *iu, int inst) 
   cgen_printf(ce, "\nint %s_set_threads(int n) { return %s_set_threads(n); }\n", nm, in);
 }
 
-static void face_run(CEmit *ce, const CgenSplit *sp, const char *in, int inst) {
+static void face_run(CEmit *ce, const CgenSplit *sp, const char *in) {
   const char *nm = ce->o->name, *u = ce->uname;
   int ni = ir_num_inputs(ce->g), no = ir_num_model_outputs(ce->g);
   int64_t parts = sp->total / sp->part;
@@ -121,7 +121,6 @@ static void face_run(CEmit *ce, const CgenSplit *sp, const char *in, int inst) {
   cgen_line(ce, 1, "}");
   cgen_line(ce, 1, "return st;");
   cgen_printf(ce, "}\n");
-  (void)inst;
 }
 
 int cgen_c_split(const Graph *g, const Schedule *s, const Plan *p, const CgenOptions *o, FILE *c, FILE *h,
@@ -151,7 +150,7 @@ int cgen_c_split(const Graph *g, const Schedule *s, const Plan *p, const CgenOpt
   cgen_printf(&ce, "\n/* ---- %s: %" PRId64 " samples run as %" PRId64 " parts of %" PRId64 " on %s ---- */\n", o->name,
               sp->total, parts, sp->part, in);
   face_init_free(&ce, in, iu, inst);
-  face_run(&ce, sp, in, inst);
+  face_run(&ce, sp, in);
   cgen_c_infer(&ce);
   if (ferror(c) || ferror(h)) return dlc_errf(e, "cgen: writing the generated code failed");
   return 0;
