@@ -5,7 +5,12 @@
  * Needs: the REDUCE contract of passes.h.  The loops walk the operand's shape with one
  * variable per dimension, x<d> for dimension d: kept dimensions outside, reduced ones
  * inside, so each result element folds its elements in row-major order as the
- * interpreter does.  Floats accumulate in double, integers in int64_t. */
+ * interpreter does.  Floats accumulate in double, integers in int64_t.
+ *
+ * A float sum whose last reduced dimension is x's last (a global average pool's rows)
+ * keeps FUSED_LANES partial sums, element j of that dimension in lane j % FUSED_LANES,
+ * added in a fixed tree at the end: one chain of dependent adds would bound it by
+ * their latency, where independent lanes vectorise (as reduce.c does unfused). */
 #include <inttypes.h>
 #include <string.h>
 
@@ -48,6 +53,52 @@ static void result_index(const Shape *x, const bool *reduced, char *buf, size_t 
   snprintf(buf, size, "%s", cgen_index_str(&ix));
 }
 
+enum { FUSED_LANES = 8 };
+
+static bool lanes_pay(const Node *red, const Shape *x, const bool *reduced, int nred) {
+  int64_t count = 1;
+  for (int d = 0; d < x->rank; d++)
+    if (reduced[d]) count *= x->d[d];
+  return red->op == OP_REDUCE_SUM && dtype_is_float(red->dtype) && reduced[x->rank - 1] && nred >= 1 &&
+         x->d[x->rank - 1] > 1 && count >= 4 * FUSED_LANES;
+}
+
+/* The prologue's values and one element into lane `lane` (an expression). */
+static void lane_add(CEmit *ce, const Kernel *k, const Node *red, const CgenSpace *sp, const char *lane, int depth) {
+  char elem[CGEN_EXPR_MAX + 32];
+  for (int j = 0; j + 1 < k->n; j++)
+    if (!cgen_is_view(ce, k, k->nodes[j])) cgen_fused_value(ce, k, ce->g->nodes[k->nodes[j]], sp, depth);
+  cgen_fused_operand(ce, k, red, 0, sp, elem, sizeof elem);
+  cgen_line(ce, depth, "part[%s] += %s;", lane, elem);
+}
+
+/* The reduced loops but x's last dimension, then that one in runs of FUSED_LANES. */
+static void sum_lanes(CEmit *ce, const Kernel *k, const Node *red, const Shape *x, const bool *reduced,
+                      const CgenSpace *sp, int *depth) {
+  int last = x->rank - 1, outer = *depth;
+  int64_t len = x->d[last], full = len - len % FUSED_LANES;
+  bool up_to[IR_MAX_RANK];
+  for (int d = 0; d < x->rank; d++) up_to[d] = reduced[d] && d != last;
+  cgen_line(ce, *depth, "double part[%d] = {0};", FUSED_LANES);
+  open_dims(ce, x, up_to, true, -1, depth);
+  if (full) {
+    cgen_line(ce, *depth, "for (int64_t rl = 0; rl < %" PRId64 "; rl += %d)", full, FUSED_LANES);
+    cgen_line(ce, *depth + 1, "for (int64_t l = 0; l < %d; l++) {", FUSED_LANES);
+    cgen_line(ce, *depth + 2, "const int64_t x%d = rl + l;", last);
+    lane_add(ce, k, red, sp, "l", *depth + 2);
+    cgen_line(ce, *depth + 1, "}");
+  }
+  if (full < len) {
+    char lane[48];
+    snprintf(lane, sizeof lane, "x%d - %" PRId64, last, full);
+    cgen_line(ce, *depth, "for (int64_t x%d = %" PRId64 "; x%d < %" PRId64 "; x%d++) {", last, full, last, len, last);
+    lane_add(ce, k, red, sp, lane, *depth + 1);
+    cgen_line(ce, *depth, "}");
+  }
+  while (*depth > outer) cgen_line(ce, --*depth, "}");
+  cgen_line(ce, *depth, "acc = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));");
+}
+
 int cgen_fused_reduce(CEmit *ce, const Kernel *k) {
   const Node *red = ce->g->nodes[k->nodes[k->n - 1]];
   const Shape *x = &cgen_in(ce, red, 0)->shape;
@@ -61,6 +112,13 @@ int cgen_fused_reduce(CEmit *ce, const Kernel *k) {
   cgen_fused_acc_identity(red, id, sizeof id);
   open_dims(ce, x, reduced, false, par_dim(k, x, reduced), &depth);
   cgen_line(ce, depth, "%s acc = %s;", cgen_fused_acc_type(red->dtype), id);
+  if (lanes_pay(red, x, reduced, nred)) {
+    sum_lanes(ce, k, red, x, reduced, &sp, &depth);
+    result_index(x, reduced, yi, sizeof yi);
+    cgen_line(ce, depth, "y[%s] = (%s)acc;", yi, cgen_ctype(red));
+    close_dims(ce, x->rank - nred, &depth);
+    return 0;
+  }
   open_dims(ce, x, reduced, true, -1, &depth);
   for (int j = 0; j + 1 < k->n; j++)
     if (!cgen_is_view(ce, k, k->nodes[j])) cgen_fused_value(ce, k, ce->g->nodes[k->nodes[j]], &sp, depth);

@@ -142,6 +142,22 @@ static void reduce_prologue(void) {
   ir_graph_free(g);
 }
 
+/* Fused float sums whose last reduced axis is x's last keep 8 lanes (fused_reduce.c): a
+ * global average pool's 13x13 (a run of 8 and a tail of 5 per row), 40 whole runs, 7
+ * (tail only), and a sum over the middle axis (no lanes), each against the interpreter. */
+static void reduce_lanes(void) {
+  Graph *g = parse("model t\ninput x: f32[2, 3, 13, 13]\ninput b: f32[1, 3, 1, 1]\ninput w: f32[3, 40]\n"
+                   "input v: f32[5, 7, 7]\n"
+                   "p = reduce_sum(relu(add(x, b)), axes=[2, 3])\nq = reduce_sum(mul(x, x), axes=[0, 1, 3], keepdims=1)\n"
+                   "r = reduce_sum(exp(w), axes=[1])\ns = reduce_sum(neg(v), axes=[1, 2])\n"
+                   "t = reduce_sum(relu(x), axes=[2])\n"
+                   "output p\noutput q\noutput r\noutput s\noutput t\n");
+  if (!g) return;
+  expect(g, FUSE_ALL, "p", KERNEL_REDUCE, 3, 5);
+  runs(g, "reduce lanes");
+  ir_graph_free(g);
+}
+
 /* A layernorm over a middle axis fits no loop-fused kind: one SEQ under --fuse=op. */
 static void seq_fallback(void) {
   Graph *g = parse("model t\ninput x: f32[2, 3, 4]\ny = layernorm(x, axis=1)\noutput y\n");
@@ -200,6 +216,7 @@ int main(void) {
   cross_entropy();
   used_twice();
   reduce_prologue();
+  reduce_lanes();
   seq_fallback();
   in_place();
   checkers_refuse();
