@@ -50,6 +50,12 @@ typedef struct CgenSplit {
   const DynIO *io;
 } CgenSplit;
 
+typedef enum CgenProfile { CGEN_PROFILE_NONE, CGEN_PROFILE_WALL, CGEN_PROFILE_CPU } CgenProfile;
+
+/* A kernel's name in the generated code ("k29_epilogue": its last node's id and its
+ * kind, or the op of a single-node kernel), the name NAME_profile's entries go by. */
+void cgen_kernel_label(const Graph *g, const Kernel *k, char *buf, size_t n);
+
 typedef struct CgenOptions {
   const char *name;         /* prefix of every public symbol: a C identifier */
   const char *header_name;  /* what model.c #includes, e.g. "model.h" */
@@ -65,6 +71,11 @@ typedef struct CgenOptions {
   /* The graph given is the whole batch's, for its interface; the code runs `split` (C
    * only; not with dyn). */
   const CgenSplit *split;
+  /* dlc bench --profile: NAME_run times each kernel it calls into a table that
+   * `int64_t *NAME_profile(int *n)` returns (nanoseconds summed over runs, one entry per
+   * kernel of the schedule, in its order; the caller may zero it).  Not with dyn or
+   * split. */
+  CgenProfile profile;
 } CgenOptions;
 
 #define CGEN_EMBED_DEFAULT (16 << 20)

@@ -67,6 +67,7 @@ typedef struct CmdArgs {
   bool json;              /* --json */
   bool cpu_clock;         /* --clock cpu: the thread's CPU time, else wall time */
   const char *plot;       /* --plot OUT.svg: a bar chart of the variants */
+  bool profile;           /* --profile: the time of each kernel */
   /* compile --train, train (docs/TRAINING.md) */
   bool train;             /* --train */
   LossKind loss;          /* --loss (default ce) */

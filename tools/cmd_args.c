@@ -112,6 +112,7 @@ static int set_plot(CmdArgs *a, const char *opt, const char *v) {
   return 0;
 }
 static int set_json(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->json = true; return 0; }
+static int set_profile(CmdArgs *a, const char *opt, const char *v) { (void)opt, (void)v; a->profile = true; return 0; }
 
 static int set_clock(CmdArgs *a, const char *opt, const char *v) {
   if (strcmp(v, "wall") && strcmp(v, "cpu")) return cmd_fail("%s '%s': expected wall or cpu", opt, v);
@@ -399,6 +400,7 @@ static const CmdOpt opts[] = {
     {"--json", NULL, CMD_BENCH, set_json, "print a JSON array, one object per variant"},
     {"--plot", "OUT.svg", CMD_BENCH, set_plot, "also draw the variants as a bar chart: median us per run, min-max whiskers"},
     {"--clock", "wall|cpu", CMD_BENCH, set_clock, "time by the wall clock (default) or the thread's CPU time"},
+    {"--profile", NULL, CMD_BENCH, set_profile, "also time each kernel of each variant (by --clock) and list them in schedule order"},
     {"--keep", NULL, CMD_RUN | CMD_BENCH | CMD_TRAIN, set_keep, "keep the folder of the generated code and say where it is"},
     {"--train", NULL, CMD_COMPILE, set_train, "also generate the training steps (NAME_<step>_step, NAME_save, NAME_load)"},
     {"--loss", "ce|bce|mse|l1", CMD_COMPILE | CMD_TRAIN, set_loss, "the loss of a model without a training statement (default ce)"},

@@ -16,6 +16,12 @@
  * --plot OUT.svg also draws the variants as a bar chart (rt_plot_bars): the median
  * with a whisker from min to max, titled with the model, batch and CPU.
  *
+ * --profile builds each variant with NAME_run timing every kernel it calls (by --clock:
+ * CgenOptions.profile), zeroes the tables after the warm-up and lists per variant each
+ * kernel in schedule order: its mean microseconds per timed run, its share of the
+ * kernels' sum, its nodes' ops and its result.  The clock reads add a little to each
+ * kernel; a variant in parts (--micro-batch) runs another module and has no table.
+ *
  * A benchmark measures; it asserts nothing about speed. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +50,8 @@ typedef struct Variant {
   int64_t moved;
   int64_t micro; /* as CmdArgs.micro */
   int64_t parts; /* the batch ran in this many parts (1: whole) */
+  int64_t *prof; /* --profile: jit_profile's table (nprof kernels), or NULL */
+  int nprof;
 } Variant;
 
 /* ---- the variants ---- */
@@ -125,11 +133,15 @@ static int build(const Graph *g, const CmdArgs *a, Variant *v, DlcErr *e) {
   if (cmd_load_split(&va, g, &sp, e)) return -1;
   if (sp.why[0] && !strcmp(v->name, "parts")) fprintf(stderr, "dlc: note: parts: the batch runs whole: %s\n", sp.why);
   v->parts = sp.g ? sp.total / sp.part : 1;
+  CgenProfile prof = !a->profile ? CGEN_PROFILE_NONE : a->cpu_clock ? CGEN_PROFILE_CPU : CGEN_PROFILE_WALL;
   JitOptions jo = {.cflags = a->cflags ? a->cflags : BENCH_CFLAGS, .cpu = a->cpu, .keep = a->keep, .cuda = a->cuda,
-                   .threads = a->threads, .passes = &v->po, .split = split_cgen(&sp, &cs)};
+                   .threads = a->threads, .passes = &v->po, .split = split_cgen(&sp, &cs), .profile = prof};
   v->m = jit_build_plan(v->g, v->s, v->p, &jo, e);
   split_free(&sp);
   if (!v->m) return -1;
+  if (a->profile && !(v->prof = jit_profile(v->m, &v->nprof)))
+    fprintf(stderr, "dlc: note: %s: --profile times the kernels of a batch run whole on the CPU; this variant has none\n",
+            v->name);
   if (a->keep) fprintf(stderr, "dlc: note: %s: generated code kept in %s\n", v->name, jit_dir(v->m));
   v->moved = moved_bytes(v->g, v->s);
   v->us = dlc_calloc((size_t)a->runs, sizeof(double));
@@ -163,6 +175,8 @@ static int measure(Variant *v, int nv, const CmdArgs *a, void **in, void **out, 
     for (int i = 0; i < nv; i++)
       if (time_one(&v[i], a->cpu_clock, in, out, &us, e) || (a->cuda && time_kernels(&v[i], a->cpu_clock, &us, e)))
         return -1;
+  for (int i = 0; i < nv; i++)
+    if (v[i].prof) memset(v[i].prof, 0, sizeof *v[i].prof * (size_t)v[i].nprof);
   for (int r = 0; r < a->runs; r++)
     for (int i = 0; i < nv; i++)
       if (time_one(&v[i], a->cpu_clock, in, out, &v[i].us[r], e) ||
@@ -216,18 +230,70 @@ static void report_table(const Variant *v, const Summary *s, int nv, const CmdAr
            "(NAME_launch)\n");
 }
 
+static void json_profile(const Variant *v, const CmdArgs *a);
+
 static void report_json(const Variant *v, const Summary *s, int nv, const CmdArgs *a) {
   printf("[\n");
-  for (int i = 0; i < nv; i++)
+  for (int i = 0; i < nv; i++) {
     printf("  {\"variant\": \"%s\", \"median_us\": %.3f, \"min_us\": %.3f, \"max_us\": %.3f, "
            "\"kernels\": %d, \"arena_bytes\": %lld, \"bytes_moved\": %lld, \"runs\": %d, "
            "\"batch\": %lld, \"threads\": %d, \"clock\": \"%s\", \"target\": \"%s\", \"kernels_us\": %.3f, "
-           "\"parts\": %lld}%s\n",
+           "\"parts\": %lld",
            v[i].name, s[i].median, s[i].min, s[i].max, v[i].s->nk, (long long)arena_of(&v[i]),
            (long long)v[i].moved, a->runs, (long long)(a->load.batch ? a->load.batch : 1),
            a->threads > 1 ? a->threads : 1, a->cpu_clock ? "cpu" : "wall", a->cuda ? "cuda" : "c",
-           a->cuda ? s[i].kernels : s[i].median, (long long)v[i].parts, i + 1 < nv ? "," : "");
+           a->cuda ? s[i].kernels : s[i].median, (long long)v[i].parts);
+    if (v[i].prof) json_profile(&v[i], a);
+    printf("}%s\n", i + 1 < nv ? "," : "");
+  }
   printf("]\n");
+}
+
+/* --profile: a kernel's ops ("conv+add+max") and result ("f32[1,64,56,56]"). */
+static void kernel_what(const Graph *g, const Kernel *k, char *ops, size_t nops, char *res, size_t nres) {
+  size_t at = 0;
+  ops[0] = 0;
+  for (int j = 0; j < k->n && at + 1 < nops; j++) {
+    int w = snprintf(ops + at, nops - at, "%s%s", j ? "+" : "", ir_ops[g->nodes[k->nodes[j]]->op].name);
+    at = w < 0 ? nops : at + (size_t)w;
+  }
+  const Node *last = g->nodes[k->nodes[k->n - 1]];
+  char shape[160];
+  shape_str(&last->shape, shape, sizeof shape);
+  snprintf(res, nres, "%s%s", dtype_name(last->dtype), shape);
+}
+
+static double prof_us(const Variant *v, int t, int runs) { return (double)v->prof[t] / 1e3 / runs; }
+
+static void report_profile(const Variant *v, int nv, const CmdArgs *a) {
+  for (int i = 0; i < nv; i++) {
+    if (!v[i].prof) continue;
+    double sum = 0;
+    for (int t = 0; t < v[i].nprof; t++) sum += prof_us(&v[i], t, a->runs);
+    printf("\nprofile of %s: %d kernels, mean us per run over %d runs (%s time)\n", v[i].name, v[i].nprof, a->runs,
+           a->cpu_clock ? "thread CPU" : "wall");
+    printf("%-20s %12s %7s  %s\n", "kernel", "us", "share", "ops -> result");
+    for (int t = 0; t < v[i].nprof; t++) {
+      char label[64], ops[200], res[200];
+      cgen_kernel_label(v[i].g, &v[i].s->k[t], label, sizeof label);
+      kernel_what(v[i].g, &v[i].s->k[t], ops, sizeof ops, res, sizeof res);
+      double us = prof_us(&v[i], t, a->runs);
+      printf("%-20s %12.1f %6.1f%%  %s -> %s\n", label, us, sum > 0 ? 100 * us / sum : 0.0, ops, res);
+    }
+    printf("%-20s %12.1f\n", "sum", sum);
+  }
+}
+
+static void json_profile(const Variant *v, const CmdArgs *a) {
+  printf(", \"profile\": [");
+  for (int t = 0; t < v->nprof; t++) {
+    char label[64], ops[200], res[200];
+    cgen_kernel_label(v->g, &v->s->k[t], label, sizeof label);
+    kernel_what(v->g, &v->s->k[t], ops, sizeof ops, res, sizeof res);
+    printf("%s{\"kernel\": \"%s\", \"ops\": \"%s\", \"result\": \"%s\", \"us\": %.3f}", t ? ", " : "", label, ops, res,
+           prof_us(v, t, a->runs));
+  }
+  printf("]");
 }
 
 /* The host CPU's model name (/proc/cpuinfo), else the target's. */
@@ -307,7 +373,7 @@ static int bench_model(const Graph *g, const CmdArgs *a, Bench *b) {
   Summary s[BENCH_MAX_VARIANTS];
   for (int i = 0; i < nv; i++) s[i] = summarise(&b->v[i], a->runs);
   if (a->json) report_json(b->v, s, nv, a);
-  else report_table(b->v, s, nv, a);
+  else report_table(b->v, s, nv, a), report_profile(b->v, nv, a);
   if (a->plot && report_plot(b->v, s, nv, a, &e)) return cmd_fail("--plot: %s", e.msg);
   return 0;
 }
@@ -323,6 +389,7 @@ int cmd_bench(int argc, char **argv) {
     return 0;
   }
   DlcErr e;
+  if (a.ndynamic && a.profile) return cmd_fail("--profile: not with --dynamic (time one size's build without it)");
   if (a.ndynamic) return cmd_bench_dynamic(&a);
   if (a.cuda && rt_cuda_probe(&e)) return cmd_fail("--target cuda: %s", e.msg);
   Graph *g = cmd_load(&a, &e);

@@ -59,6 +59,8 @@ struct JitModel {
   RunDimsFn run_dims;                /* a --dynamic build's NAME_run (JitOptions.dyn) */
   const DynInfo *dyn;
   int64_t part_arena;                /* JitOptions.split: the part's plan's arena bytes (else 0) */
+  CgenProfile profile;               /* JitOptions.profile, where it applies */
+  int64_t *(*profile_fn)(int *n);     /* its NAME_profile */
   FreeFn free_model;
   StrerrorFn strerror_fn;
   const char *(*device_error)(void); /* CUDA models: what failed on the device */
@@ -131,7 +133,8 @@ static int write_code(JitModel *m, const Graph *g, const Schedule *s, const Plan
                       CgenWeightsAs as, const CgenSplit *split, bool *weights, DlcErr *e) {
   CgenOptions co = {.name = m->dyn ? JIT_NAME "__all" : JIT_NAME, .header_name = "model.h", .embed_max_bytes = embed_max,
                     .cpu = cgen_cpu_resolve(m->cpu), .weights_as = as, .blob_name = "model.bin",
-                    .dyn = m->dyn, .dyn_name = JIT_NAME, .split = split};
+                    .dyn = m->dyn, .dyn_name = JIT_NAME, .split = split,
+                    .profile = split || m->dyn || m->cuda ? CGEN_PROFILE_NONE : m->profile};
   if (split && (m->dyn || m->cuda)) return dlc_errf(e, "--micro-batch: not with --dynamic or the CUDA backend");
   if (m->dyn && m->cuda) return dlc_errf(e, "--dynamic: the CUDA backend has fixed shapes");
   if (!co.cpu) return dlc_errf(e, "unknown target CPU '%s' (dlc --cpu list)", m->cpu ? m->cpu : getenv("DLC_CPU"));
@@ -291,6 +294,7 @@ static int load(JitModel *m, bool weights, bool train, DlcErr *e) {
       sym(m, "strerror", &m->strerror_fn, sizeof m->strerror_fn, e))
     return -1;
   if (train && load_train(m, e)) return -1;
+  if (m->profile && sym(m, "profile", &m->profile_fn, sizeof m->profile_fn, e)) return -1;
   int st = init(&m->model, weights ? w : NULL);
   if (m->cuda && (sym(m, "device_error", &m->device_error, sizeof m->device_error, e) ||
                   sym(m, "launch", &m->launch, sizeof m->launch, e)))
@@ -336,6 +340,7 @@ static JitModel *model_new(const JitOptions *o, DlcErr *e) {
   m->threads = o && !o->cuda ? o->threads : 0;
   m->cpu = o ? o->cpu : NULL;
   m->dyn = o ? o->dyn : NULL;
+  m->profile = o && !o->cuda && !o->dyn && !o->split ? o->profile : CGEN_PROFILE_NONE;
   if (make_dir(m, e)) return free(m), NULL;
   return m;
 }
@@ -389,6 +394,11 @@ int jit_launch(JitModel *m, DlcErr *e) {
 }
 
 int64_t jit_part_arena(const JitModel *m) { return m->part_arena; }
+
+int64_t *jit_profile(JitModel *m, int *n) {
+  *n = 0;
+  return m->profile_fn ? m->profile_fn(n) : NULL;
+}
 
 const char *jit_dir(const JitModel *m) { return m->dir; }
 

@@ -28,6 +28,8 @@ typedef struct JitOptions {
    * model at split->part samples, not yet through the passes: passes, as for the graph;
    * its s and p are ignored) over the parts (CgenSplit). */
   const CgenSplit *split;
+  CgenProfile profile;     /* NAME_run times its kernels (CgenOptions.profile): jit_profile; not
+                              with split, dyn or cuda */
 } JitOptions;
 
 /* NULL with e set ("cc failed: <first line of its output>") on failure. */
@@ -45,6 +47,9 @@ int jit_run_dims(JitModel *m, const int64_t *dims, const void *const *inputs, vo
  * are (no copies), waited for.  Others: -1. */
 int jit_launch(JitModel *m, DlcErr *e);
 const char *jit_dir(const JitModel *m);
+/* Built with JitOptions.profile: the nanoseconds of each kernel of the schedule summed
+ * over the runs so far (*n entries, writable: zero them to start again); else NULL. */
+int64_t *jit_profile(JitModel *m, int *n);
 /* Built with JitOptions.split: the arena bytes of the part's plan (one thread's); else 0. */
 int64_t jit_part_arena(const JitModel *m);
 

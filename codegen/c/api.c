@@ -127,20 +127,46 @@ static void copy_out(CEmit *ce, int j) {
   else cgen_line(ce, 1, "/* output %d is empty */", j);
 }
 
+bool cgen_c_profiled(const CEmit *ce) {
+  return ce->o->profile != CGEN_PROFILE_NONE && !ce->o->dyn && !ce->o->split && !ce->device;
+}
+
+/* dlc bench --profile: the clock each kernel call is timed by, and the table. */
+static void emit_profile(CEmit *ce) {
+  const char *nm = ce->o->name;
+  int nk = ce->s->nk ? ce->s->nk : 1;
+  cgen_printf(ce, "\n/* Nanoseconds in each kernel (schedule order), summed over runs: dlc bench --profile. */\n");
+  cgen_printf(ce, "static int64_t dlc_prof_ns[%d];\n\n", nk);
+  cgen_printf(ce, "static int64_t dlc_prof_now(void) {\n");
+  cgen_line(ce, 1, "struct timespec ts;");
+  cgen_line(ce, 1, "clock_gettime(%s, &ts);", ce->o->profile == CGEN_PROFILE_CPU ? "CLOCK_THREAD_CPUTIME_ID" : "CLOCK_MONOTONIC");
+  cgen_line(ce, 1, "return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;");
+  cgen_printf(ce, "}\n\nint64_t *%s_profile(int *n);\n", nm);
+  cgen_printf(ce, "int64_t *%s_profile(int *n) {\n", nm);
+  cgen_line(ce, 1, "*n = %d;", ce->s->nk);
+  cgen_line(ce, 1, "return dlc_prof_ns;");
+  cgen_printf(ce, "}\n");
+}
+
 /* A model with training steps runs only the kernels its own outputs need: never a
  * step's update. */
 static void emit_run(CEmit *ce) {
   const char *nm = ce->o->name;
-  bool uses[LOC_ARENA + 1] = {0};
+  bool uses[LOC_ARENA + 1] = {0}, prof = cgen_c_profiled(ce);
   run_uses(ce, uses);
+  if (prof) emit_profile(ce);
   cgen_printf(ce, "\nint %s_run(%s *m, const void *const *in, void *const *out) {\n", nm, nm);
   bool all = !ce->mutable_weights, *need = all ? NULL : cgen_needed_kernels(ce, ce->g->out, ir_num_model_outputs(ce->g));
   if (!all || (!uses[LOC_ARENA] && !ce->heap_bytes && !cgen_regex_count(ce) && (ce->embedded || !uses[LOC_WEIGHT]))) cgen_line(ce, 1, "(void)m;");
   if (!all || !uses[LOC_INPUT]) cgen_line(ce, 1, "(void)in;");
   if (!all || !uses[LOC_OUTPUT]) cgen_line(ce, 1, "(void)out;");
   if (ce->heap_bytes) cgen_line(ce, 1, "dlc_heap_reset(m->arena + %lld);", (long long)ce->heap_at);
-  for (int t = 0; t < ce->s->nk; t++)
-    if (all || need[t]) cgen_kernel_call(ce, &ce->s->k[t]);
+  for (int t = 0; t < ce->s->nk; t++) {
+    if (!all && !need[t]) continue;
+    if (prof) cgen_line(ce, 1, "{ const int64_t dlc_t0 = dlc_prof_now();");
+    cgen_kernel_call(ce, &ce->s->k[t]);
+    if (prof) cgen_line(ce, 1, "dlc_prof_ns[%d] += dlc_prof_now() - dlc_t0; }", t);
+  }
   for (int c = 0; c < ce->p->ncopy; c++)
     if (ce->p->copy_out[c] < ir_num_model_outputs(ce->g)) copy_out(ce, ce->p->copy_out[c]);
   free(need);

@@ -307,6 +307,9 @@ int cgen_kernel_input_index(const CEmit *ce, const Kernel *k, int id); /* -1: no
 bool cgen_is_view(const CEmit *ce, const Kernel *k, int id);
 /* "k12_max" for SINGLE (k<result id>_<op>), "k12_row" (k<result id>_<kind>) else. */
 void cgen_kernel_name(const CEmit *ce, const Kernel *k, char *buf, size_t n);
+/* Whether NAME_run times its kernels (CgenOptions.profile, on the C backend's plain
+ * module: not a --dynamic or --micro-batch build, not a device's). */
+bool cgen_c_profiled(const CEmit *ce);
 /* The body of a single node's kernel: its IMPL family's emitter (kernel.c). */
 int cgen_node_body(CEmit *ce, const Node *n);
 

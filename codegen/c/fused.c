@@ -54,11 +54,13 @@ int cgen_kernel_input_index(const CEmit *ce, const Kernel *k, int id) {
   return at;
 }
 
-void cgen_kernel_name(const CEmit *ce, const Kernel *k, char *buf, size_t n) {
+void cgen_kernel_label(const Graph *g, const Kernel *k, char *buf, size_t n) {
   static const char *const kinds[] = {"single", "elemwise", "epilogue", "reduce", "row", "seq"};
-  const Node *last = ce->g->nodes[k->nodes[k->n - 1]];
+  const Node *last = g->nodes[k->nodes[k->n - 1]];
   snprintf(buf, n, "k%d_%s", last->id, k->kind == KERNEL_SINGLE ? ir_ops[last->op].name : kinds[k->kind]);
 }
+
+void cgen_kernel_name(const CEmit *ce, const Kernel *k, char *buf, size_t n) { cgen_kernel_label(ce->g, k, buf, n); }
 
 /* ---- values ---- */
 
