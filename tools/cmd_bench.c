@@ -249,18 +249,35 @@ static void report_json(const Variant *v, const Summary *s, int nv, const CmdArg
   printf("]\n");
 }
 
-/* --profile: a kernel's ops ("conv+add+max") and result ("f32[1,64,56,56]"). */
-static void kernel_what(const Graph *g, const Kernel *k, char *ops, size_t nops, char *res, size_t nres) {
+/* --profile: a kernel's ops ("conv+add+max"), its result ("f32[1,64,56,56]") and, for
+ * a convolution or product at its head, the work's shape ("3x3/2 64<-3", "1x1/1 256<-64
+ * groups 4"; "[64,400] @ [120,400]^T"). */
+static void kernel_what(const Graph *g, const Kernel *k, char *ops, size_t nops, char *res, size_t nres, char *head,
+                        size_t nhead) {
   size_t at = 0;
   ops[0] = 0;
   for (int j = 0; j < k->n && at + 1 < nops; j++) {
     int w = snprintf(ops + at, nops - at, "%s%s", j ? "+" : "", ir_ops[g->nodes[k->nodes[j]]->op].name);
     at = w < 0 ? nops : at + (size_t)w;
   }
-  const Node *last = g->nodes[k->nodes[k->n - 1]];
+  const Node *last = g->nodes[k->nodes[k->n - 1]], *h = g->nodes[k->nodes[0]];
   char shape[160];
   shape_str(&last->shape, shape, sizeof shape);
   snprintf(res, nres, "%s%s", dtype_name(last->dtype), shape);
+  head[0] = 0;
+  if (h->op == OP_CONV && h->nin >= 2 && g->nodes[h->in[1]]->shape.rank == 4) {
+    const Shape *w = &g->nodes[h->in[1]]->shape;
+    const int64_t *st = node_ints(h, A_STRIDES, NULL);
+    int64_t groups = node_int(h, A_GROUPS);
+    snprintf(head, nhead, "%lldx%lld/%lld %lld<-%lld", (long long)w->d[2], (long long)w->d[3], (long long)st[0],
+             (long long)w->d[0], (long long)(w->d[1] * groups));
+    if (groups > 1) snprintf(head + strlen(head), nhead - strlen(head), " groups %lld", (long long)groups);
+  } else if (h->op == OP_MATMUL && h->nin >= 2) {
+    char a[160], b[160];
+    shape_str(&g->nodes[h->in[0]]->shape, a, sizeof a);
+    shape_str(&g->nodes[h->in[1]]->shape, b, sizeof b);
+    snprintf(head, nhead, "%s%s @ %s%s", a, node_int(h, A_TRANS_A) ? "^T" : "", b, node_int(h, A_TRANS_B) ? "^T" : "");
+  }
 }
 
 static double prof_us(const Variant *v, int t, int runs) { return (double)v->prof[t] / 1e3 / runs; }
@@ -272,13 +289,14 @@ static void report_profile(const Variant *v, int nv, const CmdArgs *a) {
     for (int t = 0; t < v[i].nprof; t++) sum += prof_us(&v[i], t, a->runs);
     printf("\nprofile of %s: %d kernels, mean us per run over %d runs (%s time)\n", v[i].name, v[i].nprof, a->runs,
            a->cpu_clock ? "thread CPU" : "wall");
-    printf("%-20s %12s %7s  %s\n", "kernel", "us", "share", "ops -> result");
+    printf("%-20s %12s %7s  %s\n", "kernel", "us", "share", "ops -> result (head)");
     for (int t = 0; t < v[i].nprof; t++) {
-      char label[64], ops[200], res[200];
+      char label[64], ops[200], res[200], head[400];
       cgen_kernel_label(v[i].g, &v[i].s->k[t], label, sizeof label);
-      kernel_what(v[i].g, &v[i].s->k[t], ops, sizeof ops, res, sizeof res);
+      kernel_what(v[i].g, &v[i].s->k[t], ops, sizeof ops, res, sizeof res, head, sizeof head);
       double us = prof_us(&v[i], t, a->runs);
-      printf("%-20s %12.1f %6.1f%%  %s -> %s\n", label, us, sum > 0 ? 100 * us / sum : 0.0, ops, res);
+      printf("%-20s %12.1f %6.1f%%  %s -> %s%s%s%s\n", label, us, sum > 0 ? 100 * us / sum : 0.0, ops, res,
+             head[0] ? " (" : "", head, head[0] ? ")" : "");
     }
     printf("%-20s %12.1f\n", "sum", sum);
   }
@@ -287,11 +305,11 @@ static void report_profile(const Variant *v, int nv, const CmdArgs *a) {
 static void json_profile(const Variant *v, const CmdArgs *a) {
   printf(", \"profile\": [");
   for (int t = 0; t < v->nprof; t++) {
-    char label[64], ops[200], res[200];
+    char label[64], ops[200], res[200], head[400];
     cgen_kernel_label(v->g, &v->s->k[t], label, sizeof label);
-    kernel_what(v->g, &v->s->k[t], ops, sizeof ops, res, sizeof res);
-    printf("%s{\"kernel\": \"%s\", \"ops\": \"%s\", \"result\": \"%s\", \"us\": %.3f}", t ? ", " : "", label, ops, res,
-           prof_us(v, t, a->runs));
+    kernel_what(v->g, &v->s->k[t], ops, sizeof ops, res, sizeof res, head, sizeof head);
+    printf("%s{\"kernel\": \"%s\", \"ops\": \"%s\", \"result\": \"%s\", \"head\": \"%s\", \"us\": %.3f}", t ? ", " : "",
+           label, ops, res, head, prof_us(v, t, a->runs));
   }
   printf("]");
 }

@@ -2,7 +2,7 @@
 fused, then in parts of 2, five runs each by the thread's CPU time.  Each variant that runs
 whole lists one entry per kernel of its schedule, named as the generated code names the
 kernel (checked in the kept model.c), with its ops (one per kernel unfused, some fused
-kernel of several) and its result; the kernels' times are not negative, their sum is
+kernel of several), its result and the shape of its convolution or product; the kernels' times are not negative, their sum is
 not above the slowest run and accounts for most of the fastest.  The variant in parts has
 no table and says why.  The table form lists the same kernels; --profile with --dynamic
 is one line of error."""
@@ -45,6 +45,11 @@ for name in ("none", "fused"):
     check(all(p["us"] >= 0 for p in prof), "%s: no negative time" % name)
     check(all(re.fullmatch(r"[a-z0-9_]+(\+[a-z0-9_]+)*", p["ops"]) for p in prof), "%s: ops listed" % name)
     check(all(re.fullmatch(r"f32\[[0-9,]+\]", p["result"]) for p in prof), "%s: results shaped" % name)
+    heads = [(p["ops"].split("+")[0], p["head"]) for p in prof]
+    check(all(re.fullmatch(r"5x5/1 (6<-1|16<-6)", h) for op, h in heads if op == "conv") and
+          all(re.fullmatch(r"\[8,\d+\] @ \[\d+,\d+\]", h) for op, h in heads if op == "matmul") and
+          all(h == "" for op, h in heads if op not in ("conv", "matmul")) and sum(op == "conv" for op, h in heads) == 2,
+          "%s: the head of each conv and matmul kernel: %s" % (name, heads))
     total = sum(p["us"] for p in prof)
     check(total <= row["max_us"] * 1.01 + 2, "%s: kernels' sum %.1f us not above the slowest run %.1f" % (name, total, row["max_us"]))
     check(total >= 0.5 * row["min_us"], "%s: kernels' sum %.1f us is most of the fastest run %.1f" % (name, total, row["min_us"]))
