@@ -353,6 +353,21 @@ static void pools(void) {
   int64_t k1[1] = {3}, s1[1] = {2}, p1[2] = {1, 2};
   int64_t k2[2] = {3, 2}, s2[2] = {2, 2}, p2[4] = {1, 0, 2, 1}, d2[2] = {2, 1};
   int64_t k3[3] = {2, 2, 3}, s3[3] = {1, 2, 1}, p3[6] = {1, 0, 1, 0, 1, 1};
+  /* 2-d without dilation, a row at a time (pool.c pool_rows): ResNet's 3x3/2 padded by
+   * one, asymmetric pads with a stride as large as the kernel, a kernel larger than x,
+   * and a stride above the kernel with pads of two (f64) */
+  int x4 = ir_input(g, "x4", DT_F64, SHP(1, 2, 3, 3));
+  int64_t k4[2] = {3, 3}, s4[2] = {2, 2}, p4[4] = {1, 1, 1, 1};
+  int64_t k5[2] = {2, 3}, s5[2] = {1, 3}, p5[4] = {0, 2, 1, 0};
+  int64_t k6[2] = {4, 5}, s6[2] = {1, 1}, p6[4] = {2, 2, 2, 2};
+  int64_t k7[2] = {3, 1}, s7[2] = {4, 1}, p7[4] = {2, 0, 2, 0};
+  for (int op = OP_POOL_MAX; op <= OP_POOL_AVG; op++)
+    for (int cp = 0; cp < 2; cp++) {
+      cg_out(g, pool(g, (Op)op, x2, 2, k4, s4, p4, NULL, cp));
+      cg_out(g, pool(g, (Op)op, x2, 2, k5, s5, p5, NULL, cp));
+      cg_out(g, pool(g, (Op)op, x4, 2, k6, s6, p6, NULL, cp));
+      cg_out(g, pool(g, (Op)op, x4, 2, k7, s7, p7, NULL, cp));
+    }
   for (int op = OP_POOL_MAX; op <= OP_POOL_AVG; op++) {
     cg_out(g, pool(g, (Op)op, x1, 1, k1, s1, p1, NULL, 0));
     cg_out(g, pool(g, (Op)op, x1, 1, k1, NULL, NULL, NULL, 0));
