@@ -59,7 +59,7 @@ struct JitModel {
   RunDimsFn run_dims;                /* a --dynamic build's NAME_run (JitOptions.dyn) */
   const DynInfo *dyn;
   int64_t part_arena;                /* JitOptions.split: the part's plan's arena bytes (else 0) */
-  CgenProfile profile;               /* JitOptions.profile, where it applies */
+  CgenProfile profile;               /* JitOptions.profile; none with split, dyn or cuda (model_new) */
   int64_t *(*profile_fn)(int *n);     /* its NAME_profile */
   FreeFn free_model;
   StrerrorFn strerror_fn;
@@ -133,8 +133,7 @@ static int write_code(JitModel *m, const Graph *g, const Schedule *s, const Plan
                       CgenWeightsAs as, const CgenSplit *split, bool *weights, DlcErr *e) {
   CgenOptions co = {.name = m->dyn ? JIT_NAME "__all" : JIT_NAME, .header_name = "model.h", .embed_max_bytes = embed_max,
                     .cpu = cgen_cpu_resolve(m->cpu), .weights_as = as, .blob_name = "model.bin",
-                    .dyn = m->dyn, .dyn_name = JIT_NAME, .split = split,
-                    .profile = split || m->dyn || m->cuda ? CGEN_PROFILE_NONE : m->profile};
+                    .dyn = m->dyn, .dyn_name = JIT_NAME, .split = split, .profile = m->profile};
   if (split && (m->dyn || m->cuda)) return dlc_errf(e, "--micro-batch: not with --dynamic or the CUDA backend");
   if (m->dyn && m->cuda) return dlc_errf(e, "--dynamic: the CUDA backend has fixed shapes");
   if (!co.cpu) return dlc_errf(e, "unknown target CPU '%s' (dlc --cpu list)", m->cpu ? m->cpu : getenv("DLC_CPU"));

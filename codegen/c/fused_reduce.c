@@ -55,11 +55,11 @@ static void result_index(const Shape *x, const bool *reduced, char *buf, size_t 
 
 enum { FUSED_LANES = 8 };
 
-static bool lanes_pay(const Node *red, const Shape *x, const bool *reduced, int nred) {
+static bool lanes_pay(const Node *red, const Shape *x, const bool *reduced) {
   int64_t count = 1;
   for (int d = 0; d < x->rank; d++)
     if (reduced[d]) count *= x->d[d];
-  return red->op == OP_REDUCE_SUM && dtype_is_float(red->dtype) && reduced[x->rank - 1] && nred >= 1 &&
+  return red->op == OP_REDUCE_SUM && dtype_is_float(red->dtype) && x->rank > 0 && reduced[x->rank - 1] &&
          x->d[x->rank - 1] > 1 && count >= 4 * FUSED_LANES;
 }
 
@@ -112,7 +112,7 @@ int cgen_fused_reduce(CEmit *ce, const Kernel *k) {
   cgen_fused_acc_identity(red, id, sizeof id);
   open_dims(ce, x, reduced, false, par_dim(k, x, reduced), &depth);
   cgen_line(ce, depth, "%s acc = %s;", cgen_fused_acc_type(red->dtype), id);
-  if (lanes_pay(red, x, reduced, nred)) {
+  if (lanes_pay(red, x, reduced)) {
     sum_lanes(ce, k, red, x, reduced, &sp, &depth);
     result_index(x, reduced, yi, sizeof yi);
     cgen_line(ce, depth, "y[%s] = (%s)acc;", yi, cgen_ctype(red));
