@@ -44,6 +44,10 @@ typedef struct IrLimits {
    * (--split-pieces, default 64).  More is a run-time status, never a cut. */
   int64_t string_heap;
   int64_t split_pieces;
+  /* The most iterations of an ONNX Loop whose trip count or condition is known only at
+   * run time (--max-trip; 0, the default: none given, and such a Loop is an error): it
+   * is unrolled that far under guards, and a run that would go further fails. */
+  int64_t max_trip;
 } IrLimits;
 extern IrLimits ir_limits;
 /* 0, or -1 with e set: "WHAT needs N elements, over the limit of M (--max-elements)". */

@@ -213,6 +213,7 @@ static int set_limit(CmdArgs *a, const char *opt, const char *v) {
                : !strcmp(opt, "--max-code-bytes") ? &ir_limits.code_bytes
                : !strcmp(opt, "--string-heap") ? &ir_limits.string_heap
                : !strcmp(opt, "--split-pieces") ? &ir_limits.split_pieces
+               : !strcmp(opt, "--max-trip") ? &ir_limits.max_trip
                : &ir_limits.arena_bytes;
   *dst = x;
   return 0;
@@ -438,6 +439,7 @@ static const CmdOpt opts[] = {
     {"--max-code-bytes", "B", ALL, set_limit, "bytes of generated source, C or CUDA (default 2^28)"},
     {"--string-heap", "B", ALL, set_limit, "bytes for the strings a model makes in one run (default 2^20)"},
     {"--split-pieces", "N", ALL, set_limit, "pieces per string of a StringSplit without maxsplit (default 64)"},
+    {"--max-trip", "N", ALL, set_limit, "iterations of an ONNX Loop whose trip count or condition is known only at run time (no default)"},
 };
 
 void cmd_help(const char *cmd, unsigned which, const char *usage, const char *what) {

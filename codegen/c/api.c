@@ -309,7 +309,7 @@ static void emit_strerror(CEmit *ce) {
       {"ERR_WEIGHTS_BAD", "the weights file (or the linked blob) has the wrong size, format or hash"},
       {"ERR_WEIGHTS_ARG", "a weights file was given for embedded weights, or none for a model "
                           "that needs one"},
-      {"ERR_INDEX", "an index read from the data is out of range (a gather or scatter index, TopK's k)"},
+      {"ERR_INDEX", "an index read from the data is out of range (a gather or scatter index, TopK's k), or a Loop would run past its bound (dlc --max-trip)"},
       {"ERR_STRINGS", "a string operation failed: the string heap is full (dlc --string-heap), a string split into more pieces than its "
                       "bound (dlc --split-pieces), a pattern met a non-ASCII string it cannot match as written, a case "
                       "change met a letter dlc does not map, or a string cast to a number holds none"},

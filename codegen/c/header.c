@@ -96,7 +96,7 @@ static void status_codes(CEmit *ce) {
   cgen_printf(ce, "  %s_ERR_WEIGHTS_OPEN = 2, /* the weights file is missing or unreadable */\n", u);
   cgen_printf(ce, "  %s_ERR_WEIGHTS_BAD = 3,  /* the weights file (or linked blob) has the wrong size, format or hash */\n", u);
   cgen_printf(ce, "  %s_ERR_WEIGHTS_ARG = 4,  /* a weights file given when embedded, or none when not */\n", u);
-  cgen_printf(ce, "  %s_ERR_INDEX = 5,        /* an index read from the data is out of range (a gather or scatter index, TopK's k) */\n", u);
+  cgen_printf(ce, "  %s_ERR_INDEX = 5,        /* an index read from the data is out of range (a gather or scatter index, TopK's k), or a Loop would run past --max-trip */\n", u);
   cgen_printf(ce, "  %s_ERR_STRINGS = 8,      /* a string op failed: the string heap is full (--string-heap), a split has more pieces than its bound (--split-pieces), a pattern met a non-ASCII string, a case change an unmapped letter, a string cast to a number holds none */\n", u);
   if (!ce->device)
     cgen_printf(ce, "  %s_ERR_CPU = 7           /* this CPU lacks the instructions of the code's target, %s */\n",

@@ -278,7 +278,7 @@ static void emit_strerror(CuEmit *ce) {
       {"ERR_WEIGHTS_BAD", "the weights file (or the linked blob) has the wrong size, format or hash"},
       {"ERR_WEIGHTS_ARG", "a weights file was given for embedded weights, or none for a model "
                           "that needs one"},
-      {"ERR_INDEX", "an index read from the data is out of range (a gather or scatter index, TopK's k)"},
+      {"ERR_INDEX", "an index read from the data is out of range (a gather or scatter index, TopK's k), or a Loop would run past its bound (dlc --max-trip)"},
       {"ERR_DEVICE", "the GPU, its driver or NVRTC failed"},
   };
   cgen_printf(&ce->c, "\nconst char *%s_strerror(int status) {\n  switch (status) {\n", ce->c.o->name);

@@ -5,9 +5,10 @@
  * unbound again afterwards.  If builds the branch its condition takes when that is a
  * constant after folding, else both under guards, merged by select.  Loop, Scan and
  * SequenceMap are unrolled: the body is built once per iteration, with trip counts,
- * sequence lengths and list lengths known at compile time (a Loop's condition may be
- * known only at run time: its iterations are then guarded); the node budget
- * (--max-nodes) bounds the unrolling. */
+ * sequence lengths and list lengths known at compile time (a Loop's condition, or with
+ * --max-trip its trip count, may be known only at run time: its iterations are then
+ * guarded, its scan outputs padded); the node budget (--max-nodes) bounds the
+ * unrolling. */
 #include <stdio.h>
 #include <string.h>
 
@@ -311,6 +312,8 @@ typedef struct LoopState {
   int *carried;       /* [nc] */
   IdList *scan;       /* [nscan] */
   int running;        /* bool scalar: the loop goes on */
+  int64_t ran;        /* iterations that surely ran (their condition a constant) */
+  int count;          /* i64 scalar: iterations run, once one ran under a run-time guard; else -1 */
 } LoopState;
 
 /* One iteration, k, of the body; *cond gets its condition output. */
@@ -328,13 +331,30 @@ static int loop_step(OnnxCtx *c, OnnxNode *n, LoopState *s, int64_t k, int *cond
   return 0;
 }
 
+/* A scan output's element e of an iteration that ran when `term` held, zeros where it
+ * did not: the padding of a scan output whose length is known only at run time. */
+static int pad_where(OnnxCtx *c, const OnnxNode *n, int term, int e, const char *what) {
+  if (need_tensor(c, n, e, what)) return -1;
+  const Node *x = c->g->nodes[e];
+  DType dt = x->dtype;
+  if (dt == DT_STR)
+    return onnx_fail(c, n, "%s: strings cannot be padded, and the loop's length is known only at run time", what);
+  int a = e, z, r = -1;
+  if (dtype_is_storage(dt)) { /* f16, bf16: select reads f32 only; widened under the element's guard */
+    int G = c->g->guard;
+    c->g->guard = x->guard, a = ir_cast(c->g, e, DT_F32), c->g->guard = G;
+  }
+  if (a >= 0 && (z = ir_scalar(c->g, c->g->nodes[a]->dtype, 0)) >= 0) r = ir_select(c->g, term, a, z);
+  if (r >= 0 && a != e) r = ir_cast(c->g, r, dt);
+  return r < 0 ? onnx_fail_ir(c, n) : r;
+}
+
 /* An iteration whose condition is known only at run time: the body runs under the
- * guard of `running`; the carried values keep their old values where it did not run. */
+ * guard of `running`; the carried values keep their old values where it did not run,
+ * the scan outputs get zeros there, and the count of iterations run grows by one where
+ * it did. */
 static int loop_guarded(OnnxCtx *c, OnnxNode *n, LoopState *s, int64_t k) {
-  if (s->nscan)
-    return onnx_fail(c, n, "the condition is known only at run time, so the scan outputs would have a length "
-                           "that depends on the data: it must be a constant known at compile time");
-  int G = c->g->guard, term = guard_term(c, n, s->running), gk, cond, f = -1;
+  int G = c->g->guard, term = guard_term(c, n, s->running), gk, cond, f = -1, one = -1;
   if (term < 0 || (gk = guard_under(c, n, term)) < 0) return -1;
   int *old = arena_alloc(c->g->arena, sizeof(int) * (size_t)(s->nc + 1));
   memcpy(old, s->carried, sizeof(int) * (size_t)s->nc);
@@ -348,6 +368,15 @@ static int loop_guarded(OnnxCtx *c, OnnxNode *n, LoopState *s, int64_t k) {
     snprintf(what, sizeof what, "loop-carried value %d in iteration %lld", i + 1, (long long)k);
     if (merge(c, n, term, s->carried[i], old[i], what, &s->carried[i])) return -1;
   }
+  for (int j = 0; j < s->nscan; j++) {
+    char what[64];
+    snprintf(what, sizeof what, "scan output %d in iteration %lld", j + 1, (long long)k);
+    int *e = &s->scan[j].v[s->scan[j].n - 1];
+    if ((*e = pad_where(c, n, term, *e, what)) < 0) return -1;
+  }
+  if (s->count < 0 && (s->count = ir_scalar(c->g, DT_I64, (double)s->ran)) < 0) return onnx_fail_ir(c, n);
+  if ((one = ir_cast(c->g, term, DT_I64)) < 0 || (s->count = ir_binary(c->g, OP_ADD, s->count, one)) < 0)
+    return onnx_fail_ir(c, n);
   double v;
   if (onnx_const_doubles(c, cond, &v, 1) == 1) { /* false: it stops here; true: as before */
     s->running = v != 0 ? term : cond;
@@ -358,8 +387,57 @@ static int loop_guarded(OnnxCtx *c, OnnxNode *n, LoopState *s, int64_t k) {
   return 0;
 }
 
+/* v where `idx` is 0; where it is 1 the run fails (NAME_ERR_INDEX): v gathered from
+ * [v] at idx.  A sequence or optional: each of its tensors. */
+static int fail_at(OnnxCtx *c, const OnnxNode *n, int v, int idx) {
+  const OnnxSeq *sq = onnx_seq_get(c, v);
+  if (sq) {
+    int *u = arena_alloc(c->g->arena, sizeof(int) * (size_t)(sq->n ? sq->n : 1));
+    for (int i = 0; i < sq->n; i++)
+      if ((u[i] = fail_at(c, n, sq->v[i], idx)) < 0) return -1;
+    return onnx_seq_make(c, sq->kind, u, sq->n, sq->dtype);
+  }
+  DType dt = c->g->nodes[v]->dtype;
+  int w = onnx_storage_wide(c, v), r = w < 0 ? -1 : unsqueeze(c, w, 0);
+  Attr a = attr_int(A_AXIS, 0);
+  int in[2] = {r, idx};
+  if (r >= 0) r = ir_add(c->g, OP_GATHER, in, 2, &a, 1);
+  r = onnx_storage_narrow(c, r, dt);
+  return r < 0 ? onnx_fail_ir(c, n) : r;
+}
+
+/* The loop stopped at --max-trip iterations, and `over` says whether it would have gone
+ * on: a constant true is an error now, a run-time one fails the run (every output of
+ * the node read through fail_at). */
+static int loop_past_bound(OnnxCtx *c, OnnxNode *n, int over) {
+  double v;
+  if (onnx_const_doubles(c, over, &v, 1) == 1) {
+    if (v == 0) return 0;
+    return onnx_fail(c, n, "runs more than %lld iterations (--max-trip)", (long long)ir_limits.max_trip);
+  }
+  int one = ir_scalar(c->g, DT_I64, 1), zero = ir_scalar(c->g, DT_I64, 0);
+  int idx = one < 0 || zero < 0 ? -1 : ir_select(c->g, over, one, zero);
+  if (idx < 0) return onnx_fail_ir(c, n);
+  for (int i = 0; i < n->nout; i++)
+    if (n->out[i] != -1 && (n->out[i] = fail_at(c, n, n->out[i], idx)) < 0) return -1;
+  return 0;
+}
+
+/* M as an i64 scalar, or -1 with the error. */
+static int trip_scalar(OnnxCtx *c, const OnnxNode *n, int id) {
+  if (need_tensor(c, n, id, "the trip count M")) return -1;
+  const Node *v = c->g->nodes[id];
+  if (!dtype_is_int(v->dtype) || shape_numel(&v->shape) != 1)
+    return onnx_fail(c, n, "the trip count M must be one integer, not %s with %lld elements", dtype_name(v->dtype),
+                     (long long)shape_numel(&v->shape));
+  int64_t none[1] = {1};
+  int r = v->shape.rank ? ir_reshape(c->g, id, none, 0) : id;
+  if (r >= 0 && v->dtype != DT_I64) r = ir_cast(c->g, r, DT_I64);
+  return r < 0 ? onnx_fail_ir(c, n) : r;
+}
+
 int onnx_Loop(OnnxCtx *c, OnnxNode *n) {
-  LoopState s = {.body = onnx_attr_graph(c, n, "body")};
+  LoopState s = {.body = onnx_attr_graph(c, n, "body"), .count = -1};
   if (!s.body) return -1;
   if (n->nin < 2) return onnx_fail(c, n, "needs inputs M and cond (either may be empty)");
   s.nc = n->nin - 2;
@@ -367,31 +445,50 @@ int onnx_Loop(OnnxCtx *c, OnnxNode *n) {
   if (s.nscan < 0 || (int)s.body->n_output != 1 + s.nc + s.nscan)
     return onnx_fail(c, n, "the body gives %zu outputs; the node has %d loop-carried values and %d outputs",
                      s.body->n_output, s.nc, n->nout);
-  int64_t trip = INT64_MAX;
-  if (n->in[0] != -1 && (ONNX_IS_SEQ(n->in[0]) || onnx_const_ints(c, n->in[0], &trip, 1) != 1))
-    return onnx_fail(c, n, "the trip count M must be a constant known at compile time (dlc unrolls the loop)");
   if (n->in[1] == -1 && n->in[0] == -1)
     return onnx_fail(c, n, "has neither a trip count nor a condition: it would never end");
-  if (n->in[0] != -1 && unroll_budget(c, n, trip < 0 ? 0 : (double)trip, s.body->n_node)) return -1;
+  /* M: a constant, or a value known only at run time (mrun), which --max-trip bounds */
+  int64_t trip = INT64_MAX, most = ir_limits.max_trip;
+  int mrun = -1;
+  if (n->in[0] != -1 && (ONNX_IS_SEQ(n->in[0]) || onnx_const_ints(c, n->in[0], &trip, 1) != 1)) {
+    if (!most)
+      return onnx_fail(c, n, "the trip count M must be a constant known at compile time, or give the most iterations with "
+                             "--max-trip N (dlc unrolls the loop that far, and a run that needs more fails)");
+    if ((mrun = trip_scalar(c, n, n->in[0])) < 0) return -1;
+  }
+  if (unroll_budget(c, n, mrun >= 0 ? (double)most : trip < 0 || n->in[0] == -1 ? 0 : (double)trip, s.body->n_node))
+    return -1;
   s.running = n->in[1] == -1 ? ir_scalar(c->g, DT_BOOL, 1) : bool_scalar(c, n, n->in[1], "the condition cond");
   if (s.running < 0) return n->in[1] == -1 ? onnx_fail_ir(c, n) : -1;
   s.carried = arena_alloc(c->g->arena, sizeof(int) * (size_t)(s.nc + 1));
   s.scan = arena_alloc(c->g->arena, sizeof(IdList) * (size_t)(s.nscan + 1));
   for (int i = 0; i < s.nc; i++)
     if ((s.carried[i] = n->in[2 + i]) == -1) return onnx_fail(c, n, "loop-carried input %d is empty", i + 1);
+  bool bounded = false; /* stopped by --max-trip, not by M or a constant condition */
   for (int64_t k = 0; k < trip; k++) {
+    if (mrun >= 0) { /* iteration k runs only while k < M */
+      int kk = ir_scalar(c->g, DT_I64, (double)k), lt = kk < 0 ? -1 : ir_binary(c->g, OP_LT, kk, mrun);
+      if (lt < 0 || (s.running = ir_binary(c->g, OP_AND, s.running, lt)) < 0) return onnx_fail_ir(c, n);
+    }
     double go;
     bool known = onnx_const_doubles(c, s.running, &go, 1) == 1;
     if (known && go == 0) break;
-    if (!known && n->in[0] == -1)
-      return onnx_fail(c, n, "without a trip count M the condition must be a constant known at compile time "
-                             "(at iteration %lld it is not)", (long long)k);
+    if (!known && (n->in[0] == -1 || mrun >= 0)) {
+      if (!most)
+        return onnx_fail(c, n, "without a trip count M the condition must be a constant known at compile time "
+                               "(at iteration %lld it is not), or give the most iterations with --max-trip N",
+                         (long long)k);
+      if (k >= most) {
+        bounded = true;
+        break;
+      }
+    }
     if (++c->work > 4 * ir_limits.nodes)
       return onnx_fail(c, n, "unrolling runs more than %lld iterations and nodes (4 x --max-nodes)",
                        (long long)(4 * ir_limits.nodes));
     int cond;
     if (!known ? loop_guarded(c, n, &s, k) : loop_step(c, n, &s, k, &cond)) return -1;
-    if (known) s.running = cond;
+    if (known) s.running = cond, s.ran++;
   }
   for (int i = 0; i < s.nc; i++) n->out[i] = s.carried[i];
   for (int j = 0; j < s.nscan; j++) {
@@ -399,6 +496,9 @@ int onnx_Loop(OnnxCtx *c, OnnxNode *n) {
     snprintf(what, sizeof what, "scan output %d", j + 1);
     if ((n->out[s.nc + j] = stack(c, n, s.scan[j].v, s.scan[j].n, 0, false, s.body->output[1 + s.nc + j], what)) < 0) return -1;
   }
+  if (bounded && loop_past_bound(c, n, s.running)) return -1;
+  /* scan outputs padded to the iterations built: their length is the count (onnx_ops_dyn.c) */
+  for (int j = 0; s.count >= 0 && j < s.nscan; j++) onnx_dyn_mark(c, n->out[s.nc + j], s.count, 0);
   return 0;
 }
 

@@ -145,6 +145,70 @@ def loop_runtime_cond():
     return m, [{"x": x, "lim": np.array(v, np.float32)} for v in (1.0, 10.0, 50.0, 1e9)], []
 
 
+def loop_runtime_trip():
+    """Loop whose trip count M is an input (--max-trip 5): unrolled five times under
+    guards; the scan output padded to five, its real length the count beside it, which
+    dlc run writes as ONNX's shape (none, one, some and all of the five run)."""
+    b = body("loop", [oh.make_node("Identity", ["c_in"], ["c_out"]),
+                      oh.make_node("Add", ["v_in", "x"], ["v_out"]),
+                      oh.make_node("Cast", ["i"], ["fi"], to=F),
+                      oh.make_node("Mul", ["v_out", "fi"], ["y"])],
+             [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])],
+             [vi("c_out", B, []), vi("v_out", F, [2]), vi("y", F, [2])])
+    m = model([oh.make_node("Loop", ["M", "", "x"], ["v", "ys"], body=b)],
+              [vi("M", I64, []), vi("x", F, [2])], [vi("v", F, [2]), vi("ys", F, [None, 2])])
+    x = np.array([1.5, -2], np.float32)
+    return m, [{"M": np.array(k, np.int64), "x": x} for k in (0, 1, 3, 5, -2)], ["--max-trip", "5"]
+
+
+def loop_runtime_trip_cond():
+    """A run-time M and a condition from the data together: the loop stops at whichever
+    comes first; M given as a [1] tensor of i32."""
+    b = body("loop", [oh.make_node("Mul", ["v_in", "x"], ["v_out"]),
+                      oh.make_node("ReduceSum", ["v_out"], ["s"], keepdims=0),
+                      oh.make_node("Less", ["s", "lim"], ["c_out"]),
+                      oh.make_node("Identity", ["s"], ["y"])],
+             [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])],
+             [vi("c_out", B, []), vi("v_out", F, [2]), vi("y", F, [])])
+    m = model([oh.make_node("Cast", ["M32"], ["M"], to=I64), const("c", np.bool_(True)),
+               oh.make_node("Loop", ["M", "c", "x"], ["v", "ys"], body=b)],
+              [vi("M32", TP.INT32, [1]), vi("x", F, [2]), vi("lim", F, [])], [vi("v", F, [2]), vi("ys", F, [None])])
+    x = np.array([1.5, 2], np.float32)
+    feeds = []
+    for k, lim in ((6, 10.0), (2, 50.0), (6, 1e9), (0, 1.0)):
+        feeds.append({"M32": np.array([k], np.int32), "x": x, "lim": np.array(lim, np.float32)})
+    return m, feeds, ["--max-trip", "6"]
+
+
+def loop_while():
+    """A while loop: no trip count, a condition from the data (--max-trip 8)."""
+    b = body("loop", [oh.make_node("Add", ["v_in", "v_in"], ["v_out"]),
+                      oh.make_node("ReduceMax", ["v_out"], ["s"], keepdims=0),
+                      oh.make_node("Less", ["s", "lim"], ["c_out"])],
+             [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [3])],
+             [vi("c_out", B, []), vi("v_out", F, [3])])
+    m = model([oh.make_node("Less", ["zero", "lim"], ["c"]),
+               oh.make_node("Loop", ["", "c", "x"], ["v"], body=b)],
+              [vi("x", F, [3]), vi("lim", F, [])], [vi("v", F, [3])], inits=[onnx.numpy_helper.from_array(np.float32(0), "zero")])
+    x = np.array([0.5, 1, -1], np.float32)
+    return m, [{"x": x, "lim": np.array(v, np.float32)} for v in (-1.0, 1.5, 20.0, 100.0)], ["--max-trip", "8"]
+
+
+def loop_runtime_cond_scan():
+    """A constant trip count and a condition from the data, with a scan output: padded
+    to the trip count, its length the count of iterations that ran."""
+    b = body("loop", [oh.make_node("Identity", ["v_in"], ["v_out"]), oh.make_node("Identity", ["v_in"], ["y"]),
+                      oh.make_node("ReduceSum", ["v_in"], ["s"], keepdims=0), oh.make_node("Less", ["s", "lim"], ["c_out"])],
+             [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])],
+             [vi("c_out", B, []), vi("v_out", F, [2]), vi("y", F, [2])])
+    m = model([const("M", np.int64(3)), oh.make_node("Less", ["zero", "lim"], ["c"]),
+               oh.make_node("Loop", ["M", "c", "x"], ["v", "ys"], body=b)],
+              [vi("x", F, [2]), vi("lim", F, [])], [vi("v", F, [2]), vi("ys", F, [None, 2])],
+              inits=[onnx.numpy_helper.from_array(np.float32(0), "zero")])
+    x = np.array([1, 2], np.float32)
+    return m, [{"x": x, "lim": np.array(v, np.float32)} for v in (-1.0, 1.0, 4.0)], []
+
+
 def loop_nested_guards():
     """A Loop with a run-time condition whose body holds a run-time If holding another:
     guards three deep, a capture of the model's input at each level."""
@@ -268,7 +332,8 @@ def seq_io():
     return m, [{"xs": [r.standard_normal((2, 3)).astype(np.float32), r.standard_normal(4).astype(np.float32)]}], []
 
 
-CASES = [if_on_value, if_on_shape, loop_const, loop_zero_trips, loop_early_exit, loop_runtime_cond, loop_nested_guards, loop_in_if, if_sequences,
+CASES = [if_on_value, if_on_shape, loop_const, loop_zero_trips, loop_early_exit, loop_runtime_cond, loop_runtime_trip,
+         loop_runtime_trip_cond, loop_while, loop_runtime_cond_scan, loop_nested_guards, loop_in_if, if_sequences,
          scan9, scan8, sequences, seq_io]
 
 # each case compiled as dlc run does by default (-O2, fused, checked against the
@@ -285,7 +350,10 @@ def refusals():
              [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])], [vi("c_out", B, []), vi("v_out", F, [2])])
     out.append(("loop_runtime_trip", model([oh.make_node("Loop", ["M", "", "x"], ["v"], body=b)],
                                            [vi("M", I64, []), vi("x", F, [2])], [vi("v", F, [2])]),
-                [], "constant known at compile time"))
+                [], "the trip count M must be a constant known at compile time, or give the most iterations with --max-trip N"))
+    out.append(("loop_runtime_trip_over_budget", model([oh.make_node("Loop", ["M", "", "x"], ["v"], body=b)],
+                                                       [vi("M", I64, []), vi("x", F, [2])], [vi("v", F, [2])]),
+                ["--max-trip", "1000", "--max-nodes", "500"], "--max-nodes"))
     out.append(("loop_over_budget", model([const("M", np.int64(10 ** 12)), oh.make_node("Loop", ["M", "", "x"], ["v"], body=b)],
                                           [vi("x", F, [2])], [vi("v", F, [2])]),
                 [], "--max-nodes"))
@@ -307,10 +375,17 @@ def refusals():
                        oh.make_node("ReduceSum", ["v_in"], ["s"], keepdims=0), oh.make_node("Less", ["s", "lim"], ["c_out"])],
               [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])],
               [vi("c_out", B, []), vi("v_out", F, [2]), vi("y", F, [2])])
-    out.append(("loop_runtime_cond_scan", model([const("M", np.int64(3)), const("c", np.bool_(True)),
-                                                 oh.make_node("Loop", ["M", "c", "x"], ["v", "ys"], body=bs, name="L")],
-                                                [vi("x", F, [2]), vi("lim", F, [])], [vi("v", F, [2]), vi("ys", F, [3, 2])]),
-                [], "node 'L' (Loop, opset 17): the condition is known only at run time, so the scan outputs"))
+    # a scan output of run-time length read by another node: dlc has no run-time shapes
+    out.append(("loop_runtime_scan_read", model([const("M", np.int64(3)), const("c", np.bool_(True)),
+                                                 oh.make_node("Loop", ["M", "c", "x"], ["v", "ys"], body=bs, name="L"),
+                                                 oh.make_node("Relu", ["ys"], ["r"], name="R")],
+                                                [vi("x", F, [2]), vi("lim", F, [])], [vi("v", F, [2]), vi("r", F, [None, 2])]),
+                [], "node 'R' (Relu, opset 17)"))
+    out.append(("loop_while_unbounded", model([oh.make_node("Loop", ["", "c", "x"], ["v", "ys"], body=bs, name="W")],
+                                              [vi("c", B, []), vi("x", F, [2]), vi("lim", F, [])],
+                                              [vi("v", F, [2]), vi("ys", F, [None, 2])]),
+                [], "node 'W' (Loop, opset 17): without a trip count M the condition must be a constant known at "
+                    "compile time (at iteration 0 it is not), or give the most iterations with --max-trip N"))
     t = body("t", [const("r", np.zeros(3, np.float32))], [], [vi("r", F, [3])])
     e = body("e", [const("r", np.zeros(4, np.float32))], [], [vi("r", F, [4])])
     out.append(("if_branch_shapes", model([oh.make_node("If", ["c"], ["y"], then_branch=t, else_branch=e, name="I")],
@@ -404,6 +479,31 @@ def run_refusal(dlc, name, m, opts, want, tmp):
     return None
 
 
+def run_failures():
+    """(name, model, feeds, options, substring): runs that must fail with one line, exit 1."""
+    m, _, opts = loop_runtime_trip()
+    x = np.array([1, 2], np.float32)
+    w, _, wopts = loop_while()
+    past = "or a Loop would run past its bound (dlc --max-trip)"
+    return [("loop_runtime_trip_past_bound", m, {"M": np.array(6, np.int64), "x": x}, opts, past),
+            ("loop_while_past_bound", w, {"x": np.array([0.5, 1, -1], np.float32), "lim": np.array(1e6, np.float32)},
+             wopts, past)]
+
+
+def run_failure(dlc, name, m, feed, opts, want, tmp):
+    path = os.path.join(tmp, name + ".onnx")
+    onnx.save(m, path)
+    for mode in MODES:
+        args = [dlc, "run", path, "--output", os.path.join(tmp, name + "_out")] + opts + mode
+        for n, v in feed.items():
+            args += seq_feed_args(n, v, tmp)
+        p = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        err = p.stderr.strip()
+        if p.returncode != 1 or len(err.splitlines()) != 1 or want not in err:
+            return "%s: exit %d, want one line with '%s', got: %s" % (" ".join(mode), p.returncode, want, err)
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dlc", required=True)
@@ -418,6 +518,12 @@ def main():
             why = run_case(a.dlc, case.__name__, m, feeds, opts, tmp)
             bad += why is not None
             print("%s %s%s" % ("FAIL" if why else "ok", case.__name__, ": " + why if why else ""))
+        for name, m, feed, opts, want in run_failures():
+            if not re.search(a.filter, name):
+                continue
+            why = run_failure(a.dlc, name, m, feed, opts, want, tmp)
+            bad += why is not None
+            print("%s fails the run %s%s" % ("FAIL" if why else "ok", name, ": " + why if why else ""))
         refs = refusals()
         refs.append(("if_inner_error", inner_error_model(), [],
                      "node 'outer' (If, opset 17), then_branch: node 'inner' (Relu, opset 17)"))
