@@ -1,4 +1,6 @@
 /* limits.c — the budgets of one compilation (ir_limits, docs/SECURITY.md). */
+#include <string.h>
+
 #include "ir.h"
 
 IrLimits ir_limits = {
@@ -10,6 +12,21 @@ IrLimits ir_limits = {
     .string_heap = (int64_t)1 << 20,
     .split_pieces = 64,
 };
+
+int64_t *ir_limit_named(const char *name) {
+  static const struct {
+    const char *name;
+    int64_t *v;
+  } tab[] = {
+      {"max-elements", &ir_limits.elements},     {"max-nodes", &ir_limits.nodes},
+      {"max-weight-bytes", &ir_limits.weight_bytes}, {"max-arena-bytes", &ir_limits.arena_bytes},
+      {"max-code-bytes", &ir_limits.code_bytes}, {"string-heap", &ir_limits.string_heap},
+      {"split-pieces", &ir_limits.split_pieces}, {"max-trip", &ir_limits.max_trip},
+  };
+  for (size_t i = 0; name && i < sizeof tab / sizeof tab[0]; i++)
+    if (!strcmp(tab[i].name, name)) return tab[i].v;
+  return NULL;
+}
 
 int ir_limit_elements(const char *what, double n, DlcErr *e) {
   if (n <= (double)ir_limits.elements) return 0;

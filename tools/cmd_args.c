@@ -207,14 +207,8 @@ static int set_limit(CmdArgs *a, const char *opt, const char *v) {
   (void)a;
   int64_t x;
   if (parse_int(v, 1, INT64_MAX, &x)) return cmd_fail("%s '%s': expected a positive integer", opt, v);
-  int64_t *dst = !strcmp(opt, "--max-elements") ? &ir_limits.elements
-               : !strcmp(opt, "--max-nodes") ? &ir_limits.nodes
-               : !strcmp(opt, "--max-weight-bytes") ? &ir_limits.weight_bytes
-               : !strcmp(opt, "--max-code-bytes") ? &ir_limits.code_bytes
-               : !strcmp(opt, "--string-heap") ? &ir_limits.string_heap
-               : !strcmp(opt, "--split-pieces") ? &ir_limits.split_pieces
-               : !strcmp(opt, "--max-trip") ? &ir_limits.max_trip
-               : &ir_limits.arena_bytes;
+  int64_t *dst = ir_limit_named(opt + 2);
+  DLC_ASSERT(dst);
   *dst = x;
   return 0;
 }

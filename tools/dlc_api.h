@@ -109,6 +109,13 @@ void dlc_shuffle(uint64_t seed, uint64_t epoch, int64_t n, int64_t *order);
 
 const char *dlc_version(void); /* "0.1.0 (commit 0123456789ab)" */
 
+/* The budgets and bounds the CLI's flags set (docs/SECURITY.md), process-wide, read by
+ * every compile after: name is the flag without its dashes ("max-nodes", "max-trip",
+ * "string-heap", ...), value at least 1 (max-trip: 0 takes the bound away again).
+ * dlc_limit gives the value now, or -1 for a name it does not know.  0, or -1. */
+int dlc_set_limit(const char *name, int64_t value, char *err, size_t errlen);
+int64_t dlc_limit(const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -106,6 +106,8 @@ _lib.dlc_model_run.argtypes = [_P, ctypes.POINTER(_P), ctypes.POINTER(_P), ctype
 _lib.dlc_model_bench.argtypes = [_P, ctypes.POINTER(_P), ctypes.POINTER(_P), ctypes.c_int, ctypes.c_int,
                                  ctypes.POINTER(ctypes.c_double), ctypes.c_char_p, ctypes.c_size_t]
 _lib.dlc_version.restype = ctypes.c_char_p
+_lib.dlc_set_limit.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_char_p, ctypes.c_size_t]
+_lib.dlc_limit.argtypes, _lib.dlc_limit.restype = [ctypes.c_char_p], ctypes.c_int64
 _lib.dlc_model_output_extent.argtypes = [_P, ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]
 _lib.dlc_model_compile_train.restype = _P
 _lib.dlc_model_compile_train.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_char_p, ctypes.c_char_p,
@@ -138,6 +140,26 @@ _lib.dlc_model_run_dims.argtypes = [_P, _I64P, ctypes.POINTER(_P), ctypes.POINTE
 def version():
     """dlc's version and git commit, as `dlc --version` prints them."""
     return _lib.dlc_version().decode()
+
+
+def limit(name):
+    """The budget or bound a dlc flag sets, by the flag's name ("max_trip" or "max-trip",
+    "max_nodes", "string_heap", ...; docs/SECURITY.md)."""
+    v = _lib.dlc_limit(name.replace("_", "-").encode())
+    if v < 0:
+        raise ValueError("no limit named %r" % (name,))
+    return v
+
+
+def set_limit(name, value):
+    """Sets a budget or bound for every compile after this one, as the CLI's flag of that
+    name does (set_limit("max_trip", 16) is --max-trip 16), and returns the value it had."""
+    old = limit(name)
+    err = ctypes.create_string_buffer(_ERR)
+    if isinstance(value, bool) or not isinstance(value, int) or \
+            _lib.dlc_set_limit(name.replace("_", "-").encode(), value, err, _ERR):
+        raise ValueError(err.value.decode(errors="replace") or "limit %s: %r is not a count" % (name, value))
+    return old
 
 
 class _Port:

@@ -148,6 +148,32 @@ try:
     print("ok: lenet at batch 8 in parts of 2 agrees with ONNX Runtime")
     raises(dlc.Error, "must be a multiple of it", lambda: dlc.compile(path, batch=8, micro_batch=3))
     raises(ValueError, "micro_batch must be", lambda: dlc.compile(path, batch=8, micro_batch="some"))
+    # a Loop whose trip count is an input: refused without a bound, then with
+    # set_limit("max_trip", 5) one build runs every M to 5 (its scan output handed back
+    # at its real length) and a run past the bound raises
+    sys.path.insert(0, os.path.join(root, "tests", "onnx"))
+    import onnx
+    from ctrl_test import loop_runtime_trip
+    lpath = os.path.join(work, "loop.onnx")
+    onnx.save(loop_runtime_trip()[0], lpath)
+    raises(dlc.Error, "--max-trip N", lambda: dlc.compile(lpath))
+    if dlc.limit("max_trip") != 0 or dlc.set_limit("max_trip", 5) != 0 or dlc.limit("max-trip") != 5:
+        fail("max_trip: limit() %d after set_limit" % dlc.limit("max_trip"))
+    lm = dlc.compile(lpath)
+    ls = ort.InferenceSession(lpath, providers=["CPUExecutionProvider"])
+    xl = np.array([1.5, -2], np.float32)
+    for k in (0, 2, 5):
+        feed = {"M": np.array(k, np.int64), "x": xl}
+        got, want = lm(**feed), ls.run(None, feed)
+        pairs = [(got["v"], want[0]), (got["ys"], want[1]), (got["ys.count"], np.array(want[1].shape[0]))]
+        if any(g.shape != w.shape or not np.allclose(g, w, rtol=1e-5) for g, w in pairs):
+            fail("loop with M = %d: %s against ONNX Runtime's %s" % (k, got, want))
+    print("ok: a Loop with a run-time trip count (max_trip 5) agrees with ONNX Runtime at M = 0, 2, 5")
+    raises(dlc.Error, "run past its bound", lambda: lm(M=np.array(6, np.int64), x=xl))
+    lm.close()
+    raises(ValueError, "no limit named", lambda: dlc.set_limit("max_tirp", 5))
+    raises(ValueError, "not a positive count", lambda: dlc.set_limit("max_nodes", 0))
+    dlc.set_limit("max_trip", 0)
     dm.close()
     m.close()
     raises(dlc.Error, "closed", lambda: m(x=x))
