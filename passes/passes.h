@@ -142,6 +142,8 @@ bool plan_update_in_place(const Graph *g, const Schedule *s, const int *kof, con
  * one sweep over time, O(n log n), where pass_plan's orders would cost too much
  * (passes/plan_sweep.c).  Returns the arena's size. */
 int64_t plan_sweep(int nb, const int *first, const int *last, const int64_t *bytes, int64_t *off);
+/* order[0..nb): the buffers by first step, ties by index (plan_sweep.c; the planner's too). */
+void plan_by_first(int nb, const int *first, int *order);
 /* The last kernel that reads each node (-1: none); INT_MAX for an output or a node read
  * outside every kernel: the readers plan_update_in_place needs, found once.  In g's arena. */
 int *plan_readers(Graph *g, const int *kof);

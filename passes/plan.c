@@ -247,26 +247,17 @@ typedef struct Live {
   int size;
 } Live;
 
-typedef struct FirstKey {
-  int first, idx;
-} FirstKey;
-
-static int by_first(const void *a, const void *b) {
-  const FirstKey *x = a, *y = b;
-  return x->first != y->first ? (x->first < y->first ? -1 : 1) : x->idx - y->idx;
-}
-
 static void live_init(Live *lv, const Buf *b, int nb) {
   size_t n = (size_t)(nb ? nb : 1);
   lv->size = 1;
   while (lv->size < nb) lv->size *= 2;
   lv->rank = dlc_malloc(sizeof(int) * n), lv->byfirst = dlc_malloc(sizeof(int) * n);
   lv->pos = dlc_malloc(sizeof(int) * n), lv->tree = dlc_malloc(sizeof(int) * 2 * (size_t)lv->size);
-  FirstKey *k = dlc_malloc(sizeof(FirstKey) * n);
-  for (int i = 0; i < nb; i++) k[i] = (FirstKey){b[i].first, i};
-  qsort(k, (size_t)nb, sizeof *k, by_first);
-  for (int i = 0; i < nb; i++) lv->byfirst[i] = k[i].idx, lv->pos[k[i].idx] = i;
-  free(k);
+  int *first = dlc_malloc(sizeof(int) * n);
+  for (int i = 0; i < nb; i++) first[i] = b[i].first;
+  plan_by_first(nb, first, lv->byfirst);
+  for (int i = 0; i < nb; i++) lv->pos[lv->byfirst[i]] = i;
+  free(first);
 }
 
 static void live_free(Live *lv) { free(lv->rank), free(lv->byfirst), free(lv->pos), free(lv->tree); }

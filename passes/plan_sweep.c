@@ -168,16 +168,23 @@ static int by_first(const void *a, const void *b) {
   return x->first != y->first ? (x->first < y->first ? -1 : 1) : x->idx - y->idx;
 }
 
-int64_t plan_sweep(int nb, const int *first, const int *last, const int64_t *bytes, int64_t *off) {
-  size_t n = (size_t)(nb ? nb : 1);
-  Key *k = dlc_malloc(sizeof(Key) * n);
-  Heap h = {dlc_malloc(sizeof(int) * n), 0, last};
-  Free f = {{dlc_malloc(sizeof(TNode) * (n + 1)), -1, 0, -1}, {dlc_malloc(sizeof(TNode) * (n + 1)), -1, 0, -1}, 0};
+void plan_by_first(int nb, const int *first, int *order) {
+  Key *k = dlc_malloc(sizeof(Key) * (size_t)(nb ? nb : 1));
   for (int i = 0; i < nb; i++) k[i] = (Key){first[i], i};
   qsort(k, (size_t)nb, sizeof *k, by_first);
+  for (int i = 0; i < nb; i++) order[i] = k[i].idx;
+  free(k);
+}
+
+int64_t plan_sweep(int nb, const int *first, const int *last, const int64_t *bytes, int64_t *off) {
+  size_t n = (size_t)(nb ? nb : 1);
+  int *order = dlc_malloc(sizeof(int) * n);
+  Heap h = {dlc_malloc(sizeof(int) * n), 0, last};
+  Free f = {{dlc_malloc(sizeof(TNode) * (n + 1)), -1, 0, -1}, {dlc_malloc(sizeof(TNode) * (n + 1)), -1, 0, -1}, 0};
+  plan_by_first(nb, first, order);
   int64_t arena = 0;
   for (int i = 0; i < nb; i++) {
-    int v = k[i].idx;
+    int v = order[i];
     while (h.n && last[h.id[0]] < first[v]) {
       int o = heap_pop(&h);
       give_back(&f, off[o], off[o] + bytes[o]);
@@ -190,6 +197,6 @@ int64_t plan_sweep(int nb, const int *first, const int *last, const int64_t *byt
     if (f.top > arena) arena = f.top;
     heap_push(&h, v);
   }
-  free(k), free(h.id), free(f.addr.t), free(f.size.t);
+  free(order), free(h.id), free(f.addr.t), free(f.size.t);
   return arena;
 }

@@ -45,6 +45,8 @@ typedef struct CEmit {
   int64_t *pack_at;     /*   and where its panels start after the weight block */
   int64_t pack_at_total; /* the bytes of all packed panels */
   int64_t split_arena;  /* --micro-batch's public header: the inner module's arena bytes */
+  int vtile_nr[2];      /* the panel widths the tile functions were written for (tile.c;
+                           0: none): a tile of another width is written inline */
 } CEmit;
 
 /* The per-node tables above, computed once (each a pass over the graph): 0, or -1
@@ -257,6 +259,12 @@ Win cgen_window(const Node *n, const Shape *x, const int64_t *kernel);
 /* Opens one loop per tap dimension (k<d>), computing p<d> from q<d> and skipping taps
  * in the padding; returns the depth inside.  Close with cgen_loops_close(nsp). */
 int cgen_window_taps(CEmit *ce, const Win *w, int depth);
+
+/* A float sum kept in CGEN_SUM_LANES partial sums part[] (reduce.c, fused_reduce.c),
+ * element j of its last axis in lane j % CGEN_SUM_LANES: a power of two. */
+enum { CGEN_SUM_LANES = 8 };
+/* "acc = " the lanes added as a balanced tree, at depth. */
+void cgen_sum_lanes_total(CEmit *ce, int depth);
 
 /* A reduction's accumulator start (the cexpr column before ';', as a literal of the
  * accumulator type) and its combine with the accumulator `acc` and element x. */

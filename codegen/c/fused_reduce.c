@@ -8,7 +8,7 @@
  * interpreter does.  Floats accumulate in double, integers in int64_t.
  *
  * A float sum whose last reduced dimension is x's last (a global average pool's rows)
- * keeps FUSED_LANES partial sums, element j of that dimension in lane j % FUSED_LANES,
+ * keeps CGEN_SUM_LANES partial sums, element j of that dimension in lane j % CGEN_SUM_LANES,
  * added in a fixed tree at the end: one chain of dependent adds would bound it by
  * their latency, where independent lanes vectorise (as reduce.c does unfused). */
 #include <inttypes.h>
@@ -53,14 +53,12 @@ static void result_index(const Shape *x, const bool *reduced, char *buf, size_t 
   snprintf(buf, size, "%s", cgen_index_str(&ix));
 }
 
-enum { FUSED_LANES = 8 };
-
 static bool lanes_pay(const Node *red, const Shape *x, const bool *reduced) {
   int64_t count = 1;
   for (int d = 0; d < x->rank; d++)
     if (reduced[d]) count *= x->d[d];
   return red->op == OP_REDUCE_SUM && dtype_is_float(red->dtype) && x->rank > 0 && reduced[x->rank - 1] &&
-         x->d[x->rank - 1] > 1 && count >= 4 * FUSED_LANES;
+         x->d[x->rank - 1] > 1 && count >= 4 * CGEN_SUM_LANES;
 }
 
 /* The prologue's values and one element into lane `lane` (an expression). */
@@ -72,18 +70,18 @@ static void lane_add(CEmit *ce, const Kernel *k, const Node *red, const CgenSpac
   cgen_line(ce, depth, "part[%s] += %s;", lane, elem);
 }
 
-/* The reduced loops but x's last dimension, then that one in runs of FUSED_LANES. */
+/* The reduced loops but x's last dimension, then that one in runs of CGEN_SUM_LANES. */
 static void sum_lanes(CEmit *ce, const Kernel *k, const Node *red, const Shape *x, const bool *reduced,
                       const CgenSpace *sp, int *depth) {
   int last = x->rank - 1, outer = *depth;
-  int64_t len = x->d[last], full = len - len % FUSED_LANES;
+  int64_t len = x->d[last], full = len - len % CGEN_SUM_LANES;
   bool up_to[IR_MAX_RANK];
   for (int d = 0; d < x->rank; d++) up_to[d] = reduced[d] && d != last;
-  cgen_line(ce, *depth, "double part[%d] = {0};", FUSED_LANES);
+  cgen_line(ce, *depth, "double part[%d] = {0};", CGEN_SUM_LANES);
   open_dims(ce, x, up_to, true, -1, depth);
   if (full) {
-    cgen_line(ce, *depth, "for (int64_t rl = 0; rl < %" PRId64 "; rl += %d)", full, FUSED_LANES);
-    cgen_line(ce, *depth + 1, "for (int64_t l = 0; l < %d; l++) {", FUSED_LANES);
+    cgen_line(ce, *depth, "for (int64_t rl = 0; rl < %" PRId64 "; rl += %d)", full, CGEN_SUM_LANES);
+    cgen_line(ce, *depth + 1, "for (int64_t l = 0; l < %d; l++) {", CGEN_SUM_LANES);
     cgen_line(ce, *depth + 2, "const int64_t x%d = rl + l;", last);
     lane_add(ce, k, red, sp, "l", *depth + 2);
     cgen_line(ce, *depth + 1, "}");
@@ -96,7 +94,7 @@ static void sum_lanes(CEmit *ce, const Kernel *k, const Node *red, const Shape *
     cgen_line(ce, *depth, "}");
   }
   while (*depth > outer) cgen_line(ce, --*depth, "}");
-  cgen_line(ce, *depth, "acc = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));");
+  cgen_sum_lanes_total(ce, *depth);
 }
 
 int cgen_fused_reduce(CEmit *ce, const Kernel *k) {

@@ -4,7 +4,7 @@
  * does.  Floats accumulate in double (the interpreter's precision, and free where the
  * loop is bound by memory); integers in int64_t.  A float sum whose innermost reduced
  * axis is x's innermost and long (a convolution's bias gradient, over batch and
- * positions) keeps RED_LANES partial sums, element j of that axis in lane j % RED_LANES,
+ * positions) keeps CGEN_SUM_LANES partial sums, element j of that axis in lane j % CGEN_SUM_LANES,
  * added in a fixed tree at the end: one chain of dependent adds would bound it by their
  * latency, where independent lanes vectorise. */
 #include <inttypes.h>
@@ -66,12 +66,11 @@ void cgen_reduce_combine(const Node *n, const char *x, char *buf, size_t size) {
   buf[k] = 0;
 }
 
-enum { RED_LANES = 8 };
 
 static bool lanes_pay(const Node *n, const Split *s) {
   int last = s->red.rank - 1;
   return n->op == OP_REDUCE_SUM && dtype_is_float(n->dtype) && last >= 0 && s->red_st[last] == 1 &&
-         s->red.d[last] >= 4 * RED_LANES;
+         s->red.d[last] >= 4 * CGEN_SUM_LANES;
 }
 
 /* Reduced dims that run on in x (stride = the next one's stride x its size) as one. */
@@ -88,15 +87,15 @@ static Split merge_reduced(Split s) {
   return s;
 }
 
-/* The reduced loops but the last, then the last in runs of RED_LANES into part[]. */
+/* The reduced loops but the last, then the last in runs of CGEN_SUM_LANES into part[]. */
 static void sum_lanes(CEmit *ce, const Split *s, const char *elem, int depth) {
   int last = s->red.rank - 1;
-  int64_t len = s->red.d[last], full = len - len % RED_LANES;
+  int64_t len = s->red.d[last], full = len - len % CGEN_SUM_LANES;
   Shape outer = shape_make(last, s->red.d);
-  cgen_line(ce, depth, "double part[%d] = {0};", RED_LANES);
+  cgen_line(ce, depth, "double part[%d] = {0};", CGEN_SUM_LANES);
   int inner = cgen_loops_open(ce, &outer, "r", depth);
-  cgen_line(ce, inner, "for (int64_t rl = 0; rl < %" PRId64 "; rl += %d)", full, RED_LANES);
-  cgen_line(ce, inner + 1, "for (int64_t l = 0; l < %d; l++) {", RED_LANES);
+  cgen_line(ce, inner, "for (int64_t rl = 0; rl < %" PRId64 "; rl += %d)", full, CGEN_SUM_LANES);
+  cgen_line(ce, inner + 1, "for (int64_t l = 0; l < %d; l++) {", CGEN_SUM_LANES);
   cgen_line(ce, inner + 2, "const int64_t r%d = rl + l;", last);
   cgen_line(ce, inner + 2, "part[l] += %s;", elem);
   cgen_line(ce, inner + 1, "}");
@@ -105,7 +104,29 @@ static void sum_lanes(CEmit *ce, const Split *s, const char *elem, int depth) {
               last, full, last, len, last, last, full, elem);
   }
   cgen_loops_close(ce, outer.rank, depth);
-  cgen_line(ce, depth, "acc = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));");
+  cgen_sum_lanes_total(ce, depth);
+}
+
+/* part[lo..lo+n) as a balanced tree of additions into buf. */
+static void lane_tree(int lo, int n, char *buf, size_t size) {
+  size_t at = strlen(buf);
+  if (n == 1) {
+    snprintf(buf + at, size - at, "part[%d]", lo);
+    return;
+  }
+  snprintf(buf + at, size - at, "(");
+  lane_tree(lo, n / 2, buf, size);
+  at = strlen(buf);
+  snprintf(buf + at, size - at, " + ");
+  lane_tree(lo + n / 2, n - n / 2, buf, size);
+  at = strlen(buf);
+  snprintf(buf + at, size - at, ")");
+}
+
+void cgen_sum_lanes_total(CEmit *ce, int depth) {
+  char buf[32 * CGEN_SUM_LANES] = "";
+  lane_tree(0, CGEN_SUM_LANES, buf, sizeof buf);
+  cgen_line(ce, depth, "acc = %s;", buf);
 }
 
 int cgen_reduce(CEmit *ce, const Node *n) {

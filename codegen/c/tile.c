@@ -124,7 +124,7 @@ static void store(CEmit *ce, const Tile *t, const Epi *ep, const char *sum, int 
  * shape (none today) is written inline. */
 static bool vtile_has(const CEmit *ce, int mr, int np, int nr) {
   int mfull = cgen_tile_mr(ce, DT_F32);
-  if (nr != cgen_tile_nr(ce, DT_F32) && nr != cgen_tile_nr_narrow(ce, DT_F32)) return false;
+  if (!nr || (nr != ce->vtile_nr[0] && nr != ce->vtile_nr[1])) return false;
   return mr >= 1 && mr <= mfull && (np == 1 || (mr < mfull && np == mfull / mr && np > 1));
 }
 
@@ -188,12 +188,13 @@ static void vtile_function(CEmit *ce, int mr, int np, int nr) {
 }
 
 static void vtile_functions(CEmit *ce) {
-  int mfull = cgen_tile_mr(ce, DT_F32), widths[2] = {cgen_tile_nr(ce, DT_F32), 0};
-  if (conv_grad_narrow_used(ce)) widths[1] = cgen_tile_nr_narrow(ce, DT_F32);
-  for (int w = 0; w < 2 && widths[w]; w++)
+  int mfull = cgen_tile_mr(ce, DT_F32);
+  ce->vtile_nr[0] = cgen_tile_nr(ce, DT_F32);
+  ce->vtile_nr[1] = conv_grad_narrow_used(ce) ? cgen_tile_nr_narrow(ce, DT_F32) : 0;
+  for (int w = 0; w < 2 && ce->vtile_nr[w]; w++)
     for (int mr = 1; mr <= mfull; mr++) {
-      vtile_function(ce, mr, 1, widths[w]);
-      if (vtile_has(ce, mr, mfull / mr, widths[w]) && mfull / mr > 1) vtile_function(ce, mr, mfull / mr, widths[w]);
+      vtile_function(ce, mr, 1, ce->vtile_nr[w]);
+      if (vtile_has(ce, mr, mfull / mr, ce->vtile_nr[w]) && mfull / mr > 1) vtile_function(ce, mr, mfull / mr, ce->vtile_nr[w]);
     }
 }
 
