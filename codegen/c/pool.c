@@ -8,7 +8,18 @@
  * each tap (k0, k1), one loop over the outputs of the row whose tap lies in x, with
  * bounds known here, so a padded window (ResNet's 3x3/2 max pool) has no test per tap
  * and the loop vectorises.  Each output still folds its taps in (k0, k1) order: the
- * results are those of the loop per output, NaNs included. */
+ * results are those of the loop per output, NaNs included.
+ *
+ * A max window of up to MAX_SEP_TAPS columns goes further (pool_max_sep): each input
+ * row's horizontal maxima (h[q1], the window's k1 taps of that row) are computed once,
+ * all its taps in one loop where every tap lies in x, and kept in a ring of k0 rows, so
+ * a row that two windows share (a stride below the kernel) is not read twice; each
+ * output is then the max of its k0 rows' maxima.  Max with "a later tap wins only when
+ * greater" is the same whichever way the taps are grouped, when each group starts at
+ * -inf (NaNs are skipped, and of equal values the first in (k0, k1) order is kept), so
+ * the results are still bit for bit the loop per output's.  ResNet's 3x3/2 on
+ * 64x112x112: 322 -> 137 us built for AVX-512, 235 -> 135 us for AVX2
+ * (tools/bench/micro_pool_rows.c). */
 #include <inttypes.h>
 
 #include "cgen_c.h"
@@ -43,6 +54,73 @@ static void row_taps(CEmit *ce, const Node *n, const Win *w, bool is_max, bool c
     else cgen_line(ce, 5, "acc[q1] += %s;", at);
   }
   cgen_line(ce, 3, "}");
+}
+
+enum { MAX_SEP_TAPS = 16 };
+
+static bool sep_pays(const Node *n, const Win *w) {
+  return n->op == OP_POOL_MAX && rows_pay(n, w) && w->k[1] <= MAX_SEP_TAPS && w->k[0] * w->out[1] * 8 <= 65536;
+}
+
+/* "m = max(m, x[p1])" in the loops' order: a later tap wins only when greater. */
+static void max_in(CEmit *ce, int depth, const char *at) {
+  cgen_line(ce, depth, "m = m < %s ? %s : m;", at, at);
+}
+
+static void pool_max_sep(CEmit *ce, const Node *n, const Win *w) {
+  const char *t = cgen_ctype(n);
+  int64_t ow = w->out[1], k0 = w->k[0], lo = 0, hi = ow;
+  for (int64_t k1 = 0; k1 < w->k[1]; k1++) { /* the columns where every tap lies in x */
+    int64_t a, b;
+    tap_range(w, k1, &a, &b);
+    if (a > lo) lo = a;
+    if (b < hi) hi = b;
+  }
+  if (hi < lo) hi = lo;
+  cgen_line(ce, 2, "%s h[%" PRId64 "][%" PRId64 "];", t, k0, ow);
+  cgen_line(ce, 2, "int64_t hrow[%" PRId64 "];", k0);
+  cgen_line(ce, 2, "for (int64_t r = 0; r < %" PRId64 "; r++) hrow[r] = -1;", k0);
+  cgen_line(ce, 2, "for (int64_t q0 = 0; q0 < %" PRId64 "; q0++) {", w->out[0]);
+  cgen_line(ce, 3, "%s acc[%" PRId64 "];", t, ow);
+  cgen_line(ce, 3, "for (int64_t q1 = 0; q1 < %" PRId64 "; q1++) acc[q1] = -INFINITY;", ow);
+  cgen_line(ce, 3, "for (int64_t k0 = 0; k0 < %" PRId64 "; k0++) {", k0);
+  cgen_line(ce, 4, "const int64_t p0 = q0 * %" PRId64 " - %" PRId64 " + k0;", w->stride[0], w->pad[0]);
+  cgen_line(ce, 4, "if (p0 < 0 || p0 >= %" PRId64 ") continue;", w->in[0]);
+  cgen_line(ce, 4, "%s *hr = h[p0 %% %" PRId64 "];", t, k0);
+  cgen_line(ce, 4, "if (hrow[p0 %% %" PRId64 "] != p0) { /* row p0's maxima, once */", k0);
+  cgen_line(ce, 5, "const %s *xr = xc + p0 * %" PRId64 ";", t, w->in[1]);
+  cgen_line(ce, 5, "hrow[p0 %% %" PRId64 "] = p0;", k0);
+  if (lo < hi) {
+    cgen_line(ce, 5, "for (int64_t q1 = %" PRId64 "; q1 < %" PRId64 "; q1++) {", lo, hi);
+    cgen_line(ce, 6, "%s m = -INFINITY;", t);
+    for (int64_t k1 = 0; k1 < w->k[1]; k1++) {
+      int64_t off = k1 - w->pad[1];
+      char at[96];
+      snprintf(at, sizeof at, "xr[q1 * %" PRId64 " %c %" PRId64 "]", w->stride[1], off < 0 ? '-' : '+', off < 0 ? -off : off);
+      max_in(ce, 6, at);
+    }
+    cgen_line(ce, 6, "hr[q1] = m;");
+    cgen_line(ce, 5, "}");
+  }
+  /* the edge columns, [0, lo) and [hi, ow) (all of them when no column has every tap
+   * in x): a test per tap */
+  int64_t edge[2][2] = {{0, lo < hi ? lo : ow}, {lo < hi ? hi : ow, ow}};
+  for (int e = 0; e < 2; e++) {
+    if (edge[e][0] >= edge[e][1]) continue;
+    cgen_line(ce, 5, "for (int64_t q1 = %" PRId64 "; q1 < %" PRId64 "; q1++) {", edge[e][0], edge[e][1]);
+    cgen_line(ce, 6, "%s m = -INFINITY;", t);
+    cgen_line(ce, 6, "for (int64_t k1 = 0; k1 < %" PRId64 "; k1++) {", w->k[1]);
+    cgen_line(ce, 7, "const int64_t p1 = q1 * %" PRId64 " - %" PRId64 " + k1;", w->stride[1], w->pad[1]);
+    cgen_line(ce, 7, "if (p1 >= 0 && p1 < %" PRId64 ") m = m < xr[p1] ? xr[p1] : m;", w->in[1]);
+    cgen_line(ce, 6, "}");
+    cgen_line(ce, 6, "hr[q1] = m;");
+    cgen_line(ce, 5, "}");
+  }
+  cgen_line(ce, 4, "}");
+  cgen_line(ce, 4, "for (int64_t q1 = 0; q1 < %" PRId64 "; q1++) acc[q1] = acc[q1] < hr[q1] ? hr[q1] : acc[q1];", ow);
+  cgen_line(ce, 3, "}");
+  cgen_line(ce, 3, "for (int64_t q1 = 0; q1 < %" PRId64 "; q1++) yc[q0 * %" PRId64 " + q1] = acc[q1];", ow, ow);
+  cgen_line(ce, 2, "}");
 }
 
 static void pool_rows(CEmit *ce, const Node *n, const Win *w, bool is_max, bool count_pad) {
@@ -88,6 +166,11 @@ int cgen_pool(CEmit *ce, const Node *n) {
   cgen_line(ce, 1, "for (int64_t c = 0; c < %" PRId64 "; c++) {", planes);
   cgen_line(ce, 2, "const %s *xc = a0 + c * %" PRId64 ";", t, w.in_plane);
   cgen_line(ce, 2, "%s *yc = y + c * %" PRId64 ";", t, w.out_plane);
+  if (sep_pays(n, &w)) {
+    pool_max_sep(ce, n, &w);
+    cgen_line(ce, 1, "}");
+    return 0;
+  }
   if (rows_pay(n, &w)) {
     pool_rows(ce, n, &w, is_max, count_pad);
     cgen_line(ce, 1, "}");

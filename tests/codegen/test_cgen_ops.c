@@ -346,6 +346,48 @@ static int pool(Graph *g, Op op, int x, int n, const int64_t *k, const int64_t *
   return ir_add(g, op, &x, 1, a, na);
 }
 
+/* Max pooling's NaNs and signed zeros, bit for bit against the interpreter: a later tap
+ * wins only when greater, so NaNs are skipped and of +0 and -0 the first in (k0, k1)
+ * order is kept, whichever way pool.c groups the taps (pool_max_sep: each row's maxima
+ * first; pool_rows; the loop per output). */
+static void pool_max_bits(void) {
+  static const float vals[] = {NAN, -0.0f, 0.0f, 1.0f, -1.0f, -INFINITY, 0.0f, -0.0f, NAN};
+  int64_t k[2][2] = {{3, 3}, {2, 3}}, st[2][2] = {{2, 2}, {1, 2}}, pd[2][4] = {{1, 1, 1, 1}, {0, 1, 1, 0}};
+  for (int c = 0; c < 2; c++) {
+    Graph *g = ir_graph_new("pool_bits");
+    int x = ir_input(g, "x", DT_F32, SHP(1, 2, 7, 9));
+    ir_output(g, pool(g, OP_POOL_MAX, x, 2, k[c], st[c], pd[c], NULL, 0), "y");
+    int64_t n = 2 * 7 * 9, ny = shape_numel(&g->nodes[g->out[0]]->shape);
+    float xs[2 * 7 * 9], ys[2 * 7 * 9];
+    double xd[2 * 7 * 9], yd[2 * 7 * 9];
+    uint64_t seed = 91 + (uint64_t)c;
+    for (int64_t i = 0; i < n; i++) xs[i] = vals[rnd_next(&seed) % 9], xd[i] = xs[i];
+    DlcErr e;
+    const double *din[1] = {xd};
+    double *dout[1] = {yd};
+    const void *in[1] = {xs};
+    void *out[1] = {ys};
+    JitOptions o = {.cflags = CGEN_STRICT};
+    JitModel *m = NULL;
+    if (interp_run(g, din, dout, &e) || !(m = jit_build(g, &o, &e)) || jit_run(m, in, out, &e)) {
+      fprintf(stderr, "pool max bits %d: %s\n", c, e.msg);
+      check_failures++;
+    } else {
+      for (int64_t i = 0; i < ny; i++) {
+        float want = (float)yd[i];
+        if (memcmp(&want, &ys[i], sizeof want) && !(isnan(want) && isnan(ys[i]))) {
+          fprintf(stderr, "pool max bits %d: y[%lld] is %g (sign %d), the interpreter's %g (sign %d)\n", c,
+                  (long long)i, (double)ys[i], !!signbit(ys[i]), (double)want, !!signbit(want));
+          check_failures++;
+          break;
+        }
+      }
+    }
+    if (m) jit_free(m);
+    ir_graph_free(g);
+  }
+}
+
 static void pools(void) {
   Graph *g = ir_graph_new("pool");
   int x1 = ir_input(g, "x1", DT_F32, SHP(2, 3, 9)), x2 = ir_input(g, "x2", DT_F32, SHP(1, 2, 7, 6));
@@ -460,6 +502,7 @@ int main(void) {
   convs(DT_F32);
   convs(DT_F64);
   pools();
+  pool_max_bits();
   network();
   return check_report("test_cgen_ops");
 }
