@@ -10,16 +10,20 @@
  * and the loop vectorises.  Each output still folds its taps in (k0, k1) order: the
  * results are those of the loop per output, NaNs included.
  *
- * A max window of up to MAX_SEP_TAPS columns goes further (pool_max_sep): each input
- * row's horizontal maxima (h[q1], the window's k1 taps of that row) are computed once,
- * all its taps in one loop where every tap lies in x, and kept in a ring of k0 rows, so
- * a row that two windows share (a stride below the kernel) is not read twice; each
- * output is then the max of its k0 rows' maxima.  Max with "a later tap wins only when
- * greater" is the same whichever way the taps are grouped, when each group starts at
- * -inf (NaNs are skipped, and of equal values the first in (k0, k1) order is kept), so
- * the results are still bit for bit the loop per output's.  ResNet's 3x3/2 on
- * 64x112x112: 322 -> 137 us built for AVX-512, 235 -> 135 us for AVX2
- * (tools/bench/micro_pool_rows.c). */
+ * A max window of up to MAX_SEP_TAPS rows and columns goes further (pool_max_sep):
+ * each input row's horizontal maxima (the window's k1 taps of that row) are computed
+ * once, all its taps in one loop where every tap lies in x, and kept in a ring of k0
+ * rows, so a row that two windows share (a stride below the kernel) is not read
+ * twice; each output is then the max of its k0 rows' maxima, in one loop that writes y
+ * (a row in the padding reads a row of -inf, which no max takes).  Max with "a later
+ * tap wins only when greater" is the same whichever way the taps are grouped, when
+ * each group starts at -inf (NaNs are skipped, and of equal values the first in
+ * (k0, k1) order is kept), so the results are still bit for bit the loop per output's.
+ * ResNet's 3x3/2 padded on 64x112x112 (tools/bench/micro_pool_rows.c): 326 -> 113 us
+ * built for AVX-512, 236 -> 106 us for AVX2.  SqueezeNet's three, 3x3/2 unpadded, in
+ * the generated code (median of 400 runs, AVX-512 / AVX2): 64x111x111 140 -> 122 /
+ * 132 -> 105-119 us, 256x27x27 75 -> 45 / 56 -> 35, but 128x55x55 75 -> 92 / 88 -> 86
+ * (its rows of 27 leave gcc's AVX-512 loops an 11-wide tail). */
 #include <inttypes.h>
 
 #include "cgen_c.h"
@@ -59,7 +63,8 @@ static void row_taps(CEmit *ce, const Node *n, const Win *w, bool is_max, bool c
 enum { MAX_SEP_TAPS = 16 };
 
 static bool sep_pays(const Node *n, const Win *w) {
-  return n->op == OP_POOL_MAX && rows_pay(n, w) && w->k[1] <= MAX_SEP_TAPS && w->k[0] * w->out[1] * 8 <= 65536;
+  return n->op == OP_POOL_MAX && rows_pay(n, w) && w->k[0] <= MAX_SEP_TAPS && w->k[1] <= MAX_SEP_TAPS &&
+         (w->k[0] + 1) * w->out[1] * 8 <= 65536;
 }
 
 /* "m = max(m, x[p1])" in the loops' order: a later tap wins only when greater. */
@@ -77,16 +82,19 @@ static void pool_max_sep(CEmit *ce, const Node *n, const Win *w) {
     if (b < hi) hi = b;
   }
   if (hi < lo) hi = lo;
-  cgen_line(ce, 2, "%s h[%" PRId64 "][%" PRId64 "];", t, k0, ow);
+  cgen_line(ce, 2, "%s h[%" PRId64 "][%" PRId64 "], ninf[%" PRId64 "];", t, k0, ow, ow);
   cgen_line(ce, 2, "int64_t hrow[%" PRId64 "];", k0);
   cgen_line(ce, 2, "for (int64_t r = 0; r < %" PRId64 "; r++) hrow[r] = -1;", k0);
+  cgen_line(ce, 2, "for (int64_t q1 = 0; q1 < %" PRId64 "; q1++) ninf[q1] = -INFINITY;", ow);
   cgen_line(ce, 2, "for (int64_t q0 = 0; q0 < %" PRId64 "; q0++) {", w->out[0]);
-  cgen_line(ce, 3, "%s acc[%" PRId64 "];", t, ow);
-  cgen_line(ce, 3, "for (int64_t q1 = 0; q1 < %" PRId64 "; q1++) acc[q1] = -INFINITY;", ow);
+  /* the window's rows: their maxima, or -inf for a row in the padding (which no max takes) */
+  cgen_line(ce, 3, "const %s *rows[%" PRId64 "];", t, k0);
   cgen_line(ce, 3, "for (int64_t k0 = 0; k0 < %" PRId64 "; k0++) {", k0);
   cgen_line(ce, 4, "const int64_t p0 = q0 * %" PRId64 " - %" PRId64 " + k0;", w->stride[0], w->pad[0]);
+  cgen_line(ce, 4, "rows[k0] = ninf;");
   cgen_line(ce, 4, "if (p0 < 0 || p0 >= %" PRId64 ") continue;", w->in[0]);
   cgen_line(ce, 4, "%s *hr = h[p0 %% %" PRId64 "];", t, k0);
+  cgen_line(ce, 4, "rows[k0] = hr;");
   cgen_line(ce, 4, "if (hrow[p0 %% %" PRId64 "] != p0) { /* row p0's maxima, once */", k0);
   cgen_line(ce, 5, "const %s *xr = xc + p0 * %" PRId64 ";", t, w->in[1]);
   cgen_line(ce, 5, "hrow[p0 %% %" PRId64 "] = p0;", k0);
@@ -117,9 +125,12 @@ static void pool_max_sep(CEmit *ce, const Node *n, const Win *w) {
     cgen_line(ce, 5, "}");
   }
   cgen_line(ce, 4, "}");
-  cgen_line(ce, 4, "for (int64_t q1 = 0; q1 < %" PRId64 "; q1++) acc[q1] = acc[q1] < hr[q1] ? hr[q1] : acc[q1];", ow);
   cgen_line(ce, 3, "}");
-  cgen_line(ce, 3, "for (int64_t q1 = 0; q1 < %" PRId64 "; q1++) yc[q0 * %" PRId64 " + q1] = acc[q1];", ow, ow);
+  cgen_line(ce, 3, "for (int64_t q1 = 0; q1 < %" PRId64 "; q1++) {", ow);
+  cgen_line(ce, 4, "%s m = -INFINITY;", t);
+  for (int64_t r = 0; r < k0; r++) cgen_line(ce, 4, "m = m < rows[%" PRId64 "][q1] ? rows[%" PRId64 "][q1] : m;", r, r);
+  cgen_line(ce, 4, "yc[q0 * %" PRId64 " + q1] = m;", ow);
+  cgen_line(ce, 3, "}");
   cgen_line(ce, 2, "}");
 }
 

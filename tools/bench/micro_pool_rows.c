@@ -54,16 +54,18 @@ __attribute__((noinline)) static void sepp(const float *restrict a0, float *rest
   for (int64_t c = 0; c < 64; c++) {
     const float *xc = a0 + c * 12544;
     float *yc = y + c * 3136;
-    float h[3][56];
+    float h[3][56], ninf[56];
     int64_t hrow[3];
     for (int64_t r = 0; r < 3; r++) hrow[r] = -1;
+    for (int64_t q1 = 0; q1 < 56; q1++) ninf[q1] = -INFINITY;
     for (int64_t q0 = 0; q0 < 56; q0++) {
-      float acc[56];
-      for (int64_t q1 = 0; q1 < 56; q1++) acc[q1] = -INFINITY;
+      const float *rows[3];
       for (int64_t k0 = 0; k0 < 3; k0++) {
         const int64_t p0 = q0 * 2 - 1 + k0;
+        rows[k0] = ninf;
         if (p0 < 0 || p0 >= 112) continue;
         float *hr = h[p0 % 3];
+        rows[k0] = hr;
         if (hrow[p0 % 3] != p0) { /* row p0's maxima, once */
           const float *xr = xc + p0 * 112;
           hrow[p0 % 3] = p0;
@@ -83,9 +85,14 @@ __attribute__((noinline)) static void sepp(const float *restrict a0, float *rest
             hr[q1] = m;
           }
         }
-        for (int64_t q1 = 0; q1 < 56; q1++) acc[q1] = acc[q1] < hr[q1] ? hr[q1] : acc[q1];
       }
-      for (int64_t q1 = 0; q1 < 56; q1++) yc[q0 * 56 + q1] = acc[q1];
+      for (int64_t q1 = 0; q1 < 56; q1++) {
+        float m = -INFINITY;
+        m = m < rows[0][q1] ? rows[0][q1] : m;
+        m = m < rows[1][q1] ? rows[1][q1] : m;
+        m = m < rows[2][q1] ? rows[2][q1] : m;
+        yc[q0 * 56 + q1] = m;
+      }
     }
   }
 }
