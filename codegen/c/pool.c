@@ -19,11 +19,16 @@
  * tap wins only when greater" is the same whichever way the taps are grouped, when
  * each group starts at -inf (NaNs are skipped, and of equal values the first in
  * (k0, k1) order is kept), so the results are still bit for bit the loop per output's.
- * ResNet's 3x3/2 padded on 64x112x112 (tools/bench/micro_pool_rows.c): 326 -> 113 us
- * built for AVX-512, 236 -> 106 us for AVX2.  SqueezeNet's three, 3x3/2 unpadded, in
- * the generated code (median of 400 runs, AVX-512 / AVX2): 64x111x111 140 -> 122 /
- * 132 -> 105-119 us, 256x27x27 75 -> 45 / 56 -> 35, but 128x55x55 75 -> 92 / 88 -> 86
- * (its rows of 27 leave gcc's AVX-512 loops an 11-wide tail). */
+ * It runs where it was measured to win (sep_pays): a window that reaches into the
+ * padding (ResNet's 3x3/2, 64x112x112: 316 -> 112-165 us in the generated code built
+ * for AVX-512; tools/bench/micro_pool_rows.c: 326 -> 113, and 236 -> 106 for AVX2)
+ * and rows shorter than one vector (SqueezeNet's 256x27x27: 57-72 -> 43-48).
+ *
+ * In the rows, each tap's loop is split at the columns every tap shares, so that each
+ * tap's vector loop reads back exactly the elements of acc the last one stored (a loop
+ * starting one column later, for the padding, read across two earlier stores, which
+ * stalled the store-to-load forwarding: ResNet's pool ran 316 us there against 118 for
+ * SqueezeNet's unpadded one of the same size; now 167-216). */
 #include <inttypes.h>
 
 #include "cgen_c.h"
@@ -33,6 +38,18 @@ static void tap_range(const Win *w, int64_t k1, int64_t *lo, int64_t *hi) {
   int64_t s = w->stride[1], off = k1 - w->pad[1], first = off < 0 ? (-off + s - 1) / s : 0;
   int64_t top = w->in[1] - 1 - off, last = top < 0 ? 0 : top / s + 1;
   *lo = first, *hi = last < w->out[1] ? last : w->out[1];
+}
+
+/* The columns where every tap of a row lies in x: [lo, hi), empty when none does. */
+static void interior(const Win *w, int64_t *lo, int64_t *hi) {
+  *lo = 0, *hi = w->out[1];
+  for (int64_t k1 = 0; k1 < w->k[1]; k1++) {
+    int64_t a, b;
+    tap_range(w, k1, &a, &b);
+    if (a > *lo) *lo = a;
+    if (b < *hi) *hi = b;
+  }
+  if (*hi < *lo) *hi = *lo;
 }
 
 static bool rows_pay(const Node *n, const Win *w) {
@@ -47,24 +64,40 @@ static void row_taps(CEmit *ce, const Node *n, const Win *w, bool is_max, bool c
   cgen_line(ce, 4, "if (p0 < 0 || p0 >= %" PRId64 ") continue;", w->in[0]);
   if (!is_max && !count_pad) cgen_line(ce, 4, "n0++;");
   cgen_line(ce, 4, "const %s *xr = xc + p0 * %" PRId64 ";", cgen_ctype(n), w->in[1]);
+  int64_t in_lo, in_hi;
+  interior(w, &in_lo, &in_hi);
   for (int64_t k1 = 0; k1 < w->k[1]; k1++) {
     int64_t lo, hi, off = k1 - w->pad[1];
     tap_range(w, k1, &lo, &hi);
     if (lo >= hi) continue;
     char at[96];
     snprintf(at, sizeof at, "xr[q1 * %" PRId64 " %c %" PRId64 "]", w->stride[1], off < 0 ? '-' : '+', off < 0 ? -off : off);
-    cgen_line(ce, 4, "for (int64_t q1 = %" PRId64 "; q1 < %" PRId64 "; q1++)", lo, hi);
-    if (is_max) cgen_line(ce, 5, "acc[q1] = acc[q1] < %s ? %s : acc[q1];", at, at);
-    else cgen_line(ce, 5, "acc[q1] += %s;", at);
+    /* the columns every tap shares in one loop, the edges apart: each tap's vector
+     * loop then covers the same elements of acc as the last tap's, whose stores it reads */
+    int64_t part[3][2] = {{lo, in_lo < hi ? in_lo : hi}, {in_lo > lo ? in_lo : lo, in_hi < hi ? in_hi : hi},
+                          {in_hi > lo ? in_hi : lo, hi}};
+    for (int e = 0; e < 3; e++) {
+      if (part[e][0] >= part[e][1]) continue;
+      cgen_line(ce, 4, "for (int64_t q1 = %" PRId64 "; q1 < %" PRId64 "; q1++)", part[e][0], part[e][1]);
+      if (is_max) cgen_line(ce, 5, "acc[q1] = acc[q1] < %s ? %s : acc[q1];", at, at);
+      else cgen_line(ce, 5, "acc[q1] += %s;", at);
+    }
   }
   cgen_line(ce, 3, "}");
 }
 
 enum { MAX_SEP_TAPS = 16 };
 
-static bool sep_pays(const Node *n, const Win *w) {
+/* Measured (docs/PERFORMANCE.md): the row maxima win where some column's window
+ * reaches into the padding (ResNet's 3x3/2: 316 -> 112-157 us, the rows 186-216) and
+ * where a row is shorter than a vector (SqueezeNet's 13 columns: 57-73 -> 32-46); with
+ * rows of 27, unpadded, gcc's AVX-512 loops did worse than the rows' (59-74 against
+ * 87-107), and with 55 the two were even. */
+static bool sep_pays(const CEmit *ce, const Node *n, const Win *w) {
+  int64_t lo, hi;
+  interior(w, &lo, &hi);
   return n->op == OP_POOL_MAX && rows_pay(n, w) && w->k[0] <= MAX_SEP_TAPS && w->k[1] <= MAX_SEP_TAPS &&
-         (w->k[0] + 1) * w->out[1] * 8 <= 65536;
+         (w->k[0] + 1) * w->out[1] * 8 <= 65536 && (lo > 0 || hi < w->out[1] || w->out[1] < ce->cpu->vw);
 }
 
 /* "m = max(m, x[p1])" in the loops' order: a later tap wins only when greater. */
@@ -74,14 +107,8 @@ static void max_in(CEmit *ce, int depth, const char *at) {
 
 static void pool_max_sep(CEmit *ce, const Node *n, const Win *w) {
   const char *t = cgen_ctype(n);
-  int64_t ow = w->out[1], k0 = w->k[0], lo = 0, hi = ow;
-  for (int64_t k1 = 0; k1 < w->k[1]; k1++) { /* the columns where every tap lies in x */
-    int64_t a, b;
-    tap_range(w, k1, &a, &b);
-    if (a > lo) lo = a;
-    if (b < hi) hi = b;
-  }
-  if (hi < lo) hi = lo;
+  int64_t ow = w->out[1], k0 = w->k[0], lo, hi;
+  interior(w, &lo, &hi);
   cgen_line(ce, 2, "%s h[%" PRId64 "][%" PRId64 "], ninf[%" PRId64 "];", t, k0, ow, ow);
   cgen_line(ce, 2, "int64_t hrow[%" PRId64 "];", k0);
   cgen_line(ce, 2, "for (int64_t r = 0; r < %" PRId64 "; r++) hrow[r] = -1;", k0);
@@ -177,7 +204,7 @@ int cgen_pool(CEmit *ce, const Node *n) {
   cgen_line(ce, 1, "for (int64_t c = 0; c < %" PRId64 "; c++) {", planes);
   cgen_line(ce, 2, "const %s *xc = a0 + c * %" PRId64 ";", t, w.in_plane);
   cgen_line(ce, 2, "%s *yc = y + c * %" PRId64 ";", t, w.out_plane);
-  if (sep_pays(n, &w)) {
+  if (sep_pays(ce, n, &w)) {
     pool_max_sep(ce, n, &w);
     cgen_line(ce, 1, "}");
     return 0;

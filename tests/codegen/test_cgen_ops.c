@@ -352,14 +352,17 @@ static int pool(Graph *g, Op op, int x, int n, const int64_t *k, const int64_t *
  * first; pool_rows; the loop per output). */
 static void pool_max_bits(void) {
   static const float vals[] = {NAN, -0.0f, 0.0f, 1.0f, -1.0f, -INFINITY, 0.0f, -0.0f, NAN};
-  int64_t k[2][2] = {{3, 3}, {2, 3}}, st[2][2] = {{2, 2}, {1, 2}}, pd[2][4] = {{1, 1, 1, 1}, {0, 1, 1, 0}};
-  for (int c = 0; c < 2; c++) {
+  /* padded (the row maxima), padded asymmetrically with stride 1 down, and unpadded on
+   * rows of 39 outputs (a row at a time, on every target's vectors) */
+  int64_t k[3][2] = {{3, 3}, {2, 3}, {3, 3}}, st[3][2] = {{2, 2}, {1, 2}, {2, 2}};
+  int64_t pd[3][4] = {{1, 1, 1, 1}, {0, 1, 1, 0}, {0, 0, 0, 0}}, wide[3] = {9, 9, 79};
+  for (int c = 0; c < 3; c++) {
     Graph *g = ir_graph_new("pool_bits");
-    int x = ir_input(g, "x", DT_F32, SHP(1, 2, 7, 9));
+    int x = ir_input(g, "x", DT_F32, SHP(1, 2, 7, wide[c]));
     ir_output(g, pool(g, OP_POOL_MAX, x, 2, k[c], st[c], pd[c], NULL, 0), "y");
-    int64_t n = 2 * 7 * 9, ny = shape_numel(&g->nodes[g->out[0]]->shape);
-    float xs[2 * 7 * 9], ys[2 * 7 * 9];
-    double xd[2 * 7 * 9], yd[2 * 7 * 9];
+    int64_t n = 2 * 7 * wide[c], ny = shape_numel(&g->nodes[g->out[0]]->shape);
+    float xs[2 * 7 * 79], ys[2 * 7 * 79];
+    double xd[2 * 7 * 79], yd[2 * 7 * 79];
     uint64_t seed = 91 + (uint64_t)c;
     for (int64_t i = 0; i < n; i++) xs[i] = vals[rnd_next(&seed) % 9], xd[i] = xs[i];
     DlcErr e;
