@@ -14,10 +14,13 @@
  * budgets (a recurrent layer unrolled to a million nodes, a ConstantOfShape of a million
  * elements folded through a few ops) is legal and takes a fraction of a second, but ten
  * times more under the fuzzer's instrumentation, so it would read as a timeout.  The
- * budgets themselves are tested at their defaults by tests/hostile. */
+ * budgets themselves are tested at their defaults by tests/hostile.  A Loop whose trip
+ * count or condition is known only at run time is unrolled to 4 iterations under guards
+ * (--max-trip 4), so the fuzzer reaches that path too. */
 static inline void fuzz_setup(void) {
   ir_limits.nodes = (int64_t)1 << 14; /* a 64th */
   ir_limits.elements = (int64_t)1 << 20;
+  ir_limits.max_trip = 4;
 }
 
 /* A loader either gives a verified graph or fails with one non-empty line. */

@@ -2,7 +2,7 @@
 # tests/fuzz/run.sh [SECONDS]: builds the libFuzzer targets with clang (ASan + UBSan +
 # coverage, in build-fuzz/ or $DLC_FUZZ_BUILD) and runs each for SECONDS (default 20, or
 # $DLC_FUZZ_SECONDS) from a seed corpus of models/, tests/frontend/{ok,bad}/,
-# tests/onnx/bad/, tests/hostile/corpus/, tests/fuzz/images/ (fuzz_image, ImageDecoder's
+# tests/onnx/bad/, tests/hostile/corpus/, tests/fuzz/seeds/onnx/, tests/fuzz/images/ (fuzz_image, ImageDecoder's
 # decoders) and tests/fuzz/regress/.  The corpus each run
 # grows is kept ($DLC_FUZZ_CORPUS/<target>, default build-fuzz/fuzz/corpus-<target>), so
 # long runs add up: `DLC_FUZZ_CORPUS=~/dlc-corpus tests/fuzz/run.sh 3600`.  Each target's
@@ -76,7 +76,7 @@ run() {
 }
 
 run txt "$root/models" "$root/tests/frontend/ok" "$root/tests/frontend/bad" "$root/tests/hostile/corpus"
-run onnx "$root/models" "$root/tests/onnx/bad" "$root/tests/hostile/corpus"
+run onnx "$root/models" "$root/tests/onnx/bad" "$root/tests/hostile/corpus" "$root/tests/fuzz/seeds/onnx"
 run image "$root/tests/fuzz/images"
 
 py=${DLC_PYTHON:-$root/.venv/bin/python}
