@@ -278,6 +278,13 @@ static int threads_ok(int n, DlcErr *e) {
   return 0;
 }
 
+/* "model WHAT failed: " the status's words, and for a CUDA model what the device said
+ * (when it said anything). */
+static int model_failed(const JitModel *m, const char *what, int st, DlcErr *e) {
+  const char *dev = m->device_error ? m->device_error() : NULL;
+  return dlc_errf(e, "model %s failed: %s%s%s", what, m->strerror_fn(st), dev && *dev ? ": " : "", dev && *dev ? dev : "");
+}
+
 static int load(JitModel *m, bool weights, bool train, DlcErr *e) {
   char so[PATH_MAX + 32], w[PATH_MAX + 32];
   jit_path(m, "model.so", so, sizeof so);
@@ -303,8 +310,7 @@ static int load(JitModel *m, bool weights, bool train, DlcErr *e) {
     if (sym(m, "set_threads", &set_threads, sizeof set_threads, e) || threads_ok(m->threads, e)) return -1;
     set_threads(m->threads);
   }
-  if (st) return dlc_errf(e, "model init failed: %s%s%s", m->strerror_fn(st), m->device_error ? ": " : "",
-                          m->device_error ? m->device_error() : "");
+  if (st) return model_failed(m, "init", st, e);
   return 0;
 }
 
@@ -379,16 +385,14 @@ int jit_run_dims(JitModel *m, const int64_t *dims, const void *const *inputs, vo
 int jit_run(JitModel *m, const void *const *inputs, void *const *outputs, DlcErr *e) {
   if (!m->run) return dlc_errf(e, "a --dynamic build runs with its sizes (jit_run_dims)");
   int st = m->run(m->model, inputs, outputs);
-  if (st) return dlc_errf(e, "model run failed: %s%s%s", m->strerror_fn(st), m->device_error ? ": " : "",
-                          m->device_error ? m->device_error() : "");
+  if (st) return model_failed(m, "run", st, e);
   return 0;
 }
 
 int jit_launch(JitModel *m, DlcErr *e) {
   if (!m->launch) return dlc_errf(e, "only a CUDA model launches its kernels alone");
   int st = m->launch(m->model);
-  if (st) return dlc_errf(e, "model launch failed: %s%s%s", m->strerror_fn(st), m->device_error ? ": " : "",
-                          m->device_error ? m->device_error() : "");
+  if (st) return model_failed(m, "launch", st, e);
   return 0;
 }
 

@@ -340,6 +340,9 @@ CASES = [if_on_value, if_on_shape, loop_const, loop_zero_trips, loop_early_exit,
 # interpreter), with no graph passes, and with one kernel group per ONNX node (a whole
 # If or Loop is one group, its guards apart)
 MODES = [["--check"], ["-O0"], ["--fuse", "op", "--check"]]
+# --cuda: each case on the CUDA backend instead (run under tests/cuda's CPU emulator
+# where there is no GPU), checked against the interpreter
+CUDA_MODES = [["--target", "cuda", "--check"]]
 
 
 # ---- what dlc refuses: (name, model, options, substring of the one-line error) ----
@@ -508,7 +511,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dlc", required=True)
     ap.add_argument("--filter", default="")
+    ap.add_argument("--cuda", action="store_true", help="run the cases on the CUDA backend (--target cuda)")
     a = ap.parse_args()
+    if a.cuda:
+        MODES[:] = CUDA_MODES
     bad = 0
     with tempfile.TemporaryDirectory(prefix="dlc-ctrl-") as tmp:
         for case in CASES:
