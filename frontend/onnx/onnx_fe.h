@@ -166,6 +166,13 @@ int onnx_count_nonzero(Graph *g, int x);
  * NAME_ERR_INDEX when k is negative or over most.  -1 with g->err set. */
 int onnx_dyn_count_in(OnnxCtx *c, int k, int64_t most);
 int onnx_dyn_find(const OnnxCtx *c, int id);
+/* Whether op_type works position by position (elementwise, Transpose), so that a
+ * padded operand may go through it. */
+bool onnx_dyn_passes(const char *op_type);
+/* After such a node's builder: marks each result padded like its padded operands (din:
+ * each input's dyn entry, or -1), or -1 with the error (padded by two different lengths,
+ * or an operand that does not broadcast along the padded axis). */
+int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din);
 /* Output j is dyn entry d: its count becomes the output NAME.count (shared by outputs
  * with one count) and the extent of j (ir_output_extent). */
 int onnx_dyn_output(OnnxCtx *c, int j, int d);

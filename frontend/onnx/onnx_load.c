@@ -357,9 +357,10 @@ static int wire(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op) {
     if (ONNX_IS_SEQ(n->in[i]) && !op->seq)
       return onnx_fail(c, n, "input '%s' is %s, but the operator reads a tensor there", p->input[i],
                        onnx_seq_kind_word(onnx_seq_get(c, n->in[i]), n->in[i]));
-    if (n->in[i] >= 0 && onnx_dyn_find(c, n->in[i]) >= 0)
+    if (n->in[i] >= 0 && onnx_dyn_find(c, n->in[i]) >= 0 && !onnx_dyn_passes(p->op_type))
       return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); such a "
-                       "value can only be an output of the model for now", p->input[i]);
+                       "value can only go through elementwise operators and Transpose to an output of the model "
+                       "for now", p->input[i]);
   }
   for (int i = 0; i < n->nout; i++) {
     n->out[i] = -1;
@@ -396,6 +397,9 @@ int onnx_build_node(OnnxCtx *c, const Onnx__NodeProto *p, int group) {
   if (!op) return onnx_fail(c, &n, "unsupported operator %s%s%s at opset %lld (dlc compile --list-ops shows what is supported)",
                             dom ? p->domain : "", dom ? "." : "", p->op_type, (long long)node_opset(c, p));
   if (wire(c, &n, op)) return -1;
+  int din[ONNX_MAX_IO]; /* the inputs padded to a data-dependent length (onnx_ops_dyn.c) */
+  bool padded = false;
+  for (int i = 0; i < n.nin; i++) padded |= (din[i] = n.in[i] >= 0 ? onnx_dyn_find(c, n.in[i]) : -1) >= 0;
   if (c->scope && ++c->work > 4 * ir_limits.nodes) /* bodies of nodes that add none (Identity) */
     return onnx_fail(c, &n, "unrolling the bodies builds more than %lld nodes (4 x --max-nodes)",
                      (long long)(4 * ir_limits.nodes));
@@ -408,6 +412,7 @@ int onnx_build_node(OnnxCtx *c, const Onnx__NodeProto *p, int group) {
     return onnx_fail(c, &n, "attribute '%s' is %s, the operator reads %s", n.bad_attr->name,
                      onnx_attr_type_name(n.bad_attr->type), onnx_attr_type_name(n.bad_attr_want));
   if (rc || onnx_attr_check(c, &n) || onnx_storage_out(c, &n, back)) return -1;
+  if (padded && onnx_dyn_through(c, &n, din)) return -1;
   for (int id = mark; id < c->g->n; id++)
     if (ir_limit_elements("a result", elements(&c->g->nodes[id]->shape), &c->g->err))
       return onnx_fail(c, &n, "%s", c->g->err.msg);

@@ -1,9 +1,10 @@
 /* onnx_ops_dyn.c — operators whose result's length depends on the data: NonZero and
  * Unique.  The result is padded to a bound known at compile time (NonZero: every
  * element; Unique: every slice) and its real length is a node of its own; such a value
- * may only be an output of the model (wire() refuses it anywhere else), which gets the
- * count beside it as the output NAME.count, and the extent (ir_output_extent) tells
- * `dlc run` how much of it to write.  docs/ONNX.md, "Data-dependent lengths". */
+ * may go through operators that work position by position (onnx_dyn_through: the
+ * result is padded the same way) and be an output of the model (wire() refuses it
+ * anywhere else), which gets the count beside it as the output NAME.count, and the
+ * extent (ir_output_extent) tells `dlc run` how much of it to write.  docs/ONNX.md, "Data-dependent lengths". */
 #include <math.h>
 #include <string.h>
 
@@ -45,6 +46,62 @@ int onnx_dyn_output(OnnxCtx *c, int j, int d) {
     if (count < 0) return onnx_fail(c, NULL, "%s", g->err.msg);
   }
   if (ir_output_extent(g, j, count, c->dyn_axis[d])) return onnx_fail(c, NULL, "%s", g->err.msg);
+  return 0;
+}
+
+/* Operators that work position by position (elementwise, numpy broadcasting) and
+ * Transpose: a padded operand gives a result padded along the matching axis with the
+ * same count, whatever the padding holds.  SwiGLU (which halves the last axis) is not
+ * one. */
+static const char *const positionwise[] = {
+    "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Tanh", "Erf", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan",
+    "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Floor", "Ceil", "Round", "Sign", "Not", "Add", "Sub", "Mul", "Div",
+    "Pow", "Mod", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Relu",
+    "LeakyRelu", "PRelu", "ThresholdedRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "HardSwish", "Swish",
+    "Softplus", "Softsign", "Mish", "Gelu", "Clip", "Max", "Min", "Sum", "Mean", "Where", "Cast", "CastLike",
+    "IsNaN", "IsInf", "Shrink", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "Identity",
+    "Transpose", NULL};
+
+bool onnx_dyn_passes(const char *op_type) {
+  for (int i = 0; positionwise[i]; i++)
+    if (!strcmp(positionwise[i], op_type)) return true;
+  return false;
+}
+
+int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din) {
+  const Graph *g = c->g;
+  for (int o = 0; o < n->nout; o++) {
+    int y = n->out[o];
+    if (y < 0 || onnx_dyn_find(c, y) >= 0) continue; /* absent, a sequence, or passed on as it is (Identity) */
+    int rank = g->nodes[y]->shape.rank, axis = -1, count = -1;
+    if (!strcmp(n->p->op_type, "Transpose")) {
+      int64_t p[IR_MAX_RANK];
+      int np = onnx_attr_ints(n, "perm", p, IR_MAX_RANK), a = c->dyn_axis[din[0]];
+      for (int j = 0; j < rank; j++)
+        if ((np < 0 ? rank - 1 - j : p[j]) == a) axis = j;
+      count = c->dyn_count[din[0]];
+    } else {
+      for (int i = 0; i < n->nin; i++) { /* every padded operand, aligned to the result */
+        if (din[i] < 0) continue;
+        int a = c->dyn_axis[din[i]] + rank - g->nodes[n->in[i]]->shape.rank;
+        if (axis >= 0 && (a != axis || c->dyn_count[din[i]] != count))
+          return onnx_fail(c, n, "inputs '%s' and '%s' are padded by different data-dependent lengths", n->p->input[0],
+                           n->p->input[i]);
+        axis = a, count = c->dyn_count[din[i]];
+      }
+      for (int i = 0; i < n->nin; i++) { /* the others broadcast along it */
+        if (din[i] >= 0 || n->in[i] < 0) continue;
+        const Shape *s = &g->nodes[n->in[i]]->shape;
+        int at = axis - (rank - s->rank);
+        if (at >= 0 && s->d[at] != 1)
+          return onnx_fail(c, n, "input '%s' has %lld entries along the axis whose length depends on the data (input "
+                           "'%s'); dlc pads that axis, so it can only be broadcast along it (size 1)",
+                           n->p->input[i], (long long)s->d[at], n->p->input[0]);
+      }
+    }
+    DLC_ASSERT(axis >= 0 && count >= 0);
+    onnx_dyn_mark(c, y, count, axis);
+  }
   return 0;
 }
 

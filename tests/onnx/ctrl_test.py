@@ -209,6 +209,21 @@ def loop_runtime_cond_scan():
     return m, [{"x": x, "lim": np.array(v, np.float32)} for v in (-1.0, 1.0, 4.0)], []
 
 
+def loop_scan_through():
+    """A scan output of run-time length through Relu and a broadcast Mul to an output:
+    padded the same way, its count beside it."""
+    m, feeds, opts = loop_runtime_trip()
+    g = m.graph
+    g.node.extend([oh.make_node("Relu", ["ys"], ["r"]), oh.make_node("Mul", ["r", "w"], ["z"])])
+    g.input.extend([vi("w", F, [1, 2])])
+    del g.output[:]
+    g.output.extend([vi("v", F, [2]), vi("z", F, [None, 2])])
+    onnx.checker.check_model(m)
+    for f in feeds:
+        f["w"] = np.array([[2, -0.5]], np.float32)
+    return m, feeds, opts
+
+
 def loop_nested_guards():
     """A Loop with a run-time condition whose body holds a run-time If holding another:
     guards three deep, a capture of the model's input at each level."""
@@ -333,7 +348,7 @@ def seq_io():
 
 
 CASES = [if_on_value, if_on_shape, loop_const, loop_zero_trips, loop_early_exit, loop_runtime_cond, loop_runtime_trip,
-         loop_runtime_trip_cond, loop_while, loop_runtime_cond_scan, loop_nested_guards, loop_in_if, if_sequences,
+         loop_runtime_trip_cond, loop_while, loop_runtime_cond_scan, loop_scan_through, loop_nested_guards, loop_in_if, if_sequences,
          scan9, scan8, sequences, seq_io]
 
 # each case compiled as dlc run does by default (-O2, fused, checked against the
@@ -378,12 +393,13 @@ def refusals():
                        oh.make_node("ReduceSum", ["v_in"], ["s"], keepdims=0), oh.make_node("Less", ["s", "lim"], ["c_out"])],
               [vi("i", I64, []), vi("c_in", B, []), vi("v_in", F, [2])],
               [vi("c_out", B, []), vi("v_out", F, [2]), vi("y", F, [2])])
-    # a scan output of run-time length read by another node: dlc has no run-time shapes
+    # a scan output of run-time length read by a node that mixes its positions: dlc has
+    # no run-time shapes
     out.append(("loop_runtime_scan_read", model([const("M", np.int64(3)), const("c", np.bool_(True)),
                                                  oh.make_node("Loop", ["M", "c", "x"], ["v", "ys"], body=bs, name="L"),
-                                                 oh.make_node("Relu", ["ys"], ["r"], name="R")],
-                                                [vi("x", F, [2]), vi("lim", F, [])], [vi("v", F, [2]), vi("r", F, [None, 2])]),
-                [], "node 'R' (Relu, opset 17)"))
+                                                 oh.make_node("ReduceSum", ["ys"], ["r"], name="R")],
+                                                [vi("x", F, [2]), vi("lim", F, [])], [vi("v", F, [2]), vi("r", F, [])]),
+                [], "node 'R' (ReduceSum, opset 17)"))
     out.append(("loop_while_unbounded", model([oh.make_node("Loop", ["", "c", "x"], ["v", "ys"], body=bs, name="W")],
                                               [vi("c", B, []), vi("x", F, [2]), vi("lim", F, [])],
                                               [vi("v", F, [2]), vi("ys", F, [None, 2])]),

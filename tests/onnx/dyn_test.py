@@ -8,8 +8,11 @@ beside it (the output NAME.count); `dlc run` writes only the real part.  Each mo
 under `dlc run --check` (the generated code against the interpreter, padding included),
 its outputs compared with ONNX Runtime's, shapes included; then the same model through
 `dlc dump` (the text format's `output ... extent AXIS COUNT`) and `dlc run` of the dump
-must give the same files, and (with --lib) the Python module the same arrays.  Last, a NonZero result read by another node is refused with
-one line.
+must give the same files, and (with --lib) the Python module the same arrays.  Such
+results through operators that work position by position (Transpose, Cast, broadcast
+arithmetic, Where) to outputs are compared the same way; a padded result read by any
+other operator, or combined with an operand it cannot broadcast, is refused with one
+line.
 
 Needs: numpy, onnx, onnxruntime (the test tooling's Python, tools/pyenv.sh).
 """
@@ -189,17 +192,49 @@ def main():
         ok = p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1 and "out of range" in p.stderr
         bad += not ok
         print("%s TopK with K over the axis fails the run%s" % ("ok" if ok else "FAIL", "" if ok else ": " + p.stderr))
-        # a data-dependent length read by another node: one line, exit 1
-        g = oh.make_graph([oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Transpose", ["nz"], ["y"])], "bad",
-                          [oh.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])],
-                          [oh.make_tensor_value_info("y", TensorProto.INT64, None)])
-        path = os.path.join(tmp, "reads_nonzero.onnx")
-        onnx.save(oh.make_model(g, opset_imports=[oh.make_opsetid("", 17)]), path)
-        p = subprocess.run([a.dlc, "compile", path, "-o", os.path.join(tmp, "bad.c")], capture_output=True, text=True)
-        err = p.stderr.strip()
-        ok = p.returncode == 1 and len(err.splitlines()) == 1 and "depends on the data" in err and "'nz'" in err
-        bad += not ok
-        print("%s refuses a NonZero result read by Transpose%s" % ("ok" if ok else "FAIL", "" if ok else ": " + err))
+        # a padded result through operators that work position by position, to outputs:
+        # torch.nonzero's NonZero -> Transpose; a Cast, a scalar and a [1, 1] broadcast;
+        # Unique's values through Where; two outputs sharing one count
+        T, vi = TensorProto, oh.make_tensor_value_info
+        c = lambda name, arr: onnx.numpy_helper.from_array(np.asarray(arr), name)
+        x = np.array([[0, 1.5, 0, 2], [3, 0, 0, 0], [0, 0, 5, -6]], np.float32)
+        through = [
+            ("through_transpose", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Transpose", ["nz"], ["y"])],
+             [], ["y"], [T.INT64]),
+            ("through_cast_mul_add", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Cast", ["nz"], ["f"], to=T.FLOAT),
+                                      oh.make_node("Mul", ["f", "two"], ["m"]), oh.make_node("Add", ["m", "bias"], ["y"])],
+             [c("two", np.float32(2)), c("bias", np.array([[0.5], [-1]], np.float32))], ["y"], [T.FLOAT]),
+            ("through_two_outputs", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Transpose", ["nz"], ["t"], perm=[1, 0]),
+                                     oh.make_node("Neg", ["nz"], ["n"])], [], ["t", "n"], [T.INT64, T.INT64]),
+            ("through_unique_where", [oh.make_node("Unique", ["x"], ["u"]), oh.make_node("Greater", ["u", "zero"], ["pos"]),
+                                      oh.make_node("Where", ["pos", "u", "zero"], ["y"])],
+             [c("zero", np.float32(0))], ["y"], [T.FLOAT]),
+        ]
+        for name, nodes, inits, outs, types in through:
+            g = oh.make_graph(nodes, name, [vi("x", T.FLOAT, [3, 4])], [vi(o, t, None) for o, t in zip(outs, types)], inits)
+            for k, xv in enumerate((x, np.zeros((3, 4), np.float32), np.ones((3, 4), np.float32))):
+                why = run_feeds(a.dlc, tmp, "%s_%d" % (name, k), g, {"x": xv}, outs)
+                bad += why is not None
+                print("%s %s (feed %d)%s" % ("FAIL" if why else "ok", name, k, ": " + why if why else ""))
+        # what a padded value may not reach: one line naming it, exit 1
+        refusals = [
+            ("reads_nonzero", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("ReduceSum", ["nz"], ["y"])], [],
+             ["depends on the data", "'nz'", "ReduceSum"]),
+            ("nonzero_full_operand", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Add", ["nz", "full"], ["y"])],
+             [c("full", np.zeros((2, 12), np.int64))], ["input 'full' has 12 entries along the axis"]),
+            ("two_lengths", [oh.make_node("NonZero", ["x"], ["a"]), oh.make_node("Neg", ["x"], ["nx"]),
+                             oh.make_node("NonZero", ["nx"], ["b"]), oh.make_node("Add", ["a", "b"], ["y"])], [],
+             ["padded by different data-dependent lengths"]),
+        ]
+        for name, nodes, inits, wants in refusals:
+            g = oh.make_graph(nodes, "bad", [vi("x", T.FLOAT, [3, 4])], [vi("y", T.INT64, None)], inits)
+            path = os.path.join(tmp, name + ".onnx")
+            onnx.save(oh.make_model(g, opset_imports=[oh.make_opsetid("", 17)]), path)
+            p = subprocess.run([a.dlc, "compile", path, "-o", os.path.join(tmp, "bad.c")], capture_output=True, text=True)
+            err = p.stderr.strip()
+            ok = p.returncode == 1 and len(err.splitlines()) == 1 and all(w in err for w in wants)
+            bad += not ok
+            print("%s refuses %s%s" % ("ok" if ok else "FAIL", name, "" if ok else ": " + err))
     return 1 if bad else 0
 
 
