@@ -208,6 +208,23 @@ void ir_graph_free(Graph *g) {
   if (g) arena_free(g->arena);
 }
 
+void ir_note(Graph *g, const char *fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  for (char *q = buf; *q; q++) /* names from the model: no control bytes reach the terminal */
+    if ((unsigned char)*q < 0x20 || *q == 0x7f) *q = '?';
+  if (g->nnotes == g->notecap) {
+    int cap = g->notecap ? 2 * g->notecap : 8;
+    const char **v = arena_alloc(g->arena, sizeof(char *) * (size_t)cap);
+    if (g->nnotes) memcpy(v, g->notes, sizeof(char *) * (size_t)g->nnotes);
+    g->notes = v, g->notecap = cap;
+  }
+  g->notes[g->nnotes++] = arena_strdup(g->arena, buf);
+}
+
 bool ir_guard_implies(const Graph *g, int a, int b) {
   for (int steps = 0; b >= 0 && a != b; steps++) {
     if (a < 0 || steps > g->n) return false;

@@ -370,6 +370,10 @@ struct Graph {
   const char *where;  /* builders stamp new nodes with this */
   int guard;          /* builders stamp new computing nodes with this (-1: none) */
   DlcErr err;         /* the last builder error */
+  /* What the frontend decided that the user may want to know (an unrolled Loop and its
+   * bound): `dlc compile --stats` prints them.  In the arena; ir_note appends. */
+  const char **notes;
+  int nnotes, notecap;
   TrainSpec *spec;    /* training statements not built yet (dropped by pass_rebuild) */
   int nspec, speccap;
   GraphStep *step;    /* training steps built by pass_train */
@@ -379,6 +383,7 @@ struct Graph {
 
 Graph *ir_graph_new(const char *name);
 void ir_graph_free(Graph *g);
+void ir_note(Graph *g, const char *fmt, ...) DLC_PRINTF(2, 3);
 static inline Node *ir_node(const Graph *g, int id) { return g->nodes[id]; }
 int ir_num_inputs(const Graph *g);
 int ir_input_id(const Graph *g, int i); /* id of the i-th INPUT node */

@@ -168,6 +168,7 @@ static int generate(Graph **gp, CgenOptions *co, const CmdArgs *a, SplitBuild *s
   PassOptions po = a->passes;
   po.training = a->train;
   if (a->stats) po.stats_to = stdout;
+  for (int i = 0; a->stats && i < (*gp)->nnotes; i++) printf("frontend: %s\n", (*gp)->notes[i]);
   if (pass_pipeline(gp, &po, &s, &p, e) || plan_check(*gp, s, p, e)) return -1;
   Graph *g = *gp;
   CgenSplit cs;

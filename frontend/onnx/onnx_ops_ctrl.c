@@ -314,6 +314,7 @@ typedef struct LoopState {
   int running;        /* bool scalar: the loop goes on */
   int64_t ran;        /* iterations that surely ran (their condition a constant) */
   int count;          /* i64 scalar: iterations run, once one ran under a run-time guard; else -1 */
+  int64_t built;      /* iterations built */
 } LoopState;
 
 /* One iteration, k, of the body; *cond gets its condition output. */
@@ -489,6 +490,7 @@ int onnx_Loop(OnnxCtx *c, OnnxNode *n) {
     int cond;
     if (!known ? loop_guarded(c, n, &s, k) : loop_step(c, n, &s, k, &cond)) return -1;
     if (known) s.running = cond, s.ran++;
+    s.built++;
   }
   for (int i = 0; i < s.nc; i++) n->out[i] = s.carried[i];
   for (int j = 0; j < s.nscan; j++) {
@@ -499,6 +501,15 @@ int onnx_Loop(OnnxCtx *c, OnnxNode *n) {
   if (bounded && loop_past_bound(c, n, s.running)) return -1;
   /* scan outputs padded to the iterations built: their length is the count (onnx_ops_dyn.c) */
   for (int j = 0; s.count >= 0 && j < s.nscan; j++) onnx_dyn_mark(c, n->out[s.nc + j], s.count, 0);
+  if (!c->scope) { /* what --stats says (the loops of bodies would repeat per copy) */
+    const char *name = n->p->name && *n->p->name ? n->p->name : n->p->n_output ? n->p->output[0] : "";
+    if (s.count < 0) ir_note(c->g, "Loop '%.80s': unrolled, %lld iterations", name, (long long)s.built);
+    else ir_note(c->g, "Loop '%.80s': unrolled, %lld iterations, %lld of them under run-time guards (%s)%s", name,
+                 (long long)s.built, (long long)(s.built - s.ran),
+                 mrun >= 0 ? "the trip count is known only at run time; --max-trip" : bounded ? "--max-trip"
+                                                                      : "the condition is known only at run time",
+                 s.nscan ? "; the scan outputs padded to them, their length beside them (NAME.count)" : "");
+  }
   return 0;
 }
 

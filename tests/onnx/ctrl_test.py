@@ -546,6 +546,20 @@ def main():
             why = run_failure(a.dlc, name, m, feed, opts, want, tmp)
             bad += why is not None
             print("%s fails the run %s%s" % ("FAIL" if why else "ok", name, ": " + why if why else ""))
+        # --stats says how each Loop was unrolled
+        for case, opts, want in ((loop_runtime_trip, ["--max-trip", "5"],
+                                  "frontend: Loop 'v': unrolled, 5 iterations, 5 of them under run-time guards (the trip "
+                                  "count is known only at run time; --max-trip); the scan outputs padded"),
+                                 (loop_const, [], "frontend: Loop 'acc': unrolled, 5 iterations\n")):
+            if not re.search(a.filter, "stats_" + case.__name__):
+                continue
+            path = os.path.join(tmp, "stats_%s.onnx" % case.__name__)
+            onnx.save(case()[0], path)
+            p = subprocess.run([a.dlc, "compile", path, "-o", os.path.join(tmp, "stats.c"), "--stats"] + opts,
+                               capture_output=True, text=True, timeout=120)
+            ok = p.returncode == 0 and want in p.stdout
+            bad += not ok
+            print("%s --stats of %s%s" % ("ok" if ok else "FAIL", case.__name__, "" if ok else ": " + p.stdout + p.stderr))
         refs = refusals()
         refs.append(("if_inner_error", inner_error_model(), [],
                      "node 'outer' (If, opset 17), then_branch: node 'inner' (Relu, opset 17)"))
