@@ -173,6 +173,9 @@ bool onnx_dyn_passes(const char *op_type);
  * each input's dyn entry, or -1), or -1 with the error (padded by two different lengths,
  * or an operand that does not broadcast along the padded axis). */
 int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din);
+/* Before a Gather's or GatherND's builder: padded indices get 0 in their padding (their
+ * data must not be padded); 0, or -1 with the error. */
+int onnx_dyn_indices(OnnxCtx *c, OnnxNode *n, const int *din);
 /* Output j is dyn entry d: its count becomes the output NAME.count (shared by outputs
  * with one count) and the extent of j (ir_output_extent). */
 int onnx_dyn_output(OnnxCtx *c, int j, int d);

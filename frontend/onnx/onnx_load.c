@@ -359,8 +359,8 @@ static int wire(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op) {
                        onnx_seq_kind_word(onnx_seq_get(c, n->in[i]), n->in[i]));
     if (n->in[i] >= 0 && onnx_dyn_find(c, n->in[i]) >= 0 && !onnx_dyn_passes(p->op_type))
       return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); such a "
-                       "value can only go through elementwise operators and Transpose to an output of the model "
-                       "for now", p->input[i]);
+                       "value can only go through elementwise operators, Transpose and a gather's indices to an output "
+                       "of the model for now", p->input[i]);
   }
   for (int i = 0; i < n->nout; i++) {
     n->out[i] = -1;
@@ -407,6 +407,7 @@ int onnx_build_node(OnnxCtx *c, const Onnx__NodeProto *p, int group) {
   DType back;
   if (onnx_storage_in(c, &n, &back)) return -1;
   int mark = c->g->n;
+  if (padded && onnx_dyn_indices(c, &n, din)) return -1;
   int rc = op->build(c, &n);
   if (n.bad_attr) /* the root cause of whatever the builder made of it */
     return onnx_fail(c, &n, "attribute '%s' is %s, the operator reads %s", n.bad_attr->name,

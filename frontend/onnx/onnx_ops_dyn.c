@@ -60,7 +60,30 @@ static const char *const positionwise[] = {
     "LeakyRelu", "PRelu", "ThresholdedRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "HardSwish", "Swish",
     "Softplus", "Softsign", "Mish", "Gelu", "Clip", "Max", "Min", "Sum", "Mean", "Where", "Cast", "CastLike",
     "IsNaN", "IsInf", "Shrink", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "Identity",
-    "Transpose", NULL};
+    "Transpose", "Gather", "GatherND", NULL};
+
+/* Gather and GatherND read padded indices (not padded data): the result is padded where
+ * the indices are (torch's x[mask]: NonZero, Transpose, GatherND). */
+static bool gathers(const char *op_type) { return !strcmp(op_type, "Gather") || !strcmp(op_type, "GatherND"); }
+
+int onnx_dyn_indices(OnnxCtx *c, OnnxNode *n, const int *din) {
+  if (!gathers(n->p->op_type)) return 0;
+  if (din[0] >= 0)
+    return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); a gather "
+                     "reads such a value only as its indices for now", n->p->input[0]);
+  if (n->nin < 2 || din[1] < 0) return 0;
+  /* the padding's indices become 0, so that what the padding held (after arithmetic,
+   * anything) cannot fail the run's index check */
+  Graph *g = c->g;
+  int idx = n->in[1], d = din[1];
+  const Node *v = g->nodes[idx];
+  Attr a[3] = {attr_ints(A_SHAPE, v->shape.d, v->shape.rank), attr_int(A_AXIS, c->dyn_axis[d]), attr_dtype(A_DTYPE, DT_I64)};
+  int pos = ir_add(g, OP_IOTA, NULL, 0, a, 3), in = pos < 0 ? -1 : ir_binary(g, OP_LT, pos, c->dyn_count[d]);
+  int zero = ir_scalar(g, v->dtype, 0), r = in < 0 || zero < 0 ? -1 : ir_select(g, in, idx, zero);
+  if (r < 0) return onnx_fail_ir(c, n);
+  n->in[1] = r;
+  return 0;
+}
 
 bool onnx_dyn_passes(const char *op_type) {
   for (int i = 0; positionwise[i]; i++)
@@ -74,7 +97,16 @@ int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din) {
     int y = n->out[o];
     if (y < 0 || onnx_dyn_find(c, y) >= 0) continue; /* absent, a sequence, or passed on as it is (Identity) */
     int rank = g->nodes[y]->shape.rank, axis = -1, count = -1;
-    if (!strcmp(n->p->op_type, "Transpose")) {
+    if (gathers(n->p->op_type)) { /* the indices' axes take the place of the data's axis (Gather) or lead (GatherND) */
+      const Shape *is = &g->nodes[n->in[1]]->shape;
+      int a = c->dyn_axis[din[1]], r0 = g->nodes[n->in[0]]->shape.rank;
+      if (!strcmp(n->p->op_type, "GatherND") && (onnx_attr_int(n, "batch_dims", 0) != 0 || a == is->rank - 1))
+        return onnx_fail(c, n, "indices '%s' are padded along %s; dlc reads such indices only with batch_dims 0 and "
+                         "padded along a leading axis", n->p->input[1], a == is->rank - 1 ? "their last axis" : "an axis");
+      int64_t ax = onnx_attr_int(n, "axis", 0);
+      axis = !strcmp(n->p->op_type, "GatherND") ? a : (int)(ax < 0 ? ax + r0 : ax) + a;
+      count = c->dyn_count[din[1]];
+    } else if (!strcmp(n->p->op_type, "Transpose")) {
       int64_t p[IR_MAX_RANK];
       int np = onnx_attr_ints(n, "perm", p, IR_MAX_RANK), a = c->dyn_axis[din[0]];
       for (int j = 0; j < rank; j++)

@@ -210,18 +210,38 @@ def main():
                                       oh.make_node("Where", ["pos", "u", "zero"], ["y"])],
              [c("zero", np.float32(0))], ["y"], [T.FLOAT]),
         ]
+        # torch's x[mask]: NonZero, Transpose, GatherND; a Gather by padded indices
+        through += [
+            ("through_mask_index", [oh.make_node("Greater", ["x", "zero"], ["mask"]), oh.make_node("NonZero", ["mask"], ["nz"]),
+                                    oh.make_node("Transpose", ["nz"], ["idx"]), oh.make_node("GatherND", ["x", "idx"], ["y"])],
+             [c("zero", np.float32(0))], ["y"], [T.FLOAT]),
+            ("through_gather", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Gather", ["table", "nz"], ["y"], axis=0)],
+             [c("table", np.arange(40, dtype=np.float32).reshape(4, 10))], ["y"], [T.FLOAT]),
+        ]
         for name, nodes, inits, outs, types in through:
             g = oh.make_graph(nodes, name, [vi("x", T.FLOAT, [3, 4])], [vi(o, t, None) for o, t in zip(outs, types)], inits)
             for k, xv in enumerate((x, np.zeros((3, 4), np.float32), np.ones((3, 4), np.float32))):
                 why = run_feeds(a.dlc, tmp, "%s_%d" % (name, k), g, {"x": xv}, outs)
                 bad += why is not None
                 print("%s %s (feed %d)%s" % ("FAIL" if why else "ok", name, k, ": " + why if why else ""))
+        # indices whose padding would be out of range (0 - 7 for a table of 6) while the real
+        # ones are not: the padding is zeroed before the gather, so the run does not fail
+        g = oh.make_graph([oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Sub", ["nz", "seven"], ["i"]),
+                           oh.make_node("Gather", ["table", "i"], ["y"], axis=0)], "gather_padding",
+                          [vi("x", T.FLOAT, [6])], [vi("y", T.FLOAT, None)],
+                          [c("seven", np.int64(7)), c("table", np.arange(6, dtype=np.float32) * 10)])
+        for k, xv in enumerate((np.array([0, 1, 0, 2, 3, 0], np.float32), np.array([0, 1, 1, 1, 1, 1], np.float32))):
+            why = run_feeds(a.dlc, tmp, "gather_padding_%d" % k, g, {"x": xv}, ["y"])
+            bad += why is not None
+            print("%s gather of padded indices (feed %d)%s" % ("FAIL" if why else "ok", k, ": " + why if why else ""))
         # what a padded value may not reach: one line naming it, exit 1
         refusals = [
             ("reads_nonzero", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("ReduceSum", ["nz"], ["y"])], [],
              ["depends on the data", "'nz'", "ReduceSum"]),
             ("nonzero_full_operand", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Add", ["nz", "full"], ["y"])],
              [c("full", np.zeros((2, 12), np.int64))], ["input 'full' has 12 entries along the axis"]),
+            ("gather_padded_data", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Gather", ["nz", "one"], ["y"])],
+             [c("one", np.int64(1))], ["a gather reads such a value only as its indices"]),
             ("two_lengths", [oh.make_node("NonZero", ["x"], ["a"]), oh.make_node("Neg", ["x"], ["nx"]),
                              oh.make_node("NonZero", ["nx"], ["b"]), oh.make_node("Add", ["a", "b"], ["y"])], [],
              ["padded by different data-dependent lengths"]),
