@@ -96,7 +96,7 @@ int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din) {
   for (int o = 0; o < n->nout; o++) {
     int y = n->out[o];
     if (y < 0 || onnx_dyn_find(c, y) >= 0) continue; /* absent, a sequence, or passed on as it is (Identity) */
-    int rank = g->nodes[y]->shape.rank, axis = -1, count = -1;
+    int rank = g->nodes[y]->shape.rank, axis = -1, count = -1, first = -1; /* first: a padded input */
     if (gathers(n->p->op_type)) { /* the indices' axes take the place of the data's axis (Gather) or lead (GatherND) */
       const Shape *is = &g->nodes[n->in[1]]->shape;
       int a = c->dyn_axis[din[1]], r0 = g->nodes[n->in[0]]->shape.rank;
@@ -116,10 +116,10 @@ int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din) {
       for (int i = 0; i < n->nin; i++) { /* every padded operand, aligned to the result */
         if (din[i] < 0) continue;
         int a = c->dyn_axis[din[i]] + rank - g->nodes[n->in[i]]->shape.rank;
-        if (axis >= 0 && (a != axis || c->dyn_count[din[i]] != count))
-          return onnx_fail(c, n, "inputs '%s' and '%s' are padded by different data-dependent lengths", n->p->input[0],
-                           n->p->input[i]);
-        axis = a, count = c->dyn_count[din[i]];
+        if (first >= 0 && (a != axis || c->dyn_count[din[i]] != count))
+          return onnx_fail(c, n, "inputs '%s' and '%s' are padded by different data-dependent lengths",
+                           n->p->input[first], n->p->input[i]);
+        axis = a, count = c->dyn_count[din[i]], first = first < 0 ? i : first;
       }
       for (int i = 0; i < n->nin; i++) { /* the others broadcast along it */
         if (din[i] >= 0 || n->in[i] < 0) continue;
@@ -128,10 +128,11 @@ int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din) {
         if (at >= 0 && s->d[at] != 1)
           return onnx_fail(c, n, "input '%s' has %lld entries along the axis whose length depends on the data (input "
                            "'%s'); dlc pads that axis, so it can only be broadcast along it (size 1)",
-                           n->p->input[i], (long long)s->d[at], n->p->input[0]);
+                           n->p->input[i], (long long)s->d[at], n->p->input[first]);
       }
     }
-    DLC_ASSERT(axis >= 0 && count >= 0);
+    if (axis < 0 || axis >= rank || count < 0)
+      return onnx_fail(c, n, "cannot tell which axis of output %d holds the data-dependent length of its input", o + 1);
     onnx_dyn_mark(c, y, count, axis);
   }
   return 0;

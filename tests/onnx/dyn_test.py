@@ -238,8 +238,8 @@ def main():
         refusals = [
             ("reads_nonzero", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("ReduceSum", ["nz"], ["y"])], [],
              ["depends on the data", "'nz'", "ReduceSum"]),
-            ("nonzero_full_operand", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Add", ["nz", "full"], ["y"])],
-             [c("full", np.zeros((2, 12), np.int64))], ["input 'full' has 12 entries along the axis"]),
+            ("nonzero_full_operand", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Add", ["full", "nz"], ["y"])],
+             [c("full", np.zeros((2, 12), np.int64))], ["input 'full' has 12 entries along the axis", "(input 'nz')"]),
             ("gather_padded_data", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Gather", ["nz", "one"], ["y"])],
              [c("one", np.int64(1))], ["a gather reads such a value only as its indices"]),
             ("two_lengths", [oh.make_node("NonZero", ["x"], ["a"]), oh.make_node("Neg", ["x"], ["nx"]),
