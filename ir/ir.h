@@ -53,6 +53,9 @@ extern IrLimits ir_limits;
 /* The limit a flag sets, by the flag's name without its dashes ("max-nodes", "max-trip",
  * "string-heap", ...), or NULL. */
 int64_t *ir_limit_named(const char *name);
+/* Sets the limit NAME names to value (at least 1; max-trip at least 0), or -1 with e set
+ * (no such name: the names are listed; a value out of range). */
+int ir_limit_set(const char *name, int64_t value, DlcErr *e);
 /* 0, or -1 with e set: "WHAT needs N elements, over the limit of M (--max-elements)". */
 int ir_limit_elements(const char *what, double n, DlcErr *e);
 int ir_limit_bytes(const char *what, double bytes, int64_t limit, const char *flag, DlcErr *e);

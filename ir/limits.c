@@ -13,19 +13,40 @@ IrLimits ir_limits = {
     .split_pieces = 64,
 };
 
+static const struct {
+  const char *name;
+  int64_t *v;
+} named[] = {
+    {"max-elements", &ir_limits.elements},     {"max-nodes", &ir_limits.nodes},
+    {"max-weight-bytes", &ir_limits.weight_bytes}, {"max-arena-bytes", &ir_limits.arena_bytes},
+    {"max-code-bytes", &ir_limits.code_bytes}, {"string-heap", &ir_limits.string_heap},
+    {"split-pieces", &ir_limits.split_pieces}, {"max-trip", &ir_limits.max_trip},
+};
+enum { NNAMED = sizeof named / sizeof named[0] };
+
 int64_t *ir_limit_named(const char *name) {
-  static const struct {
-    const char *name;
-    int64_t *v;
-  } tab[] = {
-      {"max-elements", &ir_limits.elements},     {"max-nodes", &ir_limits.nodes},
-      {"max-weight-bytes", &ir_limits.weight_bytes}, {"max-arena-bytes", &ir_limits.arena_bytes},
-      {"max-code-bytes", &ir_limits.code_bytes}, {"string-heap", &ir_limits.string_heap},
-      {"split-pieces", &ir_limits.split_pieces}, {"max-trip", &ir_limits.max_trip},
-  };
-  for (size_t i = 0; name && i < sizeof tab / sizeof tab[0]; i++)
-    if (!strcmp(tab[i].name, name)) return tab[i].v;
+  for (size_t i = 0; name && i < NNAMED; i++)
+    if (!strcmp(named[i].name, name)) return named[i].v;
   return NULL;
+}
+
+int ir_limit_set(const char *name, int64_t value, DlcErr *e) {
+  int64_t *v = ir_limit_named(name);
+  if (!v) {
+    char shown[4 * 64 + 1], list[256]; /* the name as the caller gave it, control bytes as \xNN */
+    size_t k = 0, m = 0;
+    for (const unsigned char *s = (const unsigned char *)(name ? name : ""); *s && k < 64 * 4 - 4; s++)
+      k += (size_t)snprintf(shown + k, sizeof shown - k, *s < 0x20 || *s == 0x7f ? "\\x%02x" : "%c", *s);
+    shown[k] = 0;
+    for (size_t i = 0; i < NNAMED; i++)
+      m += (size_t)snprintf(list + m, sizeof list - m, "%s%s", i ? ", " : "", named[i].name);
+    return dlc_errf(e, "no limit named '%s' (%s)", shown, list);
+  }
+  if (value < (v == &ir_limits.max_trip ? 0 : 1))
+    return dlc_errf(e, "limit %s: %lld is not a %s count", name, (long long)value,
+                    v == &ir_limits.max_trip ? "non-negative" : "positive");
+  *v = value;
+  return 0;
 }
 
 int ir_limit_elements(const char *what, double n, DlcErr *e) {

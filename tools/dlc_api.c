@@ -433,19 +433,9 @@ int dlc_model_bench(DlcModel *m, const void *const *inputs, void *const *outputs
 const char *dlc_version(void) { return DLC_VERSION " (commit " DLC_GIT_COMMIT ")"; }
 
 int dlc_set_limit(const char *name, int64_t value, char *err, size_t errlen) {
-  int64_t *v = ir_limit_named(name);
-  if (!v) {
-    if (err && errlen) snprintf(err, errlen, "no limit named '%.64s' (max-elements, max-nodes, max-weight-bytes, "
-                                             "max-arena-bytes, max-code-bytes, string-heap, split-pieces, max-trip)",
-                                name ? name : "");
-    return -1;
-  }
-  if (value < (v == &ir_limits.max_trip ? 0 : 1)) {
-    if (err && errlen) snprintf(err, errlen, "limit %s: %lld is not a positive count", name, (long long)value);
-    return -1;
-  }
-  *v = value;
-  return 0;
+  DlcErr e;
+  if (!ir_limit_set(name, value, &e)) return 0;
+  return fail(err, errlen, e.msg);
 }
 
 int64_t dlc_limit(const char *name) {

@@ -126,6 +126,7 @@ typedef struct OnnxOpInfo {
   int since, until;  /* opset range the builder handles (until 0: open) */
   OnnxBuild build;
   bool seq;          /* reads sequences and optionals (ONNX_OP_SEQ) */
+  bool pw;           /* works position by position (ONNX_OP_PW) */
   OnnxDomain dom;    /* ONNX_OP_ML, ONNX_OP_TRAINING, ONNX_OP_PREVIEW rows: not the default */
 } OnnxOpInfo;
 const OnnxOpInfo *onnx_op_find(OnnxDomain dom, const char *op_type, int64_t opset);
@@ -166,9 +167,10 @@ int onnx_count_nonzero(Graph *g, int x);
  * NAME_ERR_INDEX when k is negative or over most.  -1 with g->err set. */
 int onnx_dyn_count_in(OnnxCtx *c, int k, int64_t most);
 int onnx_dyn_find(const OnnxCtx *c, int id);
-/* Whether op_type works position by position (elementwise, Transpose), so that a
- * padded operand may go through it. */
-bool onnx_dyn_passes(const char *op_type);
+/* Whether the operator works position by position (ONNX_OP_PW rows, Identity,
+ * Transpose) or reads a padded operand as a gather's indices, so that a padded
+ * operand may go through it. */
+bool onnx_dyn_passes(const OnnxOpInfo *op);
 /* After such a node's builder: marks each result padded like its padded operands (din:
  * each input's dyn entry, or -1), or -1 with the error (padded by two different lengths,
  * or an operand that does not broadcast along the padded axis). */

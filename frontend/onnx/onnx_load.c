@@ -357,7 +357,7 @@ static int wire(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op) {
     if (ONNX_IS_SEQ(n->in[i]) && !op->seq)
       return onnx_fail(c, n, "input '%s' is %s, but the operator reads a tensor there", p->input[i],
                        onnx_seq_kind_word(onnx_seq_get(c, n->in[i]), n->in[i]));
-    if (n->in[i] >= 0 && onnx_dyn_find(c, n->in[i]) >= 0 && !onnx_dyn_passes(p->op_type))
+    if (n->in[i] >= 0 && onnx_dyn_find(c, n->in[i]) >= 0 && !onnx_dyn_passes(op))
       return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); such a "
                        "value can only go through elementwise operators, Transpose and a gather's indices to an output "
                        "of the model for now", p->input[i]);

@@ -49,19 +49,6 @@ int onnx_dyn_output(OnnxCtx *c, int j, int d) {
   return 0;
 }
 
-/* Operators that work position by position (elementwise, numpy broadcasting) and
- * Transpose: a padded operand gives a result padded along the matching axis with the
- * same count, whatever the padding holds.  SwiGLU (which halves the last axis) is not
- * one. */
-static const char *const positionwise[] = {
-    "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Tanh", "Erf", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan",
-    "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Floor", "Ceil", "Round", "Sign", "Not", "Add", "Sub", "Mul", "Div",
-    "Pow", "Mod", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Relu",
-    "LeakyRelu", "PRelu", "ThresholdedRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "HardSwish", "Swish",
-    "Softplus", "Softsign", "Mish", "Gelu", "Clip", "Max", "Min", "Sum", "Mean", "Where", "Cast", "CastLike",
-    "IsNaN", "IsInf", "Shrink", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "Identity",
-    "Transpose", "Gather", "GatherND", NULL};
-
 /* Gather and GatherND read padded indices (not padded data): the result is padded where
  * the indices are (torch's x[mask]: NonZero, Transpose, GatherND). */
 static bool gathers(const char *op_type) { return !strcmp(op_type, "Gather") || !strcmp(op_type, "GatherND"); }
@@ -85,10 +72,11 @@ int onnx_dyn_indices(OnnxCtx *c, OnnxNode *n, const int *din) {
   return 0;
 }
 
-bool onnx_dyn_passes(const char *op_type) {
-  for (int i = 0; positionwise[i]; i++)
-    if (!strcmp(positionwise[i], op_type)) return true;
-  return false;
+/* The ONNX_OP_PW rows (elementwise, numpy broadcasting), Identity and Transpose: a
+ * padded operand gives a result padded along the matching axis with the same count,
+ * whatever the padding holds.  SwiGLU (which halves the last axis) is not one. */
+bool onnx_dyn_passes(const OnnxOpInfo *op) {
+  return op->pw || gathers(op->name) || !strcmp(op->name, "Identity") || !strcmp(op->name, "Transpose");
 }
 
 int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din) {

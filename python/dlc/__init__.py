@@ -146,8 +146,10 @@ def limit(name):
     """The budget or bound a dlc flag sets, by the flag's name ("max_trip" or "max-trip",
     "max_nodes", "string_heap", ...; docs/SECURITY.md)."""
     v = _lib.dlc_limit(name.replace("_", "-").encode())
-    if v < 0:
-        raise ValueError("no limit named %r" % (name,))
+    if v < 0:  # dlc_set_limit's error lists the names (and sets nothing for a name it lacks)
+        err = ctypes.create_string_buffer(_ERR)
+        _lib.dlc_set_limit(name.replace("_", "-").encode(), 0, err, _ERR)
+        raise ValueError(err.value.decode(errors="replace"))
     return v
 
 

@@ -126,10 +126,10 @@ def make_model(r, op, opset):
 
 
 def supported_ops():
-    """The operators of frontend/onnx/onnx_ops.def: ONNX_OP(Name, first opset)."""
+    """The operators of frontend/onnx/onnx_ops.def: ONNX_OP(Name, first opset) and ONNX_OP_PW rows."""
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     with open(os.path.join(root, "frontend", "onnx", "onnx_ops.def")) as f:
-        return re.findall(r"ONNX_OP\((\w+),", f.read())
+        return re.findall(r"ONNX_OP(?:_PW)?\((\w+),", f.read())
 
 
 def check(dlc, cmd, path, timeout):
