@@ -56,6 +56,12 @@ void *arena_memdup(Arena *a, const void *p, size_t n) {
   return q;
 }
 
+void *arena_grow(Arena *a, const void *old, int n, int cap, size_t size) {
+  void *p = arena_alloc(a, size * (size_t)arena_grown(cap));
+  if (n) memcpy(p, old, size * (size_t)n);
+  return p;
+}
+
 void arena_free(Arena *a) {
   if (!a) return;
   for (Block *b = a->head, *next; b; b = next) {

@@ -216,12 +216,8 @@ void ir_note(Graph *g, const char *fmt, ...) {
   va_end(ap);
   for (char *q = buf; *q; q++) /* names from the model: no control bytes reach the terminal */
     if ((unsigned char)*q < 0x20 || *q == 0x7f) *q = '?';
-  if (g->nnotes == g->notecap) {
-    int cap = g->notecap ? 2 * g->notecap : 8;
-    const char **v = arena_alloc(g->arena, sizeof(char *) * (size_t)cap);
-    if (g->nnotes) memcpy(v, g->notes, sizeof(char *) * (size_t)g->nnotes);
-    g->notes = v, g->notecap = cap;
-  }
+  if (g->nnotes == g->notecap)
+    g->notes = arena_grow(g->arena, g->notes, g->nnotes, g->notecap, sizeof(char *)), g->notecap = arena_grown(g->notecap);
   g->notes[g->nnotes++] = arena_strdup(g->arena, buf);
 }
 
@@ -259,12 +255,7 @@ int ir_find(const Graph *g, const char *name) {
 }
 
 static Node *node_new(Graph *g, Op op, const int *in, int nin, const Attr *attrs, int nattr) {
-  if (g->n == g->cap) {
-    int cap = g->cap ? 2 * g->cap : 64;
-    Node **nodes = arena_alloc(g->arena, sizeof(Node *) * (size_t)cap);
-    if (g->n) memcpy(nodes, g->nodes, sizeof(Node *) * (size_t)g->n);
-    g->nodes = nodes, g->cap = cap;
-  }
+  if (g->n == g->cap) g->nodes = arena_grow(g->arena, g->nodes, g->n, g->cap, sizeof(Node *)), g->cap = arena_grown(g->cap);
   Node *n = arena_alloc(g->arena, sizeof *n);
   n->id = g->n;
   n->op = op;
@@ -511,20 +502,14 @@ int ir_output(Graph *g, int id, const char *name) {
     if (!strcmp(g->out_name[i], name))
       return ir_fail(g, "output '%s' is declared twice", name);
   if (g->nout == g->outcap) {
-    int cap = g->outcap ? 2 * g->outcap : 8;
-    int *out = arena_alloc(g->arena, sizeof(int) * (size_t)cap);
-    int *count = arena_alloc(g->arena, sizeof(int) * (size_t)cap), *axis = arena_alloc(g->arena, sizeof(int) * (size_t)cap);
-    int *keys = arena_alloc(g->arena, sizeof(int) * (size_t)cap);
-    const char **names = arena_alloc(g->arena, sizeof(char *) * (size_t)cap);
-    if (g->nout) {
-      memcpy(out, g->out, sizeof(int) * (size_t)g->nout);
-      memcpy(count, g->out_count, sizeof(int) * (size_t)g->nout);
-      memcpy(axis, g->out_axis, sizeof(int) * (size_t)g->nout);
-      memcpy(keys, g->out_keys, sizeof(int) * (size_t)g->nout);
-      memcpy(names, g->out_name, sizeof(char *) * (size_t)g->nout);
-    }
-    g->out = out, g->out_name = names, g->outcap = cap, g->out_count = count, g->out_axis = axis;
-    g->out_keys = keys;
+    Arena *a = g->arena;
+    int n = g->nout, cap = g->outcap;
+    g->out = arena_grow(a, g->out, n, cap, sizeof(int));
+    g->out_count = arena_grow(a, g->out_count, n, cap, sizeof(int));
+    g->out_axis = arena_grow(a, g->out_axis, n, cap, sizeof(int));
+    g->out_keys = arena_grow(a, g->out_keys, n, cap, sizeof(int));
+    g->out_name = arena_grow(a, g->out_name, n, cap, sizeof(char *));
+    g->outcap = arena_grown(cap);
   }
   g->out_count[g->nout] = -1;
   g->out_axis[g->nout] = 0;

@@ -25,6 +25,11 @@ Arena *arena_new(void);
 void *arena_alloc(Arena *a, size_t n); /* zeroed, 16-byte aligned; aborts when out of memory */
 char *arena_strdup(Arena *a, const char *s);
 void *arena_memdup(Arena *a, const void *p, size_t n);
+/* Growing arrays in the arena: arena_grow returns a copy of old's first n records of
+ * `size` bytes with room for arena_grown(cap) (twice cap, at least 16).  A list of
+ * parallel arrays grows each of them, then sets its cap once. */
+void *arena_grow(Arena *a, const void *old, int n, int cap, size_t size);
+static inline int arena_grown(int cap) { return cap ? 2 * cap : 16; }
 void arena_free(Arena *a);
 
 /* ---- budgets (docs/SECURITY.md) -------------------------------------------------- */

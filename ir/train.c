@@ -16,10 +16,8 @@ Optim optim_default(OptKind k) {
 /* Grows an arena array of `size`-byte records to hold one more. */
 static void *grow(Arena *a, void *old, int n, int *cap, size_t size) {
   if (n < *cap) return old;
-  int c = *cap ? 2 * *cap : 4;
-  void *p = arena_alloc(a, size * (size_t)c);
-  if (n) memcpy(p, old, size * (size_t)n);
-  *cap = c;
+  void *p = arena_grow(a, old, n, *cap, size);
+  *cap = arena_grown(*cap);
   return p;
 }
 

@@ -22,12 +22,7 @@
 static const char *dup_str(Arena *a, const char *s) { return s ? arena_strdup(a, s) : NULL; }
 
 static void push(Graph *g, Node *n) {
-  if (g->n == g->cap) {
-    int cap = g->cap ? 2 * g->cap : 64;
-    Node **nodes = arena_alloc(g->arena, sizeof(Node *) * (size_t)cap);
-    if (g->n) memcpy(nodes, g->nodes, sizeof(Node *) * (size_t)g->n);
-    g->nodes = nodes, g->cap = cap;
-  }
+  if (g->n == g->cap) g->nodes = arena_grow(g->arena, g->nodes, g->n, g->cap, sizeof(Node *)), g->cap = arena_grown(g->cap);
   n->id = g->n;
   g->nodes[g->n++] = n;
 }

@@ -114,12 +114,8 @@ static void bind_raw(OnnxCtx *c, const char *name, int id);
  * body puts the table back as it was: a name bound there (to -1: unbound) is gone. */
 void onnx_bind(OnnxCtx *c, const char *name, int id) {
   if (c->scope) {
-    if (c->nundo == c->undocap) {
-      int cap = c->undocap ? 2 * c->undocap : 64;
-      OnnxUndo *u = arena_alloc(c->g->arena, sizeof(OnnxUndo) * (size_t)cap);
-      if (c->nundo) memcpy(u, c->undo, sizeof(OnnxUndo) * (size_t)c->nundo);
-      c->undo = u, c->undocap = cap;
-    }
+    if (c->nundo == c->undocap)
+      c->undo = arena_grow(c->g->arena, c->undo, c->nundo, c->undocap, sizeof(OnnxUndo)), c->undocap = arena_grown(c->undocap);
     c->undo[c->nundo++] = (OnnxUndo){name, onnx_value(c, name)};
   }
   bind_raw(c, name, id);

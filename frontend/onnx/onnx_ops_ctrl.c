@@ -32,11 +32,9 @@ static int body_initializer(OnnxCtx *c, const Onnx__TensorProto *t) {
   int id = onnx_tensor_node(c, t, onnx_ident(c, t->name), false);
   if (id < 0) return -1;
   if (c->ninit == c->initcap) {
-    int cap = c->initcap ? 2 * c->initcap : 16;
-    const void **k = arena_alloc(c->g->arena, sizeof(void *) * (size_t)cap);
-    int *v = arena_alloc(c->g->arena, sizeof(int) * (size_t)cap);
-    if (c->ninit) memcpy(k, c->init_key, sizeof(void *) * (size_t)c->ninit), memcpy(v, c->init_id, sizeof(int) * (size_t)c->ninit);
-    c->init_key = k, c->init_id = v, c->initcap = cap;
+    c->init_key = arena_grow(c->g->arena, c->init_key, c->ninit, c->initcap, sizeof(void *));
+    c->init_id = arena_grow(c->g->arena, c->init_id, c->ninit, c->initcap, sizeof(int));
+    c->initcap = arena_grown(c->initcap);
   }
   c->init_key[c->ninit] = t, c->init_id[c->ninit++] = id;
   return id;
@@ -177,12 +175,7 @@ typedef struct IdList {
 } IdList;
 
 static void ids_push(OnnxCtx *c, IdList *l, int id) {
-  if (l->n == l->cap) {
-    int cap = l->cap ? 2 * l->cap : 16;
-    int *v = arena_alloc(c->g->arena, sizeof(int) * (size_t)cap);
-    if (l->n) memcpy(v, l->v, sizeof(int) * (size_t)l->n);
-    l->v = v, l->cap = cap;
-  }
+  if (l->n == l->cap) l->v = arena_grow(c->g->arena, l->v, l->n, l->cap, sizeof(int)), l->cap = arena_grown(l->cap);
   l->v[l->n++] = id;
 }
 

@@ -12,15 +12,10 @@
 
 void onnx_dyn_mark(OnnxCtx *c, int id, int count, int axis) {
   if (c->ndyn == c->dyncap) {
-    int cap = c->dyncap ? 2 * c->dyncap : 8;
-    int *a = arena_alloc(c->g->arena, sizeof(int) * (size_t)cap), *b = arena_alloc(c->g->arena, sizeof(int) * (size_t)cap),
-        *x = arena_alloc(c->g->arena, sizeof(int) * (size_t)cap);
-    if (c->ndyn) {
-      memcpy(a, c->dyn_id, sizeof(int) * (size_t)c->ndyn);
-      memcpy(b, c->dyn_count, sizeof(int) * (size_t)c->ndyn);
-      memcpy(x, c->dyn_axis, sizeof(int) * (size_t)c->ndyn);
-    }
-    c->dyn_id = a, c->dyn_count = b, c->dyn_axis = x, c->dyncap = cap;
+    c->dyn_id = arena_grow(c->g->arena, c->dyn_id, c->ndyn, c->dyncap, sizeof(int));
+    c->dyn_count = arena_grow(c->g->arena, c->dyn_count, c->ndyn, c->dyncap, sizeof(int));
+    c->dyn_axis = arena_grow(c->g->arena, c->dyn_axis, c->ndyn, c->dyncap, sizeof(int));
+    c->dyncap = arena_grown(c->dyncap);
   }
   c->dyn_id[c->ndyn] = id, c->dyn_count[c->ndyn] = count, c->dyn_axis[c->ndyn] = axis;
   c->ndyn++;

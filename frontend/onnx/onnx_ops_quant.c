@@ -452,12 +452,8 @@ static int int_conv_cols(OnnxCtx *c, int x, int zx, int w, int zw, const int64_t
  * dequantize, so that the Conv can take the integers instead. */
 static void deq_note(OnnxCtx *c, OnnxNode *n, int x, int scale, int zp, int64_t axis) {
   if (c->scope || n->p->n_output < 1 || !n->p->output[0] || !*n->p->output[0]) return;
-  if (c->ndeq == c->deqcap) {
-    int cap = c->deqcap ? 2 * c->deqcap : 64;
-    OnnxDeq *d = arena_alloc(c->g->arena, sizeof *d * (size_t)cap);
-    if (c->ndeq) memcpy(d, c->deq, sizeof *d * (size_t)c->ndeq);
-    c->deq = d, c->deqcap = cap;
-  }
+  if (c->ndeq == c->deqcap)
+    c->deq = arena_grow(c->g->arena, c->deq, c->ndeq, c->deqcap, sizeof(OnnxDeq)), c->deqcap = arena_grown(c->deqcap);
   c->deq[c->ndeq++] = (OnnxDeq){n->p->output[0], n->out[0], x, scale, zp, axis};
 }
 

@@ -11,12 +11,8 @@
 #include "onnx_fe.h"
 
 int onnx_seq_make(OnnxCtx *c, OnnxSeqKind kind, const int *v, int n, int dtype) {
-  if (c->nseqs == c->seqcap) {
-    int cap = c->seqcap ? 2 * c->seqcap : 16;
-    OnnxSeq *s = arena_alloc(c->g->arena, sizeof(OnnxSeq) * (size_t)cap);
-    if (c->nseqs) memcpy(s, c->seqs, sizeof(OnnxSeq) * (size_t)c->nseqs);
-    c->seqs = s, c->seqcap = cap;
-  }
+  if (c->nseqs == c->seqcap)
+    c->seqs = arena_grow(c->g->arena, c->seqs, c->nseqs, c->seqcap, sizeof(OnnxSeq)), c->seqcap = arena_grown(c->seqcap);
   OnnxSeq *s = &c->seqs[c->nseqs];
   s->kind = kind;
   s->n = n;
