@@ -20,7 +20,7 @@
  * each group starts at -inf (NaNs are skipped, and of equal values the first in
  * (k0, k1) order is kept), so the results are still bit for bit the loop per output's.
  * It runs where it was measured to win (sep_pays): a window that reaches into the
- * padding (ResNet's 3x3/2, 64x112x112: 316 -> 112-165 us in the generated code built
+ * padding (ResNet's 3x3/2, 64x112x112: 316-332 -> 156-165 us in the generated code built
  * for AVX-512; tools/bench/micro_pool_rows.c: 326 -> 113, and 236 -> 106 for AVX2)
  * and rows shorter than one vector (SqueezeNet's 256x27x27: 57-72 -> 43-48).
  *
@@ -89,15 +89,15 @@ static void row_taps(CEmit *ce, const Node *n, const Win *w, bool is_max, bool c
 enum { MAX_SEP_TAPS = 16 };
 
 /* Measured (docs/PERFORMANCE.md): the row maxima win where some column's window
- * reaches into the padding (ResNet's 3x3/2: 316 -> 112-157 us, the rows 186-216) and
+ * reaches into the padding (ResNet's 3x3/2: 316-332 -> 156-165 us, the rows 186-216) and
  * where a row is shorter than a vector (SqueezeNet's 13 columns: 57-73 -> 32-46); with
  * rows of 27, unpadded, gcc's AVX-512 loops did worse than the rows' (59-74 against
  * 87-107), and with 55 the two were even. */
 static bool sep_pays(const CEmit *ce, const Node *n, const Win *w) {
-  int64_t lo, hi;
+  int64_t lo, hi, lanes = n->dtype == DT_F64 ? ce->cpu->vw / 2 : ce->cpu->vw; /* a vector's (rows_pay: f32, f64) */
   interior(w, &lo, &hi);
   return n->op == OP_POOL_MAX && rows_pay(n, w) && w->k[0] <= MAX_SEP_TAPS && w->k[1] <= MAX_SEP_TAPS &&
-         (w->k[0] + 1) * w->out[1] * 8 <= 65536 && (lo > 0 || hi < w->out[1] || w->out[1] < ce->cpu->vw);
+         (w->k[0] + 1) * w->out[1] * 8 <= 65536 && (lo > 0 || hi < w->out[1] || w->out[1] < lanes);
 }
 
 /* "m = max(m, x[p1])" in the loops' order: a later tap wins only when greater. */
