@@ -121,12 +121,17 @@ struct OnnxNode {
 typedef int (*OnnxBuild)(OnnxCtx *c, OnnxNode *n);
 
 /* The table (onnx_ops.def) and its lookup. */
+typedef enum {
+  ONNX_DYN_NONE,   /* refuses it (but for Identity, Transpose and a gather's indices) */
+  ONNX_DYN_PW,     /* works position by position: the result is padded the same way (ONNX_OP_PW) */
+  ONNX_DYN_BUILDER /* the builder reads it and marks its results itself (ONNX_OP_DYN) */
+} OnnxDyn;
 typedef struct OnnxOpInfo {
   const char *name;
   int since, until;  /* opset range the builder handles (until 0: open) */
   OnnxBuild build;
   bool seq;          /* reads sequences and optionals (ONNX_OP_SEQ) */
-  bool pw;           /* works position by position (ONNX_OP_PW) */
+  OnnxDyn dyn;       /* what it does with a value padded to a data-dependent length */
   OnnxDomain dom;    /* ONNX_OP_ML, ONNX_OP_TRAINING, ONNX_OP_PREVIEW rows: not the default */
 } OnnxOpInfo;
 const OnnxOpInfo *onnx_op_find(OnnxDomain dom, const char *op_type, int64_t opset);
@@ -178,6 +183,9 @@ int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din);
 /* Before a Gather's or GatherND's builder: padded indices get 0 in their padding (their
  * data must not be padded); 0, or -1 with the error. */
 int onnx_dyn_indices(OnnxCtx *c, OnnxNode *n, const int *din);
+/* x (padded like dyn entry d, or a value of its shape) with the padding replaced by the
+ * scalar node fill; -1 with c->g->err set. */
+int onnx_dyn_fill(OnnxCtx *c, int x, int d, int fill);
 /* Output j is dyn entry d: its count becomes the output NAME.count (shared by outputs
  * with one count) and the extent of j (ir_output_extent). */
 int onnx_dyn_output(OnnxCtx *c, int j, int d);

@@ -355,8 +355,8 @@ static int wire(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op) {
                        onnx_seq_kind_word(onnx_seq_get(c, n->in[i]), n->in[i]));
     if (n->in[i] >= 0 && onnx_dyn_find(c, n->in[i]) >= 0 && !onnx_dyn_passes(op))
       return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); such a "
-                       "value can only go through elementwise operators, Transpose and a gather's indices to an output "
-                       "of the model for now", p->input[i]);
+                       "value can only go through elementwise operators, Transpose, reductions and a gather's indices to "
+                       "an output of the model for now", p->input[i]);
   }
   for (int i = 0; i < n->nout; i++) {
     n->out[i] = -1;
@@ -409,7 +409,7 @@ int onnx_build_node(OnnxCtx *c, const Onnx__NodeProto *p, int group) {
     return onnx_fail(c, &n, "attribute '%s' is %s, the operator reads %s", n.bad_attr->name,
                      onnx_attr_type_name(n.bad_attr->type), onnx_attr_type_name(n.bad_attr_want));
   if (rc || onnx_attr_check(c, &n) || onnx_storage_out(c, &n, back)) return -1;
-  if (padded && onnx_dyn_through(c, &n, din)) return -1;
+  if (padded && op->dyn != ONNX_DYN_BUILDER && onnx_dyn_through(c, &n, din)) return -1;
   for (int id = mark; id < c->g->n; id++)
     if (ir_limit_elements("a result", elements(&c->g->nodes[id]->shape), &c->g->err))
       return onnx_fail(c, &n, "%s", c->g->err.msg);

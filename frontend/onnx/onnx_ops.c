@@ -8,6 +8,7 @@
 #define ONNX_OP(name, since) int onnx_##name(OnnxCtx *c, OnnxNode *n);
 #define ONNX_OP_SEQ ONNX_OP
 #define ONNX_OP_PW ONNX_OP
+#define ONNX_OP_DYN ONNX_OP
 #define ONNX_OP_ML ONNX_OP
 #define ONNX_OP_TRAINING ONNX_OP
 #define ONNX_OP_PREVIEW ONNX_OP
@@ -15,21 +16,24 @@
 #undef ONNX_OP_PREVIEW
 #undef ONNX_OP_TRAINING
 #undef ONNX_OP_ML
+#undef ONNX_OP_DYN
 #undef ONNX_OP_PW
 #undef ONNX_OP_SEQ
 #undef ONNX_OP
 
 static const OnnxOpInfo table[] = {
-#define ONNX_OP(name, since) {#name, since, 0, onnx_##name, false, false, ONNX_DOM_DEFAULT},
-#define ONNX_OP_SEQ(name, since) {#name, since, 0, onnx_##name, true, false, ONNX_DOM_DEFAULT},
-#define ONNX_OP_PW(name, since) {#name, since, 0, onnx_##name, false, true, ONNX_DOM_DEFAULT},
-#define ONNX_OP_ML(name, since) {#name, since, 0, onnx_##name, false, false, ONNX_DOM_ML},
-#define ONNX_OP_TRAINING(name, since) {#name, since, 0, onnx_##name, false, false, ONNX_DOM_TRAINING},
-#define ONNX_OP_PREVIEW(name, since) {#name, since, 0, onnx_##name, false, false, ONNX_DOM_PREVIEW},
+#define ONNX_OP(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_DEFAULT},
+#define ONNX_OP_SEQ(name, since) {#name, since, 0, onnx_##name, true, ONNX_DYN_NONE, ONNX_DOM_DEFAULT},
+#define ONNX_OP_PW(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_PW, ONNX_DOM_DEFAULT},
+#define ONNX_OP_DYN(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_BUILDER, ONNX_DOM_DEFAULT},
+#define ONNX_OP_ML(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_ML},
+#define ONNX_OP_TRAINING(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_TRAINING},
+#define ONNX_OP_PREVIEW(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_PREVIEW},
 #include "onnx_ops.def"
 #undef ONNX_OP_PREVIEW
 #undef ONNX_OP_TRAINING
 #undef ONNX_OP_ML
+#undef ONNX_OP_DYN
 #undef ONNX_OP_PW
 #undef ONNX_OP_SEQ
 #undef ONNX_OP

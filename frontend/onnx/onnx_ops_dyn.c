@@ -2,8 +2,9 @@
  * Unique.  The result is padded to a bound known at compile time (NonZero: every
  * element; Unique: every slice) and its real length is a node of its own; such a value
  * may go through operators that work position by position (onnx_dyn_through: the
- * result is padded the same way) and be an output of the model (wire() refuses it
- * anywhere else), which gets the count beside it as the output NAME.count, and the
+ * result is padded the same way) and the reductions (which fill the padding with their
+ * identity, onnx_dyn_fill) and be an output of the model (wire() refuses it anywhere
+ * else), which gets the count beside it as the output NAME.count, and the
  * extent (ir_output_extent) tells `dlc run` how much of it to write.  docs/ONNX.md, "Data-dependent lengths". */
 #include <math.h>
 #include <string.h>
@@ -56,22 +57,25 @@ int onnx_dyn_indices(OnnxCtx *c, OnnxNode *n, const int *din) {
   if (n->nin < 2 || din[1] < 0) return 0;
   /* the padding's indices become 0, so that what the padding held (after arithmetic,
    * anything) cannot fail the run's index check */
-  Graph *g = c->g;
-  int idx = n->in[1], d = din[1];
-  const Node *v = g->nodes[idx];
-  Attr a[3] = {attr_ints(A_SHAPE, v->shape.d, v->shape.rank), attr_int(A_AXIS, c->dyn_axis[d]), attr_dtype(A_DTYPE, DT_I64)};
-  int pos = ir_add(g, OP_IOTA, NULL, 0, a, 3), in = pos < 0 ? -1 : ir_binary(g, OP_LT, pos, c->dyn_count[d]);
-  int zero = ir_scalar(g, v->dtype, 0), r = in < 0 || zero < 0 ? -1 : ir_select(g, in, idx, zero);
+  int idx = n->in[1], r = onnx_dyn_fill(c, idx, din[1], ir_scalar(c->g, c->g->nodes[idx]->dtype, 0));
   if (r < 0) return onnx_fail_ir(c, n);
   n->in[1] = r;
   return 0;
+}
+
+int onnx_dyn_fill(OnnxCtx *c, int x, int d, int fill) {
+  Graph *g = c->g;
+  const Node *v = g->nodes[x];
+  Attr a[3] = {attr_ints(A_SHAPE, v->shape.d, v->shape.rank), attr_int(A_AXIS, c->dyn_axis[d]), attr_dtype(A_DTYPE, DT_I64)};
+  int pos = ir_add(g, OP_IOTA, NULL, 0, a, 3), in = pos < 0 ? -1 : ir_binary(g, OP_LT, pos, c->dyn_count[d]);
+  return in < 0 || fill < 0 ? -1 : ir_select(g, in, x, fill);
 }
 
 /* The ONNX_OP_PW rows (elementwise, numpy broadcasting), Identity and Transpose: a
  * padded operand gives a result padded along the matching axis with the same count,
  * whatever the padding holds.  SwiGLU (which halves the last axis) is not one. */
 bool onnx_dyn_passes(const OnnxOpInfo *op) {
-  return op->pw || gathers(op->name) || !strcmp(op->name, "Identity") || !strcmp(op->name, "Transpose");
+  return op->dyn != ONNX_DYN_NONE || gathers(op->name) || !strcmp(op->name, "Identity") || !strcmp(op->name, "Transpose");
 }
 
 int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din) {

@@ -72,8 +72,10 @@ static int log_sum_exp(OnnxCtx *c, int x, const int64_t *ax, int na) {
   return bin(c, OP_ADD, un(c, OP_LOG, s), m0);
 }
 
-/* The reduction in keepdims form. */
-static int reduce_kind(OnnxCtx *c, const ReduceKind *rk, int x, const int64_t *ax, int na) {
+/* The reduction in keepdims form.  count >= 0: x is padded along axis `padded` (one of
+ * ax) to a length that depends on the data, count real entries (the padding already
+ * holds the reduction's identity), and a mean divides by count in place of that axis. */
+static int reduce_kind(OnnxCtx *c, const ReduceKind *rk, int x, const int64_t *ax, int na, int count, int padded) {
   if (rk->pre == PRE_EXP) return log_sum_exp(c, x, ax, na);
   if (rk->pre == PRE_ABS) x = un(c, OP_ABS, x);
   if (rk->pre == PRE_SQUARE) x = bin(c, OP_MUL, x, x);
@@ -82,8 +84,10 @@ static int reduce_kind(OnnxCtx *c, const ReduceKind *rk, int x, const int64_t *a
   if (rk->post == POST_LOG) return un(c, OP_LOG, y);
   if (rk->post == POST_MEAN && x >= 0) {
     double cnt = 1;
-    for (int i = 0; i < na; i++) cnt *= (double)shape_of(c, x)->d[ax[i]];
-    return bin(c, OP_DIV, y, k(c, y, cnt));
+    for (int i = 0; i < na; i++) cnt *= ax[i] == padded && count >= 0 ? 1 : (double)shape_of(c, x)->d[ax[i]];
+    int div = k(c, y, cnt);
+    if (count >= 0) div = bin(c, OP_MUL, div, cast(c, count, dtype_of(c, y)));
+    return bin(c, OP_DIV, y, div);
   }
   return y;
 }
@@ -102,18 +106,37 @@ static int reduce_dtype(OnnxCtx *c, OnnxNode *n, const ReduceKind *rk, DType t, 
   return 0;
 }
 
+/* The value whose reduction changes nothing: what fills the padding of a value padded to
+ * a data-dependent length before a reduction over that axis. */
+static double identity(const ReduceKind *rk, DType work) {
+  if (rk->pre == PRE_EXP) return -INFINITY; /* exp(-inf) adds nothing */
+  if (rk->op == OP_REDUCE_PROD) return 1;
+  if (rk->op == OP_REDUCE_MAX) return dtype_lowest(work);
+  if (rk->op == OP_REDUCE_MIN) return dtype_highest(work);
+  return 0;
+}
+
+/* A Reduce* builder reads a value padded to a data-dependent length itself (ONNX_OP_DYN):
+ * over the padded axis, the padding is filled with the identity first and a mean divides
+ * by the real count, so the result is an ordinary tensor (an empty set gives what ONNX
+ * says: 0, 1, the lowest or highest value, -inf for ReduceLogSumExp, NaN for a float
+ * mean); over other axes the result stays padded, along the same axis. */
 static int reduce_op(OnnxCtx *c, OnnxNode *n, const ReduceKind *rk) {
   if (need(c, n, 1)) return -1;
-  int x = n->in[0];
+  int x = n->in[0], dy = onnx_dyn_find(c, x), padded = dy >= 0 ? c->dyn_axis[dy] : -1, over = 0, before = 0;
   const Shape xs = *shape_of(c, x);
   int64_t ax[IR_MAX_RANK];
   int na = reduce_axes(c, n, rk->axes_input_since, xs.rank, ax);
   if (na < 0) return -1;
+  for (int i = 0; i < na; i++) over |= ax[i] == padded, before += ax[i] < padded;
   DType t = dtype_of(c, x), work;
   if (reduce_dtype(c, n, rk, t, &work)) return -1;
-  int y;
-  ONNX_TRY(c, n, y = cast(c, reduce_kind(c, rk, cast(c, x, work), ax, na), t));
-  if (!onnx_attr_int(n, "keepdims", 1) && na) {
+  int y, xw, count = over ? c->dyn_count[dy] : -1;
+  ONNX_TRY(c, n, xw = cast(c, x, work));
+  if (over) ONNX_TRY(c, n, xw = onnx_dyn_fill(c, xw, dy, k(c, xw, identity(rk, work))));
+  ONNX_TRY(c, n, y = cast(c, reduce_kind(c, rk, xw, ax, na, count, padded), t));
+  bool keep = onnx_attr_int(n, "keepdims", 1) != 0;
+  if (!keep && na) {
     int64_t d[IR_MAX_RANK];
     int r = 0;
     for (int i = 0, j = 0; i < xs.rank; i++) {
@@ -122,6 +145,7 @@ static int reduce_op(OnnxCtx *c, OnnxNode *n, const ReduceKind *rk) {
     }
     ONNX_TRY(c, n, y = ir_reshape(c->g, y, d, r));
   }
+  if (padded >= 0 && !over && onnx_dyn_find(c, y) < 0) onnx_dyn_mark(c, y, c->dyn_count[dy], keep ? padded : padded - before);
   n->out[0] = y;
   return 0;
 }
