@@ -45,7 +45,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "conformance"))
 import run_node_tests as rnt  # noqa: E402  (its feeds: expand_feed, read_value, ident)
 
-DOMAINS = {"ONNX_OP": "", "ONNX_OP_SEQ": "", "ONNX_OP_PW": "", "ONNX_OP_DYN": "", "ONNX_OP_ML": "ai.onnx.ml",
+DOMAINS = {"ONNX_OP": "", "ONNX_OP_SEQ": "", "ONNX_OP_PW": "", "ONNX_OP_DYN": "", "ONNX_OP_ROWS": "", "ONNX_OP_ML": "ai.onnx.ml",
            "ONNX_OP_TRAINING": "ai.onnx.preview.training", "ONNX_OP_PREVIEW": "ai.onnx.preview"}
 
 # The dtypes dlc's loader maps to IR dtypes (frontend/onnx/onnx_tensor.c), in the order

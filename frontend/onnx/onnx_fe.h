@@ -122,8 +122,10 @@ typedef int (*OnnxBuild)(OnnxCtx *c, OnnxNode *n);
 
 /* The table (onnx_ops.def) and its lookup. */
 typedef enum {
-  ONNX_DYN_NONE,   /* refuses it (but for Identity, Transpose and a gather's indices) */
+  ONNX_DYN_NONE,   /* refuses it (but for Identity) */
   ONNX_DYN_PW,     /* works position by position: the result is padded the same way (ONNX_OP_PW) */
+  ONNX_DYN_ROWS,   /* works slice by slice along an axis: padded along another, the result is padded
+                      along the matching one (ONNX_OP_ROWS; onnx_dyn_through knows each) */
   ONNX_DYN_BUILDER /* the builder reads it and marks its results itself (ONNX_OP_DYN) */
 } OnnxDyn;
 typedef struct OnnxOpInfo {
@@ -186,6 +188,10 @@ int onnx_dyn_indices(OnnxCtx *c, OnnxNode *n, const int *din);
 /* x (padded like dyn entry d, or a value of its shape) with the padding replaced by the
  * scalar node fill; -1 with c->g->err set. */
 int onnx_dyn_fill(OnnxCtx *c, int x, int d, int fill);
+/* The axis x is padded along, or -1 (not padded).  onnx_dyn_follow: y is padded like x
+ * (when x is), along axis of y. */
+int onnx_dyn_axis(const OnnxCtx *c, int x);
+void onnx_dyn_follow(OnnxCtx *c, int x, int y, int axis);
 /* Output j is dyn entry d: its count becomes the output NAME.count (shared by outputs
  * with one count) and the extent of j (ir_output_extent). */
 int onnx_dyn_output(OnnxCtx *c, int j, int d);

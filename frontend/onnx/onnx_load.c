@@ -355,8 +355,9 @@ static int wire(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op) {
                        onnx_seq_kind_word(onnx_seq_get(c, n->in[i]), n->in[i]));
     if (n->in[i] >= 0 && onnx_dyn_find(c, n->in[i]) >= 0 && !onnx_dyn_passes(op))
       return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); such a "
-                       "value can only go through elementwise operators, Transpose, reductions and a gather's indices to "
-                       "an output of the model for now", p->input[i]);
+                       "value can only go through elementwise operators, reductions, a gather's indices and operators "
+                       "that work slice by slice along another axis (Transpose, MatMul, Gemm, Softmax, "
+                       "LayerNormalization, Concat, Squeeze, Unsqueeze) for now", p->input[i]);
   }
   for (int i = 0; i < n->nout; i++) {
     n->out[i] = -1;

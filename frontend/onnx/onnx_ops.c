@@ -9,6 +9,7 @@
 #define ONNX_OP_SEQ ONNX_OP
 #define ONNX_OP_PW ONNX_OP
 #define ONNX_OP_DYN ONNX_OP
+#define ONNX_OP_ROWS ONNX_OP
 #define ONNX_OP_ML ONNX_OP
 #define ONNX_OP_TRAINING ONNX_OP
 #define ONNX_OP_PREVIEW ONNX_OP
@@ -16,6 +17,7 @@
 #undef ONNX_OP_PREVIEW
 #undef ONNX_OP_TRAINING
 #undef ONNX_OP_ML
+#undef ONNX_OP_ROWS
 #undef ONNX_OP_DYN
 #undef ONNX_OP_PW
 #undef ONNX_OP_SEQ
@@ -26,6 +28,7 @@ static const OnnxOpInfo table[] = {
 #define ONNX_OP_SEQ(name, since) {#name, since, 0, onnx_##name, true, ONNX_DYN_NONE, ONNX_DOM_DEFAULT},
 #define ONNX_OP_PW(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_PW, ONNX_DOM_DEFAULT},
 #define ONNX_OP_DYN(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_BUILDER, ONNX_DOM_DEFAULT},
+#define ONNX_OP_ROWS(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_ROWS, ONNX_DOM_DEFAULT},
 #define ONNX_OP_ML(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_ML},
 #define ONNX_OP_TRAINING(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_TRAINING},
 #define ONNX_OP_PREVIEW(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_PREVIEW},
@@ -33,6 +36,7 @@ static const OnnxOpInfo table[] = {
 #undef ONNX_OP_PREVIEW
 #undef ONNX_OP_TRAINING
 #undef ONNX_OP_ML
+#undef ONNX_OP_ROWS
 #undef ONNX_OP_DYN
 #undef ONNX_OP_PW
 #undef ONNX_OP_SEQ

@@ -71,20 +71,100 @@ int onnx_dyn_fill(OnnxCtx *c, int x, int d, int fill) {
   return in < 0 || fill < 0 ? -1 : ir_select(g, in, x, fill);
 }
 
-/* The ONNX_OP_PW rows (elementwise, numpy broadcasting), Identity and Transpose: a
- * padded operand gives a result padded along the matching axis with the same count,
- * whatever the padding holds.  SwiGLU (which halves the last axis) is not one. */
-bool onnx_dyn_passes(const OnnxOpInfo *op) {
-  return op->dyn != ONNX_DYN_NONE || gathers(op->name) || !strcmp(op->name, "Identity") || !strcmp(op->name, "Transpose");
+/* The ONNX_OP_PW rows (elementwise, numpy broadcasting), the ONNX_OP_ROWS rows and
+ * Identity: a padded operand gives a result padded along the matching axis with the
+ * same count, whatever the padding holds; the ONNX_OP_DYN rows' builders take it.
+ * SwiGLU (which halves the last axis) is not one. */
+bool onnx_dyn_passes(const OnnxOpInfo *op) { return op->dyn != ONNX_DYN_NONE || !strcmp(op->name, "Identity"); }
+
+int onnx_dyn_axis(const OnnxCtx *c, int x) {
+  int d = x >= 0 ? onnx_dyn_find(c, x) : -1;
+  return d >= 0 ? c->dyn_axis[d] : -1;
+}
+
+void onnx_dyn_follow(OnnxCtx *c, int x, int y, int axis) {
+  int d = x >= 0 ? onnx_dyn_find(c, x) : -1;
+  if (d >= 0 && y >= 0 && onnx_dyn_find(c, y) < 0) onnx_dyn_mark(c, y, c->dyn_count[d], axis);
+}
+
+/* An ONNX_OP_ROWS operator other than a gather or Transpose, reading padded operands
+ * (din): the axis of its results that holds the padded one's, with the count; or -1 with
+ * the error when the operator would mix entries along the padded axis. */
+static int rows_axis(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  const Graph *g = c->g;
+  const char *op = n->p->op_type;
+  int a = din[0] >= 0 ? c->dyn_axis[din[0]] : -1, r0 = g->nodes[n->in[0]]->shape.rank;
+  if (strcmp(op, "Concat")) /* the others read a padded value as their first operand only */
+    for (int i = 1; i < n->nin; i++)
+      if (din[i] >= 0)
+        return onnx_fail(c, n, "input '%s' has a length that depends on the data; %s reads such a value only as its "
+                         "first operand", n->p->input[i], op);
+  if (!strcmp(op, "MatMul") || !strcmp(op, "Gemm")) { /* rows of A: not the axis it contracts */
+    bool gemm = !strcmp(op, "Gemm"), ta = gemm && onnx_attr_int(n, "transA", 0) != 0;
+    if (r0 < 2 || a == (ta ? r0 - 2 : r0 - 1))
+      return onnx_fail(c, n, "input '%s' has a length that depends on the data along the axis the product "
+                       "contracts; dlc pads that axis", n->p->input[0]);
+    if (ta) return onnx_fail(c, n, "input '%s' has a length that depends on the data; Gemm reads such a value only "
+                             "with transA 0", n->p->input[0]);
+    int rout = g->nodes[n->out[0]]->shape.rank, b = gemm ? 2 : 1; /* B (MatMul) or C (Gemm) broadcast over A's rows */
+    if (a < r0 - 2 || gemm) {
+      const Shape *s = b < n->nin && n->in[b] >= 0 ? &g->nodes[n->in[b]]->shape : NULL;
+      int at = s ? a + rout - r0 - (rout - s->rank) : -1;
+      if (gemm && s && s->rank == 1) at = -1; /* C of [N] */
+      if (s && at >= 0 && at < s->rank && s->d[at] != 1)
+        return onnx_fail(c, n, "input '%s' has %lld entries along the axis whose length depends on the data (input "
+                         "'%s'); dlc pads that axis, so it can only be broadcast along it (size 1)", n->p->input[b],
+                         (long long)s->d[at], n->p->input[0]);
+    }
+    bool vec = !gemm && g->nodes[n->in[1]]->shape.rank == 1; /* B of [K]: the result drops A's last axis */
+    *axis = vec ? a : a + rout - r0, *count = c->dyn_count[din[0]];
+    return 0;
+  }
+  if (!strcmp(op, "Softmax") || !strcmp(op, "LogSoftmax") || !strcmp(op, "Hardmax") ||
+      !strcmp(op, "LayerNormalization")) { /* along one axis (opset 13 on), or the axes from one on */
+    bool from = strcmp(op, "LayerNormalization") ? c->opset < 13 : true;
+    int64_t ax = onnx_attr_int(n, "axis", from && strcmp(op, "LayerNormalization") ? 1 : -1);
+    ax = ax < 0 ? ax + r0 : ax;
+    if (from ? a >= ax : a == ax)
+      return onnx_fail(c, n, "input '%s' has a length that depends on the data along an axis the operator "
+                       "normalizes over; dlc pads that axis", n->p->input[0]);
+    *axis = a, *count = c->dyn_count[din[0]];
+    return 0;
+  }
+  if (!strcmp(op, "Concat")) { /* every operand padded alike, joined along another axis */
+    int64_t ax = onnx_attr_int(n, "axis", 0);
+    ax = ax < 0 ? ax + r0 : ax;
+    int first = -1;
+    for (int i = 0; i < n->nin; i++) {
+      if (n->in[i] < 0) continue;
+      if (din[i] < 0 || (first >= 0 && (c->dyn_axis[din[i]] != c->dyn_axis[din[first]] ||
+                                         c->dyn_count[din[i]] != c->dyn_count[din[first]])))
+        return onnx_fail(c, n, "input '%s' is %s; Concat joins a value whose length depends on the data only with "
+                         "others padded by the same length", n->p->input[i],
+                         din[i] < 0 ? "not padded" : "padded by another data-dependent length");
+      first = first < 0 ? i : first;
+    }
+    if (first < 0 || c->dyn_axis[din[first]] == ax)
+      return onnx_fail(c, n, "joins along the axis whose length depends on the data; dlc pads that axis");
+    *axis = c->dyn_axis[din[first]], *count = c->dyn_count[din[first]];
+    return 0;
+  }
+  return onnx_fail(c, n, "cannot tell which axis of the result holds the data-dependent length of its input");
 }
 
 int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din) {
   const Graph *g = c->g;
+  const OnnxOpInfo *op = onnx_op_find(ONNX_DOM_DEFAULT, n->p->op_type, c->opset);
+  bool rows = op && op->dyn == ONNX_DYN_ROWS && !gathers(n->p->op_type) && strcmp(n->p->op_type, "Transpose");
+  int raxis = -1, rcount = -1;
+  if (rows && rows_axis(c, n, din, &raxis, &rcount)) return -1;
   for (int o = 0; o < n->nout; o++) {
     int y = n->out[o];
     if (y < 0 || onnx_dyn_find(c, y) >= 0) continue; /* absent, a sequence, or passed on as it is (Identity) */
     int rank = g->nodes[y]->shape.rank, axis = -1, count = -1, first = -1; /* first: a padded input */
-    if (gathers(n->p->op_type)) { /* the indices' axes take the place of the data's axis (Gather) or lead (GatherND) */
+    if (rows) {
+      axis = raxis, count = rcount;
+    } else if (gathers(n->p->op_type)) { /* the indices' axes take the place of the data's axis (Gather) or lead (GatherND) */
       const Shape *is = &g->nodes[n->in[1]]->shape;
       int a = c->dyn_axis[din[1]], r0 = g->nodes[n->in[0]]->shape.rank;
       if (!strcmp(n->p->op_type, "GatherND") && (onnx_attr_int(n, "batch_dims", 0) != 0 || a == is->rank - 1))

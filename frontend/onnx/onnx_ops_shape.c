@@ -155,10 +155,13 @@ int onnx_Squeeze(OnnxCtx *c, OnnxNode *n) {
     drop[a] = true;
   }
   int64_t d[IR_MAX_RANK];
-  int r = 0;
+  int r = 0, pa = onnx_dyn_axis(c, n->in[0]), to = -1; /* a data-dependent length: its axis in the result */
+  if (pa >= 0 && drop[pa])
+    return onnx_fail(c, n, "would squeeze the axis of input '%s' whose length depends on the data", n->p->input[0]);
   for (int i = 0; i < x->rank; i++)
-    if (!drop[i]) d[r++] = x->d[i];
+    if (!drop[i]) to = i == pa ? r : to, d[r++] = x->d[i];
   ONNX_TRY(c, n, n->out[0] = ir_reshape(c->g, n->in[0], d, r));
+  onnx_dyn_follow(c, n->in[0], n->out[0], to);
   return 0;
 }
 
@@ -179,8 +182,10 @@ int onnx_Unsqueeze(OnnxCtx *c, OnnxNode *n) {
     ins[a] = true;
   }
   int64_t d[IR_MAX_RANK];
-  for (int i = 0, k = 0; i < r; i++) d[i] = ins[i] ? 1 : x->d[k++];
+  int pa = onnx_dyn_axis(c, n->in[0]), to = -1; /* a data-dependent length: its axis in the result */
+  for (int i = 0, k = 0; i < r; i++) to = !ins[i] && k == pa ? i : to, d[i] = ins[i] ? 1 : x->d[k++];
   ONNX_TRY(c, n, n->out[0] = ir_reshape(c->g, n->in[0], d, r));
+  onnx_dyn_follow(c, n->in[0], n->out[0], to);
   return 0;
 }
 

@@ -126,10 +126,10 @@ def make_model(r, op, opset):
 
 
 def supported_ops():
-    """The operators of frontend/onnx/onnx_ops.def: ONNX_OP(Name, first opset), ONNX_OP_PW and ONNX_OP_DYN rows."""
+    """The operators of frontend/onnx/onnx_ops.def: ONNX_OP(Name, first opset), ONNX_OP_PW, ONNX_OP_DYN and ONNX_OP_ROWS rows."""
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     with open(os.path.join(root, "frontend", "onnx", "onnx_ops.def")) as f:
-        return re.findall(r"ONNX_OP(?:_PW|_DYN)?\((\w+),", f.read())
+        return re.findall(r"ONNX_OP(?:_PW|_DYN|_ROWS)?\((\w+),", f.read())
 
 
 def check(dlc, cmd, path, timeout):

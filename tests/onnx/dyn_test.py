@@ -10,9 +10,10 @@ its outputs compared with ONNX Runtime's, shapes included; then the same model t
 `dlc dump` (the text format's `output ... extent AXIS COUNT`) and `dlc run` of the dump
 must give the same files, and (with --lib) the Python module the same arrays.  Such
 results through operators that work position by position (Transpose, Cast, broadcast
-arithmetic, Where) and through the reductions (over the padded axis: the padding filled
-with the identity, a mean by the real count; over another: still padded) are compared
-the same way; a padded result read by any other operator, or combined with an operand it
+arithmetic, Where), through the reductions (over the padded axis: the padding filled
+with the identity, a mean by the real count; over another: still padded) and through
+operators that work slice by slice along another axis (MatMul, Gemm, Softmax,
+LayerNormalization, Concat, Squeeze, Unsqueeze) are compared the same way; a padded result read by any other operator, or combined with an operand it
 cannot broadcast, is refused with one line.
 
 Needs: numpy, onnx, onnxruntime (the test tooling's Python, tools/pyenv.sh).
@@ -267,6 +268,41 @@ def main():
                 why = run_feeds(a.dlc, tmp, "%s_%d" % (name, k), g, {"x": xv}, outs, rtol=1e-5, want=want)
                 bad += why is not None
                 print("%s %s (feed %d)%s" % ("FAIL" if why else "ok", name, k, ": " + why if why else ""))
+        # operators that work slice by slice along another axis (torch's x[rows] through a
+        # Linear, a softmax, a layer norm, unsqueeze and squeeze, a concat): still padded
+        rng = np.random.default_rng(5)
+        w = lambda name, *shape: c(name, rng.standard_normal(shape).astype(np.float32))
+        rows_idx = [oh.make_node("ReduceMax", ["x"], ["rmax"], axes=[1], keepdims=0),
+                    oh.make_node("Greater", ["rmax", "zero"], ["rmask"]), oh.make_node("NonZero", ["rmask"], ["nz"]),
+                    oh.make_node("Transpose", ["nz"], ["idx"]), oh.make_node("GatherND", ["x", "idx"], ["rows"])]
+        rowwise = [
+            ("rows_linear_softmax", rows_idx + [oh.make_node("MatMul", ["rows", "W"], ["h"]), oh.make_node("Add", ["h", "b"], ["hb"]),
+                                                oh.make_node("Relu", ["hb"], ["r"]), oh.make_node("Softmax", ["r"], ["y"], axis=-1)],
+             zero + [w("W", 4, 5), w("b", 5)]),
+            ("rows_gemm", rows_idx + [oh.make_node("Gemm", ["rows", "W", "b"], ["y"], transB=1, alpha=0.5)],
+             zero + [w("W", 3, 4), w("b", 3)]),
+            ("rows_matmul_vector", rows_idx + [oh.make_node("MatMul", ["rows", "v"], ["y"])], zero + [w("v", 4)]),
+            ("rows_batched_matmul", rows_idx + [oh.make_node("Unsqueeze", ["rows", "ax1"], ["r3"]),
+                                                oh.make_node("MatMul", ["r3", "W"], ["y"])],
+             zero + [c("ax1", np.array([1], np.int64)), w("W", 1, 4, 2)]),
+            ("rows_layernorm", rows_idx + [oh.make_node("LayerNormalization", ["rows", "s", "b"], ["y"], axis=-1)],
+             zero + [w("s", 4), w("b", 4)]),
+            ("rows_logsoftmax_t", rows_idx + [oh.make_node("Transpose", ["rows"], ["t"]),
+                                              oh.make_node("LogSoftmax", ["t"], ["y"], axis=0)], zero),
+            ("rows_unsqueeze_squeeze", rows_idx + [oh.make_node("Unsqueeze", ["rows", "ax0"], ["u"]),
+                                                   oh.make_node("Neg", ["u"], ["nu"]),
+                                                   oh.make_node("Squeeze", ["nu", "ax0"], ["y"])],
+             zero + [c("ax0", np.array([0, 2], np.int64))]),
+            ("rows_concat", rows_idx + [oh.make_node("Mul", ["rows", "two"], ["r2"]),
+                                        oh.make_node("Concat", ["rows", "r2"], ["y"], axis=1)],
+             zero + [c("two", np.float32(2))]),
+        ]
+        for name, nodes, inits in rowwise:
+            g = oh.make_graph(nodes, name, [vi("x", T.FLOAT, [3, 4])], [vi("y", T.FLOAT, None)], inits)
+            for k, xv in enumerate(feeds):
+                why = run_feeds(a.dlc, tmp, "%s_%d" % (name, k), g, {"x": xv}, ["y"], rtol=1e-5)
+                bad += why is not None
+                print("%s %s (feed %d)%s" % ("FAIL" if why else "ok", name, k, ": " + why if why else ""))
         # indices whose padding would be out of range (0 - 7 for a table of 6) while the real
         # ones are not: the padding is zeroed before the gather, so the run does not fail
         g = oh.make_graph([oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Sub", ["nz", "seven"], ["i"]),
@@ -285,6 +321,24 @@ def main():
              [c("full", np.zeros((2, 12), np.int64))], ["input 'full' has 12 entries along the axis", "(input 'nz')"]),
             ("gather_padded_data", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Gather", ["nz", "one"], ["y"])],
              [c("one", np.int64(1))], ["a gather reads such a value only as its indices"]),
+            ("softmax_over_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Cast", ["nz"], ["f"], to=T.FLOAT),
+                                     oh.make_node("Softmax", ["f"], ["y"], axis=1)], [],
+             ["input 'f' has a length that depends on the data along an axis the operator normalizes over"]),
+            ("matmul_contracts_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Cast", ["nz"], ["f"], to=T.FLOAT),
+                                         oh.make_node("MatMul", ["f", "w12"], ["y"])], [c("w12", np.ones((12, 2), np.float32))],
+             ["input 'f' has a length that depends on the data along the axis the product contracts"]),
+            ("matmul_padded_b", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Cast", ["nz"], ["f"], to=T.FLOAT),
+                                 oh.make_node("MatMul", ["w2", "f"], ["y"])], [c("w2", np.ones((3, 2), np.float32))],
+             ["input 'f' has a length that depends on the data; MatMul reads such a value only as its first operand"]),
+            ("concat_along_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Concat", ["nz", "nz"], ["y"], axis=1)],
+             [], ["joins along the axis whose length depends on the data"]),
+            ("concat_with_full", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Concat", ["nz", "full"], ["y"], axis=0)],
+             [c("full", np.zeros((2, 12), np.int64))], ["input 'full' is not padded"]),
+            ("squeeze_padded", [oh.make_node("Slice", ["x", "s0", "s1", "s0"], ["x1"]), oh.make_node("Flatten", ["x1"], ["f"], axis=0),
+                                oh.make_node("Slice", ["f", "s0", "s1", "s1"], ["f1"]),
+                                oh.make_node("NonZero", ["f1"], ["nz"]), oh.make_node("Squeeze", ["nz"], ["y"])],
+             [c("s0", np.array([0], np.int64)), c("s1", np.array([1], np.int64))],
+             ["would squeeze the axis of input 'nz' whose length depends on the data"]),
             ("two_lengths", [oh.make_node("NonZero", ["x"], ["a"]), oh.make_node("Neg", ["x"], ["nx"]),
                              oh.make_node("NonZero", ["nx"], ["b"]), oh.make_node("Add", ["a", "b"], ["y"])], [],
              ["padded by different data-dependent lengths"]),
