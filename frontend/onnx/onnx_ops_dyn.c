@@ -149,6 +149,29 @@ static int rows_axis(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *co
     *axis = c->dyn_axis[din[first]], *count = c->dyn_count[din[first]];
     return 0;
   }
+  if (!strcmp(op, "Split")) { /* along another axis: each piece padded the same way */
+    int64_t ax = onnx_attr_int(n, "axis", 0);
+    if ((ax < 0 ? ax + r0 : ax) == a)
+      return onnx_fail(c, n, "splits input '%s' along the axis whose length depends on the data; dlc pads that axis",
+                       n->p->input[0]);
+    *axis = a, *count = c->dyn_count[din[0]];
+    return 0;
+  }
+  if (!strcmp(op, "Reshape") || !strcmp(op, "Flatten")) {
+    /* the padded axis kept whole: some axis j of the result has its length, and the axes
+     * before j hold as many elements as those before it did (so each of its slices keeps
+     * its place) */
+    const Shape *xs = &g->nodes[n->in[0]]->shape, *ys = &g->nodes[n->out[0]]->shape;
+    int64_t before = 1, p = 1;
+    for (int i = 0; i < a; i++) before *= xs->d[i];
+    for (int j = 0; j < ys->rank; p *= ys->d[j++])
+      if (p == before && ys->d[j] == xs->d[a]) {
+        *axis = j, *count = c->dyn_count[din[0]];
+        return 0;
+      }
+    return onnx_fail(c, n, "input '%s' has a length that depends on the data along axis %d, which the new shape does "
+                     "not keep whole; dlc pads that axis", n->p->input[0], a);
+  }
   return onnx_fail(c, n, "cannot tell which axis of the result holds the data-dependent length of its input");
 }
 

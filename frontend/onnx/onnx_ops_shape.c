@@ -294,7 +294,12 @@ int onnx_Slice(OnnxCtx *c, OnnxNode *n) {
     if (step > 0 && e < s) en[a] = s;
     if (step < 0 && e > s) en[a] = s;
   }
+  int pa = onnx_dyn_axis(c, n->in[0]); /* a data-dependent length: only whole along it */
+  if (pa >= 0 && (st[pa] != 0 || en[pa] != x->d[pa] || sp[pa] != 1))
+    return onnx_fail(c, n, "slices input '%s' along the axis whose length depends on the data; dlc pads that axis",
+                     n->p->input[0]);
   ONNX_TRY(c, n, n->out[0] = slice(c, n->in[0], st, en, sp));
+  onnx_dyn_follow(c, n->in[0], n->out[0], pa);
   return 0;
 }
 

@@ -13,7 +13,8 @@ results through operators that work position by position (Transpose, Cast, broad
 arithmetic, Where), through the reductions (over the padded axis: the padding filled
 with the identity, a mean by the real count; over another: still padded) and through
 operators that work slice by slice along another axis (MatMul, Gemm, Softmax,
-LayerNormalization, Concat, Squeeze, Unsqueeze) are compared the same way; a padded result read by any other operator, or combined with an operand it
+LayerNormalization, Concat, Split, Slice, Reshape, Flatten, Squeeze, Unsqueeze) are
+compared the same way; a padded result read by any other operator, or combined with an operand it
 cannot broadcast, is refused with one line.
 
 Needs: numpy, onnx, onnxruntime (the test tooling's Python, tools/pyenv.sh).
@@ -296,6 +297,15 @@ def main():
             ("rows_concat", rows_idx + [oh.make_node("Mul", ["rows", "two"], ["r2"]),
                                         oh.make_node("Concat", ["rows", "r2"], ["y"], axis=1)],
              zero + [c("two", np.float32(2))]),
+            ("rows_reshape", rows_idx + [oh.make_node("Reshape", ["rows", "shape"], ["y"])],
+             zero + [c("shape", np.array([-1, 2, 2], np.int64))]),
+            ("rows_flatten", rows_idx + [oh.make_node("Unsqueeze", ["rows", "ax1"], ["u"]),
+                                         oh.make_node("Flatten", ["u"], ["y"], axis=1)],
+             zero + [c("ax1", np.array([1], np.int64))]),
+            ("rows_slice", rows_idx + [oh.make_node("Slice", ["rows", "st", "en", "ax1"], ["y"])],
+             zero + [c("st", np.array([1], np.int64)), c("en", np.array([3], np.int64)), c("ax1", np.array([1], np.int64))]),
+            ("rows_split", rows_idx + [oh.make_node("Split", ["rows", "parts"], ["p", "q"], axis=1),
+                                       oh.make_node("Sub", ["p", "q"], ["y"])], zero + [c("parts", np.array([2, 2], np.int64))]),
         ]
         for name, nodes, inits in rowwise:
             g = oh.make_graph(nodes, name, [vi("x", T.FLOAT, [3, 4])], [vi("y", T.FLOAT, None)], inits)
@@ -315,8 +325,8 @@ def main():
             print("%s gather of padded indices (feed %d)%s" % ("FAIL" if why else "ok", k, ": " + why if why else ""))
         # what a padded value may not reach: one line naming it, exit 1
         refusals = [
-            ("reads_nonzero", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Flatten", ["nz"], ["y"])], [],
-             ["depends on the data", "'nz'", "Flatten"]),
+            ("reads_nonzero", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("ArgMax", ["nz"], ["y"])], [],
+             ["depends on the data", "'nz'", "ArgMax"]),
             ("nonzero_full_operand", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Add", ["full", "nz"], ["y"])],
              [c("full", np.zeros((2, 12), np.int64))], ["input 'full' has 12 entries along the axis", "(input 'nz')"]),
             ("gather_padded_data", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Gather", ["nz", "one"], ["y"])],
@@ -339,6 +349,14 @@ def main():
                                 oh.make_node("NonZero", ["f1"], ["nz"]), oh.make_node("Squeeze", ["nz"], ["y"])],
              [c("s0", np.array([0], np.int64)), c("s1", np.array([1], np.int64))],
              ["would squeeze the axis of input 'nz' whose length depends on the data"]),
+            ("slice_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Slice", ["nz", "s1", "s2", "s1"], ["y"])],
+             [c("s1", np.array([1], np.int64)), c("s2", np.array([2], np.int64))],
+             ["slices input 'nz' along the axis whose length depends on the data"]),
+            ("reshape_merges", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Reshape", ["nz", "flat"], ["y"])],
+             [c("flat", np.array([-1], np.int64))], ["input 'nz' has a length that depends on the data along axis 1, "
+                                                    "which the new shape does not keep whole"]),
+            ("split_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Split", ["nz"], ["y", "z"], axis=1)],
+             [], ["splits input 'nz' along the axis whose length depends on the data"]),
             ("two_lengths", [oh.make_node("NonZero", ["x"], ["a"]), oh.make_node("Neg", ["x"], ["nx"]),
                              oh.make_node("NonZero", ["nx"], ["b"]), oh.make_node("Add", ["a", "b"], ["y"])], [],
              ["padded by different data-dependent lengths"]),
