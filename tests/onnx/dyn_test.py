@@ -101,6 +101,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dlc", required=True)
     ap.add_argument("--lib", help="libdlc: also run each model through the Python module")
+    ap.add_argument("--exported", help="the folder dynamic_export.py wrote (its masked_rows.onnx: torch's x[mask])")
     a = ap.parse_args()
     dlc_py = None
     if a.lib:
@@ -313,6 +314,27 @@ def main():
                 why = run_feeds(a.dlc, tmp, "%s_%d" % (name, k), g, {"x": xv}, ["y"], rtol=1e-5)
                 bad += why is not None
                 print("%s %s (feed %d)%s" % ("FAIL" if why else "ok", name, k, ": " + why if why else ""))
+        # the same from PyTorch (dynamic_export.py): x[x.sum(1) > 0] through a Linear, a
+        # LayerNorm and a softmax, summed over the rows, its maximum and mean
+        if a.exported:
+            path = os.path.join(a.exported, "masked_rows.onnx")
+            sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+            xs = rng.standard_normal((6, 8)).astype(np.float32)
+            for k, xv in enumerate((xs, np.abs(xs), xs * np.array([[1], [-1], [-1], [-1], [-1], [-1]], np.float32), -np.abs(xs))):
+                want = sess.run(None, {"x": xv})
+                if not (xv.sum(1) > 0).any():  # the mean of no rows: NaN in dlc (above)
+                    want[3] = np.full_like(want[3], np.nan)
+                out = os.path.join(tmp, "masked_rows_%d" % k)
+                np.save(out + ".x.npy", xv)
+                p = subprocess.run([a.dlc, "run", path, "--input", "x=" + out + ".x.npy", "--output", out, "--check"],
+                                   capture_output=True, text=True, timeout=120)
+                why = (p.stderr or p.stdout).strip() if p.returncode else None
+                for o, w in zip(("h", "s", "m", "mu"), want if not why else ()):
+                    got = np.load(os.path.join(out, o + ".npy"))
+                    if got.shape != w.shape or not np.allclose(got, w, rtol=1e-5, atol=1e-6, equal_nan=True):
+                        why = "%s %s %r, ONNX Runtime %s %r" % (o, got.shape, got.tolist(), w.shape, w.tolist())
+                bad += why is not None
+                print("%s masked_rows from PyTorch (feed %d)%s" % ("FAIL" if why else "ok", k, ": " + why if why else ""))
         # indices whose padding would be out of range (0 - 7 for a table of 6) while the real
         # ones are not: the padding is zeroed before the gather, so the run does not fail
         g = oh.make_graph([oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Sub", ["nz", "seven"], ["i"]),
