@@ -186,13 +186,18 @@ static int arg_op(OnnxCtx *c, OnnxNode *n, Op op) {
   int64_t axis;
   if (onnx_axis(c, n, onnx_attr_int(n, "axis", 0), shape_of(c, x)->rank, &axis)) return -1;
   int64_t dim = shape_of(c, x)->d[axis];
-  bool last = onnx_attr_int(n, "select_last_index", 0) != 0;
+  bool last = onnx_attr_int(n, "select_last_index", 0) != 0, keep = onnx_attr_int(n, "keepdims", 1) != 0;
+  int pa = onnx_dyn_axis(c, x); /* padded to a data-dependent length: only along another axis */
+  if (pa == axis)
+    return onnx_fail(c, n, "input '%s' has a length that depends on the data along the axis it searches; dlc pads that "
+                     "axis", n->p->input[0]);
   if (dtype_of(c, x) == DT_BOOL) ONNX_TRY(c, n, x = ir_cast(c->g, x, DT_U8));
   if (last) ONNX_TRY(c, n, x = reverse(c, x, axis));
-  Attr a[2] = {attr_int(A_AXIS, axis), attr_int(A_KEEPDIMS, onnx_attr_int(n, "keepdims", 1) != 0)};
+  Attr a[2] = {attr_int(A_AXIS, axis), attr_int(A_KEEPDIMS, keep)};
   int y;
   ONNX_TRY(c, n, y = ir_add(c->g, op, &x, 1, a, 2));
   if (last) ONNX_TRY(c, n, y = bin(c, OP_SUB, k(c, y, (double)(dim - 1)), y));
+  onnx_dyn_follow(c, n->in[0], y, keep || pa < axis ? pa : pa - 1);
   n->out[0] = y;
   return 0;
 }
@@ -234,10 +239,13 @@ static int cumulative(OnnxCtx *c, OnnxNode *n, Op op, double id) {
     return 0;
   }
   bool rev = onnx_attr_int(n, "reverse", 0) != 0, excl = onnx_attr_int(n, "exclusive", 0) != 0;
+  int dy = onnx_dyn_find(c, x); /* padded to a data-dependent length: the padding adds the identity, the result is padded */
+  if (dy >= 0 && c->dyn_axis[dy] == axis) ONNX_TRY(c, n, x = onnx_dyn_fill(c, x, dy, k(c, x, id)));
   if (rev) ONNX_TRY(c, n, x = reverse(c, x, axis));
   if (excl) ONNX_TRY(c, n, x = shift(c, x, axis, 1, id));
   ONNX_TRY(c, n, x = prefix(c, x, axis, op, id));
   if (rev) ONNX_TRY(c, n, x = reverse(c, x, axis));
+  onnx_dyn_follow(c, n->in[0], x, dy >= 0 ? c->dyn_axis[dy] : -1);
   n->out[0] = x;
   return 0;
 }

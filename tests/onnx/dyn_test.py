@@ -13,8 +13,8 @@ results through operators that work position by position (Transpose, Cast, broad
 arithmetic, Where), through the reductions (over the padded axis: the padding filled
 with the identity, a mean by the real count; over another: still padded) and through
 operators that work slice by slice along another axis (MatMul, Gemm, Softmax,
-LayerNormalization, Concat, Split, Slice, Reshape, Flatten, Squeeze, Unsqueeze) are
-compared the same way; a padded result read by any other operator, or combined with an operand it
+LayerNormalization, Concat, Split, Slice, Reshape, Flatten, Squeeze, Unsqueeze, ArgMax,
+ArgMin; CumSum along it too) are compared the same way; a padded result read by any other operator, or combined with an operand it
 cannot broadcast, is refused with one line.
 
 Needs: numpy, onnx, onnxruntime (the test tooling's Python, tools/pyenv.sh).
@@ -307,6 +307,15 @@ def main():
              zero + [c("st", np.array([1], np.int64)), c("en", np.array([3], np.int64)), c("ax1", np.array([1], np.int64))]),
             ("rows_split", rows_idx + [oh.make_node("Split", ["rows", "parts"], ["p", "q"], axis=1),
                                        oh.make_node("Sub", ["p", "q"], ["y"])], zero + [c("parts", np.array([2, 2], np.int64))]),
+            ("rows_argmax", rows_idx + [oh.make_node("ArgMax", ["rows"], ["am"], axis=1, keepdims=0),
+                                        oh.make_node("ArgMin", ["rows"], ["an"], axis=-1, keepdims=0, select_last_index=1),
+                                        oh.make_node("Sub", ["am", "an"], ["d"]), oh.make_node("Cast", ["d"], ["y"], to=T.FLOAT)],
+             zero),
+            ("rows_cumsum_reverse", rows_idx + [oh.make_node("CumSum", ["rows", "ax0"], ["y"], reverse=1)],
+             zero + [c("ax0", np.array(0, np.int64))]),
+            ("rows_cumsum_exclusive", rows_idx + [oh.make_node("CumSum", ["rows", "ax0"], ["cs"], exclusive=1),
+                                                  oh.make_node("CumSum", ["cs", "ax1"], ["y"], reverse=1, exclusive=1)],
+             zero + [c("ax0", np.array(0, np.int64)), c("ax1", np.array(1, np.int64))]),
         ]
         for name, nodes, inits in rowwise:
             g = oh.make_graph(nodes, name, [vi("x", T.FLOAT, [3, 4])], [vi("y", T.FLOAT, None)], inits)
@@ -347,8 +356,8 @@ def main():
             print("%s gather of padded indices (feed %d)%s" % ("FAIL" if why else "ok", k, ": " + why if why else ""))
         # what a padded value may not reach: one line naming it, exit 1
         refusals = [
-            ("reads_nonzero", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("ArgMax", ["nz"], ["y"])], [],
-             ["depends on the data", "'nz'", "ArgMax"]),
+            ("reads_nonzero", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Pad", ["nz", "pads"], ["y"])],
+             [c("pads", np.array([0, 1, 0, 1], np.int64))], ["depends on the data", "'nz'", "Pad"]),
             ("nonzero_full_operand", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Add", ["full", "nz"], ["y"])],
              [c("full", np.zeros((2, 12), np.int64))], ["input 'full' has 12 entries along the axis", "(input 'nz')"]),
             ("gather_padded_data", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Gather", ["nz", "one"], ["y"])],
@@ -371,6 +380,8 @@ def main():
                                 oh.make_node("NonZero", ["f1"], ["nz"]), oh.make_node("Squeeze", ["nz"], ["y"])],
              [c("s0", np.array([0], np.int64)), c("s1", np.array([1], np.int64))],
              ["would squeeze the axis of input 'nz' whose length depends on the data"]),
+            ("argmax_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("ArgMax", ["nz"], ["y"], axis=1)], [],
+             ["input 'nz' has a length that depends on the data along the axis it searches"]),
             ("slice_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Slice", ["nz", "s1", "s2", "s1"], ["y"])],
              [c("s1", np.array([1], np.int64)), c("s2", np.array([2], np.int64))],
              ["slices input 'nz' along the axis whose length depends on the data"]),
