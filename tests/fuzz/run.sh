@@ -3,9 +3,11 @@
 # coverage, in build-fuzz/ or $DLC_FUZZ_BUILD) and runs each for SECONDS (default 20, or
 # $DLC_FUZZ_SECONDS) from a seed corpus of models/, tests/frontend/{ok,bad}/,
 # tests/onnx/bad/, tests/hostile/corpus/, tests/fuzz/seeds/onnx/, tests/fuzz/images/ (fuzz_image, ImageDecoder's
-# decoders) and tests/fuzz/regress/.  The corpus each run
+# decoders), tests/fuzz/regress/ and tests/fuzz/corpus/<target> (what earlier campaigns
+# found, kept in the repository by tests/fuzz/keep_corpus.sh).  The corpus each run
 # grows is kept ($DLC_FUZZ_CORPUS/<target>, default build-fuzz/fuzz/corpus-<target>), so
-# long runs add up: `DLC_FUZZ_CORPUS=~/dlc-corpus tests/fuzz/run.sh 3600`.  Each target's
+# long runs add up: `DLC_FUZZ_CORPUS=~/dlc-corpus tests/fuzz/run.sh 3600`; after a long
+# campaign, tests/fuzz/keep_corpus.sh merges it into tests/fuzz/corpus/ for the next.  Each target's
 # executions are printed (stat::number_of_executed_units).  Then, when .venv (tools/pyenv.sh) or
 # $DLC_PYTHON has the onnx package, op_fuzz.py runs that build's dlc on random one-node
 # models for SECONDS more (seed $DLC_FUZZ_SEED, else the time; it is printed).
@@ -75,8 +77,10 @@ run() {
   fi
 }
 
-run txt "$root/models" "$root/tests/frontend/ok" "$root/tests/frontend/bad" "$root/tests/hostile/corpus"
-run onnx "$root/models" "$root/tests/onnx/bad" "$root/tests/hostile/corpus" "$root/tests/fuzz/seeds/onnx"
+run txt "$root/models" "$root/tests/frontend/ok" "$root/tests/frontend/bad" "$root/tests/hostile/corpus" \
+  "$root/tests/fuzz/corpus/txt"
+run onnx "$root/models" "$root/tests/onnx/bad" "$root/tests/hostile/corpus" "$root/tests/fuzz/seeds/onnx" \
+  "$root/tests/fuzz/corpus/onnx"
 run image "$root/tests/fuzz/images"
 
 py=${DLC_PYTHON:-$root/.venv/bin/python}
