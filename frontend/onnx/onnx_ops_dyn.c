@@ -51,9 +51,14 @@ static bool gathers(const char *op_type) { return !strcmp(op_type, "Gather") || 
 
 int onnx_dyn_indices(OnnxCtx *c, OnnxNode *n, const int *din) {
   if (!gathers(n->p->op_type)) return 0;
-  if (din[0] >= 0)
-    return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); a gather "
-                     "reads such a value only as its indices for now", n->p->input[0]);
+  if (din[0] >= 0) { /* padded data: Gather along another axis, by indices of a fixed length */
+    int r0 = c->g->nodes[n->in[0]]->shape.rank;
+    int64_t ax = onnx_attr_int(n, "axis", 0);
+    if (strcmp(n->p->op_type, "Gather") || (n->nin > 1 && din[1] >= 0) || (ax < 0 ? ax + r0 : ax) == c->dyn_axis[din[0]])
+      return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); a gather "
+                       "reads such a value only as its indices, or as Gather's data along another axis", n->p->input[0]);
+    return 0;
+  }
   if (n->nin < 2 || din[1] < 0) return 0;
   /* the padding's indices become 0, so that what the padding held (after arithmetic,
    * anything) cannot fail the run's index check */
@@ -149,6 +154,22 @@ static int rows_axis(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *co
     *axis = c->dyn_axis[din[first]], *count = c->dyn_count[din[first]];
     return 0;
   }
+  static const char *const per_sample[] = {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool",
+                                           "GlobalAveragePool", "GlobalMaxPool", "InstanceNormalization",
+                                           "GroupNormalization", "LRN", "BatchNormalization", "DepthToSpace",
+                                           "SpaceToDepth"};
+  for (size_t i = 0; i < sizeof per_sample / sizeof per_sample[0]; i++) {
+    if (strcmp(op, per_sample[i])) continue;
+    /* sample by sample along axis 0 (N): a padded batch gives a padded result */
+    if (a != 0)
+      return onnx_fail(c, n, "input '%s' has a length that depends on the data along axis %d; %s reads such a value "
+                       "only padded along its batch axis (0)", n->p->input[0], a, op);
+    if (!strcmp(op, "BatchNormalization") && onnx_attr_int(n, "training_mode", 0))
+      return onnx_fail(c, n, "input '%s' has a length that depends on the data along the batch axis, which training "
+                       "mode's statistics mix; dlc pads that axis", n->p->input[0]);
+    *axis = 0, *count = c->dyn_count[din[0]];
+    return 0;
+  }
   if (!strcmp(op, "Split")) { /* along another axis: each piece padded the same way */
     int64_t ax = onnx_attr_int(n, "axis", 0);
     if ((ax < 0 ? ax + r0 : ax) == a)
@@ -187,6 +208,12 @@ int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din) {
     int rank = g->nodes[y]->shape.rank, axis = -1, count = -1, first = -1; /* first: a padded input */
     if (rows) {
       axis = raxis, count = rcount;
+    } else if (gathers(n->p->op_type) && din[0] >= 0) { /* Gather's data, along another axis (onnx_dyn_indices) */
+      int a = c->dyn_axis[din[0]], r0 = g->nodes[n->in[0]]->shape.rank, ri = g->nodes[n->in[1]]->shape.rank;
+      int64_t ax = onnx_attr_int(n, "axis", 0);
+      ax = ax < 0 ? ax + r0 : ax;
+      axis = a < ax ? a : a + ri - 1;
+      count = c->dyn_count[din[0]];
     } else if (gathers(n->p->op_type)) { /* the indices' axes take the place of the data's axis (Gather) or lead (GatherND) */
       const Shape *is = &g->nodes[n->in[1]]->shape;
       int a = c->dyn_axis[din[1]], r0 = g->nodes[n->in[0]]->shape.rank;

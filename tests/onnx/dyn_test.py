@@ -14,7 +14,8 @@ arithmetic, Where), through the reductions (over the padded axis: the padding fi
 with the identity, a mean by the real count; over another: still padded) and through
 operators that work slice by slice along another axis (MatMul, Gemm, Softmax,
 LayerNormalization, Concat, Split, Slice, Reshape, Flatten, Squeeze, Unsqueeze, ArgMax,
-ArgMin; CumSum along it too) are compared the same way; a padded result read by any other operator, or combined with an operand it
+ArgMin, Gather's data; CumSum along it too; Conv, pooling and the norms along the batch
+axis) are compared the same way; a padded result read by any other operator, or combined with an operand it
 cannot broadcast, is refused with one line.
 
 Needs: numpy, onnx, onnxruntime (the test tooling's Python, tools/pyenv.sh).
@@ -307,6 +308,16 @@ def main():
              zero + [c("st", np.array([1], np.int64)), c("en", np.array([3], np.int64)), c("ax1", np.array([1], np.int64))]),
             ("rows_split", rows_idx + [oh.make_node("Split", ["rows", "parts"], ["p", "q"], axis=1),
                                        oh.make_node("Sub", ["p", "q"], ["y"])], zero + [c("parts", np.array([2, 2], np.int64))]),
+            ("rows_conv_pool", rows_idx + [oh.make_node("Reshape", ["rows", "nchw"], ["img"]),
+                                           oh.make_node("Conv", ["img", "cw", "cb"], ["cv"], pads=[1, 1, 1, 1]),
+                                           oh.make_node("MaxPool", ["cv"], ["mp"], kernel_shape=[2, 2]),
+                                           oh.make_node("BatchNormalization", ["mp", "bs", "bb", "bm", "bv"], ["bn"]),
+                                           oh.make_node("GlobalAveragePool", ["bn"], ["gp"]),
+                                           oh.make_node("Flatten", ["gp"], ["y"])],
+             zero + [c("nchw", np.array([-1, 1, 2, 2], np.int64)), w("cw", 2, 1, 2, 2), w("cb", 2), w("bs", 2), w("bb", 2),
+                     w("bm", 2), c("bv", np.array([0.5, 2], np.float32))]),
+            ("rows_gather_columns", rows_idx + [oh.make_node("Gather", ["rows", "cols"], ["y"], axis=1)],
+             zero + [c("cols", np.array([[3, 0], [1, 1]], np.int64))]),
             ("rows_argmax", rows_idx + [oh.make_node("ArgMax", ["rows"], ["am"], axis=1, keepdims=0),
                                         oh.make_node("ArgMin", ["rows"], ["an"], axis=-1, keepdims=0, select_last_index=1),
                                         oh.make_node("Sub", ["am", "an"], ["d"]), oh.make_node("Cast", ["d"], ["y"], to=T.FLOAT)],
@@ -360,8 +371,13 @@ def main():
              [c("pads", np.array([0, 1, 0, 1], np.int64))], ["depends on the data", "'nz'", "Pad"]),
             ("nonzero_full_operand", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Add", ["full", "nz"], ["y"])],
              [c("full", np.zeros((2, 12), np.int64))], ["input 'full' has 12 entries along the axis", "(input 'nz')"]),
-            ("gather_padded_data", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Gather", ["nz", "one"], ["y"])],
-             [c("one", np.int64(1))], ["a gather reads such a value only as its indices"]),
+            ("gather_padded_data", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Gather", ["nz", "one"], ["y"], axis=1)],
+             [c("one", np.int64(1))], ["a gather reads such a value only as its indices, or as Gather's data along another axis"]),
+            ("conv_padded_channels", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Cast", ["nz"], ["f"], to=T.FLOAT),
+                                      oh.make_node("Unsqueeze", ["f", "ax0"], ["u"]), oh.make_node("Conv", ["u", "w121"], ["y"])],
+             [c("ax0", np.array([0], np.int64)), c("w121", np.ones((1, 2, 1), np.float32))],
+             ["input 'u' has a length that depends on the data along axis 2; Conv reads such a value only padded along "
+              "its batch axis (0)"]),
             ("softmax_over_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Cast", ["nz"], ["f"], to=T.FLOAT),
                                      oh.make_node("Softmax", ["f"], ["y"], axis=1)], [],
              ["input 'f' has a length that depends on the data along an axis the operator normalizes over"]),
