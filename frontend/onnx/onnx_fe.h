@@ -181,7 +181,7 @@ bool onnx_dyn_passes(const OnnxOpInfo *op);
 /* After such a node's builder: marks each result padded like its padded operands (din:
  * each input's dyn entry, or -1), or -1 with the error (padded by two different lengths,
  * or an operand that does not broadcast along the padded axis). */
-int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din);
+int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op, const int *din);
 /* Before a Gather's or GatherND's builder: padded indices get 0 in their padding (their
  * data must not be padded); 0, or -1 with the error. */
 int onnx_dyn_indices(OnnxCtx *c, OnnxNode *n, const int *din);

@@ -411,7 +411,7 @@ int onnx_build_node(OnnxCtx *c, const Onnx__NodeProto *p, int group) {
     return onnx_fail(c, &n, "attribute '%s' is %s, the operator reads %s", n.bad_attr->name,
                      onnx_attr_type_name(n.bad_attr->type), onnx_attr_type_name(n.bad_attr_want));
   if (rc || onnx_attr_check(c, &n) || onnx_storage_out(c, &n, back)) return -1;
-  if (padded && op->dyn != ONNX_DYN_BUILDER && onnx_dyn_through(c, &n, din)) return -1;
+  if (padded && op->dyn != ONNX_DYN_BUILDER && onnx_dyn_through(c, &n, op, din)) return -1;
   for (int id = mark; id < c->g->n; id++)
     if (ir_limit_elements("a result", elements(&c->g->nodes[id]->shape), &c->g->err))
       return onnx_fail(c, &n, "%s", c->g->err.msg);

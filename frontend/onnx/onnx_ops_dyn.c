@@ -196,10 +196,9 @@ static int rows_axis(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *co
   return onnx_fail(c, n, "cannot tell which axis of the result holds the data-dependent length of its input");
 }
 
-int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const int *din) {
+int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op, const int *din) {
   const Graph *g = c->g;
-  const OnnxOpInfo *op = onnx_op_find(ONNX_DOM_DEFAULT, n->p->op_type, c->opset);
-  bool rows = op && op->dyn == ONNX_DYN_ROWS && !gathers(n->p->op_type) && strcmp(n->p->op_type, "Transpose");
+  bool rows = op->dyn == ONNX_DYN_ROWS && !gathers(n->p->op_type) && strcmp(n->p->op_type, "Transpose");
   int raxis = -1, rcount = -1;
   if (rows && rows_axis(c, n, din, &raxis, &rcount)) return -1;
   for (int o = 0; o < n->nout; o++) {
