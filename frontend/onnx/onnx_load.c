@@ -357,7 +357,7 @@ static int wire(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op) {
       return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); such a "
                        "value can only go through elementwise operators, reductions, a gather's indices and operators "
                        "that work slice by slice along another axis (Transpose, MatMul, Gemm, Softmax, "
-                       "LayerNormalization, Concat, Split, Slice, Reshape, Squeeze, Unsqueeze, ArgMax, CumSum; Conv and pooling "
+                       "LayerNormalization, Concat, Split, Slice, Reshape, Squeeze, Unsqueeze, ArgMax, CumSum, Expand, Tile; Conv and pooling "
                        "along the batch) for now", p->input[i]);
   }
   for (int i = 0; i < n->nout; i++) {

@@ -170,6 +170,17 @@ static int rows_axis(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *co
     *axis = 0, *count = c->dyn_count[din[0]];
     return 0;
   }
+  if (!strcmp(op, "Expand") || !strcmp(op, "Tile")) {
+    /* broadcast or repeated along other axes only: the padded axis keeps its length (a
+     * Tile's repeat there is 1; an Expand does not broadcast it from 1) */
+    const Shape *ys = &g->nodes[n->out[0]]->shape;
+    int at = a + ys->rank - r0;
+    if (at < 0 || at >= ys->rank || ys->d[at] != g->nodes[n->in[0]]->shape.d[a])
+      return onnx_fail(c, n, "%s input '%s' along the axis whose length depends on the data; dlc pads that axis",
+                       strcmp(op, "Tile") ? "would broadcast" : "would repeat", n->p->input[0]);
+    *axis = at, *count = c->dyn_count[din[0]];
+    return 0;
+  }
   if (!strcmp(op, "Split")) { /* along another axis: each piece padded the same way */
     int64_t ax = onnx_attr_int(n, "axis", 0);
     if ((ax < 0 ? ax + r0 : ax) == a)

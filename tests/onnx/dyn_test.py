@@ -14,7 +14,7 @@ arithmetic, Where), through the reductions (over the padded axis: the padding fi
 with the identity, a mean by the real count; over another: still padded) and through
 operators that work slice by slice along another axis (MatMul, Gemm, Softmax,
 LayerNormalization, Concat, Split, Slice, Reshape, Flatten, Squeeze, Unsqueeze, ArgMax,
-ArgMin, Gather's data; CumSum along it too; Conv, pooling and the norms along the batch
+ArgMin, Gather's data, Expand, Tile; CumSum along it too; Conv, pooling and the norms along the batch
 axis) are compared the same way; a padded result read by any other operator, or combined with an operand it
 cannot broadcast, is refused with one line.
 
@@ -318,6 +318,10 @@ def main():
                      w("bm", 2), c("bv", np.array([0.5, 2], np.float32))]),
             ("rows_gather_columns", rows_idx + [oh.make_node("Gather", ["rows", "cols"], ["y"], axis=1)],
              zero + [c("cols", np.array([[3, 0], [1, 1]], np.int64))]),
+            ("rows_expand", rows_idx + [oh.make_node("Unsqueeze", ["rows", "ax1"], ["u"]),
+                                        oh.make_node("Expand", ["u", "to"], ["y"])],
+             zero + [c("ax1", np.array([1], np.int64)), c("to", np.array([1, 3, 4], np.int64))]),
+            ("rows_tile", rows_idx + [oh.make_node("Tile", ["rows", "reps"], ["y"])], zero + [c("reps", np.array([1, 2], np.int64))]),
             ("rows_argmax", rows_idx + [oh.make_node("ArgMax", ["rows"], ["am"], axis=1, keepdims=0),
                                         oh.make_node("ArgMin", ["rows"], ["an"], axis=-1, keepdims=0, select_last_index=1),
                                         oh.make_node("Sub", ["am", "an"], ["d"]), oh.make_node("Cast", ["d"], ["y"], to=T.FLOAT)],
@@ -396,6 +400,13 @@ def main():
                                 oh.make_node("NonZero", ["f1"], ["nz"]), oh.make_node("Squeeze", ["nz"], ["y"])],
              [c("s0", np.array([0], np.int64)), c("s1", np.array([1], np.int64))],
              ["would squeeze the axis of input 'nz' whose length depends on the data"]),
+            ("tile_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Tile", ["nz", "reps"], ["y"])],
+             [c("reps", np.array([1, 2], np.int64))], ["would repeat input 'nz' along the axis whose length depends on the data"]),
+            ("expand_padded", [oh.make_node("Slice", ["x", "s0", "s1", "s0"], ["x1"]), oh.make_node("Flatten", ["x1"], ["f"], axis=0),
+                               oh.make_node("Slice", ["f", "s0", "s1", "s1"], ["f1"]), oh.make_node("NonZero", ["f1"], ["nz"]),
+                               oh.make_node("Expand", ["nz", "to"], ["y"])],
+             [c("s0", np.array([0], np.int64)), c("s1", np.array([1], np.int64)), c("to", np.array([1, 3], np.int64))],
+             ["would broadcast input 'nz' along the axis whose length depends on the data"]),
             ("argmax_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("ArgMax", ["nz"], ["y"], axis=1)], [],
              ["input 'nz' has a length that depends on the data along the axis it searches"]),
             ("slice_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Slice", ["nz", "s1", "s2", "s1"], ["y"])],
