@@ -35,6 +35,9 @@ int txt_loss(Txt *p, TxtCall *c) {
   if (c->nargs != 2 || c->nkw)
     return txt_err(p, c->fn, "%s takes two operands, the prediction and the target", name);
   if (c->args[0].id < 0) return txt_err(p, c->args[0].at, "%s: the prediction must be a value", name);
+  DType pt = p->g->nodes[c->args[0].id]->dtype;
+  if (!dtype_is_float(pt))
+    return txt_err(p, c->args[0].at, "%s: the prediction is %s; a loss reads floating-point values", name, dtype_name(pt));
   int pred = c->args[0].id, target = loss_operand(p, &c->args[1], p->g->nodes[pred]->dtype);
   int id = target < 0 ? -1 : ir_loss(p->g, k, pred, target);
   return id < 0 && target >= 0 ? txt_build_fail(p, c->fn) : id;

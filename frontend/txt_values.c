@@ -115,6 +115,7 @@ int txt_number(Txt *p, TxtNum *v) {
 /* Stores v as element i of a tensor of dtype t, refusing values the dtype cannot hold
  * rather than wrapping them. */
 int txt_store(Txt *p, const Tok *at, DType t, void *data, int64_t i, TxtNum v) {
+  if (t == DT_STR) return txt_err(p, at, "a number where a str value is read (a str value is a quoted string)");
   if (dtype_is_float(t)) {
     if (t == DT_F32 && isfinite(v.f) && fabs(v.f) > 3.4028235677973366e38)
       return txt_err(p, at, "value %g is out of range for f32", v.f);

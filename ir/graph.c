@@ -491,6 +491,8 @@ void *ir_data_copy(Arena *a, DType t, const void *data, int64_t numel) {
 }
 
 int ir_scalar(Graph *g, DType t, double v) {
+  if (t == DT_STR && v != 0) /* a str holds a pointer (0: none, the empty string) */
+    return ir_fail(g, "the number %g cannot be a str constant", v);
   unsigned char buf[8];
   dtype_store(t, buf, 0, v);
   return ir_const(g, NULL, t, (Shape){0}, buf);
