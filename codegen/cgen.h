@@ -65,7 +65,7 @@ typedef struct CgenOptions {
   const char *blob_name;    /* the blob's name in .incbin, found beside the code through
                                -I (NULL: header_name with .bin for .h, "model.bin") */
   /* --dynamic: the graph joins one build per size (dyn_merge); `name` names the joined
-   * module (its symbols are internal) and dyn_name the public one around it (C only). */
+   * module (its symbols are internal) and dyn_name the public one around it. */
   const DynInfo *dyn;
   const char *dyn_name;
   /* The graph given is the whole batch's, for its interface; the code runs `split` (C

@@ -408,8 +408,8 @@ int cmd_bench(int argc, char **argv) {
   }
   DlcErr e;
   if (a.ndynamic && a.profile) return cmd_fail("--profile: not with --dynamic (time one size's build without it)");
-  if (a.ndynamic) return cmd_bench_dynamic(&a);
   if (a.cuda && rt_cuda_probe(&e)) return cmd_fail("--target cuda: %s", e.msg);
+  if (a.ndynamic) return cmd_bench_dynamic(&a);
   Graph *g = cmd_load(&a, &e);
   if (!g) return cmd_fail("%s", e.msg);
   const char *why = a.plot ? rt_output_check(a.plot) : NULL; /* before the minutes of building */

@@ -120,7 +120,6 @@ static void size_free(Size *s) {
 int cmd_bench_dynamic(const CmdArgs *a) {
   DlcErr e;
   DynInfo d = {0};
-  if (a->cuda) return cmd_fail("--dynamic: the CUDA backend has fixed shapes");
   Graph *g = cmd_load_dynamic(a, &d, &e);
   if (!g) return dyn_free(&d), cmd_fail("%s", e.msg);
   int r = 0, nat = 0;
@@ -129,7 +128,8 @@ int cmd_bench_dynamic(const CmdArgs *a) {
   if (!r) r = parse_at(a, &d, at, &nat);
   Size sz[BENCH_DYN_MAX] = {{0}};
   JitModel *dyn = NULL;
-  JitOptions jo = {.cflags = a->cflags ? a->cflags : "-O3", .cpu = a->cpu, .passes = &a->passes, .threads = a->threads};
+  JitOptions jo = {.cflags = a->cflags ? a->cflags : "-O3", .cpu = a->cpu, .passes = &a->passes, .threads = a->threads,
+                   .cuda = a->cuda};
   JitOptions jd = jo;
   jd.dyn = &d;
   if (!r && !(dyn = jit_build(g, &jd, &e))) r = cmd_fail("--dynamic build: %s", e.msg);
@@ -151,9 +151,10 @@ int cmd_bench_dynamic(const CmdArgs *a) {
   if (!r) {
     printf("%s: --dynamic", a->model);
     for (int j = 0; j < a->ndynamic; j++) printf(" %s", a->dynamic[j]);
-    printf(" (%d builds), %d thread%s, %d runs after %d warm-up, %s time, cpu %s\n", d.nv,
+    printf(" (%d builds), %d thread%s, %d runs after %d warm-up, %s time, %s %s\n", d.nv,
            a->threads > 1 ? a->threads : 1, a->threads > 1 ? "s" : "", a->runs, a->warmup,
-           a->cpu_clock ? "thread CPU" : "wall", cgen_cpu_resolve(a->cpu) ? cgen_cpu_resolve(a->cpu)->name : "?");
+           a->cpu_clock ? "thread CPU" : "wall", a->cuda ? "target cuda (copies in and out included), host cpu" : "cpu",
+           cgen_cpu_resolve(a->cpu) ? cgen_cpu_resolve(a->cpu)->name : "?");
     printf("%8s %14s %14s %8s %12s\n", d.dim[d.bound].name, "static_us", "dynamic_us", "ratio", "max_diff");
     for (int i = 0; i < nat; i++) {
       double s = median(sz[i].us, a->runs), dm = median(sz[i].dus, a->runs);

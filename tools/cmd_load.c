@@ -68,9 +68,7 @@ Graph *cmd_load_dynamic(const CmdArgs *a, DynInfo *d, DlcErr *e) {
   d->bound = -1;
   for (int i = 0; i < a->ndynamic; i++)
     if (dyn_parse(a->dynamic[i], d, e)) return NULL;
-  if (a->train || a->cuda)
-    return dlc_errf(e, "--dynamic: %s", a->train ? "training builds have fixed shapes" : "the CUDA backend has fixed shapes"),
-           NULL;
+  if (a->train) return dlc_errf(e, "--dynamic: training builds have fixed shapes"), NULL;
   Graph **v = calloc((size_t)d->nv, sizeof *v), *g = NULL;
   if (!v) return dlc_errf(e, "out of memory"), NULL;
   int r = 0;

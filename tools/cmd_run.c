@@ -132,7 +132,7 @@ static int execute_dynamic(const CmdArgs *a, RunBufs *b, DlcErr *e) {
     return -1;
   }
   JitOptions jo = {.cflags = a->cflags, .cpu = a->cpu, .keep = a->keep, .passes = &a->passes, .threads = a->threads,
-                   .dyn = &d};
+                   .cuda = a->cuda, .dyn = &d};
   JitModel *m = jit_build(dg, &jo, e);
   for (int i = 0; i < dg->n && !r; i++)
     if (dg->nodes[i]->dtype == DT_STR) r = dlc_errf(e, "--dynamic: a model with str values has fixed shapes");
@@ -197,7 +197,6 @@ int cmd_run(int argc, char **argv) {
     return 0;
   }
   DlcErr e;
-  if (a.ndynamic && a.cuda) return cmd_fail("--dynamic: the CUDA backend has fixed shapes");
   if (a.ndynamic && infer_sizes(&a)) return 1;
   if (a.cuda && rt_cuda_probe(&e)) return cmd_fail("--target cuda: %s", e.msg);
   Graph *g = cmd_load(&a, &e);

@@ -135,7 +135,6 @@ static int write_code(JitModel *m, const Graph *g, const Schedule *s, const Plan
                     .cpu = cgen_cpu_resolve(m->cpu), .weights_as = as, .blob_name = "model.bin",
                     .dyn = m->dyn, .dyn_name = JIT_NAME, .split = split, .profile = m->profile};
   if (split && (m->dyn || m->cuda)) return dlc_errf(e, "--micro-batch: not with --dynamic or the CUDA backend");
-  if (m->dyn && m->cuda) return dlc_errf(e, "--dynamic: the CUDA backend has fixed shapes");
   if (!co.cpu) return dlc_errf(e, "unknown target CPU '%s' (dlc --cpu list)", m->cpu ? m->cpu : getenv("DLC_CPU"));
   *weights = cgen_c_needs_weights_file(g, p, &co);
   bool data = *weights || cgen_c_needs_blob(g, p, &co);
@@ -303,7 +302,7 @@ static int load(JitModel *m, bool weights, bool train, DlcErr *e) {
   if (m->profile && sym(m, "profile", &m->profile_fn, sizeof m->profile_fn, e)) return -1;
   int st = init(&m->model, weights ? w : NULL);
   if (m->cuda && (sym(m, "device_error", &m->device_error, sizeof m->device_error, e) ||
-                  sym(m, "launch", &m->launch, sizeof m->launch, e)))
+                  (!m->dyn && sym(m, "launch", &m->launch, sizeof m->launch, e))))
     return -1;
   if (!m->cuda && m->threads > 1) {
     int (*set_threads)(int) = NULL;

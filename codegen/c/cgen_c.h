@@ -143,6 +143,11 @@ void cgen_c_infer(CEmit *ce); /* NAME_infer: the typed face of NAME_run (api.c) 
 void cgen_c_run_part(CEmit *ce, const char *fname, int out0, int nout);
 /* The interface of a --dynamic build around the joined graph (dyn_api.c). */
 void cgen_c_dyn(CEmit *ce, FILE *h);
+/* The same for either backend: part(ctx, ce, fname, out0, nout) writes
+ * `static int fname(NAME *m, const void *const *in, void *const *out)`, which runs the
+ * build whose outputs are out0 .. out0 + nout - 1 of the joined graph. */
+typedef void (*CgenRunPart)(void *ctx, CEmit *ce, const char *fname, int out0, int nout);
+void cgen_dyn_api(CEmit *ce, FILE *h, CgenRunPart part, void *ctx);
 /* NAME_ARENA_BYTES: the plan's values, then the kernels' scratch, then the string heap. */
 int64_t cgen_arena_total(const CEmit *ce);
 /* cgen_c for one module; *arena (when not NULL) gets its NAME_ARENA_BYTES. */

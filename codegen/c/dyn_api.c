@@ -7,7 +7,9 @@
  * into its sizes, largest first, and runs each part on its slice of the caller's
  * buffers: in place where the samples are the outermost axis, else through a staging
  * buffer that NAME_init makes (an input [T, batch, F] is copied T rows at a time).
- * Where the layout of each input and output lies is in tables, per combination. */
+ * Where the layout of each input and output lies is in tables, per combination.
+ * Both backends: the run functions come from the backend (cgen_c_run_part here, and
+ * codegen/cuda/api.c's for a device, whose parts copy to and from the GPU). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,17 +69,23 @@ static void header(CEmit *ce, const DynInfo *d, const char *pub, const char *up)
     cgen_printf(ce, "#define %s_%s_MAX_SIZE %" PRId64 " /* elements at the largest sizes */\n", up, m, most);
   }
   cgen_printf(ce, "\nenum {\n  %s_OK = 0,\n  %s_ERR_NOMEM = %s__ALL_ERR_NOMEM,\n", up, up, up);
-  static const char *const pass[] = {"WEIGHTS_OPEN", "WEIGHTS_BAD", "WEIGHTS_ARG", "INDEX", "CPU"};
+  /* the inner module's statuses; a device's has DEVICE where the C backend has CPU */
+  static const char *const pass[] = {"WEIGHTS_OPEN", "WEIGHTS_BAD", "WEIGHTS_ARG", "INDEX", "CPU", "DEVICE"};
   for (size_t i = 0; i < sizeof pass / sizeof pass[0]; i++)
-    cgen_printf(ce, "  %s_ERR_%s = %s__ALL_ERR_%s,\n", up, pass[i], up, pass[i]);
+    if (strcmp(pass[i], ce->device ? "CPU" : "DEVICE"))
+      cgen_printf(ce, "  %s_ERR_%s = %s__ALL_ERR_%s,\n", up, pass[i], up, pass[i]);
   cgen_printf(ce, "  %s_ERR_DIM = 8 /* a size that is not one the model was built for */\n};\n\n", up);
   cgen_printf(ce, "int %s_init(%s **m, const char *weights);\n", pub, pub);
   cgen_printf(ce, "/* dims: %s_NUM_DIMS sizes; one pointer per input, then one per output. */\n", up);
   cgen_printf(ce, "int %s_run(%s *m, const int64_t *dims, const void *const *inputs, void *const *outputs);\n", pub, pub);
   cgen_printf(ce, "/* Elements of input (output = 0) or output (1) i at sizes dims; -1 if they are not valid. */\n");
   cgen_printf(ce, "int64_t %s_numel(int output, int i, const int64_t *dims);\n", pub);
-  cgen_printf(ce, "void %s_free(%s *m);\nconst char *%s_strerror(int status);\nint %s_set_threads(int n);\n", pub, pub,
-              pub, pub);
+  cgen_printf(ce, "void %s_free(%s *m);\nconst char *%s_strerror(int status);\n", pub, pub, pub);
+  if (ce->device)
+    cgen_printf(ce, "/* After %s_ERR_DEVICE: what failed, as one line (the call, its status, the kernel). */\n"
+                    "const char *%s_device_error(void);\n", up, pub);
+  else
+    cgen_printf(ce, "int %s_set_threads(int n);\n", pub);
   cgen_printf(ce, "\n#ifdef __cplusplus\n}\n#endif\n#endif\n");
 }
 
@@ -145,7 +153,9 @@ static void emit_boilerplate(CEmit *ce, const char *pub, const char *up, int64_t
   cgen_printf(ce, "}\n\nconst char *%s_strerror(int status) {\n", pub);
   cgen_line(ce, 1, "return status == %s_ERR_DIM ? \"a run-time dimension has a size the model was not built for\" "
                    ": %s_strerror(status);", up, nm);
-  cgen_printf(ce, "}\n\nint %s_set_threads(int n) { return %s_set_threads(n); }\n", pub, nm);
+  cgen_printf(ce, "}\n");
+  if (ce->device) cgen_printf(ce, "\nconst char *%s_device_error(void) { return %s_device_error(); }\n", pub, nm);
+  else cgen_printf(ce, "\nint %s_set_threads(int n) { return %s_set_threads(n); }\n", pub, nm);
 }
 
 /* Code setting `c`, the combination of the exact dimensions' sizes in dims, or
@@ -165,7 +175,7 @@ static void emit_combo(CEmit *ce, const DynInfo *d, const char *fail) {
   }
 }
 
-static void code(CEmit *ce, const DynInfo *d, const char *pub, const char *up) {
+static void code(CEmit *ce, const DynInfo *d, const char *pub, const char *up, CgenRunPart part, void *ctx) {
   const char *nm = ce->o->name;
   int nc = dyn_combos(d), nio = d->nin + d->nout;
   int nb = d->bound >= 0 ? d->dim[d->bound].n : 1;
@@ -176,7 +186,7 @@ static void code(CEmit *ce, const DynInfo *d, const char *pub, const char *up) {
     char f[200], sfx[160];
     dyn_suffix(d, v, sfx, sizeof sfx);
     snprintf(f, sizeof f, "%s_run_%s", nm, sfx);
-    cgen_c_run_part(ce, f, v * d->nout, d->nout);
+    part(ctx, ce, f, v * d->nout, d->nout);
   }
   cgen_printf(ce, "\n/* ---- %s: the sizes chosen at run time (the header says how) ---- */\n\n", pub);
   emit_boilerplate(ce, pub, up, stage);
@@ -271,7 +281,14 @@ static void code(CEmit *ce, const DynInfo *d, const char *pub, const char *up) {
   free(at);
 }
 
-void cgen_c_dyn(CEmit *ce, FILE *h) {
+static void c_part(void *ctx, CEmit *ce, const char *fname, int out0, int nout) {
+  (void)ctx;
+  cgen_c_run_part(ce, fname, out0, nout);
+}
+
+void cgen_c_dyn(CEmit *ce, FILE *h) { cgen_dyn_api(ce, h, c_part, NULL); }
+
+void cgen_dyn_api(CEmit *ce, FILE *h, CgenRunPart part, void *ctx) {
   const DynInfo *d = ce->o->dyn;
   const char *pub = ce->o->dyn_name;
   char up[128];
@@ -280,5 +297,5 @@ void cgen_c_dyn(CEmit *ce, FILE *h) {
   ce->f = h;
   header(ce, d, pub, up);
   ce->f = c;
-  code(ce, d, pub, up);
+  code(ce, d, pub, up, part, ctx);
 }

@@ -141,6 +141,42 @@ static void emit_run(CuEmit *ce) {
   cgen_printf(c, "}\n");
 }
 
+/* One build of a --dynamic model (codegen/c/dyn_api.c): a static FNAME(m, in, out)
+ * that copies in the inputs that build reads, launches only the kernels its outputs
+ * (out0 .. out0 + nout - 1 of the joined graph) need, and copies those out.  The other
+ * builds' entries of in and out are NULL. */
+static void run_part(void *ctx, CEmit *c, const char *fname, int out0, int nout) {
+  CuEmit *ce = ctx;
+  const char *u = c->uname;
+  char addr[128];
+  DLC_ASSERT(c == &ce->c);
+  cgen_printf(c, "\nstatic int %s(%s *m, const void *const *in, void *const *out) {\n", fname, c->o->name);
+  if (cuda_has_err(ce)) cgen_line(c, 1, "int flag = 0;");
+  cgen_line(c, 1, "(void)in;");
+  cgen_line(c, 1, "(void)out;");
+  for (int i = 0; i < ir_num_inputs(c->g); i++) {
+    const Node *x = cgen_io_node(c, i, false);
+    if (bytes_of(x) && cgen_reads_input(c, c->g->out + out0, nout, i))
+      cgen_line(c, 1, "if (rt_cuda_upload(m->cu, m->in[%d], in[%d], %" PRId64 ")) return %s_ERR_DEVICE;", i, i,
+                bytes_of(x), u);
+  }
+  bool *need = cgen_needed_kernels(c, c->g->out + out0, nout);
+  cuda_launches(ce, need);
+  free(need);
+  for (int j = out0; j < out0 + nout; j++) {
+    const Node *y = c->g->nodes[c->g->out[j]];
+    cuda_dev_addr(ce, y->id, addr, sizeof addr);
+    if (bytes_of(y))
+      cgen_line(c, 1, "if (rt_cuda_download(m->cu, out[%d], %s, %" PRId64 ")) return %s_ERR_DEVICE;", j, addr,
+                bytes_of(y), u);
+  }
+  cuda_finish(ce);
+  cgen_line(c, 1, "return %s_OK;", u);
+  cgen_printf(c, "}\n");
+}
+
+void cuda_dyn_api(CuEmit *ce, FILE *h) { cgen_dyn_api(&ce->c, h, run_part, ce); }
+
 /* The kernels of NAME_run on the device buffers as they are: no copies (benchmarks,
  * and a run whose inputs have not changed). */
 static void emit_launch(CuEmit *ce) {

@@ -162,6 +162,10 @@ void cuda_host_api(CuEmit *ce);
 void cuda_launches(CuEmit *ce, const bool *need);
 /* Uploads in[i] for each input that the values outputs[0..n) read; how many. */
 int cuda_uploads(CuEmit *ce, const int *outputs, int n);
+/* A --dynamic build's public module around the joined graph's (dyn_api.c), its header
+ * part into h: one run function per build, each copying only its own inputs and
+ * outputs (api.c). */
+void cuda_dyn_api(CuEmit *ce, FILE *h);
 /* The end of a run: the copies queued before it, then `int flag` downloaded (when a
  * kernel can set it), the stream synchronised and the flag checked. */
 void cuda_finish(CuEmit *ce);

@@ -103,6 +103,7 @@ int cgen_cuda(const Graph *g, const Schedule *s, const Plan *p, const CgenOption
   }
   if (!r) cuda_host_api(&ce);
   if (!r && g->nstep) cuda_train(&ce);
+  if (!r && o->dyn) cuda_dyn_api(&ce, h);
   free(text);
   emitter_free(&ce);
   if (!r && (ferror(c) || ferror(h))) return dlc_errf(e, "cgen: writing the generated code failed");

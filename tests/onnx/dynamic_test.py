@@ -13,6 +13,10 @@ one line naming the node: a reduction over the batch, a Reshape that interleaves
 a dimension that is not in proportion (batch + 1).  And a size above the bound gives
 the status NAME_ERR_DIM.
 
+--cuda LIBDLCRT: the same models through the CUDA backend (`--target cuda`, the library
+linked against libdlcrt), with `dlc run --target cuda --dynamic --check`; the suite runs
+it under tests/cuda's CPU emulator (cuda.emulated_dynamic) and on a GPU where there is one.
+
 Needs: numpy, onnx, onnxruntime (the test tooling's Python, tools/pyenv.sh), a C compiler.
 """
 import argparse
@@ -32,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = os.path.join(HERE, "..", "..", "models")
 CC = os.environ.get("CC", "cc")
 WARN = True  # --no-warnings: skip the -Wall -Wextra builds (the sanitizer build: they test the code, not dlc)
+CUDA_RT = None  # --cuda: libdlcrt, and the models are built for the CUDA backend
 CCS = [c for c in ("gcc", "clang") if subprocess.run(["sh", "-c", "command -v " + c], capture_output=True).returncode == 0]
 failures = []
 
@@ -43,19 +48,22 @@ def fail(msg):
 
 def compile_lib(dlc, path, name, work, dyn):
     out = os.path.join(work, name + ".c")
-    r = subprocess.run([dlc, "compile", path, *[a for d in dyn for a in ("--dynamic", d)], "--name", name, "-o", out],
-                       capture_output=True, text=True, timeout=600)
+    target = ["--target", "cuda"] if CUDA_RT else []
+    r = subprocess.run([dlc, "compile", path, *target, *[a for d in dyn for a in ("--dynamic", d)], "--name", name,
+                        "-o", out], capture_output=True, text=True, timeout=600)
     if r.returncode:
         fail("%s: dlc compile --dynamic: %s" % (name, r.stderr.strip()))
         return None
     for c in CCS if WARN else ():  # warning-free with gcc and clang
-        r = subprocess.run([c, "-std=c11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I", work, out],
+        r = subprocess.run([c, "-std=c11", "-Wall", "-Wextra", "-Werror", *(["-pedantic"] if CUDA_RT else []),
+                            "-fsyntax-only", "-I", work, out],
                            capture_output=True, text=True, timeout=600)
         if r.returncode:
             fail("%s: %s -Wall -Wextra: %s" % (name, c, r.stderr.strip()[:2000]))
     so = os.path.join(work, name + ".so")
+    rt = [CUDA_RT, "-Wl,-rpath," + os.path.dirname(CUDA_RT), "-ldl", "-lpthread"] if CUDA_RT else []
     r = subprocess.run([CC, "-O2", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-I", work, out,
-                        "-o", so, "-lm"], capture_output=True, text=True, timeout=600)
+                        "-o", so, *rt, "-lm"], capture_output=True, text=True, timeout=600)
     if r.returncode:
         fail("%s: cc: %s" % (name, r.stderr.strip()[:2000]))
         return None
@@ -195,12 +203,22 @@ def main():
     ap.add_argument("--keep")
     ap.add_argument("--exported", help="the folder dynamic_export.py wrote")
     ap.add_argument("--no-warnings", action="store_true", help="skip the gcc and clang -Wall -Wextra builds")
+    ap.add_argument("--cuda", metavar="LIBDLCRT", help="build for the CUDA backend, linked against this libdlcrt")
     a = ap.parse_args()
-    global WARN
+    global WARN, CUDA_RT
     WARN = not a.no_warnings
+    CUDA_RT = a.cuda and os.path.abspath(a.cuda)
     tmp = None if a.keep else tempfile.TemporaryDirectory(prefix="dlc-dynamic-")
     work = a.keep or tmp.name
     os.makedirs(work, exist_ok=True)
+    if CUDA_RT:
+        try:
+            ctypes.CDLL("libcuda.so.1")
+        except OSError as e:
+            print("skip: no CUDA driver (%s)" % e)
+            return 77
+        cuda(a, work)
+        return report()
     for name, make in (("mlp", floats(784)), ("lenet", floats(1, 28, 28)), ("encoder", floats(16, 64)),
                        ("lstm", floats(28, 28)), ("gru", floats(28, 28)),
                        ("gpt", lambda rng, n: [rng.integers(0, 64, (n, 16)).astype(np.int64)])):
@@ -258,11 +276,41 @@ def main():
                             os.path.join(work, "bad.c")], capture_output=True, text=True, timeout=120)
         if r.returncode != 1 or len(r.stderr.strip().splitlines()) != 1 or "--dynamic" not in r.stderr:
             fail("--dynamic %r: status %d: %r" % (bad, r.returncode, r.stderr))
+    return report()
+
+
+def report():
     if failures:
         print("%d failure(s)" % len(failures))
         return 1
     print("all passed")
     return 0
+
+
+def cuda(a, work):
+    """The CUDA backend: a bound batch (in place, and staged for [T, batch, F]), an input
+    that does not follow it, exact sizes, and `dlc run --target cuda --dynamic --check`."""
+    for name, make in (("mlp", floats(784)), ("lenet", floats(1, 28, 28)),
+                       ("gpt", lambda rng, n: [rng.integers(0, 64, (n, 16)).astype(np.int64)])):
+        check_model(a.dlc, work, name, onnx.load(os.path.join(MODELS, name + ".onnx")), make, rtol=1e-3, atol=1e-4)
+    m, make = lstm_batch_second()
+    check_model(a.dlc, work, "lstm_t", m, make)
+    m, make = shared_input()
+    check_model(a.dlc, work, "shared", m, make)
+    if a.exported:
+        check_model(a.dlc, work, "cnn_hw", onnx.load(os.path.join(a.exported, "cnn_hw.onnx")),
+                    lambda rng, n: [rng.standard_normal((n[0], 3, n[1], n[2])).astype(np.float32)],
+                    sizes=[(1, 8, 10), (3, 12, 16), (4, 8, 16)], dyn=("batch<=4", "h=8,12", "w=10,16"),
+                    over=(1, 9, 10), rtol=1e-3, atol=1e-4)
+    for model, args in (("lenet.onnx", ["--dynamic", "batch<=8", "--batch", "7"]),
+                        ("lstm.onnx", ["--dynamic", "batch<=4:1,3", "--batch", "4"])):
+        r = subprocess.run([a.dlc, "run", os.path.join(MODELS, model), "--target", "cuda", *args, "--check"],
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode or ": ok" not in r.stdout:
+            fail("dlc run %s --target cuda %s --check: status %d: %s" % (model, " ".join(args), r.returncode,
+                                                                         r.stderr.strip()))
+        else:
+            print("ok dlc run %s --target cuda %s --check" % (model, " ".join(args)))
 
 
 if __name__ == "__main__":
