@@ -150,7 +150,7 @@ DlcModel *dlc_model_compile(const char *path, int64_t batch, const char *dims, i
 /* ---- run-time dimensions ---- */
 
 DlcModel *dlc_model_compile_dynamic(const char *path, const char *dynamic, const char *dims, int opt_level,
-                                    int threads, const char *cflags, char *err, size_t errlen) {
+                                    int threads, const char *cflags, int cuda, char *err, size_t errlen) {
   DlcErr e = {{0}};
   char dimbuf[1024], spec[1024];
   LoadOptions lo = {0};
@@ -158,6 +158,7 @@ DlcModel *dlc_model_compile_dynamic(const char *path, const char *dynamic, const
   if (!dynamic || !*dynamic) return fail(err, errlen, "dynamic: no dimension given"), NULL;
   if (opt_level < 0 || opt_level > 2) return fail(err, errlen, "opt_level must be 0, 1 or 2"), NULL;
   if (parse_dims(dims, dimbuf, sizeof dimbuf, &lo, &e)) return fail(err, errlen, e.msg), NULL;
+  if (cuda && rt_cuda_probe(&e)) return fail(err, errlen, e.msg), NULL;
   DlcModel *m = dlc_try_calloc(1, sizeof *m);
   if (!m) return fail(err, errlen, "out of memory"), NULL;
   m->dyn.bound = -1;
@@ -197,7 +198,7 @@ DlcModel *dlc_model_compile_dynamic(const char *path, const char *dynamic, const
   free(v);
   if (r) goto bad;
   PassOptions po = pass_options(opt_level);
-  JitOptions jo = {.cflags = cflags, .threads = threads, .passes = &po, .dyn = &m->dyn};
+  JitOptions jo = {.cflags = cflags, .threads = threads, .passes = &po, .cuda = cuda != 0, .dyn = &m->dyn};
   m->jit = jit_build(joined, &jo, &e);
   ir_graph_free(joined);
   if (!m->jit) goto bad;

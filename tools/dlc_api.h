@@ -61,7 +61,7 @@ int dlc_model_bench(DlcModel *m, const void *const *inputs, void *const *outputs
  * for), dlc_model_dims_of the sizes the inputs' shapes imply.  dims: one size per
  * dimension, in the order given. */
 DlcModel *dlc_model_compile_dynamic(const char *path, const char *dynamic, const char *dims, int opt_level,
-                                    int threads, const char *cflags, char *err, size_t errlen);
+                                    int threads, const char *cflags, int cuda, char *err, size_t errlen);
 int dlc_model_num_dims(const DlcModel *m); /* 0: a model of fixed shapes */
 const char *dlc_model_dim_name(const DlcModel *m, int j);
 int64_t dlc_model_dim_max(const DlcModel *m, int j);

@@ -127,7 +127,7 @@ _lib.dlc_model_write_onnx.argtypes = [_P, ctypes.c_char_p, ctypes.c_char_p, ctyp
 _lib.dlc_shuffle.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_int64, _I64P]
 _lib.dlc_model_compile_dynamic.restype = _P
 _lib.dlc_model_compile_dynamic.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
-                                           ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
+                                           ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
 _lib.dlc_model_num_dims.argtypes = [_P]
 _lib.dlc_model_dim_name.argtypes, _lib.dlc_model_dim_name.restype = [_P, ctypes.c_int], ctypes.c_char_p
 _lib.dlc_model_dim_max.argtypes, _lib.dlc_model_dim_max.restype = [_P, ctypes.c_int], ctypes.c_int64
@@ -353,11 +353,12 @@ def compile(path, batch=0, dims=None, opt_level=2, threads=1, cflags=None, targe
     d = ",".join("%s=%d" % (k, v) for k, v in (dims or {}).items())
     err = ctypes.create_string_buffer(_ERR)
     if dynamic:
-        if target != "c" or batch:
-            raise ValueError("dynamic: C target only, and the batch is then a run-time dimension, not `batch`")
+        if batch:
+            raise ValueError("dynamic: the batch is then a run-time dimension, not `batch`")
         spec = ";".join([dynamic] if isinstance(dynamic, str) else list(dynamic))
         h = _lib.dlc_model_compile_dynamic(os.fsencode(path), spec.encode(), d.encode() if d else None,
-                                           int(opt_level), int(threads), cflags.encode() if cflags else None, err, _ERR)
+                                           int(opt_level), int(threads), cflags.encode() if cflags else None,
+                                           int(target == "cuda"), err, _ERR)
         if not h:
             raise Error(err.value.decode(errors="replace"))
         return DynamicModel(h)

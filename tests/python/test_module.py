@@ -138,6 +138,21 @@ try:
     print("ok: dynamic lenet at batches 1, 3 and 8 agrees with ONNX Runtime")
     raises(ValueError, "match no size the model was built for", lambda: dm(np.zeros((9, 1, 28, 28), np.float32)))
     raises(dlc.Error, "--dynamic 'batch<=0'", lambda: dlc.compile(path, dynamic="batch<=0"))
+    # the same on the CUDA backend, where there is a driver (else the one-line error)
+    try:
+        cm = dlc.compile(path, dynamic="batch<=8", target="cuda")
+    except dlc.Error as e:
+        if "no CUDA driver" not in str(e):
+            fail("dynamic lenet on cuda: %s" % e)
+        print("skip: dynamic lenet on cuda (%s)" % e)
+    else:
+        for n in (1, 5):
+            xs = rng.uniform(-1, 1, (n, 1, 28, 28)).astype(np.float32)
+            y, r = cm(xs), s.run(None, {"x": xs})[0]
+            if y.shape != r.shape or float(np.max(np.abs(y - r))) > 1e-4:
+                fail("dynamic lenet on cuda at batch %d: %s against ONNX Runtime's %s" % (n, y.shape, r.shape))
+        cm.close()
+        print("ok: dynamic lenet on cuda at batches 1 and 5 agrees with ONNX Runtime")
     # the batch in parts (micro_batch=2 of 8), against ONNX Runtime; bad parts refused
     pm = dlc.compile(path, batch=8, micro_batch=2, threads=2)
     xs = rng.uniform(-1, 1, (8, 1, 28, 28)).astype(np.float32)
