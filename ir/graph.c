@@ -209,13 +209,12 @@ void ir_graph_free(Graph *g) {
 }
 
 void ir_note(Graph *g, const char *fmt, ...) {
-  char buf[512];
+  char raw[512], buf[4 * sizeof raw];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
+  vsnprintf(raw, sizeof raw, fmt, ap);
   va_end(ap);
-  for (char *q = buf; *q; q++) /* names from the model: no control bytes reach the terminal */
-    if ((unsigned char)*q < 0x20 || *q == 0x7f) *q = '?';
+  dlc_escape_ctl(buf, sizeof buf, raw); /* names from the model: no control bytes reach the terminal */
   if (g->nnotes == g->notecap)
     g->notes = arena_grow(g->arena, g->notes, g->nnotes, g->notecap, sizeof(char *)), g->notecap = arena_grown(g->notecap);
   g->notes[g->nnotes++] = arena_strdup(g->arena, buf);

@@ -58,6 +58,7 @@ extern IrLimits ir_limits;
 /* The limit a flag sets, by the flag's name without its dashes ("max-nodes", "max-trip",
  * "string-heap", ...), or NULL. */
 int64_t *ir_limit_named(const char *name);
+const char *ir_limit_name(int i); /* the i-th limit's name (its flag without "--"); NULL past the last */
 /* Sets the limit NAME names to value (at least 1; max-trip at least 0), or -1 with e set
  * (no such name: the names are listed; a value out of range). */
 int ir_limit_set(const char *name, int64_t value, DlcErr *e);

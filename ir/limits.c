@@ -24,6 +24,8 @@ static const struct {
 };
 enum { NNAMED = sizeof named / sizeof named[0] };
 
+const char *ir_limit_name(int i) { return i >= 0 && i < (int)NNAMED ? named[i].name : NULL; }
+
 int64_t *ir_limit_named(const char *name) {
   for (size_t i = 0; name && i < NNAMED; i++)
     if (!strcmp(named[i].name, name)) return named[i].v;
@@ -34,10 +36,8 @@ int ir_limit_set(const char *name, int64_t value, DlcErr *e) {
   int64_t *v = ir_limit_named(name);
   if (!v) {
     char shown[4 * 64 + 1], list[256]; /* the name as the caller gave it, control bytes as \xNN */
-    size_t k = 0, m = 0;
-    for (const unsigned char *s = (const unsigned char *)(name ? name : ""); *s && k < 64 * 4 - 4; s++)
-      k += (size_t)snprintf(shown + k, sizeof shown - k, *s < 0x20 || *s == 0x7f ? "\\x%02x" : "%c", *s);
-    shown[k] = 0;
+    size_t m = 0;
+    dlc_escape_ctl(shown, sizeof shown, name);
     for (size_t i = 0; i < NNAMED; i++)
       m += (size_t)snprintf(list + m, sizeof list - m, "%s%s", i ? ", " : "", named[i].name);
     return dlc_errf(e, "no limit named '%s' (%s)", shown, list);

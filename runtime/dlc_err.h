@@ -27,6 +27,11 @@ typedef struct DlcErr {
 /* Formats into e (which may be NULL) and returns -1, so `return dlc_errf(...)` reads well. */
 int dlc_errf(DlcErr *e, const char *fmt, ...) DLC_PRINTF(2, 3);
 int dlc_verrf(DlcErr *e, const char *fmt, va_list ap);
+/* s into buf (n >= 1 bytes, always terminated; cut where it does not fit, never within
+ * an escape) with each control byte (below 0x20, and 0x7f) written as \xNN: names from a
+ * model or a command line may hold any byte, and must reach a terminal or a log as one
+ * harmless line.  Returns the length written. */
+size_t dlc_escape_ctl(char *buf, size_t n, const char *s);
 
 /* Internal invariants: abort with the file and line.  Never for user errors. */
 #define DLC_ASSERT(c) ((c) ? (void)0 : dlc_assert_fail(#c, __FILE__, __LINE__))

@@ -19,6 +19,18 @@ int dlc_errf(DlcErr *e, const char *fmt, ...) {
   return -1;
 }
 
+size_t dlc_escape_ctl(char *buf, size_t n, const char *s) {
+  size_t k = 0;
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+    int ctl = *p < 0x20 || *p == 0x7f;
+    if (k + (ctl ? 4 : 1) >= n) break;
+    if (ctl) k += (size_t)snprintf(buf + k, n - k, "\\x%02x", *p);
+    else buf[k++] = (char)*p;
+  }
+  if (n) buf[k] = 0;
+  return k;
+}
+
 _Noreturn void dlc_assert_fail(const char *expr, const char *file, int line) {
   fprintf(stderr, "dlc: internal error: %s:%d: assertion '%s' failed\n", file, line, expr);
   abort();

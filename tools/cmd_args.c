@@ -17,16 +17,13 @@
  * may hold any byte, so control bytes (ESC, BEL, CR, newline) are written as \xNN and
  * the error stays one harmless line. */
 int cmd_fail(const char *fmt, ...) {
-  char msg[2 * DLC_ERR_MAX];
+  char msg[2 * DLC_ERR_MAX], shown[8 * DLC_ERR_MAX + 1];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  fputs("dlc: error: ", stderr);
-  for (const unsigned char *s = (const unsigned char *)msg; *s; s++)
-    if (*s < 0x20 || *s == 0x7f) fprintf(stderr, "\\x%02x", *s);
-    else fputc(*s, stderr);
-  fputc('\n', stderr);
+  dlc_escape_ctl(shown, sizeof shown, msg);
+  fprintf(stderr, "dlc: error: %s\n", shown);
   return 1;
 }
 

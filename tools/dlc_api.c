@@ -439,6 +439,8 @@ int dlc_set_limit(const char *name, int64_t value, char *err, size_t errlen) {
   return fail(err, errlen, e.msg);
 }
 
+const char *dlc_limit_name(int i) { return ir_limit_name(i); }
+
 int64_t dlc_limit(const char *name) {
   const int64_t *v = ir_limit_named(name);
   return v ? *v : -1;

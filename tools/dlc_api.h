@@ -115,6 +115,7 @@ const char *dlc_version(void); /* "0.1.0 (commit 0123456789ab)" */
  * dlc_limit gives the value now, or -1 for a name it does not know.  0, or -1. */
 int dlc_set_limit(const char *name, int64_t value, char *err, size_t errlen);
 int64_t dlc_limit(const char *name);
+const char *dlc_limit_name(int i); /* the i-th name dlc_limit knows; NULL past the last */
 
 #ifdef __cplusplus
 }

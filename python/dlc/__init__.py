@@ -108,6 +108,7 @@ _lib.dlc_model_bench.argtypes = [_P, ctypes.POINTER(_P), ctypes.POINTER(_P), cty
 _lib.dlc_version.restype = ctypes.c_char_p
 _lib.dlc_set_limit.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_char_p, ctypes.c_size_t]
 _lib.dlc_limit.argtypes, _lib.dlc_limit.restype = [ctypes.c_char_p], ctypes.c_int64
+_lib.dlc_limit_name.argtypes, _lib.dlc_limit_name.restype = [ctypes.c_int], ctypes.c_char_p
 _lib.dlc_model_output_extent.argtypes = [_P, ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]
 _lib.dlc_model_compile_train.restype = _P
 _lib.dlc_model_compile_train.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_char_p, ctypes.c_char_p,
@@ -145,11 +146,14 @@ def version():
 def limit(name):
     """The budget or bound a dlc flag sets, by the flag's name ("max_trip" or "max-trip",
     "max_nodes", "string_heap", ...; docs/SECURITY.md)."""
-    v = _lib.dlc_limit(name.replace("_", "-").encode())
-    if v < 0:  # dlc_set_limit's error lists the names (and sets nothing for a name it lacks)
-        err = ctypes.create_string_buffer(_ERR)
-        _lib.dlc_set_limit(name.replace("_", "-").encode(), 0, err, _ERR)
-        raise ValueError(err.value.decode(errors="replace"))
+    key = name.replace("_", "-")
+    v = _lib.dlc_limit(key.encode())
+    if v < 0:
+        names = []
+        while _lib.dlc_limit_name(len(names)):
+            names.append(_lib.dlc_limit_name(len(names)).decode())
+        shown = "".join(c if " " <= c != "\x7f" else "\\x%02x" % ord(c) for c in key)
+        raise ValueError("no limit named '%s' (%s)" % (shown, ", ".join(names)))
     return v
 
 
