@@ -69,7 +69,7 @@ def read_ops(def_path):
     """[(op_type, domain)] of onnx_ops.def's rows."""
     text = re.sub(r"/\*.*?\*/", "", open(def_path).read(), flags=re.S)
     return [(m.group(2), DOMAINS[m.group(1)])
-            for m in re.finditer(r"\b(ONNX_OP\w*)\((\w+),\s*\d+\)", text)]
+            for m in re.finditer(r"\b(ONNX_OP\w*)\((\w+),\s*\d+(?:,\s*\w+)?\)", text)]
 
 
 def load_templates(node_dir):

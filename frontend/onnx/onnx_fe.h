@@ -125,9 +125,19 @@ typedef enum {
   ONNX_DYN_NONE,   /* refuses it (but for Identity) */
   ONNX_DYN_PW,     /* works position by position: the result is padded the same way (ONNX_OP_PW) */
   ONNX_DYN_ROWS,   /* works slice by slice along an axis: padded along another, the result is padded
-                      along the matching one (ONNX_OP_ROWS; onnx_dyn_through knows each) */
+                      along the matching one (ONNX_OP_ROWS; its rule, OnnxOpInfo.rows, says which) */
   ONNX_DYN_BUILDER /* the builder reads it and marks its results itself (ONNX_OP_DYN) */
 } OnnxDyn;
+/* An ONNX_OP_ROWS row's rule (onnx_ops_dyn.c): after the builder, the axis of the
+ * results that holds a padded operand's (din: each input's dyn entry, or -1) and its
+ * count; -1 with the error where the operator would mix entries along that axis. */
+typedef int (*OnnxRows)(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count);
+#define ONNX_ROWS_RULES(X)                                                                                     \
+  X(matmul) X(gemm) X(softmax) X(layer_norm) X(concat) X(batch) X(batch_norm) X(expand) X(tile) X(split)     \
+  X(reshape) X(gather) X(gather_nd) X(transpose)
+#define ONNX_ROWS_DECLARE(rule) int onnx_rows_##rule(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count);
+ONNX_ROWS_RULES(ONNX_ROWS_DECLARE)
+#undef ONNX_ROWS_DECLARE
 typedef struct OnnxOpInfo {
   const char *name;
   int since, until;  /* opset range the builder handles (until 0: open) */
@@ -135,6 +145,7 @@ typedef struct OnnxOpInfo {
   bool seq;          /* reads sequences and optionals (ONNX_OP_SEQ) */
   OnnxDyn dyn;       /* what it does with a value padded to a data-dependent length */
   OnnxDomain dom;    /* ONNX_OP_ML, ONNX_OP_TRAINING, ONNX_OP_PREVIEW rows: not the default */
+  OnnxRows rows;     /* ONNX_OP_ROWS rows: where a padded operand's axis goes; else NULL */
 } OnnxOpInfo;
 const OnnxOpInfo *onnx_op_find(OnnxDomain dom, const char *op_type, int64_t opset);
 
@@ -184,7 +195,7 @@ bool onnx_dyn_passes(const OnnxOpInfo *op);
 int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op, const int *din);
 /* Before a Gather's or GatherND's builder: padded indices get 0 in their padding (their
  * data must not be padded); 0, or -1 with the error. */
-int onnx_dyn_indices(OnnxCtx *c, OnnxNode *n, const int *din);
+int onnx_dyn_indices(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op, const int *din);
 /* x (padded like dyn entry d, or a value of its shape) with the padding replaced by the
  * scalar node fill; -1 with c->g->err set. */
 int onnx_dyn_fill(OnnxCtx *c, int x, int d, int fill);

@@ -405,7 +405,7 @@ int onnx_build_node(OnnxCtx *c, const Onnx__NodeProto *p, int group) {
   DType back;
   if (onnx_storage_in(c, &n, &back)) return -1;
   int mark = c->g->n;
-  if (padded && onnx_dyn_indices(c, &n, din)) return -1;
+  if (padded && onnx_dyn_indices(c, &n, op, din)) return -1;
   int rc = op->build(c, &n);
   if (n.bad_attr) /* the root cause of whatever the builder made of it */
     return onnx_fail(c, &n, "attribute '%s' is %s, the operator reads %s", n.bad_attr->name,

@@ -9,7 +9,7 @@
 #define ONNX_OP_SEQ ONNX_OP
 #define ONNX_OP_PW ONNX_OP
 #define ONNX_OP_DYN ONNX_OP
-#define ONNX_OP_ROWS ONNX_OP
+#define ONNX_OP_ROWS(name, since, rule) ONNX_OP(name, since)
 #define ONNX_OP_ML ONNX_OP
 #define ONNX_OP_TRAINING ONNX_OP
 #define ONNX_OP_PREVIEW ONNX_OP
@@ -24,14 +24,15 @@
 #undef ONNX_OP
 
 static const OnnxOpInfo table[] = {
-#define ONNX_OP(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_DEFAULT},
-#define ONNX_OP_SEQ(name, since) {#name, since, 0, onnx_##name, true, ONNX_DYN_NONE, ONNX_DOM_DEFAULT},
-#define ONNX_OP_PW(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_PW, ONNX_DOM_DEFAULT},
-#define ONNX_OP_DYN(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_BUILDER, ONNX_DOM_DEFAULT},
-#define ONNX_OP_ROWS(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_ROWS, ONNX_DOM_DEFAULT},
-#define ONNX_OP_ML(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_ML},
-#define ONNX_OP_TRAINING(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_TRAINING},
-#define ONNX_OP_PREVIEW(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_PREVIEW},
+#define ONNX_OP(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_DEFAULT, NULL},
+#define ONNX_OP_SEQ(name, since) {#name, since, 0, onnx_##name, true, ONNX_DYN_NONE, ONNX_DOM_DEFAULT, NULL},
+#define ONNX_OP_PW(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_PW, ONNX_DOM_DEFAULT, NULL},
+#define ONNX_OP_DYN(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_BUILDER, ONNX_DOM_DEFAULT, NULL},
+#define ONNX_OP_ROWS(name, since, rule) \
+  {#name, since, 0, onnx_##name, false, ONNX_DYN_ROWS, ONNX_DOM_DEFAULT, onnx_rows_##rule},
+#define ONNX_OP_ML(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_ML, NULL},
+#define ONNX_OP_TRAINING(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_TRAINING, NULL},
+#define ONNX_OP_PREVIEW(name, since) {#name, since, 0, onnx_##name, false, ONNX_DYN_NONE, ONNX_DOM_PREVIEW, NULL},
 #include "onnx_ops.def"
 #undef ONNX_OP_PREVIEW
 #undef ONNX_OP_TRAINING

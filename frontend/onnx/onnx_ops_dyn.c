@@ -47,14 +47,12 @@ int onnx_dyn_output(OnnxCtx *c, int j, int d) {
 
 /* Gather and GatherND read padded indices (not padded data): the result is padded where
  * the indices are (torch's x[mask]: NonZero, Transpose, GatherND). */
-static bool gathers(const char *op_type) { return !strcmp(op_type, "Gather") || !strcmp(op_type, "GatherND"); }
-
-int onnx_dyn_indices(OnnxCtx *c, OnnxNode *n, const int *din) {
-  if (!gathers(n->p->op_type)) return 0;
+int onnx_dyn_indices(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op, const int *din) {
+  if (op->rows != onnx_rows_gather && op->rows != onnx_rows_gather_nd) return 0;
   if (din[0] >= 0) { /* padded data: Gather along another axis, by indices of a fixed length */
     int r0 = c->g->nodes[n->in[0]]->shape.rank;
     int64_t ax = onnx_attr_int(n, "axis", 0);
-    if (strcmp(n->p->op_type, "Gather") || (n->nin > 1 && din[1] >= 0) || (ax < 0 ? ax + r0 : ax) == c->dyn_axis[din[0]])
+    if (op->rows != onnx_rows_gather || (n->nin > 1 && din[1] >= 0) || (ax < 0 ? ax + r0 : ax) == c->dyn_axis[din[0]])
       return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); a gather "
                        "reads such a value only as its indices, or as Gather's data along another axis", n->p->input[0]);
     return 0;
@@ -92,154 +90,207 @@ void onnx_dyn_follow(OnnxCtx *c, int x, int y, int axis) {
   if (d >= 0 && y >= 0 && onnx_dyn_find(c, y) < 0) onnx_dyn_mark(c, y, c->dyn_count[d], axis);
 }
 
-/* An ONNX_OP_ROWS operator other than a gather or Transpose, reading padded operands
- * (din): the axis of its results that holds the padded one's, with the count; or -1 with
- * the error when the operator would mix entries along the padded axis. */
-static int rows_axis(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+/* ---- the rules of the ONNX_OP_ROWS rows (onnx_ops.def's third column) ----
+ * Each reads the node after its builder, with din (each input's dyn entry, or -1), and
+ * gives the axis of its results that holds the padded operand's, with its count; or -1
+ * with the error where the operator would mix entries along the padded axis. */
+
+/* The padded operand is the first; any other padded one is refused. */
+static int first_only(OnnxCtx *c, OnnxNode *n, const int *din) {
+  for (int i = 1; i < n->nin; i++)
+    if (din[i] >= 0)
+      return onnx_fail(c, n, "input '%s' has a length that depends on the data; %s reads such a value only as its "
+                       "first operand", n->p->input[i], n->p->op_type);
+  return din[0] >= 0 ? 0 : onnx_fail(c, n, "cannot tell which axis of the result holds the data-dependent length");
+}
+
+static int in_rank(const OnnxCtx *c, const OnnxNode *n, int i) { return c->g->nodes[n->in[i]]->shape.rank; }
+
+/* MatMul and Gemm: rows of A, not the axis the product contracts. */
+static int rows_product(OnnxCtx *c, OnnxNode *n, const int *din, bool gemm, int *axis, int *count) {
   const Graph *g = c->g;
-  const char *op = n->p->op_type;
-  int a = din[0] >= 0 ? c->dyn_axis[din[0]] : -1, r0 = g->nodes[n->in[0]]->shape.rank;
-  if (strcmp(op, "Concat")) /* the others read a padded value as their first operand only */
-    for (int i = 1; i < n->nin; i++)
-      if (din[i] >= 0)
-        return onnx_fail(c, n, "input '%s' has a length that depends on the data; %s reads such a value only as its "
-                         "first operand", n->p->input[i], op);
-  if (!strcmp(op, "MatMul") || !strcmp(op, "Gemm")) { /* rows of A: not the axis it contracts */
-    bool gemm = !strcmp(op, "Gemm"), ta = gemm && onnx_attr_int(n, "transA", 0) != 0;
-    if (r0 < 2 || a == (ta ? r0 - 2 : r0 - 1))
-      return onnx_fail(c, n, "input '%s' has a length that depends on the data along the axis the product "
-                       "contracts; dlc pads that axis", n->p->input[0]);
-    if (ta) return onnx_fail(c, n, "input '%s' has a length that depends on the data; Gemm reads such a value only "
-                             "with transA 0", n->p->input[0]);
-    int rout = g->nodes[n->out[0]]->shape.rank, b = gemm ? 2 : 1; /* B (MatMul) or C (Gemm) broadcast over A's rows */
-    if (a < r0 - 2 || gemm) {
-      const Shape *s = b < n->nin && n->in[b] >= 0 ? &g->nodes[n->in[b]]->shape : NULL;
-      int at = s ? a + rout - r0 - (rout - s->rank) : -1;
-      if (gemm && s && s->rank == 1) at = -1; /* C of [N] */
-      if (s && at >= 0 && at < s->rank && s->d[at] != 1)
-        return onnx_fail(c, n, "input '%s' has %lld entries along the axis whose length depends on the data (input "
-                         "'%s'); dlc pads that axis, so it can only be broadcast along it (size 1)", n->p->input[b],
-                         (long long)s->d[at], n->p->input[0]);
+  if (first_only(c, n, din)) return -1;
+  int a = c->dyn_axis[din[0]], r0 = in_rank(c, n, 0);
+  bool ta = gemm && onnx_attr_int(n, "transA", 0) != 0;
+  if (r0 < 2 || a == (ta ? r0 - 2 : r0 - 1))
+    return onnx_fail(c, n, "input '%s' has a length that depends on the data along the axis the product "
+                     "contracts; dlc pads that axis", n->p->input[0]);
+  if (ta)
+    return onnx_fail(c, n, "input '%s' has a length that depends on the data; Gemm reads such a value only with "
+                     "transA 0", n->p->input[0]);
+  int rout = g->nodes[n->out[0]]->shape.rank, b = gemm ? 2 : 1; /* B (MatMul) or C (Gemm) broadcast over A's rows */
+  if (a < r0 - 2 || gemm) {
+    const Shape *s = b < n->nin && n->in[b] >= 0 ? &g->nodes[n->in[b]]->shape : NULL;
+    int at = s ? a + rout - r0 - (rout - s->rank) : -1;
+    if (gemm && s && s->rank == 1) at = -1; /* C of [N] */
+    if (s && at >= 0 && at < s->rank && s->d[at] != 1)
+      return onnx_fail(c, n, "input '%s' has %lld entries along the axis whose length depends on the data (input "
+                       "'%s'); dlc pads that axis, so it can only be broadcast along it (size 1)", n->p->input[b],
+                       (long long)s->d[at], n->p->input[0]);
+  }
+  bool vec = !gemm && in_rank(c, n, 1) == 1; /* B of [K]: the result drops A's last axis */
+  *axis = vec ? a : a + rout - r0, *count = c->dyn_count[din[0]];
+  return 0;
+}
+int onnx_rows_matmul(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  return rows_product(c, n, din, false, axis, count);
+}
+int onnx_rows_gemm(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  return rows_product(c, n, din, true, axis, count);
+}
+
+/* Normalizing along axis ax (one axis, or from it on): never along the padded one. */
+static int rows_normalize(OnnxCtx *c, OnnxNode *n, const int *din, int64_t ax, bool from, int *axis, int *count) {
+  if (first_only(c, n, din)) return -1;
+  int a = c->dyn_axis[din[0]];
+  ax = ax < 0 ? ax + in_rank(c, n, 0) : ax;
+  if (from ? a >= ax : a == ax)
+    return onnx_fail(c, n, "input '%s' has a length that depends on the data along an axis the operator "
+                     "normalizes over; dlc pads that axis", n->p->input[0]);
+  *axis = a, *count = c->dyn_count[din[0]];
+  return 0;
+}
+/* Softmax, LogSoftmax, Hardmax: along one axis from opset 13, before it the axes from
+ * `axis` (default 1) on. */
+int onnx_rows_softmax(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  bool from = c->opset < 13;
+  return rows_normalize(c, n, din, onnx_attr_int(n, "axis", from ? 1 : -1), from, axis, count);
+}
+int onnx_rows_layer_norm(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  return rows_normalize(c, n, din, onnx_attr_int(n, "axis", -1), true, axis, count);
+}
+
+/* Concat: every operand padded alike, joined along another axis. */
+int onnx_rows_concat(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  int64_t ax = onnx_attr_int(n, "axis", 0);
+  ax = ax < 0 ? ax + in_rank(c, n, 0) : ax;
+  int first = -1;
+  for (int i = 0; i < n->nin; i++) {
+    if (n->in[i] < 0) continue;
+    if (din[i] < 0 || (first >= 0 && (c->dyn_axis[din[i]] != c->dyn_axis[din[first]] ||
+                                       c->dyn_count[din[i]] != c->dyn_count[din[first]])))
+      return onnx_fail(c, n, "input '%s' is %s; Concat joins a value whose length depends on the data only with "
+                       "others padded by the same length", n->p->input[i],
+                       din[i] < 0 ? "not padded" : "padded by another data-dependent length");
+    first = first < 0 ? i : first;
+  }
+  if (first < 0 || c->dyn_axis[din[first]] == ax)
+    return onnx_fail(c, n, "joins along the axis whose length depends on the data; dlc pads that axis");
+  *axis = c->dyn_axis[din[first]], *count = c->dyn_count[din[first]];
+  return 0;
+}
+
+/* Sample by sample along axis 0 (N): convolutions, pools, the per-sample norms. */
+int onnx_rows_batch(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  if (first_only(c, n, din)) return -1;
+  int a = c->dyn_axis[din[0]];
+  if (a != 0)
+    return onnx_fail(c, n, "input '%s' has a length that depends on the data along axis %d; %s reads such a value "
+                     "only padded along its batch axis (0)", n->p->input[0], a, n->p->op_type);
+  *axis = 0, *count = c->dyn_count[din[0]];
+  return 0;
+}
+/* BatchNormalization: sample by sample in inference mode only. */
+int onnx_rows_batch_norm(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  if (onnx_rows_batch(c, n, din, axis, count)) return -1;
+  if (onnx_attr_int(n, "training_mode", 0))
+    return onnx_fail(c, n, "input '%s' has a length that depends on the data along the batch axis, which training "
+                     "mode's statistics mix; dlc pads that axis", n->p->input[0]);
+  return 0;
+}
+
+/* Expand and Tile: broadcast or repeated along other axes only, so the padded axis
+ * keeps its length (a Tile's repeat there is 1; an Expand does not broadcast it from 1). */
+static int rows_keep_axis(OnnxCtx *c, OnnxNode *n, const int *din, const char *verb, int *axis, int *count) {
+  if (first_only(c, n, din)) return -1;
+  const Shape *ys = &c->g->nodes[n->out[0]]->shape;
+  int a = c->dyn_axis[din[0]], at = a + ys->rank - in_rank(c, n, 0);
+  if (at < 0 || at >= ys->rank || ys->d[at] != c->g->nodes[n->in[0]]->shape.d[a])
+    return onnx_fail(c, n, "would %s input '%s' along the axis whose length depends on the data; dlc pads that axis",
+                     verb, n->p->input[0]);
+  *axis = at, *count = c->dyn_count[din[0]];
+  return 0;
+}
+int onnx_rows_expand(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  return rows_keep_axis(c, n, din, "broadcast", axis, count);
+}
+int onnx_rows_tile(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  return rows_keep_axis(c, n, din, "repeat", axis, count);
+}
+
+/* Split along another axis: each piece padded the same way. */
+int onnx_rows_split(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  if (first_only(c, n, din)) return -1;
+  int a = c->dyn_axis[din[0]];
+  int64_t ax = onnx_attr_int(n, "axis", 0);
+  if ((ax < 0 ? ax + in_rank(c, n, 0) : ax) == a)
+    return onnx_fail(c, n, "splits input '%s' along the axis whose length depends on the data; dlc pads that axis",
+                     n->p->input[0]);
+  *axis = a, *count = c->dyn_count[din[0]];
+  return 0;
+}
+
+/* Reshape and Flatten: the padded axis kept whole: some axis j of the result has its
+ * length, and the axes before j hold as many elements as those before it did (so each
+ * of its slices keeps its place). */
+int onnx_rows_reshape(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  if (first_only(c, n, din)) return -1;
+  const Shape *xs = &c->g->nodes[n->in[0]]->shape, *ys = &c->g->nodes[n->out[0]]->shape;
+  int a = c->dyn_axis[din[0]];
+  int64_t before = 1, p = 1;
+  for (int i = 0; i < a; i++) before *= xs->d[i];
+  for (int j = 0; j < ys->rank; p *= ys->d[j++])
+    if (p == before && ys->d[j] == xs->d[a]) {
+      *axis = j, *count = c->dyn_count[din[0]];
+      return 0;
     }
-    bool vec = !gemm && g->nodes[n->in[1]]->shape.rank == 1; /* B of [K]: the result drops A's last axis */
-    *axis = vec ? a : a + rout - r0, *count = c->dyn_count[din[0]];
-    return 0;
+  return onnx_fail(c, n, "input '%s' has a length that depends on the data along axis %d, which the new shape does "
+                   "not keep whole; dlc pads that axis", n->p->input[0], a);
+}
+
+/* Gather: its data padded along another axis (onnx_dyn_indices checked it), or its
+ * indices padded: their axes take the place of the data's axis. */
+int onnx_rows_gather(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  int r0 = in_rank(c, n, 0);
+  int64_t ax = onnx_attr_int(n, "axis", 0);
+  ax = ax < 0 ? ax + r0 : ax;
+  if (din[0] >= 0) {
+    int a = c->dyn_axis[din[0]];
+    *axis = a < ax ? a : a + in_rank(c, n, 1) - 1, *count = c->dyn_count[din[0]];
+  } else {
+    *axis = (int)ax + c->dyn_axis[din[1]], *count = c->dyn_count[din[1]];
   }
-  if (!strcmp(op, "Softmax") || !strcmp(op, "LogSoftmax") || !strcmp(op, "Hardmax") ||
-      !strcmp(op, "LayerNormalization")) { /* along one axis (opset 13 on), or the axes from one on */
-    bool from = strcmp(op, "LayerNormalization") ? c->opset < 13 : true;
-    int64_t ax = onnx_attr_int(n, "axis", from && strcmp(op, "LayerNormalization") ? 1 : -1);
-    ax = ax < 0 ? ax + r0 : ax;
-    if (from ? a >= ax : a == ax)
-      return onnx_fail(c, n, "input '%s' has a length that depends on the data along an axis the operator "
-                       "normalizes over; dlc pads that axis", n->p->input[0]);
-    *axis = a, *count = c->dyn_count[din[0]];
-    return 0;
-  }
-  if (!strcmp(op, "Concat")) { /* every operand padded alike, joined along another axis */
-    int64_t ax = onnx_attr_int(n, "axis", 0);
-    ax = ax < 0 ? ax + r0 : ax;
-    int first = -1;
-    for (int i = 0; i < n->nin; i++) {
-      if (n->in[i] < 0) continue;
-      if (din[i] < 0 || (first >= 0 && (c->dyn_axis[din[i]] != c->dyn_axis[din[first]] ||
-                                         c->dyn_count[din[i]] != c->dyn_count[din[first]])))
-        return onnx_fail(c, n, "input '%s' is %s; Concat joins a value whose length depends on the data only with "
-                         "others padded by the same length", n->p->input[i],
-                         din[i] < 0 ? "not padded" : "padded by another data-dependent length");
-      first = first < 0 ? i : first;
-    }
-    if (first < 0 || c->dyn_axis[din[first]] == ax)
-      return onnx_fail(c, n, "joins along the axis whose length depends on the data; dlc pads that axis");
-    *axis = c->dyn_axis[din[first]], *count = c->dyn_count[din[first]];
-    return 0;
-  }
-  static const char *const per_sample[] = {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool",
-                                           "GlobalAveragePool", "GlobalMaxPool", "InstanceNormalization",
-                                           "GroupNormalization", "LRN", "BatchNormalization", "DepthToSpace",
-                                           "SpaceToDepth"};
-  for (size_t i = 0; i < sizeof per_sample / sizeof per_sample[0]; i++) {
-    if (strcmp(op, per_sample[i])) continue;
-    /* sample by sample along axis 0 (N): a padded batch gives a padded result */
-    if (a != 0)
-      return onnx_fail(c, n, "input '%s' has a length that depends on the data along axis %d; %s reads such a value "
-                       "only padded along its batch axis (0)", n->p->input[0], a, op);
-    if (!strcmp(op, "BatchNormalization") && onnx_attr_int(n, "training_mode", 0))
-      return onnx_fail(c, n, "input '%s' has a length that depends on the data along the batch axis, which training "
-                       "mode's statistics mix; dlc pads that axis", n->p->input[0]);
-    *axis = 0, *count = c->dyn_count[din[0]];
-    return 0;
-  }
-  if (!strcmp(op, "Expand") || !strcmp(op, "Tile")) {
-    /* broadcast or repeated along other axes only: the padded axis keeps its length (a
-     * Tile's repeat there is 1; an Expand does not broadcast it from 1) */
-    const Shape *ys = &g->nodes[n->out[0]]->shape;
-    int at = a + ys->rank - r0;
-    if (at < 0 || at >= ys->rank || ys->d[at] != g->nodes[n->in[0]]->shape.d[a])
-      return onnx_fail(c, n, "%s input '%s' along the axis whose length depends on the data; dlc pads that axis",
-                       strcmp(op, "Tile") ? "would broadcast" : "would repeat", n->p->input[0]);
-    *axis = at, *count = c->dyn_count[din[0]];
-    return 0;
-  }
-  if (!strcmp(op, "Split")) { /* along another axis: each piece padded the same way */
-    int64_t ax = onnx_attr_int(n, "axis", 0);
-    if ((ax < 0 ? ax + r0 : ax) == a)
-      return onnx_fail(c, n, "splits input '%s' along the axis whose length depends on the data; dlc pads that axis",
-                       n->p->input[0]);
-    *axis = a, *count = c->dyn_count[din[0]];
-    return 0;
-  }
-  if (!strcmp(op, "Reshape") || !strcmp(op, "Flatten")) {
-    /* the padded axis kept whole: some axis j of the result has its length, and the axes
-     * before j hold as many elements as those before it did (so each of its slices keeps
-     * its place) */
-    const Shape *xs = &g->nodes[n->in[0]]->shape, *ys = &g->nodes[n->out[0]]->shape;
-    int64_t before = 1, p = 1;
-    for (int i = 0; i < a; i++) before *= xs->d[i];
-    for (int j = 0; j < ys->rank; p *= ys->d[j++])
-      if (p == before && ys->d[j] == xs->d[a]) {
-        *axis = j, *count = c->dyn_count[din[0]];
-        return 0;
-      }
-    return onnx_fail(c, n, "input '%s' has a length that depends on the data along axis %d, which the new shape does "
-                     "not keep whole; dlc pads that axis", n->p->input[0], a);
-  }
-  return onnx_fail(c, n, "cannot tell which axis of the result holds the data-dependent length of its input");
+  return 0;
+}
+/* GatherND: padded indices (along a leading axis, batch_dims 0) lead the result. */
+int onnx_rows_gather_nd(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  int a = din[1] >= 0 ? c->dyn_axis[din[1]] : -1;
+  if (din[0] >= 0 || a < 0 || onnx_attr_int(n, "batch_dims", 0) != 0 || a == in_rank(c, n, 1) - 1)
+    return onnx_fail(c, n, "indices '%s' are padded along %s; dlc reads such indices only with batch_dims 0 and "
+                     "padded along a leading axis", n->p->input[1], a == in_rank(c, n, 1) - 1 ? "their last axis" : "an axis");
+  *axis = a, *count = c->dyn_count[din[1]];
+  return 0;
+}
+
+int onnx_rows_transpose(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  int64_t p[IR_MAX_RANK];
+  int rank = in_rank(c, n, 0), np = onnx_attr_ints(n, "perm", p, IR_MAX_RANK), a = c->dyn_axis[din[0]];
+  *axis = -1;
+  for (int j = 0; j < rank; j++)
+    if ((np < 0 ? rank - 1 - j : p[j]) == a) *axis = j;
+  *count = c->dyn_count[din[0]];
+  return 0;
 }
 
 int onnx_dyn_through(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op, const int *din) {
   const Graph *g = c->g;
-  bool rows = op->dyn == ONNX_DYN_ROWS && !gathers(n->p->op_type) && strcmp(n->p->op_type, "Transpose");
   int raxis = -1, rcount = -1;
-  if (rows && rows_axis(c, n, din, &raxis, &rcount)) return -1;
+  if (op->rows && op->rows(c, n, din, &raxis, &rcount)) return -1;
   for (int o = 0; o < n->nout; o++) {
     int y = n->out[o];
     if (y < 0 || onnx_dyn_find(c, y) >= 0) continue; /* absent, a sequence, or passed on as it is (Identity) */
-    int rank = g->nodes[y]->shape.rank, axis = -1, count = -1, first = -1; /* first: a padded input */
-    if (rows) {
-      axis = raxis, count = rcount;
-    } else if (gathers(n->p->op_type) && din[0] >= 0) { /* Gather's data, along another axis (onnx_dyn_indices) */
-      int a = c->dyn_axis[din[0]], r0 = g->nodes[n->in[0]]->shape.rank, ri = g->nodes[n->in[1]]->shape.rank;
-      int64_t ax = onnx_attr_int(n, "axis", 0);
-      ax = ax < 0 ? ax + r0 : ax;
-      axis = a < ax ? a : a + ri - 1;
-      count = c->dyn_count[din[0]];
-    } else if (gathers(n->p->op_type)) { /* the indices' axes take the place of the data's axis (Gather) or lead (GatherND) */
-      const Shape *is = &g->nodes[n->in[1]]->shape;
-      int a = c->dyn_axis[din[1]], r0 = g->nodes[n->in[0]]->shape.rank;
-      if (!strcmp(n->p->op_type, "GatherND") && (onnx_attr_int(n, "batch_dims", 0) != 0 || a == is->rank - 1))
-        return onnx_fail(c, n, "indices '%s' are padded along %s; dlc reads such indices only with batch_dims 0 and "
-                         "padded along a leading axis", n->p->input[1], a == is->rank - 1 ? "their last axis" : "an axis");
-      int64_t ax = onnx_attr_int(n, "axis", 0);
-      axis = !strcmp(n->p->op_type, "GatherND") ? a : (int)(ax < 0 ? ax + r0 : ax) + a;
-      count = c->dyn_count[din[1]];
-    } else if (!strcmp(n->p->op_type, "Transpose")) {
-      int64_t p[IR_MAX_RANK];
-      int np = onnx_attr_ints(n, "perm", p, IR_MAX_RANK), a = c->dyn_axis[din[0]];
-      for (int j = 0; j < rank; j++)
-        if ((np < 0 ? rank - 1 - j : p[j]) == a) axis = j;
-      count = c->dyn_count[din[0]];
-    } else {
+    int rank = g->nodes[y]->shape.rank, axis = raxis, count = rcount, first = -1; /* first: a padded input */
+    if (!op->rows) {
       for (int i = 0; i < n->nin; i++) { /* every padded operand, aligned to the result */
         if (din[i] < 0) continue;
         int a = c->dyn_axis[din[i]] + rank - g->nodes[n->in[i]]->shape.rank;
