@@ -257,7 +257,9 @@ static int emit_axis(OnnxCtx *c, int x, int a, const Resize *r, const Taps *t) {
   return y;
 }
 
-static int resize_axes(OnnxCtx *c, OnnxNode *n, int x, const Resize *r) {
+/* pa: the axis x is padded along (a data-dependent length), which must come out as it
+ * went in; or -1. */
+static int resize_axes(OnnxCtx *c, OnnxNode *n, int x, const Resize *r, int pa) {
   for (int a = 0; a < r->rank; a++) {
     int64_t out = r->out[a];
     if (out < 1) return onnx_fail(c, n, "output dimension %d would be %lld", a, (long long)out);
@@ -274,6 +276,9 @@ static int resize_axes(OnnxCtx *c, OnnxNode *n, int x, const Resize *r) {
     for (int64_t i = 0; i < out; i++)
       if (element_taps(r, a, i, &t)) return onnx_fail(c, n, "the filter along axis %d needs too many taps", a);
     if (is_identity(r, a, &t)) continue;
+    if (a == pa)
+      return onnx_fail(c, n, "would resize input '%s' along the axis whose length depends on the data; dlc pads that "
+                       "axis", n->p->input[0]);
     int64_t *ix = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)out);
     DType dt = c->g->nodes[x]->dtype;
     if (one_source(&t, out, ix)) ONNX_TRY(c, n, x = gather_sources(c, x, a, ix, out));
@@ -397,9 +402,11 @@ static int finish(OnnxCtx *c, OnnxNode *n, const Resize *r) {
   if (r->mode != RM_NEAREST && !dtype_is_float(c->g->nodes[x]->dtype))
     return onnx_fail(c, n, "%s resizing of %s is not supported (only float dtypes)",
                      r->mode == RM_LINEAR ? "linear" : "cubic", dtype_name(c->g->nodes[x]->dtype));
-  int y = resize_axes(c, n, x, r);
+  int pa = onnx_dyn_axis(c, x); /* a data-dependent length: resized along other axes only */
+  int y = resize_axes(c, n, x, r, pa);
   if (y < 0) return -1;
   n->out[0] = y;
+  onnx_dyn_follow(c, x, y, pa);
   return 0;
 }
 

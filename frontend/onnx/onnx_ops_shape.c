@@ -477,14 +477,19 @@ int onnx_Pad(OnnxCtx *c, OnnxNode *n) {
     if (na >= 0 && onnx_axis(c, n, axes[i], x->rank, &a)) return -1;
     full[a] = pads[i], full[a + x->rank] = pads[i + cnt];
   }
+  int pa = onnx_dyn_axis(c, n->in[0]); /* a data-dependent length: padded along other axes only */
+  if (pa >= 0 && (full[pa] || full[pa + x->rank]))
+    return onnx_fail(c, n, "would pad or crop input '%s' along the axis whose length depends on the data; dlc pads "
+                     "that axis", n->p->input[0]);
   if (strcmp(mode, "constant")) {
     int y = pad_mode(c, n, n->in[0], full, mode);
     if (y < 0) return -1;
     n->out[0] = y;
-    return 0;
+  } else {
+    Attr at[2] = {attr_ints(A_PADS, full, 2 * x->rank), attr_float(A_VALUE, value)};
+    ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_PAD, &n->in[0], 1, at, 2));
   }
-  Attr at[2] = {attr_ints(A_PADS, full, 2 * x->rank), attr_float(A_VALUE, value)};
-  ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_PAD, &n->in[0], 1, at, 2));
+  onnx_dyn_follow(c, n->in[0], n->out[0], pa);
   return 0;
 }
 

@@ -14,7 +14,7 @@ arithmetic, Where), through the reductions (over the padded axis: the padding fi
 with the identity, a mean by the real count; over another: still padded) and through
 operators that work slice by slice along another axis (MatMul, Gemm, Softmax,
 LayerNormalization, Concat, Split, Slice, Reshape, Flatten, Squeeze, Unsqueeze, ArgMax,
-ArgMin, Gather's data, Expand, Tile; CumSum along it too; Conv, pooling and the norms along the batch
+ArgMin, Gather's data, Expand, Tile, Pad, Resize; CumSum along it too; Conv, pooling and the norms along the batch
 axis) are compared the same way; a padded result read by any other operator, or combined with an operand it
 cannot broadcast, is refused with one line.
 
@@ -322,6 +322,16 @@ def main():
                                         oh.make_node("Expand", ["u", "to"], ["y"])],
              zero + [c("ax1", np.array([1], np.int64)), c("to", np.array([1, 3, 4], np.int64))]),
             ("rows_tile", rows_idx + [oh.make_node("Tile", ["rows", "reps"], ["y"])], zero + [c("reps", np.array([1, 2], np.int64))]),
+            ("rows_pad", rows_idx + [oh.make_node("Pad", ["rows", "pads", "pv"], ["p"]),
+                                     oh.make_node("Pad", ["p", "pads2"], ["y"], mode="reflect")],
+             zero + [c("pads", np.array([0, 1, 0, 2], np.int64)), c("pv", np.float32(-3)),
+                     c("pads2", np.array([0, 2, 0, 1], np.int64))]),
+            ("rows_crop_resize", rows_idx + [oh.make_node("Reshape", ["rows", "nchw"], ["img"]),
+                                             oh.make_node("Resize", ["img", "", "sc"], ["up"], mode="linear"),
+                                             oh.make_node("Resize", ["up", "", "sc2"], ["nn"], mode="nearest"),
+                                             oh.make_node("Flatten", ["nn"], ["y"])],
+             zero + [c("nchw", np.array([-1, 1, 2, 2], np.int64)), c("sc", np.array([1, 1, 2, 1.5], np.float32)),
+                     c("sc2", np.array([1, 1, 0.75, 1.7], np.float32))]),
             ("rows_argmax", rows_idx + [oh.make_node("ArgMax", ["rows"], ["am"], axis=1, keepdims=0),
                                         oh.make_node("ArgMin", ["rows"], ["an"], axis=-1, keepdims=0, select_last_index=1),
                                         oh.make_node("Sub", ["am", "an"], ["d"]), oh.make_node("Cast", ["d"], ["y"], to=T.FLOAT)],
@@ -371,8 +381,15 @@ def main():
             print("%s gather of padded indices (feed %d)%s" % ("FAIL" if why else "ok", k, ": " + why if why else ""))
         # what a padded value may not reach: one line naming it, exit 1
         refusals = [
-            ("reads_nonzero", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Pad", ["nz", "pads"], ["y"])],
-             [c("pads", np.array([0, 1, 0, 1], np.int64))], ["depends on the data", "'nz'", "Pad"]),
+            ("reads_nonzero", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Trilu", ["nz"], ["y"])],
+             [], ["depends on the data", "'nz'", "Trilu"]),
+            ("pad_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Pad", ["nz", "pads"], ["y"])],
+             [c("pads", np.array([0, 1, 0, 1], np.int64))],
+             ["would pad or crop input 'nz' along the axis whose length depends on the data"]),
+            ("resize_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Cast", ["nz"], ["f"], to=T.FLOAT),
+                               oh.make_node("Resize", ["f", "", "sc"], ["y"], mode="linear")],
+             [c("sc", np.array([1, 2], np.float32))],
+             ["would resize input 'f' along the axis whose length depends on the data"]),
             ("nonzero_full_operand", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Add", ["full", "nz"], ["y"])],
              [c("full", np.zeros((2, 12), np.int64))], ["input 'full' has 12 entries along the axis", "(input 'nz')"]),
             ("gather_padded_data", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Gather", ["nz", "one"], ["y"], axis=1)],
