@@ -20,6 +20,7 @@
 #include "cgen.h"
 #include "dlcrt.h"
 #include "jit.h"
+#include "jit_cache.h"
 #include "passes.h"
 
 /* The generated symbols' prefix: fixed, so dlsym knows what to look for. */
@@ -202,10 +203,14 @@ static const char *rt_lib(char *buf, size_t n) {
   return DLC_JIT_RT_LIB;
 }
 
-static int compile(JitModel *m, const char *cflags, DlcErr *e) {
+/* Builds model.so from the code in m->dir, or copies it from the build cache
+ * (jit_cache.c) when the same code was built the same way before; *key is the cache's
+ * key ("" when the cache is not used) and *hit says whether it was copied. */
+static int compile(JitModel *m, const char *cflags, char key[JIT_CACHE_KEY], bool *hit, DlcErr *e) {
   const char *cc = getenv("CC");
   char rt[PATH_MAX + 64], rtq[2 * PATH_MAX + 256] = "";
-  if (m->cuda) shell_quote(rtq, sizeof rtq, rt_lib(rt, sizeof rt));
+  const char *rtp = m->cuda ? rt_lib(rt, sizeof rt) : NULL;
+  if (rtp) shell_quote(rtq, sizeof rtq, rtp);
   char cmd[8192] = "cd ";
   shell_quote(cmd, sizeof cmd, m->dir);
   size_t k = strlen(cmd);
@@ -215,8 +220,18 @@ static int compile(JitModel *m, const char *cflags, DlcErr *e) {
                      m->threads > 1 ? " -fopenmp" : "", DLC_JIT_SANITIZE,
                      rtq, m->cuda ? " -ldl -lpthread" : "");
   if (len < 0 || (size_t)len >= sizeof cmd - k) return dlc_errf(e, "the compiler command is too long");
+  static const char *const files[] = {"model.c", "model.h", "model.bin", NULL};
+  const char *also[] = {rtp, NULL};
+  char so[PATH_MAX + 32];
+  jit_path(m, "model.so", so, sizeof so);
+  *hit = false;
+  if (jit_cache_key(m->dir, cmd + k + strlen(" && "), files, also, key)) key[0] = 0; /* the command after the cd */
+  else if ((*hit = jit_cache_get(key, so))) return 0;
   int st = system(cmd);
-  if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
+  if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+    if (key[0]) jit_cache_put(key, so);
+    return 0;
+  }
   char line[600];
   first_error_line(m, line, sizeof line);
   if (!line[0]) snprintf(line, sizeof line, "exit status %d", st == -1 ? -1 : WEXITSTATUS(st));
@@ -331,7 +346,19 @@ static int build(JitModel *m, const Graph *g, const Schedule *s, const Plan *p, 
   int r = write_code(m, g, s, p, embed, o ? o->weights_as : CGEN_WEIGHTS_INCBIN, part ? &split : NULL, &weights, e);
   ir_graph_free(part); /* its schedule and plan with it */
   if (r) return -1;
-  if (compile(m, o ? o->cflags : NULL, e) || load(m, weights, g->nstep > 0, e)) return -1;
+  char key[JIT_CACHE_KEY];
+  bool hit;
+  if (compile(m, o ? o->cflags : NULL, key, &hit, e)) return -1;
+  if (load(m, weights, g->nstep > 0, e)) {
+    if (!hit || m->so) return -1; /* loaded, but failed later: not the cache's doing */
+    /* a cached object that would not load (damaged on disk): dropped, built again */
+    char so[PATH_MAX + 32];
+    jit_path(m, "model.so", so, sizeof so);
+    if (m->so) dlclose(m->so), m->so = NULL;
+    jit_cache_drop(key);
+    unlink(so);
+    if (compile(m, o ? o->cflags : NULL, key, &hit, e) || load(m, weights, g->nstep > 0, e)) return -1;
+  }
   if (!m->keep) remove_dir(m); /* loaded: nothing is left to leave behind, whatever ends the process */
   return 0;
 }

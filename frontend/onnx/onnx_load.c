@@ -15,10 +15,13 @@
 
 #define ONNX_MAX_BYTES ((size_t)2 << 30) /* protobuf's own limit */
 
-/* Names in a model may hold any byte; an error stays one line. */
+/* Names in a model may hold any byte; an error stays one line (control bytes as \xNN). */
 static int one_line(DlcErr *e) {
-  for (char *s = e ? e->msg : NULL; s && *s; s++)
-    if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+  if (!e) return -1;
+  char raw[sizeof e->msg];
+  memcpy(raw, e->msg, sizeof raw);
+  raw[sizeof raw - 1] = 0;
+  dlc_escape_ctl(e->msg, sizeof e->msg, raw);
   return -1;
 }
 

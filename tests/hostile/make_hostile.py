@@ -156,7 +156,7 @@ def onnx_files():
          [const("w", [[[0.5]]], np.float32), const("r", [[[0.5]]], np.float32)], want="--max-nodes")
     # A name with terminal control bytes in a failing node: echoed escaped.
     save("control_bytes.onnx", [helper.make_node("NoSuchOp", ["x"], ["y"], name="\x1b[31mred\x07\r")],
-         [vi("x", [2])], y, want="'?[31mred??'")
+         [vi("x", [2])], y, want="'\\x1b[31mred\\x07\\x0d'")
 
 
 def dlc_files():

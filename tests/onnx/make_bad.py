@@ -197,7 +197,7 @@ def files():
     write("unsupported_op.onnx", model(valid_graph(nodes=[
         helper.make_node("FancyOp", ["x"], ["y"], name="fancy")])), "unsupported operator FancyOp")
     write("newline_in_names.onnx", model(valid_graph(nodes=[
-        helper.make_node("Bad\nOp", ["x"], ["y"], name="two\nlines")])), "node 'two?lines' (Bad?Op")
+        helper.make_node("Bad\nOp", ["x"], ["y"], name="two\nlines")])), "node 'two\\x0alines' (Bad\\x0aOp")
     write("unsupported_domain.onnx", model(valid_graph(nodes=[
         helper.make_node("Relu", ["x"], ["y"], name="act", domain="com.example")])), "'com.example'")
     write("transpose_perm_float.onnx", model(valid_graph(nodes=[
