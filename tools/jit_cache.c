@@ -89,6 +89,23 @@ static int add_compiler(Sha256 *h, const char *cmd) {
   return -1;
 }
 
+/* For a command built for "native": the host CPU's identity, its first processor's
+ * lines of /proc/cpuinfo that name it and its instruction sets (not its clock), so a
+ * cache shared between machines (a home folder on NFS) never hands one CPU's code to
+ * another. */
+static void add_host_cpu(Sha256 *h) {
+  static const char *const keep[] = {"vendor_id", "cpu family", "model", "model name", "stepping", "flags",
+                                     "Features", "CPU implementer", "CPU architecture", "CPU variant", "CPU part"};
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  char line[8192];
+  while (f && fgets(line, sizeof line, f) && line[0] != '\n') {
+    size_t k = strcspn(line, "\t:");
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+      if (k == strlen(keep[i]) && !strncmp(line, keep[i], k)) add_str(h, line);
+  }
+  if (f) fclose(f);
+}
+
 static int add_file(Sha256 *h, const char *dir, const char *name) {
   char p[4096];
   snprintf(p, sizeof p, "%s/%s", dir, name);
@@ -112,6 +129,7 @@ int jit_cache_key(const char *dir, const char *cmd, const char *const *files, co
   add_str(&h, "dlc jit cache 1");
   add_str(&h, cmd);
   if (add_compiler(&h, cmd)) return -1;
+  if (strstr(cmd, "=native")) add_host_cpu(&h);
   static const char *const env[] = {"CPATH", "C_INCLUDE_PATH", "LIBRARY_PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH",
                                     "GCC_COMPARE_DEBUG", "SOURCE_DATE_EPOCH", "LD_RUN_PATH"};
   for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) add_str(&h, env[i]), add_str(&h, getenv(env[i]));

@@ -10,8 +10,8 @@
 /* The key of building `cmd` (the compiler command, run in dir) over the files `files`
  * of dir (those that exist): SHA-256 of the command, the compiler's identity (the
  * first word of cmd found on PATH: its size, time and inode), the identity of each
- * path in `also` (libdlcrt), the environment variables that steer the compiler, and
- * each file's name and bytes.  0, or -1 when there is no cache to use (turned off,
+ * path in `also` (libdlcrt), the environment variables that steer the compiler, the
+ * host CPU when cmd builds for "native", and each file's name and bytes.  0, or -1 when there is no cache to use (turned off,
  * no folder, the compiler not found). */
 int jit_cache_key(const char *dir, const char *cmd, const char *const *files, const char *const *also,
                   char key[JIT_CACHE_KEY]);
