@@ -57,6 +57,9 @@ typedef struct OnnxSeq {
   int *v;    /* tensor ids; an optional's element may be a sequence's code; ONNX_MAPS (ZipMap's
                 sequence of maps that share their keys): the values [N, C] and the keys [C] */
   int dtype; /* the elements' DType when known, else -1 */
+  int count; /* ONNX_SEQ: its length when known only at run time (an i64 scalar node, at most
+                n; elements from count on are padding), else -1 (n).  From a Loop or If
+                whose condition is known only at run time (onnx_ops_ctrl.c's merge) */
 } OnnxSeq;
 #define ONNX_IS_SEQ(id) ((id) <= -2)
 
@@ -215,6 +218,13 @@ int onnx_repeat_heads(OnnxCtx *c, int x, int64_t r);
 int onnx_seq_make(OnnxCtx *c, OnnxSeqKind kind, const int *v, int n, int dtype); /* its code */
 const OnnxSeq *onnx_seq_get(const OnnxCtx *c, int id); /* NULL for a tensor id or -1 */
 const char *onnx_seq_kind_word(const OnnxSeq *s, int id); /* "a sequence", "absent", ... */
+/* Sequence id's length known only at run time: count (an i64 scalar node). */
+void onnx_seq_set_count(OnnxCtx *c, int id, int count);
+/* x where bool scalar ok holds; where it does not, the run fails (NAME_ERR_INDEX: x
+ * gathered from [x] at 1).  -1 with g->err. */
+int onnx_fail_unless(OnnxCtx *c, int x, int ok);
+/* The length of s as an i64 scalar node (count, or n as a constant); -1 with g->err. */
+int onnx_seq_length(OnnxCtx *c, const OnnxSeq *s);
 /* Graph inputs and outputs that are sequences or optionals (docs/ONNX.md has the
  * convention): 1 if v is one (and was made), 0 if it is a tensor, -1 on error. */
 int onnx_seq_input(OnnxCtx *c, const Onnx__ValueInfoProto *v);

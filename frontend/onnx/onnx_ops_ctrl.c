@@ -218,17 +218,48 @@ static const char *kind_of(const OnnxCtx *c, int id) {
   if (!s) return "a tensor";
   if (s->kind == ONNX_OPT) return s->n ? "a full optional" : "an empty optional";
   if (s->kind == ONNX_MAPS) return "a sequence of maps";
-  char *buf = arena_alloc(c->g->arena, 48);
-  snprintf(buf, 48, "a sequence of %d", s->n);
+  char *buf = arena_alloc(c->g->arena, 64);
+  snprintf(buf, 64, s->count >= 0 ? "a sequence of at most %d" : "a sequence of %d", s->n);
   return buf;
 }
 
+static int pad_where(OnnxCtx *c, const OnnxNode *n, int term, int e, const char *what);
+static int pad_where_not(OnnxCtx *c, const OnnxNode *n, int term, int e, const char *what);
+static int merge(OnnxCtx *c, const OnnxNode *n, int term, int a, int b, const char *what, int *out);
+
+/* Sequences a (where term holds) and b (where it does not) of different lengths, or of
+ * lengths known only at run time: one of at most the longer's, whose length is a node.
+ * Where both have an element, it is merged; past the shorter, the longer's element
+ * where its side holds and zeros where not, so the padding is the same in every run. */
+static int merge_lengths(OnnxCtx *c, const OnnxNode *n, int term, const OnnxSeq *sa, const OnnxSeq *sb,
+                         const char *what, int *out) {
+  int na = sa->n, nb = sb->n, most = na > nb ? na : nb, la, lb, count;
+  int dt = sa->dtype >= 0 ? sa->dtype : sb->dtype;
+  const int *va = sa->v, *vb = sb->v;
+  if ((la = onnx_seq_length(c, sa)) < 0 || (lb = onnx_seq_length(c, sb)) < 0 || (count = ir_select(c->g, term, la, lb)) < 0)
+    return onnx_fail_ir(c, n);
+  int *v = arena_alloc(c->g->arena, sizeof(int) * (size_t)(most ? most : 1));
+  for (int i = 0; i < most; i++) {
+    if (i < na && i < nb) {
+      if (merge(c, n, term, va[i], vb[i], what, &v[i])) return -1;
+    } else if ((v[i] = i < na ? pad_where(c, n, term, va[i], what) : pad_where_not(c, n, term, vb[i], what)) < 0) {
+      return -1;
+    }
+  }
+  *out = onnx_seq_make(c, ONNX_SEQ, v, most, dt);
+  onnx_seq_set_count(c, *out, count);
+  return 0;
+}
+
 /* select(term, a, b) of two values alike, under the current guard: tensors of one
- * dtype and shape, sequences of one length, optionals both empty or both full. */
+ * dtype and shape, sequences (of one length, else one whose length is known only at
+ * run time: merge_lengths), optionals both empty or both full. */
 static int merge(OnnxCtx *c, const OnnxNode *n, int term, int a, int b, const char *what, int *out) {
   const OnnxSeq *sa = onnx_seq_get(c, a), *sb = onnx_seq_get(c, b);
   if (a == b) return *out = a, 0;
   if (sa || sb) {
+    if (sa && sb && sa->kind == ONNX_SEQ && sb->kind == ONNX_SEQ && (sa->n != sb->n || sa->count >= 0 || sb->count >= 0))
+      return merge_lengths(c, n, term, sa, sb, what, out);
     if (!sa || !sb || sa->kind != sb->kind || sa->n != sb->n)
       return onnx_fail(c, n, "%s: one side gives %s, the other %s, which no select merges: the condition must be a "
                        "constant known at compile time", what, kind_of(c, a), kind_of(c, b));
@@ -326,8 +357,9 @@ static int loop_step(OnnxCtx *c, OnnxNode *n, LoopState *s, int64_t k, int *cond
 }
 
 /* A scan output's element e of an iteration that ran when `term` held, zeros where it
- * did not: the padding of a scan output whose length is known only at run time. */
-static int pad_where(OnnxCtx *c, const OnnxNode *n, int term, int e, const char *what) {
+ * did not (pad_where_not: e where term does not hold, zeros where it does): the padding
+ * of a scan output whose length is known only at run time. */
+static int pad_side(OnnxCtx *c, const OnnxNode *n, int term, int e, bool held, const char *what) {
   if (need_tensor(c, n, e, what)) return -1;
   const Node *x = c->g->nodes[e];
   DType dt = x->dtype;
@@ -338,9 +370,15 @@ static int pad_where(OnnxCtx *c, const OnnxNode *n, int term, int e, const char 
     int G = c->g->guard;
     c->g->guard = x->guard, a = ir_cast(c->g, e, DT_F32), c->g->guard = G;
   }
-  if (a >= 0 && (z = ir_scalar(c->g, c->g->nodes[a]->dtype, 0)) >= 0) r = ir_select(c->g, term, a, z);
+  if (a >= 0 && (z = ir_scalar(c->g, c->g->nodes[a]->dtype, 0)) >= 0) r = held ? ir_select(c->g, term, a, z) : ir_select(c->g, term, z, a);
   if (r >= 0 && a != e) r = ir_cast(c->g, r, dt);
   return r < 0 ? onnx_fail_ir(c, n) : r;
+}
+static int pad_where(OnnxCtx *c, const OnnxNode *n, int term, int e, const char *what) {
+  return pad_side(c, n, term, e, true, what);
+}
+static int pad_where_not(OnnxCtx *c, const OnnxNode *n, int term, int e, const char *what) {
+  return pad_side(c, n, term, e, false, what);
 }
 
 /* An iteration whose condition is known only at run time: the body runs under the
@@ -386,10 +424,12 @@ static int loop_guarded(OnnxCtx *c, OnnxNode *n, LoopState *s, int64_t k) {
 static int fail_at(OnnxCtx *c, const OnnxNode *n, int v, int idx) {
   const OnnxSeq *sq = onnx_seq_get(c, v);
   if (sq) {
-    int *u = arena_alloc(c->g->arena, sizeof(int) * (size_t)(sq->n ? sq->n : 1));
+    int *u = arena_alloc(c->g->arena, sizeof(int) * (size_t)(sq->n ? sq->n : 1)), count = sq->count;
     for (int i = 0; i < sq->n; i++)
-      if ((u[i] = fail_at(c, n, sq->v[i], idx)) < 0) return -1;
-    return onnx_seq_make(c, sq->kind, u, sq->n, sq->dtype);
+      if ((u[i] = fail_at(c, n, sq->v[i], idx)) == -1) return -1; /* an optional's element may be a sequence's code */
+    int r = onnx_seq_make(c, sq->kind, u, sq->n, sq->dtype);
+    if (count >= 0) onnx_seq_set_count(c, r, count);
+    return r;
   }
   DType dt = c->g->nodes[v]->dtype;
   int w = onnx_storage_wide(c, v), r = w < 0 ? -1 : unsqueeze(c, w, 0);
@@ -413,7 +453,7 @@ static int loop_past_bound(OnnxCtx *c, OnnxNode *n, int over) {
   int idx = one < 0 || zero < 0 ? -1 : ir_select(c->g, over, one, zero);
   if (idx < 0) return onnx_fail_ir(c, n);
   for (int i = 0; i < n->nout; i++)
-    if (n->out[i] != -1 && (n->out[i] = fail_at(c, n, n->out[i], idx)) < 0) return -1;
+    if (n->out[i] != -1 && (n->out[i] = fail_at(c, n, n->out[i], idx)) == -1) return -1; /* else a tensor or a sequence's code */
   return 0;
 }
 
@@ -660,6 +700,12 @@ int onnx_SequenceMap(OnnxCtx *c, OnnxNode *n) {
   if (!body) return -1;
   const OnnxSeq *s0 = n->nin ? onnx_seq_get(c, n->in[0]) : NULL;
   if (!s0 || s0->kind != ONNX_SEQ) return onnx_fail(c, n, "input 1 must be a sequence");
+  for (int i = 0; i < n->nin; i++) {
+    const OnnxSeq *s = onnx_seq_get(c, n->in[i]);
+    if (s && s->count >= 0)
+      return onnx_fail(c, n, "input %d is a sequence whose length is known only at run time (at most %d); SequenceMap "
+                       "reads sequences whose length is known at compile time", i + 1, s->n);
+  }
   if ((int)body->n_output != n->nout) return onnx_fail(c, n, "the body gives %zu outputs, the node has %d", body->n_output, n->nout);
   for (int i = 1; i < n->nin; i++) {
     const OnnxSeq *s = onnx_seq_get(c, n->in[i]);

@@ -1,7 +1,9 @@
 /* onnx_ops_seq.c — ONNX sequences and optionals, as compile-time structures.
  *
- * A sequence is a list of tensor ids whose length is known at compile time; an optional
- * is empty or holds one tensor or sequence.  Neither exists in the IR: the operators
+ * A sequence is a list of tensor ids whose length is known at compile time, or a list
+ * of at most n whose length is a node (OnnxSeq.count: a Loop or If with a run-time
+ * condition merged two lengths; elements from count on are padding); an optional is
+ * empty or holds one tensor or sequence.  Neither exists in the IR: the operators
  * below rearrange lists of ids, and only the tensors in them become nodes.  A graph
  * input or output that is a sequence or optional follows the convention of
  * docs/ONNX.md: the elements of sequence NAME are the tensors NAME.0, NAME.1, ... */
@@ -19,8 +21,15 @@ int onnx_seq_make(OnnxCtx *c, OnnxSeqKind kind, const int *v, int n, int dtype) 
   s->v = arena_alloc(c->g->arena, sizeof(int) * (size_t)(n ? n : 1));
   if (n) memcpy(s->v, v, sizeof(int) * (size_t)n);
   s->dtype = dtype;
+  s->count = -1;
   return -2 - c->nseqs++;
 }
+
+void onnx_seq_set_count(OnnxCtx *c, int id, int count) {
+  if (ONNX_IS_SEQ(id) && -2 - id < c->nseqs) c->seqs[-2 - id].count = count;
+}
+
+int onnx_seq_length(OnnxCtx *c, const OnnxSeq *s) { return s->count >= 0 ? s->count : ir_scalar(c->g, DT_I64, s->n); }
 
 const OnnxSeq *onnx_seq_get(const OnnxCtx *c, int id) {
   return ONNX_IS_SEQ(id) && -2 - id < c->nseqs ? &c->seqs[-2 - id] : NULL;
@@ -55,6 +64,30 @@ static const OnnxSeq *seq_in(OnnxCtx *c, OnnxNode *n, int i) {
     return NULL;
   }
   return s;
+}
+
+int onnx_fail_unless(OnnxCtx *c, int x, int ok) {
+  int one = ir_scalar(c->g, DT_I64, 1), zero = ir_scalar(c->g, DT_I64, 0), idx = -1, w = -1, r = -1;
+  DType dt = c->g->nodes[x]->dtype;
+  if (one >= 0 && zero >= 0 && (idx = ir_select(c->g, ok, zero, one)) >= 0 && (w = onnx_storage_wide(c, x)) >= 0) {
+    const Shape *xs = &c->g->nodes[w]->shape;
+    int64_t d[IR_MAX_RANK + 1];
+    d[0] = 1;
+    memcpy(d + 1, xs->d, sizeof(int64_t) * (size_t)xs->rank);
+    Attr a = attr_int(A_AXIS, 0);
+    int in[2] = {ir_reshape(c->g, w, d, xs->rank + 1), idx};
+    if (in[0] >= 0 && (r = ir_add(c->g, OP_GATHER, in, 2, &a, 1)) >= 0) r = onnx_storage_narrow(c, r, dt);
+  }
+  return r;
+}
+
+/* Sequence s, which operator n reads only when its length is known at compile time. */
+static int static_length(OnnxCtx *c, OnnxNode *n, const OnnxSeq *s, int i) {
+  if (s->count < 0) return 0;
+  return onnx_fail(c, n, "input %d is a sequence whose length is known only at run time (at most %d, from a Loop or If "
+                   "whose condition is); %s reads it only %s", i + 1, s->n, n->p->op_type,
+                   "when its length is known at compile time (SequenceLength, ConcatFromSequence, SequenceAt at a "
+                   "constant position and SequenceInsert at the end read any)");
 }
 
 /* An optional position operand (an integer scalar known at compile time) in
@@ -122,6 +155,16 @@ int onnx_SequenceAt(OnnxCtx *c, OnnxNode *n) {
   int64_t pos;
   if (!s) return -1;
   if (n->nin < 2 || n->in[1] == -1) return onnx_fail(c, n, "needs input 2 (position)");
+  if (s->count >= 0) { /* a length known only at run time: a position from the front, checked when it runs */
+    int64_t v;
+    if (ONNX_IS_SEQ(n->in[1]) || onnx_const_ints(c, n->in[1], &v, 1) != 1 || v < 0 || v >= s->n)
+      return onnx_fail(c, n, "input 1 is a sequence whose length is known only at run time (at most %d): the position "
+                       "must be a constant in [0, %d]", s->n, s->n - 1);
+    /* the element where v < count; where it is not, the run fails (NAME_ERR_INDEX) */
+    int k = ir_scalar(c->g, DT_I64, (double)v), ok = k < 0 ? -1 : ir_binary(c->g, OP_LT, k, s->count);
+    ONNX_TRY(c, n, n->out[0] = ok < 0 ? -1 : onnx_fail_unless(c, s->v[v], ok));
+    return 0;
+  }
   if (position(c, n, 1, 0, 0, s->n - 1, s->n, &pos)) return -1;
   n->out[0] = s->v[pos];
   return 0;
@@ -131,8 +174,30 @@ int onnx_SequenceInsert(OnnxCtx *c, OnnxNode *n) {
   const OnnxSeq *s = seq_in(c, n, 0);
   int x = -1;
   int64_t pos;
-  if (!s || tensor_in(c, n, 1, &x) || check_dtype(c, n, s->dtype, x) || position(c, n, 2, s->n, 0, s->n, s->n, &pos))
-    return -1;
+  if (!s || tensor_in(c, n, 1, &x) || check_dtype(c, n, s->dtype, x)) return -1;
+  if (s->count >= 0) { /* a length known only at run time: at the end only, element i = x where i == count */
+    if (n->nin > 2 && n->in[2] != -1) return static_length(c, n, s, 0);
+    int *v = arena_alloc(c->g->arena, sizeof(int) * (size_t)(s->n + 1)), one = -1, cnt = -1;
+    const Shape *xs = &c->g->nodes[x]->shape;
+    for (int i = 0; i < s->n; i++) {
+      const Node *e = c->g->nodes[s->v[i]];
+      if (!shape_eq(&e->shape, xs))
+        return onnx_fail(c, n, "the sequence's length is known only at run time, so the new element goes where the "
+                         "count says: it must have the shape of every element");
+      int at = ir_scalar(c->g, DT_I64, i), here = at < 0 ? -1 : ir_binary(c->g, OP_EQ, at, s->count);
+      int xw = onnx_storage_wide(c, x), ew = onnx_storage_wide(c, s->v[i]);
+      int r = here < 0 || xw < 0 || ew < 0 ? -1 : ir_select(c->g, here, xw, ew);
+      if ((v[i] = onnx_storage_narrow(c, r, dtype_of(c, x))) < 0) return onnx_fail_ir(c, n);
+    }
+    v[s->n] = x;
+    int count = s->count; /* s may move when the sequence is made */
+    n->out[0] = onnx_seq_make(c, ONNX_SEQ, v, s->n + 1, dtype_of(c, x));
+    if ((one = ir_scalar(c->g, DT_I64, 1)) < 0 || (cnt = ir_binary(c->g, OP_ADD, count, one)) < 0)
+      return onnx_fail_ir(c, n);
+    onnx_seq_set_count(c, n->out[0], cnt);
+    return 0;
+  }
+  if (position(c, n, 2, s->n, 0, s->n, s->n, &pos)) return -1;
   int *v = arena_alloc(c->g->arena, sizeof(int) * (size_t)(s->n + 1));
   for (int i = 0, k = 0; i <= s->n; i++) v[i] = i == pos ? x : s->v[k++];
   n->out[0] = onnx_seq_make(c, ONNX_SEQ, v, s->n + 1, dtype_of(c, x));
@@ -142,7 +207,7 @@ int onnx_SequenceInsert(OnnxCtx *c, OnnxNode *n) {
 int onnx_SequenceErase(OnnxCtx *c, OnnxNode *n) {
   const OnnxSeq *s = seq_in(c, n, 0);
   int64_t pos;
-  if (!s) return -1;
+  if (!s || static_length(c, n, s, 0)) return -1;
   if (!s->n) return onnx_fail(c, n, "the sequence is empty: there is nothing to erase");
   if (position(c, n, 1, s->n - 1, 0, s->n - 1, s->n, &pos)) return -1;
   int *v = arena_alloc(c->g->arena, sizeof(int) * (size_t)s->n);
@@ -155,7 +220,7 @@ int onnx_SequenceErase(OnnxCtx *c, OnnxNode *n) {
 int onnx_SequenceLength(OnnxCtx *c, OnnxNode *n) {
   const OnnxSeq *s = seq_in(c, n, 0);
   if (!s) return -1;
-  ONNX_TRY(c, n, n->out[0] = ir_scalar(c->g, DT_I64, s->n));
+  ONNX_TRY(c, n, n->out[0] = onnx_seq_length(c, s));
   return 0;
 }
 
@@ -227,6 +292,18 @@ int onnx_ConcatFromSequence(OnnxCtx *c, OnnxNode *n) {
   if (s->n == 1) n->out[0] = v[0];
   else ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_CONCAT, v, s->n, &a, 1));
   ONNX_TRY(c, n, n->out[0] = onnx_storage_narrow(c, n->out[0], t));
+  if (s->count >= 0) { /* padded along axis: its real length is that of the first count elements; none fails */
+    int zero = ir_scalar(c->g, DT_I64, 0), some = zero < 0 ? -1 : ir_binary(c->g, OP_LT, zero, s->count);
+    ONNX_TRY(c, n, n->out[0] = some < 0 ? -1 : onnx_fail_unless(c, n->out[0], some));
+    int64_t *at = arena_alloc(c->g->arena, sizeof(int64_t) * (size_t)(s->n + 1));
+    at[0] = 0;
+    for (int i = 0; i < s->n; i++) at[i + 1] = at[i] + c->g->nodes[v[i]]->shape.d[axis];
+    Shape ts = {.rank = 1, .d = {s->n + 1}};
+    Attr ga = attr_int(A_AXIS, 0);
+    int in[2] = {ir_const(c->g, NULL, DT_I64, ts, at), s->count}, len = -1;
+    if (in[0] < 0 || (len = ir_add(c->g, OP_GATHER, in, 2, &ga, 1)) < 0) return onnx_fail_ir(c, n);
+    onnx_dyn_mark(c, n->out[0], len, (int)axis);
+  }
   return 0;
 }
 
@@ -342,6 +419,9 @@ int onnx_seq_output(OnnxCtx *c, const char *name, int id) {
     if (!ONNX_IS_SEQ(s->v[0])) return output_as(c, s->v[0], base, "");
     s = onnx_seq_get(c, s->v[0]);
   }
+  if (s->kind == ONNX_SEQ && s->count >= 0)
+    return onnx_fail(c, NULL, "graph output '%s' is a sequence whose length is known only at run time (at most %d); "
+                     "ConcatFromSequence makes it one output, padded, with its length beside it", name, s->n);
   if (s->kind == ONNX_MAPS) { /* the values NAME [N, C], the keys NAME.keys [C] */
     if (output_as(c, s->v[0], base, "") || output_as(c, s->v[1], base, ".keys")) return -1;
     if (ir_output_keys(c->g, c->g->nout - 2, c->g->nout - 1) < 0) return onnx_fail(c, NULL, "%s", c->g->err.msg);

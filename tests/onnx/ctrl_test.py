@@ -299,6 +299,63 @@ def if_sequences():
     return m, [{"x": x, "c": np.array(True)}, {"x": x, "c": np.array(False)}], []
 
 
+def loop_runtime_sequence():
+    """A Loop of run-time trip count (--max-trip 4) that appends to a sequence each
+    iteration (torch's list.append in a loop): the sequence's length is known only at
+    run time; SequenceLength gives it, ConcatFromSequence stacks it (new_axis) and joins
+    it (axis 0), both padded with their length beside them (ONNX Runtime fails
+    ConcatFromSequence of no elements, and so does dlc's run: run_failures)."""
+    b = body("loop", [oh.make_node("Identity", ["c_in"], ["c_out"]),
+                      oh.make_node("Cast", ["i"], ["fi"], to=F),
+                      oh.make_node("Mul", ["x", "fi"], ["xi"]),
+                      oh.make_node("SequenceInsert", ["s_in", "xi"], ["s_out"])],
+             [vi("i", I64, []), vi("c_in", B, []), oh.make_tensor_sequence_value_info("s_in", F, None)],
+             [vi("c_out", B, []), oh.make_tensor_sequence_value_info("s_out", F, None)])
+    m = model([oh.make_node("SequenceEmpty", [], ["s0"], dtype=F),
+               oh.make_node("Loop", ["M", "", "s0"], ["sq"], body=b),
+               oh.make_node("SequenceLength", ["sq"], ["n"]),
+               oh.make_node("ConcatFromSequence", ["sq"], ["stacked"], axis=0, new_axis=1),
+               oh.make_node("ConcatFromSequence", ["sq"], ["joined"], axis=0),
+               oh.make_node("ReduceSum", ["joined"], ["total"], keepdims=0)],
+              [vi("M", I64, []), vi("x", F, [2])],
+              [vi("n", I64, []), vi("stacked", F, [None, 2]), vi("joined", F, [None]), vi("total", F, [])])
+    x = np.array([1.5, -2], np.float32)
+    return m, [{"M": np.array(k, np.int64), "x": x} for k in (1, 3, 4)], ["--max-trip", "4"]
+
+
+def loop_runtime_sequence_at():
+    """SequenceAt at a constant position, and SequenceInsert at the end, of a sequence
+    whose length is known only at run time (SequenceAt past the length fails the run:
+    run_failures)."""
+    m, _, opts = loop_runtime_sequence()
+    g = m.graph
+    g.node.extend([oh.make_node("SequenceAt", ["sq", "one"], ["second"]),
+                   oh.make_node("SequenceInsert", ["sq", "x"], ["sq2"]),
+                   oh.make_node("ConcatFromSequence", ["sq2"], ["more"], axis=0, new_axis=1),
+                   oh.make_node("SequenceLength", ["sq2"], ["n2"])])
+    g.initializer.extend([onnx.numpy_helper.from_array(np.array(1, np.int64), "one")])
+    del g.output[:]
+    g.output.extend([vi("second", F, [2]), vi("more", F, [None, 2]), vi("n2", I64, [])])
+    onnx.checker.check_model(m)
+    x = np.array([0.5, 3], np.float32)
+    return m, [{"M": np.array(k, np.int64), "x": x} for k in (2, 4)], opts
+
+
+def if_sequence_lengths():
+    """A run-time If whose branches give sequences of different lengths (two elements,
+    or three): one sequence whose length is a node, joined by ConcatFromSequence."""
+    t = body("t", [oh.make_node("SequenceConstruct", ["x", "x"], ["r"])], [],
+             [oh.make_tensor_sequence_value_info("r", F, None)])
+    e = body("e", [oh.make_node("Neg", ["x"], ["nx"]), oh.make_node("SequenceConstruct", ["nx", "x", "nx"], ["r"])], [],
+             [oh.make_tensor_sequence_value_info("r", F, None)])
+    m = model([oh.make_node("If", ["c"], ["sq"], then_branch=t, else_branch=e),
+               oh.make_node("ConcatFromSequence", ["sq"], ["y"], axis=1),
+               oh.make_node("SequenceLength", ["sq"], ["n"])],
+              [vi("x", F, [2, 3]), vi("c", B, [])], [vi("y", F, [2, None]), vi("n", I64, [])])
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    return m, [{"x": x, "c": np.array(True)}, {"x": x, "c": np.array(False)}], []
+
+
 def scan9():
     """Scan (opset 9+): two scan inputs, one read backwards along axis 1, outputs
     stacked along axis 1 and one in reverse."""
@@ -365,7 +422,7 @@ def seq_io():
 
 CASES = [if_on_value, if_on_shape, loop_const, loop_zero_trips, loop_early_exit, loop_runtime_cond, loop_runtime_trip,
          loop_runtime_trip_cond, loop_while, loop_runtime_cond_scan, loop_scan_through, loop_scan_reduced, loop_nested_guards, loop_in_if, if_sequences,
-         scan9, scan8, sequences, seq_io]
+         loop_runtime_sequence, loop_runtime_sequence_at, if_sequence_lengths, scan9, scan8, sequences, seq_io]
 
 # each case compiled as dlc run does by default (-O2, fused, checked against the
 # interpreter), with no graph passes, and with one kernel group per ONNX node (a whole
@@ -426,6 +483,19 @@ def refusals():
     out.append(("if_branch_shapes", model([oh.make_node("If", ["c"], ["y"], then_branch=t, else_branch=e, name="I")],
                                           [vi("c", B, [])], [vi("y", F, [3])]),
                 [], "node 'I' (If, opset 17): output 1 ('y'): f32[3] against f32[4], which no select merges"))
+    # a sequence whose length is known only at run time, where dlc needs it known
+    sb = body("loop", [oh.make_node("Identity", ["c_in"], ["c_out"]), oh.make_node("SequenceInsert", ["s_in", "x"], ["s_out"])],
+              [vi("i", I64, []), vi("c_in", B, []), oh.make_tensor_sequence_value_info("s_in", F, None)],
+              [vi("c_out", B, []), oh.make_tensor_sequence_value_info("s_out", F, None)])
+    grow = [oh.make_node("SequenceEmpty", [], ["s0"], dtype=F), oh.make_node("Loop", ["M", "", "s0"], ["sq"], body=sb)]
+    out.append(("runtime_sequence_output", model(grow, [vi("M", I64, []), vi("x", F, [2])],
+                                                 [oh.make_tensor_sequence_value_info("sq", F, None)]),
+                ["--max-trip", "3"], "graph output 'sq' is a sequence whose length is known only at run time (at most 3)"))
+    out.append(("runtime_sequence_erase", model(grow + [oh.make_node("SequenceErase", ["sq"], ["s2"], name="E"),
+                                                        oh.make_node("SequenceLength", ["s2"], ["n"])],
+                                                [vi("M", I64, []), vi("x", F, [2])], [vi("n", I64, [])]),
+                ["--max-trip", "3"], "node 'E' (SequenceErase, opset 17): input 1 is a sequence whose length is known "
+                                     "only at run time"))
     return out
 
 
@@ -522,7 +592,12 @@ def run_failures():
     x = np.array([1, 2], np.float32)
     w, _, wopts = loop_while()
     past = "or a Loop would run past its bound (dlc --max-trip)"
+    sa, _, sopts = loop_runtime_sequence_at()
     return [("loop_runtime_trip_past_bound", m, {"M": np.array(6, np.int64), "x": x}, opts, past),
+            ("sequence_at_past_length", sa, {"M": np.array(1, np.int64), "x": x}, sopts,
+             "an index read from the data is out of range"),
+            ("concat_from_no_elements", sa, {"M": np.array(0, np.int64), "x": x}, sopts,
+             "an index read from the data is out of range"),
             ("loop_while_past_bound", w, {"x": np.array([0.5, 1, -1], np.float32), "lim": np.array(1e6, np.float32)},
              wopts, past)]
 
