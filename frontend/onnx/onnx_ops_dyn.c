@@ -272,6 +272,17 @@ int onnx_rows_gather_nd(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int 
   return 0;
 }
 
+/* Trilu: matrices in the last two axes, the padded axis one before them. */
+int onnx_rows_matrices(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  if (first_only(c, n, din)) return -1;
+  int a = c->dyn_axis[din[0]];
+  if (a >= in_rank(c, n, 0) - 2)
+    return onnx_fail(c, n, "input '%s' has a length that depends on the data along one of the two axes of its "
+                     "matrices; dlc pads that axis", n->p->input[0]);
+  *axis = a, *count = c->dyn_count[din[0]];
+  return 0;
+}
+
 int onnx_rows_transpose(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
   int64_t p[IR_MAX_RANK];
   int rank = in_rank(c, n, 0), np = onnx_attr_ints(n, "perm", p, IR_MAX_RANK), a = c->dyn_axis[din[0]];

@@ -309,6 +309,12 @@ int onnx_TopK(OnnxCtx *c, OnnxNode *n) {
   }
   if (kk < 1 || kk > xs.d[axis]) return onnx_fail(c, n, "k = %lld is not in [1, %lld]", (long long)kk, (long long)xs.d[axis]);
   if (kk > TOPK_MAX_ROUNDS) return onnx_fail(c, n, "k = %lld is over dlc's limit of %d", (long long)kk, TOPK_MAX_ROUNDS);
+  int pa = onnx_dyn_axis(c, x); /* a data-dependent length: searched along another axis, with a constant K */
+  if (has_in(n, 1) && onnx_dyn_axis(c, n->in[1]) >= 0)
+    return onnx_fail(c, n, "input 2 (K) has a length that depends on the data: it must hold one integer");
+  if (pa >= 0 && (runtime || pa == axis))
+    return onnx_fail(c, n, "input '%s' has a length that depends on the data along axis %d; TopK reads such a value "
+                     "only along another axis, with a constant K", n->p->input[0], pa);
   if (dtype_of(c, x) == DT_BOOL) return onnx_fail(c, n, "bool input is not supported");
   bool largest = onnx_attr_int(n, "largest", 1) != 0;
   int *vals = arena_alloc(c->g->arena, sizeof(int) * (size_t)kk), *idxs = arena_alloc(c->g->arena, sizeof(int) * (size_t)kk);
@@ -323,6 +329,7 @@ int onnx_TopK(OnnxCtx *c, OnnxNode *n) {
     ONNX_TRY(c, n, count = onnx_dyn_count_in(c, n->in[1], kk));
     for (int o = 0; o < n->nout && o < 2; o++) onnx_dyn_mark(c, n->out[o], count, (int)axis);
   }
+  for (int o = 0; o < n->nout && o < 2; o++) onnx_dyn_follow(c, x, n->out[o], pa);
   return 0;
 }
 
@@ -357,7 +364,9 @@ int onnx_OneHot(OnnxCtx *c, OnnxNode *n) {
   int64_t depth, axis;
   if (one_const_int(c, n, 1, "depth", &depth)) return -1;
   if (depth < 1) return onnx_fail(c, n, "depth %lld is not positive", (long long)depth);
-  if (shape_numel(shape_of(c, values)) != 2) return onnx_fail(c, n, "values must hold two entries, off and on");
+  if (shape_numel(shape_of(c, values)) != 2 || onnx_dyn_axis(c, values) >= 0)
+    return onnx_fail(c, n, "values must hold two entries, off and on%s",
+                     onnx_dyn_axis(c, values) >= 0 ? " (it has a length that depends on the data)" : "");
   if (is.rank < 1) return onnx_fail(c, n, "indices is a scalar: OneHot needs rank 1 or more (as ONNX does)");
   if (onnx_axis(c, n, onnx_attr_int(n, "axis", -1), is.rank + 1, &axis)) return -1;
   int64_t od[IR_MAX_RANK], id[IR_MAX_RANK];
@@ -371,6 +380,8 @@ int onnx_OneHot(OnnxCtx *c, OnnxNode *n) {
   int v = reshape(c, values, &two, 1);
   int off = reshape(c, gather(c, v, i64(c, 0), 0), &none, 0), on = reshape(c, gather(c, v, i64(c, 1), 0), &none, 0);
   ONNX_TRY(c, n, n->out[0] = sel(c, hit, on, off));
+  int pa = onnx_dyn_axis(c, idx); /* padded indices: the new axis goes in beside the padded one */
+  onnx_dyn_follow(c, idx, n->out[0], pa < 0 ? -1 : pa < axis ? pa : pa + 1);
   return 0;
 }
 

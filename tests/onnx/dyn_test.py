@@ -14,7 +14,7 @@ arithmetic, Where), through the reductions (over the padded axis: the padding fi
 with the identity, a mean by the real count; over another: still padded) and through
 operators that work slice by slice along another axis (MatMul, Gemm, Softmax,
 LayerNormalization, Concat, Split, Slice, Reshape, Flatten, Squeeze, Unsqueeze, ArgMax,
-ArgMin, Gather's data, Expand, Tile, Pad, Resize; CumSum along it too; Conv, pooling and the norms along the batch
+ArgMin, Gather's data, Expand, Tile, Pad, Resize, TopK, Trilu, OneHot; CumSum along it too; Conv, pooling and the norms along the batch
 axis) are compared the same way; a padded result read by any other operator, or combined with an operand it
 cannot broadcast, is refused with one line.
 
@@ -332,6 +332,16 @@ def main():
                                              oh.make_node("Flatten", ["nn"], ["y"])],
              zero + [c("nchw", np.array([-1, 1, 2, 2], np.int64)), c("sc", np.array([1, 1, 2, 1.5], np.float32)),
                      c("sc2", np.array([1, 1, 0.75, 1.7], np.float32))]),
+            ("rows_topk", rows_idx + [oh.make_node("TopK", ["rows", "k2"], ["tv", "ti"], axis=1),
+                                      oh.make_node("Cast", ["ti"], ["tf"], to=T.FLOAT), oh.make_node("Add", ["tv", "tf"], ["y"])],
+             zero + [c("k2", np.array([2], np.int64))]),
+            ("rows_trilu", rows_idx + [oh.make_node("Reshape", ["rows", "r22"], ["m"]),
+                                       oh.make_node("Trilu", ["m"], ["tu"], upper=0),
+                                       oh.make_node("Flatten", ["tu"], ["y"])],
+             zero + [c("r22", np.array([-1, 2, 2], np.int64))]),
+            ("rows_onehot", rows_idx + [oh.make_node("ArgMax", ["rows"], ["am"], axis=1, keepdims=0),
+                                        oh.make_node("OneHot", ["am", "depth", "offon"], ["y"], axis=-1)],
+             zero + [c("depth", np.array(4, np.int64)), c("offon", np.array([0, 1], np.float32))]),
             ("rows_argmax", rows_idx + [oh.make_node("ArgMax", ["rows"], ["am"], axis=1, keepdims=0),
                                         oh.make_node("ArgMin", ["rows"], ["an"], axis=-1, keepdims=0, select_last_index=1),
                                         oh.make_node("Sub", ["am", "an"], ["d"]), oh.make_node("Cast", ["d"], ["y"], to=T.FLOAT)],
@@ -381,8 +391,8 @@ def main():
             print("%s gather of padded indices (feed %d)%s" % ("FAIL" if why else "ok", k, ": " + why if why else ""))
         # what a padded value may not reach: one line naming it, exit 1
         refusals = [
-            ("reads_nonzero", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Trilu", ["nz"], ["y"])],
-             [], ["depends on the data", "'nz'", "Trilu"]),
+            ("reads_nonzero", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("GatherElements", ["nz", "nz"], ["y"])],
+             [], ["depends on the data", "'nz'", "GatherElements"]),
             ("pad_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Pad", ["nz", "pads"], ["y"])],
              [c("pads", np.array([0, 1, 0, 1], np.int64))],
              ["would pad or crop input 'nz' along the axis whose length depends on the data"]),
@@ -424,6 +434,10 @@ def main():
                                oh.make_node("Expand", ["nz", "to"], ["y"])],
              [c("s0", np.array([0], np.int64)), c("s1", np.array([1], np.int64)), c("to", np.array([1, 3], np.int64))],
              ["would broadcast input 'nz' along the axis whose length depends on the data"]),
+            ("topk_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("TopK", ["nz", "k1"], ["y", "yi"], axis=1)],
+             [c("k1", np.array([1], np.int64))], ["TopK reads such a value only along another axis, with a constant K"]),
+            ("trilu_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Trilu", ["nz"], ["y"])], [],
+             ["along one of the two axes of its matrices"]),
             ("argmax_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("ArgMax", ["nz"], ["y"], axis=1)], [],
              ["input 'nz' has a length that depends on the data along the axis it searches"]),
             ("slice_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Slice", ["nz", "s1", "s2", "s1"], ["y"])],
