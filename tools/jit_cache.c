@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dlc_err.h"
 #include "sha256.h"
 
 enum { MAX_ENTRIES = 32 };
@@ -220,7 +221,7 @@ static void evict(const char *dir) {
     }
     if (len != 67 || strcmp(de->d_name + 64, ".so")) continue;
     if (n == cap) {
-      Entry *m = realloc(e, sizeof *e * (cap = cap ? 2 * cap : 64));
+      Entry *m = dlc_try_realloc(e, sizeof *e * (cap = cap ? 2 * cap : 64));
       if (!m) break;
       e = m;
     }
