@@ -311,6 +311,15 @@ def cuda(a, work):
                                                                          r.stderr.strip()))
         else:
             print("ok dlc run %s --target cuda %s --check" % (model, " ".join(args)))
+    # dlc bench of the dynamic build beside the static ones, at two sizes (the times are
+    # the emulator's where there is no GPU: only that it runs and agrees is checked)
+    r = subprocess.run([a.dlc, "bench", os.path.join(MODELS, "mlp.onnx"), "--target", "cuda", "--dynamic", "batch<=4",
+                        "--at", "1,3", "--runs", "1", "--warmup", "0"], capture_output=True, text=True, timeout=600)
+    rows = [ln.split() for ln in r.stdout.splitlines() if ln.split()[:1] in (["1"], ["3"])]
+    if r.returncode or "target cuda" not in r.stdout or len(rows) != 2 or any(float(w[-1]) > 1e-5 for w in rows):
+        fail("dlc bench --target cuda --dynamic: status %d: %s %s" % (r.returncode, r.stdout.strip(), r.stderr.strip()))
+    else:
+        print("ok dlc bench --target cuda --dynamic batch<=4 --at 1,3")
 
 
 if __name__ == "__main__":
