@@ -50,6 +50,11 @@ void rt_note_input(int fd);
 /* NULL when path may be written (absent, or a regular file that is not an input of
  * this command), else why not. */
 const char *rt_output_check(const char *path);
+/* The cache folder of dlc's caches: $ENV when set (its value "off": none), else
+ * $XDG_CACHE_HOME/dlc/SUB, else $HOME/.cache/dlc/SUB (SUB "" for dlc itself), made with
+ * its parents (mode for the last).  private: the folder must also be this user's and
+ * writable by nobody else.  0, or -1 when there is none to use. */
+int rt_cache_dir(const char *env, const char *sub, unsigned mode, bool private_dir, char *buf, size_t n);
 
 /* A file written under a temporary name beside it and renamed over it by
  * rt_wfile_commit only when complete; rt_wfile_discard removes the temporary. */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dlcrt.h"
 #include "rt_cuda_lib.h"
 
 #define MAGIC "DLCPTX01"
@@ -25,23 +26,7 @@ unsigned long long rt_cuda_hash(const void *p, size_t n, unsigned long long h) {
 }
 
 /* The folder, made if needed; 0, or -1 when there is none to use. */
-static int cache_dir(char *buf, size_t n) {
-  const char *env = getenv("DLC_CUDA_CACHE"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-  int len;
-  if (env && !strcmp(env, "off")) return -1;
-  if (env && *env) len = snprintf(buf, n, "%s", env);
-  else if (xdg && *xdg) len = snprintf(buf, n, "%s/dlc", xdg);
-  else if (home && *home) len = snprintf(buf, n, "%s/.cache/dlc", home);
-  else return -1;
-  if (len < 0 || (size_t)len >= n) return -1;
-  for (char *p = buf + 1; *p; p++) /* mkdir -p */
-    if (*p == '/') {
-      *p = 0;
-      if (mkdir(buf, 0755) && errno != EEXIST) return -1;
-      *p = '/';
-    }
-  return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
-}
+static int cache_dir(char *buf, size_t n) { return rt_cache_dir("DLC_CUDA_CACHE", "", 0755, false, buf, n); }
 
 static int entry_path(unsigned long long key, char *buf, size_t n) {
   char dir[4096];

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -108,4 +109,27 @@ void rt_wfile_discard(RtWFile *w) {
   w->f = NULL;
   if (w->tmp[0]) unlink(w->tmp);
   w->tmp[0] = 0;
+}
+
+int rt_cache_dir(const char *env, const char *sub, unsigned mode, bool private_dir, char *buf, size_t n) {
+  const char *v = getenv(env), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  const char *sep = sub && *sub ? "/" : "";
+  int len;
+  if (v && !strcmp(v, "off")) return -1;
+  if (v && *v) len = snprintf(buf, n, "%s", v);
+  else if (xdg && *xdg) len = snprintf(buf, n, "%s/dlc%s%s", xdg, sep, sub ? sub : "");
+  else if (home && *home) len = snprintf(buf, n, "%s/.cache/dlc%s%s", home, sep, sub ? sub : "");
+  else return -1;
+  if (len < 0 || (size_t)len >= n || (private_dir && buf[0] != '/')) return -1;
+  for (char *p = buf + 1; *p; p++) /* mkdir -p */
+    if (*p == '/') {
+      *p = 0;
+      if (mkdir(buf, (mode_t)mode) && errno != EEXIST) return -1;
+      *p = '/';
+    }
+  if (mkdir(buf, (mode_t)mode) && errno != EEXIST) return -1;
+  struct stat st;
+  if (private_dir && (lstat(buf, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)))
+    return -1;
+  return 0;
 }

@@ -28,33 +28,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dlc_err.h"
+#include "dlcrt.h"
 #include "sha256.h"
 
 enum { MAX_ENTRIES = 32 };
 #define MAX_BYTES ((long long)1 << 30)
 
 /* The folder, made if needed (0700); 0, or -1 when there is none to use. */
-static int cache_dir(char *buf, size_t n) {
-  const char *env = getenv("DLC_JIT_CACHE"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-  int len;
-  if (env && !strcmp(env, "off")) return -1;
-  if (env && *env) len = snprintf(buf, n, "%s", env);
-  else if (xdg && *xdg) len = snprintf(buf, n, "%s/dlc/jit", xdg);
-  else if (home && *home) len = snprintf(buf, n, "%s/.cache/dlc/jit", home);
-  else return -1;
-  if (len < 0 || (size_t)len >= n || buf[0] != '/') return -1;
-  for (char *p = buf + 1; *p; p++) /* mkdir -p */
-    if (*p == '/') {
-      *p = 0;
-      if (mkdir(buf, 0700) && errno != EEXIST) return -1;
-      *p = '/';
-    }
-  if (mkdir(buf, 0700) && errno != EEXIST) return -1;
-  struct stat st;
-  if (lstat(buf, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) return -1;
-  return 0;
-}
+static int cache_dir(char *buf, size_t n) { return rt_cache_dir("DLC_JIT_CACHE", "jit", 0700, true, buf, n); }
 
 static int entry_path(const char *key, char *buf, size_t n) {
   char dir[4096];
