@@ -21,4 +21,4 @@ cmake --build build-asan -j "$jobs"
 # ran; they would take CI past its time.
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan -j "$jobs" --output-on-failure -LE conformance \
-  -E '^(cuda[.](emulated|emulated_train[.].*|test_cuda_nvrtc[.].*)|kernels[.]test_kernels[.](generic|x86-64-v2|x86-64-v4)|kernels[.]test_conv_grad[.]generic|train[.]mnist_mlp|layers[.]train[.].*|fuse[.]train[.].*)$'
+  -E '^(cuda[.](emulated|emulated_dyn|emulated_train[.].*|test_cuda_nvrtc[.].*)|kernels[.]test_kernels[.](generic|x86-64-v2|x86-64-v4)|kernels[.]test_conv_grad[.]generic|train[.]mnist_mlp|layers[.]train[.].*|fuse[.]train[.].*)$'

@@ -18,6 +18,10 @@ ArgMin, Gather's data, Expand, Tile, Pad, Resize, TopK, Trilu, OneHot; CumSum al
 axis) are compared the same way; a padded result read by any other operator, or combined with an operand it
 cannot broadcast, is refused with one line.
 
+--cuda: every `dlc run` with `--target cuda` (the CUDA backend; under tests/cuda's CPU
+emulator where there is no GPU, as cuda.emulated_dyn), the Python module left out, and
+of the feeds of each case through operators the first two (some rows selected, none).
+
 Needs: numpy, onnx, onnxruntime (the test tooling's Python, tools/pyenv.sh).
 """
 import argparse
@@ -32,6 +36,7 @@ import onnx.helper as oh
 import onnxruntime as ort
 from onnx import TensorProto
 
+TARGET = []  # --cuda: ["--target", "cuda"]
 TYPES = {np.float32: TensorProto.FLOAT, np.int64: TensorProto.INT64, np.int32: TensorProto.INT32,
          np.bool_: TensorProto.BOOL}
 
@@ -69,7 +74,7 @@ def cases():
 
 def run(dlc, path, x, out, extra=()):
     np.save(os.path.join(out + ".x.npy"), x)
-    p = subprocess.run([dlc, "run", path, "--input", "x=" + out + ".x.npy", "--output", out] + list(extra),
+    p = subprocess.run([dlc, "run", path, "--input", "x=" + out + ".x.npy", "--output", out] + TARGET + list(extra),
                        capture_output=True, text=True, timeout=120)
     return p
 
@@ -83,7 +88,7 @@ def run_feeds(dlc, tmp, name, graph, feeds, outs, rtol=0, want=None):
     if want is None:
         want = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, feeds)
     out = os.path.join(tmp, name)
-    args = [dlc, "run", path, "--output", out, "--check"]
+    args = [dlc, "run", path, "--output", out, "--check"] + TARGET
     for k, v in feeds.items():
         np.save(os.path.join(tmp, "%s_%s.npy" % (name, k)), v)
         args += ["--input", "%s=%s" % (k, os.path.join(tmp, "%s_%s.npy" % (name, k)))]
@@ -103,7 +108,11 @@ def main():
     ap.add_argument("--dlc", required=True)
     ap.add_argument("--lib", help="libdlc: also run each model through the Python module")
     ap.add_argument("--exported", help="the folder dynamic_export.py wrote (its masked_rows.onnx: torch's x[mask])")
+    ap.add_argument("--cuda", action="store_true", help="run every case on the CUDA backend (--target cuda)")
     a = ap.parse_args()
+    global TARGET
+    TARGET = ["--target", "cuda"] if a.cuda else []
+    few = (lambda fs: list(fs)[:2]) if a.cuda else list
     dlc_py = None
     if a.lib:
         os.environ["DLC_LIBRARY"] = a.lib
@@ -196,7 +205,7 @@ def main():
         np.save(os.path.join(tmp, "k9.npy"), np.array([9], np.int64))
         np.save(os.path.join(tmp, "x.npy"), x)
         p = subprocess.run([a.dlc, "run", path, "--input", "k=" + os.path.join(tmp, "k9.npy"), "--input",
-                            "x=" + os.path.join(tmp, "x.npy")], capture_output=True, text=True, timeout=120)
+                            "x=" + os.path.join(tmp, "x.npy")] + TARGET, capture_output=True, text=True, timeout=120)
         ok = p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1 and "out of range" in p.stderr
         bad += not ok
         print("%s TopK with K over the axis fails the run%s" % ("ok" if ok else "FAIL", "" if ok else ": " + p.stderr))
@@ -228,7 +237,7 @@ def main():
         ]
         for name, nodes, inits, outs, types in through:
             g = oh.make_graph(nodes, name, [vi("x", T.FLOAT, [3, 4])], [vi(o, t, None) for o, t in zip(outs, types)], inits)
-            for k, xv in enumerate((x, np.zeros((3, 4), np.float32), np.ones((3, 4), np.float32))):
+            for k, xv in enumerate(few((x, np.zeros((3, 4), np.float32), np.ones((3, 4), np.float32)))):
                 why = run_feeds(a.dlc, tmp, "%s_%d" % (name, k), g, {"x": xv}, outs)
                 bad += why is not None
                 print("%s %s (feed %d)%s" % ("FAIL" if why else "ok", name, k, ": " + why if why else ""))
@@ -264,7 +273,7 @@ def main():
                  np.array([[0, 0.5, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], np.float32))
         for name, nodes, inits, outs, types in reductions:
             g = oh.make_graph(nodes, name, [vi("x", T.FLOAT, [3, 4])], [vi(o, t, None) for o, t in zip(outs, types)], inits)
-            for k, xv in enumerate(feeds):
+            for k, xv in enumerate(few(feeds)):
                 # ONNX leaves the mean of an empty set undefined (ONNX Runtime gives 0): dlc
                 # gives NaN, as numpy, torch, and dlc for an empty axis of static length do
                 want = [np.array(np.nan, np.float32)] if name == "ReduceMean" and not (xv > 0).any() else None
@@ -354,7 +363,7 @@ def main():
         ]
         for name, nodes, inits in rowwise:
             g = oh.make_graph(nodes, name, [vi("x", T.FLOAT, [3, 4])], [vi("y", T.FLOAT, None)], inits)
-            for k, xv in enumerate(feeds):
+            for k, xv in enumerate(few(feeds)):
                 why = run_feeds(a.dlc, tmp, "%s_%d" % (name, k), g, {"x": xv}, ["y"], rtol=1e-5)
                 bad += why is not None
                 print("%s %s (feed %d)%s" % ("FAIL" if why else "ok", name, k, ": " + why if why else ""))
@@ -370,7 +379,7 @@ def main():
                     want[3] = np.full_like(want[3], np.nan)
                 out = os.path.join(tmp, "masked_rows_%d" % k)
                 np.save(out + ".x.npy", xv)
-                p = subprocess.run([a.dlc, "run", path, "--input", "x=" + out + ".x.npy", "--output", out, "--check"],
+                p = subprocess.run([a.dlc, "run", path, "--input", "x=" + out + ".x.npy", "--output", out, "--check"] + TARGET,
                                    capture_output=True, text=True, timeout=120)
                 why = (p.stderr or p.stdout).strip() if p.returncode else None
                 for o, w in zip(("h", "s", "m", "mu"), want if not why else ()):
