@@ -120,7 +120,7 @@ int rt_cache_dir(const char *env, const char *sub, unsigned mode, bool private_d
   else if (xdg && *xdg) len = snprintf(buf, n, "%s/dlc%s%s", xdg, sep, sub ? sub : "");
   else if (home && *home) len = snprintf(buf, n, "%s/.cache/dlc%s%s", home, sep, sub ? sub : "");
   else return -1;
-  if (len < 0 || (size_t)len >= n || (private_dir && buf[0] != '/')) return -1;
+  if (len < 0 || (size_t)len >= n) return -1;
   for (char *p = buf + 1; *p; p++) /* mkdir -p */
     if (*p == '/') {
       *p = 0;
