@@ -137,7 +137,7 @@ typedef enum {
 typedef int (*OnnxRows)(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count);
 #define ONNX_ROWS_RULES(X)                                                                                     \
   X(matmul) X(gemm) X(softmax) X(layer_norm) X(concat) X(batch) X(batch_norm) X(expand) X(tile) X(split)     \
-  X(reshape) X(gather) X(gather_nd) X(transpose) X(matrices)
+  X(reshape) X(gather) X(gather_nd) X(gather_elements) X(transpose) X(matrices)
 #define ONNX_ROWS_DECLARE(rule) int onnx_rows_##rule(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count);
 ONNX_ROWS_RULES(ONNX_ROWS_DECLARE)
 #undef ONNX_ROWS_DECLARE

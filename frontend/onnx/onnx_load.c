@@ -357,11 +357,9 @@ static int wire(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op) {
       return onnx_fail(c, n, "input '%s' is %s, but the operator reads a tensor there", p->input[i],
                        onnx_seq_kind_word(onnx_seq_get(c, n->in[i]), n->in[i]));
     if (n->in[i] >= 0 && onnx_dyn_find(c, n->in[i]) >= 0 && !onnx_dyn_passes(op))
-      return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); such a "
-                       "value can only go through elementwise operators, reductions, a gather's indices and operators "
-                       "that work slice by slice along another axis (Transpose, MatMul, Gemm, Softmax, "
-                       "LayerNormalization, Concat, Split, Slice, Reshape, Squeeze, Unsqueeze, ArgMax, CumSum, Expand, Tile; Conv and pooling "
-                       "along the batch) for now", p->input[i]);
+      return onnx_fail(c, n, "input '%s' has a length that depends on the data (dlc pads it to a bound); %s does not "
+                       "read such a value yet (docs/ONNX.md, \"Data-dependent lengths\", lists the operators that do)", p->input[i],
+                       p->op_type);
   }
   for (int i = 0; i < n->nout; i++) {
     n->out[i] = -1;

@@ -45,10 +45,13 @@ int onnx_dyn_output(OnnxCtx *c, int j, int d) {
   return 0;
 }
 
-/* Gather and GatherND read padded indices (not padded data): the result is padded where
- * the indices are (torch's x[mask]: NonZero, Transpose, GatherND). */
+/* Gather, GatherND and GatherElements read padded indices (not padded data): the result
+ * is padded where the indices are (torch's x[mask]: NonZero, Transpose, GatherND).
+ * Gather also reads data padded along another axis than its own.  (GatherElements'
+ * data padded along another axis would need indices no longer than the real length
+ * there, which only the run knows.) */
 int onnx_dyn_indices(OnnxCtx *c, OnnxNode *n, const OnnxOpInfo *op, const int *din) {
-  if (op->rows != onnx_rows_gather && op->rows != onnx_rows_gather_nd) return 0;
+  if (op->rows != onnx_rows_gather && op->rows != onnx_rows_gather_nd && op->rows != onnx_rows_gather_elements) return 0;
   if (din[0] >= 0) { /* padded data: Gather along another axis, by indices of a fixed length */
     int r0 = c->g->nodes[n->in[0]]->shape.rank;
     int64_t ax = onnx_attr_int(n, "axis", 0);
@@ -280,6 +283,13 @@ int onnx_rows_matrices(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *
     return onnx_fail(c, n, "input '%s' has a length that depends on the data along one of the two axes of its "
                      "matrices; dlc pads that axis", n->p->input[0]);
   *axis = a, *count = c->dyn_count[din[0]];
+  return 0;
+}
+
+/* GatherElements: the result has the indices' shape, padded where they are. */
+int onnx_rows_gather_elements(OnnxCtx *c, OnnxNode *n, const int *din, int *axis, int *count) {
+  (void)n;
+  *axis = c->dyn_axis[din[1]], *count = c->dyn_count[din[1]];
   return 0;
 }
 

@@ -14,7 +14,7 @@ arithmetic, Where), through the reductions (over the padded axis: the padding fi
 with the identity, a mean by the real count; over another: still padded) and through
 operators that work slice by slice along another axis (MatMul, Gemm, Softmax,
 LayerNormalization, Concat, Split, Slice, Reshape, Flatten, Squeeze, Unsqueeze, ArgMax,
-ArgMin, Gather's data, Expand, Tile, Pad, Resize, TopK, Trilu, OneHot; CumSum along it too; Conv, pooling and the norms along the batch
+ArgMin, Gather's data, GatherElements' indices, Expand, Tile, Pad, Resize, TopK, Trilu, OneHot; CumSum along it too; Conv, pooling and the norms along the batch
 axis) are compared the same way; a padded result read by any other operator, or combined with an operand it
 cannot broadcast, is refused with one line.
 
@@ -351,6 +351,9 @@ def main():
             ("rows_onehot", rows_idx + [oh.make_node("ArgMax", ["rows"], ["am"], axis=1, keepdims=0),
                                         oh.make_node("OneHot", ["am", "depth", "offon"], ["y"], axis=-1)],
              zero + [c("depth", np.array(4, np.int64)), c("offon", np.array([0, 1], np.float32))]),
+            ("rows_gather_elements_by", rows_idx + [oh.make_node("ArgMax", ["rows"], ["am"], axis=1, keepdims=1),
+                                                    oh.make_node("GatherElements", ["table", "am"], ["y"], axis=1)],
+             zero + [c("table", np.arange(12, dtype=np.float32).reshape(3, 4) * 10)]),
             ("rows_argmax", rows_idx + [oh.make_node("ArgMax", ["rows"], ["am"], axis=1, keepdims=0),
                                         oh.make_node("ArgMin", ["rows"], ["an"], axis=-1, keepdims=0, select_last_index=1),
                                         oh.make_node("Sub", ["am", "an"], ["d"]), oh.make_node("Cast", ["d"], ["y"], to=T.FLOAT)],
@@ -400,8 +403,12 @@ def main():
             print("%s gather of padded indices (feed %d)%s" % ("FAIL" if why else "ok", k, ": " + why if why else ""))
         # what a padded value may not reach: one line naming it, exit 1
         refusals = [
-            ("reads_nonzero", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("GatherElements", ["nz", "nz"], ["y"])],
-             [], ["depends on the data", "'nz'", "GatherElements"]),
+            ("reads_nonzero", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("ScatterElements", ["nz", "nz", "nz"], ["y"])],
+             [], ["depends on the data", "'nz'", "ScatterElements"]),
+            ("gather_elements_padded", [oh.make_node("NonZero", ["x"], ["nz"]),
+                                        oh.make_node("GatherElements", ["nz", "ge2"], ["y"], axis=1)],
+             [c("ge2", np.zeros((2, 12), np.int64))],
+             ["a gather reads such a value only as its indices, or as Gather's data along another axis"]),
             ("pad_padded", [oh.make_node("NonZero", ["x"], ["nz"]), oh.make_node("Pad", ["nz", "pads"], ["y"])],
              [c("pads", np.array([0, 1, 0, 1], np.int64))],
              ["would pad or crop input 'nz' along the axis whose length depends on the data"]),
