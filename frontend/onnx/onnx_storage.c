@@ -47,8 +47,11 @@ static bool own_result_type(const OnnxNode *n) {
 
 static int widen(OnnxCtx *c, OnnxNode *n, int id) {
   const Node *x = c->g->nodes[id];
-  int w = ir_cast(c->g, id, DT_F32);
+  int w = ir_cast(c->g, id, DT_F32), d = onnx_dyn_find(c, id);
   if (w < 0) return onnx_fail_ir(c, n);
+  /* a value of data-dependent length stays one: the builders that read it (the
+   * reductions, Slice, Squeeze, ...) find its length on what they are handed */
+  if (d >= 0) onnx_dyn_mark(c, w, c->dyn_count[d], c->dyn_axis[d]);
   DlcErr e;
   if (x->op == OP_CONST && shape_numel(&x->shape) <= STORAGE_FOLD_MAX && ir_fold_node(c->g, w, &e) < 0)
     return onnx_fail(c, n, "%s", e.msg);

@@ -354,6 +354,14 @@ def main():
             ("rows_gather_elements_by", rows_idx + [oh.make_node("ArgMax", ["rows"], ["am"], axis=1, keepdims=1),
                                                     oh.make_node("GatherElements", ["table", "am"], ["y"], axis=1)],
              zero + [c("table", np.arange(12, dtype=np.float32).reshape(3, 4) * 10)]),
+            # float16 (computed in float32 inside dlc, the padded length kept): through a
+            # Slice, a Neg and a ReduceMax over the padded axis, each exact in float16
+            ("rows_float16", rows_idx + [oh.make_node("Cast", ["rows"], ["h"], to=T.FLOAT16),
+                                         oh.make_node("Slice", ["h", "s1", "s3", "ax1"], ["hs"]),
+                                         oh.make_node("Neg", ["hs"], ["hn"]),
+                                         oh.make_node("ReduceMax", ["hn"], ["hm"], axes=[0], keepdims=0),
+                                         oh.make_node("Cast", ["hm"], ["y"], to=T.FLOAT)],
+             zero + [c("s1", np.array([1], np.int64)), c("s3", np.array([3], np.int64)), c("ax1", np.array([1], np.int64))]),
             ("rows_argmax", rows_idx + [oh.make_node("ArgMax", ["rows"], ["am"], axis=1, keepdims=0),
                                         oh.make_node("ArgMin", ["rows"], ["an"], axis=-1, keepdims=0, select_last_index=1),
                                         oh.make_node("Sub", ["am", "an"], ["d"]), oh.make_node("Cast", ["d"], ["y"], to=T.FLOAT)],
