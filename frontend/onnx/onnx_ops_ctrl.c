@@ -251,9 +251,29 @@ static int merge_lengths(OnnxCtx *c, const OnnxNode *n, int term, const OnnxSeq 
   return 0;
 }
 
+/* The merge m of tensors a and b (select on term) when either has a data-dependent
+ * length (onnx_ops_dyn.c): padded along the same axis, with the count of the side
+ * taken (a side of full length counts its whole axis).  0, or -1 with the error. */
+static int merge_dyn(OnnxCtx *c, const OnnxNode *n, int term, int a, int b, int m, const char *what) {
+  int da = onnx_dyn_find(c, a), db = onnx_dyn_find(c, b);
+  if (da < 0 && db < 0) return 0;
+  int axa = da >= 0 ? c->dyn_axis[da] : -1, axb = db >= 0 ? c->dyn_axis[db] : -1, ax = axa >= 0 ? axa : axb;
+  if (axa >= 0 && axb >= 0 && axa != axb)
+    return onnx_fail(c, n, "%s: the two sides have lengths that depend on the data along different axes (%d and %d), "
+                     "which no select merges", what, axa, axb);
+  double full = (double)c->g->nodes[m]->shape.d[ax];
+  int ca = da >= 0 ? c->dyn_count[da] : ir_scalar(c->g, DT_I64, full);
+  int cb = db >= 0 ? c->dyn_count[db] : ir_scalar(c->g, DT_I64, full);
+  int cnt = ca < 0 || cb < 0 ? -1 : ir_select(c->g, term, ca, cb);
+  if (cnt < 0) return onnx_fail_ir(c, n);
+  onnx_dyn_mark(c, m, cnt, ax);
+  return 0;
+}
+
 /* select(term, a, b) of two values alike, under the current guard: tensors of one
- * dtype and shape, sequences (of one length, else one whose length is known only at
- * run time: merge_lengths), optionals both empty or both full. */
+ * dtype and shape (of data-dependent lengths: merge_dyn), sequences (of one length,
+ * else one whose length is known only at run time: merge_lengths), optionals both
+ * empty or both full. */
 static int merge(OnnxCtx *c, const OnnxNode *n, int term, int a, int b, const char *what, int *out) {
   const OnnxSeq *sa = onnx_seq_get(c, a), *sb = onnx_seq_get(c, b);
   if (a == b) return *out = a, 0;
@@ -283,10 +303,10 @@ static int merge(OnnxCtx *c, const OnnxNode *n, int term, int a, int b, const ch
     c->g->guard = G;
     int m = b32 < 0 ? -1 : ir_select(c->g, term, a32, b32);
     if (m < 0 || (*out = ir_cast(c->g, m, x->dtype)) < 0) return onnx_fail_ir(c, n);
-    return 0;
+    return merge_dyn(c, n, term, a, b, *out, what);
   }
   if ((*out = ir_select(c->g, term, a, b)) < 0) return onnx_fail_ir(c, n);
-  return 0;
+  return merge_dyn(c, n, term, a, b, *out, what);
 }
 
 /* ---- If ---- */
@@ -372,7 +392,9 @@ static int pad_side(OnnxCtx *c, const OnnxNode *n, int term, int e, bool held, c
   }
   if (a >= 0 && (z = ir_scalar(c->g, c->g->nodes[a]->dtype, 0)) >= 0) r = held ? ir_select(c->g, term, a, z) : ir_select(c->g, term, z, a);
   if (r >= 0 && a != e) r = ir_cast(c->g, r, dt);
-  return r < 0 ? onnx_fail_ir(c, n) : r;
+  if (r < 0) return onnx_fail_ir(c, n);
+  onnx_dyn_follow(c, e, r, onnx_dyn_axis(c, e)); /* a padded element stays padded */
+  return r;
 }
 static int pad_where(OnnxCtx *c, const OnnxNode *n, int term, int e, const char *what) {
   return pad_side(c, n, term, e, true, what);
@@ -432,12 +454,14 @@ static int fail_at(OnnxCtx *c, const OnnxNode *n, int v, int idx) {
     return r;
   }
   DType dt = c->g->nodes[v]->dtype;
-  int w = onnx_storage_wide(c, v), r = w < 0 ? -1 : unsqueeze(c, w, 0);
+  int w = onnx_storage_wide(c, v), r = w < 0 ? -1 : unsqueeze(c, w, 0), pa = onnx_dyn_axis(c, v);
   Attr a = attr_int(A_AXIS, 0);
   int in[2] = {r, idx};
   if (r >= 0) r = ir_add(c->g, OP_GATHER, in, 2, &a, 1);
   r = onnx_storage_narrow(c, r, dt);
-  return r < 0 ? onnx_fail_ir(c, n) : r;
+  if (r < 0) return onnx_fail_ir(c, n);
+  onnx_dyn_follow(c, v, r, pa); /* a padded value stays padded */
+  return r;
 }
 
 /* The loop stopped at --max-trip iterations, and `over` says whether it would have gone

@@ -78,6 +78,7 @@ int onnx_fail_unless(OnnxCtx *c, int x, int ok) {
     int in[2] = {ir_reshape(c->g, w, d, xs->rank + 1), idx};
     if (in[0] >= 0 && (r = ir_add(c->g, OP_GATHER, in, 2, &a, 1)) >= 0) r = onnx_storage_narrow(c, r, dt);
   }
+  if (r >= 0) onnx_dyn_follow(c, x, r, onnx_dyn_axis(c, x)); /* a padded value stays padded */
   return r;
 }
 
@@ -282,6 +283,17 @@ int onnx_ConcatFromSequence(OnnxCtx *c, OnnxNode *n) {
   int rank = c->g->nodes[s->v[0]]->shape.rank;
   int64_t axis;
   if (onnx_axis(c, n, onnx_attr_int(n, "axis", 0), rank + new_axis, &axis)) return -1;
+  /* elements of data-dependent length: all padded alike, joined along another axis
+   * (or stacked), and the sequence's own length known */
+  int d0 = onnx_dyn_find(c, s->v[0]), pa = d0 >= 0 ? c->dyn_axis[d0] : -1;
+  for (int i = 0; i < s->n; i++) {
+    int d = onnx_dyn_find(c, s->v[i]);
+    if ((d >= 0 || d0 >= 0) && (d < 0 || d0 < 0 || c->dyn_axis[d] != pa || c->dyn_count[d] != c->dyn_count[d0] ||
+                                s->count >= 0 || (!new_axis && pa == axis)))
+      return onnx_fail(c, n, "the sequence's elements have lengths that depend on the data: ConcatFromSequence joins "
+                       "them only when all are padded by the same length, along another axis than the one it joins, "
+                       "in a sequence whose own length is known at compile time");
+  }
   int *v = arena_alloc(c->g->arena, sizeof(int) * (size_t)s->n);
   DType t = c->g->nodes[s->v[0]]->dtype; /* f16, bf16: concatenated in f32 */
   for (int i = 0; i < s->n; i++) {
@@ -292,6 +304,7 @@ int onnx_ConcatFromSequence(OnnxCtx *c, OnnxNode *n) {
   if (s->n == 1) n->out[0] = v[0];
   else ONNX_TRY(c, n, n->out[0] = ir_add(c->g, OP_CONCAT, v, s->n, &a, 1));
   ONNX_TRY(c, n, n->out[0] = onnx_storage_narrow(c, n->out[0], t));
+  if (d0 >= 0) onnx_dyn_mark(c, n->out[0], c->dyn_count[d0], new_axis && pa >= axis ? pa + 1 : pa);
   if (s->count >= 0) { /* padded along axis: its real length is that of the first count elements; none fails */
     int zero = ir_scalar(c->g, DT_I64, 0), some = zero < 0 ? -1 : ir_binary(c->g, OP_LT, zero, s->count);
     ONNX_TRY(c, n, n->out[0] = some < 0 ? -1 : onnx_fail_unless(c, n->out[0], some));

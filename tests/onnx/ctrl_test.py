@@ -356,6 +356,21 @@ def if_sequence_lengths():
     return m, [{"x": x, "c": np.array(True)}, {"x": x, "c": np.array(False)}], []
 
 
+def if_nonzero():
+    """A run-time If whose branches give results of data-dependent length (NonZero of
+    different values): one value padded alike, its length the taken side's, read by an
+    elementwise node and reduced."""
+    t = body("t", [oh.make_node("NonZero", ["x"], ["r"])], [], [vi("r", I64, None)])
+    e = body("e", [oh.make_node("Neg", ["x"], ["nx"]), oh.make_node("Relu", ["nx"], ["rx"]),
+                   oh.make_node("NonZero", ["rx"], ["r"])], [], [vi("r", I64, None)])
+    m = model([oh.make_node("If", ["c"], ["y"], then_branch=t, else_branch=e),
+               oh.make_node("Neg", ["y"], ["ny"]),
+               oh.make_node("ReduceSum", ["y"], ["s"], keepdims=0)],
+              [vi("x", F, [5]), vi("c", B, [])], [vi("ny", I64, [1, None]), vi("s", I64, [])])
+    x = np.array([1, 0, -2, 3, -4], np.float32)
+    return m, [{"x": x, "c": np.array(v)} for v in (True, False)] + [{"x": np.zeros(5, np.float32), "c": np.array(True)}], []
+
+
 def scan9():
     """Scan (opset 9+): two scan inputs, one read backwards along axis 1, outputs
     stacked along axis 1 and one in reverse."""
@@ -422,7 +437,7 @@ def seq_io():
 
 CASES = [if_on_value, if_on_shape, loop_const, loop_zero_trips, loop_early_exit, loop_runtime_cond, loop_runtime_trip,
          loop_runtime_trip_cond, loop_while, loop_runtime_cond_scan, loop_scan_through, loop_scan_reduced, loop_nested_guards, loop_in_if, if_sequences,
-         loop_runtime_sequence, loop_runtime_sequence_at, if_sequence_lengths, scan9, scan8, sequences, seq_io]
+         loop_runtime_sequence, loop_runtime_sequence_at, if_sequence_lengths, if_nonzero, scan9, scan8, sequences, seq_io]
 
 # each case compiled as dlc run does by default (-O2, fused, checked against the
 # interpreter), with no graph passes, and with one kernel group per ONNX node (a whole
