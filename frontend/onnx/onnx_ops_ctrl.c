@@ -135,10 +135,35 @@ static int stack_empty(OnnxCtx *c, const OnnxNode *n, const Onnx__ValueInfoProto
   return id < 0 ? onnx_fail_ir(c, n) : id;
 }
 
+/* Stack r (along axis a) of v[0..cnt-1] when they have data-dependent lengths: all
+ * padded along one axis, r padded along the matching one; each must be as long as the
+ * first (as ONNX's stacking requires), else the run fails.  `guarded`: the iterations
+ * ran under run-time guards, whose padding along axis 0 r gets instead (refused).  The
+ * result, or -1 with the error. */
+static int stack_dyn(OnnxCtx *c, const OnnxNode *n, const int *v, int cnt, int64_t a, bool guarded, int r,
+                     const char *what) {
+  int d0 = onnx_dyn_find(c, v[0]), pa = d0 >= 0 ? c->dyn_axis[d0] : -1, ok = -1;
+  for (int i = 0; i < cnt; i++) {
+    int d = onnx_dyn_find(c, v[i]);
+    if (d < 0 && d0 < 0) continue;
+    if (d < 0 || d0 < 0 || c->dyn_axis[d] != pa || guarded)
+      return onnx_fail(c, n, "%s: iterations give values of data-dependent length%s, which dlc does not stack", what,
+                       guarded ? " in a loop whose length is known only at run time" : " padded differently");
+    if (c->dyn_count[d] == c->dyn_count[d0]) continue;
+    int eq = ir_binary(c->g, OP_EQ, c->dyn_count[d], c->dyn_count[d0]);
+    if (eq < 0 || (ok = ok < 0 ? eq : ir_binary(c->g, OP_AND, ok, eq)) < 0) return onnx_fail_ir(c, n);
+  }
+  if (d0 < 0) return r;
+  int count = c->dyn_count[d0];
+  if (ok >= 0 && (r = onnx_fail_unless(c, r, ok)) < 0) return onnx_fail_ir(c, n);
+  onnx_dyn_mark(c, r, count, pa >= a ? pa + 1 : pa);
+  return r;
+}
+
 /* v[0..cnt-1] stacked along a new axis (in reverse order when `reverse`); vi declares
- * the element, for a stack of none. */
+ * the element, for a stack of none; `guarded` as for stack_dyn. */
 static int stack(OnnxCtx *c, const OnnxNode *n, const int *v, int cnt, int64_t axis, bool reverse,
-                 const Onnx__ValueInfoProto *vi, const char *what) {
+                 const Onnx__ValueInfoProto *vi, bool guarded, const char *what) {
   if (!cnt) return stack_empty(c, n, vi, axis, what);
   int rank = c->g->nodes[v[0]]->shape.rank;
   int64_t a;
@@ -156,7 +181,7 @@ static int stack(OnnxCtx *c, const OnnxNode *n, const int *v, int cnt, int64_t a
   Attr at = attr_int(A_AXIS, a);
   int r = cnt == 1 ? u[0] : ir_add(c->g, OP_CONCAT, u, cnt, &at, 1);
   r = onnx_storage_narrow(c, r, c->g->nodes[v[0]]->dtype);
-  return r < 0 ? onnx_fail_ir(c, n) : r;
+  return r < 0 ? onnx_fail_ir(c, n) : stack_dyn(c, n, v, cnt, a, guarded, r, what);
 }
 
 /* Unrolling `count` copies of a body of `nodes` nodes must fit the node budget. */
@@ -553,7 +578,9 @@ int onnx_Loop(OnnxCtx *c, OnnxNode *n) {
   for (int j = 0; j < s.nscan; j++) {
     char what[64];
     snprintf(what, sizeof what, "scan output %d", j + 1);
-    if ((n->out[s.nc + j] = stack(c, n, s.scan[j].v, s.scan[j].n, 0, false, s.body->output[1 + s.nc + j], what)) < 0) return -1;
+    if ((n->out[s.nc + j] = stack(c, n, s.scan[j].v, s.scan[j].n, 0, false, s.body->output[1 + s.nc + j], s.count >= 0,
+                                  what)) < 0)
+      return -1;
   }
   if (bounded && loop_past_bound(c, n, s.running)) return -1;
   /* scan outputs padded to the iterations built: their length is the count (onnx_ops_dyn.c) */
@@ -628,7 +655,7 @@ static int scan_run(OnnxCtx *c, OnnxNode *n, const ScanSpec *sp, const int *st, 
     char what[64];
     snprintf(what, sizeof what, "scan output %d", k + 1);
     if ((out[sp->nstate + k] = stack(c, n, ys[k].v, ys[k].n, sp->out_axis[k], sp->out_rev[k] != 0,
-                                       sp->body->output[sp->nstate + k], what)) < 0) return -1;
+                                       sp->body->output[sp->nstate + k], false, what)) < 0) return -1;
   }
   return 0;
 }
@@ -684,7 +711,7 @@ static int scan8(OnnxCtx *c, OnnxNode *n, ScanSpec *sp) {
     for (int i = 0; i < nres; i++) ids_push(c, &res[i], out[i]);
   }
   for (int i = 0; i < nres; i++)
-    if ((n->out[i] = stack(c, n, res[i].v, res[i].n, 0, false, NULL, "the batch")) < 0) return -1;
+    if ((n->out[i] = stack(c, n, res[i].v, res[i].n, 0, false, NULL, false, "the batch")) < 0) return -1;
   return 0;
 }
 

@@ -371,6 +371,21 @@ def if_nonzero():
     return m, [{"x": x, "c": np.array(v)} for v in (True, False)] + [{"x": np.zeros(5, np.float32), "c": np.array(True)}], []
 
 
+def loop_scan_nonzero(shift=False):
+    """A Loop (M = 3) whose scan output is a result of data-dependent length (NonZero in
+    the body): stacked, padded along the matching axis, its length the iterations' (which
+    must all be the same, as ONNX requires: with shift, x - i has a different count of
+    nonzeros in some iteration and the run fails, run_failures)."""
+    nodes = [oh.make_node("Identity", ["c_in"], ["c_out"]), oh.make_node("Cast", ["i"], ["fi"], to=F)]
+    nodes += [oh.make_node("Sub", ["x", "fi"], ["xs"]), oh.make_node("NonZero", ["xs"], ["nz"])] if shift else \
+        [oh.make_node("NonZero", ["x"], ["nz"])]
+    nodes += [oh.make_node("Add", ["nz", "i"], ["y"])]
+    b = body("loop", nodes, [vi("i", I64, []), vi("c_in", B, [])], [vi("c_out", B, []), vi("y", I64, None)])
+    m = model([const("M", np.int64(3)), oh.make_node("Loop", ["M", ""], ["ys"], body=b)],
+              [vi("x", F, [4])], [vi("ys", I64, [3, 1, None])])
+    return m, [{"x": np.array(v, np.float32)} for v in ([1, 0, 2, 0], [0, 0, 0, 0], [5, 6, 7, 8])], []
+
+
 def scan9():
     """Scan (opset 9+): two scan inputs, one read backwards along axis 1, outputs
     stacked along axis 1 and one in reverse."""
@@ -437,7 +452,7 @@ def seq_io():
 
 CASES = [if_on_value, if_on_shape, loop_const, loop_zero_trips, loop_early_exit, loop_runtime_cond, loop_runtime_trip,
          loop_runtime_trip_cond, loop_while, loop_runtime_cond_scan, loop_scan_through, loop_scan_reduced, loop_nested_guards, loop_in_if, if_sequences,
-         loop_runtime_sequence, loop_runtime_sequence_at, if_sequence_lengths, if_nonzero, scan9, scan8, sequences, seq_io]
+         loop_runtime_sequence, loop_runtime_sequence_at, if_sequence_lengths, if_nonzero, loop_scan_nonzero, scan9, scan8, sequences, seq_io]
 
 # each case compiled as dlc run does by default (-O2, fused, checked against the
 # interpreter), with no graph passes, and with one kernel group per ONNX node (a whole
@@ -613,6 +628,8 @@ def run_failures():
              "an index read from the data is out of range"),
             ("concat_from_no_elements", sa, {"M": np.array(0, np.int64), "x": x}, sopts,
              "an index read from the data is out of range"),
+            ("stack_of_different_lengths", loop_scan_nonzero(shift=True)[0], {"x": np.array([0, 0, 1, 1], np.float32)},
+             [], "an index read from the data is out of range"),
             ("loop_while_past_bound", w, {"x": np.array([0.5, 1, -1], np.float32), "lim": np.array(1e6, np.float32)},
              wopts, past)]
 
