@@ -466,27 +466,20 @@ static int loop_guarded(OnnxCtx *c, OnnxNode *n, LoopState *s, int64_t k) {
   return 0;
 }
 
-/* v where `idx` is 0; where it is 1 the run fails (NAME_ERR_INDEX): v gathered from
- * [v] at idx.  A sequence or optional: each of its tensors. */
-static int fail_at(OnnxCtx *c, const OnnxNode *n, int v, int idx) {
+/* v where bool scalar `ok` holds; where it does not the run fails (NAME_ERR_INDEX:
+ * onnx_fail_unless).  A sequence or optional: each of its tensors. */
+static int fail_at(OnnxCtx *c, const OnnxNode *n, int v, int ok) {
   const OnnxSeq *sq = onnx_seq_get(c, v);
   if (sq) {
     int *u = arena_alloc(c->g->arena, sizeof(int) * (size_t)(sq->n ? sq->n : 1)), count = sq->count;
     for (int i = 0; i < sq->n; i++)
-      if ((u[i] = fail_at(c, n, sq->v[i], idx)) == -1) return -1; /* an optional's element may be a sequence's code */
+      if ((u[i] = fail_at(c, n, sq->v[i], ok)) == -1) return -1; /* an optional's element may be a sequence's code */
     int r = onnx_seq_make(c, sq->kind, u, sq->n, sq->dtype);
     if (count >= 0) onnx_seq_set_count(c, r, count);
     return r;
   }
-  DType dt = c->g->nodes[v]->dtype;
-  int w = onnx_storage_wide(c, v), r = w < 0 ? -1 : unsqueeze(c, w, 0), pa = onnx_dyn_axis(c, v);
-  Attr a = attr_int(A_AXIS, 0);
-  int in[2] = {r, idx};
-  if (r >= 0) r = ir_add(c->g, OP_GATHER, in, 2, &a, 1);
-  r = onnx_storage_narrow(c, r, dt);
-  if (r < 0) return onnx_fail_ir(c, n);
-  onnx_dyn_follow(c, v, r, pa); /* a padded value stays padded */
-  return r;
+  int r = onnx_fail_unless(c, v, ok); /* a padded value stays padded */
+  return r < 0 ? onnx_fail_ir(c, n) : r;
 }
 
 /* The loop stopped at --max-trip iterations, and `over` says whether it would have gone
@@ -498,11 +491,10 @@ static int loop_past_bound(OnnxCtx *c, OnnxNode *n, int over) {
     if (v == 0) return 0;
     return onnx_fail(c, n, "runs more than %lld iterations (--max-trip)", (long long)ir_limits.max_trip);
   }
-  int one = ir_scalar(c->g, DT_I64, 1), zero = ir_scalar(c->g, DT_I64, 0);
-  int idx = one < 0 || zero < 0 ? -1 : ir_select(c->g, over, one, zero);
-  if (idx < 0) return onnx_fail_ir(c, n);
+  int ok = ir_unary(c->g, OP_NOT, over);
+  if (ok < 0) return onnx_fail_ir(c, n);
   for (int i = 0; i < n->nout; i++)
-    if (n->out[i] != -1 && (n->out[i] = fail_at(c, n, n->out[i], idx)) == -1) return -1; /* else a tensor or a sequence's code */
+    if (n->out[i] != -1 && (n->out[i] = fail_at(c, n, n->out[i], ok)) == -1) return -1; /* else a tensor or a sequence's code */
   return 0;
 }
 
